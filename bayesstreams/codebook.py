@@ -1,0 +1,181 @@
+"""Factors, phases and streams: the codebook of a dataset.
+
+A codebook maps each factor id to exactly one phase and one stream, with Dutch and
+English labels.  It is read from ``codebook.toml`` (or a ``codebook`` sheet of an xlsx).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bayesstreams.errors import InputError, Violation
+
+PHASES: tuple[int, ...] = (1, 2)
+STREAMS: tuple[str, ...] = ("problem", "policy", "politics")
+FACTOR_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+FACTOR_KEYS = ("phase", "stream", "label_nl", "label_en", "description")
+DATASET_KEYS = ("title", "source", "licence", "license", "description")
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One coded factor and the phase and stream it moves."""
+
+    id: str
+    phase: int
+    stream: str
+    label_nl: str = ""
+    label_en: str = ""
+    description: str = ""
+
+    def label(self, lang: str = "en") -> str:
+        """The label in ``lang`` ("en" or "nl"), falling back to the id."""
+        text = self.label_nl if lang == "nl" else self.label_en
+        return text or self.label_en or self.label_nl or self.id
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """An ordered, validated set of factors plus optional dataset metadata."""
+
+    factors: tuple[Factor, ...]
+    dataset: dict = field(default_factory=dict)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return tuple(f.id for f in self.factors)
+
+    def __getitem__(self, factor_id: str) -> Factor:
+        for factor in self.factors:
+            if factor.id == factor_id:
+                return factor
+        raise KeyError(factor_id)
+
+    def __contains__(self, factor_id: object) -> bool:
+        return any(f.id == factor_id for f in self.factors)
+
+    def to_toml_dict(self) -> dict:
+        """The codebook as the nested dict that ``codebook.toml`` holds."""
+        out: dict = {}
+        if self.dataset:
+            out["dataset"] = dict(self.dataset)
+        out["factors"] = {
+            f.id: {
+                "phase": f.phase,
+                "stream": f.stream,
+                "label_nl": f.label_nl,
+                "label_en": f.label_en,
+                "description": f.description,
+            }
+            for f in self.factors
+        }
+        return out
+
+
+def parse_factor(file: str, row: int | None, factor_id: str, entry: dict) -> tuple[Factor | None, list[Violation]]:
+    """Check one factor entry; return the factor (or None) and its violations."""
+    problems: list[Violation] = []
+
+    def bad(column: str, message: str) -> None:
+        problems.append(Violation(file, row, column, message))
+
+    if not FACTOR_ID.match(factor_id):
+        bad("id", f"factor id {factor_id!r} must match ^[a-z][a-z0-9_]*$")
+    for key in entry:
+        if key not in FACTOR_KEYS:
+            bad(key, f"factor {factor_id!r}: unknown key {key!r} (allowed: {', '.join(FACTOR_KEYS)})")
+    phase = entry.get("phase")
+    if phase is None or phase == "":
+        bad("phase", f"factor {factor_id!r} has no phase (1 or 2)")
+    else:
+        try:
+            phase = int(str(phase).strip())
+        except ValueError:
+            phase = None
+        if phase not in PHASES:
+            bad("phase", f"factor {factor_id!r}: phase {entry.get('phase')!r} is not 1 or 2")
+    stream = entry.get("stream")
+    if stream is None or str(stream).strip() == "":
+        bad("stream", f"factor {factor_id!r} has no stream ({', '.join(STREAMS)})")
+    elif str(stream).strip() not in STREAMS:
+        bad("stream", f"factor {factor_id!r}: unknown stream {stream!r} (allowed: {', '.join(STREAMS)})")
+    for key in ("label_nl", "label_en", "description"):
+        if key in entry and not isinstance(entry[key], str):
+            bad(key, f"factor {factor_id!r}: {key} must be text")
+    if problems:
+        return None, problems
+    factor = Factor(
+        id=factor_id,
+        phase=int(phase),
+        stream=str(stream).strip(),
+        label_nl=str(entry.get("label_nl", "") or ""),
+        label_en=str(entry.get("label_en", "") or ""),
+        description=str(entry.get("description", "") or ""),
+    )
+    return factor, []
+
+
+def _toml_lines(text: str) -> dict[str, int]:
+    """Line numbers of ``[factors.<id>]`` headers, so errors can point at them."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = re.match(r"^\s*\[\s*factors\.\"?([^\]\"]+)\"?\s*\]", line)
+        if match:
+            lines.setdefault(match.group(1).strip(), number)
+    return lines
+
+
+def codebook_from_mapping(file: str, data: dict, lines: dict[str, int] | None = None) -> Codebook:
+    """Validate a parsed ``codebook.toml`` mapping; raise :class:`InputError` listing every problem."""
+    lines = lines or {}
+    problems: list[Violation] = []
+    for key in data:
+        if key not in ("factors", "dataset"):
+            problems.append(Violation(file, None, key, f"unknown table [{key}] (allowed: [dataset], [factors.<id>])"))
+    dataset = data.get("dataset", {})
+    if not isinstance(dataset, dict):
+        problems.append(Violation(file, None, "dataset", "[dataset] must be a table"))
+        dataset = {}
+    factors_table = data.get("factors")
+    if not isinstance(factors_table, dict) or not factors_table:
+        problems.append(Violation(file, None, "factors", "the codebook defines no [factors.<id>] tables"))
+        raise InputError(problems)
+    factors: list[Factor] = []
+    for factor_id, entry in factors_table.items():
+        row = lines.get(factor_id)
+        if not isinstance(entry, dict):
+            problems.append(Violation(file, row, factor_id, f"factors.{factor_id} must be a table"))
+            continue
+        factor, found = parse_factor(file, row, factor_id, entry)
+        problems.extend(found)
+        if factor is not None:
+            factors.append(factor)
+    if problems:
+        raise InputError(problems)
+    return Codebook(factors=tuple(factors), dataset=dict(dataset))
+
+
+def load_codebook(path: str | Path) -> Codebook:
+    """Read and validate a ``codebook.toml``."""
+    path = Path(path)
+    file = str(path)
+    if not path.is_file():
+        raise InputError(Violation(file, None, None, "codebook file does not exist"))
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        row = raw[: exc.start].count(b"\n") + 1
+        raise InputError(Violation(file, row, None, "file is not valid UTF-8 (TOML must be UTF-8)")) from None
+    if not text.strip():
+        raise InputError(Violation(file, None, None, "codebook file is empty"))
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        row = getattr(exc, "lineno", None)
+        message = str(exc).split(" (at")[0]
+        raise InputError(Violation(file, row, None, f"not valid TOML: {message}")) from None
+    return codebook_from_mapping(file, data, _toml_lines(text))

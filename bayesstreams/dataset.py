@@ -1,0 +1,284 @@
+"""The validated Dataset handed to the model: arrays plus coords.
+
+``load_dataset`` is the one public entry point: it reads a dataset folder, a wide CSV or
+an xlsx workbook, validates every table, and returns a :class:`Dataset` whose arrays are
+indexed by case, factor, phase and stream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bayesstreams.codebook import PHASES, STREAMS, Codebook, load_codebook, parse_factor
+from bayesstreams.errors import InputError, Violation
+from bayesstreams.io import RawTable, read_csv, read_xlsx
+from bayesstreams.schema import Validated, validate_tables
+
+CODEBOOK_FILE = "codebook.toml"
+CASES_FILE = "cases.csv"
+CODES_FILE = "codes.csv"
+STREAMS_FILE = "streams.csv"
+
+
+@dataclass
+class Dataset:
+    """A validated dataset.
+
+    Attributes
+    ----------
+    x : (case, factor) codes in {-1, 0, 1}, NaN where not discussed.
+    w : (case, phase) windows in {0, 1}, NaN where unknown.
+    s : (case, phase, stream) observed stream states in {0, 1}, NaN where not observed.
+    group : (case,) integer group index, -1 where no group is given; ``groups`` names them.
+    """
+
+    name: str
+    source: str
+    codebook: Codebook
+    cases: list[dict]
+    codes: list[dict]
+    x: np.ndarray
+    w: np.ndarray
+    s: np.ndarray
+    group: np.ndarray
+    groups: tuple[str, ...]
+    warnings: list[Violation] = field(default_factory=list)
+
+    @property
+    def case_ids(self) -> tuple[str, ...]:
+        return tuple(record["case_id"] for record in self.cases)
+
+    def case_column(self, name: str) -> list[str]:
+        """One column of the case table as text ("" where absent)."""
+        return [str(record.get(name, "")) for record in self.cases]
+
+    def cases_frame(self):
+        """The case table as a pandas DataFrame (imports pandas; not on the fast paths)."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records([{k: v for k, v in r.items() if not k.startswith("_")} for r in self.cases])
+
+    def codes_frame(self):
+        """The long code table as a pandas DataFrame, provenance columns included."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records([{k: v for k, v in r.items() if not k.startswith("_")} for r in self.codes])
+
+    @property
+    def factor_ids(self) -> tuple[str, ...]:
+        return self.codebook.ids
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.cases)
+
+    @property
+    def factor_phase(self) -> np.ndarray:
+        """Phase index (0 or 1) of each factor."""
+        return np.array([PHASES.index(f.phase) for f in self.codebook.factors], dtype=int)
+
+    @property
+    def factor_stream(self) -> np.ndarray:
+        """Stream index (0, 1, 2) of each factor."""
+        return np.array([STREAMS.index(f.stream) for f in self.codebook.factors], dtype=int)
+
+    @property
+    def x_filled(self) -> np.ndarray:
+        """Codes with not-discussed cells set to 0 (MODEL.md §2, v1)."""
+        return np.nan_to_num(self.x, nan=0.0)
+
+    @property
+    def n_not_discussed(self) -> np.ndarray:
+        """Per case, how many factor codes are missing (reported next to every result)."""
+        return np.isnan(self.x).sum(axis=1)
+
+    def coords(self) -> dict[str, list]:
+        """Coordinates for PyMC and ArviZ."""
+        return {
+            "case": list(self.case_ids),
+            "factor": list(self.factor_ids),
+            "phase": list(PHASES),
+            "stream": list(STREAMS),
+        }
+
+    def content_hash(self) -> str:
+        """SHA-256 over everything the model reads (codes, windows, streams, groups, codebook).
+
+        Quotes and labels do not enter, so editing provenance does not invalidate a run;
+        any change to a number the likelihood sees does.
+        """
+        payload = {
+            "cases": list(self.case_ids),
+            "factors": [[f.id, f.phase, f.stream] for f in self.codebook.factors],
+            "x": _nan_list(self.x),
+            "w": _nan_list(self.w),
+            "s": _nan_list(self.s),
+            "group": self.group.tolist(),
+            "groups": list(self.groups),
+        }
+        text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _nan_list(array: np.ndarray) -> list:
+    return np.where(np.isnan(array), None, array).tolist()
+
+
+def aggregate_codes(codes: list[dict], cases: list[str], factors: list[str]) -> np.ndarray:
+    """The (case, factor) code matrix; several respondents combine to the sign of their sum."""
+    total = np.zeros((len(cases), len(factors)))
+    seen = np.zeros((len(cases), len(factors)), dtype=bool)
+    case_pos = {c: i for i, c in enumerate(cases)}
+    factor_pos = {f: j for j, f in enumerate(factors)}
+    for record in codes:
+        if np.isnan(record["code"]):
+            continue
+        i, j = case_pos[record["case_id"]], factor_pos[record["factor"]]
+        total[i, j] += record["code"]
+        seen[i, j] = True
+    return np.where(seen, np.sign(total), np.nan)
+
+
+def stream_array(streams: list[dict], cases: list[str]) -> np.ndarray:
+    """The (case, phase, stream) array of observed stream states."""
+    s = np.full((len(cases), len(PHASES), len(STREAMS)), np.nan)
+    case_pos = {c: i for i, c in enumerate(cases)}
+    for row in streams:
+        s[case_pos[row["case_id"]], PHASES.index(row["phase"]), STREAMS.index(row["stream"])] = row["in_motion"]
+    return s
+
+
+def build_dataset(name: str, source: str, codebook: Codebook, tables: Validated) -> Dataset:
+    """Turn validated tables into a :class:`Dataset` and screen it for warnings."""
+    from bayesstreams.screen import screen_dataset
+
+    cases = tables.cases
+    case_ids = [record["case_id"] for record in cases]
+    group_labels = [str(record.get("group", "") or "") for record in cases]
+    groups = tuple(sorted({g for g in group_labels if g}))
+    group = np.array([groups.index(g) if g else -1 for g in group_labels], dtype=int)
+    dataset = Dataset(
+        name=name,
+        source=source,
+        codebook=codebook,
+        cases=cases,
+        codes=tables.codes,
+        x=aggregate_codes(tables.codes, case_ids, list(codebook.ids)),
+        w=np.array([[record["w1"], record["w2"]] for record in cases], dtype=float).reshape(len(cases), 2),
+        s=stream_array(tables.streams, case_ids),
+        group=group,
+        groups=groups,
+    )
+    dataset.warnings = screen_dataset(dataset)
+    return dataset
+
+
+def _codebook_from_sheet(table: RawTable) -> Codebook:
+    problems, factors, seen = [], [], {}
+    if "id" not in table.columns:
+        raise InputError(Violation(table.file, 1, "id", "required column 'id' is missing"))
+    for row, line in zip(table.rows, table.lines):
+        entry = {k: v for k, v in row.items() if k != "id" and v != ""}
+        if row["id"] in seen:
+            problems.append(Violation(table.file, line, "id", f"duplicate factor {row['id']!r} (first at row {seen[row['id']]})"))
+            continue
+        seen[row["id"]] = line
+        factor, found = parse_factor(table.file, line, row["id"], entry)
+        problems += found
+        if factor:
+            factors.append(factor)
+    if problems:
+        raise InputError(problems)
+    return Codebook(factors=tuple(factors))
+
+
+def _load_folder(path: Path, codebook: Codebook | None) -> tuple[Codebook, RawTable, RawTable | None, RawTable | None]:
+    missing = [name for name in (CASES_FILE,) if not (path / name).is_file()]
+    if codebook is None and not (path / CODEBOOK_FILE).is_file():
+        missing.insert(0, CODEBOOK_FILE)
+    if missing:
+        raise InputError([Violation(str(path / m), None, None, "required file is missing from the dataset folder")
+                          for m in missing])
+    problems: list[Violation] = []
+    loaded: dict = {}
+    for key, reader, target in (("codebook", load_codebook, path / CODEBOOK_FILE),
+                                ("cases", read_csv, path / CASES_FILE),
+                                ("codes", read_csv, path / CODES_FILE),
+                                ("streams", read_csv, path / STREAMS_FILE)):
+        if key == "codebook" and codebook is not None:
+            loaded[key] = codebook
+            continue
+        if key in ("codes", "streams") and not target.is_file():
+            loaded[key] = None
+            continue
+        try:
+            loaded[key] = reader(target)
+        except InputError as exc:
+            problems += exc.violations
+    if problems:
+        raise InputError(problems)
+    return loaded["codebook"], loaded["cases"], loaded["codes"], loaded["streams"]
+
+
+def _load_xlsx(path: Path, codebook: Codebook | None):
+    sheets = read_xlsx(path)
+    if codebook is None:
+        if "codebook" not in sheets:
+            raise InputError(Violation(str(path), None, None,
+                                       "workbook has no 'codebook' sheet; add one or pass --codebook FILE"))
+        codebook = _codebook_from_sheet(sheets["codebook"])
+    cases = sheets.get("cases")
+    if cases is None:
+        if len(sheets) == 1 or (len(sheets) == 2 and "codebook" in sheets):
+            cases = next(t for n, t in sheets.items() if n != "codebook")
+        else:
+            raise InputError(Violation(str(path), None, None, f"workbook has no 'cases' sheet (sheets: {', '.join(sheets)})"))
+    return codebook, cases, sheets.get("codes"), sheets.get("streams")
+
+
+def load_dataset(path: str | Path, codebook: str | Path | Codebook | None = None) -> Dataset:
+    """Read and validate a dataset.
+
+    Parameters
+    ----------
+    path
+        A dataset folder (``codebook.toml``, ``cases.csv``, ``codes.csv``, optional
+        ``streams.csv``), a wide CSV (one row per case, one column per factor), or an
+        ``.xlsx`` workbook holding the same tables as sheets.
+    codebook
+        A ``codebook.toml`` to use instead of the one in the folder; required for a wide CSV
+        that has no ``codebook.toml`` beside it.
+
+    Raises
+    ------
+    InputError
+        With every violation found, each located by file, row and column.
+    """
+    path = Path(path)
+    if isinstance(codebook, (str, Path)):
+        codebook = load_codebook(codebook)
+    if not path.exists():
+        raise InputError(Violation(str(path), None, None, "dataset does not exist (expected a folder, a .csv or a .xlsx)"))
+    codes = streams = None
+    if path.is_dir():
+        codebook, cases, codes, streams = _load_folder(path, codebook)
+        name = path.name
+    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        codebook, cases, codes, streams = _load_xlsx(path, codebook)
+        name = path.stem
+    else:
+        if codebook is None:
+            beside = path.parent / CODEBOOK_FILE
+            if not beside.is_file():
+                raise InputError(Violation(str(path), None, None,
+                                           "a wide CSV needs a codebook: pass --codebook FILE or put codebook.toml beside it"))
+            codebook = load_codebook(beside)
+        cases = read_csv(path)
+        name = path.stem
+    tables = validate_tables(codebook, cases, codes, streams)
+    return build_dataset(name, str(path), codebook, tables)

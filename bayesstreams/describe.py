@@ -1,0 +1,49 @@
+"""A plain-text summary of a validated dataset (what ``bayesstreams validate`` prints)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayesstreams.codebook import PHASES, STREAMS
+
+
+def _fmt_window(values: np.ndarray) -> str:
+    opened = int(np.sum(values == 1))
+    closed = int(np.sum(values == 0))
+    unknown = int(np.sum(np.isnan(values)))
+    return f"{opened} open, {closed} closed, {unknown} unknown"
+
+
+def describe_dataset(dataset) -> list[str]:
+    """Lines summarising cases, factors per phase x stream, missing codes, streams and windows."""
+    lines = [f"dataset {dataset.name}: {dataset.n_cases} cases, {len(dataset.factor_ids)} factors "
+             f"(hash {dataset.content_hash()[:12]})", ""]
+    lines.append("factors per phase x stream:")
+    lines.append("  phase  " + "".join(f"{s:>10}" for s in STREAMS))
+    for p_index, phase in enumerate(PHASES):
+        counts = [int(np.sum((dataset.factor_phase == p_index) & (dataset.factor_stream == s_index)))
+                  for s_index in range(len(STREAMS))]
+        lines.append(f"  {phase:>5}  " + "".join(f"{c:>10}" for c in counts))
+    lines.append("")
+    lines.append("per case: codes +1/0/-1, not discussed, windows w1 w2, observed streams")
+    missing = dataset.n_not_discussed
+    for i, case_id in enumerate(dataset.case_ids):
+        row = dataset.x[i]
+        plus, zero, minus = (int(np.sum(row == v)) for v in (1, 0, -1))
+        w = ["?" if np.isnan(v) else str(int(v)) for v in dataset.w[i]]
+        observed = int(np.sum(~np.isnan(dataset.s[i])))
+        lines.append(f"  {case_id:<12} {plus:>3}/{zero:>2}/{minus:>2}   not discussed {int(missing[i]):>3}   "
+                     f"w1 {w[0]}  w2 {w[1]}   streams observed {observed}/6")
+    lines.append("")
+    for p_index, phase in enumerate(PHASES):
+        lines.append(f"phase-{phase} windows: {_fmt_window(dataset.w[:, p_index])}")
+    for p_index, phase in enumerate(PHASES):
+        parts = []
+        for s_index, stream in enumerate(STREAMS):
+            states = dataset.s[:, p_index, s_index]
+            parts.append(f"{stream} {int(np.sum(states == 1))} in motion / {int(np.sum(states == 0))} not")
+        lines.append(f"phase-{phase} streams observed: " + "; ".join(parts))
+    total = dataset.x.size
+    lines.append(f"not-discussed cells: {int(np.isnan(dataset.x).sum())} of {total} "
+                 f"(set to 0 by the model, counted in every report)")
+    return lines

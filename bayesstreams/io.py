@@ -1,0 +1,168 @@
+"""Read dataset files into plain string tables that remember their line numbers.
+
+Spreadsheet exports come in many shapes: Dutch Excel writes semicolon-separated CSV,
+sometimes UTF-8 with a byte-order mark, sometimes Windows-1252.  All of them load
+without options.  Nothing here judges the content; :mod:`bayesstreams.schema` does.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+from dataclasses import dataclass
+from pathlib import Path
+
+from bayesstreams.errors import InputError, Violation
+
+# Bytes that Windows-1252 leaves undefined: a file holding them is neither UTF-8 nor cp1252.
+_CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table as read: header, string cells, and the file line each row started on."""
+
+    file: str
+    columns: tuple[str, ...]
+    rows: tuple[dict[str, str], ...]
+    lines: tuple[int, ...]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def decode(raw: bytes, file: str) -> str:
+    """Decode UTF-8 (with or without BOM) or Windows-1252; fail with the offending line."""
+    if b"\x00" in raw:
+        row = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        raise InputError(Violation(file, row, None, "file holds NUL bytes: not a text (CSV) file"))
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    for offset, byte in enumerate(raw):
+        if byte in _CP1252_UNDEFINED:
+            row = raw[:offset].count(b"\n") + 1
+            raise InputError(
+                Violation(file, row, None, f"undecodable byte 0x{byte:02X}: file is neither UTF-8 nor Windows-1252")
+            )
+    # Valid cp1252 but not UTF-8: an export from Excel on Windows.
+    del first_bad
+    return raw.decode("cp1252")
+
+
+def sniff_delimiter(text: str) -> str:
+    """Pick ``;``, ``,`` or tab from the header line (Dutch Excel uses ``;``)."""
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def parse_csv_text(text: str, file: str) -> RawTable:
+    """Parse CSV text into a :class:`RawTable`; blank lines are skipped."""
+    if not text.strip():
+        raise InputError(Violation(file, None, None, "file is empty (expected a header row)"))
+    reader = csv.reader(_io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise InputError(Violation(file, 1, None, f"unreadable CSV header: {exc}")) from None
+    columns = tuple(name.strip() for name in header)
+    problems: list[Violation] = []
+    seen: set[str] = set()
+    for name in columns:
+        if name == "":
+            problems.append(Violation(file, 1, None, "a header cell is empty"))
+        elif name in seen:
+            problems.append(Violation(file, 1, name, f"column {name!r} appears twice in the header"))
+        seen.add(name)
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
+    start = reader.line_num + 1
+    try:
+        for record in reader:
+            line = start
+            start = reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) > len(columns):
+                extra = record[len(columns):]
+                if any(cell.strip() for cell in extra):
+                    problems.append(
+                        Violation(file, line, None, f"row has {len(record)} cells but the header has {len(columns)}")
+                    )
+                record = record[: len(columns)]
+            record = record + [""] * (len(columns) - len(record))
+            rows.append({name: cell.strip() for name, cell in zip(columns, record)})
+            lines.append(line)
+    except csv.Error as exc:
+        problems.append(Violation(file, reader.line_num, None, f"unreadable CSV: {exc}"))
+    if problems:
+        raise InputError(problems)
+    return RawTable(file=file, columns=columns, rows=tuple(rows), lines=tuple(lines))
+
+
+def read_csv(path: str | Path) -> RawTable:
+    """Read one CSV file as strings, whatever its separator and encoding."""
+    path = Path(path)
+    file = str(path)
+    if not path.is_file():
+        raise InputError(Violation(file, None, None, "file does not exist"))
+    return parse_csv_text(decode(path.read_bytes(), file), file)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def read_xlsx(path: str | Path) -> dict[str, RawTable]:
+    """Read every sheet of an xlsx workbook as a :class:`RawTable` keyed by lower-case sheet name.
+
+    Rows are numbered as Excel shows them; a table's ``file`` is ``book.xlsx[sheet]``.
+    """
+    import openpyxl  # local: only xlsx users pay for it
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(Violation(str(path), None, None, "file does not exist"))
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise InputError(Violation(str(path), None, None, f"not a readable xlsx workbook ({type(exc).__name__})")) from None
+    tables: dict[str, RawTable] = {}
+    for sheet in book.worksheets:
+        file = f"{path}[{sheet.title}]"
+        rows_iter = sheet.iter_rows(values_only=True)
+        header = next(rows_iter, None)
+        if header is None or not any(_cell_text(c) for c in header):
+            raise InputError(Violation(file, None, None, "sheet is empty (expected a header row)"))
+        while header and _cell_text(header[-1]) == "":
+            header = header[:-1]
+        columns = tuple(_cell_text(c) for c in header)
+        rows, lines = [], []
+        for number, record in enumerate(rows_iter, start=2):
+            cells = [_cell_text(c) for c in record][: len(columns)]
+            if not any(cells):
+                continue
+            cells += [""] * (len(columns) - len(cells))
+            rows.append(dict(zip(columns, cells)))
+            lines.append(number)
+        tables[sheet.title.strip().lower()] = RawTable(file, columns, tuple(rows), tuple(lines))
+    book.close()
+    return tables
+
+
+def write_csv(path: str | Path, columns: list[str], rows: list[list[str]]) -> None:
+    """Write a UTF-8 CSV atomically (temporary file, then rename)."""
+    from bayesstreams.atomic import atomic_write_text
+
+    buffer = _io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    atomic_write_text(path, buffer.getvalue())

@@ -1,0 +1,251 @@
+"""Validate raw tables against the codebook: every violation at once, each located.
+
+Input: :class:`~bayesstreams.io.RawTable` objects (long or wide layout).  Output: clean
+records (lists of dicts) with typed values.  Errors are collected, never raised one at a
+time, so a user fixes a file in one pass.  Only the standard library is used here, so
+that ``bayesstreams validate`` starts fast.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from bayesstreams.codebook import PHASES, STREAMS, Codebook
+from bayesstreams.errors import InputError, Violation
+from bayesstreams.io import RawTable
+
+CASE_COLUMNS = ("case_id", "name", "w1", "w2", "level", "group")
+CASE_REQUIRED = ("case_id", "w1", "w2")
+CODE_REQUIRED = ("case_id", "factor", "code")
+STREAM_REQUIRED = ("case_id", "phase", "stream", "in_motion")
+CODE_VALUES = {"-1": -1.0, "0": 0.0, "1": 1.0, "+1": 1.0, "": float("nan")}
+BINARY_VALUES = {"0": 0.0, "1": 1.0, "": float("nan")}
+WIDE_STREAM_COLUMNS = {f"s{p}_{s}": (p, s) for p in PHASES for s in STREAMS}
+
+
+@dataclass
+class Validated:
+    """The clean tables of a dataset and the warnings found while checking them."""
+
+    cases: list[dict]
+    codes: list[dict]
+    streams: list[dict]
+
+
+@dataclass
+class _Cell:
+    """One code cell, wherever it came from (a row of codes.csv or a cell of a wide table)."""
+
+    file: str
+    line: int
+    case_column: str
+    factor_column: str
+    code_column: str
+    case_id: str
+    factor: str
+    code: str
+    extra: dict
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.errors: list[Violation] = []
+        self.warnings: list[Violation] = []
+
+    def error(self, file: str, row: int | None, column: str | None, message: str) -> None:
+        self.errors.append(Violation(file, row, column, message))
+
+    def warn(self, file: str, row: int | None, column: str | None, message: str) -> None:
+        self.warnings.append(Violation(file, row, column, message))
+
+
+def _require_columns(table: RawTable, required: tuple[str, ...], out: _Collector) -> bool:
+    missing = [c for c in required if c not in table.columns]
+    for column in missing:
+        out.error(table.file, 1, column, f"required column {column!r} is missing (header: {', '.join(table.columns)})")
+    return not missing
+
+
+def _suggest(value: str, options) -> str:
+    close = difflib.get_close_matches(value, list(options), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _binary(table: RawTable, line: int, column: str, text: str, out: _Collector) -> float:
+    if text in BINARY_VALUES:
+        return BINARY_VALUES[text]
+    out.error(table.file, line, column, f"{column} is {text!r}; allowed: 0, 1 or empty (unknown)")
+    return float("nan")
+
+
+def check_cases(table: RawTable, out: _Collector) -> list[dict]:
+    """Validate the case table: unique ids, windows in {0, 1, empty}."""
+    if not _require_columns(table, CASE_REQUIRED, out):
+        return []
+    if not table.rows:
+        out.error(table.file, None, None, "no cases: the file has a header but no rows")
+    records, first_row = [], {}
+    for row, line in zip(table.rows, table.lines):
+        case_id = row["case_id"]
+        if case_id == "":
+            out.error(table.file, line, "case_id", "case_id is empty")
+            continue
+        if case_id in first_row:
+            out.error(table.file, line, "case_id", f"duplicate case_id {case_id!r} (first at row {first_row[case_id]})")
+            continue
+        first_row[case_id] = line
+        record = {c: row.get(c, "") for c in CASE_COLUMNS}
+        record.update({c: row[c] for c in table.columns if c not in CASE_COLUMNS})
+        record["name"] = row.get("name", "") or case_id
+        record["level"] = row.get("level", "")
+        record["group"] = row.get("group", "")
+        for window in ("w1", "w2"):
+            record[window] = _binary(table, line, window, row[window], out)
+        record["_line"] = line
+        records.append(record)
+    return records
+
+
+def long_cells(table: RawTable, out: _Collector) -> list[_Cell]:
+    """Code cells of a long ``codes.csv``."""
+    if not _require_columns(table, CODE_REQUIRED, out):
+        return []
+    if not table.rows:
+        out.error(table.file, None, None, "no codes: the file has a header but no rows")
+    extra_columns = [c for c in table.columns if c not in CODE_REQUIRED]
+    return [
+        _Cell(table.file, line, "case_id", "factor", "code", row["case_id"], row["factor"], row["code"],
+              {c: row[c] for c in extra_columns})
+        for row, line in zip(table.rows, table.lines)
+    ]
+
+
+def is_wide(table: RawTable, codebook: Codebook) -> bool:
+    """A case table that carries factor columns is in the wide layout."""
+    return any(c in codebook for c in table.columns)
+
+
+def wide_cells(table: RawTable, codebook: Codebook, out: _Collector) -> tuple[list[_Cell], list[dict]]:
+    """Code cells and stream rows of a wide table (one column per factor, ``s<phase>_<stream>``)."""
+    known = set(CASE_COLUMNS) | set(codebook.ids) | set(WIDE_STREAM_COLUMNS)
+    for column in table.columns:
+        if column not in known:
+            out.error(table.file, 1, column,
+                      f"unknown column {column!r}: not a case column nor a codebook factor"
+                      f"{_suggest(column, known)}")
+    cells, streams = [], []
+    for row, line in zip(table.rows, table.lines):
+        for column in table.columns:
+            if column in codebook:
+                cells.append(_Cell(table.file, line, "case_id", column, column, row.get("case_id", ""), column,
+                                   row[column], {}))
+            elif column in WIDE_STREAM_COLUMNS and row[column] != "":
+                phase, stream = WIDE_STREAM_COLUMNS[column]
+                streams.append({"case_id": row.get("case_id", ""), "phase": str(phase), "stream": stream,
+                                "in_motion": row[column], "_file": table.file, "_line": line,
+                                "_col": column})
+    return cells, streams
+
+
+def check_codes(cells: list[_Cell], codebook: Codebook, case_ids: set[str], cases_file: str,
+                out: _Collector) -> list[dict]:
+    """Validate code cells: known case and factor, allowed code, no duplicates."""
+    records, first = [], {}
+    for cell in cells:
+        ok = True
+        if cell.case_id == "":
+            out.error(cell.file, cell.line, cell.case_column, "case_id is empty")
+            ok = False
+        elif case_ids and cell.case_id not in case_ids:
+            out.error(cell.file, cell.line, cell.case_column,
+                      f"case {cell.case_id!r} is not in {cases_file}{_suggest(cell.case_id, case_ids)}")
+            ok = False
+        if cell.factor not in codebook:
+            out.error(cell.file, cell.line, cell.factor_column,
+                      f"unknown factor {cell.factor!r}{_suggest(cell.factor, codebook.ids)}")
+            ok = False
+        if cell.code not in CODE_VALUES:
+            out.error(cell.file, cell.line, cell.code_column,
+                      f"code {cell.code!r} is not allowed; use -1 (barrier), 0 (no role/absent), "
+                      f"1 (present, helps) or empty (not discussed)")
+            ok = False
+        respondent = cell.extra.get("respondent", "")
+        key = (cell.case_id, cell.factor, respondent)
+        if ok and key in first:
+            what = f"case {cell.case_id!r}, factor {cell.factor!r}" + (f", respondent {respondent!r}" if respondent else "")
+            out.error(cell.file, cell.line, cell.factor_column, f"duplicate code for {what} (first at row {first[key]})")
+            ok = False
+        if ok:
+            first[key] = cell.line
+            records.append({"case_id": cell.case_id, "factor": cell.factor, "code": CODE_VALUES[cell.code],
+                            **cell.extra, "_file": cell.file, "_line": cell.line})
+    return records
+
+
+def check_streams(rows: list[dict], case_ids: set[str], cases_file: str, out: _Collector) -> list[dict]:
+    """Validate observed stream states: known case, phase 1/2, known stream, in_motion 0/1."""
+    records, first = [], {}
+    for row in rows:
+        file, line = row["_file"], row["_line"]
+        col = row.get("_col")
+        ok = True
+        if row["case_id"] not in case_ids:
+            out.error(file, line, col or "case_id",
+                      f"case {row['case_id']!r} is not in {cases_file}{_suggest(row['case_id'], case_ids)}")
+            ok = False
+        phase = row["phase"].strip()
+        if phase not in ("1", "2"):
+            out.error(file, line, col or "phase", f"phase {phase!r} is not 1 or 2")
+            ok = False
+        if row["stream"] not in STREAMS:
+            out.error(file, line, col or "stream",
+                      f"unknown stream {row['stream']!r}; allowed: {', '.join(STREAMS)}{_suggest(row['stream'], STREAMS)}")
+            ok = False
+        if row["in_motion"] not in BINARY_VALUES:
+            out.error(file, line, col or "in_motion", f"in_motion is {row['in_motion']!r}; allowed: 0, 1 or empty")
+            ok = False
+        key = (row["case_id"], phase, row["stream"])
+        if ok and key in first:
+            out.error(file, line, col or "stream",
+                      f"duplicate stream state for case {key[0]!r}, phase {phase}, stream {key[2]!r} "
+                      f"(first at row {first[key]})")
+            ok = False
+        if ok and row["in_motion"] != "":
+            first[key] = line
+            records.append({"case_id": row["case_id"], "phase": int(phase), "stream": row["stream"],
+                            "in_motion": int(row["in_motion"]), "_file": file, "_line": line})
+    return records
+
+
+def stream_rows(table: RawTable, out: _Collector) -> list[dict]:
+    """Rows of a long ``streams.csv`` in the shape :func:`check_streams` takes."""
+    if not _require_columns(table, STREAM_REQUIRED, out):
+        return []
+    return [{**{c: row[c] for c in STREAM_REQUIRED}, "_file": table.file, "_line": line}
+            for row, line in zip(table.rows, table.lines)]
+
+
+def validate_tables(codebook: Codebook, cases: RawTable, codes: RawTable | None,
+                    streams: RawTable | None) -> Validated:
+    """Validate a dataset's tables; raise :class:`InputError` with every violation found."""
+    out = _Collector()
+    wide = codes is None and is_wide(cases, codebook)
+    if codes is None and not wide:
+        out.error(cases.file, 1, None, "no codes: give codes.csv, or factor columns in this table (wide layout)")
+    case_records = check_cases(cases, out)
+    case_ids = {record["case_id"] for record in case_records}
+    rows_of_streams: list[dict] = []
+    if wide:
+        cells, rows_of_streams = wide_cells(cases, codebook, out)
+        case_records = [{k: v for k, v in r.items() if k not in codebook and k not in WIDE_STREAM_COLUMNS}
+                        for r in case_records]
+    else:
+        cells = long_cells(codes, out) if codes is not None else []
+    code_records = check_codes(cells, codebook, case_ids, cases.file, out)
+    if streams is not None:
+        rows_of_streams += stream_rows(streams, out)
+    stream_records = check_streams(rows_of_streams, case_ids, cases.file, out)
+    if out.errors:
+        raise InputError(out.errors)
+    return Validated(case_records, code_records, stream_records)

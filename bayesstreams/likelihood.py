@@ -1,0 +1,157 @@
+"""The exact likelihood of the two-phase streams model (MODEL.md §2), streams summed out.
+
+One implementation serves two backends: PyTensor (inside the PyMC model) and NumPy
+(pointwise log-likelihood of saved draws, queries, tests).  The math namespace is passed
+in, so the formula is written once and the brute-force test checks the same code that
+the sampler runs.
+
+Notation per case ``i`` and phase ``p``: ``q[s] = logistic(eta[s])`` is the probability
+that stream ``s`` is in motion; ``O`` are the streams observed, ``L`` the latent ones::
+
+    A      = prod_{s in O} Bern(S_s | q_s)
+    C      = 1{all S_O = 1} * prod_{s in L} q_s          # P(all three in motion | S_O)
+    B      = lambda + (1 - lambda) (1 - kappa) C          # P(W = 1 | S_O)
+    phase 2: B2 * d with d = W1 + (1 - W1) rho            # the phase dependency
+
+A missing ``W2`` drops its term; a missing ``W1`` is summed out (two terms).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class ObservedTerms:
+    """Data arrays of the likelihood, precomputed once in NumPy (masks instead of NaN).
+
+    Shapes: ``s_obs``, ``s_val`` (case, phase, stream); ``all_one``, ``w_obs``, ``w_val``
+    (case, phase).  Missing values are filled so that no masked term is ever log(0).
+    """
+
+    s_obs: np.ndarray
+    s_val: np.ndarray
+    all_one: np.ndarray
+    w_obs: np.ndarray
+    w_val: np.ndarray
+
+
+def observed_terms(s: np.ndarray, w: np.ndarray) -> ObservedTerms:
+    """Masks and filled values from stream states ``s`` (case, phase, stream) and windows ``w`` (case, phase)."""
+    s_obs = (~np.isnan(s)).astype(float)
+    s_val = np.nan_to_num(s, nan=0.0)
+    all_one = np.all(np.isnan(s) | (s == 1), axis=2).astype(float)
+    w_obs = (~np.isnan(w)).astype(float)
+    w_val = np.nan_to_num(w, nan=1.0)  # filled with 1: a masked d = W1 + (1 - W1) rho stays 1
+    return ObservedTerms(s_obs, s_val, all_one, w_obs, w_val)
+
+
+def numpy_math() -> SimpleNamespace:
+    """The operations :func:`case_loglik` needs, in NumPy."""
+    return SimpleNamespace(log=np.log, exp=np.exp, softplus=lambda v: np.logaddexp(0.0, v))
+
+
+def pytensor_math() -> SimpleNamespace:
+    """The operations :func:`case_loglik` needs, in PyTensor."""
+    import pytensor.tensor as pt
+
+    return SimpleNamespace(log=pt.log, exp=pt.exp, softplus=pt.softplus)
+
+
+def window_bracket(eta, lam, kap, terms: ObservedTerms, math):
+    """``(log A, B)``: log-probability of the observed streams and ``P(W = 1 | S_O)``, per (case, phase).
+
+    ``eta`` has shape (..., case, phase, stream); ``lam`` and ``kap`` (..., phase) broadcast
+    against (case, phase) once a case axis is added by the caller.
+    """
+    log_q = -math.softplus(-eta)
+    log_not_q = -math.softplus(eta)
+    log_a = (terms.s_obs * (terms.s_val * log_q + (1.0 - terms.s_val) * log_not_q)).sum(axis=-1)
+    coupled = terms.all_one * math.exp(((1.0 - terms.s_obs) * log_q).sum(axis=-1))
+    bracket = lam + (1.0 - lam) * (1.0 - kap) * coupled
+    return log_a, bracket
+
+
+def case_loglik(eta, lam, kap, rho, terms: ObservedTerms, math):
+    """Log-likelihood of each case, shape (..., case).
+
+    Parameters
+    ----------
+    eta : (..., case, phase, stream) linear predictor of the streams.
+    lam, kap : (..., 1, phase) leak and miss, already broadcastable against (case, phase).
+    rho : (..., 1) phase dependency, broadcastable against (case,).
+    """
+    log_a, bracket = window_bracket(eta, lam, kap, terms, math)
+    b1, b2 = bracket[..., 0], bracket[..., 1]
+    w1, w2 = terms.w_val[:, 0], terms.w_val[:, 1]
+    w1_obs, w2_obs = terms.w_obs[:, 0], terms.w_obs[:, 1]
+
+    def log_bern(p, y):
+        return y * math.log(p) + (1.0 - y) * math.log(1.0 - p)
+
+    dependency = w1 + (1.0 - w1) * rho
+    known_w1 = log_bern(b1, w1) + w2_obs * log_bern(b2 * dependency, w2)
+
+    def p_w2(d):
+        return w2 * (b2 * d) + (1.0 - w2) * (1.0 - b2 * d)
+
+    unknown_w1 = w2_obs * math.log(b1 * p_w2(1.0) + (1.0 - b1) * p_w2(rho))
+    return log_a.sum(axis=-1) + w1_obs * known_w1 + (1.0 - w1_obs) * unknown_w1
+
+
+def stream_eta(alpha, beta, x, factor_phase, factor_stream, gamma=None, group=None):
+    """Linear predictor (draw, case, phase, stream) in NumPy from draws of alpha (draw, phase, stream) and beta (draw, factor)."""
+    n_phase, n_stream = alpha.shape[-2], alpha.shape[-1]
+    onehot = np.zeros((x.shape[1], n_phase * n_stream))
+    onehot[np.arange(x.shape[1]), factor_phase * n_stream + factor_stream] = 1.0
+    # (draw, case, phase*stream): each factor adds beta * x to its own stream only
+    contrib = np.einsum("ck,dk,km->dcm", x, beta, onehot)
+    eta = alpha[:, None, :, :] + contrib.reshape(contrib.shape[0], x.shape[0], n_phase, n_stream)
+    if gamma is not None and group is not None:
+        has = group >= 0
+        eta[:, has] += np.moveaxis(gamma[:, :, :, group[has]], 3, 1)
+    return eta
+
+
+def window_probability(q, lam, kap):
+    """``pibar`` (…, case, phase): P(W=1 | x) for phase 1 and P(W2=1 | x, W1=1) for phase 2.
+
+    ``q`` (…, case, phase, stream); ``lam``, ``kap`` (…, phase).
+    """
+    coupled = np.prod(q, axis=-1)
+    return lam[..., None, :] + (1.0 - lam[..., None, :]) * (1.0 - kap[..., None, :]) * coupled
+
+
+def logistic(v):
+    """Numerically stable logistic function in NumPy."""
+    return np.exp(-np.logaddexp(0.0, -v))
+
+
+def numpy_case_loglik(eta, lam, kap, rho, terms: ObservedTerms) -> np.ndarray:
+    """:func:`case_loglik` over draws in NumPy: eta (draw, case, phase, stream), lam/kap (draw, phase), rho (draw,)."""
+    return case_loglik(eta, lam[:, None, :], kap[:, None, :], rho[:, None], terms, numpy_math())
+
+
+def additive_case_loglik(eta_w, delta, terms: ObservedTerms, math):
+    """Log-likelihood per case of the additive baseline (MODEL.md §3).
+
+    ``eta_w`` (..., case, phase) is the window log-odds without the dependency term;
+    phase 2 adds ``delta * W1``; a missing ``W1`` is summed out, a missing ``W2`` dropped.
+    """
+    p1 = 1.0 / (1.0 + math.exp(-eta_w[..., 0]))
+    w1, w2 = terms.w_val[:, 0], terms.w_val[:, 1]
+    w1_obs, w2_obs = terms.w_obs[:, 0], terms.w_obs[:, 1]
+
+    def log_bern_logit(logit, y):
+        return -(y * math.softplus(-logit) + (1.0 - y) * math.softplus(logit))
+
+    def p_w2(logit):
+        p = 1.0 / (1.0 + math.exp(-logit))
+        return w2 * p + (1.0 - w2) * (1.0 - p)
+
+    known_w1 = log_bern_logit(eta_w[..., 0], w1) + w2_obs * log_bern_logit(eta_w[..., 1] + delta * w1, w2)
+    unknown_w1 = w2_obs * math.log(p1 * p_w2(eta_w[..., 1] + delta) + (1.0 - p1) * p_w2(eta_w[..., 1]))
+    return w1_obs * known_w1 + (1.0 - w1_obs) * unknown_w1

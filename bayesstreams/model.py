@@ -88,3 +88,17 @@ def build_model(dataset, config: ModelConfig):
             loglik = additive_case_loglik(eta_w, delta, terms, pytensor_math())
         pm.Potential("loglik", loglik.sum())
     return model
+
+
+VAR_DIMS = {
+    "mu": ("phase", "stream"), "tau": ("phase", "stream"), "z": ("factor",), "beta": ("factor",),
+    "alpha": ("phase", "stream"), "lambda": ("phase",), "kappa": ("phase",), "rho": (),
+    "a": ("phase",), "delta": (), "sigma_group": (),
+}
+
+
+def var_dims(name: str, kind: str) -> tuple[str, ...]:
+    """Named dims of a parameter (group offsets depend on the model kind)."""
+    if name in ("gamma", "gamma_raw"):
+        return ("phase", "stream", "group") if kind == "streams" else ("phase", "group")
+    return VAR_DIMS[name]

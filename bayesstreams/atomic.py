@@ -42,8 +42,7 @@ def atomic_folder(path: str | Path, force: bool = False):
     after the new folder is complete.  An interrupted block leaves no trace.
     """
     path = Path(path)
-    if path.exists() and not force:
-        raise BayesStreamsError(f"{path}: already exists; pass --force to replace it")
+    refuse_existing(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
     try:
@@ -58,3 +57,9 @@ def atomic_folder(path: str | Path, force: bool = False):
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, path)
+
+
+def refuse_existing(path: str | Path, force: bool) -> None:
+    """Fail early when ``path`` exists and ``force`` is not given."""
+    if Path(path).exists() and not force:
+        raise BayesStreamsError(f"{path}: already exists; pass --force to replace it")

@@ -54,6 +54,55 @@ def validate(dataset: DatasetArg, codebook: CodebookOpt = None) -> None:
     typer.echo("valid")
 
 
+@app.command()
+def fit(
+    dataset: DatasetArg,
+    out: Annotated[Path, typer.Option("--out", help="run folder to write")],
+    model: Annotated[Optional[Path], typer.Option("--model", help="model file (default: the streams model)")] = None,
+    seed: Annotated[int, typer.Option(help="random seed: the same seed gives identical draws")] = 20200601,
+    draws: Annotated[Optional[int], typer.Option(help="draws per chain (default: model file)")] = None,
+    tune: Annotated[Optional[int], typer.Option(help="tuning steps per chain (default: model file)")] = None,
+    chains: Annotated[Optional[int], typer.Option(help="number of chains (default: model file)")] = None,
+    sampler: Annotated[Optional[str], typer.Option(help="nutpie (default), pymc or numpyro")] = None,
+    codebook: CodebookOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing run folder")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
+) -> None:
+    """Fit a model to a dataset and write a run folder (posterior, diagnostics, snapshot)."""
+    from bayesstreams.workflow import fit_and_save
+
+    outcome = fit_and_save(dataset, out, model=model, seed=seed, draws=draws, tune=tune, chains=chains,
+                           sampler=sampler, codebook=codebook, force=force, progress=sys.stderr.isatty(),
+                           command="bayesstreams " + " ".join(sys.argv[1:]))
+    for line in outcome.lines:
+        typer.echo(line)
+    if not outcome.passed:
+        echo_err("warning: diagnostics failed; do not trust these numbers before reading docs/DIAGNOSTICS in the README")
+        if strict:
+            raise typer.Exit(1)
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Option("--out", help="dataset folder to write")],
+    cases: Annotated[int, typer.Option("--cases", min=1, help="number of cases")] = 100,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    params: Annotated[Optional[Path], typer.Option("--params", help="JSON parameters (like truth.json); default: a prior draw")] = None,
+    observed_streams: Annotated[float, typer.Option("--observed-streams", min=0.0, max=1.0, help="fraction of stream states kept")] = 0.5,
+    model: Annotated[Optional[Path], typer.Option("--model", help="model file whose priors are drawn from")] = None,
+    codebook: CodebookOpt = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing folder")] = False,
+) -> None:
+    """Draw a dataset from the generative streams model and write it with truth.json."""
+    from bayesstreams.codebook import load_codebook
+    from bayesstreams.config import load_config
+    from bayesstreams.simulate import simulate_to_folder
+
+    written = simulate_to_folder(out, cases, seed, params, observed_streams, load_config(model),
+                                 load_codebook(codebook) if codebook else None, force=force)
+    typer.echo(f"wrote {cases} simulated cases to {written} (parameters in {written / 'truth.json'})")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: ``--debug`` anywhere shows tracebacks; errors otherwise print one line each."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -78,3 +78,56 @@ def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.nd
                  "factor_ids": list(codebook.ids), "phases": list(PHASES), "streams": list(STREAMS)}
         atomic_write_text(Path(tmp) / "truth.json", json.dumps(truth, indent=1))
     return Path(out)
+
+
+def read_params(path: str | Path, n_factors: int) -> dict:
+    """Parameters from a JSON file shaped like ``truth.json`` (a "parameters" table or the bare table)."""
+    from bayesstreams.errors import InputError, Violation
+
+    file = str(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(Violation(file, None, None, "parameter file does not exist")) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(Violation(file, getattr(exc, "lineno", None), None, f"not valid JSON: {exc}")) from None
+    table = data.get("parameters", data)
+    shapes = {"alpha": (2, 3), "beta": (n_factors,), "lambda": (2,), "kappa": (2,), "rho": ()}
+    params, problems = {}, []
+    for name, shape in shapes.items():
+        if name not in table:
+            problems.append(Violation(file, None, name, f"parameter {name!r} is missing"))
+            continue
+        value = np.asarray(table[name], dtype=float)
+        if value.shape != shape:
+            problems.append(Violation(file, None, name, f"{name} has shape {value.shape}, expected {shape}"))
+        elif name in ("lambda", "kappa", "rho") and not np.all((value >= 0) & (value <= 1)):
+            problems.append(Violation(file, None, name, f"{name} must lie in [0, 1]"))
+        params[name] = value
+    if problems:
+        raise InputError(problems)
+    params.update({k: np.asarray(v, dtype=float) for k, v in table.items() if k not in params})
+    return params
+
+
+def simulate_to_folder(out: str | Path, n_cases: int, seed: int, params_file: str | Path | None = None,
+                       observed_streams: float = 0.5, config=None, codebook: Codebook | None = None,
+                       p_missing: float = 0.0, force: bool = False) -> Path:
+    """Simulate ``n_cases`` from the streams model and write them with ``truth.json``."""
+    from bayesstreams.config import load_config
+    from bayesstreams.priors import draw_prior
+
+    config = config or load_config(None)
+    codebook = codebook or simulation_codebook()
+    rng = np.random.default_rng(seed)
+    phase = np.array([PHASES.index(f.phase) for f in codebook.factors])
+    stream = np.array([STREAMS.index(f.stream) for f in codebook.factors])
+    if params_file is not None:
+        params = read_params(params_file, len(phase))
+    else:
+        params = {k: v[0] for k, v in draw_prior(config, phase, stream, 0, 1, rng).items()}
+    x = draw_codes(n_cases, len(phase), rng, p_missing)
+    s, w = simulate_outcomes(params, x, phase, stream, rng)
+    meta = {"seed": seed, "n_cases": n_cases, "observed_streams": observed_streams,
+            "params_source": str(params_file) if params_file else "prior"}
+    return write_simulated(out, codebook, x, hide_streams(s, observed_streams, rng), w, params, meta, force)

@@ -1,6 +1,8 @@
 """Run the bayesstreams command line from a checkout: ``python cli.py validate data/...``."""
 
+import sys
+
 from bayesstreams.cli import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -103,14 +103,18 @@ def simulate(
     typer.echo(f"wrote {cases} simulated cases to {written} (parameters in {written / 'truth.json'})")
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Console entry point: ``--debug`` anywhere shows tracebacks; errors otherwise print one line each."""
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: ``--debug`` anywhere shows tracebacks; errors otherwise print one line each.
+
+    Returns 0 on success; on failure exits (``SystemExit``) with the error's code: 2 for bad
+    input, 1 for other failures.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if "--debug" in args:
         args.remove("--debug")
         _DEBUG["on"] = True
     try:
-        app(args=args, prog_name="bayesstreams", standalone_mode=False)
+        result = app(args=args, prog_name="bayesstreams", standalone_mode=False)
     except BayesStreamsError as exc:
         if _DEBUG["on"]:
             raise
@@ -134,7 +138,10 @@ def main(argv: list[str] | None = None) -> None:
             raise
         echo_err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
         sys.exit(1)
+    if isinstance(result, int) and result:
+        sys.exit(result)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

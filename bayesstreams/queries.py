@@ -1,0 +1,530 @@
+"""Posterior queries (MODEL.md §4): NumPy over saved draws, tidy pandas tables out.
+
+Every query is computed once per posterior draw from the flattened draws of a run
+(``run.posterior``: parameter -> array whose first axis is the sample) and the run's
+dataset; nothing is recompiled and PyMC is never imported.  Each table reports the
+posterior mean and the bounds of the 50% (``q25``-``q75``) and 90% (``q05``-``q95``)
+central intervals; effects also carry ``p_gt_0``, the posterior probability that the
+effect is positive.
+
+Two layers:
+
+* kernels (:func:`baseline`, :func:`windows`, :func:`do_factor`, :func:`ace_draws`, ...)
+  return per-draw arrays; :mod:`bayesstreams.contraction` runs them on prior draws too;
+* table functions (:func:`factor_importance`, :func:`case_predictions`, :func:`levers`,
+  ...) summarise those arrays into one row per labelled quantity.
+
+Both model kinds are served: the streams model (MODEL.md §2) and the additive baseline
+(§3).  The kind is read from the parameter names in the draws.  Stream activation and
+bottlenecks exist only in the streams model.
+
+Interventions ``do(x[i,k] = v)`` replace the code of factor ``k`` in every case and leave
+everything else as coded; "not discussed" counts as ``0`` (MODEL.md §2, v1).  Causal
+readings rest on the assumptions in :data:`CAUSAL_NOTE`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bayesstreams.codebook import PHASES, STREAMS
+from bayesstreams.errors import RunError
+from bayesstreams.likelihood import additive_eta, logistic, stream_eta, window_probability
+
+QUANTILES = {"q05": 0.05, "q25": 0.25, "q75": 0.75, "q95": 0.95}
+SUMMARY_COLUMNS = ("mean", *QUANTILES)
+# (label, a, b): ACE = P(W | do(x = a)) - P(W | do(x = b))
+CONTRASTS = (("+1 vs -1", 1.0, -1.0), ("+1 vs 0", 1.0, 0.0))
+WINDOWS = ("W1", "W2")
+DEFAULT_MIN_GAIN = 0.05
+
+PREDICTION_NOTE = (
+    "P(W1) and P(W2) are predicted from the factor codes only: they do not condition on the "
+    "observed stream states or windows of the case. P(W2) is marginal over W1; "
+    "P(W2 | W1=1) assumes the phase-1 window opened. Not-discussed factors count as 0."
+)
+CAUSAL_NOTE = (
+    "Causal readings (effects, levers, necessity) assume the DAG factors -> streams -> "
+    "window 1 -> window 2 and no unmeasured common cause of factor codes and windows; codes "
+    "come from interviews and from analysts who also judged the windows (MODEL.md §5)."
+)
+
+
+# ---------------------------------------------------------------------------- draws
+
+
+def draws_from_datatree(dt, group: str = "posterior") -> dict[str, np.ndarray]:
+    """Flatten one group of an ArviZ DataTree to ``{name: (sample, ...)}`` arrays, chain-major.
+
+    Parameters
+    ----------
+    dt
+        An ``xarray.DataTree`` (as made by ``arviz.from_dict`` or read from ``trace.nc``),
+        or an ``xarray.Dataset`` holding the group directly.
+    group
+        The group to flatten (``"posterior"`` or ``"prior"``).
+
+    Returns
+    -------
+    dict
+        Every data variable with its ``chain`` and ``draw`` dims moved to the front and
+        merged into one sample axis: sample ``c * n_draws + d`` is draw ``d`` of chain ``c``.
+    """
+    node = dt[group] if hasattr(dt, "children") else dt
+    data = node.to_dataset() if hasattr(node, "to_dataset") else node
+    out = {}
+    for name, variable in data.data_vars.items():
+        sample_dims = [d for d in ("chain", "draw") if d in variable.dims]
+        array = np.asarray(variable.transpose(*sample_dims, ...).values, dtype=float)
+        n_sample = int(np.prod(array.shape[:len(sample_dims)]))
+        out[str(name)] = array.reshape(n_sample, *array.shape[len(sample_dims):])
+    return out
+
+
+def model_kind(draws: dict) -> str:
+    """``"streams"`` or ``"additive"``, read from the parameter names in ``draws``."""
+    if all(name in draws for name in ("alpha", "beta", "lambda", "kappa", "rho")):
+        return "streams"
+    if all(name in draws for name in ("a", "beta", "delta")):
+        return "additive"
+    raise RunError("the draws hold neither a streams model (alpha, beta, lambda, kappa, rho) "
+                   f"nor an additive one (a, beta, delta); found: {', '.join(sorted(draws))}")
+
+
+# ---------------------------------------------------------------------------- summaries
+
+
+def summarise(samples: np.ndarray) -> dict[str, np.ndarray]:
+    """Posterior mean and 50%/90% interval bounds over the first (sample) axis."""
+    samples = np.asarray(samples, dtype=float)
+    out = {"mean": samples.mean(axis=0)}
+    bounds = np.quantile(samples, list(QUANTILES.values()), axis=0)
+    out.update(zip(QUANTILES, bounds))
+    return out
+
+
+def summary_frame(rows: list[dict], samples: np.ndarray, p_gt_0: bool = False) -> pd.DataFrame:
+    """One row per column of ``samples`` (sample, row): the labels of ``rows`` plus the summary."""
+    frame = pd.DataFrame.from_records(rows)
+    samples = np.asarray(samples, dtype=float).reshape(-1, len(rows))
+    for column, values in summarise(samples).items():
+        frame[column] = values
+    if p_gt_0:
+        frame["p_gt_0"] = (samples > 0).mean(axis=0)
+    return frame
+
+
+def _frame(rows: list[dict], columns: list[np.ndarray], label_columns: list[str],
+           p_gt_0: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+    """:func:`summary_frame` from per-row sample vectors; an empty table keeps its columns."""
+    if not rows:
+        names = label_columns + list(SUMMARY_COLUMNS) + (["p_gt_0"] if p_gt_0 else [])
+        return pd.DataFrame(columns=names), np.empty((0, 0))
+    samples = np.column_stack(columns)
+    return summary_frame(rows, samples, p_gt_0), samples
+
+
+def _factor_labels(dataset, k: int) -> dict:
+    return {"factor": dataset.factor_ids[k], "phase": PHASES[dataset.factor_phase[k]],
+            "stream": STREAMS[dataset.factor_stream[k]]}
+
+
+# ---------------------------------------------------------------------------- kernels
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Per-draw window probabilities, each (sample, case).
+
+    Attributes
+    ----------
+    p1 : P(W1 = 1 | x).
+    p2_open : P(W2 = 1 | x, W1 = 1) (``pibar2`` in the streams model).
+    p2_closed : P(W2 = 1 | x, W1 = 0) (``pibar2 * rho`` in the streams model).
+    """
+
+    p1: np.ndarray
+    p2_open: np.ndarray
+    p2_closed: np.ndarray
+
+    @property
+    def p2(self) -> np.ndarray:
+        """P(W2 = 1 | x), marginal over W1: ``p2_open * p1 + p2_closed * (1 - p1)``."""
+        return self.p2_open * self.p1 + self.p2_closed * (1.0 - self.p1)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """Per-draw quantities at the coded factor values, shared by every intervention.
+
+    ``eta`` is (sample, case, phase, stream) for the streams model and (sample, case, phase)
+    for the additive one; ``q`` and ``pibar`` are filled for the streams model only.
+    """
+
+    kind: str
+    draws: dict
+    x: np.ndarray
+    factor_phase: np.ndarray
+    factor_stream: np.ndarray
+    eta: np.ndarray
+    q: np.ndarray | None = None
+    pibar: np.ndarray | None = None
+
+
+def baseline(draws: dict, dataset) -> Baseline:
+    """Linear predictors (and, for streams, ``q`` and ``pibar``) of every draw and case.
+
+    ``dataset`` needs ``x_filled`` (case, factor), ``factor_phase``, ``factor_stream`` and
+    ``group`` (case,), ``-1`` for no group; group offsets ``gamma`` are added when drawn.
+    """
+    kind = model_kind(draws)
+    x = np.asarray(dataset.x_filled, dtype=float)
+    phase, stream = np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream)
+    group = np.asarray(dataset.group, dtype=int)
+    if kind == "additive":
+        eta = additive_eta(draws, x, phase, group)
+        return Baseline(kind, draws, x, phase, stream, eta)
+    eta = stream_eta(draws["alpha"], draws["beta"], x, phase, stream, draws.get("gamma"), group)
+    q = logistic(eta)
+    pibar = window_probability(q, draws["lambda"], draws["kappa"])
+    return Baseline(kind, draws, x, phase, stream, eta, q, pibar)
+
+
+def _streams_windows(draws: dict, pibar1: np.ndarray, pibar2: np.ndarray) -> Windows:
+    return Windows(pibar1, pibar2, pibar2 * draws["rho"][:, None])
+
+
+def _additive_windows(draws: dict, eta: np.ndarray) -> Windows:
+    return Windows(logistic(eta[..., 0]), logistic(eta[..., 1] + draws["delta"][:, None]), logistic(eta[..., 1]))
+
+
+def windows(base: Baseline) -> Windows:
+    """Window probabilities at the coded factor values."""
+    if base.kind == "streams":
+        return _streams_windows(base.draws, base.pibar[..., 0], base.pibar[..., 1])
+    return _additive_windows(base.draws, base.eta)
+
+
+def do_factor(base: Baseline, k: int, value) -> Windows:
+    """Window probabilities under ``do(x[:, k] = value)`` (a scalar, or one value per case).
+
+    A factor only moves its own phase's stream (streams model) or window log-odds
+    (additive model); the other phase changes only through the dependency of W2 on W1.
+    """
+    value = np.broadcast_to(np.asarray(value, dtype=float), base.x[:, k].shape)
+    shift = base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
+    p = int(base.factor_phase[k])
+    if base.kind == "additive":
+        eta = base.eta.copy()
+        eta[..., p] += shift
+        return _additive_windows(base.draws, eta)
+    s = int(base.factor_stream[k])
+    q_new = logistic(base.eta[:, :, p, s] + shift)
+    others = np.prod(np.delete(base.q[:, :, p, :], s, axis=-1), axis=-1)
+    lam, kap = base.draws["lambda"][:, p, None], base.draws["kappa"][:, p, None]
+    pibar_p = lam + (1.0 - lam) * (1.0 - kap) * others * q_new
+    pibar = [base.pibar[..., 0], base.pibar[..., 1]]
+    pibar[p] = pibar_p
+    return _streams_windows(base.draws, pibar[0], pibar[1])
+
+
+def gain_draws(draws: dict, dataset, factor: str, value) -> tuple[np.ndarray, np.ndarray]:
+    """Per-draw gains (sample, case) in P(W1) and P(W2) from ``do(factor = value)`` over the codes as they are."""
+    base = baseline(draws, dataset)
+    k = list(dataset.factor_ids).index(factor)
+    now, moved = windows(base), do_factor(base, k, value)
+    return moved.p1 - now.p1, moved.p2 - now.p2
+
+
+def ace_draws(draws: dict, dataset) -> np.ndarray:
+    """Average causal effects per draw, (sample, factor, window, contrast).
+
+    ``ACE[k, p] = mean_i [P(W_p = 1 | do(x_ik = a)) - P(W_p = 1 | do(x_ik = b))]`` for the
+    contrasts of :data:`CONTRASTS`; W2 is marginal over W1, so a phase-1 factor's effect
+    on W2 is its total effect through W1, and a phase-2 factor's effect on W1 is 0.
+    """
+    base = baseline(draws, dataset)
+    n_factors = base.x.shape[1]
+    out = np.empty((base.eta.shape[0], n_factors, len(WINDOWS), len(CONTRASTS)))
+    for k in range(n_factors):
+        at = {v: do_factor(base, k, v) for v in (1.0, 0.0, -1.0)}
+        for c, (_, a, b) in enumerate(CONTRASTS):
+            out[:, k, 0, c] = (at[a].p1 - at[b].p1).mean(axis=1)
+            out[:, k, 1, c] = (at[a].p2 - at[b].p2).mean(axis=1)
+    return out
+
+
+def dependency_draws(draws: dict, dataset) -> np.ndarray:
+    """``mean_i [P(W2 | do(W1=1)) - P(W2 | do(W1=0))]`` per draw; ``mean_i pibar2 (1 - rho)`` for streams."""
+    w = windows(baseline(draws, dataset))
+    return (w.p2_open - w.p2_closed).mean(axis=1)
+
+
+def _require_streams(base: Baseline, what: str) -> None:
+    if base.kind != "streams":
+        raise RunError(f"{what} exists only in the streams model; this run is a {base.kind} model")
+
+
+# ---------------------------------------------------------------------------- factor tables
+
+
+def _path(factor_phase: int, window: int) -> str:
+    """How a factor reaches a window: its own phase's window directly, W2 through W1, W1 never from phase 2."""
+    if factor_phase == window:
+        return "direct"
+    return "through W1" if factor_phase < window else "none"
+
+
+def factor_importance(posterior: dict, dataset) -> pd.DataFrame:
+    """Factor effects: ``beta`` and the average causal effects on W1 and W2.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``factor, phase, stream, quantity, window, contrast, path`` and the summary
+        ``mean, q05, q25, q75, q95, p_gt_0``.  ``quantity`` is ``"beta"`` (window, contrast
+        and path empty) or ``"ace"``, with ``window`` in W1/W2, ``contrast`` "+1 vs -1" or
+        "+1 vs 0", and ``path`` "direct", "through W1" (phase-1 factor on W2) or "none"
+        (phase-2 factor on W1, always 0).
+    """
+    ace = ace_draws(posterior, dataset)
+    rows, columns = [], []
+    for k in range(len(dataset.factor_ids)):
+        labels = _factor_labels(dataset, k)
+        rows.append({**labels, "quantity": "beta", "window": None, "contrast": None, "path": None})
+        columns.append(posterior["beta"][:, k])
+        for w, window in enumerate(WINDOWS):
+            for c, (contrast, _, _) in enumerate(CONTRASTS):
+                rows.append({**labels, "quantity": "ace", "window": window, "contrast": contrast,
+                             "path": _path(labels["phase"], w + 1)})
+                columns.append(ace[:, k, w, c])
+    return _frame(rows, columns, [], p_gt_0=True)[0]
+
+
+def stream_summary(posterior: dict, dataset) -> pd.DataFrame:
+    """Per phase and stream: ``mu``, ``tau`` and the mean ACE (+1 vs -1) of the stream's factors.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``phase, stream, n_factors, quantity, window`` and the summary.  ``quantity``
+        is ``mu``, ``tau`` or ``mean_ace``; ``mean_ace`` rows exist for the stream's own
+        window and, for phase-1 streams, for W2 (the total effect through W1), and only
+        for streams that have factors.
+    """
+    ace = ace_draws(posterior, dataset)[..., 0]
+    phase, stream = np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream)
+    rows, columns = [], []
+    for p, phase_label in enumerate(PHASES):
+        for s, stream_label in enumerate(STREAMS):
+            members = np.flatnonzero((phase == p) & (stream == s))
+            labels = {"phase": phase_label, "stream": stream_label, "n_factors": len(members)}
+            for name in ("mu", "tau"):
+                rows.append({**labels, "quantity": name, "window": None})
+                columns.append(posterior[name][:, p, s])
+            reached = range(p, len(WINDOWS)) if len(members) else range(0)
+            for w in reached:
+                rows.append({**labels, "quantity": "mean_ace", "window": WINDOWS[w]})
+                columns.append(ace[:, members, w].mean(axis=1))
+    return _frame(rows, columns, [], p_gt_0=True)[0]
+
+
+def phase_dependency(posterior: dict, dataset) -> pd.DataFrame:
+    """The phase dependency: its parameter and ``mean_i [P(W2 | do(W1=1)) - P(W2 | do(W1=0))]``.
+
+    Returns
+    -------
+    DataFrame
+        Rows ``quantity`` = ``rho`` (streams; ``delta`` for the additive model) and
+        ``dependency_effect``, with the summary and ``p_gt_0``.
+    """
+    parameter = "rho" if model_kind(posterior) == "streams" else "delta"
+    rows = [{"quantity": parameter}, {"quantity": "dependency_effect"}]
+    columns = [posterior[parameter], dependency_draws(posterior, dataset)]
+    return _frame(rows, columns, [], p_gt_0=True)[0]
+
+
+# ---------------------------------------------------------------------------- case tables
+
+
+def case_predictions(posterior: dict, dataset) -> pd.DataFrame:
+    """In-sample window probabilities per case, from the codes only (see :data:`PREDICTION_NOTE`).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``case_id, quantity, w1, w2, n_not_discussed`` and the summary, where
+        ``quantity`` is ``p_w1`` (``pibar1``), ``p_w2`` (``pibar2 (P(W1) + (1 - P(W1)) rho)``,
+        marginal over W1) or ``p_w2_given_w1`` (``pibar2``); ``w1``, ``w2`` are the observed
+        windows.  The predictions do not condition on observed streams or windows.
+    """
+    w = windows(baseline(posterior, dataset))
+    observed = np.asarray(dataset.w, dtype=float)
+    missing = np.asarray(dataset.n_not_discussed)
+    rows, columns = [], []
+    for i, case_id in enumerate(dataset.case_ids):
+        for quantity, samples in (("p_w1", w.p1), ("p_w2", w.p2), ("p_w2_given_w1", w.p2_open)):
+            rows.append({"case_id": case_id, "quantity": quantity, "w1": observed[i, 0], "w2": observed[i, 1],
+                         "n_not_discussed": int(missing[i])})
+            columns.append(samples[:, i])
+    return _frame(rows, columns, [])[0]
+
+
+def stream_activation(posterior: dict, dataset) -> pd.DataFrame:
+    """Stream activation ``q`` per case, phase and stream (streams model).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``case_id, phase, stream, observed`` (the coded stream state, NaN where not
+        coded), the summary of ``q``, and ``bottleneck`` (True for the stream with the
+        lowest posterior-mean ``q`` of its case and phase).
+    """
+    base = baseline(posterior, dataset)
+    _require_streams(base, "stream activation")
+    observed = np.asarray(dataset.s, dtype=float)
+    lowest = base.q.mean(axis=0).argmin(axis=-1)
+    rows, columns = [], []
+    for i, case_id in enumerate(dataset.case_ids):
+        for p, phase in enumerate(PHASES):
+            for s, stream in enumerate(STREAMS):
+                rows.append({"case_id": case_id, "phase": phase, "stream": stream, "observed": observed[i, p, s]})
+                columns.append(base.q[:, i, p, s])
+    frame = _frame(rows, columns, [])[0]
+    frame["bottleneck"] = [bool(lowest[i, p] == s) for i in range(len(dataset.case_ids))
+                           for p in range(len(PHASES)) for s in range(len(STREAMS))]
+    return frame
+
+
+def bottlenecks(posterior: dict, dataset) -> pd.DataFrame:
+    """The bottleneck stream of each case and phase: the lowest posterior-mean ``q``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``case_id, phase, stream, q_mean`` and ``p_lowest``, the share of draws in
+        which this stream has the lowest ``q`` of the phase (ties to the first stream).
+    """
+    base = baseline(posterior, dataset)
+    _require_streams(base, "a stream bottleneck")
+    q_mean = base.q.mean(axis=0)
+    lowest = q_mean.argmin(axis=-1)
+    per_draw = base.q.argmin(axis=-1)
+    rows = []
+    for i, case_id in enumerate(dataset.case_ids):
+        for p, phase in enumerate(PHASES):
+            s = int(lowest[i, p])
+            rows.append({"case_id": case_id, "phase": phase, "stream": STREAMS[s], "q_mean": float(q_mean[i, p, s]),
+                         "p_lowest": float((per_draw[:, i, p] == s).mean())})
+    return pd.DataFrame.from_records(rows, columns=["case_id", "phase", "stream", "q_mean", "p_lowest"])
+
+
+def _sorted(keys: list[tuple], rows: list[dict], columns: list[np.ndarray]) -> tuple[list[dict], list[np.ndarray]]:
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    return [rows[j] for j in order], [columns[j] for j in order]
+
+
+def necessity(posterior: dict, dataset) -> pd.DataFrame:
+    """Probability of necessity of each factor for each window that opened.
+
+    ``PN = 1 - P(W = 1 | do(x_k = -1)) / P(W = 1 | x)`` per draw, for every case whose
+    window ``W`` was observed open (``w = 1``) and every factor whose code is not ``-1``
+    (not discussed counts as 0) and that can move ``W`` (phase-1 factors: W1 and, through
+    W1, W2; phase-2 factors: W2).  The reading assumes monotone effects (``beta >= 0``);
+    draws with a negative ``beta`` give a negative PN and are kept, not clipped.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``case_id, factor, phase, stream, code, window`` and the summary.
+        ``code`` is NaN where the factor was not discussed.
+    """
+    base = baseline(posterior, dataset)
+    now = windows(base)
+    opened = np.asarray(dataset.w, dtype=float) == 1
+    x = np.asarray(dataset.x, dtype=float)
+    keys, rows, columns = [], [], []
+    for k in range(x.shape[1]):
+        low = do_factor(base, k, -1.0)
+        first_window = int(base.factor_phase[k])
+        for w, (p_now, p_low) in enumerate(((now.p1, low.p1), (now.p2, low.p2))):
+            if w < first_window:
+                continue
+            for i in np.flatnonzero(opened[:, w] & (x[:, k] != -1)):
+                keys.append((i, w, k))
+                rows.append({"case_id": dataset.case_ids[i], **_factor_labels(dataset, k), "code": x[i, k],
+                             "window": WINDOWS[w]})
+                columns.append(1.0 - p_low[:, i] / p_now[:, i])
+    rows, columns = _sorted(keys, rows, columns)
+    labels = ["case_id", "factor", "phase", "stream", "code", "window"]
+    return _frame(rows, columns, labels)[0]
+
+
+def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN) -> pd.DataFrame:
+    """Levers per case: the gain in P(W2) and P(W1) from ``do(x_k = +1)``, ranked.
+
+    Every factor not at ``+1`` is a lever (not discussed counts as 0).  The gain on W1
+    is listed for phase-1 factors only (a phase-2 factor cannot move W1).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``case_id, factor, phase, stream, code, window``, the summary of the gain,
+        ``p_gain_gt_threshold`` (the posterior probability that the gain exceeds
+        ``threshold``), ``threshold`` and ``rank`` (1 = largest posterior-mean gain within
+        the case and window).  Sorted by case, window (W2 first), rank.
+    """
+    base = baseline(posterior, dataset)
+    now = windows(base)
+    x = np.asarray(dataset.x, dtype=float)
+    keys, rows, columns = [], [], []
+    for k in range(x.shape[1]):
+        up = do_factor(base, k, 1.0)
+        gains = {"W2": up.p2 - now.p2, "W1": up.p1 - now.p1}
+        moved = ("W2", "W1") if base.factor_phase[k] == 0 else ("W2",)
+        for window in moved:
+            for i in np.flatnonzero(base.x[:, k] != 1):
+                keys.append((i, window != "W2", k))
+                rows.append({"case_id": dataset.case_ids[i], **_factor_labels(dataset, k), "code": x[i, k],
+                             "window": window})
+                columns.append(gains[window][:, i])
+    rows, columns = _sorted(keys, rows, columns)
+    labels = ["case_id", "factor", "phase", "stream", "code", "window"]
+    frame, samples = _frame(rows, columns, labels)
+    frame["p_gain_gt_threshold"] = (samples > min_gain).mean(axis=0) if len(frame) else []
+    frame["threshold"] = min_gain
+    return _rank(frame, dataset.case_ids)
+
+
+def _rank(frame: pd.DataFrame, case_ids) -> pd.DataFrame:
+    if frame.empty:
+        frame["rank"] = pd.Series(dtype=int)
+        return frame
+    frame["rank"] = frame.groupby(["case_id", "window"])["mean"].rank(ascending=False, method="first").astype(int)
+    position = {c: j for j, c in enumerate(case_ids)}
+    order = frame.assign(_case=frame["case_id"].map(position), _w=frame["window"] != "W2")
+    order = order.sort_values(["_case", "_w", "rank"], kind="stable")
+    return order.drop(columns=["_case", "_w"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------- all at once
+
+
+def query_tables(run, min_gain: float = DEFAULT_MIN_GAIN) -> dict[str, pd.DataFrame]:
+    """Every query table of a run (``run.posterior``, ``run.dataset``), keyed by name."""
+    posterior, dataset = run.posterior, run.dataset
+    tables = {
+        "factor_importance": factor_importance(posterior, dataset),
+        "stream_summary": stream_summary(posterior, dataset),
+        "phase_dependency": phase_dependency(posterior, dataset),
+        "case_predictions": case_predictions(posterior, dataset),
+        "necessity": necessity(posterior, dataset),
+        "levers": levers(posterior, dataset, min_gain),
+    }
+    if model_kind(posterior) == "streams":
+        tables["stream_activation"] = stream_activation(posterior, dataset)
+        tables["bottlenecks"] = bottlenecks(posterior, dataset)
+    return tables

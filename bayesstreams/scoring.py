@@ -1,0 +1,254 @@
+"""Score coded profiles of new cases against a saved run (MODEL.md §4, "Scoring a new case").
+
+For every case of a profile file (see :mod:`bayesstreams.profile`) the posterior draws of
+the run give the predicted P(W1) and P(W2) with intervals, the bottleneck stream of each
+phase, the top levers, the most similar reference cases with their observed windows,
+and where the case's P(W2) falls among the reference cases.
+
+Similarity
+    Two cases are compared on the factors coded in *both* (not discussed on either side
+    is left out): ``distance`` is the mean absolute code difference over those factors,
+    from 0 (identical) to 2 (opposite on every shared factor), and
+    ``similarity = 1 - distance / 2``.  Ties are broken by the number of shared coded
+    factors (more first), then by the reference case order; a reference case sharing no
+    coded factor is ranked last with NaN distance.
+
+Percentile
+    The share, in percent, of reference cases whose in-sample posterior-mean P(W2) is
+    below the profile's posterior-mean P(W2), ties counting half.
+
+Only NumPy and pandas are imported, so ``bayesstreams score`` starts fast.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from bayesstreams.queries import (
+    CAUSAL_NOTE,
+    DEFAULT_MIN_GAIN,
+    PREDICTION_NOTE,
+    SUMMARY_COLUMNS,
+    baseline,
+    bottlenecks,
+    case_predictions,
+    levers,
+    model_kind,
+    windows,
+)
+
+SIMILARITY_NOTE = (
+    "Similarity compares codes on the factors coded in both cases: distance = mean |code difference| "
+    "(0 identical, 2 opposite), ties broken by the number of shared coded factors."
+)
+
+
+@dataclass
+class CaseScore:
+    """The score of one profile case; summaries are dicts with mean, q05, q25, q75, q95."""
+
+    case_id: str
+    n_factors: int
+    n_coded: int
+    not_discussed: list[str]
+    group: str | None
+    p_w1: dict
+    p_w2: dict
+    p_w2_given_w1: dict
+    percentile_p_w2: float
+    bottlenecks: list[dict] | None
+    levers: list[dict]
+    similar: list[dict]
+
+    @property
+    def n_not_discussed(self) -> int:
+        return len(self.not_discussed)
+
+
+@dataclass
+class ScoreResult:
+    """Scores of every case of one profile file against one run."""
+
+    profile: str
+    n_reference: int
+    kind: str
+    cases: list[CaseScore] = field(default_factory=list)
+
+
+def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean absolute code difference of one profile to each reference case, and the shared-factor count.
+
+    ``codes`` (factor,) and ``reference`` (case, factor) hold NaN where not discussed;
+    only factors coded in both enter.  The distance is NaN where nothing is shared.
+    """
+    both = ~np.isnan(reference) & ~np.isnan(codes)[None, :]
+    shared = both.sum(axis=1)
+    total = np.where(both, np.abs(reference - codes[None, :]), 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        distance = np.where(shared > 0, total / np.maximum(shared, 1), np.nan)
+    return distance, shared
+
+
+def most_similar(codes: np.ndarray, reference, n: int = 3) -> list[dict]:
+    """The ``n`` reference cases closest to ``codes``, with their observed windows (see module docs)."""
+    distance, shared = code_distance(codes, np.asarray(reference.x, dtype=float))
+    order = np.lexsort((np.arange(len(distance)), -shared, np.nan_to_num(distance, nan=np.inf)))
+    names = reference.case_column("name")
+    return [{"case_id": reference.case_ids[j], "name": names[j], "distance": float(distance[j]),
+             "similarity": float(1.0 - distance[j] / 2.0), "n_shared": int(shared[j]),
+             "w1": float(reference.w[j, 0]), "w2": float(reference.w[j, 1])} for j in order[:n]]
+
+
+def percentile_among(value: float, reference: np.ndarray) -> float:
+    """Percent of ``reference`` values below ``value``, ties counting half."""
+    reference = np.asarray(reference, dtype=float)
+    return float(100.0 * ((reference < value).sum() + 0.5 * (reference == value).sum()) / len(reference))
+
+
+def _summary(frame, case_id: str, quantity: str) -> dict:
+    row = frame[(frame["case_id"] == case_id) & (frame["quantity"] == quantity)].iloc[0]
+    return {column: float(row[column]) for column in SUMMARY_COLUMNS}
+
+
+def _top_levers(table, case_id: str, n: int) -> list[dict]:
+    mine = table[table["case_id"] == case_id]
+    w1_mean = {row.factor: float(row.mean) for row in mine[mine["window"] == "W1"].itertuples()}
+    top = mine[mine["window"] == "W2"].sort_values("rank").head(n)
+    return [{"factor": row.factor, "phase": int(row.phase), "stream": row.stream, "code": float(row.code),
+             "gain_w2": {column: float(getattr(row, column)) for column in SUMMARY_COLUMNS},
+             "p_gain_gt_threshold": float(row.p_gain_gt_threshold), "threshold": float(row.threshold),
+             "gain_w1_mean": w1_mean.get(row.factor, 0.0)} for row in top.itertuples()]
+
+
+def _bottlenecks(table, case_id: str) -> list[dict] | None:
+    if table is None:
+        return None
+    mine = table[table["case_id"] == case_id]
+    return [{"phase": int(r.phase), "stream": r.stream, "q_mean": float(r.q_mean), "p_lowest": float(r.p_lowest)}
+            for r in mine.itertuples()]
+
+
+def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
+                  min_gain: float = DEFAULT_MIN_GAIN) -> ScoreResult:
+    """Score the cases of a profile Dataset (see :func:`bayesstreams.profile.read_profile`) against ``run``."""
+    posterior, reference = run.posterior, run.dataset
+    kind = model_kind(posterior)
+    predictions = case_predictions(posterior, profiles)
+    lever_table = levers(posterior, profiles, min_gain)
+    bottleneck_table = bottlenecks(posterior, profiles) if kind == "streams" else None
+    reference_p2 = windows(baseline(posterior, reference)).p2.mean(axis=0)
+    result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=kind)
+    for i, case_id in enumerate(profiles.case_ids):
+        p_w2 = _summary(predictions, case_id, "p_w2")
+        missing = [f for f, code in zip(profiles.factor_ids, profiles.x[i]) if np.isnan(code)]
+        group = profiles.groups[profiles.group[i]] if profiles.group[i] >= 0 else None
+        result.cases.append(CaseScore(
+            case_id=case_id, n_factors=len(profiles.factor_ids), n_coded=len(profiles.factor_ids) - len(missing),
+            not_discussed=missing, group=group, p_w1=_summary(predictions, case_id, "p_w1"), p_w2=p_w2,
+            p_w2_given_w1=_summary(predictions, case_id, "p_w2_given_w1"),
+            percentile_p_w2=percentile_among(p_w2["mean"], reference_p2),
+            bottlenecks=_bottlenecks(bottleneck_table, case_id), levers=_top_levers(lever_table, case_id, top_levers),
+            similar=most_similar(profiles.x[i], reference, n_similar)))
+    return result
+
+
+def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
+                   min_gain: float = DEFAULT_MIN_GAIN) -> ScoreResult:
+    """Read a profile file and score each of its cases against a saved run.
+
+    Parameters
+    ----------
+    run
+        A loaded run (``run.posterior``, ``run.dataset``).
+    profile_path
+        A long (``case_id, factor, code``) or wide (``case_id`` + one column per factor)
+        CSV or xlsx; partial profiles are allowed (absent factors are not discussed = 0).
+    top_levers, n_similar
+        How many levers and similar reference cases to report per case.
+    min_gain
+        The gain in P(W2) whose posterior probability is reported for each lever.
+
+    Raises
+    ------
+    InputError
+        Unknown factors, codes, columns or groups, located by file, row and column.
+    """
+    from bayesstreams.profile import read_profile
+
+    profiles = read_profile(profile_path, run.dataset.codebook, tuple(run.dataset.groups))
+    return score_dataset(run, profiles, top_levers, n_similar, min_gain)
+
+
+# ---------------------------------------------------------------------------- output
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def score_to_dict(result: ScoreResult) -> dict:
+    """The score as plain JSON-ready data (NaN -> None: a code of None is "not discussed")."""
+    cases = []
+    for case in result.cases:
+        entry = asdict(case)
+        entry["n_not_discussed"] = case.n_not_discussed
+        cases.append(entry)
+    return _json_safe({"profile": result.profile, "n_reference_cases": result.n_reference, "model": result.kind,
+                       "notes": {"prediction": PREDICTION_NOTE, "causal": CAUSAL_NOTE, "similarity": SIMILARITY_NOTE},
+                       "cases": cases})
+
+
+def _interval(summary: dict) -> str:
+    return (f"{summary['mean']:.2f}  (50% {summary['q25']:.2f}-{summary['q75']:.2f}, "
+            f"90% {summary['q05']:.2f}-{summary['q95']:.2f})")
+
+
+def _code_text(code: float) -> str:
+    return "not discussed" if math.isnan(code) else f"{code:+.0f}" if code else "0"
+
+
+def _window_text(value: float) -> str:
+    return "?" if math.isnan(value) else str(int(value))
+
+
+def _case_lines(case: CaseScore) -> list[str]:
+    lines = [f"case {case.case_id}: {case.n_coded} of {case.n_factors} factors coded, "
+             f"{case.n_not_discussed} not discussed (counted as 0)" + (f", group {case.group}" if case.group else ""),
+             f"  P(W1)          {_interval(case.p_w1)}",
+             f"  P(W2)          {_interval(case.p_w2)}",
+             f"  P(W2 | W1=1)   {_interval(case.p_w2_given_w1)}",
+             f"  P(W2) is above {case.percentile_p_w2:.0f}% of the reference cases"]
+    if case.bottlenecks:
+        parts = [f"phase {b['phase']} {b['stream']} (q {b['q_mean']:.2f})" for b in case.bottlenecks]
+        lines.append("  bottleneck: " + ", ".join(parts))
+    lines.append("  top levers, gain in P(W2) from setting the factor to +1:" if case.levers else "  no levers: every factor is at +1")
+    for n, lever in enumerate(case.levers, start=1):
+        gain = lever["gain_w2"]
+        lines.append(f"    {n}. {lever['factor']} (phase {lever['phase']} {lever['stream']}, now {_code_text(lever['code'])}): "
+                     f"{gain['mean']:+.3f} (90% {gain['q05']:+.3f} to {gain['q95']:+.3f}), "
+                     f"P(gain > {lever['threshold']:.2f}) = {lever['p_gain_gt_threshold']:.2f}")
+    lines.append("  most similar reference cases:")
+    for other in case.similar:
+        distance = "no shared factors" if math.isnan(other["distance"]) else f"distance {other['distance']:.2f}"
+        name = f" ({other['name']})" if other["name"] and other["name"] != other["case_id"] else ""
+        lines.append(f"    {other['case_id']}{name}: {distance} over {other['n_shared']} shared factors, "
+                     f"observed W1={_window_text(other['w1'])} W2={_window_text(other['w2'])}")
+    return lines
+
+
+def format_score(result: ScoreResult) -> list[str]:
+    """The score as plain-text lines for the terminal."""
+    lines = [f"{result.profile}: {len(result.cases)} case(s) scored against {result.n_reference} reference cases "
+             f"({result.kind} model)", PREDICTION_NOTE, CAUSAL_NOTE, SIMILARITY_NOTE]
+    for case in result.cases:
+        lines += [""] + _case_lines(case)
+    return lines

@@ -1,0 +1,30 @@
+"""Small in-memory datasets for tests."""
+
+import numpy as np
+
+from bayesstreams.dataset import Dataset
+from bayesstreams.simulate import draw_codes, hide_streams, simulation_codebook
+
+
+def partly_observed_dataset(n_cases: int = 20, seed: int = 0, groups: bool = False, p_missing: float = 0.2) -> Dataset:
+    """Random codes (some not discussed), random partly observed streams and windows (some missing)."""
+    rng = np.random.default_rng(seed)
+    codebook = simulation_codebook()
+    k = len(codebook.factors)
+    x = draw_codes(n_cases, k, rng, p_missing)
+    s = hide_streams(rng.integers(0, 2, size=(n_cases, 2, 3)).astype(float), 0.5, rng)
+    w = rng.integers(0, 2, size=(n_cases, 2)).astype(float)
+    w[rng.random(w.shape) < 0.15] = np.nan
+    w[(w[:, 0] == 0) & (w[:, 1] == 1), 1] = 0.0
+    labels = ["north", "south", "east"]
+    group = rng.integers(0, 3, size=n_cases) if groups else np.full(n_cases, -1)
+    if groups:
+        group[0] = -1  # a case without a group keeps gamma = 0
+    cases = [{"case_id": f"c{i}", "name": f"c{i}", "w1": w[i, 0], "w2": w[i, 1], "level": "",
+              "group": labels[group[i]] if group[i] >= 0 else ""} for i in range(n_cases)]
+    present = sorted({labels[g] for g in group if g >= 0})
+    remap = np.array([present.index(labels[g]) if g >= 0 else -1 for g in group])
+    codes = [{"case_id": f"c{i}", "factor": f, "code": x[i, j]} for i in range(n_cases)
+             for j, f in enumerate(codebook.ids)]
+    return Dataset(name="test", source="<memory>", codebook=codebook, cases=cases, codes=codes, x=x, w=w, s=s,
+                   group=remap, groups=tuple(present))

@@ -31,7 +31,7 @@ from bayesstreams.queries import (
     stream_activation,
     stream_summary,
 )
-from fakes import FACTORS, X, fake_run, make_dataset, permuted, random_parameters, stack_draws
+from .fakes import FACTORS, X, fake_run, make_dataset, permuted, random_parameters, stack_draws
 
 TOL = 0.005
 N_UNITS = 1_000_000

@@ -103,6 +103,27 @@ def simulate(
     typer.echo(f"wrote {cases} simulated cases to {written} (parameters in {written / 'truth.json'})")
 
 
+@app.command()
+def score(
+    run: Annotated[Path, typer.Argument(help="run folder written by `bayesstreams fit`")],
+    profile: Annotated[Path, typer.Argument(help="coded profile(s): long codes CSV or wide CSV/xlsx")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+    levers: Annotated[int, typer.Option("--levers", min=1, help="levers to show per case")] = 3,
+) -> None:
+    """Score municipalities that are not in the data: chances, weakest stream, levers, similar cases."""
+    import json
+
+    from bayesstreams.scoring import format_score, score_profiles, score_to_dict
+    from bayesstreams.store import load_run
+
+    result = score_profiles(load_run(run), profile, top_levers=levers)
+    if as_json:
+        typer.echo(json.dumps(score_to_dict(result), indent=1, ensure_ascii=False))
+    else:
+        for line in format_score(result):
+            typer.echo(line)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: ``--debug`` anywhere shows tracebacks; errors otherwise print one line each.
 

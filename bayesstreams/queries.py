@@ -26,13 +26,16 @@ readings rest on the assumptions in :data:`CAUSAL_NOTE`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from bayesstreams.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.likelihood import additive_eta, logistic, stream_eta, window_probability
+
+if TYPE_CHECKING:  # pandas is imported where tables are built: the kernels serve `score` without it
+    import pandas as pd
 
 QUANTILES = {"q05": 0.05, "q25": 0.25, "q75": 0.75, "q95": 0.95}
 SUMMARY_COLUMNS = ("mean", *QUANTILES)
@@ -108,6 +111,8 @@ def summarise(samples: np.ndarray) -> dict[str, np.ndarray]:
 
 def summary_frame(rows: list[dict], samples: np.ndarray, p_gt_0: bool = False) -> pd.DataFrame:
     """One row per column of ``samples`` (sample, row): the labels of ``rows`` plus the summary."""
+    import pandas as pd
+
     frame = pd.DataFrame.from_records(rows)
     samples = np.asarray(samples, dtype=float).reshape(-1, len(rows))
     for column, values in summarise(samples).items():
@@ -121,6 +126,8 @@ def _frame(rows: list[dict], columns: list[np.ndarray], label_columns: list[str]
            p_gt_0: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
     """:func:`summary_frame` from per-row sample vectors; an empty table keeps its columns."""
     if not rows:
+        import pandas as pd
+
         names = label_columns + list(SUMMARY_COLUMNS) + (["p_gt_0"] if p_gt_0 else [])
         return pd.DataFrame(columns=names), np.empty((0, 0))
     samples = np.column_stack(columns)
@@ -261,6 +268,28 @@ def dependency_draws(draws: dict, dataset) -> np.ndarray:
     """``mean_i [P(W2 | do(W1=1)) - P(W2 | do(W1=0))]`` per draw; ``mean_i pibar2 (1 - rho)`` for streams."""
     w = windows(baseline(draws, dataset))
     return (w.p2_open - w.p2_closed).mean(axis=1)
+
+
+def bottleneck_draws(base: Baseline) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The bottleneck stream of each case and phase, from the streams model's ``q``.
+
+    Returns
+    -------
+    lowest : (case, phase) index of the stream with the lowest posterior-mean ``q``.
+    q_mean : (case, phase, stream) posterior-mean ``q``.
+    p_lowest : (case, phase) share of draws in which that stream has the lowest ``q``.
+    """
+    _require_streams(base, "a stream bottleneck")
+    q_mean = base.q.mean(axis=0)
+    lowest = q_mean.argmin(axis=-1)
+    p_lowest = (base.q.argmin(axis=-1) == lowest[None]).mean(axis=0)
+    return lowest, q_mean, p_lowest
+
+
+def lever_gains(base: Baseline, now: Windows, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gains (sample, case) in P(W1) and P(W2) from ``do(x_k = +1)`` over the codes as they are."""
+    up = do_factor(base, k, 1.0)
+    return up.p1 - now.p1, up.p2 - now.p2
 
 
 def _require_streams(base: Baseline, what: str) -> None:
@@ -408,17 +437,15 @@ def bottlenecks(posterior: dict, dataset) -> pd.DataFrame:
         Columns ``case_id, phase, stream, q_mean`` and ``p_lowest``, the share of draws in
         which this stream has the lowest ``q`` of the phase (ties to the first stream).
     """
-    base = baseline(posterior, dataset)
-    _require_streams(base, "a stream bottleneck")
-    q_mean = base.q.mean(axis=0)
-    lowest = q_mean.argmin(axis=-1)
-    per_draw = base.q.argmin(axis=-1)
+    import pandas as pd
+
+    lowest, q_mean, p_lowest = bottleneck_draws(baseline(posterior, dataset))
     rows = []
     for i, case_id in enumerate(dataset.case_ids):
         for p, phase in enumerate(PHASES):
             s = int(lowest[i, p])
             rows.append({"case_id": case_id, "phase": phase, "stream": STREAMS[s], "q_mean": float(q_mean[i, p, s]),
-                         "p_lowest": float((per_draw[:, i, p] == s).mean())})
+                         "p_lowest": float(p_lowest[i, p])})
     return pd.DataFrame.from_records(rows, columns=["case_id", "phase", "stream", "q_mean", "p_lowest"])
 
 
@@ -482,8 +509,8 @@ def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN) -> pd.D
     x = np.asarray(dataset.x, dtype=float)
     keys, rows, columns = [], [], []
     for k in range(x.shape[1]):
-        up = do_factor(base, k, 1.0)
-        gains = {"W2": up.p2 - now.p2, "W1": up.p1 - now.p1}
+        gain_w1, gain_w2 = lever_gains(base, now, k)
+        gains = {"W2": gain_w2, "W1": gain_w1}
         moved = ("W2", "W1") if base.factor_phase[k] == 0 else ("W2",)
         for window in moved:
             for i in np.flatnonzero(base.x[:, k] != 1):
@@ -501,7 +528,7 @@ def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN) -> pd.D
 
 def _rank(frame: pd.DataFrame, case_ids) -> pd.DataFrame:
     if frame.empty:
-        frame["rank"] = pd.Series(dtype=int)
+        frame["rank"] = np.zeros(0, dtype=int)
         return frame
     frame["rank"] = frame.groupby(["case_id", "window"])["mean"].rank(ascending=False, method="first").astype(int)
     position = {c: j for j, c in enumerate(case_ids)}

@@ -17,7 +17,10 @@ Percentile
     The share, in percent, of reference cases whose in-sample posterior-mean P(W2) is
     below the profile's posterior-mean P(W2), ties counting half.
 
-Only NumPy and pandas are imported, so ``bayesstreams score`` starts fast.
+Scoring runs on the NumPy kernels of :mod:`bayesstreams.queries` and never imports pandas,
+so ``bayesstreams score`` starts fast.  Its numbers are those of the query tables
+(``case_predictions``, ``bottlenecks``, ``levers``) for the profile cases; a test holds
+the two to each other.
 """
 
 from __future__ import annotations
@@ -27,16 +30,17 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from bayesstreams.codebook import PHASES, STREAMS
 from bayesstreams.queries import (
     CAUSAL_NOTE,
     DEFAULT_MIN_GAIN,
     PREDICTION_NOTE,
-    SUMMARY_COLUMNS,
+    Baseline,
+    Windows,
     baseline,
-    bottlenecks,
-    case_predictions,
-    levers,
-    model_kind,
+    bottleneck_draws,
+    lever_gains,
+    summarise,
     windows,
 )
 
@@ -108,49 +112,58 @@ def percentile_among(value: float, reference: np.ndarray) -> float:
     return float(100.0 * ((reference < value).sum() + 0.5 * (reference == value).sum()) / len(reference))
 
 
-def _summary(frame, case_id: str, quantity: str) -> dict:
-    row = frame[(frame["case_id"] == case_id) & (frame["quantity"] == quantity)].iloc[0]
-    return {column: float(row[column]) for column in SUMMARY_COLUMNS}
+def _summary(samples: np.ndarray) -> dict:
+    return {column: float(value) for column, value in summarise(samples).items()}
 
 
-def _top_levers(table, case_id: str, n: int) -> list[dict]:
-    mine = table[table["case_id"] == case_id]
-    w1_mean = {row.factor: float(row.mean) for row in mine[mine["window"] == "W1"].itertuples()}
-    top = mine[mine["window"] == "W2"].sort_values("rank").head(n)
-    return [{"factor": row.factor, "phase": int(row.phase), "stream": row.stream, "code": float(row.code),
-             "gain_w2": {column: float(getattr(row, column)) for column in SUMMARY_COLUMNS},
-             "p_gain_gt_threshold": float(row.p_gain_gt_threshold), "threshold": float(row.threshold),
-             "gain_w1_mean": w1_mean.get(row.factor, 0.0)} for row in top.itertuples()]
+def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float) -> list[list[dict]]:
+    """Per case, the ``n`` factors not at +1 with the largest posterior-mean gain in P(W2)."""
+    found: list[list[dict]] = [[] for _ in range(profiles.n_cases)]
+    for k, factor in enumerate(profiles.factor_ids):
+        gain_w1, gain_w2 = lever_gains(base, now, k)
+        phase = PHASES[base.factor_phase[k]]
+        for i in np.flatnonzero(base.x[:, k] != 1):
+            found[i].append({"factor": factor, "phase": phase, "stream": STREAMS[base.factor_stream[k]],
+                             "code": float(profiles.x[i, k]), "gain_w2": _summary(gain_w2[:, i]),
+                             "p_gain_gt_threshold": float((gain_w2[:, i] > min_gain).mean()),
+                             "threshold": float(min_gain),
+                             "gain_w1_mean": float(gain_w1[:, i].mean()) if phase == 1 else 0.0})
+    for entries in found:
+        entries.sort(key=lambda lever: -lever["gain_w2"]["mean"])  # stable: ties keep the codebook order
+    return [entries[:n] for entries in found]
 
 
-def _bottlenecks(table, case_id: str) -> list[dict] | None:
-    if table is None:
+def _bottlenecks(base: Baseline) -> list[list[dict]] | None:
+    if base.kind != "streams":
         return None
-    mine = table[table["case_id"] == case_id]
-    return [{"phase": int(r.phase), "stream": r.stream, "q_mean": float(r.q_mean), "p_lowest": float(r.p_lowest)}
-            for r in mine.itertuples()]
+    lowest, q_mean, p_lowest = bottleneck_draws(base)
+    return [[{"phase": PHASES[p], "stream": STREAMS[lowest[i, p]], "q_mean": float(q_mean[i, p, lowest[i, p]]),
+              "p_lowest": float(p_lowest[i, p])} for p in range(len(PHASES))] for i in range(len(lowest))]
+
+
+def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **parts) -> CaseScore:
+    missing = [f for f, code in zip(profiles.factor_ids, profiles.x[i]) if np.isnan(code)]
+    return CaseScore(
+        case_id=profiles.case_ids[i], n_factors=len(profiles.factor_ids), n_coded=len(profiles.factor_ids) - len(missing),
+        not_discussed=missing, group=profiles.groups[profiles.group[i]] if profiles.group[i] >= 0 else None,
+        p_w1=_summary(now.p1[:, i]), p_w2=_summary(now.p2[:, i]), p_w2_given_w1=_summary(now.p2_open[:, i]),
+        percentile_p_w2=percentile_among(float(now.p2[:, i].mean()), reference_p2), **parts)
 
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
                   min_gain: float = DEFAULT_MIN_GAIN) -> ScoreResult:
     """Score the cases of a profile Dataset (see :func:`bayesstreams.profile.read_profile`) against ``run``."""
     posterior, reference = run.posterior, run.dataset
-    kind = model_kind(posterior)
-    predictions = case_predictions(posterior, profiles)
-    lever_table = levers(posterior, profiles, min_gain)
-    bottleneck_table = bottlenecks(posterior, profiles) if kind == "streams" else None
+    base = baseline(posterior, profiles)
+    now = windows(base)
     reference_p2 = windows(baseline(posterior, reference)).p2.mean(axis=0)
-    result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=kind)
-    for i, case_id in enumerate(profiles.case_ids):
-        p_w2 = _summary(predictions, case_id, "p_w2")
-        missing = [f for f, code in zip(profiles.factor_ids, profiles.x[i]) if np.isnan(code)]
-        group = profiles.groups[profiles.group[i]] if profiles.group[i] >= 0 else None
-        result.cases.append(CaseScore(
-            case_id=case_id, n_factors=len(profiles.factor_ids), n_coded=len(profiles.factor_ids) - len(missing),
-            not_discussed=missing, group=group, p_w1=_summary(predictions, case_id, "p_w1"), p_w2=p_w2,
-            p_w2_given_w1=_summary(predictions, case_id, "p_w2_given_w1"),
-            percentile_p_w2=percentile_among(p_w2["mean"], reference_p2),
-            bottlenecks=_bottlenecks(bottleneck_table, case_id), levers=_top_levers(lever_table, case_id, top_levers),
+    per_case_bottlenecks = _bottlenecks(base)
+    per_case_levers = _levers(profiles, base, now, top_levers, min_gain)
+    result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind)
+    for i in range(profiles.n_cases):
+        result.cases.append(_case_score(
+            profiles, i, now, reference_p2, levers=per_case_levers[i],
+            bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar)))
     return result
 

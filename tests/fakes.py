@@ -97,6 +97,8 @@ def stack_draws(param_sets: list[dict], repeat: int = 1, chains: int = 2, group:
     import arviz as az
 
     n = len(param_sets) * repeat
+    if n // chains < chains:  # ArviZ warns when there are more chains than draws
+        chains = 1
     data = {}
     for name in param_sets[0]:
         values = np.stack([np.asarray(p[name], dtype=float) for p in param_sets for _ in range(repeat)])

@@ -42,55 +42,60 @@ def stacked(param_sets: list[dict]) -> dict:
 
 
 class Simulator:
-    """Units (case, draw) with fixed uniforms; ``run(x)`` simulates their streams and windows."""
+    """Units (case, draw) with fixed uniforms; :meth:`run` simulates their streams and windows.
+
+    The linear predictor and stream states at the coded values are drawn once; ``do(x_k = v)``
+    redraws only the stream of factor ``k`` with the same uniforms (common random numbers).
+    """
 
     def __init__(self, params: dict, dataset, cases: np.ndarray, draws: np.ndarray, rng, kind="streams"):
-        self.params, self.kind = params, kind
+        self.kind, self.cases = kind, cases
         self.phase, self.stream = dataset.factor_phase, dataset.factor_stream
-        self.cases, self.draws = cases, draws
-        self.group = dataset.group[cases]
-        self.x = np.nan_to_num(dataset.x)[cases]
+        self.x = np.nan_to_num(dataset.x)[cases]  # not discussed = 0
+        self.beta = params["beta"][draws]
+        group = dataset.group[cases]
         n = len(cases)
+        if kind == "streams":
+            self.lam, self.kap, self.rho = params["lambda"][draws], params["kappa"][draws], params["rho"][draws]
+            self.eta = params["alpha"][draws].copy()
+        else:
+            self.delta = params["delta"][draws]
+            self.eta = params["a"][draws].copy()
+        if "gamma" in params:
+            has = group >= 0
+            gamma = params["gamma"][draws[has]]  # (unit, phase[, stream], group)
+            self.eta[has] += gamma[np.arange(has.sum()), ..., group[has]]
+        for k in range(self.x.shape[1]):
+            cell = (slice(None), self.phase[k], self.stream[k]) if kind == "streams" else (slice(None), self.phase[k])
+            self.eta[cell] += self.beta[:, k] * self.x[:, k]
         self.u_s, self.u1, self.u2 = rng.random((n, 2, 3)), rng.random(n), rng.random(n)
+        self.s = self.u_s < 1.0 / (1.0 + np.exp(-self.eta)) if kind == "streams" else None
 
-    def codes(self, factor=None, value=None) -> np.ndarray:
-        x = self.x.copy()
-        if factor is not None:
-            x[:, factor] = value
-        return x
+    def run(self, factor=None, value=None, w1=None):
+        """Stream states (unit, phase, stream) and windows W1, W2 (unit,) under ``do(x_factor = value)``.
 
-    def _group_offset(self, shape) -> np.ndarray:
-        offset = np.zeros(shape)
-        if "gamma" in self.params:
-            has = self.group >= 0
-            if self.kind == "streams":
-                offset[has] = self.params["gamma"][self.draws[has], :, :, self.group[has]]
-            else:
-                offset[has] = self.params["gamma"][self.draws[has], :, self.group[has]]
-        return offset
-
-    def run(self, x: np.ndarray, w1=None):
-        """Stream states (unit, phase, stream) and windows W1, W2 (unit,); ``w1`` forces W1."""
+        ``w1`` forces the phase-1 window (``do(W1 = w1)``).
+        """
+        shift = 0.0 if factor is None else self.beta[:, factor] * (value - self.x[:, factor])
         if self.kind == "additive":
-            return None, *self._run_additive(x, w1)
-        d, p = self.draws, self.params
-        eta = p["alpha"][d] + self._group_offset((len(d), 2, 3))
-        for k in range(x.shape[1]):
-            eta[:, self.phase[k], self.stream[k]] += p["beta"][d, k] * x[:, k]
-        s = self.u_s < 1.0 / (1.0 + np.exp(-eta))
-        lam, kap = p["lambda"][d], p["kappa"][d]
-        pi = lam + (1 - lam) * (1 - kap) * s.all(axis=2)
-        w1_open = self.u1 < pi[:, 0] if w1 is None else np.full(len(d), bool(w1))
-        w2_open = self.u2 < pi[:, 1] * np.where(w1_open, 1.0, p["rho"][d])
+            return None, *self._run_additive(factor, shift, w1)
+        s = self.s
+        if factor is not None:
+            p, j = self.phase[factor], self.stream[factor]
+            s = s.copy()
+            s[:, p, j] = self.u_s[:, p, j] < 1.0 / (1.0 + np.exp(-(self.eta[:, p, j] + shift)))
+        coupled = s[:, :, 0] & s[:, :, 1] & s[:, :, 2]
+        pi = self.lam + (1 - self.lam) * (1 - self.kap) * coupled
+        w1_open = self.u1 < pi[:, 0] if w1 is None else np.full(len(self.u1), bool(w1))
+        w2_open = self.u2 < pi[:, 1] * np.where(w1_open, 1.0, self.rho)
         return s, w1_open, w2_open
 
-    def _run_additive(self, x, w1):
-        d, p = self.draws, self.params
-        eta = p["a"][d] + self._group_offset((len(d), 2))
-        for k in range(x.shape[1]):
-            eta[:, self.phase[k]] += p["beta"][d, k] * x[:, k]
-        w1_open = self.u1 < 1 / (1 + np.exp(-eta[:, 0])) if w1 is None else np.full(len(d), bool(w1))
-        w2_open = self.u2 < 1 / (1 + np.exp(-(eta[:, 1] + p["delta"][d] * w1_open)))
+    def _run_additive(self, factor, shift, w1):
+        eta = self.eta if factor is None else self.eta.copy()
+        if factor is not None:
+            eta[:, self.phase[factor]] += shift
+        w1_open = self.u1 < 1 / (1 + np.exp(-eta[:, 0])) if w1 is None else np.full(len(self.u1), bool(w1))
+        w2_open = self.u2 < 1 / (1 + np.exp(-(eta[:, 1] + self.delta * w1_open)))
         return w1_open, w2_open
 
 
@@ -124,7 +129,7 @@ def test_average_causal_effects_match_simulation(kind):
     for k, factor in enumerate(dataset.factor_ids):
         freq = {}
         for value in (1.0, 0.0, -1.0):
-            _, w1, w2 = sim.run(sim.codes(k, value))
+            _, w1, w2 = sim.run(k, value)
             freq[value] = (w1.mean(), w2.mean())
         for contrast, a, b in (("+1 vs -1", 1.0, -1.0), ("+1 vs 0", 1.0, 0.0)):
             for w, window in enumerate(("W1", "W2")):
@@ -179,8 +184,7 @@ def test_stream_summary_averages_its_factors_effects():
 def test_dependency_effect_matches_simulation():
     dataset, sets, posterior, rng = setup(seed=5)
     sim = Simulator(stacked(sets), dataset, *uniform_units(dataset, len(sets), rng), rng)
-    x = sim.codes()
-    effect = sim.run(x, w1=1)[2].mean() - sim.run(x, w1=0)[2].mean()
+    effect = sim.run(w1=1)[2].mean() - sim.run(w1=0)[2].mean()
     table = phase_dependency(posterior, dataset)
     assert row(table, quantity="dependency_effect")["mean"] == pytest.approx(effect, abs=TOL)
     assert row(table, quantity="rho")["mean"] == pytest.approx(np.mean([s["rho"] for s in sets]))
@@ -198,8 +202,8 @@ def per_case_units(dataset, n_sets, rng, n_per_case=400_000):
 def test_case_predictions_and_stream_activation_match_simulation(groups):
     dataset, sets, posterior, rng = setup(seed=6, group_labels=groups, gamma_scale=1.5)
     sim = Simulator(stacked(sets), dataset, *per_case_units(dataset, len(sets), rng), rng)
-    s, w1, w2 = sim.run(sim.codes())
-    w2_after_w1 = sim.run(sim.codes(), w1=1)[2]
+    s, w1, w2 = sim.run()
+    w2_after_w1 = sim.run(w1=1)[2]
     predictions = case_predictions(posterior, dataset)
     activation = stream_activation(posterior, dataset)
     for i, case_id in enumerate(dataset.case_ids):
@@ -229,7 +233,7 @@ def test_group_offsets_change_only_their_groups_cases():
 def test_additive_case_predictions_match_simulation(kind):
     dataset, sets, posterior, rng = setup(seed=8, kind=kind, group_labels=["a", "", "b", "a", "b"], gamma_scale=1.0)
     sim = Simulator(stacked(sets), dataset, *per_case_units(dataset, len(sets), rng), rng, kind)
-    _, w1, w2 = sim.run(sim.codes())
+    _, w1, w2 = sim.run()
     predictions = case_predictions(posterior, dataset)
     for i, case_id in enumerate(dataset.case_ids):
         mine = sim.cases == i
@@ -268,9 +272,9 @@ def test_probability_of_necessity_matches_simulation_per_draw():
     simulated = {}
     for d in range(len(sets)):
         sim = Simulator(stacked(sets), dataset, *one_case_per_set(dataset, case, d, rng), rng)
-        _, w1, w2 = sim.run(sim.codes())
+        _, w1, w2 = sim.run()
         for k in range(len(dataset.factor_ids)):
-            _, l1, l2 = sim.run(sim.codes(k, -1.0))
+            _, l1, l2 = sim.run(k, -1.0)
             for window, now, low in (("W1", w1, l1), ("W2", w2, l2)):
                 simulated.setdefault((k, window), []).append(1 - low.mean() / now.mean())
     for r in table.itertuples():
@@ -291,9 +295,9 @@ def test_levers_match_simulation_and_are_ranked():
     gains: dict = {}
     for d in range(len(sets)):
         sim = Simulator(stacked(sets), dataset, *one_case_per_set(dataset, case, d, rng), rng)
-        _, w1, w2 = sim.run(sim.codes())
+        _, w1, w2 = sim.run()
         for k in range(len(dataset.factor_ids)):
-            _, u1, u2 = sim.run(sim.codes(k, 1.0))
+            _, u1, u2 = sim.run(k, 1.0)
             gains.setdefault((k, "W1"), []).append(u1.mean() - w1.mean())
             gains.setdefault((k, "W2"), []).append(u2.mean() - w2.mean())
     for r in table.itertuples():

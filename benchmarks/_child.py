@@ -1,0 +1,50 @@
+"""One measured job in a fresh interpreter; prints a JSON line with wall time and peak memory.
+
+Run by benchmarks/*.py, never by users.  Jobs:
+  fit DATASET SAMPLER          bayesstreams fit (library call) with nutpie or PyMC's NUTS
+  plain DATASET                a plain pm.sample() of the same model, no caches of ours
+  score RUN PROFILE            bayesstreams score via the CLI entry point
+"""
+
+import json
+import resource
+import sys
+import time
+
+START = time.perf_counter()
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main() -> None:
+    job = sys.argv[1]
+    result = {"job": job, "args": sys.argv[2:]}
+    if job in ("fit", "plain"):
+        from bayesstreams.config import load_config
+        from bayesstreams.dataset import load_dataset
+
+        dataset = load_dataset(sys.argv[2])
+        config = load_config(None)
+        if job == "fit":
+            from bayesstreams.fit import fit
+
+            out = fit(dataset, config, seed=1, sampler=sys.argv[3])
+            result["timings"] = out.timings
+            result["divergences"] = out.diagnostics.divergences
+        else:
+            import pymc as pm
+
+            from bayesstreams.model import build_model
+
+            with build_model(dataset, config):
+                pm.sample(draws=1000, tune=1000, chains=4, cores=2, random_seed=1, progressbar=False,
+                          target_accept=0.9)
+    result["wall_s"] = time.perf_counter() - START
+    result["peak_mb"] = peak_mb()
+    print("RESULT " + json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

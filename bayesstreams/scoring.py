@@ -143,8 +143,9 @@ def _bottlenecks(base: Baseline) -> list[list[dict]] | None:
 
 def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **parts) -> CaseScore:
     missing = [f for f, code in zip(profiles.factor_ids, profiles.x[i]) if np.isnan(code)]
+    n_factors = len(profiles.factor_ids)
     return CaseScore(
-        case_id=profiles.case_ids[i], n_factors=len(profiles.factor_ids), n_coded=len(profiles.factor_ids) - len(missing),
+        case_id=profiles.case_ids[i], n_factors=n_factors, n_coded=n_factors - len(missing),
         not_discussed=missing, group=profiles.groups[profiles.group[i]] if profiles.group[i] >= 0 else None,
         p_w1=_summary(now.p1[:, i]), p_w2=_summary(now.p2[:, i]), p_w2_given_w1=_summary(now.p2_open[:, i]),
         percentile_p_w2=percentile_among(float(now.p2[:, i].mean()), reference_p2), **parts)
@@ -243,10 +244,12 @@ def _case_lines(case: CaseScore) -> list[str]:
     if case.bottlenecks:
         parts = [f"phase {b['phase']} {b['stream']} (q {b['q_mean']:.2f})" for b in case.bottlenecks]
         lines.append("  bottleneck: " + ", ".join(parts))
-    lines.append("  top levers, gain in P(W2) from setting the factor to +1:" if case.levers else "  no levers: every factor is at +1")
+    lines.append("  top levers, gain in P(W2) from setting the factor to +1:" if case.levers
+                 else "  no levers: every factor is at +1")
     for n, lever in enumerate(case.levers, start=1):
         gain = lever["gain_w2"]
-        lines.append(f"    {n}. {lever['factor']} (phase {lever['phase']} {lever['stream']}, now {_code_text(lever['code'])}): "
+        where = f"phase {lever['phase']} {lever['stream']}, now {_code_text(lever['code'])}"
+        lines.append(f"    {n}. {lever['factor']} ({where}): "
                      f"{gain['mean']:+.3f} (90% {gain['q05']:+.3f} to {gain['q95']:+.3f}), "
                      f"P(gain > {lever['threshold']:.2f}) = {lever['p_gain_gt_threshold']:.2f}")
     lines.append("  most similar reference cases:")

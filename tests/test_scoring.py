@@ -130,8 +130,10 @@ def test_top_levers_are_the_best_w2_levers_and_absent_at_plus_one(run, tmp_path)
     table = levers(run.posterior, profiles).query("case_id == 'low' and window == 'W2'").sort_values("rank")
     assert [lever["factor"] for lever in low.levers] == list(table["factor"][:4])
     assert [lever["gain_w2"]["q05"] for lever in low.levers] == pytest.approx(list(table["q05"][:4]))
-    assert [lever["p_gain_gt_threshold"] for lever in low.levers] == pytest.approx(list(table["p_gain_gt_threshold"][:4]))
-    w1 = table.merge(levers(run.posterior, profiles).query("case_id == 'low' and window == 'W1'"), on="factor", how="left")
+    got = [lever["p_gain_gt_threshold"] for lever in low.levers]
+    assert got == pytest.approx(list(table["p_gain_gt_threshold"][:4]))
+    on_w1 = levers(run.posterior, profiles).query("case_id == 'low' and window == 'W1'")
+    w1 = table.merge(on_w1, on="factor", how="left")
     assert [lever["gain_w1_mean"] for lever in low.levers] == pytest.approx(list(w1["mean_y"].fillna(0.0)[:4]))
     assert high.levers == []
     assert high.p_w2["mean"] > low.p_w2["mean"]

@@ -54,5 +54,8 @@ echo "setup: installing the locked stack into .venv (first time: a few minutes)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+# Byte-compile once: with PYTHONDONTWRITEBYTECODE set, nothing else would, and every
+# command would pay for compiling its imports again.
+.venv/bin/python -m compileall -q -j 0 .venv/lib bayesstreams >/dev/null 2>&1 || true
 echo "$stamp" > .venv/.bayesstreams-stamp
 echo "setup: done ($(.venv/bin/python --version))"

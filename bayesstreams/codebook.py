@@ -17,6 +17,9 @@ PHASES: tuple[int, ...] = (1, 2)
 STREAMS: tuple[str, ...] = ("problem", "policy", "politics")
 FACTOR_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 FACTOR_KEYS = ("phase", "stream", "label_nl", "label_en", "description")
+# Column names of the case table and the wide layout: a factor id may not take them.
+RESERVED_IDS = frozenset({"case_id", "name", "w1", "w2", "level", "group", "respondent", "section", "quote",
+                          "factor", "code"} | {f"s{p}_{s}" for p in PHASES for s in STREAMS})
 DATASET_KEYS = ("title", "source", "licence", "license", "description")
 
 
@@ -84,6 +87,8 @@ def parse_factor(file: str, row: int | None, factor_id: str, entry: dict) -> tup
 
     if not FACTOR_ID.match(factor_id):
         bad("id", f"factor id {factor_id!r} must match ^[a-z][a-z0-9_]*$")
+    elif factor_id in RESERVED_IDS:
+        bad("id", f"factor id {factor_id!r} is reserved (a column name of the data contract); rename the factor")
     for key in entry:
         if key not in FACTOR_KEYS:
             bad(key, f"factor {factor_id!r}: unknown key {key!r} (allowed: {', '.join(FACTOR_KEYS)})")
@@ -121,11 +126,25 @@ def parse_factor(file: str, row: int | None, factor_id: str, entry: dict) -> tup
 def _toml_lines(text: str) -> dict[str, int]:
     """Line numbers of ``[factors.<id>]`` headers, so errors can point at them."""
     lines: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    # split on "\n" only: TOML strings may hold U+2028 and other characters splitlines() breaks at
+    for number, line in enumerate(text.split("\n"), start=1):
         match = re.match(r"^\s*\[\s*factors\.\"?([^\]\"]+)\"?\s*\]", line)
         if match:
             lines.setdefault(match.group(1).strip(), number)
     return lines
+
+
+def toml_error_location(exc: Exception) -> tuple[int | None, str]:
+    """Line and message of a TOML syntax error (Python < 3.14 has the line only in the text)."""
+    text = str(exc)
+    row = getattr(exc, "lineno", None)
+    match = re.search(r"\(at line (\d+), column (\d+)\)", text)
+    if row is None and match:
+        row = int(match.group(1))
+    message = text.split(" (at")[0]
+    if match:
+        message += f" (column {match.group(2)})"
+    return row, message
 
 
 def codebook_from_mapping(file: str, data: dict, lines: dict[str, int] | None = None) -> Codebook:
@@ -175,7 +194,6 @@ def load_codebook(path: str | Path) -> Codebook:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        row = getattr(exc, "lineno", None)
-        message = str(exc).split(" (at")[0]
+        row, message = toml_error_location(exc)
         raise InputError(Violation(file, row, None, f"not valid TOML: {message}")) from None
     return codebook_from_mapping(file, data, _toml_lines(text))

@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bayesstreams.codebook import toml_error_location
 from bayesstreams.errors import InputError, Violation
 
 KINDS = ("streams", "additive")
@@ -184,8 +185,8 @@ def config_from_text(text: str, file: str = "<model>") -> ModelConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(Violation(file, getattr(exc, "lineno", None), None,
-                                   f"not valid TOML: {str(exc).split(' (at')[0]}")) from None
+        row, message = toml_error_location(exc)
+        raise InputError(Violation(file, row, None, f"not valid TOML: {message}")) from None
     problems: list[Violation] = []
     for key in data:
         if key not in TOP_KEYS:

@@ -24,8 +24,13 @@ class Violation:
 
     def __str__(self) -> str:
         row = "" if self.row is None else str(self.row)
-        column = self.column or ""
-        return f"{self.file}:{row}:{column}: {self.message}"
+        column = _one_line(self.column or "")
+        return f"{self.file}:{row}:{column}: {_one_line(self.message)}"
+
+
+def _one_line(text: str) -> str:
+    """Keep a violation on one printed line even when user text holds line breaks."""
+    return text.replace("\r\n", "\\n").replace("\n", "\\n").replace("\r", "\\r")
 
 
 class BayesStreamsError(Exception):

@@ -31,10 +31,16 @@ class RawTable:
         return len(self.rows)
 
 
+def line_of_offset(raw: bytes, offset: int) -> int:
+    """1-based line of a byte offset, counting LF, CRLF and lone CR (old Mac exports) as line ends."""
+    prefix = raw[:offset].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    return prefix.count(b"\n") + 1
+
+
 def decode(raw: bytes, file: str) -> str:
     """Decode UTF-8 (with or without BOM) or Windows-1252; fail with the offending line."""
     if b"\x00" in raw:
-        row = raw[: raw.index(b"\x00")].count(b"\n") + 1
+        row = line_of_offset(raw, raw.index(b"\x00"))
         raise InputError(Violation(file, row, None, "file holds NUL bytes: not a text (CSV) file"))
     try:
         return raw.decode("utf-8-sig")
@@ -42,7 +48,7 @@ def decode(raw: bytes, file: str) -> str:
         first_bad = exc.start
     for offset, byte in enumerate(raw):
         if byte in _CP1252_UNDEFINED:
-            row = raw[:offset].count(b"\n") + 1
+            row = line_of_offset(raw, offset)
             raise InputError(
                 Violation(file, row, None, f"undecodable byte 0x{byte:02X}: file is neither UTF-8 nor Windows-1252")
             )
@@ -59,6 +65,26 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def header_problems(file: str, columns: tuple[str, ...]) -> list[Violation]:
+    """Empty or repeated header cells (a repeated column would silently overwrite the first)."""
+    problems: list[Violation] = []
+    seen: set[str] = set()
+    for name in columns:
+        if name == "":
+            problems.append(Violation(file, 1, None, "a header cell is empty"))
+        elif name in seen:
+            problems.append(Violation(file, 1, name, f"column {name!r} appears twice in the header"))
+        seen.add(name)
+    return problems
+
+
+def overflow_problems(file: str, line: int, record: list[str], columns: tuple[str, ...]) -> list[Violation]:
+    """A filled cell to the right of the header has no column: an error, not a silent drop."""
+    if len(record) > len(columns) and any(cell.strip() for cell in record[len(columns):]):
+        return [Violation(file, line, None, f"row has {len(record)} cells but the header has {len(columns)}")]
+    return []
+
+
 def parse_csv_text(text: str, file: str) -> RawTable:
     """Parse CSV text into a :class:`RawTable`; blank lines are skipped."""
     if not text.strip():
@@ -69,14 +95,7 @@ def parse_csv_text(text: str, file: str) -> RawTable:
     except csv.Error as exc:
         raise InputError(Violation(file, 1, None, f"unreadable CSV header: {exc}")) from None
     columns = tuple(name.strip() for name in header)
-    problems: list[Violation] = []
-    seen: set[str] = set()
-    for name in columns:
-        if name == "":
-            problems.append(Violation(file, 1, None, "a header cell is empty"))
-        elif name in seen:
-            problems.append(Violation(file, 1, name, f"column {name!r} appears twice in the header"))
-        seen.add(name)
+    problems = header_problems(file, columns)
     rows: list[dict[str, str]] = []
     lines: list[int] = []
     start = reader.line_num + 1
@@ -86,14 +105,8 @@ def parse_csv_text(text: str, file: str) -> RawTable:
             start = reader.line_num + 1
             if not any(cell.strip() for cell in record):
                 continue
-            if len(record) > len(columns):
-                extra = record[len(columns):]
-                if any(cell.strip() for cell in extra):
-                    problems.append(
-                        Violation(file, line, None, f"row has {len(record)} cells but the header has {len(columns)}")
-                    )
-                record = record[: len(columns)]
-            record = record + [""] * (len(columns) - len(record))
+            problems += overflow_problems(file, line, record, columns)
+            record = record[: len(columns)] + [""] * (len(columns) - len(record))
             rows.append({name: cell.strip() for name, cell in zip(columns, record)})
             lines.append(line)
     except csv.Error as exc:
@@ -144,14 +157,19 @@ def read_xlsx(path: str | Path) -> dict[str, RawTable]:
         while header and _cell_text(header[-1]) == "":
             header = header[:-1]
         columns = tuple(_cell_text(c) for c in header)
+        problems = header_problems(file, columns)
         rows, lines = [], []
         for number, record in enumerate(rows_iter, start=2):
-            cells = [_cell_text(c) for c in record][: len(columns)]
+            cells = [_cell_text(c) for c in record]
             if not any(cells):
                 continue
-            cells += [""] * (len(columns) - len(cells))
+            problems += overflow_problems(file, number, cells, columns)
+            cells = cells[: len(columns)] + [""] * (len(columns) - len(cells))
             rows.append(dict(zip(columns, cells)))
             lines.append(number)
+        if problems:
+            book.close()
+            raise InputError(problems)
         tables[sheet.title.strip().lower()] = RawTable(file, columns, tuple(rows), tuple(lines))
     book.close()
     return tables

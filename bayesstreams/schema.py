@@ -190,7 +190,7 @@ def check_streams(rows: list[dict], case_ids: set[str], cases_file: str, out: _C
         file, line = row["_file"], row["_line"]
         col = row.get("_col")
         ok = True
-        if row["case_id"] not in case_ids:
+        if case_ids and row["case_id"] not in case_ids:
             out.error(file, line, col or "case_id",
                       f"case {row['case_id']!r} is not in {cases_file}{_suggest(row['case_id'], case_ids)}")
             ok = False

@@ -252,8 +252,6 @@ def test_xlsx_reference_book_loads(tmp_path):
     np.testing.assert_array_equal(data.x, [[1], [0]])
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: io.read_xlsx does not check the header: a column named twice "
-                   "silently overwrites the first (here w1 = 1 becomes 0); read_csv reports it at row 1")
 def test_xlsx_duplicate_header_column_is_an_error(tmp_path):
     book = _book_with_cases(tmp_path / "dup.xlsx", ["case_id", "w1", "w2", "w1"], [["c1", 1, 0, 0], ["c2", 0, 0, 0]])
     with pytest.raises(InputError) as info:
@@ -261,8 +259,6 @@ def test_xlsx_duplicate_header_column_is_an_error(tmp_path):
     assert [(v.row, v.column) for v in info.value.violations] == [(1, "w1")]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: io.read_xlsx silently drops filled cells to the right of the header "
-                   "(read_csv reports 'row has N cells but the header has M')")
 def test_xlsx_cells_beyond_the_header_are_an_error(tmp_path):
     book = _book_with_cases(tmp_path / "wide_row.xlsx", ["case_id", "w1", "w2"], [["c1", 1, 0, "junk"], ["c2", 0, 0]])
     with pytest.raises(InputError) as info:
@@ -270,8 +266,6 @@ def test_xlsx_cells_beyond_the_header_are_an_error(tmp_path):
     assert [v.row for v in info.value.violations] == [2]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: io.read_xlsx accepts an empty header cell between named ones and keeps "
-                   "its cells under the column '' (read_csv reports 'a header cell is empty')")
 def test_xlsx_empty_header_cell_is_an_error(tmp_path):
     book = _book_with_cases(tmp_path / "gap.xlsx", ["case_id", "w1", None, "w2"], [["c1", 1, "a", 0], ["c2", 0, "b", 0]])
     with pytest.raises(InputError) as info:

@@ -153,8 +153,8 @@ def test_missing_required_column_in_cases(factory, capsys, column):
     assert repr(column) in v.message
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a cases.csv that yields no case ids makes every "
-                   "streams.csv row report 'case is not in cases.csv' (codes.csv is spared by a guard)")
+# Regression (bug found by these tests, since fixed): a cases.csv that yields no case ids makes every
+# streams.csv row report 'case is not in cases.csv' (codes.csv is spared by a guard)
 @pytest.mark.parametrize("column", ["case_id", "w1"])
 def test_missing_cases_column_reported_once_even_with_streams(factory, capsys, column):
     t = factory.tables()
@@ -261,8 +261,8 @@ def test_codebook_several_bad_factors_reported_together(factory, capsys):
                      ("codebook.toml", _line_number(text, "[factors.p2_region_orientation]"), "stream")], capsys)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG on Python < 3.14: TOMLDecodeError has no .lineno, so a TOML "
-                   "syntax error is reported without its row (and the '(at line N' text is cut off)")
+# Regression (bug found by these tests, since fixed) on Python < 3.14: TOMLDecodeError has no .lineno, so a TOML
+# syntax error is reported without its row (and the '(at line N' text is cut off)
 def test_codebook_syntax_error_is_located(factory, capsys):
     text = codebook_toml().replace('stream = "policy"', "stream = policy", 1)
     row = next(i for i, line in enumerate(text.splitlines(), 1) if line == "stream = policy")
@@ -427,10 +427,10 @@ def test_wide_csv_without_codebook(tmp_path, capsys):
     assert_rejected(wide, [("wide.csv", None, None)], capsys)
 
 
-# ----------------------------------------------------------------------------- known bugs (strict xfail)
+# ----------------------------------------------------------------------------- regressions of bugs found here
 
-@pytest.mark.xfail(strict=True, reason="BUG: a header cell with a line break (Alt+Enter in Excel) is printed raw "
-                   "in the 'required column ... (header: ...)' message, so one violation spans two stderr lines")
+# Regression (bug found by these tests, since fixed): a header cell with a line break (Alt+Enter in Excel) is
+# printed raw in the 'required column ... (header: ...)' message, so one violation spans two stderr lines
 def test_header_cell_with_line_break_still_gives_one_error_line(factory, capsys):
     t = factory.tables()
     t["cases_header"][t["cases_header"].index("w1")] = "w1\n(agenda)"
@@ -441,9 +441,9 @@ def test_header_cell_with_line_break_still_gives_one_error_line(factory, capsys)
     assert len(lines) == 1 and lines[0].startswith("error: ")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: io.decode counts only b'\\n' to locate a bad byte, so in a file "
-                   "with CR line endings (Excel for Mac 'CSV (Macintosh)') every bad byte is reported at row 1, "
-                   "while the CSV parser numbers the same file's rows correctly")
+# Regression (bug found by these tests, since fixed): io.decode counts only b'\n' to locate a bad byte, so in a
+# file with CR line endings (Excel for Mac 'CSV (Macintosh)') every bad byte is reported at row 1, while the CSV
+# parser numbers the same file's rows correctly
 @pytest.mark.parametrize("bad", [b"\x81", b"\x00"])
 def test_bad_byte_row_in_file_with_cr_line_endings(factory, capsys, bad):
     path = factory.make(encoding="cp1252")
@@ -464,8 +464,8 @@ def test_cr_line_endings_load_and_number_rows(factory, capsys):
     assert_rejected(path, [("cases.csv", 5, "w2")], capsys)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: codebook._toml_lines numbers lines with str.splitlines(), which also "
-                   "breaks at U+2028, U+0085, \\x1c.. that TOML allows inside strings, so the row is too high")
+# Regression (bug found by these tests, since fixed): codebook._toml_lines numbers lines with str.splitlines(),
+# which also breaks at U+2028, U+0085, \x1c.. that TOML allows inside strings, so the row is too high
 def test_codebook_row_with_unicode_line_separator_in_a_label(factory, capsys):
     factors = dict(BASE_FACTORS)
     phase, stream, nl, en = factors["p1_insight"]
@@ -476,9 +476,9 @@ def test_codebook_row_with_unicode_line_separator_in_a_label(factory, capsys):
     assert_rejected(factory.make(codebook_text=text), [("codebook.toml", row, "stream")], capsys)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the codebook accepts factor ids equal to case columns (level, group, "
-                   "name, w1, ...) or wide stream columns (s1_problem ...); write_wide then writes a header with "
-                   "that column twice, and the wide file it wrote does not load")
+# Regression (bug found by these tests, since fixed): the codebook accepts factor ids equal to case columns
+# (level, group, name, w1, ...) or wide stream columns (s1_problem ...); write_wide then writes a header with
+# that column twice, and the wide file it wrote does not load
 @pytest.mark.parametrize("factor_id", ["level", "s1_problem"])
 def test_factor_id_cannot_clash_with_case_columns(factory, tmp_path, factor_id):
     from bayesstreams.export import write_wide

@@ -77,7 +77,7 @@ def fit(
     for line in outcome.lines:
         typer.echo(line)
     if not outcome.passed:
-        echo_err("warning: diagnostics failed; do not trust these numbers before reading docs/DIAGNOSTICS in the README")
+        echo_err("warning: diagnostics failed (see the table above); rerun with more --tune/--draws before trusting the numbers")
         if strict:
             raise typer.Exit(1)
 
@@ -122,6 +122,76 @@ def score(
     else:
         for line in format_score(result):
             typer.echo(line)
+
+
+RunArg = Annotated[Path, typer.Argument(help="run folder written by `bayesstreams fit`")]
+
+
+@app.command()
+def report(
+    run: RunArg,
+    out: Annotated[Path, typer.Option("--out", help="folder for report.html, report.md, summary.json")],
+    lang: Annotated[str, typer.Option("--lang", help="en or nl")] = "en",
+    compare: Annotated[Optional[Path], typer.Option("--compare", help="a second run to compare with (PSIS-LOO)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing report folder")] = False,
+) -> None:
+    """Write the full report of a run: HTML (self-contained), Markdown and summary.json."""
+    from bayesstreams.report import write_report
+
+    written = write_report(run, out, lang=_lang(lang), compare_run=compare, force=force)
+    typer.echo(f"report written to {written}")
+
+
+@app.command()
+def brief(
+    run: RunArg,
+    out: Annotated[Path, typer.Option("--out", help="FILE.html or FILE.pdf (PDF needs Chromium)")],
+    case: Annotated[Optional[str], typer.Option("--case", help="a case of the run's data")] = None,
+    profile: Annotated[Optional[Path], typer.Option("--profile", help="a coded profile of a case not in the data")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
+) -> None:
+    """Write a one-page brief for one municipality (a case of the run, or a new coded profile)."""
+    from bayesstreams.errors import InputError, Violation
+
+    if (case is None) == (profile is None):
+        raise InputError(Violation("<command line>", None, "--case/--profile", "give exactly one of --case and --profile"))
+    from bayesstreams.brief import write_brief
+
+    written = write_brief(run, out, case_id=case, profile=profile, lang=_lang(lang))
+    typer.echo(f"brief written to {written}")
+
+
+@app.command()
+def analyze(
+    dataset: Annotated[Optional[Path], typer.Argument(help="dataset (default: the shipped study)")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="report folder (default: reports/<dataset>)")] = None,
+    run_dir: Annotated[Optional[Path], typer.Option("--run", help="run folder (default: runs/<dataset>)")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="model file (default: the streams model)")] = None,
+    seed: Annotated[int, typer.Option(help="random seed")] = 20200601,
+    lang: Annotated[str, typer.Option("--lang", help="report language: en or nl")] = "en",
+    brief_case: Annotated[Optional[list[str]], typer.Option("--brief", help="also write a brief for this case (repeatable)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace output folders analyze did not write")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
+) -> None:
+    """Validate + fit + report in one command (default: the shipped study, with a Dutch brief for gemeente 5)."""
+    from bayesstreams.workflow import analyze as run_analyze
+
+    outcome = run_analyze(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
+                          force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]))
+    for line in outcome.lines:
+        typer.echo(line)
+    if not outcome.passed:
+        echo_err("warning: diagnostics failed; the report opens with a red banner saying which")
+        if strict:
+            raise typer.Exit(1)
+
+
+def _lang(value: str) -> str:
+    from bayesstreams.errors import InputError, Violation
+
+    if value not in ("en", "nl"):
+        raise InputError(Violation("<command line>", None, "--lang", f"language {value!r} is not available (en, nl)"))
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

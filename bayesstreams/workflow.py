@@ -38,3 +38,62 @@ def fit_and_save(dataset_path, out, model=None, seed=20200601, draws=None, tune=
     if data.warnings:
         lines.insert(1, f"{len(data.warnings)} data warning(s); run `bayesstreams validate` to see them")
     return Outcome(lines=lines, passed=result.diagnostics.passed, path=out)
+
+
+SHIPPED_STUDY = "data/trafficking_nl_2020"
+SHIPPED_BRIEF_CASE = "g5"
+MARKER = ".bayesstreams-analyze"
+
+
+def default_dataset() -> Path:
+    """The shipped study, looked up from the working directory, then from the checkout."""
+    for base in (Path.cwd(), Path(__file__).resolve().parents[1]):
+        candidate = base / SHIPPED_STUDY
+        if candidate.is_dir():
+            return candidate
+    from bayesstreams.errors import BayesStreamsError
+
+    raise BayesStreamsError(f"{SHIPPED_STUDY}: the shipped study is not here; give a DATASET argument")
+
+
+def _replaceable(folder: Path, force: bool) -> bool:
+    """An output folder may be replaced when analyze wrote it before (its marker is there) or with --force."""
+    from bayesstreams.errors import BayesStreamsError
+
+    if not folder.exists() or force or (folder / MARKER).exists():
+        return True
+    raise BayesStreamsError(f"{folder}: exists and was not written by `bayesstreams analyze`; pass --force to replace it")
+
+
+def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
+            brief_lang="nl", force=False, progress=False, command=None) -> Outcome:
+    """Validate, fit and report in one go; the default is the shipped study with a Dutch brief for gemeente 5."""
+    from bayesstreams.atomic import atomic_folder
+    from bayesstreams.dataset import load_dataset
+
+    shipped = dataset_path is None
+    dataset_path = Path(dataset_path) if dataset_path else default_dataset()
+    data = load_dataset(dataset_path)  # validate first: bad input fails before any fitting
+    out = Path(out) if out else Path("reports") / data.name
+    run_dir = Path(run_dir) if run_dir else Path("runs") / data.name
+    _replaceable(out, force)
+    _replaceable(run_dir, force)
+    fitted = fit_and_save(dataset_path, run_dir, model=model, seed=seed, force=True, progress=progress,
+                          command=command)
+    (run_dir / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+    briefs = list(briefs or ([SHIPPED_BRIEF_CASE] if shipped else []))
+    with atomic_folder(out, force=True) as tmp:
+        _write_outputs(run_dir, tmp, lang, briefs, brief_lang)
+        (tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+    lines = fitted.lines + [f"report written to {out / 'report.html'} (also report.md, summary.json)"]
+    lines += [f"brief for {case} written to {out / f'brief-{case}-{brief_lang}.html'}" for case in briefs]
+    return Outcome(lines=lines, passed=fitted.passed, path=out)
+
+
+def _write_outputs(run_dir: Path, folder: Path, lang: str, briefs: list[str], brief_lang: str) -> None:
+    from bayesstreams.brief import write_brief
+    from bayesstreams.report import write_report
+
+    write_report(run_dir, folder, lang=lang, force=True)
+    for case in briefs:
+        write_brief(run_dir, folder / f"brief-{case}-{brief_lang}.html", case_id=case, lang=brief_lang)

@@ -226,7 +226,7 @@ def test_xlsx_roundtrip_matches_fixture_streams(factory, tmp_path):
     assert list(data.factor_ids) == list(BASE_FACTORS)
 
 
-# ----------------------------------------------------------------------------- xlsx/CSV parity (known bugs)
+# ----------------------------------------------------------------------------- xlsx/CSV parity (regressions of bugs found here)
 
 def _book_with_cases(path: Path, header: list, rows: list[list]) -> Path:
     book = openpyxl.Workbook()

@@ -74,12 +74,7 @@ def fit(
     outcome = fit_and_save(dataset, out, model=model, seed=seed, draws=draws, tune=tune, chains=chains,
                            sampler=sampler, codebook=codebook, force=force, progress=sys.stderr.isatty(),
                            command="bayesstreams " + " ".join(sys.argv[1:]))
-    for line in outcome.lines:
-        typer.echo(line)
-    if not outcome.passed:
-        echo_err("warning: diagnostics failed (see the table above); rerun with more --tune/--draws before trusting the numbers")
-        if strict:
-            raise typer.Exit(1)
+    _print_outcome(outcome, strict, "see the table above; rerun with more --tune/--draws before trusting the numbers")
 
 
 @app.command()
@@ -178,10 +173,15 @@ def analyze(
 
     outcome = run_analyze(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
                           force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]))
+    _print_outcome(outcome, strict, "the report opens with a red banner saying which")
+
+
+def _print_outcome(outcome, strict: bool, advice: str) -> None:
+    """Print a job's lines; warn on failed diagnostics, and exit 1 for them under --strict."""
     for line in outcome.lines:
         typer.echo(line)
     if not outcome.passed:
-        echo_err("warning: diagnostics failed; the report opens with a red banner saying which")
+        echo_err(f"warning: diagnostics failed ({advice})")
         if strict:
             raise typer.Exit(1)
 

@@ -27,6 +27,15 @@ DatasetArg = Annotated[Path, typer.Argument(help="dataset folder, wide CSV or xl
 CodebookOpt = Annotated[Optional[Path], typer.Option("--codebook", help="codebook.toml (for a wide CSV)")]
 
 
+def _register_checks() -> None:
+    from bayesstreams.cli_check import check_app
+
+    app.add_typer(check_app, name="check", help="calibration (SBC), prior checks, sensitivity, model comparison")
+
+
+_register_checks()
+
+
 @app.callback()
 def _root() -> None:
     """Bayesian analysis of Kingdon's multiple streams (add --debug anywhere for tracebacks)."""

@@ -45,6 +45,7 @@ def atomic_folder(path: str | Path, force: bool = False):
     refuse_existing(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    tmp.chmod(0o755)  # mkdtemp makes 0700; a finished run or report is an ordinary folder
     try:
         yield tmp
     except BaseException:

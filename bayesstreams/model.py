@@ -27,7 +27,7 @@ def stream_design(dataset) -> np.ndarray:
     return design
 
 
-def _pooled_effects(pm, dataset, config: ModelConfig):
+def pooled_effects(pm, dataset, config: ModelConfig):
     """beta[k] = mu[p,s] + tau[p,s] z[k], non-centred, with dims (phase, stream) and factor."""
     mu_prior, tau_prior = config.prior("mu"), config.prior("tau")
     mu = pm.Normal("mu", mu=mu_prior["mu"], sigma=mu_prior["sigma"], dims=("phase", "stream"))
@@ -37,7 +37,7 @@ def _pooled_effects(pm, dataset, config: ModelConfig):
     return pm.Deterministic("beta", mu[fp, fs] + tau[fp, fs] * z, dims="factor")
 
 
-def _group_offsets(pm, dataset, config: ModelConfig, dims: tuple[str, ...]):
+def group_offsets(pm, dataset, config: ModelConfig, dims: tuple[str, ...]):
     """gamma (dims..., group) = sigma_group * raw, or None when no groups are given."""
     if not dataset.groups:
         return None
@@ -62,13 +62,13 @@ def build_model(dataset, config: ModelConfig):
     terms = observed_terms(dataset.s, dataset.w)
     has_group = dataset.group >= 0
     with pm.Model(coords=model_coords(dataset)) as model:
-        beta = _pooled_effects(pm, dataset, config)
+        beta = pooled_effects(pm, dataset, config)
         if config.kind == "streams":
             alpha_prior = config.prior("alpha")
             alpha = pm.Normal("alpha", mu=alpha_prior["mu"], sigma=alpha_prior["sigma"], dims=("phase", "stream"))
             contrib = pt.dot(pt.as_tensor(x), beta[:, None] * stream_design(dataset))
             eta = alpha[None, :, :] + contrib.reshape((x.shape[0], 2, 3))
-            gamma = _group_offsets(pm, dataset, config, ("phase", "stream"))
+            gamma = group_offsets(pm, dataset, config, ("phase", "stream"))
             if gamma is not None:
                 eta = eta + pt.as_tensor(has_group[:, None, None].astype(float)) * gamma[:, :, np.maximum(dataset.group, 0)].transpose(2, 0, 1)
             priors = {name: config.prior(name) for name in ("lambda", "kappa", "rho")}
@@ -82,7 +82,7 @@ def build_model(dataset, config: ModelConfig):
             delta = pm.Normal("delta", mu=d_prior["mu"], sigma=d_prior["sigma"])
             phase_of = np.eye(2)[dataset.factor_phase]  # (factor, phase)
             eta_w = a[None, :] + pt.dot(pt.as_tensor(x), beta[:, None] * phase_of)
-            gamma = _group_offsets(pm, dataset, config, ("phase",))
+            gamma = group_offsets(pm, dataset, config, ("phase",))
             if gamma is not None:
                 eta_w = eta_w + pt.as_tensor(has_group[:, None].astype(float)) * gamma[:, np.maximum(dataset.group, 0)].T
             loglik = additive_case_loglik(eta_w, delta, terms, pytensor_math())

@@ -9,6 +9,7 @@ same machine finds its compiled code again.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -86,6 +87,6 @@ def check_client(scheduler: str | None = None, n_workers: int | None = None, com
             yield client
         return
     with LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         client.register_plugin(plugin)
         yield client

@@ -24,9 +24,11 @@ import numpy as np
 from bayesstreams.likelihood import ObservedTerms, additive_case_loglik, case_loglik, observed_terms, pytensor_math
 
 TERM_NAMES = ("s_obs", "s_val", "all_one", "w_obs", "w_val")
+# The additive baseline never reads stream states: its compiled model has no such data.
+UNUSED = {"streams": (), "additive": ("s_obs", "s_val", "all_one")}
 
 
-def model_data(dataset, held_out=()) -> dict[str, np.ndarray]:
+def model_data(dataset, held_out=(), kind: str = "streams") -> dict[str, np.ndarray]:
     """The data arrays of ``dataset`` keyed by their ``pm.Data`` names.
 
     Parameters
@@ -36,6 +38,8 @@ def model_data(dataset, held_out=()) -> dict[str, np.ndarray]:
     held_out
         Indices of cases whose stream states and windows are treated as unobserved, which
         drops their likelihood terms.
+    kind
+        ``"streams"`` or ``"additive"``: the additive model gets no stream-state arrays.
     """
     s, w = np.array(dataset.s, dtype=float), np.array(dataset.w, dtype=float)
     held_out = list(held_out)
@@ -45,8 +49,8 @@ def model_data(dataset, held_out=()) -> dict[str, np.ndarray]:
     data["x"] = np.asarray(dataset.x_filled, dtype=float)
     if dataset.groups:
         data["has_group"] = (np.asarray(dataset.group) >= 0).astype(float)
-        data["group_index"] = np.maximum(np.asarray(dataset.group), 0).astype("int64")
-    return data
+        data["group_index"] = np.maximum(np.asarray(dataset.group), 0).astype("int32")  # pm.Data stores int32
+    return {name: value for name, value in data.items() if name not in UNUSED[kind]}
 
 
 def _containers(pm, data: dict):
@@ -55,13 +59,13 @@ def _containers(pm, data: dict):
 
 
 def _streams_loglik(pm, pt, dataset, config, beta, shared):
-    from bayesstreams.model import _group_offsets, stream_design
+    from bayesstreams.model import group_offsets, stream_design
 
     alpha_prior = config.prior("alpha")
     alpha = pm.Normal("alpha", mu=alpha_prior["mu"], sigma=alpha_prior["sigma"], dims=("phase", "stream"))
     x = shared["x"]
     eta = alpha[None, :, :] + pt.dot(x, beta[:, None] * stream_design(dataset)).reshape((x.shape[0], 2, 3))
-    gamma = _group_offsets(pm, dataset, config, ("phase", "stream"))
+    gamma = group_offsets(pm, dataset, config, ("phase", "stream"))
     if gamma is not None:
         eta = eta + shared["has_group"][:, None, None] * gamma[:, :, shared["group_index"]].transpose(2, 0, 1)
     lam = pm.Beta("lambda", **config.prior("lambda"), dims="phase")
@@ -72,16 +76,16 @@ def _streams_loglik(pm, pt, dataset, config, beta, shared):
 
 
 def _additive_loglik(pm, pt, dataset, config, beta, shared):
-    from bayesstreams.model import _group_offsets
+    from bayesstreams.model import group_offsets
 
     a_prior, d_prior = config.prior("a"), config.prior("delta")
     a = pm.Normal("a", mu=a_prior["mu"], sigma=a_prior["sigma"], dims="phase")
     delta = pm.Normal("delta", mu=d_prior["mu"], sigma=d_prior["sigma"])
     eta_w = a[None, :] + pt.dot(shared["x"], beta[:, None] * np.eye(2)[dataset.factor_phase])
-    gamma = _group_offsets(pm, dataset, config, ("phase",))
+    gamma = group_offsets(pm, dataset, config, ("phase",))
     if gamma is not None:
         eta_w = eta_w + shared["has_group"][:, None] * gamma[:, shared["group_index"]].T
-    terms = ObservedTerms(*(shared[name] for name in TERM_NAMES))
+    terms = ObservedTerms(None, None, None, shared["w_obs"], shared["w_val"])
     return additive_case_loglik(eta_w, delta, terms, pytensor_math())
 
 
@@ -100,11 +104,11 @@ def build_data_model(dataset, config, loglik_weight: float = 1.0):
     import pymc as pm
     import pytensor.tensor as pt
 
-    from bayesstreams.model import _pooled_effects, model_coords
+    from bayesstreams.model import pooled_effects, model_coords
 
     with pm.Model(coords=model_coords(dataset)) as model:
-        shared = _containers(pm, model_data(dataset))
-        beta = _pooled_effects(pm, dataset, config)
+        shared = _containers(pm, model_data(dataset, kind=config.kind))
+        beta = pooled_effects(pm, dataset, config)
         build = _streams_loglik if config.kind == "streams" else _additive_loglik
         loglik = build(pm, pt, dataset, config, beta, shared)
         pm.Potential("loglik", loglik_weight * loglik.sum())

@@ -1,0 +1,226 @@
+"""Simulation-based calibration (Talts et al. 2018) of the streams model on a Dask cluster.
+
+One simulation: draw parameters from the prior (:func:`bayesstreams.priors.draw_prior`),
+codes and outcomes from the generative model (:mod:`bayesstreams.simulate`), hide part of
+the stream states, fit, thin the draws to about their effective sample size, and record
+the rank of the true value among the thinned draws, for every scalar parameter (mu, tau,
+alpha, lambda, kappa, rho, beta) and for the log-likelihood of the simulated data.  If the
+sampler and the model code are right, each rank is uniform over its range.
+
+Each worker compiles the model once (:func:`bayesstreams.checks.data_model.compile_data_model`
+fixes the shape, the data are ``pm.Data``) and swaps each simulated data set in with nutpie's
+``with_data``.  Statistics of the ranks are in :mod:`bayesstreams.checks.sbc_stats`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bayesstreams.config import ModelConfig
+
+RANKED = ("mu", "tau", "alpha", "lambda", "kappa", "rho", "beta")
+_COMPILED: dict = {}  # per worker process: compile key -> nutpie compiled model
+
+
+def _default_config() -> ModelConfig:
+    from bayesstreams.config import load_config
+
+    return load_config(None)
+
+
+@dataclass(frozen=True)
+class SBCSettings:
+    """Everything that defines an SBC run (picklable: it travels to the workers).
+
+    ``loglik_weight`` other than 1 fits a deliberately wrong model (the negative control):
+    data come from the model, the fit uses the likelihood raised to that power.
+    """
+
+    n_sims: int = 200
+    n_cases: int = 30
+    draws: int = 500
+    tune: int = 500
+    chains: int = 2
+    seed: int = 1
+    observed_streams: float = 0.5
+    loglik_weight: float = 1.0
+    target_accept: float = 0.9
+    config: ModelConfig = field(default_factory=_default_config)
+
+    def compile_key(self) -> tuple:
+        return (self.config.model_hash(), self.n_cases, self.loglik_weight)
+
+    def to_dict(self) -> dict:
+        out = {k: v for k, v in self.__dict__.items() if k != "config"}
+        return {**out, "model": self.config.to_dict(), "model_hash": self.config.model_hash()}
+
+
+def simulated_dataset(codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, name: str = "sbc"):
+    """An in-memory :class:`~bayesstreams.dataset.Dataset` of simulated arrays (no groups)."""
+    from bayesstreams.dataset import Dataset
+
+    case_ids = [f"sim{i + 1:05d}" for i in range(len(x))]
+    cases = [{"case_id": c, "name": c, "w1": w[i, 0], "w2": w[i, 1], "level": "", "group": ""}
+             for i, c in enumerate(case_ids)]
+    codes = [{"case_id": c, "factor": f, "code": x[i, j]} for i, c in enumerate(case_ids)
+             for j, f in enumerate(codebook.ids)]
+    return Dataset(name=name, source="simulated", codebook=codebook, cases=cases, codes=codes, x=x, w=w, s=s,
+                   group=np.full(len(x), -1), groups=())
+
+
+def simulate_data(settings: SBCSettings, index: int):
+    """``(truth, dataset, fit_seed)`` of simulation ``index``, reproducible from ``(settings.seed, index)``."""
+    from bayesstreams.codebook import PHASES, STREAMS
+    from bayesstreams.priors import draw_prior
+    from bayesstreams.simulate import draw_codes, hide_streams, simulate_outcomes, simulation_codebook
+
+    rng = np.random.default_rng([settings.seed, index])
+    codebook = simulation_codebook()
+    phase = np.array([PHASES.index(f.phase) for f in codebook.factors])
+    stream = np.array([STREAMS.index(f.stream) for f in codebook.factors])
+    truth = {k: v[0] for k, v in draw_prior(settings.config, phase, stream, 0, 1, rng).items()}
+    x = draw_codes(settings.n_cases, len(phase), rng)
+    s, w = simulate_outcomes(truth, x, phase, stream, rng)
+    dataset = simulated_dataset(codebook, x, hide_streams(s, settings.observed_streams, rng), w)
+    return truth, dataset, int(rng.integers(2**31))
+
+
+def _compiled(settings: SBCSettings, dataset):
+    key = settings.compile_key()
+    if key not in _COMPILED:
+        from bayesstreams.checks.data_model import compile_data_model
+
+        _COMPILED[key] = compile_data_model(dataset, settings.config, settings.loglik_weight)
+    return _COMPILED[key]
+
+
+def quantity_draws(chain_draws: dict, truth: dict, dataset) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Labels, draws (chain, draw, quantity) and true values of every ranked scalar and the log-likelihood."""
+    from bayesstreams.contraction import scalar_labels
+    from bayesstreams.likelihood import pointwise_loglik
+
+    labels, columns, values = [], [], []
+    n_chain, n_draw = chain_draws["rho"].shape[:2]
+    for name in RANKED:
+        array = chain_draws[name].reshape(n_chain, n_draw, -1)
+        names = scalar_labels(name, chain_draws[name].shape[2:], dataset, "streams")
+        labels += [f"{name}[{label}]" if label else name for label in names]
+        columns.append(array)
+        values.append(np.ravel(truth[name]))
+    flat = {k: v.reshape(n_chain * n_draw, *v.shape[2:]) for k, v in chain_draws.items()}
+    columns.append(pointwise_loglik(dataset, "streams", flat).sum(axis=1).reshape(n_chain, n_draw, 1))
+    values.append([pointwise_loglik(dataset, "streams", {k: np.asarray(v)[None] for k, v in truth.items()}).sum()])
+    labels.append("loglik")
+    return labels, np.concatenate(columns, axis=2), np.concatenate(values)
+
+
+def simulate_and_rank(settings: SBCSettings, index: int) -> list[dict]:
+    """One SBC simulation (a Dask task): simulate, fit, rank; one row per ranked quantity."""
+    from bayesstreams.checks.cluster import worker_compiledir
+    from bayesstreams.checks.data_model import model_data, sample_compiled
+    from bayesstreams.checks.sbc_stats import rank_rows
+
+    start = time.perf_counter()
+    truth, dataset, fit_seed = simulate_data(settings, index)
+    compiled = _compiled(settings, dataset)
+    fitted = time.perf_counter()
+    trace = sample_compiled(compiled, model_data(dataset), settings.draws, settings.tune, settings.chains, fit_seed,
+                            target_accept=settings.target_accept)
+    posterior = trace["posterior"].to_dataset()
+    chain_draws = {name: np.asarray(posterior[name].transpose("chain", "draw", ...).values, dtype=float)
+                   for name in posterior.data_vars}
+    labels, draws, values = quantity_draws(chain_draws, truth, dataset)
+    divergences = int(np.asarray(trace["sample_stats"]["diverging"]).sum())
+    rng = np.random.default_rng([settings.seed, index, 1])
+    info = {"sim": index, "divergences": divergences, "fit_s": round(time.perf_counter() - fitted, 3),
+            "total_s": round(time.perf_counter() - start, 3), "compiledir": worker_compiledir()}
+    return rank_rows(labels, draws, values, rng, info)
+
+
+def run_sbc(settings: SBCSettings, scheduler: str | None = None, n_workers: int | None = None, progress=None):
+    """Run every simulation on a Dask cluster and return the rank table.
+
+    Parameters
+    ----------
+    settings
+        The SBC run.
+    scheduler
+        Address of an existing Dask scheduler; ``None`` starts a local cluster of processes.
+    n_workers
+        Workers of the local cluster (default: one per core).
+    progress
+        Optional callable ``progress(done, total)`` called as simulations finish.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (simulation, quantity); see :func:`bayesstreams.checks.sbc_stats.rank_rows`.
+    """
+    import pandas as pd
+    from distributed import as_completed
+
+    from bayesstreams.checks.cluster import check_client
+
+    rows: list[dict] = []
+    with check_client(scheduler, n_workers) as client:
+        futures = [client.submit(simulate_and_rank, settings, i, pure=False) for i in range(settings.n_sims)]
+        for done, future in enumerate(as_completed(futures), start=1):
+            rows += future.result()
+            if progress:
+                progress(done, settings.n_sims)
+    return pd.DataFrame(rows).sort_values(["sim", "order"], ignore_index=True)
+
+
+def sbc_to_folder(settings: SBCSettings, out, scheduler: str | None = None, n_workers: int | None = None,
+                  force: bool = False, progress=None) -> dict:
+    """Run SBC and write ``ranks.csv``, ``uniformity.csv``, ``summary.json`` and ``figures/*.png`` atomically.
+
+    Returns the summary (:func:`bayesstreams.checks.sbc_stats.summarise` plus settings and wall time).
+    """
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from bayesstreams.atomic import atomic_folder, refuse_existing
+    from bayesstreams.checks.plots import sbc_figures
+    from bayesstreams.checks.sbc_stats import ecdf_table, summarise
+
+    refuse_existing(out, force)  # before an hour of sampling, not after
+    start = time.perf_counter()
+    ranks = run_sbc(settings, scheduler, n_workers, progress)
+    summary = summarise(ranks)
+    summary.update(settings=settings.to_dict(), scheduler=scheduler or "local",
+                   wall_seconds=round(time.perf_counter() - start, 1),
+                   worker_compiledirs=sorted(str(d) for d in ranks["compiledir"].dropna().unique()))
+    figures = sbc_figures(ecdf_table(ranks), "negative control" if settings.loglik_weight != 1.0 else "")
+    with atomic_folder(Path(out), force=force) as tmp:
+        ranks.drop(columns="compiledir").to_csv(tmp / "ranks.csv", index=False, float_format="%.6g")
+        pd.DataFrame(summary["quantities"]).to_csv(tmp / "uniformity.csv", index=False, float_format="%.6g")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=1, default=float), encoding="utf-8")
+        (tmp / "figures").mkdir()
+        for stem, figure in figures.items():
+            figure.savefig(tmp / "figures" / f"{stem}.png", dpi=110)
+    return summary
+
+
+def format_sbc_summary(summary: dict) -> list[str]:
+    """The verdict and its key numbers as terminal lines."""
+    settings = summary["settings"]
+    lines = [f"SBC of the {settings['model']['name']} model: {summary['n_sims']} simulations of {settings['n_cases']} cases, "
+             f"{settings['chains']} chains x {settings['draws']} draws (tune {settings['tune']}), "
+             f"likelihood weight {settings['loglik_weight']}",
+             f"wall time {summary['wall_seconds']:.0f} s; median fit {summary['fit_seconds_median']:.1f} s; "
+             f"median thinning step {summary['thin_step_median']:.0f}",
+             f"fits with divergences: {summary['fits_with_divergences']} of {summary['n_sims']}",
+             f"90% interval coverage (mean over quantities): {summary['coverage_90_mean']:.1%}",
+             f"smallest chi-square p-value {summary['min_p_value']:.2g} ({summary['worst_quantity']}); "
+             f"Bonferroni threshold {summary['bonferroni_threshold']:.2g} over {summary['n_quantities']} quantities"]
+    if summary["passed"]:
+        lines.append("PASSED: no quantity's ranks depart from uniform")
+    else:
+        lines.append(f"FAILED: ranks not uniform for {', '.join(summary['failing'])}")
+    return lines

@@ -1,0 +1,176 @@
+"""Prior sensitivity: power-scaling diagnostics and a side-by-side of two priors.
+
+Power-scaling (Kallioinen et al. 2024, ``arviz_stats.psense``): raise the prior (or the
+likelihood) to a power near 1 by importance weighting the posterior draws and measure how
+much each posterior quantity moves (cumulative Jensen-Shannon distance per unit of log
+power).  It needs the log prior of every posterior draw, computed here in NumPy with
+``scipy.stats`` from the model file (:func:`log_prior_draws`), and the pointwise
+log-likelihood saved with the run.
+
+Only the top-level priors are power-scaled (:data:`SCALED_PRIORS`): the standard-normal
+``z`` and ``gamma_raw`` define the hierarchy (``beta = mu + tau z``), not a prior belief,
+and scaling them would change the pooling instead (as in ``priorsense``'s ``lprior``).
+
+Flags follow the paper's diagnosis, with its threshold 0.05 on both sensitivities:
+
+* ``prior-data conflict``: prior and likelihood sensitivity both >= 0.05 (the two pull
+  apart; the posterior is a compromise that depends on the prior's exact form);
+* ``prior-driven``: prior sensitivity >= 0.05 and likelihood sensitivity < 0.05 (a strong
+  prior or a weak likelihood: the number restates the prior);
+* empty otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+THRESHOLD = 0.05
+SCALED_PRIORS = ("mu", "tau", "alpha", "lambda", "kappa", "rho", "a", "delta", "sigma_group")
+HEADLINE = ("rho", "dependency_effect", "mean_p_w1", "mean_p_w2")
+
+
+def log_prior_draws(draws: dict, config) -> dict[str, np.ndarray]:
+    """Log prior density of every draw, per parameter (sample,), from ``config``'s priors (scipy.stats)."""
+    from scipy import stats
+
+    out = {}
+    for name, values in draws.items():
+        if name in ("z", "gamma_raw"):
+            density = stats.norm(0.0, 1.0)
+        elif name in ("beta", "gamma"):
+            continue  # deterministic: beta = mu + tau z, gamma = sigma_group gamma_raw
+        else:
+            family = _family(config, name)
+            hyper = config.prior(name)
+            density = {"normal": lambda: stats.norm(hyper["mu"], hyper["sigma"]),
+                       "halfnormal": lambda: stats.halfnorm(scale=hyper["sigma"]),
+                       "beta": lambda: stats.beta(hyper["alpha"], hyper["beta"])}[family]()
+        values = np.asarray(values, dtype=float)
+        out[name] = density.logpdf(values).reshape(len(values), -1).sum(axis=1)
+    return out
+
+
+def _family(config, name: str) -> str:
+    from bayesstreams.config import PRIOR_FAMILIES
+
+    return PRIOR_FAMILIES[config.kind][name][0]
+
+
+def headline_draws(draws: dict, dataset) -> dict[str, np.ndarray]:
+    """Per draw: the dependency parameter (``rho`` or ``delta``), the dependency effect, mean P(W1), mean P(W2)."""
+    from bayesstreams.queries import baseline, dependency_draws, model_kind, windows
+
+    w = windows(baseline(draws, dataset))
+    parameter = "rho" if model_kind(draws) == "streams" else "delta"
+    return {parameter: np.asarray(draws[parameter], dtype=float), "dependency_effect": dependency_draws(draws, dataset),
+            "mean_p_w1": w.p1.mean(axis=1), "mean_p_w2": w.p2.mean(axis=1)}
+
+
+def _chained(values: np.ndarray, chains: int) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return values.reshape(chains, values.shape[0] // chains, *values.shape[1:])
+
+
+def sensitivity_tree(posterior: dict, log_likelihood: np.ndarray, dataset, config, chains: int):
+    """A DataTree with ``posterior`` (parameters and headline quantities), ``log_prior`` and ``log_likelihood``."""
+    import xarray as xr
+
+    quantities = {k: v for k, v in posterior.items() if k not in ("z", "gamma_raw")}
+    quantities.update({k: v for k, v in headline_draws(posterior, dataset).items() if k not in quantities})
+    post = xr.Dataset({name: (("chain", "draw", *[f"{name}_dim_{i}" for i in range(np.ndim(v) - 1)]), _chained(v, chains))
+                       for name, v in quantities.items()})
+    prior = xr.Dataset({name: (("chain", "draw"), _chained(v, chains))
+                        for name, v in log_prior_draws(posterior, config).items()})
+    loglik = xr.Dataset({"loglik": (("chain", "draw", "case"), _chained(log_likelihood, chains))})
+    return xr.DataTree.from_dict({"posterior": post, "log_prior": prior, "log_likelihood": loglik})
+
+
+def flag(prior: float, likelihood: float, threshold: float = THRESHOLD) -> str:
+    """The paper's diagnosis of one quantity (see the module docstring)."""
+    if prior >= threshold and likelihood >= threshold:
+        return "prior-data conflict"
+    if prior >= threshold:
+        return "prior-driven"
+    return ""
+
+
+def sensitivities(tree, scaled_priors) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per posterior variable of ``tree``: flattened (prior, likelihood) power-scaling sensitivities.
+
+    Only the ``log_prior`` variables named in ``scaled_priors`` are power-scaled.
+    """
+    import arviz_stats as azs
+
+    prior = azs.psense(tree, group="prior", group_var_names=list(scaled_priors))
+    likelihood = azs.psense(tree, group="likelihood")
+    return {str(name): (np.ravel(prior[name].values), np.ravel(likelihood[name].values))
+            for name in tree["posterior"].data_vars}
+
+
+def power_scaling_table(posterior: dict, log_likelihood: np.ndarray, dataset, config, chains: int):
+    """Prior and likelihood power-scaling sensitivity of every parameter scalar and headline quantity.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``name, index, prior, likelihood, flag``; one row per scalar.
+    """
+    import pandas as pd
+
+    from bayesstreams.contraction import scalar_labels
+
+    tree = sensitivity_tree(posterior, log_likelihood, dataset, config, chains)
+    scaled = [name for name in SCALED_PRIORS if name in tree["log_prior"].data_vars]
+    rows = []
+    for name, (prior, likelihood) in sensitivities(tree, scaled).items():
+        labels = scalar_labels(name, tree["posterior"][name].shape[2:], dataset, config.kind)
+        rows += [{"name": name, "index": label, "prior": float(p), "likelihood": float(lk), "flag": flag(p, lk)}
+                 for label, p, lk in zip(labels, prior, likelihood)]
+    return pd.DataFrame(rows)
+
+
+def run_sensitivity(run):
+    """:func:`power_scaling_table` of a loaded run (``bayesstreams.store.Run``)."""
+    from bayesstreams.errors import RunError
+
+    if run.log_likelihood is None:
+        raise RunError(f"{run.path}: the run holds no pointwise log-likelihood (refit with `bayesstreams fit`)")
+    chains = int(run.info.get("settings", {}).get("chains", 1))
+    return power_scaling_table(run.posterior, run.log_likelihood, run.dataset, run.config, chains)
+
+
+def headline_comparison(fits: list) -> "pd.DataFrame":
+    """Headline quantities of several fits of one dataset side by side (e.g. streams vs streams-agnostic).
+
+    Parameters
+    ----------
+    fits
+        Objects with ``posterior``, ``dataset`` and ``config`` (a loaded run or a ``FitResult``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``quantity, model, mean, q05, q50, q95``.
+    """
+    import pandas as pd
+
+    rows = []
+    for fit in fits:
+        for quantity, values in headline_draws(fit.posterior, fit.dataset).items():
+            q05, q50, q95 = np.quantile(values, [0.05, 0.5, 0.95])
+            rows.append({"quantity": quantity, "model": fit.config.name, "mean": float(values.mean()),
+                         "q05": float(q05), "q50": float(q50), "q95": float(q95)})
+    return pd.DataFrame(rows).sort_values(["quantity", "model"], kind="stable", ignore_index=True)
+
+
+def sensitivity_sentence(table) -> str:
+    """A plain sentence counting prior-driven and conflicting quantities."""
+    n = len(table)
+    driven = int((table["flag"] == "prior-driven").sum())
+    conflict = int((table["flag"] == "prior-data conflict").sum())
+    text = (f"{driven} of {n} quantities are prior-driven (sensitive to the prior, hardly to the data) and "
+            f"{conflict} show a prior-data conflict (sensitive to both).")
+    headline = table[table["name"].isin(HEADLINE) & (table["flag"] != "")]
+    if len(headline):
+        text += " Headline quantities flagged: " + ", ".join(f"{r.name} ({r.flag})" for r in headline.itertuples()) + "."
+    return text

@@ -1,0 +1,139 @@
+"""``bayesstreams check ...``: the checks that say whether the numbers can be trusted.
+
+Registered by :mod:`bayesstreams.cli` as ``app.add_typer(check_app, name="check")``.  Every
+command parses, calls one library function in :mod:`bayesstreams.checks`, and prints;
+heavy libraries are imported inside the commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+check_app = typer.Typer(
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Checks: simulation-based calibration, prior predictive, prior sensitivity, model comparison.",
+)
+
+RunArg = Annotated[Path, typer.Argument(help="run folder written by `bayesstreams fit`")]
+
+
+def _echo_table(frame, columns=None) -> None:
+    text = frame.to_string(index=False, columns=columns, float_format=lambda v: f"{v:.3f}")
+    for line in text.splitlines():
+        typer.echo(line)
+
+
+@check_app.command()
+def sbc(
+    out: Annotated[Path, typer.Option("--out", help="folder for ranks.csv, summary.json and figures/")],
+    sims: Annotated[int, typer.Option("--sims", min=1, help="number of simulated data sets")] = 200,
+    cases: Annotated[int, typer.Option("--cases", min=1, help="cases per simulated data set")] = 30,
+    draws: Annotated[int, typer.Option(min=10, help="draws per chain")] = 500,
+    tune: Annotated[int, typer.Option(min=10, help="tuning steps per chain")] = 500,
+    chains: Annotated[int, typer.Option(min=1, help="chains per fit")] = 2,
+    seed: Annotated[int, typer.Option(help="random seed of the whole SBC run")] = 1,
+    observed_streams: Annotated[float, typer.Option("--observed-streams", min=0.0, max=1.0,
+                                                    help="fraction of stream states kept")] = 0.5,
+    model: Annotated[Optional[Path], typer.Option("--model", help="streams model file (default: streams model)")] = None,
+    loglik_weight: Annotated[float, typer.Option("--loglik-weight", min=0.0,
+                                                 help="fit with the likelihood to this power: a negative control if not 1")] = 1.0,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="address of a running Dask scheduler")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="local workers (default: one per core)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+) -> None:
+    """Simulation-based calibration of the streams model on a Dask cluster (exit 1 when it fails)."""
+    from bayesstreams.checks.sbc import SBCSettings, format_sbc_summary, sbc_to_folder
+    from bayesstreams.config import load_config
+    from bayesstreams.errors import InputError, Violation
+
+    config = load_config(model)
+    if config.kind != "streams":
+        raise InputError(Violation(config.source, None, "kind", "SBC runs on a streams model"))
+    settings = SBCSettings(n_sims=sims, n_cases=cases, draws=draws, tune=tune, chains=chains, seed=seed,
+                           observed_streams=observed_streams, loglik_weight=loglik_weight, config=config)
+
+    def progress(done: int, total: int) -> None:
+        if done == total or done % max(1, total // 20) == 0:
+            typer.echo(f"  {done}/{total} simulations", err=True)
+
+    summary = sbc_to_folder(settings, out, scheduler=scheduler, n_workers=workers, force=force, progress=progress)
+    for line in format_sbc_summary(summary):
+        typer.echo(line)
+    typer.echo(f"wrote {out}/ranks.csv, uniformity.csv, summary.json and figures/")
+    if not summary["passed"]:
+        raise typer.Exit(1)
+
+
+@check_app.command()
+def prior(
+    dataset: Annotated[Path, typer.Argument(help="dataset folder, wide CSV or xlsx workbook")],
+    model: Annotated[Optional[Path], typer.Option("--model", help="model file (default: the streams model)")] = None,
+    codebook: Annotated[Optional[Path], typer.Option("--codebook", help="codebook.toml (for a wide CSV)")] = None,
+    draws: Annotated[int, typer.Option(min=100, help="prior draws")] = 4000,
+    seed: Annotated[int, typer.Option(help="random seed")] = 20200601,
+    strict: Annotated[bool, typer.Option("--strict", help="exit 1 when the prior is flagged extreme")] = False,
+) -> None:
+    """Prior predictive check: P(W1), P(W2) and window counts implied by the priors and the codes."""
+    from bayesstreams.checks.prior_check import check_prior, format_prior_table
+    from bayesstreams.config import load_config
+    from bayesstreams.dataset import load_dataset
+
+    config = load_config(model)
+    table, warnings = check_prior(load_dataset(dataset, codebook=codebook), config, draws, seed)
+    typer.echo(f"prior predictive of the {config.name} model ({draws} prior draws; codes only, windows not used)")
+    for line in format_prior_table(table):
+        typer.echo(line)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if not warnings:
+        typer.echo("no extreme prior: less than half the prior mass lies below 0.05 or above 0.95")
+    if warnings and strict:
+        raise typer.Exit(1)
+
+
+@check_app.command()
+def compare(
+    run_a: RunArg,
+    run_b: RunArg,
+    exact_loo: Annotated[bool, typer.Option("--exact-loo", help="refit without each case whose Pareto k > 0.7")] = False,
+    all_cases: Annotated[bool, typer.Option("--all-cases", help="with --exact-loo: refit without every case")] = False,
+    draws: Annotated[int, typer.Option(min=10, help="draws per chain of each refit")] = 500,
+    tune: Annotated[int, typer.Option(min=10, help="tuning steps per chain of each refit")] = 500,
+    chains: Annotated[int, typer.Option(min=1, help="chains per refit")] = 2,
+    seed: Annotated[int, typer.Option(help="random seed of the refits")] = 20200601,
+    target: Annotated[str, typer.Option("--target", help="what is predicted: windows (default; comparable across "
+                                                          "model kinds) or all (streams and windows)")] = "windows",
+) -> None:
+    """Compare two runs of one dataset by leave-one-case-out elpd (PSIS-LOO, or exact refits)."""
+    from bayesstreams.checks.compare import compare_fits, format_comparison
+    from bayesstreams.store import load_run
+
+    exact = ("all" if all_cases else "high-k") if exact_loo else "none"
+    result = compare_fits([load_run(run_a), load_run(run_b)], exact=exact, target=target, seed=seed, draws=draws,
+                          tune=tune, chains=chains)
+    for line in format_comparison(result):
+        typer.echo(line)
+
+
+@check_app.command()
+def sensitivity(
+    run: RunArg,
+    compare_run: Annotated[Optional[Path], typer.Option("--compare-run", help="a run of the same data under other priors")] = None,
+) -> None:
+    """Power-scaling prior sensitivity of every parameter and headline quantity (flags prior-driven numbers)."""
+    from bayesstreams.checks.sensitivity import headline_comparison, run_sensitivity, sensitivity_sentence
+    from bayesstreams.store import load_run
+
+    loaded = load_run(run)
+    table = run_sensitivity(loaded)
+    typer.echo(f"power-scaling sensitivity of {run} (prior: top-level priors; threshold 0.05)")
+    _echo_table(table)
+    typer.echo(sensitivity_sentence(table))
+    if compare_run is not None:
+        typer.echo("")
+        typer.echo("headline quantities under both priors")
+        _echo_table(headline_comparison([loaded, load_run(compare_run)]))

@@ -1,0 +1,89 @@
+"""The pm.Data model of the checks is build_model's model, with data that can be swapped."""
+
+import numpy as np
+import pytest
+
+pm = pytest.importorskip("pymc")
+
+from bayesstreams.checks.data_model import build_data_model, compile_data_model, model_data, sample_compiled  # noqa: E402
+from bayesstreams.config import load_config  # noqa: E402
+from bayesstreams.likelihood import pointwise_loglik  # noqa: E402
+from bayesstreams.model import build_model  # noqa: E402
+from bayesstreams.priors import draw_prior  # noqa: E402
+
+from .helpers import partly_observed_dataset  # noqa: E402
+
+pytestmark = pytest.mark.model
+
+
+def _points(model, n, seed):
+    rng = np.random.default_rng(seed)
+    start = model.initial_point()
+    return [{k: v + rng.normal(0.0, 0.7, size=np.shape(v)) for k, v in start.items()} for _ in range(n)]
+
+
+def _potential(model):
+    import pytensor
+
+    [potential] = model.potentials
+    [graph] = model.replace_rvs_by_values([potential])
+    return pytensor.function(model.value_vars, graph, on_unused_input="ignore")
+
+
+def _constrained_point(model, draws, index):
+    point = {}
+    for value_var in model.value_vars:
+        rv = model.values_to_rvs[value_var]
+        value = np.asarray(draws[rv.name][index])
+        transform = model.rvs_to_transforms.get(rv)
+        point[value_var.name] = transform.forward(value).eval() if transform is not None else value
+    return point
+
+
+@pytest.mark.parametrize("kind", ["streams", "additive"])
+@pytest.mark.parametrize("groups", [False, True])
+def test_same_log_density_as_build_model(kind, groups):
+    dataset = partly_observed_dataset(n_cases=15, seed=4, groups=groups)
+    config = load_config(f"models/{kind}.toml")
+    reference, ours = build_model(dataset, config), build_data_model(dataset, config)
+    assert sorted(v.name for v in reference.value_vars) == sorted(v.name for v in ours.value_vars)
+    logp_ref, logp_ours = reference.compile_logp(), ours.compile_logp()
+    for point in _points(reference, 4, seed=1):
+        assert logp_ours(point) == pytest.approx(logp_ref(point), rel=1e-10, abs=1e-8)
+
+
+@pytest.mark.parametrize("kind", ["streams", "additive"])
+def test_held_out_case_drops_exactly_its_likelihood_term(kind):
+    """Masking case i removes loglik_i (from the NumPy likelihood) and nothing else; weight 0.5 halves it."""
+    dataset = partly_observed_dataset(n_cases=12, seed=7, groups=True)
+    config = load_config(f"models/{kind}.toml")
+    model = build_data_model(dataset, config)
+    halved = _potential(build_data_model(dataset, config, loglik_weight=0.5))
+    potential = _potential(model)
+    draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), 3,
+                       np.random.default_rng(2))
+    pointwise = pointwise_loglik(dataset, kind, draws)
+    for d in range(3):
+        point = _constrained_point(model, draws, d)
+        full = float(potential(**point))
+        assert full == pytest.approx(pointwise[d].sum(), abs=1e-8)
+        assert float(halved(**point)) == pytest.approx(0.5 * full, abs=1e-8)
+        for name, value in model_data(dataset, held_out=[3, 5], kind=kind).items():
+            model[name].set_value(value)
+        assert float(potential(**point)) == pytest.approx(full - pointwise[d, [3, 5]].sum(), abs=1e-8)
+        for name, value in model_data(dataset, kind=kind).items():
+            model[name].set_value(value)
+
+
+def test_swapped_data_reach_the_compiled_sampler():
+    """With every case held out the compiled sampler returns the prior; with the data it does not."""
+    dataset = partly_observed_dataset(n_cases=30, seed=11, p_missing=0.0)
+    dataset.s[:] = 0.0
+    dataset.w[:] = 1.0  # windows open with no stream in motion: only the leak lambda explains them
+    compiled = compile_data_model(dataset, load_config(None))
+    empty = sample_compiled(compiled, model_data(dataset, held_out=range(30)), draws=500, tune=300, chains=2, seed=1)
+    full = sample_compiled(compiled, model_data(dataset), draws=500, tune=300, chains=2, seed=1)
+    lam_empty = empty["posterior"]["lambda"].values
+    lam_full = full["posterior"]["lambda"].values
+    assert lam_empty.mean() == pytest.approx(0.1, abs=0.03)  # Beta(1, 9) prior mean
+    assert lam_full[..., 0].mean() > 0.6  # about Beta(31, 9): mean 0.78

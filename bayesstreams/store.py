@@ -111,6 +111,7 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
         raise RunError(f"{path / 'draws.npz'}: does not match the hash in run.json (the run was altered)")
     config = load_config(path / "model.toml")
     dataset = load_dataset(path / "dataset")
+    dataset.name = info.get("dataset", {}).get("name", dataset.name)  # the snapshot folder is always "dataset"
     if dataset.content_hash() != info.get("dataset", {}).get("hash"):
         raise RunError(f"{path / 'dataset'}: snapshot does not match the dataset hash in run.json")
     posterior, prior, loglik = load_draws(path / "draws.npz")

@@ -28,3 +28,37 @@ def partly_observed_dataset(n_cases: int = 20, seed: int = 0, groups: bool = Fal
              for j, f in enumerate(codebook.ids)]
     return Dataset(name="test", source="<memory>", codebook=codebook, cases=cases, codes=codes, x=x, w=w, s=s,
                    group=remap, groups=tuple(present))
+
+
+def write_fake_run(folder, dataset, posterior: dict, prior: dict | None = None, passed: bool = True,
+                   kind: str = "streams"):
+    """A run folder holding given draws (no fitting): what load_run and the reports read."""
+    import json
+    from pathlib import Path
+
+    from bayesstreams.export import write_long
+    from bayesstreams.store import FORMAT_VERSION, file_sha256, save_draws
+
+    folder = Path(folder)
+    (folder / "dataset").mkdir(parents=True)
+    write_long(dataset, folder / "dataset")
+    save_draws(folder / "draws.npz", posterior, prior if prior is not None else posterior, None)
+    (folder / "trace.nc").write_bytes(b"")
+    (folder / "model.toml").write_text(f'kind = "{kind}"\nname = "{kind}"\n')
+    checks = {"rhat": passed, "ess_bulk": True, "ess_tail": True, "divergences": passed, "bfmi": True}
+    diagnostics = {"rhat_max": 1.002 if passed else 1.3, "ess_bulk_min": 900.0, "ess_tail_min": 800.0,
+                   "divergences": 0 if passed else 12, "bfmi_min": 0.8, "checks": checks, "passed": passed}
+    info = {"format_version": FORMAT_VERSION, "hashes": {"draws.npz": file_sha256(folder / "draws.npz")},
+            "dataset": {"hash": dataset.content_hash(), "name": dataset.name}, "seed": 5, "command": "test",
+            "versions": {"bayesstreams": "test"}, "created": "now", "diagnostics": diagnostics}
+    (folder / "run.json").write_text(json.dumps(info))
+    return folder
+
+
+def prior_like_draws(dataset, n: int = 200, seed: int = 0) -> dict:
+    """Draws from the default prior: a stand-in posterior for report and brief tests."""
+    from bayesstreams.config import load_config
+    from bayesstreams.priors import draw_prior
+
+    return draw_prior(load_config(None), dataset.factor_phase, dataset.factor_stream, len(dataset.groups), n,
+                      np.random.default_rng(seed))

@@ -62,3 +62,14 @@ def prior_like_draws(dataset, n: int = 200, seed: int = 0) -> dict:
 
     return draw_prior(load_config(None), dataset.factor_phase, dataset.factor_stream, len(dataset.groups), n,
                       np.random.default_rng(seed))
+
+
+def transformed_point(model, draws: dict, index: int) -> dict:
+    """Values of draw ``index`` on the sampler's (transformed) scale, keyed by value-variable name."""
+    point = {}
+    for value_var in model.value_vars:
+        rv = model.values_to_rvs[value_var]
+        value = np.asarray(draws[rv.name][index])
+        transform = model.rvs_to_transforms.get(rv)
+        point[value_var.name] = transform.forward(value).eval() if transform is not None else value
+    return point

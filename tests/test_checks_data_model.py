@@ -11,7 +11,7 @@ from bayesstreams.likelihood import pointwise_loglik  # noqa: E402
 from bayesstreams.model import build_model  # noqa: E402
 from bayesstreams.priors import draw_prior  # noqa: E402
 
-from .helpers import partly_observed_dataset  # noqa: E402
+from .helpers import partly_observed_dataset, transformed_point  # noqa: E402
 
 pytestmark = pytest.mark.model
 
@@ -28,16 +28,6 @@ def _potential(model):
     [potential] = model.potentials
     [graph] = model.replace_rvs_by_values([potential])
     return pytensor.function(model.value_vars, graph, on_unused_input="ignore")
-
-
-def _constrained_point(model, draws, index):
-    point = {}
-    for value_var in model.value_vars:
-        rv = model.values_to_rvs[value_var]
-        value = np.asarray(draws[rv.name][index])
-        transform = model.rvs_to_transforms.get(rv)
-        point[value_var.name] = transform.forward(value).eval() if transform is not None else value
-    return point
 
 
 @pytest.mark.parametrize("kind", ["streams", "additive"])
@@ -64,7 +54,7 @@ def test_held_out_case_drops_exactly_its_likelihood_term(kind):
                        np.random.default_rng(2))
     pointwise = pointwise_loglik(dataset, kind, draws)
     for d in range(3):
-        point = _constrained_point(model, draws, d)
+        point = transformed_point(model, draws, d)
         full = float(potential(**point))
         assert full == pytest.approx(pointwise[d].sum(), abs=1e-8)
         assert float(halved(**point)) == pytest.approx(0.5 * full, abs=1e-8)

@@ -10,7 +10,7 @@ from bayesstreams.likelihood import pointwise_loglik  # noqa: E402
 from bayesstreams.model import build_model  # noqa: E402
 from bayesstreams.priors import draw_prior  # noqa: E402
 
-from .helpers import partly_observed_dataset  # noqa: E402
+from .helpers import partly_observed_dataset, transformed_point  # noqa: E402
 
 pytestmark = pytest.mark.model
 
@@ -25,19 +25,6 @@ def _potential_at(model, point: dict) -> float:
     return float(fn(**{v.name: point[v.name] for v in model.value_vars}))
 
 
-def _transformed_point(model, draws: dict, index: int) -> dict:
-    """Values on the sampler's (transformed) scale for draw ``index``."""
-    point = {}
-    for value_var in model.value_vars:
-        rv = model.values_to_rvs[value_var]
-        value = np.asarray(draws[rv.name][index])
-        transform = model.rvs_to_transforms.get(rv)
-        if transform is not None:
-            value = transform.forward(value).eval()
-        point[value_var.name] = value
-    return point
-
-
 @pytest.mark.parametrize("kind", ["streams", "additive"])
 @pytest.mark.parametrize("groups", [False, True])
 def test_pytensor_likelihood_equals_numpy(kind, groups):
@@ -48,7 +35,7 @@ def test_pytensor_likelihood_equals_numpy(kind, groups):
                        np.random.default_rng(0))
     expected = pointwise_loglik(dataset, kind, draws).sum(axis=1)
     for i in range(5):
-        got = _potential_at(model, _transformed_point(model, draws, i))
+        got = _potential_at(model, transformed_point(model, draws, i))
         assert got == pytest.approx(expected[i], abs=1e-8)
 
 

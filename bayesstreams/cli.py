@@ -140,7 +140,7 @@ def report(
     force: Annotated[bool, typer.Option("--force", help="replace an existing report folder")] = False,
 ) -> None:
     """Write the full report of a run: HTML (self-contained), Markdown and summary.json."""
-    from bayesstreams.reports.write import write_report
+    from bayesstreams.report import write_report
 
     written = write_report(run, out, lang=_lang(lang), compare_run=compare, force=force)
     typer.echo(f"report written to {written}")
@@ -159,7 +159,7 @@ def brief(
 
     if (case is None) == (profile is None):
         raise InputError(Violation("<command line>", None, "--case/--profile", "give exactly one of --case and --profile"))
-    from bayesstreams.reports.brief import write_brief
+    from bayesstreams.brief import write_brief
 
     written = write_brief(run, out, case_id=case, profile=profile, lang=_lang(lang))
     typer.echo(f"brief written to {written}")

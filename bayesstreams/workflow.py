@@ -91,8 +91,8 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
 
 
 def _write_outputs(run_dir: Path, folder: Path, lang: str, briefs: list[str], brief_lang: str) -> None:
-    from bayesstreams.reports.brief import write_brief
-    from bayesstreams.reports.write import write_report
+    from bayesstreams.brief import write_brief
+    from bayesstreams.report import write_report
 
     write_report(run_dir, folder, lang=lang, force=True)
     for case in briefs:

@@ -1,0 +1,273 @@
+"""The one-page brief for one municipality: its chances, weakest stream, levers, peers and caveats.
+
+A brief is for a case of the run (``case_id``) or for a coded profile of a municipality
+that is not in the data (``profile``, see :mod:`bayesstreams.profile`).  Its numbers come
+from :func:`bayesstreams.scoring.score_dataset` (the same as ``bayesstreams score``; for
+a case of the run they equal its in-sample predictions), from
+:func:`bayesstreams.queries.stream_activation` for the stream picture and from
+:mod:`bayesstreams.contraction` for the prior-driven marks.  Probabilities are given as
+numbers with their 90% interval and in the calibrated words of :mod:`bayesstreams.words`.
+
+The page is HTML with an A4 ``@page`` rule; :func:`write_brief` prints it to PDF through
+headless Chromium when the output file ends in ``.pdf`` and checks it is one page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bayesstreams.codebook import PHASES
+from bayesstreams.errors import BayesStreamsError, InputError, Violation
+from bayesstreams.report import Interval, StreamState, WindowChance
+
+N_LEVERS = 3
+N_SIMILAR = 3
+
+
+def _num(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+@dataclass
+class BriefWindow:
+    """One window: its chance as numbers and in words, and (for a case of the run) what was observed."""
+
+    phase: int
+    p: Interval
+    word_key: str
+    words: str
+    spans: bool
+    observed: float | None
+    prior_driven: bool
+
+
+@dataclass
+class BriefLever:
+    factor: str
+    label: str
+    phase: int
+    stream: str
+    code: float | None
+    gain_w2: Interval
+    gain_w1_mean: float | None
+    p_gain: float | None
+    threshold: float
+
+
+@dataclass
+class Reference:
+    """A reference municipality with a similar coded profile, and its observed windows."""
+
+    case_id: str
+    name: str
+    similarity: float | None
+    n_shared: int
+    w1: float | None
+    w2: float | None
+
+
+@dataclass
+class Brief:
+    """Everything the brief shows."""
+
+    lang: str
+    case_id: str
+    name: str
+    is_profile: bool
+    title: str
+    model_name: str
+    model_kind: str
+    n_reference: int
+    n_factors: int
+    n_not_discussed: int
+    windows: list[BriefWindow]
+    weakest: list[StreamState]
+    streams: list[StreamState]
+    levers: list[BriefLever]
+    similar: list[Reference]
+    n_prior_driven: int
+    n_taught: int
+    diagnostics_passed: bool
+    seed: int | None
+    data_hash: str
+
+
+def one_case(dataset, case_id: str):
+    """The run's dataset reduced to one case (same codebook and groups)."""
+    if case_id not in dataset.case_ids:
+        raise InputError(Violation("<command line>", None, "--case",
+                                   f"case {case_id!r} is not in the run's data (cases: {', '.join(dataset.case_ids)})"))
+    i = dataset.case_ids.index(case_id)
+    return dataclasses.replace(dataset, cases=[dataset.cases[i]], codes=[c for c in dataset.codes if c["case_id"] == case_id],
+                               x=dataset.x[i:i + 1], w=dataset.w[i:i + 1], s=dataset.s[i:i + 1],
+                               group=dataset.group[i:i + 1], warnings=[])
+
+
+def select_case(run, case_id: str | None = None, profile=None):
+    """The one-case Dataset a brief is about: a case of the run, or one case of a profile file.
+
+    With a profile, ``case_id`` picks one of its cases (needed when it holds several).
+    """
+    from bayesstreams.profile import read_profile
+
+    if profile is None:
+        if case_id is None:
+            raise InputError(Violation("<command line>", None, None, "give --case ID or --profile FILE"))
+        return one_case(run.dataset, case_id)
+    profiles = read_profile(profile, run.dataset.codebook, tuple(run.dataset.groups))
+    if case_id is None and profiles.n_cases > 1:
+        raise InputError(Violation(str(profile), None, "case_id", "the profile holds several cases "
+                                   f"({', '.join(profiles.case_ids)}); choose one with --case"))
+    return one_case(profiles, case_id or profiles.case_ids[0])
+
+
+def _windows(score, case, flags: dict, t) -> list[BriefWindow]:
+    from bayesstreams.words import verbal
+
+    out = []
+    for p in PHASES:
+        summary = getattr(score, f"p_w{p}")
+        words = verbal(summary["mean"], summary["q05"], summary["q95"], t)
+        out.append(BriefWindow(p, Interval.of(summary), words.key, words.text, words.spans,
+                               _num(case.w[0, p - 1]), flags.get(f"p_w{p}", False)))
+    return out
+
+
+def _streams(run, case) -> list[StreamState]:
+    """Stream activation of the case (streams model only; empty for the additive model)."""
+    from bayesstreams.queries import model_kind, stream_activation
+
+    if model_kind(run.posterior) != "streams":
+        return []
+    table = stream_activation(run.posterior, case)
+    return [StreamState(int(r["phase"]), str(r["stream"]), Interval.of(r), _num(r["observed"]), bool(r["bottleneck"]))
+            for _, r in table.iterrows()]
+
+
+def _levers(score, labels: dict) -> list[BriefLever]:
+    return [BriefLever(lever["factor"], labels[lever["factor"]], int(lever["phase"]), lever["stream"],
+                       _num(lever["code"]), Interval.of(lever["gain_w2"]),
+                       _num(lever["gain_w1_mean"]) if int(lever["phase"]) == 1 else None,
+                       _num(lever["p_gain_gt_threshold"]), float(lever["threshold"])) for lever in score.levers]
+
+
+def _similar(score, exclude: str | None) -> list[Reference]:
+    found = [s for s in score.similar if s["case_id"] != exclude][:N_SIMILAR]
+    return [Reference(s["case_id"], s["name"], _num(s["similarity"]), int(s["n_shared"]), _num(s["w1"]),
+                      _num(s["w2"])) for s in found]
+
+
+def _prior_flags(run, case) -> tuple[dict, int, int]:
+    """Prior-driven flags of the case's P(W1), P(W2), and the run's count of prior-driven headline numbers."""
+    from bayesstreams.contraction import query_contraction
+
+    own = query_contraction(run.prior, run.posterior, case)
+    flags = {r.name: bool(r.prior_driven) for r in own.itertuples() if r.name in ("p_w1", "p_w2")}
+    headline = query_contraction(run.prior, run.posterior, run.dataset)
+    return flags, int(headline["prior_driven"].sum()), int(len(headline))
+
+
+def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl") -> Brief:
+    """Everything a brief shows, for a case of the run or a coded profile (see :func:`select_case`)."""
+    from bayesstreams.i18n import translator
+    from bayesstreams.scoring import score_dataset
+
+    t = translator(lang)
+    case = select_case(run, case_id, profile)
+    is_profile = profile is not None
+    score = score_dataset(run, case, top_levers=N_LEVERS, n_similar=N_SIMILAR + 1).cases[0]
+    flags, n_prior, n_taught = _prior_flags(run, case)
+    streams = _streams(run, case)
+    name = case.case_column("name")[0] or case.case_ids[0]
+    return Brief(
+        lang=lang, case_id=case.case_ids[0], name=name, is_profile=is_profile,
+        title=str(run.dataset.codebook.dataset.get("title", "") or run.dataset.name),
+        model_name=run.config.name, model_kind=run.config.kind, n_reference=run.dataset.n_cases,
+        n_factors=score.n_factors, n_not_discussed=score.n_not_discussed,
+        windows=_windows(score, case, flags, t), weakest=[s for s in streams if s.bottleneck], streams=streams,
+        levers=_levers(score, {f.id: f.label(lang) for f in run.dataset.codebook.factors}),
+        similar=_similar(score, None if is_profile else case.case_ids[0]),
+        n_prior_driven=n_prior, n_taught=n_taught,
+        diagnostics_passed=bool((run.info.get("diagnostics") or {}).get("passed", False)),
+        seed=run.info.get("seed"), data_hash=str(run.info.get("dataset", {}).get("hash", "")))
+
+
+def render_brief(brief: Brief, t, compact: bool = False) -> str:
+    """The brief as one HTML page (inline CSS and figure); ``compact`` uses smaller type to fit one A4 page."""
+    from bayesstreams.plots import stream_diagram, to_svg
+    from bayesstreams.render import render, trusted
+    from bayesstreams.report import stream_tables
+
+    figure = None
+    if brief.streams:
+        windows = [WindowChance(w.phase, w.p, w.observed, w.prior_driven) for w in brief.windows]
+        figure = trusted(to_svg(stream_diagram(*stream_tables(brief.streams, windows), t)))
+    return render("brief.html", t, b=brief, figure=figure, compact=compact)
+
+
+def write_brief(run_path, out_file, case_id: str | None = None, profile=None, lang: str = "nl") -> Path:
+    """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
+
+    Parameters
+    ----------
+    run_path
+        A run folder written by ``bayesstreams fit``.
+    out_file
+        ``*.html`` (one self-contained page) or ``*.pdf`` (printed by headless Chromium).
+    case_id
+        A case of the run; with ``profile``, the case of the profile file to brief.
+    profile
+        A coded profile (CSV/xlsx, long or wide) of a municipality not in the run.
+    lang
+        ``"nl"`` (default) or ``"en"``.
+
+    Returns
+    -------
+    Path
+        ``out_file``.
+
+    Raises
+    ------
+    InputError
+        Unknown case, invalid profile, or an unsupported file type.
+    DependencyError
+        A PDF was asked for and Chromium is not installed.
+    """
+    from bayesstreams.atomic import atomic_write_bytes, atomic_write_text
+    from bayesstreams.i18n import translator
+    from bayesstreams.store import load_run
+
+    out_file = Path(out_file)
+    suffix = out_file.suffix.lower()
+    if suffix not in (".html", ".htm", ".pdf"):
+        raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
+    t = translator(lang)
+    if suffix == ".pdf":
+        from bayesstreams.browser import find_chromium
+
+        find_chromium()  # a missing browser fails before the work, not after it
+    brief = brief_data(load_run(run_path), case_id, profile, lang)
+    if suffix != ".pdf":
+        atomic_write_text(out_file, render_brief(brief, t))
+        return out_file
+    atomic_write_bytes(out_file, one_page_pdf(brief, t))
+    return out_file
+
+
+def one_page_pdf(brief: Brief, t) -> bytes:
+    """The brief printed to PDF; retried in compact type if it ran over one A4 page."""
+    from bayesstreams.browser import pdf_page_count, print_pdf
+
+    with tempfile.TemporaryDirectory(prefix="bayesstreams-brief-") as tmp:
+        for compact in (False, True):
+            page = Path(tmp) / "brief.html"
+            page.write_text(render_brief(brief, t, compact), encoding="utf-8")
+            data = print_pdf(page, Path(tmp) / "brief.pdf").read_bytes()
+            if pdf_page_count(data) == 1:
+                return data
+    raise BayesStreamsError(f"the brief for {brief.case_id!r} does not fit on one A4 page "
+                            f"({pdf_page_count(data)} pages); shorten the case name or factor labels")

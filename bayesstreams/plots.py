@@ -1,0 +1,210 @@
+"""Figures drawn from report tables (pandas DataFrames).  Plots compute no statistics.
+
+Every function takes tables whose rows already hold the numbers to draw (posterior mean
+and interval bounds made by :mod:`bayesstreams.queries`) and draws exactly those numbers:
+positions and widths are the table's values, the axis only formats them as percentages.
+Labels arrive translated (``t`` is a translator); text is drawn as SVG text, which
+matplotlib escapes, with mathtext switched off so that a ``$`` in a label is just a
+dollar sign.
+
+Figures
+    :func:`forest_plot`: factor effects on both windows, grouped by phase and stream.
+    :func:`stream_diagram`: one case, both phases: three stream arrows converging into a
+    window box (the picture of the source study's Bijlage 8/9).
+    :func:`to_svg`: a figure as SVG text for inline HTML and for files beside report.md.
+"""
+
+from __future__ import annotations
+
+import io
+
+STREAMS = ("problem", "policy", "politics")
+STREAM_COLOURS = {"problem": "#b03a2e", "policy": "#1f618d", "politics": "#6c3483"}
+PRIOR_ALPHA = 0.4  # prior-driven effects are drawn pale
+WINDOW_FILL = {"state_open": "#c8e6c9", "state_closed": "#eceff1", "state_unknown": "#ffffff"}
+TEXT = {"parse_math": False}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.fonttype"] = "none"  # text stays text: searchable and escaped
+    plt.rcParams["svg.hashsalt"] = "bayesstreams"  # stable ids: the same report twice gives the same file
+    plt.rcParams["font.family"] = "DejaVu Sans"
+    return plt
+
+
+def to_svg(fig) -> str:
+    """The figure as an ``<svg>`` element (no XML prolog, no metadata) and close it."""
+    plt = _pyplot()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    text = text[text.index("<svg"):]
+    start, end = text.find("<metadata>"), text.find("</metadata>")
+    return text[:start] + text[end + len("</metadata>"):] if start >= 0 and end > start else text
+
+
+def blend(colour: str, q: float) -> tuple[float, float, float]:
+    """The stream colour mixed with white in proportion ``q`` (0 = white, 1 = the full colour)."""
+    from matplotlib.colors import to_rgb
+
+    q = min(max(float(q), 0.0), 1.0)
+    return tuple(1.0 - q + q * c for c in to_rgb(colour))
+
+
+def _group_rows(effects) -> list[tuple]:
+    """Rows of the forest plot top to bottom: ("group", phase, stream) headers and ("factor", id, label, stream)."""
+    rows, last = [], None
+    factors = effects.drop_duplicates("factor")
+    for _, row in factors.iterrows():
+        if (row["phase"], row["stream"]) != last:
+            last = (row["phase"], row["stream"])
+            rows.append(("group", row["phase"], row["stream"]))
+        rows.append(("factor", row["factor"], row["label"], row["stream"]))
+    return rows
+
+
+def _draw_effect(ax, y: float, row) -> None:
+    colour = STREAM_COLOURS.get(row["stream"], "#444444")
+    alpha = PRIOR_ALPHA if row["prior_driven"] else 1.0
+    ax.hlines(y, row["q05"], row["q95"], color=colour, alpha=alpha, linewidth=1.1, gid=f"ci90-{row['factor']}")
+    ax.barh(y, row["q75"] - row["q25"], left=row["q25"], height=0.42, color=colour, alpha=alpha, linewidth=0,
+            gid=f"ci50-{row['factor']}")
+    ax.plot([row["mean"]], [y], marker="o", markersize=4.2, color="white", markeredgecolor=colour,
+            linestyle="none", gid=f"mean-{row['factor']}")
+
+
+def forest_plot(effects, t):
+    """Forest plot of factor effects on the phase-1 and the phase-2 window, side by side.
+
+    Parameters
+    ----------
+    effects
+        DataFrame, one row per factor and window it reaches, in display order: ``factor``,
+        ``label``, ``phase``, ``stream``, ``window`` ("W1"/"W2"), ``mean``, ``q05``, ``q25``,
+        ``q75``, ``q95`` (probability differences) and ``prior_driven`` (bool).
+    t
+        Translator for the panel titles, group headers and legend.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Thick bars span ``q25``-``q75``, thin lines ``q05``-``q95``, open dots are ``mean``;
+        prior-driven effects are pale.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    plt = _pyplot()
+    rows = _group_rows(effects)
+    fig, axes = plt.subplots(1, 2, figsize=(9.0, 0.24 * len(rows) + 1.3), sharey=True)
+    for ax, window in zip(axes, ("W1", "W2")):
+        own = effects[effects["window"] == window].set_index("factor")
+        for n, entry in enumerate(rows):
+            y = len(rows) - 1 - n
+            if entry[0] == "group":
+                ax.axhspan(y - 0.5, y + 0.5, color="#f2f3f4", linewidth=0)
+            elif entry[1] in own.index:
+                _draw_effect(ax, y, own.loc[entry[1]].to_dict() | {"factor": entry[1]})
+        ax.axvline(0.0, color="#555555", linewidth=0.7, linestyle=":")
+        ax.set_title(t(f"forest_title_{window.lower()}"), fontsize=9, **TEXT)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f}" if v else "0"))
+        ax.set_xlabel(t("forest_axis"), fontsize=8, **TEXT)
+        ax.tick_params(labelsize=7.5)
+        ax.spines[["top", "right"]].set_visible(False)
+    labels = [t(f"phase_stream_{e[1]}_{e[2]}") if e[0] == "group" else e[2] for e in rows]
+    axes[0].set_yticks(range(len(rows) - 1, -1, -1), labels, fontsize=7.5, **TEXT)
+    for tick, entry in zip(axes[0].get_yticklabels(), rows):
+        if entry[0] == "group":
+            tick.set_fontweight("bold")
+    axes[0].set_ylim(-0.7, len(rows) - 0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _stream_arrow(ax, x0: float, y: float, row, t) -> None:
+    """One stream: an arrow shaded by its q, with its q interval on a 0-100% track and the observed state."""
+    from matplotlib.patches import Polygon
+
+    colour = STREAM_COLOURS[row["stream"]]
+    length, half = 0.25, 0.075
+    body = [(x0, y - half), (x0 + length - 0.03, y - half), (x0 + length, y),
+            (x0 + length - 0.03, y + half), (x0, y + half)]
+    ax.add_patch(Polygon(body, closed=True, facecolor=blend(colour, row["mean"]), edgecolor=colour,
+                         linewidth=2.4 if row["bottleneck"] else 0.9, gid=f"stream-{row['phase']}-{row['stream']}"))
+    track = 0.2  # the 0-100% scale of q along the arrow body
+    ax.plot([x0 + 0.01 + track * row["q05"], x0 + 0.01 + track * row["q95"]], [y - 0.045] * 2,
+            color="black", linewidth=1.0, solid_capstyle="butt", gid=f"q90-{row['phase']}-{row['stream']}")
+    ax.plot([x0 + 0.01 + track * row["mean"]], [y - 0.045], marker="|", markersize=6, color="black")
+    dark = row["mean"] > 0.6
+    ax.text(x0 + 0.012, y + 0.022, f"{t('stream_' + row['stream'])}  q {100 * row['mean']:.0f}%", fontsize=7,
+            va="center", color="white" if dark else "black", **TEXT)
+    observed = row["observed"]
+    marker = "o" if observed == observed else "$?$"  # NaN != NaN: not observed
+    face = "black" if observed == 1 else "white"
+    ax.plot([x0 - 0.018], [y], marker=marker, markersize=5.5, color="black", markerfacecolor=face,
+            linestyle="none", gid=f"observed-{row['phase']}-{row['stream']}")
+
+
+def _window_box(ax, x0: float, window, t) -> None:
+    from matplotlib.patches import FancyBboxPatch
+
+    state = "state_unknown" if window["observed"] != window["observed"] else (
+        "state_open" if window["observed"] == 1 else "state_closed")
+    ax.add_patch(FancyBboxPatch((x0, 0.2), 0.135, 0.54, boxstyle="round,pad=0.005", facecolor=WINDOW_FILL[state],
+                                edgecolor="#333333", linewidth=1.0, hatch="//" if state == "state_unknown" else None,
+                                gid=f"window-{int(window['phase'])}"))
+    lines = [t("window_word"), f"{t('observed_word')}:", t(state), f"P = {100 * window['mean']:.0f}%",
+             f"({100 * window['q05']:.0f}–{100 * window['q95']:.0f}%)"]
+    for n, line in enumerate(lines):
+        ax.text(x0 + 0.0675, 0.69 - 0.095 * n, line, fontsize=7.2, ha="center", va="center",
+                fontweight="bold" if n in (0, 2, 3) else "normal", **TEXT)
+    if window.get("prior_driven"):
+        ax.text(x0 + 0.0675, 0.23, t("prior_driven"), fontsize=5.8, ha="center", va="center", style="italic",
+                color="#7e5109", gid=f"prior-{int(window['phase'])}", **TEXT)
+
+
+def stream_diagram(streams, windows, t):
+    """Both phases of one case: three streams converging into a window.
+
+    Parameters
+    ----------
+    streams
+        DataFrame with one row per phase and stream: ``phase``, ``stream``, ``mean``,
+        ``q05``, ``q95`` (posterior probability ``q`` that the stream is in motion),
+        ``observed`` (1, 0 or NaN) and ``bottleneck`` (bool: drawn with a thick edge).
+    windows
+        DataFrame with one row per phase: ``phase``, ``mean``, ``q05``, ``q95`` (the window's
+        predicted probability), ``observed`` (1, 0 or NaN) and optionally ``prior_driven``
+        (bool: the box says so).
+    t
+        Translator for stream names, phase titles and window states.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Each arrow is shaded by its ``q`` (white at 0, the stream colour at 1) and carries
+        its 90% interval on a 0-100% track; dots left of the arrows are the observed stream
+        states (filled: in motion, open: not, ?: not observed).
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8.4, 1.75))
+    ax.set_axis_off()
+    ax.set_xlim(-0.01, 1.0)
+    ax.set_ylim(0.1, 1.0)
+    for panel, phase in enumerate((1, 2)):
+        x0 = 0.03 + panel * 0.5
+        ax.text(x0 - 0.03, 0.96, t(f"phase_{phase}"), fontsize=8.5, fontweight="bold", va="top", **TEXT)
+        own = streams[streams["phase"] == phase].set_index("stream")
+        for j, stream in enumerate(STREAMS):
+            y = 0.72 - 0.25 * j
+            if stream in own.index:
+                _stream_arrow(ax, x0, y, own.loc[stream].to_dict() | {"stream": stream, "phase": phase}, t)
+            ax.plot([x0 + 0.25, x0 + 0.31], [y, 0.47], color="#777777", linewidth=0.8)
+        window = windows[windows["phase"] == phase].iloc[0].to_dict()
+        _window_box(ax, x0 + 0.31, window, t)
+    return fig

@@ -1,0 +1,155 @@
+"""The one-page brief: its numbers are the query and scoring numbers, words follow the scale,
+profiles of new municipalities, and clear errors."""
+
+import pytest
+
+from bayesstreams.brief import brief_data, write_brief
+from bayesstreams.errors import InputError
+from bayesstreams.i18n import translator
+from bayesstreams.words import RANGES, SCALE, verbal, word_key
+
+from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from bayesstreams.store import load_run
+
+    dataset = partly_observed_dataset(n_cases=7, seed=2)
+    folder = tmp_path_factory.mktemp("run") / "run"
+    return load_run(write_fake_run(folder, dataset, prior_like_draws(dataset, n=200, seed=1),
+                                   prior=prior_like_draws(dataset, n=300, seed=5)))
+
+
+@pytest.fixture(scope="module")
+def tables(run):
+    from bayesstreams.queries import query_tables
+
+    return query_tables(run)
+
+
+def _row(table, **where):
+    for column, value in where.items():
+        table = table[table[column] == value]
+    assert len(table) == 1, where
+    return table.iloc[0]
+
+
+# ---------------------------------------------------------------------------- numbers
+
+
+def test_chances_are_the_in_sample_predictions(run, tables):
+    brief = brief_data(run, case_id="c3", lang="en")
+    for window in brief.windows:
+        expected = _row(tables["case_predictions"], case_id="c3", quantity=f"p_w{window.phase}")
+        assert (window.p.mean, window.p.q05, window.p.q95) == pytest.approx(
+            (expected["mean"], expected["q05"], expected["q95"]), abs=1e-12)
+        assert window.observed == (None if expected[f"w{window.phase}"] != expected[f"w{window.phase}"]
+                                   else expected[f"w{window.phase}"])
+
+
+def test_levers_weakest_streams_and_stream_picture_are_the_query_tables(run, tables):
+    brief = brief_data(run, case_id="c3", lang="en")
+    levers = tables["levers"]
+    best = levers[(levers["case_id"] == "c3") & (levers["window"] == "W2")].sort_values("rank").head(3)
+    assert [lever.factor for lever in brief.levers] == list(best["factor"])
+    assert [lever.gain_w2.mean for lever in brief.levers] == pytest.approx(list(best["mean"]), abs=1e-12)
+    bottlenecks = tables["bottlenecks"][tables["bottlenecks"]["case_id"] == "c3"]
+    assert [(s.phase, s.stream) for s in brief.weakest] == list(zip(bottlenecks["phase"], bottlenecks["stream"]))
+    for state in brief.streams:
+        expected = _row(tables["stream_activation"], case_id="c3", phase=state.phase, stream=state.stream)
+        assert state.q.mean == pytest.approx(expected["mean"], abs=1e-12)
+        assert state.observed == (None if expected["observed"] != expected["observed"] else expected["observed"])
+
+
+def test_similar_municipalities_exclude_the_case_itself(run):
+    brief = brief_data(run, case_id="c0", lang="nl")
+    assert len(brief.similar) == 3 and all(s.case_id != "c0" for s in brief.similar)
+    similarity = [s.similarity for s in brief.similar]
+    assert similarity == sorted(similarity, reverse=True)
+
+
+def test_prior_driven_flags_come_from_contraction(run):
+    from bayesstreams.contraction import what_the_data_taught
+
+    taught = what_the_data_taught(run)
+    brief = brief_data(run, case_id="c1", lang="en")
+    for window in brief.windows:
+        expected = _row(taught, source="query", name=f"p_w{window.phase}", index="c1")
+        assert window.prior_driven == bool(expected["prior_driven"])
+    headline = taught[taught["source"] == "query"]
+    assert (brief.n_prior_driven, brief.n_taught) == (int(headline["prior_driven"].sum()), len(headline))
+
+
+def test_a_profile_brief_scores_the_profile(run, tmp_path):
+    from bayesstreams.scoring import score_profiles
+
+    ids = run.dataset.factor_ids
+    profile = tmp_path / "new.csv"
+    profile.write_text("case_id," + ",".join(ids[:6]) + "\nNieuwegein,1,1,0,-1,,1\n", encoding="utf-8")
+    brief = brief_data(run, profile=profile, lang="nl")
+    score = score_profiles(run, profile).cases[0]
+    assert brief.is_profile and brief.name == "Nieuwegein" and brief.n_not_discussed == len(ids) - 5
+    assert brief.windows[1].p.mean == pytest.approx(score.p_w2["mean"], abs=1e-12)
+    assert all(w.observed is None for w in brief.windows)
+    assert [s.case_id for s in brief.similar] == [s["case_id"] for s in score.similar]
+    html = write_brief(run.path, tmp_path / "new.html", profile=profile, lang="nl").read_text(encoding="utf-8")
+    assert translator("nl")("caveat_profile") in html
+
+
+def test_brief_page_shows_chances_in_numbers_and_words(run, tmp_path):
+    t = translator("nl")
+    html = write_brief(run.path, tmp_path / "b.html", case_id="c2").read_text(encoding="utf-8")
+    brief = brief_data(run, case_id="c2", lang="nl")
+    assert "@page { size: A4" in html and "<script" not in html
+    for window in brief.windows:
+        assert window.words.replace("<", "&lt;").replace(">", "&gt;") in html
+        assert f"{100 * window.p.mean:.0f}%" in html
+    for key in ("brief_levers", "brief_similar", "brief_caveats", "brief_weakest", "caveat_causal"):
+        assert t(key) in html
+
+
+# ---------------------------------------------------------------------------- words
+
+
+def test_word_scale_boundaries():
+    assert [word_key(p) for p in (0.0, 0.0999, 0.10, 0.3299, 0.33, 0.6599, 0.66, 0.8999, 0.90, 1.0)] == [
+        "very_unlikely", "very_unlikely", "unlikely", "unlikely", "even", "even", "likely", "likely",
+        "very_likely", "very_likely"]
+    assert [key for _, key in SCALE] == list(RANGES)
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "likely (66-90%)"),
+    ("nl", "waarschijnlijk (66-90%)"),
+])
+def test_an_interval_within_one_category_gets_one_word(lang, expected):
+    words = verbal(0.8, 0.7, 0.85, translator(lang))
+    assert words.text == expected and not words.spans
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "likely (66-90%); the 90% interval runs from unlikely to very likely"),
+    ("nl", "waarschijnlijk (66-90%); het 90%-interval loopt van onwaarschijnlijk tot zeer waarschijnlijk"),
+])
+def test_an_interval_across_categories_names_both_ends(lang, expected):
+    words = verbal(0.7, 0.2, 0.95, translator(lang))
+    assert words.text == expected and words.spans and (words.low_key, words.high_key) == ("unlikely", "very_likely")
+
+
+# ---------------------------------------------------------------------------- errors
+
+
+def test_unknown_case_missing_choice_and_bad_suffix_are_input_errors(run, tmp_path):
+    with pytest.raises(InputError, match="not in the run's data"):
+        brief_data(run, case_id="nope")
+    with pytest.raises(InputError, match="--case ID or --profile FILE"):
+        brief_data(run)
+    with pytest.raises(InputError, match=".html or .pdf"):
+        write_brief(run.path, tmp_path / "brief.docx", case_id="c1")
+    profile = tmp_path / "two.csv"
+    ids = run.dataset.factor_ids
+    profile.write_text(f"case_id,{ids[0]}\nA,1\nB,0\n", encoding="utf-8")
+    with pytest.raises(InputError, match="several cases"):
+        brief_data(run, profile=profile)
+    assert brief_data(run, case_id="B", profile=profile).name == "B"

@@ -1,0 +1,105 @@
+"""Translation tables: one per language, the same keys and placeholders, every key the templates and
+figures use exists, and the templates hard-code no words."""
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from bayesstreams.errors import BayesStreamsError
+from bayesstreams.i18n import LANGUAGES, table, translator
+
+PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams"
+TEMPLATES = PACKAGE / "templates"
+CODE = [PACKAGE / name for name in ("plots.py", "words.py", "brief.py", "report.py", "render.py")]
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def expansions() -> dict[str, list[str]]:
+    """Every value a key built from a prefix can take (``t('stream_' ~ s)`` and friends)."""
+    from bayesstreams.checks.compare import TARGETS
+    from bayesstreams.codebook import PHASES, STREAMS
+    from bayesstreams.model import VAR_DIMS
+    from bayesstreams.words import SCALE
+
+    phases, streams = [str(p) for p in PHASES], list(STREAMS)
+    return {
+        "phase_": phases, "phase_short_": phases, "brief_window_": phases, "row_window_observed_": phases,
+        "stream_": streams, "stream_title_": streams,
+        "phase_stream_": [f"{p}_{s}" for p in phases for s in streams],
+        "check_": ["rhat", "ess_bulk", "ess_tail", "divergences", "bfmi"],
+        "param_": [*VAR_DIMS, "gamma", "gamma_raw"],
+        "query_": ["ace_w1", "ace_w2", "dependency_effect", "p_w1", "p_w2"],
+        "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],
+        "prob_": [key for _, key in SCALE], "forest_title_": ["w1", "w2"],
+    }
+
+
+def used_keys() -> set[str]:
+    """Keys named in the templates and in the code that draws and words things, prefixes expanded."""
+    used = set()
+    for path in [*TEMPLATES.glob("*.html"), *TEMPLATES.glob("*.md"), *CODE]:
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r"""\bt\(\s*f?['"]([a-z0-9_]+)""", text))
+    prefixes = expansions()
+    for key in [k for k in used if k.endswith("_")]:
+        used.discard(key)
+        used |= {key + value for value in prefixes.get(key, [])}
+    # keys reached through the value filters of render.py
+    used |= {"code_pos", "code_zero", "code_neg", "code_na", "state_open", "state_closed", "state_unknown",
+             "motion_yes", "motion_no", "motion_unknown"}
+    return used
+
+
+def test_both_tables_have_the_same_keys_and_placeholders():
+    en, nl = table("en"), table("nl")
+    assert set(en) == set(nl)
+    for key in en:
+        assert en[key].strip() and nl[key].strip(), key
+        assert placeholders(en[key]) == placeholders(nl[key]), key
+
+
+def test_every_key_the_templates_and_figures_use_exists():
+    used = used_keys()
+    assert len(used) > 150
+    for lang in LANGUAGES:
+        missing = used - set(table(lang))
+        assert not missing, (lang, sorted(missing))
+
+
+def test_no_key_is_unused():
+    assert set(table("en")) - used_keys() == set()
+
+
+def test_every_prefix_in_the_templates_has_its_expansions_listed():
+    prefixes = set()
+    for path in [*TEMPLATES.glob("*.html"), *TEMPLATES.glob("*.md"), *CODE]:
+        prefixes |= set(re.findall(r"""\bt\(\s*f?['"]([a-z0-9_]+_)['"{]""", path.read_text(encoding="utf-8")))
+    assert prefixes <= set(expansions()), prefixes - set(expansions())
+
+
+def _visible_text(template: str, markdown: bool) -> str:
+    text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}", " ", template, flags=re.S)
+    if not markdown:
+        text = re.sub(r"<style>.*?</style>", " ", text, flags=re.S)
+        text = re.sub(r"<[^>]*>", " ", text)
+    return text
+
+
+@pytest.mark.parametrize("name", ["report.html", "report.md", "brief.html"])
+def test_templates_hard_code_no_words(name):
+    visible = _visible_text((TEMPLATES / name).read_text(encoding="utf-8"), name.endswith(".md"))
+    words = re.findall(r"[^\W\d_]{2,}", visible)
+    assert words == [], words
+
+
+def test_a_missing_key_or_language_is_an_error_not_a_fallback():
+    t = translator("nl")
+    with pytest.raises(KeyError, match="nl.json"):
+        t("no_such_key")
+    with pytest.raises(BayesStreamsError, match="en or nl"):
+        translator("de")

@@ -46,31 +46,47 @@ def resolve_settings(config: ModelConfig, draws=None, tune=None, chains=None, sa
     return settings
 
 
-def run_sampler(model, settings: dict, seed: int, progress: bool):
-    """Sample with nutpie (default), PyMC's NUTS or numpyro; returns an ArviZ DataTree."""
+def run_sampler(model, settings: dict, seed: int, progress: bool, dataset=None, config=None):
+    """Sample with nutpie (default), PyMC's NUTS or numpyro; returns an ArviZ DataTree.
+
+    The streams model with nutpie takes the fast path when ``dataset`` and ``config`` are
+    given: the hand-written log-density of :mod:`bayesstreams.fastlogp`, compiled once per
+    machine and cached on disk, no PyMC import and no per-model compilation.  Everything
+    else samples the PyMC ``model``; with ``model=None`` it is built here, only when needed.
+    The draws carry the same names, dims and coords on every path.
+    """
     name = settings["sampler"]
-    if name == "nutpie":
-        from bayesstreams.compile_cache import compiled_nutpie_model
-
-        import nutpie
-
-        compiled = compiled_nutpie_model(model)
-        return nutpie.sample(compiled, draws=settings["draws"], tune=settings["tune"], chains=settings["chains"],
-                             cores=min(settings["chains"], os.cpu_count() or 1), seed=seed,
-                             progress_bar=progress, save_warmup=False, target_accept=settings["target_accept"])
-    import pymc as pm
-
-    kwargs = {}
+    cores = min(settings["chains"], os.cpu_count() or 1)
+    fast = name == "nutpie" and dataset is not None and config is not None and config.kind == "streams"
     if name == "numpyro":
         try:
             import numpyro  # noqa: F401
         except ImportError:
             raise DependencyError("--sampler numpyro needs JAX and numpyro: pip install 'bayesstreams[jax]'") from None
-        kwargs["nuts_sampler"] = "numpyro"
+    if model is None and not fast:
+        from bayesstreams.model import build_model
+
+        model = build_model(dataset, config)
+    if name == "nutpie":
+        from bayesstreams import compile_cache
+
+        if fast:
+            from bayesstreams.fastlogp import streams_problem
+
+            compiled = compile_cache.fast_nutpie_model(streams_problem(dataset, config))
+        else:
+            compiled = compile_cache.compiled_nutpie_model(model)
+        import nutpie
+
+        return nutpie.sample(compiled, draws=settings["draws"], tune=settings["tune"], chains=settings["chains"],
+                             cores=cores, seed=seed, progress_bar=progress, save_warmup=False,
+                             target_accept=settings["target_accept"])
+    import pymc as pm
+
+    kwargs = {"nuts_sampler": "numpyro"} if name == "numpyro" else {}
     with model:
-        return pm.sample(draws=settings["draws"], tune=settings["tune"], chains=settings["chains"],
-                         cores=min(settings["chains"], os.cpu_count() or 1), random_seed=seed,
-                         progressbar=progress, target_accept=settings["target_accept"],
+        return pm.sample(draws=settings["draws"], tune=settings["tune"], chains=settings["chains"], cores=cores,
+                         random_seed=seed, progressbar=progress, target_accept=settings["target_accept"],
                          compute_convergence_checks=False, **kwargs)
 
 
@@ -94,26 +110,32 @@ def parameter_names(config: ModelConfig, has_groups: bool) -> list[str]:
 
 def fit(dataset, config: ModelConfig, seed: int = 20200601, draws=None, tune=None, chains=None, sampler=None,
         progress: bool = False) -> FitResult:
-    """Build, sample and diagnose the model of ``dataset``; compute prior draws and the pointwise log-likelihood."""
+    """Sample and diagnose the model of ``dataset``; compute prior draws and the pointwise log-likelihood.
+
+    The streams model with nutpie (the default) never builds the PyMC model: it samples the
+    hand-written, disk-cached log-density of :mod:`bayesstreams.fastlogp`, which the tests
+    hold equal to ``build_model``'s.  Other kinds and samplers build the PyMC model.
+    """
     from bayesstreams.diagnostics import diagnose
     from bayesstreams.likelihood import pointwise_loglik
-    from bayesstreams.model import build_model
     from bayesstreams.priors import draw_prior
 
     timings = {}
     settings = resolve_settings(config, draws, tune, chains, sampler)
     start = time.perf_counter()
-    model = build_model(dataset, config)
-    timings["build_s"] = time.perf_counter() - start
-    start = time.perf_counter()
-    trace = run_sampler(model, settings, seed, progress)
+    trace = run_sampler(None, settings, seed, progress, dataset=dataset, config=config)
     timings["sample_s"] = time.perf_counter() - start
     names = parameter_names(config, bool(dataset.groups))
     posterior = flatten(trace, "posterior", names)
     prior = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), PRIOR_DRAWS,
                        np.random.default_rng(seed))
     start = time.perf_counter()
-    loglik = pointwise_loglik(dataset, config.kind, posterior)
+    if config.kind == "streams":  # numba, equal to the NumPy reference (tests/test_fastpointwise.py)
+        from bayesstreams.fastpointwise import pointwise_loglik as streams_loglik
+
+        loglik = streams_loglik(dataset, posterior)
+    else:
+        loglik = pointwise_loglik(dataset, config.kind, posterior)
     diagnostics = diagnose(trace, [n for n in names if n != "gamma_raw"])
     timings["post_s"] = time.perf_counter() - start
     return FitResult(dataset, config, trace, posterior, prior, loglik, diagnostics, seed, settings["sampler"],

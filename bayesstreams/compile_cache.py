@@ -132,3 +132,34 @@ def _pyfunc_model(problem, shapes, coords, dims, initial_point):
     return from_pyfunc(ndim=problem.n_dim, make_logp_fn=make_logp_fn, make_expand_fn=make_expand_fn,
                        expanded_dtypes=[np.dtype("float64")] * len(shapes), expanded_shapes=list(shapes.values()),
                        expanded_names=list(shapes), coords=coords, dims=dims, make_initial_point_fn=initial_point)
+
+
+def warm() -> None:
+    """Fill numba's on-disk cache (what ``scripts/setup.sh`` runs once after installing).
+
+    Importing :mod:`bayesstreams.fastlogp` compiles its C callbacks (about 8 s the first
+    time); the pointwise log-likelihood compiles on its first call, here on prior draws and a
+    tiny simulated data set, so that no user data is needed.  Array types are the same with
+    and without groups (no groups passes zero offsets), so one call covers both.
+    """
+    import tempfile
+
+    import numpy as np
+
+    from bayesstreams import fastlogp  # noqa: F401  (compiles the callbacks)
+    from bayesstreams.config import load_config
+    from bayesstreams.dataset import load_dataset
+    from bayesstreams.fastpointwise import pointwise_loglik
+    from bayesstreams.priors import draw_prior
+    from bayesstreams.simulate import simulate_to_folder
+
+    config = load_config(None)
+    with tempfile.TemporaryDirectory(prefix="bayesstreams-warm-") as tmp:
+        dataset = load_dataset(simulate_to_folder(f"{tmp}/sim", 4, seed=0))
+    draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), 2,
+                       np.random.default_rng(0))
+    pointwise_loglik(dataset, draws)
+
+
+if __name__ == "__main__":
+    warm()

@@ -1,0 +1,54 @@
+"""The on-disk caches that make a second fit fast: used when warm, never a source of stale results."""
+
+import os
+import subprocess
+import sys
+
+from bayesstreams import render
+
+PROBE = ("import bayesstreams.fastlogp as f; "
+         "print(f.logp_cfunc.cache_hits, f.expand_cfunc.cache_hits)")
+
+
+def test_compiled_log_density_loads_from_the_numba_cache(tmp_path):
+    """First process compiles and stores; a second loads both C callbacks from disk (no compilation)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    hits = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True)
+        hits.append(out.stdout.split())
+    assert hits == [["0", "0"], ["1", "1"]]
+    assert any(tmp_path.joinpath("numba").rglob("*.nbc"))
+
+
+def test_report_templates_compile_once_into_the_cache_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("BAYESSTREAMS_CACHE_DIR", str(tmp_path))
+    render.environment.cache_clear()
+    try:
+        cache = render.environment(False).bytecode_cache
+        assert cache is not None and cache.directory == str(tmp_path / "jinja")
+        render.environment(False).get_template("report.html")
+        assert list((tmp_path / "jinja").glob("__jinja2_*.cache"))
+    finally:
+        render.environment.cache_clear()
+
+
+def test_unwritable_cache_folder_means_no_cache_not_an_error(tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("BAYESSTREAMS_CACHE_DIR", str(blocked))
+    assert render.template_cache() is None
+
+
+def test_an_edited_template_is_never_served_from_the_cache(tmp_path, monkeypatch):
+    """Same template name, new source: the cache is keyed by a checksum of the source."""
+    import jinja2
+
+    monkeypatch.setenv("BAYESSTREAMS_CACHE_DIR", str(tmp_path))
+    outputs = []
+    for source in ("old {{ x }}", "new {{ x }}"):
+        env = jinja2.Environment(loader=jinja2.DictLoader({"t.html": source}), bytecode_cache=render.template_cache())
+        outputs.append(env.get_template("t.html").render(x=1))
+    assert outputs == ["old 1", "new 1"]
+    # one entry per template name, refreshed when the checksum of its source changes
+    assert len(list((tmp_path / "jinja").glob("__jinja2_*.cache"))) == 1

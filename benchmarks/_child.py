@@ -3,6 +3,7 @@
 Run by benchmarks/*.py, never by users.  Jobs:
   fit DATASET SAMPLER          bayesstreams fit (library call) with nutpie or PyMC's NUTS
   plain DATASET                a plain pm.sample() of the same model, no caches of ours
+  analyze DATASET RUN OUT      bayesstreams analyze (the CLI entry point: fit + report + brief)
   score RUN PROFILE            bayesstreams score via the CLI entry point
 """
 
@@ -41,6 +42,14 @@ def main() -> None:
             with build_model(dataset, config):
                 pm.sample(draws=1000, tune=1000, chains=4, cores=2, random_seed=1, progressbar=False,
                           target_accept=0.9)
+    elif job == "analyze":
+        from bayesstreams.cli import main as cli_main
+
+        cli_main(["analyze", sys.argv[2], "--run", sys.argv[3], "--out", sys.argv[4], "--brief", "g5", "--force"])
+        with open(f"{sys.argv[3]}/run.json", encoding="utf-8") as handle:
+            info = json.load(handle)
+        result["timings"] = info["timings"]
+        result["divergences"] = info["diagnostics"]["divergences"]
     result["wall_s"] = time.perf_counter() - START
     result["peak_mb"] = peak_mb()
     print("RESULT " + json.dumps(result))

@@ -25,7 +25,7 @@ readings rest on the assumptions in :data:`CAUSAL_NOTE`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -179,6 +179,13 @@ class Baseline:
     eta: np.ndarray
     q: np.ndarray | None = None
     pibar: np.ndarray | None = None
+    _others: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def q_others(self, p: int, s: int) -> np.ndarray:
+        """prod of ``q`` over the streams of phase ``p`` other than ``s`` (sample, case), computed once."""
+        if (p, s) not in self._others:
+            self._others[p, s] = np.prod(np.delete(self.q[:, :, p, :], s, axis=-1), axis=-1)
+        return self._others[p, s]
 
 
 def baseline(draws: dict, dataset) -> Baseline:
@@ -230,7 +237,7 @@ def do_factor(base: Baseline, k: int, value) -> Windows:
         return _additive_windows(base.draws, eta)
     s = int(base.factor_stream[k])
     q_new = logistic(base.eta[:, :, p, s] + shift)
-    others = np.prod(np.delete(base.q[:, :, p, :], s, axis=-1), axis=-1)
+    others = base.q_others(p, s)
     lam, kap = base.draws["lambda"][:, p, None], base.draws["kappa"][:, p, None]
     pibar_p = lam + (1.0 - lam) * (1.0 - kap) * others * q_new
     pibar = [base.pibar[..., 0], base.pibar[..., 1]]

@@ -83,8 +83,10 @@ def run_sampler(model, settings: dict, seed: int, progress: bool, dataset=None, 
                              target_accept=settings["target_accept"])
     import pymc as pm
 
-    kwargs = {"nuts_sampler": "numpyro", "nuts": {"chain_method": jax_chain_method(settings["chains"])}} \
-        if name == "numpyro" else {}
+    if name == "numpyro":
+        kwargs = {"nuts_sampler": "numpyro", "nuts": {"chain_method": jax_chain_method(settings["chains"])}}
+    else:  # said explicitly: with PyTensor's numba backend, pm.sample() would otherwise hand the model to nutpie
+        kwargs = {"nuts_sampler": "pymc"}
     with model:
         return pm.sample(draws=settings["draws"], tune=settings["tune"], chains=settings["chains"], cores=cores,
                          random_seed=seed, progressbar=progress, target_accept=settings["target_accept"],
@@ -139,6 +141,10 @@ def fit(dataset, config: ModelConfig, seed: int = 20200601, draws=None, tune=Non
     timings = {}
     settings = resolve_settings(config, draws, tune, chains, sampler)
     start = time.perf_counter()
+    if settings["sampler"] == "nutpie":  # timed apart: importing nutpie (and ArviZ with it) is not sampling
+        import nutpie  # noqa: F401
+        timings["import_s"] = time.perf_counter() - start
+        start = time.perf_counter()
     trace = run_sampler(None, settings, seed, progress, dataset=dataset, config=config)
     timings["sample_s"] = time.perf_counter() - start
     names = parameter_names(config, bool(dataset.groups))

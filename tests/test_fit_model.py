@@ -132,3 +132,15 @@ def test_recovery_of_fixed_parameters(tmp_path):
     # the data must teach something: rho's interval is far narrower than its Beta(1, 1) prior's (0.05-0.95)
     lo, hi = np.quantile(result.posterior["rho"], [0.05, 0.95])
     assert hi - lo < 0.5
+
+
+def test_sampler_pymc_runs_pymcs_own_nuts_on_the_same_posterior(study_fit):
+    """--sampler pymc must not silently become nutpie (PyTensor's numba default would do that),
+    and PyMC's NUTS on build_model's graph must find the posterior the fast path found."""
+    own = fit(load_dataset(STUDY), load_config(ROOT / "models" / "streams.toml"), seed=7, sampler="pymc",
+              draws=1000, tune=1000, chains=2)
+    assert own.trace["posterior"].attrs["inference_library"] == "pymc"
+    for name in ("rho", "lambda", "mu"):
+        a, b = own.posterior[name], study_fit.posterior[name]
+        # 8 cases: the posterior is wide, so 0.15 sd is a sharp margin for 2,000 vs 4,000 draws
+        np.testing.assert_array_less(np.abs(a.mean(axis=0) - b.mean(axis=0)), 0.15 * b.std(axis=0), err_msg=name)

@@ -3,10 +3,20 @@
 # install the locked stack (requirements.lock) and the package itself.  Safe to rerun:
 # it reinstalls only when requirements.lock or pyproject.toml changed.
 #
-#   bash scripts/setup.sh            # as used by the README's two commands
+#   bash scripts/setup.sh            # the README's first command: the package and its tests' tools
+#   bash scripts/setup.sh --jax      # also JAX and numpyro (requirements-jax.lock): --sampler numpyro
+#                                    # and its tests; the README's test command and CI use this
 #   BAYESSTREAMS_PYTHON=/path/to/python3.12 bash scripts/setup.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+lock=requirements.lock
+for arg in "$@"; do
+  case "$arg" in
+    --jax) lock=requirements-jax.lock ;;
+    *) echo "setup: unknown option $arg (known: --jax)" >&2; exit 2 ;;
+  esac
+done
 
 is_usable() {
   "$1" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1
@@ -45,14 +55,18 @@ else
   "$python" -m venv .venv
 fi
 
-stamp=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
-if [ -f .venv/.bayesstreams-stamp ] && [ "$(cat .venv/.bayesstreams-stamp)" = "$stamp" ] \
+stamp_of() { cat "$1" pyproject.toml | sha256sum | cut -d' ' -f1; }
+stamp=$(stamp_of "$lock")
+installed=$(cat .venv/.bayesstreams-stamp 2>/dev/null || true)
+# up to date when this lock is installed, or the JAX lock (a superset) when the plain one is asked for
+if { [ "$installed" = "$stamp" ] || { [ "$lock" = requirements.lock ] \
+       && [ "$installed" = "$(stamp_of requirements-jax.lock)" ]; }; } \
    && .venv/bin/python -c 'import bayesstreams' >/dev/null 2>&1; then
   exit 0
 fi
-echo "setup: installing the locked stack into .venv (first time: a few minutes)"
+echo "setup: installing the locked stack ($lock) into .venv (first time: a few minutes)"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 # Byte-compile once: with PYTHONDONTWRITEBYTECODE set, nothing else would, and every
 # command would pay for compiling its imports again.

@@ -2,7 +2,7 @@
 
 Run by benchmarks/*.py, never by users.  Jobs:
   fit DATASET SAMPLER          bayesstreams fit (library call) with nutpie or PyMC's NUTS
-  plain DATASET                a plain pm.sample() of the same model, no caches of ours
+  plain DATASET [SAMPLER]      a plain pm.sample() of the same model, no caches of ours
   analyze DATASET RUN OUT      bayesstreams analyze (the CLI entry point: fit + report + brief)
   score RUN PROFILE            bayesstreams score via the CLI entry point
 """
@@ -39,9 +39,13 @@ def main() -> None:
 
             from bayesstreams.model import build_model
 
+            # pm.sample() as a user types it; "plain DATASET pymc" asks for PyMC's own NUTS
+            # (with PyTensor's numba backend the default hands the graph to nutpie)
+            kwargs = {"nuts_sampler": sys.argv[3]} if len(sys.argv) > 3 else {}
             with build_model(dataset, config):
-                pm.sample(draws=1000, tune=1000, chains=4, cores=2, random_seed=1, progressbar=False,
-                          target_accept=0.9)
+                trace = pm.sample(draws=1000, tune=1000, chains=4, cores=2, random_seed=1, progressbar=False,
+                                  target_accept=0.9, **kwargs)
+            result["inference_library"] = trace["posterior"].attrs.get("inference_library")
     elif job == "analyze":
         from bayesstreams.cli import main as cli_main
 

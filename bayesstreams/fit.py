@@ -168,11 +168,13 @@ def versions() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
-    for name in ("bayesstreams", "pymc", "pytensor", "nutpie", "arviz", "arviz-stats", "numpy", "xarray"):
+    for name in ("bayesstreams", "pymc", "pytensor", "nutpie", "numba", "arviz", "arviz-stats", "numpy", "xarray",
+                 "jax", "jaxlib", "numpyro"):
         try:
             out[name] = version(name)
         except PackageNotFoundError:
-            out[name] = None
+            if name not in ("jax", "jaxlib", "numpyro"):  # optional: listed only where installed
+                out[name] = None
     return out
 
 

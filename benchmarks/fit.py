@@ -1,6 +1,7 @@
 """Benchmark `analyze` and `fit`: wall time and peak memory, each next to a baseline measured in the same run.
 
-    .venv/bin/python benchmarks/fit.py            # shipped study, simulated N = 1,000 and 10,000 (+ numpyro)
+    .venv/bin/python benchmarks/fit.py            # shipped study, simulated N = 1,000 and 10,000
+                                                  # (+ numpyro at N = 1,000 after `setup.sh --jax`)
     .venv/bin/python benchmarks/fit.py --quick    # shipped study and N = 1,000 only
 
 Every job runs in a fresh interpreter, so each wall time includes interpreter start and
@@ -89,10 +90,12 @@ def shipped_study(tmp: Path, env: dict, repeat: int) -> None:
 
 def large_data(tmp: Path, env: dict, sizes: list[int]) -> None:
     rows, walls = [], {}
-    samplers = ["nutpie"] + (["numpyro"] if importlib.util.find_spec("numpyro") and 10000 in sizes else [])
+    # numpyro (installed by `setup.sh --jax`) only at N = 1,000: at 10,000 it needs ~50 minutes on
+    # 2 CPU cores (docs/SAMPLERS.md), which would make this benchmark unusable
+    jax = importlib.util.find_spec("numpyro") is not None
     for n in sizes:
         path = str(simulate(n, tmp))
-        for sampler in samplers if n == max(sizes) else ["nutpie"]:
+        for sampler in ["nutpie"] + (["numpyro"] if jax and n == 1000 else []):
             result = measure(f"fit N = {n:,}, {sampler}", ["fit", path, sampler], env)
             timings = result.get("timings", {})
             if sampler == "nutpie":

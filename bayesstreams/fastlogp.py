@@ -133,8 +133,7 @@ def streams_problem(dataset, config, centered: bool = False) -> StreamsProblem:
     if config.kind != "streams":
         raise ValueError(f"the fast log-density covers the streams model, not {config.kind!r}")
     terms = observed_terms(dataset.s, dataset.w)
-    cell = np.ascontiguousarray(dataset.factor_phase * 3 + dataset.factor_stream, dtype=np.int64)
-    group = np.where(dataset.group >= 0, dataset.group, -1).astype(np.int64)
+    cell, group = cells_and_groups(dataset)
     s_obs = terms.s_obs.reshape(dataset.n_cases, N_CELLS)
     s_val = terms.s_val.reshape(dataset.n_cases, N_CELLS)
     codes, pattern_cell, pattern_group, case_pattern = pattern_table(dataset.x_filled, cell, group)
@@ -159,6 +158,12 @@ def streams_problem(dataset, config, centered: bool = False) -> StreamsProblem:
         row_pattern=contiguous(rows[:, :N_CELLS], np.int64), all_one=contiguous(rows[:, 6:8]),
         w_obs=contiguous(rows[:, 8:10]), w_val=contiguous(rows[:, 10:12]), weight=contiguous(weight),
         n_groups=n_groups, hyper=np.asarray(hyper, dtype=np.float64), coords=model_coords(dataset), centered=centered)
+
+
+def cells_and_groups(dataset) -> tuple[np.ndarray, np.ndarray]:
+    """Each factor's cell (``3 * phase + stream``) and each case's group (-1 for none), as int64."""
+    cell = np.ascontiguousarray(dataset.factor_phase * 3 + dataset.factor_stream, dtype=np.int64)
+    return cell, np.where(dataset.group >= 0, dataset.group, -1).astype(np.int64)
 
 
 def pattern_table(x: np.ndarray, cell: np.ndarray, group: np.ndarray):

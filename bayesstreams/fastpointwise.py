@@ -15,14 +15,13 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from bayesstreams.fastlogp import _JIT, N_CELLS, _softplus, _windows, pattern_table
+from bayesstreams.fastlogp import _JIT, N_CELLS, _softplus, _windows, cells_and_groups, pattern_table
 from bayesstreams.likelihood import observed_terms
 
 
 def pointwise_loglik(dataset, draws: dict) -> np.ndarray:
     """Log-likelihood (sample, case) of draws of the streams model (``alpha``, ``beta``, ``lambda``, ...)."""
-    cell = np.ascontiguousarray(dataset.factor_phase * 3 + dataset.factor_stream, dtype=np.int64)
-    group = np.where(dataset.group >= 0, dataset.group, -1).astype(np.int64)
+    cell, group = cells_and_groups(dataset)
     codes, pattern_cell, pattern_group, case_pattern = pattern_table(dataset.x_filled, cell, group)
     terms = observed_terms(dataset.s, dataset.w)
     n_samples, n_cases = draws["beta"].shape[0], dataset.n_cases

@@ -83,21 +83,27 @@ def fast_nutpie_model(problem, use_callbacks: bool = True):
     return _pyfunc_model(problem, shapes, coords, dims, initial_point)
 
 
+def _blocks(shapes: dict) -> list[slice]:
+    """Where each posterior variable of :data:`~bayesstreams.fastlogp.EXPANDED` sits in one flat draw."""
+    slices, start = [], 0
+    for shape in shapes.values():
+        slices.append(slice(start, start + math.prod(shape)))
+        start += math.prod(shape)
+    return slices
+
+
 def _callback_model(problem, shapes, coords, dims, initial_point):
     from nutpie.compile_pymc import CompiledPyMCModel
 
     from bayesstreams import fastlogp
 
-    names, slices, start = list(shapes), [], 0
-    for shape in shapes.values():
-        slices.append(slice(start, start + math.prod(shape)))
-        start += math.prod(shape)
+    slices = _blocks(shapes)
     return CompiledPyMCModel(
         _n_dim=problem.n_dim, dims=dims, _coords=coords, _shapes=dict(shapes),
         compiled_logp_func=fastlogp.logp_cfunc, compiled_expand_func=fastlogp.expand_cfunc,
         initial_point_func=initial_point, shared_data={}, shared_var_keys={},
         user_data=problem.user_data(),  # kept alive by the model; the callbacks read it
-        n_expanded=start, shape_info=(names, slices, list(shapes.values())), logp_func=None, expand_func=None,
+        n_expanded=slices[-1].stop, shape_info=(list(shapes), slices, list(shapes.values())), logp_func=None, expand_func=None,
         reparameterized_names=[])
 
 
@@ -108,7 +114,7 @@ def _pyfunc_model(problem, shapes, coords, dims, initial_point):
     from bayesstreams import fastlogp
 
     data, cell, n_groups, centered = problem.arrays(), problem.cell, problem.n_groups, int(problem.centered)
-    n_expanded = sum(math.prod(shape) for shape in shapes.values())
+    slices = _blocks(shapes)
 
     def make_logp_fn():
         def logp(theta, **_):
@@ -119,13 +125,9 @@ def _pyfunc_model(problem, shapes, coords, dims, initial_point):
 
     def make_expand_fn(*_seeds):
         def expand(theta, **_):
-            flat = np.empty(n_expanded)
+            flat = np.empty(slices[-1].stop)
             fastlogp.expand(theta, flat, cell, n_groups, centered)
-            out, start = {}, 0
-            for name, shape in shapes.items():
-                out[name] = flat[start:start + math.prod(shape)].reshape(shape)
-                start += math.prod(shape)
-            return out
+            return {name: flat[block].reshape(shape) for (name, shape), block in zip(shapes.items(), slices)}
 
         return expand
 

@@ -46,24 +46,23 @@ def resolve_settings(config: ModelConfig, draws=None, tune=None, chains=None, sa
     return settings
 
 
-def run_sampler(model, settings: dict, seed: int, progress: bool, dataset=None, config=None):
+def run_sampler(dataset, config: ModelConfig, settings: dict, seed: int, progress: bool):
     """Sample with nutpie (default), PyMC's NUTS or numpyro; returns an ArviZ DataTree.
 
-    The streams model with nutpie takes the fast path when ``dataset`` and ``config`` are
-    given: the hand-written log-density of :mod:`bayesstreams.fastlogp`, compiled once per
-    machine and cached on disk, no PyMC import and no per-model compilation.  Everything
-    else samples the PyMC ``model``; with ``model=None`` it is built here, only when needed.
+    The streams model with nutpie takes the fast path: the hand-written log-density of
+    :mod:`bayesstreams.fastlogp`, compiled once per machine and cached on disk, no PyMC
+    import and no per-model compilation.  Everything else builds and samples the PyMC model.
     The draws carry the same names, dims and coords on every path.
     """
     name = settings["sampler"]
     cores = min(settings["chains"], os.cpu_count() or 1)
-    fast = name == "nutpie" and dataset is not None and config is not None and config.kind == "streams"
+    fast = name == "nutpie" and config.kind == "streams"
     if name == "numpyro":
         try:
             import numpyro  # noqa: F401
         except ImportError:
             raise DependencyError("--sampler numpyro needs JAX and numpyro: pip install 'bayesstreams[jax]'") from None
-    if model is None and not fast:
+    if not fast:
         from bayesstreams.model import build_model
 
         model = build_model(dataset, config)
@@ -145,7 +144,7 @@ def fit(dataset, config: ModelConfig, seed: int = 20200601, draws=None, tune=Non
         import nutpie  # noqa: F401
         timings["import_s"] = time.perf_counter() - start
         start = time.perf_counter()
-    trace = run_sampler(None, settings, seed, progress, dataset=dataset, config=config)
+    trace = run_sampler(dataset, config, settings, seed, progress)
     timings["sample_s"] = time.perf_counter() - start
     names = parameter_names(config, bool(dataset.groups))
     posterior = flatten(trace, "posterior", names)

@@ -13,7 +13,7 @@ __all__ = ["__version__", "BayesStreamsError", "InputError", "Violation", "load_
 
 
 def load_dataset(path, codebook=None):
-    """Load and validate a dataset (see :func:`bayesstreams.dataset.load_dataset`)."""
-    from bayesstreams.dataset import load_dataset as _load
+    """Load and validate a dataset (see :func:`bayesstreams.data.dataset.load_dataset`)."""
+    from bayesstreams.data.dataset import load_dataset as _load
 
     return _load(path, codebook=codebook)

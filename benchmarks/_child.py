@@ -23,13 +23,13 @@ def main() -> None:
     job = sys.argv[1]
     result = {"job": job, "args": sys.argv[2:]}
     if job in ("fit", "plain"):
-        from bayesstreams.config import load_config
-        from bayesstreams.dataset import load_dataset
+        from bayesstreams.model.config import load_config
+        from bayesstreams.data.dataset import load_dataset
 
         dataset = load_dataset(sys.argv[2])
         config = load_config(None)
         if job == "fit":
-            from bayesstreams.fit import fit
+            from bayesstreams.inference.fit import fit
 
             out = fit(dataset, config, seed=1, sampler=sys.argv[3])
             result["timings"] = out.timings
@@ -37,7 +37,7 @@ def main() -> None:
         else:
             import pymc as pm
 
-            from bayesstreams.model import build_model
+            from bayesstreams.model.build import build_model
 
             # pm.sample() as a user types it; "plain DATASET pymc" asks for PyMC's own NUTS
             # (with PyTensor's numba backend the default hands the graph to nutpie)
@@ -47,7 +47,7 @@ def main() -> None:
                                   target_accept=0.9, **kwargs)
             result["inference_library"] = trace["posterior"].attrs.get("inference_library")
     elif job == "analyze":
-        from bayesstreams.cli import main as cli_main
+        from bayesstreams.cli.app import main as cli_main
 
         cli_main(["analyze", sys.argv[2], "--run", sys.argv[3], "--out", sys.argv[4], "--brief", "g5", "--force"])
         with open(f"{sys.argv[3]}/run.json", encoding="utf-8") as handle:

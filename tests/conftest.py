@@ -167,8 +167,8 @@ def valid_dataset(factory) -> Path:
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
-    """Run the console entry point ``bayesstreams.cli.main``; return (exit code, stdout, stderr)."""
-    from bayesstreams.cli import main
+    """Run the console entry point ``bayesstreams.cli.app.main``; return (exit code, stdout, stderr)."""
+    from bayesstreams.cli.app import main
 
     capsys.readouterr()
     try:

@@ -1,8 +1,8 @@
 """Fake runs for the query, scoring and contraction tests: no fitting, no PyMC.
 
-A fake run holds a real :class:`~bayesstreams.dataset.Dataset` built in memory and
+A fake run holds a real :class:`~bayesstreams.data.dataset.Dataset` built in memory and
 posterior/prior draws chosen by the test.  Draws go through ``arviz.from_dict`` and back
-through :func:`bayesstreams.queries.draws_from_datatree`, the same flattening a saved
+through :func:`bayesstreams.analysis.queries.draws_from_datatree`, the same flattening a saved
 run's draws have (sample = chain-major (chain, draw)).
 """
 
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bayesstreams.codebook import Codebook, Factor
-from bayesstreams.config import config_from_text
-from bayesstreams.dataset import Dataset
-from bayesstreams.queries import draws_from_datatree
+from bayesstreams.data.codebook import Codebook, Factor
+from bayesstreams.model.config import config_from_text
+from bayesstreams.data.dataset import Dataset
+from bayesstreams.analysis.queries import draws_from_datatree
 
 NAN = float("nan")
 

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from bayesstreams.dataset import Dataset
-from bayesstreams.simulate import draw_codes, hide_streams, simulation_codebook
+from bayesstreams.data.dataset import Dataset
+from bayesstreams.data.simulate import draw_codes, hide_streams, simulation_codebook
 
 
 def partly_observed_dataset(n_cases: int = 20, seed: int = 0, groups: bool = False, p_missing: float = 0.2) -> Dataset:
@@ -36,8 +36,8 @@ def write_fake_run(folder, dataset, posterior: dict, prior: dict | None = None, 
     import json
     from pathlib import Path
 
-    from bayesstreams.export import write_long
-    from bayesstreams.store import FORMAT_VERSION, file_sha256, save_draws
+    from bayesstreams.data.export import write_long
+    from bayesstreams.inference.store import FORMAT_VERSION, file_sha256, save_draws
 
     folder = Path(folder)
     (folder / "dataset").mkdir(parents=True)
@@ -57,8 +57,8 @@ def write_fake_run(folder, dataset, posterior: dict, prior: dict | None = None, 
 
 def prior_like_draws(dataset, n: int = 200, seed: int = 0) -> dict:
     """Draws from the default prior: a stand-in posterior for report and brief tests."""
-    from bayesstreams.config import load_config
-    from bayesstreams.priors import draw_prior
+    from bayesstreams.model.config import load_config
+    from bayesstreams.model.priors import draw_prior
 
     return draw_prior(load_config(None), dataset.factor_phase, dataset.factor_stream, len(dataset.groups), n,
                       np.random.default_rng(seed))

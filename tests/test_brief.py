@@ -3,17 +3,17 @@ profiles of new municipalities, and clear errors."""
 
 import pytest
 
-from bayesstreams.brief import brief_data, write_brief
+from bayesstreams.reporting.brief import brief_data, write_brief
 from bayesstreams.errors import InputError
-from bayesstreams.i18n import translator
-from bayesstreams.words import RANGES, SCALE, verbal, word_key
+from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.words import RANGES, SCALE, verbal, word_key
 
 from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    from bayesstreams.store import load_run
+    from bayesstreams.inference.store import load_run
 
     dataset = partly_observed_dataset(n_cases=7, seed=2)
     folder = tmp_path_factory.mktemp("run") / "run"
@@ -23,7 +23,7 @@ def run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def tables(run):
-    from bayesstreams.queries import query_tables
+    from bayesstreams.analysis.queries import query_tables
 
     return query_tables(run)
 
@@ -70,7 +70,7 @@ def test_similar_municipalities_exclude_the_case_itself(run):
 
 
 def test_prior_driven_flags_come_from_contraction(run):
-    from bayesstreams.contraction import what_the_data_taught
+    from bayesstreams.analysis.contraction import what_the_data_taught
 
     taught = what_the_data_taught(run)
     brief = brief_data(run, case_id="c1", lang="en")
@@ -82,7 +82,7 @@ def test_prior_driven_flags_come_from_contraction(run):
 
 
 def test_a_profile_brief_scores_the_profile(run, tmp_path):
-    from bayesstreams.scoring import score_profiles
+    from bayesstreams.analysis.scoring import score_profiles
 
     ids = run.dataset.factor_ids
     profile = tmp_path / "new.csv"

@@ -11,9 +11,9 @@ import shutil
 import numpy as np
 import pytest
 
-from bayesstreams.brief import write_brief
+from bayesstreams.reporting.brief import write_brief
 from bayesstreams.errors import DependencyError
-from bayesstreams.report import write_report
+from bayesstreams.reporting.report import write_report
 
 from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
 from .test_report_escaping import hostile_dataset
@@ -42,7 +42,7 @@ def run_folder(tmp_path_factory):
 
 
 def test_missing_chromium_is_a_one_line_dependency_error(monkeypatch):
-    from bayesstreams import browser
+    from bayesstreams.reporting import browser
 
     monkeypatch.setattr(browser.shutil, "which", lambda name: None)
     with pytest.raises(DependencyError, match="apt-get install -y chromium") as caught:
@@ -54,7 +54,7 @@ def test_missing_chromium_is_a_one_line_dependency_error(monkeypatch):
 @needs_chromium
 def test_the_console_check_sees_errors(tmp_path):
     """Negative control: a page with a console error, an exception and a missing image."""
-    from bayesstreams.browser import open_page
+    from bayesstreams.reporting.browser import open_page
 
     page = tmp_path / "bad.html"
     page.write_text('<!DOCTYPE html><p>x</p><img src="missing.png"><script>console.error("boom");'
@@ -69,7 +69,7 @@ def test_the_console_check_sees_errors(tmp_path):
 @needs_chromium
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_report_opens_without_console_errors_and_is_not_blank(run_folder, tmp_path, lang):
-    from bayesstreams.browser import open_page
+    from bayesstreams.reporting.browser import open_page
 
     folder = write_report(run_folder, tmp_path / "report", lang=lang)
     check = open_page(folder / "report.html", tmp_path / "report.png", 1150, 1600)
@@ -82,7 +82,7 @@ def test_report_opens_without_console_errors_and_is_not_blank(run_folder, tmp_pa
 @pytest.mark.browser
 @needs_chromium
 def test_brief_html_opens_cleanly_and_prints_to_one_a4_page(run_folder, tmp_path):
-    from bayesstreams.browser import open_page, pdf_page_count
+    from bayesstreams.reporting.browser import open_page, pdf_page_count
 
     page = write_brief(run_folder, tmp_path / "brief.html", case_id="c2", lang="nl")
     check = open_page(page, tmp_path / "brief.png", 794, 1123)
@@ -99,7 +99,7 @@ def test_brief_html_opens_cleanly_and_prints_to_one_a4_page(run_folder, tmp_path
 @needs_chromium
 def test_hostile_text_runs_no_script_in_the_browser(tmp_path):
     """Payloads that would log a console error if they ran (script tags, onerror) stay inert."""
-    from bayesstreams.browser import open_page
+    from bayesstreams.reporting.browser import open_page
 
     dataset = hostile_dataset()
     run = write_fake_run(tmp_path / "run", dataset, prior_like_draws(dataset, n=100), passed=False)

@@ -4,9 +4,9 @@ import os
 import subprocess
 import sys
 
-from bayesstreams import render
+from bayesstreams.reporting import render
 
-PROBE = ("import bayesstreams.fastlogp as f; "
+PROBE = ("import bayesstreams.fast.logp as f; "
          "print(f.logp_cfunc.cache_hits, f.expand_cfunc.cache_hits)")
 
 

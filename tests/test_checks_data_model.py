@@ -6,10 +6,10 @@ import pytest
 pm = pytest.importorskip("pymc")
 
 from bayesstreams.checks.data_model import build_data_model, compile_data_model, model_data, sample_compiled  # noqa: E402
-from bayesstreams.config import load_config  # noqa: E402
-from bayesstreams.likelihood import pointwise_loglik  # noqa: E402
-from bayesstreams.model import build_model  # noqa: E402
-from bayesstreams.priors import draw_prior  # noqa: E402
+from bayesstreams.model.config import load_config  # noqa: E402
+from bayesstreams.model.likelihood import pointwise_loglik  # noqa: E402
+from bayesstreams.model.build import build_model  # noqa: E402
+from bayesstreams.model.priors import draw_prior  # noqa: E402
 
 from .helpers import partly_observed_dataset, transformed_point  # noqa: E402
 

@@ -8,9 +8,9 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from bayesstreams.checks.prior_check import check_prior, prior_predictive
-from bayesstreams.cli_check import check_app
-from bayesstreams.config import config_from_text, load_config
-from bayesstreams.dataset import load_dataset
+from bayesstreams.cli.check import check_app
+from bayesstreams.model.config import config_from_text, load_config
+from bayesstreams.data.dataset import load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "trafficking_nl_2020"

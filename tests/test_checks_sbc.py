@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bayesstreams.checks.sbc_stats import ecdf_table, rank_rows, summarise, thin_step, uniformity
-from bayesstreams.cli_check import check_app
+from bayesstreams.cli.check import check_app
 
 REDUCED = {"n_sims": 40, "n_cases": 30, "draws": 500, "tune": 500, "chains": 2, "seed": 1}
 

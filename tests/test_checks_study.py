@@ -10,11 +10,11 @@ pytest.importorskip("nutpie")
 
 from bayesstreams.checks.compare import compare_fits, target_loglik  # noqa: E402
 from bayesstreams.checks.sensitivity import HEADLINE, run_sensitivity  # noqa: E402
-from bayesstreams.cli_check import check_app  # noqa: E402
-from bayesstreams.config import load_config  # noqa: E402
-from bayesstreams.dataset import load_dataset  # noqa: E402
-from bayesstreams.fit import fit, write_run  # noqa: E402
-from bayesstreams.store import load_run  # noqa: E402
+from bayesstreams.cli.check import check_app  # noqa: E402
+from bayesstreams.model.config import load_config  # noqa: E402
+from bayesstreams.data.dataset import load_dataset  # noqa: E402
+from bayesstreams.inference.fit import fit, write_run  # noqa: E402
+from bayesstreams.inference.store import load_run  # noqa: E402
 
 pytestmark = pytest.mark.model
 ROOT = Path(__file__).resolve().parents[1]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bayesstreams.cli import main
+from bayesstreams.cli.app import main
 
 pytest.importorskip("nutpie")
 pytestmark = pytest.mark.model

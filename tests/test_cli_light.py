@@ -9,7 +9,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import sys
-from bayesstreams.cli import main
+from bayesstreams.cli.app import main
 try:
     main({args!r})
 except SystemExit:
@@ -33,7 +33,7 @@ def test_fast_paths_import_no_heavy_library(args):
 
 def test_score_imports_no_heavy_library(tmp_path):
     """Scoring reads draws.npz with NumPy; a run folder holding prior draws proves the import set."""
-    from bayesstreams.dataset import load_dataset
+    from bayesstreams.data.dataset import load_dataset
 
     from .helpers import prior_like_draws, write_fake_run
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bayesstreams.config import config_from_text, load_config
+from bayesstreams.model.config import config_from_text, load_config
 from bayesstreams.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]

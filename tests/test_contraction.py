@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bayesstreams.config import load_config
-from bayesstreams.contraction import (
+from bayesstreams.model.config import load_config
+from bayesstreams.analysis.contraction import (
     PRIOR_DRIVEN_BELOW,
     contraction,
     contraction_sentence,
@@ -15,7 +15,7 @@ from bayesstreams.contraction import (
     what_the_data_taught,
 )
 from bayesstreams.errors import RunError
-from bayesstreams.priors import draw_prior
+from bayesstreams.model.priors import draw_prior
 
 from .fakes import fake_run, make_dataset, random_parameters, stack_draws
 

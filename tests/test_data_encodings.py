@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bayesstreams.dataset import load_dataset
-from bayesstreams.io import decode, sniff_delimiter
+from bayesstreams.data.dataset import load_dataset
+from bayesstreams.data.io import decode, sniff_delimiter
 from .conftest import BASE_CASES, BASE_CODES, CASE_IDS, EXPECTED_W, expected_s, expected_x
 
 VARIANTS = {

@@ -15,7 +15,7 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bayesstreams.dataset import load_dataset
+from bayesstreams.data.dataset import load_dataset
 from bayesstreams.errors import InputError
 from .conftest import (BASE_CASES_HEADER, BASE_CODES_HEADER, BASE_FACTORS, STREAMS_HEADER, codebook_toml,
                        run_cli)

@@ -13,9 +13,9 @@ import numpy as np
 import openpyxl
 import pytest
 
-from bayesstreams.dataset import load_dataset
+from bayesstreams.data.dataset import load_dataset
 from bayesstreams.errors import InputError
-from bayesstreams.export import write_long, write_wide
+from bayesstreams.data.export import write_long, write_wide
 from .conftest import (BASE_CASES, BASE_CODES, BASE_FACTORS, BASE_STREAMS, CASE_IDS, EXPECTED_W, expected_s,
                        expected_x, line_of, run_cli)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bayesstreams.dataset import load_dataset
+from bayesstreams.data.dataset import load_dataset
 from bayesstreams.errors import InputError
 from .conftest import BASE_FACTORS, codebook_toml, codes_row, line_of, run_cli, write_csv_file
 
@@ -481,7 +481,7 @@ def test_codebook_row_with_unicode_line_separator_in_a_label(factory, capsys):
 # that column twice, and the wide file it wrote does not load
 @pytest.mark.parametrize("factor_id", ["level", "s1_problem"])
 def test_factor_id_cannot_clash_with_case_columns(factory, tmp_path, factor_id):
-    from bayesstreams.export import write_wide
+    from bayesstreams.data.export import write_wide
 
     t = factory.tables()
     t["factors"][factor_id] = (1, "problem", "", "")

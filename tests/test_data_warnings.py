@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bayesstreams.dataset import aggregate_codes, load_dataset
-from bayesstreams.screen import separation
+from bayesstreams.data.dataset import aggregate_codes, load_dataset
+from bayesstreams.data.screen import separation
 from .conftest import BASE_FACTORS, codebook_toml, codes_row, line_of, run_cli
 
 

@@ -1,4 +1,4 @@
-"""The hand-written log-density (bayesstreams.fastlogp) equals PyMC's model, value and gradient.
+"""The hand-written log-density (bayesstreams.fast.logp) equals PyMC's model, value and gradient.
 
 PyMC's ``model.compile_logp()`` / ``compile_dlogp()`` of ``build_model`` are the reference: the
 fast kernel must agree at random points of random partly observed data sets (streams and windows
@@ -15,9 +15,9 @@ import pytest
 pytest.importorskip("numba")
 pm = pytest.importorskip("pymc")
 
-from bayesstreams import fastlogp  # noqa: E402
-from bayesstreams.config import config_from_text, load_config  # noqa: E402
-from bayesstreams.model import build_model  # noqa: E402
+from bayesstreams.fast import logp as fastlogp  # noqa: E402
+from bayesstreams.model.config import config_from_text, load_config  # noqa: E402
+from bayesstreams.model.build import build_model  # noqa: E402
 
 from .helpers import partly_observed_dataset  # noqa: E402
 
@@ -202,7 +202,7 @@ def test_python_fallback_samples_the_same_variables_as_the_callbacks():
     """If a nutpie release changes the container the C callbacks ride in, the from_pyfunc fallback
     samples the same kernel: same names, shapes, dims and coords, and a matching posterior."""
     nutpie = pytest.importorskip("nutpie")
-    from bayesstreams.compile_cache import fast_nutpie_model
+    from bayesstreams.fast.compile_cache import fast_nutpie_model
 
     config = config_from_text(ODD_PRIORS)
     problem = fastlogp.streams_problem(partly_observed_dataset(n_cases=25, seed=12, groups=True), config)

@@ -5,8 +5,8 @@ import pytest
 
 pytest.importorskip("numba")
 
-from bayesstreams.fastpointwise import pointwise_loglik as fast_loglik  # noqa: E402
-from bayesstreams.likelihood import pointwise_loglik  # noqa: E402
+from bayesstreams.fast.pointwise import pointwise_loglik as fast_loglik  # noqa: E402
+from bayesstreams.model.likelihood import pointwise_loglik  # noqa: E402
 
 from .helpers import partly_observed_dataset, prior_like_draws  # noqa: E402
 

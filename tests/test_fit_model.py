@@ -9,11 +9,11 @@ import pytest
 pytest.importorskip("nutpie")
 
 from bayesstreams.atomic import atomic_folder  # noqa: E402
-from bayesstreams.config import load_config  # noqa: E402
-from bayesstreams.dataset import load_dataset  # noqa: E402
-from bayesstreams.fit import fit, write_run  # noqa: E402
-from bayesstreams.simulate import simulate_to_folder  # noqa: E402
-from bayesstreams.store import load_run  # noqa: E402
+from bayesstreams.model.config import load_config  # noqa: E402
+from bayesstreams.data.dataset import load_dataset  # noqa: E402
+from bayesstreams.inference.fit import fit, write_run  # noqa: E402
+from bayesstreams.data.simulate import simulate_to_folder  # noqa: E402
+from bayesstreams.inference.store import load_run  # noqa: E402
 
 pytestmark = pytest.mark.model
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +77,7 @@ def test_same_seed_gives_identical_draws():
 
 
 def test_interrupted_fit_leaves_no_run(tmp_path, monkeypatch, study_fit):
-    import bayesstreams.store as store
+    import bayesstreams.inference.store as store
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
@@ -89,8 +89,8 @@ def test_interrupted_fit_leaves_no_run(tmp_path, monkeypatch, study_fit):
 
 
 def test_interrupted_sampling_leaves_no_run(tmp_path, monkeypatch):
-    from bayesstreams import workflow
-    import bayesstreams.fit as fit_module
+    from bayesstreams.reporting import analyze as workflow
+    import bayesstreams.inference.fit as fit_module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

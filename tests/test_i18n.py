@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bayesstreams.errors import BayesStreamsError
-from bayesstreams.i18n import LANGUAGES, table, translator
+from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
-PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams"
+PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
-CODE = [PACKAGE / name for name in ("plots.py", "words.py", "brief.py", "report.py", "render.py")]
+CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py")]
 
 
 def placeholders(text: str) -> set[str]:
@@ -22,9 +22,9 @@ def placeholders(text: str) -> set[str]:
 def expansions() -> dict[str, list[str]]:
     """Every value a key built from a prefix can take (``t('stream_' ~ s)`` and friends)."""
     from bayesstreams.checks.compare import TARGETS
-    from bayesstreams.codebook import PHASES, STREAMS
-    from bayesstreams.model import VAR_DIMS
-    from bayesstreams.words import SCALE
+    from bayesstreams.data.codebook import PHASES, STREAMS
+    from bayesstreams.model.build import VAR_DIMS
+    from bayesstreams.reporting.words import SCALE
 
     phases, streams = [str(p) for p in PHASES], list(STREAMS)
     return {

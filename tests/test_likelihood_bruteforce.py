@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from bayesstreams.likelihood import case_loglik, logistic, numpy_math, observed_terms
+from bayesstreams.model.likelihood import case_loglik, logistic, numpy_math, observed_terms
 
 
 def brute_force_loglik(eta, lam, kap, rho, s, w):

@@ -5,10 +5,10 @@ import pytest
 
 pm = pytest.importorskip("pymc")
 
-from bayesstreams.config import load_config  # noqa: E402
-from bayesstreams.likelihood import pointwise_loglik  # noqa: E402
-from bayesstreams.model import build_model  # noqa: E402
-from bayesstreams.priors import draw_prior  # noqa: E402
+from bayesstreams.model.config import load_config  # noqa: E402
+from bayesstreams.model.likelihood import pointwise_loglik  # noqa: E402
+from bayesstreams.model.build import build_model  # noqa: E402
+from bayesstreams.model.priors import draw_prior  # noqa: E402
 
 from .helpers import partly_observed_dataset, transformed_point  # noqa: E402
 

@@ -1,7 +1,7 @@
 """Queries against brute-force Monte Carlo from the generative model (MODEL.md §2).
 
 The simulator below is written from the model's generative story alone and shares no
-code with :mod:`bayesstreams.queries`: for each simulated unit it picks a case and a
+code with :mod:`bayesstreams.analysis.queries`: for each simulated unit it picks a case and a
 posterior draw, applies ``do()`` to the codes, draws the stream states
 ``S ~ Bern(q)``, then ``W1 ~ Bern(pi1)`` and ``W2 ~ Bern(pi2 * (W1 + (1 - W1) rho))``.
 The fake posteriors hold a few distinct parameter sets, each repeated, so a posterior
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 
 from bayesstreams.errors import RunError
-from bayesstreams.queries import (
+from bayesstreams.analysis.queries import (
     bottlenecks,
     case_predictions,
     draws_from_datatree,

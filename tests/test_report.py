@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from bayesstreams.errors import BayesStreamsError
-from bayesstreams.i18n import translator
-from bayesstreams.report import build_report, write_report
+from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.report import build_report, write_report
 
 from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
 
@@ -24,8 +24,8 @@ NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 def add_log_likelihood(folder: Path, dataset, kind: str = "streams") -> Path:
     """Store the pointwise log-likelihood of a fake run's draws (what a fitted run holds; LOO needs it)."""
-    from bayesstreams.likelihood import pointwise_loglik
-    from bayesstreams.store import file_sha256, load_draws, save_draws
+    from bayesstreams.model.likelihood import pointwise_loglik
+    from bayesstreams.inference.store import file_sha256, load_draws, save_draws
 
     posterior, prior, _ = load_draws(folder / "draws.npz")
     save_draws(folder / "draws.npz", posterior, prior, pointwise_loglik(dataset, kind, posterior))
@@ -36,8 +36,8 @@ def add_log_likelihood(folder: Path, dataset, kind: str = "streams") -> Path:
 
 
 def additive_draws(dataset, n: int = 200, seed: int = 0) -> dict:
-    from bayesstreams.config import load_config
-    from bayesstreams.priors import draw_prior
+    from bayesstreams.model.config import load_config
+    from bayesstreams.model.priors import draw_prior
 
     config = load_config(Path(__file__).resolve().parents[1] / "models" / "additive.toml")
     return draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), n,
@@ -105,7 +105,7 @@ def test_summary_json_is_strict_json_and_covers_every_case_and_factor(report_en,
         raise AssertionError(f"summary.json holds {constant}")
 
     json.loads((folder / "summary.json").read_text(), parse_constant=refuse)
-    from bayesstreams.store import load_run
+    from bayesstreams.inference.store import load_run
 
     dataset = load_run(run_folder).dataset
     assert [c["case_id"] for c in summary["cases"]] == list(dataset.case_ids)
@@ -170,8 +170,8 @@ def test_diagnostics_and_taught_tables_show_summary_numbers(report_en):
 
 
 def test_report_numbers_are_the_query_numbers(run_folder):
-    from bayesstreams.queries import query_tables
-    from bayesstreams.store import load_run
+    from bayesstreams.analysis.queries import query_tables
+    from bayesstreams.inference.store import load_run
 
     run = load_run(run_folder)
     report = build_report(run, "en")
@@ -280,7 +280,7 @@ def forest_input() -> pd.DataFrame:
 
 
 def test_forest_plot_draws_exactly_its_table():
-    from bayesstreams.plots import forest_plot
+    from bayesstreams.reporting.figures import forest_plot
 
     table = forest_input()
     fig = forest_plot(table, translator("en"))
@@ -306,7 +306,7 @@ def test_forest_plot_draws_exactly_its_table():
 def test_stream_diagram_shades_each_stream_by_its_q():
     from matplotlib.colors import to_rgba
 
-    from bayesstreams.plots import STREAM_COLOURS, WINDOW_FILL, blend, stream_diagram
+    from bayesstreams.reporting.figures import STREAM_COLOURS, WINDOW_FILL, blend, stream_diagram
 
     q = {(1, "problem"): (0.1, 0.02, 0.3), (1, "policy"): (0.5, 0.3, 0.7), (1, "politics"): (0.9, 0.8, 0.97),
          (2, "problem"): (0.25, 0.1, 0.5), (2, "policy"): (0.75, 0.6, 0.85), (2, "politics"): (0.6, 0.2, 0.9)}
@@ -342,7 +342,7 @@ def test_stream_diagram_shades_each_stream_by_its_q():
 
 
 def test_plots_import_nothing_that_computes():
-    import bayesstreams.plots as plots
+    import bayesstreams.reporting.figures as plots
 
     tree = ast.parse(Path(plots.__file__).read_text(encoding="utf-8"))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
@@ -353,7 +353,7 @@ def test_plots_import_nothing_that_computes():
 
 def test_report_data_computes_nothing_statistical():
     """report.py selects and labels query numbers: no NumPy reductions or quantiles of its own."""
-    import bayesstreams.report as report
+    import bayesstreams.reporting.report as report
 
     source = Path(report.__file__).read_text(encoding="utf-8")
     for forbidden in ("np.", "numpy", "quantile", ".mean(", ".var(", ".std(", "logistic"):

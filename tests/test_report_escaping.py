@@ -13,10 +13,10 @@ from html.parser import HTMLParser
 import numpy as np
 import pytest
 
-from bayesstreams.brief import write_brief
-from bayesstreams.codebook import Codebook, Factor
-from bayesstreams.i18n import LANGUAGES
-from bayesstreams.report import write_report
+from bayesstreams.reporting.brief import write_brief
+from bayesstreams.data.codebook import Codebook, Factor
+from bayesstreams.reporting.i18n import LANGUAGES
+from bayesstreams.reporting.report import write_report
 
 from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
 

@@ -12,10 +12,10 @@ import pytest
 pytest.importorskip("nutpie")
 pytest.importorskip("numpyro")
 
-from bayesstreams.config import load_config  # noqa: E402
-from bayesstreams.diagnostics import diagnose  # noqa: E402
-from bayesstreams.fit import fit, write_run  # noqa: E402
-from bayesstreams.store import load_run  # noqa: E402
+from bayesstreams.model.config import load_config  # noqa: E402
+from bayesstreams.inference.diagnostics import diagnose  # noqa: E402
+from bayesstreams.inference.fit import fit, write_run  # noqa: E402
+from bayesstreams.inference.store import load_run  # noqa: E402
 from tests.helpers import partly_observed_dataset  # noqa: E402
 
 pytestmark = pytest.mark.model

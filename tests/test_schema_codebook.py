@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bayesstreams.codebook import Factor, codebook_from_mapping, load_codebook
+from bayesstreams.data.codebook import Factor, codebook_from_mapping, load_codebook
 from bayesstreams.errors import InputError
-from bayesstreams.io import parse_csv_text
+from bayesstreams.data.io import parse_csv_text
 from .conftest import BASE_FACTORS, codebook_toml
 
 

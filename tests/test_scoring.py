@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from bayesstreams.errors import InputError
-from bayesstreams.profile import read_profile
-from bayesstreams.queries import bottlenecks, case_predictions, levers
-from bayesstreams.scoring import (
+from bayesstreams.data.profile import read_profile
+from bayesstreams.analysis.queries import bottlenecks, case_predictions, levers
+from bayesstreams.analysis.scoring import (
     code_distance,
     format_score,
     most_similar,
@@ -261,5 +261,5 @@ def imported(modules: str, watch: tuple[str, ...]) -> list[str]:
 def test_scoring_imports_stay_light():
     """`score` needs NumPy only; the table modules add pandas but never the modelling stack."""
     stack = ("pymc", "pytensor", "arviz", "xarray")
-    assert imported("bayesstreams.scoring, bayesstreams.profile", stack + ("pandas",)) == []
-    assert imported("bayesstreams.queries, bayesstreams.contraction", stack) == []
+    assert imported("bayesstreams.analysis.scoring, bayesstreams.data.profile", stack + ("pandas",)) == []
+    assert imported("bayesstreams.analysis.queries, bayesstreams.analysis.contraction", stack) == []

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.dataset import load_dataset
+from bayesstreams.data.dataset import load_dataset
 
 STUDY = Path(__file__).resolve().parents[1] / "data" / "trafficking_nl_2020"
 MODEL_MD_FACTORS = [

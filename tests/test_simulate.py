@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from bayesstreams.cli import main
-from bayesstreams.dataset import load_dataset
-from bayesstreams.likelihood import logistic, stream_eta, window_probability
-from bayesstreams.simulate import simulate_outcomes, simulation_codebook
+from bayesstreams.cli.app import main
+from bayesstreams.data.dataset import load_dataset
+from bayesstreams.model.likelihood import logistic, stream_eta, window_probability
+from bayesstreams.data.simulate import simulate_outcomes, simulation_codebook
 
 
 def test_simulate_command_writes_a_valid_dataset_and_truth(tmp_path, capsys):

@@ -17,7 +17,7 @@ unreliable).  Exact LOO refits without the case and scores it::
 
     elpd_i = log mean_s exp(log p(target_i | theta_s)),  theta_s drawn from p(theta | y_{-i})
 
-with :func:`bayesstreams.likelihood.pointwise_loglik` on a one-case dataset.  A refit
+with :func:`bayesstreams.model.likelihood.pointwise_loglik` on a one-case dataset.  A refit
 masks the case's observations in the ``pm.Data`` model
 (:mod:`bayesstreams.checks.data_model`), so all refits of a model share one compiled sampler.
 
@@ -66,7 +66,7 @@ def windows_only(dataset):
 
 def target_loglik(dataset, kind: str, draws: dict, target: str) -> np.ndarray:
     """Pointwise log-likelihood (sample, case) of what LOO predicts (``"windows"`` or ``"all"``)."""
-    from bayesstreams.likelihood import pointwise_loglik
+    from bayesstreams.model.likelihood import pointwise_loglik
 
     from bayesstreams.errors import BayesStreamsError
 
@@ -127,7 +127,7 @@ def exact_elpd(fit, cases, target: str = "windows", seed: int = 20200601, **sett
     ``settings`` overrides :data:`REFIT` (draws, tune, chains per refit).
     """
     from bayesstreams.checks.data_model import compile_data_model, model_data, sample_compiled
-    from bayesstreams.fit import flatten, parameter_names
+    from bayesstreams.inference.fit import flatten, parameter_names
 
     settings = {**REFIT, **settings}
     compiled = compile_data_model(fit.dataset, fit.config)

@@ -1,9 +1,9 @@
 """The model of a dataset with its data as ``pm.Data``, so one compiled sampler serves many data sets.
 
-:func:`bayesstreams.model.build_model` bakes the data into the graph as constants: right for
+:func:`bayesstreams.model.build.build_model` bakes the data into the graph as constants: right for
 one fit, wasteful for SBC (hundreds of simulated data sets of one shape) and exact LOO (one
 refit per held-out case).  :func:`build_data_model` states the same model (same priors, same
-likelihood code from :mod:`bayesstreams.likelihood`) with every data array as a named
+likelihood code from :mod:`bayesstreams.model.likelihood`) with every data array as a named
 ``pm.Data`` container; :func:`model_data` gives the arrays of a dataset to swap in with
 nutpie's ``CompiledModel.with_data``.  A test checks that its log-density equals
 ``build_model``'s at random points, for both model kinds, with and without groups.
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesstreams.likelihood import ObservedTerms, additive_case_loglik, case_loglik, observed_terms, pytensor_math
+from bayesstreams.model.likelihood import ObservedTerms, additive_case_loglik, case_loglik, observed_terms, pytensor_math
 
 TERM_NAMES = ("s_obs", "s_val", "all_one", "w_obs", "w_val")
 # The additive baseline never reads stream states: its compiled model has no such data.
@@ -34,7 +34,7 @@ def model_data(dataset, held_out=(), kind: str = "streams") -> dict[str, np.ndar
     Parameters
     ----------
     dataset
-        A :class:`~bayesstreams.dataset.Dataset` (or anything with ``x_filled``, ``s``, ``w``, ``group``).
+        A :class:`~bayesstreams.data.dataset.Dataset` (or anything with ``x_filled``, ``s``, ``w``, ``group``).
     held_out
         Indices of cases whose stream states and windows are treated as unobserved, which
         drops their likelihood terms.
@@ -59,7 +59,7 @@ def _containers(pm, data: dict):
 
 
 def _streams_loglik(pm, pt, dataset, config, beta, shared):
-    from bayesstreams.model import group_offsets, stream_design
+    from bayesstreams.model.build import group_offsets, stream_design
 
     alpha_prior = config.prior("alpha")
     alpha = pm.Normal("alpha", mu=alpha_prior["mu"], sigma=alpha_prior["sigma"], dims=("phase", "stream"))
@@ -76,7 +76,7 @@ def _streams_loglik(pm, pt, dataset, config, beta, shared):
 
 
 def _additive_loglik(pm, pt, dataset, config, beta, shared):
-    from bayesstreams.model import group_offsets
+    from bayesstreams.model.build import group_offsets
 
     a_prior, d_prior = config.prior("a"), config.prior("delta")
     a = pm.Normal("a", mu=a_prior["mu"], sigma=a_prior["sigma"], dims="phase")
@@ -97,14 +97,14 @@ def build_data_model(dataset, config, loglik_weight: float = 1.0):
     dataset
         Fixes the shapes, coords, codebook (which stream each factor moves) and groups.
     config
-        A :class:`~bayesstreams.config.ModelConfig` (kind and priors).
+        A :class:`~bayesstreams.model.config.ModelConfig` (kind and priors).
     loglik_weight
         Multiplies the log-likelihood Potential; 1 is the model, anything else a wrong one.
     """
     import pymc as pm
     import pytensor.tensor as pt
 
-    from bayesstreams.model import pooled_effects, model_coords
+    from bayesstreams.model.build import pooled_effects, model_coords
 
     with pm.Model(coords=model_coords(dataset)) as model:
         shared = _containers(pm, model_data(dataset, kind=config.kind))

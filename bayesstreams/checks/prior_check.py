@@ -1,10 +1,10 @@
 """Prior predictive check: what the priors say about windows before any window is seen.
 
-From NumPy prior draws (:func:`bayesstreams.priors.draw_prior`) and the dataset's codes
+From NumPy prior draws (:func:`bayesstreams.model.priors.draw_prior`) and the dataset's codes
 ``x`` (not its windows or stream states), per draw:
 
 * ``P(W1)`` and ``P(W2)`` of every case and their average over cases (the same kernels as
-  the posterior queries, :mod:`bayesstreams.queries`; ``P(W2)`` is marginal over ``W1``);
+  the posterior queries, :mod:`bayesstreams.analysis.queries`; ``P(W2)`` is marginal over ``W1``);
 * the number of phase-1 and phase-2 windows among the dataset's cases, drawing
   ``W1 ~ Bernoulli(P(W1))`` and then ``W2`` given ``W1``;
 * for the streams model, the probability ``q`` that each stream is in motion.
@@ -45,8 +45,8 @@ class PriorPredictive:
 
 def prior_predictive(dataset, config, n_draws: int = PRIOR_DRAWS, seed: int = 20200601) -> PriorPredictive:
     """Prior predictive window probabilities and window counts for ``dataset``'s codes under ``config``."""
-    from bayesstreams.priors import draw_prior
-    from bayesstreams.queries import baseline, windows
+    from bayesstreams.model.priors import draw_prior
+    from bayesstreams.analysis.queries import baseline, windows
 
     rng = np.random.default_rng(seed)
     draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), n_draws, rng)

@@ -1,7 +1,7 @@
 """Simulation-based calibration (Talts et al. 2018) of the streams model on a Dask cluster.
 
-One simulation: draw parameters from the prior (:func:`bayesstreams.priors.draw_prior`),
-codes and outcomes from the generative model (:mod:`bayesstreams.simulate`), hide part of
+One simulation: draw parameters from the prior (:func:`bayesstreams.model.priors.draw_prior`),
+codes and outcomes from the generative model (:mod:`bayesstreams.data.simulate`), hide part of
 the stream states, fit, thin the draws to about their effective sample size, and record
 the rank of the true value among the thinned draws, for every scalar parameter (mu, tau,
 alpha, lambda, kappa, rho, beta) and for the log-likelihood of the simulated data.  If the
@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bayesstreams.config import ModelConfig
+from bayesstreams.model.config import ModelConfig
 
 RANKED = ("mu", "tau", "alpha", "lambda", "kappa", "rho", "beta")
 _COMPILED: dict = {}  # per worker process: compile key -> nutpie compiled model
 
 
 def _default_config() -> ModelConfig:
-    from bayesstreams.config import load_config
+    from bayesstreams.model.config import load_config
 
     return load_config(None)
 
@@ -59,8 +59,8 @@ class SBCSettings:
 
 
 def simulated_dataset(codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, name: str = "sbc"):
-    """An in-memory :class:`~bayesstreams.dataset.Dataset` of simulated arrays (no groups)."""
-    from bayesstreams.dataset import Dataset
+    """An in-memory :class:`~bayesstreams.data.dataset.Dataset` of simulated arrays (no groups)."""
+    from bayesstreams.data.dataset import Dataset
 
     case_ids = [f"sim{i + 1:05d}" for i in range(len(x))]
     cases = [{"case_id": c, "name": c, "w1": w[i, 0], "w2": w[i, 1], "level": "", "group": ""}
@@ -73,9 +73,9 @@ def simulated_dataset(codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, nam
 
 def simulate_data(settings: SBCSettings, index: int):
     """``(truth, dataset, fit_seed)`` of simulation ``index``, reproducible from ``(settings.seed, index)``."""
-    from bayesstreams.codebook import PHASES, STREAMS
-    from bayesstreams.priors import draw_prior
-    from bayesstreams.simulate import draw_codes, hide_streams, simulate_outcomes, simulation_codebook
+    from bayesstreams.data.codebook import PHASES, STREAMS
+    from bayesstreams.model.priors import draw_prior
+    from bayesstreams.data.simulate import draw_codes, hide_streams, simulate_outcomes, simulation_codebook
 
     rng = np.random.default_rng([settings.seed, index])
     codebook = simulation_codebook()
@@ -99,8 +99,8 @@ def _compiled(settings: SBCSettings, dataset):
 
 def quantity_draws(chain_draws: dict, truth: dict, dataset) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Labels, draws (chain, draw, quantity) and true values of every ranked scalar and the log-likelihood."""
-    from bayesstreams.contraction import scalar_labels
-    from bayesstreams.likelihood import pointwise_loglik
+    from bayesstreams.analysis.contraction import scalar_labels
+    from bayesstreams.model.likelihood import pointwise_loglik
 
     labels, columns, values = [], [], []
     n_chain, n_draw = chain_draws["rho"].shape[:2]

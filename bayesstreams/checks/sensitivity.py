@@ -51,14 +51,14 @@ def log_prior_draws(draws: dict, config) -> dict[str, np.ndarray]:
 
 
 def _family(config, name: str) -> str:
-    from bayesstreams.config import PRIOR_FAMILIES
+    from bayesstreams.model.config import PRIOR_FAMILIES
 
     return PRIOR_FAMILIES[config.kind][name][0]
 
 
 def headline_draws(draws: dict, dataset) -> dict[str, np.ndarray]:
     """Per draw: the dependency parameter (``rho`` or ``delta``), the dependency effect, mean P(W1), mean P(W2)."""
-    from bayesstreams.queries import baseline, dependency_draws, model_kind, windows
+    from bayesstreams.analysis.queries import baseline, dependency_draws, model_kind, windows
 
     w = windows(baseline(draws, dataset))
     parameter = "rho" if model_kind(draws) == "streams" else "delta"
@@ -117,7 +117,7 @@ def power_scaling_table(posterior: dict, log_likelihood: np.ndarray, dataset, co
     """
     import pandas as pd
 
-    from bayesstreams.contraction import scalar_labels
+    from bayesstreams.analysis.contraction import scalar_labels
 
     tree = sensitivity_tree(posterior, log_likelihood, dataset, config, chains)
     scaled = [name for name in SCALED_PRIORS if name in tree["log_prior"].data_vars]
@@ -130,7 +130,7 @@ def power_scaling_table(posterior: dict, log_likelihood: np.ndarray, dataset, co
 
 
 def run_sensitivity(run):
-    """:func:`power_scaling_table` of a loaded run (``bayesstreams.store.Run``)."""
+    """:func:`power_scaling_table` of a loaded run (``bayesstreams.inference.store.Run``)."""
     from bayesstreams.errors import RunError
 
     if run.log_likelihood is None:

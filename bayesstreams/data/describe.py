@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesstreams.codebook import PHASES, STREAMS
+from bayesstreams.data.codebook import PHASES, STREAMS
 
 
 def _fmt_window(values: np.ndarray) -> str:

@@ -1,6 +1,6 @@
 """Validate raw tables against the codebook: every violation at once, each located.
 
-Input: :class:`~bayesstreams.io.RawTable` objects (long or wide layout).  Output: clean
+Input: :class:`~bayesstreams.data.io.RawTable` objects (long or wide layout).  Output: clean
 records (lists of dicts) with typed values.  Errors are collected, never raised one at a
 time, so a user fixes a file in one pass.  Only the standard library is used here, so
 that ``bayesstreams validate`` starts fast.
@@ -11,9 +11,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from bayesstreams.codebook import PHASES, STREAMS, Codebook
+from bayesstreams.data.codebook import PHASES, STREAMS, Codebook
 from bayesstreams.errors import InputError, Violation
-from bayesstreams.io import RawTable
+from bayesstreams.data.io import RawTable
 
 CASE_COLUMNS = ("case_id", "name", "w1", "w2", "level", "group")
 CASE_REQUIRED = ("case_id", "w1", "w2")

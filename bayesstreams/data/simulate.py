@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.codebook import PHASES, STREAMS, Codebook, Factor
-from bayesstreams.likelihood import logistic, stream_eta
+from bayesstreams.data.codebook import PHASES, STREAMS, Codebook, Factor
+from bayesstreams.model.likelihood import logistic, stream_eta
 
 DEFAULT_LAYOUT = {(1, "problem"): 6, (1, "policy"): 3, (1, "politics"): 3,
                   (2, "problem"): 2, (2, "policy"): 6, (2, "politics"): 3}
@@ -62,8 +62,8 @@ def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.nd
                     params: dict, meta: dict, force: bool = False) -> Path:
     """Write a simulated data set in the data contract plus ``truth.json``, atomically."""
     from bayesstreams.atomic import atomic_folder, atomic_write_text
-    from bayesstreams.dataset import Dataset
-    from bayesstreams.export import write_long
+    from bayesstreams.data.dataset import Dataset
+    from bayesstreams.data.export import write_long
 
     case_ids = [f"sim{i + 1:05d}" for i in range(len(x))]
     cases = [{"case_id": c, "name": c, "w1": w[i, 0], "w2": w[i, 1], "level": "", "group": ""}
@@ -114,8 +114,8 @@ def simulate_to_folder(out: str | Path, n_cases: int, seed: int, params_file: st
                        observed_streams: float = 0.5, config=None, codebook: Codebook | None = None,
                        p_missing: float = 0.0, force: bool = False) -> Path:
     """Simulate ``n_cases`` from the streams model and write them with ``truth.json``."""
-    from bayesstreams.config import load_config
-    from bayesstreams.priors import draw_prior
+    from bayesstreams.model.config import load_config
+    from bayesstreams.model.priors import draw_prior
 
     config = config or load_config(None)
     codebook = codebook or simulation_codebook()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesstreams.config import ModelConfig
+from bayesstreams.model.config import ModelConfig
 
 
 def draw_prior(config: ModelConfig, factor_phase: np.ndarray, factor_stream: np.ndarray,

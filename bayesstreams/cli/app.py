@@ -28,7 +28,7 @@ CodebookOpt = Annotated[Optional[Path], typer.Option("--codebook", help="codeboo
 
 
 def _register_checks() -> None:
-    from bayesstreams.cli_check import check_app
+    from bayesstreams.cli.check import check_app
 
     app.add_typer(check_app, name="check", help="calibration (SBC), prior checks, sensitivity, model comparison")
 
@@ -48,8 +48,8 @@ def echo_err(line: str) -> None:
 @app.command()
 def validate(dataset: DatasetArg, codebook: CodebookOpt = None) -> None:
     """Check a dataset against the data contract and print a summary (exit 2 on errors)."""
-    from bayesstreams.dataset import load_dataset
-    from bayesstreams.describe import describe_dataset
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.data.describe import describe_dataset
 
     data = load_dataset(dataset, codebook=codebook)
     for line in describe_dataset(data):
@@ -78,7 +78,7 @@ def fit(
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
 ) -> None:
     """Fit a model to a dataset and write a run folder (posterior, diagnostics, snapshot)."""
-    from bayesstreams.workflow import fit_and_save
+    from bayesstreams.reporting.analyze import fit_and_save
 
     outcome = fit_and_save(dataset, out, model=model, seed=seed, draws=draws, tune=tune, chains=chains,
                            sampler=sampler, codebook=codebook, force=force, progress=sys.stderr.isatty(),
@@ -98,9 +98,9 @@ def simulate(
     force: Annotated[bool, typer.Option("--force", help="replace an existing folder")] = False,
 ) -> None:
     """Draw a dataset from the generative streams model and write it with truth.json."""
-    from bayesstreams.codebook import load_codebook
-    from bayesstreams.config import load_config
-    from bayesstreams.simulate import simulate_to_folder
+    from bayesstreams.data.codebook import load_codebook
+    from bayesstreams.model.config import load_config
+    from bayesstreams.data.simulate import simulate_to_folder
 
     written = simulate_to_folder(out, cases, seed, params, observed_streams, load_config(model),
                                  load_codebook(codebook) if codebook else None, force=force)
@@ -117,8 +117,8 @@ def score(
     """Score municipalities that are not in the data: chances, weakest stream, levers, similar cases."""
     import json
 
-    from bayesstreams.scoring import format_score, score_profiles, score_to_dict
-    from bayesstreams.store import load_run
+    from bayesstreams.analysis.scoring import format_score, score_profiles, score_to_dict
+    from bayesstreams.inference.store import load_run
 
     result = score_profiles(load_run(run), profile, top_levers=levers)
     if as_json:
@@ -140,7 +140,7 @@ def report(
     force: Annotated[bool, typer.Option("--force", help="replace an existing report folder")] = False,
 ) -> None:
     """Write the full report of a run: HTML (self-contained), Markdown and summary.json."""
-    from bayesstreams.report import write_report
+    from bayesstreams.reporting.report import write_report
 
     written = write_report(run, out, lang=_lang(lang), compare_run=compare, force=force)
     typer.echo(f"report written to {written}")
@@ -159,7 +159,7 @@ def brief(
 
     if (case is None) == (profile is None):
         raise InputError(Violation("<command line>", None, "--case/--profile", "give exactly one of --case and --profile"))
-    from bayesstreams.brief import write_brief
+    from bayesstreams.reporting.brief import write_brief
 
     written = write_brief(run, out, case_id=case, profile=profile, lang=_lang(lang))
     typer.echo(f"brief written to {written}")
@@ -178,7 +178,7 @@ def analyze(
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
 ) -> None:
     """Validate + fit + report in one command (default: the shipped study, with a Dutch brief for gemeente 5)."""
-    from bayesstreams.workflow import analyze as run_analyze
+    from bayesstreams.reporting.analyze import analyze as run_analyze
 
     outcome = run_analyze(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
                           force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]))

@@ -21,9 +21,9 @@ def fit_and_save(dataset_path, out, model=None, seed=20200601, draws=None, tune=
                  codebook=None, force=False, progress=False, command=None) -> Outcome:
     """Validate, fit and write a run; the lines say where it went and how the diagnostics came out."""
     from bayesstreams.atomic import refuse_existing
-    from bayesstreams.config import load_config
-    from bayesstreams.dataset import load_dataset
-    from bayesstreams.fit import fit, write_run
+    from bayesstreams.model.config import load_config
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.inference.fit import fit, write_run
 
     out = Path(out)
     refuse_existing(out, force)  # before the expensive part, not after it
@@ -47,7 +47,7 @@ MARKER = ".bayesstreams-analyze"
 
 def default_dataset() -> Path:
     """The shipped study, looked up from the working directory, then from the checkout."""
-    for base in (Path.cwd(), Path(__file__).resolve().parents[1]):
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
         candidate = base / SHIPPED_STUDY
         if candidate.is_dir():
             return candidate
@@ -69,7 +69,7 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
             brief_lang="nl", force=False, progress=False, command=None) -> Outcome:
     """Validate, fit and report in one go; the default is the shipped study with a Dutch brief for gemeente 5."""
     from bayesstreams.atomic import atomic_folder
-    from bayesstreams.dataset import load_dataset
+    from bayesstreams.data.dataset import load_dataset
 
     shipped = dataset_path is None
     dataset_path = Path(dataset_path) if dataset_path else default_dataset()
@@ -91,8 +91,8 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
 
 
 def _write_outputs(run_dir: Path, folder: Path, lang: str, briefs: list[str], brief_lang: str) -> None:
-    from bayesstreams.brief import write_brief
-    from bayesstreams.report import write_report
+    from bayesstreams.reporting.brief import write_brief
+    from bayesstreams.reporting.report import write_report
 
     write_report(run_dir, folder, lang=lang, force=True)
     for case in briefs:

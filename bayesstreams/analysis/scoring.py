@@ -1,6 +1,6 @@
 """Score coded profiles of new cases against a saved run (MODEL.md §4, "Scoring a new case").
 
-For every case of a profile file (see :mod:`bayesstreams.profile`) the posterior draws of
+For every case of a profile file (see :mod:`bayesstreams.data.profile`) the posterior draws of
 the run give the predicted P(W1) and P(W2) with intervals, the bottleneck stream of each
 phase, the top levers, the most similar reference cases with their observed windows,
 and where the case's P(W2) falls among the reference cases.
@@ -17,7 +17,7 @@ Percentile
     The share, in percent, of reference cases whose in-sample posterior-mean P(W2) is
     below the profile's posterior-mean P(W2), ties counting half.
 
-Scoring runs on the NumPy kernels of :mod:`bayesstreams.queries` and never imports pandas,
+Scoring runs on the NumPy kernels of :mod:`bayesstreams.analysis.queries` and never imports pandas,
 so ``bayesstreams score`` starts fast.  Its numbers are those of the query tables
 (``case_predictions``, ``bottlenecks``, ``levers``) for the profile cases; a test holds
 the two to each other.
@@ -30,8 +30,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from bayesstreams.codebook import PHASES, STREAMS
-from bayesstreams.queries import (
+from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.analysis.queries import (
     CAUSAL_NOTE,
     DEFAULT_MIN_GAIN,
     PREDICTION_NOTE,
@@ -153,7 +153,7 @@ def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **part
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
                   min_gain: float = DEFAULT_MIN_GAIN) -> ScoreResult:
-    """Score the cases of a profile Dataset (see :func:`bayesstreams.profile.read_profile`) against ``run``."""
+    """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``."""
     posterior, reference = run.posterior, run.dataset
     base = baseline(posterior, profiles)
     now = windows(base)
@@ -190,7 +190,7 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
     InputError
         Unknown factors, codes, columns or groups, located by file, row and column.
     """
-    from bayesstreams.profile import read_profile
+    from bayesstreams.data.profile import read_profile
 
     profiles = read_profile(profile_path, run.dataset.codebook, tuple(run.dataset.groups))
     return score_dataset(run, profiles, top_levers, n_similar, min_gain)

@@ -10,7 +10,7 @@ effect is positive.
 Two layers:
 
 * kernels (:func:`baseline`, :func:`windows`, :func:`do_factor`, :func:`ace_draws`, ...)
-  return per-draw arrays; :mod:`bayesstreams.contraction` runs them on prior draws too;
+  return per-draw arrays; :mod:`bayesstreams.analysis.contraction` runs them on prior draws too;
 * table functions (:func:`factor_importance`, :func:`case_predictions`, :func:`levers`,
   ...) summarise those arrays into one row per labelled quantity.
 
@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bayesstreams.codebook import PHASES, STREAMS
+from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
-from bayesstreams.likelihood import additive_eta, logistic, stream_eta, window_probability
+from bayesstreams.model.likelihood import additive_eta, logistic, stream_eta, window_probability
 
 if TYPE_CHECKING:  # pandas is imported where tables are built: the kernels serve `score` without it
     import pandas as pd

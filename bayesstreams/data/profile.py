@@ -14,8 +14,8 @@ discussed", which the model reads as ``0`` (MODEL.md §2, v1); the count is kept
 Every problem (unknown factor, code, column or group) is reported at once as an
 :class:`~bayesstreams.errors.InputError` located by file, row and column.
 
-The result is a :class:`~bayesstreams.dataset.Dataset` with the run's codebook and
-unknown windows, so every query of :mod:`bayesstreams.queries` applies to it unchanged.
+The result is a :class:`~bayesstreams.data.dataset.Dataset` with the run's codebook and
+unknown windows, so every query of :mod:`bayesstreams.analysis.queries` applies to it unchanged.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.codebook import Codebook
-from bayesstreams.dataset import Dataset, aggregate_codes
+from bayesstreams.data.codebook import Codebook
+from bayesstreams.data.dataset import Dataset, aggregate_codes
 from bayesstreams.errors import InputError, Violation
-from bayesstreams.io import RawTable, read_csv
-from bayesstreams.schema import _Collector, _require_columns, _suggest, check_codes, long_cells, wide_cells
+from bayesstreams.data.io import RawTable, read_csv
+from bayesstreams.data.schema import _Collector, _require_columns, _suggest, check_codes, long_cells, wide_cells
 
 LONG_COLUMNS = ("case_id", "factor", "code")
 
@@ -38,7 +38,7 @@ def read_profile_table(path: str | Path) -> RawTable:
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return read_csv(path)
-    from bayesstreams.io import read_xlsx
+    from bayesstreams.data.io import read_xlsx
 
     sheets = read_xlsx(path)
     for name in ("codes", "profile", "cases"):

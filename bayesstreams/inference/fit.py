@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.config import ModelConfig
+from bayesstreams.model.config import ModelConfig
 from bayesstreams.errors import DependencyError
 
 PRIOR_DRAWS = 4000
@@ -50,7 +50,7 @@ def run_sampler(dataset, config: ModelConfig, settings: dict, seed: int, progres
     """Sample with nutpie (default), PyMC's NUTS or numpyro; returns an ArviZ DataTree.
 
     The streams model with nutpie takes the fast path: the hand-written log-density of
-    :mod:`bayesstreams.fastlogp`, compiled once per machine and cached on disk, no PyMC
+    :mod:`bayesstreams.fast.logp`, compiled once per machine and cached on disk, no PyMC
     import and no per-model compilation.  Everything else builds and samples the PyMC model.
     The draws carry the same names, dims and coords on every path.
     """
@@ -63,14 +63,14 @@ def run_sampler(dataset, config: ModelConfig, settings: dict, seed: int, progres
         except ImportError:
             raise DependencyError("--sampler numpyro needs JAX and numpyro: pip install 'bayesstreams[jax]'") from None
     if not fast:
-        from bayesstreams.model import build_model
+        from bayesstreams.model.build import build_model
 
         model = build_model(dataset, config)
     if name == "nutpie":
-        from bayesstreams import compile_cache
+        from bayesstreams.fast import compile_cache
 
         if fast:
-            from bayesstreams.fastlogp import streams_problem
+            from bayesstreams.fast.logp import streams_problem
 
             compiled = compile_cache.fast_nutpie_model(streams_problem(dataset, config))
         else:
@@ -119,7 +119,7 @@ def flatten(trace, group: str, names: list[str]) -> dict[str, np.ndarray]:
 
 
 def parameter_names(config: ModelConfig, has_groups: bool) -> list[str]:
-    from bayesstreams.model import ADDITIVE_PARAMETERS, STREAMS_PARAMETERS
+    from bayesstreams.model.build import ADDITIVE_PARAMETERS, STREAMS_PARAMETERS
 
     names = list(STREAMS_PARAMETERS if config.kind == "streams" else ADDITIVE_PARAMETERS)
     return names + (["sigma_group", "gamma_raw", "gamma"] if has_groups else [])
@@ -130,12 +130,12 @@ def fit(dataset, config: ModelConfig, seed: int = 20200601, draws=None, tune=Non
     """Sample and diagnose the model of ``dataset``; compute prior draws and the pointwise log-likelihood.
 
     The streams model with nutpie (the default) never builds the PyMC model: it samples the
-    hand-written, disk-cached log-density of :mod:`bayesstreams.fastlogp`, which the tests
+    hand-written, disk-cached log-density of :mod:`bayesstreams.fast.logp`, which the tests
     hold equal to ``build_model``'s.  Other kinds and samplers build the PyMC model.
     """
-    from bayesstreams.diagnostics import diagnose
-    from bayesstreams.likelihood import pointwise_loglik
-    from bayesstreams.priors import draw_prior
+    from bayesstreams.inference.diagnostics import diagnose
+    from bayesstreams.model.likelihood import pointwise_loglik
+    from bayesstreams.model.priors import draw_prior
 
     timings = {}
     settings = resolve_settings(config, draws, tune, chains, sampler)
@@ -152,7 +152,7 @@ def fit(dataset, config: ModelConfig, seed: int = 20200601, draws=None, tune=Non
                        np.random.default_rng(seed))
     start = time.perf_counter()
     if config.kind == "streams":  # numba, equal to the NumPy reference (tests/test_fastpointwise.py)
-        from bayesstreams.fastpointwise import pointwise_loglik as streams_loglik
+        from bayesstreams.fast.pointwise import pointwise_loglik as streams_loglik
 
         loglik = streams_loglik(dataset, posterior)
     else:
@@ -181,7 +181,7 @@ def _trace_with_extras(result: FitResult):
     """The sampler's DataTree plus prior and log_likelihood groups, for ArviZ users."""
     import xarray as xr
 
-    from bayesstreams.model import model_coords, var_dims
+    from bayesstreams.model.build import model_coords, var_dims
 
     coords = model_coords(result.dataset)
     chains = result.trace["posterior"].sizes["chain"]
@@ -200,12 +200,12 @@ def _trace_with_extras(result: FitResult):
 
 
 def write_run(result: FitResult, out: str | Path, force: bool = False, command: str | None = None) -> Path:
-    """Write the run folder (see :mod:`bayesstreams.store`) atomically; refuse to overwrite without ``force``."""
+    """Write the run folder (see :mod:`bayesstreams.inference.store`) atomically; refuse to overwrite without ``force``."""
     import tomli_w
 
     from bayesstreams.atomic import atomic_folder
-    from bayesstreams.export import write_long
-    from bayesstreams.store import FORMAT_VERSION, file_sha256, save_draws
+    from bayesstreams.data.export import write_long
+    from bayesstreams.inference.store import FORMAT_VERSION, file_sha256, save_draws
 
     out = Path(out)
     with atomic_folder(out, force=force) as tmp:

@@ -3,7 +3,7 @@
 No sampling happens here.  Variables carry named dims (case, factor, phase, stream,
 group); factor effects are one vector, partially pooled within their phase and stream
 through a non-centred parametrisation.  The likelihood is a single Potential written by
-:mod:`bayesstreams.likelihood`, the same code that computes the pointwise
+:mod:`bayesstreams.model.likelihood`, the same code that computes the pointwise
 log-likelihood of saved draws in NumPy.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesstreams.config import ModelConfig
-from bayesstreams.likelihood import additive_case_loglik, case_loglik, observed_terms, pytensor_math
+from bayesstreams.model.config import ModelConfig
+from bayesstreams.model.likelihood import additive_case_loglik, case_loglik, observed_terms, pytensor_math
 
 # Parameters that every run of a kind stores in its posterior (queries read these names).
 STREAMS_PARAMETERS = ("mu", "tau", "z", "beta", "alpha", "lambda", "kappa", "rho")

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import carray, cfunc, njit, types
 
-from bayesstreams.likelihood import observed_terms
+from bayesstreams.model.likelihood import observed_terms
 
 # Compiled once per machine; later processes load the machine code from the on-disk cache.
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
@@ -60,7 +60,7 @@ class StreamsProblem:
     * *rows*: the distinct combinations of what the window terms read: per phase whether
       all observed streams are 1 (``all_one``) and then the patterns of the latent streams
       (``row_pattern``, -1 where a stream does not enter the coupling product), and the
-      windows (``w_obs``, ``w_val`` as in :class:`~bayesstreams.likelihood.ObservedTerms`),
+      windows (``w_obs``, ``w_val`` as in :class:`~bayesstreams.model.likelihood.ObservedTerms`),
       with the number of cases sharing each (``weight``).
 
     ``hyper`` holds the values of :data:`HYPER` and then the sum of the prior constants.
@@ -128,7 +128,7 @@ class StreamsProblem:
 
 def streams_problem(dataset, config, centered: bool = False) -> StreamsProblem:
     """The tables of a dataset and the hyperparameters of a streams model file."""
-    from bayesstreams.model import model_coords
+    from bayesstreams.model.build import model_coords
 
     if config.kind != "streams":
         raise ValueError(f"the fast log-density covers the streams model, not {config.kind!r}")

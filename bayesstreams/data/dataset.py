@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.codebook import PHASES, STREAMS, Codebook, load_codebook, parse_factor
+from bayesstreams.data.codebook import PHASES, STREAMS, Codebook, load_codebook, parse_factor
 from bayesstreams.errors import InputError, Violation
-from bayesstreams.io import RawTable, read_csv, read_xlsx
-from bayesstreams.schema import Validated, validate_tables
+from bayesstreams.data.io import RawTable, read_csv, read_xlsx
+from bayesstreams.data.schema import Validated, validate_tables
 
 CODEBOOK_FILE = "codebook.toml"
 CASES_FILE = "cases.csv"
@@ -155,7 +155,7 @@ def stream_array(streams: list[dict], cases: list[str]) -> np.ndarray:
 
 def build_dataset(name: str, source: str, codebook: Codebook, tables: Validated) -> Dataset:
     """Turn validated tables into a :class:`Dataset` and screen it for warnings."""
-    from bayesstreams.screen import screen_dataset
+    from bayesstreams.data.screen import screen_dataset
 
     cases = tables.cases
     case_ids = [record["case_id"] for record in cases]

@@ -1,6 +1,6 @@
 """``bayesstreams check ...``: the checks that say whether the numbers can be trusted.
 
-Registered by :mod:`bayesstreams.cli` as ``app.add_typer(check_app, name="check")``.  Every
+Registered by :mod:`bayesstreams.cli.app` as ``app.add_typer(check_app, name="check")``.  Every
 command parses, calls one library function in :mod:`bayesstreams.checks`, and prints;
 heavy libraries are imported inside the commands.
 """
@@ -47,7 +47,7 @@ def sbc(
 ) -> None:
     """Simulation-based calibration of the streams model on a Dask cluster (exit 1 when it fails)."""
     from bayesstreams.checks.sbc import SBCSettings, format_sbc_summary, sbc_to_folder
-    from bayesstreams.config import load_config
+    from bayesstreams.model.config import load_config
     from bayesstreams.errors import InputError, Violation
 
     config = load_config(model)
@@ -79,8 +79,8 @@ def prior(
 ) -> None:
     """Prior predictive check: P(W1), P(W2) and window counts implied by the priors and the codes."""
     from bayesstreams.checks.prior_check import check_prior, format_prior_table
-    from bayesstreams.config import load_config
-    from bayesstreams.dataset import load_dataset
+    from bayesstreams.model.config import load_config
+    from bayesstreams.data.dataset import load_dataset
 
     config = load_config(model)
     table, warnings = check_prior(load_dataset(dataset, codebook=codebook), config, draws, seed)
@@ -110,7 +110,7 @@ def compare(
 ) -> None:
     """Compare two runs of one dataset by leave-one-case-out elpd (PSIS-LOO, or exact refits)."""
     from bayesstreams.checks.compare import compare_fits, format_comparison
-    from bayesstreams.store import load_run
+    from bayesstreams.inference.store import load_run
 
     exact = ("all" if all_cases else "high-k") if exact_loo else "none"
     result = compare_fits([load_run(run_a), load_run(run_b)], exact=exact, target=target, seed=seed, draws=draws,
@@ -126,7 +126,7 @@ def sensitivity(
 ) -> None:
     """Power-scaling prior sensitivity of every parameter and headline quantity (flags prior-driven numbers)."""
     from bayesstreams.checks.sensitivity import headline_comparison, run_sensitivity, sensitivity_sentence
-    from bayesstreams.store import load_run
+    from bayesstreams.inference.store import load_run
 
     loaded = load_run(run)
     table = run_sensitivity(loaded)

@@ -1,12 +1,12 @@
 """The one-page brief for one municipality: its chances, weakest stream, levers, peers and caveats.
 
 A brief is for a case of the run (``case_id``) or for a coded profile of a municipality
-that is not in the data (``profile``, see :mod:`bayesstreams.profile`).  Its numbers come
-from :func:`bayesstreams.scoring.score_dataset` (the same as ``bayesstreams score``; for
+that is not in the data (``profile``, see :mod:`bayesstreams.data.profile`).  Its numbers come
+from :func:`bayesstreams.analysis.scoring.score_dataset` (the same as ``bayesstreams score``; for
 a case of the run they equal its in-sample predictions), from
-:func:`bayesstreams.queries.stream_activation` for the stream picture and from
-:mod:`bayesstreams.contraction` for the prior-driven marks.  Probabilities are given as
-numbers with their 90% interval and in the calibrated words of :mod:`bayesstreams.words`.
+:func:`bayesstreams.analysis.queries.stream_activation` for the stream picture and from
+:mod:`bayesstreams.analysis.contraction` for the prior-driven marks.  Probabilities are given as
+numbers with their 90% interval and in the calibrated words of :mod:`bayesstreams.reporting.words`.
 
 The page is HTML with an A4 ``@page`` rule; :func:`write_brief` prints it to PDF through
 headless Chromium when the output file ends in ``.pdf`` and checks it is one page.
@@ -20,9 +20,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bayesstreams.codebook import PHASES
+from bayesstreams.data.codebook import PHASES
 from bayesstreams.errors import BayesStreamsError, InputError, Violation
-from bayesstreams.report import Interval, StreamState, WindowChance
+from bayesstreams.reporting.report import Interval, StreamState, WindowChance
 
 N_LEVERS = 3
 N_SIMILAR = 3
@@ -112,7 +112,7 @@ def select_case(run, case_id: str | None = None, profile=None):
 
     With a profile, ``case_id`` picks one of its cases (needed when it holds several).
     """
-    from bayesstreams.profile import read_profile
+    from bayesstreams.data.profile import read_profile
 
     if profile is None:
         if case_id is None:
@@ -126,7 +126,7 @@ def select_case(run, case_id: str | None = None, profile=None):
 
 
 def _windows(score, case, flags: dict, t) -> list[BriefWindow]:
-    from bayesstreams.words import verbal
+    from bayesstreams.reporting.words import verbal
 
     out = []
     for p in PHASES:
@@ -139,7 +139,7 @@ def _windows(score, case, flags: dict, t) -> list[BriefWindow]:
 
 def _streams(run, case) -> list[StreamState]:
     """Stream activation of the case (streams model only; empty for the additive model)."""
-    from bayesstreams.queries import model_kind, stream_activation
+    from bayesstreams.analysis.queries import model_kind, stream_activation
 
     if model_kind(run.posterior) != "streams":
         return []
@@ -163,7 +163,7 @@ def _similar(score, exclude: str | None) -> list[Reference]:
 
 def _prior_flags(run, case) -> tuple[dict, int, int]:
     """Prior-driven flags of the case's P(W1), P(W2), and the run's count of prior-driven headline numbers."""
-    from bayesstreams.contraction import query_contraction
+    from bayesstreams.analysis.contraction import query_contraction
 
     own = query_contraction(run.prior, run.posterior, case)
     flags = {r.name: bool(r.prior_driven) for r in own.itertuples() if r.name in ("p_w1", "p_w2")}
@@ -173,8 +173,8 @@ def _prior_flags(run, case) -> tuple[dict, int, int]:
 
 def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl") -> Brief:
     """Everything a brief shows, for a case of the run or a coded profile (see :func:`select_case`)."""
-    from bayesstreams.i18n import translator
-    from bayesstreams.scoring import score_dataset
+    from bayesstreams.reporting.i18n import translator
+    from bayesstreams.analysis.scoring import score_dataset
 
     t = translator(lang)
     case = select_case(run, case_id, profile)
@@ -198,9 +198,9 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl") 
 
 def render_brief(brief: Brief, t, compact: bool = False) -> str:
     """The brief as one HTML page (inline CSS and figure); ``compact`` uses smaller type to fit one A4 page."""
-    from bayesstreams.plots import stream_diagram, to_svg
-    from bayesstreams.render import render, trusted
-    from bayesstreams.report import stream_tables
+    from bayesstreams.reporting.figures import stream_diagram, to_svg
+    from bayesstreams.reporting.render import render, trusted
+    from bayesstreams.reporting.report import stream_tables
 
     figure = None
     if brief.streams:
@@ -238,8 +238,8 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
         A PDF was asked for and Chromium is not installed.
     """
     from bayesstreams.atomic import atomic_write_bytes, atomic_write_text
-    from bayesstreams.i18n import translator
-    from bayesstreams.store import load_run
+    from bayesstreams.reporting.i18n import translator
+    from bayesstreams.inference.store import load_run
 
     out_file = Path(out_file)
     suffix = out_file.suffix.lower()
@@ -247,7 +247,7 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
         raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
     t = translator(lang)
     if suffix == ".pdf":
-        from bayesstreams.browser import find_chromium
+        from bayesstreams.reporting.browser import find_chromium
 
         find_chromium()  # a missing browser fails before the work, not after it
     brief = brief_data(load_run(run_path), case_id, profile, lang)
@@ -260,7 +260,7 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
 
 def one_page_pdf(brief: Brief, t) -> bytes:
     """The brief printed to PDF; retried in compact type if it ran over one A4 page."""
-    from bayesstreams.browser import pdf_page_count, print_pdf
+    from bayesstreams.reporting.browser import pdf_page_count, print_pdf
 
     with tempfile.TemporaryDirectory(prefix="bayesstreams-brief-") as tmp:
         for compact in (False, True):

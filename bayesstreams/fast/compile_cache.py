@@ -3,7 +3,7 @@
 Two routes to a nutpie model:
 
 * **streams model (the default)**: :func:`fast_nutpie_model` hands nutpie the hand-written
-  log-density of :mod:`bayesstreams.fastlogp` as two C callbacks.  numba compiles them once
+  log-density of :mod:`bayesstreams.fast.logp` as two C callbacks.  numba compiles them once
   per machine and keeps the machine code on disk (``bayesstreams/__pycache__/*.nbi|nbc``, or
   numba's per-user cache folder; ``NUMBA_CACHE_DIR`` moves it), so a new process loads them
   in milliseconds.  The dataset and priors are passed at run time in one buffer, never
@@ -55,7 +55,7 @@ def compiled_nutpie_model(model):
 
 
 def fast_nutpie_model(problem, use_callbacks: bool = True):
-    """A nutpie model of a :class:`~bayesstreams.fastlogp.StreamsProblem`, with PyMC's variable names and dims.
+    """A nutpie model of a :class:`~bayesstreams.fast.logp.StreamsProblem`, with PyMC's variable names and dims.
 
     With ``use_callbacks`` nutpie calls the cached C callbacks directly from its sampler
     threads (no GIL, about 1 µs per gradient on the shipped study).  The container for
@@ -65,8 +65,8 @@ def fast_nutpie_model(problem, use_callbacks: bool = True):
     """
     import pandas as pd
 
-    from bayesstreams import fastlogp
-    from bayesstreams.model import var_dims
+    from bayesstreams.fast import logp as fastlogp
+    from bayesstreams.model.build import var_dims
 
     shapes = problem.posterior_shapes()
     coords = {name: pd.Index(values) for name, values in problem.coords.items() if name != "case"}
@@ -84,7 +84,7 @@ def fast_nutpie_model(problem, use_callbacks: bool = True):
 
 
 def _blocks(shapes: dict) -> list[slice]:
-    """Where each posterior variable of :data:`~bayesstreams.fastlogp.EXPANDED` sits in one flat draw."""
+    """Where each posterior variable of :data:`~bayesstreams.fast.logp.EXPANDED` sits in one flat draw."""
     slices, start = [], 0
     for shape in shapes.values():
         slices.append(slice(start, start + math.prod(shape)))
@@ -95,7 +95,7 @@ def _blocks(shapes: dict) -> list[slice]:
 def _callback_model(problem, shapes, coords, dims, initial_point):
     from nutpie.compile_pymc import CompiledPyMCModel
 
-    from bayesstreams import fastlogp
+    from bayesstreams.fast import logp as fastlogp
 
     slices = _blocks(shapes)
     return CompiledPyMCModel(
@@ -111,7 +111,7 @@ def _pyfunc_model(problem, shapes, coords, dims, initial_point):
     import numpy as np
     from nutpie.compiled_pyfunc import from_pyfunc
 
-    from bayesstreams import fastlogp
+    from bayesstreams.fast import logp as fastlogp
 
     data, cell, n_groups, centered = problem.arrays(), problem.cell, problem.n_groups, int(problem.centered)
     slices = _blocks(shapes)
@@ -139,7 +139,7 @@ def _pyfunc_model(problem, shapes, coords, dims, initial_point):
 def warm() -> None:
     """Fill numba's on-disk cache (what ``scripts/setup.sh`` runs once after installing).
 
-    Importing :mod:`bayesstreams.fastlogp` compiles its C callbacks (about 8 s the first
+    Importing :mod:`bayesstreams.fast.logp` compiles its C callbacks (about 8 s the first
     time); the pointwise log-likelihood compiles on its first call, here on prior draws and a
     tiny simulated data set, so that no user data is needed.  Array types are the same with
     and without groups (no groups passes zero offsets), so one call covers both.
@@ -148,12 +148,12 @@ def warm() -> None:
 
     import numpy as np
 
-    from bayesstreams import fastlogp  # noqa: F401  (compiles the callbacks)
-    from bayesstreams.config import load_config
-    from bayesstreams.dataset import load_dataset
-    from bayesstreams.fastpointwise import pointwise_loglik
-    from bayesstreams.priors import draw_prior
-    from bayesstreams.simulate import simulate_to_folder
+    from bayesstreams.fast import logp as fastlogp  # noqa: F401  (compiles the callbacks)
+    from bayesstreams.model.config import load_config
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.fast.pointwise import pointwise_loglik
+    from bayesstreams.model.priors import draw_prior
+    from bayesstreams.data.simulate import simulate_to_folder
 
     config = load_config(None)
     with tempfile.TemporaryDirectory(prefix="bayesstreams-warm-") as tmp:

@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bayesstreams.codebook import toml_error_location
+from bayesstreams.data.codebook import toml_error_location
 from bayesstreams.errors import InputError, Violation
 
 KINDS = ("streams", "additive")

@@ -6,7 +6,7 @@ For every scalar of every parameter, and for the headline queries, the contracti
 
 computed from the run's prior draws (``run.prior``) and posterior draws (``run.posterior``);
 a query is evaluated on both sets of draws with the same kernels
-(:mod:`bayesstreams.queries`).  1 means the data pinned the quantity down, 0 means the
+(:mod:`bayesstreams.analysis.queries`).  1 means the data pinned the quantity down, 0 means the
 posterior is as wide as the prior (the number is the prior's, not the data's), and a
 negative value means the posterior is wider than the prior (possible when the data pull
 a quantity into a region where it varies more, e.g. probabilities moving towards 0.5).
@@ -30,9 +30,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bayesstreams.codebook import PHASES, STREAMS
+from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
-from bayesstreams.queries import CONTRASTS, ace_draws, baseline, dependency_draws, model_kind, windows
+from bayesstreams.analysis.queries import CONTRASTS, ace_draws, baseline, dependency_draws, model_kind, windows
 
 PRIOR_DRIVEN_BELOW = 0.1
 COLUMNS = ("source", "name", "index", "prior_mean", "posterior_mean", "prior_sd", "posterior_sd",
@@ -63,7 +63,7 @@ def contraction_frame(source: str, name: str, index: list[str], prior_samples: n
 
 def scalar_labels(name: str, shape: tuple[int, ...], dataset, kind: str) -> list[str]:
     """A label per scalar of a parameter, e.g. ``"p1_media"`` or ``"1, problem"`` (C order)."""
-    from bayesstreams.model import var_dims  # light: model.py imports PyMC only inside functions
+    from bayesstreams.model.build import var_dims  # light: model.py imports PyMC only inside functions
 
     coords = {"phase": [str(p) for p in PHASES], "stream": list(STREAMS), "factor": list(dataset.factor_ids),
               "group": list(dataset.groups)}

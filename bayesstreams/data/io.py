@@ -2,7 +2,7 @@
 
 Spreadsheet exports come in many shapes: Dutch Excel writes semicolon-separated CSV,
 sometimes UTF-8 with a byte-order mark, sometimes Windows-1252.  All of them load
-without options.  Nothing here judges the content; :mod:`bayesstreams.schema` does.
+without options.  Nothing here judges the content; :mod:`bayesstreams.data.schema` does.
 """
 
 from __future__ import annotations

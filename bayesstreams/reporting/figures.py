@@ -1,7 +1,7 @@
 """Figures drawn from report tables (pandas DataFrames).  Plots compute no statistics.
 
 Every function takes tables whose rows already hold the numbers to draw (posterior mean
-and interval bounds made by :mod:`bayesstreams.queries`) and draws exactly those numbers:
+and interval bounds made by :mod:`bayesstreams.analysis.queries`) and draws exactly those numbers:
 positions and widths are the table's values, the axis only formats them as percentages.
 Labels arrive translated (``t`` is a translator); text is drawn as SVG text, which
 matplotlib escapes, with mathtext switched off so that a ``$`` in a label is just a

@@ -101,9 +101,9 @@ def read_info(path: Path) -> dict:
 
 
 def load_run(path: str | Path, verify: bool = True) -> Run:
-    """Load a run folder written by :func:`bayesstreams.fit.write_run`; refuse incompatible runs."""
-    from bayesstreams.config import load_config
-    from bayesstreams.dataset import load_dataset
+    """Load a run folder written by :func:`bayesstreams.inference.fit.write_run`; refuse incompatible runs."""
+    from bayesstreams.model.config import load_config
+    from bayesstreams.data.dataset import load_dataset
 
     path = Path(path)
     info = read_info(path)

@@ -1,8 +1,8 @@
 """Assemble a run's report: dataclasses holding every number the report shows, then write it.
 
 Nothing statistical is computed here.  Every number comes from the query tables
-(:func:`bayesstreams.queries.query_tables`), the contraction table
-(:func:`bayesstreams.contraction.what_the_data_taught`), the run's diagnostics (run.json)
+(:func:`bayesstreams.analysis.queries.query_tables`), the contraction table
+(:func:`bayesstreams.analysis.contraction.what_the_data_taught`), the run's diagnostics (run.json)
 or the model comparison (:func:`bayesstreams.checks.compare.compare_fits`); this module
 selects, labels and orders them.  The same :class:`Report` fills the HTML and Markdown
 templates and becomes ``summary.json``, so the three carry the same numbers.
@@ -23,7 +23,7 @@ import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bayesstreams.codebook import PHASES, STREAMS
+from bayesstreams.data.codebook import PHASES, STREAMS
 
 SUMMARY = ("mean", "q05", "q25", "q75", "q95")
 REPORT_FORMAT = "bayesstreams-report/1"
@@ -396,8 +396,8 @@ class Taught:
 
 
 def taught(frame) -> Taught:
-    """The contraction table of :func:`bayesstreams.contraction.what_the_data_taught` as report data."""
-    from bayesstreams.contraction import PRIOR_DRIVEN_BELOW
+    """The contraction table of :func:`bayesstreams.analysis.contraction.what_the_data_taught` as report data."""
+    from bayesstreams.analysis.contraction import PRIOR_DRIVEN_BELOW
 
     rows = [TaughtRow(r.source, r.name, str(r.index), _num(r.prior_sd), _num(r.posterior_sd), _num(r.contraction),
                       bool(r.prior_driven)) for r in frame.itertuples()]
@@ -434,7 +434,7 @@ class DiagnosticsSummary:
 
 def diagnostics_summary(info: dict) -> DiagnosticsSummary:
     """The sampler checks recorded in run.json; a run without them counts as failed."""
-    from bayesstreams.diagnostics import BFMI_MIN, ESS_MIN, RHAT_MAX
+    from bayesstreams.inference.diagnostics import BFMI_MIN, ESS_MIN, RHAT_MAX
 
     d = info.get("diagnostics") or {}
     limits = {"rhat_max": RHAT_MAX, "ess_min": ESS_MIN, "bfmi_min": BFMI_MIN, **d.get("thresholds", {})}
@@ -477,7 +477,7 @@ def comparison(run, compare_run) -> Comparison | None:
     if compare_run is None:
         return None
     from bayesstreams.checks.compare import K_THRESHOLD, compare_fits
-    from bayesstreams.store import load_run
+    from bayesstreams.inference.store import load_run
 
     other = compare_run if hasattr(compare_run, "posterior") else load_run(compare_run)
     table = compare_fits([run, other], exact="none").table
@@ -544,8 +544,8 @@ class Report:
 
 def build_report(run, lang: str = "en", compare_run=None) -> Report:
     """Assemble the report of a loaded run (and, optionally, its comparison with another run)."""
-    from bayesstreams.contraction import what_the_data_taught
-    from bayesstreams.queries import DEFAULT_MIN_GAIN, query_tables
+    from bayesstreams.analysis.contraction import what_the_data_taught
+    from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables
 
     dataset = run.dataset
     tables = query_tables(run)
@@ -575,7 +575,7 @@ def summary(report: Report) -> dict:
 
 
 def forest_table(report: Report):
-    """The factor effects as the long table :func:`bayesstreams.plots.forest_plot` draws."""
+    """The factor effects as the long table :func:`bayesstreams.reporting.figures.forest_plot` draws."""
     import pandas as pd
 
     rows = []
@@ -588,7 +588,7 @@ def forest_table(report: Report):
 
 
 def stream_tables(streams: list[StreamState], windows: list[WindowChance]):
-    """The ``(streams, windows)`` tables :func:`bayesstreams.plots.stream_diagram` draws for one case."""
+    """The ``(streams, windows)`` tables :func:`bayesstreams.reporting.figures.stream_diagram` draws for one case."""
     import pandas as pd
 
     nan = float("nan")
@@ -603,7 +603,7 @@ def stream_tables(streams: list[StreamState], windows: list[WindowChance]):
 
 def figures(report: Report, t) -> dict[str, str]:
     """SVG text of every figure, keyed by file name under ``figures/``."""
-    from bayesstreams.plots import forest_plot, stream_diagram, to_svg
+    from bayesstreams.reporting.figures import forest_plot, stream_diagram, to_svg
 
     out = {"factor_effects.svg": to_svg(forest_plot(forest_table(report), t))}
     if report.has_streams:
@@ -618,7 +618,7 @@ def stream_figure_name(n: int) -> str:
 
 
 def _csv_text(value) -> str:
-    from bayesstreams.export import spreadsheet_safe
+    from bayesstreams.data.export import spreadsheet_safe
 
     if value is None:
         return ""
@@ -627,7 +627,7 @@ def _csv_text(value) -> str:
 
 def write_tables(report: Report, folder: Path) -> None:
     """``tables/factors.csv`` and ``tables/cases.csv``: the report's main tables for spreadsheets."""
-    from bayesstreams.io import write_csv
+    from bayesstreams.data.io import write_csv
 
     header = ["factor", "label", "phase", "stream", *(f"ace_w1_{k}" for k in SUMMARY), "ace_w1_prior_driven",
               *(f"ace_w2_{k}" for k in SUMMARY), "ace_w2_prior_driven", *(f"beta_{k}" for k in SUMMARY),
@@ -646,7 +646,7 @@ def write_tables(report: Report, folder: Path) -> None:
 
 def render_report(report: Report, svgs: dict[str, str], t) -> tuple[str, str]:
     """``(report.html, report.md)`` text: figures inline in the HTML, linked as files in the Markdown."""
-    from bayesstreams.render import render, trusted
+    from bayesstreams.reporting.render import render, trusted
 
     common = {"r": report, "stream_figure_name": stream_figure_name}
     html = render("report.html", t, figures={k: trusted(v) for k, v in svgs.items()}, **common)
@@ -676,8 +676,8 @@ def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: b
         ``out_dir``.
     """
     from bayesstreams.atomic import atomic_folder, atomic_write_text, refuse_existing
-    from bayesstreams.i18n import translator
-    from bayesstreams.store import load_run
+    from bayesstreams.reporting.i18n import translator
+    from bayesstreams.inference.store import load_run
 
     t = translator(lang)
     out_dir = Path(out_dir)

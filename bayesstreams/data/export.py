@@ -12,9 +12,9 @@ import numpy as np
 import tomli_w
 
 from bayesstreams.atomic import atomic_write_text
-from bayesstreams.codebook import PHASES, STREAMS
-from bayesstreams.io import write_csv
-from bayesstreams.schema import CASE_COLUMNS
+from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.io import write_csv
+from bayesstreams.data.schema import CASE_COLUMNS
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1,0 +1,1 @@
+"""Load and validate: the data contract (codebook, tables, datasets, profiles) and simulation."""

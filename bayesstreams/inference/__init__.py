@@ -1,0 +1,1 @@
+"""Inference: samplers, fitting, diagnostics and the run on disk."""

@@ -1,0 +1,1 @@
+"""Reports and briefs: view-models, figures, templates, rendering, the browser for PDFs."""

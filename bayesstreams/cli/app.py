@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from bayesstreams.errors import BayesStreamsError
+from bayesstreams.errors import BayesStreamsError, UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -36,8 +36,19 @@ def _register_checks() -> None:
 _register_checks()
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from bayesstreams import __version__
+
+        typer.echo(f"bayesstreams {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                          help="print the version and exit")] = False,
+) -> None:
     """Bayesian analysis of Kingdon's multiple streams (add --debug anywhere for tracebacks)."""
 
 
@@ -155,10 +166,8 @@ def brief(
     lang: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
 ) -> None:
     """Write a one-page brief for one municipality (a case of the run, or a new coded profile)."""
-    from bayesstreams.errors import InputError, Violation
-
     if (case is None) == (profile is None):
-        raise InputError(Violation("<command line>", None, "--case/--profile", "give exactly one of --case and --profile"))
+        raise UsageError("--case/--profile", "give exactly one of --case and --profile")
     from bayesstreams.reporting.brief import write_brief
 
     written = write_brief(run, out, case_id=case, profile=profile, lang=_lang(lang))
@@ -196,11 +205,18 @@ def _print_outcome(outcome, strict: bool, advice: str) -> None:
 
 
 def _lang(value: str) -> str:
-    from bayesstreams.errors import InputError, Violation
-
     if value not in ("en", "nl"):
-        raise InputError(Violation("<command line>", None, "--lang", f"language {value!r} is not available (en, nl)"))
+        raise UsageError("--lang", f"language {value!r} is not available (choose en or nl)")
     return value
+
+
+def _print_usage_error(args: list[str], exc: BaseException) -> None:
+    """Usage line, one ``error:`` line with a suggestion, the help hint; exit 2."""
+    from bayesstreams.cli.usage import USAGE_EXIT, usage_lines
+
+    for line in usage_lines(app, args, exc):
+        echo_err(line)
+    sys.exit(USAGE_EXIT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         _DEBUG["on"] = True
     try:
         result = app(args=args, prog_name="bayesstreams", standalone_mode=False)
+    except UsageError as exc:
+        if _DEBUG["on"]:
+            raise
+        _print_usage_error(args, exc)
     except BayesStreamsError as exc:
         if _DEBUG["on"]:
             raise
@@ -229,11 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort,):
         sys.exit(1)
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
+        from bayesstreams.cli.usage import is_usage_error
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if is_usage_error(exc) and not _DEBUG["on"]:
+            _print_usage_error(args, exc)
         if _DEBUG["on"]:
             raise
         echo_err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")

@@ -19,7 +19,10 @@ CASE_COLUMNS = ("case_id", "name", "w1", "w2", "level", "group")
 CASE_REQUIRED = ("case_id", "w1", "w2")
 CODE_REQUIRED = ("case_id", "factor", "code")
 STREAM_REQUIRED = ("case_id", "phase", "stream", "in_motion")
-CODE_VALUES = {"-1": -1.0, "0": 0.0, "1": 1.0, "+1": 1.0, "": float("nan")}
+MINUS = "\u2212"  # the Unicode minus sign that word processors and the reports write
+# Codes as reports print them (+, 0, -) are accepted as well as the numbers; every layout reads codes here.
+CODE_VALUES = {"-1": -1.0, "-": -1.0, MINUS + "1": -1.0, MINUS: -1.0, "0": 0.0, "1": 1.0, "+1": 1.0, "+": 1.0,
+               "": float("nan")}
 BINARY_VALUES = {"0": 0.0, "1": 1.0, "": float("nan")}
 WIDE_STREAM_COLUMNS = {f"s{p}_{s}": (p, s) for p in PHASES for s in STREAMS}
 
@@ -167,8 +170,8 @@ def check_codes(cells: list[_Cell], codebook: Codebook, case_ids: set[str], case
             ok = False
         if cell.code not in CODE_VALUES:
             out.error(cell.file, cell.line, cell.code_column,
-                      f"code {cell.code!r} is not allowed; use -1 (barrier), 0 (no role/absent), "
-                      f"1 (present, helps) or empty (not discussed)")
+                      f"code {cell.code!r} is not allowed; use -1 or - (barrier), 0 (no role/absent), "
+                      f"1 or + (present, helps) or empty (not discussed)")
             ok = False
         respondent = cell.extra.get("respondent", "")
         key = (cell.case_id, cell.factor, respondent)

@@ -61,6 +61,7 @@ def validate(dataset: DatasetArg, codebook: CodebookOpt = None) -> None:
     """Check a dataset against the data contract and print a summary (exit 2 on errors)."""
     from bayesstreams.data.dataset import load_dataset
     from bayesstreams.data.describe import describe_dataset
+    from bayesstreams.data.screen import warning_lines
 
     data = load_dataset(dataset, codebook=codebook)
     for line in describe_dataset(data):
@@ -68,8 +69,8 @@ def validate(dataset: DatasetArg, codebook: CodebookOpt = None) -> None:
     if data.warnings:
         typer.echo("")
         typer.echo(f"{len(data.warnings)} warning(s):")
-        for warning in data.warnings:
-            typer.echo(f"warning: {warning}")
+        for line in warning_lines(data.warnings):
+            typer.echo(f"warning: {line}")
     typer.echo("")
     typer.echo("valid")
 

@@ -75,15 +75,22 @@ class InputError(BayesStreamsError):
         return [str(v) for v in self.violations]
 
 
-class UsageError(BayesStreamsError):
-    """A mistake on the command line (an option's value, a missing choice); printed with the usage line."""
+class UsageError(InputError):
+    """A mistake in what was asked for (an option's value, a case that does not exist, a missing choice).
 
-    exit_code = 2
+    The CLI prints it with the usage line of the command; ``option`` names the option.
+    """
 
     def __init__(self, option: str, message: str):
+        super().__init__(Violation("<command line>", None, option, message))
         self.option = option
         self.message = message
-        super().__init__(f"{option}: {message}" if option else message)
+
+    def __str__(self) -> str:
+        return f"{self.option}: {self.message}" if self.option else self.message
+
+    def lines(self) -> list[str]:
+        return [str(self)]
 
 
 class RunError(BayesStreamsError):

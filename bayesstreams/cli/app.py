@@ -162,7 +162,7 @@ def report(
 def brief(
     run: RunArg,
     out: Annotated[Path, typer.Option("--out", help="FILE.html or FILE.pdf (PDF needs Chromium)")],
-    case: Annotated[Optional[str], typer.Option("--case", help="a case of the run's data")] = None,
+    case: Annotated[Optional[str], typer.Option("--case", help="a case of the run's data: its id or its name (any letter case)")] = None,
     profile: Annotated[Optional[Path], typer.Option("--profile", help="a coded profile of a case not in the data")] = None,
     lang: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
 ) -> None:
@@ -183,7 +183,7 @@ def analyze(
     model: Annotated[Optional[Path], typer.Option("--model", help="model file (default: the streams model)")] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 20200601,
     lang: Annotated[str, typer.Option("--lang", help="report language: en or nl")] = "en",
-    brief_case: Annotated[Optional[list[str]], typer.Option("--brief", help="also write a brief for this case (repeatable)")] = None,
+    brief_case: Annotated[Optional[list[str]], typer.Option("--brief", help="also write a brief for this case: id or name (repeatable)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace output folders analyze did not write")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
 ) -> None:

@@ -125,18 +125,21 @@ def score(
     profile: Annotated[Path, typer.Argument(help="coded profile(s): long codes CSV or wide CSV/xlsx")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
     levers: Annotated[int, typer.Option("--levers", min=1, help="levers to show per case")] = 3,
+    lang: Annotated[str, typer.Option("--lang", help="en or nl: words, numbers (decimal comma) and factor labels")] = "en",
 ) -> None:
     """Score municipalities that are not in the data: chances, weakest stream, levers, similar cases."""
     import json
 
-    from bayesstreams.analysis.scoring import format_score, score_profiles, score_to_dict
+    from bayesstreams.analysis.scoring import score_profiles, score_to_dict
     from bayesstreams.inference.store import load_run
+    from bayesstreams.reporting.score_text import format_score
 
+    lang = _lang(lang)
     result = score_profiles(load_run(run), profile, top_levers=levers)
     if as_json:
-        typer.echo(json.dumps(score_to_dict(result), indent=1, ensure_ascii=False))
+        typer.echo(json.dumps(score_to_dict(result, lang), indent=1, ensure_ascii=False))
     else:
-        for line in format_score(result):
+        for line in format_score(result, lang):
             typer.echo(line)
 
 

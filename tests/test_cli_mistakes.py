@@ -37,7 +37,7 @@ MISTAKES = [
     (["score", "RUN", "PROFILE", "--lang", "de"], "score", "error: --lang: language 'de' is not available (choose en or nl)"),
     (["fit", STUDY], "fit", "error: missing option '--out'"),
     (["fit", STUDY, "--out"], "fit", "error: option '--out' requires an argument"),
-    (["validate"], "validate", "error: missing argument 'dataset'"),
+    (["validate"], "validate", "error: missing argument 'DATASET'"),
     (["validate", STUDY, "extra"], "validate", "error: got unexpected extra argument(s) (extra)"),
     (["report", "RUN", "--out", "OUT", "--lang", "fr"], "report",
      "error: --lang: language 'fr' is not available (choose en or nl)"),

@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 _DEBUG = {"on": False}
 
-DatasetArg = Annotated[Path, typer.Argument(help="dataset folder, wide CSV or xlsx workbook")]
+DatasetArg = Annotated[Path, typer.Argument(metavar="DATASET", help="dataset folder, wide CSV or xlsx workbook")]
 CodebookOpt = Annotated[Optional[Path], typer.Option("--codebook", help="codebook.toml (for a wide CSV)")]
 
 
@@ -121,8 +121,8 @@ def simulate(
 
 @app.command()
 def score(
-    run: Annotated[Path, typer.Argument(help="run folder written by `bayesstreams fit`")],
-    profile: Annotated[Path, typer.Argument(help="coded profile(s): long codes CSV or wide CSV/xlsx")],
+    run: Annotated[Path, typer.Argument(metavar="RUN", help="run folder written by `bayesstreams fit`")],
+    profile: Annotated[Path, typer.Argument(metavar="PROFILE", help="coded profile(s): long codes CSV or wide CSV/xlsx")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
     levers: Annotated[int, typer.Option("--levers", min=1, help="levers to show per case")] = 3,
     lang: Annotated[str, typer.Option("--lang", help="en or nl: words, numbers (decimal comma) and factor labels")] = "en",
@@ -143,7 +143,7 @@ def score(
             typer.echo(line)
 
 
-RunArg = Annotated[Path, typer.Argument(help="run folder written by `bayesstreams fit`")]
+RunArg = Annotated[Path, typer.Argument(metavar="RUN", help="run folder written by `bayesstreams fit`")]
 
 
 @app.command()
@@ -180,7 +180,7 @@ def brief(
 
 @app.command()
 def analyze(
-    dataset: Annotated[Optional[Path], typer.Argument(help="dataset (default: the shipped study)")] = None,
+    dataset: Annotated[Optional[Path], typer.Argument(metavar="DATASET", help="dataset (default: the shipped study)")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="report folder (default: reports/<dataset>)")] = None,
     run_dir: Annotated[Optional[Path], typer.Option("--run", help="run folder (default: runs/<dataset>)")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="model file (default: the streams model)")] = None,

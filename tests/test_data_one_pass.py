@@ -139,3 +139,14 @@ def test_a_single_warning_keeps_its_own_line(factory):
     [w] = data.warnings
     assert warning_lines(data.warnings) == [str(w)]
     assert str(w).startswith(f"{w.file}:{codebook_line('[factors.p2_framing]', codebook_toml(t['factors']))}:p2_framing: ")
+
+
+def test_problems_of_every_xlsx_sheet_are_reported_together(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.title = "codebook"
+    book.active.append(["id", "phase", "stream", "phase"])          # repeated header column
+    book.create_sheet("cases").append(["case_id", "w1", "", "w2"])   # empty header cell
+    book.create_sheet("codes")                                       # empty sheet
+    book.save(tmp_path / "book.xlsx")
+    assert located(tmp_path / "book.xlsx") == [("book.xlsx[cases]", 1, None), ("book.xlsx[codebook]", 1, "phase"),
+                                               ("book.xlsx[codes]", None, None)]

@@ -53,6 +53,12 @@ class Dataset:
     def case_ids(self) -> tuple[str, ...]:
         return tuple(record["case_id"] for record in self.cases)
 
+    def resolve_case(self, case: str) -> str:
+        """The id of the case given by its id or its name (case-insensitive); see :mod:`bayesstreams.data.cases`."""
+        from bayesstreams.data.cases import resolve_case
+
+        return resolve_case(self, case)
+
     def case_column(self, name: str) -> list[str]:
         """One column of the case table as text ("" where absent)."""
         return [str(record.get(name, "")) for record in self.cases]

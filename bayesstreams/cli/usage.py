@@ -23,8 +23,19 @@ USAGE_EXIT = 2
 
 
 def is_usage_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is one of typer's (click's) command-line errors: they carry an exit code and a message."""
-    return isinstance(exc, typer.TyperException) and hasattr(exc, "format_message")
+    """Whether ``exc`` is one of typer's (click's) command-line errors: they carry an exit code and a message.
+
+    Typer 0.29 (the locked version) raises those of its own copy of click (subclasses of ``typer.TyperException``);
+    older releases raise click's, which are caught too.
+    """
+    kinds: tuple[type, ...] = (typer.TyperException,)
+    try:
+        import click
+
+        kinds += (click.ClickException,)
+    except ImportError:  # typer's vendored click needs no separate install
+        pass
+    return isinstance(exc, kinds) and hasattr(exc, "format_message")
 
 
 def _command_names(args: list[str]) -> list[str]:

@@ -228,8 +228,10 @@ def _print_usage_error(args: list[str], exc: BaseException) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: ``--debug`` anywhere shows tracebacks; errors otherwise print one line each.
 
-    Returns 0 on success; on failure exits (``SystemExit``) with the error's code: 2 for bad
-    input, 1 for other failures.
+    A command-line mistake prints the command's usage line, one ``error:`` line with a
+    suggestion and the help hint (:mod:`bayesstreams.cli.usage`).  Returns 0 on success; on
+    failure exits (``SystemExit``) with the error's code: 2 for bad input or usage, 1 for
+    other failures.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if "--debug" in args:

@@ -12,7 +12,7 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
-CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py")]
+CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py")]
 
 
 def placeholders(text: str) -> set[str]:
@@ -36,6 +36,7 @@ def expansions() -> dict[str, list[str]]:
         "query_": ["ace_w1", "ace_w2", "dependency_effect", "p_w1", "p_w2"],
         "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],
         "prob_": [key for _, key in SCALE], "forest_title_": ["w1", "w2"],
+        "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
     }
 
 

@@ -36,6 +36,15 @@ def _register_checks() -> None:
 _register_checks()
 
 
+def _register_import() -> None:
+    from bayesstreams.cli.import_ import import_app
+
+    app.add_typer(import_app, name="import", help="bring coding from QDA software: REFI-QDA .qdpx, code matrices")
+
+
+_register_import()
+
+
 @app.callback()
 def _root() -> None:
     """Bayesian analysis of Kingdon's multiple streams (add --debug anywhere for tracebacks)."""

@@ -129,6 +129,8 @@ def matrix_evidence(path: Path, mapping: Mapping) -> tuple[list[Evidence], list[
     header_line, header = rows[start]
     problems: list[Violation] = []
     columns = _columns(file, header_line, header, mapping, problems)
+    if problems:
+        raise InputError(problems)
     evidence, known = [], []
     for line, cells in rows[start + 1:]:
         if not cells or not cells[0].strip() or _label(cells[0]).lower() in _TOTALS:

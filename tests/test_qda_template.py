@@ -50,3 +50,20 @@ def test_template_refuses_to_overwrite(tmp_path, capsys):
     before = mapping.read_text()
     code, _, err = run_cli(["import", "template", str(project), "--out", str(mapping)], capsys)
     assert code != 0 and "already exists" in err and mapping.read_text() == before
+
+
+def test_the_mapping_example_in_docs_data_md_imports(tmp_path):
+    """The example mapping of docs/DATA.md is a working mapping (here for the test study's NVivo project)."""
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "DATA.md").read_text(encoding="utf-8")
+    block = docs.split("### The mapping", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    project, _ = write_study(tmp_path, "nvivo")
+    mapping = tmp_path / "docs-map.toml"
+    mapping.write_text(block, encoding="utf-8")
+    result = import_qdpx(project, mapping, tmp_path / "ds")
+    data = result.dataset
+    assert data.case_ids == ("noord", "zuid")
+    assert list(data.x[:, data.factor_ids.index("p1_insight")]) == [0.0, 0.0]
+    np.testing.assert_array_equal(data.w, [[1, np.nan], [0, np.nan]])
+    assert "Overig/Opvallend" in result.unmapped and "Memo's" not in result.unmapped

@@ -236,3 +236,62 @@ def test_doctype_is_refused(tmp_path):
 def _qde(project) -> str:
     with zipfile.ZipFile(project) as archive:
         return archive.read("project.qde").decode("utf-8")
+
+
+def test_source_text_missing_from_the_archive_or_outside_it(tmp_path, capsys):
+    project, mapping = write_study(tmp_path, "maxqda")
+    rewrite_qde(project, lambda xml: xml.replace('plainTextPath="internal://', 'plainTextPath="relative://', 1)
+                .replace('plainTextPath="internal://', 'plainTextPath="internal://x', 1))
+    lines = _fails(tmp_path, capsys, project, mapping)
+    assert len(lines) == 2
+    assert "plainTextPath 'relative://" in lines[0] and "is outside the archive" in lines[0]
+    assert ":plainTextPath: plainTextPath 'internal://x" in lines[1] and "is not in the archive" in lines[1]
+
+
+def test_duplicate_guid_and_bad_integer(tmp_path):
+    project, _ = write_study(tmp_path, "nvivo")
+    qde = _qde(project)
+    first_code = re.search(r'<Code guid="([^"]+)"', qde).group(1)
+    second_code = re.findall(r'<Code guid="([^"]+)"', qde)[1]
+    rewrite_qde(project, lambda xml: xml.replace(second_code, first_code).replace('startPosition="0"', 'startPosition="nul"', 1))
+    with pytest.raises(InputError) as info:
+        read_qdpx(project)
+    messages = [v.message for v in info.value.violations]
+    assert any(m.startswith(f"guid {first_code} is used twice (first at line ") for m in messages)
+    assert "startPosition 'nul' is not an integer" in messages
+
+
+def test_media_codings_are_noted_not_imported(tmp_path):
+    project, mapping = write_study(tmp_path, "maxqda")
+    audio = ('<AudioSource guid="AAAAAAAA-0000-0000-0000-000000000001" name="Opname">'
+             '<Coding guid="AAAAAAAA-0000-0000-0000-000000000002"><CodeRef targetGUID="{}"/></Coding></AudioSource>')
+    code = re.search(r'<Code guid="([^"]+)" name="\+"', _qde(project)).group(1)
+    rewrite_qde(project, lambda xml: xml.replace("</Sources>", audio.format(code) + "</Sources>"))
+    result = import_qdpx(project, mapping, tmp_path / "ds")
+    (note,) = result.notes
+    assert "1 coding(s) on AudioSource 'Opname' are not imported" in note
+    np.testing.assert_array_equal(result.dataset.x, EXPECTED_X)
+
+
+def test_respondent_variable_no_source_has(tmp_path, capsys):
+    project, mapping = write_study(tmp_path, "maxqda")
+    mapping.write_text(mapping.read_text() + '\n[respondents]\nvariable = "Rol"\n')
+    (line,) = _fails(tmp_path, capsys, project, mapping)
+    assert line.endswith("no source of the project has the respondent variable 'Rol'")
+
+
+def test_respondent_variable_names_the_respondents(tmp_path):
+    project, mapping = write_study(tmp_path, "atlas")
+    mapping.write_text(mapping.read_text() + '\n[respondents]\nvariable = "Functie"\n')
+    # every source says "ambtenaar": A1 (+1) and A2 (-1) are now one respondent with two values
+    with pytest.raises(InputError, match="respondent 'ambtenaar'"):
+        import_qdpx(project, mapping, tmp_path / "ds")
+
+
+def test_source_in_two_imported_cases(tmp_path, capsys):
+    project, mapping = write_study(tmp_path, "nvivo")
+    qde = _qde(project)
+    a1 = re.search(r'<TextSource guid="([^"]+)" name="Interview A1"', qde).group(1)
+    rewrite_qde(project, lambda xml: xml.replace("</Case>", f'<SourceRef targetGUID="{a1}"/></Case>', 2))
+    lines = _fails(tmp_path, capsys, project, mapping)
+    assert any("a source is in case 'Gemeente Noord' and in case 'Gemeente Zuid'" in ln for ln in lines)

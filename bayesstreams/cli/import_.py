@@ -17,10 +17,12 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="replace an existing out
 
 
 def _report(result) -> None:
+    import numpy as np
+
     data = result.dataset
-    coded = int((data.x == data.x).sum())
+    coded, streams = int((~np.isnan(data.x)).sum()), int((~np.isnan(data.s)).sum())
     typer.echo(f"wrote {result.out}: {data.n_cases} cases, {len(data.codes)} code rows "
-               f"({coded} of {data.x.size} cells coded), {int((data.s == data.s).sum())} stream states")
+               f"({coded} of {data.x.size} cells coded), {streams} stream states")
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
     if result.unmapped:

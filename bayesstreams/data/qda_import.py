@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bayesstreams.data.qda_dataset import (Evidence, ImportTables, build_tables, check_mapped_codes_exist,
                                            to_dataset, write_tables)
@@ -16,12 +17,15 @@ from bayesstreams.data.qda_mapping import Mapping, load_mapping
 from bayesstreams.data.qdpx import QdaProject, QdaSource, read_qdpx
 from bayesstreams.errors import InputError, Violation
 
+if TYPE_CHECKING:
+    from bayesstreams.data.dataset import Dataset
+
 
 @dataclass
 class ImportResult:
     """What an import wrote: the validated dataset, the codes the mapping does not name, notes."""
 
-    dataset: object
+    dataset: "Dataset"
     out: Path
     unmapped: dict[str, int]
     notes: list[str]
@@ -76,6 +80,10 @@ def qdpx_evidence(project: QdaProject, mapping: Mapping) -> tuple[list[Evidence]
     problems = check_mapped_codes_exist(mapping, list(project.code_paths()), project.file)
     if problems:
         raise InputError(problems)
+    variable = mapping.respondent_variable
+    if variable and not any(variable in s.variables for s in project.sources):
+        raise InputError(Violation(mapping.file, mapping.line_of("variable"), "variable",
+                                   f"no source of the project has the respondent variable {variable!r}"))
     case_of, names, variables, notes = _cases_of_sources(project, mapping)
     wanted = set(names)
     evidence = []

@@ -35,7 +35,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bayesstreams.data.codebook import PHASES, STREAMS, Codebook, load_codebook, toml_error_location
+from bayesstreams.data.codebook import STREAMS, Codebook, load_codebook, toml_error_location
 from bayesstreams.errors import InputError, Violation
 
 _TOP = {"codebook", "cases", "respondents", "codes", "ignore", "matrix"}
@@ -53,13 +53,6 @@ class Target:
     phase: int = 0
     stream: str = ""
     line: int | None = None
-
-    def describe(self) -> str:
-        if self.kind == "factor":
-            return f"factor {self.factor} = {self.value:+d}" if self.value else f"factor {self.factor} = 0"
-        if self.kind == "stream":
-            return f"phase-{self.phase} {self.stream} stream in motion = {self.value}"
-        return f"phase-{self.phase} window = {self.value}"
 
 
 @dataclass(frozen=True)
@@ -116,7 +109,7 @@ def _target(file: str, line: int | None, path: str, entry, codebook: Codebook, p
     kind = _KINDS.get(frozenset(entry))
     if kind is None:
         bad(path, f"keys {sorted(entry)} name no target; use {{ factor, code }}, {{ phase, stream, in_motion }} "
-                  "or {{ phase, window }}")
+                  f"or {{ phase, window }}")
         return None
     if kind == "factor":
         factor, value = entry["factor"], entry["code"]
@@ -167,10 +160,11 @@ def _table(data: dict, key: str, file: str, lines: dict, problems: list[Violatio
     return value
 
 
-def _strings(table: dict, key: str, file: str, lines: dict, problems: list[Violation]) -> dict[str, str]:
+def _strings(table: dict, header: str, file: str, lines: dict, problems: list[Violation]) -> dict[str, str]:
+    key = header.rsplit(".", 1)[1]
     value = table.get(key, {})
     if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
-        problems.append(Violation(file, lines.get(f"[{key}]"), key, f"{key} must map names to non-empty text"))
+        problems.append(Violation(file, lines.get(f"[{header}]"), header, f"[{header}] must map names to non-empty text"))
         return {}
     return dict(value)
 
@@ -189,10 +183,10 @@ def _options(data: dict, file: str, lines: dict, problems: list[Violation]) -> d
         problems.append(Violation(file, lines.get("columns"), "columns", f"matrix.columns {columns!r} is not 'cases' or 'documents'"))
     return dict(
         case_from=case_from, case_variable=str(cases.get("variable", "")),
-        case_ids={str(k): v for k, v in _strings(cases, "ids", file, lines, problems).items()},
+        case_ids={str(k): v for k, v in _strings(cases, "cases.ids", file, lines, problems).items()},
         respondent_variable=str(respondents.get("variable", "")),
         matrix=MatrixOptions(columns=columns, separator=str(matrix.get("separator", "\\")),
-                             documents=_strings(matrix, "documents", file, lines, problems),
+                             documents=_strings(matrix, "matrix.documents", file, lines, problems),
                              sheet=str(matrix.get("sheet", ""))),
     )
 

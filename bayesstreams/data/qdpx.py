@@ -51,6 +51,8 @@ _REQUIRED = {
 }
 _GUID_ATTRIBUTES = ("guid", "targetGUID")
 _MEDIA = ("PictureSource", "AudioSource", "VideoSource")
+# Elements that others point at by GUID: a duplicate would make a reference ambiguous.
+_REFERENCED = {"Code", "Variable", "Case", "TextSource", "PDFSource", *_MEDIA}
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ class _Reader:
                 self.bad(child, child.tag, f"<{child.tag}> is not allowed inside <{element.tag}> "
                                            f"(the schema allows {', '.join(sorted(allowed))})")
         guid = element.attrib.get("guid")
-        if guid and kind not in ("Coding",):
+        if guid and element.tag in _REFERENCED:
             key = guid.strip("{}").lower()
             if key in self.seen_guids:
                 self.bad(element, "guid", f"guid {guid} is used twice (first at line {self.seen_guids[key]})")
@@ -300,7 +302,8 @@ class _Reader:
                 continue
             page = self.integer(selection, "page")
             inner = selection.find("Representation")
-            text = inner.find("PlainTextContent").text if inner is not None and inner.find("PlainTextContent") else ""
+            content = inner.find("PlainTextContent") if inner is not None else None
+            text = content.text if content is not None else ""
             refs = self._code_refs(selection, codes)
             if refs:
                 out.append(QdaCoding(refs, text or "", f"page {page}", selection.line))
@@ -358,7 +361,7 @@ class _Reader:
     @staticmethod
     def _media_guids(project: Element) -> set[str]:
         block = project.find("Sources")
-        return {_key(e.attrib.get("guid", "")) for e in (block.children if block else []) if e.tag in _MEDIA}
+        return {_key(e.attrib.get("guid", "")) for e in (block.children if block is not None else []) if e.tag in _MEDIA}
 
 
 def _key(guid: str) -> str:

@@ -295,3 +295,12 @@ def test_source_in_two_imported_cases(tmp_path, capsys):
     rewrite_qde(project, lambda xml: xml.replace("</Case>", f'<SourceRef targetGUID="{a1}"/></Case>', 2))
     lines = _fails(tmp_path, capsys, project, mapping)
     assert any("a source is in case 'Gemeente Noord' and in case 'Gemeente Zuid'" in ln for ln in lines)
+
+
+def test_python_api_reexports_the_import(tmp_path):
+    import bayesstreams as bs
+
+    project, mapping = write_study(tmp_path, "atlas")
+    result = bs.import_qdpx(project, mapping, tmp_path / "ds")
+    np.testing.assert_array_equal(result.dataset.x, EXPECTED_X)
+    assert bs.write_mapping_template(project, tmp_path / "t.toml").read_text().count('# "Fase 1/') > 0

@@ -304,3 +304,17 @@ def test_python_api_reexports_the_import(tmp_path):
     result = bs.import_qdpx(project, mapping, tmp_path / "ds")
     np.testing.assert_array_equal(result.dataset.x, EXPECTED_X)
     assert bs.write_mapping_template(project, tmp_path / "t.toml").read_text().count('# "Fase 1/') > 0
+
+
+def test_sources_disagreeing_on_a_window(tmp_path, capsys):
+    project, mapping = write_study(tmp_path, "nvivo")
+    mapping.write_text(mapping_text("nvivo", '"Overig/Opvallend" = { phase = 1, window = 0 }\n'))
+    (line,) = _fails(tmp_path, capsys, project, mapping)
+    assert "case 'noord', phase-1 window: 'Overig/Opvallend' gives 0 but 'Vensters/Fase 1/open' gave 1" in line
+
+
+def test_project_without_cases_needs_a_case_variable(tmp_path, capsys):
+    project, mapping = write_study(tmp_path, "maxqda")
+    mapping.write_text(mapping_text("nvivo").replace("[cases.ids]\n\"Gemeente Noord\" = \"noord\"\n\"Gemeente Zuid\" = \"zuid\"\n", ""))
+    (line,) = _fails(tmp_path, capsys, project, mapping)
+    assert line == f"error: {project}::: no cases to import (check [cases] in the mapping)"

@@ -75,10 +75,11 @@ def check_mapped_codes_exist(mapping: Mapping, known: list[str], where: str) -> 
     return problems
 
 
-def _conflict(ev: Evidence, first: tuple[int, Evidence], what: str, value: int) -> Violation:
+def _conflict(ev: Evidence, first: tuple[int, Evidence], what: str, value: int, signed: bool) -> Violation:
     old_value, old = first
+    show = (lambda v: f"{v:+d}" if v else "0") if signed else str
     return Violation(ev.file, ev.line, ev.column or ev.code_path,
-                     f"{what}: {ev.code_path!r} gives {value:+d} but {old.code_path!r} gave {old_value:+d} "
+                     f"{what}: {ev.code_path!r} gives {show(value)} but {old.code_path!r} gave {show(old_value)} "
                      f"(at {old.located()})")
 
 
@@ -114,7 +115,7 @@ class _Cells:
 
     def _put(self, store: dict, key: tuple, target: Target, ev: Evidence, what: str) -> None:
         if key in store and store[key][0] != target.value:
-            self.problems.append(_conflict(ev, store[key], what, target.value))
+            self.problems.append(_conflict(ev, store[key], what, target.value, target.kind == "factor"))
         store.setdefault(key, (target.value, ev))
 
 

@@ -318,3 +318,11 @@ def test_project_without_cases_needs_a_case_variable(tmp_path, capsys):
     mapping.write_text(mapping_text("nvivo").replace("[cases.ids]\n\"Gemeente Noord\" = \"noord\"\n\"Gemeente Zuid\" = \"zuid\"\n", ""))
     (line,) = _fails(tmp_path, capsys, project, mapping)
     assert line == f"error: {project}::: no cases to import (check [cases] in the mapping)"
+
+
+def test_a_case_variable_named_group_is_the_model_group(tmp_path):
+    project, mapping = write_study(tmp_path, "nvivo")
+    rewrite_qde(project, lambda xml: xml.replace('name="Inwoners"', 'name="Group"'))
+    data = import_qdpx(project, mapping, tmp_path / "ds").dataset
+    assert data.groups == ("200.000 +", "50.000 – 100.000")
+    assert list(data.group) == [1, 0]

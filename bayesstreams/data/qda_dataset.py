@@ -49,7 +49,6 @@ class ImportTables:
     codes: list[dict]
     streams: list[dict]
     unmapped: dict[str, int] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
 
 
 def cut_quote(text: str, words: int = QUOTE_WORDS) -> str:
@@ -152,7 +151,7 @@ def build_tables(evidence: list[Evidence], case_names: list[str], case_variables
     for name in case_names:
         case_id = case_ids[name]
         row = {"case_id": case_id, "name": name}
-        for p, phase in enumerate(PHASES):
+        for phase in PHASES:
             value = cells.windows.get((case_id, int(phase)))
             row[f"w{phase}"] = "" if value is None else str(value[0])
         row |= dict.fromkeys(variable_columns, "")

@@ -8,8 +8,9 @@ sources with their selections and codings, cases, variables); each element that 
 checked against the schema's names, required attributes and types, and every problem is
 reported at once, located as ``project.qdpx[project.qde]:line:attribute``.
 
-Character positions are code points of the source's plain text (a leading byte-order mark is
-not counted), ``endPosition`` exclusive, as the standard and the three programs write them.
+Character positions are code points of the source's plain text, from 0 (REFI-QDA 1.5 §10.2; a
+leading byte-order mark is not counted); ``endPosition`` is read as one past the last character,
+as the writers checked do it.  Only the quote depends on that reading, never the codes.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ The differences that matter to a reader are reproduced, not the programs' every 
   ``SourceRef`` and ``VariableValue``; PDFs as ``PDFSource`` with a ``Representation`` text.
 * **ATLAS.ti**: GUIDs in braces, upper case; texts inline as ``PlainTextContent``; no cases;
   the municipality as a document variable.
-* **MAXQDA**: upper-case GUIDs (as in a real MAXQDA 24 export), texts under ``Sources/``,
-  ``Users`` and ``Sets`` present, no cases; document variables.
+* **MAXQDA**: upper-case GUIDs, texts under ``sources/`` without a byte-order mark, ``Users``,
+  no cases, document groups as ``Sets`` (as in a real MAXQDA 24 export); document variables.
 
 Positions are code points of the plain text, ``endPosition`` exclusive.
 """
@@ -42,6 +42,7 @@ class Spec:
     codes: list[str]
     sources: list[Src]
     cases: dict[str, tuple[list[str], dict[str, str]]] = field(default_factory=dict)
+    sets: dict[str, list[str]] = field(default_factory=dict)
 
 
 class _Guids:
@@ -103,7 +104,7 @@ def build_qdpx(path: Path, spec: Spec, flavour: str) -> Path:
     files: dict[str, bytes] = {}
     src_guids: dict[str, str] = {}
     sources_xml = ""
-    folder = "Sources" if flavour == "maxqda" else "sources"
+    folder = "sources"
 
     def values(variables: dict[str, str]) -> str:
         return "".join(f'<VariableValue><VariableRef targetGUID="{var_guids[k]}"/><TextValue>{escape(v)}</TextValue>'
@@ -139,9 +140,11 @@ def build_qdpx(path: Path, spec: Spec, flavour: str) -> Path:
         + "".join(f'<SourceRef targetGUID="{src_guids[s]}"/>' for s in members) + "</Case>\n"
         for name, (members, variables) in spec.cases.items())
     users = f'<Users><User guid="{guid()}" name="coder"/></Users>\n' if flavour == "maxqda" else ""
-    sets = (f'<Sets><Set guid="{guid()}" name="Alle documenten">'
-            + "".join(f'<MemberSource targetGUID="{g}"/>' for g in src_guids.values()) + "</Set></Sets>\n"
-            if flavour == "maxqda" else "")
+    # MAXQDA writes document groups as sets; "Alle documenten" overlaps the municipalities on purpose
+    groups = {**spec.sets, "Alle documenten": list(src_guids)} if flavour == "maxqda" else spec.sets
+    sets = ("<Sets>" + "".join(f'<Set guid="{guid()}" name={quoteattr(name)}>'
+                               + "".join(f'<MemberSource targetGUID="{src_guids.get(m, m)}"/>' for m in members)
+                               + "</Set>" for name, members in groups.items()) + "</Sets>\n") if groups else ""
     origin = {"nvivo": "NVivo 12", "atlas": "ATLAS.ti 9", "maxqda": "MAXQDA 24 (Release 24.7.0)"}[flavour]
     xml = (f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{NS}" name="test" origin="{origin}">\n{users}'
            f"<CodeBook>\n<Codes>\n{codes_xml}</Codes>\n</CodeBook>\n"

@@ -43,7 +43,8 @@ B1 = ("Inzicht speelt hier eigenlijk geen rol.\n"
 
 
 def spec(flavour: str) -> Spec:
-    """The study as one program would hold it: NVivo with cases, the others with a document variable."""
+    """The study as one program would hold it: NVivo with cases, MAXQDA with document groups (sets), ATLAS.ti
+    with a document variable."""
     a1 = Src("Interview A1", A1, [
         (A1.split("\n")[0], f"{INSIGHT}/+"), ("Met de regio trekken we samen op", "Fase 2/Politieke stroom/Regio/+"),
         ("Het college heeft mensenhandel in 2019 op de agenda gezet.", "Vensters/Fase 1/open"),
@@ -65,7 +66,8 @@ def spec(flavour: str) -> Spec:
         return Spec(CODES, [a1, a2, b1], cases)
     for src, case in ((a1, "Gemeente Noord"), (a2, "Gemeente Noord"), (b1, "Gemeente Zuid")):
         src.variables = {"Gemeente": case, "Functie": "ambtenaar"}
-    return Spec(CODES, [a1, a2, b1])
+    sets = {"Gemeente Noord": ["Interview A1", "Interview A2"], "Gemeente Zuid": ["Interview B1"]}
+    return Spec(CODES, [a1, a2, b1], sets=sets if flavour == "maxqda" else {})
 
 
 FACTOR_LINES = f'''
@@ -88,7 +90,7 @@ FACTOR_LINES = f'''
 
 
 def mapping_text(flavour: str, extra_codes: str = "") -> str:
-    cases = 'from = "cases"' if flavour == "nvivo" else 'from = "variable"\nvariable = "Gemeente"'
+    cases = {"nvivo": 'from = "cases"', "maxqda": 'from = "sets"'}.get(flavour, 'from = "variable"\nvariable = "Gemeente"')
     return (f'codebook = "codebook.toml"\n\n[cases]\n{cases}\n\n[cases.ids]\n"Gemeente Noord" = "noord"\n'
             f'"Gemeente Zuid" = "zuid"\n\n[codes]{FACTOR_LINES}{extra_codes}\n[ignore]\ncodes = ["Memo\'s"]\n')
 

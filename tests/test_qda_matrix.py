@@ -35,7 +35,7 @@ def counts() -> dict[str, dict[str, int]]:
 
 
 def write_mapping(folder, matrix_table: str) -> object:
-    text = mapping_text("maxqda").replace('from = "variable"\nvariable = "Gemeente"', 'from = "cases"')
+    text = mapping_text("nvivo")
     path = folder / "matrix-map.toml"
     path.write_text(text + "\n" + matrix_table, encoding="utf-8")
     return path

@@ -22,7 +22,9 @@ def test_template_lists_every_code_once_and_maps_nothing_until_edited(tmp_path, 
     listed = re.findall(r'^# "([^"]+)" = \{', text, flags=re.M)
     assert sorted(listed) == sorted(read_qdpx(project).code_paths())
     data = tomllib.loads(text)
-    assert data["codes"] == {} and data["cases"]["from"] == "variable" and data["cases"]["variable"] == "Gemeente"
+    assert data["codes"] == {} and data["cases"]["from"] == "sets"   # MAXQDA: document groups, no cases
+    assert '# from = "variable"' in text and '# variable = "Gemeente"' in text
+    assert '# "Alle documenten" = "c3"' in text
 
 
 def test_uncommented_guesses_import_the_study(tmp_path, capsys):

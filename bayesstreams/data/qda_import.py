@@ -43,7 +43,8 @@ def _cases_of_sources(project: QdaProject, mapping: Mapping) -> tuple[dict[str, 
         names = list(dict.fromkeys(case_of.values()))
         variables: dict[str, dict[str, str]] = {}
     else:
-        cases = [c for c in project.cases if not mapping.case_ids or c.name in mapping.case_ids]
+        groups = project.sets if mapping.case_from == "sets" else project.cases
+        cases = [c for c in groups if not mapping.case_ids or c.name in mapping.case_ids]
         case_of, problems = {}, []
         for case in cases:
             for guid in case.source_guids:

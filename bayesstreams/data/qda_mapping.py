@@ -5,7 +5,7 @@ A mapping is a TOML file (``bayesstreams import template`` writes a starting one
     codebook = "codebook.toml"          # the dataset's codebook, relative to this file
 
     [cases]
-    from = "cases"                      # "cases": the project's cases; "variable": a source variable
+    from = "cases"                      # the project's cases; "sets": its document sets; "variable": a source variable
     # variable = "Gemeente"             # with from = "variable"
     [cases.ids]                         # optional: QDA case name -> case_id (others are not imported)
     "Gemeente 1" = "g1"
@@ -174,8 +174,9 @@ def _options(data: dict, file: str, lines: dict, problems: list[Violation]) -> d
     respondents = _table(data, "respondents", file, lines, problems)
     matrix = _table(data, "matrix", file, lines, problems)
     case_from = cases.get("from", "cases")
-    if case_from not in ("cases", "variable"):
-        problems.append(Violation(file, lines.get("from"), "from", f"cases.from {case_from!r} is not 'cases' or 'variable'"))
+    if case_from not in ("cases", "sets", "variable"):
+        problems.append(Violation(file, lines.get("from"), "from",
+                                  f"cases.from {case_from!r} is not 'cases', 'sets' or 'variable'"))
     if case_from == "variable" and not cases.get("variable"):
         problems.append(Violation(file, lines.get("from"), "variable", "cases.from = 'variable' needs cases.variable"))
     columns = matrix.get("columns", "cases")

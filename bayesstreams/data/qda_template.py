@@ -82,25 +82,30 @@ def _code_line(path: str, count: int, codebook: Codebook | None) -> str:
     return f"# {_toml_string(path)} = {_guess_target(parts, value, codebook)}  # {used}"
 
 
-def template_text(project_path: Path, codes: dict[str, int], cases: list[str], variables: list[str],
+def template_text(project_path: Path, codes: dict[str, int], cases: list[str], sets: list[str], variables: list[str],
                   codebook_ref: str, codebook: Codebook | None) -> str:
-    """The mapping text for a project's ``codes`` (path -> number of codings), cases and source variables."""
+    """The mapping text for a project's ``codes`` (path -> number of codings), cases, sets and source variables."""
     lines = [f"# Mapping for `bayesstreams import` generated from {project_path.name} ({len(codes)} codes).",
              "# Uncomment the codes that carry a factor code, a stream state or a window, and correct the guesses:",
              '#   { factor = "p1_insight", code = 1 }  |  { phase = 1, stream = "problem", in_motion = 1 }'
              "  |  { phase = 1, window = 1 }",
              "# Codes left commented are listed as unmapped on import; put deliberate omissions in [ignore].",
              f"codebook = {_toml_string(codebook_ref)}", "", "[cases]"]
-    shown = ", ".join(_toml_string(c) for c in cases[:8]) + (", ..." if len(cases) > 8 else "")
-    by_variable = bool(variables) and not cases
-    mark = "" if by_variable else "# "
-    lines.append(f"# from = \"cases\"  # the project has no cases" if by_variable
-                 else f"from = \"cases\"  # the project's {len(cases)} case(s): {shown}")
+    groups = cases or sets
+    shown = ", ".join(_toml_string(c) for c in groups[:8]) + (", ..." if len(groups) > 8 else "")
+    choice = "cases" if cases else "sets" if sets else "variable" if variables else "cases"
+    lines.append(("" if choice == "cases" else "# ") + f'from = "cases"  # the project\'s cases'
+                 + (f" ({len(cases)}): {shown}" if cases else ": none"))
+    if sets:
+        lines.append(("" if choice == "sets" else "# ") + f'from = "sets"  # document groups (MAXQDA)'
+                     + (f" ({len(sets)}): {shown}" if choice == "sets" else ""))
     if variables:
+        mark = "" if choice == "variable" else "# "
         lines.append(f'{mark}from = "variable"  # the case (municipality) named by a source variable')
         lines.append(f"{mark}variable = {_toml_string(variables[0])}  # source variables: "
                      + ", ".join(_toml_string(v) for v in variables))
-    lines += ["# [cases.ids]  # optional: QDA case name = case_id; only the listed cases are imported"]
+    cases = groups
+    lines += ["# [cases.ids]  # optional: QDA case (or set) name = case_id; only the listed ones are imported"]
     lines += [f"# {_toml_string(c)} = {_toml_string(f'c{i + 1}')}" for i, c in enumerate(cases)]
     lines += ["", "[respondents]", "# variable = \"Respondent\"  # default: each source (interview) is one respondent",
               "", "[codes]"]
@@ -138,6 +143,7 @@ def write_template(project: str | Path, out: str | Path, *, codebook: str | Path
     variables = list(dict.fromkeys(v for s in qda.sources for v in s.variables))
     book = load_codebook(codebook) if codebook else None
     ref = os.path.relpath(Path(codebook).resolve(), out.resolve().parent) if codebook else "codebook.toml"
-    text = template_text(project, counts, [c.name for c in qda.cases], variables, Path(ref).as_posix(), book)
+    text = template_text(project, counts, [c.name for c in qda.cases], [s.name for s in qda.sets], variables,
+                         Path(ref).as_posix(), book)
     atomic_write_text(out, text)
     return out

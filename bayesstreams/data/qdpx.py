@@ -4,7 +4,7 @@ The REFI-QDA 1.5 project schema (``Project.xsd``, namespace ``urn:QDA-XML:projec
 contract: a ``.qdpx`` is a zip archive with ``project.qde`` (the XML) and a ``sources/`` folder
 holding the plain texts that ``plainTextPath="internal://..."`` points at.  NVivo, ATLAS.ti and
 MAXQDA all export it.  Only the parts a causal coding needs are read (codebook, text and PDF
-sources with their selections and codings, cases, variables); each element that is read is
+sources with their selections and codings, cases, sets of documents, variables); each element that is read is
 checked against the schema's names, required attributes and types, and every problem is
 reported at once, located as ``project.qdpx[project.qde]:line:attribute``.
 
@@ -40,6 +40,7 @@ _CHILDREN = {
     "PDFSource": {"Description", "PDFSelection", "Representation", "Coding", "NoteRef", "VariableValue"},
     "PDFSelection": {"Description", "Representation", "Coding", "NoteRef"},
     "Coding": {"CodeRef", "NoteRef"},
+    "Sets": {"Set"}, "Set": {"Description", "MemberCode", "MemberSource", "MemberNote"},
     "VariableValue": {"VariableRef", "TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue",
                       "DateTimeValue"},
 }
@@ -48,12 +49,12 @@ _REQUIRED = {
     "TextSource": ("guid",), "PDFSource": ("guid",), "PictureSource": ("guid",), "AudioSource": ("guid",),
     "VideoSource": ("guid",), "PlainTextSelection": ("guid", "startPosition", "endPosition"),
     "PDFSelection": ("guid", "page"), "Coding": ("guid",), "CodeRef": ("targetGUID",), "SourceRef": ("targetGUID",),
-    "VariableRef": ("targetGUID",),
+    "VariableRef": ("targetGUID",), "Set": ("guid", "name"), "MemberSource": ("targetGUID",),
 }
 _GUID_ATTRIBUTES = ("guid", "targetGUID")
 _MEDIA = ("PictureSource", "AudioSource", "VideoSource")
 # Elements that others point at by GUID: a duplicate would make a reference ambiguous.
-_REFERENCED = {"Code", "Variable", "Case", "TextSource", "PDFSource", *_MEDIA}
+_REFERENCED = {"Code", "Variable", "Case", "Set", "TextSource", "PDFSource", *_MEDIA}
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class QdaSource:
 
 @dataclass(frozen=True)
 class QdaCase:
-    """A case of the project: the sources it holds and its variable values."""
+    """A case (or a set of documents, MAXQDA's document group): the sources it holds, its variable values."""
 
     guid: str
     name: str
@@ -108,6 +109,7 @@ class QdaProject:
     codes: dict[str, QdaCode]
     sources: tuple[QdaSource, ...]
     cases: tuple[QdaCase, ...]
+    sets: tuple[QdaCase, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
 
     def code_paths(self) -> dict[str, QdaCode]:
@@ -336,18 +338,20 @@ class _Reader:
             return None
 
     # ------------------------------------------------------------------ cases
-    def cases(self, project: Element, sources: tuple[QdaSource, ...]) -> tuple[QdaCase, ...]:
-        block = project.find("Cases")
+    def cases(self, project: Element, sources: tuple[QdaSource, ...], block_tag: str = "Cases",
+              tag: str = "Case", ref_tag: str = "SourceRef") -> tuple[QdaCase, ...]:
+        """The project's cases, or (with ``Sets``/``Set``/``MemberSource``) its sets of sources."""
+        block = project.find(block_tag)
         if block is None:
             return ()
         self.check(block)
         known = {s.guid for s in sources} | self._media_guids(project)
         out = []
-        for case in block.findall("Case"):
+        for case in block.findall(tag):
             if not self.check(case):
                 continue
             refs = []
-            for ref in case.findall("SourceRef"):
+            for ref in case.findall(ref_tag):
                 if not self.check(ref):
                     continue
                 target = _key(ref.attrib["targetGUID"])
@@ -423,7 +427,8 @@ def read_qdpx(path: str | Path) -> QdaProject:
         reader.read_variables(root)
         sources = reader.sources(root, codes)
         cases = reader.cases(root, sources)
+        sets = reader.cases(root, sources, "Sets", "Set", "MemberSource")
     if reader.problems:
         raise InputError(reader.problems)
     return QdaProject(file, root.attrib.get("name", ""), root.attrib.get("origin", ""), codes, sources, cases,
-                      tuple(reader.notes))
+                      sets, tuple(reader.notes))

@@ -326,3 +326,12 @@ def test_a_case_variable_named_group_is_the_model_group(tmp_path):
     data = import_qdpx(project, mapping, tmp_path / "ds").dataset
     assert data.groups == ("200.000 +", "50.000 – 100.000")
     assert list(data.group) == [1, 0]
+
+
+def test_overlapping_sets_need_cases_ids(tmp_path, capsys):
+    project, mapping = write_study(tmp_path, "maxqda")
+    text = mapping.read_text()
+    mapping.write_text(text.replace('[cases.ids]\n"Gemeente Noord" = "noord"\n"Gemeente Zuid" = "zuid"\n', ""))
+    lines = _fails(tmp_path, capsys, project, mapping)
+    assert any("a source is in case 'Gemeente Noord' and in case 'Alle documenten'; list the cases to import "
+               "in [cases.ids]" in ln for ln in lines)

@@ -84,7 +84,7 @@ def read_grid(path: Path, sheet: str = "") -> tuple[str, list[tuple[int, list[st
     return _grid_csv(path)
 
 
-def _presence(file: str, line: int, column: str, text: str) -> int | None:
+def _presence(text: str) -> int | None:
     """Number of coded segments (1 for a presence mark), 0 when absent; None on a bad cell."""
     value = text.strip().lower()
     if value in _ABSENT:
@@ -96,7 +96,9 @@ def _presence(file: str, line: int, column: str, text: str) -> int | None:
         count = float(number)
     except ValueError:
         return None
-    return None if count < 0 else int(count > 0) * max(1, round(count))
+    if count < 0:
+        return None
+    return 0 if count == 0 else max(1, round(count))   # a share such as 0.4 % still means coded
 
 
 def _header(file: str, rows: list[tuple[int, list[str]]]) -> int:
@@ -139,7 +141,7 @@ def matrix_evidence(path: Path, mapping: Mapping) -> tuple[list[Evidence], list[
         known.append(path_)
         for j, (case, respondent) in columns.items():
             text = cells[j] if j < len(cells) else ""
-            count = _presence(file, line, header[j], text)
+            count = _presence(text)
             if count is None:
                 problems.append(Violation(file, line, header[j], f"cell {text!r} is neither a count nor a presence mark"))
             elif count:

@@ -10,7 +10,7 @@ reported at once, located as ``project.qdpx[project.qde]:line:attribute``.
 
 Character positions are code points of the source's plain text, from 0 (REFI-QDA 1.5 §10.2; a
 leading byte-order mark is not counted); ``endPosition`` is read as one past the last character,
-as the writers checked do it.  Only the quote depends on that reading, never the codes.
+as the open-source writers looked at do it.  Only the quote depends on that reading, never the codes.
 """
 
 from __future__ import annotations

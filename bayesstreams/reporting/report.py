@@ -13,7 +13,8 @@ Written by :func:`write_report`::
     report.md        the same content; figures in figures/*.svg beside it
     summary.json     every number shown (raw, unrounded), NaN as null
     figures/         factor_effects.svg, streams_01.svg, ... (one per case)
-    tables/          factors.csv, cases.csv (text cells guarded against formula injection)
+    tables/          factors.csv, cases.csv, and report.xlsx with every table of the report, one sheet
+                     each (text cells guarded against formula injection)
 """
 
 from __future__ import annotations
@@ -697,7 +698,7 @@ def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = 
 
 
 def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
-    """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/``) and ``summary.json``.
+    """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``) and ``summary.json``.
 
     Parameters
     ----------
@@ -717,7 +718,8 @@ def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: b
     Path
         ``out_dir``.
     """
-    from bayesstreams.atomic import atomic_folder, atomic_write_text, refuse_existing
+    from bayesstreams.atomic import atomic_folder, atomic_write_bytes, atomic_write_text, refuse_existing
+    from bayesstreams.reporting.workbook import workbook_bytes
     from bayesstreams.reporting.i18n import translator
     from bayesstreams.inference.store import load_run
 
@@ -736,4 +738,5 @@ def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: b
         for name, svg in svgs.items():
             atomic_write_text(tmp / "figures" / name, svg)
         write_tables(report, tmp / "tables")
+        atomic_write_bytes(tmp / "tables" / "report.xlsx", workbook_bytes(report, t))
     return out_dir

@@ -584,7 +584,8 @@ def build_report(run, lang: str = "en", compare_run=None) -> Report:
         n_cases=dataset.n_cases, n_factors=len(dataset.factor_ids), codes=code_table(dataset, lang),
         factors=effects, highlights_w1=highlights(effects, "W1"), highlights_w2=highlights(effects, "W2"),
         dependency=dependency(tables["phase_dependency"], flags), cases=case_results(tables, dataset, lang, flags),
-        taught=taught(learned, index_words(dataset, lang)), diagnostics=diagnostics_summary(run.info), reproducibility=reproducibility(run.info),
+        taught=taught(learned, index_words(dataset, lang)), diagnostics=diagnostics_summary(run.info),
+        reproducibility=reproducibility(run.info),
         comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN)
 
 
@@ -697,13 +698,13 @@ def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = 
     return html, markdown
 
 
-def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
+def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
     """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``) and ``summary.json``.
 
     Parameters
     ----------
-    run_path
-        A run folder written by ``bayesstreams fit``.
+    run
+        A :class:`~bayesstreams.inference.run.Run` or a run folder written by ``bayesstreams fit``.
     out_dir
         The report folder; written atomically (complete or not at all).
     lang
@@ -717,16 +718,22 @@ def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: b
     -------
     Path
         ``out_dir``.
+
+    Examples
+    --------
+    >>> import bayesstreams as bs
+    >>> bs.write_report(bs.load_run("runs/trafficking_nl_2020"), "reports/x", lang="nl")  # doctest: +SKIP
+    PosixPath('reports/x')
     """
     from bayesstreams.atomic import atomic_folder, atomic_write_bytes, atomic_write_text, refuse_existing
+    from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.workbook import workbook_bytes
     from bayesstreams.reporting.i18n import translator
-    from bayesstreams.inference.store import load_run
 
     t = translator(lang)
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
-    report = build_report(load_run(run_path), lang, compare_run)
+    report = build_report(as_run(run), lang, compare_run)
     texts = figure_texts(report, t)
     svgs = figures(report, t, texts)
     html, markdown = render_report(report, svgs, t, texts)

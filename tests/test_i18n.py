@@ -12,8 +12,8 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
-CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "figure_text.py",
-                                    "brief_text.py", "workbook.py")]
+CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py",
+                                    "figure_text.py", "brief_text.py", "workbook.py")]
 
 
 def placeholders(text: str) -> set[str]:
@@ -42,6 +42,7 @@ def expansions() -> dict[str, list[str]]:
         "figure_": [f"state_{state}" for state in ("open", "closed", "unknown")],
         "plain_": ["code_pos", "code_zero", "code_neg", "code_na", "state_open", "state_closed", "state_unknown"],
         "kind_": ["streams", "additive"], "gloss_": list(GLOSSARY), "gloss_term_": list(GLOSSARY),
+        "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
     }
 
 

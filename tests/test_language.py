@@ -103,7 +103,8 @@ def study():
 @pytest.fixture(scope="module")
 def run_folder(study, tmp_path_factory):
     folder = tmp_path_factory.mktemp("study") / "run"
-    return write_fake_run(folder, study, prior_like_draws(study, n=200, seed=3), prior=prior_like_draws(study, n=300, seed=4))
+    return write_fake_run(folder, study, prior_like_draws(study, n=200, seed=3),
+                          prior=prior_like_draws(study, n=300, seed=4))
 
 
 @pytest.fixture(scope="module", params=["nl", "en"])
@@ -196,9 +197,9 @@ def test_percentage_points_by_language(value, en, nl):
 
 def test_intervals_separate_their_bounds_by_language():
     summary = {"mean": 0.046, "q05": 0.0, "q95": 0.18}
-    assert numbers.interval(summary, numbers.pp, "en") == "+4.6 [0, +18]"
-    assert numbers.interval(summary, numbers.pp, "nl") == "+4,6 [0; +18]"
-    assert numbers.interval({"mean": 0.4234, "q05": 0.05, "q95": 0.995}, numbers.pct, "nl") == "42% [5%; 100%]"
+    assert numbers.summary_interval(summary, numbers.pp, "en") == "+4.6 [0, +18]"
+    assert numbers.summary_interval(summary, numbers.pp, "nl") == "+4,6 [0; +18]"
+    assert numbers.summary_interval({"mean": 0.4234, "q05": 0.05, "q95": 0.995}, numbers.pct, "nl") == "42% [5%; 100%]"
     assert numbers.sig(1.2345, "nl") == "1,2" and numbers.fixed(1.0049, 3, "nl") == "1,005"
     assert numbers.plain(1.01, "nl") == "1,01" and numbers.plain(400, "nl") == "400"
     assert numbers.pct_span(0.05, 0.3) == "5–30%"

@@ -41,16 +41,17 @@ def test_one_sheet_per_report_table_in_the_report_language(written):
 
 
 def test_numbers_are_the_report_numbers_unrounded(written):
+    """To the 15 significant digits xlsx keeps, far beyond the two the report prints."""
     lang, book, report = written
     factors = list(book[book.sheetnames[1]].iter_rows(min_row=2, values_only=True))
     assert len(factors) == len(report.factors)
     for row, effect in zip(factors, report.factors):
         assert row[2] == effect.label
         assert row[8:13] == pytest.approx((effect.ace_w2.mean, effect.ace_w2.q05, effect.ace_w2.q25,
-                                           effect.ace_w2.q75, effect.ace_w2.q95), rel=1e-12, abs=1e-15)  # xlsx keeps 15 digits
-        assert row[18] == pytest.approx(effect.beta_p_positive, rel=1e-12, abs=1e-15)  # xlsx keeps 15 digits
+                                           effect.ace_w2.q75, effect.ace_w2.q95), rel=1e-12, abs=1e-15)
+        assert row[18] == pytest.approx(effect.beta_p_positive, rel=1e-12, abs=1e-15)
     cases = list(book[sheet_title(translator(lang)("sec_cases"), set())].iter_rows(min_row=2, values_only=True))
-    assert [r[1] for r in cases] == pytest.approx([c.windows[0].p.mean for c in report.cases], rel=1e-12, abs=1e-15)  # xlsx keeps 15 digits
+    assert [r[1] for r in cases] == pytest.approx([c.windows[0].p.mean for c in report.cases], rel=1e-12, abs=1e-15)
     levers = list(book[book.sheetnames[5]].iter_rows(min_row=2, values_only=True))
     assert len(levers) == sum(len(c.levers) for c in report.cases)
 

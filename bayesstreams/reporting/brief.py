@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES
-from bayesstreams.errors import BayesStreamsError, InputError, Violation
+from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
 from bayesstreams.reporting.report import Interval, StreamState, WindowChance
 
 N_LEVERS = 3
@@ -110,10 +110,10 @@ class Brief:
 
 
 def one_case(dataset, case_id: str):
-    """The run's dataset reduced to one case (same codebook and groups)."""
-    if case_id not in dataset.case_ids:
-        raise InputError(Violation("<command line>", None, "--case",
-                                   f"case {case_id!r} is not in the run's data (cases: {', '.join(dataset.case_ids)})"))
+    """The run's dataset reduced to one case (same codebook and groups); ``case_id`` may be its id or its name."""
+    from bayesstreams.data.cases import resolve_case
+
+    case_id = resolve_case(dataset, case_id)
     i = dataset.case_ids.index(case_id)
     return dataclasses.replace(dataset, cases=[dataset.cases[i]], codes=[c for c in dataset.codes if c["case_id"] == case_id],
                                x=dataset.x[i:i + 1], w=dataset.w[i:i + 1], s=dataset.s[i:i + 1],
@@ -129,7 +129,7 @@ def select_case(run, case_id: str | None = None, profile=None):
 
     if profile is None:
         if case_id is None:
-            raise InputError(Violation("<command line>", None, None, "give --case ID or --profile FILE"))
+            raise UsageError("--case/--profile", "give --case ID or --profile FILE")
         return one_case(run.dataset, case_id)
     profiles = read_profile(profile, run.dataset.codebook, tuple(run.dataset.groups))
     if case_id is None and profiles.n_cases > 1:
@@ -169,9 +169,10 @@ def _windows(score, case, flags: dict, t) -> list[BriefWindow]:
 
 def _streams(run, case) -> list[StreamState]:
     """Stream activation of the case (streams model only; empty for the additive model)."""
-    from bayesstreams.analysis.queries import model_kind, stream_activation
+    from bayesstreams.analysis.queries import stream_activation
+    from bayesstreams.model.kinds import kind_of_draws
 
-    if model_kind(run.posterior) != "streams":
+    if not kind_of_draws(run.posterior).has_streams:
         return []
     table = stream_activation(run.posterior, case)
     return [StreamState(int(r["phase"]), str(r["stream"]), Interval.of(r), _num(r["observed"]), bool(r["bottleneck"]))
@@ -272,16 +273,17 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
 
     Raises
     ------
+    UsageError
+        ``case_id`` names no case (by id or name, in any letter case) or several.
     InputError
-        Unknown case, invalid profile, or an unsupported file type.
+        An invalid profile, or an unsupported file type.
     DependencyError
         A PDF was asked for and Chromium is not installed.
 
     Examples
     --------
-    >>> import bayesstreams as bs
-    >>> bs.write_brief(bs.load_run("runs/trafficking_nl_2020"), case="g5", out="g5.pdf")  # doctest: +SKIP
-    PosixPath('g5.pdf')
+    >>> write_brief(run, case="Gemeente 5", out=tmp / "g5.html").name
+    'g5.html'
     """
     from bayesstreams.atomic import atomic_write_bytes, atomic_write_text
     from bayesstreams.inference.store import as_run

@@ -24,7 +24,8 @@ class FigureText:
 
 def _effect(highlight, t) -> str:
     lang = t.lang
-    return t("figure_effect_item").format(label=highlight.label, effect=numbers.interval(highlight.ace, numbers.pp, lang))
+    effect = numbers.summary_interval(highlight.ace, numbers.pp, lang)
+    return t("figure_effect_item").format(label=highlight.label, effect=effect)
 
 
 def forest_text(report, t) -> FigureText:

@@ -1,24 +1,107 @@
-"""Numbers as a reader of one language writes them: the one formatter of reports, briefs and figures.
+"""Numbers as a reader of each language writes them: the one formatter of reports, briefs, figures and ``score``.
 
-English writes ``+4.6 [0, +18]`` and ``42%``; Dutch writes ``+4,6 [0; +18]`` and ``42%``: a
-decimal comma, and a semicolon between the bounds of an interval because the comma is taken.
-Every number a template, a figure or a sentence of the brief prints goes through this module,
-so that no decimal point slips into Dutch text.
+* ``nl`` writes a decimal comma (``0,28``), ``en`` a decimal point (``0.28``);
+* a probability is shown as a whole percentage (``28%``), never as ``0.28``.
 
-Rounding rules (the same in every language)
-    :func:`sig`: two significant digits, at most four decimals, never an exponent.
-    :func:`pct`: a probability as a whole percentage.
-    :func:`pp`: a difference of probabilities in signed percentage points, two significant
-    digits and at most one decimal.
-    :func:`fixed`: a fixed number of decimals (diagnostics, elpd).
+Two families share these rules:
 
-Missing values (None or NaN) print as ``–``.
+For sentences and the terminal (``score``)
+    :func:`number`, :func:`percent` and :func:`interval`: a negative number takes the Unicode
+    minus sign (``−3``), an interval reads ``12% to 45%`` / ``12% tot 45%``, and an unknown
+    value (NaN) prints as ``?``.  Rounding is to the shown digits first, so ``-0.004`` prints
+    as ``0`` and never as ``−0``.
+
+For the report's and the brief's tables
+    :func:`sig` (two significant digits, at most four decimals, never an exponent),
+    :func:`pct` (whole percent), :func:`pp` (signed percentage points, two significant digits,
+    at most one decimal), :func:`fixed`, :func:`plain` and :func:`summary_interval`, which
+    writes ``mean [q05, q95]`` in English and ``mean [q05; q95]`` in Dutch (the comma is taken
+    by the decimals): ``+4.6 [0, +18]`` / ``+4,6 [0; +18]``.  Missing values (None or NaN)
+    print as ``–``.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+
+MINUS = "\u2212"
+DECIMAL = {"en": ".", "nl": ","}
+# The word between the ends of an interval: locale data like the decimal mark, not prose.
+TO = {"en": "to", "nl": "tot"}
+UNKNOWN = "?"
+
+
+def _check(lang: str) -> str:
+    if lang not in DECIMAL:
+        raise ValueError(f"no number format for language {lang!r} (choose {' or '.join(DECIMAL)})")
+    return lang
+
+
+def number(x: float, lang: str = "en", digits: int = 0, sign: bool = False) -> str:
+    """``x`` with ``digits`` decimals in the notation of ``lang``.
+
+    Parameters
+    ----------
+    x
+        The value.
+    lang
+        ``"en"`` or ``"nl"``.
+    digits
+        Decimals shown (rounded half to even, as Python rounds).
+    sign
+        Prefix ``+`` to a positive value (for differences and gains); zero has no sign.
+
+    Examples
+    --------
+    >>> number(-1234.5678, "nl", 2)
+    '−1234,57'
+    >>> number(0.5, "en", 1, sign=True)
+    '+0.5'
+    >>> number(-0.0004, "en", 2)
+    '0.00'
+    """
+    _check(lang)
+    if x is None or not math.isfinite(float(x)):
+        return UNKNOWN
+    text = f"{abs(float(x)):.{digits}f}"
+    rounded_zero = float(text) == 0.0
+    prefix = "" if rounded_zero else MINUS if x < 0 else "+" if sign else ""
+    return prefix + text.replace(".", DECIMAL[lang])
+
+
+def percent(p: float, lang: str = "en", digits: int = 0, sign: bool = False) -> str:
+    """A probability (or a difference of probabilities) as a percentage.
+
+    Examples
+    --------
+    >>> percent(0.28, "en")
+    '28%'
+    >>> percent(0.1234, "nl", 1)
+    '12,3%'
+    >>> percent(-0.05, "nl", sign=True)
+    '−5%'
+    """
+    text = number(None if p is None else 100.0 * float(p), lang, digits, sign)
+    return text if text == UNKNOWN else text + "%"
+
+
+def interval(low: float, high: float, lang: str = "en", digits: int = 0, as_percent: bool = True,
+             sign: bool = False) -> str:
+    """Two ends of an interval joined by the word of ``lang``.
+
+    Examples
+    --------
+    >>> interval(0.12, 0.45, "nl")
+    '12% tot 45%'
+    >>> interval(-0.012, 0.3, "en", as_percent=False, digits=2, sign=True)
+    '−0.01 to +0.30'
+    """
+    show = percent if as_percent else number
+    return f"{show(low, lang, digits, sign)} {TO[_check(lang)]} {show(high, lang, digits, sign)}"
+
+
+# ---------------------------------------------------------------------------- report and brief tables
 
 MISSING = "–"
 
@@ -93,7 +176,7 @@ def plain(x, lang: str = "en") -> str:
     return MISSING if missing(x) else _localise(f"{float(x):g}", lang)
 
 
-def interval(summary, one, lang: str = "en") -> str:
+def summary_interval(summary, one, lang: str = "en") -> str:
     """``mean [q05, q95]`` (Dutch ``mean [q05; q95]``) of a summary with ``mean``, ``q05`` and ``q95``.
 
     ``one`` formats one number, e.g. :func:`pct` or :func:`pp`.

@@ -91,19 +91,19 @@ def plain(context, x) -> Markup:
 @pass_context
 def ival_pct(context, summary) -> Markup:
     """``mean [q05, q95]`` of a probability, in percent."""
-    return Markup(numbers.interval(summary, numbers.pct, _lang(context)))
+    return Markup(numbers.summary_interval(summary, numbers.pct, _lang(context)))
 
 
 @pass_context
 def ival_pp(context, summary) -> Markup:
     """``mean [q05, q95]`` of a difference of probabilities, in percentage points."""
-    return Markup(numbers.interval(summary, numbers.pp, _lang(context)))
+    return Markup(numbers.summary_interval(summary, numbers.pp, _lang(context)))
 
 
 @pass_context
 def ival_sig(context, summary) -> Markup:
     """``mean [q05, q95]`` with two significant digits."""
-    return Markup(numbers.interval(summary, numbers.sig, _lang(context)))
+    return Markup(numbers.summary_interval(summary, numbers.sig, _lang(context)))
 
 
 def code_key(code) -> str:

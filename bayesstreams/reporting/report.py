@@ -699,7 +699,7 @@ def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = 
 
 
 def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
-    """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``) and ``summary.json``.
+    """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``), ``summary.json``.
 
     Parameters
     ----------
@@ -721,9 +721,9 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
 
     Examples
     --------
-    >>> import bayesstreams as bs
-    >>> bs.write_report(bs.load_run("runs/trafficking_nl_2020"), "reports/x", lang="nl")  # doctest: +SKIP
-    PosixPath('reports/x')
+    >>> folder = write_report(run, tmp / "report", lang="nl")
+    >>> sorted(p.name for p in folder.iterdir() if p.is_file())
+    ['report.html', 'report.md', 'summary.json']
     """
     from bayesstreams.atomic import atomic_folder, atomic_write_bytes, atomic_write_text, refuse_existing
     from bayesstreams.inference.store import as_run

@@ -47,7 +47,8 @@ def _dependency(r: Report, t) -> tuple[list[str], list[list]]:
 
 def _cases(r: Report, t) -> tuple[list[str], list[list]]:
     head = [t("col_case"), *_interval(None, t, t("col_p_w1"))[0], t("col_obs_w1"),
-            *_interval(None, t, t("col_p_w2"))[0], t("col_obs_w2"), *_interval(None, t, t("col_p_w2_given_w1"))[0], t("col_not_discussed")]
+            *_interval(None, t, t("col_p_w2"))[0], t("col_obs_w2"), *_interval(None, t, t("col_p_w2_given_w1"))[0],
+            t("col_not_discussed")]
     rows = [[c.name, *_interval(c.windows[0].p, t, "")[1], c.windows[0].observed, *_interval(c.windows[1].p, t, "")[1],
              c.windows[1].observed, *_interval(c.p_w2_given_w1, t, "")[1], c.n_not_discussed] for c in r.cases]
     return head, rows

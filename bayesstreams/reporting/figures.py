@@ -159,7 +159,7 @@ def _q_scale(ax, x0: float, y: float, track: float, phase: int, stream: str) -> 
     ax.plot([x0, x0 + track], [base, base], color="#555555", linewidth=0.5, gid=f"scale-{phase}-{stream}")
     for share, label in ((0.0, "0"), (0.5, "50"), (1.0, "100%")):
         ax.plot([x0 + track * share] * 2, [base, base + 0.012], color="#555555", linewidth=0.5)
-        ax.text(x0 + track * share, base - 0.004, label, fontsize=4.6, ha="center", va="top", color="#333333",
+        ax.text(x0 + track * share, base - 0.004, label, fontsize=5.4, ha="center", va="top", color="#333333",
                 gid=f"scale-{phase}-{stream}-{label.rstrip('%')}", **TEXT)
 
 

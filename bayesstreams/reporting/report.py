@@ -13,7 +13,8 @@ Written by :func:`write_report`::
     report.md        the same content; figures in figures/*.svg beside it
     summary.json     every number shown (raw, unrounded), NaN as null
     figures/         factor_effects.svg, streams_01.svg, ... (one per case)
-    tables/          factors.csv, cases.csv (text cells guarded against formula injection)
+    tables/          factors.csv, cases.csv, and report.xlsx with every table of the report, one sheet
+                     each (text cells guarded against formula injection)
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ SUMMARY = ("mean", "q05", "q25", "q75", "q95")
 REPORT_FORMAT = "bayesstreams-report/1"
 N_LEVERS = 3
 N_HIGHLIGHTS = 3
+# Terms of the report explained in its glossary (keys gloss_term_<name> and gloss_<name>), in reading order
+GLOSSARY = ("probability", "interval", "pp", "effect", "q", "window_p", "lever", "prior", "posterior",
+            "prior_driven", "contraction", "diagnostics", "seed", "data_hash")
 
 
 def _num(value) -> float | None:
@@ -372,6 +376,7 @@ class TaughtRow:
     posterior_sd: float | None
     contraction: float | None
     prior_driven: bool
+    label: str = ""
 
 
 @dataclass
@@ -395,12 +400,31 @@ class Taught:
     rows: list[TaughtRow]
 
 
-def taught(frame) -> Taught:
-    """The contraction table of :func:`bayesstreams.analysis.contraction.what_the_data_taught` as report data."""
+def index_words(dataset, lang: str) -> dict[str, str]:
+    """Reader's words for the parts of a contraction index: phases, streams, factor labels, case names."""
+    from bayesstreams.reporting.i18n import translator
+
+    t = translator(lang)
+    names = dict(zip(dataset.case_ids, (n or c for n, c in zip(dataset.case_column("name"), dataset.case_ids))))
+    return {**{str(p): t(f"phase_short_{p}") for p in PHASES}, **{s: t(f"stream_title_{s}") for s in STREAMS},
+            **{f.id: f.label(lang) for f in dataset.codebook.factors}, **names}
+
+
+def taught(frame, words: dict[str, str] | None = None) -> Taught:
+    """The contraction table of :func:`bayesstreams.analysis.contraction.what_the_data_taught` as report data.
+
+    ``words`` turns the parts of an index ("1, problem", a factor id, a case id) into the
+    reader's words (see :func:`index_words`); parts without an entry stay as they are.
+    """
     from bayesstreams.analysis.contraction import PRIOR_DRIVEN_BELOW
 
+    words = words or {}
+
+    def label(index: str) -> str:
+        return ", ".join(words.get(part, part) for part in index.split(", ")) if index else ""
+
     rows = [TaughtRow(r.source, r.name, str(r.index), _num(r.prior_sd), _num(r.posterior_sd), _num(r.contraction),
-                      bool(r.prior_driven)) for r in frame.itertuples()]
+                      bool(r.prior_driven), label(str(r.index))) for r in frame.itertuples()]
     counts: dict[tuple[str, str], TaughtCount] = {}
     for row in rows:
         count = counts.setdefault((row.source, row.name), TaughtCount(row.source, row.name, 0, 0))
@@ -420,6 +444,8 @@ class DiagnosticRow:
     value: float | None
     target: str
     passed: bool
+    op: str = ""
+    limit: float | None = None
 
 
 @dataclass
@@ -438,12 +464,12 @@ def diagnostics_summary(info: dict) -> DiagnosticsSummary:
 
     d = info.get("diagnostics") or {}
     limits = {"rhat_max": RHAT_MAX, "ess_min": ESS_MIN, "bfmi_min": BFMI_MIN, **d.get("thresholds", {})}
-    specs = (("rhat", "rhat_max", f"<= {limits['rhat_max']}"), ("ess_bulk", "ess_bulk_min", f">= {limits['ess_min']}"),
-             ("ess_tail", "ess_tail_min", f">= {limits['ess_min']}"), ("divergences", "divergences", "= 0"),
-             ("bfmi", "bfmi_min", f">= {limits['bfmi_min']}"))
+    specs = (("rhat", "rhat_max", "<=", limits["rhat_max"]), ("ess_bulk", "ess_bulk_min", ">=", limits["ess_min"]),
+             ("ess_tail", "ess_tail_min", ">=", limits["ess_min"]), ("divergences", "divergences", "=", 0),
+             ("bfmi", "bfmi_min", ">=", limits["bfmi_min"]))
     checks = d.get("checks", {})
-    rows = [DiagnosticRow(check, _num(d.get(value)), target, bool(checks.get(check, False)))
-            for check, value, target in specs]
+    rows = [DiagnosticRow(check, _num(d.get(value)), f"{op} {limit}", bool(checks.get(check, False)), op, _num(limit))
+            for check, value, op, limit in specs]
     failed = [r.check for r in rows if not r.passed]
     return DiagnosticsSummary(bool(d.get("passed", False)) and not failed, failed, d.get("n_samples"), rows)
 
@@ -552,14 +578,14 @@ def build_report(run, lang: str = "en", compare_run=None) -> Report:
     learned = what_the_data_taught(run)
     flags = PriorFlags(learned)
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags)
-    meta = dataset.codebook.dataset
     return Report(
-        lang=lang, dataset_name=dataset.name, title=str(meta.get("title", "") or ""),
-        source=str(meta.get("source", "") or ""), model_name=run.config.name, model_kind=run.config.kind,
+        lang=lang, dataset_name=dataset.name, title=dataset.codebook.describe("title", lang),
+        source=dataset.codebook.describe("source", lang), model_name=run.config.name, model_kind=run.config.kind,
         n_cases=dataset.n_cases, n_factors=len(dataset.factor_ids), codes=code_table(dataset, lang),
         factors=effects, highlights_w1=highlights(effects, "W1"), highlights_w2=highlights(effects, "W2"),
         dependency=dependency(tables["phase_dependency"], flags), cases=case_results(tables, dataset, lang, flags),
-        taught=taught(learned), diagnostics=diagnostics_summary(run.info), reproducibility=reproducibility(run.info),
+        taught=taught(learned, index_words(dataset, lang)), diagnostics=diagnostics_summary(run.info),
+        reproducibility=reproducibility(run.info),
         comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN)
 
 
@@ -601,14 +627,31 @@ def stream_tables(streams: list[StreamState], windows: list[WindowChance]):
     return stream_frame, window_frame
 
 
-def figures(report: Report, t) -> dict[str, str]:
-    """SVG text of every figure, keyed by file name under ``figures/``."""
-    from bayesstreams.reporting.figures import forest_plot, stream_diagram, to_svg
+def figure_texts(report: Report, t) -> dict:
+    """Title, description and caption of every figure (:class:`~bayesstreams.reporting.figure_text.FigureText`)."""
+    from bayesstreams.reporting.figure_text import forest_text, stream_text
 
-    out = {"factor_effects.svg": to_svg(forest_plot(forest_table(report), t))}
+    out = {"factor_effects.svg": forest_text(report, t)}
     if report.has_streams:
         for n, case in enumerate(report.cases, start=1):
-            out[stream_figure_name(n)] = to_svg(stream_diagram(*stream_tables(case.streams, case.windows), t))
+            out[stream_figure_name(n)] = stream_text(case.name, case.streams, case.windows, t)
+    return out
+
+
+def figures(report: Report, t, texts: dict | None = None) -> dict[str, str]:
+    """SVG text of every figure, keyed by file name under ``figures/``, each with its title and description."""
+    from bayesstreams.reporting.figures import forest_plot, stream_diagram, to_svg
+
+    texts = texts or figure_texts(report, t)
+
+    def svg(fig, name: str) -> str:
+        return to_svg(fig, texts[name].title, texts[name].desc, ident=name.removesuffix(".svg").replace("_", "-"))
+
+    out = {"factor_effects.svg": svg(forest_plot(forest_table(report), t), "factor_effects.svg")}
+    if report.has_streams:
+        for n, case in enumerate(report.cases, start=1):
+            name = stream_figure_name(n)
+            out[name] = svg(stream_diagram(*stream_tables(case.streams, case.windows), t, name=case.name), name)
     return out
 
 
@@ -644,18 +687,19 @@ def write_tables(report: Report, folder: Path) -> None:
     write_csv(folder / "cases.csv", header, [[_csv_text(v) for v in row] for row in rows])
 
 
-def render_report(report: Report, svgs: dict[str, str], t) -> tuple[str, str]:
+def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = None) -> tuple[str, str]:
     """``(report.html, report.md)`` text: figures inline in the HTML, linked as files in the Markdown."""
     from bayesstreams.reporting.render import render, trusted
 
-    common = {"r": report, "stream_figure_name": stream_figure_name}
+    texts = texts or figure_texts(report, t)
+    common = {"r": report, "stream_figure_name": stream_figure_name, "captions": texts, "glossary": GLOSSARY}
     html = render("report.html", t, figures={k: trusted(v) for k, v in svgs.items()}, **common)
     markdown = render("report.md", t, figures={k: trusted(f"figures/{k}") for k in svgs}, **common)
     return html, markdown
 
 
 def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
-    """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/``) and ``summary.json``.
+    """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``), ``summary.json``.
 
     Parameters
     ----------
@@ -681,16 +725,18 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
     >>> sorted(p.name for p in folder.iterdir() if p.is_file())
     ['report.html', 'report.md', 'summary.json']
     """
-    from bayesstreams.atomic import atomic_folder, atomic_write_text, refuse_existing
+    from bayesstreams.atomic import atomic_folder, atomic_write_bytes, atomic_write_text, refuse_existing
     from bayesstreams.inference.store import as_run
+    from bayesstreams.reporting.workbook import workbook_bytes
     from bayesstreams.reporting.i18n import translator
 
     t = translator(lang)
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
     report = build_report(as_run(run), lang, compare_run)
-    svgs = figures(report, t)
-    html, markdown = render_report(report, svgs, t)
+    texts = figure_texts(report, t)
+    svgs = figures(report, t, texts)
+    html, markdown = render_report(report, svgs, t, texts)
     with atomic_folder(out_dir, force=force) as tmp:
         atomic_write_text(tmp / "report.html", html)
         atomic_write_text(tmp / "report.md", markdown)
@@ -699,4 +745,5 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
         for name, svg in svgs.items():
             atomic_write_text(tmp / "figures" / name, svg)
         write_tables(report, tmp / "tables")
+        atomic_write_bytes(tmp / "tables" / "report.xlsx", workbook_bytes(report, t))
     return out_dir

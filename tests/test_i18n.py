@@ -36,6 +36,7 @@ def expansions() -> dict[str, list[str]]:
         "query_": ["ace_w1", "ace_w2", "dependency_effect", "p_w1", "p_w2"],
         "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],
         "prob_": [key for _, key in SCALE], "forest_title_": ["w1", "w2"],
+        "support_": ["data", "no_data", "separating"], "state_": ["open", "closed", "unknown"],
     }
 
 
@@ -90,7 +91,8 @@ def _visible_text(template: str, markdown: bool) -> str:
     return text
 
 
-@pytest.mark.parametrize("name", ["report.html", "report.md", "brief.html"])
+@pytest.mark.parametrize("name", ["report.html", "report.md", "brief.html", "_support.html", "_support.md",
+                                  "_steps.html", "_steps.md"])
 def test_templates_hard_code_no_words(name):
     visible = _visible_text((TEMPLATES / name).read_text(encoding="utf-8"), name.endswith(".md"))
     words = re.findall(r"[^\W\d_]{2,}", visible)

@@ -95,6 +95,9 @@ def test_report_text_labels_no_data_numbers_and_keeps_them_out_of_in_short(study
         rows = table_rows(markdown, header)
         marked = {f for f in labels if any(row[0] == f"{labels[f]} *no data: prior only*" for row in rows)}
         assert marked == NO_DATA, header
+    svg = (out / "figures" / "factor_effects.svg").read_text(encoding="utf-8")
+    in_figure = {f for f in labels if f">{labels[f]} (no data: prior only)</text>" in svg}
+    assert in_figure == NO_DATA
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert {f["factor"] for f in summary["factors"] if f["support"] == "no data: prior only"} == NO_DATA
     assert summary["data_support"]["windows"]["reached_with"] == 3

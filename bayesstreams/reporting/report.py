@@ -606,15 +606,19 @@ def summary(report: Report) -> dict:
 # ---------------------------------------------------------------------------- figures and files
 
 
-def forest_table(report: Report):
-    """The factor effects as the long table :func:`bayesstreams.reporting.figures.forest_plot` draws."""
+def forest_table(report: Report, t=None):
+    """The factor effects as the long table :func:`bayesstreams.reporting.figures.forest_plot` draws.
+
+    With a translator ``t``, the label of a factor without data says so ("no data: prior only").
+    """
     import pandas as pd
 
     rows = []
     for e in report.factors:
+        label = f"{e.label} ({t('support_no_data')})" if t is not None and e.no_data else e.label
         for window, ace, prior in (("W1", e.ace_w1, e.ace_w1_prior_driven), ("W2", e.ace_w2, e.ace_w2_prior_driven)):
             if ace is not None:
-                rows.append({"factor": e.factor, "label": e.label, "phase": e.phase, "stream": e.stream,
+                rows.append({"factor": e.factor, "label": label, "phase": e.phase, "stream": e.stream,
                              "window": window, **asdict(ace), "prior_driven": prior})
     return pd.DataFrame.from_records(rows)
 
@@ -637,7 +641,7 @@ def figures(report: Report, t) -> dict[str, str]:
     """SVG text of every figure, keyed by file name under ``figures/``."""
     from bayesstreams.reporting.figures import forest_plot, stream_diagram, to_svg
 
-    out = {"factor_effects.svg": to_svg(forest_plot(forest_table(report), t))}
+    out = {"factor_effects.svg": to_svg(forest_plot(forest_table(report, t), t))}
     if report.has_streams:
         for n, case in enumerate(report.cases, start=1):
             out[stream_figure_name(n)] = to_svg(stream_diagram(*stream_tables(case.streams, case.windows), t))

@@ -127,10 +127,17 @@ def test_brief_offers_no_lever_without_data(study_run):
 
 
 def test_score_offers_no_lever_without_data(study_run):
+    from bayesstreams.analysis.scoring import format_score, score_to_dict
+
     _, run = study_run
     result = score_dataset(run, run.dataset, top_levers=5)
     for case in result.cases:
         assert case.levers and not {lever["factor"] for lever in case.levers} & NO_DATA
+    assert set(result.no_data) == NO_DATA and set(score_to_dict(result)["no_data"]) == NO_DATA
+    [line] = [x for x in format_score(result) if x.startswith("not offered as levers")]
+    assert all(f in line for f in NO_DATA)
+    lever_lines = [x for x in format_score(result) if x.startswith("    ") and ". p" in x]
+    assert lever_lines and not any(f in x for x in lever_lines for f in NO_DATA)
 
 
 def test_headline_uses_the_observed_step(study_run):

@@ -82,6 +82,7 @@ class ScoreResult:
     n_reference: int
     kind: str
     cases: list[CaseScore] = field(default_factory=list)
+    no_data: list[str] = field(default_factory=list)  # factors never offered as levers (no data: prior only)
 
 
 def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -168,8 +169,10 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     now = windows(base)
     reference_p2 = windows(baseline(posterior, reference)).p2.mean(axis=0)
     per_case_bottlenecks = _bottlenecks(base)
-    per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data_factors(reference))
-    result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind)
+    no_data = no_data_factors(reference)
+    per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data)
+    result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind,
+                         no_data=[f for f in reference.factor_ids if f in no_data])
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(
             profiles, i, now, reference_p2, levers=per_case_levers[i],
@@ -227,7 +230,7 @@ def score_to_dict(result: ScoreResult) -> dict:
         cases.append(entry)
     return _json_safe({"profile": result.profile, "n_reference_cases": result.n_reference, "model": result.kind,
                        "notes": {"prediction": PREDICTION_NOTE, "causal": CAUSAL_NOTE, "similarity": SIMILARITY_NOTE},
-                       "cases": cases})
+                       "no_data": list(result.no_data), "cases": cases})
 
 
 def _interval(summary: dict) -> str:
@@ -274,6 +277,8 @@ def format_score(result: ScoreResult) -> list[str]:
     """The score as plain-text lines for the terminal."""
     lines = [f"{result.profile}: {len(result.cases)} case(s) scored against {result.n_reference} reference cases "
              f"({result.kind} model)", PREDICTION_NOTE, CAUSAL_NOTE, SIMILARITY_NOTE]
+    if result.no_data:
+        lines.append("not offered as levers (no data: prior only in the reference cases): " + ", ".join(result.no_data))
     for case in result.cases:
         lines += [""] + _case_lines(case)
     return lines

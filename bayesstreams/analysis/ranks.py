@@ -59,7 +59,7 @@ def rank_probabilities(samples: np.ndarray, top: int = TOP) -> tuple[np.ndarray,
     return (ranks == 0).mean(axis=0), (ranks < top).mean(axis=0)
 
 
-def effect_ranks(posterior: dict, dataset, top: int = TOP, na_as: float | None = 0.0) -> pd.DataFrame:
+def effect_ranks(posterior: dict, dataset, top: int = TOP, na_as: float | None = 0.0, base=None) -> pd.DataFrame:
     """Rank the factors by their effect on each window, per draw.
 
     Parameters
@@ -72,6 +72,9 @@ def effect_ranks(posterior: dict, dataset, top: int = TOP, na_as: float | None =
         ``p_top`` is the probability of a rank ``<= top`` (default 3).
     na_as
         How not-discussed codes are read when choosing the headline step and the no-data factors.
+    base
+        A shared :class:`~bayesstreams.analysis.queries.Baseline` of ``posterior`` (``run.baseline``),
+        whose cached ACE draws are reused; computed when not given.
 
     Returns
     -------
@@ -102,7 +105,7 @@ def effect_ranks(posterior: dict, dataset, top: int = TOP, na_as: float | None =
     """
     import pandas as pd
 
-    ace = ace_draws(posterior, dataset)
+    ace = ace_draws(posterior, dataset, base)
     contrasts = headline_contrasts(dataset, na_as)
     labels = [label for label, _, _ in CONTRASTS]
     phase = np.asarray(dataset.factor_phase)

@@ -209,17 +209,20 @@ def render_brief(brief: Brief, t, compact: bool = False) -> str:
     return render("brief.html", t, b=brief, figure=figure, compact=compact)
 
 
-def write_brief(run_path, out_file, case_id: str | None = None, profile=None, lang: str = "nl") -> Path:
+def write_brief(run, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
+                out_file=None) -> Path:
     """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
 
     Parameters
     ----------
-    run_path
-        A run folder written by ``bayesstreams fit``.
-    out_file
-        ``*.html`` (one self-contained page) or ``*.pdf`` (printed by headless Chromium).
-    case_id
-        A case of the run; with ``profile``, the case of the profile file to brief.
+    run
+        A :class:`~bayesstreams.inference.run.Run` or a run folder written by ``bayesstreams fit``.
+    out
+        ``*.html`` (one self-contained page) or ``*.pdf`` (printed by headless Chromium);
+        ``out_file`` is the same.
+    case
+        A case of the run, by id or name; with ``profile``, the case of the profile file to
+        brief.  ``case_id`` is the same.
     profile
         A coded profile (CSV/xlsx, long or wide) of a municipality not in the run.
     lang
@@ -236,12 +239,19 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
         Unknown case, invalid profile, or an unsupported file type.
     DependencyError
         A PDF was asked for and Chromium is not installed.
+
+    Examples
+    --------
+    >>> import bayesstreams as bs
+    >>> bs.write_brief(bs.load_run("runs/trafficking_nl_2020"), case="g5", out="g5.pdf")  # doctest: +SKIP
+    PosixPath('g5.pdf')
     """
     from bayesstreams.atomic import atomic_write_bytes, atomic_write_text
+    from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.i18n import translator
-    from bayesstreams.inference.store import load_run
 
-    out_file = Path(out_file)
+    out_file = Path(out if out is not None else out_file)
+    case_id = case if case is not None else case_id
     suffix = out_file.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
@@ -250,7 +260,10 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
         from bayesstreams.reporting.browser import find_chromium
 
         find_chromium()  # a missing browser fails before the work, not after it
-    brief = brief_data(load_run(run_path), case_id, profile, lang)
+    run = as_run(run)
+    if case_id is not None and profile is None:
+        case_id = run.dataset.resolve_case(case_id)
+    brief = brief_data(run, case_id, profile, lang)
     if suffix != ".pdf":
         atomic_write_text(out_file, render_brief(brief, t))
         return out_file

@@ -580,7 +580,7 @@ def build_report(run, lang: str = "en", compare_run=None) -> Report:
     flags = PriorFlags(learned)
     support = data_support_view(dataset, lang)
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)
-    ranks = effect_ranks(run.posterior, dataset)
+    ranks = effect_ranks(run.posterior, dataset, base=getattr(run, "baseline", None))
     by_id = {e.factor: e for e in effects}
     meta = dataset.codebook.dataset
     return Report(
@@ -690,13 +690,13 @@ def render_report(report: Report, svgs: dict[str, str], t) -> tuple[str, str]:
     return html, markdown
 
 
-def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
+def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
     """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/``) and ``summary.json``.
 
     Parameters
     ----------
-    run_path
-        A run folder written by ``bayesstreams fit``.
+    run
+        A :class:`~bayesstreams.inference.run.Run` or a run folder written by ``bayesstreams fit``.
     out_dir
         The report folder; written atomically (complete or not at all).
     lang
@@ -710,15 +710,21 @@ def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: b
     -------
     Path
         ``out_dir``.
+
+    Examples
+    --------
+    >>> import bayesstreams as bs
+    >>> bs.write_report(bs.load_run("runs/trafficking_nl_2020"), "reports/x", lang="nl")  # doctest: +SKIP
+    PosixPath('reports/x')
     """
     from bayesstreams.atomic import atomic_folder, atomic_write_text, refuse_existing
+    from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.i18n import translator
-    from bayesstreams.inference.store import load_run
 
     t = translator(lang)
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
-    report = build_report(load_run(run_path), lang, compare_run)
+    report = build_report(as_run(run), lang, compare_run)
     svgs = figures(report, t)
     html, markdown = render_report(report, svgs, t)
     with atomic_folder(out_dir, force=force) as tmp:

@@ -1,0 +1,171 @@
+"""One fitted model of one dataset: the :class:`Run`, in memory after ``fit`` and loaded from disk alike.
+
+A run holds the dataset, the model file, the posterior and prior draws (flattened to
+``(sample, ...)`` arrays, chain-major: the fast path for queries), the pointwise
+log-likelihood, typed diagnostics and its provenance (``info``: seed, sampler, settings,
+versions, timings, hashes).  The ArviZ DataTree with labelled dims is :meth:`Run.tree`.
+
+Queries are methods that return tidy pandas tables (the same numbers as the CLI and the
+report); they share one :attr:`Run.baseline` (the per-draw window probabilities at the
+coded values), computed once per run.  Nothing here recompiles a model or imports PyMC.
+
+Examples
+--------
+>>> import bayesstreams as bs
+>>> run = bs.load_run("runs/trafficking_nl_2020")  # doctest: +SKIP
+>>> run.effects().query("quantity == 'ace' and window == 'W1'").head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(eq=False)
+class Run:
+    """A fitted model: data, model file, draws, diagnostics and provenance.
+
+    Attributes
+    ----------
+    dataset : the validated :class:`~bayesstreams.data.dataset.Dataset`.
+    config : the :class:`~bayesstreams.model.config.ModelConfig` (kind, priors, sampler settings).
+    posterior, prior : ``{name: array}`` with the sample first (prior: NumPy draws from the priors).
+    log_likelihood : (sample, case) pointwise log-likelihood, or ``None``.
+    diagnostics : :class:`~bayesstreams.inference.diagnostics.Diagnostics`, or ``None``.
+    info : provenance, as written to ``run.json``.
+    path : the run folder once saved or loaded, else ``None``.
+    """
+
+    dataset: object
+    config: object
+    posterior: dict
+    prior: dict
+    log_likelihood: np.ndarray | None = None
+    diagnostics: object = None
+    info: dict = field(default_factory=dict)
+    path: Path | None = None
+    trace: object = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ what it is
+
+    @property
+    def kind(self):
+        """The model kind object (:mod:`bayesstreams.model.kinds`)."""
+        return self.config.model_kind
+
+    @property
+    def n_samples(self) -> int:
+        return int(next(iter(self.posterior.values())).shape[0])
+
+    @property
+    def n_chains(self) -> int:
+        return int(self.info.get("settings", {}).get("chains", 1))
+
+    @cached_property
+    def baseline(self):
+        """Per-draw quantities at the coded factor values, shared by every query of this run."""
+        from bayesstreams.analysis.queries import baseline
+
+        return baseline(self.posterior, self.dataset)
+
+    def tree(self):
+        """The ArviZ DataTree: posterior, sample_stats, prior and log_likelihood groups, labelled dims."""
+        if self.trace is not None:
+            return self.trace
+        if self.path is None:
+            raise ValueError("this run has no trace in memory and no folder to read one from")
+        import xarray as xr
+
+        with xr.open_datatree(self.path / "trace.nc", engine="h5netcdf") as tree:
+            self.trace = tree.load()
+        return self.trace
+
+    def save(self, path, force: bool = False, command: str | None = None) -> Path:
+        """Write the run folder atomically (see :mod:`bayesstreams.inference.store`); returns its path.
+
+        An existing folder is never replaced unless ``force``.
+        """
+        from bayesstreams.inference.store import save_run
+
+        self.path = save_run(self, path, force=force, command=command)
+        return self.path
+
+    # ------------------------------------------------------------------ queries (tidy tables)
+
+    def effects(self):
+        """Factor effects: ``beta`` and the average causal effects on W1 and W2 (one row per quantity)."""
+        from bayesstreams.analysis.queries import factor_importance
+
+        return factor_importance(self.posterior, self.dataset, base=self.baseline)
+
+    def streams(self):
+        """Per phase and stream: ``mu``, ``tau`` and the mean effect of the stream's factors."""
+        from bayesstreams.analysis.queries import stream_summary
+
+        return stream_summary(self.posterior, self.dataset, base=self.baseline)
+
+    def dependency(self):
+        """The phase dependency: its parameter and the effect of W1 on P(W2)."""
+        from bayesstreams.analysis.queries import phase_dependency
+
+        return phase_dependency(self.posterior, self.dataset, base=self.baseline)
+
+    def cases(self):
+        """In-sample P(W1), P(W2) and P(W2 | W1 = 1) per case."""
+        from bayesstreams.analysis.queries import case_predictions
+
+        return case_predictions(self.posterior, self.dataset, base=self.baseline)
+
+    def activation(self):
+        """Stream activation ``q`` per case, phase and stream (kinds with streams only)."""
+        from bayesstreams.analysis.queries import stream_activation
+
+        return stream_activation(self.posterior, self.dataset, base=self.baseline)
+
+    def bottlenecks(self):
+        """The weakest stream of each case and phase (kinds with streams only)."""
+        from bayesstreams.analysis.queries import bottlenecks
+
+        return bottlenecks(self.posterior, self.dataset, base=self.baseline)
+
+    def necessity(self):
+        """Probability of necessity of each factor for each window that opened."""
+        from bayesstreams.analysis.queries import necessity
+
+        return necessity(self.posterior, self.dataset, base=self.baseline)
+
+    def levers(self, case: str | None = None, min_gain: float | None = None):
+        """Levers (gain from ``do(x = +1)``) per case, ranked; ``case`` (an id or a name) keeps one case."""
+        from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, levers
+
+        table = levers(self.posterior, self.dataset, DEFAULT_MIN_GAIN if min_gain is None else min_gain,
+                       base=self.baseline)
+        if case is None:
+            return table
+        return table[table["case_id"] == self.case_id(case)].reset_index(drop=True)
+
+    def contraction(self):
+        """Prior-to-posterior contraction of every parameter and headline query."""
+        from bayesstreams.analysis.contraction import what_the_data_taught
+
+        return what_the_data_taught(self)
+
+    def tables(self) -> dict:
+        """Every query table, keyed by name (what the report shows)."""
+        from bayesstreams.analysis.queries import query_tables
+
+        return query_tables(self)
+
+    def score(self, profile, top_levers: int = 3):
+        """Score coded profiles of cases not in the data (a file path); the same as ``bayesstreams score``."""
+        from bayesstreams.analysis.scoring import score_profiles
+
+        return score_profiles(self, profile, top_levers=top_levers)
+
+    def case_id(self, case: str) -> str:
+        """The case id of ``case``, given as an id or a name (case-insensitive)."""
+        return self.dataset.resolve_case(case)

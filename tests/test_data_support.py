@@ -122,6 +122,15 @@ def test_shipped_study_support_is_what_issue_12_measured():
                                                                  "p2_long_term_goals", "p1_congruence_national"}
 
 
+def test_shipped_study_never_codes_minus_one_for_14_of_23_factors():
+    """Issue 12: the -1 -> +1 contrast extrapolates for 14 of the 23 factors."""
+    seen = observed_codes(load_dataset(ROOT / "data" / "trafficking_nl_2020"))
+    assert seen.shape == (23, 3) and int((~seen[:, 0]).sum()) == 14
+    data = load_dataset(ROOT / "data" / "trafficking_nl_2020")
+    no_zero = {f for f, row in zip(data.factor_ids, seen) if not row[1]}  # no 0 coded and nothing not discussed
+    assert no_zero == {"p1_congruence_national", "p1_integrated_network", "p2_embedding"}
+
+
 def test_shipped_study_raw_view_matches_section_5_4():
     view = raw_view(load_dataset(ROOT / "data" / "trafficking_nl_2020"))
     assert view.phase2_given_phase1() == {"with": (3, 4), "without": (0, 4)}

@@ -14,7 +14,6 @@ import numpy as np
 from bayesstreams.data.codebook import PHASES, STREAMS
 
 WINDOW_STATES = ("open", "closed", "unknown")
-CODE_COLUMNS = ("n_minus", "n_zero", "n_plus", "n_not_discussed")
 
 
 def _state_masks(values: np.ndarray) -> dict[str, np.ndarray]:

@@ -179,8 +179,8 @@ def data_support(dataset, na_as: float | None = 0.0) -> pd.DataFrame:
     >>> w = np.array([[1, 1], [1, 0], [0, 0], [0, 0.]])
     >>> data = Dataset("demo", "", book, [{"case_id": f"c{i}"} for i in range(4)], [], x, w,
     ...                np.full((4, 2, 3), nan), np.full(4, -1), ())
-    >>> data_support(data)[["factor", "n_plus", "n_not_discussed", "label"]].to_string(index=False)
-    'factor  n_plus  n_not_discussed               label\\n  p1_a       2                0          separating\\n  p1_b       2                0                data\\n  p2_c       0                4 no data: prior only'
+    >>> data_support(data)[["factor", "n_plus", "n_not_discussed", "label"]].values.tolist()
+    [['p1_a', 2, 0, 'separating'], ['p1_b', 2, 0, 'data'], ['p2_c', 0, 4, 'no data: prior only']]
     """
     import pandas as pd
 

@@ -20,11 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "trafficking_nl_2020"
 
 
-@pytest.fixture(scope="module")
-def study_fit():
-    return fit(load_dataset(STUDY), load_config(ROOT / "models" / "streams.toml"), seed=20200601)
-
-
 def test_shipped_study_fits_cleanly(study_fit):
     diagnostics = study_fit.diagnostics
     assert diagnostics.divergences == 0

@@ -41,9 +41,9 @@ def log_prior_draws(draws: dict, config) -> dict[str, np.ndarray]:
     out = {}
     for name, values in draws.items():
         parameter = declared.get(name)
-        if parameter is None or parameter.kind == "derived":
+        if parameter is None or parameter.role == "derived":
             continue
-        density = STANDARD_NORMAL if parameter.kind == "raw" else config.prior_of(name)
+        density = STANDARD_NORMAL if parameter.role == "raw" else config.prior_of(name)
         values = np.asarray(values, dtype=float)
         out[name] = density.logpdf(values).reshape(len(values), -1).sum(axis=1)
     return out
@@ -51,7 +51,7 @@ def log_prior_draws(draws: dict, config) -> dict[str, np.ndarray]:
 
 def scaled_priors(config) -> list[str]:
     """The top-level priors of ``config``'s kind: the ones power-scaling raises to a power."""
-    return [p.name for p in config.model_kind.parameters if p.kind == "prior"]
+    return [p.name for p in config.model_kind.parameters if p.role == "prior"]
 
 
 def headline_draws(draws: dict, dataset) -> dict[str, np.ndarray]:
@@ -74,7 +74,7 @@ def sensitivity_tree(posterior: dict, log_likelihood: np.ndarray, dataset, confi
     """A DataTree with ``posterior`` (parameters and headline quantities), ``log_prior`` and ``log_likelihood``."""
     import xarray as xr
 
-    raw = {p.name for p in config.model_kind.parameters if p.kind == "raw"}
+    raw = {p.name for p in config.model_kind.parameters if p.role == "raw"}
     quantities = {k: v for k, v in posterior.items() if k not in raw}
     quantities.update({k: v for k, v in headline_draws(posterior, dataset).items() if k not in quantities})
     post = xr.Dataset({name: (("chain", "draw", *[f"{name}_dim_{i}" for i in range(np.ndim(v) - 1)]), _chained(v, chains))

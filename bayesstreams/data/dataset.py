@@ -269,6 +269,14 @@ def load_dataset(path: str | Path, codebook: str | Path | Codebook | None = None
     ------
     InputError
         With every violation found, each located by file, row and column.
+
+    Examples
+    --------
+    >>> ds = load_dataset("data/trafficking_nl_2020")
+    >>> ds.n_cases, len(ds.factor_ids)
+    (8, 23)
+    >>> ds.resolve_case("Gemeente 5")
+    'g5'
     """
     path = Path(path)
     if isinstance(codebook, (str, Path)):

@@ -52,6 +52,13 @@ def resolve_model(model):
     A name such as ``"streams-wide"`` is looked up as ``models/<name>.toml`` in the working
     directory, then in the checkout; a bare kind name (``"streams"``, ``"additive"``) that has
     no file gives that kind's default priors.
+
+    Examples
+    --------
+    >>> resolve_model("streams-agnostic").prior("mu")
+    {'mu': 0.0, 'sigma': 1.0}
+    >>> resolve_model("additive").kind
+    'additive'
     """
     from bayesstreams.model.config import ModelConfig, config_from_text, load_config
     from bayesstreams.model.kinds import KINDS
@@ -98,9 +105,9 @@ def fit(dataset, model=None, seed: int = DEFAULT_SEED, draws=None, tune=None, ch
     Examples
     --------
     >>> import bayesstreams as bs
-    >>> run = bs.fit(bs.load_dataset("data/trafficking_nl_2020"), model="streams", seed=1)  # doctest: +SKIP
-    >>> run.diagnostics.passed  # doctest: +SKIP
-    True
+    >>> small = bs.fit(bs.load_dataset("data/trafficking_nl_2020"), model="streams", seed=1, draws=200, tune=300)
+    >>> small.n_samples, small.info["sampler"]
+    (800, 'nutpie')
     """
     from bayesstreams.inference.diagnostics import diagnose
     from bayesstreams.inference.run import Run
@@ -127,7 +134,7 @@ def fit(dataset, model=None, seed: int = DEFAULT_SEED, draws=None, tune=None, ch
                        np.random.default_rng(seed))
     start = time.perf_counter()
     loglik = config.model_kind.pointwise_loglik(dataset, posterior)
-    raw = {p.name for p in config.model_kind.parameters if p.kind == "raw"}
+    raw = {p.name for p in config.model_kind.parameters if p.role == "raw"}
     diagnostics = diagnose(trace, [n for n in names if n not in raw or n == "z"])
     timings["post_s"] = time.perf_counter() - start
     run = Run(dataset=dataset, config=config, posterior=posterior, prior=prior, log_likelihood=loglik,

@@ -11,9 +11,8 @@ coded values), computed once per run.  Nothing here recompiles a model or import
 
 Examples
 --------
->>> import bayesstreams as bs
->>> run = bs.load_run("runs/trafficking_nl_2020")  # doctest: +SKIP
->>> run.effects().query("quantity == 'ace' and window == 'W1'").head()  # doctest: +SKIP
+>>> run.effects().query("quantity == 'ace' and window == 'W1' and contrast == '+1 vs -1'").shape[0]
+23
 """
 
 from __future__ import annotations
@@ -38,6 +37,11 @@ class Run:
     diagnostics : :class:`~bayesstreams.inference.diagnostics.Diagnostics`, or ``None``.
     info : provenance, as written to ``run.json``.
     path : the run folder once saved or loaded, else ``None``.
+
+    Examples
+    --------
+    >>> run.kind.name, run.n_samples == run.log_likelihood.shape[0], run.diagnostics.passed
+    ('streams', True, True)
     """
 
     dataset: object
@@ -73,7 +77,14 @@ class Run:
         return baseline(self.posterior, self.dataset)
 
     def tree(self):
-        """The ArviZ DataTree: posterior, sample_stats, prior and log_likelihood groups, labelled dims."""
+        """The ArviZ DataTree: posterior, sample_stats, prior and log_likelihood groups, labelled dims.
+
+        Examples
+        --------
+        >>> tree = run.tree()
+        >>> tree["posterior"]["beta"].dims
+        ('chain', 'draw', 'factor')
+        """
         if self.trace is not None:
             return self.trace
         if self.path is None:
@@ -88,6 +99,11 @@ class Run:
         """Write the run folder atomically (see :mod:`bayesstreams.inference.store`); returns its path.
 
         An existing folder is never replaced unless ``force``.
+
+        Examples
+        --------
+        >>> run.save(tmp / "run").name
+        'run'
         """
         from bayesstreams.inference.store import save_run
 
@@ -97,49 +113,100 @@ class Run:
     # ------------------------------------------------------------------ queries (tidy tables)
 
     def effects(self):
-        """Factor effects: ``beta`` and the average causal effects on W1 and W2 (one row per quantity)."""
+        """Factor effects: ``beta`` and the average causal effects on W1 and W2 (one row per quantity).
+
+        Examples
+        --------
+        >>> table = run.effects()
+        >>> sorted(table["quantity"].unique()), list(table.columns[-6:])
+        (['ace', 'beta'], ['mean', 'q05', 'q25', 'q75', 'q95', 'p_gt_0'])
+        """
         from bayesstreams.analysis.queries import factor_importance
 
         return factor_importance(self.posterior, self.dataset, base=self.baseline)
 
     def streams(self):
-        """Per phase and stream: ``mu``, ``tau`` and the mean effect of the stream's factors."""
+        """Per phase and stream: ``mu``, ``tau`` and the mean effect of the stream's factors.
+
+        Examples
+        --------
+        >>> sorted(run.streams()["quantity"].unique())
+        ['mean_ace', 'mu', 'tau']
+        """
         from bayesstreams.analysis.queries import stream_summary
 
         return stream_summary(self.posterior, self.dataset, base=self.baseline)
 
     def dependency(self):
-        """The phase dependency: its parameter and the effect of W1 on P(W2)."""
+        """The phase dependency: its parameter and the effect of W1 on P(W2).
+
+        Examples
+        --------
+        >>> list(run.dependency()["quantity"])
+        ['rho', 'dependency_effect']
+        """
         from bayesstreams.analysis.queries import phase_dependency
 
         return phase_dependency(self.posterior, self.dataset, base=self.baseline)
 
     def cases(self):
-        """In-sample P(W1), P(W2) and P(W2 | W1 = 1) per case."""
+        """In-sample P(W1), P(W2) and P(W2 | W1 = 1) per case.
+
+        Examples
+        --------
+        >>> cases = run.cases()
+        >>> len(cases), sorted(cases["quantity"].unique())
+        (24, ['p_w1', 'p_w2', 'p_w2_given_w1'])
+        """
         from bayesstreams.analysis.queries import case_predictions
 
         return case_predictions(self.posterior, self.dataset, base=self.baseline)
 
     def activation(self):
-        """Stream activation ``q`` per case, phase and stream (kinds with streams only)."""
+        """Stream activation ``q`` per case, phase and stream (kinds with streams only).
+
+        Examples
+        --------
+        >>> len(run.activation())  # 8 cases x 2 phases x 3 streams
+        48
+        """
         from bayesstreams.analysis.queries import stream_activation
 
         return stream_activation(self.posterior, self.dataset, base=self.baseline)
 
     def bottlenecks(self):
-        """The weakest stream of each case and phase (kinds with streams only)."""
+        """The weakest stream of each case and phase (kinds with streams only).
+
+        Examples
+        --------
+        >>> list(run.bottlenecks().columns)
+        ['case_id', 'phase', 'stream', 'q_mean', 'p_lowest']
+        """
         from bayesstreams.analysis.queries import bottlenecks
 
         return bottlenecks(self.posterior, self.dataset, base=self.baseline)
 
     def necessity(self):
-        """Probability of necessity of each factor for each window that opened."""
+        """Probability of necessity of each factor for each window that opened.
+
+        Examples
+        --------
+        >>> set(run.necessity()["case_id"]) <= {"g2", "g6", "g7", "g8"}  # the cases with an open window
+        True
+        """
         from bayesstreams.analysis.queries import necessity
 
         return necessity(self.posterior, self.dataset, base=self.baseline)
 
     def levers(self, case: str | None = None, min_gain: float | None = None):
-        """Levers (gain from ``do(x = +1)``) per case, ranked; ``case`` (an id or a name) keeps one case."""
+        """Levers (gain from ``do(x = +1)``) per case, ranked; ``case`` (an id or a name) keeps one case.
+
+        Examples
+        --------
+        >>> levers = run.levers("g5")
+        >>> set(levers["case_id"]), int(levers["rank"].min())
+        ({'g5'}, 1)
+        """
         from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, levers
 
         table = levers(self.posterior, self.dataset, DEFAULT_MIN_GAIN if min_gain is None else min_gain,
@@ -149,23 +216,48 @@ class Run:
         return table[table["case_id"] == self.case_id(case)].reset_index(drop=True)
 
     def contraction(self):
-        """Prior-to-posterior contraction of every parameter and headline query."""
+        """Prior-to-posterior contraction of every parameter and headline query.
+
+        Examples
+        --------
+        >>> sorted(run.contraction()["source"].unique())
+        ['parameter', 'query']
+        """
         from bayesstreams.analysis.contraction import what_the_data_taught
 
         return what_the_data_taught(self)
 
     def tables(self) -> dict:
-        """Every query table, keyed by name (what the report shows)."""
+        """Every query table, keyed by name (what the report shows).
+
+        Examples
+        --------
+        >>> sorted(run.tables())[:3]
+        ['bottlenecks', 'case_predictions', 'factor_importance']
+        """
         from bayesstreams.analysis.queries import query_tables
 
         return query_tables(self)
 
     def score(self, profile, top_levers: int = 3):
-        """Score coded profiles of cases not in the data (a file path); the same as ``bayesstreams score``."""
+        """Score coded profiles of cases not in the data (a file path); the same as ``bayesstreams score``.
+
+        Examples
+        --------
+        >>> _ = (tmp / "profile.csv").write_text("case_id,factor,code\\nnew,p1_insight,1\\n")
+        >>> [case.case_id for case in run.score(tmp / "profile.csv").cases]
+        ['new']
+        """
         from bayesstreams.analysis.scoring import score_profiles
 
         return score_profiles(self, profile, top_levers=top_levers)
 
     def case_id(self, case: str) -> str:
-        """The case id of ``case``, given as an id or a name (case-insensitive)."""
+        """The case id of ``case``, given as an id or a name (case-insensitive).
+
+        Examples
+        --------
+        >>> run.case_id("gemeente 5"), run.case_id("g5")
+        ('g5', 'g5')
+        """
         return self.dataset.resolve_case(case)

@@ -127,8 +127,9 @@ def load_run(path: str | Path, verify: bool = True):
 
     Examples
     --------
-    >>> import bayesstreams as bs
-    >>> run = bs.load_run("runs/trafficking_nl_2020")  # doctest: +SKIP
+    >>> again = load_run(run.save(tmp / "saved-run"))
+    >>> again.n_samples == run.n_samples, again.config.kind
+    (True, 'streams')
     """
     from bayesstreams.data.dataset import load_dataset
     from bayesstreams.inference.diagnostics import Diagnostics

@@ -29,13 +29,13 @@ class AdditiveKind:
     parameters = (
         Parameter("mu", CELL, Prior("normal", {"mu": 0.5, "sigma": 1.0})),
         Parameter("tau", CELL, Prior("halfnormal", {"sigma": 1.0})),
-        Parameter("z", ("factor",), kind="raw"),
-        Parameter("beta", ("factor",), kind="derived"),
+        Parameter("z", ("factor",), role="raw"),
+        Parameter("beta", ("factor",), role="derived"),
         Parameter("a", ("phase",), Prior("normal", {"mu": 0.0, "sigma": 1.5})),
         Parameter("delta", (), Prior("normal", {"mu": 0.0, "sigma": 2.0})),
         Parameter("sigma_group", (), Prior("halfnormal", {"sigma": 0.5}), groups_only=True),
-        Parameter("gamma_raw", ("phase", "group"), kind="raw", groups_only=True),
-        Parameter("gamma", ("phase", "group"), kind="derived", groups_only=True),
+        Parameter("gamma_raw", ("phase", "group"), role="raw", groups_only=True),
+        Parameter("gamma", ("phase", "group"), role="derived", groups_only=True),
     )
 
     def matches(self, draws: dict) -> bool:

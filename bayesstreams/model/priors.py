@@ -43,6 +43,17 @@ class Prior:
         ``"normal"``, ``"halfnormal"`` or ``"beta"`` (:data:`FAMILIES`).
     params
         Hyperparameters by name, e.g. ``{"mu": 0.5, "sigma": 1.0}``.
+
+    Examples
+    --------
+    >>> tau = Prior("halfnormal", {"sigma": 2.0})
+    >>> round(tau.variance(), 4), bool(tau.logpdf(-1.0) == float("-inf"))
+    (1.4535, True)
+    >>> import pymc as pm
+    >>> with pm.Model():
+    ...     rv = tau.pymc(pm, "tau", dims=None)
+    >>> rv.name
+    'tau'
     """
 
     family: str
@@ -120,7 +131,7 @@ class Parameter:
     prior : the default prior of a top-level parameter, set by a model file; ``None`` for
         the standard-normal raw parameters of a non-centred hierarchy (``z``, ``gamma_raw``)
         and for deterministic ones (``beta``, ``gamma``).
-    kind : ``"prior"`` (top level, power-scaled in sensitivity checks), ``"raw"``
+    role : ``"prior"`` (top level, power-scaled in sensitivity checks), ``"raw"``
         (standard normal, defines the hierarchy) or ``"derived"`` (deterministic).
     groups_only : present only when the dataset has groups.
     """
@@ -128,7 +139,7 @@ class Parameter:
     name: str
     dims: tuple[str, ...]
     prior: Prior | None = None
-    kind: str = "prior"
+    role: str = "prior"
     groups_only: bool = False
 
 

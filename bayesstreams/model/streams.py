@@ -32,15 +32,15 @@ class StreamsKind:
     parameters = (
         Parameter("mu", CELL, Prior("normal", {"mu": 0.5, "sigma": 1.0})),
         Parameter("tau", CELL, Prior("halfnormal", {"sigma": 1.0})),
-        Parameter("z", ("factor",), kind="raw"),
-        Parameter("beta", ("factor",), kind="derived"),
+        Parameter("z", ("factor",), role="raw"),
+        Parameter("beta", ("factor",), role="derived"),
         Parameter("alpha", CELL, Prior("normal", {"mu": 0.0, "sigma": 1.5})),
         Parameter("lambda", ("phase",), Prior("beta", {"alpha": 1.0, "beta": 9.0})),
         Parameter("kappa", ("phase",), Prior("beta", {"alpha": 1.0, "beta": 9.0})),
         Parameter("rho", (), Prior("beta", {"alpha": 1.0, "beta": 1.0})),
         Parameter("sigma_group", (), Prior("halfnormal", {"sigma": 0.5}), groups_only=True),
-        Parameter("gamma_raw", (*CELL, "group"), kind="raw", groups_only=True),
-        Parameter("gamma", (*CELL, "group"), kind="derived", groups_only=True),
+        Parameter("gamma_raw", (*CELL, "group"), role="raw", groups_only=True),
+        Parameter("gamma", (*CELL, "group"), role="derived", groups_only=True),
     )
 
     def matches(self, draws: dict) -> bool:

@@ -49,9 +49,9 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
 
     Examples
     --------
-    >>> import bayesstreams as bs
-    >>> outcome = bs.analyze()  # doctest: +SKIP
-    >>> print("\\n".join(outcome.lines))  # doctest: +SKIP
+    >>> outcome = analyze(out=tmp / "reports", run_dir=tmp / "runs", briefs=["g5"])
+    >>> outcome.passed, sorted(p.name for p in (tmp / "reports").iterdir() if p.suffix == ".html")
+    (True, ['brief-g5-nl.html', 'report.html'])
     """
     from bayesstreams.atomic import atomic_folder
     from bayesstreams.data.dataset import load_dataset

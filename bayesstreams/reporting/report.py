@@ -713,9 +713,9 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
 
     Examples
     --------
-    >>> import bayesstreams as bs
-    >>> bs.write_report(bs.load_run("runs/trafficking_nl_2020"), "reports/x", lang="nl")  # doctest: +SKIP
-    PosixPath('reports/x')
+    >>> folder = write_report(run, tmp / "report", lang="nl")
+    >>> sorted(p.name for p in folder.iterdir() if p.is_file())
+    ['report.html', 'report.md', 'summary.json']
     """
     from bayesstreams.atomic import atomic_folder, atomic_write_text, refuse_existing
     from bayesstreams.inference.store import as_run

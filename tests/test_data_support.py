@@ -142,9 +142,13 @@ def test_validate_groups_the_no_data_warnings_on_one_line_each(capsys):
     code, out, _ = run_cli(["validate", str(ROOT / "data" / "trafficking_nl_2020")], capsys)
     assert code == 0
     never = [line for line in out.splitlines() if "never coded" in line]
-    assert len(never) == 1 and "'p2_framing'" in never[0] and "'p2_interest_group_access'" in never[0]
+    assert len(never) == 1 and "p2_framing (row" in never[0] and "p2_interest_group_access (row" in never[0]
     constant = [line for line in out.splitlines() if "constant" in line and line.startswith("warning:")]
-    assert len(constant) == 1 and "'p2_long_term_goals' (always 0)" in constant[0]
+    assert len(constant) == 1 and "no data: prior only" in constant[0]
+    assert "p2_long_term_goals (always 0, row" in constant[0] and "p1_congruence_national (always +1, row" in constant[0]
+    separating = [line for line in out.splitlines() if "separate" in line and line.startswith("warning:")]
+    assert len(separating) == 1 and "p1_congruence_values (higher codes where w1 = 1, row" in separating[0]
+    assert "p1_insight (higher codes where the phase-1 problem stream is in motion, row" in separating[0]
     assert "raw: 3 of 4 cases with a phase-1 window reached phase 2, 0 of 4 without" in out
     assert any(line.split() == ["p1_congruence_values", "0/", "0/", "4/", "4", "separating"] for line in out.splitlines())
 

@@ -20,6 +20,11 @@ def located(warnings):
     return [(Path(w.file).name, w.row, w.column) for w in warnings]
 
 
+def declared(factor: str, factors: dict = BASE_FACTORS) -> tuple[str, int, str]:
+    """A warning about a factor points at the codebook line that declares it."""
+    return "codebook.toml", codebook_toml(factors).splitlines().index(f"[factors.{factor}]") + 1, factor
+
+
 def assert_warns_only(path: Path, expected: list[tuple[str, int | None, str | None]], capsys) -> list:
     data = load_dataset(path)
     assert sorted(located(data.warnings), key=repr) == sorted(expected, key=repr), [str(w) for w in data.warnings]
@@ -27,8 +32,15 @@ def assert_warns_only(path: Path, expected: list[tuple[str, int | None, str | No
     assert code == 0
     assert "error:" not in err and "Traceback" not in out + err
     assert f"{len(expected)} warning(s):" in out
+    printed = [line[len("warning: "):] for line in out.splitlines() if line.startswith("warning: ")]
     for w in data.warnings:
-        assert f"warning: {w}" in out
+        # printed alone, or within the one line of its kind that lists every subject with its row
+        same_kind = [v for v in data.warnings if v.kind == w.kind]
+        if len(same_kind) == 1:
+            assert str(w) in printed
+        else:
+            [line] = [p for p in printed if p.startswith(f"{w.file}: {len(same_kind)} ")]
+            assert w.subject.rstrip(")") in line and f"row {w.row}" in line
     assert out.rstrip().endswith("valid")
     return data.warnings
 
@@ -61,7 +73,7 @@ def test_factor_never_coded(factory, capsys, empty_rows):
     t["factors"]["p2_framing"] = (2, "problem", "framing", "framing")
     if empty_rows:  # rows that exist but leave the code empty do not count as coded
         t["codes"].append(["c1", "p2_framing", "", "r1", "", ""])
-    [w] = assert_warns_only(factory.make(tables=t), [("cases.csv", None, "p2_framing")], capsys)
+    [w] = assert_warns_only(factory.make(tables=t), [declared("p2_framing", t["factors"])], capsys)
     assert "never coded" in w.message
 
 
@@ -86,7 +98,7 @@ def test_factor_separating_its_window(factory, capsys, codes, side):
     t = factory.tables()
     for case, code in zip(("c1", "c2", "c3", "c4"), codes):
         set_code(t, case, "p1_insight", code)
-    [w] = assert_warns_only(factory.make(tables=t), [("cases.csv", None, "p1_insight")], capsys)
+    [w] = assert_warns_only(factory.make(tables=t), [declared("p1_insight")], capsys)
     assert "w1" in w.message and side in w.message
 
 
@@ -95,7 +107,7 @@ def test_phase2_factor_is_checked_against_w2_not_w1(factory, capsys):
     t = factory.tables()
     for case, code in zip(("c1", "c2", "c3", "c4"), ("1", "0", "0", "1")):
         set_code(t, case, "p2_structural_collaboration", code)
-    [w] = assert_warns_only(factory.make(tables=t), [("cases.csv", None, "p2_structural_collaboration")], capsys)
+    [w] = assert_warns_only(factory.make(tables=t), [declared("p2_structural_collaboration")], capsys)
     assert "w2" in w.message
     # and a phase-1 factor with the same codes does not separate w1; it does separate its own
     # coded stream (phase-1 problem: c1 in motion with code 1, c3 not with code 0)
@@ -113,7 +125,7 @@ def test_separation_ignores_cases_with_unknown_window(factory):
     for case, code in zip(("c1", "c2", "c3", "c4"), ("1", "-1", "0", "1")):
         set_code(t, case, "p2_region_orientation", code)
     data = load_dataset(factory.make(tables=t))
-    assert located(data.warnings) == [("cases.csv", None, "p2_region_orientation")]
+    assert located(data.warnings) == [declared("p2_region_orientation")]
 
 
 @pytest.mark.parametrize("x, w, expected", [
@@ -159,9 +171,10 @@ def test_respondents_combine_to_sign_of_sum_and_disagreement_warns(factory, caps
     first_c2 = line_of(codes_row(t, "c2", "p1_congruence_values"))
     # c2's tie makes p1_congruence_values 0 in every case (c4 not discussed, read as 0): constant
     warnings = assert_warns_only(path, [("codes.csv", first_c1, "code"), ("codes.csv", first_c2, "code"),
-                                        ("cases.csv", None, "p1_congruence_values")], capsys)
+                                        declared("p1_congruence_values")], capsys)
     by_row = {w.row: w.message for w in warnings}
-    assert "constant" in by_row[None] and "'p1_congruence_values' (always 0)" in by_row[None]
+    constant = by_row[declared("p1_congruence_values")[1]]
+    assert "'p1_congruence_values' is 0 in every case" in constant and "no data: prior only" in constant
     assert "'c1'" in by_row[first_c1] and "'p1_insight'" in by_row[first_c1]
     assert "'c2'" in by_row[first_c2] and "'p1_congruence_values'" in by_row[first_c2]
     # provenance of every respondent is kept in the long table

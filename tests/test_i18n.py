@@ -12,7 +12,7 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
-CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py")]
+CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py")]
 
 
 def placeholders(text: str) -> set[str]:
@@ -37,6 +37,7 @@ def expansions() -> dict[str, list[str]]:
         "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],
         "prob_": [key for _, key in SCALE], "forest_title_": ["w1", "w2"],
         "support_": ["data", "no_data", "separating"], "state_": ["open", "closed", "unknown"],
+        "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
     }
 
 

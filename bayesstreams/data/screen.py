@@ -105,7 +105,7 @@ def _code_text(value: float) -> str:
 GROUPED = {
     "uncoded": "{n} cases have no codes",
     "w2_without_w1": "{n} cases have w2 = 1 but w1 = 0 (institutionalised without agenda setting)",
-    "never_coded": "{n} factors are never coded, so their effects are the prior's (no data: prior only)",
+    "never_coded": "{n} factors are never coded",
     "constant": "{n} factors are constant once not discussed is read as 0, so their effects are the prior's "
                 "(no data: prior only)",
     "separation": "{n} factors separate their window or coded stream perfectly (not discussed read as 0), "

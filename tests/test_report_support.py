@@ -127,17 +127,21 @@ def test_brief_offers_no_lever_without_data(study_run):
 
 
 def test_score_offers_no_lever_without_data(study_run):
-    from bayesstreams.analysis.scoring import format_score, score_to_dict
+    from bayesstreams.analysis.scoring import score_to_dict
+    from bayesstreams.reporting.score_text import format_score
 
     _, run = study_run
     result = score_dataset(run, run.dataset, top_levers=5)
     for case in result.cases:
         assert case.levers and not {lever["factor"] for lever in case.levers} & NO_DATA
     assert set(result.no_data) == NO_DATA and set(score_to_dict(result)["no_data"]) == NO_DATA
-    [line] = [x for x in format_score(result) if x.startswith("not offered as levers")]
-    assert all(f in line for f in NO_DATA)
-    lever_lines = [x for x in format_score(result) if x.startswith("    ") and ". p" in x]
-    assert lever_lines and not any(f in x for x in lever_lines for f in NO_DATA)
+    for lang in ("en", "nl"):
+        labels = {f.id: f.label(lang) for f in run.dataset.codebook.factors}
+        lines = format_score(result, lang)
+        [line] = [x for x in lines if all(labels[f] in x for f in NO_DATA)]
+        assert line == translator(lang)("score_no_data").format(factors="; ".join(labels[f] for f in result.no_data))
+        others = [x for x in lines if x != line]
+        assert not any(labels[f] in x for x in others for f in NO_DATA), lang
 
 
 def test_headline_uses_the_observed_step(study_run):

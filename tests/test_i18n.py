@@ -93,7 +93,7 @@ def _visible_text(template: str, markdown: bool) -> str:
 
 
 @pytest.mark.parametrize("name", ["report.html", "report.md", "brief.html", "_support.html", "_support.md",
-                                  "_steps.html", "_steps.md"])
+                                  "_steps.html", "_steps.md", "_ranks.html", "_ranks.md"])
 def test_templates_hard_code_no_words(name):
     visible = _visible_text((TEMPLATES / name).read_text(encoding="utf-8"), name.endswith(".md"))
     words = re.findall(r"[^\W\d_]{2,}", visible)

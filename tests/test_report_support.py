@@ -160,3 +160,23 @@ def test_headline_uses_the_observed_step(study_run):
                     if s.window == "W2" and s.step == highlight.step)
         assert not step.extrapolated and highlight.ace.mean == pytest.approx(step.mean)
     assert np.isclose(sum(ranks["p_rank1"]), 1.0)
+
+
+def test_the_ranking_table_is_effect_ranks_and_sums_to_one(study_run, tmp_path):
+    from bayesstreams.analysis.ranks import effect_ranks
+
+    folder, run = study_run
+    out = write_report(folder, tmp_path / "report", lang="en")
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    expected = effect_ranks(run.posterior, run.dataset)
+    assert [(r["window"], r["factor"], r["rank"]) for r in summary["ranks"]] == \
+        list(zip(expected["window"], expected["factor"], expected["rank"]))
+    for window in ("W1", "W2"):
+        own = [r for r in summary["ranks"] if r["window"] == window]
+        assert sum(r["p_rank1"] for r in own) == pytest.approx(1.0)
+        assert not {r["factor"] for r in own} & NO_DATA
+    rows = table_rows((out / "report.md").read_text(encoding="utf-8"), "P(largest)")
+    assert len(rows) == len(summary["ranks"])
+    assert [row[5] for row in rows] == [f"{100 * r['p_rank1']:.0f}%" for r in summary["ranks"]]
+    lines = (out / "tables" / "ranks.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 + len(summary["ranks"])

@@ -13,7 +13,7 @@ Written by :func:`write_report`::
     report.md        the same content; figures in figures/*.svg beside it
     summary.json     every number shown (raw, unrounded), NaN as null
     figures/         factor_effects.svg, streams_01.svg, ... (one per case)
-    tables/          factors.csv, cases.csv (text cells guarded against formula injection)
+    tables/          factors.csv, cases.csv, ranks.csv (text cells guarded against formula injection)
 """
 
 from __future__ import annotations
@@ -560,6 +560,7 @@ class Report:
     comparison: Comparison | None = None
     lever_threshold: float = 0.05
     data_support: object = None  # reporting.support_view.DataSupport: "what the data can tell"
+    ranks: list = field(default_factory=list)  # reporting.support_view.RankRow per window and ranked factor
 
     @property
     def has_streams(self) -> bool:
@@ -572,7 +573,7 @@ def build_report(run, lang: str = "en", compare_run=None) -> Report:
     from bayesstreams.analysis.contraction import what_the_data_taught
     from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables
     from bayesstreams.analysis.ranks import effect_ranks
-    from bayesstreams.reporting.support_view import data_support_view, ranked_highlights
+    from bayesstreams.reporting.support_view import data_support_view, rank_rows, ranked_highlights
 
     dataset = run.dataset
     tables = query_tables(run)
@@ -592,7 +593,8 @@ def build_report(run, lang: str = "en", compare_run=None) -> Report:
         dependency=dependency(tables["phase_dependency"], flags),
         cases=case_results(tables, dataset, lang, flags, no_data=frozenset(support.no_data)),
         taught=taught(learned), diagnostics=diagnostics_summary(run.info), reproducibility=reproducibility(run.info),
-        comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN, data_support=support)
+        comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN, data_support=support,
+        ranks=rank_rows(ranks, by_id))
 
 
 def summary(report: Report) -> dict:
@@ -662,7 +664,7 @@ def _csv_text(value) -> str:
 
 
 def write_tables(report: Report, folder: Path) -> None:
-    """``tables/factors.csv`` and ``tables/cases.csv``: the report's main tables for spreadsheets."""
+    """``tables/factors.csv``, ``tables/cases.csv`` and ``tables/ranks.csv``: the report's main tables for spreadsheets."""
     from bayesstreams.data.io import write_csv
 
     header = ["factor", "label", "phase", "stream", *(f"ace_w1_{k}" for k in SUMMARY), "ace_w1_prior_driven",
@@ -678,6 +680,10 @@ def write_tables(report: Report, folder: Path) -> None:
     rows = [[c.case_id, c.name, c.level, c.group, c.n_not_discussed, *asdict(c.windows[0].p).values(),
              c.windows[0].observed, *asdict(c.windows[1].p).values(), c.windows[1].observed] for c in report.cases]
     write_csv(folder / "cases.csv", header, [[_csv_text(v) for v in row] for row in rows])
+    header = ["window", "factor", "label", "step", "mean", "rank", "p_rank1", "p_top3", "support"]
+    rows = [[r.window, r.factor, r.label, r.step, r.mean, r.rank, r.p_rank1, r.p_top3, r.support_kind]
+            for r in report.ranks]
+    write_csv(folder / "ranks.csv", header, [[_csv_text(v) for v in row] for row in rows])
 
 
 def render_report(report: Report, svgs: dict[str, str], t) -> tuple[str, str]:

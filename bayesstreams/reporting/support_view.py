@@ -128,6 +128,28 @@ def step_effects(importance, factor: str, reaches_w1: bool) -> list[StepEffect]:
     return out
 
 
+@dataclass
+class RankRow:
+    """One factor's place in the ranking of effects on one window, with its probabilities."""
+
+    window: str
+    factor: str
+    label: str
+    step: str
+    mean: float
+    rank: int
+    p_rank1: float
+    p_top3: float
+    support_kind: str
+
+
+def rank_rows(ranks, effects: dict) -> list[RankRow]:
+    """Every row of :func:`bayesstreams.analysis.ranks.effect_ranks` as report data (W1 first, by rank)."""
+    return [RankRow(str(r["window"]), str(r["factor"]), effects[r["factor"]].label, str(r["step"]), float(r["mean"]),
+                    int(r["rank"]), float(r["p_rank1"]), float(r["p_top3"]), effects[r["factor"]].support_kind)
+            for _, r in ranks.iterrows()]
+
+
 def ranked_highlights(ranks, window: str, effects: dict, n: int) -> list:
     """The ``n`` factors with the largest posterior-mean ACE on ``window`` over their observed step.
 

@@ -60,6 +60,9 @@ def test_the_fake_posterior_would_put_no_data_factors_first(study_run):
     assert w2.sort_values("mean", ascending=False)["factor"].iloc[0] in NO_DATA
     best = levers(run.posterior, run.dataset).query("window == 'W2' and rank == 1")
     assert set(best["factor"]) & NO_DATA
+    table = levers(run.posterior, run.dataset)
+    # the query table labels them (p1_congruence_national is +1 everywhere, so never a lever at all)
+    assert set(table.loc[table["support"] == "no data: prior only", "factor"]) == NO_DATA - {"p1_congruence_national"}
 
 
 def test_no_data_factors_never_reach_a_headline_or_a_lever_of_the_report(study_run):

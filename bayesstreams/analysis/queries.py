@@ -441,9 +441,14 @@ def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN, base: B
     DataFrame
         Columns ``case_id, factor, phase, stream, code, window``, the summary of the gain,
         ``p_gain_gt_threshold`` (the posterior probability that the gain exceeds
-        ``threshold``), ``threshold`` and ``rank`` (1 = largest posterior-mean gain within
-        the case and window).  Sorted by case, window (W2 first), rank.
+        ``threshold``), ``threshold``, ``rank`` (1 = largest posterior-mean gain within
+        the case and window) and ``support``, the factor's data support
+        (:func:`bayesstreams.data.support.data_support`): a factor labelled
+        ``"no data: prior only"`` is not a lever to offer (MODEL.md §9; the report, the brief
+        and ``score`` leave it out).  Sorted by case, window (W2 first), rank.
     """
+    from bayesstreams.data.support import support_arrays
+
     base = base or baseline(posterior, dataset)
     now = windows(base)
     x = np.asarray(dataset.x, dtype=float)
@@ -463,6 +468,8 @@ def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN, base: B
     frame, samples = _frame(rows, columns, labels)
     frame["p_gain_gt_threshold"] = (samples > min_gain).mean(axis=0) if len(frame) else []
     frame["threshold"] = min_gain
+    support = dict(zip(dataset.factor_ids, support_arrays(dataset).labels))
+    frame["support"] = frame["factor"].map(support) if len(frame) else []
     return _rank(frame, dataset.case_ids)
 
 

@@ -21,6 +21,8 @@ DOCUMENTED = [
     ("bayesstreams.reporting.brief", "write_brief"), ("bayesstreams.reporting.analyze", "analyze"),
     ("bayesstreams.inference.run", "Run"), ("bayesstreams.model.priors", "Prior"),
     ("bayesstreams.model.priors", "draw_prior"), ("bayesstreams.model.priors", None),
+    ("bayesstreams.data.qda_import", "import_qdpx"), ("bayesstreams.data.qda_import", "import_matrix"),
+    ("bayesstreams.data.qda_template", "write_template"),
 ]
 
 

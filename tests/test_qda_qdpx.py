@@ -124,7 +124,7 @@ def test_not_a_zip(tmp_path, capsys):
     _, mapping = write_study(tmp_path, "maxqda")
     bad = tmp_path / "bad.qdpx"
     bad.write_text("<Project/>")
-    assert _fails(tmp_path, capsys, bad, mapping) == [f"error: {bad}::: not a REFI-QDA project: a .qdpx is a zip archive"]
+    assert _fails(tmp_path, capsys, bad, mapping) == [f"error: {bad}: not a REFI-QDA project: a .qdpx is a zip archive"]
 
 
 def test_zip_without_project_qde(tmp_path, capsys):
@@ -133,7 +133,7 @@ def test_zip_without_project_qde(tmp_path, capsys):
     with zipfile.ZipFile(bad, "w") as archive:
         archive.writestr("sources/a.txt", "tekst")
     (line,) = _fails(tmp_path, capsys, bad, mapping)
-    assert line.startswith(f"error: {bad}::: no project.qde in the archive")
+    assert line.startswith(f"error: {bad}: no project.qde in the archive")
 
 
 def test_malformed_xml_is_located(tmp_path, capsys):
@@ -141,7 +141,7 @@ def test_malformed_xml_is_located(tmp_path, capsys):
     rewrite_qde(project, lambda xml: xml.replace("</CodeBook>", "</Codebook>"))
     (line,) = _fails(tmp_path, capsys, project, mapping)
     row = next(i for i, ln in enumerate(_qde(project).split("\n"), 1) if "</Codebook>" in ln)
-    assert line.startswith(f"error: {project}[project.qde]:{row}::") and "not well-formed XML" in line
+    assert line.startswith(f"error: {project}[project.qde]:{row}: ") and "not well-formed XML" in line
 
 
 def test_schema_violations_are_all_located(tmp_path, capsys):
@@ -317,7 +317,7 @@ def test_project_without_cases_needs_a_case_variable(tmp_path, capsys):
     project, mapping = write_study(tmp_path, "maxqda")
     mapping.write_text(mapping_text("nvivo").replace("[cases.ids]\n\"Gemeente Noord\" = \"noord\"\n\"Gemeente Zuid\" = \"zuid\"\n", ""))
     (line,) = _fails(tmp_path, capsys, project, mapping)
-    assert line == f"error: {project}::: no cases to import (check [cases] in the mapping)"
+    assert line == f"error: {project}: no cases to import (check [cases] in the mapping)"
 
 
 def test_a_case_variable_named_group_is_the_model_group(tmp_path):

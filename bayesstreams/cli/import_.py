@@ -17,10 +17,8 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="replace an existing out
 
 
 def _report(result) -> None:
-    import numpy as np
-
     data = result.dataset
-    coded, streams = int((~np.isnan(data.x)).sum()), int((~np.isnan(data.s)).sum())
+    coded, streams = result.n_coded_cells, result.n_stream_states
     typer.echo(f"wrote {result.out}: {data.n_cases} cases, {len(data.codes)} code rows "
                f"({coded} of {data.x.size} cells coded), {streams} stream states")
     for note in result.notes:

@@ -30,6 +30,16 @@ class ImportResult:
     unmapped: dict[str, int]
     notes: list[str]
 
+    @property
+    def n_coded_cells(self) -> int:
+        """Cells of the imported dataset with a code (not "not discussed")."""
+        return int((self.dataset.x == self.dataset.x).sum())
+
+    @property
+    def n_stream_states(self) -> int:
+        """Stream states the import coded."""
+        return int((self.dataset.s == self.dataset.s).sum())
+
 
 def _cases_of_sources(project: QdaProject, mapping: Mapping) -> tuple[dict[str, str], list[str], dict, list[str]]:
     """Source guid -> QDA case name, the case names in order, case variables, notes."""
@@ -135,6 +145,38 @@ def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, co
     ------
     InputError
         Located, with nothing written: see :func:`~bayesstreams.data.qdpx.read_qdpx` and the mapping.
+    
+    Examples
+    --------
+    >>> import zipfile
+    >>> qde = '''<?xml version="1.0" encoding="utf-8"?>
+    ... <Project xmlns="urn:QDA-XML:project:1.0" name="demo">
+    ... <CodeBook><Codes>
+    ...  <Code guid="00000000-0000-0000-0000-000000000001" name="Inzicht" isCodable="false">
+    ...   <Code guid="00000000-0000-0000-0000-000000000002" name="+" isCodable="true"/></Code>
+    ... </Codes></CodeBook>
+    ... <Variables><Variable guid="00000000-0000-0000-0000-000000000003" name="Gemeente" typeOfVariable="Text"/></Variables>
+    ... <Sources><TextSource guid="00000000-0000-0000-0000-000000000004" name="Interview Noord">
+    ...  <PlainTextContent>Er is veel inzicht in de omvang.</PlainTextContent>
+    ...  <PlainTextSelection guid="00000000-0000-0000-0000-000000000005" startPosition="6" endPosition="18">
+    ...   <Coding guid="00000000-0000-0000-0000-000000000006"><CodeRef targetGUID="00000000-0000-0000-0000-000000000002"/></Coding>
+    ...  </PlainTextSelection>
+    ...  <VariableValue><VariableRef targetGUID="00000000-0000-0000-0000-000000000003"/><TextValue>Noord</TextValue></VariableValue>
+    ... </TextSource></Sources></Project>'''
+    >>> with zipfile.ZipFile(tmp / "demo.qdpx", "w") as archive:
+    ...     archive.writestr("project.qde", qde)
+    >>> from pathlib import Path
+    >>> book = Path("data/trafficking_nl_2020/codebook.toml").resolve()
+    >>> _ = (tmp / "map.toml").write_text(f'''codebook = "{book}"
+    ... [cases]
+    ... from = "variable"
+    ... variable = "Gemeente"
+    ... [codes]
+    ... "Inzicht/+" = {{ factor = "p1_insight", code = 1 }}
+    ... ''')
+    >>> result = import_qdpx(tmp / "demo.qdpx", tmp / "map.toml", tmp / "imported")
+    >>> result.dataset.case_ids, [c["quote"] for c in result.dataset.codes if c["factor"] == "p1_insight"]
+    (('Noord',), ['veel inzicht'])
     """
     rules = load_mapping(mapping, codebook)
     qda = read_qdpx(project)
@@ -150,6 +192,20 @@ def import_matrix(matrix: str | Path, mapping: str | Path, out: str | Path, *, c
     Parameters are as for :func:`import_qdpx`; the mapping's ``[matrix]`` table says whether
     the columns are cases or documents and how code paths are joined.  A matrix has no text,
     so the codes carry their document as provenance but no quote.
+    
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> book = Path("data/trafficking_nl_2020/codebook.toml").resolve()
+    >>> _ = (tmp / "matrix.csv").write_text("Code,Gemeente Noord,Gemeente Zuid\\nInzicht/+,2,0\\nInzicht/-,0,1\\n")
+    >>> _ = (tmp / "map.toml").write_text(f'''codebook = "{book}"
+    ... [codes]
+    ... "Inzicht/+" = {{ factor = "p1_insight", code = 1 }}
+    ... "Inzicht/-" = {{ factor = "p1_insight", code = -1 }}
+    ... ''')
+    >>> result = import_matrix(tmp / "matrix.csv", tmp / "map.toml", tmp / "imported")
+    >>> result.dataset.case_ids, result.n_coded_cells
+    (('Gemeente Noord', 'Gemeente Zuid'), 2)
     """
     from bayesstreams.data.qda_matrix import matrix_evidence
 

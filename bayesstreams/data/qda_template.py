@@ -128,6 +128,29 @@ def write_template(project: str | Path, out: str | Path, *, codebook: str | Path
         A ``codebook.toml``: the template refers to it and guesses factors from its labels.
     force
         Replace an existing ``out``.
+    
+    Examples
+    --------
+    >>> import zipfile
+    >>> qde = '''<?xml version="1.0" encoding="utf-8"?>
+    ... <Project xmlns="urn:QDA-XML:project:1.0" name="demo">
+    ... <CodeBook><Codes>
+    ...  <Code guid="00000000-0000-0000-0000-000000000001" name="Inzicht" isCodable="false">
+    ...   <Code guid="00000000-0000-0000-0000-000000000002" name="+" isCodable="true"/></Code>
+    ... </Codes></CodeBook>
+    ... <Variables><Variable guid="00000000-0000-0000-0000-000000000003" name="Gemeente" typeOfVariable="Text"/></Variables>
+    ... <Sources><TextSource guid="00000000-0000-0000-0000-000000000004" name="Interview Noord">
+    ...  <PlainTextContent>Er is veel inzicht in de omvang.</PlainTextContent>
+    ...  <PlainTextSelection guid="00000000-0000-0000-0000-000000000005" startPosition="6" endPosition="18">
+    ...   <Coding guid="00000000-0000-0000-0000-000000000006"><CodeRef targetGUID="00000000-0000-0000-0000-000000000002"/></Coding>
+    ...  </PlainTextSelection>
+    ...  <VariableValue><VariableRef targetGUID="00000000-0000-0000-0000-000000000003"/><TextValue>Noord</TextValue></VariableValue>
+    ... </TextSource></Sources></Project>'''
+    >>> with zipfile.ZipFile(tmp / "demo.qdpx", "w") as archive:
+    ...     archive.writestr("project.qde", qde)
+    >>> path = write_template(tmp / "demo.qdpx", tmp / "map.toml")
+    >>> "Inzicht/+" in path.read_text()
+    True
     """
     from bayesstreams.atomic import atomic_write_text, refuse_existing
     from bayesstreams.data.qdpx import read_qdpx

@@ -42,6 +42,7 @@ def expansions() -> dict[str, list[str]]:
         "figure_": [f"state_{state}" for state in ("open", "closed", "unknown")],
         "plain_": ["code_pos", "code_zero", "code_neg", "code_na", "state_open", "state_closed", "state_unknown"],
         "kind_": ["streams", "additive"], "gloss_": list(GLOSSARY), "gloss_term_": list(GLOSSARY),
+        "support_": ["data", "no_data", "separating"], "state_": ["open", "closed", "unknown"],
         "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
     }
 
@@ -97,7 +98,8 @@ def _visible_text(template: str, markdown: bool) -> str:
     return text
 
 
-@pytest.mark.parametrize("name", ["report.html", "report.md", "brief.html"])
+@pytest.mark.parametrize("name", ["report.html", "report.md", "brief.html", "_support.html", "_support.md",
+                                  "_steps.html", "_steps.md", "_ranks.html", "_ranks.md"])
 def test_templates_hard_code_no_words(name):
     visible = _visible_text((TEMPLATES / name).read_text(encoding="utf-8"), name.endswith(".md"))
     words = re.findall(r"[^\W\d_]{2,}", visible)

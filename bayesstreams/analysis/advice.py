@@ -79,18 +79,25 @@ class _Case:
     onehot: np.ndarray  # (factor, phase * stream)
     evidence: Evidence
     weights: np.ndarray
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def q_under(self, sets: list[tuple[int, ...]], value: float = 1.0) -> np.ndarray:
         """Stream probabilities (set, draw, phase, stream) with the factors of each set at ``value``."""
         change = np.zeros((len(sets), len(self.x)))
         for j, members in enumerate(sets):
             change[j, list(members)] = value - self.x[list(members)]
-        shift = np.einsum("nk,dk,km->ndm", change, self.draws["beta"], self.onehot)
+        shift = (change[:, None, :] * self.draws["beta"][None]) @ self.onehot  # (set, draw, phase * stream)
         return logistic(self.eta[None] + shift.reshape(len(sets), *self.eta.shape))
+
+    @property
+    def q(self) -> np.ndarray:
+        if "q" not in self.cache:
+            self.cache["q"] = logistic(self.eta)
+        return self.cache["q"]
 
     def probability(self, q_new, target: int, w1_open: bool = False, q=None):
         d = self.draws
-        q = logistic(self.eta) if q is None else q
+        q = self.q if q is None else q
         return counterfactual(q, q_new, d["lambda"], d["kappa"], d["rho"], self.evidence, target, w1_open)
 
 
@@ -113,7 +120,7 @@ def _factor(dataset, k: int) -> dict:
 def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, min_gain: float,
             w1_open: bool = False):
     """Levers and find-out-first factors of the target's phase, and the per-draw gains of the levers."""
-    now = case.probability(logistic(case.eta), target, w1_open)[0]
+    now = case.probability(case.q, target, w1_open)[0]
     members = [k for k in range(len(case.x)) if dataset.factor_phase[k] == target and case.x[k] != 1
                and dataset.factor_ids[k] not in no_data]
     levers, unknown, gains = [], [], {}
@@ -153,7 +160,7 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, w1_
 
 def _bottlenecks(case: _Case) -> list[dict]:
     d = case.draws
-    posterior = stream_posterior(logistic(case.eta), d["lambda"], d["kappa"], d["rho"], case.evidence)
+    posterior = stream_posterior(case.q, d["lambda"], d["kappa"], d["rho"], case.evidence)
     mean = np.einsum("dps,d->ps", posterior, case.weights)
     out = []
     for p in range(len(PHASES)):
@@ -241,3 +248,102 @@ def _phase1(case: _Case, prior: dict | None) -> dict:
     if prior and "rho" in prior:
         entry["prior_mean"] = float(phase1_necessity(prior["rho"]).mean())
     return entry
+
+
+# ---------------------------------------------------------------------------- the API
+
+
+def case_advice(run, case: str, threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN) -> CaseAdvice:
+    """What one case of a run's data can act on, given what is known of it (MODEL.md §9).
+
+    Parameters
+    ----------
+    run
+        A fitted or loaded run of the streams model.
+    case
+        The case's id or name (any letter case).
+    threshold
+        The probability of the target window a plan must bring its posterior mean over (default 50%).
+    min_gain
+        The gain whose posterior probability each lever reports.
+
+    Returns
+    -------
+    CaseAdvice
+        The target window, levers, find-out-first factors, plans (and, for a closed phase 1,
+        what phase 2 would then take), bottlenecks, necessity and, for a case with both windows
+        open, the probability that phase 1 was necessary for phase 2 beside its prior value.
+
+    Examples
+    --------
+    >>> advice = case_advice(run, "Gemeente 5")
+    >>> advice.target, all(e["phase"] == 1 for e in advice.levers + advice.find_out_first)
+    ('W1', True)
+    >>> case_advice(run, "g7").phase1_necessary["prior_mean"] is not None
+    True
+    """
+    base = run.baseline if hasattr(run, "baseline") else None
+    return advise(run.posterior, run.dataset, case, base=base, prior=getattr(run, "prior", None),
+                  threshold=threshold, min_gain=min_gain)
+
+
+PLAN_COLUMNS = ["case_id", "target", "after", "plan", "size", "factors", "mean", "q05", "q25", "q75", "q95",
+                "p_over_threshold", "threshold", "reaches"]
+
+
+def plans_frame(advice: CaseAdvice):
+    """The plans of one case's advice as a tidy table (one row per plan, phase 1 first)."""
+    import pandas as pd
+
+    rows = []
+    for target, after, plans in ((advice.target, "", advice.plans), ("W2", "W1 open", advice.then_w2_plans)):
+        for j, plan in enumerate(plans):
+            rows.append({"case_id": advice.case_id, "target": target, "after": after, "plan": j + 1,
+                         "size": plan["size"], "factors": " + ".join(plan["factors"]), **plan["p_target"],
+                         "p_over_threshold": plan["p_over_threshold"], "threshold": advice.threshold,
+                         "reaches": plan["reaches"]})
+    return pd.DataFrame.from_records(rows, columns=PLAN_COLUMNS)
+
+
+def what_it_takes(run, case: str, threshold: float = DEFAULT_THRESHOLD):
+    """The smallest sets of up to 3 factor changes that bring a case's target window over ``threshold``.
+
+    Parameters
+    ----------
+    run
+        A fitted or loaded run of the streams model.
+    case
+        The case's id or name.
+    threshold
+        The posterior-mean probability of the target window a plan must exceed (default 50%).
+
+    Returns
+    -------
+    DataFrame
+        One row per plan: ``target`` (the first window not yet open), ``after`` ("W1 open" for
+        the phase-2 plans of a case whose phase 1 is still closed), ``factors`` (set to +1),
+        the summary of P(target) under the plan, ``p_over_threshold`` and ``reaches``
+        (False: no set of up to 3 changes reaches; the closest one is shown).
+
+    Examples
+    --------
+    >>> plans = what_it_takes(run, "g5")
+    >>> plans["target"].iloc[0], bool((plans["size"] <= 3).all())
+    ('W1', True)
+    """
+    return plans_frame(case_advice(run, case, threshold))
+
+
+def advice_to_dict(advice: CaseAdvice, labels: dict | None = None, lang: str = "en") -> dict:
+    """The advice as JSON-ready data; every factor entry gets its codebook ``label`` in ``lang``."""
+    from dataclasses import asdict
+
+    out = asdict(advice)
+    labels = labels or {}
+    for key in ("levers", "find_out_first", "necessity"):
+        for entry in out[key]:
+            entry["label"] = labels.get(entry["factor"], {}).get(lang, entry["factor"])
+    for key in ("plans", "then_w2_plans"):
+        for plan in out[key]:
+            plan["labels"] = [labels.get(f, {}).get(lang, f) for f in plan["factors"]]
+    return out

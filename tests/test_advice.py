@@ -133,7 +133,9 @@ def test_a_not_discussed_factor_is_only_find_out_first_with_both_gains():
     dataset, posterior = _setup()
     advice = advise(posterior, dataset, "c1")  # p2_capacity not discussed, target W2
     assert "p2_capacity" not in [e["factor"] for e in advice.levers]
-    assert "p2_capacity" not in [f for plan in advice.plans for f in plan["factors"]]
+    for plan in advice.plans:  # a plan may hold it, marked to be found out first
+        assert ("p2_capacity" in plan["factors"]) == ("p2_capacity" in plan["find_out_first"])
+        assert set(plan["find_out_first"]) <= {"p2_capacity"}
     (entry,) = [e for e in advice.find_out_first if e["factor"] == "p2_capacity"]
     assert np.isnan(entry["code"]) and {"gain", "gain_if_plus1"} <= set(entry)
     # W2 is known closed for c1: finding the factor present changes nothing of the fact

@@ -29,7 +29,6 @@ from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
-from bayesstreams.model.likelihood import logistic
 
 WINDOWS = ("W1", "W2")
 DEFAULT_MIN_GAIN = 0.05
@@ -81,24 +80,38 @@ class _Case:
     weights: np.ndarray
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def q_under(self, sets: list[tuple[int, ...]], value: float = 1.0) -> np.ndarray:
-        """Stream probabilities (set, draw, phase, stream) with the factors of each set at ``value``."""
+    def q_under(self, sets: list[tuple[int, ...]], value: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Stream probabilities per phase, each (set, draw, stream) or (draw, stream) where no set moves the phase,
+        with the factors of each set at ``value``."""
         change = np.zeros((len(sets), len(self.x)))
         for j, members in enumerate(sets):
             change[j, list(members)] = value - self.x[list(members)]
-        shift = (change[:, None, :] * self.draws["beta"][None]) @ self.onehot  # (set, draw, phase * stream)
-        return logistic(self.eta[None] + shift.reshape(len(sets), *self.eta.shape))
+        out = []
+        for p in range(2):
+            cells = slice(3 * p, 3 * p + 3)
+            moved = np.flatnonzero(self.onehot[:, cells].any(axis=1) & change.any(axis=0))
+            if not len(moved):
+                out.append(self.q[:, p])
+                continue
+            shift = (change[:, None, moved] * self.draws["beta"][None, :, moved]) @ self.onehot[moved, cells]
+            out.append(_logistic(self.eta[None, :, p] + shift))
+        return tuple(out)
 
     @property
     def q(self) -> np.ndarray:
         if "q" not in self.cache:
-            self.cache["q"] = logistic(self.eta)
+            self.cache["q"] = _logistic(self.eta)
         return self.cache["q"]
 
     def probability(self, q_new, target: int, w1_open: bool = False, q=None):
         d = self.draws
         q = self.q if q is None else q
         return counterfactual(q, q_new, d["lambda"], d["kappa"], d["rho"], self.evidence, target, w1_open)
+
+
+def _logistic(v: np.ndarray) -> np.ndarray:
+    """The logistic function through tanh: one transcendental call, stable for any ``v``."""
+    return 0.5 + 0.5 * np.tanh(0.5 * v)
 
 
 def _case(base, i: int, evidence: Evidence, reweight: bool) -> _Case:
@@ -127,23 +140,24 @@ def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     if not members:
         return levers, unknown, gains, now
     up = case.probability(case.q_under([(k,) for k in members]), target, w1_open)[0] - now
-    plus = case.q_under([(k,) for k in members])
+    plus = np.stack(np.broadcast_arrays(*case.q_under([(k,) for k in members])), axis=-2)
     known_plus = case.probability(plus, target, q=plus)[1] - now
     for j, k in enumerate(members):
         entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": weighted_summary(up[j], case.weights),
                  "p_gain_gt_threshold": float(((up[j] > min_gain) * case.weights).sum()), "threshold": min_gain}
+        gains[k] = up[j]  # a plan may hold a not-discussed factor: it says to find out first
         if np.isnan(codes[k]):
             entry["gain_if_plus1"] = weighted_summary(known_plus[j], case.weights)
             unknown.append(entry)
         else:
             levers.append(entry)
-            gains[k] = up[j]
     levers.sort(key=lambda e: -e["gain"]["mean"])
     unknown.sort(key=lambda e: -e["gain"]["mean"])
     return levers, unknown, gains, now
 
 
-def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, w1_open: bool = False):
+def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, codes: np.ndarray,
+           w1_open: bool = False):
     candidates = list(gains)
     single = [float((gains[k] * case.weights).sum()) for k in candidates]
 
@@ -153,7 +167,8 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, w1_
     sets, samples, reached = search_plans(evaluate, candidates, np.asarray(single), case.weights, threshold)
     plans = [{"factors": [dataset.factor_ids[k] for k in members], "size": len(members),
               "p_target": weighted_summary(samples[j], case.weights),
-              "p_over_threshold": float(((samples[j] > threshold) * case.weights).sum()), "reaches": reached}
+              "p_over_threshold": float(((samples[j] > threshold) * case.weights).sum()), "reaches": reached,
+              "find_out_first": [dataset.factor_ids[k] for k in members if np.isnan(codes[k])]}
              for j, members in enumerate(sets)]
     return plans, reached
 
@@ -234,10 +249,10 @@ def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior
     if target is not None:
         out.levers, out.find_out_first, gains, now = _levers(state, dataset, target, codes, no_data, min_gain)
         out.p_target = weighted_summary(now, state.weights)
-        out.plans, out.plans_reach = _plans(state, dataset, target, gains, threshold)
+        out.plans, out.plans_reach = _plans(state, dataset, target, gains, threshold, codes)
     if target == W1:
         gains = _levers(state, dataset, W2, codes, no_data, min_gain, w1_open=True)[2]
-        out.then_w2_plans, out.then_w2_reach = _plans(state, dataset, W2, gains, threshold, w1_open=True)
+        out.then_w2_plans, out.then_w2_reach = _plans(state, dataset, W2, gains, threshold, codes, w1_open=True)
     if target is None:
         out.phase1_necessary = _phase1(state, prior)
     return out
@@ -334,16 +349,19 @@ def what_it_takes(run, case: str, threshold: float = DEFAULT_THRESHOLD):
     return plans_frame(case_advice(run, case, threshold))
 
 
+def label_advice(data: dict, labels: dict, lang: str = "en") -> dict:
+    """Give every factor of advice data (:func:`advice_to_dict`) its codebook ``label`` in ``lang``, in place."""
+    for key in ("levers", "find_out_first", "necessity"):
+        for entry in data[key]:
+            entry["label"] = labels.get(entry["factor"], {}).get(lang, entry["factor"])
+    for key in ("plans", "then_w2_plans"):
+        for plan in data[key]:
+            plan["labels"] = [labels.get(f, {}).get(lang, f) for f in plan["factors"]]
+    return data
+
+
 def advice_to_dict(advice: CaseAdvice, labels: dict | None = None, lang: str = "en") -> dict:
     """The advice as JSON-ready data; every factor entry gets its codebook ``label`` in ``lang``."""
     from dataclasses import asdict
 
-    out = asdict(advice)
-    labels = labels or {}
-    for key in ("levers", "find_out_first", "necessity"):
-        for entry in out[key]:
-            entry["label"] = labels.get(entry["factor"], {}).get(lang, entry["factor"])
-    for key in ("plans", "then_w2_plans"):
-        for plan in out[key]:
-            plan["labels"] = [labels.get(f, {}).get(lang, f) for f in plan["factors"]]
-    return out
+    return label_advice(asdict(advice), labels or {}, lang)

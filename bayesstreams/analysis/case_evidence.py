@@ -83,7 +83,9 @@ def counterfactual(q, q_new, lam, kap, rho, evidence: Evidence, target: int, w1_
 
     Parameters
     ----------
-    q, q_new : (..., phase, stream) stream probabilities at the codes and under the intervention.
+    q, q_new : (..., phase, stream) stream probabilities at the codes and under the intervention;
+        ``q_new`` may also be a pair of (..., stream) arrays, one per phase (a phase the
+        intervention leaves alone then need not be broadcast over the interventions).
     lam, kap : (..., phase) leak and miss; rho : (...) phase dependency (leading axes broadcast).
     evidence : the case's coded streams and known windows.
     target : ``W1`` (0) or ``W2`` (1).
@@ -94,21 +96,41 @@ def counterfactual(q, q_new, lam, kap, rho, evidence: Evidence, target: int, w1_
     (counterfactual, factual, mass), each (...): the two conditional probabilities and
     ``P(evidence | x)``, the case's likelihood.
     """
-    j1 = _phase_joint(q[..., 0, :], q_new[..., 0, :], evidence.s[0], lam[..., 0], kap[..., 0])
-    j2 = _phase_joint(q[..., 1, :], q_new[..., 1, :], evidence.s[1], lam[..., 1], kap[..., 1])
+    new1, new2 = q_new if isinstance(q_new, tuple) else (q_new[..., 0, :], q_new[..., 1, :])
+    j1 = _phase_joint(q[..., 0, :], new1, evidence.s[0], lam[..., 0], kap[..., 0])
+    j2 = _phase_joint(q[..., 1, :], new2, evidence.s[1], lam[..., 1], kap[..., 1])
+    return _combine(j1, j2, rho, evidence, target, w1_open)
+
+
+def _worlds(w1, w1n, r2, r2n, gate, w1_open: bool):
+    """The factual and counterfactual windows ``(W1, W2), (W1', W2')`` of one combination of noises."""
+    w1n = 1 if w1_open else w1n  # the noises of phase 1 are summed out; its window is set
+    return (w1, r2 and (w1 or gate)), (w1n, r2n and (w1n or gate))
+
+
+def _combine(j1, j2, rho, evidence: Evidence, target: int, w1_open: bool):
+    """Sum the 32 combinations of both phases and the gate, keeping those that agree with the known windows.
+
+    The gate and the phase whose arrays are smaller (the one the interventions leave alone) are
+    summed first, so the arrays broadcast over the interventions are touched only four times each.
+    """
     known = ~np.isnan(evidence.w)
+    first_small = np.size(j1[1, 1]) <= np.size(j2[1, 1])
+    outer, inner = (j2, j1) if first_small else (j1, j2)
     mass = cf = fact = 0.0
-    for (w1, w1n), (r2, r2n), gate in product(j1, j2, (0, 1)):
-        weight = j1[w1, w1n] * j2[r2, r2n] * (rho if gate else 1.0 - rho)
-        w1n = 1 if w1_open else w1n  # the noises of phase 1 are summed out; its window is set
-        w2, w2n = r2 and (w1 or gate), r2n and (w1n or gate)
-        if (known[W1] and w1 != evidence.w[W1]) or (known[W2] and w2 != evidence.w[W2]):
-            continue
-        mass = mass + weight
-        if (w1n, w2n)[target]:
-            cf = cf + weight
-        if (w1, w2)[target]:
-            fact = fact + weight
+    for key_out, weight_out in outer.items():
+        m = c = f = 0.0
+        for key_in, weight_in in inner.items():
+            (w1, w1n), (r2, r2n) = (key_in, key_out) if first_small else (key_out, key_in)
+            for gate in (0, 1):
+                now, new = _worlds(w1, w1n, r2, r2n, gate, w1_open)
+                if any(known[w] and now[w] != evidence.w[w] for w in (W1, W2)):
+                    continue
+                weight = weight_in * (rho if gate else 1.0 - rho)
+                m = m + weight
+                c = c + weight * new[target]
+                f = f + weight * now[target]
+        mass, cf, fact = mass + weight_out * m, cf + weight_out * c, fact + weight_out * f
     with np.errstate(invalid="ignore", divide="ignore"):
         return cf / mass, fact / mass, mass
 

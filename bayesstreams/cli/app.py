@@ -137,8 +137,10 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
     levers: Annotated[int, typer.Option("--levers", min=1, help="levers to show per case")] = 3,
     lang: Annotated[str, typer.Option("--lang", help="en or nl: words, numbers (decimal comma) and factor labels")] = "en",
+    threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
+                                             help="the chance of the next window a plan must reach")] = 0.5,
 ) -> None:
-    """Score municipalities that are not in the data: chances, weakest stream, levers, similar cases."""
+    """Score municipalities that are not in the data: what it would take, chances, levers, similar cases."""
     import json
 
     from bayesstreams.analysis.scoring import score_profiles, score_to_dict
@@ -146,7 +148,7 @@ def score(
     from bayesstreams.reporting.score_text import format_score
 
     lang = _lang(lang)
-    result = score_profiles(load_run(run), profile, top_levers=levers)
+    result = score_profiles(load_run(run), profile, top_levers=levers, threshold=threshold)
     if as_json:
         typer.echo(json.dumps(score_to_dict(result, lang), indent=1, ensure_ascii=False))
     else:

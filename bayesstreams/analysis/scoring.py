@@ -175,22 +175,29 @@ def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **part
         percentile_p_w2=percentile_among(mean_p2, reference_p2), **parts)
 
 
-def _advice(run, profiles, base: Baseline, labels: dict, threshold: float, min_gain: float) -> list[dict | None]:
-    """Per profile case, the advice given its known windows and streams, the draws reweighted by its likelihood."""
+def _advice(run, profiles, base: Baseline, labels: dict, threshold: float, min_gain: float,
+            in_data: bool) -> list[dict | None]:
+    """Per profile case, the advice given its known windows and streams.
+
+    The draws are reweighted by the case's likelihood unless the case is one of the run's own
+    (``in_data``: the posterior already holds its evidence).
+    """
     if not base.has_streams:
         return [None] * profiles.n_cases
     from bayesstreams.analysis.advice import advice_to_dict, advise
 
     return [advice_to_dict(advise(run.posterior, profiles, case, base=base, reference=run.dataset,
                                   prior=getattr(run, "prior", None), threshold=threshold, min_gain=min_gain,
-                                  reweight=True), labels) for case in profiles.case_ids]
+                                  reweight=not in_data), labels) for case in profiles.case_ids]
 
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
-                  min_gain: float = DEFAULT_MIN_GAIN, threshold: float = 0.5) -> ScoreResult:
+                  min_gain: float = DEFAULT_MIN_GAIN, threshold: float = 0.5, in_data: bool = False) -> ScoreResult:
     """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``.
 
-    ``threshold`` is the chance of the next window that the plans of each case's advice must reach.
+    ``threshold`` is the chance of the next window that the plans of each case's advice must reach;
+    ``in_data`` says the cases are the run's own (the brief of a case of the run), so the draws
+    are not reweighted by their likelihood.
     """
     posterior, reference = run.posterior, run.dataset
     base = baseline(posterior, profiles)
@@ -200,7 +207,7 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     no_data = no_data_factors(reference)
     per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data)
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
-    advice = _advice(run, profiles, base, labels, threshold, min_gain)
+    advice = _advice(run, profiles, base, labels, threshold, min_gain, in_data)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
                          no_data=[f for f in reference.factor_ids if f in no_data])
     for i in range(profiles.n_cases):

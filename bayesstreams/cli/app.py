@@ -181,13 +181,15 @@ def brief(
     case: Annotated[Optional[str], typer.Option("--case", help="a case of the run's data: its id or its name (any letter case)")] = None,
     profile: Annotated[Optional[Path], typer.Option("--profile", help="a coded profile of a case not in the data")] = None,
     lang: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
+    threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
+                                             help="the chance of the next window \"what would it take\" aims at")] = 0.5,
 ) -> None:
     """Write a one-page brief for one municipality (a case of the run, or a new coded profile)."""
     if (case is None) == (profile is None):
         raise UsageError("--case/--profile", "give exactly one of --case and --profile")
     from bayesstreams.reporting.brief import write_brief
 
-    written = write_brief(run, out, case=case, profile=profile, lang=_lang(lang))
+    written = write_brief(run, out, case=case, profile=profile, lang=_lang(lang), threshold=threshold)
     typer.echo(f"brief written to {written}")
 
 

@@ -14,6 +14,8 @@ import math
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.numbers import interval, number, percent
 
+MIN_SHOWN = 0.005  # a find-out-first factor whose answer moves the chance by less is not listed
+
 
 def _state(value, t) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -63,10 +65,20 @@ def plan_lines(plans: list[dict], reach: bool, target: str, threshold: float, la
     return lines
 
 
-def lever_lines(advice: dict, lang: str = "en") -> list[str]:
-    """The levers toward the target window, then the factors to find out first."""
+def useful_levers(levers: list[dict]) -> list[dict]:
+    """The levers whose gain alone is at least half a percentage point (the others need a plan)."""
+    return [lever for lever in levers if lever["gain"]["mean"] >= MIN_SHOWN]
+
+
+def lever_lines(advice: dict, lang: str = "en", n_find_out: int = 3) -> list[str]:
+    """The levers toward the target window, then the factors to find out first.
+
+    Of the factors to find out first, the ``n_find_out`` with the largest gain are shown, and
+    only those whose answer would move the chance by at least half a percentage point.
+    """
     t = translator(lang)
     window = _window(advice["target"], t)
+    advice = {**advice, "levers": useful_levers(advice["levers"])}
     lines = [t("advice_levers_head").format(window=window) if advice["levers"] else
              t("advice_no_levers").format(window=window)]
     for n, lever in enumerate(advice["levers"], start=1):
@@ -75,9 +87,11 @@ def lever_lines(advice: dict, lang: str = "en") -> list[str]:
             rank=n, label=lever.get("label", lever["factor"]), code=_code(lever["code"]),
             gain=_points(gain["mean"], lang), interval=interval(100 * gain["q05"], 100 * gain["q95"], lang,
                                                                 as_percent=False, sign=True)))
-    if advice["find_out_first"]:
+    shown = [e for e in advice["find_out_first"]
+             if max(abs(e["gain"]["mean"]), abs(e["gain_if_plus1"]["mean"])) >= MIN_SHOWN][:n_find_out]
+    if shown:
         lines.append(t("advice_find_out_head"))
-    for entry in advice["find_out_first"]:
+    for entry in shown:
         lines.append("  " + t("advice_find_out").format(label=entry.get("label", entry["factor"]),
                                                         gain0=_points(entry["gain"]["mean"], lang),
                                                         gain1=_points(entry["gain_if_plus1"]["mean"], lang)))
@@ -90,6 +104,19 @@ def _code(code) -> str:
     return "+" if code > 0 else "\u2212" if code < 0 else "0"
 
 
+def weakest_line(advice: dict, lang: str = "en") -> str:
+    """The stream of each phase least likely in motion given what is known (coded streams count as known)."""
+    t = translator(lang)
+    parts = []
+    for b in advice["bottlenecks"]:
+        if advice[f"w{b['phase']}"] == 1:  # an open window's streams are no bottleneck any more
+            continue
+        where = t("score_weakest_part").format(phase=t(f"phase_short_{b['phase']}"), stream=t(f"stream_{b['stream']}"),
+                                               chance=percent(b["p_in_motion"], lang))
+        parts.append(where + (t("advice_coded") if b["coded"] else ""))
+    return t("advice_weakest").format(parts=", ".join(parts))
+
+
 def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3) -> list[str]:
     """Every line of one case's advice, in the order of use (see the module docs)."""
     t = translator(lang)
@@ -100,10 +127,14 @@ def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3) -> list[str]
         lines.append(t("advice_both_open").format(chance=_chance(entry["posterior"], lang)[0], prior=prior))
         return lines
     mean, wide = _chance(advice["p_target"], lang)
-    lines.append(t("advice_target").format(window=_window(advice["target"], t), chance=mean, interval=wide))
+    if advice["w1" if advice["target"] == "W1" else "w2"] == 0:
+        lines.append(t("advice_target_closed").format(window=_window(advice["target"], t)))
+    else:
+        lines.append(t("advice_target").format(window=_window(advice["target"], t), chance=mean, interval=wide))
+    lines.append(weakest_line(advice, lang))
     lines += plan_lines(advice["plans"], advice["plans_reach"], advice["target"], advice["threshold"], lang)
     if advice["target"] == "W1":
         lines += plan_lines(advice["then_w2_plans"], advice["then_w2_reach"], "W2", advice["threshold"], lang,
                             after=True)
-    lines += lever_lines({**advice, "levers": advice["levers"][:n_levers]}, lang)
+    lines += lever_lines({**advice, "levers": useful_levers(advice["levers"])[:n_levers]}, lang)
     return lines

@@ -48,10 +48,10 @@ def actions(brief, t) -> list[str]:
     if not brief.levers:
         return [t("no_levers")]
     threshold = brief.levers[0].threshold
-    if max(lever.gain_w2.mean for lever in brief.levers) < threshold:
+    if max(lever.gain.mean for lever in brief.levers) < threshold:
         out = [t("brief_do_small").format(threshold=round(100 * threshold), label=brief.levers[0].label)]
     else:
-        items = [t("brief_do_item").format(label=lever.label, gain=numbers.pp(lever.gain_w2.mean, t.lang))
+        items = [t("brief_do_item").format(label=lever.label, gain=numbers.pp(lever.gain.mean, t.lang))
                  for lever in brief.levers]
         out = [t("brief_do_levers").format(items=_join(items, t))]
     blocking = [lever.label for lever in brief.levers if lever.code is not None and lever.code < 0]

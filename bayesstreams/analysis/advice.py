@@ -360,8 +360,21 @@ def label_advice(data: dict, labels: dict, lang: str = "en") -> dict:
     return data
 
 
+def _json_safe(value):
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
 def advice_to_dict(advice: CaseAdvice, labels: dict | None = None, lang: str = "en") -> dict:
-    """The advice as JSON-ready data; every factor entry gets its codebook ``label`` in ``lang``."""
+    """The advice as JSON-ready data (NaN -> None: an unknown window, a code not discussed).
+
+    Every factor entry gets its codebook ``label`` in ``lang``.
+    """
     from dataclasses import asdict
 
-    return label_advice(asdict(advice), labels or {}, lang)
+    return label_advice(_json_safe(asdict(advice)), labels or {}, lang)

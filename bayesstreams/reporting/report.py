@@ -587,11 +587,27 @@ class Report:
     lever_threshold: float = 0.05
     data_support: object = None  # reporting.support_view.DataSupport: "what the data can tell"
     ranks: list = field(default_factory=list)  # reporting.support_view.RankRow per window and ranked factor
+    advice: list = field(default_factory=list)  # per case: advice given what is known (MODEL.md §9), with its text
 
     @property
     def has_streams(self) -> bool:
         """Stream activation exists only in the streams model."""
         return any(case.streams for case in self.cases)
+
+
+def case_advice_rows(run, lang: str) -> list[dict]:
+    """Per case of the run: its advice given what is known (JSON-ready) and its lines of text (streams model)."""
+    if not getattr(run.baseline, "has_streams", False):
+        return []
+    from bayesstreams.analysis.advice import advice_to_dict, case_advice
+    from bayesstreams.reporting.advice_text import advice_lines
+
+    labels = {f.id: {lang: f.label(lang)} for f in run.dataset.codebook.factors}
+    rows = []
+    for case_id, name in zip(run.dataset.case_ids, run.dataset.case_column("name")):
+        data = advice_to_dict(case_advice(run, case_id), labels, lang)
+        rows.append({"case_id": case_id, "name": name or case_id, "lines": advice_lines(data, lang), "advice": data})
+    return rows
 
 
 def build_report(run, lang: str = "en", compare_run=None) -> Report:
@@ -620,7 +636,7 @@ def build_report(run, lang: str = "en", compare_run=None) -> Report:
         taught=taught(learned, index_words(dataset, lang)), diagnostics=diagnostics_summary(run.info),
         reproducibility=reproducibility(run.info),
         comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN, data_support=support,
-        ranks=rank_rows(ranks, by_id))
+        ranks=rank_rows(ranks, by_id), advice=case_advice_rows(run, lang))
 
 
 def summary(report: Report) -> dict:

@@ -50,7 +50,8 @@ def plan_lines(plans: list[dict], reach: bool, target: str, threshold: float, la
     head = t("advice_then_head") if after else t("advice_plans_head")
     lines = [head.format(window=_window(target, t), threshold=percent(threshold, lang))]
     if not reach:
-        lines[0] = t("advice_no_plan").format(window=_window(target, t), threshold=percent(threshold, lang))
+        missing = t("advice_then_no_plan") if after else t("advice_no_plan")
+        lines[0] = missing.format(window=_window(target, t), threshold=percent(threshold, lang))
     elif plans[0]["size"] > 1 and not after:
         lines.append("  " + t("advice_no_single"))
     for n, plan in enumerate(plans, start=1):

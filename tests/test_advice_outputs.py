@@ -136,3 +136,17 @@ def test_the_report_summary_holds_each_case_advice(study_run, tmp_path):
         expected = None if (run.dataset.w[i] == 1).all() else ("W1" if run.dataset.w[i, 0] != 1 else "W2")
         assert advice[case]["target"] == expected
     assert translator("en")("advice_title") in (folder / "report.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.model
+def test_conditioning_changes_the_internal_communication_lever_of_gemeente_6(study_fit):
+    """g6: phase 1 open, phase 2 closed, its phase-2 problem stream coded not in motion (issue 14)."""
+    advice = study_fit.advice("Gemeente 6")
+    assert advice.target == "W2" and all(lever["phase"] == 2 for lever in advice.levers)
+    conditioned = {lever["factor"]: lever["gain"]["mean"] for lever in advice.levers}
+    table = study_fit.levers("g6").query("window == 'W2'").set_index("factor")["mean"]
+    # the coded stream moves only through its own factor: internal communication leads, and the
+    # other phase-2 factors, whose streams are not the coded one, gain nothing on their own
+    assert max(conditioned, key=conditioned.get) == "p2_internal_communication"
+    assert conditioned["p2_internal_communication"] - table["p2_internal_communication"] > 0.05
+    assert all(gain < 1e-9 for factor, gain in conditioned.items() if factor != "p2_internal_communication")

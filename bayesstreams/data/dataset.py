@@ -48,6 +48,7 @@ class Dataset:
     group: np.ndarray
     groups: tuple[str, ...]
     warnings: list[Violation] = field(default_factory=list)
+    claims: tuple = ()  # the source study's conclusions (claims.toml beside the codebook), not model input
 
     @property
     def case_ids(self) -> tuple[str, ...]:
@@ -281,4 +282,9 @@ def load_dataset(path: str | Path, codebook: str | Path | Codebook | None = None
         cases = read_csv(path)
         name = path.stem
     tables = validate_tables(codebook, cases, codes, streams)
-    return build_dataset(name, str(path), codebook, tables)
+    dataset = build_dataset(name, str(path), codebook, tables)
+    if path.is_dir() or path.suffix.lower() == ".csv":
+        from bayesstreams.data.claims import load_claims
+
+        dataset.claims = load_claims(path if path.is_dir() else path.parent, codebook)
+    return dataset

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES, STREAMS
@@ -205,13 +205,17 @@ class Dependency:
 
 
 class PriorFlags:
-    """Look up the prior-driven flag of a quantity in the contraction table."""
+    """The measured prior-driven flag of a quantity (:mod:`bayesstreams.analysis.prior_dependence`).
 
-    def __init__(self, taught):
-        self._flags = {(r.source, r.name, str(r.index)): bool(r.prior_driven) for r in taught.itertuples()}
+    ``source`` ("parameter" or "query") is kept for the callers' readability; names of
+    parameters and queries do not collide, so the flag is looked up by name and index.
+    """
+
+    def __init__(self, measured):
+        self._measured = measured
 
     def __call__(self, source: str, name: str, index: str = "") -> bool:
-        return self._flags.get((source, name, index), False)
+        return self._measured.flag(name, index)
 
 
 def _ace_row(own, window: str):
@@ -395,12 +399,16 @@ class Taught:
     rows: list[TaughtRow]
 
 
-def taught(frame) -> Taught:
-    """The contraction table of :func:`bayesstreams.analysis.contraction.what_the_data_taught` as report data."""
+def taught(frame, flags: PriorFlags) -> Taught:
+    """The contraction table of :func:`bayesstreams.analysis.contraction.what_the_data_taught` as report data.
+
+    Contraction is descriptive; the ``prior_driven`` mark of each row is the measured flag
+    (``flags``), the same one every other part of the report shows.
+    """
     from bayesstreams.analysis.contraction import PRIOR_DRIVEN_BELOW
 
     rows = [TaughtRow(r.source, r.name, str(r.index), _num(r.prior_sd), _num(r.posterior_sd), _num(r.contraction),
-                      bool(r.prior_driven)) for r in frame.itertuples()]
+                      flags(r.source, r.name, str(r.index))) for r in frame.itertuples()]
     counts: dict[tuple[str, str], TaughtCount] = {}
     for row in rows:
         count = counts.setdefault((row.source, row.name), TaughtCount(row.source, row.name, 0, 0))
@@ -535,6 +543,11 @@ class Report:
     reproducibility: Reproducibility
     comparison: Comparison | None = None
     lever_threshold: float = 0.05
+    prior_check: object = None          # evidence.PriorCheck: the headline numbers under each prior check
+    structural: object = None           # evidence.Structural: probabilities next to their prior value
+    dependency_verdict: object = None   # evidence.ClaimView: "phase 2 needs phase 1", computed
+    claims: list = field(default_factory=list)  # evidence.ClaimView per claim of claims.toml
+    rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
 
     @property
     def has_streams(self) -> bool:
@@ -542,15 +555,36 @@ class Report:
         return any(case.streams for case in self.cases)
 
 
-def build_report(run, lang: str = "en", compare_run=None) -> Report:
-    """Assemble the report of a loaded run (and, optionally, its comparison with another run)."""
+def _loaded(run_or_path):
+    if run_or_path is None or hasattr(run_or_path, "posterior"):
+        return run_or_path
+    from bayesstreams.inference.store import load_run
+
+    return load_run(run_or_path)
+
+
+def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnostic_run=None) -> Report:
+    """Assemble the report of a loaded run.
+
+    ``compare_run`` adds a PSIS-LOO comparison; ``check_run`` (the wide-prior refit, see
+    :mod:`bayesstreams.inference.check_run`) and power-scaling measure the prior dependence;
+    ``agnostic_run`` is shown beside them.  Runs may be given loaded or as folders.
+    """
+    from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict
     from bayesstreams.analysis.contraction import what_the_data_taught
+    from bayesstreams.analysis.prior_dependence import prior_dependence
     from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables
+    from bayesstreams.reporting import evidence
+    from bayesstreams.reporting.i18n import translator
 
     dataset = run.dataset
+    check_run, agnostic_run = _loaded(check_run), _loaded(agnostic_run)
     tables = query_tables(run)
     learned = what_the_data_taught(run)
-    flags = PriorFlags(learned)
+    measured = prior_dependence(run, check_run, agnostic_run)
+    flags = PriorFlags(measured)
+    t = translator(lang)
+    verdicts = claim_verdicts(run, getattr(dataset, "claims", ()), measured)
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags)
     meta = dataset.codebook.dataset
     return Report(
@@ -559,8 +593,14 @@ def build_report(run, lang: str = "en", compare_run=None) -> Report:
         n_cases=dataset.n_cases, n_factors=len(dataset.factor_ids), codes=code_table(dataset, lang),
         factors=effects, highlights_w1=highlights(effects, "W1"), highlights_w2=highlights(effects, "W2"),
         dependency=dependency(tables["phase_dependency"], flags), cases=case_results(tables, dataset, lang, flags),
-        taught=taught(learned), diagnostics=diagnostics_summary(run.info), reproducibility=reproducibility(run.info),
-        comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN)
+        taught=taught(learned, flags), diagnostics=diagnostics_summary(run.info),
+        reproducibility=reproducibility(run.info), comparison=comparison(run, compare_run),
+        lever_threshold=DEFAULT_MIN_GAIN,
+        prior_check=evidence.prior_check(measured, check_run.config.name if check_run else "",
+                                         agnostic_run.config.name if agnostic_run else ""),
+        structural=evidence.structural(run),
+        dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
+        claims=[evidence.claim_view(v, lang, t) for v in verdicts], rho_density=evidence.dependency_density(run))
 
 
 def summary(report: Report) -> dict:
@@ -606,6 +646,12 @@ def figures(report: Report, t) -> dict[str, str]:
     from bayesstreams.reporting.figures import forest_plot, stream_diagram, to_svg
 
     out = {"factor_effects.svg": to_svg(forest_plot(forest_table(report), t))}
+    if report.rho_density:
+        import pandas as pd
+
+        from bayesstreams.reporting.figures import prior_posterior_plot
+
+        out["rho_prior_posterior.svg"] = to_svg(prior_posterior_plot(pd.DataFrame.from_records(report.rho_density), t))
     if report.has_streams:
         for n, case in enumerate(report.cases, start=1):
             out[stream_figure_name(n)] = to_svg(stream_diagram(*stream_tables(case.streams, case.windows), t))
@@ -654,7 +700,8 @@ def render_report(report: Report, svgs: dict[str, str], t) -> tuple[str, str]:
     return html, markdown
 
 
-def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
+def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: bool = False, check_run=None,
+                 agnostic_run=None) -> Path:
     """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/``) and ``summary.json``.
 
     Parameters
@@ -667,6 +714,11 @@ def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: b
         ``"en"`` or ``"nl"``: the language of every word; factor labels from the codebook.
     compare_run
         Optional second run of the same data: adds a PSIS-LOO model comparison.
+    check_run
+        The wide-prior refit of the same data (a folder or a loaded run); when None, the
+        one beside the run (``<run>-wide``) is used if it fits, else power-scaling alone.
+    agnostic_run
+        Optionally the agnostic refit, shown side by side with the prior checks.
     force
         Replace an existing ``out_dir``.
 
@@ -682,7 +734,11 @@ def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: b
     t = translator(lang)
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
-    report = build_report(load_run(run_path), lang, compare_run)
+    from bayesstreams.inference.check_run import find_check_run
+
+    run = load_run(run_path)
+    report = build_report(run, lang, compare_run, check_run if check_run is not None else find_check_run(run),
+                          agnostic_run)
     svgs = figures(report, t)
     html, markdown = render_report(report, svgs, t)
     with atomic_folder(out_dir, force=force) as tmp:

@@ -1,0 +1,198 @@
+"""Verdicts on the source study's claims (MODEL.md §8): supported, contradicted, or the data cannot tell.
+
+Each claim of ``claims.toml`` (:mod:`bayesstreams.data.claims`) names a query; the query's
+posterior is read from the measured prior dependence
+(:class:`bayesstreams.analysis.prior_dependence.PriorDependence`, which holds the default
+posterior summary and the prior-driven flag of every headline number):
+
+=====================  ==================================================  ===========
+query                  quantity                                            reference
+=====================  ==================================================  ===========
+``factor_effect``      ACE (+1 vs -1) of the factor on the window           0
+``phase_dependency``   ``mean_i [1 - P(W2 | W1=0) / P(W2 | W1=1)]``          0.5
+                       (``1 - rho`` in the streams model)
+``stream_necessity``   ``mean_i [1 - P(W_p | S_s=0) / P(W_p | S_s=1)]``      0.5
+=====================  ==================================================  ===========
+
+The two necessities lie in [0, 1] by construction (so "above 0" would be structural
+certainty, not evidence); their reference 0.5 reads "phase 1 (the stream) at least doubles
+the chance of phase 2 (the window)".  The verdict, in this order:
+
+1. *the data cannot tell* when the claim rests on a factor with no data (never coded, or
+   the same code in every case once not discussed counts as 0), when the number is
+   prior-driven, or when its 90% interval holds the reference;
+2. *supported* when the 90% interval lies on the expected side of the reference;
+3. *contradicted* when it lies on the other side.
+
+Every verdict carries the reason as a key and the numbers to fill it with
+(:func:`explain` makes the sentence in the report's language), and the prior's summary of
+the same quantity (from the run's prior draws), which the report shows beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SUPPORTED, CONTRADICTED, CANNOT_TELL = "supported", "contradicted", "cannot_tell"
+REFERENCE = {"factor_effect": 0.0, "phase_dependency": 0.5, "stream_necessity": 0.5}
+DEPENDENCY_CLAIM_ID = "phase2_needs_phase1"
+
+
+@dataclass
+class Verdict:
+    """The model's verdict on one claim, with its reason and the numbers behind it."""
+
+    claim_id: str
+    section: str
+    text_nl: str
+    text_en: str
+    query: str
+    expected: str
+    quantity: str
+    index: str
+    reference: float
+    verdict: str
+    reason: str
+    mean: float | None = None
+    q05: float | None = None
+    q95: float | None = None
+    prior_mean: float | None = None
+    prior_q05: float | None = None
+    prior_q95: float | None = None
+    prior_driven: bool = False
+    shift_ratio: float | None = None
+    factor: str = ""
+    details: dict = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        return self.text_nl if lang == "nl" else self.text_en
+
+
+def no_data_factors(dataset) -> set[str]:
+    """Factors the model cannot learn from: never coded, or one code in every case once NA counts as 0."""
+    x = np.asarray(dataset.x_filled, dtype=float)
+    coded = ~np.isnan(np.asarray(dataset.x, dtype=float))
+    return {f for k, f in enumerate(dataset.factor_ids) if not coded[:, k].any() or np.ptp(x[:, k]) == 0}
+
+
+def _target(claim) -> tuple[str, str]:
+    if claim.query == "factor_effect":
+        return ("ace_w1" if claim.window == "W1" else "ace_w2"), claim.factor
+    if claim.query == "phase_dependency":
+        return "dependency_necessity", ""
+    return "stream_necessity", f"{claim.phase}, {claim.stream}"
+
+
+def _prior_summaries(run, dataset) -> dict:
+    from bayesstreams.analysis.prior_dependence import headline_draws
+
+    prior = getattr(run, "prior", None)
+    if not prior:
+        return {}
+    out = {}
+    for name, (labels, values) in headline_draws(prior, dataset).items():
+        q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
+        for j, label in enumerate(labels):
+            out[name, label] = (float(values[:, j].mean()), float(q05[j]), float(q95[j]))
+    return out
+
+
+def judge(claim, row: dict | None, reference: float, no_data: set[str], prior: tuple | None = None) -> Verdict:
+    """The verdict on one claim from its quantity's row of the prior-dependence table (see the module docstring)."""
+    name, index = _target(claim)
+    prior = prior or (None, None, None)
+    base = dict(claim_id=claim.id, section=claim.section, text_nl=claim.text_nl, text_en=claim.text_en,
+                query=claim.query, expected=claim.expected, quantity=name, index=index, reference=reference,
+                factor=claim.factor, prior_mean=prior[0], prior_q05=prior[1], prior_q95=prior[2])
+    if row is None:
+        return Verdict(**base, verdict=CANNOT_TELL, reason="no_query")
+    base.update(mean=row["mean"], q05=row["q05"], q95=row["q95"], prior_driven=bool(row["prior_driven"]),
+                shift_ratio=row["shift_ratio"])
+    if claim.factor and claim.factor in no_data:
+        return Verdict(**base, verdict=CANNOT_TELL, reason="no_data")
+    if row["prior_driven"]:
+        return Verdict(**base, verdict=CANNOT_TELL, reason="prior_driven")
+    if row["q05"] <= reference <= row["q95"]:
+        return Verdict(**base, verdict=CANNOT_TELL, reason="spans")
+    above = row["q05"] > reference
+    agrees = above == (claim.expected == "positive")
+    return Verdict(**base, verdict=SUPPORTED if agrees else CONTRADICTED, reason="above" if above else "below")
+
+
+def claim_verdicts(run, claims, measured, no_data: set[str] | None = None) -> list[Verdict]:
+    """The verdict on every claim of the source study.
+
+    Parameters
+    ----------
+    run
+        A loaded run (``posterior``, ``prior``, ``dataset``).
+    claims
+        :class:`bayesstreams.data.claims.Claim` records (``run.dataset.claims``).
+    measured
+        The run's :class:`~bayesstreams.analysis.prior_dependence.PriorDependence`.
+    no_data
+        Factor ids without data support (default: :func:`no_data_factors` of the run's data).
+
+    Returns
+    -------
+    list of Verdict
+        In the claims' order.
+
+    Examples
+    --------
+    >>> from bayesstreams.analysis.prior_dependence import prior_dependence  # doctest: +SKIP
+    >>> measured = prior_dependence(run, wide)                              # doctest: +SKIP
+    >>> [v.verdict for v in claim_verdicts(run, run.dataset.claims, measured)]  # doctest: +SKIP
+    ['cannot_tell', 'supported', 'cannot_tell', 'supported']
+    """
+    no_data = no_data_factors(run.dataset) if no_data is None else set(no_data)
+    priors = _prior_summaries(run, run.dataset)
+    out = []
+    for claim in claims:
+        name, index = _target(claim)
+        out.append(judge(claim, measured.row(name, index), REFERENCE[claim.query], no_data, priors.get((name, index))))
+    return out
+
+
+def dependency_verdict(run, measured) -> Verdict:
+    """The verdict on "phase 2 needs phase 1", whether or not the dataset states the claim."""
+    from bayesstreams.data.claims import Claim
+
+    for claim in getattr(run.dataset, "claims", ()):
+        if claim.query == "phase_dependency":
+            return claim_verdicts(run, [claim], measured)[0]
+    claim = Claim(DEPENDENCY_CLAIM_ID, "", "Fase 2 heeft fase 1 nodig.", "Phase 2 needs phase 1.",
+                  "phase_dependency", "positive")
+    return claim_verdicts(run, [claim], measured)[0]
+
+
+def _number(value: float | None, query: str) -> str:
+    if value is None:
+        return "n/a"
+    if query != "factor_effect":
+        return f"{value:.2f}"
+    text = f"{100 * value:+.0f}"
+    return ("0" if text in ("+0", "-0") else text) + " pp"
+
+
+def explain(verdict: Verdict, t=None) -> str:
+    """The reason for a verdict as one sentence in the translator's language (default English)."""
+    if t is None:
+        from bayesstreams.reporting.i18n import translator
+
+        t = translator("en")
+    fill = {"low": _number(verdict.q05, verdict.query), "high": _number(verdict.q95, verdict.query),
+            "mean": _number(verdict.mean, verdict.query), "reference": _number(verdict.reference, verdict.query),
+            "factor": verdict.factor, "ratio": f"{verdict.shift_ratio or 0:.1f}",
+            "prior_low": _number(verdict.prior_q05, verdict.query),
+            "prior_high": _number(verdict.prior_q95, verdict.query),
+            "prior_mean": _number(verdict.prior_mean, verdict.query)}
+    key = verdict.reason
+    if key in ("above", "below"):
+        key = f"{key}_{'agrees' if verdict.verdict == SUPPORTED else 'disagrees'}"
+    text = t(f"claim_reason_{key}").format(**fill)
+    if verdict.prior_mean is not None and verdict.mean is not None:
+        text += " " + t("claim_reason_prior").format(**fill)
+    return text

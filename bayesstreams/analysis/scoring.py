@@ -66,6 +66,7 @@ class CaseScore:
     bottlenecks: list[dict] | None
     levers: list[dict]
     similar: list[dict]
+    prior_driven: dict = field(default_factory=dict)  # {"p_w1": bool, "p_w2": bool}, MODEL.md §8
 
     @property
     def n_not_discussed(self) -> int:
@@ -80,6 +81,7 @@ class ScoreResult:
     n_reference: int
     kind: str
     cases: list[CaseScore] = field(default_factory=list)
+    prior_checks: list[str] = field(default_factory=list)  # the checks behind the prior-driven flags
 
 
 def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,8 +154,13 @@ def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **part
 
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
-                  min_gain: float = DEFAULT_MIN_GAIN) -> ScoreResult:
-    """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``."""
+                  min_gain: float = DEFAULT_MIN_GAIN, check_run=None, measure_prior: bool = True) -> ScoreResult:
+    """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``.
+
+    With ``measure_prior`` each case's P(W1) and P(W2) carry the prior-driven flag of
+    :func:`bayesstreams.analysis.prior_dependence.prior_dependence` (power-scaling, and the
+    wide-prior ``check_run`` when given): the flag the report and the brief show.
+    """
     posterior, reference = run.posterior, run.dataset
     base = baseline(posterior, profiles)
     now = windows(base)
@@ -166,11 +173,18 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
             profiles, i, now, reference_p2, levers=per_case_levers[i],
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar)))
+    if measure_prior and getattr(run, "config", None) is not None:
+        from bayesstreams.analysis.prior_dependence import prior_dependence
+
+        measured = prior_dependence(run, check_run, dataset=profiles)
+        result.prior_checks = list(measured.checks)
+        for case in result.cases:
+            case.prior_driven = {name: measured.flag(name, case.case_id) for name in ("p_w1", "p_w2")}
     return result
 
 
 def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
-                   min_gain: float = DEFAULT_MIN_GAIN) -> ScoreResult:
+                   min_gain: float = DEFAULT_MIN_GAIN, check_run=None) -> ScoreResult:
     """Read a profile file and score each of its cases against a saved run.
 
     Parameters
@@ -184,6 +198,9 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
         How many levers and similar reference cases to report per case.
     min_gain
         The gain in P(W2) whose posterior probability is reported for each lever.
+    check_run
+        The wide-prior refit of the run's data (:mod:`bayesstreams.inference.check_run`) for
+        the prior-driven flags; None: power-scaling alone.
 
     Raises
     ------
@@ -193,7 +210,7 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
     from bayesstreams.data.profile import read_profile
 
     profiles = read_profile(profile_path, run.dataset.codebook, tuple(run.dataset.groups))
-    return score_dataset(run, profiles, top_levers, n_similar, min_gain)
+    return score_dataset(run, profiles, top_levers, n_similar, min_gain, check_run=check_run)
 
 
 # ---------------------------------------------------------------------------- output
@@ -218,7 +235,7 @@ def score_to_dict(result: ScoreResult) -> dict:
         cases.append(entry)
     return _json_safe({"profile": result.profile, "n_reference_cases": result.n_reference, "model": result.kind,
                        "notes": {"prediction": PREDICTION_NOTE, "causal": CAUSAL_NOTE, "similarity": SIMILARITY_NOTE},
-                       "cases": cases})
+                       "prior_checks": result.prior_checks, "cases": cases})
 
 
 def _interval(summary: dict) -> str:
@@ -234,11 +251,15 @@ def _window_text(value: float) -> str:
     return "?" if math.isnan(value) else str(int(value))
 
 
+def _prior_mark(case: CaseScore, name: str) -> str:
+    return "  prior-driven" if case.prior_driven.get(name) else ""
+
+
 def _case_lines(case: CaseScore) -> list[str]:
     lines = [f"case {case.case_id}: {case.n_coded} of {case.n_factors} factors coded, "
              f"{case.n_not_discussed} not discussed (counted as 0)" + (f", group {case.group}" if case.group else ""),
-             f"  P(W1)          {_interval(case.p_w1)}",
-             f"  P(W2)          {_interval(case.p_w2)}",
+             f"  P(W1)          {_interval(case.p_w1)}{_prior_mark(case, 'p_w1')}",
+             f"  P(W2)          {_interval(case.p_w2)}{_prior_mark(case, 'p_w2')}",
              f"  P(W2 | W1=1)   {_interval(case.p_w2_given_w1)}",
              f"  P(W2) is above {case.percentile_p_w2:.0f}% of the reference cases"]
     if case.bottlenecks:

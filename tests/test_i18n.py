@@ -12,7 +12,8 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
-CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py")]
+CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "evidence.py")]
+CODE.append(PACKAGE.parent / "analysis" / "claims.py")  # the reasons of the claim verdicts
 
 
 def placeholders(text: str) -> set[str]:
@@ -33,7 +34,11 @@ def expansions() -> dict[str, list[str]]:
         "phase_stream_": [f"{p}_{s}" for p in phases for s in streams],
         "check_": ["rhat", "ess_bulk", "ess_tail", "divergences", "bfmi"],
         "param_": [*VAR_DIMS, "gamma", "gamma_raw"],
-        "query_": ["ace_w1", "ace_w2", "dependency_effect", "p_w1", "p_w2"],
+        "query_": ["ace_w1", "ace_w2", "dependency_effect", "p_w1", "p_w2", "dependency_necessity", "stream_necessity",
+                   "mu", "rho", "delta"],
+        "verdict_": ["supported", "contradicted", "cannot_tell"],
+        "claim_reason_": ["no_query", "no_data", "prior_driven", "spans", "prior",
+                          *(f"{side}_{agree}" for side in ("above", "below") for agree in ("agrees", "disagrees"))],
         "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],
         "prob_": [key for _, key in SCALE], "forest_title_": ["w1", "w2"],
     }

@@ -31,6 +31,7 @@ import numpy as np
 from bayesstreams.data.codebook import PHASES, STREAMS
 
 ALPHAS = (0.5, 2.0)
+MIN_POWER_DRAWS = 100  # Pareto smoothing needs tail draws: fewer posterior draws, no power-scaling (said in `checks`)
 SHIFT_LIMIT = 1.0  # shift / (half the 90% interval width) above which a number is prior-driven
 QUERY_NAMES = ("ace_w1", "ace_w2", "dependency_effect", "dependency_necessity", "stream_necessity", "p_w1", "p_w2")
 HEADLINE = (*QUERY_NAMES, "mu", "rho", "delta")  # what "headline numbers" counts: queries, stream means, dependency
@@ -222,6 +223,11 @@ def measure(default: dict, dataset, wide: dict | None = None, weights: dict | No
     return PriorDependence(rows, checks, [k for k in refit_draws])
 
 
+def run_draws(run) -> int:
+    """How many posterior draws a run holds."""
+    return len(next(iter(run.posterior.values())))
+
+
 def _chains(run) -> int:
     chains = int((getattr(run, "info", None) or {}).get("settings", {}).get("chains", 1) or 1)
     n = len(next(iter(run.posterior.values())))
@@ -268,7 +274,7 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
                            f"{getattr(run, 'path', 'the run')}; a prior check must refit the same data")
     dataset = run.dataset if dataset is None else dataset
     weights = None
-    if getattr(run, "config", None) is not None and alphas:
+    if getattr(run, "config", None) is not None and alphas and run_draws(run) >= MIN_POWER_DRAWS:
         weights = power_scaled_weights(scaled_log_prior(run.posterior, run.config), _chains(run), alphas)
     others = {agnostic_run.config.name: agnostic_run.posterior} if agnostic_run is not None else None
     return measure(run.posterior, dataset, check_run.posterior if check_run is not None else None, weights, others)

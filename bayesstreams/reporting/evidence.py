@@ -74,6 +74,7 @@ class Structural:
 
     dependency_p_prior: float | None
     dependency_p_posterior: float | None
+    dependency_structural: bool
     rows: list[dict]
 
 
@@ -114,7 +115,8 @@ def structural(run) -> Structural:
     rows = prior_probabilities(run.prior, run.posterior, run.dataset)
     dependency = next((r for r in rows if r["name"] == "dependency_effect"), None)
     return Structural(dependency["prior_p"] if dependency else None,
-                      dependency["posterior_p"] if dependency else None, rows)
+                      dependency["posterior_p"] if dependency else None,
+                      bool(dependency and dependency["structural"]), rows)
 
 
 def dependency_density(run) -> list[dict]:

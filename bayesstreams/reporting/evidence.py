@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SIDE_BY_SIDE = ("ace_w1", "ace_w2", "dependency_effect", "dependency_necessity", "rho", "delta", "mu", "p_w1", "p_w2")
+SIDE_BY_SIDE = ("ace_w1", "ace_w2", "dependency_effect", "dependency_necessity", "stream_necessity", "rho", "delta", "mu",
+                "p_w1", "p_w2")
 
 
 @dataclass

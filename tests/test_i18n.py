@@ -24,7 +24,7 @@ def expansions() -> dict[str, list[str]]:
     """Every value a key built from a prefix can take (``t('stream_' ~ s)`` and friends)."""
     from bayesstreams.checks.compare import TARGETS
     from bayesstreams.data.codebook import PHASES, STREAMS
-    from bayesstreams.model.build import VAR_DIMS
+    from bayesstreams.model.kinds import KINDS
     from bayesstreams.reporting.words import SCALE
 
     phases, streams = [str(p) for p in PHASES], list(STREAMS)
@@ -33,7 +33,7 @@ def expansions() -> dict[str, list[str]]:
         "stream_": streams, "stream_title_": streams,
         "phase_stream_": [f"{p}_{s}" for p in phases for s in streams],
         "check_": ["rhat", "ess_bulk", "ess_tail", "divergences", "bfmi"],
-        "param_": [*VAR_DIMS, "gamma", "gamma_raw"],
+        "param_": sorted({p.name for kind in KINDS.values() for p in kind.parameters}),
         "query_": ["ace_w1", "ace_w2", "dependency_effect", "p_w1", "p_w2", "dependency_necessity", "stream_necessity",
                    "mu", "rho", "delta"],
         "verdict_": ["supported", "contradicted", "cannot_tell"],

@@ -142,10 +142,12 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None) -> li
 
     Examples
     --------
-    >>> from bayesstreams.analysis.prior_dependence import prior_dependence  # doctest: +SKIP
-    >>> measured = prior_dependence(run, wide)                              # doctest: +SKIP
-    >>> [v.verdict for v in claim_verdicts(run, run.dataset.claims, measured)]  # doctest: +SKIP
-    ['cannot_tell', 'supported', 'cannot_tell', 'supported']
+    >>> from bayesstreams.analysis.prior_dependence import prior_dependence
+    >>> verdicts = claim_verdicts(run, run.dataset.claims, prior_dependence(run))
+    >>> [v.claim_id for v in verdicts][:2]
+    ['phase2_needs_phase1', 'insight_drives_phase1']
+    >>> verdicts[0].verdict, verdicts[0].reason     # rho's posterior is about its prior
+    ('cannot_tell', 'spans')
     """
     no_data = no_data_factors(run.dataset) if no_data is None else set(no_data)
     priors = _prior_summaries(run, run.dataset)

@@ -9,7 +9,7 @@ Every headline number (and every parameter scalar) is computed three ways:
 * under the run's prior raised to the powers :data:`ALPHAS` (0.5 and 2), by importance
   weighting the default posterior draws with ``(alpha - 1) * log prior`` (Pareto-smoothed
   weights from ``arviz_stats``, as in its ``psense``; only the top-level priors of
-  :data:`bayesstreams.checks.sensitivity.SCALED_PRIORS` are scaled).
+  :func:`bayesstreams.checks.sensitivity.scaled_priors` are scaled).
 
 A number is **prior-driven** when either check moves its posterior mean by more than half
 the width of its default 90% interval (``shift_ratio = shift / (half width) > 1``), and
@@ -98,7 +98,9 @@ def headline_draws(draws: dict, dataset) -> dict[str, tuple[list[str], np.ndarra
     for name, values in _query_draws(draws, dataset).items():
         out[name] = (labels[name], np.asarray(values, dtype=float).reshape(len(values), -1))
     out["dependency_necessity"] = ([""], dependency_necessity_draws(draws, dataset)[:, None])
-    if kind == "streams":
+    from bayesstreams.model.kinds import kind_of_draws
+
+    if kind_of_draws(draws).has_streams:
         out["stream_necessity"] = (stream_labels(), stream_necessity_draws(draws, dataset))
     return out
 
@@ -123,10 +125,10 @@ def power_scaled_weights(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> d
 
 def scaled_log_prior(posterior: dict, config) -> np.ndarray:
     """Log density (sample,) of the top-level priors at each posterior draw (as ``psense`` scales them)."""
-    from bayesstreams.checks.sensitivity import SCALED_PRIORS, log_prior_draws
+    from bayesstreams.checks.sensitivity import log_prior_draws, scaled_priors
 
     parts = log_prior_draws(posterior, config)
-    return np.sum([parts[name] for name in SCALED_PRIORS if name in parts], axis=0)
+    return np.sum([parts[name] for name in scaled_priors(config) if name in parts], axis=0)
 
 
 def _summary(values: np.ndarray) -> dict[str, np.ndarray]:
@@ -259,11 +261,11 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
 
     Examples
     --------
-    >>> from bayesstreams.inference.store import load_run          # doctest: +SKIP
-    >>> run = load_run("runs/trafficking_nl_2020")                  # doctest: +SKIP
-    >>> wide = load_run("runs/trafficking_nl_2020-wide")            # doctest: +SKIP
-    >>> measured = prior_dependence(run, wide)                      # doctest: +SKIP
-    >>> measured.flag("ace_w1", "p1_political_involvement")         # doctest: +SKIP
+    >>> measured = prior_dependence(run)          # no wide refit given: power-scaling alone
+    >>> measured.checks, measured.count()[1]      # 66 headline numbers of the shipped study
+    (['power'], 66)
+    >>> row = measured.row("ace_w1", "p1_insight")
+    >>> row["prior_driven"] == (row["shift_ratio"] > 1)
     True
     """
     from bayesstreams.errors import RunError

@@ -136,7 +136,7 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float) -> 
 
 
 def _bottlenecks(base: Baseline) -> list[list[dict]] | None:
-    if base.kind != "streams":
+    if not base.has_streams:
         return None
     lowest, q_mean, p_lowest = bottleneck_draws(base)
     return [[{"phase": PHASES[p], "stream": STREAMS[lowest[i, p]], "q_mean": float(q_mean[i, p, lowest[i, p]]),
@@ -206,6 +206,13 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
     ------
     InputError
         Unknown factors, codes, columns or groups, located by file, row and column.
+
+    Examples
+    --------
+    >>> _ = (tmp / "profile.csv").write_text("case_id,factor,code\\nnew,p1_insight,1\\n")
+    >>> result = score_profiles(run, tmp / "profile.csv")
+    >>> [case.case_id for case in result.cases], 0 <= result.cases[0].p_w1["mean"] <= 1
+    (['new'], True)
     """
     from bayesstreams.data.profile import read_profile
 

@@ -38,9 +38,10 @@ def prior_probabilities(prior: dict, posterior: dict, dataset, names=PROBABILITY
 
     Examples
     --------
-    >>> rows = prior_probabilities(run.prior, run.posterior, run.dataset)   # doctest: +SKIP
-    >>> [r for r in rows if r["name"] == "dependency_effect"][0]["structural"]  # doctest: +SKIP
-    True
+    >>> rows = prior_probabilities(run.prior, run.posterior, run.dataset)
+    >>> dependency = [r for r in rows if r["name"] == "dependency_effect"][0]
+    >>> dependency["prior_p"], dependency["structural"]    # rho <= 1: positive in every prior draw
+    (1.0, True)
     """
     from bayesstreams.analysis.prior_dependence import headline_draws
 

@@ -78,11 +78,13 @@ def fit(
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
 ) -> None:
     """Fit a model to a dataset and write a run folder (posterior, diagnostics, snapshot)."""
-    from bayesstreams.reporting.analyze import fit_and_save
+    from bayesstreams.inference.fit import fit_and_save
+    from bayesstreams.reporting.analyze import Outcome
 
-    outcome = fit_and_save(dataset, out, model=model, seed=seed, draws=draws, tune=tune, chains=chains,
-                           sampler=sampler, codebook=codebook, force=force, progress=sys.stderr.isatty(),
-                           command="bayesstreams " + " ".join(sys.argv[1:]))
+    run, lines = fit_and_save(dataset, out, model=model, seed=seed, draws=draws, tune=tune, chains=chains,
+                              sampler=sampler, codebook=codebook, force=force, progress=sys.stderr.isatty(),
+                              command="bayesstreams " + " ".join(sys.argv[1:]))
+    outcome = Outcome(lines=lines, passed=run.diagnostics.passed, path=out)
     _print_outcome(outcome, strict, "see the table above; rerun with more --tune/--draws before trusting the numbers")
 
 
@@ -175,7 +177,7 @@ def brief(
         raise InputError(Violation("<command line>", None, "--case/--profile", "give exactly one of --case and --profile"))
     from bayesstreams.reporting.brief import write_brief
 
-    written = write_brief(run, out, case_id=case, profile=profile, lang=_lang(lang), check_run=check_run)
+    written = write_brief(run, out, case=case, profile=profile, lang=_lang(lang), check_run=check_run)
     typer.echo(f"brief written to {written}")
 
 

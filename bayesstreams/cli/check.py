@@ -51,7 +51,7 @@ def sbc(
     from bayesstreams.errors import InputError, Violation
 
     config = load_config(model)
-    if config.kind != "streams":
+    if not config.model_kind.has_streams:
         raise InputError(Violation(config.source, None, "kind", "SBC runs on a streams model"))
     settings = SBCSettings(n_sims=sims, n_cases=cases, draws=draws, tune=tune, chains=chains, seed=seed,
                            observed_streams=observed_streams, loglik_weight=loglik_weight, config=config)

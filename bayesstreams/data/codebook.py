@@ -178,7 +178,14 @@ def codebook_from_mapping(file: str, data: dict, lines: dict[str, int] | None = 
 
 
 def load_codebook(path: str | Path) -> Codebook:
-    """Read and validate a ``codebook.toml``."""
+    """Read and validate a ``codebook.toml``.
+
+    Examples
+    --------
+    >>> book = load_codebook("data/trafficking_nl_2020/codebook.toml")
+    >>> len(book.factors), book.factors[0].id
+    (23, 'p1_media')
+    """
     path = Path(path)
     file = str(path)
     if not path.is_file():

@@ -54,6 +54,17 @@ class Dataset:
     def case_ids(self) -> tuple[str, ...]:
         return tuple(record["case_id"] for record in self.cases)
 
+    def resolve_case(self, case: str) -> str:
+        """The id of the case given by its id or its name (case-insensitive); a located error if unknown."""
+        ids = list(self.case_ids)
+        names = [name or case_id for case_id, name in zip(ids, self.case_column("name"))]
+        wanted = str(case).strip().casefold()
+        for case_id, name in zip(ids, names):
+            if case == case_id or wanted in (str(case_id).casefold(), str(name).casefold()):
+                return case_id
+        known = ", ".join(f"{c} ({n})" if n != c else str(c) for c, n in zip(ids, names))
+        raise InputError(Violation("<command line>", None, "--case", f"unknown case {case!r} (known: {known})"))
+
     def case_column(self, name: str) -> list[str]:
         """One column of the case table as text ("" where absent)."""
         return [str(record.get(name, "")) for record in self.cases]
@@ -259,6 +270,14 @@ def load_dataset(path: str | Path, codebook: str | Path | Codebook | None = None
     ------
     InputError
         With every violation found, each located by file, row and column.
+
+    Examples
+    --------
+    >>> ds = load_dataset("data/trafficking_nl_2020")
+    >>> ds.n_cases, len(ds.factor_ids)
+    (8, 23)
+    >>> ds.resolve_case("Gemeente 5")
+    'g5'
     """
     path = Path(path)
     if isinstance(codebook, (str, Path)):

@@ -50,6 +50,8 @@ def find_check_run(run):
     """The reusable check run beside ``run`` (a loaded run), or None when there is none that fits."""
     from bayesstreams.inference.store import load_run, read_info
 
+    if getattr(run, "path", None) is None:  # a run in memory has nothing beside it
+        return None
     path = check_run_path(run.path)
     if not path.is_dir():
         return None
@@ -79,14 +81,17 @@ def check_run(run, out=None, progress: bool = False):
 
     Examples
     --------
-    >>> from bayesstreams.inference.store import load_run      # doctest: +SKIP
-    >>> wide = check_run(load_run("runs/trafficking_nl_2020"))  # doctest: +SKIP
-    >>> wide.config.name                                        # doctest: +SKIP
-    'streams-wide'
+    >>> wide = check_run(run, tmp / "run-wide")
+    >>> wide.config.name, wide.dataset.content_hash() == run.dataset.content_hash()
+    ('streams-wide', True)
+    >>> check_run(run, tmp / "run-wide").path == wide.path   # reused, not refitted
+    True
     """
-    from bayesstreams.inference.fit import fit, write_run
+    from bayesstreams.inference.fit import fit
     from bayesstreams.inference.store import load_run, read_info
 
+    if out is None and getattr(run, "path", None) is None:
+        raise RunError("the run is not saved: give the check run's folder (out)")
     out = Path(out) if out else check_run_path(run.path)
     config = wide_config(run.config)
     if out.is_dir():
@@ -96,8 +101,8 @@ def check_run(run, out=None, progress: bool = False):
         except RunError:
             pass  # incomplete or old: refitted below
     settings = run.info.get("settings", {})
-    result = fit(run.dataset, config, seed=int(run.info.get("seed", 20200601)), draws=settings.get("draws"),
-                 tune=settings.get("tune"), chains=settings.get("chains"), sampler=settings.get("sampler"),
-                 progress=progress)
-    write_run(result, out, force=True, command=f"prior check of {run.path}")
-    return load_run(out)
+    wide = fit(run.dataset, config, seed=int(run.info.get("seed", 20200601)), draws=settings.get("draws"),
+               tune=settings.get("tune"), chains=settings.get("chains"), sampler=settings.get("sampler"),
+               progress=progress)
+    wide.save(out, force=True, command=f"prior check of {run.path}")
+    return wide

@@ -139,9 +139,10 @@ def _windows(score, case, flags: dict, t) -> list[BriefWindow]:
 
 def _streams(run, case) -> list[StreamState]:
     """Stream activation of the case (streams model only; empty for the additive model)."""
-    from bayesstreams.analysis.queries import model_kind, stream_activation
+    from bayesstreams.analysis.queries import stream_activation
+    from bayesstreams.model.kinds import kind_of_draws
 
-    if model_kind(run.posterior) != "streams":
+    if not kind_of_draws(run.posterior).has_streams:
         return []
     table = stream_activation(run.posterior, case)
     return [StreamState(int(r["phase"]), str(r["stream"]), Interval.of(r), _num(r["observed"]), bool(r["bottleneck"]))
@@ -214,18 +215,20 @@ def render_brief(brief: Brief, t, compact: bool = False) -> str:
     return render("brief.html", t, b=brief, figure=figure, compact=compact)
 
 
-def write_brief(run_path, out_file, case_id: str | None = None, profile=None, lang: str = "nl",
-                check_run=None) -> Path:
+def write_brief(run, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
+                out_file=None, check_run=None) -> Path:
     """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
 
     Parameters
     ----------
-    run_path
-        A run folder written by ``bayesstreams fit``.
-    out_file
-        ``*.html`` (one self-contained page) or ``*.pdf`` (printed by headless Chromium).
-    case_id
-        A case of the run; with ``profile``, the case of the profile file to brief.
+    run
+        A :class:`~bayesstreams.inference.run.Run` or a run folder written by ``bayesstreams fit``.
+    out
+        ``*.html`` (one self-contained page) or ``*.pdf`` (printed by headless Chromium);
+        ``out_file`` is the same.
+    case
+        A case of the run, by id or name; with ``profile``, the case of the profile file to
+        brief.  ``case_id`` is the same.
     profile
         A coded profile (CSV/xlsx, long or wide) of a municipality not in the run.
     lang
@@ -245,12 +248,18 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
         Unknown case, invalid profile, or an unsupported file type.
     DependencyError
         A PDF was asked for and Chromium is not installed.
+
+    Examples
+    --------
+    >>> write_brief(run, case="Gemeente 5", out=tmp / "g5.html").name
+    'g5.html'
     """
     from bayesstreams.atomic import atomic_write_bytes, atomic_write_text
+    from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.i18n import translator
-    from bayesstreams.inference.store import load_run
 
-    out_file = Path(out_file)
+    out_file = Path(out if out is not None else out_file)
+    case_id = case if case is not None else case_id
     suffix = out_file.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
@@ -261,9 +270,11 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
         find_chromium()  # a missing browser fails before the work, not after it
     from bayesstreams.inference.check_run import find_check_run
 
-    run = load_run(run_path)
-    check = load_run(check_run) if isinstance(check_run, (str, Path)) else check_run
-    brief = brief_data(run, case_id, profile, lang, check if check is not None else find_check_run(run))
+    run = as_run(run)
+    if case_id is not None and profile is None:
+        case_id = run.dataset.resolve_case(case_id)
+    check = as_run(check_run) if check_run is not None else find_check_run(run)
+    brief = brief_data(run, case_id, profile, lang, check)
     if suffix != ".pdf":
         atomic_write_text(out_file, render_brief(brief, t))
         return out_file

@@ -170,13 +170,15 @@ def dependency_verdict(run, measured) -> Verdict:
     return claim_verdicts(run, [claim], measured)[0]
 
 
-def _number(value: float | None, query: str) -> str:
+def _number(value: float | None, query: str, unit: str = "pp") -> str:
+    """A necessity as a share (0.53); an effect in signed percentage points, one decimal below 10."""
     if value is None:
         return "n/a"
     if query != "factor_effect":
         return f"{value:.2f}"
-    text = f"{100 * value:+.0f}"
-    return ("0" if text in ("+0", "-0") else text) + " pp"
+    points = 100 * value
+    text = f"{points:+.1f}" if abs(points) < 9.95 else f"{points:+.0f}"
+    return ("0" if float(text) == 0 else text) + f" {unit}"
 
 
 def explain(verdict: Verdict, t=None) -> str:
@@ -185,12 +187,12 @@ def explain(verdict: Verdict, t=None) -> str:
         from bayesstreams.reporting.i18n import translator
 
         t = translator("en")
-    fill = {"low": _number(verdict.q05, verdict.query), "high": _number(verdict.q95, verdict.query),
-            "mean": _number(verdict.mean, verdict.query), "reference": _number(verdict.reference, verdict.query),
-            "factor": verdict.factor, "ratio": f"{verdict.shift_ratio or 0:.1f}",
-            "prior_low": _number(verdict.prior_q05, verdict.query),
-            "prior_high": _number(verdict.prior_q95, verdict.query),
-            "prior_mean": _number(verdict.prior_mean, verdict.query)}
+    unit = t("unit_pp")
+    number = {key: _number(getattr(verdict, attribute), verdict.query, unit)
+              for key, attribute in (("low", "q05"), ("high", "q95"), ("mean", "mean"), ("reference", "reference"),
+                                     ("prior_low", "prior_q05"), ("prior_high", "prior_q95"),
+                                     ("prior_mean", "prior_mean"))}
+    fill = {**number, "factor": verdict.factor, "ratio": f"{verdict.shift_ratio or 0:.1f}"}
     key = verdict.reason
     if key in ("above", "below"):
         key = f"{key}_{'agrees' if verdict.verdict == SUPPORTED else 'disagrees'}"

@@ -89,8 +89,10 @@ def test_claims_errors_are_located_by_file_line_and_key(old, new, expected):
 def test_bad_toml_and_unknown_tables_are_located():
     from .fakes import make_codebook
 
-    assert _error_lines('[[claim]]\nid = "x\n', make_codebook())[0].startswith("claims.toml:2:: not valid TOML")
-    assert _error_lines('[claims]\nid = "x"\n', make_codebook())[0].startswith("claims.toml::claims: unknown top-level key")
+    bad_toml = _error_lines('[[claim]]\nid = "x\n', make_codebook())[0]
+    assert bad_toml.startswith("claims.toml:2:") and "not valid TOML" in bad_toml, bad_toml
+    unknown = _error_lines('[claims]\nid = "x"\n', make_codebook())[0]
+    assert unknown.startswith("claims.toml:") and "claims: unknown top-level key 'claims'" in unknown, unknown
 
 
 def test_validate_prints_a_located_error_and_exits_2(valid_dataset, capsys):

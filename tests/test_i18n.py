@@ -12,7 +12,8 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
-CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "evidence.py")]
+CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py",
+                                    "evidence.py")]
 CODE.append(PACKAGE.parent / "analysis" / "claims.py")  # the reasons of the claim verdicts
 
 
@@ -41,6 +42,8 @@ def expansions() -> dict[str, list[str]]:
                           *(f"{side}_{agree}" for side in ("above", "below") for agree in ("agrees", "disagrees"))],
         "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],
         "prob_": [key for _, key in SCALE], "forest_title_": ["w1", "w2"],
+        "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
+        "score_check_": ["wide", "power"],
     }
 
 

@@ -54,6 +54,7 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     (True, ['brief-g5-nl.html', 'report.html'])
     """
     from bayesstreams.atomic import atomic_folder
+    from bayesstreams.data.cases import resolve_case
     from bayesstreams.data.dataset import load_dataset
     from bayesstreams.inference.fit import fit_and_save
 
@@ -64,11 +65,12 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     run_dir = Path(run_dir) if run_dir else Path("runs") / data.name
     _replaceable(out, force)
     _replaceable(run_dir, force)
+    # ids or names; resolved before fitting, so a mistyped case fails at once
+    briefs = [resolve_case(data, case, "--brief") for case in briefs or ([SHIPPED_BRIEF_CASE] if shipped else [])]
     run, lines = fit_and_save(dataset_path, run_dir, model=model, seed=seed, force=True, progress=progress,
                               command=command)
     (run_dir / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     wide_dir = _prior_check(run_dir, force, progress)
-    briefs = list(briefs or ([SHIPPED_BRIEF_CASE] if shipped else []))
     with atomic_folder(out, force=True) as tmp:
         _write_outputs(run, tmp, lang, briefs, brief_lang)
         (tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")

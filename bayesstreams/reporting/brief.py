@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES
-from bayesstreams.errors import BayesStreamsError, InputError, Violation
+from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
 from bayesstreams.reporting.report import Interval, StreamState, WindowChance
 
 N_LEVERS = 3
@@ -97,10 +97,10 @@ class Brief:
 
 
 def one_case(dataset, case_id: str):
-    """The run's dataset reduced to one case (same codebook and groups)."""
-    if case_id not in dataset.case_ids:
-        raise InputError(Violation("<command line>", None, "--case",
-                                   f"case {case_id!r} is not in the run's data (cases: {', '.join(dataset.case_ids)})"))
+    """The run's dataset reduced to one case (same codebook and groups); ``case_id`` may be its id or its name."""
+    from bayesstreams.data.cases import resolve_case
+
+    case_id = resolve_case(dataset, case_id)
     i = dataset.case_ids.index(case_id)
     return dataclasses.replace(dataset, cases=[dataset.cases[i]], codes=[c for c in dataset.codes if c["case_id"] == case_id],
                                x=dataset.x[i:i + 1], w=dataset.w[i:i + 1], s=dataset.s[i:i + 1],
@@ -116,7 +116,7 @@ def select_case(run, case_id: str | None = None, profile=None):
 
     if profile is None:
         if case_id is None:
-            raise InputError(Violation("<command line>", None, None, "give --case ID or --profile FILE"))
+            raise UsageError("--case/--profile", "give --case ID or --profile FILE")
         return one_case(run.dataset, case_id)
     profiles = read_profile(profile, run.dataset.codebook, tuple(run.dataset.groups))
     if case_id is None and profiles.n_cases > 1:
@@ -244,8 +244,10 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
 
     Raises
     ------
+    UsageError
+        ``case_id`` names no case (by id or name, in any letter case) or several.
     InputError
-        Unknown case, invalid profile, or an unsupported file type.
+        An invalid profile, or an unsupported file type.
     DependencyError
         A PDF was asked for and Chromium is not installed.
 

@@ -248,3 +248,20 @@ def test_the_dependency_verdict_is_supported_on_simulated_data_with_rho_zero(tmp
     verdict = dependency_verdict(result, prior_dependence(result))
     assert verdict.verdict == SUPPORTED, explain(verdict)
     assert verdict.q05 > 0.5 and verdict.prior_mean == pytest.approx(0.5, abs=0.05)
+
+
+def test_claim_texts_are_escaped_in_html_and_markdown(tmp_path):
+    from bayesstreams.reporting.report import write_report
+
+    from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
+
+    dataset = partly_observed_dataset(n_cases=6, seed=8)
+    hostile = '<script>alert(1)</script> | *bold* [link](http://x)'
+    text = VALID.replace("Insight matters.", hostile.replace('"', "'")).replace("p1_insight", dataset.factor_ids[0])
+    dataset.claims = claims_from_text(text, dataset.codebook)
+    draws = prior_like_draws(dataset, n=200, seed=3)
+    folder = write_report(write_fake_run(tmp_path / "run", dataset, draws, prior=draws), tmp_path / "report")
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    markdown = (folder / "report.md").read_text(encoding="utf-8")
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>" not in markdown and r"\| \*bold\* \[link\]" in markdown

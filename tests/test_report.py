@@ -170,6 +170,10 @@ def test_case_lever_and_dependency_tables_show_summary_numbers(report_en):
         numbers = NUMBER.findall(" ".join(row[1:4]))
         for text, key in zip(numbers, ("mean", "q25", "q75", "q05", "q95")):
             assert shows(text, value[key], scale), (row, key)
+    # structural certainty: P(effect > 0) is never shown without its value under the prior
+    posterior_p, prior_p = NUMBER.findall(dependency[1][4])
+    assert shows(posterior_p, summary["dependency"]["effect_p_positive"], 100)
+    assert shows(prior_p, summary["structural"]["dependency_p_prior"], 100)
 
 
 def test_diagnostics_and_taught_tables_show_summary_numbers(report_en):

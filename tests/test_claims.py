@@ -55,8 +55,16 @@ def test_the_shipped_study_carries_the_four_conclusions_of_its_chapter_6():
     assert all(c.section.startswith("6.1.1") and c.text_nl and c.text_en for c in claims.values())
 
 
-def test_a_dataset_without_claims_has_none(valid_dataset):
+def test_a_dataset_without_claims_has_none(valid_dataset, capsys):
     assert load_dataset(valid_dataset).claims == ()
+    assert "claims" not in run_cli(["validate", str(valid_dataset)], capsys)[1]
+
+
+def test_validate_lists_the_claims(capsys):
+    code, out, _ = run_cli(["validate", str(SHIPPED)], capsys)
+    assert code == 0
+    assert ("claims of the source study (claims.toml): 4: phase2_needs_phase1, insight_drives_phase1, "
+            "collaboration_drives_phase2, region_orientation_matters") in out
 
 
 def _error_lines(text: str, codebook) -> list[str]:

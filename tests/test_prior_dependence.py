@@ -188,3 +188,37 @@ def test_the_wide_model_files_differ_from_their_defaults_only_in_mu_and_tau():
         changed = {p for p, h in default.priors if wide.prior(p) != dict(h)}
         assert changed == {"mu", "tau"}
         assert wide.prior("mu") == {"mu": 0.5, "sigma": 3.0} and wide.prior("tau") == {"sigma": 2.0}
+
+
+def test_the_necessities_are_one_minus_the_ratio_of_chances():
+    from bayesstreams.analysis.prior_dependence import dependency_necessity_draws, stream_necessity_draws
+
+    dataset = make_dataset()
+    rng = np.random.default_rng(7)
+    sets = []
+    for _ in range(6):
+        params = random_parameters(dataset, rng)
+        params["alpha"] = np.full((2, 3), 40.0)  # every stream in motion: q = 1
+        params["lambda"], params["kappa"] = np.array([0.1, 0.2]), np.array([0.0, 0.5])
+        sets.append(params)
+    draws = stack_draws(sets)
+    np.testing.assert_allclose(dependency_necessity_draws(draws, dataset), 1.0 - draws["rho"])
+    necessity = stream_necessity_draws(draws, dataset).reshape(-1, 2, 3)
+    # 1 - lambda / (lambda + (1 - lambda)(1 - kappa)) with the other streams certainly in motion
+    np.testing.assert_allclose(necessity[:, 0, :], 1 - 0.1 / (0.1 + 0.9 * 1.0), atol=1e-9)
+    np.testing.assert_allclose(necessity[:, 1, :], 1 - 0.2 / (0.2 + 0.8 * 0.5), atol=1e-9)
+
+
+def test_a_stream_necessity_claim_is_judged_in_the_streams_model_and_not_in_the_additive():
+    from bayesstreams.analysis.claims import claim_verdicts
+    from bayesstreams.data.claims import Claim
+
+    dataset = make_dataset()
+    claim = Claim("problem", "6", "nl", "en", "stream_necessity", "positive", phase=1, stream="problem")
+    streams = fake_run(dataset, posterior_draws(dataset, n=40))
+    verdict = claim_verdicts(streams, [claim], measure(streams.posterior, dataset))[0]
+    assert verdict.reason != "no_query" and 0.0 <= verdict.q05 <= verdict.q95 <= 1.0
+    rng = np.random.default_rng(1)
+    additive_draws = stack_draws([random_parameters(dataset, rng, "additive") for _ in range(40)])
+    additive = fake_run(dataset, additive_draws, kind="additive")
+    assert claim_verdicts(additive, [claim], measure(additive_draws, dataset))[0].reason == "no_query"

@@ -24,6 +24,8 @@ DOCUMENTED = [
     ("bayesstreams.data.claims", "load_claims"), ("bayesstreams.analysis.prior_dependence", "prior_dependence"),
     ("bayesstreams.analysis.claims", "claim_verdicts"), ("bayesstreams.analysis.structural", "prior_probabilities"),
     ("bayesstreams.inference.check_run", "check_run"),
+    ("bayesstreams.data.qda_import", "import_qdpx"), ("bayesstreams.data.qda_import", "import_matrix"),
+    ("bayesstreams.data.qda_template", "write_template"),
 ]
 
 

@@ -44,6 +44,15 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _register_import() -> None:
+    from bayesstreams.cli.import_ import import_app
+
+    app.add_typer(import_app, name="import", help="bring coding from QDA software: REFI-QDA .qdpx, code matrices")
+
+
+_register_import()
+
+
 @app.callback()
 def _root(
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,

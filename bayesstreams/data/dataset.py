@@ -76,6 +76,25 @@ class Dataset:
 
         return pd.DataFrame.from_records([{k: v for k, v in r.items() if not k.startswith("_")} for r in self.codes])
 
+    def respondent_codes(self):
+        """The codes as recorded, one row per (case, factor, respondent): the evidence before consensus.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``case_id``, ``factor``, ``respondent`` ("" where the row names none) and
+            ``code`` (-1, 0, 1, NaN where that respondent left the cell empty), in case and
+            codebook order.  ``x`` is the consensus of these rows (:func:`aggregate_codes`).
+        """
+        import pandas as pd
+
+        case_pos = {c: i for i, c in enumerate(self.case_ids)}
+        factor_pos = {f: j for j, f in enumerate(self.factor_ids)}
+        rows = sorted(({"case_id": r["case_id"], "factor": r["factor"], "respondent": str(r.get("respondent", "") or ""),
+                        "code": float(r["code"])} for r in self.codes),
+                      key=lambda r: (case_pos[r["case_id"]], factor_pos[r["factor"]], r["respondent"]))
+        return pd.DataFrame(rows, columns=["case_id", "factor", "respondent", "code"])
+
     @property
     def factor_ids(self) -> tuple[str, ...]:
         return self.codebook.ids

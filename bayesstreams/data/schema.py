@@ -177,7 +177,11 @@ def wide_cells(table: RawTable, codebook: Codebook, out: _Collector,
     """
     known = set(CASE_COLUMNS) | set(codebook.ids) | set(WIDE_STREAM_COLUMNS)
     for column in table.columns:
-        if column not in known and column not in skip_factors:
+        if column == "respondent":
+            out.error(table.file, 1, column,
+                      "the wide layout holds one row per case; several respondents per cell need the long "
+                      "layout (codes.csv, or a 'codes' sheet in a workbook) with a 'respondent' column")
+        elif column not in known and column not in skip_factors:
             out.error(table.file, 1, column,
                       f"unknown column {column!r}: not a case column nor a codebook factor"
                       f"{_suggest(column, known)}")

@@ -21,6 +21,7 @@ class SideBySide:
 
     name: str
     index: str
+    label: str
     mean: float | None
     q05: float | None
     q95: float | None
@@ -85,13 +86,17 @@ def _get(row: dict, key: str):
     return _num(row.get(key))
 
 
-def prior_check(measured, wide_model: str = "", agnostic_model: str = "") -> PriorCheck:
-    """The side-by-side table of the headline numbers (:data:`SIDE_BY_SIDE`) from a measured prior dependence."""
+def prior_check(measured, wide_model: str = "", agnostic_model: str = "", labels: dict | None = None) -> PriorCheck:
+    """The side-by-side table of the headline numbers (:data:`SIDE_BY_SIDE`) from a measured prior dependence.
+
+    ``labels`` names an index for the reader (factor id -> label, case id -> name); others show as they are.
+    """
     from bayesstreams.analysis.prior_dependence import ALPHAS
 
     low, high = (f"power_{a:g}_mean" for a in ALPHAS)
     ag = agnostic_model
-    rows = [SideBySide(r["name"], r["index"], _get(r, "mean"), _get(r, "q05"), _get(r, "q95"), _get(r, "wide_mean"),
+    labels = labels or {}
+    rows = [SideBySide(r["name"], r["index"], labels.get(r["index"], r["index"]), _get(r, "mean"), _get(r, "q05"), _get(r, "q95"), _get(r, "wide_mean"),
                        _get(r, "wide_q05"), _get(r, "wide_q95"), _get(r, low), _get(r, high),
                        _get(r, f"{ag}_mean"), _get(r, f"{ag}_q05"), _get(r, f"{ag}_q95"),
                        _get(r, "shift_ratio"), bool(r["prior_driven"]))

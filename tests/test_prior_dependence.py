@@ -222,3 +222,17 @@ def test_a_stream_necessity_claim_is_judged_in_the_streams_model_and_not_in_the_
     additive_draws = stack_draws([random_parameters(dataset, rng, "additive") for _ in range(40)])
     additive = fake_run(dataset, additive_draws, kind="additive")
     assert claim_verdicts(additive, [claim], measure(additive_draws, dataset))[0].reason == "no_query"
+
+
+def test_report_command_takes_a_check_run(runs, tmp_path, capsys):
+    from .conftest import run_cli
+
+    run_path, check_path = runs
+    code, out, err = run_cli(["report", str(run_path), "--out", str(tmp_path / "r"), "--check-run", str(check_path)],
+                             capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["prior_check"]["checks"] == ["wide", "power"]
+    code, _, _ = run_cli(["report", str(run_path), "--out", str(tmp_path / "r2")], capsys)
+    plain = json.loads((tmp_path / "r2" / "summary.json").read_text(encoding="utf-8"))
+    assert code == 0 and plain["prior_check"]["checks"] == ["power"]  # nothing beside the run: power-scaling alone

@@ -52,6 +52,8 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     >>> outcome = analyze(out=tmp / "reports", run_dir=tmp / "runs", briefs=["g5"])
     >>> outcome.passed, sorted(p.name for p in (tmp / "reports").iterdir() if p.suffix == ".html")
     (True, ['brief-g5-nl.html', 'report.html'])
+    >>> (tmp / "runs-wide" / "run.json").is_file()        # the wide-prior check run beside the run
+    True
     """
     from bayesstreams.atomic import atomic_folder
     from bayesstreams.data.cases import resolve_case

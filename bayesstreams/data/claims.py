@@ -162,7 +162,7 @@ def claims_from_text(text: str, codebook, file: str = CLAIMS_FILE) -> tuple[Clai
     return tuple(claims)
 
 
-def load_claims(path, codebook) -> tuple[Claim, ...]:
+def load_claims(path, codebook=None) -> tuple[Claim, ...]:
     """Read and validate a ``claims.toml`` (a file, or a dataset folder holding one).
 
     Parameters
@@ -170,7 +170,8 @@ def load_claims(path, codebook) -> tuple[Claim, ...]:
     path
         ``claims.toml`` or the folder it sits in.
     codebook
-        The dataset's :class:`~bayesstreams.data.codebook.Codebook` (factor ids are checked).
+        The dataset's :class:`~bayesstreams.data.codebook.Codebook` (factor ids are checked);
+        default: the ``codebook.toml`` beside the claims file.
 
     Returns
     -------
@@ -179,16 +180,20 @@ def load_claims(path, codebook) -> tuple[Claim, ...]:
 
     Examples
     --------
-    >>> from bayesstreams.data.dataset import load_dataset
-    >>> data = load_dataset("data/trafficking_nl_2020")
-    >>> [c.id for c in load_claims("data/trafficking_nl_2020", data.codebook)][:2]
+    >>> [c.id for c in load_claims("data/trafficking_nl_2020")][:2]
     ['phase2_needs_phase1', 'insight_drives_phase1']
+    >>> load_claims("data/trafficking_nl_2020/claims.toml")[1].factor
+    'p1_insight'
     """
     path = Path(path)
     if path.is_dir():
         path = path / CLAIMS_FILE
         if not path.is_file():
             return ()
+    if codebook is None:
+        from bayesstreams.data.codebook import load_codebook
+
+        codebook = load_codebook(path.parent / "codebook.toml")
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:

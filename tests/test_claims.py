@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bayesstreams.analysis.claims import (CANNOT_TELL, CONTRADICTED, SUPPORTED, claim_verdicts, dependency_verdict,
-                                          explain, judge, no_data_factors)
+                                          explain, judge)
 from bayesstreams.analysis.prior_dependence import measure
 from bayesstreams.data.claims import Claim, claims_from_text, load_claims
 from bayesstreams.data.dataset import load_dataset
@@ -153,13 +153,6 @@ def test_verdict_per_case(claim, row, verdict, reason):
     judged = judge(claim, row, REFERENCE[claim.query], no_data={"p2_framing"})
     assert (judged.verdict, judged.reason) == (verdict, reason)
     assert explain(judged)  # every verdict reads as a sentence
-
-
-def test_no_data_factors_are_the_never_coded_and_the_constant_ones():
-    x = np.array([[1, np.nan, 0, 1], [1, np.nan, np.nan, -1], [1, np.nan, 0, 0]])
-    dataset = make_dataset(x=x, w=np.array([[1, 1], [0, 0], [1, 0]]),
-                           factors=(("a", 1, "problem"), ("b", 1, "policy"), ("c", 1, "politics"), ("d", 2, "policy")))
-    assert no_data_factors(dataset) == {"a", "b", "c"}  # c is 0 or not discussed (= 0) everywhere
 
 
 def _rho_run(rho_draws, prior_rho, seed=0):

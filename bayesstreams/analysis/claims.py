@@ -70,13 +70,6 @@ class Verdict:
         return self.text_nl if lang == "nl" else self.text_en
 
 
-def no_data_factors(dataset) -> set[str]:
-    """Factors the model cannot learn from: never coded, or one code in every case once NA counts as 0."""
-    x = np.asarray(dataset.x_filled, dtype=float)
-    coded = ~np.isnan(np.asarray(dataset.x, dtype=float))
-    return {f for k, f in enumerate(dataset.factor_ids) if not coded[:, k].any() or np.ptp(x[:, k]) == 0}
-
-
 def _target(claim) -> tuple[str, str]:
     if claim.query == "factor_effect":
         return ("ace_w1" if claim.window == "W1" else "ace_w2"), claim.factor
@@ -133,7 +126,8 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None) -> li
     measured
         The run's :class:`~bayesstreams.analysis.prior_dependence.PriorDependence`.
     no_data
-        Factor ids without data support (default: :func:`no_data_factors` of the run's data).
+        Factor ids without data support (default: :func:`bayesstreams.data.support.no_data_factors`
+        of the run's data, the labels the report's data-support table shows).
 
     Returns
     -------
@@ -149,6 +143,8 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None) -> li
     >>> verdicts[0].verdict, verdicts[0].reason     # rho's posterior is about its prior
     ('cannot_tell', 'spans')
     """
+    from bayesstreams.data.support import no_data_factors
+
     no_data = no_data_factors(run.dataset) if no_data is None else set(no_data)
     priors = _prior_summaries(run, run.dataset)
     out = []

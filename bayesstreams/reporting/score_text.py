@@ -116,6 +116,9 @@ def format_score(result, lang: str = "en") -> list[str]:
     if result.prior_checks:  # which checks the prior-driven marks rest on (MODEL.md §8)
         checks = ", ".join(t(f"score_check_{check}") for check in result.prior_checks)
         lines.append(t("score_note_prior").format(checks=checks))
+    if getattr(result, "no_data", None):
+        names = [result.labels.get(f, {}).get(lang, f) for f in result.no_data]
+        lines.append(t("score_no_data").format(factors="; ".join(names)))
     for case in result.cases:
         lines += [""] + case_lines(case, result, lang)
     return lines

@@ -227,6 +227,14 @@ def test_the_report_has_a_claims_section_only_with_claims(tmp_path):
     for claim in summary["claims"]:
         assert f"| {claim['text']} | {claim['section']} | **{t('verdict_' + claim['verdict'])}** | " in markdown
     assert summary["dependency_verdict"]["verdict"] == summary["claims"][1]["verdict"]
+    from openpyxl import load_workbook
+
+    from bayesstreams.reporting.workbook import sheet_title
+
+    book = load_workbook(folder / "tables" / "report.xlsx")
+    assert book.sheetnames[0] == sheet_title(t("sec_claims"), set())
+    rows = list(book[book.sheetnames[0]].iter_rows(min_row=2, values_only=True))
+    assert [r[2] for r in rows] == [t("verdict_" + c["verdict"]) for c in summary["claims"]]
 
 
 @pytest.mark.model

@@ -8,7 +8,8 @@ posterior summary and the prior-driven flag of every headline number):
 =====================  ==================================================  ===========
 query                  quantity                                            reference
 =====================  ==================================================  ===========
-``factor_effect``      ACE (+1 vs -1) of the factor on the window           0
+``factor_effect``      ACE of the factor on the window, for its widest      0
+                       step inside its observed codes
 ``phase_dependency``   ``mean_i [1 - P(W2 | W1=0) / P(W2 | W1=1)]``          0.5
                        (``1 - rho`` in the streams model)
 ``stream_necessity``   ``mean_i [1 - P(W_p | S_s=0) / P(W_p | S_s=1)]``      0.5
@@ -38,6 +39,7 @@ import numpy as np
 SUPPORTED, CONTRADICTED, CANNOT_TELL = "supported", "contradicted", "cannot_tell"
 REFERENCE = {"factor_effect": 0.0, "phase_dependency": 0.5, "stream_necessity": 0.5}
 DEPENDENCY_CLAIM_ID = "phase2_needs_phase1"
+STEP_KEYS = {"-1 -> +1": "col_step_neg_pos", "0 -> +1": "col_step_zero_pos", "-1 -> 0": "col_step_neg_zero"}
 
 
 @dataclass
@@ -72,7 +74,7 @@ class Verdict:
 
 def _target(claim) -> tuple[str, str]:
     if claim.query == "factor_effect":
-        return ("ace_w1" if claim.window == "W1" else "ace_w2"), claim.factor
+        return ("ace_step_w1" if claim.window == "W1" else "ace_step_w2"), claim.factor
     if claim.query == "phase_dependency":
         return "dependency_necessity", ""
     return "stream_necessity", f"{claim.phase}, {claim.stream}"
@@ -99,12 +101,13 @@ def judge(claim, row: dict | None, reference: float, no_data: set[str], prior: t
     base = dict(claim_id=claim.id, section=claim.section, text_nl=claim.text_nl, text_en=claim.text_en,
                 query=claim.query, expected=claim.expected, quantity=name, index=index, reference=reference,
                 factor=claim.factor, prior_mean=prior[0], prior_q05=prior[1], prior_q95=prior[2])
-    if row is None:
-        return Verdict(**base, verdict=CANNOT_TELL, reason="no_query")
-    base.update(mean=row["mean"], q05=row["q05"], q95=row["q95"], prior_driven=bool(row["prior_driven"]),
-                shift_ratio=row["shift_ratio"])
+    if row is not None:
+        base.update(mean=row["mean"], q05=row["q05"], q95=row["q95"], prior_driven=bool(row["prior_driven"]),
+                    shift_ratio=row["shift_ratio"])
     if claim.factor and claim.factor in no_data:
         return Verdict(**base, verdict=CANNOT_TELL, reason="no_data")
+    if row is None:
+        return Verdict(**base, verdict=CANNOT_TELL, reason="no_query")
     if row["prior_driven"]:
         return Verdict(**base, verdict=CANNOT_TELL, reason="prior_driven")
     if row["q05"] <= reference <= row["q95"]:
@@ -147,11 +150,25 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None) -> li
 
     no_data = no_data_factors(run.dataset) if no_data is None else set(no_data)
     priors = _prior_summaries(run, run.dataset)
+    details = _factor_details(run.dataset)
     out = []
     for claim in claims:
         name, index = _target(claim)
-        out.append(judge(claim, measured.row(name, index), REFERENCE[claim.query], no_data, priors.get((name, index))))
+        verdict = judge(claim, measured.row(name, index), REFERENCE[claim.query], no_data, priors.get((name, index)))
+        verdict.details = details.get(claim.factor, {}) if claim.factor else {}
+        out.append(verdict)
     return out
+
+
+def _factor_details(dataset) -> dict[str, dict]:
+    """Per factor: its headline step and whether its codes separate a stream state or a window (data.support)."""
+    from bayesstreams.analysis.queries import STEPS
+    from bayesstreams.analysis.ranks import headline_contrasts
+    from bayesstreams.data.support import support_arrays
+
+    separating = support_arrays(dataset).separating
+    return {f: {"step": STEPS.get(step) if step else None, "separating": bool(separating[k])}
+            for k, (f, step) in enumerate(zip(dataset.factor_ids, headline_contrasts(dataset)))}
 
 
 def dependency_verdict(run, measured) -> Verdict:
@@ -193,6 +210,11 @@ def explain(verdict: Verdict, t=None) -> str:
     if key in ("above", "below"):
         key = f"{key}_{'agrees' if verdict.verdict == SUPPORTED else 'disagrees'}"
     text = t(f"claim_reason_{key}").format(**fill)
+    step = verdict.details.get("step")
+    if step and verdict.reason != "no_data":
+        text += " " + t("claim_reason_step").format(step=t(STEP_KEYS[step]))
+    if verdict.details.get("separating") and verdict.reason != "no_data":
+        text += " " + t("claim_reason_separating")
     if verdict.prior_mean is not None and verdict.mean is not None:
         text += " " + t("claim_reason_prior").format(**fill)
     return text

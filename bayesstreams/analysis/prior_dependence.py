@@ -33,7 +33,8 @@ from bayesstreams.data.codebook import PHASES, STREAMS
 ALPHAS = (0.5, 2.0)
 MIN_POWER_DRAWS = 100  # Pareto smoothing needs tail draws: fewer posterior draws, no power-scaling (said in `checks`)
 SHIFT_LIMIT = 1.0  # shift / (half the 90% interval width) above which a number is prior-driven
-QUERY_NAMES = ("ace_w1", "ace_w2", "dependency_effect", "dependency_necessity", "stream_necessity", "p_w1", "p_w2")
+QUERY_NAMES = ("ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "dependency_necessity",
+               "stream_necessity", "p_w1", "p_w2")
 HEADLINE = (*QUERY_NAMES, "mu", "rho", "delta")  # what "headline numbers" counts: queries, stream means, dependency
 SKIPPED = ("z", "gamma_raw", "gamma")  # the non-centring and group offsets: not read as findings
 
@@ -79,8 +80,9 @@ def headline_draws(draws: dict, dataset) -> dict[str, tuple[list[str], np.ndarra
     """Every quantity the flag is computed for: name -> (scalar labels, (sample, n) draws).
 
     Parameters (all but :data:`SKIPPED`) and the headline queries of :data:`QUERY_NAMES`:
-    ACE (+1 vs -1) per factor on W1 (phase-1 factors) and W2, the dependency effect and
-    necessity, each stream's necessity (streams model), per-case P(W1) and P(W2).
+    ACE (+1 vs -1) per factor on W1 (phase-1 factors) and W2, the ACE of each factor's
+    observed step (:func:`step_ace_draws`), the dependency effect and necessity, each
+    stream's necessity (streams model), per-case P(W1) and P(W2).
     """
     from bayesstreams.analysis.contraction import _query_draws, scalar_labels
     from bayesstreams.analysis.queries import model_kind
@@ -97,11 +99,34 @@ def headline_draws(draws: dict, dataset) -> dict[str, tuple[list[str], np.ndarra
               "dependency_effect": [""], "p_w1": list(dataset.case_ids), "p_w2": list(dataset.case_ids)}
     for name, values in _query_draws(draws, dataset).items():
         out[name] = (labels[name], np.asarray(values, dtype=float).reshape(len(values), -1))
+    out.update(step_ace_draws(draws, dataset))
     out["dependency_necessity"] = ([""], dependency_necessity_draws(draws, dataset)[:, None])
     from bayesstreams.model.kinds import kind_of_draws
 
     if kind_of_draws(draws).has_streams:
         out["stream_necessity"] = (stream_labels(), stream_necessity_draws(draws, dataset))
+    return out
+
+
+def step_ace_draws(draws: dict, dataset) -> dict[str, tuple[list[str], np.ndarray]]:
+    """``ace_step_w1``, ``ace_step_w2``: each factor's ACE for its headline step (MODEL.md §8, "contrasts stay in the data").
+
+    The step is :func:`bayesstreams.analysis.ranks.headline_contrasts`'s: the widest of
+    ``-1 -> +1``, ``0 -> +1``, ``-1 -> 0`` inside the factor's observed codes; factors without
+    data support have none and are left out.  These are the effects claims are judged on.
+    """
+    from bayesstreams.analysis.queries import CONTRASTS, ace_draws
+    from bayesstreams.analysis.ranks import headline_contrasts
+
+    steps = headline_contrasts(dataset)
+    labels = [label for label, _, _ in CONTRASTS]
+    ace = ace_draws(draws, dataset)
+    phase = np.asarray(dataset.factor_phase)
+    out = {}
+    for w, name in enumerate(("ace_step_w1", "ace_step_w2")):
+        keep = [k for k, step in enumerate(steps) if step is not None and (w == 1 or phase[k] == 0)]
+        values = np.stack([ace[:, k, w, labels.index(steps[k])] for k in keep], axis=1) if keep else np.empty((len(ace), 0))
+        out[name] = ([dataset.factor_ids[k] for k in keep], values)
     return out
 
 
@@ -262,8 +287,8 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
     Examples
     --------
     >>> measured = prior_dependence(run)          # no wide refit given: power-scaling alone
-    >>> measured.checks, measured.count()[1]      # 66 headline numbers of the shipped study
-    (['power'], 66)
+    >>> measured.checks, measured.count()[1]      # 96 headline numbers of the shipped study
+    (['power'], 96)
     >>> row = measured.row("ace_w1", "p1_insight")
     >>> row["prior_driven"] == (row["shift_ratio"] > 1)
     True

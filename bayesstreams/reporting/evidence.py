@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SIDE_BY_SIDE = ("ace_w1", "ace_w2", "dependency_effect", "dependency_necessity", "stream_necessity", "rho", "delta", "mu",
+SIDE_BY_SIDE = ("ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "dependency_necessity", "stream_necessity", "rho", "delta", "mu",
                 "p_w1", "p_w2")
 
 

@@ -614,6 +614,13 @@ def _loaded(run_or_path):
     return load_run(run_or_path)
 
 
+def _step_flags(highlights: list, window: str, flags: PriorFlags) -> list:
+    """A headline shows the ACE of the factor's observed step: it carries that number's measured flag."""
+    for h in highlights:
+        h.prior_driven = flags("query", f"ace_step_{window.lower()}", h.factor)
+    return highlights
+
+
 def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnostic_run=None) -> Report:
     """Assemble the report of a loaded run.
 
@@ -646,8 +653,8 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
         lang=lang, dataset_name=dataset.name, title=dataset.codebook.describe("title", lang),
         source=dataset.codebook.describe("source", lang), model_name=run.config.name, model_kind=run.config.kind,
         n_cases=dataset.n_cases, n_factors=len(dataset.factor_ids), codes=code_table(dataset, lang),
-        factors=effects, highlights_w1=ranked_highlights(ranks, "W1", by_id, N_HIGHLIGHTS),
-        highlights_w2=ranked_highlights(ranks, "W2", by_id, N_HIGHLIGHTS),
+        factors=effects, highlights_w1=_step_flags(ranked_highlights(ranks, "W1", by_id, N_HIGHLIGHTS), "W1", flags),
+        highlights_w2=_step_flags(ranked_highlights(ranks, "W2", by_id, N_HIGHLIGHTS), "W2", flags),
         dependency=dependency(tables["phase_dependency"], flags),
         cases=case_results(tables, dataset, lang, flags, no_data=frozenset(support.no_data)),
         taught=taught(learned, index_words(dataset, lang), flags), diagnostics=diagnostics_summary(run.info),

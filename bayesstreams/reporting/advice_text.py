@@ -37,12 +37,17 @@ def _points(value: float, lang: str) -> str:
     return number(100 * value, lang, sign=True)
 
 
-def _chance(summary: dict, lang: str) -> tuple[str, str]:
-    return percent(summary["mean"], lang), interval(summary["q05"], summary["q95"], lang)
+def _chance(summary: dict, lang: str, plain: bool = False) -> tuple[str, str]:
+    """The mean and the 90% interval in words: "90% interval a to b", or plainly "with 90% certainty ..."."""
+    t = translator(lang)
+    low, high = percent(summary["q05"], lang), percent(summary["q95"], lang)
+    wide = (t("brief_interval").format(low=low, high=high) if plain
+            else t("advice_interval").format(range=interval(summary["q05"], summary["q95"], lang)))
+    return percent(summary["mean"], lang), wide
 
 
 def plan_lines(plans: list[dict], reach: bool, target: str, threshold: float, lang: str = "en",
-               after: bool = False) -> list[str]:
+               after: bool = False, plain: bool = False) -> list[str]:
     """The head line and one line per plan of what it would take to bring ``target`` over ``threshold``."""
     t = translator(lang)
     if not plans:
@@ -55,7 +60,7 @@ def plan_lines(plans: list[dict], reach: bool, target: str, threshold: float, la
     elif plans[0]["size"] > 1 and not after:
         lines.append("  " + t("advice_no_single"))
     for n, plan in enumerate(plans, start=1):
-        mean, wide = _chance(plan["p_target"], lang)
+        mean, wide = _chance(plan["p_target"], lang, plain)
         names = plan.get("labels", plan["factors"])
         marked = [name + (t("advice_mark_find_out") if factor in plan["find_out_first"] else "")
                   for name, factor in zip(names, plan["factors"])]
@@ -118,8 +123,11 @@ def weakest_line(advice: dict, lang: str = "en") -> str:
     return t("advice_weakest").format(parts=", ".join(parts))
 
 
-def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3) -> list[str]:
-    """Every line of one case's advice, in the order of use (see the module docs)."""
+def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3, plain: bool = False) -> list[str]:
+    """Every line of one case's advice, in the order of use (see the module docs).
+
+    ``plain`` words the intervals for a reader without statistics (the brief).
+    """
     t = translator(lang)
     lines = [known_line(advice, lang)]
     if advice["target"] is None:
@@ -127,15 +135,16 @@ def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3) -> list[str]
         prior = percent(entry["prior_mean"], lang) if entry["prior_mean"] is not None else "?"
         lines.append(t("advice_both_open").format(chance=_chance(entry["posterior"], lang)[0], prior=prior))
         return lines
-    mean, wide = _chance(advice["p_target"], lang)
+    mean, wide = _chance(advice["p_target"], lang, plain)
     if advice["w1" if advice["target"] == "W1" else "w2"] == 0:
         lines.append(t("advice_target_closed").format(window=_window(advice["target"], t)))
     else:
         lines.append(t("advice_target").format(window=_window(advice["target"], t), chance=mean, interval=wide))
     lines.append(weakest_line(advice, lang))
-    lines += plan_lines(advice["plans"], advice["plans_reach"], advice["target"], advice["threshold"], lang)
+    lines += plan_lines(advice["plans"], advice["plans_reach"], advice["target"], advice["threshold"], lang,
+                        plain=plain)
     if advice["target"] == "W1":
         lines += plan_lines(advice["then_w2_plans"], advice["then_w2_reach"], "W2", advice["threshold"], lang,
-                            after=True)
+                            after=True, plain=plain)
     lines += lever_lines({**advice, "levers": useful_levers(advice["levers"])[:n_levers]}, lang)
     return lines

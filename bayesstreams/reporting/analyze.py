@@ -52,6 +52,8 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     >>> outcome = analyze(out=tmp / "reports", run_dir=tmp / "runs", briefs=["g5"])
     >>> outcome.passed, sorted(p.name for p in (tmp / "reports").iterdir() if p.suffix == ".html")
     (True, ['brief-g5-nl.html', 'report.html'])
+    >>> (tmp / "runs-wide" / "run.json").is_file()        # the wide-prior check run beside the run
+    True
     """
     from bayesstreams.atomic import atomic_folder
     from bayesstreams.data.cases import resolve_case
@@ -70,12 +72,26 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     run, lines = fit_and_save(dataset_path, run_dir, model=model, seed=seed, force=True, progress=progress,
                               command=command)
     (run_dir / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+    wide_dir = _prior_check(run_dir, force, progress)
     with atomic_folder(out, force=True) as tmp:
         _write_outputs(run, tmp, lang, briefs, brief_lang)
         (tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
-    lines = lines + [f"report written to {out / 'report.html'} (also report.md, summary.json)"]
+    lines = lines + [f"prior check (wide priors) in {wide_dir}",
+                     f"report written to {out / 'report.html'} (also report.md, summary.json)"]
     lines += [f"brief for {case} written to {out / f'brief-{case}-{brief_lang}.html'}" for case in briefs]
     return Outcome(lines=lines, passed=run.diagnostics.passed, path=out)
+
+
+def _prior_check(run_dir: Path, force: bool, progress: bool) -> Path:
+    """Refit the data with the wide priors beside the run (reused when its data and model hashes match)."""
+    from bayesstreams.inference.check_run import check_run, check_run_path
+    from bayesstreams.inference.store import load_run
+
+    wide_dir = check_run_path(run_dir)
+    _replaceable(wide_dir, force)
+    check_run(load_run(run_dir), wide_dir, progress=progress)
+    (wide_dir / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+    return wide_dir
 
 
 def _write_outputs(run, folder: Path, lang: str, briefs: list[str], brief_lang: str) -> None:

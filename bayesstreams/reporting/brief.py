@@ -201,7 +201,7 @@ def _plan_lines(advice: dict | None, lang: str) -> list[str]:
         return []
     from bayesstreams.reporting.advice_text import advice_lines
 
-    lines = advice_lines({**advice, "levers": []}, lang)
+    lines = advice_lines({**advice, "levers": []}, lang, plain=True)
     return [line.strip() for line in lines if line.strip() and not _is_no_lever_line(line, advice, lang)]
 
 
@@ -219,20 +219,24 @@ def _similar(score, exclude: str | None) -> list[Reference]:
                       _num(s["w2"])) for s in found]
 
 
-def _prior_flags(run, case) -> tuple[dict, int, int]:
-    """Prior-driven flags of the case's P(W1), P(W2), and the run's count of prior-driven headline numbers."""
-    from bayesstreams.analysis.contraction import query_contraction
+def _prior_count(run, check_run=None) -> tuple[int, int]:
+    """The run's count of prior-driven headline numbers (the report's *In short* count).
 
-    own = query_contraction(run.prior, run.posterior, case)
-    flags = {r.name: bool(r.prior_driven) for r in own.itertuples() if r.name in ("p_w1", "p_w2")}
-    headline = query_contraction(run.prior, run.posterior, run.dataset)
-    return flags, int(headline["prior_driven"].sum()), int(len(headline))
+    The case's own flags come from ``score`` (:func:`~bayesstreams.analysis.scoring.score_dataset`),
+    so brief, score and report read one flag.
+    """
+    from bayesstreams.analysis.prior_dependence import prior_dependence
+
+    return prior_dependence(run, check_run).count()
 
 
-def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", threshold: float = 0.5) -> Brief:
+def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", check_run=None,
+               threshold: float = 0.5) -> Brief:
     """Everything a brief shows, for a case of the run or a coded profile (see :func:`select_case`).
 
-    ``threshold`` is the chance of the next window that "what would it take" aims at.
+    ``check_run`` is the wide-prior refit (:mod:`bayesstreams.inference.check_run`) the
+    prior-driven marks are measured with, besides power-scaling; ``threshold`` is the chance of
+    the next window that "what would it take" aims at.
     """
     from bayesstreams.reporting.i18n import translator
     from bayesstreams.analysis.scoring import score_dataset
@@ -240,15 +244,15 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
     t = translator(lang)
     case = select_case(run, case_id, profile)
     is_profile = profile is not None
-    score = score_dataset(run, case, top_levers=N_LEVERS, n_similar=N_SIMILAR + 1, threshold=threshold,
-                          in_data=not is_profile).cases[0]
+    score = score_dataset(run, case, top_levers=N_LEVERS, n_similar=N_SIMILAR + 1, check_run=check_run,
+                          threshold=threshold, in_data=not is_profile).cases[0]
     labels = {f.id: f.label(lang) for f in run.dataset.codebook.factors}
     advice = None
     if score.advice is not None:
         from bayesstreams.analysis.advice import label_advice
 
         advice = label_advice(score.advice, {k: {lang: v} for k, v in labels.items()}, lang)
-    flags, n_prior, n_taught = _prior_flags(run, case)
+    flags, n_prior, n_taught = score.prior_driven, *_prior_count(run, check_run)
     streams = _streams(run, case)
     name = case.case_column("name")[0] or case.case_ids[0]
     return Brief(
@@ -285,7 +289,7 @@ def render_brief(brief: Brief, t, compact: bool = False) -> str:
 
 
 def write_brief(run, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
-                out_file=None, threshold: float = 0.5) -> Path:
+                out_file=None, check_run=None, threshold: float = 0.5) -> Path:
     """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
 
     Parameters
@@ -304,6 +308,9 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
         ``"nl"`` (default) or ``"en"``.
     threshold
         The chance of the next window that "what would it take" aims at (default 50%).
+    check_run
+        The wide-prior refit (a folder or a loaded run); default: the one beside the run
+        (``<run>-wide``) when it fits, else power-scaling alone.
 
     Returns
     -------
@@ -338,10 +345,13 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
         from bayesstreams.reporting.browser import find_chromium
 
         find_chromium()  # a missing browser fails before the work, not after it
+    from bayesstreams.inference.check_run import find_check_run
+
     run = as_run(run)
     if case_id is not None and profile is None:
         case_id = run.dataset.resolve_case(case_id)
-    brief = brief_data(run, case_id, profile, lang, threshold)
+    check = as_run(check_run) if check_run is not None else find_check_run(run)
+    brief = brief_data(run, case_id, profile, lang, check, threshold)
     if suffix != ".pdf":
         atomic_write_text(out_file, render_brief(brief, t))
         return out_file

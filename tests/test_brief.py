@@ -57,7 +57,10 @@ def test_levers_are_the_case_advice_toward_the_next_window(run):
     assert len(brief.levers) == 3
     assert [lever.factor for lever in brief.levers] == [lever["factor"] for lever in best]
     assert [lever.gain.mean for lever in brief.levers] == pytest.approx([lv["gain"]["mean"] for lv in best], abs=1e-12)
-    assert brief.plans and brief.plans[0].startswith("known: phase-1 window closed")
+    t = translator("en")
+    window = t("advice_window_1")
+    heads = [t(key).format(window=window, threshold="50%") for key in ("advice_plans_head", "advice_no_plan")]
+    assert brief.plans and brief.plans[0] in heads + [heads[0] + " " + t("advice_no_single")]  # phase 1 leads
     for case in run.dataset.case_ids:
         b = brief_data(run, case_id=case, lang="en")
         phase_one_open = run.dataset.w[run.dataset.case_ids.index(case), 0] == 1

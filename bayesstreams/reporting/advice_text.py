@@ -58,7 +58,7 @@ def plan_lines(plans: list[dict], reach: bool, target: str, threshold: float, la
         missing = t("advice_then_no_plan") if after else t("advice_no_plan")
         lines[0] = missing.format(window=_window(target, t), threshold=percent(threshold, lang))
     elif plans[0]["size"] > 1 and not after:
-        lines.append("  " + t("advice_no_single"))
+        lines[0] += " " + t("advice_no_single")
     for n, plan in enumerate(plans, start=1):
         mean, wide = _chance(plan["p_target"], lang, plain)
         names = plan.get("labels", plan["factors"])
@@ -76,11 +76,11 @@ def useful_levers(levers: list[dict]) -> list[dict]:
     return [lever for lever in levers if lever["gain"]["mean"] >= MIN_SHOWN]
 
 
-def lever_lines(advice: dict, lang: str = "en", n_find_out: int = 3) -> list[str]:
+def lever_lines(advice: dict, lang: str = "en", n_find_out: int = 3, min_find_out: float = MIN_SHOWN) -> list[str]:
     """The levers toward the target window, then the factors to find out first.
 
     Of the factors to find out first, the ``n_find_out`` with the largest gain are shown, and
-    only those whose answer would move the chance by at least half a percentage point.
+    only those whose answer would move the chance by at least ``min_find_out`` (half a point).
     """
     t = translator(lang)
     window = _window(advice["target"], t)
@@ -94,7 +94,7 @@ def lever_lines(advice: dict, lang: str = "en", n_find_out: int = 3) -> list[str
             gain=_points(gain["mean"], lang), interval=interval(100 * gain["q05"], 100 * gain["q95"], lang,
                                                                 as_percent=False, sign=True)))
     shown = [e for e in advice["find_out_first"]
-             if max(abs(e["gain"]["mean"]), abs(e["gain_if_plus1"]["mean"])) >= MIN_SHOWN][:n_find_out]
+             if max(abs(e["gain"]["mean"]), abs(e["gain_if_plus1"]["mean"])) >= min_find_out][:n_find_out]
     if shown:
         lines.append(t("advice_find_out_head"))
     for entry in shown:
@@ -123,13 +123,17 @@ def weakest_line(advice: dict, lang: str = "en") -> str:
     return t("advice_weakest").format(parts=", ".join(parts))
 
 
-def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3, plain: bool = False) -> list[str]:
+def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3, plain: bool = False, n_plans: int | None = None,
+                 n_find_out: int = 3, weakest: bool = True, known: bool = True,
+                 min_find_out: float = MIN_SHOWN) -> list[str]:
     """Every line of one case's advice, in the order of use (see the module docs).
 
-    ``plain`` words the intervals for a reader without statistics (the brief).
+    ``plain`` words the intervals for a reader without statistics; ``n_plans`` (all when None),
+    ``n_find_out``, ``min_find_out``, ``weakest`` and ``known`` shorten it for a one-page brief.
     """
+    advice = {**advice, "plans": advice["plans"][:n_plans], "then_w2_plans": advice["then_w2_plans"][:n_plans]}
     t = translator(lang)
-    lines = [known_line(advice, lang)]
+    lines = [known_line(advice, lang)] if known else []
     if advice["target"] is None:
         entry = advice["phase1_necessary"]
         prior = percent(entry["prior_mean"], lang) if entry["prior_mean"] is not None else "?"
@@ -140,11 +144,13 @@ def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3, plain: bool 
         lines.append(t("advice_target_closed").format(window=_window(advice["target"], t)))
     else:
         lines.append(t("advice_target").format(window=_window(advice["target"], t), chance=mean, interval=wide))
-    lines.append(weakest_line(advice, lang))
+    if weakest:
+        lines.append(weakest_line(advice, lang))
     lines += plan_lines(advice["plans"], advice["plans_reach"], advice["target"], advice["threshold"], lang,
                         plain=plain)
     if advice["target"] == "W1":
         lines += plan_lines(advice["then_w2_plans"], advice["then_w2_reach"], "W2", advice["threshold"], lang,
                             after=True, plain=plain)
-    lines += lever_lines({**advice, "levers": useful_levers(advice["levers"])[:n_levers]}, lang)
+    lines += lever_lines({**advice, "levers": useful_levers(advice["levers"])[:n_levers]}, lang, n_find_out,
+                         min_find_out)
     return lines

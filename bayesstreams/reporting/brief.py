@@ -29,6 +29,7 @@ from bayesstreams.reporting.report import Interval, StreamState, WindowChance
 
 N_LEVERS = 3
 N_SIMILAR = 3
+BRIEF_MIN_FIND_OUT = 0.02  # a factor to find out first is on the brief when its answer moves the chance this much
 
 
 def _num(value) -> float | None:
@@ -201,7 +202,12 @@ def _plan_lines(advice: dict | None, lang: str) -> list[str]:
         return []
     from bayesstreams.reporting.advice_text import advice_lines
 
-    lines = advice_lines({**advice, "levers": []}, lang, plain=True)
+    # one page: the best plan per window and the factors worth finding out (2 points or more); the cards
+    # say what is known and the chances, the picture the weakest streams
+    lines = advice_lines({**advice, "levers": []}, lang, plain=True, n_plans=1, n_find_out=2, weakest=False,
+                         known=False, min_find_out=BRIEF_MIN_FIND_OUT)
+    if advice["target"] is not None:
+        lines = lines[1:]  # the next window: the cards show it
     return [line.strip() for line in lines if line.strip() and not _is_no_lever_line(line, advice, lang)]
 
 

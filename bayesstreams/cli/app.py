@@ -153,6 +153,7 @@ def brief(
     case: Annotated[Optional[str], typer.Option("--case", help="a case of the run's data")] = None,
     profile: Annotated[Optional[Path], typer.Option("--profile", help="a coded profile of a case not in the data")] = None,
     lang: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
+    force: Annotated[bool, typer.Option("--force", help="replace an existing brief")] = False,
 ) -> None:
     """Write a one-page brief for one municipality (a case of the run, or a new coded profile)."""
     from bayesstreams.errors import InputError, Violation
@@ -161,7 +162,7 @@ def brief(
         raise InputError(Violation("<command line>", None, "--case/--profile", "give exactly one of --case and --profile"))
     from bayesstreams.reporting.brief import write_brief
 
-    written = write_brief(run, out, case_id=case, profile=profile, lang=_lang(lang))
+    written = write_brief(run, out, case_id=case, profile=profile, lang=_lang(lang), force=force)
     typer.echo(f"brief written to {written}")
 
 
@@ -213,6 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     if "--debug" in args:
         args.remove("--debug")
         _DEBUG["on"] = True
+    from bayesstreams import interrupts
+
+    interrupts.install()
     try:
         result = app(args=args, prog_name="bayesstreams", standalone_mode=False)
     except BayesStreamsError as exc:
@@ -221,9 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in exc.lines():
             echo_err(f"error: {line}")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        echo_err("interrupted")
-        sys.exit(130)
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM (interrupts.Interrupted), a sampler that stopped early
+        _exit_interrupted(exc)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort,):
@@ -241,6 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(result, int) and result:
         sys.exit(result)
     return 0
+
+
+def _exit_interrupted(exc: KeyboardInterrupt) -> None:
+    """One line, and exit 128 + the signal: 130 for SIGINT, 143 for SIGTERM."""
+    from bayesstreams.atomic import written
+
+    done = written()
+    echo_err("interrupted; " + (f"only {', '.join(map(str, done))} was written completely" if done
+                                else "nothing was written"))
+    sys.exit(getattr(exc, "exit_code", 130))
 
 
 if __name__ == "__main__":

@@ -133,6 +133,7 @@ def fit(dataset, config: ModelConfig, seed: int = 20200601, draws=None, tune=Non
     hand-written, disk-cached log-density of :mod:`bayesstreams.fast.logp`, which the tests
     hold equal to ``build_model``'s.  Other kinds and samplers build the PyMC model.
     """
+    from bayesstreams.inference.complete import require_complete
     from bayesstreams.inference.diagnostics import diagnose
     from bayesstreams.model.likelihood import pointwise_loglik
     from bayesstreams.model.priors import draw_prior
@@ -148,6 +149,7 @@ def fit(dataset, config: ModelConfig, seed: int = 20200601, draws=None, tune=Non
     timings["sample_s"] = time.perf_counter() - start
     names = parameter_names(config, bool(dataset.groups))
     posterior = flatten(trace, "posterior", names)
+    require_complete(posterior, settings["chains"] * settings["draws"], f"the {settings['sampler']} sampler")
     prior = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), PRIOR_DRAWS,
                        np.random.default_rng(seed))
     start = time.perf_counter()
@@ -210,7 +212,9 @@ def write_run(result: FitResult, out: str | Path, force: bool = False, command: 
     out = Path(out)
     with atomic_folder(out, force=force) as tmp:
         start = time.perf_counter()
-        _trace_with_extras(result).to_netcdf(tmp / "trace.nc", engine="h5netcdf")
+        # netCDF in memory, then one plain write: a full disk fails in Python's write, not inside
+        # HDF5, which left a file handle open and crashed the interpreter at exit (status 139)
+        (tmp / "trace.nc").write_bytes(_trace_with_extras(result).to_netcdf(None, engine="h5netcdf"))
         save_draws(tmp / "draws.npz", result.posterior, result.prior, result.log_likelihood)
         write_long(result.dataset, tmp / "dataset")
         (tmp / "model.toml").write_text(tomli_w.dumps(result.config.to_dict()), encoding="utf-8")

@@ -104,6 +104,7 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
     """Load a run folder written by :func:`bayesstreams.inference.fit.write_run`; refuse incompatible runs."""
     from bayesstreams.model.config import load_config
     from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.inference.complete import check_saved_run
 
     path = Path(path)
     info = read_info(path)
@@ -115,5 +116,6 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
     if dataset.content_hash() != info.get("dataset", {}).get("hash"):
         raise RunError(f"{path / 'dataset'}: snapshot does not match the dataset hash in run.json")
     posterior, prior, loglik = load_draws(path / "draws.npz")
+    check_saved_run(path, info, posterior)
     return Run(path=path, info=info, config=config, dataset=dataset, posterior=posterior, prior=prior,
                log_likelihood=loglik)

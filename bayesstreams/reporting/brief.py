@@ -209,7 +209,8 @@ def render_brief(brief: Brief, t, compact: bool = False) -> str:
     return render("brief.html", t, b=brief, figure=figure, compact=compact)
 
 
-def write_brief(run_path, out_file, case_id: str | None = None, profile=None, lang: str = "nl") -> Path:
+def write_brief(run_path, out_file, case_id: str | None = None, profile=None, lang: str = "nl",
+                force: bool = False) -> Path:
     """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
 
     Parameters
@@ -224,6 +225,9 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
         A coded profile (CSV/xlsx, long or wide) of a municipality not in the run.
     lang
         ``"nl"`` (default) or ``"en"``.
+    force
+        Replace an existing ``out_file`` (without it an existing file, or one another
+        process wrote meanwhile, is refused).
 
     Returns
     -------
@@ -233,11 +237,11 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
     Raises
     ------
     InputError
-        Unknown case, invalid profile, or an unsupported file type.
+        Unknown case, invalid profile, an unsupported file type, or ``out_file`` exists.
     DependencyError
         A PDF was asked for and Chromium is not installed.
     """
-    from bayesstreams.atomic import atomic_write_bytes, atomic_write_text
+    from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
     from bayesstreams.reporting.i18n import translator
     from bayesstreams.inference.store import load_run
 
@@ -245,6 +249,7 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
     suffix = out_file.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
+    refuse_existing(out_file, force)  # before the work, and again at the rename
     t = translator(lang)
     if suffix == ".pdf":
         from bayesstreams.reporting.browser import find_chromium
@@ -252,9 +257,9 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
         find_chromium()  # a missing browser fails before the work, not after it
     brief = brief_data(load_run(run_path), case_id, profile, lang)
     if suffix != ".pdf":
-        atomic_write_text(out_file, render_brief(brief, t))
+        atomic_write_text(out_file, render_brief(brief, t), replace=force)
         return out_file
-    atomic_write_bytes(out_file, one_page_pdf(brief, t))
+    atomic_write_bytes(out_file, one_page_pdf(brief, t), replace=force)
     return out_file
 
 

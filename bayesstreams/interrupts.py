@@ -1,0 +1,79 @@
+"""Interrupts (Ctrl-C, SIGTERM) as one exception that leaves nothing behind.
+
+The CLI calls :func:`install` once: SIGINT and SIGTERM then raise :class:`Interrupted`
+in the main thread, which every writer treats like any other failure (its temporary
+folder is removed, nothing the user had is touched).  :class:`Interrupted` is a
+``KeyboardInterrupt``, so code that handles Ctrl-C (a notebook, nutpie's sampler loop)
+handles SIGTERM the same way.
+
+A second signal while the first one is being cleaned up is recorded, not raised, so the
+clean-up itself is never cut short.  :func:`deferred` holds signals back while a result
+is renamed into place, so an interrupt can never land between two renames.
+"""
+
+from __future__ import annotations
+
+import signal
+from contextlib import contextmanager
+
+_STATE = {"received": None, "deferring": 0, "pending": None, "raised": False}
+
+
+class Interrupted(KeyboardInterrupt):
+    """The process was asked to stop (SIGINT or SIGTERM); ``exit_code`` is 128 + the signal number."""
+
+    def __init__(self, signum: int = signal.SIGINT, detail: str = ""):
+        super().__init__(detail or signal.Signals(signum).name)
+        self.signum = int(signum)
+        self.detail = detail
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+def _handler(signum, frame) -> None:
+    if _STATE["received"] is None:
+        _STATE["received"] = signum
+    if _STATE["deferring"]:
+        _STATE["pending"] = _STATE["pending"] or signum
+        return
+    if _STATE["raised"]:  # already unwinding: let the clean-up finish
+        return
+    _STATE["raised"] = True
+    raise Interrupted(signum)
+
+
+def install() -> None:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` (main thread only; the CLI calls this)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _handler)
+
+
+def received() -> int | None:
+    """The first signal this process received since :func:`install`, or ``None``."""
+    return _STATE["received"]
+
+
+@contextmanager
+def deferred():
+    """Hold SIGINT/SIGTERM back inside the block; a signal that arrived is raised when it ends.
+
+    Used around the final renames of a result: the renames either all happen or the
+    block fails before them, and an interrupt is honoured right after.
+    """
+    _STATE["deferring"] += 1
+    try:
+        yield
+    finally:
+        _STATE["deferring"] -= 1
+    pending, _STATE["pending"] = _STATE["pending"], None
+    if pending is not None and not _STATE["deferring"] and not _STATE["raised"]:
+        _STATE["raised"] = True
+        raise Interrupted(pending)
+
+
+def stopped_early(got: int, expected: int, what: str) -> Interrupted:
+    """The exception for a sampler that returned ``got`` of ``expected`` draws: an interruption, never a result."""
+    signum = received() or signal.SIGINT  # nutpie swallows Ctrl-C and returns what it has
+    return Interrupted(signum, f"{what} stopped after {got} of {expected} draws")

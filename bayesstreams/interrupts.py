@@ -2,9 +2,12 @@
 
 The CLI calls :func:`install` once: SIGINT and SIGTERM then raise :class:`Interrupted`
 in the main thread, which every writer treats like any other failure (its temporary
-folder is removed, nothing the user had is touched).  :class:`Interrupted` is a
-``KeyboardInterrupt``, so code that handles Ctrl-C (a notebook, nutpie's sampler loop)
-handles SIGTERM the same way.
+folder is removed, nothing the user had is touched).  :class:`Interrupted` is deliberately
+not a ``KeyboardInterrupt``: nutpie answers a ``KeyboardInterrupt`` by returning the draws
+it has (a partial trace), and typer by a bare exit code; any other exception makes nutpie
+cancel its chains and re-raise.  Where no handler is installed (a notebook) Ctrl-C stays a
+``KeyboardInterrupt`` and the short trace is caught by its draw count
+(:func:`stopped_early`).
 
 A second signal while the first one is being cleaned up is recorded, not raised, so the
 clean-up itself is never cut short.  :func:`deferred` holds signals back while a result
@@ -16,16 +19,18 @@ from __future__ import annotations
 import signal
 from contextlib import contextmanager
 
-_STATE = {"received": None, "deferring": 0, "pending": None, "raised": False}
+_STATE = {"received": None, "deferring": 0, "pending": None, "raised": False, "last": None}
 
 
-class Interrupted(KeyboardInterrupt):
+class Interrupted(BaseException):
     """The process was asked to stop (SIGINT or SIGTERM); ``exit_code`` is 128 + the signal number."""
 
-    def __init__(self, signum: int = signal.SIGINT, detail: str = ""):
+    def __init__(self, signum: int = signal.SIGINT, detail: str = "", kept: str = ""):
         super().__init__(detail or signal.Signals(signum).name)
         self.signum = int(signum)
         self.detail = detail
+        self.kept = kept  # what is deliberately left for a later --resume, said in the message
+        _STATE["last"] = self  # typer turns an interrupt into a bare exit code 130; the CLI finds it here
 
     @property
     def exit_code(self) -> int:
@@ -48,6 +53,11 @@ def install() -> None:
     """Turn SIGINT and SIGTERM into :class:`Interrupted` (main thread only; the CLI calls this)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _handler)
+
+
+def last() -> Interrupted | None:
+    """The latest :class:`Interrupted` raised in this process, or ``None``."""
+    return _STATE["last"]
 
 
 def received() -> int | None:

@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in exc.lines():
             echo_err(f"error: {line}")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM (interrupts.Interrupted), a sampler that stopped early
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:  # Ctrl-C, SIGTERM, a sampler that stopped early
         _exit_interrupted(exc)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
@@ -241,18 +241,20 @@ def main(argv: list[str] | None = None) -> int:
             raise
         echo_err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
         sys.exit(1)
+    if result == 130:  # typer returns an interrupt as the bare code 130
+        _exit_interrupted(interrupts.last() or KeyboardInterrupt())
     if isinstance(result, int) and result:
         sys.exit(result)
     return 0
 
 
-def _exit_interrupted(exc: KeyboardInterrupt) -> None:
+def _exit_interrupted(exc: BaseException) -> None:
     """One line, and exit 128 + the signal: 130 for SIGINT, 143 for SIGTERM."""
     from bayesstreams.atomic import written
 
-    done = written()
+    done, kept = written(), getattr(exc, "kept", "")
     echo_err("interrupted; " + (f"only {', '.join(map(str, done))} was written completely" if done
-                                else "nothing was written"))
+                                else "nothing was written") + (f" ({kept})" if kept else ""))
     sys.exit(getattr(exc, "exit_code", 130))
 
 

@@ -21,7 +21,8 @@ def complete_samples(posterior: dict[str, np.ndarray]) -> int:
         return 0
     finite = None
     for array in posterior.values():
-        rows = np.isfinite(np.asarray(array, dtype=float).reshape(len(array), -1)).all(axis=1)
+        array = np.asarray(array, dtype=float)
+        rows = np.isfinite(array.reshape(array.shape[0], int(np.prod(array.shape[1:])))).all(axis=1)
         finite = rows if finite is None else finite & rows
     return int(finite.sum())
 

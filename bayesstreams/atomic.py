@@ -64,6 +64,8 @@ def atomic_write_bytes(path: str | Path, data: bytes, replace: bool = True) -> N
                 faults.hit("write")
                 handle.write(data)
             os.chmod(tmp, 0o644)  # mkstemp makes 0600; the result is an ordinary file
+        if not _inside_staged(path):
+            faults.hit("before-rename")
         commit(tmp, path, replace)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -183,8 +185,12 @@ def commit(tmp: Path, path: Path, replace: bool | Callable[[Path], bool]) -> Non
         old = _commit(tmp, path, allowed)
         if old is not None:
             shutil.rmtree(old) if old.is_dir() else old.unlink()
-        if not any(part.endswith(".partial") for part in path.parts):  # a file of a staged folder is not yet written
+        if not _inside_staged(path):  # a file of a staged folder is not written until its folder is
             _WRITTEN.append(path)
+
+
+def _inside_staged(path: Path) -> bool:
+    return any(part.endswith(".partial") for part in Path(path).parts)
 
 
 def _commit(tmp: Path, path: Path, allowed: Callable[[Path], bool]) -> Path | None:
@@ -267,7 +273,7 @@ def _located(exc: OSError, path: Path | None, temporary: Path | None = None) -> 
     reason = {errno.ENOSPC: "no space left on the device", errno.EDQUOT: "disk quota exceeded",
               errno.EACCES: "permission denied", errno.EPERM: "operation not permitted",
               errno.EROFS: "read-only file system", errno.ENOTDIR: "a file is in the way of a folder",
-              errno.EEXIST: "a file is in the way", errno.EISDIR: "a folder is in the way of a file",
+              errno.EEXIST: "a file is in the way of a folder", errno.EISDIR: "a folder is in the way of a file",
               }.get(exc.errno, exc.strerror or str(exc))
     return InputError(Violation(str(where), None, None, f"cannot write: {reason}; nothing was written"))
 

@@ -4,7 +4,8 @@ Writers call :func:`hit` at named points; nothing happens unless the environment
 names that point.  Points: ``before-rename`` (a staged folder is complete, not yet renamed
 into place), ``write`` (a file's bytes are about to be written), ``sbc-worker`` (an SBC
 simulation starts on a Dask worker).  Actions: ``sleep`` (the default: print
-``fault: <point>`` to stderr and sleep 60 s, so a test can send a signal there), ``enospc``,
+``fault: <point>`` to stderr and sleep 60 s, so a test can send a signal there;
+``sleep=0.5`` sleeps that long, to line two writers up at their renames), ``enospc``,
 ``eacces`` (raise that ``OSError``), ``exit`` (end the process at once, like a worker
 killed by the out-of-memory killer).  Several faults are separated by commas.
 """
@@ -33,9 +34,9 @@ def hit(point: str) -> None:
     action = armed(point)
     if action is None:
         return
-    if action == "sleep":
+    if action.startswith("sleep"):
         print(f"fault: {point}", file=sys.stderr, flush=True)
-        time.sleep(60)
+        time.sleep(float(action.partition("=")[2] or 60))
     elif action in ("enospc", "eacces"):
         code = errno.ENOSPC if action == "enospc" else errno.EACCES
         raise OSError(code, os.strerror(code))

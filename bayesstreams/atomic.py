@@ -279,7 +279,25 @@ def _located(exc: OSError, path: Path | None, temporary: Path | None = None) -> 
 
 
 def refuse_existing(path: str | Path, force: bool, replaceable: Callable[[Path], bool] | None = None) -> None:
-    """Fail early (exit 2) when ``path`` exists and neither ``force`` nor ``replaceable(path)`` allows replacing it."""
+    """Fail early (exit 2), before any work, when ``path`` could not be written at the end.
+
+    Refused: ``path`` exists and neither ``force`` nor ``replaceable(path)`` allows replacing
+    it; or its nearest existing folder takes no new entry (read-only, no permission, a file
+    in the way), probed by creating and removing a temporary folder there.
+    """
     path = Path(path)
     if path.exists() and not force and not (replaceable and replaceable(path)):
         raise InputError(Violation(str(path), None, None, "already exists; pass --force to replace it"))
+    probe_writable(path)
+
+
+def probe_writable(path: str | Path) -> None:
+    """Raise the located error a write of ``path`` would end with, if its nearest existing folder refuses it."""
+    path = Path(path)
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    with os_errors(path):
+        if not ancestor.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(ancestor))
+        os.rmdir(tempfile.mkdtemp(prefix=".bayesstreams-probe.", dir=ancestor))

@@ -73,8 +73,10 @@ def _written_by_analyze(folder: Path) -> bool:
 
 def _replaceable(folder: Path, force: bool) -> bool:
     """An output folder may be replaced when analyze wrote it before (its marker is there) or with --force."""
+    from bayesstreams.atomic import probe_writable
     from bayesstreams.errors import InputError, Violation
 
+    probe_writable(folder)  # a read-only folder fails now, not after the fit
     if not folder.exists() or force or _written_by_analyze(folder):
         return True
     raise InputError(Violation(str(folder), None, None,

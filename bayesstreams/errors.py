@@ -6,7 +6,7 @@ the file, row and column, so the CLI can print one located line per problem.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -15,17 +15,34 @@ class Violation:
 
     ``row`` is the 1-based line of the file (the header is row 1 of a CSV), ``None`` when
     the problem concerns the whole file; ``column`` is the column or key name.
+
+    ``kind`` and ``subject`` (a case or factor id) let a caller group repeated warnings of
+    one kind into one line; they take no part in equality.
+
+    Printed as ``file:row:column: message``; parts that are not known are left out
+    rather than left empty (``file:row: message``, ``file: message``), so a location never
+    reads ``file::: message``.
     """
 
     file: str
     row: int | None
     column: str | None
     message: str
+    kind: str = field(default="", compare=False)
+    subject: str = field(default="", compare=False)
+
+    @property
+    def location(self) -> str:
+        """``file:row:column`` with the unknown parts left out."""
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(str(self.row))
+        if self.column:
+            parts.append(_one_line(self.column))
+        return ":".join(parts)
 
     def __str__(self) -> str:
-        row = "" if self.row is None else str(self.row)
-        column = _one_line(self.column or "")
-        return f"{self.file}:{row}:{column}: {_one_line(self.message)}"
+        return f"{self.location}: {_one_line(self.message)}"
 
 
 def _one_line(text: str) -> str:
@@ -56,6 +73,24 @@ class InputError(BayesStreamsError):
 
     def lines(self) -> list[str]:
         return [str(v) for v in self.violations]
+
+
+class UsageError(InputError):
+    """A mistake in what was asked for (an option's value, a case that does not exist, a missing choice).
+
+    The CLI prints it with the usage line of the command; ``option`` names the option.
+    """
+
+    def __init__(self, option: str, message: str):
+        super().__init__(Violation("<command line>", None, option, message))
+        self.option = option
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.option}: {self.message}" if self.option else self.message
+
+    def lines(self) -> list[str]:
+        return [str(self)]
 
 
 class RunError(BayesStreamsError):

@@ -37,7 +37,7 @@ def main() -> None:
         else:
             import pymc as pm
 
-            from bayesstreams.model.build import build_model
+            from bayesstreams.model.kinds import build_model
 
             # pm.sample() as a user types it; "plain DATASET pymc" asks for PyMC's own NUTS
             # (with PyTensor's numba backend the default hands the graph to nutpie)

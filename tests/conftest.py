@@ -183,3 +183,15 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:
 def codes_row(tables: dict, case: str, factor: str) -> int:
     """0-based index of the (case, factor) row in a codes table."""
     return next(i for i, r in enumerate(tables["codes"]) if r[0] == case and r[1] == factor)
+
+
+@pytest.fixture(scope="session")
+def study_fit():
+    """The shipped study fitted once with the default model and seed, shared by every model-tier test."""
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.inference.fit import fit
+    from bayesstreams.model.config import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    return fit(load_dataset(root / "data" / "trafficking_nl_2020"), load_config(root / "models" / "streams.toml"),
+               seed=20200601)

@@ -141,7 +141,7 @@ def test_an_interval_across_categories_names_both_ends(lang, expected):
 
 
 def test_unknown_case_missing_choice_and_bad_suffix_are_input_errors(run, tmp_path):
-    with pytest.raises(InputError, match="not in the run's data"):
+    with pytest.raises(InputError, match="no case 'nope' in the run's data"):
         brief_data(run, case_id="nope")
     with pytest.raises(InputError, match="--case ID or --profile FILE"):
         brief_data(run)

@@ -6,7 +6,7 @@ import sys
 
 from bayesstreams.reporting import render
 
-PROBE = ("import bayesstreams.fast.logp as f; "
+PROBE = ("import bayesstreams.fast.kernels as f; "
          "print(f.logp_cfunc.cache_hits, f.expand_cfunc.cache_hits)")
 
 

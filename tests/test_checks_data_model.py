@@ -1,14 +1,13 @@
-"""The pm.Data model of the checks is build_model's model, with data that can be swapped."""
+"""One PyMC builder per model kind, its data in pm.Data: swapped data give the model of the new data."""
 
 import numpy as np
 import pytest
 
 pm = pytest.importorskip("pymc")
 
-from bayesstreams.checks.data_model import build_data_model, compile_data_model, model_data, sample_compiled  # noqa: E402
+from bayesstreams.inference.samplers.nutpie import compile_model, sample_compiled  # noqa: E402
 from bayesstreams.model.config import load_config  # noqa: E402
-from bayesstreams.model.likelihood import pointwise_loglik  # noqa: E402
-from bayesstreams.model.build import build_model  # noqa: E402
+from bayesstreams.model.kinds import build_model, pointwise_loglik  # noqa: E402
 from bayesstreams.model.priors import draw_prior  # noqa: E402
 
 from .helpers import partly_observed_dataset, transformed_point  # noqa: E402
@@ -32,14 +31,22 @@ def _potential(model):
 
 @pytest.mark.parametrize("kind", ["streams", "additive"])
 @pytest.mark.parametrize("groups", [False, True])
-def test_same_log_density_as_build_model(kind, groups):
-    dataset = partly_observed_dataset(n_cases=15, seed=4, groups=groups)
+def test_swapped_data_give_the_model_of_the_new_data(kind, groups):
+    """A model built for dataset A and refilled with B's arrays has B's own model's log density."""
+    a = partly_observed_dataset(n_cases=15, seed=4, groups=groups)
+    b = partly_observed_dataset(n_cases=15, seed=5, groups=groups)
     config = load_config(f"models/{kind}.toml")
-    reference, ours = build_model(dataset, config), build_data_model(dataset, config)
-    assert sorted(v.name for v in reference.value_vars) == sorted(v.name for v in ours.value_vars)
-    logp_ref, logp_ours = reference.compile_logp(), ours.compile_logp()
-    for point in _points(reference, 4, seed=1):
-        assert logp_ours(point) == pytest.approx(logp_ref(point), rel=1e-10, abs=1e-8)
+    refilled, reference = build_model(a, config), build_model(b, config)
+    assert sorted(v.name for v in reference.value_vars) == sorted(v.name for v in refilled.value_vars)
+    logp_a = refilled.compile_logp()
+    points = _points(reference, 4, seed=1)
+    before = [logp_a(point) for point in points]
+    for name, value in config.model_kind.data(b).items():
+        refilled[name].set_value(value)
+    logp_b, logp_ref = refilled.compile_logp(), reference.compile_logp()
+    for point, old in zip(points, before):
+        assert logp_b(point) == pytest.approx(logp_ref(point), rel=1e-10, abs=1e-8)
+        assert logp_b(point) != pytest.approx(old, rel=1e-6)  # the data did change the density
 
 
 @pytest.mark.parametrize("kind", ["streams", "additive"])
@@ -47,8 +54,8 @@ def test_held_out_case_drops_exactly_its_likelihood_term(kind):
     """Masking case i removes loglik_i (from the NumPy likelihood) and nothing else; weight 0.5 halves it."""
     dataset = partly_observed_dataset(n_cases=12, seed=7, groups=True)
     config = load_config(f"models/{kind}.toml")
-    model = build_data_model(dataset, config)
-    halved = _potential(build_data_model(dataset, config, loglik_weight=0.5))
+    model = build_model(dataset, config)
+    halved = _potential(build_model(dataset, config, loglik_weight=0.5))
     potential = _potential(model)
     draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), 3,
                        np.random.default_rng(2))
@@ -58,10 +65,10 @@ def test_held_out_case_drops_exactly_its_likelihood_term(kind):
         full = float(potential(**point))
         assert full == pytest.approx(pointwise[d].sum(), abs=1e-8)
         assert float(halved(**point)) == pytest.approx(0.5 * full, abs=1e-8)
-        for name, value in model_data(dataset, held_out=[3, 5], kind=kind).items():
+        for name, value in config.model_kind.data(dataset, held_out=[3, 5]).items():
             model[name].set_value(value)
         assert float(potential(**point)) == pytest.approx(full - pointwise[d, [3, 5]].sum(), abs=1e-8)
-        for name, value in model_data(dataset, kind=kind).items():
+        for name, value in config.model_kind.data(dataset).items():
             model[name].set_value(value)
 
 
@@ -70,9 +77,11 @@ def test_swapped_data_reach_the_compiled_sampler():
     dataset = partly_observed_dataset(n_cases=30, seed=11, p_missing=0.0)
     dataset.s[:] = 0.0
     dataset.w[:] = 1.0  # windows open with no stream in motion: only the leak lambda explains them
-    compiled = compile_data_model(dataset, load_config(None))
-    empty = sample_compiled(compiled, model_data(dataset, held_out=range(30)), draws=500, tune=300, chains=2, seed=1)
-    full = sample_compiled(compiled, model_data(dataset), draws=500, tune=300, chains=2, seed=1)
+    config = load_config(None)
+    compiled = compile_model(dataset, config)
+    empty = sample_compiled(compiled, config.model_kind.data(dataset, held_out=range(30)), draws=500, tune=300,
+                            chains=2, seed=1)
+    full = sample_compiled(compiled, config.model_kind.data(dataset), draws=500, tune=300, chains=2, seed=1)
     lam_empty = empty["posterior"]["lambda"].values
     lam_full = full["posterior"]["lambda"].values
     assert lam_empty.mean() == pytest.approx(0.1, abs=0.03)  # Beta(1, 9) prior mean

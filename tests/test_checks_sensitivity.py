@@ -13,7 +13,7 @@ from .helpers import partly_observed_dataset
 @pytest.mark.parametrize("kind", ["streams", "additive"])
 def test_log_prior_equals_pymc(kind):
     pm = pytest.importorskip("pymc")
-    from bayesstreams.model.build import build_model
+    from bayesstreams.model.kinds import build_model
 
     dataset = partly_observed_dataset(n_cases=6, seed=2, groups=True)
     config = load_config(f"models/{kind}.toml")

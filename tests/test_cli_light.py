@@ -26,7 +26,9 @@ def heavy_imports(args: list[str]) -> list[str]:
     return [m for m in line[len("HEAVY="):].split(",") if m]
 
 
-@pytest.mark.parametrize("args", [["--help"], ["validate", "data/trafficking_nl_2020"], ["validate", "nowhere"]])
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["validate", "data/trafficking_nl_2020"],
+                                  ["validate", "nowhere"], ["scor"], ["score", "--jsn", "a", "b"],
+                                  ["report", "a", "--out", "b", "--lang", "fr"]])
 def test_fast_paths_import_no_heavy_library(args):
     assert heavy_imports(args) == []
 
@@ -42,3 +44,4 @@ def test_score_imports_no_heavy_library(tmp_path):
     profile = tmp_path / "profile.csv"
     profile.write_text("case_id,factor,code\nnew,p1_insight,1\n")
     assert heavy_imports(["score", str(run), str(profile)]) == []
+    assert heavy_imports(["score", str(run), str(profile), "--lang", "nl"]) == []

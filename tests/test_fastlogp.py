@@ -15,9 +15,9 @@ import pytest
 pytest.importorskip("numba")
 pm = pytest.importorskip("pymc")
 
-from bayesstreams.fast import logp as fastlogp  # noqa: E402
+from bayesstreams.fast import kernels, problem as fastproblem  # noqa: E402
 from bayesstreams.model.config import config_from_text, load_config  # noqa: E402
-from bayesstreams.model.build import build_model  # noqa: E402
+from bayesstreams.model.kinds import build_model  # noqa: E402
 
 from .helpers import partly_observed_dataset  # noqa: E402
 
@@ -65,7 +65,7 @@ def case(request):
     config = config_from_text(ODD_PRIORS)
     dataset = partly_observed_dataset(n_cases=40, seed=int(groups), groups=groups, p_missing=0.25)
     model = build_model(dataset, config)
-    return model, fastlogp.streams_problem(dataset, config), reference(model)
+    return model, fastproblem.streams_problem(dataset, config), reference(model)
 
 
 def test_logp_and_gradient_equal_pymc(case):
@@ -76,7 +76,7 @@ def test_logp_and_gradient_equal_pymc(case):
     for _ in range(12):
         point = random_point(model, rng)
         expected, expected_grad = evaluate(point)
-        value, grad = fastlogp.logp(problem, flat_point(problem, point))
+        value, grad = fastproblem.logp(problem, flat_point(problem, point))
         assert value == pytest.approx(expected, rel=0, abs=1e-8)
         np.testing.assert_allclose(grad, flat_point(problem, expected_grad), rtol=1e-9, atol=1e-8)
 
@@ -86,14 +86,14 @@ def test_default_priors_differ_from_pymc_only_by_its_float32_constant():
     config = load_config(None)
     dataset = partly_observed_dataset(n_cases=30, seed=4, groups=True)
     model = build_model(dataset, config)
-    problem = fastlogp.streams_problem(dataset, config)
+    problem = fastproblem.streams_problem(dataset, config)
     evaluate = reference(model)
     rng = np.random.default_rng(4)
     offsets = []
     for _ in range(6):
         point = random_point(model, rng)
         expected, expected_grad = evaluate(point)
-        value, grad = fastlogp.logp(problem, flat_point(problem, point))
+        value, grad = fastproblem.logp(problem, flat_point(problem, point))
         offsets.append(value - expected)
         np.testing.assert_allclose(grad, flat_point(problem, expected_grad), rtol=1e-9, atol=1e-8)
     assert np.ptp(offsets) < 1e-9  # a constant: it cancels in every density ratio the sampler uses
@@ -107,7 +107,7 @@ def test_extreme_points_stay_finite_and_exact(case):
     for _ in range(4):
         point = random_point(model, rng, scale=4.0)
         expected, expected_grad = evaluate(point)
-        value, grad = fastlogp.logp(problem, flat_point(problem, point))
+        value, grad = fastproblem.logp(problem, flat_point(problem, point))
         assert np.isfinite(value)
         assert value == pytest.approx(expected, rel=1e-10, abs=1e-8)
         np.testing.assert_allclose(grad, flat_point(problem, expected_grad), rtol=1e-7, atol=1e-7)
@@ -121,13 +121,13 @@ def test_compressed_tables_are_smaller_than_the_data_and_lose_nothing():
     for name in ("x", "s", "w", "group"):
         setattr(doubled, name, np.concatenate([getattr(dataset, name)] * 2))
     doubled.cases = dataset.cases + [dict(c, case_id=c["case_id"] + "b") for c in dataset.cases]
-    single, double = fastlogp.streams_problem(dataset, config), fastlogp.streams_problem(doubled, config)
+    single, double = fastproblem.streams_problem(dataset, config), fastproblem.streams_problem(doubled, config)
     assert len(double.weight) == len(single.weight) and double.weight.sum() == 2 * single.weight.sum()
     theta = np.random.default_rng(5).normal(0.0, 1.0, single.n_dim)
-    prior_only = fastlogp.streams_problem(partly_observed_dataset(n_cases=0, seed=5), config)
-    prior_value = fastlogp.logp(prior_only, theta)[0]
-    loglik_single = fastlogp.logp(single, theta)[0] - prior_value
-    loglik_double = fastlogp.logp(double, theta)[0] - prior_value
+    prior_only = fastproblem.streams_problem(partly_observed_dataset(n_cases=0, seed=5), config)
+    prior_value = fastproblem.logp(prior_only, theta)[0]
+    loglik_single = fastproblem.logp(single, theta)[0] - prior_value
+    loglik_double = fastproblem.logp(double, theta)[0] - prior_value
     assert loglik_double == pytest.approx(2 * loglik_single, rel=1e-12)
 
 
@@ -138,7 +138,7 @@ def c_logp(problem, theta):
     grad = np.empty(problem.n_dim)
     value = np.empty(1)
     pointer = ctypes.POINTER(ctypes.c_double)
-    status = fastlogp.logp_cfunc.ctypes(problem.n_dim, theta.ctypes.data_as(pointer), grad.ctypes.data_as(pointer),
+    status = kernels.logp_cfunc.ctypes(problem.n_dim, theta.ctypes.data_as(pointer), grad.ctypes.data_as(pointer),
                                         value.ctypes.data_as(pointer), user_data.ctypes.data)
     return status, float(value[0]), grad
 
@@ -146,10 +146,10 @@ def c_logp(problem, theta):
 @pytest.mark.parametrize("groups", [False, True])
 def test_c_callback_equals_python_kernel(groups):
     config = config_from_text(ODD_PRIORS)
-    problem = fastlogp.streams_problem(partly_observed_dataset(n_cases=33, seed=9, groups=groups), config)
+    problem = fastproblem.streams_problem(partly_observed_dataset(n_cases=33, seed=9, groups=groups), config)
     theta = np.random.default_rng(9).normal(0.0, 1.0, problem.n_dim)
     status, value, grad = c_logp(problem, theta)
-    expected, expected_grad = fastlogp.logp(problem, theta)
+    expected, expected_grad = fastproblem.logp(problem, theta)
     assert status == 0
     assert value == expected
     np.testing.assert_array_equal(grad, expected_grad)
@@ -170,10 +170,10 @@ def test_changed_data_or_priors_never_meet_a_stale_compiled_model():
     changed.x[case, factor] = 1.0 if changed.x[case, factor] != 1.0 else -1.0
     values = set()
     for data, config in ((dataset, base), (changed, base), (dataset, other_priors)):
-        problem = fastlogp.streams_problem(data, config)
+        problem = fastproblem.streams_problem(data, config)
         theta = np.random.default_rng(11).normal(0.0, 1.0, problem.n_dim)
         _, value, _ = c_logp(problem, theta)
-        assert value == pytest.approx(fastlogp.logp(problem, theta)[0], abs=1e-12)
+        assert value == pytest.approx(fastproblem.logp(problem, theta)[0], abs=1e-12)
         values.add(round(value, 9))
     assert len(values) == 3
 
@@ -183,7 +183,7 @@ def test_expand_gives_the_posterior_variables_of_the_pymc_model(case):
     point = random_point(model, np.random.default_rng(3))
     shapes = problem.posterior_shapes()
     out = np.empty(sum(int(np.prod(s)) for s in shapes.values()))
-    fastlogp.expand(flat_point(problem, point), out, problem.cell, problem.n_groups, 0)
+    kernels.expand(flat_point(problem, point), out, problem.cell, problem.n_groups, 0)
     import pytensor
 
     outputs = model.replace_rvs_by_values([model[name] for name in shapes])
@@ -202,10 +202,10 @@ def test_python_fallback_samples_the_same_variables_as_the_callbacks():
     """If a nutpie release changes the container the C callbacks ride in, the from_pyfunc fallback
     samples the same kernel: same names, shapes, dims and coords, and a matching posterior."""
     nutpie = pytest.importorskip("nutpie")
-    from bayesstreams.fast.compile_cache import fast_nutpie_model
+    from bayesstreams.fast.adapter import fast_nutpie_model
 
     config = config_from_text(ODD_PRIORS)
-    problem = fastlogp.streams_problem(partly_observed_dataset(n_cases=25, seed=12, groups=True), config)
+    problem = fastproblem.streams_problem(partly_observed_dataset(n_cases=25, seed=12, groups=True), config)
     traces = [nutpie.sample(fast_nutpie_model(problem, use_callbacks=flag), draws=500, tune=500, chains=2, seed=4,
                             progress_bar=False).posterior for flag in (True, False)]
     fast, fallback = (trace.to_dataset() if hasattr(trace, "to_dataset") else trace for trace in traces)

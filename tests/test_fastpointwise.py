@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("numba")
 
 from bayesstreams.fast.pointwise import pointwise_loglik as fast_loglik  # noqa: E402
-from bayesstreams.model.likelihood import pointwise_loglik  # noqa: E402
+from bayesstreams.model.kinds import pointwise_loglik  # noqa: E402
 
 from .helpers import partly_observed_dataset, prior_like_draws  # noqa: E402
 

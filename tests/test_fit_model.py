@@ -11,18 +11,13 @@ pytest.importorskip("nutpie")
 from bayesstreams.atomic import atomic_folder  # noqa: E402
 from bayesstreams.model.config import load_config  # noqa: E402
 from bayesstreams.data.dataset import load_dataset  # noqa: E402
-from bayesstreams.inference.fit import fit, write_run  # noqa: E402
+from bayesstreams.inference.fit import fit  # noqa: E402
 from bayesstreams.data.simulate import simulate_to_folder  # noqa: E402
 from bayesstreams.inference.store import load_run  # noqa: E402
 
 pytestmark = pytest.mark.model
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "trafficking_nl_2020"
-
-
-@pytest.fixture(scope="module")
-def study_fit():
-    return fit(load_dataset(STUDY), load_config(ROOT / "models" / "streams.toml"), seed=20200601)
 
 
 def test_shipped_study_fits_cleanly(study_fit):
@@ -34,7 +29,7 @@ def test_shipped_study_fits_cleanly(study_fit):
 
 
 def test_run_folder_round_trip(study_fit, tmp_path):
-    out = write_run(study_fit, tmp_path / "run", command="test")
+    out = study_fit.save(tmp_path / "run", command="test")
     run = load_run(out)
     assert run.dataset.content_hash() == study_fit.dataset.content_hash()
     np.testing.assert_array_equal(run.posterior["rho"], study_fit.posterior["rho"])
@@ -48,7 +43,7 @@ def test_run_folder_round_trip(study_fit, tmp_path):
 def test_altered_run_is_refused(study_fit, tmp_path):
     from bayesstreams.errors import RunError
 
-    out = write_run(study_fit, tmp_path / "run", command="test")
+    out = study_fit.save(tmp_path / "run", command="test")
     info = json.loads((out / "run.json").read_text())
     info["dataset"]["hash"] = "0" * 64
     (out / "run.json").write_text(json.dumps(info))
@@ -59,9 +54,9 @@ def test_altered_run_is_refused(study_fit, tmp_path):
 def test_existing_run_is_not_overwritten(study_fit, tmp_path):
     from bayesstreams.errors import BayesStreamsError
 
-    out = write_run(study_fit, tmp_path / "run", command="first")
+    out = study_fit.save(tmp_path / "run", command="first")
     with pytest.raises(BayesStreamsError, match="already exists"):
-        write_run(study_fit, out, command="second")
+        study_fit.save(out, command="second")
     assert json.loads((out / "run.json").read_text())["command"] == "first"
 
 
@@ -84,12 +79,12 @@ def test_interrupted_fit_leaves_no_run(tmp_path, monkeypatch, study_fit):
 
     monkeypatch.setattr(store, "save_draws", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        write_run(study_fit, tmp_path / "run", command="test")
+        study_fit.save(tmp_path / "run", command="test")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_interrupted_sampling_leaves_no_run(tmp_path, monkeypatch):
-    from bayesstreams.reporting import analyze as workflow
+    from bayesstreams.inference import fit as workflow
     import bayesstreams.inference.fit as fit_module
 
     def interrupted(*args, **kwargs):

@@ -12,7 +12,7 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
-CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py")]
+CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py")]
 
 
 def placeholders(text: str) -> set[str]:
@@ -23,7 +23,7 @@ def expansions() -> dict[str, list[str]]:
     """Every value a key built from a prefix can take (``t('stream_' ~ s)`` and friends)."""
     from bayesstreams.checks.compare import TARGETS
     from bayesstreams.data.codebook import PHASES, STREAMS
-    from bayesstreams.model.build import VAR_DIMS
+    from bayesstreams.model.kinds import KINDS
     from bayesstreams.reporting.words import SCALE
 
     phases, streams = [str(p) for p in PHASES], list(STREAMS)
@@ -32,10 +32,11 @@ def expansions() -> dict[str, list[str]]:
         "stream_": streams, "stream_title_": streams,
         "phase_stream_": [f"{p}_{s}" for p in phases for s in streams],
         "check_": ["rhat", "ess_bulk", "ess_tail", "divergences", "bfmi"],
-        "param_": [*VAR_DIMS, "gamma", "gamma_raw"],
+        "param_": sorted({p.name for kind in KINDS.values() for p in kind.parameters}),
         "query_": ["ace_w1", "ace_w2", "dependency_effect", "p_w1", "p_w2"],
         "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],
         "prob_": [key for _, key in SCALE], "forest_title_": ["w1", "w2"],
+        "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
     }
 
 

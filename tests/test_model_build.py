@@ -6,8 +6,8 @@ import pytest
 pm = pytest.importorskip("pymc")
 
 from bayesstreams.model.config import load_config  # noqa: E402
-from bayesstreams.model.likelihood import pointwise_loglik  # noqa: E402
-from bayesstreams.model.build import build_model  # noqa: E402
+from bayesstreams.model.kinds import pointwise_loglik  # noqa: E402
+from bayesstreams.model.kinds import build_model  # noqa: E402
 from bayesstreams.model.priors import draw_prior  # noqa: E402
 
 from .helpers import partly_observed_dataset, transformed_point  # noqa: E402

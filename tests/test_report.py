@@ -24,7 +24,7 @@ NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 def add_log_likelihood(folder: Path, dataset, kind: str = "streams") -> Path:
     """Store the pointwise log-likelihood of a fake run's draws (what a fitted run holds; LOO needs it)."""
-    from bayesstreams.model.likelihood import pointwise_loglik
+    from bayesstreams.model.kinds import pointwise_loglik
     from bayesstreams.inference.store import file_sha256, load_draws, save_draws
 
     posterior, prior, _ = load_draws(folder / "draws.npz")

@@ -16,13 +16,14 @@ from bayesstreams.data.profile import read_profile
 from bayesstreams.analysis.queries import bottlenecks, case_predictions, levers
 from bayesstreams.analysis.scoring import (
     code_distance,
-    format_score,
     most_similar,
     percentile_among,
     score_profiles,
     score_to_dict,
     score_dataset,
 )
+
+from bayesstreams.reporting.score_text import format_score
 
 from .fakes import fake_run, make_dataset, random_parameters, stack_draws
 
@@ -234,8 +235,9 @@ def test_format_and_dict_output(run, tmp_path):
     lines = format_score(result)
     text = "\n".join(lines)
     assert "case new: 1 of 8 factors coded, 7 not discussed" in text
-    assert "do not condition on the observed stream states or windows" in text
-    assert "top levers" in text and "most similar reference cases" in text and "bottleneck: phase 1" in text
+    assert "not from the streams or windows observed in the case" in text
+    assert "levers, the gain in the phase-2 chance" in text and "most similar reference cases" in text
+    assert "weakest stream: phase 1" in text
     data = json.loads(json.dumps(score_to_dict(result), allow_nan=False))
     first = data["cases"][0]
     assert first["case_id"] == "new" and first["n_not_discussed"] == 7

@@ -25,14 +25,14 @@ readings rest on the assumptions in :data:`CAUSAL_NOTE`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
-from bayesstreams.model.likelihood import additive_eta, logistic, stream_eta, window_probability
+from bayesstreams.model.kinds import get_kind, kind_of_draws
+from bayesstreams.model.windows import Baseline, Windows
 
 if TYPE_CHECKING:  # pandas is imported where tables are built: the kernels serve `score` without it
     import pandas as pd
@@ -88,13 +88,8 @@ def draws_from_datatree(dt, group: str = "posterior") -> dict[str, np.ndarray]:
 
 
 def model_kind(draws: dict) -> str:
-    """``"streams"`` or ``"additive"``, read from the parameter names in ``draws``."""
-    if all(name in draws for name in ("alpha", "beta", "lambda", "kappa", "rho")):
-        return "streams"
-    if all(name in draws for name in ("a", "beta", "delta")):
-        return "additive"
-    raise RunError("the draws hold neither a streams model (alpha, beta, lambda, kappa, rho) "
-                   f"nor an additive one (a, beta, delta); found: {', '.join(sorted(draws))}")
+    """The name of the model kind whose parameters ``draws`` hold (``"streams"`` or ``"additive"``)."""
+    return kind_of_draws(draws).name
 
 
 # ---------------------------------------------------------------------------- summaries
@@ -142,84 +137,23 @@ def _factor_labels(dataset, k: int) -> dict:
 # ---------------------------------------------------------------------------- kernels
 
 
-@dataclass(frozen=True)
-class Windows:
-    """Per-draw window probabilities, each (sample, case).
-
-    Attributes
-    ----------
-    p1 : P(W1 = 1 | x).
-    p2_open : P(W2 = 1 | x, W1 = 1) (``pibar2`` in the streams model).
-    p2_closed : P(W2 = 1 | x, W1 = 0) (``pibar2 * rho`` in the streams model).
-    """
-
-    p1: np.ndarray
-    p2_open: np.ndarray
-    p2_closed: np.ndarray
-
-    @property
-    def p2(self) -> np.ndarray:
-        """P(W2 = 1 | x), marginal over W1: ``p2_open * p1 + p2_closed * (1 - p1)``."""
-        return self.p2_open * self.p1 + self.p2_closed * (1.0 - self.p1)
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """Per-draw quantities at the coded factor values, shared by every intervention.
-
-    ``eta`` is (sample, case, phase, stream) for the streams model and (sample, case, phase)
-    for the additive one; ``q`` and ``pibar`` are filled for the streams model only.
-    """
-
-    kind: str
-    draws: dict
-    x: np.ndarray
-    factor_phase: np.ndarray
-    factor_stream: np.ndarray
-    eta: np.ndarray
-    q: np.ndarray | None = None
-    pibar: np.ndarray | None = None
-    _others: dict = field(default_factory=dict, repr=False, compare=False)
-
-    def q_others(self, p: int, s: int) -> np.ndarray:
-        """prod of ``q`` over the streams of phase ``p`` other than ``s`` (sample, case), computed once."""
-        if (p, s) not in self._others:
-            self._others[p, s] = np.prod(np.delete(self.q[:, :, p, :], s, axis=-1), axis=-1)
-        return self._others[p, s]
-
-
 def baseline(draws: dict, dataset) -> Baseline:
-    """Linear predictors (and, for streams, ``q`` and ``pibar``) of every draw and case.
+    """Linear predictors (and, for a kind with streams, ``q`` and ``pibar``) of every draw and case.
 
     ``dataset`` needs ``x_filled`` (case, factor), ``factor_phase``, ``factor_stream`` and
     ``group`` (case,), ``-1`` for no group; group offsets ``gamma`` are added when drawn.
+    The model kind is read from the parameter names in ``draws``.
     """
-    kind = model_kind(draws)
-    x = np.asarray(dataset.x_filled, dtype=float)
-    phase, stream = np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream)
-    group = np.asarray(dataset.group, dtype=int)
-    if kind == "additive":
-        eta = additive_eta(draws, x, phase, group)
-        return Baseline(kind, draws, x, phase, stream, eta)
-    eta = stream_eta(draws["alpha"], draws["beta"], x, phase, stream, draws.get("gamma"), group)
-    q = logistic(eta)
-    pibar = window_probability(q, draws["lambda"], draws["kappa"])
-    return Baseline(kind, draws, x, phase, stream, eta, q, pibar)
-
-
-def _streams_windows(draws: dict, pibar1: np.ndarray, pibar2: np.ndarray) -> Windows:
-    return Windows(pibar1, pibar2, pibar2 * draws["rho"][:, None])
-
-
-def _additive_windows(draws: dict, eta: np.ndarray) -> Windows:
-    return Windows(logistic(eta[..., 0]), logistic(eta[..., 1] + draws["delta"][:, None]), logistic(eta[..., 1]))
+    return kind_of_draws(draws).baseline(draws, np.asarray(dataset.x_filled, dtype=float),
+                                         np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream),
+                                         np.asarray(dataset.group, dtype=int))
 
 
 def windows(base: Baseline) -> Windows:
-    """Window probabilities at the coded factor values."""
-    if base.kind == "streams":
-        return _streams_windows(base.draws, base.pibar[..., 0], base.pibar[..., 1])
-    return _additive_windows(base.draws, base.eta)
+    """Window probabilities at the coded factor values (computed once per baseline)."""
+    if "windows" not in base.cache:
+        base.cache["windows"] = get_kind(base.kind).windows(base)
+    return base.cache["windows"]
 
 
 def do_factor(base: Baseline, k: int, value) -> Windows:
@@ -228,39 +162,27 @@ def do_factor(base: Baseline, k: int, value) -> Windows:
     A factor only moves its own phase's stream (streams model) or window log-odds
     (additive model); the other phase changes only through the dependency of W2 on W1.
     """
-    value = np.broadcast_to(np.asarray(value, dtype=float), base.x[:, k].shape)
-    shift = base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
-    p = int(base.factor_phase[k])
-    if base.kind == "additive":
-        eta = base.eta.copy()
-        eta[..., p] += shift
-        return _additive_windows(base.draws, eta)
-    s = int(base.factor_stream[k])
-    q_new = logistic(base.eta[:, :, p, s] + shift)
-    others = base.q_others(p, s)
-    lam, kap = base.draws["lambda"][:, p, None], base.draws["kappa"][:, p, None]
-    pibar_p = lam + (1.0 - lam) * (1.0 - kap) * others * q_new
-    pibar = [base.pibar[..., 0], base.pibar[..., 1]]
-    pibar[p] = pibar_p
-    return _streams_windows(base.draws, pibar[0], pibar[1])
+    return get_kind(base.kind).do_factor(base, k, value)
 
 
-def gain_draws(draws: dict, dataset, factor: str, value) -> tuple[np.ndarray, np.ndarray]:
+def gain_draws(draws: dict, dataset, factor: str, value, base: Baseline | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-draw gains (sample, case) in P(W1) and P(W2) from ``do(factor = value)`` over the codes as they are."""
-    base = baseline(draws, dataset)
+    base = base or baseline(draws, dataset)
     k = list(dataset.factor_ids).index(factor)
     now, moved = windows(base), do_factor(base, k, value)
     return moved.p1 - now.p1, moved.p2 - now.p2
 
 
-def ace_draws(draws: dict, dataset) -> np.ndarray:
+def ace_draws(draws: dict, dataset, base: Baseline | None = None) -> np.ndarray:
     """Average causal effects per draw, (sample, factor, window, contrast).
 
     ``ACE[k, p] = mean_i [P(W_p = 1 | do(x_ik = a)) - P(W_p = 1 | do(x_ik = b))]`` for the
     contrasts of :data:`CONTRASTS`; W2 is marginal over W1, so a phase-1 factor's effect
     on W2 is its total effect through W1, and a phase-2 factor's effect on W1 is 0.
     """
-    base = baseline(draws, dataset)
+    base = base or baseline(draws, dataset)
+    if "ace" in base.cache:
+        return base.cache["ace"]
     n_factors = base.x.shape[1]
     out = np.empty((base.eta.shape[0], n_factors, len(WINDOWS), len(CONTRASTS)))
     for k in range(n_factors):
@@ -268,12 +190,13 @@ def ace_draws(draws: dict, dataset) -> np.ndarray:
         for c, (_, a, b) in enumerate(CONTRASTS):
             out[:, k, 0, c] = (at[a].p1 - at[b].p1).mean(axis=1)
             out[:, k, 1, c] = (at[a].p2 - at[b].p2).mean(axis=1)
+    base.cache["ace"] = out
     return out
 
 
-def dependency_draws(draws: dict, dataset) -> np.ndarray:
+def dependency_draws(draws: dict, dataset, base: Baseline | None = None) -> np.ndarray:
     """``mean_i [P(W2 | do(W1=1)) - P(W2 | do(W1=0))]`` per draw; ``mean_i pibar2 (1 - rho)`` for streams."""
-    w = windows(baseline(draws, dataset))
+    w = windows(base or baseline(draws, dataset))
     return (w.p2_open - w.p2_closed).mean(axis=1)
 
 
@@ -300,7 +223,7 @@ def lever_gains(base: Baseline, now: Windows, k: int) -> tuple[np.ndarray, np.nd
 
 
 def _require_streams(base: Baseline, what: str) -> None:
-    if base.kind != "streams":
+    if not base.has_streams:
         raise RunError(f"{what} exists only in the streams model; this run is a {base.kind} model")
 
 
@@ -314,7 +237,7 @@ def _path(factor_phase: int, window: int) -> str:
     return "through W1" if factor_phase < window else "none"
 
 
-def factor_importance(posterior: dict, dataset) -> pd.DataFrame:
+def factor_importance(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
     """Factor effects: ``beta`` and the average causal effects on W1 and W2.
 
     Returns
@@ -326,7 +249,7 @@ def factor_importance(posterior: dict, dataset) -> pd.DataFrame:
         "+1 vs 0", and ``path`` "direct", "through W1" (phase-1 factor on W2) or "none"
         (phase-2 factor on W1, always 0).
     """
-    ace = ace_draws(posterior, dataset)
+    ace = ace_draws(posterior, dataset, base)
     rows, columns = [], []
     for k in range(len(dataset.factor_ids)):
         labels = _factor_labels(dataset, k)
@@ -340,7 +263,7 @@ def factor_importance(posterior: dict, dataset) -> pd.DataFrame:
     return _frame(rows, columns, [], p_gt_0=True)[0]
 
 
-def stream_summary(posterior: dict, dataset) -> pd.DataFrame:
+def stream_summary(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
     """Per phase and stream: ``mu``, ``tau`` and the mean ACE (+1 vs -1) of the stream's factors.
 
     Returns
@@ -351,7 +274,7 @@ def stream_summary(posterior: dict, dataset) -> pd.DataFrame:
         window and, for phase-1 streams, for W2 (the total effect through W1), and only
         for streams that have factors.
     """
-    ace = ace_draws(posterior, dataset)[..., 0]
+    ace = ace_draws(posterior, dataset, base)[..., 0]
     phase, stream = np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream)
     rows, columns = [], []
     for p, phase_label in enumerate(PHASES):
@@ -368,7 +291,7 @@ def stream_summary(posterior: dict, dataset) -> pd.DataFrame:
     return _frame(rows, columns, [], p_gt_0=True)[0]
 
 
-def phase_dependency(posterior: dict, dataset) -> pd.DataFrame:
+def phase_dependency(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
     """The phase dependency: its parameter and ``mean_i [P(W2 | do(W1=1)) - P(W2 | do(W1=0))]``.
 
     Returns
@@ -377,16 +300,16 @@ def phase_dependency(posterior: dict, dataset) -> pd.DataFrame:
         Rows ``quantity`` = ``rho`` (streams; ``delta`` for the additive model) and
         ``dependency_effect``, with the summary and ``p_gt_0``.
     """
-    parameter = "rho" if model_kind(posterior) == "streams" else "delta"
+    parameter = kind_of_draws(posterior).dependency_parameter
     rows = [{"quantity": parameter}, {"quantity": "dependency_effect"}]
-    columns = [posterior[parameter], dependency_draws(posterior, dataset)]
+    columns = [posterior[parameter], dependency_draws(posterior, dataset, base)]
     return _frame(rows, columns, [], p_gt_0=True)[0]
 
 
 # ---------------------------------------------------------------------------- case tables
 
 
-def case_predictions(posterior: dict, dataset) -> pd.DataFrame:
+def case_predictions(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
     """In-sample window probabilities per case, from the codes only (see :data:`PREDICTION_NOTE`).
 
     Returns
@@ -397,7 +320,7 @@ def case_predictions(posterior: dict, dataset) -> pd.DataFrame:
         marginal over W1) or ``p_w2_given_w1`` (``pibar2``); ``w1``, ``w2`` are the observed
         windows.  The predictions do not condition on observed streams or windows.
     """
-    w = windows(baseline(posterior, dataset))
+    w = windows(base or baseline(posterior, dataset))
     observed = np.asarray(dataset.w, dtype=float)
     missing = np.asarray(dataset.n_not_discussed)
     rows, columns = [], []
@@ -409,7 +332,7 @@ def case_predictions(posterior: dict, dataset) -> pd.DataFrame:
     return _frame(rows, columns, [])[0]
 
 
-def stream_activation(posterior: dict, dataset) -> pd.DataFrame:
+def stream_activation(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
     """Stream activation ``q`` per case, phase and stream (streams model).
 
     Returns
@@ -419,7 +342,7 @@ def stream_activation(posterior: dict, dataset) -> pd.DataFrame:
         coded), the summary of ``q``, and ``bottleneck`` (True for the stream with the
         lowest posterior-mean ``q`` of its case and phase).
     """
-    base = baseline(posterior, dataset)
+    base = base or baseline(posterior, dataset)
     _require_streams(base, "stream activation")
     observed = np.asarray(dataset.s, dtype=float)
     lowest = base.q.mean(axis=0).argmin(axis=-1)
@@ -435,7 +358,7 @@ def stream_activation(posterior: dict, dataset) -> pd.DataFrame:
     return frame
 
 
-def bottlenecks(posterior: dict, dataset) -> pd.DataFrame:
+def bottlenecks(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
     """The bottleneck stream of each case and phase: the lowest posterior-mean ``q``.
 
     Returns
@@ -446,7 +369,7 @@ def bottlenecks(posterior: dict, dataset) -> pd.DataFrame:
     """
     import pandas as pd
 
-    lowest, q_mean, p_lowest = bottleneck_draws(baseline(posterior, dataset))
+    lowest, q_mean, p_lowest = bottleneck_draws(base or baseline(posterior, dataset))
     rows = []
     for i, case_id in enumerate(dataset.case_ids):
         for p, phase in enumerate(PHASES):
@@ -461,7 +384,7 @@ def _sorted(keys: list[tuple], rows: list[dict], columns: list[np.ndarray]) -> t
     return [rows[j] for j in order], [columns[j] for j in order]
 
 
-def necessity(posterior: dict, dataset) -> pd.DataFrame:
+def necessity(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
     """Probability of necessity of each factor for each window that opened.
 
     ``PN = 1 - P(W = 1 | do(x_k = -1)) / P(W = 1 | x)`` per draw, for every case whose
@@ -476,7 +399,7 @@ def necessity(posterior: dict, dataset) -> pd.DataFrame:
         Columns ``case_id, factor, phase, stream, code, window`` and the summary.
         ``code`` is NaN where the factor was not discussed.
     """
-    base = baseline(posterior, dataset)
+    base = base or baseline(posterior, dataset)
     now = windows(base)
     opened = np.asarray(dataset.w, dtype=float) == 1
     x = np.asarray(dataset.x, dtype=float)
@@ -497,7 +420,7 @@ def necessity(posterior: dict, dataset) -> pd.DataFrame:
     return _frame(rows, columns, labels)[0]
 
 
-def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN) -> pd.DataFrame:
+def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN, base: Baseline | None = None) -> pd.DataFrame:
     """Levers per case: the gain in P(W2) and P(W1) from ``do(x_k = +1)``, ranked.
 
     Every factor not at ``+1`` is a lever (not discussed counts as 0).  The gain on W1
@@ -511,7 +434,7 @@ def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN) -> pd.D
         ``threshold``), ``threshold`` and ``rank`` (1 = largest posterior-mean gain within
         the case and window).  Sorted by case, window (W2 first), rank.
     """
-    base = baseline(posterior, dataset)
+    base = base or baseline(posterior, dataset)
     now = windows(base)
     x = np.asarray(dataset.x, dtype=float)
     keys, rows, columns = [], [], []
@@ -548,17 +471,22 @@ def _rank(frame: pd.DataFrame, case_ids) -> pd.DataFrame:
 
 
 def query_tables(run, min_gain: float = DEFAULT_MIN_GAIN) -> dict[str, pd.DataFrame]:
-    """Every query table of a run (``run.posterior``, ``run.dataset``), keyed by name."""
+    """Every query table of a run (``run.posterior``, ``run.dataset``), keyed by name.
+
+    The baseline of the posterior (``run.baseline`` when the run has one) is computed once
+    and shared by every table.
+    """
     posterior, dataset = run.posterior, run.dataset
+    base = run.baseline if hasattr(run, "baseline") else baseline(posterior, dataset)
     tables = {
-        "factor_importance": factor_importance(posterior, dataset),
-        "stream_summary": stream_summary(posterior, dataset),
-        "phase_dependency": phase_dependency(posterior, dataset),
-        "case_predictions": case_predictions(posterior, dataset),
-        "necessity": necessity(posterior, dataset),
-        "levers": levers(posterior, dataset, min_gain),
+        "factor_importance": factor_importance(posterior, dataset, base=base),
+        "stream_summary": stream_summary(posterior, dataset, base=base),
+        "phase_dependency": phase_dependency(posterior, dataset, base=base),
+        "case_predictions": case_predictions(posterior, dataset, base=base),
+        "necessity": necessity(posterior, dataset, base=base),
+        "levers": levers(posterior, dataset, min_gain, base=base),
     }
-    if model_kind(posterior) == "streams":
-        tables["stream_activation"] = stream_activation(posterior, dataset)
-        tables["bottlenecks"] = bottlenecks(posterior, dataset)
+    if base.has_streams:
+        tables["stream_activation"] = stream_activation(posterior, dataset, base=base)
+        tables["bottlenecks"] = bottlenecks(posterior, dataset, base=base)
     return tables

@@ -66,6 +66,8 @@ class CaseScore:
     bottlenecks: list[dict] | None
     levers: list[dict]
     similar: list[dict]
+    n_reference_below: int = 0
+    n_reference_tied: int = 0
 
     @property
     def n_not_discussed(self) -> int:
@@ -80,6 +82,7 @@ class ScoreResult:
     n_reference: int
     kind: str
     cases: list[CaseScore] = field(default_factory=list)
+    labels: dict = field(default_factory=dict)  # factor id -> {"en": label, "nl": label}, from the codebook
 
 
 def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +137,7 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float) -> 
 
 
 def _bottlenecks(base: Baseline) -> list[list[dict]] | None:
-    if base.kind != "streams":
+    if not base.has_streams:
         return None
     lowest, q_mean, p_lowest = bottleneck_draws(base)
     return [[{"phase": PHASES[p], "stream": STREAMS[lowest[i, p]], "q_mean": float(q_mean[i, p, lowest[i, p]]),
@@ -144,11 +147,13 @@ def _bottlenecks(base: Baseline) -> list[list[dict]] | None:
 def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **parts) -> CaseScore:
     missing = [f for f, code in zip(profiles.factor_ids, profiles.x[i]) if np.isnan(code)]
     n_factors = len(profiles.factor_ids)
+    mean_p2 = float(now.p2[:, i].mean())
     return CaseScore(
+        n_reference_below=int((reference_p2 < mean_p2).sum()), n_reference_tied=int((reference_p2 == mean_p2).sum()),
         case_id=profiles.case_ids[i], n_factors=n_factors, n_coded=n_factors - len(missing),
         not_discussed=missing, group=profiles.groups[profiles.group[i]] if profiles.group[i] >= 0 else None,
         p_w1=_summary(now.p1[:, i]), p_w2=_summary(now.p2[:, i]), p_w2_given_w1=_summary(now.p2_open[:, i]),
-        percentile_p_w2=percentile_among(float(now.p2[:, i].mean()), reference_p2), **parts)
+        percentile_p_w2=percentile_among(mean_p2, reference_p2), **parts)
 
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
@@ -160,7 +165,8 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     reference_p2 = windows(baseline(posterior, reference)).p2.mean(axis=0)
     per_case_bottlenecks = _bottlenecks(base)
     per_case_levers = _levers(profiles, base, now, top_levers, min_gain)
-    result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind)
+    labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
+    result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels)
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(
             profiles, i, now, reference_p2, levers=per_case_levers[i],
@@ -189,6 +195,13 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
     ------
     InputError
         Unknown factors, codes, columns or groups, located by file, row and column.
+
+    Examples
+    --------
+    >>> _ = (tmp / "profile.csv").write_text("case_id,factor,code\\nnew,p1_insight,1\\n")
+    >>> result = score_profiles(run, tmp / "profile.csv")
+    >>> [case.case_id for case in result.cases], 0 <= result.cases[0].p_w1["mean"] <= 1
+    (['new'], True)
     """
     from bayesstreams.data.profile import read_profile
 
@@ -209,62 +222,18 @@ def _json_safe(value):
     return value
 
 
-def score_to_dict(result: ScoreResult) -> dict:
-    """The score as plain JSON-ready data (NaN -> None: a code of None is "not discussed")."""
+def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
+    """The score as plain JSON-ready data (NaN -> None: a code of None is "not discussed").
+
+    Each lever carries the factor's codebook ``label`` in ``lang`` beside its id.
+    """
     cases = []
     for case in result.cases:
         entry = asdict(case)
         entry["n_not_discussed"] = case.n_not_discussed
+        for lever in entry["levers"]:
+            lever["label"] = result.labels.get(lever["factor"], {}).get(lang, lever["factor"])
         cases.append(entry)
     return _json_safe({"profile": result.profile, "n_reference_cases": result.n_reference, "model": result.kind,
                        "notes": {"prediction": PREDICTION_NOTE, "causal": CAUSAL_NOTE, "similarity": SIMILARITY_NOTE},
                        "cases": cases})
-
-
-def _interval(summary: dict) -> str:
-    return (f"{summary['mean']:.2f}  (50% {summary['q25']:.2f}-{summary['q75']:.2f}, "
-            f"90% {summary['q05']:.2f}-{summary['q95']:.2f})")
-
-
-def _code_text(code: float) -> str:
-    return "not discussed" if math.isnan(code) else f"{code:+.0f}" if code else "0"
-
-
-def _window_text(value: float) -> str:
-    return "?" if math.isnan(value) else str(int(value))
-
-
-def _case_lines(case: CaseScore) -> list[str]:
-    lines = [f"case {case.case_id}: {case.n_coded} of {case.n_factors} factors coded, "
-             f"{case.n_not_discussed} not discussed (counted as 0)" + (f", group {case.group}" if case.group else ""),
-             f"  P(W1)          {_interval(case.p_w1)}",
-             f"  P(W2)          {_interval(case.p_w2)}",
-             f"  P(W2 | W1=1)   {_interval(case.p_w2_given_w1)}",
-             f"  P(W2) is above {case.percentile_p_w2:.0f}% of the reference cases"]
-    if case.bottlenecks:
-        parts = [f"phase {b['phase']} {b['stream']} (q {b['q_mean']:.2f})" for b in case.bottlenecks]
-        lines.append("  bottleneck: " + ", ".join(parts))
-    lines.append("  top levers, gain in P(W2) from setting the factor to +1:" if case.levers
-                 else "  no levers: every factor is at +1")
-    for n, lever in enumerate(case.levers, start=1):
-        gain = lever["gain_w2"]
-        where = f"phase {lever['phase']} {lever['stream']}, now {_code_text(lever['code'])}"
-        lines.append(f"    {n}. {lever['factor']} ({where}): "
-                     f"{gain['mean']:+.3f} (90% {gain['q05']:+.3f} to {gain['q95']:+.3f}), "
-                     f"P(gain > {lever['threshold']:.2f}) = {lever['p_gain_gt_threshold']:.2f}")
-    lines.append("  most similar reference cases:")
-    for other in case.similar:
-        distance = "no shared factors" if math.isnan(other["distance"]) else f"distance {other['distance']:.2f}"
-        name = f" ({other['name']})" if other["name"] and other["name"] != other["case_id"] else ""
-        lines.append(f"    {other['case_id']}{name}: {distance} over {other['n_shared']} shared factors, "
-                     f"observed W1={_window_text(other['w1'])} W2={_window_text(other['w2'])}")
-    return lines
-
-
-def format_score(result: ScoreResult) -> list[str]:
-    """The score as plain-text lines for the terminal."""
-    lines = [f"{result.profile}: {len(result.cases)} case(s) scored against {result.n_reference} reference cases "
-             f"({result.kind} model)", PREDICTION_NOTE, CAUSAL_NOTE, SIMILARITY_NOTE]
-    for case in result.cases:
-        lines += [""] + _case_lines(case)
-    return lines

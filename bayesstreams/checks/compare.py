@@ -19,7 +19,7 @@ unreliable).  Exact LOO refits without the case and scores it::
 
 with :func:`bayesstreams.model.likelihood.pointwise_loglik` on a one-case dataset.  A refit
 masks the case's observations in the ``pm.Data`` model
-(:mod:`bayesstreams.checks.data_model`), so all refits of a model share one compiled sampler.
+(:func:`bayesstreams.inference.samplers.nutpie.compile_model`), so all refits of a model share one compiled sampler.
 
 ``p_loo`` is ``lpd - elpd`` (in-sample log predictive density of the full posterior minus
 the leave-one-out one), the effective number of parameters; ``se`` is
@@ -46,7 +46,7 @@ class Comparison:
 
 
 def fit_chains(fit) -> int:
-    """Number of chains of a loaded run or a ``FitResult`` (their flattened draws are chain-major)."""
+    """Number of chains of a :class:`~bayesstreams.inference.run.Run` (their flattened draws are chain-major)."""
     settings = getattr(fit, "settings", None) or getattr(fit, "info", {}).get("settings", {})
     return int(settings.get("chains", 1))
 
@@ -66,9 +66,8 @@ def windows_only(dataset):
 
 def target_loglik(dataset, kind: str, draws: dict, target: str) -> np.ndarray:
     """Pointwise log-likelihood (sample, case) of what LOO predicts (``"windows"`` or ``"all"``)."""
-    from bayesstreams.model.likelihood import pointwise_loglik
-
     from bayesstreams.errors import BayesStreamsError
+    from bayesstreams.model.kinds import pointwise_loglik
 
     if target not in TARGETS:
         raise BayesStreamsError(f"unknown LOO target {target!r} (known: {', '.join(TARGETS)})")
@@ -126,15 +125,17 @@ def exact_elpd(fit, cases, target: str = "windows", seed: int = 20200601, **sett
 
     ``settings`` overrides :data:`REFIT` (draws, tune, chains per refit).
     """
-    from bayesstreams.checks.data_model import compile_data_model, model_data, sample_compiled
-    from bayesstreams.inference.fit import flatten, parameter_names
+    from bayesstreams.inference.fit import flatten
+    from bayesstreams.inference.samplers.nutpie import compile_model, sample_compiled
+    from bayesstreams.model.kinds import parameter_names
 
     settings = {**REFIT, **settings}
-    compiled = compile_data_model(fit.dataset, fit.config)
-    names = parameter_names(fit.config, bool(fit.dataset.groups))
+    kind = fit.config.model_kind
+    compiled = compile_model(fit.dataset, fit.config)
+    names = parameter_names(kind, bool(fit.dataset.groups))
     out = {}
     for i in cases:
-        data = model_data(fit.dataset, held_out=[i], kind=fit.config.kind)
+        data = kind.data(fit.dataset, held_out=[i])
         trace = sample_compiled(compiled, data, seed=seed + i, target_accept=fit.config.sampler.target_accept,
                                 **settings)
         draws = flatten(trace, "posterior", names)

@@ -7,7 +7,7 @@ the rank of the true value among the thinned draws, for every scalar parameter (
 alpha, lambda, kappa, rho, beta) and for the log-likelihood of the simulated data.  If the
 sampler and the model code are right, each rank is uniform over its range.
 
-Each worker compiles the model once (:func:`bayesstreams.checks.data_model.compile_data_model`
+Each worker compiles the model once (:func:`bayesstreams.inference.samplers.nutpie.compile_model`
 fixes the shape, the data are ``pm.Data``) and swaps each simulated data set in with nutpie's
 ``with_data``.  Statistics of the ranks are in :mod:`bayesstreams.checks.sbc_stats`.
 """
@@ -91,17 +91,18 @@ def simulate_data(settings: SBCSettings, index: int):
 def _compiled(settings: SBCSettings, dataset):
     key = settings.compile_key()
     if key not in _COMPILED:
-        from bayesstreams.checks.data_model import compile_data_model
+        from bayesstreams.inference.samplers.nutpie import compile_model
 
-        _COMPILED[key] = compile_data_model(dataset, settings.config, settings.loglik_weight)
+        _COMPILED[key] = compile_model(dataset, settings.config, settings.loglik_weight)
     return _COMPILED[key]
 
 
 def quantity_draws(chain_draws: dict, truth: dict, dataset) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Labels, draws (chain, draw, quantity) and true values of every ranked scalar and the log-likelihood."""
     from bayesstreams.analysis.contraction import scalar_labels
-    from bayesstreams.model.likelihood import pointwise_loglik
+    from bayesstreams.model.kinds import get_kind
 
+    loglik = get_kind("streams").reference_loglik
     labels, columns, values = [], [], []
     n_chain, n_draw = chain_draws["rho"].shape[:2]
     for name in RANKED:
@@ -111,8 +112,8 @@ def quantity_draws(chain_draws: dict, truth: dict, dataset) -> tuple[list[str], 
         columns.append(array)
         values.append(np.ravel(truth[name]))
     flat = {k: v.reshape(n_chain * n_draw, *v.shape[2:]) for k, v in chain_draws.items()}
-    columns.append(pointwise_loglik(dataset, "streams", flat).sum(axis=1).reshape(n_chain, n_draw, 1))
-    values.append([pointwise_loglik(dataset, "streams", {k: np.asarray(v)[None] for k, v in truth.items()}).sum()])
+    columns.append(loglik(dataset, flat).sum(axis=1).reshape(n_chain, n_draw, 1))
+    values.append([loglik(dataset, {k: np.asarray(v)[None] for k, v in truth.items()}).sum()])
     labels.append("loglik")
     return labels, np.concatenate(columns, axis=2), np.concatenate(values)
 
@@ -124,8 +125,8 @@ def simulate_and_rank(settings: SBCSettings, index: int, attempt: int = 0) -> li
     """
     from bayesstreams import faults
     from bayesstreams.checks.cluster import worker_compiledir
-    from bayesstreams.checks.data_model import model_data, sample_compiled
     from bayesstreams.checks.sbc_stats import rank_rows
+    from bayesstreams.inference.samplers.nutpie import sample_compiled
 
     if index == 0 and attempt == 0:
         faults.hit("sbc-worker")  # the fault tests kill the worker of the first try here
@@ -133,7 +134,7 @@ def simulate_and_rank(settings: SBCSettings, index: int, attempt: int = 0) -> li
     truth, dataset, fit_seed = simulate_data(settings, index)
     compiled = _compiled(settings, dataset)
     fitted = time.perf_counter()
-    trace = sample_compiled(compiled, model_data(dataset), settings.draws, settings.tune, settings.chains, fit_seed,
+    trace = sample_compiled(compiled, settings.config.model_kind.data(dataset), settings.draws, settings.tune, settings.chains, fit_seed,
                             target_accept=settings.target_accept)
     posterior = trace["posterior"].to_dataset()
     chain_draws = {name: np.asarray(posterior[name].transpose("chain", "draw", ...).values, dtype=float)

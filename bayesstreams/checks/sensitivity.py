@@ -4,10 +4,10 @@ Power-scaling (Kallioinen et al. 2024, ``arviz_stats.psense``): raise the prior 
 likelihood) to a power near 1 by importance weighting the posterior draws and measure how
 much each posterior quantity moves (cumulative Jensen-Shannon distance per unit of log
 power).  It needs the log prior of every posterior draw, computed here in NumPy with
-``scipy.stats`` from the model file (:func:`log_prior_draws`), and the pointwise
+the priors the model kind declares (:func:`log_prior_draws`), and the pointwise
 log-likelihood saved with the run.
 
-Only the top-level priors are power-scaled (:data:`SCALED_PRIORS`): the standard-normal
+Only the top-level priors are power-scaled (:func:`scaled_priors`): the standard-normal
 ``z`` and ``gamma_raw`` define the hierarchy (``beta = mu + tau z``), not a prior belief,
 and scaling them would change the pooling instead (as in ``priorsense``'s ``lprior``).
 
@@ -25,43 +25,42 @@ from __future__ import annotations
 import numpy as np
 
 THRESHOLD = 0.05
-SCALED_PRIORS = ("mu", "tau", "alpha", "lambda", "kappa", "rho", "a", "delta", "sigma_group")
 HEADLINE = ("rho", "dependency_effect", "mean_p_w1", "mean_p_w2")
 
 
 def log_prior_draws(draws: dict, config) -> dict[str, np.ndarray]:
-    """Log prior density of every draw, per parameter (sample,), from ``config``'s priors (scipy.stats)."""
-    from scipy import stats
+    """Log prior density of every draw, per parameter (sample,), from the model kind's declared priors.
 
+    Top-level parameters use their prior from the model file, the raw parameters of the
+    non-centred hierarchy (``z``, ``gamma_raw``) the standard normal; deterministic ones
+    (``beta``, ``gamma``) have no density of their own.
+    """
+    from bayesstreams.model.priors import STANDARD_NORMAL
+
+    declared = {p.name: p for p in config.model_kind.parameters}
     out = {}
     for name, values in draws.items():
-        if name in ("z", "gamma_raw"):
-            density = stats.norm(0.0, 1.0)
-        elif name in ("beta", "gamma"):
-            continue  # deterministic: beta = mu + tau z, gamma = sigma_group gamma_raw
-        else:
-            family = _family(config, name)
-            hyper = config.prior(name)
-            density = {"normal": lambda: stats.norm(hyper["mu"], hyper["sigma"]),
-                       "halfnormal": lambda: stats.halfnorm(scale=hyper["sigma"]),
-                       "beta": lambda: stats.beta(hyper["alpha"], hyper["beta"])}[family]()
+        parameter = declared.get(name)
+        if parameter is None or parameter.role == "derived":
+            continue
+        density = STANDARD_NORMAL if parameter.role == "raw" else config.prior_of(name)
         values = np.asarray(values, dtype=float)
         out[name] = density.logpdf(values).reshape(len(values), -1).sum(axis=1)
     return out
 
 
-def _family(config, name: str) -> str:
-    from bayesstreams.model.config import PRIOR_FAMILIES
-
-    return PRIOR_FAMILIES[config.kind][name][0]
+def scaled_priors(config) -> list[str]:
+    """The top-level priors of ``config``'s kind: the ones power-scaling raises to a power."""
+    return [p.name for p in config.model_kind.parameters if p.role == "prior"]
 
 
 def headline_draws(draws: dict, dataset) -> dict[str, np.ndarray]:
     """Per draw: the dependency parameter (``rho`` or ``delta``), the dependency effect, mean P(W1), mean P(W2)."""
-    from bayesstreams.analysis.queries import baseline, dependency_draws, model_kind, windows
+    from bayesstreams.analysis.queries import baseline, dependency_draws, windows
+    from bayesstreams.model.kinds import kind_of_draws
 
     w = windows(baseline(draws, dataset))
-    parameter = "rho" if model_kind(draws) == "streams" else "delta"
+    parameter = kind_of_draws(draws).dependency_parameter
     return {parameter: np.asarray(draws[parameter], dtype=float), "dependency_effect": dependency_draws(draws, dataset),
             "mean_p_w1": w.p1.mean(axis=1), "mean_p_w2": w.p2.mean(axis=1)}
 
@@ -75,7 +74,8 @@ def sensitivity_tree(posterior: dict, log_likelihood: np.ndarray, dataset, confi
     """A DataTree with ``posterior`` (parameters and headline quantities), ``log_prior`` and ``log_likelihood``."""
     import xarray as xr
 
-    quantities = {k: v for k, v in posterior.items() if k not in ("z", "gamma_raw")}
+    raw = {p.name for p in config.model_kind.parameters if p.role == "raw"}
+    quantities = {k: v for k, v in posterior.items() if k not in raw}
     quantities.update({k: v for k, v in headline_draws(posterior, dataset).items() if k not in quantities})
     post = xr.Dataset({name: (("chain", "draw", *[f"{name}_dim_{i}" for i in range(np.ndim(v) - 1)]), _chained(v, chains))
                        for name, v in quantities.items()})
@@ -120,7 +120,7 @@ def power_scaling_table(posterior: dict, log_likelihood: np.ndarray, dataset, co
     from bayesstreams.analysis.contraction import scalar_labels
 
     tree = sensitivity_tree(posterior, log_likelihood, dataset, config, chains)
-    scaled = [name for name in SCALED_PRIORS if name in tree["log_prior"].data_vars]
+    scaled = [name for name in scaled_priors(config) if name in tree["log_prior"].data_vars]
     rows = []
     for name, (prior, likelihood) in sensitivities(tree, scaled).items():
         labels = scalar_labels(name, tree["posterior"][name].shape[2:], dataset, config.kind)
@@ -145,7 +145,7 @@ def headline_comparison(fits: list) -> "pd.DataFrame":
     Parameters
     ----------
     fits
-        Objects with ``posterior``, ``dataset`` and ``config`` (a loaded run or a ``FitResult``).
+        Objects with ``posterior``, ``dataset`` and ``config`` (a :class:`~bayesstreams.inference.run.Run`).
 
     Returns
     -------

@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from bayesstreams.errors import BayesStreamsError
+from bayesstreams.errors import BayesStreamsError, UsageError
 
 app = typer.Typer(
     add_completion=False,
@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 _DEBUG = {"on": False}
 
-DatasetArg = Annotated[Path, typer.Argument(help="dataset folder, wide CSV or xlsx workbook")]
+DatasetArg = Annotated[Path, typer.Argument(metavar="DATASET", help="dataset folder, wide CSV or xlsx workbook")]
 CodebookOpt = Annotated[Optional[Path], typer.Option("--codebook", help="codebook.toml (for a wide CSV)")]
 
 
@@ -36,8 +36,28 @@ def _register_checks() -> None:
 _register_checks()
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from bayesstreams import __version__
+
+        typer.echo(f"bayesstreams {__version__}")
+        raise typer.Exit()
+
+
+def _register_import() -> None:
+    from bayesstreams.cli.import_ import import_app
+
+    app.add_typer(import_app, name="import", help="bring coding from QDA software: REFI-QDA .qdpx, code matrices")
+
+
+_register_import()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_show_version,
+                                          help="print the version and exit")] = False,
+) -> None:
     """Bayesian analysis of Kingdon's multiple streams (add --debug anywhere for tracebacks)."""
 
 
@@ -50,6 +70,7 @@ def validate(dataset: DatasetArg, codebook: CodebookOpt = None) -> None:
     """Check a dataset against the data contract and print a summary (exit 2 on errors)."""
     from bayesstreams.data.dataset import load_dataset
     from bayesstreams.data.describe import describe_dataset
+    from bayesstreams.data.screen import warning_lines
 
     data = load_dataset(dataset, codebook=codebook)
     for line in describe_dataset(data):
@@ -57,8 +78,8 @@ def validate(dataset: DatasetArg, codebook: CodebookOpt = None) -> None:
     if data.warnings:
         typer.echo("")
         typer.echo(f"{len(data.warnings)} warning(s):")
-        for warning in data.warnings:
-            typer.echo(f"warning: {warning}")
+        for line in warning_lines(data.warnings):
+            typer.echo(f"warning: {line}")
     typer.echo("")
     typer.echo("valid")
 
@@ -78,11 +99,13 @@ def fit(
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
 ) -> None:
     """Fit a model to a dataset and write a run folder (posterior, diagnostics, snapshot)."""
-    from bayesstreams.reporting.analyze import fit_and_save
+    from bayesstreams.inference.fit import fit_and_save
+    from bayesstreams.reporting.analyze import Outcome
 
-    outcome = fit_and_save(dataset, out, model=model, seed=seed, draws=draws, tune=tune, chains=chains,
-                           sampler=sampler, codebook=codebook, force=force, progress=sys.stderr.isatty(),
-                           command="bayesstreams " + " ".join(sys.argv[1:]))
+    run, lines = fit_and_save(dataset, out, model=model, seed=seed, draws=draws, tune=tune, chains=chains,
+                              sampler=sampler, codebook=codebook, force=force, progress=sys.stderr.isatty(),
+                              command="bayesstreams " + " ".join(sys.argv[1:]))
+    outcome = Outcome(lines=lines, passed=run.diagnostics.passed, path=out)
     _print_outcome(outcome, strict, "see the table above; rerun with more --tune/--draws before trusting the numbers")
 
 
@@ -109,26 +132,29 @@ def simulate(
 
 @app.command()
 def score(
-    run: Annotated[Path, typer.Argument(help="run folder written by `bayesstreams fit`")],
-    profile: Annotated[Path, typer.Argument(help="coded profile(s): long codes CSV or wide CSV/xlsx")],
+    run: Annotated[Path, typer.Argument(metavar="RUN", help="run folder written by `bayesstreams fit`")],
+    profile: Annotated[Path, typer.Argument(metavar="PROFILE", help="coded profile(s): long codes CSV or wide CSV/xlsx")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
     levers: Annotated[int, typer.Option("--levers", min=1, help="levers to show per case")] = 3,
+    lang: Annotated[str, typer.Option("--lang", help="en or nl: words, numbers (decimal comma) and factor labels")] = "en",
 ) -> None:
     """Score municipalities that are not in the data: chances, weakest stream, levers, similar cases."""
     import json
 
-    from bayesstreams.analysis.scoring import format_score, score_profiles, score_to_dict
+    from bayesstreams.analysis.scoring import score_profiles, score_to_dict
     from bayesstreams.inference.store import load_run
+    from bayesstreams.reporting.score_text import format_score
 
+    lang = _lang(lang)
     result = score_profiles(load_run(run), profile, top_levers=levers)
     if as_json:
-        typer.echo(json.dumps(score_to_dict(result), indent=1, ensure_ascii=False))
+        typer.echo(json.dumps(score_to_dict(result, lang), indent=1, ensure_ascii=False))
     else:
-        for line in format_score(result):
+        for line in format_score(result, lang):
             typer.echo(line)
 
 
-RunArg = Annotated[Path, typer.Argument(help="run folder written by `bayesstreams fit`")]
+RunArg = Annotated[Path, typer.Argument(metavar="RUN", help="run folder written by `bayesstreams fit`")]
 
 
 @app.command()
@@ -150,31 +176,29 @@ def report(
 def brief(
     run: RunArg,
     out: Annotated[Path, typer.Option("--out", help="FILE.html or FILE.pdf (PDF needs Chromium)")],
-    case: Annotated[Optional[str], typer.Option("--case", help="a case of the run's data")] = None,
+    case: Annotated[Optional[str], typer.Option("--case", help="a case of the run's data: its id or its name (any letter case)")] = None,
     profile: Annotated[Optional[Path], typer.Option("--profile", help="a coded profile of a case not in the data")] = None,
     lang: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
     force: Annotated[bool, typer.Option("--force", help="replace an existing brief")] = False,
 ) -> None:
     """Write a one-page brief for one municipality (a case of the run, or a new coded profile)."""
-    from bayesstreams.errors import InputError, Violation
-
     if (case is None) == (profile is None):
-        raise InputError(Violation("<command line>", None, "--case/--profile", "give exactly one of --case and --profile"))
+        raise UsageError("--case/--profile", "give exactly one of --case and --profile")
     from bayesstreams.reporting.brief import write_brief
 
-    written = write_brief(run, out, case_id=case, profile=profile, lang=_lang(lang), force=force)
+    written = write_brief(run, out, case=case, profile=profile, lang=_lang(lang), force=force)
     typer.echo(f"brief written to {written}")
 
 
 @app.command()
 def analyze(
-    dataset: Annotated[Optional[Path], typer.Argument(help="dataset (default: the shipped study)")] = None,
+    dataset: Annotated[Optional[Path], typer.Argument(metavar="DATASET", help="dataset (default: the shipped study)")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="report folder (default: reports/<dataset>)")] = None,
     run_dir: Annotated[Optional[Path], typer.Option("--run", help="run folder (default: runs/<dataset>)")] = None,
     model: Annotated[Optional[Path], typer.Option("--model", help="model file (default: the streams model)")] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 20200601,
     lang: Annotated[str, typer.Option("--lang", help="report language: en or nl")] = "en",
-    brief_case: Annotated[Optional[list[str]], typer.Option("--brief", help="also write a brief for this case (repeatable)")] = None,
+    brief_case: Annotated[Optional[list[str]], typer.Option("--brief", help="also write a brief for this case: id or name (repeatable)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace output folders analyze did not write")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
 ) -> None:
@@ -197,18 +221,27 @@ def _print_outcome(outcome, strict: bool, advice: str) -> None:
 
 
 def _lang(value: str) -> str:
-    from bayesstreams.errors import InputError, Violation
-
     if value not in ("en", "nl"):
-        raise InputError(Violation("<command line>", None, "--lang", f"language {value!r} is not available (en, nl)"))
+        raise UsageError("--lang", f"language {value!r} is not available (choose en or nl)")
     return value
+
+
+def _print_usage_error(args: list[str], exc: BaseException) -> None:
+    """Usage line, one ``error:`` line with a suggestion, the help hint; exit 2."""
+    from bayesstreams.cli.usage import USAGE_EXIT, usage_lines
+
+    for line in usage_lines(app, args, exc):
+        echo_err(line)
+    sys.exit(USAGE_EXIT)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: ``--debug`` anywhere shows tracebacks; errors otherwise print one line each.
 
-    Returns 0 on success; on failure exits (``SystemExit``) with the error's code: 2 for bad
-    input, 1 for other failures.
+    A command-line mistake prints the command's usage line, one ``error:`` line with a
+    suggestion and the help hint (:mod:`bayesstreams.cli.usage`).  Returns 0 on success; on
+    failure exits (``SystemExit``) with the error's code: 2 for bad input or usage, 1 for
+    other failures.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if "--debug" in args:
@@ -219,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     interrupts.install()
     try:
         result = app(args=args, prog_name="bayesstreams", standalone_mode=False)
+    except UsageError as exc:
+        if _DEBUG["on"]:
+            raise
+        _print_usage_error(args, exc)
     except BayesStreamsError as exc:
         if _DEBUG["on"]:
             raise
@@ -232,11 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     except (typer.Abort,):
         sys.exit(1)
     except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
+        from bayesstreams.cli.usage import is_usage_error
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if is_usage_error(exc) and not _DEBUG["on"]:
+            _print_usage_error(args, exc)
         if _DEBUG["on"]:
             raise
         echo_err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")

@@ -18,7 +18,7 @@ check_app = typer.Typer(
     help="Checks: simulation-based calibration, prior predictive, prior sensitivity, model comparison.",
 )
 
-RunArg = Annotated[Path, typer.Argument(help="run folder written by `bayesstreams fit`")]
+RunArg = Annotated[Path, typer.Argument(metavar="RUN", help="run folder written by `bayesstreams fit`")]
 
 
 def _echo_table(frame, columns=None) -> None:
@@ -52,7 +52,7 @@ def sbc(
     from bayesstreams.errors import InputError, Violation
 
     config = load_config(model)
-    if config.kind != "streams":
+    if not config.model_kind.has_streams:
         raise InputError(Violation(config.source, None, "kind", "SBC runs on a streams model"))
     settings = SBCSettings(n_sims=sims, n_cases=cases, draws=draws, tune=tune, chains=chains, seed=seed,
                            observed_streams=observed_streams, loglik_weight=loglik_weight, config=config)
@@ -72,7 +72,7 @@ def sbc(
 
 @check_app.command()
 def prior(
-    dataset: Annotated[Path, typer.Argument(help="dataset folder, wide CSV or xlsx workbook")],
+    dataset: Annotated[Path, typer.Argument(metavar="DATASET", help="dataset folder, wide CSV or xlsx workbook")],
     model: Annotated[Optional[Path], typer.Option("--model", help="model file (default: the streams model)")] = None,
     codebook: Annotated[Optional[Path], typer.Option("--codebook", help="codebook.toml (for a wide CSV)")] = None,
     draws: Annotated[int, typer.Option(min=100, help="prior draws")] = 4000,

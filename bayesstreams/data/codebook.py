@@ -46,6 +46,13 @@ class Codebook:
 
     factors: tuple[Factor, ...]
     dataset: dict = field(default_factory=dict)
+    # Where each factor is declared (file and line), so warnings about a factor can point there.
+    file: str = field(default="", compare=False)
+    lines: dict = field(default_factory=dict, compare=False)
+
+    def location(self, factor_id: str) -> tuple[str, int | None]:
+        """File and line that declare ``factor_id`` (line ``None`` where not known)."""
+        return self.file, self.lines.get(factor_id)
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -147,8 +154,39 @@ def toml_error_location(exc: Exception) -> tuple[int | None, str]:
     return row, message
 
 
+@dataclass(frozen=True)
+class CodebookRead:
+    """A codebook as far as it could be read: its valid factors, its problems, every declared id.
+
+    Loading a dataset keeps checking the other tables against the valid factors when the
+    codebook has problems, so that every violation is reported in one pass; codes of a
+    declared but invalid factor are then skipped, not reported again as unknown.
+    """
+
+    codebook: Codebook | None
+    problems: tuple[Violation, ...] = ()
+    declared: frozenset = frozenset()
+
+    @property
+    def invalid(self) -> frozenset:
+        """Factor ids the codebook declares but could not accept."""
+        valid = set(self.codebook.ids) if self.codebook is not None else set()
+        return frozenset(self.declared - valid)
+
+    def result(self) -> Codebook:
+        """The codebook, or :class:`InputError` with every problem."""
+        if self.problems or self.codebook is None:
+            raise InputError(list(self.problems))
+        return self.codebook
+
+
 def codebook_from_mapping(file: str, data: dict, lines: dict[str, int] | None = None) -> Codebook:
     """Validate a parsed ``codebook.toml`` mapping; raise :class:`InputError` listing every problem."""
+    return read_mapping(file, data, lines).result()
+
+
+def read_mapping(file: str, data: dict, lines: dict[str, int] | None = None) -> CodebookRead:
+    """Validate a parsed ``codebook.toml`` mapping, keeping the valid factors beside the problems."""
     lines = lines or {}
     problems: list[Violation] = []
     for key in data:
@@ -161,7 +199,7 @@ def codebook_from_mapping(file: str, data: dict, lines: dict[str, int] | None = 
     factors_table = data.get("factors")
     if not isinstance(factors_table, dict) or not factors_table:
         problems.append(Violation(file, None, "factors", "the codebook defines no [factors.<id>] tables"))
-        raise InputError(problems)
+        return CodebookRead(None, tuple(problems))
     factors: list[Factor] = []
     for factor_id, entry in factors_table.items():
         row = lines.get(factor_id)
@@ -172,14 +210,31 @@ def codebook_from_mapping(file: str, data: dict, lines: dict[str, int] | None = 
         problems.extend(found)
         if factor is not None:
             factors.append(factor)
-    if problems:
-        raise InputError(problems)
-    return Codebook(factors=tuple(factors), dataset=dict(dataset))
+    codebook = Codebook(factors=tuple(factors), dataset=dict(dataset), file=file, lines=dict(lines))
+    return CodebookRead(codebook, tuple(problems), frozenset(factors_table))
 
 
 def load_codebook(path: str | Path) -> Codebook:
-    """Read and validate a ``codebook.toml``."""
-    path = Path(path)
+    """Read and validate a ``codebook.toml``; raise :class:`InputError` listing every problem.
+
+    Examples
+    --------
+    >>> book = load_codebook("data/trafficking_nl_2020/codebook.toml")
+    >>> len(book.factors), book.factors[0].id
+    (23, 'p1_media')
+    """
+    return read_codebook(path).result()
+
+
+def read_codebook(path: str | Path) -> CodebookRead:
+    """Read a ``codebook.toml`` as far as possible (see :class:`CodebookRead`)."""
+    try:
+        return _read_codebook(Path(path))
+    except InputError as exc:
+        return CodebookRead(None, tuple(exc.violations))
+
+
+def _read_codebook(path: Path) -> CodebookRead:
     file = str(path)
     if not path.is_file():
         raise InputError(Violation(file, None, None, "codebook file does not exist"))
@@ -196,4 +251,4 @@ def load_codebook(path: str | Path) -> Codebook:
     except tomllib.TOMLDecodeError as exc:
         row, message = toml_error_location(exc)
         raise InputError(Violation(file, row, None, f"not valid TOML: {message}")) from None
-    return codebook_from_mapping(file, data, _toml_lines(text))
+    return read_mapping(file, data, _toml_lines(text))

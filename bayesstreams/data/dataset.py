@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.data.codebook import PHASES, STREAMS, Codebook, load_codebook, parse_factor
+from bayesstreams.data.codebook import PHASES, STREAMS, Codebook, CodebookRead, parse_factor, read_codebook
 from bayesstreams.errors import InputError, Violation
 from bayesstreams.data.io import RawTable, read_csv, read_xlsx
 from bayesstreams.data.schema import Validated, validate_tables
@@ -53,6 +53,12 @@ class Dataset:
     def case_ids(self) -> tuple[str, ...]:
         return tuple(record["case_id"] for record in self.cases)
 
+    def resolve_case(self, case: str) -> str:
+        """The id of the case given by its id or its name (case-insensitive); see :mod:`bayesstreams.data.cases`."""
+        from bayesstreams.data.cases import resolve_case
+
+        return resolve_case(self, case)
+
     def case_column(self, name: str) -> list[str]:
         """One column of the case table as text ("" where absent)."""
         return [str(record.get(name, "")) for record in self.cases]
@@ -68,6 +74,25 @@ class Dataset:
         import pandas as pd
 
         return pd.DataFrame.from_records([{k: v for k, v in r.items() if not k.startswith("_")} for r in self.codes])
+
+    def respondent_codes(self):
+        """The codes as recorded, one row per (case, factor, respondent): the evidence before consensus.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``case_id``, ``factor``, ``respondent`` ("" where the row names none) and
+            ``code`` (-1, 0, 1, NaN where that respondent left the cell empty), in case and
+            codebook order.  ``x`` is the consensus of these rows (:func:`aggregate_codes`).
+        """
+        import pandas as pd
+
+        case_pos = {c: i for i, c in enumerate(self.case_ids)}
+        factor_pos = {f: j for j, f in enumerate(self.factor_ids)}
+        rows = sorted(({"case_id": r["case_id"], "factor": r["factor"], "respondent": str(r.get("respondent", "") or ""),
+                        "code": float(r["code"])} for r in self.codes),
+                      key=lambda r: (case_pos[r["case_id"]], factor_pos[r["factor"]], r["respondent"]))
+        return pd.DataFrame(rows, columns=["case_id", "factor", "respondent", "code"])
 
     @property
     def factor_ids(self) -> tuple[str, ...]:
@@ -178,10 +203,10 @@ def build_dataset(name: str, source: str, codebook: Codebook, tables: Validated)
     return dataset
 
 
-def _codebook_from_sheet(table: RawTable) -> Codebook:
+def _codebook_from_sheet(table: RawTable) -> CodebookRead:
     problems, factors, seen = [], [], {}
     if "id" not in table.columns:
-        raise InputError(Violation(table.file, 1, "id", "required column 'id' is missing"))
+        return CodebookRead(None, (Violation(table.file, 1, "id", "required column 'id' is missing"),))
     for row, line in zip(table.rows, table.lines):
         entry = {k: v for k, v in row.items() if k != "id" and v != ""}
         if row["id"] in seen:
@@ -192,40 +217,47 @@ def _codebook_from_sheet(table: RawTable) -> Codebook:
         problems += found
         if factor:
             factors.append(factor)
-    if problems:
-        raise InputError(problems)
-    return Codebook(factors=tuple(factors))
+    codebook = Codebook(factors=tuple(factors), file=table.file, lines=dict(seen))
+    return CodebookRead(codebook, tuple(problems), frozenset(seen))
 
 
-def _load_folder(path: Path, codebook: Codebook | None) -> tuple[Codebook, RawTable, RawTable | None, RawTable | None]:
+@dataclass
+class _Tables:
+    """What a dataset's files held before validation, and the problems met reading them."""
+
+    codebook: CodebookRead
+    cases: RawTable | None = None
+    codes: RawTable | None = None
+    streams: RawTable | None = None
+    problems: list[Violation] = field(default_factory=list)
+
+    unreadable: set = field(default_factory=set)
+
+    def read(self, name: str, reader, target) -> None:
+        """Read one table; a problem is kept for the report, not raised, so the other files are checked too."""
+        try:
+            setattr(self, name, reader(target))
+        except InputError as exc:
+            self.problems += exc.violations
+            self.unreadable.add(name)
+
+
+def _load_folder(path: Path, codebook: CodebookRead | None) -> _Tables:
     missing = [name for name in (CASES_FILE,) if not (path / name).is_file()]
     if codebook is None and not (path / CODEBOOK_FILE).is_file():
         missing.insert(0, CODEBOOK_FILE)
     if missing:
         raise InputError([Violation(str(path / m), None, None, "required file is missing from the dataset folder")
                           for m in missing])
-    problems: list[Violation] = []
-    loaded: dict = {}
-    for key, reader, target in (("codebook", load_codebook, path / CODEBOOK_FILE),
-                                ("cases", read_csv, path / CASES_FILE),
-                                ("codes", read_csv, path / CODES_FILE),
-                                ("streams", read_csv, path / STREAMS_FILE)):
-        if key == "codebook" and codebook is not None:
-            loaded[key] = codebook
-            continue
-        if key in ("codes", "streams") and not target.is_file():
-            loaded[key] = None
-            continue
-        try:
-            loaded[key] = reader(target)
-        except InputError as exc:
-            problems += exc.violations
-    if problems:
-        raise InputError(problems)
-    return loaded["codebook"], loaded["cases"], loaded["codes"], loaded["streams"]
+    tables = _Tables(codebook if codebook is not None else read_codebook(path / CODEBOOK_FILE))
+    tables.read("cases", read_csv, path / CASES_FILE)
+    for name, file in (("codes", CODES_FILE), ("streams", STREAMS_FILE)):
+        if (path / file).is_file():
+            tables.read(name, read_csv, path / file)
+    return tables
 
 
-def _load_xlsx(path: Path, codebook: Codebook | None):
+def _load_xlsx(path: Path, codebook: CodebookRead | None) -> _Tables:
     sheets = read_xlsx(path)
     if codebook is None:
         if "codebook" not in sheets:
@@ -238,7 +270,19 @@ def _load_xlsx(path: Path, codebook: Codebook | None):
             cases = next(t for n, t in sheets.items() if n != "codebook")
         else:
             raise InputError(Violation(str(path), None, None, f"workbook has no 'cases' sheet (sheets: {', '.join(sheets)})"))
-    return codebook, cases, sheets.get("codes"), sheets.get("streams")
+    return _Tables(codebook, cases, sheets.get("codes"), sheets.get("streams"))
+
+
+def _load_wide_csv(path: Path, codebook: CodebookRead | None) -> _Tables:
+    if codebook is None:
+        beside = path.parent / CODEBOOK_FILE
+        if not beside.is_file():
+            raise InputError(Violation(str(path), None, None,
+                                       "a wide CSV needs a codebook: pass --codebook FILE or put codebook.toml beside it"))
+        codebook = read_codebook(beside)
+    tables = _Tables(codebook)
+    tables.read("cases", read_csv, path)
+    return tables
 
 
 def load_dataset(path: str | Path, codebook: str | Path | Codebook | None = None) -> Dataset:
@@ -258,27 +302,33 @@ def load_dataset(path: str | Path, codebook: str | Path | Codebook | None = None
     ------
     InputError
         With every violation found, each located by file, row and column.
+
+    Examples
+    --------
+    >>> ds = load_dataset("data/trafficking_nl_2020")
+    >>> ds.n_cases, len(ds.factor_ids)
+    (8, 23)
+    >>> ds.resolve_case("Gemeente 5")
+    'g5'
     """
     path = Path(path)
+    given = None
     if isinstance(codebook, (str, Path)):
-        codebook = load_codebook(codebook)
+        given = read_codebook(codebook)
+    elif isinstance(codebook, Codebook):
+        given = CodebookRead(codebook, (), frozenset(codebook.ids))
     if not path.exists():
         raise InputError(Violation(str(path), None, None, "dataset does not exist (expected a folder, a .csv or a .xlsx)"))
-    codes = streams = None
     if path.is_dir():
-        codebook, cases, codes, streams = _load_folder(path, codebook)
-        name = path.name
+        tables, name = _load_folder(path, given), path.name
     elif path.suffix.lower() in (".xlsx", ".xlsm"):
-        codebook, cases, codes, streams = _load_xlsx(path, codebook)
-        name = path.stem
+        tables, name = _load_xlsx(path, given), path.stem
     else:
-        if codebook is None:
-            beside = path.parent / CODEBOOK_FILE
-            if not beside.is_file():
-                raise InputError(Violation(str(path), None, None,
-                                           "a wide CSV needs a codebook: pass --codebook FILE or put codebook.toml beside it"))
-            codebook = load_codebook(beside)
-        cases = read_csv(path)
-        name = path.stem
-    tables = validate_tables(codebook, cases, codes, streams)
-    return build_dataset(name, str(path), codebook, tables)
+        tables, name = _load_wide_csv(path, given), path.stem
+    earlier = list(tables.codebook.problems) + tables.problems
+    if tables.cases is None:
+        raise InputError(earlier)
+    validated = validate_tables(tables.codebook.codebook, tables.cases, tables.codes, tables.streams,
+                                earlier=earlier, skip_factors=tables.codebook.invalid,
+                                codes_unreadable="codes" in tables.unreadable)
+    return build_dataset(name, str(path), tables.codebook.codebook, validated)

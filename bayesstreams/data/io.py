@@ -148,16 +148,18 @@ def read_xlsx(path: str | Path) -> dict[str, RawTable]:
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise InputError(Violation(str(path), None, None, f"not a readable xlsx workbook ({type(exc).__name__})")) from None
     tables: dict[str, RawTable] = {}
+    problems: list[Violation] = []  # of every sheet: one pass shows them all
     for sheet in book.worksheets:
         file = f"{path}[{sheet.title}]"
         rows_iter = sheet.iter_rows(values_only=True)
         header = next(rows_iter, None)
         if header is None or not any(_cell_text(c) for c in header):
-            raise InputError(Violation(file, None, None, "sheet is empty (expected a header row)"))
+            problems.append(Violation(file, None, None, "sheet is empty (expected a header row)"))
+            continue
         while header and _cell_text(header[-1]) == "":
             header = header[:-1]
         columns = tuple(_cell_text(c) for c in header)
-        problems = header_problems(file, columns)
+        problems += header_problems(file, columns)
         rows, lines = [], []
         for number, record in enumerate(rows_iter, start=2):
             cells = [_cell_text(c) for c in record]
@@ -167,11 +169,10 @@ def read_xlsx(path: str | Path) -> dict[str, RawTable]:
             cells = cells[: len(columns)] + [""] * (len(columns) - len(cells))
             rows.append(dict(zip(columns, cells)))
             lines.append(number)
-        if problems:
-            book.close()
-            raise InputError(problems)
         tables[sheet.title.strip().lower()] = RawTable(file, columns, tuple(rows), tuple(lines))
     book.close()
+    if problems:
+        raise InputError(problems)
     return tables
 
 

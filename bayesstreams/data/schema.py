@@ -19,7 +19,10 @@ CASE_COLUMNS = ("case_id", "name", "w1", "w2", "level", "group")
 CASE_REQUIRED = ("case_id", "w1", "w2")
 CODE_REQUIRED = ("case_id", "factor", "code")
 STREAM_REQUIRED = ("case_id", "phase", "stream", "in_motion")
-CODE_VALUES = {"-1": -1.0, "0": 0.0, "1": 1.0, "+1": 1.0, "": float("nan")}
+MINUS = "\u2212"  # the Unicode minus sign that word processors and the reports write
+# Codes as reports print them (+, 0, -) are accepted as well as the numbers; every layout reads codes here.
+CODE_VALUES = {"-1": -1.0, "-": -1.0, MINUS + "1": -1.0, MINUS: -1.0, "0": 0.0, "1": 1.0, "+1": 1.0, "+": 1.0,
+               "": float("nan")}
 BINARY_VALUES = {"0": 0.0, "1": 1.0, "": float("nan")}
 WIDE_STREAM_COLUMNS = {f"s{p}_{s}": (p, s) for p in PHASES for s in STREAMS}
 
@@ -52,6 +55,29 @@ class _Collector:
     def __init__(self) -> None:
         self.errors: list[Violation] = []
         self.warnings: list[Violation] = []
+        self.duplicate_case_rows: list[int] = []
+        self._unknown_cases: dict[tuple[str, str], list] = {}
+
+    def unknown_case(self, file: str, line: int, column: str, case_id: str) -> None:
+        """Note a row naming a case the case table lacks; :meth:`report_unknown_cases` reports each case once."""
+        self._unknown_cases.setdefault((file, case_id), []).append((line, column))
+
+    def report_unknown_cases(self, cases_file: str, case_ids: set[str]) -> None:
+        """One error per unknown case and file, at its first row, naming the other rows.
+
+        A case id mistyped in the case table (often as a duplicate of another) would
+        otherwise give one error per code of that case.
+        """
+        hint = ""
+        if self.duplicate_case_rows:
+            rows = ", ".join(map(str, self.duplicate_case_rows))
+            hint = f"; {cases_file} repeats a case_id at row {rows}: is this case's id mistyped there?"
+        for (file, case_id), found in self._unknown_cases.items():
+            (line, column), rest = found[0], found[1:]
+            also = f" (also at row {', '.join(str(r) for r, _ in rest)})" if rest else ""
+            self.error(file, line, column, f"case {case_id!r} is not in {cases_file}{also}"
+                                           f"{_suggest(case_id, case_ids)}{hint}")
+        self._unknown_cases.clear()
 
     def error(self, file: str, row: int | None, column: str | None, message: str) -> None:
         self.errors.append(Violation(file, row, column, message))
@@ -93,6 +119,7 @@ def check_cases(table: RawTable, out: _Collector) -> list[dict]:
             continue
         if case_id in first_row:
             out.error(table.file, line, "case_id", f"duplicate case_id {case_id!r} (first at row {first_row[case_id]})")
+            out.duplicate_case_rows.append(line)
             continue
         first_row[case_id] = line
         record = {c: row.get(c, "") for c in CASE_COLUMNS}
@@ -103,6 +130,7 @@ def check_cases(table: RawTable, out: _Collector) -> list[dict]:
         for window in ("w1", "w2"):
             record[window] = _binary(table, line, window, row[window], out)
         record["_line"] = line
+        record["_file"] = table.file
         records.append(record)
     return records
 
@@ -126,16 +154,39 @@ def is_wide(table: RawTable, codebook: Codebook) -> bool:
     return any(c in codebook for c in table.columns)
 
 
-def wide_cells(table: RawTable, codebook: Codebook, out: _Collector) -> tuple[list[_Cell], list[dict]]:
-    """Code cells and stream rows of a wide table (one column per factor, ``s<phase>_<stream>``)."""
+def case_rows(table: RawTable):
+    """(row, line) of each row whose case id is given and seen for the first time.
+
+    An empty or repeated ``case_id`` is reported once, on the case table; its cells are
+    left out so that one mistake does not turn into an error per factor.
+    """
+    seen: set[str] = set()
+    for row, line in zip(table.rows, table.lines):
+        case_id = row.get("case_id", "")
+        if case_id == "" or case_id in seen:
+            continue
+        seen.add(case_id)
+        yield row, line
+
+
+def wide_cells(table: RawTable, codebook: Codebook, out: _Collector,
+               skip_factors: frozenset = frozenset()) -> tuple[list[_Cell], list[dict]]:
+    """Code cells and stream rows of a wide table (one column per factor, ``s<phase>_<stream>``).
+
+    Rows with an empty or repeated ``case_id`` are skipped (see :func:`case_rows`).
+    """
     known = set(CASE_COLUMNS) | set(codebook.ids) | set(WIDE_STREAM_COLUMNS)
     for column in table.columns:
-        if column not in known:
+        if column == "respondent":
+            out.error(table.file, 1, column,
+                      "the wide layout holds one row per case; several respondents per cell need the long "
+                      "layout (codes.csv, or a 'codes' sheet in a workbook) with a 'respondent' column")
+        elif column not in known and column not in skip_factors:
             out.error(table.file, 1, column,
                       f"unknown column {column!r}: not a case column nor a codebook factor"
                       f"{_suggest(column, known)}")
     cells, streams = [], []
-    for row, line in zip(table.rows, table.lines):
+    for row, line in case_rows(table):
         for column in table.columns:
             if column in codebook:
                 cells.append(_Cell(table.file, line, "case_id", column, column, row.get("case_id", ""), column,
@@ -158,8 +209,7 @@ def check_codes(cells: list[_Cell], codebook: Codebook, case_ids: set[str], case
             out.error(cell.file, cell.line, cell.case_column, "case_id is empty")
             ok = False
         elif case_ids and cell.case_id not in case_ids:
-            out.error(cell.file, cell.line, cell.case_column,
-                      f"case {cell.case_id!r} is not in {cases_file}{_suggest(cell.case_id, case_ids)}")
+            out.unknown_case(cell.file, cell.line, cell.case_column, cell.case_id)
             ok = False
         if cell.factor not in codebook:
             out.error(cell.file, cell.line, cell.factor_column,
@@ -167,8 +217,8 @@ def check_codes(cells: list[_Cell], codebook: Codebook, case_ids: set[str], case
             ok = False
         if cell.code not in CODE_VALUES:
             out.error(cell.file, cell.line, cell.code_column,
-                      f"code {cell.code!r} is not allowed; use -1 (barrier), 0 (no role/absent), "
-                      f"1 (present, helps) or empty (not discussed)")
+                      f"code {cell.code!r} is not allowed; use -1 or - (barrier), 0 (no role/absent), "
+                      f"1 or + (present, helps) or empty (not discussed)")
             ok = False
         respondent = cell.extra.get("respondent", "")
         key = (cell.case_id, cell.factor, respondent)
@@ -191,8 +241,7 @@ def check_streams(rows: list[dict], case_ids: set[str], cases_file: str, out: _C
         col = row.get("_col")
         ok = True
         if case_ids and row["case_id"] not in case_ids:
-            out.error(file, line, col or "case_id",
-                      f"case {row['case_id']!r} is not in {cases_file}{_suggest(row['case_id'], case_ids)}")
+            out.unknown_case(file, line, col or "case_id", row["case_id"])
             ok = False
         phase = row["phase"].strip()
         if phase not in ("1", "2"):
@@ -226,26 +275,50 @@ def stream_rows(table: RawTable, out: _Collector) -> list[dict]:
             for row, line in zip(table.rows, table.lines)]
 
 
-def validate_tables(codebook: Codebook, cases: RawTable, codes: RawTable | None,
-                    streams: RawTable | None) -> Validated:
-    """Validate a dataset's tables; raise :class:`InputError` with every violation found."""
+def validate_tables(codebook: Codebook | None, cases: RawTable, codes: RawTable | None,
+                    streams: RawTable | None, *, earlier: list[Violation] = (),
+                    skip_factors: frozenset = frozenset(), codes_unreadable: bool = False) -> Validated:
+    """Validate a dataset's tables; raise :class:`InputError` with every violation found.
+
+    Parameters
+    ----------
+    codebook
+        The valid factors; ``None`` when the codebook could not be read at all, in which
+        case the case and stream tables are still checked but the codes are not.
+    earlier
+        Violations found while reading the files (the codebook, an unreadable table):
+        reported together with these, so that one run of ``validate`` shows every problem.
+    skip_factors
+        Factors the codebook declares but could not accept: their codes are skipped
+        rather than reported a second time as unknown.
+    codes_unreadable
+        ``codes.csv`` exists but could not be read (its problems are in ``earlier``).
+    """
     out = _Collector()
-    wide = codes is None and is_wide(cases, codebook)
-    if codes is None and not wide:
+    out.errors += list(earlier)
+    known = codebook if codebook is not None else Codebook(factors=())
+    wide = codes is None and (is_wide(cases, known) or any(c in skip_factors for c in cases.columns))
+    if codes is None and not wide and codebook is not None and not codes_unreadable:
         out.error(cases.file, 1, None, "no codes: give codes.csv, or factor columns in this table (wide layout)")
     case_records = check_cases(cases, out)
     case_ids = {record["case_id"] for record in case_records}
     rows_of_streams: list[dict] = []
+    cells: list[_Cell] = []
     if wide:
-        cells, rows_of_streams = wide_cells(cases, codebook, out)
-        case_records = [{k: v for k, v in r.items() if k not in codebook and k not in WIDE_STREAM_COLUMNS}
-                        for r in case_records]
+        cells, rows_of_streams = wide_cells(cases, known, out, skip_factors)
+        case_records = [{k: v for k, v in r.items() if k not in known and k not in skip_factors
+                         and k not in WIDE_STREAM_COLUMNS} for r in case_records]
+    elif codes is not None:
+        cells = long_cells(codes, out)
+    if codebook is not None:
+        code_records = check_codes([c for c in cells if c.factor not in skip_factors], known, case_ids,
+                                   cases.file, out)
     else:
-        cells = long_cells(codes, out) if codes is not None else []
-    code_records = check_codes(cells, codebook, case_ids, cases.file, out)
+        code_records = []
     if streams is not None:
         rows_of_streams += stream_rows(streams, out)
     stream_records = check_streams(rows_of_streams, case_ids, cases.file, out)
+    out.report_unknown_cases(cases.file, case_ids)
     if out.errors:
         raise InputError(out.errors)
     return Validated(case_records, code_records, stream_records)

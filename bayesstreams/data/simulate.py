@@ -113,7 +113,14 @@ def read_params(path: str | Path, n_factors: int) -> dict:
 def simulate_to_folder(out: str | Path, n_cases: int, seed: int, params_file: str | Path | None = None,
                        observed_streams: float = 0.5, config=None, codebook: Codebook | None = None,
                        p_missing: float = 0.0, force: bool = False) -> Path:
-    """Simulate ``n_cases`` from the streams model and write them with ``truth.json``."""
+    """Simulate ``n_cases`` from the streams model and write them with ``truth.json``.
+
+    Examples
+    --------
+    >>> folder = simulate_to_folder(tmp / "sim", 20, seed=1)
+    >>> sorted(p.name for p in folder.iterdir())
+    ['cases.csv', 'codebook.toml', 'codes.csv', 'streams.csv', 'truth.json']
+    """
     from bayesstreams.model.config import load_config
     from bayesstreams.model.priors import draw_prior
 

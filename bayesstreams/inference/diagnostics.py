@@ -41,6 +41,16 @@ class Diagnostics:
         return {**asdict(self), "checks": self.checks, "passed": self.passed,
                 "thresholds": {"rhat_max": RHAT_MAX, "ess_min": ESS_MIN, "bfmi_min": BFMI_MIN}}
 
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Diagnostics | None:
+        """The record back from :meth:`to_dict` (as stored in ``run.json``); ``None`` for none."""
+        if not data:
+            return None
+        missing = {"divergences": 0, "n_samples": 0}  # a record without them (a hand-made run) counts none
+        values = {name: data.get(name, missing.get(name, float("nan")))
+                  for name in ("rhat_max", "ess_bulk_min", "ess_tail_min", "divergences", "bfmi_min", "n_samples")}
+        return cls(**values, worst=dict(data.get("worst", {})))
+
     def table(self) -> list[str]:
         """A short table for the terminal."""
         rows = [("R-hat (rank-normalised, max)", f"{self.rhat_max:.4f}", f"<= {RHAT_MAX}", "rhat"),

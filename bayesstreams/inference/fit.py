@@ -1,43 +1,25 @@
-"""Sample a model, compute diagnostics, and write a run folder atomically.
+"""Fit a model to a dataset: sample, diagnose, draw the prior, compute the pointwise log-likelihood.
 
-``fit`` returns a :class:`FitResult` in memory; ``write_run`` writes it (temporary folder,
-then rename), so an interrupted fit never leaves a half-written run.
+:func:`fit` returns a :class:`~bayesstreams.inference.run.Run` in memory; ``run.save(path)``
+writes it atomically (:mod:`bayesstreams.inference.store`), so an interrupted fit never
+leaves a half-written run.  The sampler is looked up in :mod:`bayesstreams.inference.samplers`
+and the model kind in :mod:`bayesstreams.model.kinds`; nothing here depends on either.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import platform
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.model.config import ModelConfig
-from bayesstreams.errors import DependencyError
-
 PRIOR_DRAWS = 4000
+DEFAULT_SEED = 20200601
 
 
-@dataclass
-class FitResult:
-    dataset: object
-    config: ModelConfig
-    trace: object
-    posterior: dict
-    prior: dict
-    log_likelihood: np.ndarray
-    diagnostics: object
-    seed: int
-    sampler: str
-    settings: dict = field(default_factory=dict)
-    timings: dict = field(default_factory=dict)
-
-
-def resolve_settings(config: ModelConfig, draws=None, tune=None, chains=None, sampler=None) -> dict:
+def resolve_settings(config, draws=None, tune=None, chains=None, sampler=None) -> dict:
     """Command-line overrides on top of the model file's sampler settings."""
     settings = dict(config.sampler.__dict__)
     for key, value in (("draws", draws), ("tune", tune), ("chains", chains), ("sampler", sampler)):
@@ -46,65 +28,11 @@ def resolve_settings(config: ModelConfig, draws=None, tune=None, chains=None, sa
     return settings
 
 
-def run_sampler(dataset, config: ModelConfig, settings: dict, seed: int, progress: bool):
-    """Sample with nutpie (default), PyMC's NUTS or numpyro; returns an ArviZ DataTree.
+def run_sampler(dataset, config, settings: dict, seed: int, progress: bool):
+    """Sample with the backend ``settings["sampler"]``; returns an ArviZ DataTree."""
+    from bayesstreams.inference.samplers import get_sampler
 
-    The streams model with nutpie takes the fast path: the hand-written log-density of
-    :mod:`bayesstreams.fast.logp`, compiled once per machine and cached on disk, no PyMC
-    import and no per-model compilation.  Everything else builds and samples the PyMC model.
-    The draws carry the same names, dims and coords on every path.
-    """
-    name = settings["sampler"]
-    cores = min(settings["chains"], os.cpu_count() or 1)
-    fast = name == "nutpie" and config.kind == "streams"
-    if name == "numpyro":
-        try:
-            import numpyro  # noqa: F401
-        except ImportError:
-            raise DependencyError("--sampler numpyro needs JAX and numpyro: pip install 'bayesstreams[jax]'") from None
-    if not fast:
-        from bayesstreams.model.build import build_model
-
-        model = build_model(dataset, config)
-    if name == "nutpie":
-        from bayesstreams.fast import compile_cache
-
-        if fast:
-            from bayesstreams.fast.logp import streams_problem
-
-            compiled = compile_cache.fast_nutpie_model(streams_problem(dataset, config))
-        else:
-            compiled = compile_cache.compiled_nutpie_model(model)
-        import nutpie
-
-        return nutpie.sample(compiled, draws=settings["draws"], tune=settings["tune"], chains=settings["chains"],
-                             cores=cores, seed=seed, progress_bar=progress, save_warmup=False,
-                             target_accept=settings["target_accept"])
-    import pymc as pm
-
-    if name == "numpyro":
-        kwargs = {"nuts_sampler": "numpyro", "nuts": {"chain_method": jax_chain_method(settings["chains"])}}
-    else:  # said explicitly: with PyTensor's numba backend, pm.sample() would otherwise hand the model to nutpie
-        kwargs = {"nuts_sampler": "pymc"}
-    with model:
-        return pm.sample(draws=settings["draws"], tune=settings["tune"], chains=settings["chains"], cores=cores,
-                         random_seed=seed, progressbar=progress, target_accept=settings["target_accept"],
-                         compute_convergence_checks=False, **kwargs)
-
-
-def jax_chain_method(chains: int) -> str:
-    """How numpyro runs chains: one JAX device per chain when there are enough, else batched.
-
-    Importing ``pymc.sampling.jax`` sets ``--xla_force_host_platform_device_count=100`` before
-    JAX starts, so on a CPU every chain gets its own host device and the chains share the cores
-    ("parallel": 2.5-3.4x faster than "vectorized" on 2 cores, docs/SAMPLERS.md).  With fewer devices
-    than chains, typically one GPU, numpyro would draw the chains one after the other;
-    "vectorized" batches them on the one device instead.
-    """
-    import pymc.sampling.jax  # noqa: F401  (sets XLA_FLAGS; must come before JAX picks its devices)
-    import jax
-
-    return "parallel" if jax.local_device_count() >= chains else "vectorized"
+    return get_sampler(settings["sampler"]).sample(dataset, config, settings, seed, progress)
 
 
 def flatten(trace, group: str, names: list[str]) -> dict[str, np.ndarray]:
@@ -118,26 +46,80 @@ def flatten(trace, group: str, names: list[str]) -> dict[str, np.ndarray]:
     return out
 
 
-def parameter_names(config: ModelConfig, has_groups: bool) -> list[str]:
-    from bayesstreams.model.build import ADDITIVE_PARAMETERS, STREAMS_PARAMETERS
+def resolve_model(model):
+    """A :class:`~bayesstreams.model.config.ModelConfig` from a config, a path, a shipped model name or ``None``.
 
-    names = list(STREAMS_PARAMETERS if config.kind == "streams" else ADDITIVE_PARAMETERS)
-    return names + (["sigma_group", "gamma_raw", "gamma"] if has_groups else [])
+    A name such as ``"streams-wide"`` is looked up as ``models/<name>.toml`` in the working
+    directory, then in the checkout; a bare kind name (``"streams"``, ``"additive"``) that has
+    no file gives that kind's default priors.
+
+    Examples
+    --------
+    >>> resolve_model("streams-agnostic").prior("mu")
+    {'mu': 0.0, 'sigma': 1.0}
+    >>> resolve_model("additive").kind
+    'additive'
+    """
+    from bayesstreams.model.config import ModelConfig, config_from_text, load_config
+    from bayesstreams.model.kinds import KINDS
+
+    if model is None or isinstance(model, ModelConfig):
+        return load_config(None) if model is None else model
+    path = Path(model)
+    if path.suffix == ".toml" or path.exists():
+        return load_config(path)
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidate = base / "models" / f"{model}.toml"
+        if candidate.is_file():
+            return load_config(candidate)
+    if str(model) in KINDS:
+        return config_from_text(f'kind = "{model}"\nname = "{model}"\n', f"<default {model} model>")
+    return load_config(path)  # raises the located "does not exist" error
 
 
-def fit(dataset, config: ModelConfig, seed: int = 20200601, draws=None, tune=None, chains=None, sampler=None,
-        progress: bool = False) -> FitResult:
-    """Sample and diagnose the model of ``dataset``; compute prior draws and the pointwise log-likelihood.
+def fit(dataset, model=None, seed: int = DEFAULT_SEED, draws=None, tune=None, chains=None, sampler=None,
+        progress: bool = False, config=None):
+    """Sample and diagnose a model of ``dataset``; returns a :class:`~bayesstreams.inference.run.Run`.
 
-    The streams model with nutpie (the default) never builds the PyMC model: it samples the
-    hand-written, disk-cached log-density of :mod:`bayesstreams.fast.logp`, which the tests
-    hold equal to ``build_model``'s.  Other kinds and samplers build the PyMC model.
+    Parameters
+    ----------
+    dataset
+        A :class:`~bayesstreams.data.dataset.Dataset` (``bayesstreams.load_dataset``) or a path to one.
+    model
+        A model file path, a shipped model's name (``"streams"``, ``"streams-wide"``, ``"additive"``,
+        ...), a :class:`~bayesstreams.model.config.ModelConfig`, or ``None`` for the default streams model.
+    seed
+        Random seed: the same seed, data and model give identical draws.
+    draws, tune, chains, sampler
+        Override the model file's sampler settings.
+    progress
+        Show the sampler's progress bar.
+    config
+        Same as ``model`` (kept for callers that name it so).
+
+    Returns
+    -------
+    Run
+        Posterior and prior draws, pointwise log-likelihood, diagnostics and provenance.
+
+    Examples
+    --------
+    >>> import bayesstreams as bs
+    >>> small = bs.fit(bs.load_dataset("data/trafficking_nl_2020"), model="streams", seed=1, draws=200, tune=300)
+    >>> small.n_samples, small.info["sampler"]
+    (800, 'nutpie')
     """
     from bayesstreams.inference.complete import require_complete
     from bayesstreams.inference.diagnostics import diagnose
-    from bayesstreams.model.likelihood import pointwise_loglik
+    from bayesstreams.inference.run import Run
+    from bayesstreams.model.kinds import parameter_names
     from bayesstreams.model.priors import draw_prior
 
+    if isinstance(dataset, (str, Path)):
+        from bayesstreams.data.dataset import load_dataset
+
+        dataset = load_dataset(dataset)
+    config = resolve_model(config if config is not None else model)
     timings = {}
     settings = resolve_settings(config, draws, tune, chains, sampler)
     start = time.perf_counter()
@@ -147,25 +129,42 @@ def fit(dataset, config: ModelConfig, seed: int = 20200601, draws=None, tune=Non
         start = time.perf_counter()
     trace = run_sampler(dataset, config, settings, seed, progress)
     timings["sample_s"] = time.perf_counter() - start
-    names = parameter_names(config, bool(dataset.groups))
+    names = parameter_names(config.model_kind, bool(dataset.groups))
     posterior = flatten(trace, "posterior", names)
     require_complete(posterior, settings["chains"] * settings["draws"], f"the {settings['sampler']} sampler")
     prior = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), PRIOR_DRAWS,
                        np.random.default_rng(seed))
     start = time.perf_counter()
-    if config.kind == "streams":  # numba, equal to the NumPy reference (tests/test_fastpointwise.py)
-        from bayesstreams.fast.pointwise import pointwise_loglik as streams_loglik
-
-        loglik = streams_loglik(dataset, posterior)
-    else:
-        loglik = pointwise_loglik(dataset, config.kind, posterior)
-    diagnostics = diagnose(trace, [n for n in names if n != "gamma_raw"])
+    loglik = config.model_kind.pointwise_loglik(dataset, posterior)
+    raw = {p.name for p in config.model_kind.parameters if p.role == "raw"}
+    diagnostics = diagnose(trace, [n for n in names if n not in raw or n == "z"])
     timings["post_s"] = time.perf_counter() - start
-    return FitResult(dataset, config, trace, posterior, prior, loglik, diagnostics, seed, settings["sampler"],
-                     settings, timings)
+    run = Run(dataset=dataset, config=config, posterior=posterior, prior=prior, log_likelihood=loglik,
+              diagnostics=diagnostics, trace=trace)
+    run.info = provenance(run, seed, settings, timings)
+    return run
+
+
+def provenance(run, seed: int, settings: dict, timings: dict) -> dict:
+    """What produced a run (the body of ``run.json`` before it is written)."""
+    return {
+        "seed": seed,
+        "sampler": settings["sampler"],
+        "settings": settings,
+        "n_samples": int(run.log_likelihood.shape[0]),
+        "versions": versions(),
+        "dataset": {"name": run.dataset.name, "source": run.dataset.source, "hash": run.dataset.content_hash(),
+                    "n_cases": run.dataset.n_cases, "not_discussed": int(np.isnan(run.dataset.x).sum())},
+        "model": {"name": run.config.name, "kind": run.config.kind, "hash": run.config.model_hash(),
+                  "source": run.config.source},
+        "timings": timings,
+        "diagnostics": run.diagnostics.to_dict(),
+        "command": " ".join(sys.argv),
+    }
 
 
 def versions() -> dict:
+    """Versions of Python and of every library that produced a run (optional ones only where installed)."""
     from importlib.metadata import PackageNotFoundError, version
 
     out = {"python": platform.python_version()}
@@ -179,63 +178,27 @@ def versions() -> dict:
     return out
 
 
-def _trace_with_extras(result: FitResult):
-    """The sampler's DataTree plus prior and log_likelihood groups, for ArviZ users."""
-    import xarray as xr
-
-    from bayesstreams.model.build import model_coords, var_dims
-
-    coords = model_coords(result.dataset)
-    chains = result.trace["posterior"].sizes["chain"]
-    prior_vars = {}
-    for name, array in result.prior.items():
-        dims = var_dims(name, result.config.kind)
-        prior_vars[name] = (("chain", "draw", *dims), array[None])
-    used = {d for name in result.prior for d in var_dims(name, result.config.kind)}
-    prior = xr.Dataset(prior_vars, coords={d: coords[d] for d in used})
-    loglik = result.log_likelihood.reshape(chains, -1, result.dataset.n_cases)
-    log_likelihood = xr.Dataset({"loglik": (("chain", "draw", "case"), loglik)}, coords={"case": coords["case"]})
-    tree = result.trace.copy()
-    tree["prior"] = xr.DataTree(prior)
-    tree["log_likelihood"] = xr.DataTree(log_likelihood)
-    return tree
-
-
-def write_run(result: FitResult, out: str | Path, force: bool = False, command: str | None = None) -> Path:
-    """Write the run folder (see :mod:`bayesstreams.inference.store`) atomically; refuse to overwrite without ``force``."""
-    import tomli_w
-
-    from bayesstreams.atomic import atomic_folder
-    from bayesstreams.data.export import write_long
-    from bayesstreams.inference.store import FORMAT_VERSION, file_sha256, save_draws
+def fit_and_save(dataset_path, out, model=None, seed=DEFAULT_SEED, draws=None, tune=None, chains=None, sampler=None,
+                 codebook=None, force=False, progress=False, command=None):
+    """Validate, fit and write a run; returns the run and the lines the CLI prints."""
+    from bayesstreams.atomic import refuse_existing
+    from bayesstreams.data.dataset import load_dataset
 
     out = Path(out)
-    with atomic_folder(out, force=force) as tmp:
-        start = time.perf_counter()
-        # netCDF in memory, then one plain write: a full disk fails in Python's write, not inside
-        # HDF5, which left a file handle open and crashed the interpreter at exit (status 139)
-        (tmp / "trace.nc").write_bytes(_trace_with_extras(result).to_netcdf(None, engine="h5netcdf"))
-        save_draws(tmp / "draws.npz", result.posterior, result.prior, result.log_likelihood)
-        write_long(result.dataset, tmp / "dataset")
-        (tmp / "model.toml").write_text(tomli_w.dumps(result.config.to_dict()), encoding="utf-8")
-        result.timings["write_s"] = time.perf_counter() - start
-        info = {
-            "format_version": FORMAT_VERSION,
-            "command": command or " ".join(sys.argv),
-            "seed": result.seed,
-            "sampler": result.sampler,
-            "settings": result.settings,
-            "n_samples": int(result.log_likelihood.shape[0]),
-            "versions": versions(),
-            "dataset": {"name": result.dataset.name, "source": result.dataset.source,
-                        "hash": result.dataset.content_hash(), "n_cases": result.dataset.n_cases,
-                        "not_discussed": int(np.isnan(result.dataset.x).sum())},
-            "model": {"name": result.config.name, "kind": result.config.kind, "hash": result.config.model_hash(),
-                      "source": result.config.source},
-            "timings": {k: round(v, 3) for k, v in result.timings.items()},
-            "diagnostics": result.diagnostics.to_dict(),
-            "hashes": {"draws.npz": file_sha256(tmp / "draws.npz")},
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        (tmp / "run.json").write_text(json.dumps(info, indent=1, default=float), encoding="utf-8")
-    return out
+    refuse_existing(out, force)  # before the expensive part, not after it
+    config = resolve_model(model)
+    data = load_dataset(dataset_path, codebook=codebook)
+    run = fit(data, config, seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler, progress=progress)
+    run.save(out, force=force, command=command)
+    return run, fit_lines(data, config, run, seed, out)
+
+
+def fit_lines(data, config, run, seed, out: Path) -> list[str]:
+    """What the CLI prints after a fit: the data, the draws, the diagnostics table, where the run went."""
+    lines = [f"fitted {config.name} ({config.kind}) to {data.name}: {data.n_cases} cases, "
+             f"{run.n_samples} draws, sampler {run.info['sampler']}, seed {seed}",
+             *run.diagnostics.table(),
+             f"run written to {out}"]
+    if data.warnings:
+        lines.insert(1, f"{len(data.warnings)} data warning(s); run `bayesstreams validate` to see them")
+    return lines

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -27,30 +28,6 @@ from bayesstreams.errors import RunError
 
 FORMAT_VERSION = 1
 RUN_FILES = ("trace.nc", "draws.npz", "model.toml", "run.json", "dataset")
-
-
-@dataclass
-class Run:
-    """A loaded run: its dataset, model config, posterior and prior draws, and run.json."""
-
-    path: Path
-    info: dict
-    config: object
-    dataset: object
-    posterior: dict[str, np.ndarray]
-    prior: dict[str, np.ndarray]
-    log_likelihood: np.ndarray | None = None
-    extras: dict = field(default_factory=dict)
-
-    @property
-    def n_samples(self) -> int:
-        return int(next(iter(self.posterior.values())).shape[0])
-
-    def trace(self):
-        """The full ArviZ DataTree (imports ArviZ; not needed for queries)."""
-        import xarray as xr
-
-        return xr.open_datatree(self.path / "trace.nc", engine="h5netcdf")
 
 
 def file_sha256(path: Path) -> str:
@@ -100,11 +77,67 @@ def read_info(path: Path) -> dict:
     return info
 
 
-def load_run(path: str | Path, verify: bool = True) -> Run:
-    """Load a run folder written by :func:`bayesstreams.inference.fit.write_run`; refuse incompatible runs."""
-    from bayesstreams.model.config import load_config
+def trace_with_extras(run):
+    """The sampler's DataTree plus ``prior`` and ``log_likelihood`` groups with labelled dims, for ArviZ users."""
+    import xarray as xr
+
+    from bayesstreams.model.kinds import model_coords, var_dims
+
+    coords = model_coords(run.dataset)
+    tree = run.tree().copy()
+    chains = tree["posterior"].sizes["chain"]
+    prior_vars = {name: (("chain", "draw", *var_dims(name, run.config.kind)), array[None])
+                  for name, array in run.prior.items()}
+    used = {d for name in run.prior for d in var_dims(name, run.config.kind)}
+    tree["prior"] = xr.DataTree(xr.Dataset(prior_vars, coords={d: coords[d] for d in used}))
+    loglik = run.log_likelihood.reshape(chains, -1, run.dataset.n_cases)
+    tree["log_likelihood"] = xr.DataTree(xr.Dataset({"loglik": (("chain", "draw", "case"), loglik)},
+                                                    coords={"case": coords["case"]}))
+    return tree
+
+
+def save_run(run, out: str | Path, force: bool = False, command: str | None = None) -> Path:
+    """Write ``run`` as a run folder atomically; refuse to overwrite an existing one without ``force``."""
+    import tomli_w
+
+    from bayesstreams.atomic import atomic_folder
+    from bayesstreams.data.export import write_long
+
+    out = Path(out)
+    timings = dict(run.info.get("timings", {}))
+    with atomic_folder(out, force=force) as tmp:
+        start = time.perf_counter()
+        # netCDF in memory, then one plain write: a full disk fails in Python's write, not inside
+        # HDF5, which left a file handle open and crashed the interpreter at exit (status 139)
+        (tmp / "trace.nc").write_bytes(trace_with_extras(run).to_netcdf(None, engine="h5netcdf"))
+        save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood)
+        write_long(run.dataset, tmp / "dataset")
+        (tmp / "model.toml").write_text(tomli_w.dumps(run.config.to_dict()), encoding="utf-8")
+        timings["write_s"] = time.perf_counter() - start
+        info = {"format_version": FORMAT_VERSION, **run.info,
+                "command": command or run.info.get("command") or " ".join(sys.argv),
+                "timings": {k: round(v, 3) for k, v in timings.items()},
+                "hashes": {"draws.npz": file_sha256(tmp / "draws.npz")},
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        (tmp / "run.json").write_text(json.dumps(info, indent=1, default=float), encoding="utf-8")
+    run.info = info
+    return out
+
+
+def load_run(path: str | Path, verify: bool = True):
+    """Load a run folder written by :meth:`Run.save`; refuse incompatible or altered runs.
+
+    Examples
+    --------
+    >>> again = load_run(run.save(tmp / "saved-run"))
+    >>> again.n_samples == run.n_samples, again.config.kind
+    (True, 'streams')
+    """
     from bayesstreams.data.dataset import load_dataset
     from bayesstreams.inference.complete import check_saved_run
+    from bayesstreams.inference.diagnostics import Diagnostics
+    from bayesstreams.inference.run import Run
+    from bayesstreams.model.config import load_config
 
     path = Path(path)
     info = read_info(path)
@@ -117,5 +150,10 @@ def load_run(path: str | Path, verify: bool = True) -> Run:
         raise RunError(f"{path / 'dataset'}: snapshot does not match the dataset hash in run.json")
     posterior, prior, loglik = load_draws(path / "draws.npz")
     check_saved_run(path, info, posterior)
-    return Run(path=path, info=info, config=config, dataset=dataset, posterior=posterior, prior=prior,
-               log_likelihood=loglik)
+    return Run(dataset=dataset, config=config, posterior=posterior, prior=prior, log_likelihood=loglik,
+               diagnostics=Diagnostics.from_dict(info.get("diagnostics")), info=info, path=path)
+
+
+def as_run(run):
+    """``run`` itself when it is a loaded or fitted run, else the run loaded from the folder ``run``."""
+    return run if hasattr(run, "posterior") else load_run(run)

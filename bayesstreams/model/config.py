@@ -17,50 +17,20 @@ from pathlib import Path
 from bayesstreams.data.codebook import toml_error_location
 from bayesstreams.errors import InputError, Violation
 
-KINDS = ("streams", "additive")
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 
-# Prior families are fixed per parameter (the model's structure depends on them);
-# a model file sets their hyperparameters.
-PRIOR_FAMILIES: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
-    "streams": {
-        "mu": ("normal", ("mu", "sigma")),
-        "tau": ("halfnormal", ("sigma",)),
-        "alpha": ("normal", ("mu", "sigma")),
-        "lambda": ("beta", ("alpha", "beta")),
-        "kappa": ("beta", ("alpha", "beta")),
-        "rho": ("beta", ("alpha", "beta")),
-        "sigma_group": ("halfnormal", ("sigma",)),
-    },
-    "additive": {
-        "mu": ("normal", ("mu", "sigma")),
-        "tau": ("halfnormal", ("sigma",)),
-        "a": ("normal", ("mu", "sigma")),
-        "delta": ("normal", ("mu", "sigma")),
-        "sigma_group": ("halfnormal", ("sigma",)),
-    },
-}
 
-DEFAULT_PRIORS: dict[str, dict[str, dict[str, float]]] = {
-    "streams": {
-        "mu": {"mu": 0.5, "sigma": 1.0},
-        "tau": {"sigma": 1.0},
-        "alpha": {"mu": 0.0, "sigma": 1.5},
-        "lambda": {"alpha": 1.0, "beta": 9.0},
-        "kappa": {"alpha": 1.0, "beta": 9.0},
-        "rho": {"alpha": 1.0, "beta": 1.0},
-        "sigma_group": {"sigma": 0.5},
-    },
-    "additive": {
-        "mu": {"mu": 0.5, "sigma": 1.0},
-        "tau": {"sigma": 1.0},
-        "a": {"mu": 0.0, "sigma": 1.5},
-        "delta": {"mu": 0.0, "sigma": 2.0},
-        "sigma_group": {"sigma": 0.5},
-    },
-}
+def _kinds():
+    from bayesstreams.model.kinds import KINDS
 
-POSITIVE = {"sigma", "alpha", "beta"}
+    return KINDS
+
+
+def default_priors(kind_name: str) -> dict:
+    """``{parameter: Prior}`` of the top-level parameters of a model kind, as the kind declares them."""
+    return {p.name: p.prior for p in _kinds()[kind_name].parameters if p.prior is not None}
+
+
 SAMPLER_DEFAULTS = {"sampler": "nutpie", "draws": 1000, "tune": 1000, "chains": 4, "target_accept": 0.9}
 TOP_KEYS = ("kind", "name", "description", "priors", "sampler")
 
@@ -88,6 +58,15 @@ class ModelConfig:
     def prior(self, parameter: str) -> dict[str, float]:
         """Hyperparameters of one parameter's prior."""
         return dict(dict(self.priors)[parameter])
+
+    def prior_of(self, parameter: str):
+        """The :class:`~bayesstreams.model.priors.Prior` of one parameter: the kind's family, this file's values."""
+        return default_priors(self.kind)[parameter].with_params(self.prior(parameter))
+
+    @property
+    def model_kind(self):
+        """The model kind object (:mod:`bayesstreams.model.kinds`)."""
+        return _kinds()[self.kind]
 
     def to_dict(self) -> dict:
         return {
@@ -121,15 +100,18 @@ def _line_of(text: str, key: str, table: str | None = None) -> int | None:
 
 
 def _check_priors(file: str, text: str, kind: str, given: dict, problems: list[Violation]) -> dict:
-    families = PRIOR_FAMILIES[kind]
-    priors = {p: dict(h) for p, h in DEFAULT_PRIORS[kind].items()}
+    from bayesstreams.model.priors import FAMILIES
+
+    defaults = default_priors(kind)
+    priors = {p: dict(prior.params) for p, prior in defaults.items()}
     for parameter, hyper in given.items():
         line = _line_of(text, parameter, "priors")
-        if parameter not in families:
+        if parameter not in defaults:
             problems.append(Violation(file, line, f"priors.{parameter}",
-                                      f"unknown parameter for a {kind} model (known: {', '.join(families)})"))
+                                      f"unknown parameter for a {kind} model (known: {', '.join(defaults)})"))
             continue
-        family, allowed = families[parameter]
+        family = defaults[parameter].family
+        allowed, positive = FAMILIES[family]
         if not isinstance(hyper, dict):
             problems.append(Violation(file, line, f"priors.{parameter}", "must be a table like {sigma = 1.0}"))
             continue
@@ -148,7 +130,7 @@ def _check_priors(file: str, text: str, kind: str, given: dict, problems: list[V
             if value != value or value in (float("inf"), float("-inf")):
                 problems.append(Violation(file, line, where, "must be finite"))
                 continue
-            if key in POSITIVE and value <= 0:
+            if key in positive and value <= 0:
                 label = "scale" if key == "sigma" else "shape"
                 problems.append(Violation(file, line, where, f"a {family} {label} must be > 0, got {value}"))
                 continue
@@ -192,8 +174,9 @@ def config_from_text(text: str, file: str = "<model>") -> ModelConfig:
         if key not in TOP_KEYS:
             problems.append(Violation(file, _line_of(text, key), key, f"unknown key (known: {', '.join(TOP_KEYS)})"))
     kind = data.get("kind", "streams")
-    if kind not in KINDS:
-        problems.append(Violation(file, _line_of(text, "kind"), "kind", f"unknown model kind {kind!r} (known: {', '.join(KINDS)})"))
+    if kind not in _kinds():
+        problems.append(Violation(file, _line_of(text, "kind"), "kind",
+                                  f"unknown model kind {kind!r} (known: {', '.join(_kinds())})"))
         raise InputError(problems)
     priors_given = data.get("priors", {})
     sampler_given = data.get("sampler", {})

@@ -157,25 +157,6 @@ def additive_case_loglik(eta_w, delta, terms: ObservedTerms, math):
     return w1_obs * known_w1 + (1.0 - w1_obs) * unknown_w1
 
 
-def pointwise_loglik(dataset, kind: str, draws: dict, chunk: int = 250) -> np.ndarray:
-    """Log-likelihood (sample, case) of saved draws in NumPy, in chunks to bound memory."""
-    terms = observed_terms(dataset.s, dataset.w)
-    x = dataset.x_filled
-    n_samples = draws["beta"].shape[0]
-    out = np.empty((n_samples, dataset.n_cases))
-    group = dataset.group
-    for start in range(0, n_samples, chunk):
-        part = {k: v[start:start + chunk] for k, v in draws.items()}
-        if kind == "streams":
-            eta = stream_eta(part["alpha"], part["beta"], x, dataset.factor_phase, dataset.factor_stream,
-                             part.get("gamma"), group)
-            out[start:start + chunk] = numpy_case_loglik(eta, part["lambda"], part["kappa"], part["rho"], terms)
-        else:
-            eta_w = additive_eta(part, x, dataset.factor_phase, group)
-            out[start:start + chunk] = additive_case_loglik(eta_w, part["delta"][:, None], terms, numpy_math())
-    return out
-
-
 def additive_eta(draws: dict, x: np.ndarray, factor_phase: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Window log-odds (sample, case, phase) of the additive model, before the delta * W1 term."""
     phase_of = np.eye(2)[factor_phase]

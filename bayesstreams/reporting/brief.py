@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES
-from bayesstreams.errors import BayesStreamsError, InputError, Violation
+from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
 from bayesstreams.reporting.report import Interval, StreamState, WindowChance
 
 N_LEVERS = 3
@@ -97,10 +97,10 @@ class Brief:
 
 
 def one_case(dataset, case_id: str):
-    """The run's dataset reduced to one case (same codebook and groups)."""
-    if case_id not in dataset.case_ids:
-        raise InputError(Violation("<command line>", None, "--case",
-                                   f"case {case_id!r} is not in the run's data (cases: {', '.join(dataset.case_ids)})"))
+    """The run's dataset reduced to one case (same codebook and groups); ``case_id`` may be its id or its name."""
+    from bayesstreams.data.cases import resolve_case
+
+    case_id = resolve_case(dataset, case_id)
     i = dataset.case_ids.index(case_id)
     return dataclasses.replace(dataset, cases=[dataset.cases[i]], codes=[c for c in dataset.codes if c["case_id"] == case_id],
                                x=dataset.x[i:i + 1], w=dataset.w[i:i + 1], s=dataset.s[i:i + 1],
@@ -116,7 +116,7 @@ def select_case(run, case_id: str | None = None, profile=None):
 
     if profile is None:
         if case_id is None:
-            raise InputError(Violation("<command line>", None, None, "give --case ID or --profile FILE"))
+            raise UsageError("--case/--profile", "give --case ID or --profile FILE")
         return one_case(run.dataset, case_id)
     profiles = read_profile(profile, run.dataset.codebook, tuple(run.dataset.groups))
     if case_id is None and profiles.n_cases > 1:
@@ -139,9 +139,10 @@ def _windows(score, case, flags: dict, t) -> list[BriefWindow]:
 
 def _streams(run, case) -> list[StreamState]:
     """Stream activation of the case (streams model only; empty for the additive model)."""
-    from bayesstreams.analysis.queries import model_kind, stream_activation
+    from bayesstreams.analysis.queries import stream_activation
+    from bayesstreams.model.kinds import kind_of_draws
 
-    if model_kind(run.posterior) != "streams":
+    if not kind_of_draws(run.posterior).has_streams:
         return []
     table = stream_activation(run.posterior, case)
     return [StreamState(int(r["phase"]), str(r["stream"]), Interval.of(r), _num(r["observed"]), bool(r["bottleneck"]))
@@ -209,18 +210,20 @@ def render_brief(brief: Brief, t, compact: bool = False) -> str:
     return render("brief.html", t, b=brief, figure=figure, compact=compact)
 
 
-def write_brief(run_path, out_file, case_id: str | None = None, profile=None, lang: str = "nl",
-                force: bool = False) -> Path:
+def write_brief(run, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
+                out_file=None, force: bool = False) -> Path:
     """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
 
     Parameters
     ----------
-    run_path
-        A run folder written by ``bayesstreams fit``.
-    out_file
-        ``*.html`` (one self-contained page) or ``*.pdf`` (printed by headless Chromium).
-    case_id
-        A case of the run; with ``profile``, the case of the profile file to brief.
+    run
+        A :class:`~bayesstreams.inference.run.Run` or a run folder written by ``bayesstreams fit``.
+    out
+        ``*.html`` (one self-contained page) or ``*.pdf`` (printed by headless Chromium);
+        ``out_file`` is the same.
+    case
+        A case of the run, by id or name; with ``profile``, the case of the profile file to
+        brief.  ``case_id`` is the same.
     profile
         A coded profile (CSV/xlsx, long or wide) of a municipality not in the run.
     lang
@@ -236,16 +239,24 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
 
     Raises
     ------
+    UsageError
+        ``case_id`` names no case (by id or name, in any letter case) or several.
     InputError
-        Unknown case, invalid profile, an unsupported file type, or ``out_file`` exists.
+        An invalid profile, an unsupported file type, or ``out_file`` exists.
     DependencyError
         A PDF was asked for and Chromium is not installed.
+
+    Examples
+    --------
+    >>> write_brief(run, case="Gemeente 5", out=tmp / "g5.html").name
+    'g5.html'
     """
     from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
+    from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.i18n import translator
-    from bayesstreams.inference.store import load_run
 
-    out_file = Path(out_file)
+    out_file = Path(out if out is not None else out_file)
+    case_id = case if case is not None else case_id
     suffix = out_file.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
@@ -255,7 +266,10 @@ def write_brief(run_path, out_file, case_id: str | None = None, profile=None, la
         from bayesstreams.reporting.browser import find_chromium
 
         find_chromium()  # a missing browser fails before the work, not after it
-    brief = brief_data(load_run(run_path), case_id, profile, lang)
+    run = as_run(run)
+    if case_id is not None and profile is None:
+        case_id = run.dataset.resolve_case(case_id)
+    brief = brief_data(run, case_id, profile, lang)
     if suffix != ".pdf":
         atomic_write_text(out_file, render_brief(brief, t), replace=force)
         return out_file

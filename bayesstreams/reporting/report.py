@@ -654,13 +654,13 @@ def render_report(report: Report, svgs: dict[str, str], t) -> tuple[str, str]:
     return html, markdown
 
 
-def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
+def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
     """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/``) and ``summary.json``.
 
     Parameters
     ----------
-    run_path
-        A run folder written by ``bayesstreams fit``.
+    run
+        A :class:`~bayesstreams.inference.run.Run` or a run folder written by ``bayesstreams fit``.
     out_dir
         The report folder; written atomically (complete or not at all).
     lang
@@ -674,15 +674,21 @@ def write_report(run_path, out_dir, lang: str = "en", compare_run=None, force: b
     -------
     Path
         ``out_dir``.
+
+    Examples
+    --------
+    >>> folder = write_report(run, tmp / "report", lang="nl")
+    >>> sorted(p.name for p in folder.iterdir() if p.is_file())
+    ['report.html', 'report.md', 'summary.json']
     """
     from bayesstreams.atomic import atomic_folder, atomic_write_text, refuse_existing
+    from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.i18n import translator
-    from bayesstreams.inference.store import load_run
 
     t = translator(lang)
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
-    report = build_report(load_run(run_path), lang, compare_run)
+    report = build_report(as_run(run), lang, compare_run)
     svgs = figures(report, t)
     html, markdown = render_report(report, svgs, t)
     with atomic_folder(out_dir, force=force) as tmp:

@@ -1,232 +1,24 @@
-"""The streams model's log-density and gradient, written by hand for numba and cached on disk.
+"""The numba kernels of the streams model's log-density, gradient and draw expansion.
 
-nutpie's PyMC route generates numba code for every model, which numba cannot cache, so each
-process pays several seconds of compilation; the PyTensor graph also allocates O(N)
-temporaries per gradient.  Here the density of MODEL.md §2 is one fixed function of a
-parameter vector and the data arrays.  numba compiles it once per machine (``cache=True``:
-the cache lives in ``bayesstreams/__pycache__``, or in numba's per-user cache folder where
-that is read-only; ``NUMBA_CACHE_DIR`` moves it) and later processes load it in
-milliseconds.  Data and priors are arguments, never compiled in, so a changed dataset or
-model file cannot meet a stale compiled model; numba recompiles when this file changes.
-
-The parameter vector is PyMC's unconstrained space, in the order and with the transforms of
-``build_model`` (see :meth:`StreamsProblem.layout`), and the value includes every
-normalising constant and Jacobian, so it equals ``model.compile_logp()`` and the gradient
-``model.compile_dlogp()`` (tests/test_fastlogp.py).  The loop runs over cases, so memory
-stays O(N) and the cost linear in N.  Only the "streams" kind has a fast path; the additive
-baseline is sampled through PyMC.
-
-Two entry points share one kernel, :func:`logp_grad`: called from Python (tests), and as C
-callbacks (:data:`logp_cfunc`, :data:`expand_cfunc`) that nutpie's sampler threads call
-without the GIL, all data reached through one packed buffer (:meth:`StreamsProblem.user_data`).
+Compiled once per machine (``cache=True``: the cache lives in ``bayesstreams/fast/__pycache__``,
+or numba's per-user cache folder where that is read-only; ``NUMBA_CACHE_DIR`` moves it);
+later processes load the machine code in milliseconds.  Data and priors are arguments
+(:class:`~bayesstreams.fast.problem.StreamsProblem`), never compiled in.  :func:`logp_grad`
+serves Python callers and the C callbacks :data:`logp_cfunc` / :data:`expand_cfunc`, which
+nutpie's sampler threads call without the GIL through one packed buffer.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from numba import carray, cfunc, njit, types
 
-from bayesstreams.model.likelihood import observed_terms
+from bayesstreams.fast.problem import _HEADER, HYPER
 
 # Compiled once per machine; later processes load the machine code from the on-disk cache.
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
-
-N_CELLS = 6  # phase x stream, cell = 3 * phase + stream
-# Prior hyperparameters in the order the kernel reads them; the last slot holds the sum of
-# all normalising constants.
-HYPER = ("mu.mu", "mu.sigma", "tau.sigma", "alpha.mu", "alpha.sigma", "lambda.alpha", "lambda.beta",
-         "kappa.alpha", "kappa.beta", "rho.alpha", "rho.beta", "sigma_group.sigma")
-# Posterior variables in the order of PyMC's trace: free variables first, then derived ones.
-EXPANDED = ("mu", "z", "alpha", "gamma_raw", "tau", "beta", "sigma_group", "gamma", "lambda", "kappa", "rho")
-GROUP_VARIABLES = ("sigma_group", "gamma_raw", "gamma")
-_HEADER = 20  # int64 slots at the start of the packed buffer: 8 sizes and 12 offsets
-
-
-@dataclass(frozen=True)
-class StreamsProblem:
-    """Everything the log-density reads, as contiguous arrays (built once per fit).
-
-    The log-likelihood is a sum over cases, so it is computed exactly from two tables that
-    are usually much smaller than the data:
-
-    * *patterns*: per cell (phase x stream), the distinct combinations of the codes of the
-      cell's factors and the group.  A pattern fixes the stream's linear predictor, so
-      ``q``, ``log q`` and ``log(1 - q)`` are computed once per pattern, and the observed
-      stream states enter as counts ``n_one``/``n_zero``.  ``codes`` (pattern, factor) is
-      zero outside the pattern's cell; ``pattern_group`` is -1 for no group.
-    * *rows*: the distinct combinations of what the window terms read: per phase whether
-      all observed streams are 1 (``all_one``) and then the patterns of the latent streams
-      (``row_pattern``, -1 where a stream does not enter the coupling product), and the
-      windows (``w_obs``, ``w_val`` as in :class:`~bayesstreams.model.likelihood.ObservedTerms`),
-      with the number of cases sharing each (``weight``).
-
-    ``hyper`` holds the values of :data:`HYPER` and then the sum of the prior constants.
-    """
-
-    cell: np.ndarray
-    codes: np.ndarray
-    pattern_cell: np.ndarray
-    pattern_group: np.ndarray
-    n_one: np.ndarray
-    n_zero: np.ndarray
-    row_pattern: np.ndarray
-    all_one: np.ndarray
-    w_obs: np.ndarray
-    w_val: np.ndarray
-    weight: np.ndarray
-    n_groups: int
-    hyper: np.ndarray
-    coords: dict
-    centered: bool = False
-
-    @property
-    def n_factors(self) -> int:
-        return self.cell.shape[0]
-
-    def layout(self) -> list[tuple[str, tuple[int, ...]]]:
-        """(name, shape) of each block of the parameter vector, named like PyMC's value variables."""
-        effects = "beta" if self.centered else "z"
-        blocks = [("mu", (2, 3)), ("tau_log__", (2, 3)), (effects, (self.n_factors,)), ("alpha", (2, 3))]
-        if self.n_groups:
-            blocks += [("sigma_group_log__", ()), ("gamma_raw", (2, 3, self.n_groups))]
-        return blocks + [("lambda_logodds__", (2,)), ("kappa_logodds__", (2,)), ("rho_logodds__", ())]
-
-    @property
-    def n_dim(self) -> int:
-        return sum(math.prod(shape) for _, shape in self.layout())
-
-    def posterior_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Shape of each posterior variable of one draw, in the order :func:`expand` writes them."""
-        k, g = self.n_factors, self.n_groups
-        shapes = {"mu": (2, 3), "z": (k,), "alpha": (2, 3), "gamma_raw": (2, 3, g), "tau": (2, 3), "beta": (k,),
-                  "sigma_group": (), "gamma": (2, 3, g), "lambda": (2,), "kappa": (2,), "rho": ()}
-        return {name: shapes[name] for name in EXPANDED if g or name not in GROUP_VARIABLES}
-
-    def arrays(self) -> tuple:
-        """The data arguments of :func:`logp_grad` after ``theta`` and ``grad``."""
-        return (self.n_groups, int(self.centered), self.cell, self.codes, self.pattern_cell, self.pattern_group,
-                self.n_one, self.n_zero, self.row_pattern, self.all_one, self.w_obs, self.w_val, self.weight,
-                self.hyper)
-
-    def user_data(self) -> np.ndarray:
-        """All arrays packed into one float64 buffer behind an int64 header (what the C callbacks read)."""
-        n_expanded = sum(math.prod(shape) for shape in self.posterior_shapes().values())
-        parts = [self.cell.view(np.float64), self.codes, self.pattern_cell.view(np.float64),
-                 self.pattern_group.view(np.float64), self.n_one, self.n_zero, self.row_pattern.view(np.float64),
-                 self.all_one, self.w_obs, self.w_val, self.weight, self.hyper]
-        offsets, position = [], _HEADER
-        for part in parts:
-            offsets.append(position)
-            position += part.size
-        header = np.array([position, self.n_factors, len(self.codes), len(self.weight), self.n_groups, self.n_dim,
-                           n_expanded, int(self.centered), *offsets], dtype=np.int64)
-        return np.concatenate([header.view(np.float64), *(np.ravel(p) for p in parts)])
-
-
-def streams_problem(dataset, config, centered: bool = False) -> StreamsProblem:
-    """The tables of a dataset and the hyperparameters of a streams model file."""
-    from bayesstreams.model.build import model_coords
-
-    if config.kind != "streams":
-        raise ValueError(f"the fast log-density covers the streams model, not {config.kind!r}")
-    terms = observed_terms(dataset.s, dataset.w)
-    cell, group = cells_and_groups(dataset)
-    s_obs = terms.s_obs.reshape(dataset.n_cases, N_CELLS)
-    s_val = terms.s_val.reshape(dataset.n_cases, N_CELLS)
-    codes, pattern_cell, pattern_group, case_pattern = pattern_table(dataset.x_filled, cell, group)
-    observed = s_obs == 1.0
-    n_patterns = len(codes)
-    n_one = np.bincount(case_pattern[observed], weights=s_val[observed], minlength=n_patterns)
-    n_zero = np.bincount(case_pattern[observed], weights=1.0 - s_val[observed], minlength=n_patterns)
-    # a latent stream enters the coupling product only where every observed stream of its phase is 1
-    coupling = (s_obs == 0.0) & (np.repeat(terms.all_one, 3, axis=1) == 1.0)
-    key = np.column_stack([np.where(coupling, case_pattern, -1), terms.all_one, terms.w_obs, terms.w_val])
-    rows, weight = np.unique(key.astype(np.int64), axis=0, return_counts=True)
-    hyper = [config.prior(name)[key] for name, key in (h.split(".") for h in HYPER)]
-    n_groups = len(dataset.groups)
-    hyper.append(prior_constant(np.asarray(hyper), len(cell), n_groups))
-
-    def contiguous(array, dtype=np.float64):
-        return np.ascontiguousarray(array, dtype=dtype)
-
-    return StreamsProblem(
-        cell=cell, codes=contiguous(codes), pattern_cell=contiguous(pattern_cell, np.int64),
-        pattern_group=contiguous(pattern_group, np.int64), n_one=contiguous(n_one), n_zero=contiguous(n_zero),
-        row_pattern=contiguous(rows[:, :N_CELLS], np.int64), all_one=contiguous(rows[:, 6:8]),
-        w_obs=contiguous(rows[:, 8:10]), w_val=contiguous(rows[:, 10:12]), weight=contiguous(weight),
-        n_groups=n_groups, hyper=np.asarray(hyper, dtype=np.float64), coords=model_coords(dataset), centered=centered)
-
-
-def cells_and_groups(dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Each factor's cell (``3 * phase + stream``) and each case's group (-1 for none), as int64."""
-    cell = np.ascontiguousarray(dataset.factor_phase * 3 + dataset.factor_stream, dtype=np.int64)
-    return cell, np.where(dataset.group >= 0, dataset.group, -1).astype(np.int64)
-
-
-def pattern_table(x: np.ndarray, cell: np.ndarray, group: np.ndarray):
-    """Distinct (codes of a cell's factors, group) combinations per cell.
-
-    Returns ``codes`` (pattern, factor), ``pattern_cell``, ``pattern_group`` and
-    ``case_pattern`` (case, cell): the pattern of each case in each cell.
-    """
-    n_cases, n_factors = x.shape
-    blocks, cells, groups = [], [], []
-    case_pattern = np.empty((n_cases, N_CELLS), dtype=np.int64)
-    start = 0
-    for c in range(N_CELLS):
-        columns = np.flatnonzero(cell == c)
-        distinct, inverse = np.unique(np.column_stack([x[:, columns], group]), axis=0, return_inverse=True)
-        block = np.zeros((len(distinct), n_factors))
-        block[:, columns] = distinct[:, :-1]
-        blocks.append(block)
-        cells.append(np.full(len(distinct), c))
-        groups.append(distinct[:, -1])
-        case_pattern[:, c] = start + inverse.ravel()
-        start += len(distinct)
-    return np.concatenate(blocks), np.concatenate(cells), np.concatenate(groups), case_pattern
-
-
-def prior_constant(hyper: np.ndarray, n_factors: int, n_groups: int) -> float:
-    """The sum of the normalising constants of every prior term.
-
-    PyMC computes the same constant in float32 where a hyperparameter is a whole number
-    (PyTensor stores ``9.0`` as a float32 constant, so ``gammaln(9.0)`` is off by ~1e-7);
-    this one is exact in float64.
-    """
-    half_log_2pi = 0.5 * math.log(2.0 * math.pi)
-    half_normal = 0.5 * math.log(2.0 / math.pi)
-
-    def betaln(a, b):
-        return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
-
-    mu_s, tau_s, alpha_s = hyper[1], hyper[2], hyper[4]
-    const = N_CELLS * (-half_log_2pi - math.log(mu_s)) + N_CELLS * (half_normal - math.log(tau_s))
-    const += -n_factors * half_log_2pi + N_CELLS * (-half_log_2pi - math.log(alpha_s))
-    const += -2.0 * betaln(hyper[5], hyper[6]) - 2.0 * betaln(hyper[7], hyper[8]) - betaln(hyper[9], hyper[10])
-    if n_groups:
-        const += half_normal - math.log(hyper[11]) - N_CELLS * n_groups * half_log_2pi
-    return const
-
-
-def logp(problem: StreamsProblem, theta: np.ndarray) -> tuple[float, np.ndarray]:
-    """Log-density and gradient at ``theta`` (a flat vector in :meth:`StreamsProblem.layout`)."""
-    grad = np.empty(problem.n_dim)
-    value = logp_grad(np.ascontiguousarray(theta, dtype=np.float64), grad, *problem.arrays())
-    return value, grad
-
-
-def initial_point(problem: StreamsProblem, seed: int) -> np.ndarray:
-    """nutpie's start for PyMC models: each prior's support point, jittered by U(-1, 1) on the sampler's scale."""
-    h = problem.hyper
-    values = {"mu": h[0], "tau_log__": math.log(h[2]), "z": 0.0, "beta": h[0], "alpha": h[3],
-              "sigma_group_log__": math.log(h[11]), "gamma_raw": 0.0, "lambda_logodds__": math.log(h[5] / h[6]),
-              "kappa_logodds__": math.log(h[7] / h[8]), "rho_logodds__": math.log(h[9] / h[10])}
-    start = np.concatenate([np.full(math.prod(shape), values[name]) for name, shape in problem.layout()])
-    return start + np.random.default_rng(seed).uniform(-1.0, 1.0, size=start.shape)
-
 
 # ---------------------------------------------------------------------------------------
 # Kernels.  Offsets into theta: mu 0, tau 6, z (or beta) 12, alpha 12+K, sigma_group 18+K,

@@ -1,0 +1,215 @@
+"""The two imports as functions: a REFI-QDA project or a code-matrix export plus a mapping -> a dataset folder.
+
+``import_qdpx`` and ``import_matrix`` are what ``bayesstreams import qdpx|matrix`` call.  Each
+reads and checks everything first (project or matrix, mapping, codebook, conflicts, the data
+contract) and writes the dataset folder only when all of it holds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bayesstreams.data.qda_dataset import (Evidence, ImportTables, build_tables, check_mapped_codes_exist,
+                                           to_dataset, write_tables)
+from bayesstreams.data.qda_mapping import Mapping, load_mapping
+from bayesstreams.data.qdpx import QdaProject, QdaSource, read_qdpx
+from bayesstreams.errors import InputError, Violation
+
+if TYPE_CHECKING:
+    from bayesstreams.data.dataset import Dataset
+
+
+@dataclass
+class ImportResult:
+    """What an import wrote: the validated dataset, the codes the mapping does not name, notes."""
+
+    dataset: "Dataset"
+    out: Path
+    unmapped: dict[str, int]
+    notes: list[str]
+
+    @property
+    def n_coded_cells(self) -> int:
+        """Cells of the imported dataset with a code (not "not discussed")."""
+        return int((self.dataset.x == self.dataset.x).sum())
+
+    @property
+    def n_stream_states(self) -> int:
+        """Stream states the import coded."""
+        return int((self.dataset.s == self.dataset.s).sum())
+
+
+def _cases_of_sources(project: QdaProject, mapping: Mapping) -> tuple[dict[str, str], list[str], dict, list[str]]:
+    """Source guid -> QDA case name, the case names in order, case variables, notes."""
+    notes: list[str] = []
+    if mapping.case_from == "variable":
+        variable = mapping.case_variable
+        if not any(variable in s.variables for s in project.sources):
+            raise InputError(Violation(mapping.file, mapping.line_of("variable"), "variable",
+                                       f"no source of the project has the variable {variable!r}"))
+        case_of = {s.guid: s.variables[variable] for s in project.sources if s.variables.get(variable, "")}
+        names = list(dict.fromkeys(case_of.values()))
+        variables: dict[str, dict[str, str]] = {}
+    else:
+        groups = project.sets if mapping.case_from == "sets" else project.cases
+        cases = [c for c in groups if not mapping.case_ids or c.name in mapping.case_ids]
+        case_of, problems = {}, []
+        for case in cases:
+            for guid in case.source_guids:
+                if guid in case_of and case_of[guid] != case.name:
+                    problems.append(Violation(project.file, case.line, "SourceRef",
+                                              f"a source is in case {case_of[guid]!r} and in case {case.name!r}; "
+                                              "list the cases to import in [cases.ids]"))
+                case_of.setdefault(guid, case.name)
+        if problems:
+            raise InputError(problems)
+        names = [c.name for c in cases]
+        variables = {c.name: c.variables for c in cases}
+    if mapping.case_ids:
+        missing = [n for n in mapping.case_ids if n not in names]
+        if missing:
+            raise InputError([Violation(mapping.file, mapping.line_of(n), n, f"case {n!r} is not in {project.file}")
+                              for n in missing])
+        names = [n for n in mapping.case_ids if n in names]
+    for source in project.sources:
+        if source.guid not in case_of and source.codings:
+            notes.append(f"{project.file}:{source.line}:TextSource: source {source.name!r} belongs to no imported "
+                         "case; its codings are not imported")
+    return case_of, names, variables, notes
+
+
+def _respondent(source: QdaSource, mapping: Mapping) -> str:
+    if mapping.respondent_variable:
+        return source.variables.get(mapping.respondent_variable, "")
+    return source.name
+
+
+def qdpx_evidence(project: QdaProject, mapping: Mapping) -> tuple[list[Evidence], list[str], dict, list[str]]:
+    """Evidence records of a project under a mapping, the case names, case variables and notes."""
+    problems = check_mapped_codes_exist(mapping, list(project.code_paths()), project.file)
+    if problems:
+        raise InputError(problems)
+    variable = mapping.respondent_variable
+    if variable and not any(variable in s.variables for s in project.sources):
+        raise InputError(Violation(mapping.file, mapping.line_of("variable"), "variable",
+                                   f"no source of the project has the respondent variable {variable!r}"))
+    case_of, names, variables, notes = _cases_of_sources(project, mapping)
+    wanted = set(names)
+    evidence = []
+    for source in project.sources:
+        case = case_of.get(source.guid)
+        if case is None or case not in wanted:
+            continue
+        for coding in source.codings:
+            for guid in coding.code_guids:
+                evidence.append(Evidence(case, _respondent(source, mapping), source.name, project.codes[guid].path,
+                                         coding.text, coding.where, project.file, coding.line, "Coding"))
+    return evidence, names, variables, notes + list(project.notes)
+
+
+def _finish(tables: ImportTables, mapping: Mapping, out: Path, source: str, force: bool,
+            notes: list[str]) -> ImportResult:
+    from bayesstreams.atomic import refuse_existing
+
+    refuse_existing(out, force)
+    dataset = to_dataset(tables, mapping, out, source)
+    write_tables(tables, mapping, out, force)
+    return ImportResult(dataset, out, tables.unmapped, notes)
+
+
+def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, codebook: str | Path | None = None,
+                force: bool = False) -> ImportResult:
+    """Import a REFI-QDA project (``.qdpx``) as a dataset folder.
+
+    Parameters
+    ----------
+    project
+        The ``.qdpx`` archive exported by NVivo, ATLAS.ti, MAXQDA or any REFI-QDA program.
+    mapping
+        The mapping TOML (see :mod:`bayesstreams.data.qda_mapping`).
+    out
+        The dataset folder to write.
+    codebook
+        Use this ``codebook.toml`` instead of the one the mapping names.
+    force
+        Replace an existing ``out``.
+
+    Returns
+    -------
+    ImportResult
+        The validated dataset, the unmapped codes with their number of codings, and notes.
+
+    Raises
+    ------
+    InputError
+        Located, with nothing written: see :func:`~bayesstreams.data.qdpx.read_qdpx` and the mapping.
+    
+    Examples
+    --------
+    >>> import zipfile
+    >>> qde = '''<?xml version="1.0" encoding="utf-8"?>
+    ... <Project xmlns="urn:QDA-XML:project:1.0" name="demo">
+    ... <CodeBook><Codes>
+    ...  <Code guid="00000000-0000-0000-0000-000000000001" name="Inzicht" isCodable="false">
+    ...   <Code guid="00000000-0000-0000-0000-000000000002" name="+" isCodable="true"/></Code>
+    ... </Codes></CodeBook>
+    ... <Variables><Variable guid="00000000-0000-0000-0000-000000000003" name="Gemeente" typeOfVariable="Text"/></Variables>
+    ... <Sources><TextSource guid="00000000-0000-0000-0000-000000000004" name="Interview Noord">
+    ...  <PlainTextContent>Er is veel inzicht in de omvang.</PlainTextContent>
+    ...  <PlainTextSelection guid="00000000-0000-0000-0000-000000000005" startPosition="6" endPosition="18">
+    ...   <Coding guid="00000000-0000-0000-0000-000000000006"><CodeRef targetGUID="00000000-0000-0000-0000-000000000002"/></Coding>
+    ...  </PlainTextSelection>
+    ...  <VariableValue><VariableRef targetGUID="00000000-0000-0000-0000-000000000003"/><TextValue>Noord</TextValue></VariableValue>
+    ... </TextSource></Sources></Project>'''
+    >>> with zipfile.ZipFile(tmp / "demo.qdpx", "w") as archive:
+    ...     archive.writestr("project.qde", qde)
+    >>> from pathlib import Path
+    >>> book = Path("data/trafficking_nl_2020/codebook.toml").resolve()
+    >>> _ = (tmp / "map.toml").write_text(f'''codebook = "{book}"
+    ... [cases]
+    ... from = "variable"
+    ... variable = "Gemeente"
+    ... [codes]
+    ... "Inzicht/+" = {{ factor = "p1_insight", code = 1 }}
+    ... ''')
+    >>> result = import_qdpx(tmp / "demo.qdpx", tmp / "map.toml", tmp / "imported")
+    >>> result.dataset.case_ids, [c["quote"] for c in result.dataset.codes if c["factor"] == "p1_insight"]
+    (('Noord',), ['veel inzicht'])
+    """
+    rules = load_mapping(mapping, codebook)
+    qda = read_qdpx(project)
+    evidence, names, variables, notes = qdpx_evidence(qda, rules)
+    tables = build_tables(evidence, names, variables, rules)
+    return _finish(tables, rules, Path(out), str(project), force, notes)
+
+
+def import_matrix(matrix: str | Path, mapping: str | Path, out: str | Path, *, codebook: str | Path | None = None,
+                  force: bool = False) -> ImportResult:
+    """Import a code-by-document or code-by-case matrix export (xlsx or csv) as a dataset folder.
+
+    Parameters are as for :func:`import_qdpx`; the mapping's ``[matrix]`` table says whether
+    the columns are cases or documents and how code paths are joined.  A matrix has no text,
+    so the codes carry their document as provenance but no quote.
+    
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> book = Path("data/trafficking_nl_2020/codebook.toml").resolve()
+    >>> _ = (tmp / "matrix.csv").write_text("Code,Gemeente Noord,Gemeente Zuid\\nInzicht/+,2,0\\nInzicht/-,0,1\\n")
+    >>> _ = (tmp / "map.toml").write_text(f'''codebook = "{book}"
+    ... [codes]
+    ... "Inzicht/+" = {{ factor = "p1_insight", code = 1 }}
+    ... "Inzicht/-" = {{ factor = "p1_insight", code = -1 }}
+    ... ''')
+    >>> result = import_matrix(tmp / "matrix.csv", tmp / "map.toml", tmp / "imported")
+    >>> result.dataset.case_ids, result.n_coded_cells
+    (('Gemeente Noord', 'Gemeente Zuid'), 2)
+    """
+    from bayesstreams.data.qda_matrix import matrix_evidence
+
+    rules = load_mapping(mapping, codebook)
+    evidence, names, notes = matrix_evidence(Path(matrix), rules)
+    tables = build_tables(evidence, names, {}, rules)
+    return _finish(tables, rules, Path(out), str(matrix), force, notes)

@@ -1,0 +1,434 @@
+"""Read a REFI-QDA project (``.qdpx``) into plain records: codes by path, sources, selections, cases.
+
+The REFI-QDA 1.5 project schema (``Project.xsd``, namespace ``urn:QDA-XML:project:1.0``) is the
+contract: a ``.qdpx`` is a zip archive with ``project.qde`` (the XML) and a ``sources/`` folder
+holding the plain texts that ``plainTextPath="internal://..."`` points at.  NVivo, ATLAS.ti and
+MAXQDA all export it.  Only the parts a causal coding needs are read (codebook, text and PDF
+sources with their selections and codings, cases, sets of documents, variables); each element that is read is
+checked against the schema's names, required attributes and types, and every problem is
+reported at once, located as ``project.qdpx[project.qde]:line:attribute``.
+
+Character positions are code points of the source's plain text, from 0 (REFI-QDA 1.5 §10.2; a
+leading byte-order mark is not counted); ``endPosition`` is read as one past the last character,
+as the open-source writers looked at do it.  Only the quote depends on that reading, never the codes.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bayesstreams.data.xml_located import Element, parse_located
+from bayesstreams.errors import InputError, Violation
+
+NAMESPACE = "urn:QDA-XML:project:1.0"
+PROJECT_FILE = "project.qde"
+_GUID = re.compile(r"^(\{)?[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?(1)\})$")
+
+# Children the schema allows, by the schema type of the element (Representation is a TextSource).
+_CHILDREN = {
+    "Project": {"Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Links", "Sets", "Graphs",
+                "Description", "NoteRef"},
+    "CodeBook": {"Codes"}, "Codes": {"Code"}, "Code": {"Description", "NoteRef", "Code"},
+    "Variables": {"Variable"}, "Variable": {"Description"},
+    "Cases": {"Case"}, "Case": {"Description", "CodeRef", "VariableValue", "SourceRef", "SelectionRef"},
+    "Sources": {"TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource"},
+    "TextSource": {"Description", "PlainTextContent", "PlainTextSelection", "Coding", "NoteRef", "VariableValue"},
+    "PlainTextSelection": {"Description", "Coding", "NoteRef"},
+    "PDFSource": {"Description", "PDFSelection", "Representation", "Coding", "NoteRef", "VariableValue"},
+    "PDFSelection": {"Description", "Representation", "Coding", "NoteRef"},
+    "Coding": {"CodeRef", "NoteRef"},
+    "Sets": {"Set"}, "Set": {"Description", "MemberCode", "MemberSource", "MemberNote"},
+    "VariableValue": {"VariableRef", "TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue",
+                      "DateTimeValue"},
+}
+_REQUIRED = {
+    "Code": ("guid", "name", "isCodable"), "Variable": ("guid", "name", "typeOfVariable"), "Case": ("guid",),
+    "TextSource": ("guid",), "PDFSource": ("guid",), "PictureSource": ("guid",), "AudioSource": ("guid",),
+    "VideoSource": ("guid",), "PlainTextSelection": ("guid", "startPosition", "endPosition"),
+    "PDFSelection": ("guid", "page"), "Coding": ("guid",), "CodeRef": ("targetGUID",), "SourceRef": ("targetGUID",),
+    "VariableRef": ("targetGUID",), "Set": ("guid", "name"), "MemberSource": ("targetGUID",),
+}
+_GUID_ATTRIBUTES = ("guid", "targetGUID")
+_MEDIA = ("PictureSource", "AudioSource", "VideoSource")
+# Elements that others point at by GUID: a duplicate would make a reference ambiguous.
+_REFERENCED = {"Code", "Variable", "Case", "Set", "TextSource", "PDFSource", *_MEDIA}
+
+
+@dataclass(frozen=True)
+class QdaCode:
+    """A code of the codebook; ``path`` joins the names from the top code down with ``/``."""
+
+    guid: str
+    name: str
+    path: str
+    line: int
+
+
+@dataclass(frozen=True)
+class QdaCoding:
+    """One application of codes to a stretch of a source (or to the whole source: no positions)."""
+
+    code_guids: tuple[str, ...]
+    text: str
+    where: str
+    line: int
+
+
+@dataclass(frozen=True)
+class QdaSource:
+    """A text or PDF source (one interview, one document) with its codings and variable values."""
+
+    guid: str
+    name: str
+    codings: tuple[QdaCoding, ...]
+    variables: dict[str, str]
+    line: int
+
+
+@dataclass(frozen=True)
+class QdaCase:
+    """A case (or a set of documents, MAXQDA's document group): the sources it holds, its variable values."""
+
+    guid: str
+    name: str
+    source_guids: tuple[str, ...]
+    variables: dict[str, str]
+    line: int
+
+
+@dataclass(frozen=True)
+class QdaProject:
+    """What :func:`read_qdpx` found; ``file`` locates messages (``archive.qdpx[project.qde]``)."""
+
+    file: str
+    name: str
+    origin: str
+    codes: dict[str, QdaCode]
+    sources: tuple[QdaSource, ...]
+    cases: tuple[QdaCase, ...]
+    sets: tuple[QdaCase, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
+
+    def code_paths(self) -> dict[str, QdaCode]:
+        """Codes keyed by path, in codebook order."""
+        return {code.path: code for code in self.codes.values()}
+
+
+class _Reader:
+    """Walks the located tree, collecting every schema problem before raising."""
+
+    def __init__(self, file: str, archive: zipfile.ZipFile):
+        self.file = file
+        self.archive = archive
+        self.members = {name.lower(): name for name in archive.namelist()}
+        self.problems: list[Violation] = []
+        self.variables: dict[str, str] = {}
+        self.seen_guids: dict[str, int] = {}
+        self.notes: list[str] = []
+
+    def bad(self, element: Element, column: str | None, message: str) -> None:
+        self.problems.append(Violation(self.file, element.line, column, message))
+
+    def check(self, element: Element, kind: str | None = None) -> bool:
+        """Schema names, required attributes and GUID form of one element; False when unusable."""
+        kind = kind or element.tag
+        ok = True
+        if element.ns != NAMESPACE:
+            self.bad(element, element.tag, f"element <{element.tag}> is not in the REFI-QDA namespace {NAMESPACE}")
+            ok = False
+        for name in _REQUIRED.get(kind, ()):
+            if element.attrib.get(name, "") == "":
+                self.bad(element, name, f"<{element.tag}> lacks the required attribute {name!r}")
+                ok = False
+        for name in _GUID_ATTRIBUTES:
+            value = element.attrib.get(name)
+            if value is not None and value != "" and not _GUID.match(value):
+                self.bad(element, name, f"{name} {value!r} is not a GUID")
+                ok = False
+        allowed = _CHILDREN.get(kind)
+        for child in element.children if allowed is not None else ():
+            if child.tag not in allowed:
+                self.bad(child, child.tag, f"<{child.tag}> is not allowed inside <{element.tag}> "
+                                           f"(the schema allows {', '.join(sorted(allowed))})")
+        guid = element.attrib.get("guid")
+        if guid and element.tag in _REFERENCED:
+            key = guid.strip("{}").lower()
+            if key in self.seen_guids:
+                self.bad(element, "guid", f"guid {guid} is used twice (first at line {self.seen_guids[key]})")
+                ok = False
+            self.seen_guids.setdefault(key, element.line)
+        return ok
+
+    def integer(self, element: Element, name: str) -> int | None:
+        text = element.attrib.get(name, "")
+        if re.fullmatch(r"[+-]?\d+", text.strip()):
+            return int(text)
+        if text != "":
+            self.bad(element, name, f"{name} {text!r} is not an integer")
+        return None
+
+    # ------------------------------------------------------------------ codebook and variables
+    def codes(self, project: Element) -> dict[str, QdaCode]:
+        found: dict[str, QdaCode] = {}
+        book = project.find("CodeBook")
+        if book is None:
+            return found
+        self.check(book)
+        for codes in book.findall("Codes"):
+            self.check(codes)
+            for code in codes.findall("Code"):
+                self._code(code, "", found)
+        return found
+
+    def _code(self, element: Element, parent: str, found: dict[str, QdaCode]) -> None:
+        if not self.check(element):
+            return
+        if element.attrib["isCodable"] not in ("true", "false", "1", "0"):
+            self.bad(element, "isCodable", f"isCodable {element.attrib['isCodable']!r} is not a boolean")
+        name = element.attrib["name"]
+        path = f"{parent}/{name}" if parent else name
+        guid = _key(element.attrib["guid"])
+        found[guid] = QdaCode(guid, name, path, element.line)
+        for child in element.findall("Code"):
+            self._code(child, path, found)
+
+    def read_variables(self, project: Element) -> None:
+        block = project.find("Variables")
+        if block is None:
+            return
+        self.check(block)
+        for variable in block.findall("Variable"):
+            if self.check(variable):
+                self.variables[_key(variable.attrib["guid"])] = variable.attrib["name"]
+
+    def values(self, element: Element) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for value in element.findall("VariableValue"):
+            self.check(value)
+            ref = value.find("VariableRef")
+            if ref is None:
+                self.bad(value, "VariableRef", "<VariableValue> lacks its <VariableRef>")
+                continue
+            if not self.check(ref):
+                continue
+            name = self.variables.get(_key(ref.attrib["targetGUID"]))
+            if name is None:
+                self.bad(ref, "targetGUID", f"variable {ref.attrib['targetGUID']} is not in <Variables>")
+                continue
+            content = next((c for c in value.children if c.tag != "VariableRef"), None)
+            out[name] = content.text.strip() if content is not None else ""
+        return out
+
+    # ------------------------------------------------------------------ sources
+    def sources(self, project: Element, codes: dict[str, QdaCode]) -> tuple[QdaSource, ...]:
+        block = project.find("Sources")
+        if block is None:
+            return ()
+        self.check(block)
+        out = []
+        for element in block.children:
+            if element.tag in _MEDIA:
+                self.check(element, None)
+                self._note_media(element)
+                continue
+            if element.tag not in ("TextSource", "PDFSource") or not self.check(element):
+                continue
+            name = element.attrib.get("name", "") or element.attrib["guid"]
+            codings = self._whole(element, codes)
+            if element.tag == "TextSource":
+                codings += self._text_codings(element, codes)
+            else:
+                codings += self._pdf_codings(element, codes)
+            out.append(QdaSource(_key(element.attrib["guid"]), name, tuple(codings), self.values(element),
+                                 element.line))
+        return tuple(out)
+
+    def _note_media(self, element: Element) -> None:
+        count = _count(element, "Coding")
+        if count:
+            name = element.attrib.get("name", "") or element.attrib.get("guid", "")
+            self.notes.append(f"{self.file}:{element.line}:{element.tag}: {count} coding(s) on {element.tag} "
+                              f"{name!r} are not imported (only text and PDF sources carry quotes)")
+
+    def _code_refs(self, holder: Element, codes: dict[str, QdaCode]) -> tuple[str, ...]:
+        refs = []
+        for coding in holder.findall("Coding"):
+            self.check(coding)
+            ref = coding.find("CodeRef")
+            if ref is None:
+                self.bad(coding, "CodeRef", "<Coding> lacks its <CodeRef>")
+                continue
+            if not self.check(ref):
+                continue
+            target = _key(ref.attrib["targetGUID"])
+            if target not in codes:
+                self.bad(ref, "targetGUID", f"code {ref.attrib['targetGUID']} is not in the codebook")
+                continue
+            refs.append(target)
+        return tuple(refs)
+
+    def _whole(self, element: Element, codes: dict[str, QdaCode]) -> list[QdaCoding]:
+        refs = self._code_refs(element, codes)
+        return [QdaCoding(refs, "", "whole source", element.line)] if refs else []
+
+    def _text_codings(self, element: Element, codes: dict[str, QdaCode]) -> list[QdaCoding]:
+        selections = element.findall("PlainTextSelection")
+        text = self._plain_text(element) if selections else ""
+        out = []
+        for selection in selections:
+            if not self.check(selection):
+                continue
+            start, end = self.integer(selection, "startPosition"), self.integer(selection, "endPosition")
+            if start is None or end is None:
+                continue
+            if text is not None and not 0 <= start <= end <= len(text):
+                self.bad(selection, "startPosition" if not 0 <= start <= len(text) else "endPosition",
+                         f"selection {start}-{end} points outside its source "
+                         f"{element.attrib.get('name', '') or element.attrib['guid']!r} ({len(text)} characters)")
+                continue
+            refs = self._code_refs(selection, codes)
+            if refs:
+                out.append(QdaCoding(refs, (text or "")[start:end], f"{start}-{end}", selection.line))
+        return out
+
+    def _pdf_codings(self, element: Element, codes: dict[str, QdaCode]) -> list[QdaCoding]:
+        out = []
+        representation = element.find("Representation")
+        if representation is not None and self.check(representation, "TextSource"):
+            out += self._whole(representation, codes)
+            out += self._text_codings(representation, codes)
+        for selection in element.findall("PDFSelection"):
+            if not self.check(selection):
+                continue
+            page = self.integer(selection, "page")
+            inner = selection.find("Representation")
+            content = inner.find("PlainTextContent") if inner is not None else None
+            text = content.text if content is not None else ""
+            refs = self._code_refs(selection, codes)
+            if refs:
+                out.append(QdaCoding(refs, text or "", f"page {page}", selection.line))
+        return out
+
+    def _plain_text(self, element: Element) -> str | None:
+        """The source's plain text: inline ``PlainTextContent`` or the archive member; None when unreadable."""
+        inline = element.find("PlainTextContent")
+        if inline is not None:
+            return inline.text
+        path = element.attrib.get("plainTextPath", "")
+        if not path:
+            self.bad(element, "plainTextPath", "a source with selections needs PlainTextContent or plainTextPath")
+            return None
+        if not path.startswith("internal://"):
+            self.bad(element, "plainTextPath", f"plainTextPath {path!r} is outside the archive; export the "
+                                               "project with its sources (internal://)")
+            return None
+        name = path[len("internal://"):].lstrip("/")
+        member = self.members.get(name.lower()) or self.members.get(f"sources/{name}".lower())
+        if member is None:
+            self.bad(element, "plainTextPath", f"plainTextPath {path!r}: sources/{name} is not in the archive")
+            return None
+        raw = self.archive.read(member)
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            self.bad(element, "plainTextPath", f"{member} is not UTF-8 text (byte {exc.start})")
+            return None
+
+    # ------------------------------------------------------------------ cases
+    def cases(self, project: Element, sources: tuple[QdaSource, ...], block_tag: str = "Cases",
+              tag: str = "Case", ref_tag: str = "SourceRef") -> tuple[QdaCase, ...]:
+        """The project's cases, or (with ``Sets``/``Set``/``MemberSource``) its sets of sources."""
+        block = project.find(block_tag)
+        if block is None:
+            return ()
+        self.check(block)
+        known = {s.guid for s in sources} | self._media_guids(project)
+        out = []
+        for case in block.findall(tag):
+            if not self.check(case):
+                continue
+            refs = []
+            for ref in case.findall(ref_tag):
+                if not self.check(ref):
+                    continue
+                target = _key(ref.attrib["targetGUID"])
+                if target not in known:
+                    self.bad(ref, "targetGUID", f"source {ref.attrib['targetGUID']} is not in <Sources>")
+                    continue
+                refs.append(target)
+            out.append(QdaCase(_key(case.attrib["guid"]), case.attrib.get("name", "") or case.attrib["guid"],
+                               tuple(refs), self.values(case), case.line))
+        return tuple(out)
+
+    @staticmethod
+    def _media_guids(project: Element) -> set[str]:
+        block = project.find("Sources")
+        return {_key(e.attrib.get("guid", "")) for e in (block.children if block is not None else []) if e.tag in _MEDIA}
+
+
+def _key(guid: str) -> str:
+    """GUIDs compare without braces and case (MAXQDA writes upper case, others lower)."""
+    return guid.strip().strip("{}").lower()
+
+
+def _count(element: Element, tag: str) -> int:
+    return (element.tag == tag) + sum(_count(child, tag) for child in element.children)
+
+
+def open_project_xml(path: Path) -> tuple[zipfile.ZipFile, bytes, str]:
+    """The archive, the bytes of its ``project.qde`` and the location name; located errors otherwise."""
+    if not path.is_file():
+        raise InputError(Violation(str(path), None, None, "file does not exist"))
+    if not zipfile.is_zipfile(path):
+        raise InputError(Violation(str(path), None, None, "not a REFI-QDA project: a .qdpx is a zip archive"))
+    archive = zipfile.ZipFile(path)
+    members = [n for n in archive.namelist() if n.lower().endswith(".qde") and "/" not in n.strip("/")]
+    if not members:
+        archive.close()
+        raise InputError(Violation(str(path), None, None,
+                                   f"no {PROJECT_FILE} in the archive (a .qdpx holds project.qde and sources/)"))
+    member = next((m for m in members if m.lower() == PROJECT_FILE), members[0])
+    return archive, archive.read(member), f"{path}[{member}]"
+
+
+def read_qdpx(path: str | Path) -> QdaProject:
+    """Read a ``.qdpx`` project.
+
+    Parameters
+    ----------
+    path
+        The REFI-QDA project archive.
+
+    Returns
+    -------
+    QdaProject
+        Codes by GUID (with their paths), text and PDF sources with their codings, cases.
+
+    Raises
+    ------
+    InputError
+        Not a zip, no ``project.qde``, XML that is not well formed or does not follow the schema
+        in the parts read, references to codes, sources or variables that do not exist, and
+        selections that point outside their source; all located, all at once.
+    """
+    path = Path(path)
+    archive, data, file = open_project_xml(path)
+    with archive:
+        root = parse_located(data, file)
+        reader = _Reader(file, archive)
+        if root.tag != "Project" or root.ns != NAMESPACE:
+            raise InputError(Violation(file, root.line, root.tag, f"the root element is <{root.tag}>; a REFI-QDA "
+                                                                   f"project has <Project xmlns=\"{NAMESPACE}\">"))
+        reader.check(root)
+        codes = reader.codes(root)
+        reader.read_variables(root)
+        sources = reader.sources(root, codes)
+        cases = reader.cases(root, sources)
+        sets = reader.cases(root, sources, "Sets", "Set", "MemberSource")
+    if reader.problems:
+        raise InputError(reader.problems)
+    return QdaProject(file, root.attrib.get("name", ""), root.attrib.get("origin", ""), codes, sources, cases,
+                      sets, tuple(reader.notes))

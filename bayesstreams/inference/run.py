@@ -1,0 +1,263 @@
+"""One fitted model of one dataset: the :class:`Run`, in memory after ``fit`` and loaded from disk alike.
+
+A run holds the dataset, the model file, the posterior and prior draws (flattened to
+``(sample, ...)`` arrays, chain-major: the fast path for queries), the pointwise
+log-likelihood, typed diagnostics and its provenance (``info``: seed, sampler, settings,
+versions, timings, hashes).  The ArviZ DataTree with labelled dims is :meth:`Run.tree`.
+
+Queries are methods that return tidy pandas tables (the same numbers as the CLI and the
+report); they share one :attr:`Run.baseline` (the per-draw window probabilities at the
+coded values), computed once per run.  Nothing here recompiles a model or imports PyMC.
+
+Examples
+--------
+>>> run.effects().query("quantity == 'ace' and window == 'W1' and contrast == '+1 vs -1'").shape[0]
+23
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(eq=False)
+class Run:
+    """A fitted model: data, model file, draws, diagnostics and provenance.
+
+    Attributes
+    ----------
+    dataset : the validated :class:`~bayesstreams.data.dataset.Dataset`.
+    config : the :class:`~bayesstreams.model.config.ModelConfig` (kind, priors, sampler settings).
+    posterior, prior : ``{name: array}`` with the sample first (prior: NumPy draws from the priors).
+    log_likelihood : (sample, case) pointwise log-likelihood, or ``None``.
+    diagnostics : :class:`~bayesstreams.inference.diagnostics.Diagnostics`, or ``None``.
+    info : provenance, as written to ``run.json``.
+    path : the run folder once saved or loaded, else ``None``.
+
+    Examples
+    --------
+    >>> run.kind.name, run.n_samples == run.log_likelihood.shape[0], run.diagnostics.passed
+    ('streams', True, True)
+    """
+
+    dataset: object
+    config: object
+    posterior: dict
+    prior: dict
+    log_likelihood: np.ndarray | None = None
+    diagnostics: object = None
+    info: dict = field(default_factory=dict)
+    path: Path | None = None
+    trace: object = field(default=None, repr=False)
+
+    # ------------------------------------------------------------------ what it is
+
+    @property
+    def kind(self):
+        """The model kind object (:mod:`bayesstreams.model.kinds`)."""
+        return self.config.model_kind
+
+    @property
+    def n_samples(self) -> int:
+        return int(next(iter(self.posterior.values())).shape[0])
+
+    @property
+    def n_chains(self) -> int:
+        return int(self.info.get("settings", {}).get("chains", 1))
+
+    @cached_property
+    def baseline(self):
+        """Per-draw quantities at the coded factor values, shared by every query of this run."""
+        from bayesstreams.analysis.queries import baseline
+
+        return baseline(self.posterior, self.dataset)
+
+    def tree(self):
+        """The ArviZ DataTree: posterior, sample_stats, prior and log_likelihood groups, labelled dims.
+
+        Examples
+        --------
+        >>> tree = run.tree()
+        >>> tree["posterior"]["beta"].dims
+        ('chain', 'draw', 'factor')
+        """
+        if self.trace is not None:
+            return self.trace
+        if self.path is None:
+            raise ValueError("this run has no trace in memory and no folder to read one from")
+        import xarray as xr
+
+        with xr.open_datatree(self.path / "trace.nc", engine="h5netcdf") as tree:
+            self.trace = tree.load()
+        return self.trace
+
+    def save(self, path, force: bool = False, command: str | None = None) -> Path:
+        """Write the run folder atomically (see :mod:`bayesstreams.inference.store`); returns its path.
+
+        An existing folder is never replaced unless ``force``.
+
+        Examples
+        --------
+        >>> run.save(tmp / "run").name
+        'run'
+        """
+        from bayesstreams.inference.store import save_run
+
+        self.path = save_run(self, path, force=force, command=command)
+        return self.path
+
+    # ------------------------------------------------------------------ queries (tidy tables)
+
+    def effects(self):
+        """Factor effects: ``beta`` and the average causal effects on W1 and W2 (one row per quantity).
+
+        Examples
+        --------
+        >>> table = run.effects()
+        >>> sorted(table["quantity"].unique()), list(table.columns[-6:])
+        (['ace', 'beta'], ['mean', 'q05', 'q25', 'q75', 'q95', 'p_gt_0'])
+        """
+        from bayesstreams.analysis.queries import factor_importance
+
+        return factor_importance(self.posterior, self.dataset, base=self.baseline)
+
+    def streams(self):
+        """Per phase and stream: ``mu``, ``tau`` and the mean effect of the stream's factors.
+
+        Examples
+        --------
+        >>> sorted(run.streams()["quantity"].unique())
+        ['mean_ace', 'mu', 'tau']
+        """
+        from bayesstreams.analysis.queries import stream_summary
+
+        return stream_summary(self.posterior, self.dataset, base=self.baseline)
+
+    def dependency(self):
+        """The phase dependency: its parameter and the effect of W1 on P(W2).
+
+        Examples
+        --------
+        >>> list(run.dependency()["quantity"])
+        ['rho', 'dependency_effect']
+        """
+        from bayesstreams.analysis.queries import phase_dependency
+
+        return phase_dependency(self.posterior, self.dataset, base=self.baseline)
+
+    def cases(self):
+        """In-sample P(W1), P(W2) and P(W2 | W1 = 1) per case.
+
+        Examples
+        --------
+        >>> cases = run.cases()
+        >>> len(cases), sorted(cases["quantity"].unique())
+        (24, ['p_w1', 'p_w2', 'p_w2_given_w1'])
+        """
+        from bayesstreams.analysis.queries import case_predictions
+
+        return case_predictions(self.posterior, self.dataset, base=self.baseline)
+
+    def activation(self):
+        """Stream activation ``q`` per case, phase and stream (kinds with streams only).
+
+        Examples
+        --------
+        >>> len(run.activation())  # 8 cases x 2 phases x 3 streams
+        48
+        """
+        from bayesstreams.analysis.queries import stream_activation
+
+        return stream_activation(self.posterior, self.dataset, base=self.baseline)
+
+    def bottlenecks(self):
+        """The weakest stream of each case and phase (kinds with streams only).
+
+        Examples
+        --------
+        >>> list(run.bottlenecks().columns)
+        ['case_id', 'phase', 'stream', 'q_mean', 'p_lowest']
+        """
+        from bayesstreams.analysis.queries import bottlenecks
+
+        return bottlenecks(self.posterior, self.dataset, base=self.baseline)
+
+    def necessity(self):
+        """Probability of necessity of each factor for each window that opened.
+
+        Examples
+        --------
+        >>> set(run.necessity()["case_id"]) <= {"g2", "g6", "g7", "g8"}  # the cases with an open window
+        True
+        """
+        from bayesstreams.analysis.queries import necessity
+
+        return necessity(self.posterior, self.dataset, base=self.baseline)
+
+    def levers(self, case: str | None = None, min_gain: float | None = None):
+        """Levers (gain from ``do(x = +1)``) per case, ranked; ``case`` (an id or a name) keeps one case.
+
+        Examples
+        --------
+        >>> levers = run.levers("g5")
+        >>> set(levers["case_id"]), int(levers["rank"].min())
+        ({'g5'}, 1)
+        """
+        from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, levers
+
+        table = levers(self.posterior, self.dataset, DEFAULT_MIN_GAIN if min_gain is None else min_gain,
+                       base=self.baseline)
+        if case is None:
+            return table
+        return table[table["case_id"] == self.case_id(case)].reset_index(drop=True)
+
+    def contraction(self):
+        """Prior-to-posterior contraction of every parameter and headline query.
+
+        Examples
+        --------
+        >>> sorted(run.contraction()["source"].unique())
+        ['parameter', 'query']
+        """
+        from bayesstreams.analysis.contraction import what_the_data_taught
+
+        return what_the_data_taught(self)
+
+    def tables(self) -> dict:
+        """Every query table, keyed by name (what the report shows).
+
+        Examples
+        --------
+        >>> sorted(run.tables())[:3]
+        ['bottlenecks', 'case_predictions', 'factor_importance']
+        """
+        from bayesstreams.analysis.queries import query_tables
+
+        return query_tables(self)
+
+    def score(self, profile, top_levers: int = 3):
+        """Score coded profiles of cases not in the data (a file path); the same as ``bayesstreams score``.
+
+        Examples
+        --------
+        >>> _ = (tmp / "profile.csv").write_text("case_id,factor,code\\nnew,p1_insight,1\\n")
+        >>> [case.case_id for case in run.score(tmp / "profile.csv").cases]
+        ['new']
+        """
+        from bayesstreams.analysis.scoring import score_profiles
+
+        return score_profiles(self, profile, top_levers=top_levers)
+
+    def case_id(self, case: str) -> str:
+        """The case id of ``case``, given as an id or a name (case-insensitive).
+
+        Examples
+        --------
+        >>> run.case_id("gemeente 5"), run.case_id("g5")
+        ('g5', 'g5')
+        """
+        return self.dataset.resolve_case(case)

@@ -1,0 +1,50 @@
+"""PyMC pieces every model kind shares: partially pooled factor effects and group offsets.
+
+Factor effects are one vector ``beta[factor]``, pooled within their phase and stream through
+the non-centred ``beta[k] = mu[p,s] + tau[p,s] z[k]`` (MODEL.md §2); group offsets are
+``gamma = sigma_group * gamma_raw``.  Priors come from the model file through
+:meth:`~bayesstreams.model.config.ModelConfig.prior_of`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def stream_design(dataset) -> np.ndarray:
+    """One-hot (factor, phase*stream) matrix: which stream each factor moves."""
+    n_streams = 3
+    design = np.zeros((len(dataset.factor_ids), 2 * n_streams))
+    design[np.arange(len(dataset.factor_ids)), dataset.factor_phase * n_streams + dataset.factor_stream] = 1.0
+    return design
+
+
+def pooled_effects(pm, dataset, config):
+    """beta[k] = mu[p,s] + tau[p,s] z[k], non-centred, with dims (phase, stream) and factor."""
+    mu = config.prior_of("mu").pymc(pm, "mu", dims=("phase", "stream"))
+    tau = config.prior_of("tau").pymc(pm, "tau", dims=("phase", "stream"))
+    z = pm.Normal("z", 0.0, 1.0, dims="factor")
+    fp, fs = dataset.factor_phase, dataset.factor_stream
+    return pm.Deterministic("beta", mu[fp, fs] + tau[fp, fs] * z, dims="factor")
+
+
+def group_offsets(pm, dataset, config, dims: tuple[str, ...]):
+    """gamma (dims..., group) = sigma_group * raw, or None when no groups are given."""
+    if not dataset.groups:
+        return None
+    sigma = config.prior_of("sigma_group").pymc(pm, "sigma_group")
+    raw = pm.Normal("gamma_raw", 0.0, 1.0, dims=(*dims, "group"))
+    return pm.Deterministic("gamma", sigma * raw, dims=(*dims, "group"))
+
+
+def data_containers(pm, data: dict) -> dict:
+    """``pm.Data`` containers for every array in ``data`` (inside a model context)."""
+    return {name: pm.Data(name, value) for name, value in data.items()}
+
+
+def group_data(dataset) -> dict[str, np.ndarray]:
+    """The group arrays of a dataset as ``pm.Data`` values (none without groups)."""
+    if not dataset.groups:
+        return {}
+    return {"has_group": (np.asarray(dataset.group) >= 0).astype(float),
+            "group_index": np.maximum(np.asarray(dataset.group), 0).astype("int32")}  # pm.Data stores int32

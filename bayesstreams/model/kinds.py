@@ -1,0 +1,77 @@
+"""The registry of model kinds: one object per kind, looked up by name or by the draws it made.
+
+Adding a model kind is one new module with a ``KIND`` object (see
+:mod:`bayesstreams.model.streams`) and one line in :data:`KINDS`; nothing else in the package
+branches on the kind.  A kind object offers:
+
+``name``, ``title``, ``parameters`` (:class:`~bayesstreams.model.priors.Parameter` records with
+dims and default priors), ``dependency_parameter``, ``has_streams``, ``has_fast_density``;
+``matches(draws)``; ``data(dataset, held_out)`` and ``build(dataset, config, loglik_weight)``
+(the PyMC model with ``pm.Data``); ``fast_problem(dataset, config)`` (or ``None``);
+``draw_prior(...)``; ``pointwise_loglik(dataset, draws)`` and ``reference_loglik``;
+``baseline(draws, x, phase, stream, group)``, ``windows(base)``, ``do_factor(base, k, value)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayesstreams.errors import RunError
+from bayesstreams.model import additive, streams
+
+KINDS = {kind.name: kind for kind in (streams.KIND, additive.KIND)}
+
+
+def get_kind(name: str):
+    """The model kind called ``name`` (``"streams"`` or ``"additive"``)."""
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise RunError(f"unknown model kind {name!r} (known: {', '.join(KINDS)})") from None
+
+
+def kind_of_draws(draws: dict):
+    """The model kind whose parameters ``draws`` hold."""
+    for kind in KINDS.values():
+        if kind.matches(draws):
+            return kind
+    raise RunError("the draws hold the parameters of no known model kind "
+                   f"({', '.join(KINDS)}); found: {', '.join(sorted(draws))}")
+
+
+def model_coords(dataset) -> dict:
+    """The named coordinates of a dataset's model (case, factor, phase, stream and group when given)."""
+    coords = dataset.coords()
+    if dataset.groups:
+        coords["group"] = list(dataset.groups)
+    return coords
+
+
+def parameter_names(kind, has_groups: bool) -> list[str]:
+    """The parameters a run of ``kind`` stores, in the kind's order."""
+    return [p.name for p in kind.parameters if has_groups or not p.groups_only]
+
+
+def var_dims(name: str, kind_name: str) -> tuple[str, ...]:
+    """Named dims of a parameter of a model kind."""
+    for parameter in get_kind(kind_name).parameters:
+        if parameter.name == name:
+            return parameter.dims
+    raise KeyError(name)
+
+
+def build_model(dataset, config, loglik_weight: float = 1.0):
+    """The PyMC model of ``dataset`` under ``config`` (its kind and priors); no sampling.
+
+    Examples
+    --------
+    >>> from bayesstreams.data.dataset import load_dataset
+    >>> from bayesstreams.model.config import load_config
+    >>> model = build_model(load_dataset("data/trafficking_nl_2020"), load_config())  # doctest: +SKIP
+    """
+    return config.model_kind.build(dataset, config, loglik_weight)
+
+
+def pointwise_loglik(dataset, kind_name: str, draws: dict) -> np.ndarray:
+    """Log-likelihood (sample, case) of saved draws in NumPy (the reference the fast kernels are held to)."""
+    return get_kind(kind_name).reference_loglik(dataset, draws)

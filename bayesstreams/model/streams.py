@@ -1,0 +1,149 @@
+"""The streams model (MODEL.md §2): factors move streams, coupled streams open windows.
+
+One object, :data:`KIND`, holds everything that is particular to this model: its
+parameters with dims and default priors, the PyMC model of a dataset (data in ``pm.Data``,
+so one builder serves a fit, SBC and exact leave-one-out refits), prior draws in NumPy,
+window probabilities per draw (at the codes and under ``do(x_k = v)``), the pointwise
+log-likelihood of saved draws, and its hand-written fast density (:mod:`bayesstreams.fast`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayesstreams.model.hierarchy import data_containers, group_data, group_offsets, pooled_effects, stream_design
+from bayesstreams.model.likelihood import (ObservedTerms, case_loglik, logistic, observed_terms, pytensor_math,
+                                           stream_eta, window_probability)
+from bayesstreams.model.priors import Parameter, Prior, group_draws, pooled_draws
+from bayesstreams.model.windows import Baseline, Windows
+
+CELL = ("phase", "stream")
+TERM_NAMES = ("s_obs", "s_val", "all_one", "w_obs", "w_val")
+
+
+class StreamsKind:
+    """The two-phase streams model with leak, miss and phase dependency."""
+
+    name = "streams"
+    title = "streams model (MODEL.md §2)"
+    dependency_parameter = "rho"
+    has_streams = True
+    has_fast_density = True
+    parameters = (
+        Parameter("mu", CELL, Prior("normal", {"mu": 0.5, "sigma": 1.0})),
+        Parameter("tau", CELL, Prior("halfnormal", {"sigma": 1.0})),
+        Parameter("z", ("factor",), role="raw"),
+        Parameter("beta", ("factor",), role="derived"),
+        Parameter("alpha", CELL, Prior("normal", {"mu": 0.0, "sigma": 1.5})),
+        Parameter("lambda", ("phase",), Prior("beta", {"alpha": 1.0, "beta": 9.0})),
+        Parameter("kappa", ("phase",), Prior("beta", {"alpha": 1.0, "beta": 9.0})),
+        Parameter("rho", (), Prior("beta", {"alpha": 1.0, "beta": 1.0})),
+        Parameter("sigma_group", (), Prior("halfnormal", {"sigma": 0.5}), groups_only=True),
+        Parameter("gamma_raw", (*CELL, "group"), role="raw", groups_only=True),
+        Parameter("gamma", (*CELL, "group"), role="derived", groups_only=True),
+    )
+
+    def matches(self, draws: dict) -> bool:
+        """Whether ``draws`` hold this kind's parameters."""
+        return all(name in draws for name in ("alpha", "beta", "lambda", "kappa", "rho"))
+
+    # ------------------------------------------------------------------ the PyMC model
+
+    def data(self, dataset, held_out=()) -> dict[str, np.ndarray]:
+        """The ``pm.Data`` arrays of ``dataset``; cases in ``held_out`` lose every observation (exact LOO)."""
+        s, w = np.array(dataset.s, dtype=float), np.array(dataset.w, dtype=float)
+        held_out = list(held_out)
+        s[held_out], w[held_out] = np.nan, np.nan
+        terms = observed_terms(s, w)
+        data = {name: np.asarray(getattr(terms, name), dtype=float) for name in TERM_NAMES}
+        data["x"] = np.asarray(dataset.x_filled, dtype=float)
+        return {**data, **group_data(dataset)}
+
+    def build(self, dataset, config, loglik_weight: float = 1.0):
+        """The PyMC model of ``dataset``; ``loglik_weight`` scales the likelihood (1: the model itself)."""
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        from bayesstreams.model.kinds import model_coords
+
+        with pm.Model(coords=model_coords(dataset)) as model:
+            shared = data_containers(pm, self.data(dataset))
+            beta = pooled_effects(pm, dataset, config)
+            alpha = config.prior_of("alpha").pymc(pm, "alpha", dims=CELL)
+            x = shared["x"]
+            eta = alpha[None, :, :] + pt.dot(x, beta[:, None] * stream_design(dataset)).reshape((x.shape[0], 2, 3))
+            gamma = group_offsets(pm, dataset, config, CELL)
+            if gamma is not None:
+                eta = eta + shared["has_group"][:, None, None] * gamma[:, :, shared["group_index"]].transpose(2, 0, 1)
+            lam = config.prior_of("lambda").pymc(pm, "lambda", dims="phase")
+            kap = config.prior_of("kappa").pymc(pm, "kappa", dims="phase")
+            rho = config.prior_of("rho").pymc(pm, "rho")
+            terms = ObservedTerms(*(shared[name] for name in TERM_NAMES))
+            loglik = case_loglik(eta, lam[None, :], kap[None, :], rho, terms, pytensor_math())
+            pm.Potential("loglik", loglik_weight * loglik.sum())
+        return model
+
+    def fast_problem(self, dataset, config):
+        """The packed tables of the hand-written numba density (:mod:`bayesstreams.fast.problem`)."""
+        from bayesstreams.fast.problem import streams_problem
+
+        return streams_problem(dataset, config)
+
+    # ------------------------------------------------------------------ NumPy
+
+    def draw_prior(self, config, factor_phase, factor_stream, n_groups: int, n_draws: int, rng) -> dict:
+        """Prior draws of every parameter (first axis = draw); the order of the random calls is fixed."""
+        out = pooled_draws(config, factor_phase, factor_stream, n_draws, rng)
+        out["alpha"] = config.prior_of("alpha").draw(rng, (n_draws, 2, 3))
+        for name, shape in (("lambda", (n_draws, 2)), ("kappa", (n_draws, 2)), ("rho", (n_draws,))):
+            out[name] = config.prior_of(name).draw(rng, shape)
+        out.update(group_draws(config, (2, 3), n_groups, n_draws, rng))
+        return out
+
+    def pointwise_loglik(self, dataset, draws: dict) -> np.ndarray:
+        """Log-likelihood (sample, case) of saved draws, in numba (equal to :meth:`reference_loglik`)."""
+        from bayesstreams.fast.pointwise import pointwise_loglik
+
+        return pointwise_loglik(dataset, draws)
+
+    def reference_loglik(self, dataset, draws: dict, chunk: int = 250) -> np.ndarray:
+        """Log-likelihood (sample, case) in NumPy from :mod:`bayesstreams.model.likelihood`, in chunks."""
+        from bayesstreams.model.likelihood import numpy_case_loglik
+
+        terms = observed_terms(dataset.s, dataset.w)
+        out = np.empty((draws["beta"].shape[0], dataset.n_cases))
+        for start in range(0, len(out), chunk):
+            part = {k: v[start:start + chunk] for k, v in draws.items()}
+            eta = stream_eta(part["alpha"], part["beta"], dataset.x_filled, dataset.factor_phase,
+                             dataset.factor_stream, part.get("gamma"), dataset.group)
+            out[start:start + chunk] = numpy_case_loglik(eta, part["lambda"], part["kappa"], part["rho"], terms)
+        return out
+
+    def baseline(self, draws: dict, x, phase, stream, group) -> Baseline:
+        """Stream log-odds ``eta``, ``q = logistic(eta)`` and ``pibar`` of every draw and case."""
+        eta = stream_eta(draws["alpha"], draws["beta"], x, phase, stream, draws.get("gamma"), group)
+        q = logistic(eta)
+        pibar = window_probability(q, draws["lambda"], draws["kappa"])
+        return Baseline(self.name, draws, x, phase, stream, eta, q, pibar)
+
+    @staticmethod
+    def _windows(draws: dict, pibar1: np.ndarray, pibar2: np.ndarray) -> Windows:
+        return Windows(pibar1, pibar2, pibar2 * draws["rho"][:, None])
+
+    def windows(self, base: Baseline) -> Windows:
+        """Window probabilities at the coded factor values."""
+        return self._windows(base.draws, base.pibar[..., 0], base.pibar[..., 1])
+
+    def do_factor(self, base: Baseline, k: int, value) -> Windows:
+        """Windows under ``do(x[:, k] = value)``: only factor ``k``'s stream moves, W2 also through W1."""
+        value = np.broadcast_to(np.asarray(value, dtype=float), base.x[:, k].shape)
+        shift = base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
+        p, s = int(base.factor_phase[k]), int(base.factor_stream[k])
+        q_new = logistic(base.eta[:, :, p, s] + shift)
+        lam, kap = base.draws["lambda"][:, p, None], base.draws["kappa"][:, p, None]
+        pibar = [base.pibar[..., 0], base.pibar[..., 1]]
+        pibar[p] = lam + (1.0 - lam) * (1.0 - kap) * base.q_others(p, s) * q_new
+        return self._windows(base.draws, pibar[0], pibar[1])
+
+
+KIND = StreamsKind()

@@ -1,0 +1,117 @@
+"""The score of new cases as plain-text lines, in English or Dutch (what ``bayesstreams score`` prints).
+
+Every word comes from the translation tables (``score_*`` keys), every number from
+:mod:`bayesstreams.reporting.numbers` (percentages, decimal comma for Dutch), and factors are
+named by their codebook label (``--json`` keeps the ids beside the labels).  Numbers are those of
+:func:`bayesstreams.analysis.scoring.score_dataset`; nothing is computed here.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.numbers import interval, number, percent
+
+
+def _chance(summary: dict, lang: str, t) -> str:
+    return t("score_chance").format(mean=percent(summary["mean"], lang),
+                                    middle=interval(summary["q25"], summary["q75"], lang),
+                                    wide=interval(summary["q05"], summary["q95"], lang))
+
+
+def _rank(case, n_reference: int, t) -> str:
+    below, tied = case.n_reference_below, case.n_reference_tied
+    if below == n_reference:
+        return t("score_rank_all").format(n=n_reference)
+    if below == 0 and tied == 0:
+        return t("score_rank_none").format(n=n_reference)
+    text = t("score_rank_some").format(below=below, n=n_reference)
+    return text + (t("score_rank_tied").format(tied=tied) if tied else "")
+
+
+def _code(code: float, t) -> str:
+    if math.isnan(code):
+        return t("score_not_discussed")
+    return "+" if code > 0 else "\u2212" if code < 0 else "0"
+
+
+def _windows(other: dict, t) -> str:
+    states = []
+    for phase in (1, 2):
+        value = other[f"w{phase}"]
+        state = "unknown" if math.isnan(value) else "open" if value == 1 else "closed"
+        states.append(t("score_window_state").format(phase=phase, state=t(f"score_state_{state}")))
+    return ", ".join(states)
+
+
+def _plural(count: int, one: str, many: str, **values) -> str:
+    """The singular or plural text, filled in."""
+    return (one if count == 1 else many).format(**values)
+
+
+def _points(value: float, lang: str, t) -> str:
+    shown = number(value, lang, sign=True)
+    count = 1 if shown.lstrip("+\u2212") == "1" else 2
+    return _plural(count, t("score_points_one"), t("score_points_many"), value=shown)
+
+
+def _lever_line(rank: int, lever: dict, labels: dict, lang: str, t) -> str:
+    gain = lever["gain_w2"]
+    return t("score_lever").format(
+        rank=rank, label=labels.get(lever["factor"], {}).get(lang, lever["factor"]), phase=t(f"phase_short_{lever['phase']}"), stream=t(f"stream_{lever['stream']}"),
+        code=_code(lever["code"], t), gain=_points(100 * gain["mean"], lang, t),
+        interval=interval(100 * gain["q05"], 100 * gain["q95"], lang, as_percent=False, sign=True),
+        threshold=number(100 * lever["threshold"], lang), chance=percent(lever["p_gain_gt_threshold"], lang))
+
+
+def _similar_line(other: dict, lang: str, t) -> str:
+    name = f" ({other['name']})" if other["name"] and other["name"] != other["case_id"] else ""
+    windows = _windows(other, t)
+    if math.isnan(other["distance"]):
+        return t("score_similar_none").format(case=other["case_id"] + name, windows=windows)
+    shared = _plural(other["n_shared"], t("score_shared_one"), t("score_shared_many"), n=other["n_shared"])
+    return t("score_similar_case").format(case=other["case_id"] + name, similarity=percent(other["similarity"], lang),
+                                          shared=shared, windows=windows)
+
+
+def case_lines(case, result, lang: str = "en") -> list[str]:
+    """The lines of one scored case."""
+    t = translator(lang)
+    head = t("score_case").format(case=case.case_id, coded=case.n_coded, total=case.n_factors,
+                                  missing=case.n_not_discussed)
+    lines = [head + (t("score_group").format(group=case.group) if case.group else "")]
+    for name, summary in ((t("score_p_w1"), case.p_w1), (t("score_p_w2"), case.p_w2),
+                          (t("score_p_w2_given_w1"), case.p_w2_given_w1)):
+        lines.append(f"  {name}: {_chance(summary, lang, t)}")
+    lines.append("  " + _rank(case, result.n_reference, t))
+    if case.bottlenecks:
+        parts = [t("score_weakest_part").format(phase=t(f"phase_short_{b['phase']}"), stream=t(f"stream_{b['stream']}"),
+                                                chance=percent(b["q_mean"], lang)) for b in case.bottlenecks]
+        lines.append("  " + t("score_weakest").format(parts=", ".join(parts)))
+    lines.append("  " + (t("score_levers") if case.levers else t("no_levers")))
+    lines += [f"    {_lever_line(n, lever, result.labels, lang, t)}" for n, lever in enumerate(case.levers, start=1)]
+    lines.append("  " + t("score_similar"))
+    lines += [f"    {_similar_line(other, lang, t)}" for other in case.similar]
+    return lines
+
+
+def format_score(result, lang: str = "en") -> list[str]:
+    """The score of every case of a profile as plain-text lines in ``lang`` ("en" or "nl").
+
+    Parameters
+    ----------
+    result
+        A :class:`~bayesstreams.analysis.scoring.ScoreResult`.
+    lang
+        The language of words and numbers.
+    """
+    t = translator(lang)
+    n = len(result.cases)
+    cases = _plural(n, t("score_cases_one"), t("score_cases_many"), n=n)
+    lines = [t("score_header").format(profile=result.profile, cases=cases, n_reference=result.n_reference,
+                                      kind=t(f"score_kind_{result.kind}")),
+             t("score_note_prediction"), t("score_note_causal"), t("score_note_similarity")]
+    for case in result.cases:
+        lines += [""] + case_lines(case, result, lang)
+    return lines

@@ -1,0 +1,70 @@
+"""The Python API as documented: every docstring example runs, and docs/API.md runs as written."""
+
+import doctest
+import importlib
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.model
+
+# (module, object) whose docstring examples run against one real, short fit of the shipped study
+DOCUMENTED = [
+    ("bayesstreams.data.dataset", "load_dataset"), ("bayesstreams.data.codebook", "load_codebook"),
+    ("bayesstreams.data.simulate", "simulate_to_folder"), ("bayesstreams.inference.fit", "resolve_model"),
+    ("bayesstreams.inference.fit", "fit"), ("bayesstreams.inference.store", "load_run"),
+    ("bayesstreams.analysis.scoring", "score_profiles"), ("bayesstreams.reporting.report", "write_report"),
+    ("bayesstreams.reporting.brief", "write_brief"), ("bayesstreams.reporting.analyze", "analyze"),
+    ("bayesstreams.inference.run", "Run"), ("bayesstreams.model.priors", "Prior"),
+    ("bayesstreams.model.priors", "draw_prior"), ("bayesstreams.model.priors", None),
+    ("bayesstreams.data.qda_import", "import_qdpx"), ("bayesstreams.data.qda_import", "import_matrix"),
+    ("bayesstreams.data.qda_template", "write_template"),
+]
+
+
+def _tests(module_name, name):
+    module = importlib.import_module(module_name)
+    target = module if name is None else getattr(module, name)
+    finder = doctest.DocTestFinder(recurse=name is not None and isinstance(target, type))
+    return [t for t in finder.find(target, module_name if name is None else name, module=module) if t.examples]
+
+
+@pytest.mark.parametrize("module_name,name", DOCUMENTED, ids=[f"{m}.{n}" for m, n in DOCUMENTED])
+def test_docstring_examples_run(module_name, name, study_fit, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    tests = _tests(module_name, name)
+    assert tests, f"{module_name}.{name} has no examples"
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for test in tests:
+        test.globs.update({"run": study_fit, "tmp": tmp_path})
+        runner.run(test)
+    result = runner.summarize(verbose=False)
+    assert result.failed == 0, f"{result.failed} failing example(s) in {module_name}.{name} (see the output above)"
+
+
+def api_block() -> str:
+    text = (ROOT / "docs" / "API.md").read_text(encoding="utf-8")
+    return re.search(r"```python\n(.*?)```", text, flags=re.S).group(1)
+
+
+@pytest.mark.browser
+def test_the_api_tour_runs_as_written(tmp_path, monkeypatch):
+    """The first code block of docs/API.md, run as a user would from a checkout (PDF through Chromium)."""
+    if shutil.which("chromium") is None and shutil.which("chromium-browser") is None:
+        pytest.skip("Chromium is not installed")
+    (tmp_path / "data").symlink_to(ROOT / "data")
+    (tmp_path / "profile.csv").write_text("case_id,factor,code\nnew,p1_insight,1\n"
+                                          "new,p2_political_sponsor,-1\n")
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    exec(compile(api_block(), "docs/API.md", "exec"), namespace)  # noqa: S102
+    run, run2 = namespace["run"], namespace["run2"]
+    assert run.diagnostics.passed
+    assert (tmp_path / "reports" / "x" / "report.html").is_file()
+    assert (tmp_path / "g5.pdf").read_bytes().startswith(b"%PDF")
+    assert (run2.posterior["beta"] == run.posterior["beta"]).all()
+    assert os.path.isdir(tmp_path / "runs" / "x")

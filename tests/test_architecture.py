@@ -1,0 +1,113 @@
+"""The package keeps its shape: rooms, one object per model kind, a light and documented Python API."""
+
+import ast
+import inspect
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "bayesstreams"
+TOP_LEVEL_ALLOWED = {"__init__.py", "errors.py", "atomic.py"}
+KIND_MODULES = {PACKAGE / "model" / "streams.py", PACKAGE / "model" / "additive.py"}
+
+
+def modules() -> list[str]:
+    return sorted(str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def listed() -> list[str]:
+    text = (ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    return re.findall(r"^\| `(bayesstreams/[^`]+\.py)` \|", text, flags=re.M)
+
+
+def test_architecture_lists_every_module_and_nothing_that_is_gone():
+    on_disk, in_doc = set(modules()), listed()
+    assert sorted(on_disk - set(in_doc)) == [], "modules missing from docs/ARCHITECTURE.md"
+    assert sorted(set(in_doc) - on_disk) == [], "docs/ARCHITECTURE.md lists modules that do not exist"
+    assert len(in_doc) == len(set(in_doc)), "a module is listed twice"
+
+
+def test_top_level_holds_only_the_shared_modules():
+    top = {p.name for p in PACKAGE.glob("*.py")}
+    assert top <= TOP_LEVEL_ALLOWED, f"top-level modules outside the rooms: {sorted(top - TOP_LEVEL_ALLOWED)}"
+
+
+KIND_BRANCH = re.compile(r"""(\bkind\b[\w.]*\s*[!=]=\s*["'](streams|additive)["'])|(["'](streams|additive)["']\s*[!=]=)""")
+
+
+def test_no_branch_on_the_model_kind_outside_the_kinds():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path in KIND_MODULES or "__pycache__" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if KIND_BRANCH.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_the_branch_detector_finds_branches():
+    """The check above must be able to fail."""
+    assert KIND_BRANCH.search('if config.kind == "streams":')
+    assert KIND_BRANCH.search("x = 'rho' if kind != 'additive' else 'delta'")
+    assert not KIND_BRANCH.search('parameter.role == "raw"')
+
+
+def test_no_prior_family_is_written_outside_the_prior_spec():
+    """PyMC distributions of top-level priors are created by Prior.pymc only (z and gamma_raw are N(0, 1))."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if "__pycache__" in path.parts or path.name == "priors.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if re.search(r"pm\.(HalfNormal|Beta|Normal)\(", line) and '"z"' not in line and '"gamma_raw"' not in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_import_is_light_and_names_resolve_lazily():
+    probe = ("import sys, bayesstreams as bs; names = [bs.load_dataset, bs.load_run, bs.Run, bs.score, bs.fit, "
+             "bs.write_report, bs.write_brief, bs.analyze, bs.model_kinds]; "
+             "print(','.join(sorted(m for m in ('pymc', 'pytensor', 'arviz', 'arviz_stats', 'nutpie', 'matplotlib') "
+             "if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_unknown_api_name_is_an_attribute_error():
+    import bayesstreams as bs
+
+    with pytest.raises(AttributeError):
+        bs.no_such_function  # noqa: B018
+
+
+def _public_api():
+    import bayesstreams as bs
+    from bayesstreams.inference.run import Run
+
+    for name in bs.__all__:
+        value = getattr(bs, name)
+        if callable(value) and not isinstance(value, type(Exception)) and not (isinstance(value, type) and
+                                                                               issubclass(value, Exception)):
+            yield f"bs.{name}", value
+    for name, value in inspect.getmembers(Run, predicate=inspect.isfunction):
+        if not name.startswith("_"):
+            yield f"Run.{name}", value
+
+
+def test_every_public_function_has_a_numpydoc_docstring_with_examples():
+    missing = [name for name, value in _public_api()
+               if "Examples\n" not in inspect.getdoc(value) + "\n" and name != "bs.Dataset"]
+    assert missing == []
+
+
+def test_cli_commands_call_the_api_and_compute_nothing():
+    """Commands import from the library and print; no NumPy arithmetic in the CLI modules."""
+    for path in (PACKAGE / "cli").glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        assert "numpy" not in imported, f"{path.name} imports numpy"

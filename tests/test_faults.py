@@ -207,7 +207,7 @@ def test_two_writers_on_one_path_many_times(tmp_path):
         assert code == 2
         line = one_error_line(err.replace("fault: before-rename\n", ""))
         # a loser that started late is stopped by the early check instead: both are right
-        assert line in (f"error: {target}::: {MEANWHILE}", f"error: {target}::: already exists; pass --force to "
+        assert line in (f"error: {target}: {MEANWHILE}", f"error: {target}: already exists; pass --force to "
                                                            "replace it")
         meanwhile += MEANWHILE in line
         assert listing(target) == reference[winners[0]]  # the winner's folder, complete, nothing of the loser's
@@ -256,7 +256,7 @@ def test_threads_racing_atomic_folder_200_times(tmp_path):
 def test_existing_folder_needs_force_and_exits_2(existing):
     before = listing(existing.parent)
     code, _, err = run(*simulate_args(existing))
-    assert code == 2 and one_error_line(err) == f"error: {existing}::: already exists; pass --force to replace it"
+    assert code == 2 and one_error_line(err) == f"error: {existing}: already exists; pass --force to replace it"
     assert listing(existing.parent) == before
 
 
@@ -491,7 +491,7 @@ def test_two_fits_on_one_path_one_wins(tmp_path):
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 2], results
     loser = next(err for code, _, err in results if code == 2)
-    assert f"error: {target}::: {MEANWHILE}" in loser
+    assert f"error: {target}: {MEANWHILE}" in loser
     winner_seed = next(seed for seed, (code, _, _) in zip((1, 2), results) if code == 0)
     assert json.loads((target / "run.json").read_text())["seed"] == winner_seed
     assert [p.name for p in tmp_path.iterdir()] == ["run"]

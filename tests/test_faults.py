@@ -176,6 +176,19 @@ def test_interrupted_brief_leaves_the_old_brief(fake_run, tmp_path, signum):
     assert listing(tmp_path) == before
 
 
+@pytest.mark.parametrize("signum", SIGNALS, ids=["SIGINT", "SIGTERM"])
+def test_interrupted_import_leaves_nothing(tmp_path, signum):
+    from .qda_study import write_study
+
+    project, mapping = write_study(tmp_path, "nvivo")
+    before = listing(tmp_path)
+    for args in (["import", "qdpx", project, "--mapping", mapping, "--out", tmp_path / "imported"],
+                 ["import", "template", project, "--out", tmp_path / "start.toml"]):
+        code, err = interrupt_at_fault(start(*args, fault="before-rename"), signum)
+        assert code == EXIT[signum] and err.strip().endswith("interrupted; nothing was written"), err
+        assert listing(tmp_path) == before
+
+
 def test_interrupt_while_starting_leaves_nothing(tmp_path):
     # SIGTERM early, while the command imports its libraries: still one line and 143
     process = start("fit", STUDY, "--out", tmp_path / "run")

@@ -156,6 +156,7 @@ def test_interrupted_force_leaves_the_existing_folder_untouched(existing, signum
     assert listing(existing.parent) == before
 
 
+@pytest.mark.model  # slow: several process start-ups with the reporting stack (not a fit)
 @pytest.mark.parametrize("signum", SIGNALS, ids=["SIGINT", "SIGTERM"])
 def test_interrupted_report_leaves_nothing(fake_run, tmp_path, signum):
     before, run_before = listing(tmp_path), listing(fake_run)
@@ -165,6 +166,7 @@ def test_interrupted_report_leaves_nothing(fake_run, tmp_path, signum):
     assert listing(tmp_path) == before and listing(fake_run) == run_before
 
 
+@pytest.mark.model  # slow: several process start-ups with the reporting stack (not a fit)
 @pytest.mark.parametrize("signum", SIGNALS, ids=["SIGINT", "SIGTERM"])
 def test_interrupted_brief_leaves_the_old_brief(fake_run, tmp_path, signum):
     old = tmp_path / "brief.html"
@@ -202,6 +204,7 @@ def test_interrupt_while_starting_leaves_nothing(tmp_path):
 # ---------------------------------------------------------------------------- one writer wins
 
 
+@pytest.mark.model  # slow: several process start-ups with the reporting stack (not a fit)
 def test_two_writers_on_one_path_many_times(tmp_path):
     """Two processes pass the early check together and rename together: one run wins, the other says so."""
     reference = {}
@@ -276,6 +279,7 @@ def test_existing_folder_needs_force_and_exits_2(existing):
 # ---------------------------------------------------------------------------- resource errors
 
 
+@pytest.mark.model  # slow: several process start-ups with the reporting stack (not a fit)
 @pytest.mark.parametrize("fault, reason", [("write:enospc", "no space left on the device"),
                                            ("write:eacces", "permission denied")])
 def test_injected_write_error_is_one_line_and_leaves_nothing(fake_run, existing, fault, reason):
@@ -301,6 +305,7 @@ def test_full_disk_is_one_line_and_leaves_nothing(tmp_path):
         unmount(disk)
 
 
+@pytest.mark.model  # slow: several process start-ups with the reporting stack (not a fit)
 def test_read_only_folder_is_one_line_and_leaves_nothing(tmp_path, fake_run):
     folder = tmp_path / "ro"
     folder.mkdir()

@@ -117,11 +117,11 @@ def existing(tmp_path) -> Path:
     return folder
 
 
-def mounted(kind: str, folder: Path):
-    """Mount a 1 MB tmpfs (``kind="tmpfs"``) or a read-only bind of ``folder`` on itself; skip without root."""
+def mounted(kind: str, folder: Path, size: str = "1m"):
+    """Mount a tmpfs of ``size`` (``kind="tmpfs"``) or a read-only bind of ``folder`` on itself; skip without root."""
     folder.mkdir(exist_ok=True)
     if kind == "tmpfs":
-        commands = [["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)]]
+        commands = [["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)]]
     else:
         commands = [["mount", "--bind", str(folder), str(folder)],
                     ["mount", "-o", "remount,ro,bind", str(folder)]]
@@ -322,6 +322,21 @@ def test_read_only_folder_is_one_line_and_leaves_nothing(tmp_path, fake_run):
         assert listing(folder) == before
     finally:
         unmount(folder)
+
+
+@pytest.mark.model
+@pytest.mark.parametrize("size", ["64k", "4m"], ids=["full-at-trace.nc", "full-at-draws.npz"])
+def test_fit_onto_a_full_disk_is_one_line_exit_2_no_crash(tmp_path, size):
+    # the run holds a 2.9 MB trace.nc, then a 2.7 MB draws.npz: the disk fills in one or the other.
+    # On the old main this exited 139 (a crash at shutdown after the HDF5 write failed)
+    disk = mounted("tmpfs", tmp_path / "disk", size)
+    try:
+        code, out, err = run("fit", STUDY, "--out", disk / "run", "--draws", "200", "--tune", "200")
+        assert code == 2, err
+        assert one_error_line(err).startswith(f"error: {disk / 'run'}") and "no space left on the device" in err
+        assert "run written" not in out and listing(disk) == {}
+    finally:
+        unmount(disk)
 
 
 @pytest.mark.model

@@ -96,6 +96,21 @@ def trace_with_extras(run):
     return tree
 
 
+def netcdf_bytes(tree) -> bytes:
+    """``tree`` as netCDF (h5netcdf) bytes, with no HDF5 file or buffer left open.
+
+    Written in memory and then with one plain write: a full disk then fails in Python's
+    ``write``.  Writing to the path directly left an HDF5 handle open on the error path, and
+    the memoryview xarray returns pins its buffer; either crashed the interpreter at exit
+    (status 139).  ``bytes`` copies, and the view is released at once.
+    """
+    view = tree.to_netcdf(None, engine="h5netcdf")
+    try:
+        return bytes(view)
+    finally:
+        view.release()
+
+
 def save_run(run, out: str | Path, force: bool = False, command: str | None = None) -> Path:
     """Write ``run`` as a run folder atomically; refuse to overwrite an existing one without ``force``."""
     import tomli_w
@@ -107,9 +122,7 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
     timings = dict(run.info.get("timings", {}))
     with atomic_folder(out, force=force) as tmp:
         start = time.perf_counter()
-        # netCDF in memory, then one plain write: a full disk fails in Python's write, not inside
-        # HDF5, which left a file handle open and crashed the interpreter at exit (status 139)
-        (tmp / "trace.nc").write_bytes(trace_with_extras(run).to_netcdf(None, engine="h5netcdf"))
+        (tmp / "trace.nc").write_bytes(netcdf_bytes(trace_with_extras(run)))
         save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood)
         write_long(run.dataset, tmp / "dataset")
         (tmp / "model.toml").write_text(tomli_w.dumps(run.config.to_dict()), encoding="utf-8")

@@ -10,16 +10,17 @@ cancel its chains and re-raise.  Where no handler is installed (a notebook) Ctrl
 (:func:`stopped_early`).
 
 A second signal while the first one is being cleaned up is recorded, not raised, so the
-clean-up itself is never cut short.  :func:`deferred` holds signals back while a result
+clean-up itself is never cut short; a third one ends the process at once.  :func:`deferred` holds signals back while a result
 is renamed into place, so an interrupt can never land between two renames.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 from contextlib import contextmanager
 
-_STATE = {"received": None, "deferring": 0, "pending": None, "raised": False, "last": None}
+_STATE = {"received": None, "deferring": 0, "pending": None, "raised": False, "last": None, "count": 0}
 
 
 class Interrupted(BaseException):
@@ -38,8 +39,12 @@ class Interrupted(BaseException):
 
 
 def _handler(signum, frame) -> None:
+    _STATE["count"] += 1
     if _STATE["received"] is None:
         _STATE["received"] = signum
+    if _STATE["count"] >= 3:  # asked three times: stop now, even if a clean-up hangs
+        os.write(2, b"interrupted again; stopping at once (a temporary .*.partial folder may remain)\n")
+        os._exit(128 + signum)
     if _STATE["deferring"]:
         _STATE["pending"] = _STATE["pending"] or signum
         return
@@ -53,6 +58,11 @@ def install() -> None:
     """Turn SIGINT and SIGTERM into :class:`Interrupted` (main thread only; the CLI calls this)."""
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _handler)
+
+
+def reset() -> None:
+    """Forget the signals received so far (a long-lived process such as a notebook or a test run)."""
+    _STATE.update(received=None, deferring=0, pending=None, raised=False, last=None, count=0)
 
 
 def last() -> Interrupted | None:

@@ -191,6 +191,55 @@ def test_interrupted_import_leaves_nothing(tmp_path, signum):
         assert listing(tmp_path) == before
 
 
+@pytest.fixture
+def handlers():
+    """The CLI's signal handlers in this process, restored (and the interrupt state forgotten) afterwards."""
+    from bayesstreams import interrupts
+
+    saved = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    interrupts.reset()
+    interrupts.install()
+    yield interrupts
+    for signum, handler in saved.items():
+        signal.signal(signum, handler)
+    interrupts.reset()
+
+
+def test_a_signal_during_the_renames_waits_for_them(tmp_path, handlers, monkeypatch):
+    """SIGTERM between the two renames of a staged pair: both happen, then the interrupt, naming what was written."""
+    import bayesstreams.atomic as atomic
+
+    renamed = []
+    real = atomic._commit
+
+    def commit_then_signal(tmp, path, allowed):
+        old = real(tmp, path, allowed)
+        renamed.append(path)
+        if len(renamed) == 1:
+            os.kill(os.getpid(), signal.SIGTERM)  # delivered here, between the first rename and the second
+        return old
+
+    monkeypatch.setattr(atomic, "_commit", commit_then_signal)
+    with pytest.raises(handlers.Interrupted) as info:
+        with atomic.staged() as stage:
+            for name in ("run", "report"):
+                (stage.folder(tmp_path / name) / "done.txt").write_text(name)
+    assert info.value.exit_code == 143 and renamed == [tmp_path / "run", tmp_path / "report"]
+    assert {p.name: (p / "done.txt").read_text() for p in tmp_path.iterdir()} == {"run": "run", "report": "report"}
+    assert atomic.written()[-2:] == [tmp_path / "run", tmp_path / "report"]
+
+
+def test_a_second_signal_does_not_cut_the_clean_up_short(tmp_path, handlers):
+    import bayesstreams.atomic as atomic
+
+    with pytest.raises(handlers.Interrupted):
+        with atomic.atomic_folder(tmp_path / "out") as tmp:
+            (tmp / "big").write_bytes(b"x" * 1000)
+            os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), signal.SIGINT)  # while unwinding was done: recorded, not raised again
+    assert handlers.received() == signal.SIGINT and list(tmp_path.iterdir()) == []
+
+
 def test_interrupt_while_starting_leaves_nothing(tmp_path):
     # SIGTERM early, while the command imports its libraries: still one line and 143
     process = start("fit", STUDY, "--out", tmp_path / "run")

@@ -281,6 +281,7 @@ def test_two_writers_on_one_path_many_times(tmp_path):
                                                          "ref1", "ref2"]
 
 
+@pytest.mark.model  # slow: several process start-ups or a timeout (not a fit)
 def test_two_writers_with_force_both_complete(tmp_path, existing):
     reference = {}
     for seed in (1, 2):
@@ -341,6 +342,7 @@ def test_injected_write_error_is_one_line_and_leaves_nothing(fake_run, existing,
         assert listing(existing.parent) == before
 
 
+@pytest.mark.model  # slow: several process start-ups or a timeout (not a fit)
 def test_full_disk_is_one_line_and_leaves_nothing(tmp_path):
     disk = mounted("tmpfs", tmp_path / "disk")
     try:
@@ -470,6 +472,7 @@ def test_short_trace_is_an_interruption_not_a_result():
 # ---------------------------------------------------------------------------- a browser that hangs
 
 
+@pytest.mark.model  # slow: several process start-ups or a timeout (not a fit)
 def test_hanging_pdf_printer_is_killed_after_the_timeout(fake_run, tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()

@@ -41,6 +41,9 @@ _LAZY = {
     "write_brief": ("bayesstreams.reporting.brief", "write_brief"),
     "analyze": ("bayesstreams.reporting.analyze", "analyze"),
     "model_kinds": ("bayesstreams.model.kinds", "KINDS"),
+    "data_support": ("bayesstreams.data.support", "data_support"),
+    "raw_view": ("bayesstreams.data.raw_view", "raw_view"),
+    "effect_ranks": ("bayesstreams.analysis.ranks", "effect_ranks"),
 }
 
 __all__ = ["__version__", "BayesStreamsError", "InputError", "RunError", "Violation", *_LAZY]

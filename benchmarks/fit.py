@@ -6,7 +6,7 @@
 
 Every job runs in a fresh interpreter, so each wall time includes interpreter start and
 imports.  The caches live in a temporary folder for the whole run: ``NUMBA_CACHE_DIR`` (the
-compiled log-density of bayesstreams/fastlogp.py), ``BAYESSTREAMS_CACHE_DIR`` (compiled
+compiled log-density of bayesstreams/fast/kernels.py), ``BAYESSTREAMS_CACHE_DIR`` (compiled
 report templates) and PyTensor's ``compiledir`` (C modules of the baseline).  "cold" means
 those folders are empty, "warm" that an earlier job of this run filled them.  Results go to
 the sections "analyze" and "large" of docs/PERFORMANCE.md.

@@ -105,7 +105,8 @@ def test_brief_page_shows_chances_in_numbers_and_words(run, tmp_path):
     for window in brief.windows:
         assert window.words.replace("<", "&lt;").replace(">", "&gt;") in html
         assert f"{100 * window.p.mean:.0f}%" in html
-    for key in ("brief_levers", "brief_similar", "brief_caveats", "brief_weakest", "caveat_causal"):
+    for key in ("brief_meaning_title", "brief_actions_title", "brief_barriers", "brief_similar", "brief_caveats",
+                "caveat_causal"):
         assert t(key) in html
 
 

@@ -108,3 +108,34 @@ def test_hostile_text_runs_no_script_in_the_browser(tmp_path):
     assert open_page(report / "report.html").errors == []
     assert open_page(write_brief(run, tmp_path / "brief.html", case_id=dataset.case_ids[1])).errors == []
     assert brief.read_bytes().startswith(b"%PDF")
+
+
+A4_PRINTABLE_PX = (297 - 2 * 11) / 25.4 * 96  # the brief's @page: A4 with 11 mm top and bottom margins
+
+
+@pytest.mark.browser
+@needs_chromium
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_the_study_brief_for_gemeente_5_fits_one_a4_page(tmp_path, lang):
+    """The longest brief of the shipped study (six coded barriers with quotes) in its normal type:
+    laid out for print it is no taller than one A4 page, and its PDF has one page."""
+    from pathlib import Path
+
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.reporting.brief import brief_data, render_brief
+    from bayesstreams.inference.store import load_run
+    from bayesstreams.reporting.browser import open_page, pdf_page_count, print_pdf
+    from bayesstreams.reporting.i18n import translator
+
+    study = load_dataset(Path(__file__).resolve().parents[1] / "data" / "trafficking_nl_2020")
+    run = write_fake_run(tmp_path / "run", study, prior_like_draws(study, n=150, seed=3))
+    brief = brief_data(load_run(run), case_id="g5", lang=lang)
+    assert len(brief.barriers) == 6
+    page = tmp_path / "brief.html"
+    page.write_text(render_brief(brief, translator(lang), compact=False), encoding="utf-8")
+    check = open_page(page, tmp_path / "brief.png", 794, 400, media="print")
+    assert check.errors == []
+    assert check.height <= A4_PRINTABLE_PX, (check.height, A4_PRINTABLE_PX)
+    assert pdf_page_count(print_pdf(page, tmp_path / "brief.pdf")) == 1
+    ink, colours = picture(check.png)
+    assert ink > 0.05 and colours > 40, (ink, colours)

@@ -4,12 +4,15 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from bayesstreams.reporting import render
 
 PROBE = ("import bayesstreams.fast.kernels as f; "
          "print(f.logp_cfunc.cache_hits, f.expand_cfunc.cache_hits)")
 
 
+@pytest.mark.model  # compiles the numba kernels from scratch twice (~15 s): the slower tier
 def test_compiled_log_density_loads_from_the_numba_cache(tmp_path):
     """First process compiles and stores; a second loads both C callbacks from disk (no compilation)."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}

@@ -109,11 +109,14 @@ def test_phase2_factor_is_checked_against_w2_not_w1(factory, capsys):
         set_code(t, case, "p2_structural_collaboration", code)
     [w] = assert_warns_only(factory.make(tables=t), [declared("p2_structural_collaboration")], capsys)
     assert "w2" in w.message
-    # and a phase-1 factor with the same codes does not separate w1
+    # and a phase-1 factor with the same codes does not separate w1; it does separate its own
+    # coded stream (phase-1 problem: c1 in motion with code 1, c3 not with code 0)
     t = factory.tables()
     for case, code in zip(("c1", "c2", "c3", "c4"), ("1", "0", "0", "1")):
         set_code(t, case, "p1_insight", code)
-    assert load_dataset(factory.make(tables=t)).warnings == []
+    [w] = load_dataset(factory.make(tables=t)).warnings
+    assert w.column == "p1_insight"
+    assert "w1" not in w.message and "phase-1 problem stream" in w.message
 
 
 def test_separation_ignores_cases_with_unknown_window(factory):
@@ -166,8 +169,12 @@ def test_respondents_combine_to_sign_of_sum_and_disagreement_warns(factory, caps
     assert data.x[2, ins] == 1
     first_c1 = line_of(codes_row(t, "c1", "p1_insight"))
     first_c2 = line_of(codes_row(t, "c2", "p1_congruence_values"))
-    warnings = assert_warns_only(path, [("codes.csv", first_c1, "code"), ("codes.csv", first_c2, "code")], capsys)
+    # c2's tie makes p1_congruence_values 0 in every case (c4 not discussed, read as 0): constant
+    warnings = assert_warns_only(path, [("codes.csv", first_c1, "code"), ("codes.csv", first_c2, "code"),
+                                        declared("p1_congruence_values")], capsys)
     by_row = {w.row: w.message for w in warnings}
+    constant = by_row[declared("p1_congruence_values")[1]]
+    assert "'p1_congruence_values' is 0 in every case" in constant and "no data: prior only" in constant
     assert "'c1'" in by_row[first_c1] and "'p1_insight'" in by_row[first_c1]
     assert "'c2'" in by_row[first_c2] and "'p1_congruence_values'" in by_row[first_c2]
     # provenance of every respondent is kept in the long table

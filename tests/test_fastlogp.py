@@ -15,6 +15,9 @@ import pytest
 pytest.importorskip("numba")
 pm = pytest.importorskip("pymc")
 
+# compiles PyMC graphs (compile_logp/dlogp) and samples: the slower tier, not the inner loop
+pytestmark = pytest.mark.model
+
 from bayesstreams.fast import kernels, problem as fastproblem  # noqa: E402
 from bayesstreams.model.config import config_from_text, load_config  # noqa: E402
 from bayesstreams.model.kinds import build_model  # noqa: E402

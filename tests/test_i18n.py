@@ -12,7 +12,8 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
-CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py")]
+CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py",
+                                    "figure_text.py", "brief_text.py", "workbook.py")]
 
 
 def placeholders(text: str) -> set[str]:
@@ -25,6 +26,7 @@ def expansions() -> dict[str, list[str]]:
     from bayesstreams.data.codebook import PHASES, STREAMS
     from bayesstreams.model.kinds import KINDS
     from bayesstreams.reporting.words import SCALE
+    from bayesstreams.reporting.report import GLOSSARY
 
     phases, streams = [str(p) for p in PHASES], list(STREAMS)
     return {
@@ -36,6 +38,11 @@ def expansions() -> dict[str, list[str]]:
         "query_": ["ace_w1", "ace_w2", "dependency_effect", "p_w1", "p_w2"],
         "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],
         "prob_": [key for _, key in SCALE], "forest_title_": ["w1", "w2"],
+        "brief_now_": [f"{p}_{state}" for p in phases for state in ("open", "closed", "unknown")],
+        "figure_": [f"state_{state}" for state in ("open", "closed", "unknown")],
+        "plain_": ["code_pos", "code_zero", "code_neg", "code_na", "state_open", "state_closed", "state_unknown"],
+        "kind_": ["streams", "additive"], "gloss_": list(GLOSSARY), "gloss_term_": list(GLOSSARY),
+        "support_": ["data", "no_data", "separating"], "state_": ["open", "closed", "unknown"],
         "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
     }
 
@@ -91,7 +98,8 @@ def _visible_text(template: str, markdown: bool) -> str:
     return text
 
 
-@pytest.mark.parametrize("name", ["report.html", "report.md", "brief.html"])
+@pytest.mark.parametrize("name", ["report.html", "report.md", "brief.html", "_support.html", "_support.md",
+                                  "_steps.html", "_steps.md", "_ranks.html", "_ranks.md"])
 def test_templates_hard_code_no_words(name):
     visible = _visible_text((TEMPLATES / name).read_text(encoding="utf-8"), name.endswith(".md"))
     words = re.findall(r"[^\W\d_]{2,}", visible)

@@ -31,7 +31,7 @@ from bayesstreams.analysis.queries import (
     stream_activation,
     stream_summary,
 )
-from .fakes import FACTORS, X, fake_run, make_dataset, permuted, random_parameters, stack_draws
+from .fakes import FACTORS, NAN, X, fake_run, make_dataset, permuted, random_parameters, stack_draws
 
 TOL = 0.005
 N_UNITS = 1_000_000
@@ -131,10 +131,45 @@ def test_average_causal_effects_match_simulation(kind):
         for value in (1.0, 0.0, -1.0):
             _, w1, w2 = sim.run(k, value)
             freq[value] = (w1.mean(), w2.mean())
-        for contrast, a, b in (("+1 vs -1", 1.0, -1.0), ("+1 vs 0", 1.0, 0.0)):
+        for contrast, a, b in (("+1 vs -1", 1.0, -1.0), ("+1 vs 0", 1.0, 0.0), ("0 vs -1", 0.0, -1.0)):
             for w, window in enumerate(("W1", "W2")):
                 got = row(table, factor=factor, quantity="ace", window=window, contrast=contrast)["mean"]
                 assert got == pytest.approx(freq[a][w] - freq[b][w], abs=TOL), (factor, window, contrast)
+
+
+def test_steps_are_labelled_and_extrapolated_exactly_where_a_code_never_occurs():
+    codes = X.copy()
+    codes[codes[:, 2] == -1, 2] = 0            # p1_congruence: never -1
+    codes[:, 5] = [0, NAN, -1, 0, 0]           # p2_collaboration: never +1 (not discussed counts as 0)
+    codes[:, 7] = [1, -1, NAN, 1, -1]          # p2_region: 0 only through "not discussed", still observed as 0
+    dataset = make_dataset(x=codes)
+    rng = np.random.default_rng(2)
+    posterior = stack_draws([random_parameters(dataset, rng) for _ in range(3)])
+    table = factor_importance(posterior, dataset).query("quantity == 'ace'")
+    assert set(zip(table["contrast"], table["step"])) == {("+1 vs -1", "-1 -> +1"), ("+1 vs 0", "0 -> +1"),
+                                                          ("0 vs -1", "-1 -> 0")}
+    x = np.nan_to_num(codes)  # the model's codes: not discussed = 0
+    for k, factor in enumerate(dataset.factor_ids):
+        seen = set(x[:, k])
+        for contrast, a, b in (("+1 vs -1", 1, -1), ("+1 vs 0", 1, 0), ("0 vs -1", 0, -1)):
+            rows = table[(table["factor"] == factor) & (table["contrast"] == contrast)]
+            assert len(rows) == 2
+            assert set(rows["extrapolated"]) == {not ({a, b} <= seen)}, (factor, contrast, seen)
+    by = table.set_index(["factor", "window", "step"])["extrapolated"]
+    assert by[("p1_congruence", "W1", "-1 -> +1")] and by[("p1_congruence", "W1", "-1 -> 0")]
+    assert not by[("p1_congruence", "W1", "0 -> +1")]
+    assert by[("p2_collaboration", "W2", "0 -> +1")] and not by[("p2_collaboration", "W2", "-1 -> 0")]
+    assert not by[("p2_region", "W2", "-1 -> 0")] and not by[("p1_insight", "W2", "-1 -> +1")]
+
+
+def test_the_full_contrast_is_the_sum_of_its_steps():
+    dataset, _, posterior, _ = setup(seed=5)
+    table = factor_importance(posterior, dataset).query("quantity == 'ace'").set_index(["factor", "window", "step"])
+    for factor in dataset.factor_ids:
+        for window in ("W1", "W2"):
+            whole = table.loc[(factor, window, "-1 -> +1"), "mean"]
+            parts = table.loc[(factor, window, "-1 -> 0"), "mean"] + table.loc[(factor, window, "0 -> +1"), "mean"]
+            assert whole == pytest.approx(parts, abs=1e-12)
 
 
 def test_phase_two_factors_do_not_move_window_one_and_paths_are_labelled():

@@ -127,8 +127,8 @@ class _Tags(HTMLParser):
 
 SAFE_TAGS = {"html", "head", "meta", "title", "style", "body", "div", "header", "section", "nav", "h1", "h2", "h3",
              "p", "ul", "ol", "li", "a", "strong", "span", "table", "tr", "th", "td", "figure", "figcaption",
-             "details", "summary", "code",
-             "svg", "g", "defs", "clippath", "path", "rect", "use", "text", "polygon", "line", "style", "tspan", "pattern"}
+             "details", "summary", "code", "cite", "q", "dl", "dt", "dd",
+             "svg", "desc", "g", "defs", "clippath", "path", "rect", "use", "text", "polygon", "line", "style", "tspan", "pattern"}
 
 
 def test_html_outputs_hold_only_the_package_markup(hostile):

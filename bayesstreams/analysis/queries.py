@@ -39,8 +39,10 @@ if TYPE_CHECKING:  # pandas is imported where tables are built: the kernels serv
 
 QUANTILES = {"q05": 0.05, "q25": 0.25, "q75": 0.75, "q95": 0.95}
 SUMMARY_COLUMNS = ("mean", *QUANTILES)
-# (label, a, b): ACE = P(W | do(x = a)) - P(W | do(x = b))
-CONTRASTS = (("+1 vs -1", 1.0, -1.0), ("+1 vs 0", 1.0, 0.0))
+# (label, a, b): ACE = P(W | do(x = a)) - P(W | do(x = b)); the order is kept (index 0 is read as "+1 vs -1")
+CONTRASTS = (("+1 vs -1", 1.0, -1.0), ("+1 vs 0", 1.0, 0.0), ("0 vs -1", 0.0, -1.0))
+# each contrast as the step of the code it takes (MODEL.md §8: the ACE is reported per step)
+STEPS = {"+1 vs -1": "-1 -> +1", "+1 vs 0": "0 -> +1", "0 vs -1": "-1 -> 0"}
 WINDOWS = ("W1", "W2")
 DEFAULT_MIN_GAIN = 0.05
 
@@ -243,22 +245,30 @@ def factor_importance(posterior: dict, dataset, base: Baseline | None = None) ->
     Returns
     -------
     DataFrame
-        Columns ``factor, phase, stream, quantity, window, contrast, path`` and the summary
-        ``mean, q05, q25, q75, q95, p_gt_0``.  ``quantity`` is ``"beta"`` (window, contrast
-        and path empty) or ``"ace"``, with ``window`` in W1/W2, ``contrast`` "+1 vs -1" or
-        "+1 vs 0", and ``path`` "direct", "through W1" (phase-1 factor on W2) or "none"
-        (phase-2 factor on W1, always 0).
+        Columns ``factor, phase, stream, quantity, window, contrast, step, extrapolated, path``
+        and the summary ``mean, q05, q25, q75, q95, p_gt_0``.  ``quantity`` is ``"beta"``
+        (window, contrast, step, extrapolated and path empty) or ``"ace"``, with ``window`` in
+        W1/W2, ``contrast`` "+1 vs -1", "+1 vs 0" or "0 vs -1" and ``step`` the same as the
+        change of code ("-1 -> +1", "0 -> +1", "-1 -> 0"); ``extrapolated`` is True when
+        the step's start or end code never occurs for the factor (not discussed read as 0,
+        see :func:`bayesstreams.data.support.observed_codes`); ``path`` is "direct",
+        "through W1" (phase-1 factor on W2) or "none" (phase-2 factor on W1, always 0).
     """
+    from bayesstreams.data.support import CODES, observed_codes
+
     ace = ace_draws(posterior, dataset, base)
+    seen = observed_codes(dataset)
     rows, columns = [], []
     for k in range(len(dataset.factor_ids)):
         labels = _factor_labels(dataset, k)
-        rows.append({**labels, "quantity": "beta", "window": None, "contrast": None, "path": None})
+        rows.append({**labels, "quantity": "beta", "window": None, "contrast": None, "step": None,
+                     "extrapolated": None, "path": None})
         columns.append(posterior["beta"][:, k])
         for w, window in enumerate(WINDOWS):
-            for c, (contrast, _, _) in enumerate(CONTRASTS):
+            for c, (contrast, a, b) in enumerate(CONTRASTS):
+                outside = not (seen[k, CODES.index(a)] and seen[k, CODES.index(b)])
                 rows.append({**labels, "quantity": "ace", "window": window, "contrast": contrast,
-                             "path": _path(labels["phase"], w + 1)})
+                             "step": STEPS[contrast], "extrapolated": outside, "path": _path(labels["phase"], w + 1)})
                 columns.append(ace[:, k, w, c])
     return _frame(rows, columns, [], p_gt_0=True)[0]
 
@@ -431,9 +441,14 @@ def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN, base: B
     DataFrame
         Columns ``case_id, factor, phase, stream, code, window``, the summary of the gain,
         ``p_gain_gt_threshold`` (the posterior probability that the gain exceeds
-        ``threshold``), ``threshold`` and ``rank`` (1 = largest posterior-mean gain within
-        the case and window).  Sorted by case, window (W2 first), rank.
+        ``threshold``), ``threshold``, ``rank`` (1 = largest posterior-mean gain within
+        the case and window) and ``support``, the factor's data support
+        (:func:`bayesstreams.data.support.data_support`): a factor labelled
+        ``"no data: prior only"`` is not a lever to offer (MODEL.md §9; the report, the brief
+        and ``score`` leave it out).  Sorted by case, window (W2 first), rank.
     """
+    from bayesstreams.data.support import support_arrays
+
     base = base or baseline(posterior, dataset)
     now = windows(base)
     x = np.asarray(dataset.x, dtype=float)
@@ -453,6 +468,8 @@ def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN, base: B
     frame, samples = _frame(rows, columns, labels)
     frame["p_gain_gt_threshold"] = (samples > min_gain).mean(axis=0) if len(frame) else []
     frame["threshold"] = min_gain
+    support = dict(zip(dataset.factor_ids, support_arrays(dataset).labels))
+    frame["support"] = frame["factor"].map(support) if len(frame) else []
     return _rank(frame, dataset.case_ids)
 
 

@@ -3,7 +3,8 @@
 For every case of a profile file (see :mod:`bayesstreams.data.profile`) the posterior draws of
 the run give the predicted P(W1) and P(W2) with intervals, the bottleneck stream of each
 phase, the top levers, the most similar reference cases with their observed windows,
-and where the case's P(W2) falls among the reference cases.
+and where the case's P(W2) falls among the reference cases.  A factor without data support
+in the reference cases (:mod:`bayesstreams.data.support`) is never offered as a lever.
 
 Similarity
     Two cases are compared on the factors coded in *both* (not discussed on either side
@@ -31,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.support import no_data_factors
 from bayesstreams.analysis.queries import (
     CAUSAL_NOTE,
     DEFAULT_MIN_GAIN,
@@ -82,6 +84,7 @@ class ScoreResult:
     n_reference: int
     kind: str
     cases: list[CaseScore] = field(default_factory=list)
+    no_data: list[str] = field(default_factory=list)  # factors never offered as levers (no data: prior only)
     labels: dict = field(default_factory=dict)  # factor id -> {"en": label, "nl": label}, from the codebook
 
 
@@ -119,10 +122,17 @@ def _summary(samples: np.ndarray) -> dict:
     return {column: float(value) for column, value in summarise(samples).items()}
 
 
-def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float) -> list[list[dict]]:
-    """Per case, the ``n`` factors not at +1 with the largest posterior-mean gain in P(W2)."""
+def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
+            no_data=frozenset()) -> list[list[dict]]:
+    """Per case, the ``n`` factors not at +1 with the largest posterior-mean gain in P(W2).
+
+    Factors in ``no_data`` (no data support in the reference cases, MODEL.md §8-§9) are never
+    offered: their gain would be the prior's.
+    """
     found: list[list[dict]] = [[] for _ in range(profiles.n_cases)]
     for k, factor in enumerate(profiles.factor_ids):
+        if factor in no_data:
+            continue
         gain_w1, gain_w2 = lever_gains(base, now, k)
         phase = PHASES[base.factor_phase[k]]
         for i in np.flatnonzero(base.x[:, k] != 1):
@@ -164,9 +174,11 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     now = windows(base)
     reference_p2 = windows(baseline(posterior, reference)).p2.mean(axis=0)
     per_case_bottlenecks = _bottlenecks(base)
-    per_case_levers = _levers(profiles, base, now, top_levers, min_gain)
+    no_data = no_data_factors(reference)
+    per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data)
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
-    result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels)
+    result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
+                         no_data=[f for f in reference.factor_ids if f in no_data])
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(
             profiles, i, now, reference_p2, levers=per_case_levers[i],
@@ -236,4 +248,4 @@ def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
         cases.append(entry)
     return _json_safe({"profile": result.profile, "n_reference_cases": result.n_reference, "model": result.kind,
                        "notes": {"prediction": PREDICTION_NOTE, "causal": CAUSAL_NOTE, "similarity": SIMILARITY_NOTE},
-                       "cases": cases})
+                       "no_data": list(result.no_data), "cases": cases})

@@ -20,7 +20,7 @@ FACTOR_KEYS = ("phase", "stream", "label_nl", "label_en", "description")
 # Column names of the case table and the wide layout: a factor id may not take them.
 RESERVED_IDS = frozenset({"case_id", "name", "w1", "w2", "level", "group", "respondent", "section", "quote",
                           "factor", "code"} | {f"s{p}_{s}" for p in PHASES for s in STREAMS})
-DATASET_KEYS = ("title", "source", "licence", "license", "description")
+DATASET_KEYS = ("title", "title_nl", "title_en", "source", "source_nl", "source_en", "licence", "license", "description")
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,11 @@ class Codebook:
 
     def __contains__(self, factor_id: object) -> bool:
         return any(f.id == factor_id for f in self.factors)
+
+    def describe(self, key: str, lang: str = "en") -> str:
+        """Dataset metadata ``key`` (e.g. ``title``, ``source``) in ``lang``: ``{key}_{lang}``, else ``key``, else ""."""
+        meta = self.dataset
+        return str(meta.get(f"{key}_{lang}") or meta.get(key) or "")
 
     def to_toml_dict(self) -> dict:
         """The codebook as the nested dict that ``codebook.toml`` holds."""

@@ -46,4 +46,27 @@ def describe_dataset(dataset) -> list[str]:
     total = dataset.x.size
     lines.append(f"not-discussed cells: {int(np.isnan(dataset.x).sum())} of {total} "
                  f"(set to 0 by the model, counted in every report)")
+    return lines + [""] + raw_lines(dataset) + [""] + support_lines(dataset)
+
+
+def raw_lines(dataset) -> list[str]:
+    """The raw W1 x W2 count a reviewer checks first: how many cases with (without) W1 reached W2."""
+    from bayesstreams.data.raw_view import phase2_given_phase1, window_crosstab
+
+    split = phase2_given_phase1(window_crosstab(dataset))
+    (hit, of), (hit_without, of_without) = split["with"], split["without"]
+    return [f"raw: {hit} of {of} cases with a phase-1 window reached phase 2, "
+            f"{hit_without} of {of_without} without"]
+
+
+def support_lines(dataset) -> list[str]:
+    """Data support per factor: raw code counts and the label (data / no data: prior only / separating)."""
+    from bayesstreams.data.support import support_arrays
+
+    support = support_arrays(dataset)
+    width = max(len(f) for f in dataset.factor_ids) if dataset.factor_ids else 6
+    lines = ["data support per factor (codes -1/0/+1/not discussed; not discussed read as 0):"]
+    for k, factor in enumerate(dataset.factor_ids):
+        minus, zero, plus, nd = (int(v) for v in support.counts[k])
+        lines.append(f"  {factor:<{width}}  {minus:>2}/{zero:>2}/{plus:>2}/{nd:>2}   {support.labels[k]}")
     return lines

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.support import separation, support_arrays  # noqa: F401  (separation: re-exported)
 from bayesstreams.errors import Violation
 
 
@@ -31,30 +33,13 @@ def _cases_file(dataset) -> str:
     return str(source / "cases.csv") if source.is_dir() else str(source)
 
 
-def separation(x: np.ndarray, w: np.ndarray) -> int:
-    """+1 if codes separate the window upwards, -1 downwards, 0 if they do not.
-
-    Separation means every case with the window open has a higher (or lower) code than
-    every case without it, over the cases where both are known; then the likelihood alone
-    would push the factor's effect to infinity and only the prior holds it.
-    """
-    known = ~np.isnan(x) & ~np.isnan(w)
-    xs, ws = x[known], w[known]
-    opened, closed = xs[ws == 1], xs[ws == 0]
-    if opened.size == 0 or closed.size == 0:
-        return 0
-    if opened.min() > closed.max():
-        return 1
-    if opened.max() < closed.min():
-        return -1
-    return 0
-
-
 def screen_dataset(dataset) -> list[Violation]:
-    """Warnings: uncoded cases, never-coded factors, w2 without w1, perfect separation, respondent disagreement.
+    """Warnings: uncoded cases, w2 without w1, no-data and separating factors, respondent disagreement.
 
-    Each warning has a ``kind`` and a ``subject`` (the case or factor) so that
-    :func:`warning_lines` can print repeated warnings of one kind as one line.
+    Factor warnings come from :func:`bayesstreams.data.support.support_arrays`, on the codes as
+    the model reads them (not discussed = 0), against the factor's own window and the coded
+    state of its own stream (MODEL.md §8).  Each warning has a ``kind`` and a ``subject`` (the
+    case or factor) so that :func:`warning_lines` can print repeated warnings of one kind as one line.
     """
     warnings: list[Violation] = []
     coded = ~np.isnan(dataset.x)
@@ -65,22 +50,55 @@ def screen_dataset(dataset) -> list[Violation]:
         if dataset.w[i, 1] == 1 and dataset.w[i, 0] == 0:
             warnings.append(Violation(file, line, "w2", f"case {case_id!r} has w2 = 1 but w1 = 0 "
                                       "(institutionalised without agenda setting)", "w2_without_w1", case_id))
-    phase_of = dataset.factor_phase
-    for j, factor in enumerate(dataset.factor_ids):
-        file, line = _factor_location(dataset, factor)
-        if not coded[:, j].any():
-            warnings.append(Violation(file, line, factor, f"factor {factor!r} is never coded", "never_coded", factor))
-            continue
-        direction = separation(dataset.x[:, j], dataset.w[:, phase_of[j]])
-        if direction:
-            window = f"w{phase_of[j] + 1}"
-            side = "higher" if direction > 0 else "lower"
-            warnings.append(Violation(
-                file, line, factor,
-                f"factor {factor!r} separates {window} perfectly (cases with {window} = 1 all have {side} codes): "
-                f"its effect rests on the prior", "separation", f"{factor} ({side} codes where {window} = 1)"))
+    warnings += factor_warnings(dataset)
     warnings += _respondent_disagreements(dataset)
     return warnings
+
+
+def factor_warnings(dataset) -> list[Violation]:
+    """Per factor: never coded, constant once not discussed is read as 0, or separating its window / stream."""
+    support = support_arrays(dataset)
+    x = np.nan_to_num(np.asarray(dataset.x, dtype=float), nan=0.0)
+    phase, stream = dataset.factor_phase, dataset.factor_stream
+    out = []
+    for k, factor in enumerate(dataset.factor_ids):
+        file, line = _factor_location(dataset, factor)
+        if support.never_coded[k]:
+            out.append(Violation(file, line, factor, f"factor {factor!r} is never coded: its effect is the prior's "
+                                 "(no data: prior only)", "never_coded", factor))
+        elif support.constant[k]:
+            value = _code_text(x[0, k])
+            out.append(Violation(file, line, factor, f"factor {factor!r} is {value} in every case once not discussed "
+                                 "is read as 0: its effect is the prior's (no data: prior only)",
+                                 "constant", f"{factor} (always {value})"))
+        elif support.separating[k]:
+            targets, short = _separated(support, k, phase[k], stream[k])
+            out.append(Violation(file, line, factor, f"factor {factor!r} separates {' and '.join(targets)}, with not "
+                                 "discussed read as 0: its effect rests on the prior", "separation",
+                                 f"{factor} ({'; '.join(short)})"))
+    return out
+
+
+def _separated(support, k: int, p: int, s: int) -> tuple[list[str], list[str]]:
+    """What factor ``k`` separates, in full (the message) and in short (the grouped line)."""
+    targets, short = [], []
+    if support.separates_window[k]:
+        window, side = f"w{p + 1}", _side(support.separates_window[k])
+        targets.append(f"{window} (cases with {window} = 1 all have {side} codes)")
+        short.append(f"{side} codes where {window} = 1")
+    if support.separates_stream[k]:
+        name, side = f"phase-{PHASES[p]} {STREAMS[s]} stream", _side(support.separates_stream[k])
+        targets.append(f"the coded {name} (cases in motion all have {side} codes)")
+        short.append(f"{side} codes where the {name} is in motion")
+    return targets, short
+
+
+def _side(direction: int) -> str:
+    return "higher" if direction > 0 else "lower"
+
+
+def _code_text(value: float) -> str:
+    return f"{value:+.0f}" if value else "0"
 
 
 # How a group of warnings of one kind reads: "{n} ..." followed by the subjects.
@@ -88,7 +106,10 @@ GROUPED = {
     "uncoded": "{n} cases have no codes",
     "w2_without_w1": "{n} cases have w2 = 1 but w1 = 0 (institutionalised without agenda setting)",
     "never_coded": "{n} factors are never coded",
-    "separation": "{n} factors separate their window perfectly, so their effects rest on the prior",
+    "constant": "{n} factors are constant once not discussed is read as 0, so their effects are the prior's "
+                "(no data: prior only)",
+    "separation": "{n} factors separate their window or coded stream perfectly (not discussed read as 0), "
+                  "so their effects rest on the prior",
     "disagreement": "{n} case-factor pairs have respondents who disagree (the sign of their sum is used)",
 }
 

@@ -215,6 +215,44 @@ class Run:
             return table
         return table[table["case_id"] == self.case_id(case)].reset_index(drop=True)
 
+    def support(self):
+        """What the data can tell of each factor: code counts, no data, separating (MODEL.md §8).
+
+        Examples
+        --------
+        >>> support = run.support()
+        >>> support.set_index("factor").loc["p2_framing", "label"]
+        'no data: prior only'
+        """
+        from bayesstreams.data.support import data_support
+
+        return data_support(self.dataset)
+
+    def raw(self):
+        """The raw-data view a reviewer checks first: W1 x W2 and each factor's codes against each window.
+
+        Examples
+        --------
+        >>> run.raw().phase2_given_phase1()  # (reached phase 2, of) with and without a phase-1 window
+        {'with': (3, 4), 'without': (0, 4)}
+        """
+        from bayesstreams.data.raw_view import raw_view
+
+        return raw_view(self.dataset)
+
+    def ranks(self):
+        """P(rank 1) and P(top 3) of every factor's effect on each window, from the draws.
+
+        Examples
+        --------
+        >>> ranks = run.ranks()
+        >>> {"factor", "window"} <= set(ranks.columns)
+        True
+        """
+        from bayesstreams.analysis.ranks import effect_ranks
+
+        return effect_ranks(self.posterior, self.dataset, base=self.baseline)
+
     def contraction(self):
         """Prior-to-posterior contraction of every parameter and headline query.
 

@@ -71,6 +71,18 @@ class Reference:
 
 
 @dataclass
+class Barrier:
+    """A factor the case's data code as a barrier (-1), with the quotes and sections behind the code."""
+
+    factor: str
+    label: str
+    phase: int
+    stream: str
+    quotes: list[str]
+    sections: list[str]
+
+
+@dataclass
 class Brief:
     """Everything the brief shows."""
 
@@ -89,6 +101,7 @@ class Brief:
     streams: list[StreamState]
     levers: list[BriefLever]
     similar: list[Reference]
+    barriers: list[Barrier]
     n_prior_driven: int
     n_taught: int
     diagnostics_passed: bool
@@ -125,13 +138,30 @@ def select_case(run, case_id: str | None = None, profile=None):
     return one_case(profiles, case_id or profiles.case_ids[0])
 
 
+def barriers(case, lang: str) -> list[Barrier]:
+    """The factors coded -1 for the (one-case) dataset ``case``, in codebook order, with their quotes.
+
+    Quotes come from the coded records (long layout); a factor coded -1 without a quote is
+    still listed, with no quote.
+    """
+    found = []
+    for k, factor in enumerate(case.codebook.factors):
+        if not case.x[0, k] < 0:  # NaN (not discussed) is no barrier either
+            continue
+        records = [r for r in case.codes if r["factor"] == factor.id and str(r.get("quote", "") or "").strip()]
+        found.append(Barrier(factor.id, factor.label(lang), factor.phase, factor.stream,
+                             [str(r["quote"]).strip() for r in records],
+                             [str(r.get("section", "") or "").strip() for r in records]))
+    return found
+
+
 def _windows(score, case, flags: dict, t) -> list[BriefWindow]:
     from bayesstreams.reporting.words import verbal
 
     out = []
     for p in PHASES:
         summary = getattr(score, f"p_w{p}")
-        words = verbal(summary["mean"], summary["q05"], summary["q95"], t)
+        words = verbal(summary["mean"], summary["q05"], summary["q95"], t, plain=True)
         out.append(BriefWindow(p, Interval.of(summary), words.key, words.text, words.spans,
                                _num(case.w[0, p - 1]), flags.get(f"p_w{p}", False)))
     return out
@@ -186,12 +216,12 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl") 
     name = case.case_column("name")[0] or case.case_ids[0]
     return Brief(
         lang=lang, case_id=case.case_ids[0], name=name, is_profile=is_profile,
-        title=str(run.dataset.codebook.dataset.get("title", "") or run.dataset.name),
+        title=run.dataset.codebook.describe("title", lang) or run.dataset.name,
         model_name=run.config.name, model_kind=run.config.kind, n_reference=run.dataset.n_cases,
         n_factors=score.n_factors, n_not_discussed=score.n_not_discussed,
         windows=_windows(score, case, flags, t), weakest=[s for s in streams if s.bottleneck], streams=streams,
         levers=_levers(score, {f.id: f.label(lang) for f in run.dataset.codebook.factors}),
-        similar=_similar(score, None if is_profile else case.case_ids[0]),
+        similar=_similar(score, None if is_profile else case.case_ids[0]), barriers=barriers(case, lang),
         n_prior_driven=n_prior, n_taught=n_taught,
         diagnostics_passed=bool((run.info.get("diagnostics") or {}).get("passed", False)),
         seed=run.info.get("seed"), data_hash=str(run.info.get("dataset", {}).get("hash", "")))
@@ -206,8 +236,15 @@ def render_brief(brief: Brief, t, compact: bool = False) -> str:
     figure = None
     if brief.streams:
         windows = [WindowChance(w.phase, w.p, w.observed, w.prior_driven) for w in brief.windows]
-        figure = trusted(to_svg(stream_diagram(*stream_tables(brief.streams, windows), t)))
-    return render("brief.html", t, b=brief, figure=figure, compact=compact)
+        from bayesstreams.reporting.figure_text import stream_text
+
+        text = stream_text(brief.name, brief.streams, windows, t)
+        figure = trusted(to_svg(stream_diagram(*stream_tables(brief.streams, windows), t, name=brief.name,
+                                               prior_label=t("brief_prior_short")),
+                                text.title, text.desc, ident="brief-streams"))
+    from bayesstreams.reporting.brief_text import advice
+
+    return render("brief.html", t, b=brief, figure=figure, compact=compact, advice=advice(brief, t))
 
 
 def write_brief(run, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,

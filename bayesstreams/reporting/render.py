@@ -12,7 +12,9 @@ Escaping is not left to the template author:
 
 Numbers are shown with two significant digits (:func:`sig`), probabilities as whole
 percentages (:func:`pct`) and differences of probabilities as signed percentage points
-(:func:`pp`).
+(:func:`pp`), written the way the template's language writes them (decimal comma in Dutch):
+the filters take the language from the translator ``t`` and the digits from
+:mod:`bayesstreams.reporting.numbers`.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ import math
 import re
 from pathlib import Path
 
+from jinja2 import pass_context
 from markupsafe import Markup
+
+from bayesstreams.reporting import numbers
 
 TEMPLATES = Path(__file__).with_name("templates")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]{}|#!~])")
-MISSING = "–"
+MISSING = numbers.MISSING
 
 
 def md_escape(value) -> str:
@@ -42,68 +47,63 @@ def _md_finalize(value):
 
 
 def _missing(x) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
+    return numbers.missing(x)
 
 
-def sig(x, digits: int = 2, max_decimals: int = 4) -> Markup:
-    """``x`` with ``digits`` significant digits but at most ``max_decimals`` decimals, never in exponent notation.
-
-    Missing values print as ``–``; values that round to zero print as ``0``.
-    """
-    if _missing(x):
-        return Markup(MISSING)
-    x = float(x)
-    if round(x, max_decimals) == 0:
-        return Markup("0")
-    rounded = float(f"{x:.{digits - 1}e}")  # rounding first: 9.98 -> 10, printed "10" and not "10.0"
-    decimals = min(max_decimals, max(0, digits - 1 - math.floor(math.log10(abs(rounded)))))
-    text = f"{x:.{decimals}f}"
-    return Markup("0" if float(text) == 0 else text)
+def _lang(context) -> str:
+    return context["t"].lang
 
 
-def pct(p) -> Markup:
+# Number filters: the language comes from the template's translator ``t``, the digits from
+# :mod:`bayesstreams.reporting.numbers`; they return Markup because they print digits only.
+
+
+@pass_context
+def sig(context, x, digits: int = 2, max_decimals: int = 4) -> Markup:
+    """``x`` with two significant digits in the template's language (see :func:`numbers.sig`)."""
+    return Markup(numbers.sig(x, _lang(context), digits, max_decimals))
+
+
+@pass_context
+def pct(context, p) -> Markup:
     """A probability as a whole percentage: ``0.423`` -> ``42%``."""
-    if _missing(p):
-        return Markup(MISSING)
-    text = f"{100 * float(p):.0f}"
-    return Markup(("0" if text == "-0" else text) + "%")
+    return Markup(numbers.pct(p, _lang(context)))
 
 
-def pp(d) -> Markup:
-    """A difference of probabilities in signed percentage points: two significant digits, at most one decimal.
-
-    ``0.123`` -> ``+12``, ``0.0123`` -> ``+1.2``, ``-0.00076`` -> ``-0.1``.
-    """
-    if _missing(d):
-        return Markup(MISSING)
-    text = str(sig(100 * float(d), max_decimals=1))
-    return Markup(text if text.startswith("-") or text == "0" else "+" + text)
+@pass_context
+def pp(context, d) -> Markup:
+    """A difference of probabilities in signed percentage points (``+1.2``; Dutch ``+1,2``)."""
+    return Markup(numbers.pp(d, _lang(context)))
 
 
-def fixed(x, decimals: int = 2) -> Markup:
+@pass_context
+def fixed(context, x, decimals: int = 2) -> Markup:
     """``x`` with a fixed number of decimals (diagnostics, elpd)."""
-    return Markup(MISSING) if _missing(x) else Markup(f"{float(x):.{decimals}f}")
+    return Markup(numbers.fixed(x, decimals, _lang(context)))
 
 
-def _interval(summary, one) -> Markup:
-    if summary is None:
-        return Markup(MISSING)
-    return Markup(f"{one(summary.mean)} [{one(summary.q05)}, {one(summary.q95)}]")
+@pass_context
+def plain(context, x) -> Markup:
+    """``x`` as short as it is exact (thresholds such as ``1.01``)."""
+    return Markup(numbers.plain(x, _lang(context)))
 
 
-def ival_pct(summary) -> Markup:
+@pass_context
+def ival_pct(context, summary) -> Markup:
     """``mean [q05, q95]`` of a probability, in percent."""
-    return _interval(summary, pct)
+    return Markup(numbers.summary_interval(summary, numbers.pct, _lang(context)))
 
 
-def ival_pp(summary) -> Markup:
+@pass_context
+def ival_pp(context, summary) -> Markup:
     """``mean [q05, q95]`` of a difference of probabilities, in percentage points."""
-    return _interval(summary, pp)
+    return Markup(numbers.summary_interval(summary, numbers.pp, _lang(context)))
 
 
-def ival_sig(summary) -> Markup:
+@pass_context
+def ival_sig(context, summary) -> Markup:
     """``mean [q05, q95]`` with two significant digits."""
-    return _interval(summary, sig)
+    return Markup(numbers.summary_interval(summary, numbers.sig, _lang(context)))
 
 
 def code_key(code) -> str:
@@ -127,7 +127,7 @@ def motion_key(value) -> str:
     return "motion_yes" if value == 1 else "motion_no"
 
 
-FILTERS = {"sig": sig, "pct": pct, "pp": pp, "fixed": fixed, "ival_pct": ival_pct, "ival_pp": ival_pp,
+FILTERS = {"sig": sig, "pct": pct, "pp": pp, "fixed": fixed, "plain": plain, "ival_pct": ival_pct, "ival_pp": ival_pp,
            "ival_sig": ival_sig, "code_key": code_key, "state_key": state_key, "motion_key": motion_key}
 
 

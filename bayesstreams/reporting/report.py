@@ -13,14 +13,15 @@ Written by :func:`write_report`::
     report.md        the same content; figures in figures/*.svg beside it
     summary.json     every number shown (raw, unrounded), NaN as null
     figures/         factor_effects.svg, streams_01.svg, ... (one per case)
-    tables/          factors.csv, cases.csv (text cells guarded against formula injection)
+    tables/          factors.csv, cases.csv, ranks.csv, and report.xlsx with every table of the report, one
+                     sheet each (text cells guarded against formula injection)
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES, STREAMS
@@ -29,6 +30,9 @@ SUMMARY = ("mean", "q05", "q25", "q75", "q95")
 REPORT_FORMAT = "bayesstreams-report/1"
 N_LEVERS = 3
 N_HIGHLIGHTS = 3
+# Terms of the report explained in its glossary (keys gloss_term_<name> and gloss_<name>), in reading order
+GLOSSARY = ("probability", "interval", "pp", "effect", "q", "window_p", "lever", "prior", "posterior",
+            "prior_driven", "contraction", "diagnostics", "seed", "data_hash")
 
 
 def _num(value) -> float | None:
@@ -190,6 +194,18 @@ class FactorEffect:
     beta: Interval
     beta_p_positive: float | None
     beta_prior_driven: bool
+    support: str = "data"
+    support_kind: str = "data"
+    steps: list = field(default_factory=list)  # StepEffect per window and step (reporting.support_view)
+
+    @property
+    def no_data(self) -> bool:
+        """Every number of this factor is the prior's ("no data: prior only", MODEL.md §8)."""
+        return self.support_kind == "no_data"
+
+    def extrapolated(self, window: str, step: str = "-1 -> +1") -> bool:
+        """Whether ``step`` on ``window`` starts or ends at a code never observed for this factor."""
+        return any(s.extrapolated for s in self.steps if s.window == window and s.step == step)
 
 
 @dataclass
@@ -219,8 +235,14 @@ def _ace_row(own, window: str):
     return hit.iloc[0] if len(hit) else None
 
 
-def factor_effects(table, dataset, lang: str, flags: PriorFlags) -> list[FactorEffect]:
-    """One :class:`FactorEffect` per factor, grouped by phase and stream (codebook order within)."""
+def factor_effects(table, dataset, lang: str, flags: PriorFlags, support=None) -> list[FactorEffect]:
+    """One :class:`FactorEffect` per factor, grouped by phase and stream (codebook order within).
+
+    ``support`` (a :class:`~bayesstreams.reporting.support_view.DataSupport`) labels each factor;
+    the per-step effects come from the ``step`` rows of ``table``.
+    """
+    from bayesstreams.reporting.support_view import SUPPORT_KINDS, step_effects
+
     order = sorted(range(len(dataset.factor_ids)), key=lambda k: (dataset.factor_phase[k], dataset.factor_stream[k], k))
     out = []
     for k in order:
@@ -234,6 +256,10 @@ def factor_effects(table, dataset, lang: str, flags: PriorFlags) -> list[FactorE
             Interval.of(w1) if reaches_w1 else None, reaches_w1 and flags("query", "ace_w1", factor.id),
             Interval.of(w2), flags("query", "ace_w2", factor.id), str(w2["path"]),
             Interval.of(beta), _num(beta["p_gt_0"]), flags("parameter", "beta", factor.id)))
+        if support is not None:
+            out[-1].support = support.label_of(factor.id)
+            out[-1].support_kind = SUPPORT_KINDS[out[-1].support]
+        out[-1].steps = step_effects(table, factor.id, reaches_w1)
     return out
 
 
@@ -248,20 +274,19 @@ def dependency(table, flags: PriorFlags) -> Dependency:
 
 @dataclass
 class Highlight:
-    """A factor among the strongest for a window (by posterior-mean ACE)."""
+    """A factor among the strongest for a window: posterior-mean ACE of its observed ``step``, rank probabilities.
+
+    Built by :func:`bayesstreams.reporting.support_view.ranked_highlights`.
+    """
 
     factor: str
     label: str
     ace: Interval
     prior_driven: bool
-
-
-def highlights(effects: list[FactorEffect], window: str, n: int = N_HIGHLIGHTS) -> list[Highlight]:
-    """The ``n`` factors with the largest posterior-mean ACE on ``window`` (a selection, not a test)."""
-    key = f"ace_{window.lower()}"
-    reaching = [e for e in effects if getattr(e, key) is not None]
-    reaching.sort(key=lambda e: -getattr(e, key).mean)
-    return [Highlight(e.factor, e.label, getattr(e, key), getattr(e, f"{key}_prior_driven")) for e in reaching[:n]]
+    step: str = "-1 -> +1"
+    p_rank1: float | None = None
+    p_top3: float | None = None
+    support_kind: str = "data"
 
 
 # ---------------------------------------------------------------------------- cases
@@ -332,18 +357,21 @@ def _case_streams(activation, case_id: str) -> list[StreamState]:
             for _, r in own.iterrows()]
 
 
-def _case_levers(levers, case_id: str, labels: dict, n: int) -> list[Lever]:
-    own = levers[levers["case_id"] == case_id]
+def _case_levers(levers, case_id: str, labels: dict, n: int, no_data=frozenset()) -> list[Lever]:
+    """The ``n`` best levers on W2, ranked again after the factors without data are left out (MODEL.md §9)."""
+    own = levers[(levers["case_id"] == case_id) & ~levers["factor"].isin(list(no_data))]
     on_w1 = {r["factor"]: r for _, r in own[own["window"] == "W1"].iterrows()}
     best = own[own["window"] == "W2"].sort_values("rank").head(n)
-    return [Lever(int(r["rank"]), r["factor"], labels[r["factor"]], int(r["phase"]), str(r["stream"]),
+    return [Lever(rank, r["factor"], labels[r["factor"]], int(r["phase"]), str(r["stream"]),
                   _num(r["code"]), Interval.of(r),
                   Interval.of(on_w1[r["factor"]]) if r["factor"] in on_w1 else None,
-                  _num(r["p_gain_gt_threshold"]), float(r["threshold"])) for _, r in best.iterrows()]
+                  _num(r["p_gain_gt_threshold"]), float(r["threshold"]))
+            for rank, (_, r) in enumerate(best.iterrows(), start=1)]
 
 
-def case_results(tables: dict, dataset, lang: str, flags: PriorFlags, n_levers: int = N_LEVERS) -> list[CaseResult]:
-    """Per case: window chances, stream activation, weakest streams and the best levers."""
+def case_results(tables: dict, dataset, lang: str, flags: PriorFlags, n_levers: int = N_LEVERS,
+                 no_data=frozenset()) -> list[CaseResult]:
+    """Per case: window chances, stream activation, weakest streams and the best levers (none without data)."""
     labels = {f.id: f.label(lang) for f in dataset.codebook.factors}
     predictions = tables["case_predictions"]
     out = []
@@ -354,7 +382,7 @@ def case_results(tables: dict, dataset, lang: str, flags: PriorFlags, n_levers: 
         out.append(CaseResult(info.case_id, info.name, info.level, info.group, info.n_not_discussed, windows,
                               Interval.of(own.loc["p_w2_given_w1"]),
                               _case_streams(tables.get("stream_activation"), info.case_id),
-                              _case_levers(tables["levers"], info.case_id, labels, n_levers)))
+                              _case_levers(tables["levers"], info.case_id, labels, n_levers, no_data)))
     return out
 
 
@@ -372,6 +400,7 @@ class TaughtRow:
     posterior_sd: float | None
     contraction: float | None
     prior_driven: bool
+    label: str = ""
 
 
 @dataclass
@@ -395,12 +424,31 @@ class Taught:
     rows: list[TaughtRow]
 
 
-def taught(frame) -> Taught:
-    """The contraction table of :func:`bayesstreams.analysis.contraction.what_the_data_taught` as report data."""
+def index_words(dataset, lang: str) -> dict[str, str]:
+    """Reader's words for the parts of a contraction index: phases, streams, factor labels, case names."""
+    from bayesstreams.reporting.i18n import translator
+
+    t = translator(lang)
+    names = dict(zip(dataset.case_ids, (n or c for n, c in zip(dataset.case_column("name"), dataset.case_ids))))
+    return {**{str(p): t(f"phase_short_{p}") for p in PHASES}, **{s: t(f"stream_title_{s}") for s in STREAMS},
+            **{f.id: f.label(lang) for f in dataset.codebook.factors}, **names}
+
+
+def taught(frame, words: dict[str, str] | None = None) -> Taught:
+    """The contraction table of :func:`bayesstreams.analysis.contraction.what_the_data_taught` as report data.
+
+    ``words`` turns the parts of an index ("1, problem", a factor id, a case id) into the
+    reader's words (see :func:`index_words`); parts without an entry stay as they are.
+    """
     from bayesstreams.analysis.contraction import PRIOR_DRIVEN_BELOW
 
+    words = words or {}
+
+    def label(index: str) -> str:
+        return ", ".join(words.get(part, part) for part in index.split(", ")) if index else ""
+
     rows = [TaughtRow(r.source, r.name, str(r.index), _num(r.prior_sd), _num(r.posterior_sd), _num(r.contraction),
-                      bool(r.prior_driven)) for r in frame.itertuples()]
+                      bool(r.prior_driven), label(str(r.index))) for r in frame.itertuples()]
     counts: dict[tuple[str, str], TaughtCount] = {}
     for row in rows:
         count = counts.setdefault((row.source, row.name), TaughtCount(row.source, row.name, 0, 0))
@@ -420,6 +468,8 @@ class DiagnosticRow:
     value: float | None
     target: str
     passed: bool
+    op: str = ""
+    limit: float | None = None
 
 
 @dataclass
@@ -438,12 +488,12 @@ def diagnostics_summary(info: dict) -> DiagnosticsSummary:
 
     d = info.get("diagnostics") or {}
     limits = {"rhat_max": RHAT_MAX, "ess_min": ESS_MIN, "bfmi_min": BFMI_MIN, **d.get("thresholds", {})}
-    specs = (("rhat", "rhat_max", f"<= {limits['rhat_max']}"), ("ess_bulk", "ess_bulk_min", f">= {limits['ess_min']}"),
-             ("ess_tail", "ess_tail_min", f">= {limits['ess_min']}"), ("divergences", "divergences", "= 0"),
-             ("bfmi", "bfmi_min", f">= {limits['bfmi_min']}"))
+    specs = (("rhat", "rhat_max", "<=", limits["rhat_max"]), ("ess_bulk", "ess_bulk_min", ">=", limits["ess_min"]),
+             ("ess_tail", "ess_tail_min", ">=", limits["ess_min"]), ("divergences", "divergences", "=", 0),
+             ("bfmi", "bfmi_min", ">=", limits["bfmi_min"]))
     checks = d.get("checks", {})
-    rows = [DiagnosticRow(check, _num(d.get(value)), target, bool(checks.get(check, False)))
-            for check, value, target in specs]
+    rows = [DiagnosticRow(check, _num(d.get(value)), f"{op} {limit}", bool(checks.get(check, False)), op, _num(limit))
+            for check, value, op, limit in specs]
     failed = [r.check for r in rows if not r.passed]
     return DiagnosticsSummary(bool(d.get("passed", False)) and not failed, failed, d.get("n_samples"), rows)
 
@@ -535,6 +585,8 @@ class Report:
     reproducibility: Reproducibility
     comparison: Comparison | None = None
     lever_threshold: float = 0.05
+    data_support: object = None  # reporting.support_view.DataSupport: "what the data can tell"
+    ranks: list = field(default_factory=list)  # reporting.support_view.RankRow per window and ranked factor
 
     @property
     def has_streams(self) -> bool:
@@ -546,21 +598,29 @@ def build_report(run, lang: str = "en", compare_run=None) -> Report:
     """Assemble the report of a loaded run (and, optionally, its comparison with another run)."""
     from bayesstreams.analysis.contraction import what_the_data_taught
     from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables
+    from bayesstreams.analysis.ranks import effect_ranks
+    from bayesstreams.reporting.support_view import data_support_view, rank_rows, ranked_highlights
 
     dataset = run.dataset
     tables = query_tables(run)
     learned = what_the_data_taught(run)
     flags = PriorFlags(learned)
-    effects = factor_effects(tables["factor_importance"], dataset, lang, flags)
-    meta = dataset.codebook.dataset
+    support = data_support_view(dataset, lang)
+    effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)
+    ranks = effect_ranks(run.posterior, dataset, base=getattr(run, "baseline", None))
+    by_id = {e.factor: e for e in effects}
     return Report(
-        lang=lang, dataset_name=dataset.name, title=str(meta.get("title", "") or ""),
-        source=str(meta.get("source", "") or ""), model_name=run.config.name, model_kind=run.config.kind,
+        lang=lang, dataset_name=dataset.name, title=dataset.codebook.describe("title", lang),
+        source=dataset.codebook.describe("source", lang), model_name=run.config.name, model_kind=run.config.kind,
         n_cases=dataset.n_cases, n_factors=len(dataset.factor_ids), codes=code_table(dataset, lang),
-        factors=effects, highlights_w1=highlights(effects, "W1"), highlights_w2=highlights(effects, "W2"),
-        dependency=dependency(tables["phase_dependency"], flags), cases=case_results(tables, dataset, lang, flags),
-        taught=taught(learned), diagnostics=diagnostics_summary(run.info), reproducibility=reproducibility(run.info),
-        comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN)
+        factors=effects, highlights_w1=ranked_highlights(ranks, "W1", by_id, N_HIGHLIGHTS),
+        highlights_w2=ranked_highlights(ranks, "W2", by_id, N_HIGHLIGHTS),
+        dependency=dependency(tables["phase_dependency"], flags),
+        cases=case_results(tables, dataset, lang, flags, no_data=frozenset(support.no_data)),
+        taught=taught(learned, index_words(dataset, lang)), diagnostics=diagnostics_summary(run.info),
+        reproducibility=reproducibility(run.info),
+        comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN, data_support=support,
+        ranks=rank_rows(ranks, by_id))
 
 
 def summary(report: Report) -> dict:
@@ -574,15 +634,19 @@ def summary(report: Report) -> dict:
 # ---------------------------------------------------------------------------- figures and files
 
 
-def forest_table(report: Report):
-    """The factor effects as the long table :func:`bayesstreams.reporting.figures.forest_plot` draws."""
+def forest_table(report: Report, t=None):
+    """The factor effects as the long table :func:`bayesstreams.reporting.figures.forest_plot` draws.
+
+    With a translator ``t``, the label of a factor without data says so ("no data: prior only").
+    """
     import pandas as pd
 
     rows = []
     for e in report.factors:
+        label = f"{e.label} ({t('support_no_data')})" if t is not None and e.no_data else e.label
         for window, ace, prior in (("W1", e.ace_w1, e.ace_w1_prior_driven), ("W2", e.ace_w2, e.ace_w2_prior_driven)):
             if ace is not None:
-                rows.append({"factor": e.factor, "label": e.label, "phase": e.phase, "stream": e.stream,
+                rows.append({"factor": e.factor, "label": label, "phase": e.phase, "stream": e.stream,
                              "window": window, **asdict(ace), "prior_driven": prior})
     return pd.DataFrame.from_records(rows)
 
@@ -601,14 +665,31 @@ def stream_tables(streams: list[StreamState], windows: list[WindowChance]):
     return stream_frame, window_frame
 
 
-def figures(report: Report, t) -> dict[str, str]:
-    """SVG text of every figure, keyed by file name under ``figures/``."""
-    from bayesstreams.reporting.figures import forest_plot, stream_diagram, to_svg
+def figure_texts(report: Report, t) -> dict:
+    """Title, description and caption of every figure (:class:`~bayesstreams.reporting.figure_text.FigureText`)."""
+    from bayesstreams.reporting.figure_text import forest_text, stream_text
 
-    out = {"factor_effects.svg": to_svg(forest_plot(forest_table(report), t))}
+    out = {"factor_effects.svg": forest_text(report, t)}
     if report.has_streams:
         for n, case in enumerate(report.cases, start=1):
-            out[stream_figure_name(n)] = to_svg(stream_diagram(*stream_tables(case.streams, case.windows), t))
+            out[stream_figure_name(n)] = stream_text(case.name, case.streams, case.windows, t)
+    return out
+
+
+def figures(report: Report, t, texts: dict | None = None) -> dict[str, str]:
+    """SVG text of every figure, keyed by file name under ``figures/``, each with its title and description."""
+    from bayesstreams.reporting.figures import forest_plot, stream_diagram, to_svg
+
+    texts = texts or figure_texts(report, t)
+
+    def svg(fig, name: str) -> str:
+        return to_svg(fig, texts[name].title, texts[name].desc, ident=name.removesuffix(".svg").replace("_", "-"))
+
+    out = {"factor_effects.svg": svg(forest_plot(forest_table(report, t), t), "factor_effects.svg")}
+    if report.has_streams:
+        for n, case in enumerate(report.cases, start=1):
+            name = stream_figure_name(n)
+            out[name] = svg(stream_diagram(*stream_tables(case.streams, case.windows), t, name=case.name), name)
     return out
 
 
@@ -626,36 +707,41 @@ def _csv_text(value) -> str:
 
 
 def write_tables(report: Report, folder: Path) -> None:
-    """``tables/factors.csv`` and ``tables/cases.csv``: the report's main tables for spreadsheets."""
+    """``tables/factors.csv``, ``tables/cases.csv`` and ``tables/ranks.csv``: the report's main tables for spreadsheets."""
     from bayesstreams.data.io import write_csv
 
     header = ["factor", "label", "phase", "stream", *(f"ace_w1_{k}" for k in SUMMARY), "ace_w1_prior_driven",
               *(f"ace_w2_{k}" for k in SUMMARY), "ace_w2_prior_driven", *(f"beta_{k}" for k in SUMMARY),
-              "beta_p_positive"]
+              "beta_p_positive", "support"]
     empty = dict.fromkeys(SUMMARY)
     rows = [[e.factor, e.label, e.phase, e.stream, *(asdict(e.ace_w1) if e.ace_w1 else empty).values(),
              e.ace_w1_prior_driven, *asdict(e.ace_w2).values(), e.ace_w2_prior_driven, *asdict(e.beta).values(),
-             e.beta_p_positive] for e in report.factors]
+             e.beta_p_positive, e.support] for e in report.factors]
     write_csv(folder / "factors.csv", header, [[_csv_text(v) for v in row] for row in rows])
     header = ["case_id", "name", "level", "group", "n_not_discussed", *(f"p_w1_{k}" for k in SUMMARY), "w1",
               *(f"p_w2_{k}" for k in SUMMARY), "w2"]
     rows = [[c.case_id, c.name, c.level, c.group, c.n_not_discussed, *asdict(c.windows[0].p).values(),
              c.windows[0].observed, *asdict(c.windows[1].p).values(), c.windows[1].observed] for c in report.cases]
     write_csv(folder / "cases.csv", header, [[_csv_text(v) for v in row] for row in rows])
+    header = ["window", "factor", "label", "step", "mean", "rank", "p_rank1", "p_top3", "support"]
+    rows = [[r.window, r.factor, r.label, r.step, r.mean, r.rank, r.p_rank1, r.p_top3, r.support_kind]
+            for r in report.ranks]
+    write_csv(folder / "ranks.csv", header, [[_csv_text(v) for v in row] for row in rows])
 
 
-def render_report(report: Report, svgs: dict[str, str], t) -> tuple[str, str]:
+def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = None) -> tuple[str, str]:
     """``(report.html, report.md)`` text: figures inline in the HTML, linked as files in the Markdown."""
     from bayesstreams.reporting.render import render, trusted
 
-    common = {"r": report, "stream_figure_name": stream_figure_name}
+    texts = texts or figure_texts(report, t)
+    common = {"r": report, "stream_figure_name": stream_figure_name, "captions": texts, "glossary": GLOSSARY}
     html = render("report.html", t, figures={k: trusted(v) for k, v in svgs.items()}, **common)
     markdown = render("report.md", t, figures={k: trusted(f"figures/{k}") for k in svgs}, **common)
     return html, markdown
 
 
 def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
-    """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/``) and ``summary.json``.
+    """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``), ``summary.json``.
 
     Parameters
     ----------
@@ -681,16 +767,18 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
     >>> sorted(p.name for p in folder.iterdir() if p.is_file())
     ['report.html', 'report.md', 'summary.json']
     """
-    from bayesstreams.atomic import atomic_folder, atomic_write_text, refuse_existing
+    from bayesstreams.atomic import atomic_folder, atomic_write_bytes, atomic_write_text, refuse_existing
     from bayesstreams.inference.store import as_run
+    from bayesstreams.reporting.workbook import workbook_bytes
     from bayesstreams.reporting.i18n import translator
 
     t = translator(lang)
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
     report = build_report(as_run(run), lang, compare_run)
-    svgs = figures(report, t)
-    html, markdown = render_report(report, svgs, t)
+    texts = figure_texts(report, t)
+    svgs = figures(report, t, texts)
+    html, markdown = render_report(report, svgs, t, texts)
     with atomic_folder(out_dir, force=force) as tmp:
         atomic_write_text(tmp / "report.html", html)
         atomic_write_text(tmp / "report.md", markdown)
@@ -699,4 +787,5 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
         for name, svg in svgs.items():
             atomic_write_text(tmp / "figures" / name, svg)
         write_tables(report, tmp / "tables")
+        atomic_write_bytes(tmp / "tables" / "report.xlsx", workbook_bytes(report, t))
     return out_dir

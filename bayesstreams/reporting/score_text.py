@@ -112,6 +112,9 @@ def format_score(result, lang: str = "en") -> list[str]:
     lines = [t("score_header").format(profile=result.profile, cases=cases, n_reference=result.n_reference,
                                       kind=t(f"score_kind_{result.kind}")),
              t("score_note_prediction"), t("score_note_causal"), t("score_note_similarity")]
+    if getattr(result, "no_data", None):
+        names = [result.labels.get(f, {}).get(lang, f) for f in result.no_data]
+        lines.append(t("score_no_data").format(factors="; ".join(names)))
     for case in result.cases:
         lines += [""] + case_lines(case, result, lang)
     return lines

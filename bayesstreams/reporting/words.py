@@ -61,7 +61,7 @@ def word_key(p: float) -> str:
     return SCALE[-1][1]
 
 
-def verbal(mean: float, low: float, high: float, t) -> Verbal:
+def verbal(mean: float, low: float, high: float, t, plain: bool = False) -> Verbal:
     """The calibrated phrase of a probability with its 90% interval.
 
     Parameters
@@ -70,9 +70,12 @@ def verbal(mean: float, low: float, high: float, t) -> Verbal:
         Posterior mean and the 5% and 95% quantiles.
     t
         Translator (key -> text) of the output language.
+    plain
+        Name both ends of a wide interval without the word "interval" (``brief_span``
+        instead of ``prob_span``): the brief's wording for a reader without statistics.
     """
     key, low_key, high_key = word_key(mean), word_key(low), word_key(high)
     text = t("prob_phrase").format(word=t(f"prob_{key}"), range=RANGES[key])
     if low_key != high_key:
-        text += t("prob_span").format(low=t(f"prob_{low_key}"), high=t(f"prob_{high_key}"))
+        text += (t("brief_span") if plain else t("prob_span")).format(low=t(f"prob_{low_key}"), high=t(f"prob_{high_key}"))
     return Verbal(key, low_key, high_key, text)

@@ -183,15 +183,18 @@ def dependency_verdict(run, measured) -> Verdict:
     return claim_verdicts(run, [claim], measured)[0]
 
 
-def _number(value: float | None, query: str, unit: str = "pp") -> str:
-    """A necessity as a share (0.53); an effect in signed percentage points, one decimal below 10."""
+def _number(value: float | None, query: str, unit: str = "pp", decimal: str = ".") -> str:
+    """A necessity as a share (0.53); an effect in signed percentage points, one decimal below 10.
+
+    ``decimal`` is the language's decimal mark (``","`` in Dutch).
+    """
     if value is None:
         return "n/a"
     if query != "factor_effect":
-        return f"{value:.2f}"
+        return f"{value:.2f}".replace(".", decimal)
     points = 100 * value
     text = f"{points:+.1f}" if abs(points) < 9.95 else f"{points:+.0f}"
-    return ("0" if float(text) == 0 else text) + f" {unit}"
+    return ("0" if float(text) == 0 else text.replace(".", decimal)) + f" {unit}"
 
 
 def explain(verdict: Verdict, t=None) -> str:
@@ -200,12 +203,14 @@ def explain(verdict: Verdict, t=None) -> str:
         from bayesstreams.reporting.i18n import translator
 
         t = translator("en")
-    unit = t("unit_pp")
-    number = {key: _number(getattr(verdict, attribute), verdict.query, unit)
+    from bayesstreams.reporting.numbers import style
+
+    unit, decimal = t("unit_pp"), style(getattr(t, "lang", "en")).decimal
+    number = {key: _number(getattr(verdict, attribute), verdict.query, unit, decimal)
               for key, attribute in (("low", "q05"), ("high", "q95"), ("mean", "mean"), ("reference", "reference"),
                                      ("prior_low", "prior_q05"), ("prior_high", "prior_q95"),
                                      ("prior_mean", "prior_mean"))}
-    fill = {**number, "factor": verdict.factor, "ratio": f"{verdict.shift_ratio or 0:.1f}"}
+    fill = {**number, "factor": verdict.factor, "ratio": f"{verdict.shift_ratio or 0:.1f}".replace(".", decimal)}
     key = verdict.reason
     if key in ("above", "below"):
         key = f"{key}_{'agrees' if verdict.verdict == SUPPORTED else 'disagrees'}"

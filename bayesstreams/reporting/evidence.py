@@ -89,14 +89,20 @@ def _get(row: dict, key: str):
 def prior_check(measured, wide_model: str = "", agnostic_model: str = "", labels: dict | None = None) -> PriorCheck:
     """The side-by-side table of the headline numbers (:data:`SIDE_BY_SIDE`) from a measured prior dependence.
 
-    ``labels`` names an index for the reader (factor id -> label, case id -> name); others show as they are.
+    ``labels`` names the parts of an index for the reader (factor id -> label, case id -> name, phase and
+    stream -> their words, as :func:`bayesstreams.reporting.report.index_words` gives them); parts without
+    an entry show as they are.
     """
     from bayesstreams.analysis.prior_dependence import ALPHAS
 
     low, high = (f"power_{a:g}_mean" for a in ALPHAS)
     ag = agnostic_model
     labels = labels or {}
-    rows = [SideBySide(r["name"], r["index"], labels.get(r["index"], r["index"]), _get(r, "mean"), _get(r, "q05"), _get(r, "q95"), _get(r, "wide_mean"),
+
+    def label(index: str) -> str:
+        return ", ".join(labels.get(part, part) for part in str(index).split(", ")) if index else ""
+
+    rows = [SideBySide(r["name"], r["index"], label(r["index"]), _get(r, "mean"), _get(r, "q05"), _get(r, "q95"), _get(r, "wide_mean"),
                        _get(r, "wide_q05"), _get(r, "wide_q95"), _get(r, low), _get(r, high),
                        _get(r, f"{ag}_mean"), _get(r, f"{ag}_q05"), _get(r, f"{ag}_q95"),
                        _get(r, "shift_ratio"), bool(r["prior_driven"]))

@@ -279,6 +279,13 @@ def prior_posterior_plot(density, t):
     ax.set_xlabel(t("figure_rho_axis"), **TEXT)
     ax.set_ylabel(t("figure_density"), **TEXT)
     ax.legend(frameon=False, fontsize=8)
+    from matplotlib.ticker import FuncFormatter
+
+    from bayesstreams.reporting.numbers import style
+
+    decimal = style(getattr(t, "lang", "en")).decimal  # tick labels in the reader's decimal mark
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.1f}".replace(".", decimal)))
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     return fig

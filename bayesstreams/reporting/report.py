@@ -663,8 +663,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
         ranks=rank_rows(ranks, by_id),
         prior_check=evidence.prior_check(measured, check_run.config.name if check_run else "",
                                          agnostic_run.config.name if agnostic_run else "",
-                                         {**{f.id: f.label(lang) for f in dataset.codebook.factors},
-                                          **{c.case_id: c.name for c in _case_infos(dataset)}}),
+                                         index_words(dataset, lang)),
         structural=evidence.structural(run),
         dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
         claims=[evidence.claim_view(v, lang, t) for v in verdicts], rho_density=evidence.dependency_density(run))

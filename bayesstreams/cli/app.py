@@ -197,6 +197,7 @@ def brief(
                                              help="the chance of the next window \"what would it take\" aims at")] = 0.5,
     check_run: Annotated[Optional[Path], typer.Option(
         "--check-run", help="wide-prior refit for the prior-driven marks (default: RUN-wide beside the run)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing brief")] = False,
 ) -> None:
     """Write a one-page brief for one municipality (a case of the run, or a new coded profile)."""
     if (case is None) == (profile is None):
@@ -204,7 +205,7 @@ def brief(
     from bayesstreams.reporting.brief import write_brief
 
     written = write_brief(run, out, case=case, profile=profile, lang=_lang(lang), check_run=check_run,
-                          threshold=threshold)
+                          threshold=threshold, force=force)
     typer.echo(f"brief written to {written}")
 
 
@@ -280,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     if "--debug" in args:
         args.remove("--debug")
         _DEBUG["on"] = True
+    from bayesstreams import interrupts
+
+    interrupts.install()
     try:
         result = app(args=args, prog_name="bayesstreams", standalone_mode=False)
     except UsageError as exc:
@@ -292,9 +296,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in exc.lines():
             echo_err(f"error: {line}")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        echo_err("interrupted")
-        sys.exit(130)
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:  # Ctrl-C, SIGTERM, a sampler that stopped early
+        _exit_interrupted(exc)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort,):
@@ -308,9 +311,21 @@ def main(argv: list[str] | None = None) -> int:
             raise
         echo_err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
         sys.exit(1)
+    if result == 130:  # typer returns an interrupt as the bare code 130
+        _exit_interrupted(interrupts.last() or KeyboardInterrupt())
     if isinstance(result, int) and result:
         sys.exit(result)
     return 0
+
+
+def _exit_interrupted(exc: BaseException) -> None:
+    """One line, and exit 128 + the signal: 130 for SIGINT, 143 for SIGTERM."""
+    from bayesstreams.atomic import written
+
+    done, kept = written(), getattr(exc, "kept", "")
+    echo_err("interrupted; " + (f"only {', '.join(map(str, done))} was written completely" if done
+                                else "nothing was written") + (f" ({kept})" if kept else ""))
+    sys.exit(getattr(exc, "exit_code", 130))
 
 
 if __name__ == "__main__":

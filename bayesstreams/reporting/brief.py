@@ -295,7 +295,7 @@ def render_brief(brief: Brief, t, compact: bool = False) -> str:
 
 
 def write_brief(run, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
-                out_file=None, check_run=None, threshold: float = 0.5) -> Path:
+                out_file=None, check_run=None, threshold: float = 0.5, force: bool = False) -> Path:
     """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
 
     Parameters
@@ -317,6 +317,9 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
     check_run
         The wide-prior refit (a folder or a loaded run); default: the one beside the run
         (``<run>-wide``) when it fits, else power-scaling alone.
+    force
+        Replace an existing ``out_file`` (without it an existing file, or one another
+        process wrote meanwhile, is refused).
 
     Returns
     -------
@@ -328,7 +331,7 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
     UsageError
         ``case_id`` names no case (by id or name, in any letter case) or several.
     InputError
-        An invalid profile, or an unsupported file type.
+        An invalid profile, an unsupported file type, or ``out_file`` exists.
     DependencyError
         A PDF was asked for and Chromium is not installed.
 
@@ -337,7 +340,7 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
     >>> write_brief(run, case="Gemeente 5", out=tmp / "g5.html").name
     'g5.html'
     """
-    from bayesstreams.atomic import atomic_write_bytes, atomic_write_text
+    from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
     from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.i18n import translator
 
@@ -346,6 +349,7 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
     suffix = out_file.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
+    refuse_existing(out_file, force)  # before the work, and again at the rename
     t = translator(lang)
     if suffix == ".pdf":
         from bayesstreams.reporting.browser import find_chromium
@@ -359,9 +363,9 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
     check = as_run(check_run) if check_run is not None else find_check_run(run)
     brief = brief_data(run, case_id, profile, lang, check, threshold)
     if suffix != ".pdf":
-        atomic_write_text(out_file, render_brief(brief, t))
+        atomic_write_text(out_file, render_brief(brief, t), replace=force)
         return out_file
-    atomic_write_bytes(out_file, one_page_pdf(brief, t))
+    atomic_write_bytes(out_file, one_page_pdf(brief, t), replace=force)
     return out_file
 
 

@@ -281,9 +281,7 @@ def prior_posterior_plot(density, t):
     ax.legend(frameon=False, fontsize=8)
     from matplotlib.ticker import FuncFormatter
 
-    from bayesstreams.reporting.numbers import style
-
-    decimal = style(getattr(t, "lang", "en")).decimal  # tick labels in the reader's decimal mark
+    decimal = t("figure_decimal_mark")  # tick labels in the reader's decimal mark
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.1f}".replace(".", decimal)))
     for side in ("top", "right"):

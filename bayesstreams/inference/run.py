@@ -37,6 +37,8 @@ class Run:
     diagnostics : :class:`~bayesstreams.inference.diagnostics.Diagnostics`, or ``None``.
     info : provenance, as written to ``run.json``.
     path : the run folder once saved or loaded, else ``None``.
+    power_weights : the power-scaling importance weights of the posterior draws by power (saved with
+        the run, so that measuring prior dependence on a loaded run needs NumPy only).
 
     Examples
     --------
@@ -53,6 +55,7 @@ class Run:
     info: dict = field(default_factory=dict)
     path: Path | None = None
     trace: object = field(default=None, repr=False)
+    power_weights: dict = field(default_factory=dict, repr=False)  # alpha -> importance weights (sample,)
 
     # ------------------------------------------------------------------ what it is
 

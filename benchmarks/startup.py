@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import ROOT, table, time_command, write_section  # noqa: E402
 
-CLI = [sys.executable, "-m", "bayesstreams.cli.app"]
+CLI = [sys.executable, "-m", "bayesstreams.cli"]
 TARGETS = {"--help": 0.5, "validate": 0.5, "score": 1.0}
 
 

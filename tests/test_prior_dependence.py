@@ -236,3 +236,19 @@ def test_report_command_takes_a_check_run(runs, tmp_path, capsys):
     code, _, _ = run_cli(["report", str(run_path), "--out", str(tmp_path / "r2")], capsys)
     plain = json.loads((tmp_path / "r2" / "summary.json").read_text(encoding="utf-8"))
     assert code == 0 and plain["prior_check"]["checks"] == ["power"]  # nothing beside the run: power-scaling alone
+
+
+def test_the_case_chances_alone_give_the_rows_of_the_full_measure():
+    """``score`` measures P(W1), P(W2) only (fast); its rows are exactly those of the full measure."""
+    from bayesstreams.analysis.prior_dependence import CASE_CHANCES
+
+    dataset = make_dataset()
+    draws = posterior_draws(dataset)
+    wide = moved(draws, 0, -10.0)
+    weights = {0.5: np.full(N_DRAWS, 1.0 / N_DRAWS), 2.0: np.linspace(1.0, 2.0, N_DRAWS) / np.linspace(1.0, 2.0, N_DRAWS).sum()}
+    full = measure(draws, dataset, wide=wide, weights=weights)
+    fast = measure(draws, dataset, wide=wide, weights=weights, names=CASE_CHANCES)
+    assert {r["name"] for r in fast.rows} == set(CASE_CHANCES)
+    expected = [r for r in full.rows if r["name"] in CASE_CHANCES]
+    assert fast.rows == expected
+    assert any(r["prior_driven"] for r in fast.rows) and not all(r["prior_driven"] for r in fast.rows)

@@ -27,12 +27,16 @@ A quantity with no prior variance (a constant) gets NaN contraction and is not f
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
 
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.analysis.queries import CONTRASTS, ace_draws, baseline, dependency_draws, model_kind, windows
+
+if TYPE_CHECKING:  # pandas is imported where tables are built: the per-draw kernels serve `score` without it
+    import pandas as pd
 
 PRIOR_DRIVEN_BELOW = 0.1
 COLUMNS = ("source", "name", "index", "prior_mean", "posterior_mean", "prior_sd", "posterior_sd",
@@ -50,6 +54,8 @@ def contraction(prior_samples: np.ndarray, posterior_samples: np.ndarray) -> np.
 def contraction_frame(source: str, name: str, index: list[str], prior_samples: np.ndarray,
                       posterior_samples: np.ndarray) -> pd.DataFrame:
     """Rows of one quantity: ``prior_samples`` (prior draw, n) and ``posterior_samples`` (draw, n)."""
+    import pandas as pd
+
     prior_samples = np.asarray(prior_samples, dtype=float).reshape(len(prior_samples), -1)
     posterior_samples = np.asarray(posterior_samples, dtype=float).reshape(len(posterior_samples), -1)
     value = contraction(prior_samples, posterior_samples)
@@ -83,6 +89,8 @@ def _require_prior(prior: dict) -> None:
 
 def parameter_contraction(prior: dict, posterior: dict, dataset) -> pd.DataFrame:
     """Contraction of every scalar of every parameter present in both the prior and the posterior draws."""
+    import pandas as pd
+
     _require_prior(prior)
     kind = model_kind(posterior)
     frames = [contraction_frame("parameter", name, scalar_labels(name, posterior[name].shape[1:], dataset, kind),
@@ -108,6 +116,8 @@ def query_contraction(prior: dict, posterior: dict, dataset) -> pd.DataFrame:
     W1), both for the contrast do(x=+1) vs do(x=-1), indexed by factor; ``dependency_effect``;
     ``p_w1`` and ``p_w2`` indexed by case.
     """
+    import pandas as pd
+
     _require_prior(prior)
     before, after = _query_draws(prior, dataset), _query_draws(posterior, dataset)
     factors = np.asarray(dataset.factor_ids)
@@ -119,6 +129,8 @@ def query_contraction(prior: dict, posterior: dict, dataset) -> pd.DataFrame:
 
 def what_the_data_taught(run) -> pd.DataFrame:
     """Parameter and query contraction of a run (``run.prior``, ``run.posterior``, ``run.dataset``) in one table."""
+    import pandas as pd
+
     return pd.concat([parameter_contraction(run.prior, run.posterior, run.dataset),
                       query_contraction(run.prior, run.posterior, run.dataset)], ignore_index=True)
 

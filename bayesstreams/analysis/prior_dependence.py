@@ -76,14 +76,25 @@ def dependency_necessity_draws(draws: dict, dataset) -> np.ndarray:
     return (1.0 - w.p2_closed / w.p2_open).mean(axis=1)
 
 
-def headline_draws(draws: dict, dataset) -> dict[str, tuple[list[str], np.ndarray]]:
+CASE_CHANCES = ("p_w1", "p_w2")
+
+
+def headline_draws(draws: dict, dataset, names=None) -> dict[str, tuple[list[str], np.ndarray]]:
     """Every quantity the flag is computed for: name -> (scalar labels, (sample, n) draws).
 
     Parameters (all but :data:`SKIPPED`) and the headline queries of :data:`QUERY_NAMES`:
     ACE (+1 vs -1) per factor on W1 (phase-1 factors) and W2, the ACE of each factor's
     observed step (:func:`step_ace_draws`), the dependency effect and necessity, each
-    stream's necessity (streams model), per-case P(W1) and P(W2).
+    stream's necessity (streams model), per-case P(W1) and P(W2).  ``names`` limited to
+    :data:`CASE_CHANCES` computes the per-case chances only (what ``score`` flags), without
+    the effects of every factor.
     """
+    if names is not None and set(names) <= set(CASE_CHANCES):
+        from bayesstreams.analysis.queries import baseline, windows
+
+        w = windows(baseline(draws, dataset))
+        chances = {"p_w1": w.p1, "p_w2": w.p2}
+        return {name: (list(dataset.case_ids), chances[name]) for name in names}
     from bayesstreams.analysis.contraction import _query_draws, scalar_labels
     from bayesstreams.analysis.queries import model_kind
 
@@ -201,7 +212,7 @@ class PriorDependence:
 
 
 def measure(default: dict, dataset, wide: dict | None = None, weights: dict | None = None,
-            others: dict | None = None) -> PriorDependence:
+            others: dict | None = None, names=None) -> PriorDependence:
     """The prior dependence of every scalar from draws (the kernel of :func:`prior_dependence`).
 
     Parameters
@@ -217,10 +228,12 @@ def measure(default: dict, dataset, wide: dict | None = None, weights: dict | No
     others
         Further posteriors shown side by side only (e.g. ``{"streams-agnostic": draws}``);
         they do not enter the flag.
+    names
+        Only these quantities (:func:`headline_draws`); None for all.
     """
-    base = headline_draws(default, dataset)
+    base = headline_draws(default, dataset, names)
     refits = {"wide": wide, **(others or {})}
-    refit_draws = {key: headline_draws(d, dataset) for key, d in refits.items() if d is not None}
+    refit_draws = {key: headline_draws(d, dataset, names) for key, d in refits.items() if d is not None}
     rows = []
     for name, (labels, values) in base.items():
         own = _summary(values)
@@ -277,7 +290,8 @@ def _chains(run) -> int:
     return chains if n % chains == 0 else 1
 
 
-def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alphas=ALPHAS) -> PriorDependence:
+def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alphas=ALPHAS,
+                     names=None) -> PriorDependence:
     """Measure how much the prior drives every headline number of a run (MODEL.md §8).
 
     Parameters
@@ -318,7 +332,8 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
     dataset = run.dataset if dataset is None else dataset
     weights = run_power_weights(run, alphas) or None
     others = {agnostic_run.config.name: agnostic_run.posterior} if agnostic_run is not None else None
-    return measure(run.posterior, dataset, check_run.posterior if check_run is not None else None, weights, others)
+    return measure(run.posterior, dataset, check_run.posterior if check_run is not None else None, weights, others,
+                   names)
 
 
 def prior_dependence_sentence(measured: PriorDependence) -> str:

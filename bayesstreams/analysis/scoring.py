@@ -224,12 +224,12 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar)))
     if measure_prior and getattr(run, "config", None) is not None:
-        from bayesstreams.analysis.prior_dependence import prior_dependence
+        from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
 
-        measured = prior_dependence(run, check_run, dataset=profiles)
+        measured = prior_dependence(run, check_run, dataset=profiles, names=CASE_CHANCES)
         result.prior_checks = list(measured.checks)
         for case in result.cases:
-            case.prior_driven = {name: measured.flag(name, case.case_id) for name in ("p_w1", "p_w2")}
+            case.prior_driven = {name: measured.flag(name, case.case_id) for name in CASE_CHANCES}
     return result
 
 

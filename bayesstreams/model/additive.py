@@ -41,7 +41,7 @@ class AdditiveKind:
     def matches(self, draws: dict) -> bool:
         return all(name in draws for name in ("a", "beta", "delta"))
 
-    def data(self, dataset, held_out=()) -> dict[str, np.ndarray]:
+    def data(self, dataset, held_out=(), config=None) -> dict[str, np.ndarray]:
         """The ``pm.Data`` arrays (codes, windows, groups); the additive model never reads stream states."""
         w = np.array(dataset.w, dtype=float)
         w[list(held_out)] = np.nan

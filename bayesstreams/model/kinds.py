@@ -47,9 +47,10 @@ def model_coords(dataset) -> dict:
     return coords
 
 
-def parameter_names(kind, has_groups: bool) -> list[str]:
-    """The parameters a run of ``kind`` stores, in the kind's order."""
-    return [p.name for p in kind.parameters if has_groups or not p.groups_only]
+def parameter_names(kind, has_groups: bool, features=frozenset()) -> list[str]:
+    """The parameters a run of ``kind`` stores, in the kind's order; ``features``: the evidence ones in use."""
+    return [p.name for p in kind.parameters
+            if (has_groups or not p.groups_only) and (not p.evidence or p.evidence in features)]
 
 
 def var_dims(name: str, kind_name: str) -> tuple[str, ...]:

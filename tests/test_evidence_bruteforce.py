@@ -163,3 +163,51 @@ def test_marginal_mode_differs_from_zero_where_cells_are_not_discussed():
     zero = brute_force(MODES[0], params, recorded[0], dataset.s[0], dataset.w[0])
     marginal = KIND.reference_loglik(dataset, draws_of(MODES[2], params))[0, 0]
     assert abs(zero - marginal) > 1e-3
+
+
+def brute_windows(options, params, recorded, do=None):
+    """P(W1 = 1) and P(W2 = 1) of a case given only its code records (no streams or windows observed).
+
+    Summed over every latent code jointly, each weighted by its evidence weight and normalised;
+    ``do = (k, v)`` fixes factor ``k`` at ``v`` whatever its record says.
+    """
+    total = p1 = p2 = 0.0
+    for codes in itertools.product((-1.0, 0.0, 1.0), repeat=N_FACTORS):
+        if do is not None and codes[do[0]] != do[1]:
+            continue
+        mass = np.prod([weight(options, params, k, recorded[k], codes[k]) for k in range(N_FACTORS)
+                        if do is None or k != do[0]])
+        eta = params["alpha"].copy()
+        for k in range(N_FACTORS):
+            eta[PHASE[k], STREAM[k]] += params["beta"][k] * codes[k]
+        pi = params["lambda"] + (1 - params["lambda"]) * (1 - params["kappa"]) * logistic(eta).prod(axis=1)
+        total += mass
+        p1 += mass * pi[0]
+        p2 += mass * pi[1] * (pi[0] + (1 - pi[0]) * params["rho"])
+    return p1 / total, p2 / total
+
+
+@pytest.mark.parametrize("options", [MODES[2], MODES[4], MODES[7]], ids=["marginal", "salience", "salience-latent"])
+def test_queries_sum_out_not_discussed_cells(options):
+    """``baseline``/``windows``/``do_factor`` average q over the latent codes given the evidence, per case.
+
+    Without coded streams the streams are independent given the codes, and each window
+    probability is a product over streams of the per-stream expectations, so the brute force
+    over all codes jointly must agree.
+    """
+    from bayesstreams.analysis.queries import baseline, do_factor, windows
+
+    rng = np.random.default_rng(3)
+    params = random_parameters(rng)
+    dataset, recorded = random_dataset(rng, n_cases=4)
+    draws = draws_of(options, params)
+    base = baseline(draws, dataset)
+    now = windows(base)
+    for i in range(dataset.n_cases):
+        np.testing.assert_allclose([now.p1[0, i], now.p2[0, i]], brute_windows(options, params, recorded[i]),
+                                   rtol=0, atol=1e-12)
+    for k, v in ((0, 1.0), (3, -1.0)):
+        moved = do_factor(base, k, v)
+        for i in range(dataset.n_cases):
+            np.testing.assert_allclose([moved.p1[0, i], moved.p2[0, i]],
+                                       brute_windows(options, params, recorded[i], do=(k, v)), rtol=0, atol=1e-12)

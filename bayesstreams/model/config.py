@@ -166,7 +166,7 @@ def _check_evidence(file: str, text: str, kind: str, data: dict, problems: list[
         line = given.get("respondents", (None, None))[1]
         problems.append(Violation(file, line, "evidence.respondents", 'respondents = "latent" needs a code '
                                   'distribution: set not_discussed = "marginal" or "salience"'))
-    if kind != "streams" and options != EVIDENCE_DEFAULTS:
+    if kind in _kinds() and not _kinds()[kind].has_evidence_modes and options != EVIDENCE_DEFAULTS:
         problems.append(Violation(file, _line_of(text, "kind"), "evidence",
                                   f"the evidence model (MODEL.md §7) is an option of the streams kind, not of {kind!r}"))
     return options

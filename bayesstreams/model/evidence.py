@@ -210,3 +210,41 @@ def evidence_case_loglik(options, data: EvidenceData, params: dict, terms, facto
     log_a, bracket = bracket_of_log_q(log_q, log_not_q, params["lambda"][:, None, :], params["kappa"][:, None, :],
                                       terms, math, epsilon)
     return log_z + windows_loglik(log_a, bracket, params["rho"][:, None], terms, math)
+
+
+def stream_q(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor_phase, factor_stream,
+             group_eta=None, do=None, chunk: int = 400) -> np.ndarray:
+    """``qt`` (draw, case) of stream ``(p, s)`` in NumPy: the expected ``q`` over the latent codes.
+
+    ``do = (k, values)`` replaces the evidence of factor ``k`` by a point mass at ``values``
+    (one per case): the intervention ``do(x_k = v)`` of the queries (MODEL.md §4).
+    """
+    factors = np.flatnonzero((factor_phase == p) & (factor_stream == s))
+    x = np.array(x, dtype=float)
+    support = data.support
+    if do is not None:
+        k, values = do
+        x[:, k] = values
+        support = support.copy()
+        support[:, k] = np.eye(3)[np.asarray(values + 1, dtype=int)]
+    n_draws = draws["beta"].shape[0]
+    out = np.empty((n_draws, x.shape[0]))
+    for start in range(0, n_draws, chunk):
+        part = {name: value[start:start + chunk] for name, value in draws.items()}
+        weights = cell_weights(options, data, part, numpy_namespace())
+        weights = np.broadcast_to(weights, (len(part["beta"]), *weights.shape[1:])).copy()
+        if do is not None:
+            weights[:, :, do[0], :] = support[None, :, do[0], :]
+        eta = part["alpha"][:, p, s, None] + np.zeros(x.shape[0])[None]
+        if group_eta is not None:
+            eta = eta + group_eta[start:start + chunk, :, p, s]
+        _, log_q, _ = stream_evidence(weights, eta, part["beta"], x, support, factors, options, numpy_namespace())
+        out[start:start + chunk] = np.exp(log_q)
+    return out
+
+
+def numpy_namespace():
+    """The NumPy math namespace of the likelihood (imported late: the likelihood module imports nothing from here)."""
+    from bayesstreams.model.likelihood import numpy_math
+
+    return numpy_math()

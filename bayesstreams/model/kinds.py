@@ -5,11 +5,11 @@ Adding a model kind is one new module with a ``KIND`` object (see
 branches on the kind.  A kind object offers:
 
 ``name``, ``title``, ``parameters`` (:class:`~bayesstreams.model.priors.Parameter` records with
-dims and default priors), ``dependency_parameter``, ``has_streams``, ``has_fast_density``;
+dims and default priors), ``dependency_parameter``, ``has_streams``, ``has_fast_density``, ``has_evidence_modes`` (MODEL.md §7 options in the model file);
 ``matches(draws)``; ``data(dataset, held_out)`` and ``build(dataset, config, loglik_weight)``
 (the PyMC model with ``pm.Data``); ``fast_problem(dataset, config)`` (or ``None``);
 ``draw_prior(...)``; ``pointwise_loglik(dataset, draws)`` and ``reference_loglik``;
-``baseline(draws, x, phase, stream, group)``, ``windows(base)``, ``do_factor(base, k, value)``.
+``baseline(draws, x, phase, stream, group, records)``, ``windows(base)``, ``do_factor(base, k, value)``.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ class StreamsKind:
     title = "streams model (MODEL.md §2)"
     dependency_parameter = "rho"
     has_streams = True
-    has_fast_density = True
+    has_fast_density = True  # for the v1 options (zero, consensus, no stream error); the others fall back to PyMC
+    has_evidence_modes = True
     parameters = (
         Parameter("mu", CELL, Prior("normal", {"mu": 0.5, "sigma": 1.0})),
         Parameter("tau", CELL, Prior("halfnormal", {"sigma": 1.0})),
@@ -174,12 +175,30 @@ class StreamsKind:
             out[start:start + chunk] = numpy_case_loglik(eta, part["lambda"], part["kappa"], part["rho"], terms)
         return out
 
-    def baseline(self, draws: dict, x, phase, stream, group) -> Baseline:
-        """Stream log-odds ``eta``, ``q = logistic(eta)`` and ``pibar`` of every draw and case."""
-        eta = stream_eta(draws["alpha"], draws["beta"], x, phase, stream, draws.get("gamma"), group)
-        q = logistic(eta)
+    def baseline(self, draws: dict, x, phase, stream, group, records=None) -> Baseline:
+        """Stream log-odds ``eta``, ``q = logistic(eta)`` and ``pibar`` of every draw and case.
+
+        ``x`` may hold NaN (not discussed).  Under an evidence mode (MODEL.md §7, read from the
+        draws) ``q`` is ``qt``, the expected ``q`` over the latent codes given each cell's evidence
+        weights, and ``eta = logit(qt)``; ``records`` (the dataset) gives the respondents' codes.
+        """
+        x = np.asarray(x, dtype=float)
+        options = ev.options_of_draws(draws)
+        if ev.is_v1(options):
+            eta = stream_eta(draws["alpha"], draws["beta"], np.nan_to_num(x), phase, stream, draws.get("gamma"), group)
+            q = logistic(eta)
+        else:
+            counts = ev.respondent_counts(records, x) if records is not None else None
+            data = ev.evidence_data(x, counts)
+            group_eta = group_eta_numpy(draws.get("gamma"), group, x.shape[0])
+            q = np.stack([np.stack([ev.stream_q(options, data, draws, np.nan_to_num(x), p, s, phase, stream, group_eta)
+                                    for s in range(3)], axis=-1) for p in range(2)], axis=-2)
+            eta = np.log(q) - np.log1p(-q)
         pibar = window_probability(q, draws["lambda"], draws["kappa"])
-        return Baseline(self.name, draws, x, phase, stream, eta, q, pibar)
+        base = Baseline(self.name, draws, np.nan_to_num(x), phase, stream, eta, q, pibar)
+        if not ev.is_v1(options):
+            base.cache["evidence"] = (options, data, group_eta)
+        return base
 
     @staticmethod
     def _windows(draws: dict, pibar1: np.ndarray, pibar2: np.ndarray) -> Windows:
@@ -192,9 +211,14 @@ class StreamsKind:
     def do_factor(self, base: Baseline, k: int, value) -> Windows:
         """Windows under ``do(x[:, k] = value)``: only factor ``k``'s stream moves, W2 also through W1."""
         value = np.broadcast_to(np.asarray(value, dtype=float), base.x[:, k].shape)
-        shift = base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
         p, s = int(base.factor_phase[k]), int(base.factor_stream[k])
-        q_new = logistic(base.eta[:, :, p, s] + shift)
+        if "evidence" in base.cache:  # the other uncertain cells of the stream stay summed out
+            options, data, group_eta = base.cache["evidence"]
+            q_new = ev.stream_q(options, data, base.draws, base.x, p, s, base.factor_phase, base.factor_stream,
+                                group_eta, do=(k, value))
+        else:
+            shift = base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
+            q_new = logistic(base.eta[:, :, p, s] + shift)
         lam, kap = base.draws["lambda"][:, p, None], base.draws["kappa"][:, p, None]
         pibar = [base.pibar[..., 0], base.pibar[..., 1]]
         pibar[p] = lam + (1.0 - lam) * (1.0 - kap) * base.q_others(p, s) * q_new

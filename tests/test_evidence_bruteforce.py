@@ -126,6 +126,7 @@ def test_numpy_reference_equals_enumeration(options, seed):
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
 
 
+@pytest.mark.model  # compiles one PyTensor graph per mode (about 2 s each)
 @pytest.mark.parametrize("options", MODES, ids=lambda o: "-".join(str(v) for v in o.values()))
 def test_pytensor_equals_enumeration(options):
     """The PyTensor graph the sampler runs (every factor enumerated, ``split=False``) equals the brute force."""

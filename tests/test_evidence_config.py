@@ -110,3 +110,13 @@ def test_dirichlet_log_density_matches_scipy():
     assert Prior("dirichlet", {"a": 2.0}).logpdf(np.array([0.5, 0.6, -0.1])) == -np.inf  # off the simplex
     symmetric = Prior("dirichlet", {"a": 1.0})
     assert symmetric.logpdf(np.array([0.2, 0.3, 0.5])) == pytest.approx(np.log(2.0))  # uniform on the simplex
+
+
+def test_shipped_evidence_model_files_load():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "models"
+    marginal, salience = (load_config(root / f"streams-{m}.toml") for m in ("marginal", "salience"))
+    assert marginal.evidence_features == {"code_prob"}
+    assert salience.evidence_features == {"code_prob", "salience"}
+    assert marginal.prior("mu") == load_config(root / "streams.toml").prior("mu")  # only the evidence differs

@@ -50,3 +50,22 @@ def test_respondents_report_through_the_confusion_matrix(tmp_path):
     sums = frame.assign(case=case, factor=factor).groupby(["case", "factor"])["code"].sum()
     np.testing.assert_array_equal(dataset.x[sums.index.get_level_values(0), sums.index.get_level_values(1)],
                                   np.sign(sums.to_numpy()))
+
+
+def test_cli_simulates_respondents_under_a_shipped_evidence_model(tmp_path):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from bayesstreams.cli.app import app
+
+    model = Path(__file__).resolve().parents[1] / "models" / "streams-salience.toml"
+    out = tmp_path / "sim"
+    result = CliRunner().invoke(app, ["simulate", "--out", str(out), "--cases", "30", "--model", str(model),
+                                      "--respondents", "2"])
+    assert result.exit_code == 0, result.output
+    truth = json.loads((out / "truth.json").read_text())
+    assert {"code_prob", "salience_zero", "salience_nonzero"} <= set(truth["parameters"])
+    assert truth["respondents"] == 2 and np.array(truth["x_true"]).shape == (30, 23)
+    frame = load_dataset(out).respondent_codes().dropna(subset=["code"])
+    assert frame.groupby(["case_id", "factor"]).size().eq(2).all()

@@ -134,17 +134,22 @@ def uncertain_factors(support: np.ndarray, factors: np.ndarray, options: dict,
     return factors[several], factors[~several]
 
 
+def _dot(a, b):
+    return a @ b
+
+
 def _log_sigmoid(v, math):
     return -math.softplus(-v)
 
 
-def stream_evidence(weights, eta_fixed, beta, x_fixed, support, factors, options, math, split=True):
+def stream_evidence(weights, eta_fixed, beta, x_fixed, support, factors, options, math, split=True, n_factors=None):
     """``(log Z, log qt, log (1 - qt))`` of one stream, each (draw, case), by exact enumeration.
 
     ``eta_fixed`` (draw, case) is the stream's intercept (and group offset); ``x_fixed`` the codes
     (0 where not discussed) of its point-mass factors.
     """
     free, fixed = uncertain_factors(support, factors, options, split)
+    n_factors = support.shape[1] if n_factors is None else n_factors
     log_z = 0.0
     for k in fixed:
         eta_fixed = eta_fixed + beta[:, k, None] * x_fixed[None, :, k]
@@ -155,11 +160,14 @@ def stream_evidence(weights, eta_fixed, beta, x_fixed, support, factors, options
                                    f"too many to sum out exactly (at most {MAX_STATES}); use fewer factors per stream"))
     if not len(free):
         return log_z + 0.0 * eta_fixed, _log_sigmoid(eta_fixed, math), _log_sigmoid(-eta_fixed, math)
-    index = np.array(list(itertools.product(range(3), repeat=len(free))))  # (state, free factor)
-    mass, eta = 1.0, eta_fixed[:, :, None]
-    for j, k in enumerate(free):
-        mass = mass * weights[:, :, k, :][:, :, index[:, j]]
-        eta = eta + beta[:, k, None, None] * (index[:, j] - 1.0)[None, None, :]
+    # the joint codes in itertools.product order (first factor slowest), built as outer products: no
+    # gathers, so the PyTensor graph and its gradient stay small
+    mass = weights[:, :, free[0], :]
+    for k in free[1:]:
+        mass = (mass[:, :, :, None] * weights[:, :, k, None, :]).reshape((mass.shape[0], mass.shape[1], -1))
+    design = np.zeros((n_factors, 3 ** len(free)))
+    design[free] = np.array(list(itertools.product(CODES, repeat=len(free)))).T
+    eta = eta_fixed[:, :, None] + _dot(beta, design)[:, None, :]
     z = mass.sum(axis=-1)
     log_q = math.log((mass * math.exp(_log_sigmoid(eta, math))).sum(axis=-1)) - math.log(z)
     log_not_q = math.log((mass * math.exp(_log_sigmoid(-eta, math))).sum(axis=-1)) - math.log(z)
@@ -185,7 +193,7 @@ def evidence_streams(options, data: EvidenceData, params: dict, factor_phase, fa
                 eta = eta + group_eta[:, :, p, s]
             factors = np.flatnonzero((factor_phase == p) & (factor_stream == s))
             lz, lq, lnq = stream_evidence(weights, eta, params["beta"], x_fixed, data.support, factors, options, math,
-                                          split)
+                                          split, len(factor_phase))
             log_z = log_z + lz
             rows_q.append(lq)
             rows_nq.append(lnq)

@@ -49,8 +49,9 @@ def sample_compiled(compiled, data: dict | None, draws: int, tune: int, chains: 
     """Sample a compiled nutpie model with ``data`` swapped in (``None``: as compiled); no warm-up draws kept."""
     import nutpie
 
-    if data is not None:
-        compiled = compiled.with_data(**data)
+    if data is not None:  # an array the graph never reads (e.g. x once every code is summed out) is not in it
+        known = {var.name for var in compiled.shared_var_keys}
+        compiled = compiled.with_data(**{name: value for name, value in data.items() if name in known})
     return nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
                          progress_bar=progress, save_warmup=False, target_accept=target_accept)
 

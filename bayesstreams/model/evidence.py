@@ -126,7 +126,8 @@ def uncertain_factors(support: np.ndarray, factors: np.ndarray, options: dict,
 
     ``split=False`` enumerates every factor of the stream: the sum is the same (a point mass puts
     zero weight on the other codes), and the structure then depends on the codebook alone, so a
-    compiled PyMC model can take another dataset's values (SBC, exact leave-one-out).
+    compiled PyMC model can take another dataset's values (SBC, exact leave-one-out);
+    :func:`batched_streams` does that for all streams at once.
     """
     if options["respondents"] == "latent" or not split:
         return factors, factors[:0]
@@ -212,8 +213,11 @@ def evidence_case_loglik(options, data: EvidenceData, params: dict, terms, facto
     """
     from bayesstreams.model.likelihood import bracket_of_log_q, windows_loglik
 
-    log_z, log_q, log_not_q = evidence_streams(options, data, params, factor_phase, factor_stream, math, x,
-                                               group_eta, split)
+    if split:
+        log_z, log_q, log_not_q = evidence_streams(options, data, params, factor_phase, factor_stream, math, x,
+                                                   group_eta, split)
+    else:
+        log_z, log_q, log_not_q = batched_streams(options, data, params, factor_phase, factor_stream, math, group_eta)
     epsilon = params["stream_error"][:, None, None, None] if options["stream_error"] else None
     log_a, bracket = bracket_of_log_q(log_q, log_not_q, params["lambda"][:, None, :], params["kappa"][:, None, :],
                                       terms, math, epsilon)
@@ -256,3 +260,45 @@ def numpy_namespace():
     from bayesstreams.model.likelihood import numpy_math
 
     return numpy_math()
+
+
+def slot_table(factor_phase, factor_stream) -> tuple[np.ndarray, np.ndarray]:
+    """(6 streams, L slots) factor index of each stream's factors, padded, and the mask of real slots."""
+    members = [np.flatnonzero((factor_phase == p) & (factor_stream == s)) for p in range(2) for s in range(3)]
+    width = max(1, max(len(m) for m in members))
+    if 3 ** width > MAX_STATES:
+        raise InputError(Violation("<codebook>", None, "evidence",
+                                   f"a stream has {width} factors: {3 ** width} joint codes are too many to sum "
+                                   f"out exactly (at most {MAX_STATES}); the evidence model needs fewer factors per stream"))
+    table, mask = np.zeros((6, width), dtype=int), np.zeros((6, width))
+    for row, m in enumerate(members):
+        table[row, :len(m)], mask[row, :len(m)] = m, 1.0
+    return table, mask
+
+
+def batched_streams(options, data: EvidenceData, params: dict, factor_phase, factor_stream, math, group_eta=None):
+    """:func:`evidence_streams` with all six streams in one enumeration (the PyTensor graph of a fit).
+
+    Every stream's factors fill ``L`` slots (the largest stream's count; empty slots hold a point
+    mass at 0 with no effect), so the ``3^L`` joint codes of all streams are one tensor: a dozen
+    operations whatever the codebook, which keeps nutpie's compile short.  The structure depends
+    on the codebook alone.
+    """
+    table, mask = slot_table(factor_phase, factor_stream)
+    weights = cell_weights(options, data, params, math)[:, :, table, :]              # (draw, case, 6, L, 3)
+    pad = mask[None, None, :, :, None]
+    weights = pad * weights + (1.0 - pad) * np.eye(3)[1]
+    mass = weights[:, :, :, 0, :]
+    for slot in range(1, table.shape[1]):
+        mass = (mass[:, :, :, :, None] * weights[:, :, :, slot, None, :]).reshape(
+            (mass.shape[0], mass.shape[1], 6, -1))
+    codes = np.array(list(itertools.product(CODES, repeat=table.shape[1])))       # (state, L)
+    beta = params["beta"][:, table] * mask[None]                                    # (draw, 6, L)
+    eta = (params["alpha"].reshape((-1, 6))[:, :, None] + _dot(beta, codes.T))[:, None]  # (draw, 1, 6, state)
+    if group_eta is not None:
+        eta = eta + group_eta.reshape((group_eta.shape[0], group_eta.shape[1], 6))[:, :, :, None]
+    z = mass.sum(axis=-1)
+    log_q = math.log((mass * math.exp(_log_sigmoid(eta, math))).sum(axis=-1)) - math.log(z)
+    log_not_q = math.log((mass * math.exp(_log_sigmoid(-eta, math))).sum(axis=-1)) - math.log(z)
+    shape = (mass.shape[0], mass.shape[1], 2, 3)
+    return math.log(z).sum(axis=-1), log_q.reshape(shape), log_not_q.reshape(shape)

@@ -212,3 +212,20 @@ def test_queries_sum_out_not_discussed_cells(options):
         for i in range(dataset.n_cases):
             np.testing.assert_allclose([moved.p1[0, i], moved.p2[0, i]],
                                        brute_windows(options, params, recorded[i], do=(k, v)), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("options", [MODES[2], MODES[7]], ids=["marginal", "salience-latent"])
+def test_group_offsets_shift_each_case_stream(options):
+    """With groups, a case's streams add ``gamma[p, s, group]``; a case without a group adds nothing."""
+    rng = np.random.default_rng(21)
+    params = random_parameters(rng)
+    dataset, recorded = random_dataset(rng)
+    dataset.group = np.array([0, 1, -1])
+    gamma = rng.normal(0, 1, size=(2, 3, 2))
+    draws = {**draws_of(options, params), "gamma": gamma[None]}
+    got = KIND.reference_loglik(dataset, draws)[0]
+    expected = []
+    for i, g in enumerate(dataset.group):
+        shifted = {**params, "alpha": params["alpha"] + (gamma[:, :, g] if g >= 0 else 0.0)}
+        expected.append(brute_force(options, shifted, recorded[i], dataset.s[i], dataset.w[i]))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)

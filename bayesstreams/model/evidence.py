@@ -250,9 +250,25 @@ def stream_q(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor
         eta = part["alpha"][:, p, s, None] + np.zeros(x.shape[0])[None]
         if group_eta is not None:
             eta = eta + group_eta[start:start + chunk, :, p, s]
-        _, log_q, _ = stream_evidence(weights, eta, part["beta"], x, support, factors, options, numpy_namespace())
-        out[start:start + chunk] = np.exp(log_q)
+        out[start:start + chunk] = _expected_q(weights, eta, part["beta"], x, support, factors, options)
     return out
+
+
+def _expected_q(weights, eta, beta, x, support, factors, options) -> np.ndarray:
+    """``qt`` (draw, case) of one stream in NumPy, the fast form of :func:`stream_evidence` for the queries."""
+    from scipy.special import expit
+
+    free, fixed = uncertain_factors(support, factors, options)
+    for k in fixed:
+        eta = eta + beta[:, k, None] * x[None, :, k]
+    if not len(free):
+        return expit(eta)
+    mass = weights[:, :, free[0], :]
+    for k in free[1:]:
+        mass = (mass[:, :, :, None] * weights[:, :, k, None, :]).reshape(mass.shape[0], mass.shape[1], -1)
+    codes = np.array(list(itertools.product(CODES, repeat=len(free))))
+    eta = eta[:, :, None] + (beta[:, free] @ codes.T)[:, None, :]
+    return np.einsum("dcn,dcn->dc", mass, expit(eta)) / mass.sum(axis=-1)
 
 
 def numpy_namespace():

@@ -21,6 +21,9 @@ DOCUMENTED = [
     ("bayesstreams.reporting.brief", "write_brief"), ("bayesstreams.reporting.analyze", "analyze"),
     ("bayesstreams.inference.run", "Run"), ("bayesstreams.model.priors", "Prior"),
     ("bayesstreams.model.priors", "draw_prior"), ("bayesstreams.model.priors", None),
+    ("bayesstreams.data.claims", "load_claims"), ("bayesstreams.analysis.prior_dependence", "prior_dependence"),
+    ("bayesstreams.analysis.claims", "claim_verdicts"), ("bayesstreams.analysis.structural", "prior_probabilities"),
+    ("bayesstreams.inference.check_run", "check_run"),
     ("bayesstreams.data.qda_import", "import_qdpx"), ("bayesstreams.data.qda_import", "import_matrix"),
     ("bayesstreams.data.qda_template", "write_template"),
 ]

@@ -69,16 +69,16 @@ def test_similar_municipalities_exclude_the_case_itself(run):
     assert similarity == sorted(similarity, reverse=True)
 
 
-def test_prior_driven_flags_come_from_contraction(run):
-    from bayesstreams.analysis.contraction import what_the_data_taught
+def test_prior_driven_flags_are_the_measured_ones(run):
+    """The brief's marks are :func:`prior_dependence`'s (power-scaling here: the fake run has no check run)."""
+    from bayesstreams.analysis.prior_dependence import prior_dependence
 
-    taught = what_the_data_taught(run)
+    measured = prior_dependence(run)
     brief = brief_data(run, case_id="c1", lang="en")
     for window in brief.windows:
-        expected = _row(taught, source="query", name=f"p_w{window.phase}", index="c1")
-        assert window.prior_driven == bool(expected["prior_driven"])
-    headline = taught[taught["source"] == "query"]
-    assert (brief.n_prior_driven, brief.n_taught) == (int(headline["prior_driven"].sum()), len(headline))
+        assert window.prior_driven == measured.flag(f"p_w{window.phase}", "c1")
+    assert (brief.n_prior_driven, brief.n_taught) == measured.count()
+    assert brief.n_taught > 0
 
 
 def test_a_profile_brief_scores_the_profile(run, tmp_path):

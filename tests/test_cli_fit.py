@@ -33,7 +33,7 @@ def test_failed_diagnostics_warn_and_strict_exits_1(tmp_path, capsys):
 def test_existing_run_needs_force(tmp_path, capsys):
     (tmp_path / "r").mkdir()
     code, out, err = run(["fit", STUDY, "--out", str(tmp_path / "r")], capsys)
-    assert code == 1 and "already exists; pass --force" in err
+    assert code == 2 and "already exists; pass --force" in err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 

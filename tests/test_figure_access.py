@@ -46,7 +46,7 @@ def group(root, gid: str):
 
 def test_every_svg_has_a_title_and_a_description_it_is_labelled_by(report):
     lang, _, svgs = report
-    assert len(svgs) == 5  # the forest plot and one stream diagram per case
+    assert len(svgs) == 6  # the forest plot, rho's prior and posterior, and one stream diagram per case
     for name, root in svgs.items():
         title, desc = root[0], root[1]
         assert (title.tag, desc.tag) == (f"{SVG}title", f"{SVG}desc"), name
@@ -139,7 +139,7 @@ def test_every_figure_of_the_report_has_a_caption(report, dataset):
     assert len(parser.figures) == len(svgs)
     assert all(f["svg"] and f["caption"].strip() for f in parser.figures)
     names = dataset.case_column("name")
-    assert [any(name in f["caption"] for name in names) for f in parser.figures] == [False] + [True] * len(names)
+    assert [any(name in f["caption"] for name in names) for f in parser.figures] == [False] * 2 + [True] * len(names)
     markdown = (folder / "report.md").read_text(encoding="utf-8")
     for line in (m.end() for m in re.finditer(r"!\[[^\]]+\]\(figures/[^)]+\)\n\n", markdown)):
         assert markdown[line] == "*" and markdown[line + 1] != "*"  # an italic caption line under each image

@@ -13,7 +13,8 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
 CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py",
-                                    "figure_text.py", "brief_text.py", "workbook.py")]
+                                    "figure_text.py", "brief_text.py", "workbook.py", "evidence.py")]
+CODE.append(PACKAGE.parent / "analysis" / "claims.py")  # the reasons of the claim verdicts
 
 
 def placeholders(text: str) -> set[str]:
@@ -35,7 +36,12 @@ def expansions() -> dict[str, list[str]]:
         "phase_stream_": [f"{p}_{s}" for p in phases for s in streams],
         "check_": ["rhat", "ess_bulk", "ess_tail", "divergences", "bfmi"],
         "param_": sorted({p.name for kind in KINDS.values() for p in kind.parameters}),
-        "query_": ["ace_w1", "ace_w2", "dependency_effect", "p_w1", "p_w2"],
+        "query_": ["ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "p_w1", "p_w2",
+                   "dependency_necessity", "stream_necessity",
+                   "mu", "rho", "delta"],
+        "verdict_": ["supported", "contradicted", "cannot_tell"],
+        "claim_reason_": ["no_query", "no_data", "prior_driven", "spans", "prior", "step", "separating",
+                          *(f"{side}_{agree}" for side in ("above", "below") for agree in ("agrees", "disagrees"))],
         "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],
         "prob_": [key for _, key in SCALE], "forest_title_": ["w1", "w2"],
         "brief_now_": [f"{p}_{state}" for p in phases for state in ("open", "closed", "unknown")],
@@ -44,6 +50,7 @@ def expansions() -> dict[str, list[str]]:
         "kind_": ["streams", "additive"], "gloss_": list(GLOSSARY), "gloss_term_": list(GLOSSARY),
         "support_": ["data", "no_data", "separating"], "state_": ["open", "closed", "unknown"],
         "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
+        "score_check_": ["wide", "power"],
     }
 
 

@@ -77,6 +77,7 @@ def markdown_text(markdown: str, t) -> str:
     for key in ("sec_repro", "sec_quotes"):
         markdown = re.sub(rf"^## {re.escape(t(key))}\n.*?(?=^## )", "\n", markdown, flags=re.S | re.M)
     markdown = re.sub(rf"^{re.escape(t('label_source'))}: .*$", " ", markdown, flags=re.M)
+    markdown = re.sub(r"`[^`\n]+`", " ", markdown)  # inline code (commands) is not language, as <code> in HTML
     return re.sub(r"\]\(figures/[^)]*\)", "]", markdown)
 
 

@@ -88,9 +88,25 @@ def run_folder(tmp_path_factory):
                           prior=prior_like_draws(dataset, n=300, seed=9))
 
 
+def shifted_check_run(run_folder, folder, factors, shift: float = 3.0):
+    """A fake wide-prior check run of the run's data whose ``beta`` of ``factors`` is moved by ``shift``."""
+    from bayesstreams.inference.store import load_run
+
+    run = load_run(run_folder)
+    moved = {k: np.array(v, copy=True) for k, v in run.posterior.items()}
+    moved["beta"][:, factors] += shift
+    return write_fake_run(folder, run.dataset, moved, prior=run.prior)
+
+
 @pytest.fixture(scope="module")
-def report_en(run_folder, tmp_path_factory):
-    folder = write_report(run_folder, tmp_path_factory.mktemp("out") / "report", lang="en")
+def check_folder(run_folder, tmp_path_factory):
+    # every other factor moved by the "wide prior": some numbers prior-driven, some not
+    return shifted_check_run(run_folder, tmp_path_factory.mktemp("wide") / "run-wide", slice(0, None, 2))
+
+
+@pytest.fixture(scope="module")
+def report_en(run_folder, check_folder, tmp_path_factory):
+    folder = write_report(run_folder, tmp_path_factory.mktemp("out") / "report", lang="en", check_run=check_folder)
     return folder, json.loads((folder / "summary.json").read_text(encoding="utf-8")), \
         (folder / "report.md").read_text(encoding="utf-8")
 
@@ -125,8 +141,8 @@ def test_factor_table_in_markdown_shows_summary_numbers(report_en):
         check_interval(row[2].replace(via, ""), factor["ace_w2"], 100, marker, factor["ace_w2_prior_driven"])
         check_interval(row[3], factor["beta"], 1, marker, factor["beta_prior_driven"])
         assert shows(NUMBER.findall(row[4])[0], factor["beta_p_positive"], 100)
-        flags += factor["ace_w2_prior_driven"]
-    assert 0 < flags < len(rows)  # the marks are tested both ways
+        flags += factor["ace_w2_prior_driven"] + factor["beta_prior_driven"]
+    assert 0 < flags < 2 * len(rows)  # the marks are tested both ways (the check run moves every other beta)
 
 
 def test_case_lever_and_dependency_tables_show_summary_numbers(report_en):
@@ -154,6 +170,10 @@ def test_case_lever_and_dependency_tables_show_summary_numbers(report_en):
         numbers = NUMBER.findall(" ".join(row[1:4]))
         for text, key in zip(numbers, ("mean", "q25", "q75", "q05", "q95")):
             assert shows(text, value[key], scale), (row, key)
+    # structural certainty: P(effect > 0) is never shown without its value under the prior
+    posterior_p, prior_p = NUMBER.findall(dependency[1][4])
+    assert shows(posterior_p, summary["dependency"]["effect_p_positive"], 100)
+    assert shows(prior_p, summary["structural"]["dependency_p_prior"], 100)
 
 
 def test_diagnostics_and_taught_tables_show_summary_numbers(report_en):
@@ -192,7 +212,7 @@ def test_report_html_is_self_contained_and_holds_every_figure(report_en):
     assert not re.search(r"<(script|link|img|iframe|object)\b", html, re.I)
     assert not re.findall(r"""(?:src|href)\s*=\s*["'](?!#)""", html)  # only in-page anchors
     figures = sorted(p.name for p in (folder / "figures").glob("*.svg"))
-    assert figures == ["factor_effects.svg"] + [f"streams_{n:02d}.svg" for n in range(1, 7)]
+    assert figures == ["factor_effects.svg", "rho_prior_posterior.svg"] + [f"streams_{n:02d}.svg" for n in range(1, 7)]
     assert html.count("<svg") == len(figures)
     md = (folder / "report.md").read_text(encoding="utf-8")
     assert all(f"](figures/{name})" in md for name in figures)

@@ -35,7 +35,7 @@ def test_one_sheet_per_report_table_in_the_report_language(written):
     lang, book, report = written
     t = translator(lang)
     expected = [t(k) for k in ("sec_data", "sec_factors", "sec_dependency", "sec_streams", "sec_cases", "levers_title",
-                               "sec_taught", "sec_diagnostics", "sec_quotes")]
+                               "sec_taught", "sec_prior_check", "sec_diagnostics", "sec_quotes")]
     assert book.sheetnames == [sheet_title(title, set()) for title in expected]
     assert [c.value for c in book[book.sheetnames[1]][1]][:3] == [t("col_phase"), t("col_stream"), t("col_factor")]
 
@@ -87,3 +87,5 @@ def test_every_table_of_the_report_has_a_sheet(run_folder):
     assert heads[t("sec_data")][3:] == [c.name for c in report.codes.cases]
     assert len(tables[t("sec_quotes")][1]) == len(report.codes.quotes)
     assert len(tables[t("sec_taught")][1]) == report.taught.n_total
+    assert [row[-1] for row in tables[t("sec_prior_check")][1]] == [row.prior_driven for row in report.prior_check.rows]
+    assert t("sec_claims") not in tables  # this dataset states no claims

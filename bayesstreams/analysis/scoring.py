@@ -70,6 +70,7 @@ class CaseScore:
     similar: list[dict]
     n_reference_below: int = 0
     n_reference_tied: int = 0
+    prior_driven: dict = field(default_factory=dict)  # {"p_w1": bool, "p_w2": bool}, MODEL.md §8
 
     @property
     def n_not_discussed(self) -> int:
@@ -86,6 +87,7 @@ class ScoreResult:
     cases: list[CaseScore] = field(default_factory=list)
     no_data: list[str] = field(default_factory=list)  # factors never offered as levers (no data: prior only)
     labels: dict = field(default_factory=dict)  # factor id -> {"en": label, "nl": label}, from the codebook
+    prior_checks: list[str] = field(default_factory=list)  # the checks behind the prior-driven flags
 
 
 def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -167,8 +169,13 @@ def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **part
 
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
-                  min_gain: float = DEFAULT_MIN_GAIN) -> ScoreResult:
-    """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``."""
+                  min_gain: float = DEFAULT_MIN_GAIN, check_run=None, measure_prior: bool = True) -> ScoreResult:
+    """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``.
+
+    With ``measure_prior`` each case's P(W1) and P(W2) carry the prior-driven flag of
+    :func:`bayesstreams.analysis.prior_dependence.prior_dependence` (power-scaling, and the
+    wide-prior ``check_run`` when given): the flag the report and the brief show.
+    """
     posterior, reference = run.posterior, run.dataset
     base = baseline(posterior, profiles)
     now = windows(base)
@@ -184,11 +191,18 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
             profiles, i, now, reference_p2, levers=per_case_levers[i],
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar)))
+    if measure_prior and getattr(run, "config", None) is not None:
+        from bayesstreams.analysis.prior_dependence import prior_dependence
+
+        measured = prior_dependence(run, check_run, dataset=profiles)
+        result.prior_checks = list(measured.checks)
+        for case in result.cases:
+            case.prior_driven = {name: measured.flag(name, case.case_id) for name in ("p_w1", "p_w2")}
     return result
 
 
 def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
-                   min_gain: float = DEFAULT_MIN_GAIN) -> ScoreResult:
+                   min_gain: float = DEFAULT_MIN_GAIN, check_run=None) -> ScoreResult:
     """Read a profile file and score each of its cases against a saved run.
 
     Parameters
@@ -202,6 +216,9 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
         How many levers and similar reference cases to report per case.
     min_gain
         The gain in P(W2) whose posterior probability is reported for each lever.
+    check_run
+        The wide-prior refit of the run's data (:mod:`bayesstreams.inference.check_run`) for
+        the prior-driven flags; None: power-scaling alone.
 
     Raises
     ------
@@ -218,7 +235,7 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
     from bayesstreams.data.profile import read_profile
 
     profiles = read_profile(profile_path, run.dataset.codebook, tuple(run.dataset.groups))
-    return score_dataset(run, profiles, top_levers, n_similar, min_gain)
+    return score_dataset(run, profiles, top_levers, n_similar, min_gain, check_run=check_run)
 
 
 # ---------------------------------------------------------------------------- output
@@ -248,4 +265,4 @@ def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
         cases.append(entry)
     return _json_safe({"profile": result.profile, "n_reference_cases": result.n_reference, "model": result.kind,
                        "notes": {"prediction": PREDICTION_NOTE, "causal": CAUSAL_NOTE, "similarity": SIMILARITY_NOTE},
-                       "no_data": list(result.no_data), "cases": cases})
+                       "no_data": list(result.no_data), "prior_checks": result.prior_checks, "cases": cases})

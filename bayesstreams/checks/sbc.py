@@ -118,12 +118,18 @@ def quantity_draws(chain_draws: dict, truth: dict, dataset) -> tuple[list[str], 
     return labels, np.concatenate(columns, axis=2), np.concatenate(values)
 
 
-def simulate_and_rank(settings: SBCSettings, index: int) -> list[dict]:
-    """One SBC simulation (a Dask task): simulate, fit, rank; one row per ranked quantity."""
+def simulate_and_rank(settings: SBCSettings, index: int, attempt: int = 0) -> list[dict]:
+    """One SBC simulation (a Dask task): simulate, fit, rank; one row per ranked quantity.
+
+    ``attempt`` counts earlier tries whose worker died; the result does not depend on it.
+    """
+    from bayesstreams import faults
     from bayesstreams.checks.cluster import worker_compiledir
     from bayesstreams.checks.sbc_stats import rank_rows
     from bayesstreams.inference.samplers.nutpie import sample_compiled
 
+    if index == 0 and attempt == 0:
+        faults.hit("sbc-worker")  # the fault tests kill the worker of the first try here
     start = time.perf_counter()
     truth, dataset, fit_seed = simulate_data(settings, index)
     compiled = _compiled(settings, dataset)
@@ -141,7 +147,11 @@ def simulate_and_rank(settings: SBCSettings, index: int) -> list[dict]:
     return rank_rows(labels, draws, values, rng, info)
 
 
-def run_sbc(settings: SBCSettings, scheduler: str | None = None, n_workers: int | None = None, progress=None):
+MAX_RETRIES = 3
+
+
+def run_sbc(settings: SBCSettings, scheduler: str | None = None, n_workers: int | None = None, progress=None,
+            journal=None, max_retries: int = MAX_RETRIES):
     """Run every simulation on a Dask cluster and return the rank table.
 
     Parameters
@@ -154,32 +164,72 @@ def run_sbc(settings: SBCSettings, scheduler: str | None = None, n_workers: int 
         Workers of the local cluster (default: one per core).
     progress
         Optional callable ``progress(done, total)`` called as simulations finish.
+    journal
+        Optional :class:`~bayesstreams.checks.sbc_journal.Journal`: simulations it holds are
+        not run again, and each one that finishes is recorded in it.
+    max_retries
+        How often one simulation is resubmitted after its worker died (a worker killed for
+        memory, a lost machine) before the SBC fails.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (simulation, quantity); see :func:`bayesstreams.checks.sbc_stats.rank_rows`.
+        One row per (simulation, quantity) (see :func:`bayesstreams.checks.sbc_stats.rank_rows`);
+        ``attrs["retries"]`` says how many simulations were resubmitted after a worker died.
     """
+    import dask
     import pandas as pd
     from distributed import as_completed
+    from distributed.scheduler import KilledWorker
 
     from bayesstreams.checks.cluster import check_client
+    from bayesstreams.errors import BayesStreamsError
 
-    rows: list[dict] = []
-    with check_client(scheduler, n_workers) as client:
-        futures = [client.submit(simulate_and_rank, settings, i, pure=False) for i in range(settings.n_sims)]
-        for done, future in enumerate(as_completed(futures), start=1):
-            rows += future.result()
+    finished = journal.finished() if journal is not None else {}
+    rows = [row for index in sorted(finished) for row in finished[index]]
+    todo = [i for i in range(settings.n_sims) if i not in finished]
+    retries, done = 0, len(finished)
+    # a task whose worker dies fails at once (KilledWorker) and is resubmitted here, so retries are counted
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), check_client(scheduler, n_workers) as client:
+        attempts = {}
+        futures = as_completed()
+        for index in todo:
+            future = client.submit(simulate_and_rank, settings, index, 0, pure=False)
+            attempts[future.key] = (index, 0)
+            futures.add(future)
+        for future in futures:
+            index, attempt = attempts.pop(future.key)
+            try:
+                result = future.result()
+            except KilledWorker:
+                if attempt >= max_retries:
+                    raise BayesStreamsError(f"SBC simulation {index}: its worker died {attempt + 1} times; "
+                                            "giving up (finished simulations are kept for --resume)") from None
+                retries += 1
+                again = client.submit(simulate_and_rank, settings, index, attempt + 1, pure=False)
+                attempts[again.key] = (index, attempt + 1)
+                futures.add(again)
+                continue
+            rows += result
+            if journal is not None:
+                journal.record(index, result)
+            done += 1
             if progress:
                 progress(done, settings.n_sims)
-    return pd.DataFrame(rows).sort_values(["sim", "order"], ignore_index=True)
+    ranks = pd.DataFrame(rows).sort_values(["sim", "order"], ignore_index=True)
+    ranks.attrs["retries"] = retries
+    return ranks
 
 
 def sbc_to_folder(settings: SBCSettings, out, scheduler: str | None = None, n_workers: int | None = None,
-                  force: bool = False, progress=None) -> dict:
+                  force: bool = False, progress=None, resume: bool = False) -> dict:
     """Run SBC and write ``ranks.csv``, ``uniformity.csv``, ``summary.json`` and ``figures/*.png`` atomically.
 
-    Returns the summary (:func:`bayesstreams.checks.sbc_stats.summarise` plus settings and wall time).
+    Finished simulations are kept in a journal (:mod:`bayesstreams.checks.sbc_journal`) until
+    the folder is written; with ``resume`` an interrupted run continues from them.
+
+    Returns the summary (:func:`bayesstreams.checks.sbc_stats.summarise` plus settings, wall
+    time, ``retries`` after dead workers and ``resumed`` simulations taken from the journal).
     """
     import json
     from pathlib import Path
@@ -188,14 +238,28 @@ def sbc_to_folder(settings: SBCSettings, out, scheduler: str | None = None, n_wo
 
     from bayesstreams.atomic import atomic_folder, refuse_existing
     from bayesstreams.checks.plots import sbc_figures
+    from bayesstreams.checks.sbc_journal import Journal, journal_path
     from bayesstreams.checks.sbc_stats import ecdf_table, summarise
+    from bayesstreams.interrupts import Interrupted
 
     refuse_existing(out, force)  # before an hour of sampling, not after
     start = time.perf_counter()
-    ranks = run_sbc(settings, scheduler, n_workers, progress)
+    journal = Journal(journal_path(out), settings.to_dict(), resume)
+    resumed = len(journal.finished())
+    try:
+        ranks = run_sbc(settings, scheduler, n_workers, progress, journal)
+    except BaseException as exc:
+        kept = len(journal.finished())
+        if not kept:  # nothing worth resuming: leave nothing behind
+            journal.remove()
+        if isinstance(exc, (KeyboardInterrupt, Interrupted)) and kept:
+            raise Interrupted(getattr(exc, "signum", 2), kept=f"{kept} finished simulations kept in "
+                                                             f"{journal.folder} for --resume") from None
+        raise
+    retries = ranks.attrs.get("retries", 0)
     summary = summarise(ranks)
     summary.update(settings=settings.to_dict(), scheduler=scheduler or "local",
-                   wall_seconds=round(time.perf_counter() - start, 1),
+                   wall_seconds=round(time.perf_counter() - start, 1), retries=retries, resumed=resumed,
                    worker_compiledirs=sorted(str(d) for d in ranks["compiledir"].dropna().unique()))
     figures = sbc_figures(ecdf_table(ranks), "negative control" if settings.loglik_weight != 1.0 else "")
     with atomic_folder(Path(out), force=force) as tmp:
@@ -205,6 +269,7 @@ def sbc_to_folder(settings: SBCSettings, out, scheduler: str | None = None, n_wo
         (tmp / "figures").mkdir()
         for stem, figure in figures.items():
             figure.savefig(tmp / "figures" / f"{stem}.png", dpi=110)
+    journal.remove()
     return summary
 
 
@@ -217,6 +282,8 @@ def format_sbc_summary(summary: dict) -> list[str]:
              f"wall time {summary['wall_seconds']:.0f} s; median fit {summary['fit_seconds_median']:.1f} s; "
              f"median thinning step {summary['thin_step_median']:.0f}",
              f"fits with divergences: {summary['fits_with_divergences']} of {summary['n_sims']}",
+             f"simulations retried after a worker died: {summary.get('retries', 0)}; "
+             f"taken from an interrupted run (--resume): {summary.get('resumed', 0)}",
              f"90% interval coverage (mean over quantities): {summary['coverage_90_mean']:.1%}",
              f"smallest chi-square p-value {summary['min_p_value']:.2g} ({summary['worst_quantity']}); "
              f"Bonferroni threshold {summary['bonferroni_threshold']:.2g} over {summary['n_quantities']} quantities"]

@@ -140,16 +140,21 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
     levers: Annotated[int, typer.Option("--levers", min=1, help="levers to show per case")] = 3,
     lang: Annotated[str, typer.Option("--lang", help="en or nl: words, numbers (decimal comma) and factor labels")] = "en",
+    check_run: Annotated[Optional[Path], typer.Option(
+        "--check-run", help="wide-prior refit for the prior-driven flags (default: RUN-wide beside the run)")] = None,
 ) -> None:
     """Score municipalities that are not in the data: chances, weakest stream, levers, similar cases."""
     import json
 
     from bayesstreams.analysis.scoring import score_profiles, score_to_dict
+    from bayesstreams.inference.check_run import find_check_run
     from bayesstreams.inference.store import load_run
     from bayesstreams.reporting.score_text import format_score
 
     lang = _lang(lang)
-    result = score_profiles(load_run(run), profile, top_levers=levers)
+    loaded = load_run(run)
+    check = load_run(check_run) if check_run else find_check_run(loaded)
+    result = score_profiles(loaded, profile, top_levers=levers, check_run=check)
     if as_json:
         typer.echo(json.dumps(score_to_dict(result, lang), indent=1, ensure_ascii=False))
     else:
@@ -166,12 +171,19 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="folder for report.html, report.md, summary.json")],
     lang: Annotated[str, typer.Option("--lang", help="en or nl")] = "en",
     compare: Annotated[Optional[Path], typer.Option("--compare", help="a second run to compare with (PSIS-LOO)")] = None,
+    prior_check: Annotated[bool, typer.Option(
+        "--prior-check", help="fit the wide-prior refit beside the run (RUN-wide), or reuse it when it fits")] = False,
+    check_run: Annotated[Optional[Path], typer.Option(
+        "--check-run", help="a wide-prior refit of the same data to measure prior dependence with (RUN2)")] = None,
+    agnostic: Annotated[Optional[Path], typer.Option("--agnostic", help="the agnostic refit, shown beside the prior checks")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing report folder")] = False,
 ) -> None:
     """Write the full report of a run: HTML (self-contained), Markdown and summary.json."""
     from bayesstreams.reporting.report import write_report
 
-    written = write_report(run, out, lang=_lang(lang), compare_run=compare, force=force)
+    check = _check_run(run, prior_check, check_run)
+    written = write_report(run, out, lang=_lang(lang), compare_run=compare, force=force, check_run=check,
+                           agnostic_run=agnostic)
     typer.echo(f"report written to {written}")
 
 
@@ -182,13 +194,17 @@ def brief(
     case: Annotated[Optional[str], typer.Option("--case", help="a case of the run's data: its id or its name (any letter case)")] = None,
     profile: Annotated[Optional[Path], typer.Option("--profile", help="a coded profile of a case not in the data")] = None,
     lang: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
+    check_run: Annotated[Optional[Path], typer.Option(
+        "--check-run", help="wide-prior refit for the prior-driven marks (default: RUN-wide beside the run)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing brief")] = False,
 ) -> None:
     """Write a one-page brief for one municipality (a case of the run, or a new coded profile)."""
     if (case is None) == (profile is None):
         raise UsageError("--case/--profile", "give exactly one of --case and --profile")
     from bayesstreams.reporting.brief import write_brief
 
-    written = write_brief(run, out, case=case, profile=profile, lang=_lang(lang))
+    written = write_brief(run, out, case=case, profile=profile, lang=_lang(lang), check_run=check_run,
+                          force=force)
     typer.echo(f"brief written to {written}")
 
 
@@ -210,6 +226,21 @@ def analyze(
     outcome = run_analyze(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
                           force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]))
     _print_outcome(outcome, strict, "the report opens with a red banner saying which")
+
+
+def _check_run(run: Path, prior_check: bool, given: Path | None):
+    """The check run: ``--check-run RUN2``, or with ``--prior-check`` the one beside the run (fitted when absent).
+
+    Neither: None, and the report uses the one beside the run if it fits, else power-scaling alone.
+    """
+    if given is not None:
+        return given
+    if not prior_check:
+        return None
+    from bayesstreams.inference.check_run import check_run
+    from bayesstreams.inference.store import load_run
+
+    return check_run(load_run(run), progress=sys.stderr.isatty())
 
 
 def _print_outcome(outcome, strict: bool, advice: str) -> None:
@@ -249,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
     if "--debug" in args:
         args.remove("--debug")
         _DEBUG["on"] = True
+    from bayesstreams import interrupts
+
+    interrupts.install()
     try:
         result = app(args=args, prog_name="bayesstreams", standalone_mode=False)
     except UsageError as exc:
@@ -261,9 +295,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in exc.lines():
             echo_err(f"error: {line}")
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        echo_err("interrupted")
-        sys.exit(130)
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:  # Ctrl-C, SIGTERM, a sampler that stopped early
+        _exit_interrupted(exc)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort,):
@@ -277,9 +310,21 @@ def main(argv: list[str] | None = None) -> int:
             raise
         echo_err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
         sys.exit(1)
+    if result == 130:  # typer returns an interrupt as the bare code 130
+        _exit_interrupted(interrupts.last() or KeyboardInterrupt())
     if isinstance(result, int) and result:
         sys.exit(result)
     return 0
+
+
+def _exit_interrupted(exc: BaseException) -> None:
+    """One line, and exit 128 + the signal: 130 for SIGINT, 143 for SIGTERM."""
+    from bayesstreams.atomic import written
+
+    done, kept = written(), getattr(exc, "kept", "")
+    echo_err("interrupted; " + (f"only {', '.join(map(str, done))} was written completely" if done
+                                else "nothing was written") + (f" ({kept})" if kept else ""))
+    sys.exit(getattr(exc, "exit_code", 130))
 
 
 if __name__ == "__main__":

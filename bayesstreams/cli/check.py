@@ -44,6 +44,7 @@ def sbc(
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="address of a running Dask scheduler")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="local workers (default: one per core)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="continue an interrupted run from its finished simulations")] = False,
 ) -> None:
     """Simulation-based calibration of the streams model on a Dask cluster (exit 1 when it fails)."""
     from bayesstreams.checks.sbc import SBCSettings, format_sbc_summary, sbc_to_folder
@@ -60,7 +61,8 @@ def sbc(
         if done == total or done % max(1, total // 20) == 0:
             typer.echo(f"  {done}/{total} simulations", err=True)
 
-    summary = sbc_to_folder(settings, out, scheduler=scheduler, n_workers=workers, force=force, progress=progress)
+    summary = sbc_to_folder(settings, out, scheduler=scheduler, n_workers=workers, force=force, progress=progress,
+                            resume=resume)
     for line in format_sbc_summary(summary):
         typer.echo(line)
     typer.echo(f"wrote {out}/ranks.csv, uniformity.csv, summary.json and figures/")

@@ -48,6 +48,7 @@ class Dataset:
     group: np.ndarray
     groups: tuple[str, ...]
     warnings: list[Violation] = field(default_factory=list)
+    claims: tuple = ()  # the source study's conclusions (claims.toml beside the codebook), not model input
 
     @property
     def case_ids(self) -> tuple[str, ...]:
@@ -331,4 +332,9 @@ def load_dataset(path: str | Path, codebook: str | Path | Codebook | None = None
     validated = validate_tables(tables.codebook.codebook, tables.cases, tables.codes, tables.streams,
                                 earlier=earlier, skip_factors=tables.codebook.invalid,
                                 codes_unreadable="codes" in tables.unreadable)
-    return build_dataset(name, str(path), tables.codebook.codebook, validated)
+    dataset = build_dataset(name, str(path), tables.codebook.codebook, validated)
+    if path.is_dir() or path.suffix.lower() == ".csv":
+        from bayesstreams.data.claims import load_claims
+
+        dataset.claims = load_claims(path if path.is_dir() else path.parent, dataset.codebook)
+    return dataset

@@ -46,6 +46,9 @@ def describe_dataset(dataset) -> list[str]:
     total = dataset.x.size
     lines.append(f"not-discussed cells: {int(np.isnan(dataset.x).sum())} of {total} "
                  f"(set to 0 by the model, counted in every report)")
+    claims = getattr(dataset, "claims", ())
+    if claims:  # the source study's conclusions the report will set against the model
+        lines.append(f"claims of the source study (claims.toml): {len(claims)}: " + ", ".join(c.id for c in claims))
     return lines + [""] + raw_lines(dataset) + [""] + support_lines(dataset)
 
 

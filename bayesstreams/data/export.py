@@ -56,6 +56,10 @@ def write_long(dataset, folder: str | Path) -> None:
                    for p, phase in enumerate(PHASES)
                    for s, stream in enumerate(STREAMS) if not np.isnan(dataset.s[i, p, s])]
     write_csv(folder / "streams.csv", ["case_id", "phase", "stream", "in_motion"], stream_rows)
+    if dataset.claims:  # the snapshot of a run keeps the claims its report sets against the model
+        from bayesstreams.data.claims import CLAIMS_FILE, claims_toml
+
+        atomic_write_text(folder / CLAIMS_FILE, claims_toml(dataset.claims))
 
 
 def write_wide(dataset, path: str | Path) -> None:

@@ -168,5 +168,5 @@ def write_template(project: str | Path, out: str | Path, *, codebook: str | Path
     ref = os.path.relpath(Path(codebook).resolve(), out.resolve().parent) if codebook else "codebook.toml"
     text = template_text(project, counts, [c.name for c in qda.cases], [s.name for s in qda.sets], variables,
                          Path(ref).as_posix(), book)
-    atomic_write_text(out, text)
+    atomic_write_text(out, text, replace=force)  # another process may have written it meanwhile
     return out

@@ -109,6 +109,7 @@ def fit(dataset, model=None, seed: int = DEFAULT_SEED, draws=None, tune=None, ch
     >>> small.n_samples, small.info["sampler"]
     (800, 'nutpie')
     """
+    from bayesstreams.inference.complete import require_complete
     from bayesstreams.inference.diagnostics import diagnose
     from bayesstreams.inference.run import Run
     from bayesstreams.model.kinds import parameter_names
@@ -130,6 +131,7 @@ def fit(dataset, model=None, seed: int = DEFAULT_SEED, draws=None, tune=None, ch
     timings["sample_s"] = time.perf_counter() - start
     names = parameter_names(config.model_kind, bool(dataset.groups), config.evidence_features)
     posterior = flatten(trace, "posterior", names)
+    require_complete(posterior, settings["chains"] * settings["draws"], f"the {settings['sampler']} sampler")
     prior = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), PRIOR_DRAWS,
                        np.random.default_rng(seed))
     start = time.perf_counter()
@@ -188,10 +190,15 @@ def fit_and_save(dataset_path, out, model=None, seed=DEFAULT_SEED, draws=None, t
     data = load_dataset(dataset_path, codebook=codebook)
     run = fit(data, config, seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler, progress=progress)
     run.save(out, force=force, command=command)
+    return run, fit_lines(data, config, run, seed, out)
+
+
+def fit_lines(data, config, run, seed, out: Path) -> list[str]:
+    """What the CLI prints after a fit: the data, the draws, the diagnostics table, where the run went."""
     lines = [f"fitted {config.name} ({config.kind}) to {data.name}: {data.n_cases} cases, "
              f"{run.n_samples} draws, sampler {run.info['sampler']}, seed {seed}",
              *run.diagnostics.table(),
              f"run written to {out}"]
     if data.warnings:
         lines.insert(1, f"{len(data.warnings)} data warning(s); run `bayesstreams validate` to see them")
-    return run, lines
+    return lines

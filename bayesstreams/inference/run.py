@@ -253,6 +253,36 @@ class Run:
 
         return effect_ranks(self.posterior, self.dataset, base=self.baseline)
 
+    def prior_dependence(self, check_run=None):
+        """Which headline numbers are prior-driven: moved by a wider prior or power-scaling (MODEL.md §8).
+
+        ``check_run`` is the wide-prior refit (``bayesstreams.inference.check_run.check_run(run)``);
+        without it, the refit saved beside this run is used when there is one, else power-scaling alone.
+
+        Examples
+        --------
+        >>> measured = run.prior_dependence()
+        >>> n, total = measured.count()
+        >>> 0 <= n <= total
+        True
+        """
+        from bayesstreams.analysis.prior_dependence import prior_dependence
+        from bayesstreams.inference.check_run import find_check_run
+
+        return prior_dependence(self, check_run if check_run is not None else find_check_run(self))
+
+    def claims(self, check_run=None):
+        """The verdict on each claim of the source study (``claims.toml``): supported, contradicted or cannot tell.
+
+        Examples
+        --------
+        >>> [(v.claim_id, v.verdict) for v in run.claims()][0]
+        ('phase2_needs_phase1', 'cannot_tell')
+        """
+        from bayesstreams.analysis.claims import claim_verdicts
+
+        return claim_verdicts(self, getattr(self.dataset, "claims", ()), self.prior_dependence(check_run))
+
     def contraction(self):
         """Prior-to-posterior contraction of every parameter and headline query.
 

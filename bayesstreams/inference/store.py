@@ -98,6 +98,21 @@ def trace_with_extras(run):
     return tree
 
 
+def netcdf_bytes(tree) -> bytes:
+    """``tree`` as netCDF (h5netcdf) bytes, with no HDF5 file or buffer left open.
+
+    Written in memory and then with one plain write: a full disk then fails in Python's
+    ``write``.  Writing to the path directly left an HDF5 handle open on the error path, and
+    the memoryview xarray returns pins its buffer; either crashed the interpreter at exit
+    (status 139).  ``bytes`` copies, and the view is released at once.
+    """
+    view = tree.to_netcdf(None, engine="h5netcdf")
+    try:
+        return bytes(view)
+    finally:
+        view.release()
+
+
 def save_run(run, out: str | Path, force: bool = False, command: str | None = None) -> Path:
     """Write ``run`` as a run folder atomically; refuse to overwrite an existing one without ``force``."""
     import tomli_w
@@ -109,7 +124,7 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
     timings = dict(run.info.get("timings", {}))
     with atomic_folder(out, force=force) as tmp:
         start = time.perf_counter()
-        trace_with_extras(run).to_netcdf(tmp / "trace.nc", engine="h5netcdf")
+        (tmp / "trace.nc").write_bytes(netcdf_bytes(trace_with_extras(run)))
         save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood)
         write_long(run.dataset, tmp / "dataset")
         (tmp / "model.toml").write_text(tomli_w.dumps(run.config.to_dict()), encoding="utf-8")
@@ -134,6 +149,7 @@ def load_run(path: str | Path, verify: bool = True):
     (True, 'streams')
     """
     from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.inference.complete import check_saved_run
     from bayesstreams.inference.diagnostics import Diagnostics
     from bayesstreams.inference.run import Run
     from bayesstreams.model.config import load_config
@@ -148,6 +164,7 @@ def load_run(path: str | Path, verify: bool = True):
     if dataset.content_hash() != info.get("dataset", {}).get("hash"):
         raise RunError(f"{path / 'dataset'}: snapshot does not match the dataset hash in run.json")
     posterior, prior, loglik = load_draws(path / "draws.npz")
+    check_saved_run(path, info, posterior)
     return Run(dataset=dataset, config=config, posterior=posterior, prior=prior, log_likelihood=loglik,
                diagnostics=Diagnostics.from_dict(info.get("diagnostics")), info=info, path=path)
 

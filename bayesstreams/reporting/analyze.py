@@ -34,54 +34,95 @@ def default_dataset() -> Path:
     raise BayesStreamsError(f"{SHIPPED_STUDY}: the shipped study is not here; give a DATASET argument")
 
 
+def _written_by_analyze(folder: Path) -> bool:
+    return (folder / MARKER).exists()
+
+
 def _replaceable(folder: Path, force: bool) -> bool:
     """An output folder may be replaced when analyze wrote it before (its marker is there) or with --force."""
-    from bayesstreams.errors import BayesStreamsError
+    from bayesstreams.atomic import probe_writable
+    from bayesstreams.errors import InputError, Violation
 
-    if not folder.exists() or force or (folder / MARKER).exists():
+    probe_writable(folder)  # a read-only folder fails now, not after the fit
+    if not folder.exists() or force or _written_by_analyze(folder):
         return True
-    raise BayesStreamsError(f"{folder}: exists and was not written by `bayesstreams analyze`; pass --force to replace it")
+    raise InputError(Violation(str(folder), None, None,
+                               "exists and was not written by `bayesstreams analyze`; pass --force to replace it"))
 
 
 def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
             brief_lang="nl", force=False, progress=False, command=None) -> Outcome:
     """Validate, fit and report in one go; the default is the shipped study with a Dutch brief for gemeente 5.
 
+    The run, its wide-prior check run (when it is refitted) and the report folder are
+    staged and renamed into place together: an interrupt or an error anywhere leaves
+    all of them as they were.
+
     Examples
     --------
     >>> outcome = analyze(out=tmp / "reports", run_dir=tmp / "runs", briefs=["g5"])
     >>> outcome.passed, sorted(p.name for p in (tmp / "reports").iterdir() if p.suffix == ".html")
     (True, ['brief-g5-nl.html', 'report.html'])
+    >>> (tmp / "runs-wide" / "run.json").is_file()        # the wide-prior check run beside the run
+    True
     """
-    from bayesstreams.atomic import atomic_folder
+    from bayesstreams.atomic import staged
     from bayesstreams.data.cases import resolve_case
     from bayesstreams.data.dataset import load_dataset
-    from bayesstreams.inference.fit import fit_and_save
+    from bayesstreams.inference.check_run import check_run_path
+    from bayesstreams.inference.fit import fit, fit_lines, resolve_model
 
     shipped = dataset_path is None
     dataset_path = Path(dataset_path) if dataset_path else default_dataset()
     data = load_dataset(dataset_path)  # validate first: bad input fails before any fitting
     out = Path(out) if out else Path("reports") / data.name
     run_dir = Path(run_dir) if run_dir else Path("runs") / data.name
-    _replaceable(out, force)
-    _replaceable(run_dir, force)
+    wide_dir = check_run_path(run_dir)
+    for folder in (out, run_dir, wide_dir):  # before the fit, not after it
+        _replaceable(folder, force)
     # ids or names; resolved before fitting, so a mistyped case fails at once
     briefs = [resolve_case(data, case, "--brief") for case in briefs or ([SHIPPED_BRIEF_CASE] if shipped else [])]
-    run, lines = fit_and_save(dataset_path, run_dir, model=model, seed=seed, force=True, progress=progress,
-                              command=command)
-    (run_dir / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
-    with atomic_folder(out, force=True) as tmp:
-        _write_outputs(run, tmp, lang, briefs, brief_lang)
-        (tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
-    lines = lines + [f"report written to {out / 'report.html'} (also report.md, summary.json)"]
+    config = resolve_model(model)
+    run = fit(data, config, seed=seed, progress=progress)
+    with staged() as stage:  # the run, its wide-prior check run and the report: renamed together at the end
+        run_tmp = stage.folder(run_dir, force, _written_by_analyze)
+        run.save(run_tmp, force=True, command=command)
+        run.path = run_dir  # where it will be: the check run's provenance names it
+        (run_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+        wide = _prior_check(run, wide_dir, stage, force, progress)
+        report_tmp = stage.folder(out, force, _written_by_analyze)
+        _write_outputs(run, report_tmp, lang, briefs, brief_lang, wide)
+        (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+    lines = fit_lines(data, config, run, seed, run_dir)
+    lines += [f"prior check (wide priors) in {wide_dir}",
+              f"report written to {out / 'report.html'} (also report.md, summary.json)"]
     lines += [f"brief for {case} written to {out / f'brief-{case}-{brief_lang}.html'}" for case in briefs]
     return Outcome(lines=lines, passed=run.diagnostics.passed, path=out)
 
 
-def _write_outputs(run, folder: Path, lang: str, briefs: list[str], brief_lang: str) -> None:
+def _prior_check(run, wide_dir: Path, stage, force: bool, progress: bool):
+    """The wide-prior refit beside the run: reused when its data and model hashes match, else fitted into ``stage``."""
+    from bayesstreams.inference.check_run import check_run, matches, wide_config
+    from bayesstreams.inference.store import load_run, read_info
+    from bayesstreams.errors import RunError
+
+    if wide_dir.is_dir():
+        try:
+            if matches(run, read_info(wide_dir), wide_config(run.config)):
+                return load_run(wide_dir)  # left as it is: nothing to rename
+        except RunError:
+            pass  # incomplete or old: refitted below
+    wide_tmp = stage.folder(wide_dir, force, _written_by_analyze)
+    wide = check_run(run, wide_tmp, progress=progress)
+    (wide_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+    return wide
+
+
+def _write_outputs(run, folder: Path, lang: str, briefs: list[str], brief_lang: str, wide=None) -> None:
     from bayesstreams.reporting.brief import write_brief
     from bayesstreams.reporting.report import write_report
 
-    write_report(run, folder, lang=lang, force=True)
+    write_report(run, folder, lang=lang, force=True, check_run=wide)
     for case in briefs:
-        write_brief(run, folder / f"brief-{case}-{brief_lang}.html", case=case, lang=brief_lang)
+        write_brief(run, folder / f"brief-{case}-{brief_lang}.html", case=case, lang=brief_lang, check_run=wide,
+                    force=True)

@@ -192,26 +192,31 @@ def _similar(score, exclude: str | None) -> list[Reference]:
                       _num(s["w2"])) for s in found]
 
 
-def _prior_flags(run, case) -> tuple[dict, int, int]:
-    """Prior-driven flags of the case's P(W1), P(W2), and the run's count of prior-driven headline numbers."""
-    from bayesstreams.analysis.contraction import query_contraction
+def _prior_count(run, check_run=None) -> tuple[int, int]:
+    """The run's count of prior-driven headline numbers (the report's *In short* count).
 
-    own = query_contraction(run.prior, run.posterior, case)
-    flags = {r.name: bool(r.prior_driven) for r in own.itertuples() if r.name in ("p_w1", "p_w2")}
-    headline = query_contraction(run.prior, run.posterior, run.dataset)
-    return flags, int(headline["prior_driven"].sum()), int(len(headline))
+    The case's own flags come from ``score`` (:func:`~bayesstreams.analysis.scoring.score_dataset`),
+    so brief, score and report read one flag.
+    """
+    from bayesstreams.analysis.prior_dependence import prior_dependence
+
+    return prior_dependence(run, check_run).count()
 
 
-def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl") -> Brief:
-    """Everything a brief shows, for a case of the run or a coded profile (see :func:`select_case`)."""
+def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", check_run=None) -> Brief:
+    """Everything a brief shows, for a case of the run or a coded profile (see :func:`select_case`).
+
+    ``check_run`` is the wide-prior refit (:mod:`bayesstreams.inference.check_run`) the
+    prior-driven marks are measured with, besides power-scaling.
+    """
     from bayesstreams.reporting.i18n import translator
     from bayesstreams.analysis.scoring import score_dataset
 
     t = translator(lang)
     case = select_case(run, case_id, profile)
     is_profile = profile is not None
-    score = score_dataset(run, case, top_levers=N_LEVERS, n_similar=N_SIMILAR + 1).cases[0]
-    flags, n_prior, n_taught = _prior_flags(run, case)
+    score = score_dataset(run, case, top_levers=N_LEVERS, n_similar=N_SIMILAR + 1, check_run=check_run).cases[0]
+    flags, n_prior, n_taught = score.prior_driven, *_prior_count(run, check_run)
     streams = _streams(run, case)
     name = case.case_column("name")[0] or case.case_ids[0]
     return Brief(
@@ -248,7 +253,7 @@ def render_brief(brief: Brief, t, compact: bool = False) -> str:
 
 
 def write_brief(run, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
-                out_file=None) -> Path:
+                out_file=None, check_run=None, force: bool = False) -> Path:
     """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
 
     Parameters
@@ -265,6 +270,12 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
         A coded profile (CSV/xlsx, long or wide) of a municipality not in the run.
     lang
         ``"nl"`` (default) or ``"en"``.
+    check_run
+        The wide-prior refit (a folder or a loaded run); default: the one beside the run
+        (``<run>-wide``) when it fits, else power-scaling alone.
+    force
+        Replace an existing ``out_file`` (without it an existing file, or one another
+        process wrote meanwhile, is refused).
 
     Returns
     -------
@@ -276,7 +287,7 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
     UsageError
         ``case_id`` names no case (by id or name, in any letter case) or several.
     InputError
-        An invalid profile, or an unsupported file type.
+        An invalid profile, an unsupported file type, or ``out_file`` exists.
     DependencyError
         A PDF was asked for and Chromium is not installed.
 
@@ -285,7 +296,7 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
     >>> write_brief(run, case="Gemeente 5", out=tmp / "g5.html").name
     'g5.html'
     """
-    from bayesstreams.atomic import atomic_write_bytes, atomic_write_text
+    from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
     from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.i18n import translator
 
@@ -294,19 +305,23 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
     suffix = out_file.suffix.lower()
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
+    refuse_existing(out_file, force)  # before the work, and again at the rename
     t = translator(lang)
     if suffix == ".pdf":
         from bayesstreams.reporting.browser import find_chromium
 
         find_chromium()  # a missing browser fails before the work, not after it
+    from bayesstreams.inference.check_run import find_check_run
+
     run = as_run(run)
     if case_id is not None and profile is None:
         case_id = run.dataset.resolve_case(case_id)
-    brief = brief_data(run, case_id, profile, lang)
+    check = as_run(check_run) if check_run is not None else find_check_run(run)
+    brief = brief_data(run, case_id, profile, lang, check)
     if suffix != ".pdf":
-        atomic_write_text(out_file, render_brief(brief, t))
+        atomic_write_text(out_file, render_brief(brief, t), replace=force)
         return out_file
-    atomic_write_bytes(out_file, one_page_pdf(brief, t))
+    atomic_write_bytes(out_file, one_page_pdf(brief, t), replace=force)
     return out_file
 
 

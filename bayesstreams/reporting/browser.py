@@ -48,17 +48,54 @@ def find_chromium() -> str:
 # ---------------------------------------------------------------------------- PDF
 
 
-def print_pdf(page: str | Path, pdf: str | Path, timeout: float = 120) -> Path:
-    """Print an HTML file to PDF without header or footer (page size from its CSS ``@page``)."""
+PDF_TIMEOUT_VARIABLE = "BAYESSTREAMS_PDF_TIMEOUT"
+
+
+def pdf_timeout(default: float = 120) -> float:
+    """Seconds Chromium may take to print one PDF: ``$BAYESSTREAMS_PDF_TIMEOUT``, else ``default``."""
+    value = os.environ.get(PDF_TIMEOUT_VARIABLE, "")
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise BayesStreamsError(f"{PDF_TIMEOUT_VARIABLE}={value!r}: not a number of seconds") from None
+
+
+def print_pdf(page: str | Path, pdf: str | Path, timeout: float | None = None) -> Path:
+    """Print an HTML file to PDF without header or footer (page size from its CSS ``@page``).
+
+    Chromium runs in its own process group; when it has not finished after ``timeout``
+    seconds (default :func:`pdf_timeout`) the whole group is killed and a
+    :class:`BayesStreamsError` says so, instead of the command hanging.
+    """
+    timeout = pdf_timeout() if timeout is None else timeout
     pdf = Path(pdf).resolve()
     pdf.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="bayesstreams-chromium-") as profile:
         argv = [find_chromium(), *FLAGS, f"--user-data-dir={profile}", f"--print-to-pdf={pdf}",
                 "--no-pdf-header-footer", Path(page).resolve().as_uri()]
-        result = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            raise BayesStreamsError(f"Chromium did not finish printing {pdf.name} within {timeout:g} s and was "
+                                    f"stopped; nothing was written (set {PDF_TIMEOUT_VARIABLE} to wait longer)") from None
+        except BaseException:  # an interrupt: stop the browser we started, then go on unwinding
+            _kill_group(process)
+            raise
     if not pdf.is_file() or pdf.stat().st_size == 0:
-        raise BayesStreamsError(f"Chromium did not write {pdf}: {result.stderr.strip()[-300:]}")
+        raise BayesStreamsError(f"Chromium did not write {pdf}: {stderr.strip()[-300:]}")
     return pdf
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """Kill the process group of ``process`` (Chromium and its helpers, all started by us) and reap it."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.communicate()
 
 
 def pdf_page_count(pdf: str | Path | bytes) -> int:

@@ -62,3 +62,11 @@ def stream_text(name: str, streams, windows, t) -> FigureText:
             weakest="; ".join(f"{t(f'phase_short_{s.phase}')}: {t(f'stream_title_{s.stream}')}" for s in weakest)))
     return FigureText(t("figure_streams_title").format(name=name), " ".join(parts),
                       t("figure_streams_caption").format(name=name))
+
+
+def rho_text(dependency, t) -> FigureText:
+    """Texts of ``rho_prior_posterior.svg``: rho's posterior mean and 90% interval, drawn over its prior."""
+    value = dependency.value
+    desc = t("figure_rho_desc").format(mean=numbers.sig(value.mean, t.lang),
+                                       low=numbers.sig(value.q05, t.lang), high=numbers.sig(value.q95, t.lang))
+    return FigureText(t("figure_rho_title"), desc, t("figure_rho_caption"))

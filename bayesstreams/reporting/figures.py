@@ -257,3 +257,33 @@ def stream_diagram(streams, windows, t, name: str = "", prior_label: str | None 
         window = windows[windows["phase"] == phase].iloc[0].to_dict()
         _window_box(ax, x0 + 0.31, window, t, prior_label or t("prior_driven"))
     return fig
+
+
+def prior_posterior_plot(density, t):
+    """Prior and posterior density of one parameter (rho) drawn together, from a binned table.
+
+    ``density`` has one row per bin: ``low``, ``high``, ``prior`` (NaN/None without prior
+    draws) and ``posterior`` densities, as made by
+    :func:`bayesstreams.analysis.structural.density_table`; the bars are those values.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.2, 2.4))
+    edges = list(density["low"]) + [float(density["high"].iloc[-1])]
+    prior = density["prior"].astype(float)
+    if prior.notna().any():
+        ax.stairs(prior.to_numpy(), edges, color="#7f8c8d", linestyle="--", linewidth=1.5, label=t("figure_prior"))
+    ax.stairs(density["posterior"].to_numpy(dtype=float), edges, color="#1f618d", fill=True, alpha=0.35,
+              label=t("figure_posterior"))
+    ax.set_xlim(edges[0], edges[-1])
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(t("figure_rho_axis"), **TEXT)
+    ax.set_ylabel(t("figure_density"), **TEXT)
+    ax.legend(frameon=False, fontsize=8)
+    from matplotlib.ticker import FuncFormatter
+
+    decimal = t("figure_decimal_mark")  # tick labels in the reader's decimal mark
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.1f}".replace(".", decimal)))
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return fig

@@ -221,13 +221,17 @@ class Dependency:
 
 
 class PriorFlags:
-    """Look up the prior-driven flag of a quantity in the contraction table."""
+    """The measured prior-driven flag of a quantity (:mod:`bayesstreams.analysis.prior_dependence`).
 
-    def __init__(self, taught):
-        self._flags = {(r.source, r.name, str(r.index)): bool(r.prior_driven) for r in taught.itertuples()}
+    ``source`` ("parameter" or "query") is kept for the callers' readability; names of
+    parameters and queries do not collide, so the flag is looked up by name and index.
+    """
+
+    def __init__(self, measured):
+        self._measured = measured
 
     def __call__(self, source: str, name: str, index: str = "") -> bool:
-        return self._flags.get((source, name, index), False)
+        return self._measured.flag(name, index)
 
 
 def _ace_row(own, window: str):
@@ -434,11 +438,13 @@ def index_words(dataset, lang: str) -> dict[str, str]:
             **{f.id: f.label(lang) for f in dataset.codebook.factors}, **names}
 
 
-def taught(frame, words: dict[str, str] | None = None) -> Taught:
+def taught(frame, words: dict[str, str] | None = None, flags: PriorFlags | None = None) -> Taught:
     """The contraction table of :func:`bayesstreams.analysis.contraction.what_the_data_taught` as report data.
 
     ``words`` turns the parts of an index ("1, problem", a factor id, a case id) into the
     reader's words (see :func:`index_words`); parts without an entry stay as they are.
+    Contraction is descriptive: the ``prior_driven`` mark of each row is the measured flag
+    (``flags``, :mod:`bayesstreams.analysis.prior_dependence`), the one every part of the report shows.
     """
     from bayesstreams.analysis.contraction import PRIOR_DRIVEN_BELOW
 
@@ -448,7 +454,8 @@ def taught(frame, words: dict[str, str] | None = None) -> Taught:
         return ", ".join(words.get(part, part) for part in index.split(", ")) if index else ""
 
     rows = [TaughtRow(r.source, r.name, str(r.index), _num(r.prior_sd), _num(r.posterior_sd), _num(r.contraction),
-                      bool(r.prior_driven), label(str(r.index))) for r in frame.itertuples()]
+                      flags(r.source, r.name, str(r.index)) if flags else bool(r.prior_driven),
+                      label(str(r.index))) for r in frame.itertuples()]
     counts: dict[tuple[str, str], TaughtCount] = {}
     for row in rows:
         count = counts.setdefault((row.source, row.name), TaughtCount(row.source, row.name, 0, 0))
@@ -587,6 +594,11 @@ class Report:
     lever_threshold: float = 0.05
     data_support: object = None  # reporting.support_view.DataSupport: "what the data can tell"
     ranks: list = field(default_factory=list)  # reporting.support_view.RankRow per window and ranked factor
+    prior_check: object = None          # evidence.PriorCheck: the headline numbers under each prior check
+    structural: object = None           # evidence.Structural: probabilities next to their prior value
+    dependency_verdict: object = None   # evidence.ClaimView: "phase 2 needs phase 1", computed
+    claims: list = field(default_factory=list)  # evidence.ClaimView per claim of claims.toml
+    rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
 
     @property
     def has_streams(self) -> bool:
@@ -594,17 +606,45 @@ class Report:
         return any(case.streams for case in self.cases)
 
 
-def build_report(run, lang: str = "en", compare_run=None) -> Report:
-    """Assemble the report of a loaded run (and, optionally, its comparison with another run)."""
+def _loaded(run_or_path):
+    if run_or_path is None or hasattr(run_or_path, "posterior"):
+        return run_or_path
+    from bayesstreams.inference.store import load_run
+
+    return load_run(run_or_path)
+
+
+def _step_flags(highlights: list, window: str, flags: PriorFlags) -> list:
+    """A headline shows the ACE of the factor's observed step: it carries that number's measured flag."""
+    for h in highlights:
+        h.prior_driven = flags("query", f"ace_step_{window.lower()}", h.factor)
+    return highlights
+
+
+def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnostic_run=None) -> Report:
+    """Assemble the report of a loaded run.
+
+    ``compare_run`` adds a PSIS-LOO comparison; ``check_run`` (the wide-prior refit, see
+    :mod:`bayesstreams.inference.check_run`) and power-scaling measure the prior dependence;
+    ``agnostic_run`` is shown beside them.  Runs may be given loaded or as folders.
+    """
+    from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict
     from bayesstreams.analysis.contraction import what_the_data_taught
+    from bayesstreams.analysis.prior_dependence import prior_dependence
     from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables
     from bayesstreams.analysis.ranks import effect_ranks
     from bayesstreams.reporting.support_view import data_support_view, rank_rows, ranked_highlights
+    from bayesstreams.reporting import evidence
+    from bayesstreams.reporting.i18n import translator
 
     dataset = run.dataset
+    check_run, agnostic_run = _loaded(check_run), _loaded(agnostic_run)
     tables = query_tables(run)
     learned = what_the_data_taught(run)
-    flags = PriorFlags(learned)
+    measured = prior_dependence(run, check_run, agnostic_run)
+    flags = PriorFlags(measured)
+    t = translator(lang)
+    verdicts = claim_verdicts(run, getattr(dataset, "claims", ()), measured)  # no-data factors: data.support's
     support = data_support_view(dataset, lang)
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)
     ranks = effect_ranks(run.posterior, dataset, base=getattr(run, "baseline", None))
@@ -613,14 +653,20 @@ def build_report(run, lang: str = "en", compare_run=None) -> Report:
         lang=lang, dataset_name=dataset.name, title=dataset.codebook.describe("title", lang),
         source=dataset.codebook.describe("source", lang), model_name=run.config.name, model_kind=run.config.kind,
         n_cases=dataset.n_cases, n_factors=len(dataset.factor_ids), codes=code_table(dataset, lang),
-        factors=effects, highlights_w1=ranked_highlights(ranks, "W1", by_id, N_HIGHLIGHTS),
-        highlights_w2=ranked_highlights(ranks, "W2", by_id, N_HIGHLIGHTS),
+        factors=effects, highlights_w1=_step_flags(ranked_highlights(ranks, "W1", by_id, N_HIGHLIGHTS), "W1", flags),
+        highlights_w2=_step_flags(ranked_highlights(ranks, "W2", by_id, N_HIGHLIGHTS), "W2", flags),
         dependency=dependency(tables["phase_dependency"], flags),
         cases=case_results(tables, dataset, lang, flags, no_data=frozenset(support.no_data)),
-        taught=taught(learned, index_words(dataset, lang)), diagnostics=diagnostics_summary(run.info),
+        taught=taught(learned, index_words(dataset, lang), flags), diagnostics=diagnostics_summary(run.info),
         reproducibility=reproducibility(run.info),
         comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN, data_support=support,
-        ranks=rank_rows(ranks, by_id))
+        ranks=rank_rows(ranks, by_id),
+        prior_check=evidence.prior_check(measured, check_run.config.name if check_run else "",
+                                         agnostic_run.config.name if agnostic_run else "",
+                                         index_words(dataset, lang)),
+        structural=evidence.structural(run),
+        dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
+        claims=[evidence.claim_view(v, lang, t) for v in verdicts], rho_density=evidence.dependency_density(run))
 
 
 def summary(report: Report) -> dict:
@@ -667,9 +713,11 @@ def stream_tables(streams: list[StreamState], windows: list[WindowChance]):
 
 def figure_texts(report: Report, t) -> dict:
     """Title, description and caption of every figure (:class:`~bayesstreams.reporting.figure_text.FigureText`)."""
-    from bayesstreams.reporting.figure_text import forest_text, stream_text
+    from bayesstreams.reporting.figure_text import forest_text, rho_text, stream_text
 
     out = {"factor_effects.svg": forest_text(report, t)}
+    if report.rho_density:
+        out["rho_prior_posterior.svg"] = rho_text(report.dependency, t)
     if report.has_streams:
         for n, case in enumerate(report.cases, start=1):
             out[stream_figure_name(n)] = stream_text(case.name, case.streams, case.windows, t)
@@ -686,6 +734,13 @@ def figures(report: Report, t, texts: dict | None = None) -> dict[str, str]:
         return to_svg(fig, texts[name].title, texts[name].desc, ident=name.removesuffix(".svg").replace("_", "-"))
 
     out = {"factor_effects.svg": svg(forest_plot(forest_table(report, t), t), "factor_effects.svg")}
+    if report.rho_density:
+        import pandas as pd
+
+        from bayesstreams.reporting.figures import prior_posterior_plot
+
+        table = pd.DataFrame.from_records(report.rho_density)
+        out["rho_prior_posterior.svg"] = svg(prior_posterior_plot(table, t), "rho_prior_posterior.svg")
     if report.has_streams:
         for n, case in enumerate(report.cases, start=1):
             name = stream_figure_name(n)
@@ -740,7 +795,8 @@ def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = 
     return html, markdown
 
 
-def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
+def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool = False, check_run=None,
+                 agnostic_run=None) -> Path:
     """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``), ``summary.json``.
 
     Parameters
@@ -753,6 +809,11 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
         ``"en"`` or ``"nl"``: the language of every word; factor labels from the codebook.
     compare_run
         Optional second run of the same data: adds a PSIS-LOO model comparison.
+    check_run
+        The wide-prior refit of the same data (a folder or a loaded run); when None, the
+        one beside the run (``<run>-wide``) is used if it fits, else power-scaling alone.
+    agnostic_run
+        Optionally the agnostic refit, shown side by side with the prior checks.
     force
         Replace an existing ``out_dir``.
 
@@ -775,7 +836,11 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
     t = translator(lang)
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
-    report = build_report(as_run(run), lang, compare_run)
+    from bayesstreams.inference.check_run import find_check_run
+
+    run = as_run(run)
+    report = build_report(run, lang, compare_run, check_run if check_run is not None else find_check_run(run),
+                          agnostic_run)
     texts = figure_texts(report, t)
     svgs = figures(report, t, texts)
     html, markdown = render_report(report, svgs, t, texts)

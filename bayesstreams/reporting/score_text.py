@@ -81,9 +81,10 @@ def case_lines(case, result, lang: str = "en") -> list[str]:
     head = t("score_case").format(case=case.case_id, coded=case.n_coded, total=case.n_factors,
                                   missing=case.n_not_discussed)
     lines = [head + (t("score_group").format(group=case.group) if case.group else "")]
-    for name, summary in ((t("score_p_w1"), case.p_w1), (t("score_p_w2"), case.p_w2),
-                          (t("score_p_w2_given_w1"), case.p_w2_given_w1)):
-        lines.append(f"  {name}: {_chance(summary, lang, t)}")
+    for key, name, summary in (("p_w1", t("score_p_w1"), case.p_w1), ("p_w2", t("score_p_w2"), case.p_w2),
+                               ("", t("score_p_w2_given_w1"), case.p_w2_given_w1)):
+        mark = f"  [{t('prior_driven')}]" if case.prior_driven.get(key) else ""
+        lines.append(f"  {name}: {_chance(summary, lang, t)}{mark}")
     lines.append("  " + _rank(case, result.n_reference, t))
     if case.bottlenecks:
         parts = [t("score_weakest_part").format(phase=t(f"phase_short_{b['phase']}"), stream=t(f"stream_{b['stream']}"),
@@ -112,6 +113,9 @@ def format_score(result, lang: str = "en") -> list[str]:
     lines = [t("score_header").format(profile=result.profile, cases=cases, n_reference=result.n_reference,
                                       kind=t(f"score_kind_{result.kind}")),
              t("score_note_prediction"), t("score_note_causal"), t("score_note_similarity")]
+    if result.prior_checks:  # which checks the prior-driven marks rest on (MODEL.md §8)
+        checks = ", ".join(t(f"score_check_{check}") for check in result.prior_checks)
+        lines.append(t("score_note_prior").format(checks=checks))
     if getattr(result, "no_data", None):
         names = [result.labels.get(f, {}).get(lang, f) for f in result.no_data]
         lines.append(t("score_no_data").format(factors="; ".join(names)))

@@ -96,14 +96,31 @@ def _quotes(r: Report, t) -> tuple[list[str], list[list]]:
     return head, [[q.case, q.factor, q.code, q.section, q.quote] for q in r.codes.quotes]
 
 
+def _claims(r: Report, t) -> tuple[list[str], list[list]]:
+    head = [t("col_claim"), t("col_section"), t("col_verdict"), t("col_reason"), t("col_quantity"), t("col_index"),
+            t("col_mean"), "q05", "q95", t("figure_prior") + " " + t("col_mean"), t("prior_driven")]
+    return head, [[c.text, c.section, t(f"verdict_{c.verdict}"), c.reason, c.quantity, c.index, c.mean, c.q05, c.q95,
+                   c.prior_mean, c.prior_driven] for c in r.claims]
+
+
+def _prior_check(r: Report, t) -> tuple[list[str], list[list]]:
+    head = [t("col_quantity"), t("col_index"), t("col_default"), "q05", "q95", t("col_wide"), "power 0.5", "power 2",
+            t("col_agnostic"), t("col_shift"), t("prior_driven")]
+    return head, [[row.name, row.label, row.mean, row.q05, row.q95, row.wide_mean, row.power_low_mean,
+                   row.power_high_mean, row.agnostic_mean, row.shift_ratio, row.prior_driven]
+                  for row in r.prior_check.rows]
+
+
 def report_tables(report: Report, t) -> dict[str, tuple[list[str], list[list]]]:
     """Every table of the report: sheet title -> (column heads, rows), in report order."""
-    tables = {t("sec_data"): _codes(report, t), t("sec_factors"): _factors(report, t),
+    tables = {t("sec_claims"): _claims(report, t)} if report.claims else {}
+    tables |= {t("sec_data"): _codes(report, t), t("sec_factors"): _factors(report, t),
               t("sec_dependency"): _dependency(report, t)}
     if report.has_streams:
         tables[t("sec_streams")] = _streams(report, t)
     tables |= {t("sec_cases"): _cases(report, t), t("levers_title"): _levers(report, t),
-               t("sec_taught"): _taught(report, t), t("sec_diagnostics"): _diagnostics(report, t)}
+               t("sec_taught"): _taught(report, t), t("sec_prior_check"): _prior_check(report, t),
+               t("sec_diagnostics"): _diagnostics(report, t)}
     if report.comparison is not None:
         tables[t("sec_compare")] = _comparison(report, t)
     tables[t("sec_quotes")] = _quotes(report, t)

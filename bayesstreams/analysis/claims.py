@@ -1,0 +1,225 @@
+"""Verdicts on the source study's claims (MODEL.md §8): supported, contradicted, or the data cannot tell.
+
+Each claim of ``claims.toml`` (:mod:`bayesstreams.data.claims`) names a query; the query's
+posterior is read from the measured prior dependence
+(:class:`bayesstreams.analysis.prior_dependence.PriorDependence`, which holds the default
+posterior summary and the prior-driven flag of every headline number):
+
+=====================  ==================================================  ===========
+query                  quantity                                            reference
+=====================  ==================================================  ===========
+``factor_effect``      ACE of the factor on the window, for its widest      0
+                       step inside its observed codes
+``phase_dependency``   ``mean_i [1 - P(W2 | W1=0) / P(W2 | W1=1)]``          0.5
+                       (``1 - rho`` in the streams model)
+``stream_necessity``   ``mean_i [1 - P(W_p | S_s=0) / P(W_p | S_s=1)]``      0.5
+=====================  ==================================================  ===========
+
+The two necessities lie in [0, 1] by construction (so "above 0" would be structural
+certainty, not evidence); their reference 0.5 reads "phase 1 (the stream) at least doubles
+the chance of phase 2 (the window)".  The verdict, in this order:
+
+1. *the data cannot tell* when the claim rests on a factor with no data (never coded, or
+   the same code in every case once not discussed counts as 0), when the number is
+   prior-driven, or when its 90% interval holds the reference;
+2. *supported* when the 90% interval lies on the expected side of the reference;
+3. *contradicted* when it lies on the other side.
+
+Every verdict carries the reason as a key and the numbers to fill it with
+(:func:`explain` makes the sentence in the report's language), and the prior's summary of
+the same quantity (from the run's prior draws), which the report shows beside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SUPPORTED, CONTRADICTED, CANNOT_TELL = "supported", "contradicted", "cannot_tell"
+REFERENCE = {"factor_effect": 0.0, "phase_dependency": 0.5, "stream_necessity": 0.5}
+DEPENDENCY_CLAIM_ID = "phase2_needs_phase1"
+STEP_KEYS = {"-1 -> +1": "col_step_neg_pos", "0 -> +1": "col_step_zero_pos", "-1 -> 0": "col_step_neg_zero"}
+
+
+@dataclass
+class Verdict:
+    """The model's verdict on one claim, with its reason and the numbers behind it."""
+
+    claim_id: str
+    section: str
+    text_nl: str
+    text_en: str
+    query: str
+    expected: str
+    quantity: str
+    index: str
+    reference: float
+    verdict: str
+    reason: str
+    mean: float | None = None
+    q05: float | None = None
+    q95: float | None = None
+    prior_mean: float | None = None
+    prior_q05: float | None = None
+    prior_q95: float | None = None
+    prior_driven: bool = False
+    shift_ratio: float | None = None
+    factor: str = ""
+    details: dict = field(default_factory=dict)
+
+    def text(self, lang: str) -> str:
+        return self.text_nl if lang == "nl" else self.text_en
+
+
+def _target(claim) -> tuple[str, str]:
+    if claim.query == "factor_effect":
+        return ("ace_step_w1" if claim.window == "W1" else "ace_step_w2"), claim.factor
+    if claim.query == "phase_dependency":
+        return "dependency_necessity", ""
+    return "stream_necessity", f"{claim.phase}, {claim.stream}"
+
+
+def _prior_summaries(run, dataset) -> dict:
+    from bayesstreams.analysis.prior_dependence import headline_draws
+
+    prior = getattr(run, "prior", None)
+    if not prior:
+        return {}
+    out = {}
+    for name, (labels, values) in headline_draws(prior, dataset).items():
+        q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
+        for j, label in enumerate(labels):
+            out[name, label] = (float(values[:, j].mean()), float(q05[j]), float(q95[j]))
+    return out
+
+
+def judge(claim, row: dict | None, reference: float, no_data: set[str], prior: tuple | None = None) -> Verdict:
+    """The verdict on one claim from its quantity's row of the prior-dependence table (see the module docstring)."""
+    name, index = _target(claim)
+    prior = prior or (None, None, None)
+    base = dict(claim_id=claim.id, section=claim.section, text_nl=claim.text_nl, text_en=claim.text_en,
+                query=claim.query, expected=claim.expected, quantity=name, index=index, reference=reference,
+                factor=claim.factor, prior_mean=prior[0], prior_q05=prior[1], prior_q95=prior[2])
+    if row is not None:
+        base.update(mean=row["mean"], q05=row["q05"], q95=row["q95"], prior_driven=bool(row["prior_driven"]),
+                    shift_ratio=row["shift_ratio"])
+    if claim.factor and claim.factor in no_data:
+        return Verdict(**base, verdict=CANNOT_TELL, reason="no_data")
+    if row is None:
+        return Verdict(**base, verdict=CANNOT_TELL, reason="no_query")
+    if row["prior_driven"]:
+        return Verdict(**base, verdict=CANNOT_TELL, reason="prior_driven")
+    if row["q05"] <= reference <= row["q95"]:
+        return Verdict(**base, verdict=CANNOT_TELL, reason="spans")
+    above = row["q05"] > reference
+    agrees = above == (claim.expected == "positive")
+    return Verdict(**base, verdict=SUPPORTED if agrees else CONTRADICTED, reason="above" if above else "below")
+
+
+def claim_verdicts(run, claims, measured, no_data: set[str] | None = None) -> list[Verdict]:
+    """The verdict on every claim of the source study.
+
+    Parameters
+    ----------
+    run
+        A loaded run (``posterior``, ``prior``, ``dataset``).
+    claims
+        :class:`bayesstreams.data.claims.Claim` records (``run.dataset.claims``).
+    measured
+        The run's :class:`~bayesstreams.analysis.prior_dependence.PriorDependence`.
+    no_data
+        Factor ids without data support (default: :func:`bayesstreams.data.support.no_data_factors`
+        of the run's data, the labels the report's data-support table shows).
+
+    Returns
+    -------
+    list of Verdict
+        In the claims' order.
+
+    Examples
+    --------
+    >>> from bayesstreams.analysis.prior_dependence import prior_dependence
+    >>> verdicts = claim_verdicts(run, run.dataset.claims, prior_dependence(run))
+    >>> [v.claim_id for v in verdicts][:2]
+    ['phase2_needs_phase1', 'insight_drives_phase1']
+    >>> verdicts[0].verdict, verdicts[0].reason     # rho's posterior is about its prior
+    ('cannot_tell', 'spans')
+    """
+    from bayesstreams.data.support import no_data_factors
+
+    no_data = no_data_factors(run.dataset) if no_data is None else set(no_data)
+    priors = _prior_summaries(run, run.dataset)
+    details = _factor_details(run.dataset)
+    out = []
+    for claim in claims:
+        name, index = _target(claim)
+        verdict = judge(claim, measured.row(name, index), REFERENCE[claim.query], no_data, priors.get((name, index)))
+        verdict.details = details.get(claim.factor, {}) if claim.factor else {}
+        out.append(verdict)
+    return out
+
+
+def _factor_details(dataset) -> dict[str, dict]:
+    """Per factor: its headline step and whether its codes separate a stream state or a window (data.support)."""
+    from bayesstreams.analysis.queries import STEPS
+    from bayesstreams.analysis.ranks import headline_contrasts
+    from bayesstreams.data.support import support_arrays
+
+    separating = support_arrays(dataset).separating
+    return {f: {"step": STEPS.get(step) if step else None, "separating": bool(separating[k])}
+            for k, (f, step) in enumerate(zip(dataset.factor_ids, headline_contrasts(dataset)))}
+
+
+def dependency_verdict(run, measured) -> Verdict:
+    """The verdict on "phase 2 needs phase 1", whether or not the dataset states the claim."""
+    from bayesstreams.data.claims import Claim
+
+    for claim in getattr(run.dataset, "claims", ()):
+        if claim.query == "phase_dependency":
+            return claim_verdicts(run, [claim], measured)[0]
+    claim = Claim(DEPENDENCY_CLAIM_ID, "", "Fase 2 heeft fase 1 nodig.", "Phase 2 needs phase 1.",
+                  "phase_dependency", "positive")
+    return claim_verdicts(run, [claim], measured)[0]
+
+
+def _number(value: float | None, query: str, unit: str = "pp", decimal: str = ".") -> str:
+    """A necessity as a share (0.53); an effect in signed percentage points, one decimal below 10.
+
+    ``decimal`` is the language's decimal mark (``","`` in Dutch).
+    """
+    if value is None:
+        return "n/a"
+    if query != "factor_effect":
+        return f"{value:.2f}".replace(".", decimal)
+    points = 100 * value
+    text = f"{points:+.1f}" if abs(points) < 9.95 else f"{points:+.0f}"
+    return ("0" if float(text) == 0 else text.replace(".", decimal)) + f" {unit}"
+
+
+def explain(verdict: Verdict, t=None) -> str:
+    """The reason for a verdict as one sentence in the translator's language (default English)."""
+    if t is None:
+        from bayesstreams.reporting.i18n import translator
+
+        t = translator("en")
+    from bayesstreams.reporting.numbers import style
+
+    unit, decimal = t("unit_pp"), style(getattr(t, "lang", "en")).decimal
+    number = {key: _number(getattr(verdict, attribute), verdict.query, unit, decimal)
+              for key, attribute in (("low", "q05"), ("high", "q95"), ("mean", "mean"), ("reference", "reference"),
+                                     ("prior_low", "prior_q05"), ("prior_high", "prior_q95"),
+                                     ("prior_mean", "prior_mean"))}
+    fill = {**number, "factor": verdict.factor, "ratio": f"{verdict.shift_ratio or 0:.1f}".replace(".", decimal)}
+    key = verdict.reason
+    if key in ("above", "below"):
+        key = f"{key}_{'agrees' if verdict.verdict == SUPPORTED else 'disagrees'}"
+    text = t(f"claim_reason_{key}").format(**fill)
+    step = verdict.details.get("step")
+    if step and verdict.reason != "no_data":
+        text += " " + t("claim_reason_step").format(step=t(STEP_KEYS[step]))
+    if verdict.details.get("separating") and verdict.reason != "no_data":
+        text += " " + t("claim_reason_separating")
+    if verdict.prior_mean is not None and verdict.mean is not None:
+        text += " " + t("claim_reason_prior").format(**fill)
+    return text

@@ -1,0 +1,315 @@
+"""Prior dependence measured (MODEL.md §8): is a number the data's or the prior's?
+
+Every headline number (and every parameter scalar) is computed three ways:
+
+* under the run's own prior (the *default* posterior);
+* under a wider prior: a *check run*, the same data refitted with the shipped
+  ``models/<kind>-wide.toml`` (``mu ~ N(0.5, 3)``, ``tau ~ HN(2)``; see
+  :mod:`bayesstreams.inference.check_run`);
+* under the run's prior raised to the powers :data:`ALPHAS` (0.5 and 2), by importance
+  weighting the default posterior draws with ``(alpha - 1) * log prior`` (Pareto-smoothed
+  weights from ``arviz_stats``, as in its ``psense``; only the top-level priors of
+  :func:`bayesstreams.checks.sensitivity.scaled_priors` are scaled).
+
+A number is **prior-driven** when either check moves its posterior mean by more than half
+the width of its default 90% interval (``shift_ratio = shift / (half width) > 1``), and
+**data-driven** otherwise.  The flag is computed here once and read by the report, the
+brief, ``bayesstreams score`` and ``summary.json``.  Contraction
+(:mod:`bayesstreams.analysis.contraction`) stays a descriptive column.
+
+Why half the 90% interval: a shift that size moves the mean a whole interval-half, so a
+reader who took the default interval at its word would be misled about where the number
+lies; a smaller shift leaves the reading of the interval intact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bayesstreams.data.codebook import PHASES, STREAMS
+
+ALPHAS = (0.5, 2.0)
+MIN_POWER_DRAWS = 100  # Pareto smoothing needs tail draws: fewer posterior draws, no power-scaling (said in `checks`)
+SHIFT_LIMIT = 1.0  # shift / (half the 90% interval width) above which a number is prior-driven
+QUERY_NAMES = ("ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "dependency_necessity",
+               "stream_necessity", "p_w1", "p_w2")
+HEADLINE = (*QUERY_NAMES, "mu", "rho", "delta")  # what "headline numbers" counts: queries, stream means, dependency
+SKIPPED = ("z", "gamma_raw", "gamma")  # the non-centring and group offsets: not read as findings
+
+
+def stream_labels() -> list[str]:
+    """``"1, problem"``, ... : the label of each (phase, stream) scalar in C order."""
+    return [f"{p}, {s}" for p in PHASES for s in STREAMS]
+
+
+def stream_necessity_draws(draws: dict, dataset) -> np.ndarray:
+    """Per draw, (sample, phase * stream): how much each window's chance needs each stream.
+
+    ``1 - P(W_p | stream s not in motion) / P(W_p | stream s in motion)`` averaged over
+    the cases; with the streams model's coupling (MODEL.md §2) the ratio is
+    ``lambda / (lambda + (1 - lambda)(1 - kappa) prod_{other streams} q)``.  1: no window
+    without the stream; 0: the stream does not matter.
+    """
+    from bayesstreams.analysis.queries import baseline
+
+    base = baseline(draws, dataset)
+    lam, kap = base.draws["lambda"], base.draws["kappa"]
+    out = np.empty((base.q.shape[0], len(PHASES), len(STREAMS)))
+    for p in range(len(PHASES)):
+        for s in range(len(STREAMS)):
+            lp, kp = lam[:, p, None], kap[:, p, None]
+            on = lp + (1.0 - lp) * (1.0 - kp) * base.q_others(p, s)
+            out[:, p, s] = (1.0 - lp / on).mean(axis=1)
+    return out.reshape(len(out), -1)
+
+
+def dependency_necessity_draws(draws: dict, dataset) -> np.ndarray:
+    """Per draw: ``mean_i [1 - P(W2 | do(W1=0)) / P(W2 | do(W1=1))]``; ``1 - rho`` in the streams model.
+
+    1 means phase 2 needs phase 1 (the thesis's first conclusion), 0 that it ignores it.
+    """
+    from bayesstreams.analysis.queries import baseline, windows
+
+    w = windows(baseline(draws, dataset))
+    return (1.0 - w.p2_closed / w.p2_open).mean(axis=1)
+
+
+def headline_draws(draws: dict, dataset) -> dict[str, tuple[list[str], np.ndarray]]:
+    """Every quantity the flag is computed for: name -> (scalar labels, (sample, n) draws).
+
+    Parameters (all but :data:`SKIPPED`) and the headline queries of :data:`QUERY_NAMES`:
+    ACE (+1 vs -1) per factor on W1 (phase-1 factors) and W2, the ACE of each factor's
+    observed step (:func:`step_ace_draws`), the dependency effect and necessity, each
+    stream's necessity (streams model), per-case P(W1) and P(W2).
+    """
+    from bayesstreams.analysis.contraction import _query_draws, scalar_labels
+    from bayesstreams.analysis.queries import model_kind
+
+    kind = model_kind(draws)
+    out = {}
+    for name, values in draws.items():
+        if name in SKIPPED:
+            continue
+        values = np.asarray(values, dtype=float)
+        out[name] = (scalar_labels(name, values.shape[1:], dataset, kind), values.reshape(len(values), -1))
+    factors = np.asarray(dataset.factor_ids)
+    labels = {"ace_w1": list(factors[np.asarray(dataset.factor_phase) == 0]), "ace_w2": list(factors),
+              "dependency_effect": [""], "p_w1": list(dataset.case_ids), "p_w2": list(dataset.case_ids)}
+    for name, values in _query_draws(draws, dataset).items():
+        out[name] = (labels[name], np.asarray(values, dtype=float).reshape(len(values), -1))
+    out.update(step_ace_draws(draws, dataset))
+    out["dependency_necessity"] = ([""], dependency_necessity_draws(draws, dataset)[:, None])
+    from bayesstreams.model.kinds import kind_of_draws
+
+    if kind_of_draws(draws).has_streams:
+        out["stream_necessity"] = (stream_labels(), stream_necessity_draws(draws, dataset))
+    return out
+
+
+def step_ace_draws(draws: dict, dataset) -> dict[str, tuple[list[str], np.ndarray]]:
+    """``ace_step_w1``, ``ace_step_w2``: each factor's ACE for its headline step (MODEL.md §8, "contrasts stay in the data").
+
+    The step is :func:`bayesstreams.analysis.ranks.headline_contrasts`'s: the widest of
+    ``-1 -> +1``, ``0 -> +1``, ``-1 -> 0`` inside the factor's observed codes; factors without
+    data support have none and are left out.  These are the effects claims are judged on.
+    """
+    from bayesstreams.analysis.queries import CONTRASTS, ace_draws
+    from bayesstreams.analysis.ranks import headline_contrasts
+
+    steps = headline_contrasts(dataset)
+    labels = [label for label, _, _ in CONTRASTS]
+    ace = ace_draws(draws, dataset)
+    phase = np.asarray(dataset.factor_phase)
+    out = {}
+    for w, name in enumerate(("ace_step_w1", "ace_step_w2")):
+        keep = [k for k, step in enumerate(steps) if step is not None and (w == 1 or phase[k] == 0)]
+        values = np.stack([ace[:, k, w, labels.index(steps[k])] for k in keep], axis=1) if keep else np.empty((len(ace), 0))
+        out[name] = ([dataset.factor_ids[k] for k in keep], values)
+    return out
+
+
+def power_scaled_weights(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> dict[float, np.ndarray]:
+    """Normalised importance weights (sample,) of the posterior draws for the prior raised to each ``alpha``.
+
+    ``log_prior`` is the log density of the scaled priors per draw, chain-major; the weights
+    are ``arviz_stats``' Pareto-smoothed ``(alpha - 1) * log_prior`` (its ``power_scale_lw``).
+    """
+    from arviz_stats.base import array_stats
+
+    log_prior = np.asarray(log_prior, dtype=float)
+    chained = log_prior.reshape(chains, len(log_prior) // chains)
+    out = {}
+    for alpha in alphas:
+        lw = np.asarray(array_stats.power_scale_lw(chained, alpha=alpha, axis=(-2, -1)), dtype=float).ravel()
+        w = np.exp(lw - lw.max())
+        out[alpha] = w / w.sum()
+    return out
+
+
+def scaled_log_prior(posterior: dict, config) -> np.ndarray:
+    """Log density (sample,) of the top-level priors at each posterior draw (as ``psense`` scales them)."""
+    from bayesstreams.checks.sensitivity import log_prior_draws, scaled_priors
+
+    parts = log_prior_draws(posterior, config)
+    return np.sum([parts[name] for name in scaled_priors(config) if name in parts], axis=0)
+
+
+def _summary(values: np.ndarray) -> dict[str, np.ndarray]:
+    q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
+    return {"mean": values.mean(axis=0), "q05": q05, "q95": q95}
+
+
+@dataclass
+class PriorDependence:
+    """The measured prior dependence of every scalar; :meth:`flag` is the one prior-driven flag.
+
+    ``rows`` are dicts with ``name, index, mean, q05, q95, half_width``, per check
+    ``<check>_mean`` (and ``_q05``, ``_q95`` for a refit), ``shift_wide``, ``shift_power``,
+    ``shift_ratio`` and ``prior_driven``; ``checks`` names the checks that entered the flag
+    (``"wide"`` when a check run was given, ``"power"`` when the run has a config to
+    power-scale); ``compared`` names every model shown side by side.
+    """
+
+    rows: list[dict]
+    checks: list[str]
+    compared: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._by_key = {(r["name"], r["index"]): r for r in self.rows}
+
+    def row(self, name: str, index: str = "") -> dict | None:
+        """The row of one scalar, or None when it was not measured."""
+        return self._by_key.get((name, str(index)))
+
+    def flag(self, name: str, index: str = "") -> bool:
+        """True when the scalar is prior-driven; False when data-driven or not measured."""
+        row = self.row(name, index)
+        return bool(row and row["prior_driven"])
+
+    def frame(self):
+        """The rows as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(self.rows)
+
+    def count(self, names=HEADLINE) -> tuple[int, int]:
+        """How many scalars of ``names`` are prior-driven, and how many there are."""
+        rows = [r for r in self.rows if r["name"] in names]
+        return sum(r["prior_driven"] for r in rows), len(rows)
+
+
+def measure(default: dict, dataset, wide: dict | None = None, weights: dict | None = None,
+            others: dict | None = None) -> PriorDependence:
+    """The prior dependence of every scalar from draws (the kernel of :func:`prior_dependence`).
+
+    Parameters
+    ----------
+    default
+        Posterior draws of the run (name -> (sample, ...) array).
+    dataset
+        The cases the queries are computed for (the run's dataset or a profile).
+    wide
+        Posterior draws of the wide-prior refit of the same data, or None.
+    weights
+        ``{alpha: (sample,) normalised weights}`` of the default draws (power-scaling), or None.
+    others
+        Further posteriors shown side by side only (e.g. ``{"streams-agnostic": draws}``);
+        they do not enter the flag.
+    """
+    base = headline_draws(default, dataset)
+    refits = {"wide": wide, **(others or {})}
+    refit_draws = {key: headline_draws(d, dataset) for key, d in refits.items() if d is not None}
+    rows = []
+    for name, (labels, values) in base.items():
+        own = _summary(values)
+        half = (own["q95"] - own["q05"]) / 2.0
+        shifts = {"wide": np.zeros(values.shape[1]), "power": np.zeros(values.shape[1])}
+        extra: dict[str, np.ndarray] = {}
+        for key, found in refit_draws.items():
+            if name in found and found[name][1].shape[1] == values.shape[1]:
+                for stat, v in _summary(found[name][1]).items():
+                    extra[f"{key}_{stat}"] = v
+        if "wide_mean" in extra:
+            shifts["wide"] = np.abs(extra["wide_mean"] - own["mean"])
+        for alpha, w in (weights or {}).items():
+            moved = w @ values
+            extra[f"power_{alpha:g}_mean"] = moved
+            shifts["power"] = np.maximum(shifts["power"], np.abs(moved - own["mean"]))
+        worst = np.maximum(shifts["wide"], shifts["power"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(half > 0, worst / np.where(half > 0, half, 1.0), np.where(worst > 0, np.inf, 0.0))
+        for j, label in enumerate(labels):
+            rows.append({"name": name, "index": label, "mean": float(own["mean"][j]), "q05": float(own["q05"][j]),
+                         "q95": float(own["q95"][j]), "half_width": float(half[j]),
+                         **{k: float(v[j]) for k, v in extra.items()},
+                         "shift_wide": float(shifts["wide"][j]), "shift_power": float(shifts["power"][j]),
+                         "shift_ratio": float(ratio[j]), "prior_driven": bool(ratio[j] > SHIFT_LIMIT)})
+    checks = (["wide"] if wide is not None else []) + (["power"] if weights else [])
+    return PriorDependence(rows, checks, [k for k in refit_draws])
+
+
+def run_draws(run) -> int:
+    """How many posterior draws a run holds."""
+    return len(next(iter(run.posterior.values())))
+
+
+def _chains(run) -> int:
+    chains = int((getattr(run, "info", None) or {}).get("settings", {}).get("chains", 1) or 1)
+    n = len(next(iter(run.posterior.values())))
+    return chains if n % chains == 0 else 1
+
+
+def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alphas=ALPHAS) -> PriorDependence:
+    """Measure how much the prior drives every headline number of a run (MODEL.md §8).
+
+    Parameters
+    ----------
+    run
+        A loaded run (``posterior``, ``dataset``, ``config``, ``info``).
+    check_run
+        The wide-prior refit of the same data (:func:`bayesstreams.inference.check_run.check_run`),
+        or None for power-scaling alone.
+    agnostic_run
+        Optionally the agnostic refit (``models/streams-agnostic.toml``): shown side by
+        side, not part of the flag.
+    dataset
+        The cases to compute per-case numbers for (default: the run's; a profile for ``score``).
+    alphas
+        Powers of the prior for power-scaling.
+
+    Returns
+    -------
+    PriorDependence
+        One row per scalar with the default summary, the checks' means and the flag.
+
+    Examples
+    --------
+    >>> measured = prior_dependence(run)          # no wide refit given: power-scaling alone
+    >>> measured.checks, measured.count()[1]      # 96 headline numbers of the shipped study
+    (['power'], 96)
+    >>> row = measured.row("ace_w1", "p1_insight")
+    >>> row["prior_driven"] == (row["shift_ratio"] > 1)
+    True
+    """
+    from bayesstreams.errors import RunError
+
+    for other in (check_run, agnostic_run):
+        if other is not None and other.dataset.content_hash() != run.dataset.content_hash():
+            raise RunError(f"{getattr(other, 'path', 'the check run')}: was fitted to other data than "
+                           f"{getattr(run, 'path', 'the run')}; a prior check must refit the same data")
+    dataset = run.dataset if dataset is None else dataset
+    weights = None
+    if getattr(run, "config", None) is not None and alphas and run_draws(run) >= MIN_POWER_DRAWS:
+        weights = power_scaled_weights(scaled_log_prior(run.posterior, run.config), _chains(run), alphas)
+    others = {agnostic_run.config.name: agnostic_run.posterior} if agnostic_run is not None else None
+    return measure(run.posterior, dataset, check_run.posterior if check_run is not None else None, weights, others)
+
+
+def prior_dependence_sentence(measured: PriorDependence) -> str:
+    """A plain sentence: how many headline numbers are prior-driven, under which checks."""
+    n, total = measured.count()
+    checks = " and ".join({"wide": "a wider prior refit", "power": "power-scaling the prior"}[c] for c in measured.checks)
+    return (f"{n} of {total} headline numbers are prior-driven: {checks or 'no check'} moved their posterior mean by "
+            "more than half their 90% interval.")

@@ -1,0 +1,140 @@
+"""The report's view of what the data can tell: prior checks side by side, structural certainty, claims.
+
+Nothing statistical is computed here: the numbers come from
+:mod:`bayesstreams.analysis.prior_dependence` (the one prior-driven flag),
+:mod:`bayesstreams.analysis.structural` (probabilities under the prior) and
+:mod:`bayesstreams.analysis.claims` (verdicts); this module selects and labels them for the
+report, the brief and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SIDE_BY_SIDE = ("ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "dependency_necessity", "stream_necessity", "rho", "delta", "mu",
+                "p_w1", "p_w2")
+
+
+@dataclass
+class SideBySide:
+    """One headline number under the default prior, the wide prior, power-scaling and the agnostic prior."""
+
+    name: str
+    index: str
+    label: str
+    mean: float | None
+    q05: float | None
+    q95: float | None
+    wide_mean: float | None
+    wide_q05: float | None
+    wide_q95: float | None
+    power_low_mean: float | None
+    power_high_mean: float | None
+    agnostic_mean: float | None
+    agnostic_q05: float | None
+    agnostic_q95: float | None
+    shift_ratio: float | None
+    prior_driven: bool
+
+
+@dataclass
+class PriorCheck:
+    """Which checks measured the prior dependence, what they found, and every headline number side by side."""
+
+    checks: list[str]
+    wide_model: str
+    agnostic_model: str
+    n_prior_driven: int
+    n_total: int
+    rows: list[SideBySide]
+
+
+@dataclass
+class ClaimView:
+    """A claim of the source study and the model's verdict on it, with the reason as a sentence."""
+
+    claim_id: str
+    section: str
+    text: str
+    query: str
+    quantity: str
+    index: str
+    verdict: str
+    reason: str
+    mean: float | None
+    q05: float | None
+    q95: float | None
+    prior_mean: float | None
+    prior_q05: float | None
+    prior_q95: float | None
+    prior_driven: bool
+
+
+@dataclass
+class Structural:
+    """Probabilities next to their prior value; ``structural`` rows are ~certain under the prior too."""
+
+    dependency_p_prior: float | None
+    dependency_p_posterior: float | None
+    dependency_structural: bool
+    rows: list[dict]
+
+
+def _get(row: dict, key: str):
+    from bayesstreams.reporting.report import _num
+
+    return _num(row.get(key))
+
+
+def prior_check(measured, wide_model: str = "", agnostic_model: str = "", labels: dict | None = None) -> PriorCheck:
+    """The side-by-side table of the headline numbers (:data:`SIDE_BY_SIDE`) from a measured prior dependence.
+
+    ``labels`` names the parts of an index for the reader (factor id -> label, case id -> name, phase and
+    stream -> their words, as :func:`bayesstreams.reporting.report.index_words` gives them); parts without
+    an entry show as they are.
+    """
+    from bayesstreams.analysis.prior_dependence import ALPHAS
+
+    low, high = (f"power_{a:g}_mean" for a in ALPHAS)
+    ag = agnostic_model
+    labels = labels or {}
+
+    def label(index: str) -> str:
+        return ", ".join(labels.get(part, part) for part in str(index).split(", ")) if index else ""
+
+    rows = [SideBySide(r["name"], r["index"], label(r["index"]), _get(r, "mean"), _get(r, "q05"), _get(r, "q95"), _get(r, "wide_mean"),
+                       _get(r, "wide_q05"), _get(r, "wide_q95"), _get(r, low), _get(r, high),
+                       _get(r, f"{ag}_mean"), _get(r, f"{ag}_q05"), _get(r, f"{ag}_q95"),
+                       _get(r, "shift_ratio"), bool(r["prior_driven"]))
+            for r in measured.rows if r["name"] in SIDE_BY_SIDE]
+    n, total = measured.count()
+    return PriorCheck(list(measured.checks), wide_model, agnostic_model, n, total, rows)
+
+
+def claim_view(verdict, lang: str, t) -> ClaimView:
+    """A :class:`~bayesstreams.analysis.claims.Verdict` in the report's language."""
+    from bayesstreams.analysis.claims import explain
+
+    return ClaimView(verdict.claim_id, verdict.section, verdict.text(lang), verdict.query, verdict.quantity,
+                     verdict.index, verdict.verdict, explain(verdict, t), verdict.mean, verdict.q05, verdict.q95,
+                     verdict.prior_mean, verdict.prior_q05, verdict.prior_q95, verdict.prior_driven)
+
+
+def structural(run) -> Structural:
+    """P(> 0) under prior and posterior for the headline probabilities; the dependency effect's pair first."""
+    from bayesstreams.analysis.structural import prior_probabilities
+
+    rows = prior_probabilities(run.prior, run.posterior, run.dataset)
+    dependency = next((r for r in rows if r["name"] == "dependency_effect"), None)
+    return Structural(dependency["prior_p"] if dependency else None,
+                      dependency["posterior_p"] if dependency else None,
+                      bool(dependency and dependency["structural"]), rows)
+
+
+def dependency_density(run) -> list[dict]:
+    """Prior and posterior density of rho on a shared grid (streams model; empty otherwise)."""
+    from bayesstreams.analysis.structural import density_table
+
+    if "rho" not in run.posterior:
+        return []
+    return density_table(run.prior.get("rho") if run.prior else None, run.posterior["rho"])

@@ -1,0 +1,238 @@
+"""Prior dependence measured (MODEL.md §8): a number a check moves is prior-driven, one it leaves is not;
+power-scaling moves what the prior pulls; one flag in report, brief, score and summary.json; check runs."""
+
+import json
+
+import numpy as np
+import pytest
+
+from bayesstreams.analysis.prior_dependence import measure, power_scaled_weights, prior_dependence
+from bayesstreams.errors import RunError
+
+from .fakes import fake_run, make_dataset, random_parameters, stack_draws
+from .helpers import write_fake_run
+
+N_DRAWS = 400
+
+
+def posterior_draws(dataset, seed: int = 0, n: int = N_DRAWS) -> dict:
+    rng = np.random.default_rng(seed)
+    return stack_draws([random_parameters(dataset, rng) for _ in range(n)])
+
+
+def moved(draws: dict, factor: int, shift: float) -> dict:
+    """The same draws with one factor's beta moved: what a wider prior would do to a prior-driven effect."""
+    out = {k: np.array(v, copy=True) for k, v in draws.items()}
+    out["beta"][:, factor] += shift
+    return out
+
+
+def test_a_number_the_wide_prior_moves_is_prior_driven_and_one_it_leaves_is_not():
+    dataset = make_dataset()
+    draws = posterior_draws(dataset)
+    measured = measure(draws, dataset, wide=moved(draws, 0, -10.0))
+    assert measured.checks == ["wide"]
+    assert measured.flag("beta", "p1_insight") and not measured.flag("beta", "p1_media")
+    row = measured.row("beta", "p1_insight")
+    assert row["shift_wide"] == pytest.approx(10.0)  # |moved mean - mean|
+    assert row["shift_ratio"] == pytest.approx(10.0 / row["half_width"])
+    # p1_insight is 0 in case c3: its P(W1) does not move, while c4 (coded +1) drops
+    assert measured.row("p_w1", "c3")["shift_wide"] == pytest.approx(0.0, abs=1e-12)
+    assert not measured.flag("p_w1", "c3") and measured.flag("p_w1", "c4")
+
+
+def test_the_threshold_is_half_the_90_percent_interval():
+    dataset = make_dataset()
+    draws = posterior_draws(dataset)
+    q05, q95 = np.quantile(draws["beta"][:, 1], [0.05, 0.95])
+    half = (q95 - q05) / 2
+    below = measure(draws, dataset, wide=moved(draws, 1, 0.95 * half))
+    above = measure(draws, dataset, wide=moved(draws, 1, 1.05 * half))
+    assert not below.flag("beta", "p1_media") and above.flag("beta", "p1_media")
+
+
+def test_power_scaling_moves_what_the_prior_pulls_and_not_what_it_leaves():
+    """mu drawn far from its N(0.5, 1) prior: doubling the prior pulls it back; rho has a flat prior."""
+    from bayesstreams.model.config import load_config
+
+    dataset = make_dataset()
+    rng = np.random.default_rng(4)
+    sets = []
+    for _ in range(2000):
+        params = random_parameters(dataset, rng)
+        params["mu"] = rng.normal(3.0, 1.0, size=(2, 3))
+        params["rho"] = np.array(rng.uniform())
+        sets.append(params)
+    run = fake_run(dataset, stack_draws(sets, chains=4))
+    run.config = load_config(None)
+    measured = prior_dependence(run)
+    assert measured.checks == ["power"]
+    mu = measured.row("mu", "1, problem")
+    assert mu["power_2_mean"] < mu["mean"] - 0.5 < mu["power_0.5_mean"] - 0.5  # pulled towards 0.5, and let go
+    assert measured.flag("mu", "1, problem")
+    assert not measured.flag("rho")
+
+
+def test_power_scaled_weights_are_the_exact_tilt_for_a_small_alpha_step():
+    rng = np.random.default_rng(1)
+    log_prior = rng.normal(size=4000)
+    weights = power_scaled_weights(log_prior, chains=4, alphas=(1.05,))[1.05]
+    exact = np.exp(0.05 * log_prior)
+    assert weights.sum() == pytest.approx(1.0)
+    assert np.corrcoef(weights, exact / exact.sum())[0, 1] > 0.999
+
+
+def test_a_check_run_of_other_data_is_refused():
+    dataset = make_dataset()
+    other = make_dataset(x=np.where(np.isnan(make_dataset().x), 0.0, make_dataset().x))
+    run = fake_run(dataset, posterior_draws(dataset, n=40))
+    check = fake_run(other, posterior_draws(other, n=40))
+    with pytest.raises(RunError, match="other data"):
+        prior_dependence(run, check)
+
+
+# ---------------------------------------------------------------------------- one flag everywhere
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """A fake run and its fake wide-prior check run, which moves the effect of p1_insight."""
+    dataset = make_dataset()
+    draws = posterior_draws(dataset, seed=3)
+    root = tmp_path_factory.mktemp("runs")
+    run = write_fake_run(root / "run", dataset, draws, prior=posterior_draws(dataset, seed=9))
+    check = write_fake_run(root / "check", dataset, moved(draws, 0, -10.0), prior=posterior_draws(dataset, seed=9))
+    return run, check
+
+
+def test_flags_agree_between_report_brief_score_and_summary_json(runs, tmp_path):
+    from bayesstreams.analysis.scoring import score_dataset
+    from bayesstreams.inference.store import load_run
+    from bayesstreams.reporting.brief import brief_data, one_case
+    from bayesstreams.reporting.report import write_report
+
+    run_path, check_path = runs
+    run, check = load_run(run_path), load_run(check_path)
+    measured = prior_dependence(run, check)
+    flags = {(c, p): measured.flag(f"p_w{p}", c) for c in run.dataset.case_ids for p in (1, 2)}
+    assert len(set(flags.values())) == 2  # both ways, or the comparison proves nothing
+    folder = write_report(run_path, tmp_path / "report", check_run=check_path)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    markdown = (folder / "report.md").read_text(encoding="utf-8")
+    assert summary["prior_check"]["checks"] == ["wide", "power"]
+    for case in summary["cases"]:
+        brief = brief_data(run, case_id=case["case_id"], lang="en", check_run=check)
+        score = score_dataset(run, one_case(run.dataset, case["case_id"]), check_run=check).cases[0]
+        for p, window in zip((1, 2), case["windows"]):
+            expected = flags[case["case_id"], p]
+            assert window["prior_driven"] == expected
+            assert brief.windows[p - 1].prior_driven == expected
+            assert score.prior_driven[f"p_w{p}"] == expected
+    side = {(r["name"], r["index"]): r["prior_driven"] for r in summary["prior_check"]["rows"]}
+    assert side[("ace_w1", "p1_insight")] == measured.flag("ace_w1", "p1_insight")
+    assert summary["prior_check"]["n_prior_driven"] == measured.count()[0] > 0
+    assert f"**{measured.count()[0]} of {measured.count()[1]} headline numbers are prior-driven.**" in markdown
+
+
+def test_score_json_carries_the_flags(runs, tmp_path, capsys):
+    from bayesstreams.cli.app import main
+    from bayesstreams.inference.store import load_run
+
+    run_path, check_path = runs
+    measured = prior_dependence(load_run(run_path), load_run(check_path))
+    run = load_run(run_path)
+    profile = tmp_path / "p.csv"  # two new municipalities coded as c4 and c3 of the run
+    rows = [",".join(["case_id", *run.dataset.factor_ids])]
+    for name, i in (("new", 3), ("other", 2)):
+        rows.append(",".join([name, *("" if np.isnan(v) else f"{v:.0f}" for v in run.dataset.x[i])]))
+    profile.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["score", str(run_path), str(profile), "--json", "--check-run", str(check_path)]) == 0
+    cases = json.loads(capsys.readouterr().out)["cases"]
+    by_id = {c["case_id"]: c["prior_driven"] for c in cases}
+    for name, case in (("new", "c4"), ("other", "c3")):
+        assert by_id[name] == {"p_w1": measured.flag("p_w1", case), "p_w2": measured.flag("p_w2", case)}
+    assert by_id["new"]["p_w1"] != by_id["other"]["p_w1"]  # c4 is coded +1 on the moved factor, c3 is 0
+
+
+def test_a_check_run_beside_the_run_is_reused_only_when_its_hashes_match(tmp_path):
+    from bayesstreams.inference.check_run import check_run_path, find_check_run, wide_config
+    from bayesstreams.inference.store import load_run
+    from bayesstreams.model.config import load_config
+
+    dataset = make_dataset()
+    run_path = write_fake_run(tmp_path / "run", dataset, posterior_draws(dataset, n=40))
+    run = load_run(run_path)
+    beside = write_fake_run(check_run_path(run_path), dataset, posterior_draws(dataset, seed=2, n=40))
+    assert beside.name == "run-wide" and find_check_run(run) is None  # no model hash: not known to be wide
+    info = json.loads((beside / "run.json").read_text())
+    wide = wide_config(load_config(None))
+    assert wide.name == "streams-wide" and wide.prior("mu") == {"mu": 0.5, "sigma": 3.0}
+    assert wide.prior("tau") == {"sigma": 2.0}
+    info["model"] = {"hash": wide.model_hash()}
+    (beside / "run.json").write_text(json.dumps(info))
+    assert find_check_run(run) is not None
+    info["dataset"]["hash"] = "0" * 64
+    (beside / "run.json").write_text(json.dumps(info))
+    assert find_check_run(run) is None
+
+
+def test_the_wide_model_files_differ_from_their_defaults_only_in_mu_and_tau():
+    from pathlib import Path
+
+    from bayesstreams.model.config import load_config
+
+    models = Path(__file__).resolve().parents[1] / "models"
+    for kind in ("streams", "additive"):
+        default, wide = load_config(models / f"{kind}.toml"), load_config(models / f"{kind}-wide.toml")
+        assert wide.kind == default.kind and wide.sampler == default.sampler
+        changed = {p for p, h in default.priors if wide.prior(p) != dict(h)}
+        assert changed == {"mu", "tau"}
+        assert wide.prior("mu") == {"mu": 0.5, "sigma": 3.0} and wide.prior("tau") == {"sigma": 2.0}
+
+
+def test_the_necessities_are_one_minus_the_ratio_of_chances():
+    from bayesstreams.analysis.prior_dependence import dependency_necessity_draws, stream_necessity_draws
+
+    dataset = make_dataset()
+    rng = np.random.default_rng(7)
+    sets = []
+    for _ in range(6):
+        params = random_parameters(dataset, rng)
+        params["alpha"] = np.full((2, 3), 40.0)  # every stream in motion: q = 1
+        params["lambda"], params["kappa"] = np.array([0.1, 0.2]), np.array([0.0, 0.5])
+        sets.append(params)
+    draws = stack_draws(sets)
+    np.testing.assert_allclose(dependency_necessity_draws(draws, dataset), 1.0 - draws["rho"])
+    necessity = stream_necessity_draws(draws, dataset).reshape(-1, 2, 3)
+    # 1 - lambda / (lambda + (1 - lambda)(1 - kappa)) with the other streams certainly in motion
+    np.testing.assert_allclose(necessity[:, 0, :], 1 - 0.1 / (0.1 + 0.9 * 1.0), atol=1e-9)
+    np.testing.assert_allclose(necessity[:, 1, :], 1 - 0.2 / (0.2 + 0.8 * 0.5), atol=1e-9)
+
+
+def test_a_stream_necessity_claim_is_judged_in_the_streams_model_and_not_in_the_additive():
+    from bayesstreams.analysis.claims import claim_verdicts
+    from bayesstreams.data.claims import Claim
+
+    dataset = make_dataset()
+    claim = Claim("problem", "6", "nl", "en", "stream_necessity", "positive", phase=1, stream="problem")
+    streams = fake_run(dataset, posterior_draws(dataset, n=40))
+    verdict = claim_verdicts(streams, [claim], measure(streams.posterior, dataset))[0]
+    assert verdict.reason != "no_query" and 0.0 <= verdict.q05 <= verdict.q95 <= 1.0
+    rng = np.random.default_rng(1)
+    additive_draws = stack_draws([random_parameters(dataset, rng, "additive") for _ in range(40)])
+    additive = fake_run(dataset, additive_draws, kind="additive")
+    assert claim_verdicts(additive, [claim], measure(additive_draws, dataset))[0].reason == "no_query"
+
+
+def test_report_command_takes_a_check_run(runs, tmp_path, capsys):
+    from .conftest import run_cli
+
+    run_path, check_path = runs
+    code, out, err = run_cli(["report", str(run_path), "--out", str(tmp_path / "r"), "--check-run", str(check_path)],
+                             capsys)
+    assert code == 0, err
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["prior_check"]["checks"] == ["wide", "power"]
+    code, _, _ = run_cli(["report", str(run_path), "--out", str(tmp_path / "r2")], capsys)
+    plain = json.loads((tmp_path / "r2" / "summary.json").read_text(encoding="utf-8"))
+    assert code == 0 and plain["prior_check"]["checks"] == ["power"]  # nothing beside the run: power-scaling alone

@@ -63,8 +63,8 @@ def test_salience_is_recovered_from_simulated_data(tmp_path):
     params.update(salience_zero=0.3, salience_nonzero=0.85)
     file = tmp_path / "params.json"
     file.write_text(json.dumps({k: np.asarray(v).tolist() for k, v in params.items()}))
-    folder = simulate_to_folder(tmp_path / "sim", 150, seed=5, params_file=file, config=config)
-    run = fit(load_dataset(folder), model=config, seed=2, draws=300, tune=400, chains=2, sampler="numpyro")
+    folder = simulate_to_folder(tmp_path / "sim", 60, seed=5, params_file=file, config=config)
+    run = fit(load_dataset(folder), model=config, seed=2, draws=200, tune=300, chains=2, sampler="numpyro")
     zero, nonzero = run.posterior["salience_zero"], run.posterior["salience_nonzero"]
     for draws, truth in ((zero, 0.3), (nonzero, 0.85)):
         low, high = np.quantile(draws, [0.01, 0.99])

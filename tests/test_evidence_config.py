@@ -120,3 +120,13 @@ def test_shipped_evidence_model_files_load():
     assert marginal.evidence_features == {"code_prob"}
     assert salience.evidence_features == {"code_prob", "salience"}
     assert marginal.prior("mu") == load_config(root / "streams.toml").prior("mu")  # only the evidence differs
+
+
+def test_contraction_labels_name_the_codes():
+    from types import SimpleNamespace
+
+    from bayesstreams.analysis.contraction import scalar_labels
+
+    dataset = SimpleNamespace(factor_ids=("a", "b"), groups=())
+    assert scalar_labels("code_prob", (2, 3), dataset, "streams") == ["a, -1", "a, 0", "a, +1", "b, -1", "b, 0", "b, +1"]
+    assert scalar_labels("confusion", (3, 3), dataset, "streams")[1] == "-1, 0"  # true -1 reported as 0

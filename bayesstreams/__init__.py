@@ -44,6 +44,8 @@ _LAZY = {
     "data_support": ("bayesstreams.data.support", "data_support"),
     "raw_view": ("bayesstreams.data.raw_view", "raw_view"),
     "effect_ranks": ("bayesstreams.analysis.ranks", "effect_ranks"),
+    "case_advice": ("bayesstreams.analysis.advice", "case_advice"),
+    "what_it_takes": ("bayesstreams.analysis.advice", "what_it_takes"),
 }
 
 __all__ = ["__version__", "BayesStreamsError", "InputError", "RunError", "Violation", *_LAZY]

@@ -26,6 +26,7 @@ DOCUMENTED = [
     ("bayesstreams.inference.check_run", "check_run"),
     ("bayesstreams.data.qda_import", "import_qdpx"), ("bayesstreams.data.qda_import", "import_matrix"),
     ("bayesstreams.data.qda_template", "write_template"),
+    ("bayesstreams.analysis.advice", "case_advice"), ("bayesstreams.analysis.advice", "what_it_takes"),
 ]
 
 

@@ -48,12 +48,27 @@ def test_chances_are_the_in_sample_predictions(run, tables):
                                    else expected[f"w{window.phase}"])
 
 
-def test_levers_weakest_streams_and_stream_picture_are_the_query_tables(run, tables):
+def test_levers_are_the_case_advice_toward_the_next_window(run):
+    from bayesstreams.analysis.advice import advise
+    from bayesstreams.reporting.advice_text import useful_levers
+
+    brief = brief_data(run, case_id="c4", lang="en")
+    best = useful_levers(advise(run.posterior, run.dataset, "c4", base=run.baseline).levers)[:3]
+    assert len(brief.levers) == 3
+    assert [lever.factor for lever in brief.levers] == [lever["factor"] for lever in best]
+    assert [lever.gain.mean for lever in brief.levers] == pytest.approx([lv["gain"]["mean"] for lv in best], abs=1e-12)
+    t = translator("en")
+    window = t("advice_window_1")
+    heads = [t(key).format(window=window, threshold="50%") for key in ("advice_plans_head", "advice_no_plan")]
+    assert brief.plans and brief.plans[0] in heads + [heads[0] + " " + t("advice_no_single")]  # phase 1 leads
+    for case in run.dataset.case_ids:
+        b = brief_data(run, case_id=case, lang="en")
+        phase_one_open = run.dataset.w[run.dataset.case_ids.index(case), 0] == 1
+        assert not (phase_one_open and any(lever.phase == 1 for lever in b.levers))  # never toward an open window
+
+
+def test_weakest_streams_and_stream_picture_are_the_query_tables(run, tables):
     brief = brief_data(run, case_id="c3", lang="en")
-    levers = tables["levers"]
-    best = levers[(levers["case_id"] == "c3") & (levers["window"] == "W2")].sort_values("rank").head(3)
-    assert [lever.factor for lever in brief.levers] == list(best["factor"])
-    assert [lever.gain_w2.mean for lever in brief.levers] == pytest.approx(list(best["mean"]), abs=1e-12)
     bottlenecks = tables["bottlenecks"][tables["bottlenecks"]["case_id"] == "c3"]
     assert [(s.phase, s.stream) for s in brief.weakest] == list(zip(bottlenecks["phase"], bottlenecks["stream"]))
     for state in brief.streams:

@@ -45,3 +45,22 @@ def test_score_imports_no_heavy_library(tmp_path):
     profile.write_text("case_id,factor,code\nnew,p1_insight,1\n")
     assert heavy_imports(["score", str(run), str(profile)]) == []
     assert heavy_imports(["score", str(run), str(profile), "--lang", "nl"]) == []
+
+
+@pytest.mark.model
+def test_score_of_a_real_run_imports_no_heavy_library_and_keeps_the_measured_flags(study_fit, tmp_path):
+    """The power-scaling weights are saved with the run: score measures prior dependence with NumPy only."""
+    import numpy as np
+
+    from bayesstreams.analysis.prior_dependence import power_scaled_weights, scaled_log_prior
+    from bayesstreams.inference.store import load_run
+
+    folder = study_fit.save(tmp_path / "run")
+    loaded = load_run(folder)
+    fresh = power_scaled_weights(scaled_log_prior(loaded.posterior, loaded.config), loaded.n_chains)
+    assert sorted(loaded.power_weights) == sorted(fresh)
+    for alpha, weights in fresh.items():
+        np.testing.assert_allclose(loaded.power_weights[alpha], weights, rtol=1e-12)
+    profile = tmp_path / "profile.csv"
+    profile.write_text("case_id,factor,code\nnew,p1_insight,1\n")
+    assert heavy_imports(["score", str(folder), str(profile)]) == []

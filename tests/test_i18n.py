@@ -13,7 +13,7 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
 CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py",
-                                    "figure_text.py", "brief_text.py", "workbook.py", "evidence.py")]
+                                    "figure_text.py", "brief_text.py", "workbook.py", "evidence.py", "advice_text.py")]
 CODE.append(PACKAGE.parent / "analysis" / "claims.py")  # the reasons of the claim verdicts
 
 

@@ -250,6 +250,22 @@ def measure(default: dict, dataset, wide: dict | None = None, weights: dict | No
     return PriorDependence(rows, checks, [k for k in refit_draws])
 
 
+def run_power_weights(run, alphas=ALPHAS) -> dict[float, np.ndarray]:
+    """The power-scaling weights of a run for ``alphas``: the ones saved with it, else computed (and kept).
+
+    Empty when the run has no model file or fewer than :data:`MIN_POWER_DRAWS` draws.
+    """
+    saved = getattr(run, "power_weights", None) or {}
+    if all(alpha in saved for alpha in alphas):
+        return {alpha: saved[alpha] for alpha in alphas}
+    if getattr(run, "config", None) is None or not alphas or run_draws(run) < MIN_POWER_DRAWS:
+        return {}
+    weights = power_scaled_weights(scaled_log_prior(run.posterior, run.config), _chains(run), alphas)
+    if isinstance(saved, dict) and hasattr(run, "power_weights"):
+        run.power_weights = {**saved, **weights}
+    return weights
+
+
 def run_draws(run) -> int:
     """How many posterior draws a run holds."""
     return len(next(iter(run.posterior.values())))
@@ -300,9 +316,7 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
             raise RunError(f"{getattr(other, 'path', 'the check run')}: was fitted to other data than "
                            f"{getattr(run, 'path', 'the run')}; a prior check must refit the same data")
     dataset = run.dataset if dataset is None else dataset
-    weights = None
-    if getattr(run, "config", None) is not None and alphas and run_draws(run) >= MIN_POWER_DRAWS:
-        weights = power_scaled_weights(scaled_log_prior(run.posterior, run.config), _chains(run), alphas)
+    weights = run_power_weights(run, alphas) or None
     others = {agnostic_run.config.name: agnostic_run.posterior} if agnostic_run is not None else None
     return measure(run.posterior, dataset, check_run.posterior if check_run is not None else None, weights, others)
 

@@ -22,6 +22,12 @@ Scoring runs on the NumPy kernels of :mod:`bayesstreams.analysis.queries` and ne
 so ``bayesstreams score`` starts fast.  Its numbers are those of the query tables
 (``case_predictions``, ``bottlenecks``, ``levers``) for the profile cases; a test holds
 the two to each other.
+
+Advice
+    Each case also carries its advice (:mod:`bayesstreams.analysis.advice`): the next window to
+    open, what it would take (``threshold``, default 50%), levers toward that window and what to
+    find out first, all given what the profile says is known (windows, stream states: MODEL.md §9),
+    with the posterior draws reweighted by the profile's likelihood.
 """
 
 from __future__ import annotations
@@ -70,6 +76,9 @@ class CaseScore:
     similar: list[dict]
     n_reference_below: int = 0
     n_reference_tied: int = 0
+    name: str = ""
+    level: str = ""
+    advice: dict | None = None  # advice_to_dict of the case given what its profile says is known (streams model)
     prior_driven: dict = field(default_factory=dict)  # {"p_w1": bool, "p_w2": bool}, MODEL.md §8
 
     @property
@@ -168,9 +177,30 @@ def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **part
         percentile_p_w2=percentile_among(mean_p2, reference_p2), **parts)
 
 
+def _advice(run, profiles, base: Baseline, labels: dict, threshold: float, min_gain: float,
+            in_data: bool) -> list[dict | None]:
+    """Per profile case, the advice given its known windows and streams.
+
+    The draws are reweighted by the case's likelihood unless the case is one of the run's own
+    (``in_data``: the posterior already holds its evidence).
+    """
+    if not base.has_streams:
+        return [None] * profiles.n_cases
+    from bayesstreams.analysis.advice import advice_to_dict, advise
+
+    return [advice_to_dict(advise(run.posterior, profiles, case, base=base, reference=run.dataset,
+                                  prior=getattr(run, "prior", None), threshold=threshold, min_gain=min_gain,
+                                  reweight=not in_data), labels) for case in profiles.case_ids]
+
+
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
-                  min_gain: float = DEFAULT_MIN_GAIN, check_run=None, measure_prior: bool = True) -> ScoreResult:
+                  min_gain: float = DEFAULT_MIN_GAIN, threshold: float = 0.5, in_data: bool = False,
+                  check_run=None, measure_prior: bool = True) -> ScoreResult:
     """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``.
+
+    ``threshold`` is the chance of the next window that the plans of each case's advice must reach;
+    ``in_data`` says the cases are the run's own (the brief of a case of the run), so the draws
+    are not reweighted by their likelihood.
 
     With ``measure_prior`` each case's P(W1) and P(W2) carry the prior-driven flag of
     :func:`bayesstreams.analysis.prior_dependence.prior_dependence` (power-scaling, and the
@@ -184,11 +214,13 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     no_data = no_data_factors(reference)
     per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data)
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
+    advice = _advice(run, profiles, base, labels, threshold, min_gain, in_data)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
                          no_data=[f for f in reference.factor_ids if f in no_data])
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(
-            profiles, i, now, reference_p2, levers=per_case_levers[i],
+            profiles, i, now, reference_p2, levers=per_case_levers[i], advice=advice[i],
+            name=profiles.case_column("name")[i], level=profiles.case_column("level")[i],
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar)))
     if measure_prior and getattr(run, "config", None) is not None:
@@ -202,7 +234,7 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
 
 
 def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
-                   min_gain: float = DEFAULT_MIN_GAIN, check_run=None) -> ScoreResult:
+                   min_gain: float = DEFAULT_MIN_GAIN, threshold: float = 0.5, check_run=None) -> ScoreResult:
     """Read a profile file and score each of its cases against a saved run.
 
     Parameters
@@ -216,6 +248,8 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
         How many levers and similar reference cases to report per case.
     min_gain
         The gain in P(W2) whose posterior probability is reported for each lever.
+    threshold
+        The chance of the next window the plans ("what would it take") must reach (default 50%).
     check_run
         The wide-prior refit of the run's data (:mod:`bayesstreams.inference.check_run`) for
         the prior-driven flags; None: power-scaling alone.
@@ -235,7 +269,7 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
     from bayesstreams.data.profile import read_profile
 
     profiles = read_profile(profile_path, run.dataset.codebook, tuple(run.dataset.groups))
-    return score_dataset(run, profiles, top_levers, n_similar, min_gain, check_run=check_run)
+    return score_dataset(run, profiles, top_levers, n_similar, min_gain, threshold, check_run=check_run)
 
 
 # ---------------------------------------------------------------------------- output
@@ -252,6 +286,8 @@ def _json_safe(value):
 
 
 def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
+    from bayesstreams.analysis.advice import label_advice
+
     """The score as plain JSON-ready data (NaN -> None: a code of None is "not discussed").
 
     Each lever carries the factor's codebook ``label`` in ``lang`` beside its id.
@@ -259,6 +295,8 @@ def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
     cases = []
     for case in result.cases:
         entry = asdict(case)
+        if entry["advice"] is not None:  # the advice carries its labels in the language asked for
+            entry["advice"] = label_advice(entry["advice"], result.labels, lang)
         entry["n_not_discussed"] = case.n_not_discussed
         for lever in entry["levers"]:
             lever["label"] = result.labels.get(lever["factor"], {}).get(lang, lever["factor"])

@@ -140,10 +140,12 @@ def score(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
     levers: Annotated[int, typer.Option("--levers", min=1, help="levers to show per case")] = 3,
     lang: Annotated[str, typer.Option("--lang", help="en or nl: words, numbers (decimal comma) and factor labels")] = "en",
+    threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
+                                             help="the chance of the next window a plan must reach")] = 0.5,
     check_run: Annotated[Optional[Path], typer.Option(
         "--check-run", help="wide-prior refit for the prior-driven flags (default: RUN-wide beside the run)")] = None,
 ) -> None:
-    """Score municipalities that are not in the data: chances, weakest stream, levers, similar cases."""
+    """Score municipalities that are not in the data: what it would take, chances, levers, similar cases."""
     import json
 
     from bayesstreams.analysis.scoring import score_profiles, score_to_dict
@@ -154,7 +156,7 @@ def score(
     lang = _lang(lang)
     loaded = load_run(run)
     check = load_run(check_run) if check_run else find_check_run(loaded)
-    result = score_profiles(loaded, profile, top_levers=levers, check_run=check)
+    result = score_profiles(loaded, profile, top_levers=levers, threshold=threshold, check_run=check)
     if as_json:
         typer.echo(json.dumps(score_to_dict(result, lang), indent=1, ensure_ascii=False))
     else:
@@ -194,6 +196,8 @@ def brief(
     case: Annotated[Optional[str], typer.Option("--case", help="a case of the run's data: its id or its name (any letter case)")] = None,
     profile: Annotated[Optional[Path], typer.Option("--profile", help="a coded profile of a case not in the data")] = None,
     lang: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
+    threshold: Annotated[float, typer.Option("--threshold", min=0.0, max=1.0,
+                                             help="the chance of the next window \"what would it take\" aims at")] = 0.5,
     check_run: Annotated[Optional[Path], typer.Option(
         "--check-run", help="wide-prior refit for the prior-driven marks (default: RUN-wide beside the run)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing brief")] = False,
@@ -204,7 +208,7 @@ def brief(
     from bayesstreams.reporting.brief import write_brief
 
     written = write_brief(run, out, case=case, profile=profile, lang=_lang(lang), check_run=check_run,
-                          force=force)
+                          threshold=threshold, force=force)
     typer.echo(f"brief written to {written}")
 
 

@@ -5,9 +5,10 @@ A profile file holds one or more cases in one of the data contract's code layout
 * **long**: columns ``case_id, factor, code`` (extra columns such as ``respondent`` or
   ``quote`` are allowed; several respondents of one case and factor combine to the sign
   of their sum, as in a dataset);
-* **wide**: ``case_id`` plus one column per factor; the case columns ``name``, ``w1``,
-  ``w2``, ``level`` and stream columns ``s<phase>_<stream>`` are allowed and ignored, and
-  ``group`` selects the group offsets of a group the run knows.
+* **wide**: ``case_id`` plus one column per factor; the case columns ``name`` and ``level``
+  are kept and shown, what is already known is read and conditioned on (MODEL.md §9): the
+  windows ``w1``, ``w2`` and the stream states ``s<phase>_<stream>`` (``0``, ``1`` or empty
+  for unknown); ``group`` selects the group offsets of a group the run knows.
 
 Profiles may be partial: a factor absent from the file, or left empty, is "not
 discussed", which the model reads as ``0`` (MODEL.md §2, v1); the count is kept per case.
@@ -15,7 +16,8 @@ Every problem (unknown factor, code, column or group) is reported at once as an
 :class:`~bayesstreams.errors.InputError` located by file, row and column.
 
 The result is a :class:`~bayesstreams.data.dataset.Dataset` with the run's codebook and
-unknown windows, so every query of :mod:`bayesstreams.analysis.queries` applies to it unchanged.
+its known windows and stream states (unknown in the long layout), so every query of
+:mod:`bayesstreams.analysis.queries` and :mod:`bayesstreams.analysis.advice` applies to it unchanged.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from bayesstreams.data.codebook import Codebook
-from bayesstreams.data.dataset import Dataset, aggregate_codes
+from bayesstreams.data.dataset import Dataset, aggregate_codes, stream_array
 from bayesstreams.errors import InputError, Violation
 from bayesstreams.data.io import RawTable, read_csv
-from bayesstreams.data.schema import _Collector, _require_columns, _suggest, check_codes, long_cells, wide_cells
+from bayesstreams.data.schema import (_binary, _Collector, _require_columns, _suggest, check_codes, check_streams,
+                                      long_cells, wide_cells)
 
 LONG_COLUMNS = ("case_id", "factor", "code")
 
@@ -96,6 +99,21 @@ def _groups(table: RawTable, known: tuple[str, ...], wide: bool, out: _Collector
     return found
 
 
+def _known(table: RawTable, wide: bool, out: _Collector) -> dict[str, dict]:
+    """Per case of a wide profile: its name, level and known windows (0, 1 or NaN), validated."""
+    found: dict[str, dict] = {}
+    if not wide:
+        return found
+    for row, line in zip(table.rows, table.lines):
+        case_id = row.get("case_id", "")
+        if case_id == "" or case_id in found:
+            continue
+        found[case_id] = {"name": row.get("name", "") or case_id, "level": row.get("level", ""),
+                          **{w: _binary(table, line, w, row[w], out) if w in table.columns else np.nan
+                             for w in ("w1", "w2")}}
+    return found
+
+
 def profile_dataset(table: RawTable, codebook: Codebook, groups: tuple[str, ...] = ()) -> Dataset:
     """Validate a profile table against the run's codebook and groups; build its Dataset."""
     out = _Collector()
@@ -104,22 +122,28 @@ def profile_dataset(table: RawTable, codebook: Codebook, groups: tuple[str, ...]
         raise InputError(out.errors)
     if not table.rows:
         raise InputError(Violation(table.file, None, None, "no cases: the profile has a header but no rows"))
+    streams: list[dict] = []
     if wide:
-        cells, _ = wide_cells(table, codebook, out)
+        cells, streams = wide_cells(table, codebook, out)
         _check_wide_rows(table, out)
     else:
         cells = long_cells(table, out)
     records = check_codes(cells, codebook, set(), table.file, out)
+    streams = check_streams(streams, set(), table.file, out)
+    known = _known(table, wide, out)
     group_of = _groups(table, tuple(groups), wide, out)
     if out.errors:
         raise InputError(out.errors)
     case_ids = _case_order(table)
     x = aggregate_codes(records, case_ids, list(codebook.ids))
-    cases = [{"case_id": c, "name": c, "w1": np.nan, "w2": np.nan, "level": "",
-              "group": groups[group_of[c]] if c in group_of else ""} for c in case_ids]
-    n = len(case_ids)
+    unknown = {"name": "", "level": "", "w1": np.nan, "w2": np.nan}
+    cases = [{"case_id": c, **unknown, **known.get(c, {}), "group": groups[group_of[c]] if c in group_of else ""}
+             for c in case_ids]
+    for case in cases:
+        case["name"] = case["name"] or case["case_id"]
+    w = np.array([[case["w1"], case["w2"]] for case in cases], dtype=float)
     return Dataset(name=Path(table.file).stem, source=table.file, codebook=codebook, cases=cases, codes=records,
-                   x=x, w=np.full((n, 2), np.nan), s=np.full((n, 2, 3), np.nan),
+                   x=x, w=w, s=stream_array(streams, case_ids),
                    group=np.array([group_of.get(c, -1) for c in case_ids], dtype=int), groups=tuple(groups))
 
 
@@ -138,8 +162,9 @@ def read_profile(path: str | Path, codebook: Codebook, groups: tuple[str, ...] =
     Returns
     -------
     Dataset
-        One case per profile case, in order of first appearance, with windows unknown and
-        ``x`` NaN wherever a factor is absent or empty ("not discussed").
+        One case per profile case, in order of first appearance, with its name, level, known
+        windows and stream states (a wide profile; NaN where unknown) and ``x`` NaN wherever a
+        factor is absent or empty ("not discussed").
 
     Raises
     ------

@@ -37,6 +37,8 @@ class Run:
     diagnostics : :class:`~bayesstreams.inference.diagnostics.Diagnostics`, or ``None``.
     info : provenance, as written to ``run.json``.
     path : the run folder once saved or loaded, else ``None``.
+    power_weights : the power-scaling importance weights of the posterior draws by power (saved with
+        the run, so that measuring prior dependence on a loaded run needs NumPy only).
 
     Examples
     --------
@@ -53,6 +55,7 @@ class Run:
     info: dict = field(default_factory=dict)
     path: Path | None = None
     trace: object = field(default=None, repr=False)
+    power_weights: dict = field(default_factory=dict, repr=False)  # alpha -> importance weights (sample,)
 
     # ------------------------------------------------------------------ what it is
 
@@ -214,6 +217,35 @@ class Run:
         if case is None:
             return table
         return table[table["case_id"] == self.case_id(case)].reset_index(drop=True)
+
+    def advice(self, case: str, threshold: float = 0.5):
+        """What one case can act on, given its codes, coded streams and known windows (MODEL.md §9).
+
+        The same as :func:`bayesstreams.analysis.advice.case_advice`: target window, levers,
+        find-out-first factors, plans, bottlenecks and necessity given the evidence.
+
+        Examples
+        --------
+        >>> advice = run.advice("g6")  # phase 1 opened, phase 2 did not
+        >>> advice.target, [e["phase"] for e in advice.levers][:1]
+        ('W2', [2])
+        """
+        from bayesstreams.analysis.advice import case_advice
+
+        return case_advice(self, case, threshold)
+
+    def what_it_takes(self, case: str, threshold: float = 0.5):
+        """The smallest sets of up to 3 factor changes that bring the case's target window over ``threshold``.
+
+        Examples
+        --------
+        >>> plans = run.what_it_takes("Gemeente 5")
+        >>> list(plans["after"].unique())  # phase 1 first, then phase 2 once phase 1 is open
+        ['', 'W1 open']
+        """
+        from bayesstreams.analysis.advice import what_it_takes
+
+        return what_it_takes(self, case, threshold)
 
     def support(self):
         """What the data can tell of each factor: code counts, no data, separating (MODEL.md §8).

@@ -38,25 +38,30 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def save_draws(path: Path, posterior: dict, prior: dict, log_likelihood: np.ndarray | None) -> None:
+def save_draws(path: Path, posterior: dict, prior: dict, log_likelihood: np.ndarray | None,
+               power_weights: dict | None = None) -> None:
     arrays = {f"posterior/{k}": np.asarray(v) for k, v in posterior.items()}
     arrays.update({f"prior/{k}": np.asarray(v) for k, v in prior.items()})
     if log_likelihood is not None:
         arrays["log_likelihood"] = np.asarray(log_likelihood)
+    arrays.update({f"power_weights/{alpha:g}": np.asarray(w) for alpha, w in (power_weights or {}).items()})
     np.savez(path, **arrays)
 
 
-def load_draws(path: Path) -> tuple[dict, dict, np.ndarray | None]:
-    posterior, prior, loglik = {}, {}, None
+def load_draws(path: Path, with_weights: bool = False):
+    """``(posterior, prior, log_likelihood)`` of a ``draws.npz``; with ``with_weights`` also the power-scaling weights."""
+    posterior, prior, loglik, weights = {}, {}, None, {}
     with np.load(path, allow_pickle=False) as data:
         for key in data.files:
             if key.startswith("posterior/"):
                 posterior[key.split("/", 1)[1]] = data[key]
             elif key.startswith("prior/"):
                 prior[key.split("/", 1)[1]] = data[key]
+            elif key.startswith("power_weights/"):
+                weights[float(key.split("/", 1)[1])] = data[key]
             elif key == "log_likelihood":
                 loglik = data[key]
-    return posterior, prior, loglik
+    return (posterior, prior, loglik, weights) if with_weights else (posterior, prior, loglik)
 
 
 def read_info(path: Path) -> dict:
@@ -125,7 +130,10 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
     with atomic_folder(out, force=force) as tmp:
         start = time.perf_counter()
         (tmp / "trace.nc").write_bytes(netcdf_bytes(trace_with_extras(run)))
-        save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood)
+        from bayesstreams.analysis.prior_dependence import run_power_weights
+
+        # stored so that a query on the saved run (score, report) needs no arviz-stats to power-scale
+        save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood, run_power_weights(run))
         write_long(run.dataset, tmp / "dataset")
         (tmp / "model.toml").write_text(tomli_w.dumps(run.config.to_dict()), encoding="utf-8")
         timings["write_s"] = time.perf_counter() - start
@@ -163,10 +171,11 @@ def load_run(path: str | Path, verify: bool = True):
     dataset.name = info.get("dataset", {}).get("name", dataset.name)  # the snapshot folder is always "dataset"
     if dataset.content_hash() != info.get("dataset", {}).get("hash"):
         raise RunError(f"{path / 'dataset'}: snapshot does not match the dataset hash in run.json")
-    posterior, prior, loglik = load_draws(path / "draws.npz")
+    posterior, prior, loglik, weights = load_draws(path / "draws.npz", with_weights=True)
     check_saved_run(path, info, posterior)
     return Run(dataset=dataset, config=config, posterior=posterior, prior=prior, log_likelihood=loglik,
-               diagnostics=Diagnostics.from_dict(info.get("diagnostics")), info=info, path=path)
+               diagnostics=Diagnostics.from_dict(info.get("diagnostics")), info=info, path=path,
+               power_weights=weights)
 
 
 def as_run(run):

@@ -1,4 +1,4 @@
-"""The one-page brief for one municipality: its chances, weakest stream, levers, peers and caveats.
+"""The one-page brief for one municipality: what it would take, its chances, weakest stream, levers, peers, caveats.
 
 A brief is for a case of the run (``case_id``) or for a coded profile of a municipality
 that is not in the data (``profile``, see :mod:`bayesstreams.data.profile`).  Its numbers come
@@ -7,6 +7,9 @@ a case of the run they equal its in-sample predictions), from
 :func:`bayesstreams.analysis.queries.stream_activation` for the stream picture and from
 :mod:`bayesstreams.analysis.contraction` for the prior-driven marks.  Probabilities are given as
 numbers with their 90% interval and in the calibrated words of :mod:`bayesstreams.reporting.words`.
+The brief leads with what it would take (:mod:`bayesstreams.analysis.advice`, given what is known
+of the case: phase 1 first), and its levers are the advice's levers toward the next window, so it
+offers no lever without data and none toward a window that is already open.
 
 The page is HTML with an A4 ``@page`` rule; :func:`write_brief` prints it to PDF through
 headless Chromium when the output file ends in ``.pdf`` and checks it is one page.
@@ -26,6 +29,7 @@ from bayesstreams.reporting.report import Interval, StreamState, WindowChance
 
 N_LEVERS = 3
 N_SIMILAR = 3
+BRIEF_MIN_FIND_OUT = 0.02  # a factor to find out first is on the brief when its answer moves the chance this much
 
 
 def _num(value) -> float | None:
@@ -47,13 +51,14 @@ class BriefWindow:
 
 @dataclass
 class BriefLever:
+    """A lever toward the case's next window, given what is known of it (MODEL.md §9)."""
+
     factor: str
     label: str
     phase: int
     stream: str
     code: float | None
-    gain_w2: Interval
-    gain_w1_mean: float | None
+    gain: Interval
     p_gain: float | None
     threshold: float
 
@@ -100,6 +105,7 @@ class Brief:
     weakest: list[StreamState]
     streams: list[StreamState]
     levers: list[BriefLever]
+    plans: list[str]  # what is known and what it would take, phase 1 first (advice_text lines)
     similar: list[Reference]
     barriers: list[Barrier]
     n_prior_driven: int
@@ -179,11 +185,38 @@ def _streams(run, case) -> list[StreamState]:
             for _, r in table.iterrows()]
 
 
-def _levers(score, labels: dict) -> list[BriefLever]:
+def _levers(advice: dict | None, labels: dict) -> list[BriefLever]:
+    """The levers toward the next window that gain something alone (none for the additive model or both windows open)."""
+    if advice is None:
+        return []
+    from bayesstreams.reporting.advice_text import useful_levers
+
     return [BriefLever(lever["factor"], labels[lever["factor"]], int(lever["phase"]), lever["stream"],
-                       _num(lever["code"]), Interval.of(lever["gain_w2"]),
-                       _num(lever["gain_w1_mean"]) if int(lever["phase"]) == 1 else None,
-                       _num(lever["p_gain_gt_threshold"]), float(lever["threshold"])) for lever in score.levers]
+                       _num(lever["code"]), Interval.of(lever["gain"]), _num(lever["p_gain_gt_threshold"]),
+                       float(lever["threshold"])) for lever in useful_levers(advice["levers"])[:N_LEVERS]]
+
+
+def _plan_lines(advice: dict | None, lang: str) -> list[str]:
+    """What is known, the next window and what it would take (phase 1 first), then what to find out first."""
+    if advice is None:
+        return []
+    from bayesstreams.reporting.advice_text import advice_lines
+
+    # one page: the best plan per window and the factors worth finding out (2 points or more); the cards
+    # say what is known and the chances, the picture the weakest streams
+    lines = advice_lines({**advice, "levers": []}, lang, plain=True, n_plans=1, n_find_out=2, weakest=False,
+                         known=False, min_find_out=BRIEF_MIN_FIND_OUT)
+    if advice["target"] is not None:
+        lines = lines[1:]  # the next window: the cards show it
+    return [line.strip() for line in lines if line.strip() and not _is_no_lever_line(line, advice, lang)]
+
+
+def _is_no_lever_line(line: str, advice: dict, lang: str) -> bool:
+    from bayesstreams.reporting.i18n import translator
+
+    t = translator(lang)
+    window = t("advice_window_1") if advice["target"] == "W1" else t("advice_window_2")
+    return line.strip() == t("advice_no_levers").format(window=window)
 
 
 def _similar(score, exclude: str | None) -> list[Reference]:
@@ -203,11 +236,13 @@ def _prior_count(run, check_run=None) -> tuple[int, int]:
     return prior_dependence(run, check_run).count()
 
 
-def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", check_run=None) -> Brief:
+def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", check_run=None,
+               threshold: float = 0.5) -> Brief:
     """Everything a brief shows, for a case of the run or a coded profile (see :func:`select_case`).
 
     ``check_run`` is the wide-prior refit (:mod:`bayesstreams.inference.check_run`) the
-    prior-driven marks are measured with, besides power-scaling.
+    prior-driven marks are measured with, besides power-scaling; ``threshold`` is the chance of
+    the next window that "what would it take" aims at.
     """
     from bayesstreams.reporting.i18n import translator
     from bayesstreams.analysis.scoring import score_dataset
@@ -215,7 +250,14 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
     t = translator(lang)
     case = select_case(run, case_id, profile)
     is_profile = profile is not None
-    score = score_dataset(run, case, top_levers=N_LEVERS, n_similar=N_SIMILAR + 1, check_run=check_run).cases[0]
+    score = score_dataset(run, case, top_levers=N_LEVERS, n_similar=N_SIMILAR + 1, check_run=check_run,
+                          threshold=threshold, in_data=not is_profile).cases[0]
+    labels = {f.id: f.label(lang) for f in run.dataset.codebook.factors}
+    advice = None
+    if score.advice is not None:
+        from bayesstreams.analysis.advice import label_advice
+
+        advice = label_advice(score.advice, {k: {lang: v} for k, v in labels.items()}, lang)
     flags, n_prior, n_taught = score.prior_driven, *_prior_count(run, check_run)
     streams = _streams(run, case)
     name = case.case_column("name")[0] or case.case_ids[0]
@@ -225,7 +267,7 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
         model_name=run.config.name, model_kind=run.config.kind, n_reference=run.dataset.n_cases,
         n_factors=score.n_factors, n_not_discussed=score.n_not_discussed,
         windows=_windows(score, case, flags, t), weakest=[s for s in streams if s.bottleneck], streams=streams,
-        levers=_levers(score, {f.id: f.label(lang) for f in run.dataset.codebook.factors}),
+        levers=_levers(advice, labels), plans=_plan_lines(advice, lang),
         similar=_similar(score, None if is_profile else case.case_ids[0]), barriers=barriers(case, lang),
         n_prior_driven=n_prior, n_taught=n_taught,
         diagnostics_passed=bool((run.info.get("diagnostics") or {}).get("passed", False)),
@@ -253,7 +295,7 @@ def render_brief(brief: Brief, t, compact: bool = False) -> str:
 
 
 def write_brief(run, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
-                out_file=None, check_run=None, force: bool = False) -> Path:
+                out_file=None, check_run=None, threshold: float = 0.5, force: bool = False) -> Path:
     """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
 
     Parameters
@@ -270,6 +312,8 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
         A coded profile (CSV/xlsx, long or wide) of a municipality not in the run.
     lang
         ``"nl"`` (default) or ``"en"``.
+    threshold
+        The chance of the next window that "what would it take" aims at (default 50%).
     check_run
         The wide-prior refit (a folder or a loaded run); default: the one beside the run
         (``<run>-wide``) when it fits, else power-scaling alone.
@@ -317,7 +361,7 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
     if case_id is not None and profile is None:
         case_id = run.dataset.resolve_case(case_id)
     check = as_run(check_run) if check_run is not None else find_check_run(run)
-    brief = brief_data(run, case_id, profile, lang, check)
+    brief = brief_data(run, case_id, profile, lang, check, threshold)
     if suffix != ".pdf":
         atomic_write_text(out_file, render_brief(brief, t), replace=force)
         return out_file

@@ -45,13 +45,13 @@ def meaning(brief, t) -> list[str]:
 
 def actions(brief, t) -> list[str]:
     """What would help most: the levers by expected gain, and which of them are barriers today."""
-    if not brief.levers:
-        return [t("no_levers")]
+    if not brief.levers:  # with a window to aim at, no single step is enough: the plans above say what is
+        return [t("brief_do_none") if brief.plans else t("no_levers")]
     threshold = brief.levers[0].threshold
-    if max(lever.gain_w2.mean for lever in brief.levers) < threshold:
+    if max(lever.gain.mean for lever in brief.levers) < threshold:
         out = [t("brief_do_small").format(threshold=round(100 * threshold), label=brief.levers[0].label)]
     else:
-        items = [t("brief_do_item").format(label=lever.label, gain=numbers.pp(lever.gain_w2.mean, t.lang))
+        items = [t("brief_do_item").format(label=lever.label, gain=numbers.pp(lever.gain.mean, t.lang))
                  for lever in brief.levers]
         out = [t("brief_do_levers").format(items=_join(items, t))]
     blocking = [lever.label for lever in brief.levers if lever.code is not None and lever.code < 0]

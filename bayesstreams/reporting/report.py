@@ -599,11 +599,27 @@ class Report:
     dependency_verdict: object = None   # evidence.ClaimView: "phase 2 needs phase 1", computed
     claims: list = field(default_factory=list)  # evidence.ClaimView per claim of claims.toml
     rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
+    advice: list = field(default_factory=list)  # per case: advice given what is known (MODEL.md §9), with its text
 
     @property
     def has_streams(self) -> bool:
         """Stream activation exists only in the streams model."""
         return any(case.streams for case in self.cases)
+
+
+def case_advice_rows(run, lang: str) -> list[dict]:
+    """Per case of the run: its advice given what is known (JSON-ready) and its lines of text (streams model)."""
+    if not getattr(run.baseline, "has_streams", False):
+        return []
+    from bayesstreams.analysis.advice import advice_to_dict, case_advice
+    from bayesstreams.reporting.advice_text import advice_lines
+
+    labels = {f.id: {lang: f.label(lang)} for f in run.dataset.codebook.factors}
+    rows = []
+    for case_id, name in zip(run.dataset.case_ids, run.dataset.case_column("name")):
+        data = advice_to_dict(case_advice(run, case_id), labels, lang)
+        rows.append({"case_id": case_id, "name": name or case_id, "lines": advice_lines(data, lang), "advice": data})
+    return rows
 
 
 def _loaded(run_or_path):
@@ -666,7 +682,8 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
                                          index_words(dataset, lang)),
         structural=evidence.structural(run),
         dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
-        claims=[evidence.claim_view(v, lang, t) for v in verdicts], rho_density=evidence.dependency_density(run))
+        claims=[evidence.claim_view(v, lang, t) for v in verdicts], rho_density=evidence.dependency_density(run),
+        advice=case_advice_rows(run, lang))
 
 
 def summary(report: Report) -> dict:

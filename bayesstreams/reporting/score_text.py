@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from bayesstreams.reporting.advice_text import advice_lines
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.numbers import interval, number, percent
 
@@ -80,12 +81,16 @@ def case_lines(case, result, lang: str = "en") -> list[str]:
     t = translator(lang)
     head = t("score_case").format(case=case.case_id, coded=case.n_coded, total=case.n_factors,
                                   missing=case.n_not_discussed)
-    lines = [head + (t("score_group").format(group=case.group) if case.group else "")]
+    name = f" ({case.name})" if case.name and case.name != case.case_id else ""
+    lines = [head.replace(case.case_id, case.case_id + name, 1) + (t("score_group").format(group=case.group)
+                                                                    if case.group else "")]
     for key, name, summary in (("p_w1", t("score_p_w1"), case.p_w1), ("p_w2", t("score_p_w2"), case.p_w2),
                                ("", t("score_p_w2_given_w1"), case.p_w2_given_w1)):
         mark = f"  [{t('prior_driven')}]" if case.prior_driven.get(key) else ""
         lines.append(f"  {name}: {_chance(summary, lang, t)}{mark}")
     lines.append("  " + _rank(case, result.n_reference, t))
+    if case.advice is not None:  # what is known and what it would take, given that (MODEL.md §9)
+        lines += ["  " + line for line in advice_lines(case.advice, lang)]
     if case.bottlenecks:
         parts = [t("score_weakest_part").format(phase=t(f"phase_short_{b['phase']}"), stream=t(f"stream_{b['stream']}"),
                                                 chance=percent(b["q_mean"], lang)) for b in case.bottlenecks]

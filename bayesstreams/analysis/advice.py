@@ -1,0 +1,380 @@
+"""Advice for one case, conditioned on what is known of it (MODEL.md §9).
+
+One implementation serves the report, the brief, ``score`` and ``Run.advice``:
+
+* **target**: the first window not yet open (W1 if closed or unknown, else W2); none when both opened;
+* **levers**: ``P(target | do(x_k = +1), evidence) - P(target | evidence)`` for the factors of the
+  target's phase that are coded below ``+1`` (:mod:`bayesstreams.analysis.case_evidence`);
+  a factor without data support in the reference cases is never offered (no lever from
+  ignorance); a factor the case did not discuss is offered as *find out first*, with the gain if it
+  were ``0`` (acting on it) and the change of the chance if it were already ``+1``;
+* **plans**: what would it take (:mod:`bayesstreams.analysis.plans`), and when the target is W1,
+  what phase 2 would then take (``do(W1 = 1)``);
+* **bottlenecks**: per phase the stream least likely in motion given the evidence;
+* **necessity**: for each window that opened, ``P(it would have stayed closed under do(x_k = -1) | evidence)``;
+  for a case with both windows open, ``P(phase 1 was necessary for phase 2) = 1 - rho`` with its prior value.
+
+For a case of the data the posterior already holds its evidence, so every draw weighs the same;
+a profile that is not in the data reweights the draws by its likelihood (``reweight=True``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence, counterfactual, phase1_necessity,
+                                                 stream_posterior)
+from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
+from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.errors import RunError
+
+WINDOWS = ("W1", "W2")
+DEFAULT_MIN_GAIN = 0.05
+
+
+@dataclass
+class CaseAdvice:
+    """What a case can act on; summaries are dicts with ``mean, q05, q25, q75, q95``."""
+
+    case_id: str
+    name: str
+    level: str
+    w1: float
+    w2: float
+    target: str | None
+    p_target: dict | None
+    threshold: float
+    levers: list[dict] = field(default_factory=list)
+    find_out_first: list[dict] = field(default_factory=list)
+    plans: list[dict] = field(default_factory=list)
+    plans_reach: bool = False
+    then_w2_plans: list[dict] = field(default_factory=list)
+    then_w2_reach: bool = False
+    bottlenecks: list[dict] = field(default_factory=list)
+    necessity: list[dict] = field(default_factory=list)
+    phase1_necessary: dict | None = None
+    no_data: list[str] = field(default_factory=list)
+
+
+def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:
+    """Weighted mean and 5/25/75/95% quantiles of per-draw values (the weights sum to 1)."""
+    order = np.argsort(samples)
+    cumulative = np.cumsum(weights[order]) - 0.5 * weights[order]
+    out = {"mean": float((samples * weights).sum())}
+    for name, level in (("q05", 0.05), ("q25", 0.25), ("q75", 0.75), ("q95", 0.95)):
+        out[name] = float(np.interp(level, cumulative, samples[order]))
+    return out
+
+
+@dataclass(frozen=True)
+class _Case:
+    """The per-draw pieces of one case that every query of this module reads."""
+
+    eta: np.ndarray  # (draw, phase, stream)
+    x: np.ndarray  # (factor,) codes as the model reads them (not discussed = 0)
+    draws: dict
+    onehot: np.ndarray  # (factor, phase * stream)
+    evidence: Evidence
+    weights: np.ndarray
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def q_under(self, sets: list[tuple[int, ...]], value: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Stream probabilities per phase, each (set, draw, stream) or (draw, stream) where no set moves the phase,
+        with the factors of each set at ``value``."""
+        change = np.zeros((len(sets), len(self.x)))
+        for j, members in enumerate(sets):
+            change[j, list(members)] = value - self.x[list(members)]
+        out = []
+        for p in range(2):
+            cells = slice(3 * p, 3 * p + 3)
+            moved = np.flatnonzero(self.onehot[:, cells].any(axis=1) & change.any(axis=0))
+            if not len(moved):
+                out.append(self.q[:, p])
+                continue
+            shift = (change[:, None, moved] * self.draws["beta"][None, :, moved]) @ self.onehot[moved, cells]
+            out.append(_logistic(self.eta[None, :, p] + shift))
+        return tuple(out)
+
+    @property
+    def q(self) -> np.ndarray:
+        if "q" not in self.cache:
+            self.cache["q"] = _logistic(self.eta)
+        return self.cache["q"]
+
+    def probability(self, q_new, target: int, w1_open: bool = False, q=None):
+        d = self.draws
+        q = self.q if q is None else q
+        return counterfactual(q, q_new, d["lambda"], d["kappa"], d["rho"], self.evidence, target, w1_open)
+
+
+def _logistic(v: np.ndarray) -> np.ndarray:
+    """The logistic function through tanh: one transcendental call, stable for any ``v``."""
+    return 0.5 + 0.5 * np.tanh(0.5 * v)
+
+
+def _case(base, i: int, evidence: Evidence, reweight: bool) -> _Case:
+    n_factors = base.x.shape[1]
+    onehot = np.zeros((n_factors, 6))
+    onehot[np.arange(n_factors), base.factor_phase * 3 + base.factor_stream] = 1.0
+    d = base.draws
+    weights = np.ones(len(d["rho"]))
+    if reweight:
+        weights = counterfactual(base.q[:, i], base.q[:, i], d["lambda"], d["kappa"], d["rho"], evidence, W1)[2]
+    return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum())
+
+
+def _factor(dataset, k: int) -> dict:
+    return {"factor": dataset.factor_ids[k], "phase": int(dataset.factor_phase[k]) + 1,
+            "stream": STREAMS[dataset.factor_stream[k]]}
+
+
+def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, min_gain: float,
+            w1_open: bool = False):
+    """Levers and find-out-first factors of the target's phase, and the per-draw gains of the levers."""
+    now = case.probability(case.q, target, w1_open)[0]
+    members = [k for k in range(len(case.x)) if dataset.factor_phase[k] == target and case.x[k] != 1
+               and dataset.factor_ids[k] not in no_data]
+    levers, unknown, gains = [], [], {}
+    if not members:
+        return levers, unknown, gains, now
+    up = case.probability(case.q_under([(k,) for k in members]), target, w1_open)[0] - now
+    plus = np.stack(np.broadcast_arrays(*case.q_under([(k,) for k in members])), axis=-2)
+    known_plus = case.probability(plus, target, q=plus)[1] - now
+    for j, k in enumerate(members):
+        entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": weighted_summary(up[j], case.weights),
+                 "p_gain_gt_threshold": float(((up[j] > min_gain) * case.weights).sum()), "threshold": min_gain}
+        gains[k] = up[j]  # a plan may hold a not-discussed factor: it says to find out first
+        if np.isnan(codes[k]):
+            entry["gain_if_plus1"] = weighted_summary(known_plus[j], case.weights)
+            unknown.append(entry)
+        else:
+            levers.append(entry)
+    levers.sort(key=lambda e: -e["gain"]["mean"])
+    unknown.sort(key=lambda e: -e["gain"]["mean"])
+    return levers, unknown, gains, now
+
+
+def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, codes: np.ndarray,
+           w1_open: bool = False):
+    candidates = list(gains)
+    single = [float((gains[k] * case.weights).sum()) for k in candidates]
+
+    def evaluate(sets):
+        return case.probability(case.q_under(sets), target, w1_open)[0]
+
+    sets, samples, reached = search_plans(evaluate, candidates, np.asarray(single), case.weights, threshold)
+    plans = [{"factors": [dataset.factor_ids[k] for k in members], "size": len(members),
+              "p_target": weighted_summary(samples[j], case.weights),
+              "p_over_threshold": float(((samples[j] > threshold) * case.weights).sum()), "reaches": reached,
+              "find_out_first": [dataset.factor_ids[k] for k in members if np.isnan(codes[k])]}
+             for j, members in enumerate(sets)]
+    return plans, reached
+
+
+def _bottlenecks(case: _Case) -> list[dict]:
+    d = case.draws
+    posterior = stream_posterior(case.q, d["lambda"], d["kappa"], d["rho"], case.evidence)
+    mean = np.einsum("dps,d->ps", posterior, case.weights)
+    out = []
+    for p in range(len(PHASES)):
+        s = int(mean[p].argmin())
+        share = float(((posterior[:, p].argmin(axis=-1) == s) * case.weights).sum())
+        out.append({"phase": p + 1, "stream": STREAMS[s], "p_in_motion": float(mean[p, s]), "p_lowest": share,
+                    "coded": bool(not np.isnan(case.evidence.s[p, s]))})
+    return out
+
+
+def _necessity(case: _Case, dataset, no_data: set) -> list[dict]:
+    """For each window that opened: P(it would have stayed closed had factor k been a barrier | evidence)."""
+    out = []
+    for window in (W1, W2):
+        if case.evidence.w[window] != 1:
+            continue
+        members = [k for k in range(len(case.x)) if dataset.factor_phase[k] <= window and case.x[k] != -1
+                   and dataset.factor_ids[k] not in no_data]
+        if not members:
+            continue
+        kept = case.probability(case.q_under([(k,) for k in members], -1.0), window)[0]
+        for j, k in enumerate(members):
+            out.append({**_factor(dataset, k), "window": WINDOWS[window],
+                        "p_necessary": weighted_summary(1.0 - kept[j], case.weights)})
+    out.sort(key=lambda e: (e["window"], -e["p_necessary"]["mean"]))
+    return out
+
+
+def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior: dict | None = None,
+           threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN,
+           reweight: bool = False) -> CaseAdvice:
+    """Levers, plans, bottlenecks and necessity of one case given its evidence (see module docs).
+
+    Parameters
+    ----------
+    posterior, dataset
+        The draws and the dataset that holds the case (the run's, or a profile's).
+    case
+        The case's id or name.
+    base
+        The baseline of ``posterior`` on ``dataset`` (computed when not given).
+    reference
+        The dataset whose data support decides which factors may be offered (default ``dataset``).
+    prior
+        Prior draws, for the prior value of ``P(phase 1 was necessary for phase 2)``.
+    threshold
+        The probability of the target window a plan must bring its posterior mean over.
+    min_gain
+        The gain whose posterior probability each lever reports.
+    reweight
+        Weigh the draws by the case's likelihood (a profile that is not in the data).
+    """
+    from bayesstreams.analysis.queries import baseline
+    from bayesstreams.data.support import no_data_factors
+
+    base = base or baseline(posterior, dataset)
+    if not base.has_streams:
+        raise RunError(f"case advice needs the streams model; this run is a {base.kind} model")
+    i = dataset.case_ids.index(dataset.resolve_case(case))
+    evidence = case_evidence(dataset, i)
+    state = _case(base, i, evidence, reweight)
+    no_data = no_data_factors(reference if reference is not None else dataset)
+    codes = np.asarray(dataset.x[i], dtype=float)
+    target = evidence.target
+    row = dataset.cases[i]
+    out = CaseAdvice(case_id=dataset.case_ids[i], name=str(row.get("name") or dataset.case_ids[i]),
+                     level=str(row.get("level") or ""), w1=float(evidence.w[0]), w2=float(evidence.w[1]),
+                     target=None if target is None else WINDOWS[target], p_target=None, threshold=threshold,
+                     bottlenecks=_bottlenecks(state), necessity=_necessity(state, dataset, no_data),
+                     no_data=[f for f in dataset.factor_ids if f in no_data])
+    if target is not None:
+        out.levers, out.find_out_first, gains, now = _levers(state, dataset, target, codes, no_data, min_gain)
+        out.p_target = weighted_summary(now, state.weights)
+        out.plans, out.plans_reach = _plans(state, dataset, target, gains, threshold, codes)
+    if target == W1:
+        gains = _levers(state, dataset, W2, codes, no_data, min_gain, w1_open=True)[2]
+        out.then_w2_plans, out.then_w2_reach = _plans(state, dataset, W2, gains, threshold, codes, w1_open=True)
+    if target is None:
+        out.phase1_necessary = _phase1(state, prior)
+    return out
+
+
+def _phase1(case: _Case, prior: dict | None) -> dict:
+    entry = {"posterior": weighted_summary(phase1_necessity(case.draws["rho"]), case.weights), "prior_mean": None}
+    if prior and "rho" in prior:
+        entry["prior_mean"] = float(phase1_necessity(prior["rho"]).mean())
+    return entry
+
+
+# ---------------------------------------------------------------------------- the API
+
+
+def case_advice(run, case: str, threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN) -> CaseAdvice:
+    """What one case of a run's data can act on, given what is known of it (MODEL.md §9).
+
+    Parameters
+    ----------
+    run
+        A fitted or loaded run of the streams model.
+    case
+        The case's id or name (any letter case).
+    threshold
+        The probability of the target window a plan must bring its posterior mean over (default 50%).
+    min_gain
+        The gain whose posterior probability each lever reports.
+
+    Returns
+    -------
+    CaseAdvice
+        The target window, levers, find-out-first factors, plans (and, for a closed phase 1,
+        what phase 2 would then take), bottlenecks, necessity and, for a case with both windows
+        open, the probability that phase 1 was necessary for phase 2 beside its prior value.
+
+    Examples
+    --------
+    >>> advice = case_advice(run, "Gemeente 5")
+    >>> advice.target, all(e["phase"] == 1 for e in advice.levers + advice.find_out_first)
+    ('W1', True)
+    >>> case_advice(run, "g7").phase1_necessary["prior_mean"] is not None
+    True
+    """
+    base = run.baseline if hasattr(run, "baseline") else None
+    return advise(run.posterior, run.dataset, case, base=base, prior=getattr(run, "prior", None),
+                  threshold=threshold, min_gain=min_gain)
+
+
+PLAN_COLUMNS = ["case_id", "target", "after", "plan", "size", "factors", "mean", "q05", "q25", "q75", "q95",
+                "p_over_threshold", "threshold", "reaches"]
+
+
+def plans_frame(advice: CaseAdvice):
+    """The plans of one case's advice as a tidy table (one row per plan, phase 1 first)."""
+    import pandas as pd
+
+    rows = []
+    for target, after, plans in ((advice.target, "", advice.plans), ("W2", "W1 open", advice.then_w2_plans)):
+        for j, plan in enumerate(plans):
+            rows.append({"case_id": advice.case_id, "target": target, "after": after, "plan": j + 1,
+                         "size": plan["size"], "factors": " + ".join(plan["factors"]), **plan["p_target"],
+                         "p_over_threshold": plan["p_over_threshold"], "threshold": advice.threshold,
+                         "reaches": plan["reaches"]})
+    return pd.DataFrame.from_records(rows, columns=PLAN_COLUMNS)
+
+
+def what_it_takes(run, case: str, threshold: float = DEFAULT_THRESHOLD):
+    """The smallest sets of up to 3 factor changes that bring a case's target window over ``threshold``.
+
+    Parameters
+    ----------
+    run
+        A fitted or loaded run of the streams model.
+    case
+        The case's id or name.
+    threshold
+        The posterior-mean probability of the target window a plan must exceed (default 50%).
+
+    Returns
+    -------
+    DataFrame
+        One row per plan: ``target`` (the first window not yet open), ``after`` ("W1 open" for
+        the phase-2 plans of a case whose phase 1 is still closed), ``factors`` (set to +1),
+        the summary of P(target) under the plan, ``p_over_threshold`` and ``reaches``
+        (False: no set of up to 3 changes reaches; the closest one is shown).
+
+    Examples
+    --------
+    >>> plans = what_it_takes(run, "g5")
+    >>> plans["target"].iloc[0], bool((plans["size"] <= 3).all())
+    ('W1', True)
+    """
+    return plans_frame(case_advice(run, case, threshold))
+
+
+def label_advice(data: dict, labels: dict, lang: str = "en") -> dict:
+    """Give every factor of advice data (:func:`advice_to_dict`) its codebook ``label`` in ``lang``, in place."""
+    for key in ("levers", "find_out_first", "necessity"):
+        for entry in data[key]:
+            entry["label"] = labels.get(entry["factor"], {}).get(lang, entry["factor"])
+    for key in ("plans", "then_w2_plans"):
+        for plan in data[key]:
+            plan["labels"] = [labels.get(f, {}).get(lang, f) for f in plan["factors"]]
+    return data
+
+
+def _json_safe(value):
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def advice_to_dict(advice: CaseAdvice, labels: dict | None = None, lang: str = "en") -> dict:
+    """The advice as JSON-ready data (NaN -> None: an unknown window, a code not discussed).
+
+    Every factor entry gets its codebook ``label`` in ``lang``.
+    """
+    from dataclasses import asdict
+
+    return label_advice(_json_safe(asdict(advice)), labels or {}, lang)

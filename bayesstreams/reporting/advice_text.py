@@ -1,0 +1,156 @@
+"""The advice of one case as plain-text lines in English or Dutch (``score``, the brief and the report).
+
+Numbers are those of :func:`bayesstreams.analysis.advice.advise` (as :func:`advice_to_dict`
+data); words come from the translation tables (``advice_*`` keys), numbers from
+:mod:`bayesstreams.reporting.numbers`, factors by their codebook label.  Nothing is computed here.
+The order is the order of use: what is known, what it would take (phase 1 first), the levers
+toward the next window, what to find out first, then what the evidence says of the past.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.numbers import interval, number, percent
+
+MIN_SHOWN = 0.005  # a find-out-first factor whose answer moves the chance by less is not listed
+
+
+def _state(value, t) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return t("advice_state_unknown")
+    return t("advice_state_open") if value == 1 else t("advice_state_closed")
+
+
+def known_line(advice: dict, lang: str = "en") -> str:
+    """What is known of the case's windows."""
+    t = translator(lang)
+    return t("advice_known").format(w1=_state(advice["w1"], t), w2=_state(advice["w2"], t))
+
+
+def _window(target: str, t) -> str:
+    return t("advice_window_1") if target == "W1" else t("advice_window_2")
+
+
+def _points(value: float, lang: str) -> str:
+    return number(100 * value, lang, sign=True)
+
+
+def _chance(summary: dict, lang: str, plain: bool = False) -> tuple[str, str]:
+    """The mean and the 90% interval in words: "90% interval a to b", or plainly "with 90% certainty ..."."""
+    t = translator(lang)
+    low, high = percent(summary["q05"], lang), percent(summary["q95"], lang)
+    wide = (t("brief_interval").format(low=low, high=high) if plain
+            else t("advice_interval").format(range=interval(summary["q05"], summary["q95"], lang)))
+    return percent(summary["mean"], lang), wide
+
+
+def plan_lines(plans: list[dict], reach: bool, target: str, threshold: float, lang: str = "en",
+               after: bool = False, plain: bool = False) -> list[str]:
+    """The head line and one line per plan of what it would take to bring ``target`` over ``threshold``."""
+    t = translator(lang)
+    if not plans:
+        return [t("advice_no_candidates").format(window=_window(target, t))]
+    head = t("advice_then_head") if after else t("advice_plans_head")
+    lines = [head.format(window=_window(target, t), threshold=percent(threshold, lang))]
+    if not reach:
+        missing = t("advice_then_no_plan") if after else t("advice_no_plan")
+        lines[0] = missing.format(window=_window(target, t), threshold=percent(threshold, lang))
+    elif plans[0]["size"] > 1 and not after:
+        lines[0] += " " + t("advice_no_single")
+    for n, plan in enumerate(plans, start=1):
+        mean, wide = _chance(plan["p_target"], lang, plain)
+        names = plan.get("labels", plan["factors"])
+        marked = [name + (t("advice_mark_find_out") if factor in plan["find_out_first"] else "")
+                  for name, factor in zip(names, plan["factors"])]
+        lines.append("  " + t("advice_plan").format(rank=n, factors=" + ".join(marked),
+                                                    chance=mean, interval=wide,
+                                                    threshold=percent(threshold, lang),
+                                                    p=percent(plan["p_over_threshold"], lang)))
+    return lines
+
+
+def useful_levers(levers: list[dict]) -> list[dict]:
+    """The levers whose gain alone is at least half a percentage point (the others need a plan)."""
+    return [lever for lever in levers if lever["gain"]["mean"] >= MIN_SHOWN]
+
+
+def lever_lines(advice: dict, lang: str = "en", n_find_out: int = 3, min_find_out: float = MIN_SHOWN) -> list[str]:
+    """The levers toward the target window, then the factors to find out first.
+
+    Of the factors to find out first, the ``n_find_out`` with the largest gain are shown, and
+    only those whose answer would move the chance by at least ``min_find_out`` (half a point).
+    """
+    t = translator(lang)
+    window = _window(advice["target"], t)
+    advice = {**advice, "levers": useful_levers(advice["levers"])}
+    lines = [t("advice_levers_head").format(window=window) if advice["levers"] else
+             t("advice_no_levers").format(window=window)]
+    for n, lever in enumerate(advice["levers"], start=1):
+        gain = lever["gain"]
+        lines.append("  " + t("advice_lever").format(
+            rank=n, label=lever.get("label", lever["factor"]), code=_code(lever["code"]),
+            gain=_points(gain["mean"], lang), interval=interval(100 * gain["q05"], 100 * gain["q95"], lang,
+                                                                as_percent=False, sign=True)))
+    shown = [e for e in advice["find_out_first"]
+             if max(abs(e["gain"]["mean"]), abs(e["gain_if_plus1"]["mean"])) >= min_find_out][:n_find_out]
+    if shown:
+        lines.append(t("advice_find_out_head"))
+    for entry in shown:
+        lines.append("  " + t("advice_find_out").format(label=entry.get("label", entry["factor"]),
+                                                        gain0=_points(entry["gain"]["mean"], lang),
+                                                        gain1=_points(entry["gain_if_plus1"]["mean"], lang)))
+    return lines
+
+
+def _code(code) -> str:
+    if code is None or (isinstance(code, float) and math.isnan(code)):
+        return "?"
+    return "+" if code > 0 else "\u2212" if code < 0 else "0"
+
+
+def weakest_line(advice: dict, lang: str = "en") -> str:
+    """The stream of each phase least likely in motion given what is known (coded streams count as known)."""
+    t = translator(lang)
+    parts = []
+    for b in advice["bottlenecks"]:
+        if advice[f"w{b['phase']}"] == 1:  # an open window's streams are no bottleneck any more
+            continue
+        where = t("score_weakest_part").format(phase=t(f"phase_short_{b['phase']}"), stream=t(f"stream_{b['stream']}"),
+                                               chance=percent(b["p_in_motion"], lang))
+        parts.append(where + (t("advice_coded") if b["coded"] else ""))
+    return t("advice_weakest").format(parts=", ".join(parts))
+
+
+def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3, plain: bool = False, n_plans: int | None = None,
+                 n_find_out: int = 3, weakest: bool = True, known: bool = True,
+                 min_find_out: float = MIN_SHOWN) -> list[str]:
+    """Every line of one case's advice, in the order of use (see the module docs).
+
+    ``plain`` words the intervals for a reader without statistics; ``n_plans`` (all when None),
+    ``n_find_out``, ``min_find_out``, ``weakest`` and ``known`` shorten it for a one-page brief.
+    """
+    advice = {**advice, "plans": advice["plans"][:n_plans], "then_w2_plans": advice["then_w2_plans"][:n_plans]}
+    t = translator(lang)
+    lines = [known_line(advice, lang)] if known else []
+    if advice["target"] is None:
+        entry = advice["phase1_necessary"]
+        prior = percent(entry["prior_mean"], lang) if entry["prior_mean"] is not None else "?"
+        lines.append(t("advice_both_open").format(chance=_chance(entry["posterior"], lang)[0], prior=prior))
+        return lines
+    mean, wide = _chance(advice["p_target"], lang, plain)
+    if advice["w1" if advice["target"] == "W1" else "w2"] == 0:
+        lines.append(t("advice_target_closed").format(window=_window(advice["target"], t)))
+    else:
+        lines.append(t("advice_target").format(window=_window(advice["target"], t), chance=mean, interval=wide))
+    if weakest:
+        lines.append(weakest_line(advice, lang))
+    lines += plan_lines(advice["plans"], advice["plans_reach"], advice["target"], advice["threshold"], lang,
+                        plain=plain)
+    if advice["target"] == "W1":
+        lines += plan_lines(advice["then_w2_plans"], advice["then_w2_reach"], "W2", advice["threshold"], lang,
+                            after=True, plain=plain)
+    lines += lever_lines({**advice, "levers": useful_levers(advice["levers"])[:n_levers]}, lang, n_find_out,
+                         min_find_out)
+    return lines

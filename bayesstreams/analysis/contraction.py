@@ -69,10 +69,11 @@ def contraction_frame(source: str, name: str, index: list[str], prior_samples: n
 
 def scalar_labels(name: str, shape: tuple[int, ...], dataset, kind: str) -> list[str]:
     """A label per scalar of a parameter, e.g. ``"p1_media"`` or ``"1, problem"`` (C order)."""
+    from bayesstreams.model.evidence import code_coords
     from bayesstreams.model.kinds import var_dims  # light: the kinds import PyMC only inside build()
 
     coords = {"phase": [str(p) for p in PHASES], "stream": list(STREAMS), "factor": list(dataset.factor_ids),
-              "group": list(dataset.groups)}
+              "group": list(dataset.groups), **code_coords()}
     try:
         dims = var_dims(name, kind)
     except KeyError:

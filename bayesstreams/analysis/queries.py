@@ -142,13 +142,15 @@ def _factor_labels(dataset, k: int) -> dict:
 def baseline(draws: dict, dataset) -> Baseline:
     """Linear predictors (and, for a kind with streams, ``q`` and ``pibar``) of every draw and case.
 
-    ``dataset`` needs ``x_filled`` (case, factor), ``factor_phase``, ``factor_stream`` and
-    ``group`` (case,), ``-1`` for no group; group offsets ``gamma`` are added when drawn.
-    The model kind is read from the parameter names in ``draws``.
+    ``dataset`` needs ``x`` (case, factor; NaN where not discussed), ``factor_phase``,
+    ``factor_stream`` and ``group`` (case,), ``-1`` for no group; group offsets ``gamma`` are
+    added when drawn.  The model kind, and its evidence mode (MODEL.md §7), are read from the
+    parameter names in ``draws``: a not-discussed cell is 0 in ``zero`` mode and summed out
+    with its evidence weights otherwise.
     """
-    return kind_of_draws(draws).baseline(draws, np.asarray(dataset.x_filled, dtype=float),
+    return kind_of_draws(draws).baseline(draws, np.asarray(dataset.x, dtype=float),
                                          np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream),
-                                         np.asarray(dataset.group, dtype=int))
+                                         np.asarray(dataset.group, dtype=int), records=dataset)
 
 
 def windows(base: Baseline) -> Windows:

@@ -132,10 +132,10 @@ def exact_elpd(fit, cases, target: str = "windows", seed: int = 20200601, **sett
     settings = {**REFIT, **settings}
     kind = fit.config.model_kind
     compiled = compile_model(fit.dataset, fit.config)
-    names = parameter_names(kind, bool(fit.dataset.groups))
+    names = parameter_names(kind, bool(fit.dataset.groups), fit.config.evidence_features)
     out = {}
     for i in cases:
-        data = kind.data(fit.dataset, held_out=[i])
+        data = kind.data(fit.dataset, held_out=[i], config=fit.config)
         trace = sample_compiled(compiled, data, seed=seed + i, target_accept=fit.config.sampler.target_accept,
                                 **settings)
         draws = flatten(trace, "posterior", names)

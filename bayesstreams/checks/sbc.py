@@ -134,7 +134,7 @@ def simulate_and_rank(settings: SBCSettings, index: int, attempt: int = 0) -> li
     truth, dataset, fit_seed = simulate_data(settings, index)
     compiled = _compiled(settings, dataset)
     fitted = time.perf_counter()
-    trace = sample_compiled(compiled, settings.config.model_kind.data(dataset), settings.draws, settings.tune, settings.chains, fit_seed,
+    trace = sample_compiled(compiled, settings.config.model_kind.data(dataset, config=settings.config), settings.draws, settings.tune, settings.chains, fit_seed,
                             target_accept=settings.target_accept)
     posterior = trace["posterior"].to_dataset()
     chain_draws = {name: np.asarray(posterior[name].transpose("chain", "draw", ...).values, dtype=float)

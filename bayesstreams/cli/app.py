@@ -119,6 +119,8 @@ def simulate(
     model: Annotated[Optional[Path], typer.Option("--model", help="model file whose priors are drawn from")] = None,
     codebook: CodebookOpt = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing folder")] = False,
+    missing: Annotated[float, typer.Option("--missing", min=0.0, max=1.0, help="fraction of cells not discussed, at random (a salience model draws them from the truth instead)")] = 0.0,
+    respondents: Annotated[int, typer.Option("--respondents", min=1, help="respondents per discussed cell (each reports through the model's confusion matrix)")] = 1,
 ) -> None:
     """Draw a dataset from the generative streams model and write it with truth.json."""
     from bayesstreams.data.codebook import load_codebook
@@ -126,7 +128,8 @@ def simulate(
     from bayesstreams.data.simulate import simulate_to_folder
 
     written = simulate_to_folder(out, cases, seed, params, observed_streams, load_config(model),
-                                 load_codebook(codebook) if codebook else None, force=force)
+                                 load_codebook(codebook) if codebook else None, p_missing=missing, force=force,
+                                 respondents=respondents)
     typer.echo(f"wrote {cases} simulated cases to {written} (parameters in {written / 'truth.json'})")
 
 

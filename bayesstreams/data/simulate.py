@@ -51,6 +51,45 @@ def simulate_outcomes(params: dict, x: np.ndarray, factor_phase: np.ndarray, fac
     return s, np.stack([w1, w2], axis=1)
 
 
+def draw_true_codes(params: dict, n_cases: int, rng: np.random.Generator) -> np.ndarray:
+    """Latent true codes (case, factor) from ``code_prob[factor, code]`` (MODEL.md §7), codes ``-1, 0, +1``."""
+    theta = np.asarray(params["code_prob"], dtype=float)
+    u = rng.random((n_cases, len(theta)))
+    return (u[:, :, None] > np.cumsum(theta, axis=1)[None, :, :-1]).sum(axis=2) - 1.0
+
+
+def record_codes(x_true: np.ndarray, params: dict, rng: np.random.Generator, p_missing: float = 0.0,
+                 respondents: int = 1) -> tuple[np.ndarray, list[tuple[int, int, int, float]]]:
+    """What the analysts recorded of the true codes: the consensus ``x`` (NaN: not discussed) and the rows.
+
+    A cell is discussed with probability ``salience_zero`` / ``salience_nonzero`` of its true code
+    when those are in ``params`` (not at random), else with ``1 - p_missing`` (at random); each of
+    ``respondents`` respondents of a discussed cell reports a code drawn from ``confusion[true, :]``
+    when given, else the true code.  Rows are ``(case, factor, respondent, code)``.
+    """
+    if "salience_zero" in params:
+        p_discussed = np.where(x_true == 0, params["salience_zero"], params["salience_nonzero"])
+    else:
+        p_discussed = np.full(x_true.shape, 1.0 - p_missing)
+    discussed = rng.random(x_true.shape) < p_discussed
+    rows, x = [], np.full(x_true.shape, np.nan)
+    confusion = params.get("confusion")
+    for i, k in zip(*np.nonzero(discussed)):
+        truth = int(x_true[i, k])
+        if confusion is None:
+            reported = [float(truth)] * respondents
+        else:
+            reported = list(rng.choice([-1.0, 0.0, 1.0], size=respondents, p=np.asarray(confusion)[truth + 1]))
+        rows += [(int(i), int(k), r, float(c)) for r, c in enumerate(reported)]
+        x[i, k] = np.sign(sum(reported))  # the consensus, as load_dataset aggregates several respondents
+    return x, rows
+
+
+def flip_streams(s: np.ndarray, epsilon: float, rng: np.random.Generator) -> np.ndarray:
+    """Coded stream states: each true state flipped with probability ``epsilon`` (MODEL.md §7, ``stream_error``)."""
+    return np.where(rng.random(s.shape) < epsilon, 1.0 - s, s)
+
+
 def hide_streams(s: np.ndarray, observed_fraction: float, rng: np.random.Generator) -> np.ndarray:
     """Keep each stream state with probability ``observed_fraction``; the rest become NaN."""
     hidden = s.copy()
@@ -59,8 +98,11 @@ def hide_streams(s: np.ndarray, observed_fraction: float, rng: np.random.Generat
 
 
 def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray,
-                    params: dict, meta: dict, force: bool = False) -> Path:
-    """Write a simulated data set in the data contract plus ``truth.json``, atomically."""
+                    params: dict, meta: dict, force: bool = False, rows: list | None = None) -> Path:
+    """Write a simulated data set in the data contract plus ``truth.json``, atomically.
+
+    ``rows`` (from :func:`record_codes`) writes one code row per respondent, with a ``respondent`` column.
+    """
     from bayesstreams.atomic import atomic_folder, atomic_write_text
     from bayesstreams.data.dataset import Dataset
     from bayesstreams.data.export import write_long
@@ -70,6 +112,12 @@ def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.nd
              for i, c in enumerate(case_ids)]
     codes = [{"case_id": c, "factor": f, "code": x[i, j]} for i, c in enumerate(case_ids)
              for j, f in enumerate(codebook.ids)]
+    if rows is not None:
+        recorded = {(i, k) for i, k, _, _ in rows}
+        codes = [{"case_id": case_ids[i], "factor": codebook.ids[k], "code": code, "respondent": f"r{r + 1}"}
+                 for i, k, r, code in rows]
+        codes += [{"case_id": c, "factor": f, "code": np.nan, "respondent": ""} for i, c in enumerate(case_ids)
+                  for k, f in enumerate(codebook.ids) if (i, k) not in recorded]
     dataset = Dataset(name=Path(out).name, source=str(out), codebook=codebook, cases=cases, codes=codes, x=x, w=w,
                       s=s, group=np.full(len(x), -1), groups=())
     with atomic_folder(out, force=force) as tmp:
@@ -112,8 +160,13 @@ def read_params(path: str | Path, n_factors: int) -> dict:
 
 def simulate_to_folder(out: str | Path, n_cases: int, seed: int, params_file: str | Path | None = None,
                        observed_streams: float = 0.5, config=None, codebook: Codebook | None = None,
-                       p_missing: float = 0.0, force: bool = False) -> Path:
+                       p_missing: float = 0.0, force: bool = False, respondents: int = 1) -> Path:
     """Simulate ``n_cases`` from the streams model and write them with ``truth.json``.
+
+    Under an evidence mode (MODEL.md §7: ``code_prob`` among the parameters, or several
+    ``respondents``) the true codes are drawn first, the outcomes follow from them, and the
+    records are drawn from the truth (:func:`record_codes`); ``truth.json`` then holds the true
+    codes as ``x_true``.  Otherwise a not-discussed cell (``p_missing``) is a true 0 (v1).
 
     Examples
     --------
@@ -133,8 +186,18 @@ def simulate_to_folder(out: str | Path, n_cases: int, seed: int, params_file: st
         params = read_params(params_file, len(phase))
     else:
         params = {k: v[0] for k, v in draw_prior(config, phase, stream, 0, 1, rng).items()}
-    x = draw_codes(n_cases, len(phase), rng, p_missing)
-    s, w = simulate_outcomes(params, x, phase, stream, rng)
     meta = {"seed": seed, "n_cases": n_cases, "observed_streams": observed_streams,
             "params_source": str(params_file) if params_file else "prior"}
-    return write_simulated(out, codebook, x, hide_streams(s, observed_streams, rng), w, params, meta, force)
+    if "code_prob" not in params and respondents == 1:  # the v1 simulation, draw for draw
+        x = draw_codes(n_cases, len(phase), rng, p_missing)
+        s, w = simulate_outcomes(params, x, phase, stream, rng)
+        if "stream_error" in params:
+            s = flip_streams(s, float(params["stream_error"]), rng)
+        return write_simulated(out, codebook, x, hide_streams(s, observed_streams, rng), w, params, meta, force)
+    x_true = draw_true_codes(params, n_cases, rng) if "code_prob" in params else draw_codes(n_cases, len(phase), rng)
+    s, w = simulate_outcomes(params, x_true, phase, stream, rng)
+    if "stream_error" in params:
+        s = flip_streams(s, float(params["stream_error"]), rng)
+    x, rows = record_codes(x_true, params, rng, p_missing, respondents)
+    meta.update(x_true=x_true.tolist(), respondents=respondents, p_missing=p_missing)
+    return write_simulated(out, codebook, x, hide_streams(s, observed_streams, rng), w, params, meta, force, rows)

@@ -129,7 +129,7 @@ def fit(dataset, model=None, seed: int = DEFAULT_SEED, draws=None, tune=None, ch
         start = time.perf_counter()
     trace = run_sampler(dataset, config, settings, seed, progress)
     timings["sample_s"] = time.perf_counter() - start
-    names = parameter_names(config.model_kind, bool(dataset.groups))
+    names = parameter_names(config.model_kind, bool(dataset.groups), config.evidence_features)
     posterior = flatten(trace, "posterior", names)
     require_complete(posterior, settings["chains"] * settings["draws"], f"the {settings['sampler']} sampler")
     prior = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), PRIOR_DRAWS,

@@ -88,7 +88,9 @@ def trace_with_extras(run):
 
     from bayesstreams.model.kinds import model_coords, var_dims
 
-    coords = model_coords(run.dataset)
+    from bayesstreams.model.evidence import code_coords
+
+    coords = {**model_coords(run.dataset), **code_coords()}
     tree = run.tree().copy()
     chains = tree["posterior"].sizes["chain"]
     prior_vars = {name: (("chain", "draw", *var_dims(name, run.config.kind)), array[None])

@@ -26,6 +26,7 @@ class AdditiveKind:
     dependency_parameter = "delta"
     has_streams = False
     has_fast_density = False
+    has_evidence_modes = False
     parameters = (
         Parameter("mu", CELL, Prior("normal", {"mu": 0.5, "sigma": 1.0})),
         Parameter("tau", CELL, Prior("halfnormal", {"sigma": 1.0})),
@@ -41,7 +42,7 @@ class AdditiveKind:
     def matches(self, draws: dict) -> bool:
         return all(name in draws for name in ("a", "beta", "delta"))
 
-    def data(self, dataset, held_out=()) -> dict[str, np.ndarray]:
+    def data(self, dataset, held_out=(), config=None) -> dict[str, np.ndarray]:
         """The ``pm.Data`` arrays (codes, windows, groups); the additive model never reads stream states."""
         w = np.array(dataset.w, dtype=float)
         w[list(held_out)] = np.nan
@@ -92,7 +93,9 @@ class AdditiveKind:
 
     pointwise_loglik = reference_loglik
 
-    def baseline(self, draws: dict, x, phase, stream, group) -> Baseline:
+    def baseline(self, draws: dict, x, phase, stream, group, records=None) -> Baseline:
+        """Window log-odds at the codes; a not-discussed code (NaN) counts as 0 (the additive model has no evidence modes)."""
+        x = np.nan_to_num(np.asarray(x, dtype=float))
         return Baseline(self.name, draws, x, phase, stream, additive_eta(draws, x, phase, group))
 
     @staticmethod

@@ -26,13 +26,36 @@ def _kinds():
     return KINDS
 
 
-def default_priors(kind_name: str) -> dict:
-    """``{parameter: Prior}`` of the top-level parameters of a model kind, as the kind declares them."""
-    return {p.name: p.prior for p in _kinds()[kind_name].parameters if p.prior is not None}
+def default_priors(kind_name: str, features=None) -> dict:
+    """``{parameter: Prior}`` of the top-level parameters of a model kind, as the kind declares them.
+
+    ``features`` (a set of evidence features, :func:`evidence_features`) keeps only the evidence
+    parameters in use; ``None`` keeps them all.
+    """
+    return {p.name: p.prior for p in _kinds()[kind_name].parameters
+            if p.prior is not None and (features is None or not p.evidence or p.evidence in features)}
 
 
 SAMPLER_DEFAULTS = {"sampler": "nutpie", "draws": 1000, "tune": 1000, "chains": 4, "target_accept": 0.9}
-TOP_KEYS = ("kind", "name", "description", "priors", "sampler")
+# the evidence model (MODEL.md §7): how a cell's record is evidence about its latent code
+EVIDENCE_OPTIONS = {"not_discussed": ("zero", "marginal", "salience"), "respondents": ("consensus", "latent"),
+                    "stream_error": (False, True)}
+EVIDENCE_DEFAULTS = {"not_discussed": "zero", "respondents": "consensus", "stream_error": False}
+TOP_KEYS = ("kind", "name", "description", "priors", "sampler", "evidence", *EVIDENCE_OPTIONS)
+
+
+def evidence_features(evidence: dict) -> frozenset:
+    """The evidence parameters a set of options needs: ``code_prob``, ``salience``, ``confusion``, ``stream_error``."""
+    out = set()
+    if evidence["not_discussed"] != "zero" or evidence["respondents"] == "latent":
+        out.add("code_prob")
+    if evidence["not_discussed"] == "salience":
+        out.add("salience")
+    if evidence["respondents"] == "latent":
+        out.add("confusion")
+    if evidence["stream_error"]:
+        out.add("stream_error")
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,17 @@ class ModelConfig:
     priors: tuple[tuple[str, tuple[tuple[str, float], ...]], ...] = ()
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     source: str = ""
+    evidence: tuple[tuple[str, object], ...] = tuple(sorted(EVIDENCE_DEFAULTS.items()))
+
+    @property
+    def evidence_options(self) -> dict:
+        """``not_discussed``, ``respondents`` and ``stream_error`` (MODEL.md §7)."""
+        return dict(self.evidence)
+
+    @property
+    def evidence_features(self) -> frozenset:
+        """The evidence parameters this model samples (see :func:`evidence_features`)."""
+        return evidence_features(self.evidence_options)
 
     def prior(self, parameter: str) -> dict[str, float]:
         """Hyperparameters of one parameter's prior."""
@@ -75,11 +109,15 @@ class ModelConfig:
             "description": self.description,
             "priors": {p: dict(h) for p, h in self.priors},
             "sampler": dict(self.sampler.__dict__),
+            "evidence": self.evidence_options,
         }
 
     def model_hash(self) -> str:
         """Hash of what defines the model (kind and priors), not of sampler settings or text."""
-        payload = json.dumps({"kind": self.kind, "priors": {p: dict(h) for p, h in self.priors}}, sort_keys=True)
+        model = {"kind": self.kind, "priors": {p: dict(h) for p, h in self.priors}}
+        if self.evidence_options != EVIDENCE_DEFAULTS:  # the v1 model keeps its hash (compile cache, old runs)
+            model["evidence"] = self.evidence_options
+        payload = json.dumps(model, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -99,13 +137,55 @@ def _line_of(text: str, key: str, table: str | None = None) -> int | None:
     return None
 
 
-def _check_priors(file: str, text: str, kind: str, given: dict, problems: list[Violation]) -> dict:
+def _check_evidence(file: str, text: str, kind: str, data: dict, problems: list[Violation]) -> dict:
+    """The evidence options from an ``[evidence]`` table or top-level keys, validated with their line."""
+    table = data.get("evidence", {})
+    if not isinstance(table, dict):
+        problems.append(Violation(file, _line_of(text, "evidence"), "evidence", "must be a table like [evidence]"))
+        table = {}
+    options = dict(EVIDENCE_DEFAULTS)
+    given = {}
+    for key, value in table.items():
+        given[key] = (value, _line_of(text, key, "evidence"), f"evidence.{key}")
+    for key in EVIDENCE_OPTIONS:
+        if key in data:
+            if key in given:
+                problems.append(Violation(file, _line_of(text, key), key, "given both at the top and in [evidence]"))
+            given[key] = (data[key], _line_of(text, key), key)
+    for key, (value, line, where) in given.items():
+        if key not in EVIDENCE_OPTIONS:
+            problems.append(Violation(file, line, where, f"unknown key (known: {', '.join(EVIDENCE_OPTIONS)})"))
+        elif key == "stream_error" and not isinstance(value, bool):
+            problems.append(Violation(file, line, where, f"must be true or false, got {value!r}"))
+        elif key != "stream_error" and value not in EVIDENCE_OPTIONS[key]:
+            known = " | ".join(f'"{v}"' for v in EVIDENCE_OPTIONS[key])
+            problems.append(Violation(file, line, where, f"must be {known}, got {value!r}"))
+        else:
+            options[key] = value
+    if options["respondents"] == "latent" and options["not_discussed"] == "zero":
+        line = given.get("respondents", (None, None))[1]
+        problems.append(Violation(file, line, "evidence.respondents", 'respondents = "latent" needs a code '
+                                  'distribution: set not_discussed = "marginal" or "salience"'))
+    if kind in _kinds() and not _kinds()[kind].has_evidence_modes and options != EVIDENCE_DEFAULTS:
+        problems.append(Violation(file, _line_of(text, "kind"), "evidence",
+                                  f"the evidence model (MODEL.md §7) is an option of the streams kind, not of {kind!r}"))
+    return options
+
+
+def _check_priors(file: str, text: str, kind: str, given: dict, problems: list[Violation],
+                  features: frozenset = frozenset()) -> dict:
     from bayesstreams.model.priors import FAMILIES
 
-    defaults = default_priors(kind)
+    defaults = default_priors(kind, features)
     priors = {p: dict(prior.params) for p, prior in defaults.items()}
+    every = default_priors(kind)
     for parameter, hyper in given.items():
         line = _line_of(text, parameter, "priors")
+        if parameter in every and parameter not in defaults:
+            problems.append(Violation(file, line, f"priors.{parameter}",
+                                      "this parameter belongs to an evidence option (MODEL.md §7) the model file "
+                                      "does not switch on"))
+            continue
         if parameter not in defaults:
             problems.append(Violation(file, line, f"priors.{parameter}",
                                       f"unknown parameter for a {kind} model (known: {', '.join(defaults)})"))
@@ -183,7 +263,8 @@ def config_from_text(text: str, file: str = "<model>") -> ModelConfig:
     if not isinstance(priors_given, dict) or not isinstance(sampler_given, dict):
         problems.append(Violation(file, None, "priors", "[priors] and [sampler] must be tables"))
         raise InputError(problems)
-    priors = _check_priors(file, text, kind, priors_given, problems)
+    evidence = _check_evidence(file, text, kind, data, problems)
+    priors = _check_priors(file, text, kind, priors_given, problems, evidence_features(evidence))
     sampler = _check_sampler(file, text, sampler_given, problems)
     if problems:
         raise InputError(problems)
@@ -194,6 +275,7 @@ def config_from_text(text: str, file: str = "<model>") -> ModelConfig:
         priors=tuple(sorted((p, tuple(sorted(h.items()))) for p, h in priors.items())),
         sampler=sampler,
         source=file,
+        evidence=tuple(sorted(evidence.items())),
     )
 
 

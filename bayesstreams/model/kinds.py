@@ -5,11 +5,11 @@ Adding a model kind is one new module with a ``KIND`` object (see
 branches on the kind.  A kind object offers:
 
 ``name``, ``title``, ``parameters`` (:class:`~bayesstreams.model.priors.Parameter` records with
-dims and default priors), ``dependency_parameter``, ``has_streams``, ``has_fast_density``;
+dims and default priors), ``dependency_parameter``, ``has_streams``, ``has_fast_density``, ``has_evidence_modes`` (MODEL.md §7 options in the model file);
 ``matches(draws)``; ``data(dataset, held_out)`` and ``build(dataset, config, loglik_weight)``
 (the PyMC model with ``pm.Data``); ``fast_problem(dataset, config)`` (or ``None``);
 ``draw_prior(...)``; ``pointwise_loglik(dataset, draws)`` and ``reference_loglik``;
-``baseline(draws, x, phase, stream, group)``, ``windows(base)``, ``do_factor(base, k, value)``.
+``baseline(draws, x, phase, stream, group, records)``, ``windows(base)``, ``do_factor(base, k, value)``.
 """
 
 from __future__ import annotations
@@ -47,9 +47,10 @@ def model_coords(dataset) -> dict:
     return coords
 
 
-def parameter_names(kind, has_groups: bool) -> list[str]:
-    """The parameters a run of ``kind`` stores, in the kind's order."""
-    return [p.name for p in kind.parameters if has_groups or not p.groups_only]
+def parameter_names(kind, has_groups: bool, features=frozenset()) -> list[str]:
+    """The parameters a run of ``kind`` stores, in the kind's order; ``features``: the evidence ones in use."""
+    return [p.name for p in kind.parameters
+            if (has_groups or not p.groups_only) and (not p.evidence or p.evidence in features)]
 
 
 def var_dims(name: str, kind_name: str) -> tuple[str, ...]:

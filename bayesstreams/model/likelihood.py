@@ -51,14 +51,14 @@ def observed_terms(s: np.ndarray, w: np.ndarray) -> ObservedTerms:
 
 def numpy_math() -> SimpleNamespace:
     """The operations :func:`case_loglik` needs, in NumPy."""
-    return SimpleNamespace(log=np.log, exp=np.exp, softplus=lambda v: np.logaddexp(0.0, v))
+    return SimpleNamespace(log=np.log, exp=np.exp, softplus=lambda v: np.logaddexp(0.0, v), stack=np.stack)
 
 
 def pytensor_math() -> SimpleNamespace:
     """The operations :func:`case_loglik` needs, in PyTensor."""
     import pytensor.tensor as pt
 
-    return SimpleNamespace(log=pt.log, exp=pt.exp, softplus=pt.softplus)
+    return SimpleNamespace(log=pt.log, exp=pt.exp, softplus=pt.softplus, stack=pt.stack)
 
 
 def window_bracket(eta, lam, kap, terms: ObservedTerms, math):
@@ -69,8 +69,26 @@ def window_bracket(eta, lam, kap, terms: ObservedTerms, math):
     """
     log_q = -math.softplus(-eta)
     log_not_q = -math.softplus(eta)
-    log_a = (terms.s_obs * (terms.s_val * log_q + (1.0 - terms.s_val) * log_not_q)).sum(axis=-1)
-    coupled = terms.all_one * math.exp(((1.0 - terms.s_obs) * log_q).sum(axis=-1))
+    return bracket_of_log_q(log_q, log_not_q, lam, kap, terms, math)
+
+
+def bracket_of_log_q(log_q, log_not_q, lam, kap, terms: ObservedTerms, math, epsilon=None):
+    """:func:`window_bracket` from ``log q`` and ``log (1 - q)`` (the evidence model's ``qt``, MODEL.md §7).
+
+    With ``epsilon`` (the stream-error rate, broadcastable against (case, phase, stream)) a coded
+    stream state is the true state flipped with probability ``epsilon``: an observed stream adds
+    ``log sum_t Bern(t | q) P(S | t)`` and enters the coupling through ``P(t = 1 | S)``.
+    """
+    if epsilon is None:
+        log_a = (terms.s_obs * (terms.s_val * log_q + (1.0 - terms.s_val) * log_not_q)).sum(axis=-1)
+        coupled = terms.all_one * math.exp(((1.0 - terms.s_obs) * log_q).sum(axis=-1))
+    else:
+        right = terms.s_val * (1.0 - epsilon) + (1.0 - terms.s_val) * epsilon   # P(S | t = 1)
+        wrong = terms.s_val * epsilon + (1.0 - terms.s_val) * (1.0 - epsilon)   # P(S | t = 0)
+        log_m = math.log(math.exp(log_q) * right + math.exp(log_not_q) * wrong)
+        log_a = (terms.s_obs * log_m).sum(axis=-1)
+        log_on = log_q + terms.s_obs * (math.log(right) - log_m)              # log P(t = 1 | S), or log q
+        coupled = math.exp(log_on.sum(axis=-1))
     bracket = lam + (1.0 - lam) * (1.0 - kap) * coupled
     return log_a, bracket
 
@@ -85,6 +103,11 @@ def case_loglik(eta, lam, kap, rho, terms: ObservedTerms, math):
     rho : (..., 1) phase dependency, broadcastable against (case,).
     """
     log_a, bracket = window_bracket(eta, lam, kap, terms, math)
+    return windows_loglik(log_a, bracket, rho, terms, math)
+
+
+def windows_loglik(log_a, bracket, rho, terms: ObservedTerms, math):
+    """Log-likelihood per case from ``log A`` and the brackets ``B`` (case, phase) of :func:`window_bracket`."""
     b1, b2 = bracket[..., 0], bracket[..., 1]
     w1, w2 = terms.w_val[:, 0], terms.w_val[:, 1]
     w1_obs, w2_obs = terms.w_obs[:, 0], terms.w_obs[:, 1]

@@ -30,7 +30,12 @@ FAMILIES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "normal": (("mu", "sigma"), ("sigma",)),
     "halfnormal": (("sigma",), ("sigma",)),
     "beta": (("alpha", "beta"), ("alpha", "beta")),
+    # rows over the codes -1, 0, +1 (MODEL.md §7): symmetric, and a confusion matrix whose row t has
+    # ``a_diagonal`` on its own code t and ``a`` elsewhere
+    "dirichlet": (("a",), ("a",)),
+    "dirichlet_diagonal": (("a", "a_diagonal"), ("a", "a_diagonal")),
 }
+N_CODES = 3
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,9 @@ class Prior:
     Parameters
     ----------
     family
-        ``"normal"``, ``"halfnormal"`` or ``"beta"`` (:data:`FAMILIES`).
+        ``"normal"``, ``"halfnormal"``, ``"beta"``, ``"dirichlet"`` or ``"dirichlet_diagonal"``
+        (:data:`FAMILIES`).  The Dirichlet families are over rows of 3 codes (last axis); their
+        log density is one value per row.
     params
         Hyperparameters by name, e.g. ``{"mu": 0.5, "sigma": 1.0}``.
 
@@ -67,8 +74,17 @@ class Prior:
         """The same family with (some) hyperparameters replaced."""
         return Prior(self.family, {**self.params, **params})
 
+    def concentration(self) -> np.ndarray:
+        """Dirichlet concentrations: one row of 3 (``dirichlet``) or a 3 x 3 matrix by row (``dirichlet_diagonal``)."""
+        p = self.params
+        if self.family == "dirichlet":
+            return np.full(N_CODES, float(p["a"]))
+        return np.full((N_CODES, N_CODES), float(p["a"])) + (p["a_diagonal"] - p["a"]) * np.eye(N_CODES)
+
     def pymc(self, pm, name: str, dims=None):
         """The PyMC random variable ``name`` with this prior (call inside a model context)."""
+        if self.family.startswith("dirichlet"):
+            return pm.Dirichlet(name, a=self.concentration(), dims=dims)
         dist = {"normal": pm.Normal, "halfnormal": pm.HalfNormal, "beta": pm.Beta}[self.family]
         return dist(name, **self.params, dims=dims)
 
@@ -79,6 +95,11 @@ class Prior:
             return rng.normal(p["mu"], p["sigma"], size=size)
         if self.family == "halfnormal":
             return np.abs(rng.normal(0.0, p["sigma"], size=size))
+        if self.family == "dirichlet":
+            return rng.dirichlet(self.concentration(), size=tuple(np.atleast_1d(size))[:-1])
+        if self.family == "dirichlet_diagonal":
+            rows = [rng.dirichlet(row, size=tuple(np.atleast_1d(size))[:-2]) for row in self.concentration()]
+            return np.stack(rows, axis=-2)
         return rng.beta(p["alpha"], p["beta"], size=size)
 
     def logpdf(self, values) -> np.ndarray:
@@ -90,6 +111,12 @@ class Prior:
         if self.family == "halfnormal":
             inside = -0.5 * (v / p["sigma"]) ** 2 - math.log(p["sigma"]) + 0.5 * math.log(2 / math.pi)
             return np.where(v >= 0, inside, -np.inf)
+        if self.family.startswith("dirichlet"):
+            conc = self.concentration()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                kernel = ((conc - 1.0) * np.log(v)).sum(axis=-1)
+            inside = np.all(v > 0, axis=-1) & (np.abs(v.sum(axis=-1) - 1.0) < 1e-9)
+            return np.where(inside, kernel + self.log_constant(), -np.inf)
         a, b = p["alpha"], p["beta"]
         lbeta = math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -103,6 +130,9 @@ class Prior:
             return -math.log(p["sigma"]) - 0.5 * math.log(2 * math.pi)
         if self.family == "halfnormal":
             return -math.log(p["sigma"]) + 0.5 * math.log(2 / math.pi)
+        if self.family.startswith("dirichlet"):  # every row holds the same multiset of concentrations
+            row = np.atleast_2d(self.concentration())[0]
+            return math.lgamma(float(row.sum())) - sum(math.lgamma(float(c)) for c in row)
         a, b = p["alpha"], p["beta"]
         return -(math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b))
 
@@ -113,6 +143,10 @@ class Prior:
             return p["sigma"] ** 2
         if self.family == "halfnormal":
             return p["sigma"] ** 2 * (1 - 2 / math.pi)
+        if self.family.startswith("dirichlet"):  # of one entry (the diagonal one of a confusion row)
+            row = np.atleast_2d(self.concentration())[0]
+            a, b = float(row[0]), float(row.sum() - row[0])
+            return a * b / ((a + b) ** 2 * (a + b + 1))
         a, b = p["alpha"], p["beta"]
         return a * b / ((a + b) ** 2 * (a + b + 1))
 
@@ -134,6 +168,8 @@ class Parameter:
     role : ``"prior"`` (top level, power-scaled in sensitivity checks), ``"raw"``
         (standard normal, defines the hierarchy) or ``"derived"`` (deterministic).
     groups_only : present only when the dataset has groups.
+    evidence : the evidence feature (MODEL.md §7) the parameter belongs to: ``"code_prob"``,
+        ``"salience"``, ``"confusion"`` or ``"stream_error"``; ``""`` for parameters of every mode.
     """
 
     name: str
@@ -141,6 +177,7 @@ class Parameter:
     prior: Prior | None = None
     role: str = "prior"
     groups_only: bool = False
+    evidence: str = ""
 
 
 def draw_prior(config, factor_phase: np.ndarray, factor_stream: np.ndarray, n_groups: int, n_draws: int,

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesstreams.model import evidence as ev
 from bayesstreams.model.hierarchy import data_containers, group_data, group_offsets, pooled_effects, stream_design
-from bayesstreams.model.likelihood import (ObservedTerms, case_loglik, logistic, observed_terms, pytensor_math,
-                                           stream_eta, window_probability)
+from bayesstreams.model.likelihood import (ObservedTerms, case_loglik, logistic, numpy_math, observed_terms,
+                                           pytensor_math, stream_eta, window_probability)
 from bayesstreams.model.priors import Parameter, Prior, group_draws, pooled_draws
 from bayesstreams.model.windows import Baseline, Windows
 
@@ -28,7 +29,8 @@ class StreamsKind:
     title = "streams model (MODEL.md §2)"
     dependency_parameter = "rho"
     has_streams = True
-    has_fast_density = True
+    has_fast_density = True  # for the v1 options (zero, consensus, no stream error); the others fall back to PyMC
+    has_evidence_modes = True
     parameters = (
         Parameter("mu", CELL, Prior("normal", {"mu": 0.5, "sigma": 1.0})),
         Parameter("tau", CELL, Prior("halfnormal", {"sigma": 1.0})),
@@ -41,7 +43,15 @@ class StreamsKind:
         Parameter("sigma_group", (), Prior("halfnormal", {"sigma": 0.5}), groups_only=True),
         Parameter("gamma_raw", (*CELL, "group"), role="raw", groups_only=True),
         Parameter("gamma", (*CELL, "group"), role="derived", groups_only=True),
+        # the evidence model (MODEL.md §7), each only under the options that use it
+        Parameter("code_prob", ("factor", "code"), Prior("dirichlet", {"a": 1.0}), evidence="code_prob"),
+        Parameter("salience_zero", (), Prior("beta", {"alpha": 2.0, "beta": 2.0}), evidence="salience"),
+        Parameter("salience_nonzero", (), Prior("beta", {"alpha": 2.0, "beta": 2.0}), evidence="salience"),
+        Parameter("confusion", ("true_code", "reported_code"), Prior("dirichlet_diagonal", {"a": 1.0, "a_diagonal": 8.0}),
+                  evidence="confusion"),
+        Parameter("stream_error", (), Prior("beta", {"alpha": 1.0, "beta": 19.0}), evidence="stream_error"),
     )
+    evidence_parameters = ("code_prob", "salience_zero", "salience_nonzero", "confusion", "stream_error")
 
     def matches(self, draws: dict) -> bool:
         """Whether ``draws`` hold this kind's parameters."""
@@ -49,14 +59,20 @@ class StreamsKind:
 
     # ------------------------------------------------------------------ the PyMC model
 
-    def data(self, dataset, held_out=()) -> dict[str, np.ndarray]:
-        """The ``pm.Data`` arrays of ``dataset``; cases in ``held_out`` lose every observation (exact LOO)."""
+    def data(self, dataset, held_out=(), config=None) -> dict[str, np.ndarray]:
+        """The ``pm.Data`` arrays of ``dataset``; cases in ``held_out`` lose every observation (exact LOO).
+
+        Under an evidence mode (MODEL.md §7, ``config``) the cells' evidence arrays come too.
+        """
         s, w = np.array(dataset.s, dtype=float), np.array(dataset.w, dtype=float)
         held_out = list(held_out)
         s[held_out], w[held_out] = np.nan, np.nan
         terms = observed_terms(s, w)
         data = {name: np.asarray(getattr(terms, name), dtype=float) for name in TERM_NAMES}
         data["x"] = np.asarray(dataset.x_filled, dtype=float)
+        if config is not None and not ev.is_v1(config.evidence_options):
+            found = ev.evidence_data(dataset.x, ev.respondent_counts(dataset, dataset.x))
+            data.update(ev_support=found.support, ev_discussed=found.discussed, ev_counts=found.counts)
         return {**data, **group_data(dataset)}
 
     def build(self, dataset, config, loglik_weight: float = 1.0):
@@ -66,27 +82,51 @@ class StreamsKind:
 
         from bayesstreams.model.kinds import model_coords
 
-        with pm.Model(coords=model_coords(dataset)) as model:
-            shared = data_containers(pm, self.data(dataset))
+        coords = model_coords(dataset)
+        if not ev.is_v1(config.evidence_options):
+            coords.update(ev.code_coords())
+        with pm.Model(coords=coords) as model:
+            shared = data_containers(pm, self.data(dataset, config=config))
             beta = pooled_effects(pm, dataset, config)
             alpha = config.prior_of("alpha").pymc(pm, "alpha", dims=CELL)
             x = shared["x"]
             eta = alpha[None, :, :] + pt.dot(x, beta[:, None] * stream_design(dataset)).reshape((x.shape[0], 2, 3))
             gamma = group_offsets(pm, dataset, config, CELL)
+            group_eta = None
             if gamma is not None:
-                eta = eta + shared["has_group"][:, None, None] * gamma[:, :, shared["group_index"]].transpose(2, 0, 1)
+                group_eta = shared["has_group"][:, None, None] * gamma[:, :, shared["group_index"]].transpose(2, 0, 1)
+                eta = eta + group_eta
             lam = config.prior_of("lambda").pymc(pm, "lambda", dims="phase")
             kap = config.prior_of("kappa").pymc(pm, "kappa", dims="phase")
             rho = config.prior_of("rho").pymc(pm, "rho")
             terms = ObservedTerms(*(shared[name] for name in TERM_NAMES))
-            loglik = case_loglik(eta, lam[None, :], kap[None, :], rho, terms, pytensor_math())
+            options = config.evidence_options
+            if ev.is_v1(options):
+                loglik = case_loglik(eta, lam[None, :], kap[None, :], rho, terms, pytensor_math())
+            else:
+                loglik = self._evidence_loglik(pm, dataset, config, shared, alpha, beta, lam, kap, rho, terms, group_eta)
             pm.Potential("loglik", loglik_weight * loglik.sum())
         return model
+
+    def _evidence_loglik(self, pm, dataset, config, shared, alpha, beta, lam, kap, rho, terms, group_eta):
+        """The PyTensor log-likelihood per case of MODEL.md §7 (the codes summed out per stream)."""
+        params = {"alpha": alpha[None], "beta": beta[None], "lambda": lam[None], "kappa": kap[None], "rho": rho[None]}
+        for name in self.evidence_parameters:
+            parameter = next(p for p in self.parameters if p.name == name)
+            if parameter.evidence in config.evidence_features:
+                params[name] = config.prior_of(name).pymc(pm, name, dims=parameter.dims or None)[None]
+        data = ev.EvidenceData(shared["ev_support"], shared["ev_discussed"], shared["ev_counts"])
+        loglik = ev.evidence_case_loglik(config.evidence_options, data, params, terms, dataset.factor_phase,
+                                         dataset.factor_stream, shared["x"], pytensor_math(),
+                                         None if group_eta is None else group_eta[None], split=False)
+        return loglik[0]
 
     def fast_problem(self, dataset, config):
         """The packed tables of the hand-written numba density (:mod:`bayesstreams.fast.problem`)."""
         from bayesstreams.fast.problem import streams_problem
 
+        if not ev.is_v1(config.evidence_options):  # the numba kernels cover the v1 model only
+            return None
         return streams_problem(dataset, config)
 
     # ------------------------------------------------------------------ NumPy
@@ -98,12 +138,19 @@ class StreamsKind:
         for name, shape in (("lambda", (n_draws, 2)), ("kappa", (n_draws, 2)), ("rho", (n_draws,))):
             out[name] = config.prior_of(name).draw(rng, shape)
         out.update(group_draws(config, (2, 3), n_groups, n_draws, rng))
+        features = config.evidence_features
+        for parameter in self.parameters:  # after the v1 draws, so the v1 prior stream is unchanged
+            if parameter.evidence in features:
+                shape = {"code_prob": (len(factor_phase), 3), "confusion": (3, 3)}.get(parameter.name, ())
+                out[parameter.name] = config.prior_of(parameter.name).draw(rng, (n_draws, *shape))
         return out
 
     def pointwise_loglik(self, dataset, draws: dict) -> np.ndarray:
         """Log-likelihood (sample, case) of saved draws, in numba (equal to :meth:`reference_loglik`)."""
         from bayesstreams.fast.pointwise import pointwise_loglik
 
+        if not ev.is_v1(ev.options_of_draws(draws)):  # no numba kernel for the evidence modes
+            return self.reference_loglik(dataset, draws)
         return pointwise_loglik(dataset, draws)
 
     def reference_loglik(self, dataset, draws: dict, chunk: int = 250) -> np.ndarray:
@@ -112,19 +159,46 @@ class StreamsKind:
 
         terms = observed_terms(dataset.s, dataset.w)
         out = np.empty((draws["beta"].shape[0], dataset.n_cases))
+        options = ev.options_of_draws(draws)
+        if not ev.is_v1(options):
+            data = ev.evidence_data(dataset.x, ev.respondent_counts(dataset, dataset.x))
         for start in range(0, len(out), chunk):
             part = {k: v[start:start + chunk] for k, v in draws.items()}
+            if not ev.is_v1(options):
+                group_eta = group_eta_numpy(part.get("gamma"), dataset.group, dataset.n_cases)
+                out[start:start + chunk] = ev.evidence_case_loglik(
+                    options, data, part, terms, dataset.factor_phase, dataset.factor_stream, dataset.x_filled,
+                    numpy_math(), group_eta)
+                continue
             eta = stream_eta(part["alpha"], part["beta"], dataset.x_filled, dataset.factor_phase,
                              dataset.factor_stream, part.get("gamma"), dataset.group)
             out[start:start + chunk] = numpy_case_loglik(eta, part["lambda"], part["kappa"], part["rho"], terms)
         return out
 
-    def baseline(self, draws: dict, x, phase, stream, group) -> Baseline:
-        """Stream log-odds ``eta``, ``q = logistic(eta)`` and ``pibar`` of every draw and case."""
-        eta = stream_eta(draws["alpha"], draws["beta"], x, phase, stream, draws.get("gamma"), group)
-        q = logistic(eta)
+    def baseline(self, draws: dict, x, phase, stream, group, records=None) -> Baseline:
+        """Stream log-odds ``eta``, ``q = logistic(eta)`` and ``pibar`` of every draw and case.
+
+        ``x`` may hold NaN (not discussed).  Under an evidence mode (MODEL.md §7, read from the
+        draws) ``q`` is ``qt``, the expected ``q`` over the latent codes given each cell's evidence
+        weights, and ``eta = logit(qt)``; ``records`` (the dataset) gives the respondents' codes.
+        """
+        x = np.asarray(x, dtype=float)
+        options = ev.options_of_draws(draws)
+        if ev.is_v1(options):
+            eta = stream_eta(draws["alpha"], draws["beta"], np.nan_to_num(x), phase, stream, draws.get("gamma"), group)
+            q = logistic(eta)
+        else:
+            counts = ev.respondent_counts(records, x) if records is not None else None
+            data = ev.evidence_data(x, counts)
+            group_eta = group_eta_numpy(draws.get("gamma"), group, x.shape[0])
+            q = np.stack([np.stack([ev.stream_q(options, data, draws, np.nan_to_num(x), p, s, phase, stream, group_eta)
+                                    for s in range(3)], axis=-1) for p in range(2)], axis=-2)
+            eta = np.log(q) - np.log1p(-q)
         pibar = window_probability(q, draws["lambda"], draws["kappa"])
-        return Baseline(self.name, draws, x, phase, stream, eta, q, pibar)
+        base = Baseline(self.name, draws, np.nan_to_num(x), phase, stream, eta, q, pibar)
+        if not ev.is_v1(options):
+            base.cache["evidence"] = (options, data, group_eta)
+        return base
 
     @staticmethod
     def _windows(draws: dict, pibar1: np.ndarray, pibar2: np.ndarray) -> Windows:
@@ -137,13 +211,28 @@ class StreamsKind:
     def do_factor(self, base: Baseline, k: int, value) -> Windows:
         """Windows under ``do(x[:, k] = value)``: only factor ``k``'s stream moves, W2 also through W1."""
         value = np.broadcast_to(np.asarray(value, dtype=float), base.x[:, k].shape)
-        shift = base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
         p, s = int(base.factor_phase[k]), int(base.factor_stream[k])
-        q_new = logistic(base.eta[:, :, p, s] + shift)
+        if "evidence" in base.cache:  # the other uncertain cells of the stream stay summed out
+            options, data, group_eta = base.cache["evidence"]
+            q_new = ev.stream_q(options, data, base.draws, base.x, p, s, base.factor_phase, base.factor_stream,
+                                group_eta, do=(k, value))
+        else:
+            shift = base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
+            q_new = logistic(base.eta[:, :, p, s] + shift)
         lam, kap = base.draws["lambda"][:, p, None], base.draws["kappa"][:, p, None]
         pibar = [base.pibar[..., 0], base.pibar[..., 1]]
         pibar[p] = lam + (1.0 - lam) * (1.0 - kap) * base.q_others(p, s) * q_new
         return self._windows(base.draws, pibar[0], pibar[1])
+
+
+def group_eta_numpy(gamma, group, n_cases: int):
+    """Group offsets (draw, case, phase, stream) in NumPy, or ``None`` without groups."""
+    if gamma is None:
+        return None
+    out = np.zeros((gamma.shape[0], n_cases, 2, 3))
+    has = np.asarray(group) >= 0
+    out[:, has] = np.moveaxis(gamma[:, :, :, np.asarray(group)[has]], 3, 1)
+    return out
 
 
 KIND = StreamsKind()

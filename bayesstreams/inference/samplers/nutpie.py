@@ -21,7 +21,7 @@ def model_key(dataset, config, loglik_weight: float = 1.0) -> str:
     """What a compiled PyMC model depends on: kind, priors, coords, data shapes (not the data values)."""
     from bayesstreams.model.kinds import model_coords
 
-    data = config.model_kind.data(dataset)
+    data = config.model_kind.data(dataset, config=config)
     payload = {"model": config.model_hash(), "weight": loglik_weight,
                "coords": {k: [str(v) for v in values] for k, values in model_coords(dataset).items() if k != "case"},
                "shapes": {k: list(v.shape) for k, v in data.items()}}
@@ -49,8 +49,9 @@ def sample_compiled(compiled, data: dict | None, draws: int, tune: int, chains: 
     """Sample a compiled nutpie model with ``data`` swapped in (``None``: as compiled); no warm-up draws kept."""
     import nutpie
 
-    if data is not None:
-        compiled = compiled.with_data(**data)
+    if data is not None:  # an array the graph never reads (e.g. x once every code is summed out) is not in it
+        known = {var.name for var in compiled.shared_var_keys}
+        compiled = compiled.with_data(**{name: value for name, value in data.items() if name in known})
     return nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, cores=cores, seed=seed,
                          progress_bar=progress, save_warmup=False, target_accept=target_accept)
 
@@ -63,7 +64,7 @@ def sample(dataset, config, settings: dict, seed: int, progress: bool):
 
         compiled, data = fast_nutpie_model(problem), None
     else:
-        compiled, data = compiled_model(dataset, config), config.model_kind.data(dataset)
+        compiled, data = compiled_model(dataset, config), config.model_kind.data(dataset, config=config)
     return sample_compiled(compiled, data, settings["draws"], settings["tune"], settings["chains"], seed,
                            cores=min(settings["chains"], os.cpu_count() or 1),
                            target_accept=settings["target_accept"], progress=progress)

@@ -1,0 +1,40 @@
+"""Fit the shipped study under each evidence mode (MODEL.md §7); time the fit and the queries.
+
+    .venv/bin/python benchmarks/evidence_modes.py streams streams-marginal streams-salience
+
+Each named model file under ``models/`` is fitted with its default settings (4 x 1000 draws, nutpie)
+in this one process, one after another; the query times are ``run.cases()``, ``run.effects()`` and
+``run.dependency()``.  Prints one line per model and writes every headline table to
+``evidence_modes.json`` in the current folder.  Results go to "The evidence modes" in
+docs/PERFORMANCE.md and the comparison in docs/MODEL.md.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import bayesstreams as bs
+
+
+def main(names: list[str]) -> None:
+    dataset = bs.load_dataset("data/trafficking_nl_2020")
+    out = {}
+    for name in names:
+        start = time.perf_counter()
+        run = bs.fit(dataset, model=f"models/{name}.toml", seed=1)
+        fit_s = time.perf_counter() - start
+        start = time.perf_counter()
+        cases, effects, dependency = run.cases(), run.effects(), run.dependency()
+        queries_s = time.perf_counter() - start
+        out[name] = {"fit_s": round(fit_s, 1), "timings": run.info["timings"], "queries_s": round(queries_s, 1),
+                     "diag": run.diagnostics.to_dict(), "cases": cases.to_dict(orient="records"),
+                     "effects": effects.to_dict(orient="records"), "dependency": dependency.to_dict(orient="records")}
+        print(name, out[name]["fit_s"], out[name]["timings"], out[name]["queries_s"], flush=True)
+        with open("evidence_modes.json", "w", encoding="utf-8") as handle:
+            json.dump(out, handle, default=str, indent=1)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:] or ["streams", "streams-marginal", "streams-salience"])

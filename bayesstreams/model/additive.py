@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesstreams.model.hierarchy import data_containers, group_data, group_offsets, pooled_effects
+from bayesstreams.model.hierarchy import (GROUP_SCALE, POOLED_PARAMETERS, data_containers, group_data, group_offsets,
+                                          pooled_effects)
 from bayesstreams.model.likelihood import (ObservedTerms, additive_case_loglik, additive_eta, logistic, numpy_math,
                                            observed_terms, pytensor_math)
 from bayesstreams.model.priors import Parameter, Prior, group_draws, pooled_draws
 from bayesstreams.model.windows import Baseline, Windows
 
-CELL = ("phase", "stream")
 
 
 class AdditiveKind:
@@ -28,13 +28,10 @@ class AdditiveKind:
     has_fast_density = False
     has_evidence_modes = False
     parameters = (
-        Parameter("mu", CELL, Prior("normal", {"mu": 0.5, "sigma": 1.0})),
-        Parameter("tau", CELL, Prior("halfnormal", {"sigma": 1.0})),
-        Parameter("z", ("factor",), role="raw"),
-        Parameter("beta", ("factor",), role="derived"),
+        *POOLED_PARAMETERS,
         Parameter("a", ("phase",), Prior("normal", {"mu": 0.0, "sigma": 1.5})),
         Parameter("delta", (), Prior("normal", {"mu": 0.0, "sigma": 2.0})),
-        Parameter("sigma_group", (), Prior("halfnormal", {"sigma": 0.5}), groups_only=True),
+        GROUP_SCALE,
         Parameter("gamma_raw", ("phase", "group"), role="raw", groups_only=True),
         Parameter("gamma", ("phase", "group"), role="derived", groups_only=True),
     )

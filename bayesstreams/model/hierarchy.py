@@ -10,6 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesstreams.model.priors import Parameter, Prior
+
+CELL = ("phase", "stream")
+# The pooled factor effects every kind shares (MODEL.md §2): beta[k] = mu[p,s] + tau[p,s] z[k].
+POOLED_PARAMETERS = (
+    Parameter("mu", CELL, Prior("normal", {"mu": 0.5, "sigma": 1.0})),
+    Parameter("tau", CELL, Prior("halfnormal", {"sigma": 1.0})),
+    Parameter("z", ("factor",), role="raw"),
+    Parameter("beta", ("factor",), role="derived"),
+)
+# The scale of the group offsets, shared too; the offsets' dims are the kind's own.
+GROUP_SCALE = Parameter("sigma_group", (), Prior("halfnormal", {"sigma": 0.5}), groups_only=True)
+
 
 def stream_design(dataset) -> np.ndarray:
     """One-hot (factor, phase*stream) matrix: which stream each factor moves."""

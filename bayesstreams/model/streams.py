@@ -12,13 +12,13 @@ from __future__ import annotations
 import numpy as np
 
 from bayesstreams.model import evidence as ev
-from bayesstreams.model.hierarchy import data_containers, group_data, group_offsets, pooled_effects, stream_design
+from bayesstreams.model.hierarchy import (CELL, GROUP_SCALE, POOLED_PARAMETERS, data_containers, group_data,
+                                          group_offsets, pooled_effects, stream_design)
 from bayesstreams.model.likelihood import (ObservedTerms, case_loglik, logistic, numpy_math, observed_terms,
                                            pytensor_math, stream_eta, window_probability)
 from bayesstreams.model.priors import Parameter, Prior, group_draws, pooled_draws
 from bayesstreams.model.windows import Baseline, Windows
 
-CELL = ("phase", "stream")
 TERM_NAMES = ("s_obs", "s_val", "all_one", "w_obs", "w_val")
 
 
@@ -32,15 +32,12 @@ class StreamsKind:
     has_fast_density = True  # for the v1 options (zero, consensus, no stream error); the others fall back to PyMC
     has_evidence_modes = True
     parameters = (
-        Parameter("mu", CELL, Prior("normal", {"mu": 0.5, "sigma": 1.0})),
-        Parameter("tau", CELL, Prior("halfnormal", {"sigma": 1.0})),
-        Parameter("z", ("factor",), role="raw"),
-        Parameter("beta", ("factor",), role="derived"),
+        *POOLED_PARAMETERS,
         Parameter("alpha", CELL, Prior("normal", {"mu": 0.0, "sigma": 1.5})),
         Parameter("lambda", ("phase",), Prior("beta", {"alpha": 1.0, "beta": 9.0})),
         Parameter("kappa", ("phase",), Prior("beta", {"alpha": 1.0, "beta": 9.0})),
         Parameter("rho", (), Prior("beta", {"alpha": 1.0, "beta": 1.0})),
-        Parameter("sigma_group", (), Prior("halfnormal", {"sigma": 0.5}), groups_only=True),
+        GROUP_SCALE,
         Parameter("gamma_raw", (*CELL, "group"), role="raw", groups_only=True),
         Parameter("gamma", (*CELL, "group"), role="derived", groups_only=True),
         # the evidence model (MODEL.md §7), each only under the options that use it

@@ -360,13 +360,14 @@ def label_advice(data: dict, labels: dict, lang: str = "en") -> dict:
     return data
 
 
-def _json_safe(value):
+def json_safe(value):
+    """``value`` with every non-finite float replaced by None, through dicts, lists and tuples (strict JSON)."""
     if isinstance(value, float) and not np.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     return value
 
 
@@ -377,4 +378,4 @@ def advice_to_dict(advice: CaseAdvice, labels: dict | None = None, lang: str = "
     """
     from dataclasses import asdict
 
-    return label_advice(_json_safe(asdict(advice)), labels or {}, lang)
+    return label_advice(json_safe(asdict(advice)), labels or {}, lang)

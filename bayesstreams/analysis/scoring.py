@@ -32,13 +32,13 @@ Advice
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.support import no_data_factors
+from bayesstreams.analysis.advice import json_safe
 from bayesstreams.analysis.queries import (
     CAUSAL_NOTE,
     DEFAULT_MIN_GAIN,
@@ -275,16 +275,6 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
 # ---------------------------------------------------------------------------- output
 
 
-def _json_safe(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
     from bayesstreams.analysis.advice import label_advice
 
@@ -301,6 +291,6 @@ def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
         for lever in entry["levers"]:
             lever["label"] = result.labels.get(lever["factor"], {}).get(lang, lever["factor"])
         cases.append(entry)
-    return _json_safe({"profile": result.profile, "n_reference_cases": result.n_reference, "model": result.kind,
+    return json_safe({"profile": result.profile, "n_reference_cases": result.n_reference, "model": result.kind,
                        "notes": {"prediction": PREDICTION_NOTE, "causal": CAUSAL_NOTE, "similarity": SIMILARITY_NOTE},
                        "no_data": list(result.no_data), "prior_checks": result.prior_checks, "cases": cases})

@@ -80,12 +80,13 @@ class _Case:
     weights: np.ndarray
     cache: dict = field(default_factory=dict, repr=False, compare=False)
 
-    def q_under(self, sets: list[tuple[int, ...]], value: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    def q_under(self, sets: list[tuple[int, ...]], value: float | np.ndarray = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Stream probabilities per phase, each (set, draw, stream) or (draw, stream) where no set moves the phase,
-        with the factors of each set at ``value``."""
+        with the factors of each set at ``value`` (one code for all, or one per factor: another case's codes)."""
+        values = np.broadcast_to(np.asarray(value, dtype=float), self.x.shape)
         change = np.zeros((len(sets), len(self.x)))
         for j, members in enumerate(sets):
-            change[j, list(members)] = value - self.x[list(members)]
+            change[j, list(members)] = values[list(members)] - self.x[list(members)]
         out = []
         for p in range(2):
             cells = slice(3 * p, 3 * p + 3)

@@ -263,6 +263,26 @@ def measure(default: dict, dataset, wide: dict | None = None, weights: dict | No
     return PriorDependence(rows, checks, [k for k in refit_draws])
 
 
+def flag_draws(values: np.ndarray, weights: dict | None = None, wide: np.ndarray | None = None) -> np.ndarray:
+    """The prior-driven flag (n,) of per-draw quantities that are not headline numbers (a case comparison's gains).
+
+    ``values`` (sample, n) are computed from the run's draws, ``weights`` are its power-scaling weights
+    (:func:`run_power_weights`), ``wide`` (sample', n) the same quantities from the wide-prior refit's
+    draws.  The rule is :func:`measure`'s: either check moves the mean by more than half the 90% interval.
+    """
+    values = np.asarray(values, dtype=float)
+    own = _summary(values)
+    half = (own["q95"] - own["q05"]) / 2.0
+    worst = np.zeros(values.shape[1])
+    if wide is not None:
+        worst = np.abs(np.asarray(wide, dtype=float).mean(axis=0) - own["mean"])
+    for w in (weights or {}).values():
+        worst = np.maximum(worst, np.abs(w @ values - own["mean"]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(half > 0, worst / np.where(half > 0, half, 1.0), np.where(worst > 1e-12, np.inf, 0.0))
+    return ratio > SHIFT_LIMIT  # a constant (an observed window, a gain of exactly 0) moved only by rounding is not
+
+
 def run_power_weights(run, alphas=ALPHAS) -> dict[float, np.ndarray]:
     """The power-scaling weights of a run for ``alphas``: the ones saved with it, else computed (and kept).
 

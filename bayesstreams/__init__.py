@@ -46,6 +46,7 @@ _LAZY = {
     "effect_ranks": ("bayesstreams.analysis.ranks", "effect_ranks"),
     "case_advice": ("bayesstreams.analysis.advice", "case_advice"),
     "what_it_takes": ("bayesstreams.analysis.advice", "what_it_takes"),
+    "compare_cases": ("bayesstreams.analysis.compare_cases", "compare_cases"),
 }
 
 __all__ = ["__version__", "BayesStreamsError", "InputError", "RunError", "Violation", *_LAZY]

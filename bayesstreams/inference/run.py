@@ -247,6 +247,19 @@ class Run:
 
         return what_it_takes(self, case, threshold)
 
+    def compare_cases(self, a: str, b: str, min_gain: float = 0.05, check_run=None):
+        """Case A beside case B: codes, chances, windows and what separates them (``bs.compare_cases``).
+
+        Examples
+        --------
+        >>> comparison = run.compare_cases("g5", "Gemeente 2")
+        >>> comparison.a.case_id, comparison.b.w1, comparison.window
+        ('g5', 1.0, 'W1')
+        """
+        from bayesstreams.analysis.compare_cases import compare_cases
+
+        return compare_cases(self, a, b, min_gain=min_gain, check_run=check_run)
+
     def support(self):
         """What the data can tell of each factor: code counts, no data, separating (MODEL.md §8).
 

@@ -212,6 +212,37 @@ def brief(
     typer.echo(f"brief written to {written}")
 
 
+@app.command("compare-cases")
+def compare_cases(
+    run: RunArg,
+    a: Annotated[str, typer.Argument(metavar="A", help="the case to explain: its id or name (any letter case)")],
+    b: Annotated[str, typer.Argument(metavar="B", help="the case it is compared with: its id or name")],
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="FILE.html (one self-contained page), FILE.md or FILE.json; default: Markdown on the terminal")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="en or nl: words, numbers (decimal comma) and factor labels")] = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of Markdown (to the terminal, or --out FILE.json)")] = False,
+    check_run: Annotated[Optional[Path], typer.Option(
+        "--check-run", help="wide-prior refit for the prior-driven marks (default: RUN-wide beside the run)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output file")] = False,
+) -> None:
+    """Compare two municipalities of a run: codes, chances, windows and what separates them."""
+    from bayesstreams.analysis.compare_cases import compare_cases as compare
+    from bayesstreams.inference.store import load_run
+    from bayesstreams.reporting.compare_text import check_out, comparison_json, comparison_markdown, write_comparison
+
+    lang = _lang(lang)
+    if as_json and out is not None and out.suffix.lower() != ".json":
+        raise UsageError("--json", "--json writes JSON: give --out FILE.json, or leave --json out")
+    if out is not None:
+        check_out(out, force)  # before the work, and again at the rename
+    loaded = load_run(run)
+    comparison = compare(loaded, a, b, check_run=load_run(check_run) if check_run else None)
+    if out is not None:
+        typer.echo(f"comparison written to {write_comparison(comparison, out, lang=lang, force=force)}")
+    else:
+        typer.echo((comparison_json if as_json else comparison_markdown)(comparison, lang).rstrip("\n"))
+
+
 @app.command()
 def analyze(
     dataset: Annotated[Optional[Path], typer.Argument(metavar="DATASET", help="dataset (default: the shipped study)")] = None,

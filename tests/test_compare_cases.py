@@ -223,6 +223,27 @@ def test_the_prior_driven_flag_follows_the_rule_of_prior_dependence(fake):
     assert all(got == want for got, want in flags) and any(want for _, want in flags)
 
 
+def test_the_case_chances_carry_the_flag_prior_dependence_gives_them(fake):
+    """With power-scaling and a refit, P(W1) and P(W2) of each side are flagged exactly as score and the report flag them."""
+    from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
+
+    dataset, _ = fake
+    rng = np.random.default_rng(5)
+    posterior = stack_draws([random_parameters(dataset, rng) for _ in range(120)])
+    wide = {**posterior, "alpha": posterior["alpha"] + np.array([[0.0] * 3, [-2.0] * 3])}  # phase 2 moved
+    run, check = fake_run(dataset, posterior), fake_run(dataset, wide)
+    measured = prior_dependence(run, check, names=CASE_CHANCES)
+    flags = []
+    for a, b in [("c1", "c2"), ("c3", "c4")]:
+        comparison = compare_cases(run, a, b, check_run=check)
+        assert comparison.prior_checks == ["wide", "power"]
+        for side in (comparison.a, comparison.b):
+            for name in CASE_CHANCES:
+                flags.append(side.prior_driven[name])
+                assert side.prior_driven[name] == measured.flag(name, side.case_id), (side.case_id, name)
+    assert any(flags) and not all(flags)
+
+
 def test_to_dict_is_strict_json_with_labels(fake):
     dataset, posterior = fake
     data = json.loads(comparison_json(compare(posterior, dataset, "c2", "c3")[0], "en"))

@@ -233,6 +233,7 @@ def test_the_report_shows_the_table_in_both_languages(tmp_path):
     from bayesstreams.reporting.report import build_report, figure_texts, render_report, summary
 
     from .helpers import prior_like_draws, write_fake_run
+    from .test_language import DECIMAL, DUTCH, ENGLISH
 
     noisy = load_dataset(simulate_to_folder(tmp_path / "sim", 6, seed=7, config=config_from_text(LATENT),
                                             respondents=3, p_missing=0.3))
@@ -260,6 +261,11 @@ def test_the_report_shows_the_table_in_both_languages(tmp_path):
         assert (line["factor"], line["nominal"]["mean"], line["nominal"]["q05"]) == (ag.OVERALL, overall.alpha,
                                                                                      overall.low)
         assert f'<h3 id="agreement">{title}</h3>' in html
+        text = "\n".join(section[:end])
+        words = set(re.findall(r"[^\W\d_]+", text.lower())) - {label.lower() for f in noisy.codebook.factors
+                                                               for label in f.label(lang).split()}
+        assert not words & (ENGLISH if lang == "nl" else DUTCH), lang
+        assert not DECIMAL[lang].search(text), lang
 
 
 def test_the_agreement_templates_hard_code_no_words():

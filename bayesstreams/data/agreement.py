@@ -187,6 +187,8 @@ def _row(factor: str, level: str, units: np.ndarray, weights: np.ndarray, interv
 
 def bootstrap_weights(n_cases: int, resamples: int, seed: int) -> np.ndarray:
     """(resample, case) how often each case is drawn when ``n_cases`` are drawn with replacement."""
+    if resamples == 0:  # one respondent per cell: no interval, and validate need not import numpy.random
+        return np.zeros((0, n_cases), dtype=int)
     drawn = np.random.default_rng(seed).integers(0, n_cases, size=(resamples, n_cases))
     offsets = np.arange(resamples)[:, None] * n_cases
     return np.bincount((drawn + offsets).ravel(), minlength=resamples * n_cases).reshape(resamples, n_cases)

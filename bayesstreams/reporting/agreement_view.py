@@ -55,7 +55,7 @@ def _cell(row) -> AlphaCell | None:
 
 
 def agreement_view(dataset, lang: str, result=None) -> AgreementView:
-    """The agreement table of ``dataset`` (``result``: an :class:`~bayesstreams.data.agreement.Agreement` already computed)."""
+    """The agreement table of ``dataset``; ``result`` is its :class:`~bayesstreams.data.agreement.Agreement` if computed."""
     from bayesstreams.data.agreement import agreement
 
     result = result or agreement(dataset)

@@ -232,6 +232,7 @@ def test_the_report_shows_the_table_in_both_languages(tmp_path):
     from bayesstreams.inference.store import load_run
     from bayesstreams.reporting.i18n import translator
     from bayesstreams.reporting.report import build_report, figure_texts, render_report, summary
+    from bayesstreams.reporting.workbook import report_tables
 
     from .helpers import prior_like_draws, write_fake_run
     from .test_language import DECIMAL, DUTCH, ENGLISH
@@ -262,6 +263,11 @@ def test_the_report_shows_the_table_in_both_languages(tmp_path):
         assert (line["factor"], line["nominal"]["mean"], line["nominal"]["q05"]) == (ag.OVERALL, overall.alpha,
                                                                                      overall.low)
         assert f'<h3 id="agreement">{title}</h3>' in html
+        head, sheet = report_tables(report, t)[t("agreement_title")]  # the workbook's sheet: unrounded
+        ordinal = result.row(ag.OVERALL, "ordinal")
+        assert len(head) == 9 and len(sheet) == 1 + len(noisy.factor_ids)
+        assert sheet[0][:8] == [t("agreement_overall"), overall.alpha, overall.low, overall.high, ordinal.alpha,
+                                ordinal.low, ordinal.high, overall.n_units]
         text = "\n".join(section[:end])
         words = set(re.findall(r"[^\W\d_]+", text.lower())) - {label.lower() for f in noisy.codebook.factors
                                                                for label in f.label(lang).split()}

@@ -43,6 +43,7 @@ _LAZY = {
     "model_kinds": ("bayesstreams.model.kinds", "KINDS"),
     "data_support": ("bayesstreams.data.support", "data_support"),
     "raw_view": ("bayesstreams.data.raw_view", "raw_view"),
+    "agreement": ("bayesstreams.data.agreement", "agreement"),
     "effect_ranks": ("bayesstreams.analysis.ranks", "effect_ranks"),
     "case_advice": ("bayesstreams.analysis.advice", "case_advice"),
     "what_it_takes": ("bayesstreams.analysis.advice", "what_it_takes"),

@@ -28,6 +28,7 @@ DOCUMENTED = [
     ("bayesstreams.data.qda_template", "write_template"),
     ("bayesstreams.analysis.advice", "case_advice"), ("bayesstreams.analysis.advice", "what_it_takes"),
     ("bayesstreams.analysis.compare_cases", "compare_cases"), ("bayesstreams.analysis.compare_cases", "CaseComparison"),
+    ("bayesstreams.data.agreement", "agreement"),
 ]
 
 

@@ -29,7 +29,7 @@ STUDY = str(ROOT / "data" / "trafficking_nl_2020")
 MISTAKES = [
     (["scor", "RUN", "PROFILE"], "", "error: no such command 'scor' (did you mean score?)"),
     (["valdiate", STUDY], "", "error: no such command 'valdiate' (did you mean validate?)"),
-    (["frobnicate"], "", "error: no such command 'frobnicate' (commands: validate, fit, simulate, score, "),
+    (["frobnicate"], "", "error: no such command 'frobnicate' (commands: validate, agreement, fit, simulate, score, "),
     (["--versoin"], "", "error: no such option --versoin (did you mean --version?)"),
     (["score", "--jsn", "RUN", "PROFILE"], "score", "error: no such option --jsn (did you mean --json?)"),
     (["score", "RUN", "PROFILE", "--levels", "2"], "score", "error: no such option --levels (did you mean --levers?)"),

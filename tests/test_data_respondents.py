@@ -70,3 +70,23 @@ def test_wide_layout_refuses_a_respondent_column(factory, tmp_path, capsys):
     code, _, err = run_cli(["validate", str(wide), "--codebook", str(path / "codebook.toml")], capsys)
     assert code == 2
     assert f"error: {wide}:1:respondent: the wide layout holds one row per case" in err
+
+
+def test_the_content_hash_sees_every_respondent_code_the_evidence_model_reads(factory):
+    """Two datasets with the same consensus but other respondent codes are other data for ``respondents = "latent"``."""
+    def hash_with(*rows):
+        t = factory.tables()
+        t["codes"] += [list(row) for row in rows]
+        return load_dataset(factory.make(tables=t))
+
+    base = hash_with()
+    agree = hash_with(["c1", "p1_insight", "1", "r2", "", ""])        # r1 says 1: consensus 1
+    weaker = hash_with(["c1", "p1_insight", "0", "r2", "", ""])       # 1 + 0: consensus still 1
+    np.testing.assert_array_equal(agree.x, weaker.x)
+    np.testing.assert_array_equal(agree.x, base.x)
+    assert len({base.content_hash(), agree.content_hash(), weaker.content_hash()}) == 3
+    # an empty code is no evidence, and the order of the rows is not data
+    assert hash_with(["c1", "p1_insight", "", "r2", "", ""]).content_hash() == base.content_hash()
+    t = factory.tables()
+    t["codes"] = [["c1", "p1_insight", "0", "r2", "", ""], *reversed(t["codes"])]
+    assert load_dataset(factory.make(tables=t)).content_hash() == weaker.content_hash()

@@ -85,6 +85,31 @@ def validate(dataset: DatasetArg, codebook: CodebookOpt = None) -> None:
 
 
 @app.command()
+def agreement(
+    dataset: DatasetArg,
+    codebook: CodebookOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+    resamples: Annotated[Optional[int], typer.Option("--resamples", min=1, help="bootstrap resamples of the cases (default 1000)")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="seed of the bootstrap (default 20200601)")] = None,
+) -> None:
+    """Krippendorff's alpha between the respondents of each cell, per factor and overall (nominal, ordinal)."""
+    import json
+
+    from bayesstreams.data.agreement import agreement as agreement_of
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.data.describe import agreement_lines
+
+    data = load_dataset(dataset, codebook=codebook)
+    given = {k: v for k, v in (("resamples", resamples), ("seed", seed)) if v is not None}
+    result = agreement_of(data, **given)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=1, allow_nan=False))
+    else:
+        for line in agreement_lines(data, result):
+            typer.echo(line)
+
+
+@app.command()
 def fit(
     dataset: DatasetArg,
     out: Annotated[Path, typer.Option("--out", help="run folder to write")],

@@ -136,7 +136,9 @@ class Dataset:
         """SHA-256 over everything the model reads (codes, windows, streams, groups, codebook).
 
         Quotes and labels do not enter, so editing provenance does not invalidate a run;
-        any change to a number the likelihood sees does.
+        any change to a number the likelihood sees does.  Where a cell has codes of two or more
+        respondents, their counts per code enter too (the evidence model's ``respondents =
+        "latent"`` reads them; MODEL.md §7); data with one code per cell hash as before.
         """
         payload = {
             "cases": list(self.case_ids),
@@ -147,8 +149,21 @@ class Dataset:
             "group": self.group.tolist(),
             "groups": list(self.groups),
         }
+        several = _several_codes(self)
+        if several:
+            payload["respondent_counts"] = several
         text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _several_codes(dataset) -> list:
+    """``[case, factor, n(-1), n(0), n(+1)]`` of every cell coded by two or more respondents, in order."""
+    counts: dict = {}
+    for record in dataset.codes:
+        if record["code"] == record["code"]:  # an empty code is no evidence
+            cell = counts.setdefault((record["case_id"], record["factor"]), [0, 0, 0])
+            cell[int(record["code"]) + 1] += 1
+    return sorted([case, factor, *n] for (case, factor), n in counts.items() if sum(n) >= 2)
 
 
 def _nan_list(array: np.ndarray) -> list:

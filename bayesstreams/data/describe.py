@@ -49,7 +49,7 @@ def describe_dataset(dataset) -> list[str]:
     claims = getattr(dataset, "claims", ())
     if claims:  # the source study's conclusions the report will set against the model
         lines.append(f"claims of the source study (claims.toml): {len(claims)}: " + ", ".join(c.id for c in claims))
-    return lines + [""] + raw_lines(dataset) + [""] + support_lines(dataset)
+    return lines + [""] + raw_lines(dataset) + [""] + support_lines(dataset) + [""] + agreement_lines(dataset)
 
 
 def raw_lines(dataset) -> list[str]:
@@ -73,3 +73,35 @@ def support_lines(dataset) -> list[str]:
         minus, zero, plus, nd = (int(v) for v in support.counts[k])
         lines.append(f"  {factor:<{width}}  {minus:>2}/{zero:>2}/{plus:>2}/{nd:>2}   {support.labels[k]}")
     return lines
+
+
+def agreement_lines(dataset, result=None) -> list[str]:
+    """Krippendorff's alpha between respondents per factor and overall; one line when no cell has two codes."""
+    from bayesstreams.data.agreement import MIN_UNITS, OVERALL, STATUS_OK, agreement
+
+    result = result or agreement(dataset)
+    if not result.several_respondents:
+        return ["agreement between respondents: not computable: at most one respondent per cell "
+                "(several respondents need a 'respondent' column in the long codes, docs/DATA.md)"]
+    width = max(len(f) for f in (*dataset.factor_ids, OVERALL))
+    lines = [f"agreement between respondents (Krippendorff's alpha; {result.n_cells_several} cells coded by 2 or more, "
+             f"at most {result.max_respondents}; {round(100 * result.interval)}% interval from {result.resamples} "
+             f"bootstrap resamples of the cases, seed {result.seed}):",
+             f"  {'factor':<{width}}  {'nominal':>22}  {'ordinal':>22}  units"]
+    for factor in (OVERALL, *dataset.factor_ids):
+        nominal, ordinal = result.row(factor, "nominal"), result.row(factor, "ordinal")
+        if nominal.alpha is None:
+            lines.append(f"  {factor:<{width}}  {nominal.status} ({nominal.n_units} units)")
+            continue
+        note = "" if nominal.status == STATUS_OK else f"   {nominal.status} (fewer than {MIN_UNITS} units)"
+        lines.append(f"  {factor:<{width}}  {_alpha_text(nominal):>22}  {_alpha_text(ordinal):>22}  "
+                     f"{nominal.n_units:>5}{note}")
+    lines.append("  units: cases coded by 2 or more respondents (overall: cells); an empty code is missing, not 0")
+    return lines
+
+
+def _alpha_text(row) -> str:
+    if row.alpha is None:
+        return row.status
+    interval = "" if row.low is None else f" [{row.low:.2f}, {row.high:.2f}]"
+    return f"{row.alpha:.2f}{interval}"

@@ -593,6 +593,7 @@ class Report:
     comparison: Comparison | None = None
     lever_threshold: float = 0.05
     data_support: object = None  # reporting.support_view.DataSupport: "what the data can tell"
+    agreement: object = None  # reporting.agreement_view.AgreementView: Krippendorff's alpha between respondents
     ranks: list = field(default_factory=list)  # reporting.support_view.RankRow per window and ranked factor
     prior_check: object = None          # evidence.PriorCheck: the headline numbers under each prior check
     structural: object = None           # evidence.Structural: probabilities next to their prior value
@@ -650,6 +651,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables
     from bayesstreams.analysis.ranks import effect_ranks
     from bayesstreams.reporting.support_view import data_support_view, rank_rows, ranked_highlights
+    from bayesstreams.reporting.agreement_view import agreement_view
     from bayesstreams.reporting import evidence
     from bayesstreams.reporting.i18n import translator
 
@@ -676,6 +678,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
         taught=taught(learned, index_words(dataset, lang), flags), diagnostics=diagnostics_summary(run.info),
         reproducibility=reproducibility(run.info),
         comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN, data_support=support,
+        agreement=agreement_view(dataset, lang),
         ranks=rank_rows(ranks, by_id),
         prior_check=evidence.prior_check(measured, check_run.config.name if check_run else "",
                                          agnostic_run.config.name if agnostic_run else "",

@@ -111,11 +111,27 @@ def _prior_check(r: Report, t) -> tuple[list[str], list[list]]:
                   for row in r.prior_check.rows]
 
 
+def _alpha_cells(cell) -> list:
+    return [None] * 3 if cell is None else [cell.mean, cell.q05, cell.q95]
+
+
+def _agreement(r: Report, t) -> tuple[list[str], list[list]]:
+    a = r.agreement
+    head = [t("col_factor"), t("agreement_col_nominal").format(interval=a.interval_pct), "q05", "q95",
+            t("agreement_col_ordinal").format(interval=a.interval_pct), "q05", "q95", t("agreement_col_units"),
+            t("agreement_col_note")]
+    notes = {"few": t("agreement_few"), "one": t("agreement_one"), "same": t("agreement_same"), "ok": None}
+    return head, [[t("agreement_overall") if line.factor == "overall" else line.label, *_alpha_cells(line.nominal),
+                   *_alpha_cells(line.ordinal), line.n_units, notes[line.status_kind]] for line in a.lines]
+
+
 def report_tables(report: Report, t) -> dict[str, tuple[list[str], list[list]]]:
     """Every table of the report: sheet title -> (column heads, rows), in report order."""
     tables = {t("sec_claims"): _claims(report, t)} if report.claims else {}
     tables |= {t("sec_data"): _codes(report, t), t("sec_factors"): _factors(report, t),
               t("sec_dependency"): _dependency(report, t)}
+    if report.agreement is not None and report.agreement.computable:
+        tables[t("agreement_title")] = _agreement(report, t)
     if report.has_streams:
         tables[t("sec_streams")] = _streams(report, t)
     tables |= {t("sec_cases"): _cases(report, t), t("levers_title"): _levers(report, t),

@@ -300,3 +300,29 @@ def screenshot(page: str | Path, png: str | Path, width: int = 1200, height: int
     """A PNG screenshot of a page and the console errors it logged while loading."""
     check = open_page(page, png, width, height, full_page)
     return check.png, check.errors
+
+
+def evaluate_page(page: str | Path, expressions: list[str], width: int = 1200, height: int = 1600,
+                  timeout: float = 60) -> tuple[list, list[str]]:
+    """Load an HTML file, then evaluate each JavaScript expression in it; their JSON values and the console errors.
+
+    An expression may return a promise (it is awaited); one that throws is a :class:`BayesStreamsError`.
+    """
+    pipe = _Pipe(timeout)
+    try:
+        session = _attach(pipe, width, height)
+        pipe.send("Page.navigate", {"url": Path(page).resolve().as_uri()}, session)
+        pipe.wait_for(lambda m: m.get("method") == "Page.loadEventFired")
+        values = []
+        for expression in expressions:
+            reply = pipe.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                   "awaitPromise": True}, session)
+            if "exceptionDetails" in reply:
+                details = reply["exceptionDetails"]
+                raise BayesStreamsError("the page's script failed: "
+                                        + str(details.get("exception", {}).get("description", details.get("text"))))
+            values.append(reply.get("result", {}).get("value"))
+        pipe.settle(0.2)
+        return values, console_errors(pipe.events)
+    finally:
+        pipe.close()

@@ -27,6 +27,8 @@ DOCUMENTED = [
     ("bayesstreams.data.qda_import", "import_qdpx"), ("bayesstreams.data.qda_import", "import_matrix"),
     ("bayesstreams.data.qda_template", "write_template"),
     ("bayesstreams.analysis.advice", "case_advice"), ("bayesstreams.analysis.advice", "what_it_takes"),
+    ("bayesstreams.reporting.explore_page", "write_explore"), ("bayesstreams.analysis.explore_data", "explore_payload"),
+    ("bayesstreams.analysis.explore_data", "explore_scores"), ("bayesstreams.analysis.explore_data", "thin_indices"),
 ]
 
 

@@ -28,6 +28,8 @@ A not-discussed cell is 0 in ``zero`` mode and summed out per stream in the othe
 
 from __future__ import annotations
 
+import base64
+
 import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
@@ -77,6 +79,17 @@ def _nested(array: np.ndarray):
     return np.asarray(array, dtype=float).tolist()
 
 
+def pack(array: np.ndarray) -> dict:
+    """A float array as ``{"shape", "data"}``: its little-endian float64 bytes in base64 (exact, half the size of JSON)."""
+    array = np.ascontiguousarray(array, dtype="<f8")
+    return {"shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def unpack(packed: dict) -> np.ndarray:
+    """The array of :func:`pack`."""
+    return np.frombuffer(base64.b64decode(packed["data"]), dtype="<f8").reshape(packed["shape"]).astype(float)
+
+
 def _codes(row: np.ndarray) -> list:
     return [None if np.isnan(v) else int(v) for v in row]
 
@@ -98,13 +111,13 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
     Returns
     -------
     dict
-        JSON-ready: ``draws`` (parameter -> nested lists, draw first), ``options``, ``factors``,
-        ``groups``, ``cases`` and the settings; numbers as exact floats.
+        JSON-ready: ``draws`` (parameter -> :func:`pack`, draw first), ``options``, ``factors``,
+        ``groups``, ``cases`` and the settings; every number exact.
 
     Examples
     --------
     >>> payload = explore_payload(run, n_draws=40)
-    >>> payload["n_draws"], len(payload["draws"]["beta"]), len(payload["cases"]) == run.dataset.n_cases
+    >>> payload["n_draws"], payload["draws"]["beta"]["shape"][0], len(payload["cases"]) == run.dataset.n_cases
     (40, 40, True)
     """
     from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN
@@ -134,12 +147,12 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
             "n_draws": n_kept, "n_samples": run.n_samples if hasattr(run, "n_samples") else n_kept,
             "min_gain": float(DEFAULT_MIN_GAIN if min_gain is None else min_gain), "top_levers": int(top_levers),
             "dataset": dataset.name, "phases": list(PHASES), "streams": list(STREAMS), "groups": list(dataset.groups),
-            "factors": factors, "cases": cases, "draws": {name: _nested(value) for name, value in draws.items()}}
+            "factors": factors, "cases": cases, "draws": {name: pack(value) for name, value in draws.items()}}
 
 
 def payload_draws(payload: dict) -> dict:
-    """The draws of a payload back as NumPy arrays (what the page computes with)."""
-    return {name: np.asarray(value, dtype=float) for name, value in payload["draws"].items()}
+    """The draws of a payload back as NumPy arrays (exactly what the page computes with)."""
+    return {name: unpack(value) for name, value in payload["draws"].items()}
 
 
 def explore_scores(payload: dict, profiles) -> list[dict]:

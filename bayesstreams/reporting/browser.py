@@ -323,6 +323,8 @@ def evaluate_page(page: str | Path, expressions: list[str], width: int = 1200, h
                                         + str(details.get("exception", {}).get("description", details.get("text"))))
             values.append(reply.get("result", {}).get("value"))
         pipe.settle(0.2)
-        return values, console_errors(pipe.events)
+        dialogs = [f"dialog: {e['params'].get('type')} {e['params'].get('message', '')}" for e in pipe.events
+                   if e.get("method") == "Page.javascriptDialogOpening"]
+        return values, console_errors(pipe.events) + dialogs
     finally:
         pipe.close()

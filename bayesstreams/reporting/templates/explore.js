@@ -5,7 +5,22 @@
 (function () {
   const T0 = performance.now();
   const P = JSON.parse(document.getElementById("explore-data").textContent);
-  const D = P.draws, N = P.n_draws, F = P.factors, K = F.length, CODES = [-1, 0, 1];
+  const D = {};  // the draws, unpacked from little-endian float64 in base64 into nested arrays (draw first)
+  for (const [name, packed] of Object.entries(P.draws)) {
+    const bytes = Uint8Array.from(atob(packed.data), ch => ch.charCodeAt(0));
+    const view = new DataView(bytes.buffer), flat = new Float64Array(bytes.length / 8), shape = packed.shape;
+    for (let i = 0; i < flat.length; i++) flat[i] = view.getFloat64(8 * i, true);
+    const nest = (offset, dim) => {
+      if (dim === shape.length) return flat[offset];
+      let size = 1;
+      for (let j = dim + 1; j < shape.length; j++) size *= shape[j];
+      const out = new Array(shape[dim]);
+      for (let i = 0; i < shape[dim]; i++) out[i] = nest(offset + i * size, dim + 1);
+      return out;
+    };
+    D[name] = nest(0, 0);
+  }
+  const N = P.n_draws, F = P.factors, K = F.length, CODES = [-1, 0, 1];
   const OPT = P.options, LATENT = OPT.respondents === "latent";
   const ZERO = OPT.not_discussed === "zero" && !LATENT, SALIENCE = OPT.not_discussed === "salience";
   const STREAMS = P.has_streams;
@@ -17,6 +32,12 @@
     const m = -v;
     const lae = m > 0 ? m + Math.log1p(Math.exp(-m)) : Math.log1p(Math.exp(m));
     return Math.exp(-lae);
+  }
+
+  function expit(v) {  // 1 / (1 + exp(-v)), as scipy.special.expit in model/evidence._expected_q
+    if (v >= 0) return 1 / (1 + Math.exp(-v));
+    const e = Math.exp(v);
+    return e / (1 + e);
   }
 
   function mean(values) {
@@ -68,6 +89,8 @@
   const members = [];  // factor indices of each (phase, stream)
   for (let p = 0; p < 2; p++) { members.push([]); for (let s = 0; s < 3; s++) members[p].push([]); }
   F.forEach((f, k) => members[f.phase][f.stream].push(k));
+  const widest = Math.max(1, ...members.map(row => Math.max(...row.map(m => m.length))));
+  const MASS = new Float64Array(Math.pow(3, widest)), ETA = new Float64Array(Math.pow(3, widest));
 
   function offset(d, p, s, group) {
     if (group < 0 || !D.gamma) return 0;
@@ -88,13 +111,23 @@
       freeB.push(beta[k]);
     }
     if (!freeW.length) return logistic(eta);
+    // the joint codes in itertools.product order (first factor slowest), expanded in place from the back
+    let n = 1;
+    MASS[0] = 1;
+    ETA[0] = eta;
+    for (let i = 0; i < freeW.length; i++) {
+      const w = freeW[i], b = freeB[i];
+      for (let j = n - 1; j >= 0; j--) {
+        const m0 = MASS[j], e0 = ETA[j];
+        for (let c = 2; c >= 0; c--) { MASS[3 * j + c] = m0 * w[c]; ETA[3 * j + c] = e0 + b * CODES[c]; }
+      }
+      n *= 3;
+    }
     let num = 0, total = 0;
-    const m = freeW.length;
-    (function walk(i, mass, e) {
-      if (i === m) { num += mass * logistic(e); total += mass; return; }
-      const w = freeW[i];
-      for (let c = 0; c < 3; c++) if (w[c] !== 0) walk(i + 1, mass * w[c], e + freeB[i] * CODES[c]);
-    })(0, 1, eta);
+    for (let j = 0; j < n; j++) {
+      const m = MASS[j];
+      if (m !== 0) { num += m * expit(ETA[j]); total += m; }
+    }
     return num / total;
   }
 
@@ -151,9 +184,8 @@
         let up;
         if (STREAMS) {
           const q = qs[d], qNew = streamQ(d, p, s, profile, [k, 1]);
-          const others = [0, 1, 2].filter(j => j !== s).map(j => q[p][j]);
           const lam = D.lambda[d][p], kap = D.kappa[d][p];
-          const moved = lam + (1 - lam) * (1 - kap) * (others[0] * others[1]) * qNew;
+          const moved = lam + (1 - lam) * (1 - kap) * (q[p][s === 0 ? 1 : 0] * q[p][s === 2 ? 1 : 2]) * qNew;
           up = p === 0 ? windowsOf(moved, pibar(d, 1, q[1]), d) : windowsOf(pibar(d, 0, q[0]), moved, d);
         } else {
           const eta = etas[d].slice();
@@ -358,12 +390,20 @@
   function words() {
     document.documentElement.lang = state.lang;
     document.title = t("explore_title");
-    const set = (id, key) => { document.getElementById(id).textContent = t(key); };
-    [["title", "explore_title"], ["lang-toggle", "explore_other_language"], ["controls-title", "explore_controls"],
-     ["start-label", "explore_start"], ["group-label", "label_group"], ["reset", "explore_reset"],
-     ["copy", "explore_copy"], ["results-title", "explore_results"], ["weakest-title", "explore_weakest"],
-     ["levers-title", "explore_levers"], ["factors-title", "explore_factors"], ["factors-help", "explore_factors_help"],
-     ["csv-label", "explore_csv"]].forEach(([id, key]) => set(id, key));
+    const set = (id, text) => { document.getElementById(id).textContent = text; };
+    set("title", t("explore_title"));
+    set("lang-toggle", t("explore_other_language"));
+    set("controls-title", t("explore_controls"));
+    set("start-label", t("explore_start"));
+    set("group-label", t("label_group"));
+    set("reset", t("explore_reset"));
+    set("copy", t("explore_copy"));
+    set("results-title", t("explore_results"));
+    set("weakest-title", t("explore_weakest"));
+    set("levers-title", t("explore_levers"));
+    set("factors-title", t("explore_factors"));
+    set("factors-help", t("explore_factors_help"));
+    set("csv-label", t("explore_csv"));
     document.getElementById("lang-toggle").lang = state.lang === "nl" ? "en" : "nl";
     document.getElementById("intro").textContent = fill(t("explore_intro"), { draws: String(N), total: String(P.n_samples),
                                                                             dataset: P.dataset });

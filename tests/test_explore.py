@@ -269,10 +269,16 @@ def _page_scores(page: Path, n_cases: int, rows: list[dict]):
     expressions += [f"JSON.stringify({hook}.score({json.dumps(row['codes'])}, {row.get('group', -1)}))"
                     for row in rows]
     expressions.append(f"JSON.stringify({hook}.timing)")
-    values, errors = evaluate_page(page, expressions)
+    shown = ("JSON.stringify([document.getElementById('start').value, "
+             "[...document.querySelectorAll('#chances .big')].map(e => e.textContent)])")
+    values, errors = evaluate_page(page, expressions[:n_cases] + [shown] + expressions[n_cases:])
     assert errors == []
     decoded = [json.loads(v) for v in values]
-    return decoded[:n_cases], decoded[n_cases:-1], decoded[-1]
+    picked, big = decoded[n_cases]  # what the page shows after the last reference case was picked
+    assert picked == str(n_cases - 1)
+    last = decoded[n_cases - 1]
+    assert big == [f"{100 * last['p_w1']['mean']:.0f}%", f"{100 * last['p_w2']['mean']:.0f}%"]
+    return decoded[:n_cases], decoded[n_cases + 1:-1], decoded[-1]
 
 
 def _check_page_equals_python(run, tmp_path, n_draws: int, seed: int = 0):
@@ -441,3 +447,34 @@ def test_copied_csv_reads_back_to_the_same_codes(study_page, tmp_path):
     # and what the page showed is what Python gives for the profile `bayesstreams score` would read
     python = explore_scores(payload, profiles)[0]
     _close(current, {key: value for key, value in python.items() if key != "case_id"}, "edited g5")
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_each_language_shows_only_its_own_words(tmp_path):
+    """The shipped study's page in Dutch has no English words (and no decimal points), in English no Dutch ones.
+
+    The text a reader sees after the language button, minus the data's own names (case names in the
+    picker) and the CSV box (factor ids).
+    """
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.reporting.browser import evaluate_page
+
+    from .test_language import DECIMAL, DUTCH, ENGLISH
+
+    dataset = load_dataset(ROOT / "data" / "trafficking_nl_2020")
+    run = _prior_run(dataset, MARGINAL, n=60)
+    page = write_explore(run, tmp_path / "page.html", lang="nl", draws=30)
+    seen = ("(() => { const hidden = ['start', 'csv', 'lang-toggle'].map(id => document.getElementById(id)); "
+            "hidden.forEach(node => { node.style.display = 'none'; }); const text = document.body.innerText; "
+            "hidden.forEach(node => { node.style.display = ''; }); "
+            "return document.documentElement.lang + '|' + text; })()")
+    values, errors = evaluate_page(page, [seen, "document.getElementById('lang-toggle').click()", seen])
+    assert errors == []
+    for value, lang, foreign in ((values[0], "nl", ENGLISH), (values[2], "en", DUTCH)):
+        shown, text = value.split("|", 1)
+        assert shown == lang
+        words = set(re.findall(r"[^\W\d_]+", text.lower()))
+        assert words & foreign == set(), (lang, sorted(words & foreign))
+        assert not DECIMAL[lang].findall(text), (lang, DECIMAL[lang].findall(text))
+        assert "%" in text and len(text) > 1500

@@ -7,7 +7,8 @@ Two ways of driving Chromium, both with the standard library only:
 * :func:`open_page` speaks the DevTools protocol over ``--remote-debugging-pipe``
   (NUL-separated JSON on file descriptors 3 and 4; no websocket needed).  It is what
   tells console *errors* apart from other console output, and it sees failed resource
-  loads, which the command line's ``--enable-logging`` does not report.
+  loads, which the command line's ``--enable-logging`` does not report; :func:`evaluate_page` also
+  evaluates JavaScript in the loaded page (the what-if page's tests read its numbers so).
 
 Every Chromium gets a fresh temporary profile and is stopped (its own process group) when
 the call returns.

@@ -289,8 +289,9 @@
   let initial = new Array(K).fill(null);
 
   function start(value) {
-    state.start = value;
-    const i = value === "" ? -1 : Number(value);
+    state.start = value === "" ? "" : String(value);
+    const i = state.start === "" ? -1 : Number(state.start);
+    document.getElementById("start").value = state.start;
     const c = i >= 0 ? P.cases[i] : null;
     state.codes = c ? c.codes.slice() : new Array(K).fill(null);
     state.counts = c && c.counts ? c.counts.map(r => r.slice()) : null;

@@ -65,15 +65,21 @@ def test_more_draws_than_the_run_keeps_every_draw():
         thin_indices(12, 2, 0)
 
 
-def _prior_run(dataset, text: str = "", n: int = 160, seed: int = 3, chains: int = 2, kind: str = "streams"):
-    """A run whose posterior is a draw from the prior of a model file (evidence options in ``text``)."""
+def _prior_run(dataset, text: str = "", n: int = 160, seed: int = 3, chains: int = 2, kind: str = "streams",
+               power_weights: dict | None = None):
+    """A run whose posterior is a draw from the prior of a model file (evidence options in ``text``).
+
+    Without ``power_weights`` the run has no model file, so no prior dependence is measured (that
+    needs the whole run; :func:`test_prior_flags_show_only_for_unedited_profiles` gives weights).
+    """
     from bayesstreams.model.config import config_from_text
     from bayesstreams.model.priors import draw_prior
 
     config = config_from_text(f'kind = "{kind}"\nname = "test"\n' + text)
     draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), n,
                        np.random.default_rng(seed))
-    run = FakeRun(dataset, config, draws)
+    run = FakeRun(dataset, config if power_weights is not None else None, draws)
+    run.power_weights = power_weights or {}
     run.n_chains = chains
     run.n_samples = n
     return run
@@ -124,7 +130,7 @@ def _score_tables(run, profiles, payload):
     """``score_dataset`` (what `bayesstreams score` prints) on a run that holds only the payload's draws."""
     from bayesstreams.analysis.scoring import score_dataset
 
-    thinned = FakeRun(run.dataset, run.config, payload_draws(payload))
+    thinned = FakeRun(run.dataset, None, payload_draws(payload))
     n_factors = len(profiles.factor_ids)
     return score_dataset(thinned, profiles, top_levers=n_factors, measure_prior=False,
                          min_gain=payload["min_gain"])
@@ -478,3 +484,58 @@ def test_each_language_shows_only_its_own_words(tmp_path):
         assert words & foreign == set(), (lang, sorted(words & foreign))
         assert not DECIMAL[lang].findall(text), (lang, DECIMAL[lang].findall(text))
         assert "%" in text and len(text) > 1500
+
+
+def _tilted_weights(draws: dict, strength: float = 6.0) -> dict:
+    """Power-scaling weights that tilt the draws toward a large effect of the first factor: moved chances."""
+    beta = draws["beta"][:, 0]
+    tilt = np.exp(strength * (beta - beta.max()))
+    return {0.5: np.full(len(beta), 1.0 / len(beta)), 2.0: tilt / tilt.sum()}
+
+
+def test_payload_flags_are_those_score_shows():
+    """The reference cases' flags are score's own (prior_dependence on every draw), some of them raised."""
+    from bayesstreams.analysis.scoring import score_dataset
+
+    dataset = partly_observed_dataset(n_cases=8, seed=21, p_missing=0.2)
+    run = _prior_run(dataset, n=120, seed=4)
+    run.power_weights = _tilted_weights(run.posterior)
+    run.config = _prior_run(dataset, n=2, power_weights={}).config
+    payload = explore_payload(run, n_draws=30)
+    result = score_dataset(run, dataset, in_data=True, measure_prior=True)
+    assert payload["prior_checks"] == ["power"] == result.prior_checks
+    assert [c["prior_driven"] for c in payload["cases"]] == [c.prior_driven for c in result.cases]
+    assert any(any(c["prior_driven"].values()) for c in payload["cases"])  # the check below is not vacuous
+    assert not all(all(c["prior_driven"].values()) for c in payload["cases"])
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_prior_flags_show_only_for_unedited_profiles(tmp_path):
+    from bayesstreams.reporting.browser import evaluate_page
+    from bayesstreams.reporting.i18n import translator
+
+    dataset = partly_observed_dataset(n_cases=8, seed=21, p_missing=0.2)
+    run = _prior_run(dataset, n=120, seed=4)
+    run.power_weights = _tilted_weights(run.posterior)
+    run.config = _prior_run(dataset, n=2, power_weights={}).config
+    payload = explore_payload(run, n_draws=30)
+    page = write_explore(run, tmp_path / "page.html", lang="en", draws=30)
+    hook = "window.bayesstreamsExplore"
+    status = ("JSON.stringify([document.querySelectorAll('#chances .flag').length, "
+              "document.getElementById('prior-status').textContent])")
+    expressions = []
+    for i, case in enumerate(payload["cases"]):
+        first = case["codes"][0]
+        other = 1 if first != 1 else -1
+        expressions += [f"({hook}.start({i}), {status})", f"({hook}.setCode(0, {other}), {status})",
+                        f"({hook}.setCode(0, {json.dumps(first)}), {status})"]
+    values, errors = evaluate_page(page, expressions)
+    assert errors == []
+    t = translator("en")
+    note = t("score_note_prior").format(checks=t("score_check_power"))
+    for i, case in enumerate(payload["cases"]):
+        n_flags = sum(case["prior_driven"].values())
+        unedited, edited, restored = (json.loads(v) for v in values[3 * i:3 * i + 3])
+        assert unedited == restored == [n_flags, note if n_flags else ""]
+        assert edited == [0, t("explore_prior_edited")]

@@ -94,7 +94,21 @@ def _codes(row: np.ndarray) -> list:
     return [None if np.isnan(v) else int(v) for v in row]
 
 
-def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = None, top_levers: int = 3) -> dict:
+def prior_flags(run, profiles, check_run=None) -> tuple[list[dict], list[str]]:
+    """Per case of ``profiles``, whether its P(W1) and P(W2) are prior-driven (on all of the run's draws), and the checks.
+
+    The flag ``score`` shows (:func:`bayesstreams.analysis.prior_dependence.prior_dependence`):
+    power-scaling, and the wide-prior ``check_run`` when given.
+    """
+    from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
+
+    measured = prior_dependence(run, check_run, dataset=profiles, names=CASE_CHANCES)
+    return ([{name: bool(measured.flag(name, case)) for name in CASE_CHANCES} for case in profiles.case_ids],
+            list(measured.checks))
+
+
+def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = None, top_levers: int = 3,
+                    check_run=None, measure_prior: bool = True) -> dict:
     """The what-if page's data: thinned draws, evidence options, codebook, reference cases (see module docs).
 
     Parameters
@@ -107,6 +121,10 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
         The gain in P(W2) whose posterior probability each lever reports (default that of ``score``).
     top_levers
         How many levers the page lists.
+    check_run, measure_prior
+        With ``measure_prior`` (and a model file on the run) every reference case and the empty
+        profile carry the prior-driven flags of their P(W1) and P(W2) (:func:`prior_flags`, with the
+        wide-prior ``check_run`` when given): the page shows them while that profile is unedited.
 
     Returns
     -------
@@ -143,7 +161,15 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
     factors = [{"id": f.id, "label": {"en": f.label("en"), "nl": f.label("nl")}, "phase": PHASES.index(f.phase),
                 "stream": STREAMS.index(f.stream), "no_data": f.id in no_data} for f in dataset.codebook.factors]
     n_kept = len(next(iter(draws.values())))
-    return {"version": PAYLOAD_VERSION, "kind": kind.name, "has_streams": bool(kind.has_streams), "options": options,
+    checks, empty_flags = [], {"p_w1": False, "p_w2": False}
+    if measure_prior and getattr(run, "config", None) is not None:
+        flags, checks = prior_flags(run, dataset, check_run)
+        for entry, flag in zip(cases, flags):
+            entry["prior_driven"] = flag
+        empty = profile_of_codes({"factors": factors, "groups": list(dataset.groups)}, dataset.codebook,
+                                 [{"case_id": "empty", "codes": [None] * len(factors)}])
+        empty_flags = prior_flags(run, empty, check_run)[0][0]
+    return {"prior_checks": checks, "empty_prior_driven": empty_flags,"version": PAYLOAD_VERSION, "kind": kind.name, "has_streams": bool(kind.has_streams), "options": options,
             "n_draws": n_kept, "n_samples": run.n_samples if hasattr(run, "n_samples") else n_kept,
             "min_gain": float(DEFAULT_MIN_GAIN if min_gain is None else min_gain), "top_levers": int(top_levers),
             "dataset": dataset.name, "phases": list(PHASES), "streams": list(STREAMS), "groups": list(dataset.groups),

@@ -26,7 +26,8 @@ from bayesstreams.errors import InputError, Violation
 TEMPLATES = Path(__file__).with_name("templates")
 # the translation keys the page shows (besides those of explore_* below)
 SHARED_KEYS = ("score_p_w1", "score_p_w2", "score_not_discussed", "score_note_causal", "no_levers", "label_group",
-               "support_no_data", "phase_short_1", "phase_short_2", "stream_problem", "stream_policy",
+               "support_no_data", "prior_driven", "score_note_prior", "score_check_wide", "score_check_power",
+               "phase_short_1", "phase_short_2", "stream_problem", "stream_policy",
                "stream_politics", *(f"phase_stream_{p}_{s}" for p in (1, 2) for s in ("problem", "policy", "politics")))
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -65,7 +66,8 @@ def render_explore(payload: dict, lang: str = "nl") -> str:
     return head + parts["@@PAYLOAD@@"] + tail
 
 
-def write_explore(run, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, force: bool = False) -> Path:
+def write_explore(run, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, force: bool = False,
+                  check_run=None) -> Path:
     """Write the what-if page of a run: one self-contained HTML file (see module docs).
 
     Parameters
@@ -81,6 +83,10 @@ def write_explore(run, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, force:
         (:func:`~bayesstreams.analysis.explore_data.thin_indices`); all when the run has fewer.
     force
         Replace an existing ``out`` (without it an existing file is refused).
+    check_run
+        The wide-prior refit (a folder or a loaded run) for the prior-driven flags of the reference
+        cases and the empty profile; default: the one beside the run (``<run>-wide``) when it fits,
+        else power-scaling alone.
 
     Returns
     -------
@@ -112,6 +118,10 @@ def write_explore(run, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, force:
         raise InputError(Violation(str(out), None, "--draws", f"keep at least 1 draw (got {draws})"))
     check_language(lang)
     refuse_existing(out, force)  # before the work, and again at the rename
-    page = render_explore(explore_payload(as_run(run), int(draws)), lang)
+    from bayesstreams.inference.check_run import find_check_run
+
+    run = as_run(run)
+    check = as_run(check_run) if check_run is not None else find_check_run(run)
+    page = render_explore(explore_payload(run, int(draws), check_run=check), lang)
     atomic_write_text(out, page, replace=force)
     return out

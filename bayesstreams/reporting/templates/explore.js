@@ -254,13 +254,18 @@
     last = score(profileNow());
     const chances = document.getElementById("chances");
     chances.replaceChildren();
-    for (const [key, s] of [["score_p_w1", last.p_w1], ["score_p_w2", last.p_w2]]) {
+    const flags = priorFlags();
+    for (const [key, name, s] of [["score_p_w1", "p_w1", last.p_w1], ["score_p_w2", "p_w2", last.p_w2]]) {
       chances.append(el("dt", t(key)));
       const dd = el("dd");
       dd.append(el("span", pct(s.mean), "big"), document.createTextNode(
         " (" + fill(t("explore_interval"), { interval: span(s.q05, s.q95, pct) }) + ")"));
+      if (flags && flags[name]) dd.append(" ", el("span", "[" + t("prior_driven") + "]", "flag"));
       chances.append(dd);
     }
+    const prior = document.getElementById("prior-status");
+    prior.textContent = flags ? (flags.p_w1 || flags.p_w2 ? fill(t("score_note_prior"), { checks: checkNames() }) : "")
+                              : t("explore_prior_edited");
     const weakest = document.getElementById("weakest");
     weakest.replaceChildren();
     document.getElementById("weakest-title").hidden = !last.weakest;
@@ -284,9 +289,20 @@
     document.getElementById("csv").value = profileCsv();
   }
 
+  // the prior-driven flags of the profile shown, measured in Python on all draws: only while it is a
+  // reference case or the empty profile as it started (null: an edited profile, not measured here)
+  function priorFlags() {
+    if (!P.prior_checks.length) return null;
+    const edited = state.codes.some((code, k) => code !== initial[k]) || state.group !== initialGroup || state.recounted;
+    if (edited) return null;
+    return state.start === "" ? P.empty_prior_driven : P.cases[Number(state.start)].prior_driven;
+  }
+
+  function checkNames() { return P.prior_checks.map(name => t("score_check_" + name)).join(", "); }
+
   function codeText(code) { return code > 0 ? "+1" : code < 0 ? "\u22121" : "0"; }
 
-  let initial = new Array(K).fill(null);
+  let initial = new Array(K).fill(null), initialGroup = -1;
 
   function start(value) {
     state.start = value === "" ? "" : String(value);
@@ -297,6 +313,8 @@
     state.counts = c && c.counts ? c.counts.map(r => r.slice()) : null;
     state.group = c ? c.group : -1;
     initial = state.codes.slice();
+    initialGroup = state.group;
+    state.recounted = false;
     selects.forEach((select, k) => { select.value = state.codes[k] === null ? "nd" : String(state.codes[k]); });
     document.getElementById("group").value = String(state.group);
     showResults();
@@ -304,7 +322,10 @@
 
   function setCode(k, value) {
     const code = value === "nd" ? null : Number(value);
-    if (state.counts) state.counts[k] = null;  // an edited cell is one respondent's code, as a profile file is
+    if (state.counts) {  // an edited cell is one respondent's code, as a profile file is
+      state.counts[k] = null;
+      state.recounted = true;
+    }
     state.codes[k] = code;
     showResults();
   }

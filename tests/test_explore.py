@@ -349,6 +349,7 @@ def test_hostile_names_render_as_text_and_run_nothing(tmp_path):
     factors[0] = replace(factors[0], label_en=BREAKOUT, label_nl="a & b \"c\" </textarea>")
     dataset = replace(dataset, cases=cases, codebook=replace(dataset.codebook, factors=tuple(factors)))
     run = _prior_run(dataset, "", n=40)
+    grouped = int(np.flatnonzero(dataset.group >= 0)[0])  # a case in a hostile-named group
     for lang in ("en", "nl"):
         page = write_explore(run, tmp_path / f"hostile-{lang}.html", lang=lang, draws=20)
         text = page.read_text(encoding="utf-8")
@@ -356,7 +357,8 @@ def test_hostile_names_render_as_text_and_run_nothing(tmp_path):
         probe = ["JSON.stringify([...document.getElementById('start').options].map(o => o.textContent))",
                  "JSON.stringify([...document.querySelectorAll('.factor label')].map(l => l.firstChild.textContent))",
                  "JSON.stringify([document.scripts.length, document.querySelectorAll('img,iframe,svg,b,textarea').length])",
-                 "(window.bayesstreamsExplore.start(0), window.bayesstreamsExplore.csv())"]
+                 "(window.bayesstreamsExplore.start(0), window.bayesstreamsExplore.csv())",
+                 f"(window.bayesstreamsExplore.start({grouped}), window.bayesstreamsExplore.csv())"]
         values, errors = evaluate_page(page, probe)
         assert errors == []  # no console.error('xss-...'), no alert dialog
         options = json.loads(values[0])
@@ -370,6 +372,10 @@ def test_hostile_names_render_as_text_and_run_nothing(tmp_path):
         profiles = read_profile(tmp_path / f"hostile-{lang}.csv", dataset.codebook, tuple(dataset.groups))
         assert profiles.case_column("name") == [BREAKOUT]  # the name survives the CSV as text
         assert np.array_equal(profiles.x[0], dataset.x[0], equal_nan=True)
+        (tmp_path / f"grouped-{lang}.csv").write_text(values[4], encoding="utf-8")
+        profiles = read_profile(tmp_path / f"grouped-{lang}.csv", dataset.codebook, tuple(dataset.groups))
+        assert profiles.group.tolist() == [dataset.group[grouped]]  # the group label exactly, quoted if need be
+        assert np.array_equal(profiles.x[0], dataset.x[grouped], equal_nan=True)
 
 
 def _grouped(factors):

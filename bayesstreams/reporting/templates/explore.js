@@ -330,9 +330,11 @@
     showResults();
   }
 
-  function csvField(text) {
+  // a CSV field; ``guard`` keeps a spreadsheet from reading formula-like text (a name) as a formula,
+  // while a group label must stay exactly the run's
+  function csvField(text, guard) {
     let value = String(text);
-    if (/^[=+\-@\t\r]/.test(value)) value = "'" + value;
+    if (guard && /^[=+\-@\t\r]/.test(value)) value = "'" + value;
     return /[",\r\n]/.test(value) ? '"' + value.replace(/"/g, '""') + '"' : value;
   }
 
@@ -340,8 +342,11 @@
   function profileCsv() {
     const header = ["case_id", "name"], row = ["what_if"];
     const i = state.start === "" ? -1 : Number(state.start);
-    row.push(csvField(i >= 0 ? P.cases[i].name : ""));
-    if (P.groups.length) { header.push("group"); row.push(csvField(state.group >= 0 ? P.groups[state.group] : "")); }
+    row.push(csvField(i >= 0 ? P.cases[i].name : "", true));
+    if (P.groups.length) {
+      header.push("group");
+      row.push(csvField(state.group >= 0 ? P.groups[state.group] : "", false));
+    }
     F.forEach((f, k) => { header.push(f.id); row.push(state.codes[k] === null ? "" : String(state.codes[k])); });
     return header.join(",") + "\n" + row.join(",") + "\n";
   }

@@ -150,6 +150,16 @@ def test_python_side_of_the_page_is_the_score_command(text):
         assert ours["weakest"] == case.bottlenecks
         assert [lever["factor"] for lever in ours["levers"]] == [lever["factor"] for lever in case.levers]
         assert not {lever["factor"] for lever in ours["levers"]} & set(result.no_data)
+    # the next window's levers are score's case advice for the same codes with nothing else known
+    unknown = replace(dataset, w=np.full_like(dataset.w, np.nan), s=np.full_like(dataset.s, np.nan))
+    advised = _score_tables(run, unknown, payload)
+    for ours, case in zip(mine, advised.cases):
+        assert case.advice["target"] == ours["next_window"]["target"] == "W1"
+        for key in ("levers", "find_out_first"):
+            assert [e["factor"] for e in ours["next_window"][key]] == [e["factor"] for e in case.advice[key]]
+            for mine_entry, theirs in zip(ours["next_window"][key], case.advice[key]):
+                assert mine_entry["gain"] == pytest.approx(theirs["gain"], abs=1e-12)
+        assert ours["next_window"]["p_target"] == pytest.approx(case.advice["p_target"], abs=1e-12)
 
 
 # ---------------------------------------------------------------------------- escaping and the file

@@ -206,7 +206,31 @@ def explore_scores(payload: dict, profiles) -> list[dict]:
     levers = _levers(profiles, base, now, len(profiles.factor_ids), payload["min_gain"], no_data)
     weakest = _bottlenecks(base)
     return [{"case_id": profiles.case_ids[i], "p_w1": _summary(now.p1[:, i]), "p_w2": _summary(now.p2[:, i]),
-             "weakest": weakest[i] if weakest else None, "levers": levers[i]} for i in range(profiles.n_cases)]
+             "weakest": weakest[i] if weakest else None, "levers": levers[i],
+             "next_window": _next_window(base, profiles, i, no_data, payload["min_gain"])}
+            for i in range(profiles.n_cases)]
+
+
+def _next_window(base, profiles, i: int, no_data: set, min_gain: float) -> dict | None:
+    """The case advice ``score`` gives a profile with nothing known (MODEL.md §9): toward W1, its levers.
+
+    Nothing known: the windows and stream states are unknown whatever the profile's source says (the
+    page scores codes), so the target is W1, every draw weighs the same, and the advice's levers are
+    the phase-1 factors with data support below +1 (a not-discussed one under *find out first*).
+    """
+    if not base.has_streams:
+        return None
+    from dataclasses import replace
+
+    from bayesstreams.analysis.advice import W1, _case, _levers as advice_levers, weighted_summary
+    from bayesstreams.analysis.case_evidence import case_evidence
+
+    unknown = replace(profiles, w=np.full_like(profiles.w, np.nan), s=np.full_like(profiles.s, np.nan))
+    state = _case(base, i, case_evidence(unknown, i), reweight=True)
+    codes = np.asarray(profiles.x[i], dtype=float)
+    levers, find_out, _, now = advice_levers(state, unknown, W1, codes, no_data, min_gain)
+    return {"target": "W1", "p_target": weighted_summary(now, state.weights), "levers": levers,
+            "find_out_first": find_out}
 
 
 def profile_of_codes(payload: dict, codebook, rows: list[dict]):

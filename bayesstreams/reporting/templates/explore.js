@@ -23,7 +23,7 @@
   const N = P.n_draws, F = P.factors, K = F.length, CODES = [-1, 0, 1];
   const OPT = P.options, LATENT = OPT.respondents === "latent";
   const ZERO = OPT.not_discussed === "zero" && !LATENT, SALIENCE = OPT.not_discussed === "salience";
-  const STREAMS = P.has_streams;
+  const STREAMS = P.has_streams, V1 = ZERO && !OPT.stream_error;
   const state = { codes: new Array(K).fill(null), counts: null, group: -1, start: "", lang: P.lang };
 
   // ------------------------------------------------------------------ arithmetic (float64, NumPy's order)
@@ -153,6 +153,65 @@
     return [p1, open * p1 + closed * (1 - p1)];
   }
 
+  function tanhLogistic(v) { return 0.5 + 0.5 * Math.tanh(0.5 * v); }  // as analysis/advice._logistic
+
+  // the weighted summary of analysis/advice.weighted_summary with equal weights (nothing known: every draw
+  // weighs the same): the quantiles interpolate between the midpoints of the sorted draws' weights
+  function weightedSummary(values) {
+    const sorted = Float64Array.from(values).sort(), w = 1 / values.length, cumulative = new Float64Array(values.length);
+    let run = 0, total = 0;
+    for (let i = 0; i < sorted.length; i++) { run += w; cumulative[i] = run - 0.5 * w; }
+    for (let i = 0; i < values.length; i++) total += values[i] * w;
+    const interp = level => {
+      if (level <= cumulative[0]) return sorted[0];
+      if (level >= cumulative[cumulative.length - 1]) return sorted[sorted.length - 1];
+      let j = 0;
+      while (cumulative[j + 1] <= level) j++;
+      const slope = (sorted[j + 1] - sorted[j]) / (cumulative[j + 1] - cumulative[j]);
+      return slope * (level - cumulative[j]) + sorted[j];
+    };
+    return { mean: total, q05: interp(0.05), q25: interp(0.25), q75: interp(0.75), q95: interp(0.95) };
+  }
+
+  // the stream log-odds the case advice shifts (Baseline.eta): the linear predictor in the v1 model,
+  // logit(q) under an evidence mode
+  function adviceEta(d, s, profile, q) {
+    if (!V1) return Math.log(q) - Math.log1p(-q);
+    let eta = D.alpha[d][0][s] + offset(d, 0, s, profile.group);
+    for (const k of members[0][s]) if (profile.codes[k] !== null) eta += D.beta[d][k] * profile.codes[k];
+    return eta;
+  }
+
+  // the case advice `score` gives a profile with nothing known: toward W1, phase-1 factors with data
+  // support below +1; a not-discussed one is "find out first" (analysis/explore_data._next_window)
+  function nextWindow(profile, qs) {
+    const etas = qs.map((q, d) => [0, 1, 2].map(s => adviceEta(d, s, profile, q[0][s])));
+    const couple = d => (1 - D.lambda[d][0]) * (1 - D.kappa[d][0]);
+    const now = new Float64Array(N);
+    for (let d = 0; d < N; d++) {
+      const a = etas[d].map(tanhLogistic);
+      now[d] = D.lambda[d][0] + couple(d) * (a[0] * a[1] * a[2]);
+    }
+    const levers = [], findOut = [];
+    for (let k = 0; k < K; k++) {
+      const x = profile.codes[k] === null ? 0 : profile.codes[k];
+      if (F[k].phase !== 0 || F[k].no_data || x === 1) continue;
+      const s = F[k].stream, up = new Float64Array(N);
+      let over = 0;
+      for (let d = 0; d < N; d++) {
+        const a = etas[d].map((e, j) => tanhLogistic(j === s ? e + (1 - x) * D.beta[d][k] : e));
+        up[d] = D.lambda[d][0] + couple(d) * (a[0] * a[1] * a[2]) - now[d];
+        if (up[d] > P.min_gain) over += 1;
+      }
+      const entry = { factor: F[k].id, index: k, phase: 1, stream: P.streams[s], code: profile.codes[k],
+                      gain: weightedSummary(up), p_gain_gt_threshold: over / N, threshold: P.min_gain };
+      if (profile.codes[k] === null) { entry.gain_if_plus1 = entry.gain; findOut.push(entry); } else levers.push(entry);
+    }
+    levers.sort((a, b) => b.gain.mean - a.gain.mean);
+    findOut.sort((a, b) => b.gain.mean - a.gain.mean);
+    return { target: "W1", p_target: weightedSummary(now), levers: levers, find_out_first: findOut };
+  }
+
   // the score of one profile: {p_w1, p_w2, weakest, levers (all, ranked)} (analysis/explore_data.explore_scores)
   function score(profile) {
     profile.weights = [];
@@ -217,7 +276,8 @@
         return { phase: p + 1, stream: P.streams[lowest], q_mean: qMean[lowest], p_lowest: share / N };
       });
     }
-    return { p_w1: summary(p1), p_w2: summary(p2), weakest: weakest, levers: levers };
+    return { p_w1: summary(p1), p_w2: summary(p2), weakest: weakest, levers: levers,
+             next_window: STREAMS ? nextWindow(profile, qs) : null };
   }
 
   // ------------------------------------------------------------------ words and numbers
@@ -285,6 +345,7 @@
         gain: pts(lever.gain_w2.mean), interval: span(lever.gain_w2.q05, lever.gain_w2.q95, pts),
         threshold: num(100 * lever.threshold, 0, false), chance: pct(lever.p_gain_gt_threshold) })));
     }
+    showNext(last.next_window);
     selects.forEach((select, k) => select.parentNode.classList.toggle("changed", state.codes[k] !== initial[k]));
     document.getElementById("csv").value = profileCsv();
   }
@@ -299,6 +360,25 @@
   }
 
   function checkNames() { return P.prior_checks.map(name => t("score_check_" + name)).join(", "); }
+
+  function showNext(next) {
+    document.getElementById("next-box").hidden = !next;
+    if (!next) return;
+    const list = document.getElementById("next-levers"), found = document.getElementById("find-out");
+    list.replaceChildren();
+    found.replaceChildren();
+    const values = lever => ({ label: label(F[lever.index]), stream: t("stream_" + lever.stream),
+                               code: lever.code === null ? t("score_not_discussed") : codeText(lever.code),
+                               gain: pts(lever.gain.mean), interval: span(lever.gain.q05, lever.gain.q95, pts),
+                               threshold: num(100 * lever.threshold, 0, false), chance: pct(lever.p_gain_gt_threshold) });
+    const top = next.levers.slice(0, P.top_levers);
+    if (!top.length) list.append(el("li", t("explore_next_none")));
+    for (const lever of top) list.append(el("li", fill(t("explore_next_item"), values(lever))));
+    document.getElementById("find-out-title").hidden = !next.find_out_first.length;
+    for (const lever of next.find_out_first.slice(0, P.top_levers)) {
+      found.append(el("li", fill(t("explore_find_out_item"), values(lever))));
+    }
+  }
 
   function codeText(code) { return code > 0 ? "+1" : code < 0 ? "\u22121" : "0"; }
 
@@ -428,6 +508,9 @@
     set("results-title", t("explore_results"));
     set("weakest-title", t("explore_weakest"));
     set("levers-title", t("explore_levers"));
+    set("next-title", t("explore_next"));
+    set("next-definition", t("explore_next_definition"));
+    set("find-out-title", t("explore_find_out"));
     set("factors-title", t("explore_factors"));
     set("factors-help", t("explore_factors_help"));
     set("csv-label", t("explore_csv"));

@@ -22,8 +22,9 @@ profile whose windows and stream states are unknown; MODEL.md §4, "Scoring a ne
 P(W1) and P(W2) with their mean and 90% interval (NumPy's default linear quantiles), the weakest
 stream of each phase (lowest posterior-mean chance of being in motion, and the share of draws in
 which it is lowest), and the levers: every factor with data support that is not at +1, ranked by
-the posterior-mean gain in P(W2) from setting it to +1 (``do(x_k = +1)``, nothing conditioned on).
-A not-discussed cell is 0 in ``zero`` mode and summed out per stream in the other modes.
+the posterior-mean gain in P(W2) from setting it to +1 (``do(x_k = +1)``, nothing conditioned on);
+and toward the next window, the case advice ``score`` gives a profile with nothing known (target W1:
+the phase-1 levers and *find out first*, :mod:`bayesstreams.analysis.advice`).  A not-discussed cell is 0 in ``zero`` mode and summed out per stream in the other modes.
 """
 
 from __future__ import annotations
@@ -185,9 +186,9 @@ def explore_scores(payload: dict, profiles) -> list[dict]:
     """Score every case of ``profiles`` (a Dataset with the run's codebook) on the payload's draws.
 
     The numbers the page must show for the same codes: ``p_w1``, ``p_w2`` (summaries with mean,
-    q05, q25, q75, q95), ``weakest`` (per phase, streams model only) and ``levers`` (every factor
+    q05, q25, q75, q95), ``weakest`` (per phase, streams model only), ``levers`` (every factor
     with data support not at +1, ranked as ``score`` ranks them; the page lists the first
-    ``top_levers``).
+    ``top_levers``) and ``next_window`` (the case advice with nothing known; streams model only).
 
     Examples
     --------

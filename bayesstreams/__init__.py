@@ -39,6 +39,7 @@ _LAZY = {
     "score": ("bayesstreams.analysis.scoring", "score_profiles"),
     "write_report": ("bayesstreams.reporting.report", "write_report"),
     "write_brief": ("bayesstreams.reporting.brief", "write_brief"),
+    "explore": ("bayesstreams.reporting.explore_page", "write_explore"),
     "analyze": ("bayesstreams.reporting.analyze", "analyze"),
     "model_kinds": ("bayesstreams.model.kinds", "KINDS"),
     "data_support": ("bayesstreams.data.support", "data_support"),

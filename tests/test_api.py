@@ -29,6 +29,8 @@ DOCUMENTED = [
     ("bayesstreams.analysis.advice", "case_advice"), ("bayesstreams.analysis.advice", "what_it_takes"),
     ("bayesstreams.analysis.compare_cases", "compare_cases"), ("bayesstreams.analysis.compare_cases", "CaseComparison"),
     ("bayesstreams.data.agreement", "agreement"),
+    ("bayesstreams.reporting.explore_page", "write_explore"), ("bayesstreams.analysis.explore_data", "explore_payload"),
+    ("bayesstreams.analysis.explore_data", "explore_scores"), ("bayesstreams.analysis.explore_data", "thin_indices"),
 ]
 
 

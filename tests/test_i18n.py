@@ -51,13 +51,14 @@ def expansions() -> dict[str, list[str]]:
         "support_": ["data", "no_data", "separating"], "state_": ["open", "closed", "unknown"],
         "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
         "score_check_": ["wide", "power"],
+        "explore_nd_": ["zero", "marginal", "salience"],  # the what-if page's note per evidence mode
     }
 
 
 def used_keys() -> set[str]:
     """Keys named in the templates and in the code that draws and words things, prefixes expanded."""
     used = set()
-    for path in [*TEMPLATES.glob("*.html"), *TEMPLATES.glob("*.md"), *CODE]:
+    for path in [*TEMPLATES.glob("*.html"), *TEMPLATES.glob("*.md"), *TEMPLATES.glob("*.js"), *CODE]:
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r"""\bt\(\s*f?['"]([a-z0-9_]+)""", text))
     prefixes = expansions()
@@ -92,7 +93,7 @@ def test_no_key_is_unused():
 
 def test_every_prefix_in_the_templates_has_its_expansions_listed():
     prefixes = set()
-    for path in [*TEMPLATES.glob("*.html"), *TEMPLATES.glob("*.md"), *CODE]:
+    for path in [*TEMPLATES.glob("*.html"), *TEMPLATES.glob("*.md"), *TEMPLATES.glob("*.js"), *CODE]:
         prefixes |= set(re.findall(r"""\bt\(\s*f?['"]([a-z0-9_]+_)['"{]""", path.read_text(encoding="utf-8")))
     assert prefixes <= set(expansions()), prefixes - set(expansions())
 

@@ -269,6 +269,23 @@ def compare_cases(
 
 
 @app.command()
+def explore(
+    run: RunArg,
+    out: Annotated[Path, typer.Option("--out", help="FILE.html: one self-contained page, works offline")],
+    lang: Annotated[str, typer.Option("--lang", help="the language the page opens in: nl or en")] = "nl",
+    draws: Annotated[int, typer.Option("--draws", help="posterior draws the page computes with (evenly thinned)")] = 400,
+    check_run: Annotated[Optional[Path], typer.Option(
+        "--check-run", help="wide-prior refit for the prior-driven marks (default: RUN-wide beside the run)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing page")] = False,
+) -> None:
+    """Write a what-if page: change factor codes, see the chances, weakest streams and levers at once."""
+    from bayesstreams.reporting.explore_page import write_explore
+
+    written = write_explore(run, out, lang=_lang(lang), draws=draws, force=force, check_run=check_run)
+    typer.echo(f"what-if page written to {written}")
+
+
+@app.command()
 def analyze(
     dataset: Annotated[Optional[Path], typer.Argument(metavar="DATASET", help="dataset (default: the shipped study)")] = None,
     out: Annotated[Optional[Path], typer.Option("--out", help="report folder (default: reports/<dataset>)")] = None,

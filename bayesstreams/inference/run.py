@@ -365,6 +365,18 @@ class Run:
 
         return score_profiles(self, profile, top_levers=top_levers)
 
+    def explore(self, out, lang: str = "nl", draws: int = 400, force: bool = False):
+        """Write the what-if page of this run (one self-contained HTML file); the same as ``bayesstreams explore``.
+
+        Examples
+        --------
+        >>> run.explore(tmp / "what-if.html", lang="en", draws=50).name
+        'what-if.html'
+        """
+        from bayesstreams.reporting.explore_page import write_explore
+
+        return write_explore(self, out, lang=lang, draws=draws, force=force)
+
     def case_id(self, case: str) -> str:
         """The case id of ``case``, given as an id or a name (case-insensitive).
 

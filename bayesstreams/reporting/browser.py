@@ -7,7 +7,8 @@ Two ways of driving Chromium, both with the standard library only:
 * :func:`open_page` speaks the DevTools protocol over ``--remote-debugging-pipe``
   (NUL-separated JSON on file descriptors 3 and 4; no websocket needed).  It is what
   tells console *errors* apart from other console output, and it sees failed resource
-  loads, which the command line's ``--enable-logging`` does not report.
+  loads, which the command line's ``--enable-logging`` does not report; :func:`evaluate_page` also
+  evaluates JavaScript in the loaded page (the what-if page's tests read its numbers so).
 
 Every Chromium gets a fresh temporary profile and is stopped (its own process group) when
 the call returns.
@@ -300,3 +301,31 @@ def screenshot(page: str | Path, png: str | Path, width: int = 1200, height: int
     """A PNG screenshot of a page and the console errors it logged while loading."""
     check = open_page(page, png, width, height, full_page)
     return check.png, check.errors
+
+
+def evaluate_page(page: str | Path, expressions: list[str], width: int = 1200, height: int = 1600,
+                  timeout: float = 60) -> tuple[list, list[str]]:
+    """Load an HTML file, then evaluate each JavaScript expression in it; their JSON values and the console errors.
+
+    An expression may return a promise (it is awaited); one that throws is a :class:`BayesStreamsError`.
+    """
+    pipe = _Pipe(timeout)
+    try:
+        session = _attach(pipe, width, height)
+        pipe.send("Page.navigate", {"url": Path(page).resolve().as_uri()}, session)
+        pipe.wait_for(lambda m: m.get("method") == "Page.loadEventFired")
+        values = []
+        for expression in expressions:
+            reply = pipe.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                   "awaitPromise": True}, session)
+            if "exceptionDetails" in reply:
+                details = reply["exceptionDetails"]
+                raise BayesStreamsError("the page's script failed: "
+                                        + str(details.get("exception", {}).get("description", details.get("text"))))
+            values.append(reply.get("result", {}).get("value"))
+        pipe.settle(0.2)
+        dialogs = [f"dialog: {e['params'].get('type')} {e['params'].get('message', '')}" for e in pipe.events
+                   if e.get("method") == "Page.javascriptDialogOpening"]
+        return values, console_errors(pipe.events) + dialogs
+    finally:
+        pipe.close()

@@ -1,0 +1,254 @@
+"""What the what-if page computes with: thinned posterior draws, the codebook and the reference cases.
+
+The page (:mod:`bayesstreams.reporting.explore_page`) scores a profile of factor codes in the browser,
+from the draws embedded in it.  This module decides what those draws are and holds the Python side
+of the same scoring, so that a test can hold the page to the package:
+
+* :func:`thin_indices` keeps ``n`` draws of a run, evenly spaced within each chain and spread over
+  the chains as evenly as possible (deterministic: the same run and ``n`` give the same draws);
+* :func:`explore_payload` is the page's data: per kept draw every parameter that scoring reads
+  (:data:`SCORING_PARAMETERS`, those the run holds: the kind's window parameters, group offsets and,
+  under an evidence mode of MODEL.md §7, ``code_prob``, the salience and confusion parameters), the
+  evidence options read from the draws, the codebook with each factor's data support (a factor
+  without data support is marked *no data: prior only* and never offered as a lever), and the
+  reference cases' codes, names, levels and groups (their respondent counts too under latent
+  respondents, so that a reference case scores as in the run);
+* :func:`explore_scores` scores profiles on exactly those draws with the package's own code
+  (:func:`bayesstreams.analysis.queries.baseline` and the lever and bottleneck code of
+  :mod:`bayesstreams.analysis.scoring`), which the page must reproduce.
+
+What the page shows for a profile is what ``bayesstreams score`` shows from the codes alone (a
+profile whose windows and stream states are unknown; MODEL.md §4, "Scoring a new case"):
+P(W1) and P(W2) with their mean and 90% interval (NumPy's default linear quantiles), the weakest
+stream of each phase (lowest posterior-mean chance of being in motion, and the share of draws in
+which it is lowest), and the levers: every factor with data support that is not at +1, ranked by
+the posterior-mean gain in P(W2) from setting it to +1 (``do(x_k = +1)``, nothing conditioned on);
+and toward the next window, the case advice ``score`` gives a profile with nothing known (target W1:
+the phase-1 levers and *find out first*, :mod:`bayesstreams.analysis.advice`).  A not-discussed cell is 0 in ``zero`` mode and summed out per stream in the other modes.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+from bayesstreams.data.codebook import PHASES, STREAMS
+
+DEFAULT_DRAWS = 400
+PAYLOAD_VERSION = 1
+# the parameters any kind's scoring reads (the others, mu, tau, z, gamma_raw, sigma_group, never enter a score)
+SCORING_PARAMETERS = ("alpha", "beta", "lambda", "kappa", "rho", "a", "delta", "gamma", "code_prob",
+                      "salience_zero", "salience_nonzero", "confusion")
+
+
+def thin_indices(n_samples: int, n_chains: int, n: int = DEFAULT_DRAWS) -> np.ndarray:
+    """Indices of ``n`` of a run's ``n_samples`` chain-major draws, evenly spaced within each chain.
+
+    The first ``n % n_chains`` chains give one draw more; within a chain of ``D`` draws the ``m``
+    kept ones are ``floor(j * D / m)``, ``j = 0 .. m - 1``.  ``n >= n_samples`` keeps every draw.
+
+    Examples
+    --------
+    >>> thin_indices(8, 2, 4).tolist()
+    [0, 2, 4, 6]
+    >>> thin_indices(9, 3, 4).tolist()
+    [0, 1, 3, 6]
+    """
+    if n < 1:
+        raise ValueError("keep at least one draw")
+    n_chains = max(1, int(n_chains))
+    if n_samples % n_chains:  # not a chain-major flattening of equal chains: spread over all draws
+        n_chains = 1
+    if n >= n_samples:
+        return np.arange(n_samples)
+    per_chain = n_samples // n_chains
+    counts = [n // n_chains + (1 if c < n % n_chains else 0) for c in range(n_chains)]
+    kept = [c * per_chain + (np.arange(m) * per_chain) // m for c, m in enumerate(counts) if m]
+    return np.concatenate(kept).astype(int)
+
+
+def thin_draws(posterior: dict, n_chains: int, n: int = DEFAULT_DRAWS) -> dict:
+    """The scoring parameters of ``posterior`` at :func:`thin_indices` (copies, float64)."""
+    n_samples = int(next(iter(posterior.values())).shape[0])
+    keep = thin_indices(n_samples, n_chains, n)
+    return {name: np.array(posterior[name][keep], dtype=float) for name in SCORING_PARAMETERS if name in posterior}
+
+
+def _nested(array: np.ndarray):
+    """A float array as nested lists of Python floats (``json`` writes each with ``repr``: exact)."""
+    return np.asarray(array, dtype=float).tolist()
+
+
+def pack(array: np.ndarray) -> dict:
+    """A float array as ``{"shape", "data"}``: its little-endian float64 bytes in base64 (exact, half the size of JSON)."""
+    array = np.ascontiguousarray(array, dtype="<f8")
+    return {"shape": list(array.shape), "data": base64.b64encode(array.tobytes()).decode("ascii")}
+
+
+def unpack(packed: dict) -> np.ndarray:
+    """The array of :func:`pack`."""
+    return np.frombuffer(base64.b64decode(packed["data"]), dtype="<f8").reshape(packed["shape"]).astype(float)
+
+
+def _codes(row: np.ndarray) -> list:
+    return [None if np.isnan(v) else int(v) for v in row]
+
+
+def prior_flags(run, profiles, check_run=None) -> tuple[list[dict], list[str]]:
+    """Per case of ``profiles``, whether its P(W1) and P(W2) are prior-driven (on all of the run's draws), and the checks.
+
+    The flag ``score`` shows (:func:`bayesstreams.analysis.prior_dependence.prior_dependence`):
+    power-scaling, and the wide-prior ``check_run`` when given.
+    """
+    from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
+
+    measured = prior_dependence(run, check_run, dataset=profiles, names=CASE_CHANCES)
+    return ([{name: bool(measured.flag(name, case)) for name in CASE_CHANCES} for case in profiles.case_ids],
+            list(measured.checks))
+
+
+def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = None, top_levers: int = 3,
+                    check_run=None, measure_prior: bool = True) -> dict:
+    """The what-if page's data: thinned draws, evidence options, codebook, reference cases (see module docs).
+
+    Parameters
+    ----------
+    run
+        A fitted or loaded run.
+    n_draws
+        How many posterior draws to keep (:func:`thin_indices`).
+    min_gain
+        The gain in P(W2) whose posterior probability each lever reports (default that of ``score``).
+    top_levers
+        How many levers the page lists.
+    check_run, measure_prior
+        With ``measure_prior`` (and a model file on the run) every reference case and the empty
+        profile carry the prior-driven flags of their P(W1) and P(W2) (:func:`prior_flags`, with the
+        wide-prior ``check_run`` when given): the page shows them while that profile is unedited.
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``draws`` (parameter -> :func:`pack`, draw first), ``options``, ``factors``,
+        ``groups``, ``cases`` and the settings; every number exact.
+
+    Examples
+    --------
+    >>> payload = explore_payload(run, n_draws=40)
+    >>> payload["n_draws"], payload["draws"]["beta"]["shape"][0], len(payload["cases"]) == run.dataset.n_cases
+    (40, 40, True)
+    """
+    from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN
+    from bayesstreams.data.support import no_data_factors
+    from bayesstreams.model import evidence as ev
+    from bayesstreams.model.kinds import kind_of_draws
+
+    dataset = run.dataset
+    draws = thin_draws(run.posterior, getattr(run, "n_chains", 1), n_draws)
+    kind = kind_of_draws(run.posterior)
+    options = ev.options_of_draws(draws) if kind.has_streams else {"not_discussed": "zero", "respondents":
+                                                                   "consensus", "stream_error": False}
+    no_data = no_data_factors(dataset)
+    counts = ev.respondent_counts(dataset, dataset.x) if options["respondents"] == "latent" else None
+    cases = []
+    for i, case_id in enumerate(dataset.case_ids):
+        entry = {"id": case_id, "name": dataset.case_column("name")[i] or case_id,
+                 "level": dataset.case_column("level")[i], "group": int(dataset.group[i]),
+                 "codes": _codes(dataset.x[i])}
+        if counts is not None:
+            entry["counts"] = _nested(counts[i])
+        cases.append(entry)
+    factors = [{"id": f.id, "label": {"en": f.label("en"), "nl": f.label("nl")}, "phase": PHASES.index(f.phase),
+                "stream": STREAMS.index(f.stream), "no_data": f.id in no_data} for f in dataset.codebook.factors]
+    n_kept = len(next(iter(draws.values())))
+    checks, empty_flags = [], {"p_w1": False, "p_w2": False}
+    if measure_prior and getattr(run, "config", None) is not None:
+        flags, checks = prior_flags(run, dataset, check_run)
+        for entry, flag in zip(cases, flags):
+            entry["prior_driven"] = flag
+        empty = profile_of_codes({"factors": factors, "groups": list(dataset.groups)}, dataset.codebook,
+                                 [{"case_id": "empty", "codes": [None] * len(factors)}])
+        empty_flags = prior_flags(run, empty, check_run)[0][0]
+    return {"prior_checks": checks, "empty_prior_driven": empty_flags,"version": PAYLOAD_VERSION, "kind": kind.name, "has_streams": bool(kind.has_streams), "options": options,
+            "n_draws": n_kept, "n_samples": run.n_samples if hasattr(run, "n_samples") else n_kept,
+            "min_gain": float(DEFAULT_MIN_GAIN if min_gain is None else min_gain), "top_levers": int(top_levers),
+            "dataset": dataset.name, "phases": list(PHASES), "streams": list(STREAMS), "groups": list(dataset.groups),
+            "factors": factors, "cases": cases, "draws": {name: pack(value) for name, value in draws.items()}}
+
+
+def payload_draws(payload: dict) -> dict:
+    """The draws of a payload back as NumPy arrays (exactly what the page computes with)."""
+    return {name: unpack(value) for name, value in payload["draws"].items()}
+
+
+def explore_scores(payload: dict, profiles) -> list[dict]:
+    """Score every case of ``profiles`` (a Dataset with the run's codebook) on the payload's draws.
+
+    The numbers the page must show for the same codes: ``p_w1``, ``p_w2`` (summaries with mean,
+    q05, q25, q75, q95), ``weakest`` (per phase, streams model only), ``levers`` (every factor
+    with data support not at +1, ranked as ``score`` ranks them; the page lists the first
+    ``top_levers``) and ``next_window`` (the case advice with nothing known; streams model only).
+
+    Examples
+    --------
+    >>> payload = explore_payload(run, n_draws=40)
+    >>> scores = explore_scores(payload, run.dataset)
+    >>> len(scores) == run.dataset.n_cases, 0 <= scores[0]["p_w1"]["mean"] <= 1
+    (True, True)
+    """
+    from bayesstreams.analysis.queries import baseline, windows
+    from bayesstreams.analysis.scoring import _bottlenecks, _levers, _summary
+
+    draws = payload_draws(payload)
+    base = baseline(draws, profiles)
+    now = windows(base)
+    no_data = {f["id"] for f in payload["factors"] if f["no_data"]}
+    levers = _levers(profiles, base, now, len(profiles.factor_ids), payload["min_gain"], no_data)
+    weakest = _bottlenecks(base)
+    return [{"case_id": profiles.case_ids[i], "p_w1": _summary(now.p1[:, i]), "p_w2": _summary(now.p2[:, i]),
+             "weakest": weakest[i] if weakest else None, "levers": levers[i],
+             "next_window": _next_window(base, profiles, i, no_data, payload["min_gain"])}
+            for i in range(profiles.n_cases)]
+
+
+def _next_window(base, profiles, i: int, no_data: set, min_gain: float) -> dict | None:
+    """The case advice ``score`` gives a profile with nothing known (MODEL.md §9): toward W1, its levers.
+
+    Nothing known: the windows and stream states are unknown whatever the profile's source says (the
+    page scores codes), so the target is W1, every draw weighs the same, and the advice's levers are
+    the phase-1 factors with data support below +1 (a not-discussed one under *find out first*).
+    """
+    if not base.has_streams:
+        return None
+    from dataclasses import replace
+
+    from bayesstreams.analysis.advice import W1, _case, _levers as advice_levers, weighted_summary
+    from bayesstreams.analysis.case_evidence import case_evidence
+
+    unknown = replace(profiles, w=np.full_like(profiles.w, np.nan), s=np.full_like(profiles.s, np.nan))
+    state = _case(base, i, case_evidence(unknown, i), reweight=True)
+    codes = np.asarray(profiles.x[i], dtype=float)
+    levers, find_out, _, now = advice_levers(state, unknown, W1, codes, no_data, min_gain)
+    return {"target": "W1", "p_target": weighted_summary(now, state.weights), "levers": levers,
+            "find_out_first": find_out}
+
+
+def profile_of_codes(payload: dict, codebook, rows: list[dict]):
+    """A profile Dataset of ``rows`` (``{"case_id", "codes": [code or None per factor], "group": index}``).
+
+    Built as a wide profile file would be read (one respondent per coded cell), so that it scores
+    as the page's "copy as profile CSV" would.
+    """
+    from bayesstreams.data.dataset import Dataset
+
+    factor_ids = [f["id"] for f in payload["factors"]]
+    x = np.array([[np.nan if c is None else float(c) for c in row["codes"]] for row in rows], dtype=float)
+    groups = tuple(payload["groups"])
+    cases = [{"case_id": row["case_id"], "name": row["case_id"], "level": "", "w1": np.nan, "w2": np.nan,
+              "group": groups[row["group"]] if row.get("group", -1) >= 0 else ""} for row in rows]
+    codes = [{"case_id": row["case_id"], "factor": f, "code": x[i, j], "respondent": ""}
+             for i, row in enumerate(rows) for j, f in enumerate(factor_ids) if not np.isnan(x[i, j])]
+    return Dataset(name="explore", source="<explore>", codebook=codebook, cases=cases, codes=codes, x=x,
+                   w=np.full((len(rows), 2), np.nan), s=np.full((len(rows), 2, 3), np.nan),
+                   group=np.array([row.get("group", -1) for row in rows], dtype=int), groups=groups)

@@ -1,0 +1,127 @@
+"""The what-if page: one self-contained HTML file that scores a profile of factor codes in the browser.
+
+The page holds everything it needs: inline CSS, inline JavaScript and the data of
+:func:`bayesstreams.analysis.explore_data.explore_payload` (thinned posterior draws, codebook,
+reference cases) plus the words of both languages, in one ``<script type="application/json">``
+block.  It loads nothing (a Content-Security-Policy of ``default-src 'none'`` says so to the
+browser), so it works offline from a file share.  The JSON is written with ``<``, ``>``, ``&``
+and U+2028/U+2029 as ``\\u`` escapes, so no text of the data can end the block, and the script
+puts every name into the page with ``textContent``.
+
+The script (``templates/explore.js``) computes what
+:func:`bayesstreams.analysis.explore_data.explore_scores` computes in Python, in float64 and in
+NumPy's order: P(W1) and P(W2) (mean and 90% interval with NumPy's linear quantiles), the
+weakest stream of each phase and the levers; a browser test holds the two equal to 1e-9.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+from bayesstreams.analysis.explore_data import DEFAULT_DRAWS
+from bayesstreams.errors import InputError, Violation
+
+TEMPLATES = Path(__file__).with_name("templates")
+# the translation keys the page shows (besides those of explore_* below)
+SHARED_KEYS = ("score_p_w1", "score_p_w2", "score_not_discussed", "score_note_causal", "no_levers", "label_group",
+               "support_no_data", "prior_driven", "score_note_prior", "score_check_wide", "score_check_power",
+               "phase_short_1", "phase_short_2", "stream_problem", "stream_policy",
+               "stream_politics", *(f"phase_stream_{p}_{s}" for p in (1, 2) for s in ("problem", "policy", "politics")))
+_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def script_json(data) -> str:
+    """``data`` as JSON that is safe inside a ``<script>`` element: ``<``, ``>``, ``&``, U+2028/9 escaped."""
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    return "".join(_ESCAPES.get(ch, ch) for ch in text)
+
+
+def page_words() -> dict:
+    """The page's words in every language: ``{lang: {key: text}}`` (the ``explore_*`` keys and :data:`SHARED_KEYS`)."""
+    from bayesstreams.reporting.i18n import LANGUAGES, table
+
+    out = {}
+    for lang in LANGUAGES:
+        words = table(lang)
+        out[lang] = {key: text for key, text in words.items() if key.startswith("explore_") or key in SHARED_KEYS}
+    return out
+
+
+def render_explore(payload: dict, lang: str = "nl") -> str:
+    """The page's HTML for a payload of :func:`~bayesstreams.analysis.explore_data.explore_payload`."""
+    from bayesstreams.reporting.i18n import check_language
+
+    lang = check_language(lang)
+    words = page_words()
+    data = {**payload, "lang": lang, "text": words}
+    template = (TEMPLATES / "explore.html").read_text(encoding="utf-8")
+    parts = {"@@LANG@@": lang, "@@TITLE@@": html.escape(words[lang]["explore_title"]),
+             "@@CSS@@": (TEMPLATES / "explore.css").read_text(encoding="utf-8"),
+             "@@JS@@": (TEMPLATES / "explore.js").read_text(encoding="utf-8"), "@@PAYLOAD@@": script_json(data)}
+    for marker in ("@@LANG@@", "@@TITLE@@", "@@CSS@@", "@@JS@@"):  # the payload last: its text is never scanned
+        template = template.replace(marker, parts[marker])
+    head, tail = template.split("@@PAYLOAD@@")
+    return head + parts["@@PAYLOAD@@"] + tail
+
+
+def write_explore(run, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, force: bool = False,
+                  check_run=None) -> Path:
+    """Write the what-if page of a run: one self-contained HTML file (see module docs).
+
+    Parameters
+    ----------
+    run
+        A :class:`~bayesstreams.inference.run.Run` or a run folder written by ``bayesstreams fit``.
+    out
+        The ``.html`` file to write.
+    lang
+        ``"nl"`` (default) or ``"en"``: the language the page opens in (a button switches).
+    draws
+        How many posterior draws the page computes with, evenly thinned within each chain
+        (:func:`~bayesstreams.analysis.explore_data.thin_indices`); all when the run has fewer.
+    force
+        Replace an existing ``out`` (without it an existing file is refused).
+    check_run
+        The wide-prior refit (a folder or a loaded run) for the prior-driven flags of the reference
+        cases and the empty profile; default: the one beside the run (``<run>-wide``) when it fits,
+        else power-scaling alone.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    InputError
+        ``out`` is not ``.html``/``.htm``, exists (without ``force``) or cannot be written;
+        ``draws`` is below 1.
+
+    Examples
+    --------
+    >>> page = write_explore(run, tmp / "what-if.html", lang="nl", draws=100)
+    >>> text = page.read_text(encoding="utf-8")
+    >>> '<html lang="nl">' in text, "https://" in text, "http://" in text
+    (True, False, False)
+    """
+    from bayesstreams.analysis.explore_data import explore_payload
+    from bayesstreams.atomic import atomic_write_text, refuse_existing
+    from bayesstreams.inference.store import as_run
+    from bayesstreams.reporting.i18n import check_language
+
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(Violation(str(out), None, "--out", "the what-if page is written as .html"))
+    if int(draws) < 1:
+        raise InputError(Violation(str(out), None, "--draws", f"keep at least 1 draw (got {draws})"))
+    check_language(lang)
+    refuse_existing(out, force)  # before the work, and again at the rename
+    from bayesstreams.inference.check_run import find_check_run
+
+    run = as_run(run)
+    check = as_run(check_run) if check_run is not None else find_check_run(run)
+    page = render_explore(explore_payload(run, int(draws), check_run=check), lang)
+    atomic_write_text(out, page, replace=force)
+    return out

@@ -22,29 +22,41 @@ def brief(tmp_path_factory):
     return brief_data(run, case_id="c1", lang="nl")
 
 
-def with_gains(brief, gains, codes):
-    """The brief with three levers of the given gains and codes (the sentences read only these)."""
+def with_gains(brief, gains, codes, actions=None):
+    """The brief with three levers of the given gains, codes and actions (the sentences read only these)."""
     from bayesstreams.reporting.brief import BriefLever
 
-    levers = [BriefLever(f"f{j}", f"factor {j}", 2, "policy", c, Interval(g, 0.0, g / 2, 2 * g, 3 * g), 0.5, 0.05)
-              for j, (g, c) in enumerate(zip(gains, codes))]
+    actions = actions or [f"Bel gemeente {j}" for j in range(len(gains))]
+    levers = [BriefLever(f"f{j}", f"factor {j}", 2, "policy", c, Interval(g, 0.0, g / 2, 2 * g, 3 * g), 0.5, 0.05, a)
+              for j, (g, c, a) in enumerate(zip(gains, codes, actions))]
     return replace(brief, levers=levers)
 
 
-def test_large_gains_name_each_lever_with_its_gain_in_dutch_numbers(brief):
+def test_large_gains_name_each_lever_by_its_action_and_label_with_its_gain_in_dutch_numbers(brief):
     t = translator("nl")
     b = with_gains(brief, [0.123, 0.061, 0.052], [0.0, 0.0, 0.0])
     first = actions(b, t)[0]
-    assert first.startswith("Werk aan ")
-    for lever, gain in zip(b.levers, ("+12", "+6,1", "+5,2")):
-        assert f"{lever.label} ({gain} procentpunt)" in first
+    assert first.startswith(t("brief_do_levers").split("{")[0])
+    for j, gain in enumerate(("+12", "+6,1", "+5,2")):  # the action inside the sentence, the label beside it
+        assert f"bel gemeente {j} (factor: factor {j}; {gain} procentpunt)" in first
+
+
+def test_a_lever_without_an_action_is_worded_from_its_label_and_says_so(brief):
+    t = translator("en")
+    b = with_gains(brief, [0.123, 0.061, 0.052], [0.0, 0.0, 0.0], actions=[None, "Call the region", None])
+    first = actions(b, t)[0]
+    for j in (0, 2):
+        generated = t("action_generated").format(label=f"factor {j}")
+        assert f"{generated[:1].lower()}{generated[1:]} ({t('action_generated_note')}; " in first
+    assert "call the region (factor: factor 1; +6.1 percentage points)" in first
+    assert first.count(t("action_generated_note")) == 2
 
 
 def test_small_gains_say_that_no_single_step_is_enough(brief):
     t = translator("nl")
     b = with_gains(brief, [0.031, 0.02, 0.01], [0.0, 0.0, 0.0])
     first = actions(b, t)[0]
-    assert first == t("brief_do_small").format(threshold=5, label=b.levers[0].label)
+    assert first == t("brief_do_small").format(threshold=5, step="bel gemeente 0 (factor: factor 0)")
 
 
 @pytest.mark.parametrize("codes, key", [([-1.0, 0.0, 0.0], "brief_do_barriers_one"),

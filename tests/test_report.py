@@ -160,10 +160,10 @@ def test_case_lever_and_dependency_tables_show_summary_numbers(report_en):
     expected = [(c, lever) for c in summary["cases"] for lever in c["levers"]]
     assert len(levers) == len(expected) > 0
     for row, (case, lever) in zip(levers, expected):
-        assert row[1] == str(lever["rank"]) and row[2] == lever["label"]
-        check_interval(row[4], lever["gain_w2"], 100, marker)
-        check_interval(row[5], lever["gain_w1"], 100, marker)
-        assert shows(NUMBER.findall(row[6])[0], lever["p_gain"], 100)
+        assert row[1] == str(lever["rank"]) and row[2] == lever["action"] and row[3] == lever["label"]
+        check_interval(row[5], lever["gain_w2"], 100, marker)
+        check_interval(row[6], lever["gain_w1"], 100, marker)
+        assert shows(NUMBER.findall(row[7])[0], lever["p_gain"], 100)
     dependency = md_table(md, t("col_quantity"), t("col_interval50"))
     rho, effect = summary["dependency"]["value"], summary["dependency"]["effect"]
     for row, value, scale in ((dependency[0], rho, 1), (dependency[1], effect, 100)):

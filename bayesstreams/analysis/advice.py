@@ -29,6 +29,7 @@ from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
+from bayesstreams.model.evidence import options_of_draws
 
 WINDOWS = ("W1", "W2")
 DEFAULT_MIN_GAIN = 0.05
@@ -56,6 +57,9 @@ class CaseAdvice:
     necessity: list[dict] = field(default_factory=list)
     phase1_necessary: dict | None = None
     no_data: list[str] = field(default_factory=list)
+    # how the run reads a code not discussed (MODEL.md §7): "zero" reads it as 0, so a find-out-first
+    # factor's gain is the gain if it is 0; "marginal"/"salience" weigh what it may be
+    not_discussed: str = "zero"
 
 
 def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:
@@ -246,7 +250,8 @@ def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior
                      level=str(row.get("level") or ""), w1=float(evidence.w[0]), w2=float(evidence.w[1]),
                      target=None if target is None else WINDOWS[target], p_target=None, threshold=threshold,
                      bottlenecks=_bottlenecks(state), necessity=_necessity(state, dataset, no_data),
-                     no_data=[f for f in dataset.factor_ids if f in no_data])
+                     no_data=[f for f in dataset.factor_ids if f in no_data],
+                     not_discussed=options_of_draws(posterior)["not_discussed"])
     if target is not None:
         out.levers, out.find_out_first, gains, now = _levers(state, dataset, target, codes, no_data, min_gain)
         out.p_target = weighted_summary(now, state.weights)
@@ -350,15 +355,30 @@ def what_it_takes(run, case: str, threshold: float = DEFAULT_THRESHOLD):
     return plans_frame(case_advice(run, case, threshold))
 
 
-def label_advice(data: dict, labels: dict, lang: str = "en") -> dict:
-    """Give every factor of advice data (:func:`advice_to_dict`) its codebook ``label`` in ``lang``, in place."""
+def label_advice(data: dict, labels: dict, lang: str = "en", actions: dict | None = None) -> dict:
+    """Advice data (:func:`advice_to_dict`) with every factor's codebook ``label`` and ``action`` in ``lang``.
+
+    ``actions`` is :meth:`~bayesstreams.data.codebook.Codebook.actions`; a factor whose codebook
+    gives no action gets ``action = None`` (the text outputs then word one from the label and say so).
+    Plans get ``labels`` and ``actions``, one per factor.  ``data`` itself is left as it is, so the
+    same advice can be worded in either language.
+    """
+    actions = actions or {}
+
+    def label(factor: str) -> str:
+        return labels.get(factor, {}).get(lang, factor)
+
+    def action(factor: str):
+        return actions.get(factor, {}).get(lang) or None
+
+    out = dict(data)
     for key in ("levers", "find_out_first", "necessity"):
-        for entry in data[key]:
-            entry["label"] = labels.get(entry["factor"], {}).get(lang, entry["factor"])
+        out[key] = [{**entry, "label": label(entry["factor"]), "action": action(entry["factor"])}
+                    for entry in data[key]]
     for key in ("plans", "then_w2_plans"):
-        for plan in data[key]:
-            plan["labels"] = [labels.get(f, {}).get(lang, f) for f in plan["factors"]]
-    return data
+        out[key] = [{**plan, "labels": [label(f) for f in plan["factors"]],
+                     "actions": [action(f) for f in plan["factors"]]} for plan in data[key]]
+    return out
 
 
 def json_safe(value):
@@ -372,11 +392,12 @@ def json_safe(value):
     return value
 
 
-def advice_to_dict(advice: CaseAdvice, labels: dict | None = None, lang: str = "en") -> dict:
+def advice_to_dict(advice: CaseAdvice, labels: dict | None = None, lang: str = "en",
+                   actions: dict | None = None) -> dict:
     """The advice as JSON-ready data (NaN -> None: an unknown window, a code not discussed).
 
-    Every factor entry gets its codebook ``label`` in ``lang``.
+    Every factor entry gets its codebook ``label`` and ``action`` in ``lang`` (:func:`label_advice`).
     """
     from dataclasses import asdict
 
-    return label_advice(json_safe(asdict(advice)), labels or {}, lang)
+    return label_advice(json_safe(asdict(advice)), labels or {}, lang, actions)

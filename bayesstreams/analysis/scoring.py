@@ -96,6 +96,7 @@ class ScoreResult:
     cases: list[CaseScore] = field(default_factory=list)
     no_data: list[str] = field(default_factory=list)  # factors never offered as levers (no data: prior only)
     labels: dict = field(default_factory=dict)  # factor id -> {"en": label, "nl": label}, from the codebook
+    actions: dict = field(default_factory=dict)  # factor id -> {"en": action, "nl": action, "source": note}; "" if none
     prior_checks: list[str] = field(default_factory=list)  # the checks behind the prior-driven flags
 
 
@@ -177,7 +178,7 @@ def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **part
         percentile_p_w2=percentile_among(mean_p2, reference_p2), **parts)
 
 
-def _advice(run, profiles, base: Baseline, labels: dict, threshold: float, min_gain: float,
+def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshold: float, min_gain: float,
             in_data: bool) -> list[dict | None]:
     """Per profile case, the advice given its known windows and streams.
 
@@ -190,7 +191,7 @@ def _advice(run, profiles, base: Baseline, labels: dict, threshold: float, min_g
 
     return [advice_to_dict(advise(run.posterior, profiles, case, base=base, reference=run.dataset,
                                   prior=getattr(run, "prior", None), threshold=threshold, min_gain=min_gain,
-                                  reweight=not in_data), labels) for case in profiles.case_ids]
+                                  reweight=not in_data), labels, actions=actions) for case in profiles.case_ids]
 
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
@@ -214,9 +215,10 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     no_data = no_data_factors(reference)
     per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data)
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
-    advice = _advice(run, profiles, base, labels, threshold, min_gain, in_data)
+    actions = profiles.codebook.actions()
+    advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
-                         no_data=[f for f in reference.factor_ids if f in no_data])
+                         actions=actions, no_data=[f for f in reference.factor_ids if f in no_data])
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(
             profiles, i, now, reference_p2, levers=per_case_levers[i], advice=advice[i],
@@ -276,20 +278,22 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
 
 
 def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
-    from bayesstreams.analysis.advice import label_advice
-
     """The score as plain JSON-ready data (NaN -> None: a code of None is "not discussed").
 
-    Each lever carries the factor's codebook ``label`` in ``lang`` beside its id.
+    Each lever (and each factor of the advice) carries the factor's codebook ``label`` and
+    ``action`` in ``lang`` beside its id; ``action`` is None where the codebook gives none.
     """
+    from bayesstreams.analysis.advice import label_advice
+
     cases = []
     for case in result.cases:
         entry = asdict(case)
-        if entry["advice"] is not None:  # the advice carries its labels in the language asked for
-            entry["advice"] = label_advice(entry["advice"], result.labels, lang)
+        if entry["advice"] is not None:  # the advice carries its labels and actions in the language asked for
+            entry["advice"] = label_advice(entry["advice"], result.labels, lang, result.actions)
         entry["n_not_discussed"] = case.n_not_discussed
         for lever in entry["levers"]:
             lever["label"] = result.labels.get(lever["factor"], {}).get(lang, lever["factor"])
+            lever["action"] = result.actions.get(lever["factor"], {}).get(lang) or None
         cases.append(entry)
     return json_safe({"profile": result.profile, "n_reference_cases": result.n_reference, "model": result.kind,
                        "notes": {"prediction": PREDICTION_NOTE, "causal": CAUSAL_NOTE, "similarity": SIMILARITY_NOTE},

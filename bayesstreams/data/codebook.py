@@ -1,7 +1,9 @@
 """Factors, phases and streams: the codebook of a dataset.
 
 A codebook maps each factor id to exactly one phase and one stream, with Dutch and
-English labels.  It is read from ``codebook.toml`` (or a ``codebook`` sheet of an xlsx).
+English labels and, optionally, an *action* in both languages: what a municipality can do
+to bring the factor to ``+1``, the words levers and plans are phrased with.  It is read from
+``codebook.toml`` (or a ``codebook`` sheet of an xlsx).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from bayesstreams.errors import InputError, Violation
 PHASES: tuple[int, ...] = (1, 2)
 STREAMS: tuple[str, ...] = ("problem", "policy", "politics")
 FACTOR_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-FACTOR_KEYS = ("phase", "stream", "label_nl", "label_en", "description")
+FACTOR_KEYS = ("phase", "stream", "label_nl", "label_en", "description", "action_nl", "action_en", "action_source")
+ACTION_KEYS = ("action_nl", "action_en")
 # Column names of the case table and the wide layout: a factor id may not take them.
 RESERVED_IDS = frozenset({"case_id", "name", "w1", "w2", "level", "group", "respondent", "section", "quote",
                           "factor", "code"} | {f"s{p}_{s}" for p in PHASES for s in STREAMS})
@@ -33,11 +36,30 @@ class Factor:
     label_nl: str = ""
     label_en: str = ""
     description: str = ""
+    action_nl: str = ""
+    action_en: str = ""
+    action_source: str = ""
 
     def label(self, lang: str = "en") -> str:
         """The label in ``lang`` ("en" or "nl"), falling back to the id."""
         text = self.label_nl if lang == "nl" else self.label_en
         return text or self.label_en or self.label_nl or self.id
+
+    def action(self, lang: str = "en") -> str:
+        """What to do to bring the factor to ``+1``, in ``lang``; "" when the codebook gives none.
+
+        There is no fallback to the other language (the codebook gives both or neither); the
+        outputs word a missing action from the label and say that it is not the codebook's.
+
+        Examples
+        --------
+        >>> book = load_codebook("data/trafficking_nl_2020/codebook.toml")
+        >>> book["p1_insight"].action("nl")[:21]
+        'Laat in kaart brengen'
+        >>> Factor("a", 1, "problem").action("en")
+        ''
+        """
+        return self.action_nl if lang == "nl" else self.action_en
 
 
 @dataclass(frozen=True)
@@ -67,6 +89,10 @@ class Codebook:
     def __contains__(self, factor_id: object) -> bool:
         return any(f.id == factor_id for f in self.factors)
 
+    def actions(self) -> dict[str, dict[str, str]]:
+        """Per factor id its action in each language and its ``source`` note ("" where the codebook gives none)."""
+        return {f.id: {"en": f.action_en, "nl": f.action_nl, "source": f.action_source} for f in self.factors}
+
     def describe(self, key: str, lang: str = "en") -> str:
         """Dataset metadata ``key`` (e.g. ``title``, ``source``) in ``lang``: ``{key}_{lang}``, else ``key``, else ""."""
         meta = self.dataset
@@ -77,17 +103,18 @@ class Codebook:
         out: dict = {}
         if self.dataset:
             out["dataset"] = dict(self.dataset)
-        out["factors"] = {
-            f.id: {
-                "phase": f.phase,
-                "stream": f.stream,
-                "label_nl": f.label_nl,
-                "label_en": f.label_en,
-                "description": f.description,
-            }
-            for f in self.factors
-        }
+        out["factors"] = {f.id: _factor_dict(f) for f in self.factors}
         return out
+
+
+def _factor_dict(factor: Factor) -> dict:
+    """One factor as its ``codebook.toml`` table; the optional action keys only where given."""
+    entry = {"phase": factor.phase, "stream": factor.stream, "label_nl": factor.label_nl,
+             "label_en": factor.label_en, "description": factor.description}
+    for key in ("action_nl", "action_en", "action_source"):
+        if getattr(factor, key):
+            entry[key] = getattr(factor, key)
+    return entry
 
 
 def parse_factor(file: str, row: int | None, factor_id: str, entry: dict) -> tuple[Factor | None, list[Violation]]:
@@ -122,6 +149,8 @@ def parse_factor(file: str, row: int | None, factor_id: str, entry: dict) -> tup
     for key in ("label_nl", "label_en", "description"):
         if key in entry and not isinstance(entry[key], str):
             bad(key, f"factor {factor_id!r}: {key} must be text")
+    for key, message in _action_problems(factor_id, entry):
+        bad(key, message)
     if problems:
         return None, problems
     factor = Factor(
@@ -131,8 +160,29 @@ def parse_factor(file: str, row: int | None, factor_id: str, entry: dict) -> tup
         label_nl=str(entry.get("label_nl", "") or ""),
         label_en=str(entry.get("label_en", "") or ""),
         description=str(entry.get("description", "") or ""),
+        # one line in every output: a TOML multi-line string is joined at its line breaks
+        **{key: " ".join(entry[key].split()) for key in ("action_nl", "action_en", "action_source") if key in entry},
     )
     return factor, []
+
+
+def _action_problems(factor_id: str, entry: dict) -> list[tuple[str, str]]:
+    """The action rules: text, not blank, both languages or neither; a source note only beside an action."""
+    found = []
+    for key in ("action_nl", "action_en", "action_source"):
+        if key not in entry:
+            continue
+        if not isinstance(entry[key], str):
+            found.append((key, f"factor {factor_id!r}: {key} must be text"))
+        elif not entry[key].strip():
+            found.append((key, f"factor {factor_id!r}: {key} is empty (leave the key out, or write the action)"))
+    given = [key for key in ACTION_KEYS if key in entry]
+    if len(given) == 1:
+        other = ACTION_KEYS[1 - ACTION_KEYS.index(given[0])]
+        found.append((other, f"factor {factor_id!r} has {given[0]} but no {other}: give the action in both languages"))
+    if "action_source" in entry and not given:
+        found.append(("action_source", f"factor {factor_id!r}: action_source without action_nl and action_en"))
+    return found
 
 
 def _toml_lines(text: str) -> dict[str, int]:

@@ -2,7 +2,9 @@
 
 Numbers are those of :func:`bayesstreams.analysis.advice.advise` (as :func:`advice_to_dict`
 data); words come from the translation tables (``advice_*`` keys), numbers from
-:mod:`bayesstreams.reporting.numbers`, factors by their codebook label.  Nothing is computed here.
+:mod:`bayesstreams.reporting.numbers`.  A factor is named by what to do, its codebook *action*,
+with its label beside it (:func:`step`); where the codebook gives no action the words are made
+from the label and say so.  Nothing is computed here.
 The order is the order of use: what is known, what it would take (phase 1 first), the levers
 toward the next window, what to find out first, then what the evidence says of the past.
 """
@@ -37,6 +39,29 @@ def _points(value: float, lang: str) -> str:
     return number(100 * value, lang, sign=True)
 
 
+def action_text(action: str | None, label: str, t) -> str:
+    """What to do about a factor: the codebook's action, or a sentence made from its label that says it is one."""
+    if action:
+        return action
+    return t("action_generated").format(label=label) + f" ({t('action_generated_note')})"
+
+
+def step(action: str | None, label: str, t, *notes: str) -> str:
+    """A factor as a step: what to do, then the factor's label (and any ``notes``) in brackets.
+
+    Without a codebook action the step is the sentence made from the label, marked as such.
+    """
+    head = action if action else t("action_generated").format(label=label)
+    parts = [t("advice_factor").format(label=label) if action else t("action_generated_note"), *notes]
+    return f"{head} ({'; '.join(parts)})"
+
+
+def inline(text: str) -> str:
+    """``text`` to stand inside a sentence: its first letter in lower case unless the first word is an acronym."""
+    first = text.split(" ", 1)[0]
+    return text if first.isupper() and len(first) > 1 else text[:1].lower() + text[1:]
+
+
 def _chance(summary: dict, lang: str, plain: bool = False) -> tuple[str, str]:
     """The mean and the 90% interval in words: "90% interval a to b", or plainly "with 90% certainty ..."."""
     t = translator(lang)
@@ -62,9 +87,10 @@ def plan_lines(plans: list[dict], reach: bool, target: str, threshold: float, la
     for n, plan in enumerate(plans, start=1):
         mean, wide = _chance(plan["p_target"], lang, plain)
         names = plan.get("labels", plan["factors"])
-        marked = [name + (t("advice_mark_find_out") if factor in plan["find_out_first"] else "")
-                  for name, factor in zip(names, plan["factors"])]
-        lines.append("  " + t("advice_plan").format(rank=n, factors=" + ".join(marked),
+        actions = plan.get("actions", [None] * len(names))
+        steps = [step(action, name, t, *([t("advice_find_out_short")] if factor in plan["find_out_first"] else []))
+                 for action, name, factor in zip(actions, names, plan["factors"])]
+        lines.append("  " + t("advice_plan").format(rank=n, steps=" + ".join(steps),
                                                     chance=mean, interval=wide,
                                                     threshold=percent(threshold, lang),
                                                     p=percent(plan["p_over_threshold"], lang)))
@@ -89,8 +115,9 @@ def lever_lines(advice: dict, lang: str = "en", n_find_out: int = 3, min_find_ou
              t("advice_no_levers").format(window=window)]
     for n, lever in enumerate(advice["levers"], start=1):
         gain = lever["gain"]
+        now = t("advice_now").format(code=_code(lever["code"]))
         lines.append("  " + t("advice_lever").format(
-            rank=n, label=lever.get("label", lever["factor"]), code=_code(lever["code"]),
+            rank=n, step=step(lever.get("action"), lever.get("label", lever["factor"]), t, now),
             gain=_points(gain["mean"], lang), interval=interval(100 * gain["q05"], 100 * gain["q95"], lang,
                                                                 as_percent=False, sign=True)))
     shown = [e for e in advice["find_out_first"]
@@ -98,10 +125,30 @@ def lever_lines(advice: dict, lang: str = "en", n_find_out: int = 3, min_find_ou
     if shown:
         lines.append(t("advice_find_out_head"))
     for entry in shown:
-        lines.append("  " + t("advice_find_out").format(label=entry.get("label", entry["factor"]),
-                                                        gain0=_points(entry["gain"]["mean"], lang),
-                                                        gain1=_points(entry["gain_if_plus1"]["mean"], lang)))
+        lines.append("  " + find_out_line(entry, advice.get("not_discussed", "zero"), lang))
     return lines
+
+
+def find_out_line(entry: dict, not_discussed: str = "zero", lang: str = "en") -> str:
+    """One factor to find out first: what acting on it gains, and what it means if it is already ``+``.
+
+    ``gain`` is the gain of acting on it as the run reads it now: if it is 0 (``zero`` mode), or
+    weighing what it may be (the other modes of MODEL.md §7).  ``gain_if_plus1`` is how the chance
+    moves if it is already ``+``: then there is nothing to gain from it, and the sentence says
+    whether the chance is that much higher (the same number: nothing else is known that it would
+    change), stays as it is (0: e.g. a window known to be closed stays closed), or moves otherwise.
+    """
+    t = translator(lang)
+    gain0, gain1 = _points(entry["gain"]["mean"], lang), _points(entry["gain_if_plus1"]["mean"], lang)
+    first = (t("advice_find_out_if0") if not_discussed == "zero" else t("advice_find_out_unsure")).format(gain=gain0)
+    if gain1.lstrip("+\u2212") == "0":
+        second = t("advice_find_out_plus_none")
+    elif gain1 == gain0:
+        second = t("advice_find_out_plus_same")
+    else:
+        second = t("advice_find_out_plus").format(gain=gain1)
+    label = entry.get("label", entry["factor"])
+    return t("advice_find_out").format(step=step(entry.get("action"), label, t), first=first, second=second)
 
 
 def _code(code) -> str:

@@ -9,7 +9,8 @@ a case of the run they equal its in-sample predictions), from
 numbers with their 90% interval and in the calibrated words of :mod:`bayesstreams.reporting.words`.
 The brief leads with what it would take (:mod:`bayesstreams.analysis.advice`, given what is known
 of the case: phase 1 first), and its levers are the advice's levers toward the next window, so it
-offers no lever without data and none toward a window that is already open.
+offers no lever without data and none toward a window that is already open.  Levers and plans
+are phrased as what to do (the codebook's action), with the factor's label beside it.
 
 The page is HTML with an A4 ``@page`` rule; :func:`write_brief` prints it to PDF through
 headless Chromium when the output file ends in ``.pdf`` and checks it is one page.
@@ -30,6 +31,7 @@ from bayesstreams.reporting.report import Interval, StreamState, WindowChance
 N_LEVERS = 3
 N_SIMILAR = 3
 BRIEF_MIN_FIND_OUT = 0.02  # a factor to find out first is on the brief when its answer moves the chance this much
+COMPACT_LEVELS = (0, 1, 2)  # type sizes tried in turn until the brief fits one A4 page (actions make lines longer)
 
 
 def _num(value) -> float | None:
@@ -61,6 +63,7 @@ class BriefLever:
     gain: Interval
     p_gain: float | None
     threshold: float
+    action: str | None = None  # the codebook's action in the brief's language; None: it gives none
 
 
 @dataclass
@@ -193,7 +196,8 @@ def _levers(advice: dict | None, labels: dict) -> list[BriefLever]:
 
     return [BriefLever(lever["factor"], labels[lever["factor"]], int(lever["phase"]), lever["stream"],
                        _num(lever["code"]), Interval.of(lever["gain"]), _num(lever["p_gain_gt_threshold"]),
-                       float(lever["threshold"])) for lever in useful_levers(advice["levers"])[:N_LEVERS]]
+                       float(lever["threshold"]), lever.get("action"))
+            for lever in useful_levers(advice["levers"])[:N_LEVERS]]
 
 
 def _plan_lines(advice: dict | None, lang: str) -> list[str]:
@@ -257,7 +261,8 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
     if score.advice is not None:
         from bayesstreams.analysis.advice import label_advice
 
-        advice = label_advice(score.advice, {k: {lang: v} for k, v in labels.items()}, lang)
+        advice = label_advice(score.advice, {k: {lang: v} for k, v in labels.items()}, lang,
+                              run.dataset.codebook.actions())
     flags, n_prior, n_taught = score.prior_driven, *_prior_count(run, check_run)
     streams = _streams(run, case)
     name = case.case_column("name")[0] or case.case_ids[0]
@@ -274,8 +279,8 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
         seed=run.info.get("seed"), data_hash=str(run.info.get("dataset", {}).get("hash", "")))
 
 
-def render_brief(brief: Brief, t, compact: bool = False) -> str:
-    """The brief as one HTML page (inline CSS and figure); ``compact`` uses smaller type to fit one A4 page."""
+def render_brief(brief: Brief, t, compact: int = 0) -> str:
+    """The brief as one HTML page (inline CSS and figure); ``compact`` 1 or 2 uses smaller type to fit one A4 page."""
     from bayesstreams.reporting.figures import stream_diagram, to_svg
     from bayesstreams.reporting.render import render, trusted
     from bayesstreams.reporting.report import stream_tables
@@ -370,11 +375,11 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
 
 
 def one_page_pdf(brief: Brief, t) -> bytes:
-    """The brief printed to PDF; retried in compact type if it ran over one A4 page."""
+    """The brief printed to PDF; retried in compact, then tighter type if it ran over one A4 page."""
     from bayesstreams.reporting.browser import pdf_page_count, print_pdf
 
     with tempfile.TemporaryDirectory(prefix="bayesstreams-brief-") as tmp:
-        for compact in (False, True):
+        for compact in COMPACT_LEVELS:
             page = Path(tmp) / "brief.html"
             page.write_text(render_brief(brief, t, compact), encoding="utf-8")
             data = print_pdf(page, Path(tmp) / "brief.pdf").read_bytes()

@@ -2,7 +2,8 @@
 
 Every sentence is a translation-table template filled with the brief's own numbers (window
 chances, weakest streams, levers, coded barriers), so the paragraphs change with the data
-and say nothing the tables do not show.  Numbers are written by
+and say nothing the tables do not show.  A lever is named by what to do (its codebook action)
+with the factor's label beside it.  Numbers are written by
 :mod:`bayesstreams.reporting.numbers` in the brief's language; words come from ``t``.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bayesstreams.reporting import numbers
+from bayesstreams.reporting.advice_text import inline, step
 
 
 @dataclass(frozen=True)
@@ -44,14 +46,16 @@ def meaning(brief, t) -> list[str]:
 
 
 def actions(brief, t) -> list[str]:
-    """What would help most: the levers by expected gain, and which of them are barriers today."""
+    """What would help most: the levers by expected gain, each as what to do with its label, and which are barriers today."""
     if not brief.levers:  # with a window to aim at, no single step is enough: the plans above say what is
         return [t("brief_do_none") if brief.plans else t("no_levers")]
     threshold = brief.levers[0].threshold
     if max(lever.gain.mean for lever in brief.levers) < threshold:
-        out = [t("brief_do_small").format(threshold=round(100 * threshold), label=brief.levers[0].label)]
+        first = brief.levers[0]
+        out = [t("brief_do_small").format(threshold=round(100 * threshold), step=inline(step(first.action, first.label, t)))]
     else:
-        items = [t("brief_do_item").format(label=lever.label, gain=numbers.pp(lever.gain.mean, t.lang))
+        items = [inline(step(lever.action, lever.label, t,
+                             t("brief_do_item").format(gain=numbers.pp(lever.gain.mean, t.lang))))
                  for lever in brief.levers]
         out = [t("brief_do_levers").format(items=_join(items, t))]
     blocking = [lever.label for lever in brief.levers if lever.code is not None and lever.code < 0]

@@ -331,6 +331,7 @@ class Lever:
     gain_w1: Interval | None
     p_gain: float | None
     threshold: float
+    action: str = ""  # what to do: the codebook's action, or the words made from the label (marked as such)
 
 
 @dataclass
@@ -361,22 +362,29 @@ def _case_streams(activation, case_id: str) -> list[StreamState]:
             for _, r in own.iterrows()]
 
 
-def _case_levers(levers, case_id: str, labels: dict, n: int, no_data=frozenset()) -> list[Lever]:
-    """The ``n`` best levers on W2, ranked again after the factors without data are left out (MODEL.md §9)."""
+def _case_levers(levers, case_id: str, labels: dict, n: int, no_data=frozenset(), actions: dict | None = None) -> list[Lever]:
+    """The ``n`` best levers on W2, ranked again after the factors without data are left out (MODEL.md §9).
+
+    ``actions`` maps a factor id to what to do about it (:func:`~bayesstreams.reporting.advice_text.action_text`).
+    """
     own = levers[(levers["case_id"] == case_id) & ~levers["factor"].isin(list(no_data))]
     on_w1 = {r["factor"]: r for _, r in own[own["window"] == "W1"].iterrows()}
     best = own[own["window"] == "W2"].sort_values("rank").head(n)
     return [Lever(rank, r["factor"], labels[r["factor"]], int(r["phase"]), str(r["stream"]),
                   _num(r["code"]), Interval.of(r),
                   Interval.of(on_w1[r["factor"]]) if r["factor"] in on_w1 else None,
-                  _num(r["p_gain_gt_threshold"]), float(r["threshold"]))
+                  _num(r["p_gain_gt_threshold"]), float(r["threshold"]), (actions or {}).get(r["factor"], ""))
             for rank, (_, r) in enumerate(best.iterrows(), start=1)]
 
 
 def case_results(tables: dict, dataset, lang: str, flags: PriorFlags, n_levers: int = N_LEVERS,
                  no_data=frozenset()) -> list[CaseResult]:
     """Per case: window chances, stream activation, weakest streams and the best levers (none without data)."""
+    from bayesstreams.reporting.advice_text import action_text
+    from bayesstreams.reporting.i18n import translator
+
     labels = {f.id: f.label(lang) for f in dataset.codebook.factors}
+    actions = {f.id: action_text(f.action(lang), f.label(lang), translator(lang)) for f in dataset.codebook.factors}
     predictions = tables["case_predictions"]
     out = []
     for info in _case_infos(dataset):
@@ -386,7 +394,7 @@ def case_results(tables: dict, dataset, lang: str, flags: PriorFlags, n_levers: 
         out.append(CaseResult(info.case_id, info.name, info.level, info.group, info.n_not_discussed, windows,
                               Interval.of(own.loc["p_w2_given_w1"]),
                               _case_streams(tables.get("stream_activation"), info.case_id),
-                              _case_levers(tables["levers"], info.case_id, labels, n_levers, no_data)))
+                              _case_levers(tables["levers"], info.case_id, labels, n_levers, no_data, actions)))
     return out
 
 
@@ -616,9 +624,10 @@ def case_advice_rows(run, lang: str) -> list[dict]:
     from bayesstreams.reporting.advice_text import advice_lines
 
     labels = {f.id: {lang: f.label(lang)} for f in run.dataset.codebook.factors}
+    actions = run.dataset.codebook.actions()
     rows = []
     for case_id, name in zip(run.dataset.case_ids, run.dataset.case_column("name")):
-        data = advice_to_dict(case_advice(run, case_id), labels, lang)
+        data = advice_to_dict(case_advice(run, case_id), labels, lang, actions)
         rows.append({"case_id": case_id, "name": name or case_id, "lines": advice_lines(data, lang), "advice": data})
     return rows
 

@@ -2,7 +2,8 @@
 
 Every word comes from the translation tables (``score_*`` keys), every number from
 :mod:`bayesstreams.reporting.numbers` (percentages, decimal comma for Dutch), and factors are
-named by their codebook label (``--json`` keeps the ids beside the labels).  Numbers are those of
+named by what to do, their codebook action, with the label beside it (``--json`` keeps the ids
+beside the labels and actions).  Numbers are those of
 :func:`bayesstreams.analysis.scoring.score_dataset`; nothing is computed here.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from bayesstreams.reporting.advice_text import advice_lines
+from bayesstreams.analysis.advice import label_advice
+from bayesstreams.reporting.advice_text import advice_lines, step
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.numbers import interval, number, percent
 
@@ -57,11 +59,15 @@ def _points(value: float, lang: str, t) -> str:
     return _plural(count, t("score_points_one"), t("score_points_many"), value=shown)
 
 
-def _lever_line(rank: int, lever: dict, labels: dict, lang: str, t) -> str:
+def _lever_line(rank: int, lever: dict, result, lang: str, t) -> str:
     gain = lever["gain_w2"]
+    label = result.labels.get(lever["factor"], {}).get(lang, lever["factor"])
+    action = result.actions.get(lever["factor"], {}).get(lang)
+    phase, stream = lever["phase"], lever["stream"]
+    where = f"{t(f'phase_short_{phase}')}, {t(f'stream_{stream}')}"
     return t("score_lever").format(
-        rank=rank, label=labels.get(lever["factor"], {}).get(lang, lever["factor"]), phase=t(f"phase_short_{lever['phase']}"), stream=t(f"stream_{lever['stream']}"),
-        code=_code(lever["code"], t), gain=_points(100 * gain["mean"], lang, t),
+        rank=rank, step=step(action, label, t, where, t("advice_now").format(code=_code(lever["code"], t))),
+        gain=_points(100 * gain["mean"], lang, t),
         interval=interval(100 * gain["q05"], 100 * gain["q95"], lang, as_percent=False, sign=True),
         threshold=number(100 * lever["threshold"], lang), chance=percent(lever["p_gain_gt_threshold"], lang))
 
@@ -89,14 +95,15 @@ def case_lines(case, result, lang: str = "en") -> list[str]:
         mark = f"  [{t('prior_driven')}]" if case.prior_driven.get(key) else ""
         lines.append(f"  {name}: {_chance(summary, lang, t)}{mark}")
     lines.append("  " + _rank(case, result.n_reference, t))
-    if case.advice is not None:  # what is known and what it would take, given that (MODEL.md §9)
-        lines += ["  " + line for line in advice_lines(case.advice, lang)]
+    if case.advice is not None:  # what is known and what it would take, given that (MODEL.md §9), in ``lang``
+        advice = label_advice(case.advice, result.labels, lang, result.actions)
+        lines += ["  " + line for line in advice_lines(advice, lang)]
     if case.bottlenecks:
         parts = [t("score_weakest_part").format(phase=t(f"phase_short_{b['phase']}"), stream=t(f"stream_{b['stream']}"),
                                                 chance=percent(b["q_mean"], lang)) for b in case.bottlenecks]
         lines.append("  " + t("score_weakest").format(parts=", ".join(parts)))
     lines.append("  " + (t("score_levers") if case.levers else t("no_levers")))
-    lines += [f"    {_lever_line(n, lever, result.labels, lang, t)}" for n, lever in enumerate(case.levers, start=1)]
+    lines += [f"    {_lever_line(n, lever, result, lang, t)}" for n, lever in enumerate(case.levers, start=1)]
     lines.append("  " + t("score_similar"))
     lines += [f"    {_similar_line(other, lang, t)}" for other in case.similar]
     return lines

@@ -64,9 +64,10 @@ def _streams(r: Report, t) -> tuple[list[str], list[list]]:
 
 def _levers(r: Report, t) -> tuple[list[str], list[list]]:
     threshold = round(100 * r.lever_threshold)
-    head = [t("col_case"), t("col_rank"), t("col_factor"), t("col_now"), *_interval(None, t, t("col_gain_w2"))[0],
-            *_interval(None, t, t("col_gain_w1"))[0], t("col_p_gain").format(threshold=threshold)]
-    rows = [[c.name, lever.rank, lever.label, lever.code, *_interval(lever.gain_w2, t, "")[1],
+    head = [t("col_case"), t("col_rank"), t("col_action"), t("col_factor"), t("col_now"),
+            *_interval(None, t, t("col_gain_w2"))[0], *_interval(None, t, t("col_gain_w1"))[0],
+            t("col_p_gain").format(threshold=threshold)]
+    rows = [[c.name, lever.rank, lever.action, lever.label, lever.code, *_interval(lever.gain_w2, t, "")[1],
              *_interval(lever.gain_w1, t, "")[1], lever.p_gain] for c in r.cases for lever in c.levers]
     return head, rows
 

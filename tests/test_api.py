@@ -27,6 +27,9 @@ DOCUMENTED = [
     ("bayesstreams.data.qda_import", "import_qdpx"), ("bayesstreams.data.qda_import", "import_matrix"),
     ("bayesstreams.data.qda_template", "write_template"),
     ("bayesstreams.analysis.advice", "case_advice"), ("bayesstreams.analysis.advice", "what_it_takes"),
+    ("bayesstreams.analysis.mode_comparison", "mode_comparison"),
+    ("bayesstreams.analysis.mode_comparison", "not_discussed_reliance"),
+    ("bayesstreams.inference.mode_runs", "mode_config"), ("bayesstreams.inference.mode_runs", "mode_runs"),
 ]
 
 

@@ -88,12 +88,13 @@ def case_lines(case, result, lang: str = "en") -> list[str]:
                                ("", t("score_p_w2_given_w1"), case.p_w2_given_w1)):
         mark = f"  [{t('prior_driven')}]" if case.prior_driven.get(key) else ""
         lines.append(f"  {name}: {_chance(summary, lang, t)}{mark}")
+    lines.append("  " + _rank(case, result.n_reference, t))
     nd = getattr(case, "not_discussed_range", None) or {}
     if nd and case.n_not_discussed:  # how much the chances rest on the factors nobody discussed
-        parts = [t("score_nd_part").format(window=t(f"score_{key}"), span=pct_span(r["low"], r["high"]))
+        names = {"p_w1": t("score_p_w1"), "p_w2": t("score_p_w2")}
+        parts = [t("score_nd_part").format(window=names[key], span=pct_span(r["low"], r["high"]))
                  + (f" [{t('nd_rests')}]" if r["rests"] else "") for key, r in nd.items() if r["n"]]
         lines.append("  " + t("score_nd").format(n=case.n_not_discussed, parts="; ".join(parts)))
-    lines.append("  " + _rank(case, result.n_reference, t))
     if case.advice is not None:  # what is known and what it would take, given that (MODEL.md §9)
         lines += ["  " + line for line in advice_lines(case.advice, lang)]
     if case.bottlenecks:

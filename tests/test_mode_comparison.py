@@ -276,3 +276,69 @@ def test_the_brief_and_the_score_say_how_much_rests_on_not_discussed_cells(study
     lines = format_score(result, lang)
     assert any(line.strip().startswith(t("score_nd").format(n=case["n_not_discussed"], parts="")) for line in lines)
 
+
+
+# ---------------------------------------------------------------------------- analyze: fit once, then reuse
+
+
+@pytest.mark.model
+def test_analyze_fits_the_comparison_runs_once_and_reuses_them(tmp_path, monkeypatch):
+    """Tiny draws: the second call with the same data and model file fits no comparison run again."""
+    from bayesstreams.inference import mode_runs
+    from bayesstreams.inference.store import read_info
+    from bayesstreams.reporting.analyze import analyze
+
+    from .test_language import STUDY
+
+    model = tmp_path / "tiny.toml"
+    model.write_text('kind = "streams"\nname = "tiny"\n[sampler]\ndraws = 20\ntune = 30\nchains = 1\n')
+    runs, out = tmp_path / "runs" / "study", tmp_path / "reports"
+    analyze(STUDY, out, runs, model=model, briefs=[])
+    folders = {m: mode_runs.mode_run_path(runs, m) for m in ("marginal", "salience")}
+    first = {m: read_info(f) for m, f in folders.items()}
+    for mode, info in first.items():
+        assert info["model"]["hash"] == mode_runs.mode_config(load_config(model), mode).model_hash()
+        assert info["settings"]["draws"] == 20
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["modes"]["modes"] == ["zero", "marginal", "salience"]
+
+    def refit(*args, **kwargs):
+        raise AssertionError("a comparison run was refitted")
+
+    monkeypatch.setattr(mode_runs, "fit_mode_run", refit)
+    analyze(STUDY, out, runs, model=model, briefs=[])
+    assert {m: read_info(f) for m, f in folders.items()} == first  # the same runs, untouched
+    again = json.loads((out / "summary.json").read_text(encoding="utf-8"))["modes"]
+    rows = {(r["name"], r["index"]): r for r in summary["modes"]["rows"]}
+    for row in again["rows"]:  # the comparison columns come from the same saved runs
+        for cell, before in zip(row["cells"][1:], rows[row["name"], row["index"]]["cells"][1:]):
+            assert cell == before
+
+
+def test_no_mode_comparison_touches_no_comparison_folder(tmp_path, monkeypatch):
+    """--no-mode-comparison: no -nd- folder is checked, fitted or written (the fit itself is stubbed)."""
+    from bayesstreams.inference import mode_runs
+    from bayesstreams.reporting import analyze as job
+
+    calls = []
+    monkeypatch.setattr(mode_runs, "fit_mode_run", lambda *a, **k: calls.append(a))
+
+    class Stop(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Stop
+
+    monkeypatch.setattr("bayesstreams.inference.fit.fit", stop)
+    from .test_language import STUDY
+
+    (tmp_path / "runs").mkdir()
+    blocked = mode_runs.mode_run_path(tmp_path / "runs" / "study", "marginal")
+    blocked.mkdir()  # a folder analyze did not write: it would refuse it without --force
+    with pytest.raises(Stop):
+        job.analyze(STUDY, tmp_path / "out", tmp_path / "runs" / "study", briefs=[], mode_comparison=False)
+    from bayesstreams.errors import InputError
+
+    with pytest.raises(InputError, match="not written by"):
+        job.analyze(STUDY, tmp_path / "out", tmp_path / "runs" / "study", briefs=[])
+    assert not calls

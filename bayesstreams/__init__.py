@@ -49,6 +49,9 @@ _LAZY = {
     "case_advice": ("bayesstreams.analysis.advice", "case_advice"),
     "what_it_takes": ("bayesstreams.analysis.advice", "what_it_takes"),
     "compare_cases": ("bayesstreams.analysis.compare_cases", "compare_cases"),
+    "mode_comparison": ("bayesstreams.analysis.mode_comparison", "mode_comparison"),
+    "not_discussed_reliance": ("bayesstreams.analysis.mode_comparison", "not_discussed_reliance"),
+    "mode_runs": ("bayesstreams.inference.mode_runs", "mode_runs"),
 }
 
 __all__ = ["__version__", "BayesStreamsError", "InputError", "RunError", "Violation", *_LAZY]

@@ -31,6 +31,9 @@ DOCUMENTED = [
     ("bayesstreams.data.agreement", "agreement"),
     ("bayesstreams.reporting.explore_page", "write_explore"), ("bayesstreams.analysis.explore_data", "explore_payload"),
     ("bayesstreams.analysis.explore_data", "explore_scores"), ("bayesstreams.analysis.explore_data", "thin_indices"),
+    ("bayesstreams.analysis.mode_comparison", "mode_comparison"),
+    ("bayesstreams.analysis.mode_comparison", "not_discussed_reliance"),
+    ("bayesstreams.inference.mode_runs", "mode_config"), ("bayesstreams.inference.mode_runs", "mode_runs"),
 ]
 
 

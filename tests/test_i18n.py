@@ -28,10 +28,12 @@ def expansions() -> dict[str, list[str]]:
     from bayesstreams.model.kinds import KINDS
     from bayesstreams.reporting.words import SCALE
     from bayesstreams.reporting.report import GLOSSARY
+    from bayesstreams.inference.mode_runs import MODES
 
     phases, streams = [str(p) for p in PHASES], list(STREAMS)
     return {
         "phase_": phases, "phase_short_": phases, "brief_window_": phases, "row_window_observed_": phases,
+        "brief_nd_window_": phases, "mode_": list(MODES), "mode_name_": list(MODES),
         "stream_": streams, "stream_title_": streams,
         "phase_stream_": [f"{p}_{s}" for p in phases for s in streams],
         "check_": ["rhat", "ess_bulk", "ess_tail", "divergences", "bfmi"],

@@ -117,7 +117,7 @@ def judge(claim, row: dict | None, reference: float, no_data: set[str], prior: t
     return Verdict(**base, verdict=SUPPORTED if agrees else CONTRADICTED, reason="above" if above else "below")
 
 
-def claim_verdicts(run, claims, measured, no_data: set[str] | None = None) -> list[Verdict]:
+def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_prior: bool = True) -> list[Verdict]:
     """The verdict on every claim of the source study.
 
     Parameters
@@ -131,6 +131,9 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None) -> li
     no_data
         Factor ids without data support (default: :func:`bayesstreams.data.support.no_data_factors`
         of the run's data, the labels the report's data-support table shows).
+    with_prior
+        Also summarise each quantity under the run's prior draws (``prior_mean``, ...); False
+        leaves them None and skips that work (the mode comparison needs the verdicts only).
 
     Returns
     -------
@@ -149,7 +152,7 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None) -> li
     from bayesstreams.data.support import no_data_factors
 
     no_data = no_data_factors(run.dataset) if no_data is None else set(no_data)
-    priors = _prior_summaries(run, run.dataset)
+    priors = _prior_summaries(run, run.dataset) if with_prior else {}
     details = _factor_details(run.dataset)
     out = []
     for claim in claims:

@@ -80,6 +80,8 @@ class CaseScore:
     level: str = ""
     advice: dict | None = None  # advice_to_dict of the case given what its profile says is known (streams model)
     prior_driven: dict = field(default_factory=dict)  # {"p_w1": bool, "p_w2": bool}, MODEL.md §8
+    # {"p_w1": {n, low, high, rests}, "p_w2": ...}: the chance's range over the not-discussed cells (analysis.mode_comparison)
+    not_discussed_range: dict = field(default_factory=dict)
 
     @property
     def n_not_discussed(self) -> int:
@@ -219,12 +221,13 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
                          actions=actions, no_data=[f for f in reference.factor_ids if f in no_data])
+    ranges = _not_discussed_ranges(posterior, profiles, base)
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(
             profiles, i, now, reference_p2, levers=per_case_levers[i], advice=advice[i],
             name=profiles.case_column("name")[i], level=profiles.case_column("level")[i],
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
-            similar=most_similar(profiles.x[i], reference, n_similar)))
+            similar=most_similar(profiles.x[i], reference, n_similar), not_discussed_range=ranges[i]))
     if measure_prior and getattr(run, "config", None) is not None:
         from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
 
@@ -233,6 +236,18 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
         for case in result.cases:
             case.prior_driven = {name: measured.flag(name, case.case_id) for name in CASE_CHANCES}
     return result
+
+
+def _not_discussed_ranges(posterior: dict, profiles, base: Baseline) -> list[dict]:
+    """Per profile case: each chance's range over its not-discussed cells (:func:`~bayesstreams.analysis.mode_comparison.reliance_rows`)."""
+    from bayesstreams.analysis.mode_comparison import reliance_rows
+
+    out = [{} for _ in range(profiles.n_cases)]
+    position = {case: i for i, case in enumerate(profiles.case_ids)}
+    for row in reliance_rows(posterior, profiles, base):
+        out[position[row.case_id]][f"p_{row.window.lower()}"] = {"n": row.n_not_discussed, "low": row.low,
+                                                                 "high": row.high, "rests": row.rests}
+    return out
 
 
 def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,

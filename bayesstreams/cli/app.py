@@ -296,12 +296,16 @@ def analyze(
     brief_case: Annotated[Optional[list[str]], typer.Option("--brief", help="also write a brief for this case: id or name (repeatable)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace output folders analyze did not write")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
+    mode_comparison: Annotated[bool, typer.Option("--mode-comparison/--no-mode-comparison",
+                                                  help="also fit the other readings of 'not discussed' into "
+                                                       "<run>-nd-<mode> (reused while data and model are unchanged)")] = True,
 ) -> None:
     """Validate + fit + report in one command (default: the shipped study, with a Dutch brief for gemeente 5)."""
     from bayesstreams.reporting.analyze import analyze as run_analyze
 
     outcome = run_analyze(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
-                          force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]))
+                          force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]),
+                          mode_comparison=mode_comparison)
     _print_outcome(outcome, strict, "the report opens with a red banner saying which")
 
 

@@ -328,6 +328,35 @@ class Run:
 
         return claim_verdicts(self, getattr(self.dataset, "claims", ()), self.prior_dependence(check_run))
 
+    def mode_comparison(self, others=None):
+        """The headline numbers beside the same numbers under the other not-discussed modes (MODEL.md §7).
+
+        ``others`` are the comparison runs (loaded or folders); without them, the ones saved beside
+        this run (``<run>-nd-<mode>``, :mod:`bayesstreams.inference.mode_runs`) that still fit.
+
+        Examples
+        --------
+        >>> run.mode_comparison().in_force           # the shipped default reads not discussed as 0
+        'zero'
+        """
+        from bayesstreams.analysis.mode_comparison import mode_comparison
+        from bayesstreams.inference.mode_runs import find_mode_runs
+
+        return mode_comparison(self, find_mode_runs(self) if others is None else others)
+
+    def not_discussed(self):
+        """Per case and window: the chance's range over every completion of the not-discussed cells, as a table.
+
+        Examples
+        --------
+        >>> table = run.not_discussed()
+        >>> bool(((table["low"] <= table["mean"]) & (table["mean"] <= table["high"])).all())
+        True
+        """
+        from bayesstreams.analysis.mode_comparison import not_discussed_reliance, reliance_frame
+
+        return reliance_frame(not_discussed_reliance(self))
+
     def contraction(self):
         """Prior-to-posterior contraction of every parameter and headline query.
 

@@ -225,15 +225,20 @@ def evidence_case_loglik(options, data: EvidenceData, params: dict, terms, facto
 
 
 def stream_q(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor_phase, factor_stream,
-             group_eta=None, do=None, chunk: int = 400) -> np.ndarray:
+             group_eta=None, do=None, chunk: int = 400, point=None) -> np.ndarray:
     """``qt`` (draw, case) of stream ``(p, s)`` in NumPy: the expected ``q`` over the latent codes.
 
     ``do = (k, values)`` replaces the evidence of factor ``k`` by a point mass at ``values``
     (one per case): the intervention ``do(x_k = v)`` of the queries (MODEL.md §4).
+    ``point`` (case, factor; bool) replaces the evidence of those cells by a point mass at
+    their value in ``x`` (the completions of not-discussed cells, ``analysis.mode_comparison``).
     """
     factors = np.flatnonzero((factor_phase == p) & (factor_stream == s))
     x = np.array(x, dtype=float)
     support = data.support
+    if point is not None:
+        support = support.copy()
+        support[point] = np.eye(3)[np.asarray(x[point] + 1, dtype=int)]
     if do is not None:
         k, values = do
         x[:, k] = values
@@ -245,6 +250,8 @@ def stream_q(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor
         part = {name: value[start:start + chunk] for name, value in draws.items()}
         weights = cell_weights(options, data, part, numpy_namespace())
         weights = np.broadcast_to(weights, (len(part["beta"]), *weights.shape[1:])).copy()
+        if point is not None:
+            weights[:, point, :] = support[None, point, :]
         if do is not None:
             weights[:, :, do[0], :] = support[None, :, do[0], :]
         eta = part["alpha"][:, p, s, None] + np.zeros(x.shape[0])[None]

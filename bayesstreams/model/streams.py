@@ -197,6 +197,44 @@ class StreamsKind:
             base.cache["evidence"] = (options, data, group_eta)
         return base
 
+    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None) -> dict:
+        """Per draw, the lowest and highest P(W1) and P(W2) over every completion of the not-discussed cells.
+
+        ``P(W_p)`` rises with each ``q`` of its phase, ``P(W2) = pibar2 (rho + (1 - rho) P(W1))``
+        with ``P(W1)``, and ``q`` with ``beta_k x_k``: so per draw the lowest chance of both windows
+        sets every not-discussed cell to ``-sign(beta_k)`` (a shift of ``-|beta_k|``), the highest to
+        ``+sign(beta_k)``.  The other cells keep their evidence (a point mass, or under latent
+        respondents their respondents' codes); a completed cell is a point mass in every mode.
+        Returns ``{"p_w1": (low, high), "p_w2": (low, high)}``, each (sample, case).
+        """
+        x = np.asarray(x, dtype=float)
+        missing = np.isnan(x)
+        filled = np.where(missing, 0.0, x)
+        onehot = np.zeros((x.shape[1], 6))
+        onehot[np.arange(x.shape[1]), np.asarray(phase) * 3 + np.asarray(stream)] = 1.0
+        # (sample, case, phase, stream): the largest shift of each stream's log-odds the completions allow
+        room = np.einsum("ck,dk,km->dcm", missing.astype(float), np.abs(draws["beta"]), onehot)
+        room = room.reshape(room.shape[0], x.shape[0], 2, 3)
+        options = ev.options_of_draws(draws)
+        out = {}
+        for side in (-1.0, 1.0):
+            if ev.is_v1(options):
+                eta = stream_eta(draws["alpha"], draws["beta"], filled, phase, stream, draws.get("gamma"), group)
+                q = logistic(eta + side * room)
+            else:
+                counts = ev.respondent_counts(records, x) if records is not None else None
+                data = ev.evidence_data(filled, counts)
+                offset = side * room
+                group_eta = group_eta_numpy(draws.get("gamma"), group, x.shape[0])
+                offset = offset if group_eta is None else offset + group_eta
+                q = np.stack([np.stack([ev.stream_q(options, data, draws, filled, p, s, phase, stream, offset,
+                                                    point=missing) for s in range(3)], axis=-1)
+                              for p in range(2)], axis=-2)
+            pibar = window_probability(q, draws["lambda"], draws["kappa"])
+            w = self._windows(draws, pibar[..., 0], pibar[..., 1])
+            out[side] = (w.p1, w.p2)
+        return {"p_w1": (out[-1.0][0], out[1.0][0]), "p_w2": (out[-1.0][1], out[1.0][1])}
+
     @staticmethod
     def _windows(draws: dict, pibar1: np.ndarray, pibar2: np.ndarray) -> Windows:
         return Windows(pibar1, pibar2, pibar2 * draws["rho"][:, None])

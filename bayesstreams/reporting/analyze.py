@@ -51,12 +51,14 @@ def _replaceable(folder: Path, force: bool) -> bool:
 
 
 def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
-            brief_lang="nl", force=False, progress=False, command=None) -> Outcome:
+            brief_lang="nl", force=False, progress=False, command=None, mode_comparison=True) -> Outcome:
     """Validate, fit and report in one go; the default is the shipped study with a Dutch brief for gemeente 5.
 
-    The run, its wide-prior check run (when it is refitted) and the report folder are
-    staged and renamed into place together: an interrupt or an error anywhere leaves
-    all of them as they were.
+    The run, its wide-prior check run and its not-discussed comparison runs (when they are
+    refitted) and the report folder are staged and renamed into place together: an interrupt
+    or an error anywhere leaves all of them as they were.  ``mode_comparison=False`` skips the
+    comparison runs (``<run>-nd-<mode>``, :mod:`bayesstreams.inference.mode_runs`); the report
+    then compares with the ones already beside the run that still fit, if any.
 
     Examples
     --------
@@ -71,6 +73,7 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     from bayesstreams.data.dataset import load_dataset
     from bayesstreams.inference.check_run import check_run_path
     from bayesstreams.inference.fit import fit, fit_lines, resolve_model
+    from bayesstreams.inference.mode_runs import mode_run_path, other_modes
 
     shipped = dataset_path is None
     dataset_path = Path(dataset_path) if dataset_path else default_dataset()
@@ -78,11 +81,12 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     out = Path(out) if out else Path("reports") / data.name
     run_dir = Path(run_dir) if run_dir else Path("runs") / data.name
     wide_dir = check_run_path(run_dir)
-    for folder in (out, run_dir, wide_dir):  # before the fit, not after it
-        _replaceable(folder, force)
     # ids or names; resolved before fitting, so a mistyped case fails at once
     briefs = [resolve_case(data, case, "--brief") for case in briefs or ([SHIPPED_BRIEF_CASE] if shipped else [])]
     config = resolve_model(model)
+    mode_dirs = {m: mode_run_path(run_dir, m) for m in other_modes(config)} if mode_comparison else {}
+    for folder in (out, run_dir, wide_dir, *mode_dirs.values()):  # before the fit, not after it
+        _replaceable(folder, force)
     run = fit(data, config, seed=seed, progress=progress)
     with staged() as stage:  # the run, its wide-prior check run and the report: renamed together at the end
         run_tmp = stage.folder(run_dir, force, _written_by_analyze)
@@ -90,12 +94,14 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
         run.path = run_dir  # where it will be: the check run's provenance names it
         (run_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
         wide = _prior_check(run, wide_dir, stage, force, progress)
+        others = {m: _mode_run(run, m, folder, stage, force, progress) for m, folder in mode_dirs.items()}
         report_tmp = stage.folder(out, force, _written_by_analyze)
-        _write_outputs(run, report_tmp, lang, briefs, brief_lang, wide)
+        _write_outputs(run, report_tmp, lang, briefs, brief_lang, wide, others if mode_comparison else None)
         (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     lines = fit_lines(data, config, run, seed, run_dir)
-    lines += [f"prior check (wide priors) in {wide_dir}",
-              f"report written to {out / 'report.html'} (also report.md, summary.json)"]
+    lines += [f"prior check (wide priors) in {wide_dir}"]
+    lines += [f"not-discussed comparison ({m}) in {folder}" for m, folder in mode_dirs.items()]
+    lines += [f"report written to {out / 'report.html'} (also report.md, summary.json)"]
     lines += [f"brief for {case} written to {out / f'brief-{case}-{brief_lang}.html'}" for case in briefs]
     return Outcome(lines=lines, passed=run.diagnostics.passed, path=out)
 
@@ -118,11 +124,25 @@ def _prior_check(run, wide_dir: Path, stage, force: bool, progress: bool):
     return wide
 
 
-def _write_outputs(run, folder: Path, lang: str, briefs: list[str], brief_lang: str, wide=None) -> None:
+def _mode_run(run, mode: str, folder: Path, stage, force: bool, progress: bool):
+    """A not-discussed comparison run beside the run: reused when its data and model hashes match, else fitted into ``stage``."""
+    from bayesstreams.inference.mode_runs import fit_mode_run, reusable
+
+    found = reusable(run, folder, mode)
+    if found is not None:
+        return found  # left as it is: nothing to rename
+    tmp = stage.folder(folder, force, _written_by_analyze)
+    other = fit_mode_run(run, mode, tmp, progress)
+    (tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+    return other
+
+
+def _write_outputs(run, folder: Path, lang: str, briefs: list[str], brief_lang: str, wide=None,
+                   others=None) -> None:
     from bayesstreams.reporting.brief import write_brief
     from bayesstreams.reporting.report import write_report
 
-    write_report(run, folder, lang=lang, force=True, check_run=wide)
+    write_report(run, folder, lang=lang, force=True, check_run=wide, mode_runs=others)
     for case in briefs:
         write_brief(run, folder / f"brief-{case}-{brief_lang}.html", case=case, lang=brief_lang, check_run=wide,
                     force=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES
@@ -116,6 +116,7 @@ class Brief:
     diagnostics_passed: bool
     seed: int | None
     data_hash: str
+    not_discussed_range: dict = field(default_factory=dict)  # scoring.CaseScore.not_discussed_range
 
 
 def one_case(dataset, case_id: str):
@@ -276,7 +277,8 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
         similar=_similar(score, None if is_profile else case.case_ids[0]), barriers=barriers(case, lang),
         n_prior_driven=n_prior, n_taught=n_taught,
         diagnostics_passed=bool((run.info.get("diagnostics") or {}).get("passed", False)),
-        seed=run.info.get("seed"), data_hash=str(run.info.get("dataset", {}).get("hash", "")))
+        seed=run.info.get("seed"), data_hash=str(run.info.get("dataset", {}).get("hash", "")),
+        not_discussed_range=dict(score.not_discussed_range))
 
 
 def render_brief(brief: Brief, t, compact: int = 0) -> str:

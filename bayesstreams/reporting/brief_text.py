@@ -42,7 +42,18 @@ def meaning(brief, t) -> list[str]:
         out.append(t("brief_means_weakest").format(items=_join(items, t)))
     if brief.barriers:
         out.append(t("brief_means_barriers").format(n=len(brief.barriers)))
-    return out
+    sentence = not_discussed_sentence(brief, t)
+    return out + ([sentence] if sentence else [])
+
+
+def not_discussed_sentence(brief, t) -> str:
+    """How much a chance rests on factors nobody discussed: the window whose range over them is widest (none: "")."""
+    ranges = [(key, r) for key, r in (getattr(brief, "not_discussed_range", None) or {}).items() if r["n"]]
+    if not ranges:
+        return ""
+    key, r = max(ranges, key=lambda item: item[1]["high"] - item[1]["low"])
+    return t("brief_nd").format(name=brief.name, n=r["n"], window=t(f"brief_nd_window_{key[-1]}"),
+                                low=numbers.pct(r["low"], t.lang), high=numbers.pct(r["high"], t.lang))
 
 
 def actions(brief, t) -> list[str]:

@@ -106,6 +106,11 @@ def ival_sig(context, summary) -> Markup:
     return Markup(numbers.summary_interval(summary, numbers.sig, _lang(context)))
 
 
+def span_pct(low, high) -> Markup:
+    """A range of probabilities in whole percent: ``low|span_pct(high)`` -> ``22–83%``."""
+    return Markup(numbers.pct_span(low, high))
+
+
 def code_key(code) -> str:
     """Translation key of a factor code: ``code_pos``, ``code_zero``, ``code_neg`` or ``code_na``."""
     if _missing(code):
@@ -128,7 +133,7 @@ def motion_key(value) -> str:
 
 
 FILTERS = {"sig": sig, "pct": pct, "pp": pp, "fixed": fixed, "plain": plain, "ival_pct": ival_pct, "ival_pp": ival_pp,
-           "ival_sig": ival_sig, "code_key": code_key, "state_key": state_key, "motion_key": motion_key}
+           "ival_sig": ival_sig, "span_pct": span_pct, "code_key": code_key, "state_key": state_key, "motion_key": motion_key}
 
 
 def template_cache():

@@ -347,6 +347,7 @@ class CaseResult:
     p_w2_given_w1: Interval
     streams: list[StreamState]
     levers: list[Lever]
+    not_discussed: list = field(default_factory=list)  # modes_view.CaseNotDiscussed per window
 
     @property
     def weakest(self) -> list[StreamState]:
@@ -609,6 +610,7 @@ class Report:
     claims: list = field(default_factory=list)  # evidence.ClaimView per claim of claims.toml
     rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
     advice: list = field(default_factory=list)  # per case: advice given what is known (MODEL.md §9), with its text
+    modes: object = None  # modes_view.ModesView: "what if not discussed means ...", the modes side by side
 
     @property
     def has_streams(self) -> bool:
@@ -647,21 +649,25 @@ def _step_flags(highlights: list, window: str, flags: PriorFlags) -> list:
     return highlights
 
 
-def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnostic_run=None) -> Report:
+def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnostic_run=None, mode_runs=None) -> Report:
     """Assemble the report of a loaded run.
 
     ``compare_run`` adds a PSIS-LOO comparison; ``check_run`` (the wide-prior refit, see
     :mod:`bayesstreams.inference.check_run`) and power-scaling measure the prior dependence;
-    ``agnostic_run`` is shown beside them.  Runs may be given loaded or as folders.
+    ``agnostic_run`` is shown beside them; ``mode_runs`` (the same data under the other
+    not-discussed modes, :mod:`bayesstreams.inference.mode_runs`) fill "what if not discussed
+    means ...".  Runs may be given loaded or as folders.
     """
     from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict
     from bayesstreams.analysis.contraction import what_the_data_taught
     from bayesstreams.analysis.prior_dependence import prior_dependence
     from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables
     from bayesstreams.analysis.ranks import effect_ranks
+    from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, run_mode
     from bayesstreams.reporting.support_view import data_support_view, rank_rows, ranked_highlights
     from bayesstreams.reporting.agreement_view import agreement_view
     from bayesstreams.reporting import evidence
+    from bayesstreams.reporting.modes_view import case_not_discussed, modes_view
     from bayesstreams.reporting.i18n import translator
 
     dataset = run.dataset
@@ -676,14 +682,23 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)
     ranks = effect_ranks(run.posterior, dataset, base=getattr(run, "baseline", None))
     by_id = {e.factor: e for e in effects}
+    highlights = {"W1": _step_flags(ranked_highlights(ranks, "W1", by_id, N_HIGHLIGHTS), "W1", flags),
+                  "W2": _step_flags(ranked_highlights(ranks, "W2", by_id, N_HIGHLIGHTS), "W2", flags)}
+    claims = [evidence.claim_view(v, lang, t) for v in verdicts]
+    reliance = not_discussed_reliance(run)
+    cases = case_results(tables, dataset, lang, flags, no_data=frozenset(support.no_data))
+    for case in cases:
+        case.not_discussed = case_not_discussed(reliance, case.case_id)
+    others = [_loaded(other) for other in (mode_runs.values() if isinstance(mode_runs, dict) else mode_runs or [])]
+    modes = modes_view(mode_comparison(run, others, measured) if others else None, run_mode(run),
+                       code_table(dataset, lang), {w: [h.factor for h in hs] for w, hs in highlights.items()},
+                       index_words(dataset, lang), claims)
     return Report(
         lang=lang, dataset_name=dataset.name, title=dataset.codebook.describe("title", lang),
         source=dataset.codebook.describe("source", lang), model_name=run.config.name, model_kind=run.config.kind,
         n_cases=dataset.n_cases, n_factors=len(dataset.factor_ids), codes=code_table(dataset, lang),
-        factors=effects, highlights_w1=_step_flags(ranked_highlights(ranks, "W1", by_id, N_HIGHLIGHTS), "W1", flags),
-        highlights_w2=_step_flags(ranked_highlights(ranks, "W2", by_id, N_HIGHLIGHTS), "W2", flags),
-        dependency=dependency(tables["phase_dependency"], flags),
-        cases=case_results(tables, dataset, lang, flags, no_data=frozenset(support.no_data)),
+        factors=effects, highlights_w1=highlights["W1"], highlights_w2=highlights["W2"],
+        dependency=dependency(tables["phase_dependency"], flags), cases=cases,
         taught=taught(learned, index_words(dataset, lang), flags), diagnostics=diagnostics_summary(run.info),
         reproducibility=reproducibility(run.info),
         comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN, data_support=support,
@@ -694,8 +709,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
                                          index_words(dataset, lang)),
         structural=evidence.structural(run),
         dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
-        claims=[evidence.claim_view(v, lang, t) for v in verdicts], rho_density=evidence.dependency_density(run),
-        advice=case_advice_rows(run, lang))
+        claims=claims, rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang), modes=modes)
 
 
 def summary(report: Report) -> dict:
@@ -825,7 +839,7 @@ def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = 
 
 
 def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool = False, check_run=None,
-                 agnostic_run=None) -> Path:
+                 agnostic_run=None, mode_runs=None) -> Path:
     """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``), ``summary.json``.
 
     Parameters
@@ -843,6 +857,9 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
         one beside the run (``<run>-wide``) is used if it fits, else power-scaling alone.
     agnostic_run
         Optionally the agnostic refit, shown side by side with the prior checks.
+    mode_runs
+        The same data under the other not-discussed modes (``{mode: run or folder}``); when None,
+        the ones beside the run (``<run>-nd-<mode>``) that fit; ``{}`` for none.
     force
         Replace an existing ``out_dir``.
 
@@ -866,10 +883,11 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
     from bayesstreams.inference.check_run import find_check_run
+    from bayesstreams.inference.mode_runs import find_mode_runs
 
     run = as_run(run)
     report = build_report(run, lang, compare_run, check_run if check_run is not None else find_check_run(run),
-                          agnostic_run)
+                          agnostic_run, find_mode_runs(run) if mode_runs is None else mode_runs)
     texts = figure_texts(report, t)
     svgs = figures(report, t, texts)
     html, markdown = render_report(report, svgs, t, texts)

@@ -14,7 +14,7 @@ import math
 from bayesstreams.analysis.advice import label_advice
 from bayesstreams.reporting.advice_text import advice_lines, step
 from bayesstreams.reporting.i18n import translator
-from bayesstreams.reporting.numbers import interval, number, percent
+from bayesstreams.reporting.numbers import interval, number, pct_span, percent
 
 
 def _chance(summary: dict, lang: str, t) -> str:
@@ -95,6 +95,12 @@ def case_lines(case, result, lang: str = "en") -> list[str]:
         mark = f"  [{t('prior_driven')}]" if case.prior_driven.get(key) else ""
         lines.append(f"  {name}: {_chance(summary, lang, t)}{mark}")
     lines.append("  " + _rank(case, result.n_reference, t))
+    nd = getattr(case, "not_discussed_range", None) or {}
+    if nd and case.n_not_discussed:  # how much the chances rest on the factors nobody discussed
+        names = {"p_w1": t("score_p_w1"), "p_w2": t("score_p_w2")}
+        parts = [t("score_nd_part").format(window=names[key], span=pct_span(r["low"], r["high"]))
+                 + (f" [{t('nd_rests')}]" if r["rests"] else "") for key, r in nd.items() if r["n"]]
+        lines.append("  " + t("score_nd").format(n=case.n_not_discussed, parts="; ".join(parts)))
     if case.advice is not None:  # what is known and what it would take, given that (MODEL.md §9), in ``lang``
         advice = label_advice(case.advice, result.labels, lang, result.actions)
         lines += ["  " + line for line in advice_lines(advice, lang)]

@@ -46,6 +46,8 @@ _LAZY = {
     "effect_ranks": ("bayesstreams.analysis.ranks", "effect_ranks"),
     "case_advice": ("bayesstreams.analysis.advice", "case_advice"),
     "what_it_takes": ("bayesstreams.analysis.advice", "what_it_takes"),
+    "mode_study": ("bayesstreams.checks.mode_study", "mode_study_to_folder"),
+    "compare_modes": ("bayesstreams.checks.mode_study", "compare_modes"),
 }
 
 __all__ = ["__version__", "BayesStreamsError", "InputError", "RunError", "Violation", *_LAZY]

@@ -27,6 +27,7 @@ DOCUMENTED = [
     ("bayesstreams.data.qda_import", "import_qdpx"), ("bayesstreams.data.qda_import", "import_matrix"),
     ("bayesstreams.data.qda_template", "write_template"),
     ("bayesstreams.analysis.advice", "case_advice"), ("bayesstreams.analysis.advice", "what_it_takes"),
+    ("bayesstreams.checks.mode_study", "mode_study_to_folder"), ("bayesstreams.checks.mode_study", "compare_modes"),
 ]
 
 

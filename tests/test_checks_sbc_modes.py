@@ -135,3 +135,18 @@ def test_salience_data_fitted_with_marginal_weights_fail(cluster):
     assert not summary["passed"]
     assert "loglik" in summary["failing"]
     assert "salience_zero" not in set(ranks["parameter"])  # only what both models share is ranked
+
+
+def test_a_journal_of_more_simulations_serves_a_shorter_resumed_run(tmp_path):
+    from bayesstreams.checks.sbc_journal import Journal
+    from bayesstreams.errors import InputError
+
+    folder = tmp_path / ".sbc.sbc-journal"
+    long_run = _settings(MARGINAL, n_sims=200).to_dict()
+    journal = Journal(folder, long_run, resume=False)
+    for index in range(3):
+        journal.record(index, [{"sim": index, "u": 0.5}])
+    shorter = Journal(folder, _settings(MARGINAL, n_sims=2).to_dict(), resume=True)
+    assert sorted(shorter.finished()) == [0, 1, 2]  # run_sbc keeps those below its n_sims
+    with pytest.raises(InputError, match="other settings"):
+        Journal(folder, _settings(MARGINAL, n_sims=2, seed=5).to_dict(), resume=True)

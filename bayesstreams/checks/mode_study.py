@@ -323,6 +323,16 @@ def compare_modes(dataset, modes=MODES, seed: int = 1, draws=None, tune=None, ch
         ``loo``: :func:`bayesstreams.checks.compare.compare_fits` table (``target = "windows"``);
         ``headlines``: one row per (mode, quantity) with mean and 90% interval (:func:`mode_headlines`);
         ``fits``: per mode the fit's seconds and diagnostics.
+
+    Examples
+    --------
+    >>> import bayesstreams as bs
+    >>> study = bs.load_dataset("data/trafficking_nl_2020")
+    >>> result = compare_modes(study, modes=("zero",), draws=100, tune=100, chains=2)
+    >>> list(result["loo"]["model"]), result["loo"]["target"].iloc[0]
+    (['streams'], 'windows')
+    >>> sorted(result["headlines"]["quantity"])[0]
+    'dependency effect'
     """
     import pandas as pd
 

@@ -244,6 +244,7 @@ def run_sbc(settings: SBCSettings, scheduler: str | None = None, n_workers: int 
     from bayesstreams.errors import BayesStreamsError
 
     finished = journal.finished() if journal is not None else {}
+    finished = {index: rows for index, rows in finished.items() if index < settings.n_sims}
     rows = [row for index in sorted(finished) for row in finished[index]]
     todo = [i for i in range(settings.n_sims) if i not in finished]
     retries, done = 0, len(finished)
@@ -303,7 +304,7 @@ def sbc_to_folder(settings: SBCSettings, out, scheduler: str | None = None, n_wo
     refuse_existing(out, force)  # before an hour of sampling, not after
     start = time.perf_counter()
     journal = Journal(journal_path(out), settings.to_dict(), resume)
-    resumed = len(journal.finished())
+    resumed = sum(index < settings.n_sims for index in journal.finished())
     try:
         ranks = run_sbc(settings, scheduler, n_workers, progress, journal)
     except BaseException as exc:

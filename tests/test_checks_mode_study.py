@@ -90,3 +90,24 @@ def test_true_windows_follow_the_window_formula_at_the_true_codes():
     pibar = lam + (1 - lam) * (1 - kap) * q.prod(axis=2)
     np.testing.assert_allclose(p1, pibar[:, 0])
     np.testing.assert_allclose(p2, pibar[:, 1] * (pibar[:, 0] + (1 - pibar[:, 0]) * rho))
+
+
+def test_windows_target_of_an_evidence_mode_drops_the_codes_terms():
+    """With every code discussed, marginal's p(W | evidence) is the v1 p(W | x): the log Z terms must not count."""
+    from bayesstreams.checks.compare import nothing_observed, target_loglik
+    from bayesstreams.checks.sbc import SBCSettings, layout_of, simulate_data
+    from bayesstreams.inference.fit import resolve_model
+    from bayesstreams.model.kinds import pointwise_loglik
+    from bayesstreams.model.priors import draw_prior
+
+    settings = SBCSettings(n_cases=12, layout=layout_of(2), p_missing=0.0, config=resolve_model("streams-marginal"))
+    _, dataset, _ = simulate_data(settings, 0)
+    assert not np.isnan(dataset.x).any()
+    draws = draw_prior(settings.config, dataset.factor_phase, dataset.factor_stream, 0, 20, np.random.default_rng(1))
+    v1 = {k: v for k, v in draws.items() if k != "code_prob"}
+    windows = target_loglik(dataset, "streams", draws, "windows")
+    np.testing.assert_allclose(windows, target_loglik(dataset, "streams", v1, "windows"), rtol=1e-9, atol=1e-9)
+    # the codes' terms are there in the evidence mode's likelihood and are what was taken off
+    log_z = pointwise_loglik(nothing_observed(dataset), "streams", draws)
+    assert np.all(log_z < -1.0)
+    np.testing.assert_allclose(pointwise_loglik(nothing_observed(dataset), "streams", v1), 0.0, atol=1e-12)

@@ -314,7 +314,8 @@ def mode_headlines(run, mode: str) -> list[dict]:
     return rows
 
 
-def compare_modes(dataset, modes=MODES, seed: int = 1, draws=None, tune=None, chains=None, progress=None) -> dict:
+def compare_modes(dataset, modes=MODES, seed: int = 1, draws=None, tune=None, chains=None, sampler=None,
+                  progress=None) -> dict:
     """Fit ``dataset`` under each mode; the windows-only PSIS-LOO comparison and the headline numbers side by side.
 
     Returns
@@ -342,7 +343,7 @@ def compare_modes(dataset, modes=MODES, seed: int = 1, draws=None, tune=None, ch
     runs, headlines, fits = [], [], []
     for mode in modes:
         start = time.perf_counter()
-        run = fit(dataset, model=MODEL_NAMES[mode], seed=seed, draws=draws, tune=tune, chains=chains)
+        run = fit(dataset, model=MODEL_NAMES[mode], seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler)
         fits.append({"mode": mode, "fit_s": round(time.perf_counter() - start, 1), **run.diagnostics.to_dict()})
         runs.append(run)
         headlines += mode_headlines(run, mode)

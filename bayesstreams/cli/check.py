@@ -170,6 +170,8 @@ def modes(
     tune: Annotated[Optional[int], typer.Option(min=10, help="tuning steps per chain")] = None,
     chains: Annotated[Optional[int], typer.Option(min=1, help="chains per fit")] = None,
     seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    sampler: Annotated[Optional[str], typer.Option("--sampler", help="with --dataset: nutpie, pymc or numpyro "
+                                                                     "(default: the model files')")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="address of a running Dask scheduler")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="continue an interrupted study from its finished data sets")] = False,
@@ -184,7 +186,7 @@ def modes(
         from bayesstreams.checks.mode_study import compare_modes, format_mode_comparison
         from bayesstreams.data.dataset import load_dataset
 
-        result = compare_modes(load_dataset(dataset), seed=seed, draws=draws, tune=tune, chains=chains,
+        result = compare_modes(load_dataset(dataset), seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler,
                                progress=lambda mode: typer.echo(f"  fitted {mode}", err=True))
         for line in format_mode_comparison(result):
             typer.echo(line)

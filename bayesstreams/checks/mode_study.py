@@ -242,6 +242,15 @@ def mode_study_to_folder(settings: ModeStudySettings, out, scheduler: str | None
     written; ``resume`` continues from them (same settings assumed).
 
     Returns the summary: settings, wall time, and the two tables as records.
+
+    Examples
+    --------
+    >>> small = ModeStudySettings(n_datasets=1, case_counts=(8,), modes=("zero",), draws=50, tune=50)
+    >>> summary = mode_study_to_folder(small, tmp / "modes", n_workers=1)
+    >>> sorted((row["truth_mechanism"], row["group"]) for row in summary["recovery"])[:3]
+    [('mar', 'beta'), ('mar', 'p_w1'), ('mar', 'p_w2')]
+    >>> sorted(p.name for p in (tmp / "modes").iterdir())
+    ['elpd.csv', 'fits.csv', 'recovery.csv', 'summary.csv', 'summary.json']
     """
     import json
     from pathlib import Path

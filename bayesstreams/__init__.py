@@ -52,6 +52,8 @@ _LAZY = {
     "mode_comparison": ("bayesstreams.analysis.mode_comparison", "mode_comparison"),
     "not_discussed_reliance": ("bayesstreams.analysis.mode_comparison", "not_discussed_reliance"),
     "mode_runs": ("bayesstreams.inference.mode_runs", "mode_runs"),
+    "mode_study": ("bayesstreams.checks.mode_study", "mode_study_to_folder"),
+    "compare_modes": ("bayesstreams.checks.mode_study", "compare_modes"),
 }
 
 __all__ = ["__version__", "BayesStreamsError", "InputError", "RunError", "Violation", *_LAZY]

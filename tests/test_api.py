@@ -34,6 +34,7 @@ DOCUMENTED = [
     ("bayesstreams.analysis.mode_comparison", "mode_comparison"),
     ("bayesstreams.analysis.mode_comparison", "not_discussed_reliance"),
     ("bayesstreams.inference.mode_runs", "mode_config"), ("bayesstreams.inference.mode_runs", "mode_runs"),
+    ("bayesstreams.checks.mode_study", "mode_study_to_folder"), ("bayesstreams.checks.mode_study", "compare_modes"),
 ]
 
 

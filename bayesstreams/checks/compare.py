@@ -5,7 +5,9 @@ the windows, the additive baseline's only the windows, so their stored log-likel
 are not comparable.  The default target is therefore the windows of the left-out case
 given its codes, ``log p(W1_i, W2_i | x_i)`` with the streams summed out (the streams
 likelihood evaluated with every stream state unobserved); the left-out case's stream
-states leave the training data with it.  ``target="all"`` predicts everything a model's
+states leave the training data with it.  Under an evidence mode (MODEL.md §7) the codes'
+own terms (``sum log Z``, the likelihood of the case with nothing observed) are subtracted,
+so runs of different modes are compared on the windows alone.  ``target="all"`` predicts everything a model's
 likelihood covers (only meaningful between models of the same observed data, e.g. two
 streams models).
 
@@ -64,6 +66,13 @@ def windows_only(dataset):
     return replace(dataset, s=np.full_like(np.asarray(dataset.s, dtype=float), np.nan), warnings=[])
 
 
+def nothing_observed(dataset):
+    """The dataset with no stream state and no window observed: its likelihood is the codes' evidence alone."""
+    from dataclasses import replace
+
+    return replace(windows_only(dataset), w=np.full_like(np.asarray(dataset.w, dtype=float), np.nan))
+
+
 def target_loglik(dataset, kind: str, draws: dict, target: str) -> np.ndarray:
     """Pointwise log-likelihood (sample, case) of what LOO predicts (``"windows"`` or ``"all"``)."""
     from bayesstreams.errors import BayesStreamsError
@@ -71,7 +80,11 @@ def target_loglik(dataset, kind: str, draws: dict, target: str) -> np.ndarray:
 
     if target not in TARGETS:
         raise BayesStreamsError(f"unknown LOO target {target!r} (known: {', '.join(TARGETS)})")
-    return pointwise_loglik(windows_only(dataset) if target == "windows" else dataset, kind, draws)
+    if target == "all":
+        return pointwise_loglik(dataset, kind, draws)
+    # p(W | codes' evidence) = p(W, evidence) / p(evidence): an evidence mode's likelihood also holds the codes'
+    # own terms (sum log Z, MODEL.md §7), the likelihood of a case with nothing observed; zero for the v1 model
+    return pointwise_loglik(windows_only(dataset), kind, draws) - pointwise_loglik(nothing_observed(dataset), kind, draws)
 
 
 def loo_tree(fit, target: str = "windows"):

@@ -10,6 +10,17 @@ sampler and the model code are right, each rank is uniform over its range.
 Each worker compiles the model once (:func:`bayesstreams.inference.samplers.nutpie.compile_model`
 fixes the shape, the data are ``pm.Data``) and swaps each simulated data set in with nutpie's
 ``with_data``.  Statistics of the ranks are in :mod:`bayesstreams.checks.sbc_stats`.
+
+Under an evidence mode (MODEL.md §7: ``not_discussed = "marginal"`` or ``"salience"``) the data
+come from that mode's own generative model: the true codes from ``code_prob``, the outcomes from
+the true codes, and what was recorded from the mode's mechanism (a cell not discussed at random
+with ``p_missing`` under ``marginal``, with probability ``1 - salience_*`` of its true code under
+``salience``; ``respondents`` respondents through ``confusion`` under latent respondents).  The
+evidence parameters are ranked too.  The PyMC graph of an evidence mode enumerates every factor of
+every stream (:func:`bayesstreams.model.evidence.batched_streams`), so its shape depends on the
+codebook alone, not on which cells are uncertain, and one compile per worker serves every
+simulation.  ``fit_config`` fits with another model's weights than the data came from: the
+negative control of a mode.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ import numpy as np
 from bayesstreams.model.config import ModelConfig
 
 RANKED = ("mu", "tau", "alpha", "lambda", "kappa", "rho", "beta")
+EVIDENCE_RANKED = ("code_prob", "salience_zero", "salience_nonzero", "confusion", "stream_error")
 _COMPILED: dict = {}  # per worker process: compile key -> nutpie compiled model
 
 
@@ -36,7 +48,11 @@ class SBCSettings:
     """Everything that defines an SBC run (picklable: it travels to the workers).
 
     ``loglik_weight`` other than 1 fits a deliberately wrong model (the negative control):
-    data come from the model, the fit uses the likelihood raised to that power.
+    data come from the model, the fit uses the likelihood raised to that power.  ``fit_config``
+    (another evidence mode) is the other negative control: data from ``config``, fits with the
+    weights of ``fit_config``.  ``p_missing`` is the not-discussed rate of ``marginal``
+    (at random), ``respondents`` the respondents per discussed cell, ``layout`` the factors per
+    (phase, stream) of the simulated codebook (``None``: the source study's 23).
     """
 
     n_sims: int = 200
@@ -49,17 +65,39 @@ class SBCSettings:
     loglik_weight: float = 1.0
     target_accept: float = 0.9
     config: ModelConfig = field(default_factory=_default_config)
+    p_missing: float = 0.4
+    respondents: int = 1
+    layout: tuple | None = None
+    fit_config: ModelConfig | None = None
+
+    @property
+    def fitted(self) -> ModelConfig:
+        """The model the simulations are fitted with (``config`` unless a negative control says otherwise)."""
+        return self.fit_config if self.fit_config is not None else self.config
 
     def compile_key(self) -> tuple:
-        return (self.config.model_hash(), self.n_cases, self.loglik_weight)
+        return (self.fitted.model_hash(), self.n_cases, self.loglik_weight, self.layout)
 
     def to_dict(self) -> dict:
-        out = {k: v for k, v in self.__dict__.items() if k != "config"}
-        return {**out, "model": self.config.to_dict(), "model_hash": self.config.model_hash()}
+        out = {k: v for k, v in self.__dict__.items() if k not in ("config", "fit_config")}
+        out["layout"] = None if self.layout is None else [list(item) for item in self.layout]
+        extra = {} if self.fit_config is None else {"fit_model": self.fit_config.to_dict(),
+                                                     "fit_model_hash": self.fit_config.model_hash()}
+        return {**out, "model": self.config.to_dict(), "model_hash": self.config.model_hash(), **extra}
 
 
-def simulated_dataset(codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, name: str = "sbc"):
-    """An in-memory :class:`~bayesstreams.data.dataset.Dataset` of simulated arrays (no groups)."""
+def layout_of(factors_per_stream: int | None) -> tuple | None:
+    """The simulated codebook's layout with ``factors_per_stream`` factors in each of the six streams."""
+    if factors_per_stream is None:
+        return None
+    return tuple(((phase, stream), factors_per_stream) for phase in (1, 2) for stream in ("problem", "policy", "politics"))
+
+
+def simulated_dataset(codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, name: str = "sbc", rows=None):
+    """An in-memory :class:`~bayesstreams.data.dataset.Dataset` of simulated arrays (no groups).
+
+    ``rows`` (from :func:`bayesstreams.data.simulate.record_codes`) keeps one code row per respondent.
+    """
     from bayesstreams.data.dataset import Dataset
 
     case_ids = [f"sim{i + 1:05d}" for i in range(len(x))]
@@ -67,6 +105,9 @@ def simulated_dataset(codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, nam
              for i, c in enumerate(case_ids)]
     codes = [{"case_id": c, "factor": f, "code": x[i, j]} for i, c in enumerate(case_ids)
              for j, f in enumerate(codebook.ids)]
+    if rows is not None:
+        codes = [{"case_id": case_ids[i], "factor": codebook.ids[k], "code": code, "respondent": f"r{r + 1}"}
+                 for i, k, r, code in rows]
     return Dataset(name=name, source="simulated", codebook=codebook, cases=cases, codes=codes, x=x, w=w, s=s,
                    group=np.full(len(x), -1), groups=())
 
@@ -75,16 +116,26 @@ def simulate_data(settings: SBCSettings, index: int):
     """``(truth, dataset, fit_seed)`` of simulation ``index``, reproducible from ``(settings.seed, index)``."""
     from bayesstreams.data.codebook import PHASES, STREAMS
     from bayesstreams.model.priors import draw_prior
-    from bayesstreams.data.simulate import draw_codes, hide_streams, simulate_outcomes, simulation_codebook
+    from bayesstreams.data.simulate import (draw_codes, draw_true_codes, flip_streams, hide_streams, record_codes,
+                                            simulate_outcomes, simulation_codebook)
 
     rng = np.random.default_rng([settings.seed, index])
-    codebook = simulation_codebook()
+    codebook = simulation_codebook(dict(settings.layout) if settings.layout else None)
     phase = np.array([PHASES.index(f.phase) for f in codebook.factors])
     stream = np.array([STREAMS.index(f.stream) for f in codebook.factors])
     truth = {k: v[0] for k, v in draw_prior(settings.config, phase, stream, 0, 1, rng).items()}
-    x = draw_codes(settings.n_cases, len(phase), rng)
-    s, w = simulate_outcomes(truth, x, phase, stream, rng)
-    dataset = simulated_dataset(codebook, x, hide_streams(s, settings.observed_streams, rng), w)
+    if "code_prob" not in truth:  # the v1 model: every code observed, draw for draw as before
+        x = draw_codes(settings.n_cases, len(phase), rng)
+        s, w = simulate_outcomes(truth, x, phase, stream, rng)
+        dataset = simulated_dataset(codebook, x, hide_streams(s, settings.observed_streams, rng), w)
+        return truth, dataset, int(rng.integers(2**31))
+    x_true = draw_true_codes(truth, settings.n_cases, rng)
+    s, w = simulate_outcomes(truth, x_true, phase, stream, rng)
+    if "stream_error" in truth:
+        s = flip_streams(s, float(truth["stream_error"]), rng)
+    x, rows = record_codes(x_true, truth, rng, settings.p_missing, settings.respondents)
+    dataset = simulated_dataset(codebook, x, hide_streams(s, settings.observed_streams, rng), w,
+                                rows=rows if settings.respondents > 1 else None)
     return truth, dataset, int(rng.integers(2**31))
 
 
@@ -93,19 +144,24 @@ def _compiled(settings: SBCSettings, dataset):
     if key not in _COMPILED:
         from bayesstreams.inference.samplers.nutpie import compile_model
 
-        _COMPILED[key] = compile_model(dataset, settings.config, settings.loglik_weight)
+        _COMPILED[key] = compile_model(dataset, settings.fitted, settings.loglik_weight)
     return _COMPILED[key]
 
 
 def quantity_draws(chain_draws: dict, truth: dict, dataset) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Labels, draws (chain, draw, quantity) and true values of every ranked scalar and the log-likelihood."""
+    """Labels, draws (chain, draw, quantity) and true values of every ranked scalar and the log-likelihood.
+
+    The ranked parameters are :data:`RANKED` and the evidence parameters the fit and the truth
+    share; the log-likelihood of the truth is taken under the fitted model (its parameters only).
+    """
     from bayesstreams.analysis.contraction import scalar_labels
     from bayesstreams.model.kinds import get_kind
 
     loglik = get_kind("streams").reference_loglik
     labels, columns, values = [], [], []
     n_chain, n_draw = chain_draws["rho"].shape[:2]
-    for name in RANKED:
+    shared = [name for name in EVIDENCE_RANKED if name in chain_draws and name in truth]
+    for name in (*RANKED, *shared):
         array = chain_draws[name].reshape(n_chain, n_draw, -1)
         names = scalar_labels(name, chain_draws[name].shape[2:], dataset, "streams")
         labels += [f"{name}[{label}]" if label else name for label in names]
@@ -113,7 +169,7 @@ def quantity_draws(chain_draws: dict, truth: dict, dataset) -> tuple[list[str], 
         values.append(np.ravel(truth[name]))
     flat = {k: v.reshape(n_chain * n_draw, *v.shape[2:]) for k, v in chain_draws.items()}
     columns.append(loglik(dataset, flat).sum(axis=1).reshape(n_chain, n_draw, 1))
-    values.append([loglik(dataset, {k: np.asarray(v)[None] for k, v in truth.items()}).sum()])
+    values.append([loglik(dataset, {k: np.asarray(v)[None] for k, v in truth.items() if k in chain_draws}).sum()])
     labels.append("loglik")
     return labels, np.concatenate(columns, axis=2), np.concatenate(values)
 
@@ -134,7 +190,9 @@ def simulate_and_rank(settings: SBCSettings, index: int, attempt: int = 0) -> li
     truth, dataset, fit_seed = simulate_data(settings, index)
     compiled = _compiled(settings, dataset)
     fitted = time.perf_counter()
-    trace = sample_compiled(compiled, settings.config.model_kind.data(dataset, config=settings.config), settings.draws, settings.tune, settings.chains, fit_seed,
+    fitted_config = settings.fitted
+    trace = sample_compiled(compiled, fitted_config.model_kind.data(dataset, config=fitted_config), settings.draws,
+                            settings.tune, settings.chains, fit_seed,
                             target_accept=settings.target_accept)
     posterior = trace["posterior"].to_dataset()
     chain_draws = {name: np.asarray(posterior[name].transpose("chain", "draw", ...).values, dtype=float)
@@ -186,6 +244,7 @@ def run_sbc(settings: SBCSettings, scheduler: str | None = None, n_workers: int 
     from bayesstreams.errors import BayesStreamsError
 
     finished = journal.finished() if journal is not None else {}
+    finished = {index: rows for index, rows in finished.items() if index < settings.n_sims}
     rows = [row for index in sorted(finished) for row in finished[index]]
     todo = [i for i in range(settings.n_sims) if i not in finished]
     retries, done = 0, len(finished)
@@ -245,7 +304,7 @@ def sbc_to_folder(settings: SBCSettings, out, scheduler: str | None = None, n_wo
     refuse_existing(out, force)  # before an hour of sampling, not after
     start = time.perf_counter()
     journal = Journal(journal_path(out), settings.to_dict(), resume)
-    resumed = len(journal.finished())
+    resumed = sum(index < settings.n_sims for index in journal.finished())
     try:
         ranks = run_sbc(settings, scheduler, n_workers, progress, journal)
     except BaseException as exc:
@@ -261,7 +320,7 @@ def sbc_to_folder(settings: SBCSettings, out, scheduler: str | None = None, n_wo
     summary.update(settings=settings.to_dict(), scheduler=scheduler or "local",
                    wall_seconds=round(time.perf_counter() - start, 1), retries=retries, resumed=resumed,
                    worker_compiledirs=sorted(str(d) for d in ranks["compiledir"].dropna().unique()))
-    figures = sbc_figures(ecdf_table(ranks), "negative control" if settings.loglik_weight != 1.0 else "")
+    figures = sbc_figures(ecdf_table(ranks), "negative control" if settings.loglik_weight != 1.0 or settings.fit_config is not None else "")
     with atomic_folder(Path(out), force=force) as tmp:
         ranks.drop(columns="compiledir").to_csv(tmp / "ranks.csv", index=False, float_format="%.6g")
         pd.DataFrame(summary["quantities"]).to_csv(tmp / "uniformity.csv", index=False, float_format="%.6g")
@@ -278,7 +337,10 @@ def format_sbc_summary(summary: dict) -> list[str]:
     settings = summary["settings"]
     lines = [f"SBC of the {settings['model']['name']} model: {summary['n_sims']} simulations of {settings['n_cases']} cases, "
              f"{settings['chains']} chains x {settings['draws']} draws (tune {settings['tune']}), "
-             f"likelihood weight {settings['loglik_weight']}",
+             f"likelihood weight {settings['loglik_weight']}"
+             + (f"; not discussed at random with rate {settings['p_missing']}"
+                if settings["model"].get("evidence", {}).get("not_discussed") == "marginal" else "")
+             + (f"; fitted with the {settings['fit_model']['name']} model (negative control)" if "fit_model" in settings else ""),
              f"wall time {summary['wall_seconds']:.0f} s; median fit {summary['fit_seconds_median']:.1f} s; "
              f"median thinning step {summary['thin_step_median']:.0f}",
              f"fits with divergences: {summary['fits_with_divergences']} of {summary['n_sims']}",

@@ -3,8 +3,10 @@
 The journal is a hidden sibling of the output folder, ``.<out>.sbc-journal/``: the settings
 of the run (``settings.json``) and one ``sim-NNNNN.json`` per finished simulation (its rank
 rows), each written atomically.  A simulation is reproducible from ``(seed, index)``, so
-rows kept from an earlier attempt are the rows a new attempt would compute.  The journal
-is removed once the output folder is written.
+rows kept from an earlier attempt are the rows a new attempt would compute; for the same
+reason ``--resume`` accepts a journal written with another ``--sims`` (a run cut short by a
+deadline can be summarised over the simulations it finished).  The journal is removed once
+the output folder is written.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ def _plain(value):
     return value.item() if hasattr(value, "item") else str(value)
 
 
+def _but_count(settings: dict) -> dict:
+    return {k: v for k, v in settings.items() if k != "n_sims"}
+
+
 class Journal:
     """Finished simulations of one SBC run.
 
@@ -45,7 +51,8 @@ class Journal:
         self.settings = json.loads(json.dumps(settings, default=_plain))
         stored = self.folder / "settings.json"
         if resume and stored.exists():
-            if json.loads(stored.read_text(encoding="utf-8")) != self.settings:
+            # a simulation depends on (seed, index) only: a journal of more or fewer simulations serves
+            if _but_count(json.loads(stored.read_text(encoding="utf-8"))) != _but_count(self.settings):
                 raise InputError(Violation(str(stored), None, None, "--resume: this SBC journal was written with other "
                                            "settings; rerun with the same options, or without --resume"))
         else:

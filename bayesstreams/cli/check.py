@@ -41,21 +41,34 @@ def sbc(
     model: Annotated[Optional[Path], typer.Option("--model", help="streams model file (default: streams model)")] = None,
     loglik_weight: Annotated[float, typer.Option("--loglik-weight", min=0.0,
                                                  help="fit with the likelihood to this power: a negative control if not 1")] = 1.0,
+    fit_model: Annotated[Optional[Path], typer.Option("--fit-model", help="fit with this model file's weights instead "
+                                                                          "(a negative control of an evidence mode)")] = None,
+    missing: Annotated[float, typer.Option("--missing", min=0.0, max=0.95,
+                                           help="evidence mode marginal: share of cells not discussed (at random)")] = 0.4,
+    respondents: Annotated[int, typer.Option("--respondents", min=1,
+                                             help="evidence modes: respondents per discussed cell")] = 1,
+    factors_per_stream: Annotated[Optional[int], typer.Option("--factors-per-stream", min=1, max=9,
+                                                              help="simulated codebook: factors in each of the six "
+                                                                   "streams (default: the source study's 23 factors)")] = None,
     scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="address of a running Dask scheduler")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="local workers (default: one per core)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="continue an interrupted run from its finished simulations")] = False,
 ) -> None:
-    """Simulation-based calibration of the streams model on a Dask cluster (exit 1 when it fails)."""
-    from bayesstreams.checks.sbc import SBCSettings, format_sbc_summary, sbc_to_folder
+    """Simulation-based calibration of a streams model, any evidence mode, on a Dask cluster (exit 1 when it fails)."""
+    from bayesstreams.checks.sbc import SBCSettings, format_sbc_summary, layout_of, sbc_to_folder
     from bayesstreams.model.config import load_config
     from bayesstreams.errors import InputError, Violation
 
     config = load_config(model)
-    if not config.model_kind.has_streams:
-        raise InputError(Violation(config.source, None, "kind", "SBC runs on a streams model"))
+    fit_config = load_config(fit_model) if fit_model is not None else None
+    for checked in (config, fit_config):
+        if checked is not None and not checked.model_kind.has_streams:
+            raise InputError(Violation(checked.source, None, "kind", "SBC runs on a streams model"))
     settings = SBCSettings(n_sims=sims, n_cases=cases, draws=draws, tune=tune, chains=chains, seed=seed,
-                           observed_streams=observed_streams, loglik_weight=loglik_weight, config=config)
+                           observed_streams=observed_streams, loglik_weight=loglik_weight, config=config,
+                           p_missing=missing, respondents=respondents, layout=layout_of(factors_per_stream),
+                           fit_config=fit_config)
 
     def progress(done: int, total: int) -> None:
         if done == total or done % max(1, total // 20) == 0:
@@ -139,3 +152,56 @@ def sensitivity(
         typer.echo("")
         typer.echo("headline quantities under both priors")
         _echo_table(headline_comparison([loaded, load_run(compare_run)]))
+
+
+@check_app.command()
+def modes(
+    out: Annotated[Optional[Path], typer.Option("--out", help="folder for the simulation study's tables")] = None,
+    dataset: Annotated[Optional[Path], typer.Option("--dataset", help="compare the modes on this dataset instead "
+                                                                      "(windows-only PSIS-LOO, headline numbers)")] = None,
+    datasets: Annotated[int, typer.Option("--datasets", min=1, help="simulated data sets per truth and case count")] = 10,
+    cases: Annotated[str, typer.Option("--cases", help="case counts, comma-separated")] = "8,30",
+    missing: Annotated[float, typer.Option("--missing", min=0.0, max=0.95,
+                                           help="not-discussed rate of the at-random truth")] = 0.4,
+    factors_per_stream: Annotated[int, typer.Option("--factors-per-stream", min=1, max=9,
+                                                    help="simulated codebook: factors per stream")] = 2,
+    draws: Annotated[Optional[int], typer.Option(min=10, help="draws per chain (default: 300 simulated, "
+                                                              "the model file's on --dataset)")] = None,
+    tune: Annotated[Optional[int], typer.Option(min=10, help="tuning steps per chain")] = None,
+    chains: Annotated[Optional[int], typer.Option(min=1, help="chains per fit")] = None,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    sampler: Annotated[Optional[str], typer.Option("--sampler", help="with --dataset: nutpie, pymc or numpyro "
+                                                                     "(default: the model files')")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="address of a running Dask scheduler")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="continue an interrupted study from its finished data sets")] = False,
+) -> None:
+    """Which not-discussed mode? Recovery of zero, marginal and salience on simulated data, or the modes on a dataset."""
+    from bayesstreams.errors import InputError, Violation
+
+    if (out is None) == (dataset is None):
+        raise InputError(Violation("<command line>", None, "--out/--dataset",
+                                   "give --out (simulation study) or --dataset (the modes on a dataset), not both"))
+    if dataset is not None:
+        from bayesstreams.checks.mode_study import compare_modes, format_mode_comparison
+        from bayesstreams.data.dataset import load_dataset
+
+        result = compare_modes(load_dataset(dataset), seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler,
+                               progress=lambda mode: typer.echo(f"  fitted {mode}", err=True))
+        for line in format_mode_comparison(result):
+            typer.echo(line)
+        return
+    from bayesstreams.checks.mode_study import ModeStudySettings, format_mode_study, mode_study_to_folder
+
+    try:
+        counts = tuple(int(part) for part in cases.split(","))
+    except ValueError:
+        raise InputError(Violation("<command line>", None, "--cases", f"not a comma-separated list of counts: {cases!r}")) from None
+    settings = ModeStudySettings(n_datasets=datasets, case_counts=counts, p_missing=missing,
+                                 factors_per_stream=factors_per_stream, draws=draws or 300, tune=tune or 300,
+                                 chains=chains or 2, seed=seed)
+    summary = mode_study_to_folder(settings, out, scheduler=scheduler, force=force, resume=resume,
+                                   progress=lambda done, total: typer.echo(f"  {done}/{total} data sets", err=True))
+    for line in format_mode_study(summary):
+        typer.echo(line)
+    typer.echo(f"wrote {out}/recovery.csv, fits.csv, summary.csv, elpd.csv and summary.json")

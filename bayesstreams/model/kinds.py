@@ -9,7 +9,9 @@ dims and default priors), ``dependency_parameter``, ``has_streams``, ``has_fast_
 ``matches(draws)``; ``data(dataset, held_out)`` and ``build(dataset, config, loglik_weight)``
 (the PyMC model with ``pm.Data``); ``fast_problem(dataset, config)`` (or ``None``);
 ``draw_prior(...)``; ``pointwise_loglik(dataset, draws)`` and ``reference_loglik``;
-``baseline(draws, x, phase, stream, group, records)``, ``windows(base)``, ``do_factor(base, k, value)``.
+``baseline(draws, x, phase, stream, group, records)``, ``windows(base)``, ``do_factor(base, k, value)``;
+``not_discussed_bounds(draws, x, phase, stream, group, records)`` (per draw the lowest and highest
+window chances over every completion of the not-discussed cells, :mod:`bayesstreams.analysis.mode_comparison`).
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ def expansions() -> dict[str, list[str]]:
     return {
         "phase_": phases, "phase_short_": phases, "brief_window_": phases, "row_window_observed_": phases,
         "brief_nd_window_": phases, "mode_": list(MODES), "mode_name_": list(MODES),
+        "nd_reading_": list(MODES), "caveat_missing_": list(MODES),
         "stream_": streams, "stream_title_": streams,
         "phase_stream_": [f"{p}_{s}" for p in phases for s in streams],
         "check_": ["rhat", "ess_bulk", "ess_tail", "divergences", "bfmi"],

@@ -100,6 +100,7 @@ class ScoreResult:
     labels: dict = field(default_factory=dict)  # factor id -> {"en": label, "nl": label}, from the codebook
     actions: dict = field(default_factory=dict)  # factor id -> {"en": action, "nl": action, "source": note}; "" if none
     prior_checks: list[str] = field(default_factory=list)  # the checks behind the prior-driven flags
+    not_discussed: str = "zero"  # how the run reads a not-discussed cell (MODEL.md §7): zero, marginal or salience
 
 
 def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -220,7 +221,8 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     actions = profiles.codebook.actions()
     advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
-                         actions=actions, no_data=[f for f in reference.factor_ids if f in no_data])
+                         actions=actions, no_data=[f for f in reference.factor_ids if f in no_data],
+                         not_discussed=_not_discussed_mode(run))
     ranges = _not_discussed_ranges(posterior, profiles, base)
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(
@@ -290,6 +292,12 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
 
 
 # ---------------------------------------------------------------------------- output
+
+
+def _not_discussed_mode(run) -> str:
+    """The run's reading of a not-discussed cell; ``zero`` for a bare posterior without a model file."""
+    config = getattr(run, "config", None)
+    return config.evidence_options["not_discussed"] if config is not None else "zero"
 
 
 def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:

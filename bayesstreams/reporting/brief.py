@@ -104,6 +104,7 @@ class Brief:
     n_reference: int
     n_factors: int
     n_not_discussed: int
+    not_discussed: str  # the run's reading of a not-discussed cell (MODEL.md §7): zero, marginal or salience
     windows: list[BriefWindow]
     weakest: list[StreamState]
     streams: list[StreamState]
@@ -272,6 +273,7 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
         title=run.dataset.codebook.describe("title", lang) or run.dataset.name,
         model_name=run.config.name, model_kind=run.config.kind, n_reference=run.dataset.n_cases,
         n_factors=score.n_factors, n_not_discussed=score.n_not_discussed,
+        not_discussed=run.config.evidence_options["not_discussed"],
         windows=_windows(score, case, flags, t), weakest=[s for s in streams if s.bottleneck], streams=streams,
         levers=_levers(advice, labels), plans=_plan_lines(advice, lang),
         similar=_similar(score, None if is_profile else case.case_ids[0]), barriers=barriers(case, lang),

@@ -86,7 +86,8 @@ def case_lines(case, result, lang: str = "en") -> list[str]:
     """The lines of one scored case."""
     t = translator(lang)
     head = t("score_case").format(case=case.case_id, coded=case.n_coded, total=case.n_factors,
-                                  missing=case.n_not_discussed)
+                                  missing=case.n_not_discussed,
+                                  reading=t("nd_reading_" + getattr(result, "not_discussed", "zero")))
     name = f" ({case.name})" if case.name and case.name != case.case_id else ""
     lines = [head.replace(case.case_id, case.case_id + name, 1) + (t("score_group").format(group=case.group)
                                                                     if case.group else "")]

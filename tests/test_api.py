@@ -15,6 +15,7 @@ pytestmark = pytest.mark.model
 # (module, object) whose docstring examples run against one real, short fit of the shipped study
 DOCUMENTED = [
     ("bayesstreams.data.dataset", "load_dataset"), ("bayesstreams.data.codebook", "load_codebook"),
+    ("bayesstreams.data.codebook", "Factor"),
     ("bayesstreams.data.simulate", "simulate_to_folder"), ("bayesstreams.inference.fit", "resolve_model"),
     ("bayesstreams.inference.fit", "fit"), ("bayesstreams.inference.store", "load_run"),
     ("bayesstreams.analysis.scoring", "score_profiles"), ("bayesstreams.reporting.report", "write_report"),

@@ -103,3 +103,66 @@ def test_parse_csv_pads_short_rows_and_reports_every_long_row():
     with pytest.raises(InputError) as info:
         parse_csv_text("a,b\n1,2,3\n4,5\n6,7,8\n", "f.csv")
     assert [v.row for v in info.value.violations] == [2, 4]
+
+
+# ---------------------------------------------------------------------------- actions
+
+
+ACTION = {"action_nl": "Laat in kaart brengen hoe groot het is", "action_en": "Have its size mapped"}
+
+
+def test_an_action_in_both_languages_is_kept_on_one_line():
+    book = codebook_from_mapping("cb.toml", {"factors": {"a": entry(**ACTION, action_source="thesis 6.2.2"),
+                                                         "b": entry(action_nl="Doe\n  dit", action_en="Do\nthis")}})
+    assert (book["a"].action("nl"), book["a"].action("en")) == (ACTION["action_nl"], ACTION["action_en"])
+    assert book["a"].action_source == "thesis 6.2.2"
+    assert (book["b"].action("nl"), book["b"].action("en")) == ("Doe dit", "Do this")  # a multi-line string joined
+    assert book.actions()["a"] == {"nl": ACTION["action_nl"], "en": ACTION["action_en"], "source": "thesis 6.2.2"}
+
+
+def test_no_action_is_empty_in_both_languages():
+    book = codebook_from_mapping("cb.toml", {"factors": {"a": entry()}})
+    assert book["a"].action("nl") == book["a"].action("en") == ""
+    assert "action_nl" not in book.to_toml_dict()["factors"]["a"]  # an export adds no empty keys
+
+
+@pytest.mark.parametrize("more, columns", [
+    ({"action_nl": "Doe iets"}, ["action_en"]),  # one language only: the missing one is named
+    ({"action_en": "Do something"}, ["action_nl"]),
+    ({"action_nl": "  ", "action_en": "Do something"}, ["action_nl"]),  # blank
+    ({"action_nl": "", "action_en": ""}, ["action_en", "action_nl"]),
+    ({"action_nl": 3, "action_en": "Do something"}, ["action_nl"]),  # not text
+    ({"action_nl": ["a"], "action_en": ["b"]}, ["action_en", "action_nl"]),
+    ({"action_source": "thesis"}, ["action_source"]),  # a source note without an action
+    ({**ACTION, "action_source": ""}, ["action_source"]),
+    ({**ACTION, "action": "Do it"}, ["action"]),  # a typo of the key is an unknown key
+])
+def test_a_bad_action_is_one_located_error_per_mistake(more, columns):
+    assert violations_of({"factors": {"a": entry(**more)}}, {"a": 4}) == [(4, column) for column in columns]
+
+
+def test_validate_names_file_row_column_and_rule_of_a_bad_action(valid_dataset, capsys):
+    from .conftest import run_cli
+
+    path = valid_dataset / "codebook.toml"
+    text = path.read_text(encoding="utf-8")
+    header = "[factors.p1_congruence_values]"
+    path.write_text(text.replace(header, header + '\naction_nl = "Spreek uit dat het hier niet thuishoort"'),
+                    encoding="utf-8")
+    row = text.split("\n").index(header) + 1
+    code, _, err = run_cli(["validate", str(valid_dataset)], capsys)
+    assert code == 2
+    assert err.strip() == (f"error: {path}:{row}:action_en: factor 'p1_congruence_values' has action_nl but no "
+                           "action_en: give the action in both languages")
+    assert "Traceback" not in err
+
+
+def test_actions_travel_with_the_run_snapshot(tmp_path):
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.data.export import write_long
+
+    study = load_dataset(Path(__file__).resolve().parents[1] / "data" / "trafficking_nl_2020")
+    write_long(study, tmp_path / "copy")
+    again = load_dataset(tmp_path / "copy")
+    assert again.codebook.actions() == study.codebook.actions()
+    assert again.codebook == study.codebook

@@ -69,6 +69,8 @@ def _thesis_variants() -> list[str] | None:
     import re
 
     seeds = STUDY.parents[2] / "shared" / "seeds"
+    if not seeds.is_dir():  # a worktree under /work/wt: the seeds sit one level higher
+        seeds = STUDY.parents[3] / "shared" / "seeds"
     found = sorted(seeds.glob("000_*.txt")) if seeds.is_dir() else []
     if not found:
         return None
@@ -90,3 +92,36 @@ def test_every_quote_is_copied_from_the_thesis():
         quotes = [row["quote"] for row in csv.DictReader(handle) if row["quote"]]
     missing = [q for q in quotes if not any(re.sub(r"\s+", " ", q).strip() in v for v in variants)]
     assert missing == []
+
+
+def test_every_factor_has_an_action_in_both_languages_with_its_source():
+    import re
+
+    from .test_language import DUTCH, ENGLISH
+
+    book = load_dataset(STUDY).codebook
+    for factor in book.factors:
+        nl, en = factor.action("nl"), factor.action("en")
+        assert nl and en and nl != en, factor.id
+        assert re.search(r"\b[56]\.\d", factor.action_source), factor.id  # names its section of the thesis
+        assert not set(re.findall(r"[a-z]+", en.lower())) & DUTCH, (factor.id, en)
+        assert not set(re.findall(r"[a-z]+", nl.lower())) & (ENGLISH - {"case"}), (factor.id, nl)
+        assert nl[0].isupper() and en[0].isupper() and not nl.endswith(".") and not en.endswith(".")
+    for lang in ("nl", "en"):  # one action per factor, not one text for all
+        assert len({f.action(lang) for f in book.factors}) == len(book.factors)
+
+
+def test_the_actions_are_written_in_own_words_not_copied_from_the_thesis():
+    """No run of six words of a Dutch action appears in the thesis (the thesis is the source, not the text)."""
+    import re
+
+    import pytest
+
+    variants = _thesis_variants()
+    if variants is None:
+        pytest.skip("the thesis text (shared/seeds) is not beside this checkout")
+    text = " ".join(re.findall(r"\w+", variants[1].lower()))
+    for factor in load_dataset(STUDY).codebook.factors:
+        words = re.findall(r"\w+", factor.action("nl").lower())
+        runs = [" ".join(words[j:j + 6]) for j in range(len(words) - 5)]
+        assert not [run for run in runs if f" {run} " in f" {text} "], factor.id

@@ -51,11 +51,23 @@ def _blocks(shapes: dict) -> list[slice]:
     return slices
 
 
+def _kernels(problem):
+    """The kernel module of a problem: the v1 density, or the evidence modes' (:mod:`bayesstreams.fast.modes`)."""
+    from bayesstreams.fast.problem import EvidenceProblem
+
+    if isinstance(problem, EvidenceProblem):
+        from bayesstreams.fast import modes
+
+        return modes
+    from bayesstreams.fast import kernels
+
+    return kernels
+
+
 def _callback_model(problem, shapes, coords, dims, initial_point):
     from nutpie.compile_pymc import CompiledPyMCModel
 
-    from bayesstreams.fast import kernels
-
+    kernels = _kernels(problem)
     slices = _blocks(shapes)
     return CompiledPyMCModel(
         _n_dim=problem.n_dim, dims=dims, _coords=coords, _shapes=dict(shapes),
@@ -70,8 +82,10 @@ def _pyfunc_model(problem, shapes, coords, dims, initial_point):
     import numpy as np
     from nutpie.compiled_pyfunc import from_pyfunc
 
-    from bayesstreams.fast import kernels
+    from bayesstreams.fast.problem import EvidenceProblem
 
+    kernels = _kernels(problem)
+    extra = (problem.flags,) if isinstance(problem, EvidenceProblem) else ()
     data, cell, n_groups, centered = problem.arrays(), problem.cell, problem.n_groups, int(problem.centered)
     slices = _blocks(shapes)
 
@@ -85,7 +99,7 @@ def _pyfunc_model(problem, shapes, coords, dims, initial_point):
     def make_expand_fn(*_seeds):
         def expand(theta, **_):
             flat = np.empty(slices[-1].stop)
-            kernels.expand(theta, flat, cell, n_groups, centered)
+            kernels.expand(theta, flat, cell, n_groups, centered, *extra)
             return {name: flat[block].reshape(shape) for (name, shape), block in zip(shapes.items(), slices)}
 
         return expand
@@ -107,8 +121,8 @@ def warm() -> None:
 
     import numpy as np
 
-    from bayesstreams.fast import kernels  # noqa: F401  (compiles the callbacks)
-    from bayesstreams.model.config import load_config
+    from bayesstreams.fast import kernels, modes  # noqa: F401  (compiles the callbacks)
+    from bayesstreams.model.config import config_from_text, load_config
     from bayesstreams.data.dataset import load_dataset
     from bayesstreams.fast.pointwise import pointwise_loglik
     from bayesstreams.model.priors import draw_prior
@@ -120,6 +134,11 @@ def warm() -> None:
     draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), 2,
                        np.random.default_rng(0))
     pointwise_loglik(dataset, draws)
+    # the evidence modes' pointwise kernel: one compilation serves every mode (the same array types)
+    modes_config = config_from_text('kind = "streams"\n[evidence]\nnot_discussed = "salience"\n')
+    draws = draw_prior(modes_config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), 2,
+                       np.random.default_rng(0))
+    modes.pointwise_loglik(dataset, draws)
 
 
 if __name__ == "__main__":

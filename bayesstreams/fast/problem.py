@@ -217,9 +217,12 @@ def prior_constant(priors: dict, n_factors: int, n_groups: int) -> float:
     return const
 
 
-def logp(problem: StreamsProblem, theta: np.ndarray) -> tuple[float, np.ndarray]:
-    """Log-density and gradient at ``theta`` (a flat vector in :meth:`StreamsProblem.layout`)."""
-    from bayesstreams.fast.kernels import logp_grad
+def logp(problem, theta: np.ndarray) -> tuple[float, np.ndarray]:
+    """Log-density and gradient at ``theta`` (a flat vector in the problem's ``layout()``; v1 or an evidence mode)."""
+    if isinstance(problem, EvidenceProblem):
+        from bayesstreams.fast.modes import logp_grad
+    else:
+        from bayesstreams.fast.kernels import logp_grad
 
     grad = np.empty(problem.n_dim)
     value = logp_grad(np.ascontiguousarray(theta, dtype=np.float64), grad, *problem.arrays())
@@ -232,5 +235,273 @@ def initial_point(problem: StreamsProblem, seed: int) -> np.ndarray:
     values = {"mu": h[0], "tau_log__": math.log(h[2]), "z": 0.0, "beta": h[0], "alpha": h[3],
               "sigma_group_log__": math.log(h[11]), "gamma_raw": 0.0, "lambda_logodds__": math.log(h[5] / h[6]),
               "kappa_logodds__": math.log(h[7] / h[8]), "rho_logodds__": math.log(h[9] / h[10])}
-    start = np.concatenate([np.full(math.prod(shape), values[name]) for name, shape in problem.layout()])
+    if isinstance(problem, EvidenceProblem):
+        values.update(_evidence_start(problem))
+    start = np.concatenate([np.broadcast_to(values[name], shape).ravel() for name, shape in problem.layout()])
     return start + np.random.default_rng(seed).uniform(-1.0, 1.0, size=start.shape)
+
+
+# ---------------------------------------------------------------------------------------
+# The evidence modes (MODEL.md §7): the codes of uncertain cells are summed out per stream.
+
+# Evidence hyperparameters in the order the kernels read them (code_prob's row a, the two saliences'
+# (alpha, beta), confusion's 3 x 3 concentrations by row, stream_error's (alpha, beta)); then the
+# sum of their normalising constants, Jacobian constants included.
+EV_HYPER_SIZE = 3 + 2 + 2 + 9 + 2 + 1
+# Mode flags of the packed header, in this order.
+EV_FLAGS = ("code_prob", "salience", "latent", "stream_error")
+# Posterior evidence variables after the v1 ones of EXPANDED, each only under the options that use it.
+EV_EXPANDED = ("code_prob", "salience_zero", "salience_nonzero", "confusion", "stream_error")
+_EV_HEADER = 40  # int64 slots of the packed buffer of an evidence problem: 16 sizes and 24 offsets
+
+
+@dataclass(frozen=True)
+class EvidenceProblem:
+    """The tables of the evidence modes' density (MODEL.md §7); the v1 fields mean what they mean in
+    :class:`StreamsProblem`, with these additions.
+
+    * *cell types*: the distinct ``(factor, support, respondent counts, discussed)`` of the cells.
+      A cell's weights ``w(c)`` over the codes -1/0/+1 depend on its type and the parameters only,
+      so they are computed once per type: ``log w(c) = log code_prob[k, c] (+ log sigma_c or
+      log(1 - sigma_c)) (+ sum_r counts_r log confusion[c, r])``, zero outside the support
+      (consensus).  ``type_n`` counts the cells of each type (their ``log Z`` is a sum over cells).
+    * *patterns* (per stream): the fixed codes (cells with one possible code: ``codes``), the group
+      and the uncertain cells' types, ``slot_type[pattern_start[j]:pattern_start[j + 1]]``; the
+      stream's ``qt`` enumerates the ``3^m`` joint codes of those ``m`` types.
+    * *rows*: as in :class:`StreamsProblem`, with ``row_state`` per stream: 0 a latent stream (enters
+      the coupling with ``qt``), 1/2 an observed stream coded 1/0 that enters through
+      ``P(t = 1 | S)`` (stream error only; -1 in ``row_pattern`` where a stream does not enter).
+    * ``flags``: which of :data:`EV_FLAGS` the options use; ``ev_hyper`` the evidence priors.
+    """
+
+    cell: np.ndarray
+    codes: np.ndarray
+    pattern_cell: np.ndarray
+    pattern_group: np.ndarray
+    n_one: np.ndarray
+    n_zero: np.ndarray
+    pattern_start: np.ndarray
+    slot_type: np.ndarray
+    type_factor: np.ndarray
+    type_support: np.ndarray
+    type_counts: np.ndarray
+    type_discussed: np.ndarray
+    type_n: np.ndarray
+    row_pattern: np.ndarray
+    row_state: np.ndarray
+    all_one: np.ndarray
+    w_obs: np.ndarray
+    w_val: np.ndarray
+    weight: np.ndarray
+    n_groups: int
+    hyper: np.ndarray
+    ev_hyper: np.ndarray
+    flags: np.ndarray
+    coords: dict
+    centered: bool = False
+
+    @property
+    def n_factors(self) -> int:
+        return self.cell.shape[0]
+
+    def features(self) -> dict[str, bool]:
+        return {name: bool(flag) for name, flag in zip(EV_FLAGS, self.flags)}
+
+    def layout(self) -> list[tuple[str, tuple[int, ...]]]:
+        """(name, shape) of each block of the parameter vector, named like PyMC's value variables."""
+        blocks = StreamsProblem.layout(self)
+        f = self.features()
+        if f["code_prob"]:
+            blocks.append(("code_prob_simplex__", (self.n_factors, 2)))
+        if f["salience"]:
+            blocks += [("salience_zero_logodds__", ()), ("salience_nonzero_logodds__", ())]
+        if f["latent"]:
+            blocks.append(("confusion_simplex__", (3, 2)))
+        if f["stream_error"]:
+            blocks.append(("stream_error_logodds__", ()))
+        return blocks
+
+    @property
+    def n_dim(self) -> int:
+        return sum(math.prod(shape) for _, shape in self.layout())
+
+    def posterior_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Shape of each posterior variable of one draw, in the order the expand kernel writes them."""
+        shapes = StreamsProblem.posterior_shapes(self)
+        f = self.features()
+        wanted = {"code_prob": f["code_prob"], "salience_zero": f["salience"], "salience_nonzero": f["salience"],
+                  "confusion": f["latent"], "stream_error": f["stream_error"]}
+        sizes = {"code_prob": (self.n_factors, 3), "confusion": (3, 3)}
+        return {**shapes, **{name: sizes.get(name, ()) for name in EV_EXPANDED if wanted[name]}}
+
+    def tables(self) -> tuple:
+        """The array arguments of the evidence kernels after the sizes, in the packed order."""
+        return (self.cell, self.codes, self.pattern_cell, self.pattern_group, self.n_one, self.n_zero,
+                self.pattern_start, self.slot_type, self.type_factor, self.type_support, self.type_counts,
+                self.type_discussed, self.type_n, self.row_pattern, self.row_state, self.all_one, self.w_obs,
+                self.w_val, self.weight, self.hyper, self.ev_hyper, self.flags)
+
+    def arrays(self) -> tuple:
+        """The data arguments of :func:`bayesstreams.fast.modes.logp_grad` after ``theta`` and ``grad``."""
+        return (self.n_groups, int(self.centered), *self.tables())
+
+    def user_data(self) -> np.ndarray:
+        """All arrays packed into one float64 buffer behind an int64 header (what the C callbacks read)."""
+        n_expanded = sum(math.prod(shape) for shape in self.posterior_shapes().values())
+        parts = [np.ascontiguousarray(p).ravel() for p in self.tables()]
+        parts = [p.view(np.float64) if p.dtype == np.int64 else p for p in parts]
+        offsets, position = [], _EV_HEADER
+        for part in parts:
+            offsets.append(position)
+            position += part.size
+        sizes = [position, self.n_dim, n_expanded, self.n_groups, int(self.centered), self.n_factors,
+                 len(self.codes), len(self.weight), len(self.type_factor), len(self.slot_type)]
+        header = np.zeros(_EV_HEADER, dtype=np.int64)
+        header[:len(sizes)] = sizes
+        header[16:16 + len(offsets)] = offsets
+        return np.concatenate([header.view(np.float64), *parts])
+
+
+def evidence_tables(dataset, options: dict) -> dict:
+    """The cell types, patterns and per-case maps of a dataset under evidence ``options`` (no priors).
+
+    Also what the pointwise log-likelihood reads: ``case_type`` (case, factor), ``case_pattern``
+    (case, cell), with ``s_obs``/``s_val`` and the window terms.
+    """
+    from bayesstreams.model import evidence as ev
+
+    latent = options["respondents"] == "latent"
+    terms = observed_terms(dataset.s, dataset.w)
+    cell, group = cells_and_groups(dataset)
+    data = ev.evidence_data(dataset.x, ev.respondent_counts(dataset, dataset.x) if latent else None)
+    support = data.support.copy()
+    if options["not_discussed"] == "zero":  # v1: a not-discussed cell is a point mass at 0
+        support[data.discussed == 0.0] = np.eye(3)[1]
+    if latent:  # every cell's code is latent; its record enters through the confusion matrix
+        support[:] = 1.0
+    counts = data.counts if latent else np.zeros_like(data.counts)
+    n_cases, n_factors = dataset.x.shape
+    key = np.concatenate([np.broadcast_to(np.arange(n_factors)[None, :, None], (n_cases, n_factors, 1)), support,
+                          counts, data.discussed[..., None]], axis=-1).reshape(n_cases * n_factors, 8)
+    types, case_type, type_n = np.unique(key, axis=0, return_inverse=True, return_counts=True)
+    case_type = case_type.reshape(n_cases, n_factors)
+    uncertain = types[:, 1:4].sum(axis=1) > 1
+    fixed_code = np.where(uncertain, 0.0, np.argmax(types[:, 1:4], axis=1) - 1.0)
+    # a stream's pattern: its factors' types (a fixed type fixes the code) and the group
+    blocks, cells, groups, starts, slots = [], [], [], [0], []
+    case_pattern = np.empty((n_cases, N_CELLS), dtype=np.int64)
+    for c in range(N_CELLS):
+        columns = np.flatnonzero(cell == c)
+        distinct, inverse = np.unique(np.column_stack([case_type[:, columns], group]).astype(np.int64), axis=0,
+                                      return_inverse=True)
+        for row in distinct:
+            codes = np.zeros(n_factors)
+            codes[columns] = fixed_code[row[:-1]]
+            blocks.append(codes)
+            cells.append(c)
+            groups.append(row[-1])
+            free = [t for t in row[:-1] if uncertain[t]]
+            if 3 ** len(free) > ev.MAX_STATES:
+                raise ValueError(f"a stream has {len(free)} uncertain cells: too many joint codes to sum out")
+            slots += free
+            starts.append(len(slots))
+        case_pattern[:, c] = len(cells) - len(distinct) + inverse.ravel()
+    return {"cell": cell, "codes": np.array(blocks).reshape(-1, n_factors), "pattern_cell": np.array(cells),
+            "pattern_group": np.array(groups), "pattern_start": np.array(starts), "slot_type": np.array(slots),
+            "type_factor": types[:, 0], "type_support": types[:, 1:4], "type_counts": types[:, 4:7],
+            "type_discussed": types[:, 7], "type_n": type_n, "case_type": case_type, "case_pattern": case_pattern,
+            "s_obs": terms.s_obs.reshape(n_cases, N_CELLS), "s_val": terms.s_val.reshape(n_cases, N_CELLS),
+            "terms": terms}
+
+
+def evidence_problem(dataset, config, centered: bool = False) -> EvidenceProblem:
+    """The tables of a dataset and the hyperparameters of a streams model file under an evidence mode."""
+    from bayesstreams.model.kinds import model_coords
+    from bayesstreams.model import evidence as ev
+
+    options = config.evidence_options
+    if not config.model_kind.has_fast_density:
+        raise ValueError(f"the fast log-density covers the streams model, not {config.kind!r}")
+    priors = {name: config.prior_of(name) for name in FAMILIES}
+    wrong = [name for name, prior in priors.items() if prior.family != FAMILIES[name]]
+    features = config.evidence_features
+    flags = np.array([int("code_prob" in features), int("salience" in features), int("confusion" in features),
+                      int("stream_error" in features)], dtype=np.int64)
+    ev_families = {"code_prob": "dirichlet", "salience_zero": "beta", "salience_nonzero": "beta",
+                   "confusion": "dirichlet_diagonal", "stream_error": "beta"}
+    used = {"code_prob": flags[0], "salience_zero": flags[1], "salience_nonzero": flags[1], "confusion": flags[2],
+            "stream_error": flags[3]}
+    ev_priors = {name: config.prior_of(name) for name in ev_families if used[name]}
+    wrong += [name for name, prior in ev_priors.items() if prior.family != ev_families[name]]
+    if wrong:
+        raise ValueError(f"the fast log-density implements other prior families for {', '.join(wrong)}")
+    t = evidence_tables(dataset, options)
+    terms, s_obs, s_val = t["terms"], t["s_obs"], t["s_val"]
+    case_pattern, n_patterns = t["case_pattern"], len(t["pattern_cell"])
+    observed = s_obs == 1.0
+    n_one = np.bincount(case_pattern[observed], weights=s_val[observed], minlength=n_patterns)
+    n_zero = np.bincount(case_pattern[observed], weights=1.0 - s_val[observed], minlength=n_patterns)
+    if options["stream_error"]:  # every stream enters the coupling, an observed one through P(t = 1 | S)
+        enters = np.ones_like(observed)
+        state = np.where(observed, np.where(s_val == 1.0, 1, 2), 0)
+        all_one = np.ones_like(terms.all_one)
+    else:  # as in v1: a latent stream, where every observed stream of its phase is 1
+        enters = (~observed) & (np.repeat(terms.all_one, 3, axis=1) == 1.0)
+        state = np.zeros_like(case_pattern)
+        all_one = terms.all_one
+    key = np.column_stack([np.where(enters, case_pattern, -1), np.where(enters, state, 0), all_one, terms.w_obs,
+                           terms.w_val])
+    rows, weight = np.unique(key.astype(np.int64), axis=0, return_counts=True)
+    hyper = [priors[name].params[key] for name, key in (h.split(".") for h in HYPER)]
+    n_groups = len(dataset.groups)
+    hyper.append(prior_constant(priors, len(t["cell"]), n_groups))
+    ev_hyper = np.zeros(EV_HYPER_SIZE)
+    log3, constant = math.log(3.0), 0.0
+    if flags[0]:
+        ev_hyper[0:3] = ev_priors["code_prob"].concentration()
+        constant += len(t["cell"]) * (ev_priors["code_prob"].log_constant() + log3)
+    if flags[1]:
+        for at, name in ((3, "salience_zero"), (5, "salience_nonzero")):
+            ev_hyper[at:at + 2] = ev_priors[name].params["alpha"], ev_priors[name].params["beta"]
+            constant += ev_priors[name].log_constant()
+    if flags[2]:
+        ev_hyper[7:16] = ev_priors["confusion"].concentration().ravel()
+        constant += 3 * (ev_priors["confusion"].log_constant() + log3)
+    if flags[3]:
+        ev_hyper[16:18] = ev_priors["stream_error"].params["alpha"], ev_priors["stream_error"].params["beta"]
+        constant += ev_priors["stream_error"].log_constant()
+    ev_hyper[18] = constant
+    coords = model_coords(dataset)
+    coords.update(ev.code_coords())
+
+    def contiguous(array, dtype=np.float64):
+        return np.ascontiguousarray(array, dtype=dtype)
+
+    return EvidenceProblem(
+        cell=t["cell"], codes=contiguous(t["codes"]), pattern_cell=contiguous(t["pattern_cell"], np.int64),
+        pattern_group=contiguous(t["pattern_group"], np.int64), n_one=contiguous(n_one), n_zero=contiguous(n_zero),
+        pattern_start=contiguous(t["pattern_start"], np.int64), slot_type=contiguous(t["slot_type"], np.int64),
+        type_factor=contiguous(t["type_factor"], np.int64), type_support=contiguous(t["type_support"]),
+        type_counts=contiguous(t["type_counts"]), type_discussed=contiguous(t["type_discussed"]),
+        type_n=contiguous(t["type_n"]), row_pattern=contiguous(rows[:, :N_CELLS], np.int64),
+        row_state=contiguous(rows[:, N_CELLS:2 * N_CELLS], np.int64), all_one=contiguous(rows[:, 12:14]),
+        w_obs=contiguous(rows[:, 14:16]), w_val=contiguous(rows[:, 16:18]), weight=contiguous(weight),
+        n_groups=n_groups, hyper=np.asarray(hyper, dtype=np.float64), ev_hyper=ev_hyper, flags=flags,
+        coords=coords, centered=centered)
+
+
+def _evidence_start(problem: EvidenceProblem) -> dict:
+    """The support points of the evidence priors on PyMC's unconstrained scale (the Dirichlet and Beta means)."""
+    h = problem.ev_hyper
+
+    def simplex(rows):  # PyMC's simplex transform: log p[:-1] - mean(log p)
+        log_p = np.log(rows / rows.sum(axis=-1, keepdims=True))
+        return log_p[..., :-1] - log_p.mean(axis=-1, keepdims=True)
+
+    def logodds(a, b):
+        return math.log(a / b) if a > 0 and b > 0 else 0.0
+
+    return {"code_prob_simplex__": simplex(h[0:3]) if h[0] > 0 else 0.0,
+            "salience_zero_logodds__": logodds(h[3], h[4]), "salience_nonzero_logodds__": logodds(h[5], h[6]),
+            "confusion_simplex__": simplex(h[7:16].reshape(3, 3)) if h[7] > 0 else 0.0,
+            "stream_error_logodds__": logodds(h[16], h[17])}

@@ -66,7 +66,7 @@ def options_of_draws(draws: dict) -> dict:
 
 
 def is_v1(options: dict) -> bool:
-    """Whether the options are the v1 model (``zero``, consensus, no stream error), which has the fast path."""
+    """Whether the options are the v1 model (``zero``, consensus, no stream error): v1 tables and kernels."""
     return options["not_discussed"] == "zero" and options["respondents"] == "consensus" and not options["stream_error"]
 
 

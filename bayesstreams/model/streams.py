@@ -29,7 +29,7 @@ class StreamsKind:
     title = "streams model (MODEL.md §2)"
     dependency_parameter = "rho"
     has_streams = True
-    has_fast_density = True  # for the v1 options (zero, consensus, no stream error); the others fall back to PyMC
+    has_fast_density = True  # every evidence mode too (bayesstreams.fast.modes); v1 through bayesstreams.fast.kernels
     has_evidence_modes = True
     parameters = (
         *POOLED_PARAMETERS,
@@ -120,10 +120,10 @@ class StreamsKind:
 
     def fast_problem(self, dataset, config):
         """The packed tables of the hand-written numba density (:mod:`bayesstreams.fast.problem`)."""
-        from bayesstreams.fast.problem import streams_problem
+        from bayesstreams.fast.problem import evidence_problem, streams_problem
 
-        if not ev.is_v1(config.evidence_options):  # the numba kernels cover the v1 model only
-            return None
+        if not ev.is_v1(config.evidence_options):  # every evidence mode: the kernels of bayesstreams.fast.modes
+            return evidence_problem(dataset, config)
         return streams_problem(dataset, config)
 
     # ------------------------------------------------------------------ NumPy
@@ -146,8 +146,10 @@ class StreamsKind:
         """Log-likelihood (sample, case) of saved draws, in numba (equal to :meth:`reference_loglik`)."""
         from bayesstreams.fast.pointwise import pointwise_loglik
 
-        if not ev.is_v1(ev.options_of_draws(draws)):  # no numba kernel for the evidence modes
-            return self.reference_loglik(dataset, draws)
+        if not ev.is_v1(ev.options_of_draws(draws)):  # the evidence modes' kernel (bayesstreams.fast.modes)
+            from bayesstreams.fast.modes import pointwise_loglik as evidence_loglik
+
+            return evidence_loglik(dataset, draws)
         return pointwise_loglik(dataset, draws)
 
     def reference_loglik(self, dataset, draws: dict, chunk: int = 250) -> np.ndarray:

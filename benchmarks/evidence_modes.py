@@ -4,8 +4,10 @@
 
 Each named model file under ``models/`` is fitted with its default settings (4 x 1000 draws, nutpie)
 in this one process, one after another; the query times are ``run.cases()``, ``run.effects()`` and
-``run.dependency()``.  Prints one line per model and writes every headline table to
-``evidence_modes.json`` in the current folder.  Results go to "The evidence modes" in
+``run.dependency()``.  Prints one line per model, then the table of docs/PERFORMANCE.md ("The
+evidence modes") with each model's fit + queries time as a multiple of the first model's (``streams``,
+zero mode, measured in the same process), and writes every headline table to ``evidence_modes.json``
+in the current folder.  Results go to "The evidence modes" in
 docs/PERFORMANCE.md and the comparison in docs/MODEL.md.
 """
 
@@ -34,6 +36,22 @@ def main(names: list[str]) -> None:
         print(name, out[name]["fit_s"], out[name]["timings"], out[name]["queries_s"], flush=True)
         with open("evidence_modes.json", "w", encoding="utf-8") as handle:
             json.dump(out, handle, default=str, indent=1)
+    print(table(out))
+
+
+def table(out: dict) -> str:
+    """The markdown table of docs/PERFORMANCE.md: seconds per model and the multiple of the first row."""
+    rows = ["| model file | fit (s) | of which sampling (s) | pointwise log-lik and post-processing (s) | "
+            "`cases()` + `effects()` + `dependency()` (s) | fit + queries, x the first row | divergences |",
+            "|---|---|---|---|---|---|---|"]
+    base = None
+    for name, r in out.items():
+        total = r["fit_s"] + r["queries_s"]
+        base = base or total
+        rows.append(f"| `{name}.toml` | {r['fit_s']} | {r['timings'].get('sample_s', float('nan')):.1f} | "
+                    f"{r['timings'].get('post_s', float('nan')):.1f} | {r['queries_s']} | {total / base:.2f} | "
+                    f"{r['diag'].get('divergences')} |")
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

@@ -235,3 +235,38 @@ def test_a_fast_fit_under_marginal_matches_the_pymc_route():
         # within 4 Monte Carlo standard errors of the difference (ESS taken as a third of the draws)
         se = np.sqrt(a.var(axis=0) / (len(a) / 3) + b.var(axis=0) / (len(b) / 3))
         assert np.all(np.abs(a.mean(axis=0) - b.mean(axis=0)) < 4 * se + 1e-3), name
+
+
+@pytest.mark.parametrize("nd,respondents,stream_error", [("marginal", "consensus", "false"),
+                                                         ("salience", "latent", "true")])
+def test_query_kernel_equals_the_numpy_enumeration(nd, respondents, stream_error):
+    """qt of every stream, at the codes and under do(x_k = v), numba = NumPy (evidence._expected_q) to 1e-12."""
+    from bayesstreams.model import evidence as ev
+    from bayesstreams.model.priors import draw_prior
+
+    config = odd_config(nd, respondents, stream_error)
+    dataset = partly_observed_dataset(n_cases=23, seed=4, p_missing=0.35)
+    draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, 0, 16, np.random.default_rng(4))
+    options = config.evidence_options
+    data = ev.evidence_data(dataset.x, ev.respondent_counts(dataset, dataset.x))
+    x = np.nan_to_num(dataset.x)
+    weights = np.broadcast_to(ev.cell_weights(options, data, draws, ev.numpy_namespace()), (16, *data.support.shape))
+    eta = draws["alpha"][:, 0, 0, None] + np.zeros(dataset.n_cases)[None]
+    for p in range(2):
+        for s in range(3):
+            factors = np.flatnonzero((dataset.factor_phase == p) & (dataset.factor_stream == s))
+            np.testing.assert_allclose(modes.expected_q(weights, eta, draws["beta"], x, factors),
+                                       ev._expected_q(weights, eta, draws["beta"], x, data.support, factors, options),
+                                       rtol=1e-12, atol=1e-14)
+    k = int(np.flatnonzero(dataset.factor_phase == 0)[0])
+    values = np.ones(dataset.n_cases)
+    with_do = ev.stream_q(options, data, draws, x, 0, int(dataset.factor_stream[k]), dataset.factor_phase,
+                          dataset.factor_stream, do=(k, values))
+    real = ev.expected_q
+    try:
+        ev.expected_q = ev._expected_q
+        reference = ev.stream_q(options, data, draws, x, 0, int(dataset.factor_stream[k]), dataset.factor_phase,
+                                dataset.factor_stream, do=(k, values))
+    finally:
+        ev.expected_q = real
+    np.testing.assert_allclose(with_do, reference, rtol=1e-12, atol=1e-14)

@@ -638,3 +638,63 @@ def _pointwise(alpha, beta, gamma, lam, kap, rho, code_prob, sal_zero, sal_nonze
             total += _windows(bracket[0], bracket[1], rho[s], w_obs[i, 0], w_obs[i, 1], w_val[i, 0], w_val[i, 1],
                               scratch)
             out[s, i] = total
+
+
+# ---------------------------------------------------------------------------------------
+# The queries: qt of one stream per draw and case (windows.Baseline, do(x_k = v)).
+
+
+def expected_q(weights: np.ndarray, eta: np.ndarray, beta: np.ndarray, x: np.ndarray, factors: np.ndarray) -> np.ndarray:
+    """``qt`` (draw, case) of one stream, the numba form of :func:`bayesstreams.model.evidence._expected_q`.
+
+    ``weights`` (draw, case, factor, 3) are the cells' evidence weights, ``eta`` (draw, case) the
+    stream's intercept and group offset, ``beta`` (draw, factor), ``x`` the codes (0 where not
+    discussed) and ``factors`` the stream's factors.  A cell with one code of nonzero weight is that
+    code; the others are summed out (the same sum as the NumPy reference, which enumerates a factor
+    wherever it is uncertain in some case).
+    """
+    factors = np.asarray(factors, dtype=np.int64)
+    w = np.ascontiguousarray(weights[:, :, factors, :], dtype=np.float64)
+    if w.shape[0] != eta.shape[0]:
+        w = np.ascontiguousarray(np.broadcast_to(w, (eta.shape[0], *w.shape[1:])))
+    out = np.empty(eta.shape)
+    _expected_q(w, np.ascontiguousarray(eta, dtype=np.float64), np.ascontiguousarray(beta[:, factors], dtype=np.float64),
+                np.ascontiguousarray(x[:, factors], dtype=np.float64), out)
+    return out
+
+
+@njit(**_JIT)
+def _expected_q(w, eta, beta, x, out):
+    n_draws, n_cases, m = w.shape[0], w.shape[1], w.shape[2]
+    pi = np.empty((m, 3))
+    beta_u = np.empty(m)
+    index = np.arange(m)
+    pattern_start = np.zeros(2, dtype=np.int64)
+    scratch = np.empty(3)
+    work = np.empty((6, m + 1))
+    dummy_beta = np.empty(0)
+    dummy_h = np.empty((0, 6))
+    for d in range(n_draws):
+        for i in range(n_cases):
+            eta0 = eta[d, i]
+            n_free = 0
+            for j in range(m):
+                possible = 0
+                for c in range(3):
+                    if w[d, i, j, c] != 0.0:
+                        possible += 1
+                if possible <= 1:  # a point mass: its code (x where the weight says nothing else)
+                    code = x[i, j]
+                    for c in range(3):
+                        if w[d, i, j, c] != 0.0:
+                            code = c - 1.0
+                    eta0 += beta[d, j] * code
+                    continue
+                total = w[d, i, j, 0] + w[d, i, j, 1] + w[d, i, j, 2]
+                for c in range(3):
+                    pi[n_free, c] = w[d, i, j, c] / total
+                beta_u[n_free] = beta[d, j]
+                n_free += 1
+            pattern_start[1] = n_free
+            _enumerate(0, eta0, beta_u, pattern_start, index, index, pi, scratch, dummy_beta, dummy_h, False, work)
+            out[d, i] = scratch[0]

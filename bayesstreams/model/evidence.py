@@ -257,8 +257,18 @@ def stream_q(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor
         eta = part["alpha"][:, p, s, None] + np.zeros(x.shape[0])[None]
         if group_eta is not None:
             eta = eta + group_eta[start:start + chunk, :, p, s]
-        out[start:start + chunk] = _expected_q(weights, eta, part["beta"], x, support, factors, options)
+        out[start:start + chunk] = expected_q(weights, eta, part["beta"], x, support, factors, options)
     return out
+
+
+def expected_q(weights, eta, beta, x, support, factors, options) -> np.ndarray:
+    """``qt`` (draw, case) of one stream: the numba kernel (:func:`bayesstreams.fast.modes.expected_q`), or
+    :func:`_expected_q` in NumPy where numba is missing (tests/test_fastlogp_modes.py holds them equal)."""
+    try:
+        from bayesstreams.fast.modes import expected_q as fast
+    except ImportError:
+        return _expected_q(weights, eta, beta, x, support, factors, options)
+    return fast(weights, eta, beta, x, factors)
 
 
 def _expected_q(weights, eta, beta, x, support, factors, options) -> np.ndarray:

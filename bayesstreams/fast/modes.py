@@ -27,9 +27,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import carray, cfunc, njit, types
+from numba import carray, cfunc, njit
 
-from bayesstreams.fast.kernels import _JIT, _offsets, _pattern_grad, _priors, _sigmoid, _softplus, _windows
+from bayesstreams.fast.kernels import (_EXPAND_SIGNATURE, _JIT, _LOGP_SIGNATURE, _offsets, _pattern_grad, _priors,
+                                       _sigmoid, _softplus, _windows)
 from bayesstreams.fast.kernels import expand as _expand_v1
 from bayesstreams.fast.problem import _EV_HEADER, EV_HYPER_SIZE, HYPER
 
@@ -485,12 +486,6 @@ def _unpack(user_data):
     return sizes, (cell, codes, pattern_cell, pattern_group, n_one, n_zero, pattern_start, slot_type, type_factor,
                    type_support, type_counts, type_discussed, type_n, row_pattern, row_state, all_one, w_obs, w_val,
                    weight, hyper, ev_hyper, flags)
-
-
-_LOGP_SIGNATURE = types.int64(types.uint64, types.CPointer(types.double), types.CPointer(types.double),
-                              types.CPointer(types.double), types.voidptr)
-_EXPAND_SIGNATURE = types.int64(types.uint64, types.uint64, types.CPointer(types.double),
-                                types.CPointer(types.double), types.voidptr)
 
 
 @cfunc(_LOGP_SIGNATURE, cache=True)

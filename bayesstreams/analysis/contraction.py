@@ -100,14 +100,18 @@ def parameter_contraction(prior: dict, posterior: dict, dataset) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(COLUMNS))
 
 
-def _query_draws(draws: dict, dataset) -> dict[str, np.ndarray]:
-    """The headline queries per draw: ACE (+1 vs -1) per factor, dependency effect, per-case P(W1), P(W2)."""
+def _query_draws(draws: dict, dataset, base=None) -> dict[str, np.ndarray]:
+    """The headline queries per draw: ACE (+1 vs -1) per factor, dependency effect, per-case P(W1), P(W2).
+
+    ``base``: a :class:`~bayesstreams.analysis.queries.Baseline` of ``draws`` on ``dataset`` to share.
+    """
     contrast = [label for label, _, _ in CONTRASTS].index("+1 vs -1")
-    ace = ace_draws(draws, dataset)[..., contrast]
+    base = base if base is not None else baseline(draws, dataset)
+    ace = ace_draws(draws, dataset, base)[..., contrast]
     phase_one = np.asarray(dataset.factor_phase) == 0
-    w = windows(baseline(draws, dataset))
+    w = windows(base)
     return {"ace_w1": ace[:, phase_one, 0], "ace_w2": ace[:, :, 1],
-            "dependency_effect": dependency_draws(draws, dataset)[:, None], "p_w1": w.p1, "p_w2": w.p2}
+            "dependency_effect": dependency_draws(draws, dataset, base)[:, None], "p_w1": w.p1, "p_w2": w.p2}
 
 
 def query_contraction(prior: dict, posterior: dict, dataset) -> pd.DataFrame:

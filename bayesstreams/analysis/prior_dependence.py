@@ -44,7 +44,7 @@ def stream_labels() -> list[str]:
     return [f"{p}, {s}" for p in PHASES for s in STREAMS]
 
 
-def stream_necessity_draws(draws: dict, dataset) -> np.ndarray:
+def stream_necessity_draws(draws: dict, dataset, base=None) -> np.ndarray:
     """Per draw, (sample, phase * stream): how much each window's chance needs each stream.
 
     ``1 - P(W_p | stream s not in motion) / P(W_p | stream s in motion)`` averaged over
@@ -54,7 +54,7 @@ def stream_necessity_draws(draws: dict, dataset) -> np.ndarray:
     """
     from bayesstreams.analysis.queries import baseline
 
-    base = baseline(draws, dataset)
+    base = base if base is not None else baseline(draws, dataset)
     lam, kap = base.draws["lambda"], base.draws["kappa"]
     out = np.empty((base.q.shape[0], len(PHASES), len(STREAMS)))
     for p in range(len(PHASES)):
@@ -65,21 +65,21 @@ def stream_necessity_draws(draws: dict, dataset) -> np.ndarray:
     return out.reshape(len(out), -1)
 
 
-def dependency_necessity_draws(draws: dict, dataset) -> np.ndarray:
+def dependency_necessity_draws(draws: dict, dataset, base=None) -> np.ndarray:
     """Per draw: ``mean_i [1 - P(W2 | do(W1=0)) / P(W2 | do(W1=1))]``; ``1 - rho`` in the streams model.
 
     1 means phase 2 needs phase 1 (the thesis's first conclusion), 0 that it ignores it.
     """
     from bayesstreams.analysis.queries import baseline, windows
 
-    w = windows(baseline(draws, dataset))
+    w = windows(base if base is not None else baseline(draws, dataset))
     return (1.0 - w.p2_closed / w.p2_open).mean(axis=1)
 
 
 CASE_CHANCES = ("p_w1", "p_w2")
 
 
-def headline_draws(draws: dict, dataset, names=None) -> dict[str, tuple[list[str], np.ndarray]]:
+def headline_draws(draws: dict, dataset, names=None, base=None) -> dict[str, tuple[list[str], np.ndarray]]:
     """Every quantity the flag is computed for: name -> (scalar labels, (sample, n) draws).
 
     Parameters (all but :data:`SKIPPED`) and the headline queries of :data:`QUERY_NAMES`:
@@ -87,12 +87,14 @@ def headline_draws(draws: dict, dataset, names=None) -> dict[str, tuple[list[str
     observed step (:func:`step_ace_draws`), the dependency effect and necessity, each
     stream's necessity (streams model), per-case P(W1) and P(W2).  ``names`` limited to
     :data:`CASE_CHANCES` computes the per-case chances only (what ``score`` flags), without
-    the effects of every factor.
+    the effects of every factor.  ``base`` is a :class:`~bayesstreams.analysis.queries.Baseline`
+    of ``draws`` on ``dataset`` to share (``run.baseline``); every query here reads one baseline.
     """
-    if names is not None and set(names) <= set(CASE_CHANCES):
-        from bayesstreams.analysis.queries import baseline, windows
+    from bayesstreams.analysis.queries import baseline, windows
 
-        w = windows(baseline(draws, dataset))
+    base = base if base is not None else baseline(draws, dataset)
+    if names is not None and set(names) <= set(CASE_CHANCES):
+        w = windows(base)
         chances = {"p_w1": w.p1, "p_w2": w.p2}
         return {name: (list(dataset.case_ids), chances[name]) for name in names}
     from bayesstreams.analysis.contraction import _query_draws, scalar_labels
@@ -108,18 +110,18 @@ def headline_draws(draws: dict, dataset, names=None) -> dict[str, tuple[list[str
     factors = np.asarray(dataset.factor_ids)
     labels = {"ace_w1": list(factors[np.asarray(dataset.factor_phase) == 0]), "ace_w2": list(factors),
               "dependency_effect": [""], "p_w1": list(dataset.case_ids), "p_w2": list(dataset.case_ids)}
-    for name, values in _query_draws(draws, dataset).items():
+    for name, values in _query_draws(draws, dataset, base).items():
         out[name] = (labels[name], np.asarray(values, dtype=float).reshape(len(values), -1))
-    out.update(step_ace_draws(draws, dataset))
-    out["dependency_necessity"] = ([""], dependency_necessity_draws(draws, dataset)[:, None])
+    out.update(step_ace_draws(draws, dataset, base))
+    out["dependency_necessity"] = ([""], dependency_necessity_draws(draws, dataset, base)[:, None])
     from bayesstreams.model.kinds import kind_of_draws
 
     if kind_of_draws(draws).has_streams:
-        out["stream_necessity"] = (stream_labels(), stream_necessity_draws(draws, dataset))
+        out["stream_necessity"] = (stream_labels(), stream_necessity_draws(draws, dataset, base))
     return out
 
 
-def step_ace_draws(draws: dict, dataset) -> dict[str, tuple[list[str], np.ndarray]]:
+def step_ace_draws(draws: dict, dataset, base=None) -> dict[str, tuple[list[str], np.ndarray]]:
     """``ace_step_w1``, ``ace_step_w2``: each factor's ACE for its headline step (MODEL.md §8, "contrasts stay in the data").
 
     The step is :func:`bayesstreams.analysis.ranks.headline_contrasts`'s: the widest of
@@ -131,7 +133,7 @@ def step_ace_draws(draws: dict, dataset) -> dict[str, tuple[list[str], np.ndarra
 
     steps = headline_contrasts(dataset)
     labels = [label for label, _, _ in CONTRASTS]
-    ace = ace_draws(draws, dataset)
+    ace = ace_draws(draws, dataset, base)
     phase = np.asarray(dataset.factor_phase)
     out = {}
     for w, name in enumerate(("ace_step_w1", "ace_step_w2")):
@@ -212,7 +214,7 @@ class PriorDependence:
 
 
 def measure(default: dict, dataset, wide: dict | None = None, weights: dict | None = None,
-            others: dict | None = None, names=None) -> PriorDependence:
+            others: dict | None = None, names=None, base=None) -> PriorDependence:
     """The prior dependence of every scalar from draws (the kernel of :func:`prior_dependence`).
 
     Parameters
@@ -230,12 +232,14 @@ def measure(default: dict, dataset, wide: dict | None = None, weights: dict | No
         they do not enter the flag.
     names
         Only these quantities (:func:`headline_draws`); None for all.
+    base
+        A :class:`~bayesstreams.analysis.queries.Baseline` of ``default`` on ``dataset`` to share.
     """
-    base = headline_draws(default, dataset, names)
+    own_draws = headline_draws(default, dataset, names, base)
     refits = {"wide": wide, **(others or {})}
     refit_draws = {key: headline_draws(d, dataset, names) for key, d in refits.items() if d is not None}
     rows = []
-    for name, (labels, values) in base.items():
+    for name, (labels, values) in own_draws.items():
         own = _summary(values)
         half = (own["q95"] - own["q05"]) / 2.0
         shifts = {"wide": np.zeros(values.shape[1]), "power": np.zeros(values.shape[1])}
@@ -352,8 +356,9 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
     dataset = run.dataset if dataset is None else dataset
     weights = run_power_weights(run, alphas) or None
     others = {agnostic_run.config.name: agnostic_run.posterior} if agnostic_run is not None else None
+    shared = getattr(run, "baseline", None) if dataset is run.dataset else None
     return measure(run.posterior, dataset, check_run.posterior if check_run is not None else None, weights, others,
-                   names)
+                   names, shared)
 
 
 def prior_dependence_sentence(measured: PriorDependence) -> str:

@@ -102,47 +102,93 @@ def _type_weights(log_code, log_sal, log_conf, type_factor, type_support, type_c
 
 
 @njit(inline="always", **_JIT)
+def _logistic_pair(e, eta):
+    """``(q, 1 - q)`` at log-odds ``eta`` from ``e = exp(eta)`` (recomputed from ``eta`` where ``e`` over- or underflows)."""
+    if 1e-300 < e < 1e300:
+        off = 1.0 / (1.0 + e)
+        return e * off, off
+    a = math.exp(-abs(eta))
+    if eta >= 0.0:
+        on = 1.0 / (1.0 + a)
+        return on, a * on
+    off = 1.0 / (1.0 + a)
+    return a * off, off
+
+
+@njit(inline="always", **_JIT)
 def _enumerate(j, eta0, beta, pattern_start, slot_type, type_factor, pi, out, slot_d_beta, slot_h, with_grad, work):
     """``(qt, 1 - qt)`` of pattern ``j`` into ``out[0:2]`` (and ``d qt / d eta0`` into ``out[2]``), by enumeration.
 
     With ``with_grad`` also, per uncertain slot, ``d qt / d beta`` and ``H(c)``: the parts of ``qt``
     (``slot_h[:, c]``) and of ``1 - qt`` (``slot_h[:, 3 + c]``) with the slot's code at c; both are
-    kept because ``H_on(c) - pi(c) qt`` cancels where ``qt`` is near 1 (and the other where it is near 0).  The joint codes are walked depth first (an odometer, last slot
-    fastest): each level keeps its prefix product and linear predictor and the sums of its subtree,
-    so a state costs one exp and a level and a half of updates, not ``m`` of each; ``work`` is
-    scratch of shape (6, m + 1) or more.
+    kept because ``H_on(c) - pi(c) qt`` cancels where ``qt`` is near 1 (and the other where it is near 0).
+
+    The joint codes of all slots but the last are walked depth first (an odometer, last slot
+    fastest): each level keeps its prefix product, its linear predictor and ``exp`` of it, and the
+    sums of its subtree; the last slot's three codes are summed in place at every prefix.  A joint
+    code then costs a multiplication and a division, not an ``exp``: ``exp(eta)`` is the prefix's
+    ``exp`` times ``exp(beta (c - 1))`` of the slot, both known (relative error a few ulp, as
+    ``exp`` of the sum; where it over- or underflows the pair is computed from ``eta``).  ``work``
+    is scratch of shape (9, m + 1) or more.
     """
     first, last = pattern_start[j], pattern_start[j + 1]
     m = last - first
     digit, prefix, eta_at, acc_on, acc_off, acc_slope = work[0], work[1], work[2], work[3], work[4], work[5]
-    prefix[0] = 1.0
-    eta_at[0] = eta0
-    for level in range(m + 1):
-        acc_on[level] = 0.0
-        acc_off[level] = 0.0
-        acc_slope[level] = 0.0
+    e_at, up, down = work[6], work[7], work[8]
+    if m == 0:
+        on, off = _logistic_pair(math.exp(eta0), eta0)
+        out[0] = on
+        out[1] = off
+        out[2] = on * off
+        return
     for level in range(m):
-        digit[level] = 0.0
-        t = slot_type[first + level]
-        prefix[level + 1] = prefix[level] * pi[t, 0]
-        eta_at[level + 1] = eta_at[level] - beta[type_factor[t]]
+        b = beta[type_factor[slot_type[first + level]]]
+        up[level] = math.exp(b)
+        down[level] = 1.0 / up[level]
         if with_grad:
             slot_d_beta[first + level] = 0.0
             for c in range(6):
                 slot_h[first + level, c] = 0.0
+    prefix[0] = 1.0
+    eta_at[0] = eta0
+    e_at[0] = math.exp(eta0)
+    for level in range(m + 1):
+        acc_on[level] = 0.0
+        acc_off[level] = 0.0
+        acc_slope[level] = 0.0
+    inner = m - 1  # the slot summed in place
+    for level in range(inner):
+        digit[level] = 0.0
+        t = slot_type[first + level]
+        prefix[level + 1] = prefix[level] * pi[t, 0]
+        eta_at[level + 1] = eta_at[level] - beta[type_factor[t]]
+        e_at[level + 1] = e_at[level] * down[level]
+    t_in = slot_type[first + inner]
+    b_in = beta[type_factor[t_in]]
+    p0, p1, p2 = pi[t_in, 0], pi[t_in, 1], pi[t_in, 2]
+    e0, e2 = down[inner], up[inner]
+    h = first + inner
     while True:
-        eta, weight = eta_at[m], prefix[m]
-        e = math.exp(-abs(eta))
-        if eta >= 0.0:
-            on = 1.0 / (1.0 + e)
-            off = e * on
-        else:
-            off = 1.0 / (1.0 + e)
-            on = e * off
-        acc_on[m] += weight * on
-        acc_off[m] += weight * off
-        acc_slope[m] += weight * on * off
-        level = m - 1
+        weight, eta, e = prefix[inner], eta_at[inner], e_at[inner]
+        on0, off0 = _logistic_pair(e * e0, eta - b_in)
+        on1, off1 = _logistic_pair(e, eta)
+        on2, off2 = _logistic_pair(e * e2, eta + b_in)
+        w0, w1, w2 = weight * p0, weight * p1, weight * p2
+        a_on0, a_on1, a_on2 = w0 * on0, w1 * on1, w2 * on2
+        a_off0, a_off1, a_off2 = w0 * off0, w1 * off1, w2 * off2
+        s0, s1, s2 = a_on0 * off0, a_on1 * off1, a_on2 * off2
+        if with_grad:
+            slot_h[h, 0] += a_on0
+            slot_h[h, 1] += a_on1
+            slot_h[h, 2] += a_on2
+            slot_h[h, 3] += a_off0
+            slot_h[h, 4] += a_off1
+            slot_h[h, 5] += a_off2
+            slot_d_beta[h] += s2 - s0
+        acc_on[inner] += a_on0 + a_on1 + a_on2
+        acc_off[inner] += a_off0 + a_off1 + a_off2
+        acc_slope[inner] += s0 + s1 + s2
+        level = inner - 1
         while level >= 0:  # close the subtree of this level's digit, then move the digit on
             c = int(digit[level])
             if with_grad:
@@ -162,11 +208,12 @@ def _enumerate(j, eta0, beta, pattern_start, slot_type, type_factor, pi, out, sl
             level -= 1
         if level < 0:
             break
-        for at in range(level, m):  # the prefixes below the digit that moved
+        for at in range(level, inner):  # the prefixes below the digit that moved
             t = slot_type[first + at]
             c = int(digit[at])
             prefix[at + 1] = prefix[at] * pi[t, c]
             eta_at[at + 1] = eta_at[at] + beta[type_factor[t]] * (c - 1.0)
+            e_at[at + 1] = e_at[at] * (down[at] if c == 0 else (1.0 if c == 1 else up[at]))
     out[0] = acc_on[0]
     out[1] = acc_off[0]
     out[2] = acc_slope[0]
@@ -290,7 +337,7 @@ def logp_grad(theta, grad, n_groups, centered, cell, codes, pattern_cell, patter
     slot_h = np.empty((n_slots, 6))
     scratch = np.empty(3)
     d = np.empty(3)
-    work = np.empty((6, 11))
+    work = np.empty((9, 11))
     for j in range(n_patterns):
         c, g = pattern_cell[j], pattern_group[j]
         eta = theta[o_alpha + c]
@@ -585,7 +632,7 @@ def _pointwise(alpha, beta, gamma, lam, kap, rho, code_prob, sal_zero, sal_nonze
     bracket = np.empty(2)
     dummy_beta = np.empty(0)
     dummy_h = np.empty((0, 6))
-    work = np.empty((6, 11))
+    work = np.empty((9, 11))
     for s in range(alpha.shape[0]):
         if flags[0]:
             for k in range(n_factors):
@@ -666,7 +713,7 @@ def _expected_q(w, eta, beta, x, out):
     index = np.arange(m)
     pattern_start = np.zeros(2, dtype=np.int64)
     scratch = np.empty(3)
-    work = np.empty((6, m + 1))
+    work = np.empty((9, m + 1))
     dummy_beta = np.empty(0)
     dummy_h = np.empty((0, 6))
     for d in range(n_draws):

@@ -234,30 +234,40 @@ def stream_q(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor
     their value in ``x`` (the completions of not-discussed cells, ``analysis.mode_comparison``).
     """
     factors = np.flatnonzero((factor_phase == p) & (factor_stream == s))
-    x = np.array(x, dtype=float)
-    support = data.support
+    # only the stream's own cells matter: weights, codes and interventions on those columns alone
+    x = np.array(np.asarray(x, dtype=float)[:, factors])
+    sub = EvidenceData(data.support[:, factors], data.discussed[:, factors], data.counts[:, factors])
+    support = sub.support
     if point is not None:
+        point = np.asarray(point)[:, factors]
         support = support.copy()
         support[point] = np.eye(3)[np.asarray(x[point] + 1, dtype=int)]
+    at = None
     if do is not None:
-        k, values = do
-        x[:, k] = values
+        at, values = int(np.flatnonzero(factors == do[0])[0]), do[1]
+        x[:, at] = values
         support = support.copy()
-        support[:, k] = np.eye(3)[np.asarray(values + 1, dtype=int)]
+        support[:, at] = np.eye(3)[np.asarray(values + 1, dtype=int)]
+    local = np.arange(len(factors))
     n_draws = draws["beta"].shape[0]
     out = np.empty((n_draws, x.shape[0]))
     for start in range(0, n_draws, chunk):
         part = {name: value[start:start + chunk] for name, value in draws.items()}
-        weights = cell_weights(options, data, part, numpy_namespace())
-        weights = np.broadcast_to(weights, (len(part["beta"]), *weights.shape[1:])).copy()
+        part["beta"] = part["beta"][:, factors]
+        if "code_prob" in part:
+            part["code_prob"] = part["code_prob"][:, factors]
+        weights = cell_weights(options, sub, part, numpy_namespace())
+        weights = np.broadcast_to(weights, (len(part["beta"]), *weights.shape[1:]))
+        if point is not None or do is not None:
+            weights = weights.copy()
         if point is not None:
             weights[:, point, :] = support[None, point, :]
         if do is not None:
-            weights[:, :, do[0], :] = support[None, :, do[0], :]
+            weights[:, :, at, :] = support[None, :, at, :]
         eta = part["alpha"][:, p, s, None] + np.zeros(x.shape[0])[None]
         if group_eta is not None:
             eta = eta + group_eta[start:start + chunk, :, p, s]
-        out[start:start + chunk] = expected_q(weights, eta, part["beta"], x, support, factors, options)
+        out[start:start + chunk] = expected_q(weights, eta, part["beta"], x, support, local, options)
     return out
 
 

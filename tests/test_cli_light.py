@@ -64,3 +64,14 @@ def test_score_of_a_real_run_imports_no_heavy_library_and_keeps_the_measured_fla
     profile = tmp_path / "profile.csv"
     profile.write_text("case_id,factor,code\nnew,p1_insight,1\n")
     assert heavy_imports(["score", str(folder), str(profile)]) == []
+
+
+def test_an_interrupt_names_a_few_written_files_and_counts_many_per_folder():
+    """An interrupted SBC has written its journal one file per simulation: the one line counts them."""
+    from bayesstreams.cli.app import _written_summary
+
+    assert _written_summary(["out/ranks.csv"]) == "out/ranks.csv was"
+    assert _written_summary(["a.csv", "b.csv"]) == "a.csv, b.csv were"
+    many = [f"j/.x.sbc-journal/sim-{i:05d}.json" for i in range(131)] + ["j/.x.sbc-journal/settings.json", "k/o.csv"]
+    line = _written_summary(many)
+    assert line == "132 files in j/.x.sbc-journal, 1 file in k were" and "sim-00001" not in line

@@ -170,14 +170,15 @@ def brute_windows(options, params, recorded, do=None):
     """P(W1 = 1) and P(W2 = 1) of a case given only its code records (no streams or windows observed).
 
     Summed over every latent code jointly, each weighted by its evidence weight and normalised;
-    ``do = (k, v)`` fixes factor ``k`` at ``v`` whatever its record says.
+    ``do = (k, v)`` fixes factor ``k`` at ``v`` whatever its record says (a dict ``{k: v}`` fixes several).
     """
+    fixed = {} if do is None else dict(do) if isinstance(do, dict) else {do[0]: do[1]}
     total = p1 = p2 = 0.0
     for codes in itertools.product((-1.0, 0.0, 1.0), repeat=N_FACTORS):
-        if do is not None and codes[do[0]] != do[1]:
+        if any(codes[k] != v for k, v in fixed.items()):
             continue
         mass = np.prod([weight(options, params, k, recorded[k], codes[k]) for k in range(N_FACTORS)
-                        if do is None or k != do[0]])
+                        if k not in fixed])
         eta = params["alpha"].copy()
         for k in range(N_FACTORS):
             eta[PHASE[k], STREAM[k]] += params["beta"][k] * codes[k]
@@ -212,6 +213,43 @@ def test_queries_sum_out_not_discussed_cells(options):
         for i in range(dataset.n_cases):
             np.testing.assert_allclose([moved.p1[0, i], moved.p2[0, i]],
                                        brute_windows(options, params, recorded[i], do=(k, v)), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("options", [MODES[2], MODES[4], MODES[7]], ids=["marginal", "salience", "salience-latent"])
+def test_case_advice_sums_the_changed_stream_out_again(options):
+    """The levers' and plans' ``q_under`` (MODEL.md §9) under an evidence mode equals the brute force.
+
+    With nothing known of a case (no streams, no windows) the counterfactual chance of a window
+    under ``do`` is the interventional one, so ``P(W | do(x_K = v))`` summed over every latent code
+    jointly must come out, for single factors and for a set of two factors of one stream, with the
+    stream's other uncertain cells still summed out.  Shifting ``logit(qt)`` by ``beta (v - x)`` (what
+    the advice did before) misses it by more than 1e-3 somewhere, so the test can tell them apart.
+    """
+    from bayesstreams.analysis.advice import W1, W2, _case, _logistic
+    from bayesstreams.analysis.case_evidence import Evidence
+    from bayesstreams.analysis.queries import baseline
+
+    rng = np.random.default_rng(5)
+    params = random_parameters(rng)
+    dataset, recorded = random_dataset(rng, n_cases=4)
+    draws = draws_of(options, params)
+    base = baseline(draws, dataset)
+    nothing = Evidence(np.full((2, 3), np.nan), np.full(2, np.nan))
+    sets = [((0,), 1.0), ((1,), -1.0), ((3,), 1.0), ((5,), 0.0), ((0, 1), 1.0), ((3, 4), -1.0)]
+    worst_shift = 0.0
+    for i in range(dataset.n_cases):
+        state = _case(base, i, nothing, reweight=False)
+        for members, v in sets:
+            q_new = state.q_under([members], v)
+            expected = brute_windows(options, params, recorded[i], do={k: v for k in members})
+            got = [float(state.probability(q_new, w)[0][0, 0]) for w in (W1, W2)]
+            np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12, err_msg=f"case {i}, set {members}")
+            p = PHASE[members[0]]
+            q = state.q[0].copy()
+            shift = sum(params["beta"][k] * (v - state.x[k]) for k in members)
+            q[p, STREAM[members[0]]] = _logistic(state.eta[0, p, STREAM[members[0]]] + shift)
+            worst_shift = max(worst_shift, abs(float(state.probability(q[None], W2)[0][0]) - expected[1]))
+    assert worst_shift > 1e-3
 
 
 @pytest.mark.parametrize("options", [MODES[2], MODES[7]], ids=["marginal", "salience-latent"])

@@ -83,11 +83,16 @@ class _Case:
     evidence: Evidence
     weights: np.ndarray
     cache: dict = field(default_factory=dict, repr=False, compare=False)
+    # under an evidence mode (MODEL.md §7): (options, the case's EvidenceData, its group offsets or None,
+    # factor_phase, factor_stream), so that a changed stream's q is summed out again, not shifted
+    exact: tuple | None = None
 
     def q_under(self, sets: list[tuple[int, ...]], value: float | np.ndarray = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Stream probabilities per phase, each (set, draw, stream) or (draw, stream) where no set moves the phase,
         with the factors of each set at ``value`` (one code for all, or one per factor: another case's codes)."""
         values = np.broadcast_to(np.asarray(value, dtype=float), self.x.shape)
+        if self.exact is not None:
+            return self._q_under_exact(sets, values)
         change = np.zeros((len(sets), len(self.x)))
         for j, members in enumerate(sets):
             change[j, list(members)] = values[list(members)] - self.x[list(members)]
@@ -100,6 +105,42 @@ class _Case:
                 continue
             shift = (change[:, None, moved] * self.draws["beta"][None, :, moved]) @ self.onehot[moved, cells]
             out.append(_logistic(self.eta[None, :, p] + shift))
+        return tuple(out)
+
+    def _q_under_exact(self, sets, values) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`q_under` under an evidence mode: each stream a set touches is summed out again.
+
+        The set's factors become point masses at their values (``do``) and the stream's other
+        uncertain cells stay summed out with their evidence weights (``model.evidence.stream_q``),
+        exactly as the queries' ``do_factor`` does; a set touches a stream when it holds one of its
+        factors, even at the code already recorded (a not-discussed cell set to 0 is a change here).
+        Each (stream, fixed factors and values) is computed once per case and kept in the cache.
+        """
+        from bayesstreams.model.evidence import stream_q
+
+        options, data, group_eta, phase, stream = self.exact
+        out = []
+        for p in range(2):
+            touched = [j for j, members in enumerate(sets) if any(phase[k] == p for k in members)]
+            if not touched:
+                out.append(self.q[:, p])
+                continue
+            q_new = np.repeat(self.q[None, :, p], len(sets), axis=0)
+            for j in touched:
+                for s in range(3):
+                    fixed = tuple(sorted((int(k), float(values[k])) for k in sets[j]
+                                         if phase[k] == p and stream[k] == s))
+                    if not fixed:
+                        continue
+                    key = ("exact", p, s, fixed)
+                    if key not in self.cache:
+                        x, point = self.x.copy(), np.zeros(len(self.x), dtype=bool)
+                        for k, v in fixed:
+                            x[k], point[k] = v, True
+                        self.cache[key] = stream_q(options, data, self.draws, x[None], p, s, phase, stream,
+                                                   group_eta, point=point[None])[:, 0]
+                    q_new[j, :, s] = self.cache[key]
+            out.append(q_new)
         return tuple(out)
 
     @property
@@ -127,7 +168,16 @@ def _case(base, i: int, evidence: Evidence, reweight: bool) -> _Case:
     weights = np.ones(len(d["rho"]))
     if reweight:
         weights = counterfactual(base.q[:, i], base.q[:, i], d["lambda"], d["kappa"], d["rho"], evidence, W1)[2]
-    return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum())
+    exact = None
+    if "evidence" in base.cache:  # an evidence mode: the case's own evidence arrays, for q_under
+        from bayesstreams.model.evidence import EvidenceData
+
+        options, data, group_eta = base.cache["evidence"]
+        row = slice(i, i + 1)
+        exact = (options, EvidenceData(data.support[row], data.discussed[row], data.counts[row]),
+                 None if group_eta is None else group_eta[:, row], np.asarray(base.factor_phase),
+                 np.asarray(base.factor_stream))
+    return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum(), exact=exact)
 
 
 def _factor(dataset, k: int) -> dict:

@@ -403,9 +403,30 @@ def _exit_interrupted(exc: BaseException) -> None:
     from bayesstreams.atomic import written
 
     done, kept = written(), getattr(exc, "kept", "")
-    echo_err("interrupted; " + (f"only {', '.join(map(str, done))} was written completely" if done
+    echo_err("interrupted; " + (f"only {_written_summary(done)} written completely" if done
                                 else "nothing was written") + (f" ({kept})" if kept else ""))
     sys.exit(getattr(exc, "exit_code", 130))
+
+
+def _written_summary(done) -> str:
+    """The files an interrupted command finished, in a few words: named when few, counted per folder when many.
+
+    >>> _written_summary(["a/x.csv"])
+    'a/x.csv was'
+    >>> _written_summary([f"j/sim-{i}.json" for i in range(40)] + ["j/settings.json"])
+    '41 files in j were'
+    """
+    from pathlib import Path
+
+    done = [str(p) for p in done]
+    if len(done) <= 3:
+        return ", ".join(done) + (" was" if len(done) == 1 else " were")
+    folders: dict[str, int] = {}
+    for path in done:
+        folder = str(Path(path).parent)
+        folders[folder] = folders.get(folder, 0) + 1
+    return ", ".join(f"{n} files in {folder}" if n > 1 else f"1 file in {folder}"
+                     for folder, n in folders.items()) + " were"
 
 
 if __name__ == "__main__":

@@ -199,7 +199,10 @@
       const s = F[k].stream, up = new Float64Array(N);
       let over = 0;
       for (let d = 0; d < N; d++) {
-        const a = etas[d].map((e, j) => tanhLogistic(j === s ? e + (1 - x) * D.beta[d][k] : e));
+        // the v1 model shifts the stream's log-odds; an evidence mode sums the stream out again with
+        // factor k at +1 (analysis/advice._Case.q_under)
+        const moved = V1 ? tanhLogistic(etas[d][s] + (1 - x) * D.beta[d][k]) : streamQ(d, 0, s, profile, [k, 1]);
+        const a = etas[d].map((e, j) => (j === s ? moved : tanhLogistic(e)));
         up[d] = D.lambda[d][0] + couple(d) * (a[0] * a[1] * a[2]) - now[d];
         if (up[d] > P.min_gain) over += 1;
       }

@@ -48,6 +48,18 @@ def _sigmoid(v):
     return e / (1.0 + e)
 
 
+@njit(inline="always", **_JIT)
+def _cell_order(cell):
+    """The factors of each cell (phase x stream) in codebook order: ``by_cell[start[c]:start[c + 1]]``."""
+    by_cell = np.argsort(cell, kind="mergesort")
+    start = np.zeros(7, dtype=np.int64)
+    for k in range(cell.shape[0]):
+        start[cell[k] + 1] += 1
+    for c in range(6):
+        start[c + 1] += start[c]
+    return by_cell, start
+
+
 @njit(**_JIT)
 def logp_grad(theta, grad, n_groups, centered, cell, codes, pattern_cell, pattern_group, n_one, n_zero, row_pattern,
               all_one, w_obs, w_val, weight, hyper):
@@ -66,13 +78,7 @@ def logp_grad(theta, grad, n_groups, centered, cell, codes, pattern_cell, patter
     for j in range(5):
         prob[j] = _sigmoid(theta[o_lam + j])
     d_prob = np.zeros(5)
-    # the factors of each cell: by_cell[start[c]:start[c + 1]]
-    by_cell = np.argsort(cell, kind="mergesort")
-    start = np.zeros(7, dtype=np.int64)
-    for k in range(n_factors):
-        start[cell[k] + 1] += 1
-    for c in range(6):
-        start[c + 1] += start[c]
+    by_cell, start = _cell_order(cell)
     q = np.empty(codes.shape[0])
     d_pattern = np.empty(codes.shape[0])
     total = _patterns(theta, codes, pattern_cell, pattern_group, n_one, n_zero, beta, sigma, n_groups, by_cell, start,

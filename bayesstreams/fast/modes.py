@@ -29,8 +29,8 @@ import math
 import numpy as np
 from numba import carray, cfunc, njit
 
-from bayesstreams.fast.kernels import (_EXPAND_SIGNATURE, _JIT, _LOGP_SIGNATURE, _offsets, _pattern_grad, _priors,
-                                       _sigmoid, _softplus, _windows)
+from bayesstreams.fast.kernels import (_EXPAND_SIGNATURE, _JIT, _LOGP_SIGNATURE, _cell_order, _offsets, _pattern_grad,
+                                       _priors, _sigmoid, _softplus, _windows)
 from bayesstreams.fast.kernels import expand as _expand_v1
 from bayesstreams.fast.problem import _EV_HEADER, EV_HYPER_SIZE, HYPER
 
@@ -320,12 +320,7 @@ def logp_grad(theta, grad, n_groups, centered, cell, codes, pattern_cell, patter
         for c in range(3):
             d_log_w[t, c] += type_n[t] * pi[t, c]
     # the patterns: eta0, the enumeration, the observed stream states
-    by_cell = np.argsort(cell, kind="mergesort")
-    start = np.zeros(7, dtype=np.int64)
-    for k in range(n_factors):
-        start[cell[k] + 1] += 1
-    for c in range(6):
-        start[c + 1] += start[c]
+    by_cell, start = _cell_order(cell)
     n_patterns = codes.shape[0]
     q = np.empty(n_patterns)
     not_q = np.empty(n_patterns)
@@ -613,12 +608,7 @@ def _pointwise(alpha, beta, gamma, lam, kap, rho, code_prob, sal_zero, sal_nonze
                type_counts, type_discussed, case_type, case_pattern, s_obs, s_val, all_one, w_obs, w_val, out):
     n_factors = cell.shape[0]
     n_patterns, n_types = codes.shape[0], type_factor.shape[0]
-    by_cell = np.argsort(cell, kind="mergesort")
-    start = np.zeros(7, dtype=np.int64)
-    for k in range(n_factors):
-        start[cell[k] + 1] += 1
-    for c in range(6):
-        start[c + 1] += start[c]
+    by_cell, start = _cell_order(cell)
     log_code = np.zeros((n_factors, 3))
     log_sal = np.zeros((2, 3))
     log_conf = np.zeros((3, 3))

@@ -1,12 +1,12 @@
 """Benchmark `analyze` on the shipped study with the not-discussed comparison (issue 13), against its baseline.
 
-    .venv/bin/python benchmarks/analyze_modes.py            # 2 rounds (about 8 minutes)
-    .venv/bin/python benchmarks/analyze_modes.py --rounds 3
+    .venv/bin/python benchmarks/analyze_modes.py            # 3 rounds (about 6 minutes)
+    .venv/bin/python benchmarks/analyze_modes.py --rounds 5
 
 Issue 13's target: `analyze` on the shipped study under the default evidence mode stays within 1.5x
 of the time it took before the evidence modes.  Each round runs four whole commands, one after
-another, each in a fresh interpreter with warm caches (a warm-up `analyze` fills numba's and the
-templates' caches first), each into fresh folders of a temporary directory:
+another, each in a fresh interpreter with warm caches (a warm-up `analyze` with the comparison fills
+numba's caches, the evidence-mode kernels' included, and the templates' first), each into fresh folders of a temporary directory:
 
 * **baseline**: `analyze --no-mode-comparison`: the zero-mode fit, the wide-prior check fit, the
   report and the brief, i.e. `analyze` as it was before this issue (the report's other new sections,
@@ -62,12 +62,13 @@ ROWS = (("baseline", "`analyze --no-mode-comparison` (zero mode, as before the e
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=2, help="rounds of the four rows (the median is reported)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the four rows (the median is reported)")
     args = parser.parse_args()
     times: dict[str, list[float]] = {key: [] for key, _ in ROWS}
     with tempfile.TemporaryDirectory(prefix="bs-bench-modes-") as tmp:
         tmp = Path(tmp)
-        print(f"warm-up: {analyze(tmp / 'warm', '--no-mode-comparison'):.1f} s", flush=True)
+        # fills every cache the rows read: numba's (the v1 and the evidence-mode kernels) and the templates'
+        print(f"warm-up: {analyze(tmp / 'warm'):.1f} s", flush=True)
         for r in range(args.rounds):
             times["baseline"].append(analyze(tmp / f"a{r}", "--no-mode-comparison"))
             times["first"].append(analyze(tmp / f"b{r}"))

@@ -313,6 +313,17 @@ _EXPAND_SIGNATURE = types.int64(types.uint64, types.uint64, types.CPointer(types
                                 types.CPointer(types.double), types.voidptr)
 
 
+@njit(inline="always", **_JIT)
+def _status(value, grad):
+    """nutpie's return code of a log-density call: 4 for a non-finite value, 3 for a non-finite gradient, else 0."""
+    if not np.isfinite(value):
+        return 4
+    for j in range(grad.shape[0]):
+        if not np.isfinite(grad[j]):
+            return 3
+    return 0
+
+
 @cfunc(_LOGP_SIGNATURE, cache=True)
 def logp_cfunc(dim, theta_ptr, grad_ptr, logp_ptr, user_data):
     """``int logp(n, theta*, grad*, logp*, user_data*)`` as nutpie calls it from its sampler threads."""
@@ -324,12 +335,7 @@ def logp_cfunc(dim, theta_ptr, grad_ptr, logp_ptr, user_data):
     grad = carray(grad_ptr, (n_dim,))
     value = logp_grad(theta, grad, n_groups, centered, *tables)
     carray(logp_ptr, (1,))[0] = value
-    if not np.isfinite(value):
-        return 4
-    for j in range(n_dim):
-        if not np.isfinite(grad[j]):
-            return 3
-    return 0
+    return _status(value, grad)
 
 
 @cfunc(_EXPAND_SIGNATURE, cache=True)

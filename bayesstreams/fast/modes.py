@@ -30,7 +30,7 @@ import numpy as np
 from numba import carray, cfunc, njit
 
 from bayesstreams.fast.kernels import (_EXPAND_SIGNATURE, _JIT, _LOGP_SIGNATURE, _cell_order, _offsets, _pattern_grad,
-                                       _priors, _sigmoid, _softplus, _windows)
+                                       _priors, _sigmoid, _softplus, _status, _windows)
 from bayesstreams.fast.kernels import expand as _expand_v1
 from bayesstreams.fast.problem import _EV_HEADER, EV_HYPER_SIZE, HYPER
 
@@ -459,6 +459,17 @@ def _evidence_priors(theta, grad, n_factors, type_factor, type_support, type_cou
     return total
 
 
+@njit(inline="always", **_JIT)
+def _simplex_rows(theta, at, n_rows, out, pos, log_p):
+    """Write ``n_rows`` three-code simplexes from their unconstrained pairs at ``theta[at:]`` into ``out[pos:]``."""
+    for row in range(n_rows):
+        _softmax3(theta[at + 2 * row], theta[at + 2 * row + 1], log_p)
+        for c in range(3):
+            out[pos + c] = math.exp(log_p[c])
+        pos += 3
+    return pos
+
+
 @njit(**_JIT)
 def expand(theta, out, cell, n_groups, centered, flags):
     """The posterior variables of one draw, flat: the v1 ones (:func:`bayesstreams.fast.kernels.expand`), then
@@ -468,21 +479,13 @@ def expand(theta, out, cell, n_groups, centered, flags):
     pos = _expand_v1(theta, out, cell, n_groups, centered)
     log_p = np.empty(3)
     if flags[0]:
-        for k in range(n_factors):
-            _softmax3(theta[o_code + 2 * k], theta[o_code + 2 * k + 1], log_p)
-            for c in range(3):
-                out[pos + c] = math.exp(log_p[c])
-            pos += 3
+        pos = _simplex_rows(theta, o_code, n_factors, out, pos, log_p)
     if flags[1]:
         out[pos] = _sigmoid(theta[o_sal])
         out[pos + 1] = _sigmoid(theta[o_sal + 1])
         pos += 2
     if flags[2]:
-        for c in range(3):
-            _softmax3(theta[o_conf + 2 * c], theta[o_conf + 2 * c + 1], log_p)
-            for r in range(3):
-                out[pos + r] = math.exp(log_p[r])
-            pos += 3
+        pos = _simplex_rows(theta, o_conf, 3, out, pos, log_p)
     if flags[3]:
         out[pos] = _sigmoid(theta[o_eps])
         pos += 1
@@ -541,12 +544,7 @@ def logp_cfunc(dim, theta_ptr, grad_ptr, logp_ptr, user_data):
     grad = carray(grad_ptr, (n_dim,))
     value = logp_grad(theta, grad, n_groups, centered, *tables)
     carray(logp_ptr, (1,))[0] = value
-    if not np.isfinite(value):
-        return 4
-    for j in range(n_dim):
-        if not np.isfinite(grad[j]):
-            return 3
-    return 0
+    return _status(value, grad)
 
 
 @cfunc(_EXPAND_SIGNATURE, cache=True)

@@ -8,14 +8,13 @@ run's draws have (sample = chain-major (chain, draw)).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from bayesstreams.data.codebook import Codebook, Factor
 from bayesstreams.model.config import config_from_text
 from bayesstreams.data.dataset import Dataset
 from bayesstreams.analysis.queries import draws_from_datatree
+from bayesstreams.inference.run import Run
 
 NAN = float("nan")
 
@@ -35,16 +34,6 @@ X = np.array([
     [NAN, -1, 0, 0, -1, 0, 0, NAN],
 ], dtype=float)
 W = np.array([[1, 1], [1, 0], [0, 0], [1, 1], [0, NAN]], dtype=float)
-
-
-@dataclass
-class FakeRun:
-    """What the query layer reads of a run: dataset, config, posterior and prior draws."""
-
-    dataset: Dataset
-    config: object
-    posterior: dict
-    prior: dict = field(default_factory=dict)
 
 
 def make_codebook(factors=FACTORS) -> Codebook:
@@ -106,8 +95,11 @@ def stack_draws(param_sets: list[dict], repeat: int = 1, chains: int = 2, group:
     return draws_from_datatree(az.from_dict({group: data}), group)
 
 
-def fake_run(dataset: Dataset, posterior: dict, prior: dict | None = None, kind: str = "streams") -> FakeRun:
-    return FakeRun(dataset, config_from_text(f'kind = "{kind}"\n'), posterior, prior or {})
+def fake_run(dataset: Dataset, posterior: dict, prior: dict | None = None, kind: str = "streams",
+             chains: int = 1) -> Run:
+    """A real :class:`Run` record of chosen draws: no fitting, no diagnostics, no folder."""
+    return Run(dataset, config_from_text(f'kind = "{kind}"\n'), posterior, prior or {},
+               info={"settings": {"chains": chains}})
 
 
 def permuted(dataset: Dataset, draws: dict, case_order, factor_order) -> tuple[Dataset, dict]:

@@ -73,3 +73,15 @@ def transformed_point(model, draws: dict, index: int) -> dict:
         transform = model.rvs_to_transforms.get(rv)
         point[value_var.name] = transform.forward(value).eval() if transform is not None else value
     return point
+
+
+def as_study(run_or_folder):
+    """The study a report, brief or page is written from: a run in memory alone, or a folder with its companions."""
+    from bayesstreams.analysis.accessor import load_study
+    from bayesstreams.inference.study import Study
+
+    if isinstance(run_or_folder, Study):
+        return run_or_folder
+    if hasattr(run_or_folder, "posterior"):
+        return Study.of(run_or_folder)
+    return load_study(run_or_folder)

@@ -18,7 +18,7 @@ from bayesstreams.reporting.advice_text import find_out_line, step, useful_lever
 from bayesstreams.reporting.i18n import translator
 
 from .conftest import run_cli
-from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
+from .helpers import as_study, partly_observed_dataset, prior_like_draws, write_fake_run
 
 STUDY = Path(__file__).resolve().parents[1] / "data" / "trafficking_nl_2020"
 OTHER = {"nl": "en", "en": "nl"}
@@ -123,7 +123,7 @@ def test_the_report_lever_table_carries_each_lever_s_own_action(study_run, tmp_p
     from bayesstreams.reporting.report import write_report
 
     _, run = study_run
-    folder = write_report(run, tmp_path / "report", lang="nl")
+    folder = write_report(as_study(run), tmp_path / "report", lang="nl")
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     book = run.dataset.codebook
     levers = [lever for case in summary["cases"] for lever in case["levers"]]

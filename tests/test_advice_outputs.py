@@ -15,7 +15,7 @@ from bayesstreams.inference.store import load_run
 from bayesstreams.reporting.i18n import translator
 
 from .conftest import run_cli
-from .helpers import prior_like_draws, write_fake_run
+from .helpers import as_study, prior_like_draws, write_fake_run
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "trafficking_nl_2020"
@@ -128,7 +128,7 @@ def test_the_report_summary_holds_each_case_advice(study_run, tmp_path):
     from bayesstreams.reporting.report import write_report
 
     _, run = study_run
-    folder = write_report(run, tmp_path / "report", lang="en")
+    folder = write_report(as_study(run), tmp_path / "report", lang="en")
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     advice = {row["case_id"]: row["advice"] for row in summary["advice"]}
     assert set(advice) == set(run.dataset.case_ids)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bayesstreams.analysis.accessor import Study
+
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.model
 
@@ -19,12 +21,16 @@ DOCUMENTED = [
     ("bayesstreams.data.simulate", "simulate_to_folder"), ("bayesstreams.inference.fit", "resolve_model"),
     ("bayesstreams.inference.fit", "fit"), ("bayesstreams.inference.store", "load_run"),
     ("bayesstreams.analysis.scoring", "score_profiles"), ("bayesstreams.reporting.report", "write_report"),
-    ("bayesstreams.reporting.brief", "write_brief"), ("bayesstreams.reporting.analyze", "analyze"),
+    ("bayesstreams.reporting.brief", "write_brief"), ("bayesstreams.pipeline.analyze", "analyze"),
     ("bayesstreams.inference.run", "Run"), ("bayesstreams.model.priors", "Prior"),
     ("bayesstreams.model.priors", "draw_prior"), ("bayesstreams.model.priors", None),
     ("bayesstreams.data.claims", "load_claims"), ("bayesstreams.analysis.prior_dependence", "prior_dependence"),
     ("bayesstreams.analysis.claims", "claim_verdicts"), ("bayesstreams.analysis.structural", "prior_probabilities"),
-    ("bayesstreams.inference.check_run", "check_run"),
+    ("bayesstreams.inference.study", None), ("bayesstreams.inference.study", "Study"),
+    ("bayesstreams.inference.study", "mode_config"), ("bayesstreams.inference.study", "register_accessor"),
+    ("bayesstreams.analysis.accessor", None), ("bayesstreams.analysis.accessor", "Queries"),
+    ("bayesstreams.analysis.accessor", "load_study"), ("bayesstreams.analysis.draws", None),
+    ("bayesstreams.analysis.queries", "quantile_names"), ("bayesstreams.reporting.companions_text", "missing_lines"),
     ("bayesstreams.data.qda_import", "import_qdpx"), ("bayesstreams.data.qda_import", "import_matrix"),
     ("bayesstreams.data.qda_template", "write_template"),
     ("bayesstreams.analysis.advice", "case_advice"), ("bayesstreams.analysis.advice", "what_it_takes"),
@@ -34,7 +40,6 @@ DOCUMENTED = [
     ("bayesstreams.analysis.explore_data", "explore_scores"), ("bayesstreams.analysis.explore_data", "thin_indices"),
     ("bayesstreams.analysis.mode_comparison", "mode_comparison"),
     ("bayesstreams.analysis.mode_comparison", "not_discussed_reliance"),
-    ("bayesstreams.inference.mode_runs", "mode_config"), ("bayesstreams.inference.mode_runs", "mode_runs"),
     ("bayesstreams.checks.mode_study", "mode_study_to_folder"), ("bayesstreams.checks.mode_study", "compare_modes"),
 ]
 
@@ -53,7 +58,8 @@ def test_docstring_examples_run(module_name, name, study_fit, tmp_path, monkeypa
     assert tests, f"{module_name}.{name} has no examples"
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     for test in tests:
-        test.globs.update({"run": study_fit, "tmp": tmp_path})
+        test.globs.update({"run": study_fit, "tmp": tmp_path, "study": Study.of(study_fit), "Study": Study,
+                           "small_data": ROOT / "data" / "trafficking_nl_2020"})
         runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} failing example(s) in {module_name}.{name} (see the output above)"
@@ -75,9 +81,12 @@ def test_the_api_tour_runs_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace = {}
     exec(compile(api_block(), "docs/API.md", "exec"), namespace)  # noqa: S102
-    run, run2 = namespace["run"], namespace["run2"]
-    assert run.diagnostics.passed
+    study, again = namespace["study"], namespace["again"]
+    run, run2 = study.run, again.run
+    assert run.diagnostics.passed and sorted(study.companions) == sorted(again.companions) == [
+        "nd-marginal", "nd-salience", "wide"]
+    assert again.missing == {} and (again.wide.posterior["beta"] == study.wide.posterior["beta"]).all()
     assert (tmp_path / "reports" / "x" / "report.html").is_file()
     assert (tmp_path / "g5.pdf").read_bytes().startswith(b"%PDF")
     assert (run2.posterior["beta"] == run.posterior["beta"]).all()
-    assert os.path.isdir(tmp_path / "runs" / "x")
+    assert os.path.isdir(tmp_path / "runs" / "x") and os.path.isdir(tmp_path / "runs" / "x-wide")

@@ -71,8 +71,8 @@ def test_no_prior_family_is_written_outside_the_prior_spec():
 
 
 def test_import_is_light_and_names_resolve_lazily():
-    probe = ("import sys, bayesstreams as bs; names = [bs.load_dataset, bs.load_run, bs.Run, bs.score, bs.fit, "
-             "bs.write_report, bs.write_brief, bs.analyze, bs.model_kinds]; "
+    probe = ("import sys, bayesstreams as bs; names = [bs.load_dataset, bs.load_run, bs.Run, bs.score_profiles, "
+             "bs.fit, bs.write_report, bs.write_brief, bs.analyze, bs.KINDS, bs.load_study, bs.Study, bs.fit_study]; "
              "print(','.join(sorted(m for m in ('pymc', 'pytensor', 'arviz', 'arviz_stats', 'nutpie', 'matplotlib') "
              "if m in sys.modules)))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, check=True)
@@ -88,16 +88,19 @@ def test_unknown_api_name_is_an_attribute_error():
 
 def _public_api():
     import bayesstreams as bs
+    from bayesstreams.analysis.accessor import _OLD_RUN_METHODS, Queries
     from bayesstreams.inference.run import Run
+    from bayesstreams.inference.study import Study
 
     for name in bs.__all__:
         value = getattr(bs, name)
         if callable(value) and not isinstance(value, type(Exception)) and not (isinstance(value, type) and
                                                                                issubclass(value, Exception)):
             yield f"bs.{name}", value
-    for name, value in inspect.getmembers(Run, predicate=inspect.isfunction):
-        if not name.startswith("_"):
-            yield f"Run.{name}", value
+    for owner in (Run, Study, Queries):
+        for name, value in inspect.getmembers(owner, predicate=inspect.isfunction):
+            if not name.startswith("_") and not (owner is Run and name in _OLD_RUN_METHODS):  # deprecated shims
+                yield f"{owner.__name__}.{name}", value
 
 
 def test_every_public_function_has_a_numpydoc_docstring_with_examples():

@@ -8,7 +8,7 @@ from bayesstreams.errors import InputError
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.words import RANGES, SCALE, verbal, word_key
 
-from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
+from .helpers import as_study, partly_observed_dataset, prior_like_draws, write_fake_run
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +50,11 @@ def test_chances_are_the_in_sample_predictions(run, tables):
 
 def test_levers_are_the_case_advice_toward_the_next_window(run):
     from bayesstreams.analysis.advice import advise
+    from bayesstreams.analysis.queries import run_baseline
     from bayesstreams.reporting.advice_text import useful_levers
 
     brief = brief_data(run, case_id="c4", lang="en")
-    best = useful_levers(advise(run.posterior, run.dataset, "c4", base=run.baseline).levers)[:3]
+    best = useful_levers(advise(run.posterior, run.dataset, "c4", base=run_baseline(run)).levers)[:3]
     assert len(brief.levers) == 3
     assert [lever.factor for lever in brief.levers] == [lever["factor"] for lever in best]
     assert [lever.gain.mean for lever in brief.levers] == pytest.approx([lv["gain"]["mean"] for lv in best], abs=1e-12)
@@ -108,13 +109,13 @@ def test_a_profile_brief_scores_the_profile(run, tmp_path):
     assert brief.windows[1].p.mean == pytest.approx(score.p_w2["mean"], abs=1e-12)
     assert all(w.observed is None for w in brief.windows)
     assert [s.case_id for s in brief.similar] == [s["case_id"] for s in score.similar]
-    html = write_brief(run.path, tmp_path / "new.html", profile=profile, lang="nl").read_text(encoding="utf-8")
+    html = write_brief(as_study(run.path), tmp_path / "new.html", profile=profile, lang="nl").read_text(encoding="utf-8")
     assert translator("nl")("caveat_profile") in html
 
 
 def test_brief_page_shows_chances_in_numbers_and_words(run, tmp_path):
     t = translator("nl")
-    html = write_brief(run.path, tmp_path / "b.html", case_id="c2").read_text(encoding="utf-8")
+    html = write_brief(as_study(run.path), tmp_path / "b.html", case_id="c2").read_text(encoding="utf-8")
     brief = brief_data(run, case_id="c2", lang="nl")
     assert "@page { size: A4" in html and "<script" not in html
     for window in brief.windows:
@@ -162,7 +163,7 @@ def test_unknown_case_missing_choice_and_bad_suffix_are_input_errors(run, tmp_pa
     with pytest.raises(InputError, match="--case ID or --profile FILE"):
         brief_data(run)
     with pytest.raises(InputError, match=".html or .pdf"):
-        write_brief(run.path, tmp_path / "brief.docx", case_id="c1")
+        write_brief(as_study(run.path), tmp_path / "brief.docx", case_id="c1")
     profile = tmp_path / "two.csv"
     ids = run.dataset.factor_ids
     profile.write_text(f"case_id,{ids[0]}\nA,1\nB,0\n", encoding="utf-8")

@@ -15,7 +15,7 @@ from bayesstreams.reporting.brief import write_brief
 from bayesstreams.errors import DependencyError
 from bayesstreams.reporting.report import write_report
 
-from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
+from .helpers import as_study, partly_observed_dataset, prior_like_draws, write_fake_run
 from .test_report_escaping import hostile_dataset
 
 HAVE_CHROMIUM = any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome",
@@ -71,7 +71,7 @@ def test_the_console_check_sees_errors(tmp_path):
 def test_report_opens_without_console_errors_and_is_not_blank(run_folder, tmp_path, lang):
     from bayesstreams.reporting.browser import open_page
 
-    folder = write_report(run_folder, tmp_path / "report", lang=lang)
+    folder = write_report(as_study(run_folder), tmp_path / "report", lang=lang)
     check = open_page(folder / "report.html", tmp_path / "report.png", 1150, 1600)
     assert check.errors == []
     ink, colours = picture(check.png)
@@ -84,12 +84,12 @@ def test_report_opens_without_console_errors_and_is_not_blank(run_folder, tmp_pa
 def test_brief_html_opens_cleanly_and_prints_to_one_a4_page(run_folder, tmp_path):
     from bayesstreams.reporting.browser import open_page, pdf_page_count
 
-    page = write_brief(run_folder, tmp_path / "brief.html", case_id="c2", lang="nl")
+    page = write_brief(as_study(run_folder), tmp_path / "brief.html", case_id="c2", lang="nl")
     check = open_page(page, tmp_path / "brief.png", 794, 1123)
     assert check.errors == []
     ink, colours = picture(check.png)
     assert ink > 0.05 and colours > 40, (ink, colours)
-    pdf = write_brief(run_folder, tmp_path / "brief.pdf", case_id="c2", lang="en").read_bytes()
+    pdf = write_brief(as_study(run_folder), tmp_path / "brief.pdf", case_id="c2", lang="en").read_bytes()
     assert pdf.startswith(b"%PDF") and pdf_page_count(pdf) == 1
     width, height = (float(v) for v in re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", pdf).groups())
     assert abs(width - 595.3) < 2 and abs(height - 841.9) < 2  # A4 in points
@@ -103,10 +103,10 @@ def test_hostile_text_runs_no_script_in_the_browser(tmp_path):
 
     dataset = hostile_dataset()
     run = write_fake_run(tmp_path / "run", dataset, prior_like_draws(dataset, n=100), passed=False)
-    report = write_report(run, tmp_path / "report")
-    brief = write_brief(run, tmp_path / "brief.pdf", case_id=dataset.case_ids[1], lang="en")
+    report = write_report(as_study(run), tmp_path / "report")
+    brief = write_brief(as_study(run), tmp_path / "brief.pdf", case_id=dataset.case_ids[1], lang="en")
     assert open_page(report / "report.html").errors == []
-    assert open_page(write_brief(run, tmp_path / "brief.html", case_id=dataset.case_ids[1])).errors == []
+    assert open_page(write_brief(as_study(run), tmp_path / "brief.html", case_id=dataset.case_ids[1])).errors == []
     assert brief.read_bytes().startswith(b"%PDF")
 
 

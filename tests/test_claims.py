@@ -17,6 +17,8 @@ from bayesstreams.errors import InputError
 from .conftest import run_cli
 from .fakes import fake_run, make_dataset, random_parameters, stack_draws
 
+from .helpers import as_study
+
 SHIPPED = Path(__file__).resolve().parents[1] / "data" / "trafficking_nl_2020"
 
 VALID = '''
@@ -212,12 +214,12 @@ def test_the_report_has_a_claims_section_only_with_claims(tmp_path):
     t = translator("en")
     dataset = partly_observed_dataset(n_cases=6, seed=8)
     draws, prior = prior_like_draws(dataset, n=200, seed=3), prior_like_draws(dataset, n=300, seed=9)
-    plain = write_report(write_fake_run(tmp_path / "plain", dataset, draws, prior=prior), tmp_path / "r1")
+    plain = write_report(as_study(write_fake_run(tmp_path / "plain", dataset, draws, prior=prior)), tmp_path / "r1")
     assert t("sec_claims") not in (plain / "report.md").read_text(encoding="utf-8")
     assert json.loads((plain / "summary.json").read_text())["claims"] == []
     factor = dataset.factor_ids[0]
     dataset.claims = claims_from_text(VALID.replace("p1_insight", factor), dataset.codebook)
-    folder = write_report(write_fake_run(tmp_path / "with", dataset, draws, prior=prior), tmp_path / "r2")
+    folder = write_report(as_study(write_fake_run(tmp_path / "with", dataset, draws, prior=prior)), tmp_path / "r2")
     markdown = (folder / "report.md").read_text(encoding="utf-8")
     summary = json.loads((folder / "summary.json").read_text())
     assert f"## {t('sec_claims')}" in markdown
@@ -269,7 +271,7 @@ def test_claim_texts_are_escaped_in_html_and_markdown(tmp_path):
     text = VALID.replace("Insight matters.", hostile.replace('"', "'")).replace("p1_insight", dataset.factor_ids[0])
     dataset.claims = claims_from_text(text, dataset.codebook)
     draws = prior_like_draws(dataset, n=200, seed=3)
-    folder = write_report(write_fake_run(tmp_path / "run", dataset, draws, prior=draws), tmp_path / "report")
+    folder = write_report(as_study(write_fake_run(tmp_path / "run", dataset, draws, prior=draws)), tmp_path / "report")
     html = (folder / "report.html").read_text(encoding="utf-8")
     markdown = (folder / "report.md").read_text(encoding="utf-8")
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

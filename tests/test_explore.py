@@ -25,7 +25,8 @@ from bayesstreams.analysis.explore_data import (explore_payload, explore_scores,
 from bayesstreams.reporting.explore_page import render_explore, script_json, write_explore
 
 from .conftest import run_cli
-from .fakes import FakeRun
+from bayesstreams.inference.run import Run
+from bayesstreams.inference.study import Study
 from .helpers import partly_observed_dataset, write_fake_run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -78,11 +79,7 @@ def _prior_run(dataset, text: str = "", n: int = 160, seed: int = 3, chains: int
     config = config_from_text(f'kind = "{kind}"\nname = "test"\n' + text)
     draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), n,
                        np.random.default_rng(seed))
-    run = FakeRun(dataset, config if power_weights is not None else None, draws)
-    run.power_weights = power_weights or {}
-    run.n_chains = chains
-    run.n_samples = n
-    return run
+    return Run(dataset, config, draws, {}, info={"settings": {"chains": chains}}, power_weights=power_weights or {})
 
 
 MARGINAL = '[evidence]\nnot_discussed = "marginal"\n'
@@ -130,7 +127,7 @@ def _score_tables(run, profiles, payload):
     """``score_dataset`` (what `bayesstreams score` prints) on a run that holds only the payload's draws."""
     from bayesstreams.analysis.scoring import score_dataset
 
-    thinned = FakeRun(run.dataset, None, payload_draws(payload))
+    thinned = Run(run.dataset, run.config, payload_draws(payload), {})
     n_factors = len(profiles.factor_ids)
     return score_dataset(thinned, profiles, top_levers=n_factors, measure_prior=False,
                          min_gain=payload["min_gain"])
@@ -301,7 +298,7 @@ def _check_page_equals_python(run, tmp_path, n_draws: int, seed: int = 0):
     from bayesstreams.analysis.explore_data import explore_payload as build
 
     payload = json.loads(json.dumps(build(run, n_draws=n_draws)))
-    page = write_explore(run, tmp_path / "page.html", lang="en", draws=n_draws)
+    page = write_explore(Study.of(run), tmp_path / "page.html", lang="en", draws=n_draws)
     rows = _edited_profiles(payload, np.random.default_rng(seed))
     reference, edited, timing = _page_scores(page, run.dataset.n_cases, rows)
     for i, (ours, python) in enumerate(zip(reference, explore_scores(payload, run.dataset))):
@@ -361,7 +358,7 @@ def test_hostile_names_render_as_text_and_run_nothing(tmp_path):
     run = _prior_run(dataset, "", n=40)
     grouped = int(np.flatnonzero(dataset.group >= 0)[0])  # a case in a hostile-named group
     for lang in ("en", "nl"):
-        page = write_explore(run, tmp_path / f"hostile-{lang}.html", lang=lang, draws=20)
+        page = write_explore(Study.of(run), tmp_path / f"hostile-{lang}.html", lang=lang, draws=20)
         text = page.read_text(encoding="utf-8")
         assert BREAKOUT not in text and "<b>bold</b>" not in text
         probe = ["JSON.stringify([...document.getElementById('start').options].map(o => o.textContent))",
@@ -400,7 +397,7 @@ def study_page(study_fit, tmp_path_factory):
     """The what-if page of the shipped study's run at the default 400 draws."""
     tmp = tmp_path_factory.mktemp("explore-study")
     payload = json.loads(json.dumps(explore_payload(study_fit)))
-    return study_fit, payload, write_explore(study_fit, tmp / "what-if.html", lang="nl")
+    return study_fit, payload, write_explore(Study.of(study_fit), tmp / "what-if.html", lang="nl")
 
 
 @pytest.mark.model
@@ -486,7 +483,7 @@ def test_each_language_shows_only_its_own_words(tmp_path):
 
     dataset = load_dataset(ROOT / "data" / "trafficking_nl_2020")
     run = _prior_run(dataset, MARGINAL, n=60)
-    page = write_explore(run, tmp_path / "page.html", lang="nl", draws=30)
+    page = write_explore(Study.of(run), tmp_path / "page.html", lang="nl", draws=30)
     seen = ("(() => { const hidden = ['start', 'csv', 'lang-toggle'].map(id => document.getElementById(id)); "
             "hidden.forEach(node => { node.style.display = 'none'; }); const text = document.body.innerText; "
             "hidden.forEach(node => { node.style.display = ''; }); "
@@ -536,7 +533,7 @@ def test_prior_flags_show_only_for_unedited_profiles(tmp_path):
     run.power_weights = _tilted_weights(run.posterior)
     run.config = _prior_run(dataset, n=2, power_weights={}).config
     payload = explore_payload(run, n_draws=30)
-    page = write_explore(run, tmp_path / "page.html", lang="en", draws=30)
+    page = write_explore(Study.of(run), tmp_path / "page.html", lang="en", draws=30)
     hook = "window.bayesstreamsExplore"
     status = ("JSON.stringify([document.querySelectorAll('#chances .flag').length, "
               "document.getElementById('prior-status').textContent])")

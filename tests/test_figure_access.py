@@ -14,7 +14,7 @@ import pytest
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.report import write_report
 
-from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
+from .helpers import as_study, partly_observed_dataset, prior_like_draws, write_fake_run
 
 SVG = "{http://www.w3.org/2000/svg}"
 STREAMS = ("problem", "policy", "politics")
@@ -29,7 +29,7 @@ def dataset():
 def report(request, dataset, tmp_path_factory):
     tmp = tmp_path_factory.mktemp(f"figures-{request.param}")
     run = write_fake_run(tmp / "run", dataset, prior_like_draws(dataset, n=150, seed=6))
-    folder = write_report(run, tmp / "report", lang=request.param)
+    folder = write_report(as_study(run), tmp / "report", lang=request.param)
     svgs = {p.name: ET.parse(p).getroot() for p in sorted((folder / "figures").glob("*.svg"))}
     return request.param, folder, svgs
 

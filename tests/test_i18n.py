@@ -12,8 +12,7 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
-CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py",
-                                    "figure_text.py", "brief_text.py", "workbook.py", "evidence.py", "advice_text.py")]
+CODE = sorted(PACKAGE.glob("*.py"))  # every module of reporting/ that words things
 CODE.append(PACKAGE.parent / "analysis" / "claims.py")  # the reasons of the claim verdicts
 
 
@@ -28,7 +27,7 @@ def expansions() -> dict[str, list[str]]:
     from bayesstreams.model.kinds import KINDS
     from bayesstreams.reporting.words import SCALE
     from bayesstreams.reporting.report import GLOSSARY
-    from bayesstreams.inference.mode_runs import MODES
+    from bayesstreams.inference.study import MODES
 
     phases, streams = [str(p) for p in PHASES], list(STREAMS)
     return {

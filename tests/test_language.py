@@ -20,7 +20,7 @@ from bayesstreams.reporting.brief import write_brief
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.report import write_report
 
-from .helpers import prior_like_draws, write_fake_run
+from .helpers import as_study, prior_like_draws, write_fake_run
 
 STUDY = Path(__file__).resolve().parents[1] / "data" / "trafficking_nl_2020"
 
@@ -112,8 +112,8 @@ def run_folder(study, tmp_path_factory):
 def outputs(request, run_folder, study, tmp_path_factory):
     lang = request.param
     out = tmp_path_factory.mktemp(f"out-{lang}")
-    report = write_report(run_folder, out / "report", lang=lang)
-    brief = write_brief(run_folder, out / "brief.html", case_id="g5", lang=lang)
+    report = write_report(as_study(run_folder), out / "report", lang=lang)
+    brief = write_brief(as_study(run_folder), out / "brief.html", case_id="g5", lang=lang)
     t = translator(lang)
     texts = {"report.html": visible((report / "report.html").read_text(encoding="utf-8")),
              "report.md": markdown_text((report / "report.md").read_text(encoding="utf-8"), t),
@@ -163,7 +163,7 @@ def test_the_brief_explains_and_advises_from_its_numbers(outputs, run_folder):
 
 
 def test_the_brief_lists_the_coded_barriers_with_their_quotes(run_folder, study, tmp_path):
-    brief = write_brief(run_folder, tmp_path / "b.html", case_id="g5", lang="nl").read_text(encoding="utf-8")
+    brief = write_brief(as_study(run_folder), tmp_path / "b.html", case_id="g5", lang="nl").read_text(encoding="utf-8")
     k = {f: i for i, f in enumerate(study.factor_ids)}
     g5 = study.case_ids.index("g5")
     coded_barriers = [f for f in study.factor_ids if study.x[g5, k[f]] == -1]
@@ -180,10 +180,10 @@ def test_the_brief_lists_the_coded_barriers_with_their_quotes(run_folder, study,
 
 
 def test_titles_and_source_follow_the_language(run_folder, study, tmp_path):
-    html = (write_report(run_folder, tmp_path / "nl", lang="nl") / "report.html").read_text(encoding="utf-8")
+    html = (write_report(as_study(run_folder), tmp_path / "nl", lang="nl") / "report.html").read_text(encoding="utf-8")
     assert study.codebook.describe("title", "nl") in html and study.codebook.describe("source", "nl") in html
     assert "research question" not in html and "[" not in study.codebook.describe("source", "nl")
-    brief = write_brief(run_folder, tmp_path / "b.html", case_id="g5", lang="nl").read_text(encoding="utf-8")
+    brief = write_brief(as_study(run_folder), tmp_path / "b.html", case_id="g5", lang="nl").read_text(encoding="utf-8")
     assert study.codebook.describe("title", "nl") in brief
     assert study.codebook.describe("title", "en") not in brief
 

@@ -20,7 +20,12 @@ from bayesstreams.analysis.ranks import effect_ranks
 from bayesstreams.model.config import config_from_text, load_config
 from bayesstreams.model.priors import draw_prior
 
-from .fakes import FakeRun, fake_run, make_dataset, random_parameters, stack_draws
+from bayesstreams.inference.run import Run
+from bayesstreams.inference.study import Study
+
+from .fakes import fake_run, make_dataset, random_parameters, stack_draws
+
+from .helpers import as_study
 
 MARGINAL = config_from_text('kind = "streams"\n[evidence]\nnot_discussed = "marginal"\n')
 SALIENCE = config_from_text('kind = "streams"\n[evidence]\nnot_discussed = "salience"\n')
@@ -145,8 +150,8 @@ def test_identical_posteriors_depend_on_nothing_and_moved_ones_are_flagged():
 def test_the_comparison_holds_each_run_s_own_query_results():
     dataset = make_dataset()
     zero = fake_run(dataset, draws_of(dataset, "zero", seed=1))
-    marginal = FakeRun(dataset, MARGINAL, draws_of(dataset, "marginal", seed=2))
-    salience = FakeRun(dataset, SALIENCE, draws_of(dataset, "salience", seed=3))
+    marginal = Run(dataset, MARGINAL, draws_of(dataset, "marginal", seed=2), {})
+    salience = Run(dataset, SALIENCE, draws_of(dataset, "salience", seed=3), {})
     table = mode_comparison(zero, [marginal, salience])
     assert table.in_force == "zero" and table.modes == ["zero", "marginal", "salience"]
     for mode, run in (("zero", zero), ("marginal", marginal), ("salience", salience)):
@@ -170,13 +175,13 @@ def test_a_comparison_run_of_other_data_or_a_second_run_of_one_mode_is_refused()
     zero = fake_run(dataset, draws_of(dataset, seed=1))
     other_data = make_dataset(np.nan_to_num(dataset.x), dataset.w)
     with pytest.raises(RunError, match="other data"):
-        mode_comparison(zero, [FakeRun(other_data, MARGINAL, draws_of(other_data, "marginal"))])
+        mode_comparison(zero, [Run(other_data, MARGINAL, draws_of(other_data, "marginal"), {})])
     with pytest.raises(RunError, match="second run"):
         mode_comparison(zero, [fake_run(dataset, draws_of(dataset, seed=2))])
 
 
 def test_the_derived_model_changes_only_the_mode():
-    from bayesstreams.inference.mode_runs import mode_config, other_modes
+    from bayesstreams.inference.study import mode_config, other_modes
 
     base = load_config(None)
     marginal = mode_config(base, "marginal")
@@ -224,7 +229,7 @@ def test_the_report_names_the_mode_in_force_and_shows_the_modes_in_its_language(
 
     study, run, other = study_runs
     t = translator(lang)
-    folder = write_report(run, tmp_path / "r", lang=lang, mode_runs={"marginal": other})
+    folder = write_report(Study.of(run, modes={"marginal": other}), tmp_path / "r", lang=lang)
     html = (folder / "report.html").read_text(encoding="utf-8")
     section = html[html.index('<h2 id="modes">'):html.index('<h2 id="diagnostics">')]
     text = visible(section)
@@ -284,9 +289,9 @@ def test_the_brief_and_the_score_say_how_much_rests_on_not_discussed_cells(study
 @pytest.mark.model
 def test_analyze_fits_the_comparison_runs_once_and_reuses_them(tmp_path, monkeypatch):
     """Tiny draws: the second call with the same data and model file fits no comparison run again."""
-    from bayesstreams.inference import mode_runs
+    from bayesstreams.inference import study as studies
     from bayesstreams.inference.store import read_info
-    from bayesstreams.reporting.analyze import analyze
+    from bayesstreams.pipeline.analyze import analyze
 
     from .test_language import STUDY
 
@@ -294,10 +299,10 @@ def test_analyze_fits_the_comparison_runs_once_and_reuses_them(tmp_path, monkeyp
     model.write_text('kind = "streams"\nname = "tiny"\n[sampler]\ndraws = 20\ntune = 30\nchains = 1\n')
     runs, out = tmp_path / "runs" / "study", tmp_path / "reports"
     analyze(STUDY, out, runs, model=model, briefs=[])
-    folders = {m: mode_runs.mode_run_path(runs, m) for m in ("marginal", "salience")}
+    folders = {m: studies.companion_path(runs, f"nd-{m}") for m in ("marginal", "salience")}
     first = {m: read_info(f) for m, f in folders.items()}
     for mode, info in first.items():
-        assert info["model"]["hash"] == mode_runs.mode_config(load_config(model), mode).model_hash()
+        assert info["model"]["hash"] == studies.mode_config(load_config(model), mode).model_hash()
         assert info["settings"]["draws"] == 20
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["modes"]["modes"] == ["zero", "marginal", "salience"]
@@ -305,7 +310,7 @@ def test_analyze_fits_the_comparison_runs_once_and_reuses_them(tmp_path, monkeyp
     def refit(*args, **kwargs):
         raise AssertionError("a comparison run was refitted")
 
-    monkeypatch.setattr(mode_runs, "fit_mode_run", refit)
+    monkeypatch.setattr(studies, "fit_companion", refit)
     analyze(STUDY, out, runs, model=model, briefs=[])
     assert {m: read_info(f) for m, f in folders.items()} == first  # the same runs, untouched
     again = json.loads((out / "summary.json").read_text(encoding="utf-8"))["modes"]
@@ -317,11 +322,11 @@ def test_analyze_fits_the_comparison_runs_once_and_reuses_them(tmp_path, monkeyp
 
 def test_no_mode_comparison_touches_no_comparison_folder(tmp_path, monkeypatch):
     """--no-mode-comparison: no -nd- folder is checked, fitted or written (the fit itself is stubbed)."""
-    from bayesstreams.inference import mode_runs
-    from bayesstreams.reporting import analyze as job
+    from bayesstreams.inference import study as studies
+    from bayesstreams.pipeline import analyze as job
 
     calls = []
-    monkeypatch.setattr(mode_runs, "fit_mode_run", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(studies, "fit_companion", lambda *a, **k: calls.append(a))
 
     class Stop(Exception):
         pass
@@ -329,11 +334,11 @@ def test_no_mode_comparison_touches_no_comparison_folder(tmp_path, monkeypatch):
     def stop(*args, **kwargs):
         raise Stop
 
-    monkeypatch.setattr("bayesstreams.inference.fit.fit", stop)
+    monkeypatch.setattr("bayesstreams.inference.study.fit_run", stop)
     from .test_language import STUDY
 
     (tmp_path / "runs").mkdir()
-    blocked = mode_runs.mode_run_path(tmp_path / "runs" / "study", "marginal")
+    blocked = studies.companion_path(tmp_path / "runs" / "study", "nd-marginal")
     blocked.mkdir()  # a folder analyze did not write: it would refuse it without --force
     with pytest.raises(Stop):
         job.analyze(STUDY, tmp_path / "out", tmp_path / "runs" / "study", briefs=[], mode_comparison=False)

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 from bayesstreams.analysis.prior_dependence import measure, power_scaled_weights, prior_dependence
+from bayesstreams.analysis.accessor import load_study
 from bayesstreams.errors import RunError
 
 from .fakes import fake_run, make_dataset, random_parameters, stack_draws
-from .helpers import write_fake_run
+from .helpers import as_study, write_fake_run
 
 N_DRAWS = 400
 
@@ -116,7 +117,7 @@ def test_flags_agree_between_report_brief_score_and_summary_json(runs, tmp_path)
     measured = prior_dependence(run, check)
     flags = {(c, p): measured.flag(f"p_w{p}", c) for c in run.dataset.case_ids for p in (1, 2)}
     assert len(set(flags.values())) == 2  # both ways, or the comparison proves nothing
-    folder = write_report(run_path, tmp_path / "report", check_run=check_path)
+    folder = write_report(load_study(run_path, wide=check_path), tmp_path / "report")
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     markdown = (folder / "report.md").read_text(encoding="utf-8")
     assert summary["prior_check"]["checks"] == ["wide", "power"]
@@ -154,26 +155,31 @@ def test_score_json_carries_the_flags(runs, tmp_path, capsys):
     assert by_id["new"]["p_w1"] != by_id["other"]["p_w1"]  # c4 is coded +1 on the moved factor, c3 is 0
 
 
-def test_a_check_run_beside_the_run_is_reused_only_when_its_hashes_match(tmp_path):
-    from bayesstreams.inference.check_run import check_run_path, find_check_run, wide_config
-    from bayesstreams.inference.store import load_run
+def test_a_wide_companion_beside_the_run_is_taken_only_when_its_hashes_match(tmp_path):
+    """Study.load takes the <run>-wide folder when data and model hashes match, refuses it (located) when not."""
+    from bayesstreams.inference.study import companion_path, wide_config
     from bayesstreams.model.config import load_config
 
     dataset = make_dataset()
     run_path = write_fake_run(tmp_path / "run", dataset, posterior_draws(dataset, n=40))
-    run = load_run(run_path)
-    beside = write_fake_run(check_run_path(run_path), dataset, posterior_draws(dataset, seed=2, n=40))
-    assert beside.name == "run-wide" and find_check_run(run) is None  # no model hash: not known to be wide
+    assert load_study(run_path).missing["wide"].endswith("run-wide is not there")
+    beside = write_fake_run(companion_path(run_path, "wide"), dataset, posterior_draws(dataset, seed=2, n=40))
+    assert beside.name == "run-wide"
+    with pytest.raises(RunError, match=r"run-wide/run.json: this wide companion .* another model file"):
+        load_study(run_path)  # no model hash: not known to be wide
     info = json.loads((beside / "run.json").read_text())
     wide = wide_config(load_config(None))
     assert wide.name == "streams-wide" and wide.prior("mu") == {"mu": 0.5, "sigma": 3.0}
     assert wide.prior("tau") == {"sigma": 2.0}
     info["model"] = {"hash": wide.model_hash()}
     (beside / "run.json").write_text(json.dumps(info))
-    assert find_check_run(run) is not None
+    study = load_study(run_path)
+    assert study.wide is not None and "wide" not in study.missing
+    assert load_study(run_path, companions=False).missing["wide"] == "not looked for"
     info["dataset"]["hash"] = "0" * 64
     (beside / "run.json").write_text(json.dumps(info))
-    assert find_check_run(run) is None
+    with pytest.raises(RunError, match="was fitted to other data"):
+        load_study(run_path)
 
 
 def test_the_wide_model_files_differ_from_their_defaults_only_in_mu_and_tau():

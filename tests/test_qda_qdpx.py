@@ -303,7 +303,7 @@ def test_python_api_reexports_the_import(tmp_path):
     project, mapping = write_study(tmp_path, "atlas")
     result = bs.import_qdpx(project, mapping, tmp_path / "ds")
     np.testing.assert_array_equal(result.dataset.x, EXPECTED_X)
-    assert bs.write_mapping_template(project, tmp_path / "t.toml").read_text().count('# "Fase 1/') > 0
+    assert bs.write_template(project, tmp_path / "t.toml").read_text().count('# "Fase 1/') > 0
 
 
 def test_sources_disagreeing_on_a_window(tmp_path, capsys):

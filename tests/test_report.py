@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bayesstreams.analysis.accessor import load_study
 from bayesstreams.errors import BayesStreamsError
+from bayesstreams.inference.store import load_run
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.report import build_report, write_report
 
-from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
+from .helpers import as_study, partly_observed_dataset, prior_like_draws, write_fake_run
 
 NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
@@ -106,7 +108,7 @@ def check_folder(run_folder, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def report_en(run_folder, check_folder, tmp_path_factory):
-    folder = write_report(run_folder, tmp_path_factory.mktemp("out") / "report", lang="en", check_run=check_folder)
+    folder = write_report(load_study(run_folder, wide=check_folder), tmp_path_factory.mktemp("out") / "report", lang="en")
     return folder, json.loads((folder / "summary.json").read_text(encoding="utf-8")), \
         (folder / "report.md").read_text(encoding="utf-8")
 
@@ -222,19 +224,19 @@ def test_failed_diagnostics_put_a_red_banner_on_top(tmp_path):
     dataset = partly_observed_dataset(n_cases=4, seed=2)
     run = write_fake_run(tmp_path / "run", dataset, prior_like_draws(dataset, n=100), passed=False)
     t = translator("nl")
-    folder = write_report(run, tmp_path / "report", lang="nl")
+    folder = write_report(as_study(run), tmp_path / "report", lang="nl")
     body = (folder / "report.html").read_text(encoding="utf-8").split("<body>", 1)[1].lstrip()
     assert body.startswith('<div class="banner"')
     banner = body.split("</div>", 1)[0]
     assert t("check_rhat") in banner and t("check_divergences") in banner and t("check_bfmi") not in banner
     md = (folder / "report.md").read_text(encoding="utf-8")
     assert md.split("\n\n")[1].startswith(f"> **{t('banner_failed')}")
-    passed = write_report(write_fake_run(tmp_path / "ok", dataset, prior_like_draws(dataset, n=100)), tmp_path / "r2")
+    passed = write_report(as_study(write_fake_run(tmp_path / "ok", dataset, prior_like_draws(dataset, n=100))), tmp_path / "r2")
     assert 'class="banner"' not in (passed / "report.html").read_text(encoding="utf-8")
 
 
 def test_labels_follow_the_language_and_the_codebook(run_folder, tmp_path):
-    folder = write_report(run_folder, tmp_path / "nl", lang="nl")
+    folder = write_report(as_study(run_folder), tmp_path / "nl", lang="nl")
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "fase 1 problem factor 1" in html and "phase 1 problem factor 1" not in html
     assert translator("nl")("sec_taught") in html and translator("en")("sec_taught") not in html
@@ -245,16 +247,16 @@ def test_an_existing_report_is_replaced_only_with_force(run_folder, tmp_path):
     out.mkdir()
     (out / "mine.txt").write_text("keep")
     with pytest.raises(BayesStreamsError, match="--force"):
-        write_report(run_folder, out)
+        write_report(as_study(run_folder), out)
     assert (out / "mine.txt").exists() and not (out / "report.html").exists()
-    write_report(run_folder, out, force=True)
+    write_report(as_study(run_folder), out, force=True)
     assert (out / "report.html").exists() and not (out / "mine.txt").exists()
 
 
 def test_additive_run_reports_without_stream_diagrams(tmp_path):
     dataset = partly_observed_dataset(n_cases=5, seed=5)
     run = write_fake_run(tmp_path / "run", dataset, additive_draws(dataset), kind="additive")
-    folder = write_report(run, tmp_path / "report")
+    folder = write_report(as_study(run), tmp_path / "report")
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["dependency"]["parameter"] == "delta"
     assert all(case["streams"] == [] for case in summary["cases"])
@@ -267,7 +269,7 @@ def test_compare_run_adds_a_loo_table(tmp_path):
     first = add_log_likelihood(write_fake_run(tmp_path / "a", dataset, prior_like_draws(dataset, seed=1)), dataset)
     second = add_log_likelihood(write_fake_run(tmp_path / "b", dataset, additive_draws(dataset, seed=2),
                                                kind="additive"), dataset, "additive")
-    folder = write_report(first, tmp_path / "report", compare_run=second)
+    folder = write_report(as_study(first), tmp_path / "report", compare_run=load_run(second))
     summary = json.loads((folder / "summary.json").read_text())
     rows = summary["comparison"]["rows"]
     assert sorted(r["model"] for r in rows) == ["additive", "streams"]

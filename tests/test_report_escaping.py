@@ -18,7 +18,7 @@ from bayesstreams.data.codebook import Codebook, Factor
 from bayesstreams.reporting.i18n import LANGUAGES
 from bayesstreams.reporting.report import write_report
 
-from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
+from .helpers import as_study, partly_observed_dataset, prior_like_draws, write_fake_run
 
 XSS = [
     "<script>console.error('xss-script')</script>",
@@ -78,13 +78,13 @@ def hostile(tmp_path_factory):
     run = write_fake_run(tmp / "run", dataset, prior_like_draws(dataset, n=120), passed=False)
     texts = {}
     for lang in LANGUAGES:
-        folder = write_report(run, tmp / f"report-{lang}", lang=lang)
+        folder = write_report(as_study(run), tmp / f"report-{lang}", lang=lang)
         texts[f"html-{lang}"] = (folder / "report.html").read_text(encoding="utf-8")
         texts[f"md-{lang}"] = (folder / "report.md").read_text(encoding="utf-8")
         for svg in (folder / "figures").glob("*.svg"):
             texts[f"{svg.name}-{lang}"] = svg.read_text(encoding="utf-8")
         for case in (dataset.case_ids[0], dataset.case_ids[2]):
-            brief = write_brief(run, tmp / f"brief-{case}-{lang}.html", case_id=case, lang=lang)
+            brief = write_brief(as_study(run), tmp / f"brief-{case}-{lang}.html", case_id=case, lang=lang)
             texts[f"brief-{case}-{lang}"] = brief.read_text(encoding="utf-8")
     return texts, tmp, run
 

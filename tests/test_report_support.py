@@ -23,7 +23,7 @@ from bayesstreams.reporting.brief import brief_data, render_brief
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.report import build_report, write_report
 
-from .helpers import prior_like_draws, write_fake_run
+from .helpers import as_study, prior_like_draws, write_fake_run
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_DATA = {"p2_framing", "p2_interest_group_access", "p2_long_term_goals", "p1_congruence_national"}
@@ -80,7 +80,7 @@ def test_no_data_factors_never_reach_a_headline_or_a_lever_of_the_report(study_r
 
 def test_report_text_labels_no_data_numbers_and_keeps_them_out_of_in_short(study_run, tmp_path):
     folder, run = study_run
-    out = write_report(folder, tmp_path / "report", lang="en")
+    out = write_report(as_study(folder), tmp_path / "report", lang="en")
     markdown = (out / "report.md").read_text(encoding="utf-8")
     labels = {f.id: f.label("en") for f in run.dataset.codebook.factors}
     short = markdown.split("## In short")[1].split("\n## ")[0]
@@ -109,7 +109,7 @@ def test_report_text_labels_no_data_numbers_and_keeps_them_out_of_in_short(study
 
 def test_in_short_rank_probabilities_are_those_of_summary_json(study_run, tmp_path):
     folder, _ = study_run
-    out = write_report(folder, tmp_path / "report", lang="en")
+    out = write_report(as_study(folder), tmp_path / "report", lang="en")
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     markdown = (out / "report.md").read_text(encoding="utf-8")
     line = next(x for x in markdown.splitlines() if x.startswith("- Largest average effects on the phase-2"))
@@ -169,7 +169,7 @@ def test_the_ranking_table_is_effect_ranks_and_sums_to_one(study_run, tmp_path):
     from bayesstreams.analysis.ranks import effect_ranks
 
     folder, run = study_run
-    out = write_report(folder, tmp_path / "report", lang="en")
+    out = write_report(as_study(folder), tmp_path / "report", lang="en")
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     expected = effect_ranks(run.posterior, run.dataset)
     assert [(r["window"], r["factor"], r["rank"]) for r in summary["ranks"]] == \

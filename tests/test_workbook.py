@@ -9,7 +9,7 @@ from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.report import build_report, write_report
 from bayesstreams.reporting.workbook import report_tables, sheet_title
 
-from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
+from .helpers import as_study, partly_observed_dataset, prior_like_draws, write_fake_run
 
 FORMULA_NAME = "=HYPERLINK(\"http://x\",\"y\")"
 
@@ -27,7 +27,7 @@ def written(request, run_folder, tmp_path_factory):
     from bayesstreams.inference.store import load_run
 
     lang = request.param
-    folder = write_report(run_folder, tmp_path_factory.mktemp("rep") / "report", lang=lang)
+    folder = write_report(as_study(run_folder), tmp_path_factory.mktemp("rep") / "report", lang=lang)
     return lang, load_workbook(folder / "tables" / "report.xlsx"), build_report(load_run(run_folder), lang)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence, counterfactual, phase1_necessity,
                                                  stream_posterior)
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
+from bayesstreams.analysis.queries import run_baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.model.evidence import options_of_draws
@@ -353,8 +354,7 @@ def case_advice(run, case: str, threshold: float = DEFAULT_THRESHOLD, min_gain: 
     >>> case_advice(run, "g7").phase1_necessary["prior_mean"] is not None
     True
     """
-    base = run.baseline if hasattr(run, "baseline") else None
-    return advise(run.posterior, run.dataset, case, base=base, prior=getattr(run, "prior", None),
+    return advise(run.posterior, run.dataset, case, base=run_baseline(run), prior=run.prior,
                   threshold=threshold, min_gain=min_gain)
 
 

@@ -83,7 +83,7 @@ def _target(claim) -> tuple[str, str]:
 def _prior_summaries(run, dataset) -> dict:
     from bayesstreams.analysis.prior_dependence import headline_draws
 
-    prior = getattr(run, "prior", None)
+    prior = run.prior
     if not prior:
         return {}
     out = {}
@@ -178,7 +178,7 @@ def dependency_verdict(run, measured) -> Verdict:
     """The verdict on "phase 2 needs phase 1", whether or not the dataset states the claim."""
     from bayesstreams.data.claims import Claim
 
-    for claim in getattr(run.dataset, "claims", ()):
+    for claim in run.dataset.claims:
         if claim.query == "phase_dependency":
             return claim_verdicts(run, [claim], measured)[0]
     claim = Claim(DEPENDENCY_CLAIM_ID, "", "Fase 2 heeft fase 1 nodig.", "Phase 2 needs phase 1.",

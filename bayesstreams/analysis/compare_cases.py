@@ -36,6 +36,10 @@ import numpy as np
 
 from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, WINDOWS, _case, json_safe
 from bayesstreams.analysis.case_evidence import W1, W2, case_evidence, stream_posterior
+from bayesstreams.analysis.prior_dependence import flag_draws
+from bayesstreams.analysis.queries import run_baseline
+from bayesstreams.data.cases import resolve_case
+from bayesstreams.inference.power import power_weights
 from bayesstreams.data.codebook import STREAMS
 from bayesstreams.errors import RunError, UsageError
 
@@ -265,8 +269,8 @@ def compare_cases(run, a: str, b: str, min_gain: float = DEFAULT_MIN_GAIN, check
     min_gain
         The change of A's target window whose posterior probability each factor reports (5 points).
     check_run
-        The wide-prior refit of the same data (a loaded run); default: the one beside the run when
-        it fits.  With power-scaling it gives the prior-driven flag of every number.
+        The wide-prior refit of the same data (a run; ``study.wide``), or None for power-scaling
+        alone.  With power-scaling it gives the prior-driven flag of every number.
 
     Returns
     -------
@@ -290,21 +294,15 @@ def compare_cases(run, a: str, b: str, min_gain: float = DEFAULT_MIN_GAIN, check
     >>> all(e["support"] != "no data: prior only" for e in comparison.separating)
     True
     """
-    from bayesstreams.analysis.prior_dependence import flag_draws, run_power_weights
-    from bayesstreams.data.cases import resolve_case
-    from bayesstreams.inference.check_run import find_check_run
-
     id_a, id_b = resolve_case(run.dataset, a, option="A"), resolve_case(run.dataset, b, option="B")
     if id_a == id_b:
         raise UsageError("B", f"A and B are the same case ({id_a}); give two different cases")
-    base = run.baseline if hasattr(run, "baseline") else None
-    comparison, samples = compare(run.posterior, run.dataset, id_a, id_b, base=base, min_gain=min_gain)
-    check = check_run if check_run is not None else find_check_run(run)
-    wide = compare(check.posterior, run.dataset, id_a, id_b, min_gain=min_gain)[1] if check is not None else {}
-    weights = run_power_weights(run) if getattr(run, "config", None) is not None else {}
+    comparison, samples = compare(run.posterior, run.dataset, id_a, id_b, base=run_baseline(run), min_gain=min_gain)
+    wide = compare(check_run.posterior, run.dataset, id_a, id_b, min_gain=min_gain)[1] if check_run is not None else {}
+    weights = power_weights(run)
     names = list(samples)
     flags = flag_draws(np.column_stack([samples[n] for n in names]), weights or None,
                        np.column_stack([wide[n] for n in names]) if wide else None)
     _flag(comparison, dict(zip(names, map(bool, flags))))
-    comparison.prior_checks = (["wide"] if check is not None else []) + (["power"] if weights else [])
+    comparison.prior_checks = (["wide"] if check_run is not None else []) + (["power"] if weights else [])
     return comparison

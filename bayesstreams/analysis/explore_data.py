@@ -145,7 +145,7 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
     from bayesstreams.model.kinds import kind_of_draws
 
     dataset = run.dataset
-    draws = thin_draws(run.posterior, getattr(run, "n_chains", 1), n_draws)
+    draws = thin_draws(run.posterior, run.n_chains, n_draws)
     kind = kind_of_draws(run.posterior)
     options = ev.options_of_draws(draws) if kind.has_streams else {"not_discussed": "zero", "respondents":
                                                                    "consensus", "stream_error": False}
@@ -163,7 +163,7 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
                 "stream": STREAMS.index(f.stream), "no_data": f.id in no_data} for f in dataset.codebook.factors]
     n_kept = len(next(iter(draws.values())))
     checks, empty_flags = [], {"p_w1": False, "p_w2": False}
-    if measure_prior and getattr(run, "config", None) is not None:
+    if measure_prior:
         flags, checks = prior_flags(run, dataset, check_run)
         for entry, flag in zip(cases, flags):
             entry["prior_driven"] = flag
@@ -171,7 +171,7 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
                                  [{"case_id": "empty", "codes": [None] * len(factors)}])
         empty_flags = prior_flags(run, empty, check_run)[0][0]
     return {"prior_checks": checks, "empty_prior_driven": empty_flags,"version": PAYLOAD_VERSION, "kind": kind.name, "has_streams": bool(kind.has_streams), "options": options,
-            "n_draws": n_kept, "n_samples": run.n_samples if hasattr(run, "n_samples") else n_kept,
+            "n_draws": n_kept, "n_samples": run.n_samples,
             "min_gain": float(DEFAULT_MIN_GAIN if min_gain is None else min_gain), "top_levers": int(top_levers),
             "dataset": dataset.name, "phases": list(PHASES), "streams": list(STREAMS), "groups": list(dataset.groups),
             "factors": factors, "cases": cases, "draws": {name: pack(value) for name, value in draws.items()}}

@@ -32,6 +32,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bayesstreams.analysis.queries import run_baseline
+from bayesstreams.errors import RunError
+
 SHIFT_LIMIT = 1.0  # shift / (half the 90% interval width) above which a number depends on the mode
 QUANTITIES = ("dependency_effect", "dependency_necessity", "ace_step_w1", "ace_step_w2", "p_w1", "p_w2")
 RANKS = ("p_rank1_w1", "p_rank1_w2")
@@ -118,7 +121,7 @@ def not_discussed_reliance(run, dataset=None) -> list[Reliance]:
     True
     """
     dataset = run.dataset if dataset is None else dataset
-    base = getattr(run, "baseline", None) if dataset is run.dataset else None
+    base = run_baseline(run) if dataset is run.dataset else None
     return reliance_rows(run.posterior, dataset, base)
 
 
@@ -289,23 +292,20 @@ def mode_comparison(run, others, measured=None) -> ModeComparison:
     from bayesstreams.analysis.claims import claim_verdicts
     from bayesstreams.analysis.prior_dependence import prior_dependence
     from bayesstreams.analysis.ranks import effect_ranks
-    from bayesstreams.errors import RunError
-    from bayesstreams.inference.store import as_run
 
     runs = {run_mode(run): run}
     for other in (others.values() if isinstance(others, dict) else others):
-        other = as_run(other)
         mode = run_mode(other)
-        if other.dataset.content_hash() != run.dataset.content_hash():
-            raise RunError(f"{getattr(other, 'path', 'a comparison run')}: was fitted to other data than "
-                           f"{getattr(run, 'path', 'the run')}; a mode comparison must refit the same data")
+        if not run.same_data(other):
+            raise RunError(f"{other.label}: was fitted to other data than {run.label}; "
+                           "a mode comparison must refit the same data")
         if mode in runs:
-            raise RunError(f"{getattr(other, 'path', 'a comparison run')}: a second run under {mode!r}")
+            raise RunError(f"{other.label}: a second run under {mode!r}")
         runs[mode] = other
     in_force = run_mode(run)
     found = {m: (measured if m == in_force and measured is not None else prior_dependence(r))
              for m, r in runs.items()}
-    ranks = {m: effect_ranks(r.posterior, r.dataset, base=getattr(r, "baseline", None)) for m, r in runs.items()}
-    claims = getattr(run.dataset, "claims", ())
+    ranks = {m: effect_ranks(r.posterior, r.dataset, base=run_baseline(r)) for m, r in runs.items()}
+    claims = run.dataset.claims
     verdicts = {m: claim_verdicts(r, claims, found[m], with_prior=False) for m, r in runs.items()} if claims else {}
     return compare_modes(found, ranks, verdicts, in_force)

@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.errors import RunError
+from bayesstreams.analysis.queries import run_baseline
 
-ALPHAS = (0.5, 2.0)
-MIN_POWER_DRAWS = 100  # Pareto smoothing needs tail draws: fewer posterior draws, no power-scaling (said in `checks`)
+from bayesstreams.inference.power import ALPHAS, MIN_POWER_DRAWS, power_scaled_weights, power_weights, scaled_log_prior  # noqa: F401
 SHIFT_LIMIT = 1.0  # shift / (half the 90% interval width) above which a number is prior-driven
 QUERY_NAMES = ("ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "dependency_necessity",
                "stream_necessity", "p_w1", "p_w2")
@@ -143,32 +144,6 @@ def step_ace_draws(draws: dict, dataset, base=None) -> dict[str, tuple[list[str]
     return out
 
 
-def power_scaled_weights(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> dict[float, np.ndarray]:
-    """Normalised importance weights (sample,) of the posterior draws for the prior raised to each ``alpha``.
-
-    ``log_prior`` is the log density of the scaled priors per draw, chain-major; the weights
-    are ``arviz_stats``' Pareto-smoothed ``(alpha - 1) * log_prior`` (its ``power_scale_lw``).
-    """
-    from arviz_stats.base import array_stats
-
-    log_prior = np.asarray(log_prior, dtype=float)
-    chained = log_prior.reshape(chains, len(log_prior) // chains)
-    out = {}
-    for alpha in alphas:
-        lw = np.asarray(array_stats.power_scale_lw(chained, alpha=alpha, axis=(-2, -1)), dtype=float).ravel()
-        w = np.exp(lw - lw.max())
-        out[alpha] = w / w.sum()
-    return out
-
-
-def scaled_log_prior(posterior: dict, config) -> np.ndarray:
-    """Log density (sample,) of the top-level priors at each posterior draw (as ``psense`` scales them)."""
-    from bayesstreams.checks.sensitivity import log_prior_draws, scaled_priors
-
-    parts = log_prior_draws(posterior, config)
-    return np.sum([parts[name] for name in scaled_priors(config) if name in parts], axis=0)
-
-
 def _summary(values: np.ndarray) -> dict[str, np.ndarray]:
     q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
     return {"mean": values.mean(axis=0), "q05": q05, "q95": q95}
@@ -271,7 +246,7 @@ def flag_draws(values: np.ndarray, weights: dict | None = None, wide: np.ndarray
     """The prior-driven flag (n,) of per-draw quantities that are not headline numbers (a case comparison's gains).
 
     ``values`` (sample, n) are computed from the run's draws, ``weights`` are its power-scaling weights
-    (:func:`run_power_weights`), ``wide`` (sample', n) the same quantities from the wide-prior refit's
+    (:func:`bayesstreams.inference.power.power_weights`), ``wide`` (sample', n) the same quantities from the wide-prior refit's
     draws.  The rule is :func:`measure`'s: either check moves the mean by more than half the 90% interval.
     """
     values = np.asarray(values, dtype=float)
@@ -285,33 +260,6 @@ def flag_draws(values: np.ndarray, weights: dict | None = None, wide: np.ndarray
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(half > 0, worst / np.where(half > 0, half, 1.0), np.where(worst > 1e-12, np.inf, 0.0))
     return ratio > SHIFT_LIMIT  # a constant (an observed window, a gain of exactly 0) moved only by rounding is not
-
-
-def run_power_weights(run, alphas=ALPHAS) -> dict[float, np.ndarray]:
-    """The power-scaling weights of a run for ``alphas``: the ones saved with it, else computed (and kept).
-
-    Empty when the run has no model file or fewer than :data:`MIN_POWER_DRAWS` draws.
-    """
-    saved = getattr(run, "power_weights", None) or {}
-    if all(alpha in saved for alpha in alphas):
-        return {alpha: saved[alpha] for alpha in alphas}
-    if getattr(run, "config", None) is None or not alphas or run_draws(run) < MIN_POWER_DRAWS:
-        return {}
-    weights = power_scaled_weights(scaled_log_prior(run.posterior, run.config), _chains(run), alphas)
-    if isinstance(saved, dict) and hasattr(run, "power_weights"):
-        run.power_weights = {**saved, **weights}
-    return weights
-
-
-def run_draws(run) -> int:
-    """How many posterior draws a run holds."""
-    return len(next(iter(run.posterior.values())))
-
-
-def _chains(run) -> int:
-    chains = int((getattr(run, "info", None) or {}).get("settings", {}).get("chains", 1) or 1)
-    n = len(next(iter(run.posterior.values())))
-    return chains if n % chains == 0 else 1
 
 
 def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alphas=ALPHAS,
@@ -347,16 +295,14 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
     >>> row["prior_driven"] == (row["shift_ratio"] > 1)
     True
     """
-    from bayesstreams.errors import RunError
-
     for other in (check_run, agnostic_run):
-        if other is not None and other.dataset.content_hash() != run.dataset.content_hash():
-            raise RunError(f"{getattr(other, 'path', 'the check run')}: was fitted to other data than "
-                           f"{getattr(run, 'path', 'the run')}; a prior check must refit the same data")
+        if other is not None and not run.same_data(other):
+            raise RunError(f"{other.label}: was fitted to other data than {run.label}; "
+                           "a prior check must refit the same data")
     dataset = run.dataset if dataset is None else dataset
-    weights = run_power_weights(run, alphas) or None
+    weights = power_weights(run, alphas) or None
     others = {agnostic_run.config.name: agnostic_run.posterior} if agnostic_run is not None else None
-    shared = getattr(run, "baseline", None) if dataset is run.dataset else None
+    shared = run_baseline(run) if dataset is run.dataset else None
     return measure(run.posterior, dataset, check_run.posterior if check_run is not None else None, weights, others,
                    names, shared)
 

@@ -97,22 +97,44 @@ def model_kind(draws: dict) -> str:
 # ---------------------------------------------------------------------------- summaries
 
 
-def summarise(samples: np.ndarray) -> dict[str, np.ndarray]:
-    """Posterior mean and 50%/90% interval bounds over the first (sample) axis."""
-    samples = np.asarray(samples, dtype=float)
-    out = {"mean": samples.mean(axis=0)}
-    bounds = np.quantile(samples, list(QUANTILES.values()), axis=0)
-    out.update(zip(QUANTILES, bounds))
+def quantile_names(quantiles=None) -> dict[str, float]:
+    """``{column: level}`` of the summary's quantile columns: the default 50%/90% bounds, or ``quantiles``.
+
+    A level ``q`` is named ``q`` + its percentage (``0.05`` -> ``q05``, ``0.975`` -> ``q97.5``).
+
+    Examples
+    --------
+    >>> quantile_names((0.025, 0.5, 0.975))
+    {'q02.5': 0.025, 'q50': 0.5, 'q97.5': 0.975}
+    """
+    if quantiles is None:
+        return dict(QUANTILES)
+    out = {}
+    for level in quantiles:
+        level = float(level)
+        if not 0.0 <= level <= 1.0:
+            raise ValueError(f"a quantile level must lie in [0, 1], not {level!r}")
+        out["q" + f"{100 * level:05.2f}".rstrip("0").rstrip(".").zfill(2)] = level
     return out
 
 
-def summary_frame(rows: list[dict], samples: np.ndarray, p_gt_0: bool = False) -> pd.DataFrame:
+def summarise(samples: np.ndarray, quantiles=None) -> dict[str, np.ndarray]:
+    """Posterior mean and interval bounds (default 50% and 90%; see :func:`quantile_names`) over the first axis."""
+    samples = np.asarray(samples, dtype=float)
+    names = quantile_names(quantiles)
+    out = {"mean": samples.mean(axis=0)}
+    bounds = np.quantile(samples, list(names.values()), axis=0)
+    out.update(zip(names, bounds))
+    return out
+
+
+def summary_frame(rows: list[dict], samples: np.ndarray, p_gt_0: bool = False, quantiles=None) -> pd.DataFrame:
     """One row per column of ``samples`` (sample, row): the labels of ``rows`` plus the summary."""
     import pandas as pd
 
     frame = pd.DataFrame.from_records(rows)
     samples = np.asarray(samples, dtype=float).reshape(-1, len(rows))
-    for column, values in summarise(samples).items():
+    for column, values in summarise(samples, quantiles).items():
         frame[column] = values
     if p_gt_0:
         frame["p_gt_0"] = (samples > 0).mean(axis=0)
@@ -120,15 +142,15 @@ def summary_frame(rows: list[dict], samples: np.ndarray, p_gt_0: bool = False) -
 
 
 def _frame(rows: list[dict], columns: list[np.ndarray], label_columns: list[str],
-           p_gt_0: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
+           p_gt_0: bool = False, quantiles=None) -> tuple[pd.DataFrame, np.ndarray]:
     """:func:`summary_frame` from per-row sample vectors; an empty table keeps its columns."""
     if not rows:
         import pandas as pd
 
-        names = label_columns + list(SUMMARY_COLUMNS) + (["p_gt_0"] if p_gt_0 else [])
+        names = label_columns + ["mean", *quantile_names(quantiles)] + (["p_gt_0"] if p_gt_0 else [])
         return pd.DataFrame(columns=names), np.empty((0, 0))
     samples = np.column_stack(columns)
-    return summary_frame(rows, samples, p_gt_0), samples
+    return summary_frame(rows, samples, p_gt_0, quantiles), samples
 
 
 def _factor_labels(dataset, k: int) -> dict:
@@ -151,6 +173,17 @@ def baseline(draws: dict, dataset) -> Baseline:
     return kind_of_draws(draws).baseline(draws, np.asarray(dataset.x, dtype=float),
                                          np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream),
                                          np.asarray(dataset.group, dtype=int), records=dataset)
+
+
+def run_baseline(run) -> Baseline:
+    """The baseline of ``run``'s posterior on its own dataset, computed once and kept in ``run.memo``.
+
+    Every query of a run shares it (the per-draw window probabilities at the coded values).
+    """
+    base = run.memo.get("baseline")
+    if base is None:
+        base = run.memo["baseline"] = baseline(run.posterior, run.dataset)
+    return base
 
 
 def windows(base: Baseline) -> Windows:
@@ -241,7 +274,7 @@ def _path(factor_phase: int, window: int) -> str:
     return "through W1" if factor_phase < window else "none"
 
 
-def factor_importance(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
+def factor_importance(posterior: dict, dataset, base: Baseline | None = None, quantiles=None) -> pd.DataFrame:
     """Factor effects: ``beta`` and the average causal effects on W1 and W2.
 
     Returns
@@ -272,10 +305,10 @@ def factor_importance(posterior: dict, dataset, base: Baseline | None = None) ->
                 rows.append({**labels, "quantity": "ace", "window": window, "contrast": contrast,
                              "step": STEPS[contrast], "extrapolated": outside, "path": _path(labels["phase"], w + 1)})
                 columns.append(ace[:, k, w, c])
-    return _frame(rows, columns, [], p_gt_0=True)[0]
+    return _frame(rows, columns, [], p_gt_0=True, quantiles=quantiles)[0]
 
 
-def stream_summary(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
+def stream_summary(posterior: dict, dataset, base: Baseline | None = None, quantiles=None) -> pd.DataFrame:
     """Per phase and stream: ``mu``, ``tau`` and the mean ACE (+1 vs -1) of the stream's factors.
 
     Returns
@@ -300,10 +333,10 @@ def stream_summary(posterior: dict, dataset, base: Baseline | None = None) -> pd
             for w in reached:
                 rows.append({**labels, "quantity": "mean_ace", "window": WINDOWS[w]})
                 columns.append(ace[:, members, w].mean(axis=1))
-    return _frame(rows, columns, [], p_gt_0=True)[0]
+    return _frame(rows, columns, [], p_gt_0=True, quantiles=quantiles)[0]
 
 
-def phase_dependency(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
+def phase_dependency(posterior: dict, dataset, base: Baseline | None = None, quantiles=None) -> pd.DataFrame:
     """The phase dependency: its parameter and ``mean_i [P(W2 | do(W1=1)) - P(W2 | do(W1=0))]``.
 
     Returns
@@ -315,13 +348,13 @@ def phase_dependency(posterior: dict, dataset, base: Baseline | None = None) -> 
     parameter = kind_of_draws(posterior).dependency_parameter
     rows = [{"quantity": parameter}, {"quantity": "dependency_effect"}]
     columns = [posterior[parameter], dependency_draws(posterior, dataset, base)]
-    return _frame(rows, columns, [], p_gt_0=True)[0]
+    return _frame(rows, columns, [], p_gt_0=True, quantiles=quantiles)[0]
 
 
 # ---------------------------------------------------------------------------- case tables
 
 
-def case_predictions(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
+def case_predictions(posterior: dict, dataset, base: Baseline | None = None, quantiles=None) -> pd.DataFrame:
     """In-sample window probabilities per case, from the codes only (see :data:`PREDICTION_NOTE`).
 
     Returns
@@ -341,10 +374,10 @@ def case_predictions(posterior: dict, dataset, base: Baseline | None = None) -> 
             rows.append({"case_id": case_id, "quantity": quantity, "w1": observed[i, 0], "w2": observed[i, 1],
                          "n_not_discussed": int(missing[i])})
             columns.append(samples[:, i])
-    return _frame(rows, columns, [])[0]
+    return _frame(rows, columns, [], quantiles=quantiles)[0]
 
 
-def stream_activation(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
+def stream_activation(posterior: dict, dataset, base: Baseline | None = None, quantiles=None) -> pd.DataFrame:
     """Stream activation ``q`` per case, phase and stream (streams model).
 
     Returns
@@ -364,7 +397,7 @@ def stream_activation(posterior: dict, dataset, base: Baseline | None = None) ->
             for s, stream in enumerate(STREAMS):
                 rows.append({"case_id": case_id, "phase": phase, "stream": stream, "observed": observed[i, p, s]})
                 columns.append(base.q[:, i, p, s])
-    frame = _frame(rows, columns, [])[0]
+    frame = _frame(rows, columns, [], quantiles=quantiles)[0]
     frame["bottleneck"] = [bool(lowest[i, p] == s) for i in range(len(dataset.case_ids))
                            for p in range(len(PHASES)) for s in range(len(STREAMS))]
     return frame
@@ -396,7 +429,7 @@ def _sorted(keys: list[tuple], rows: list[dict], columns: list[np.ndarray]) -> t
     return [rows[j] for j in order], [columns[j] for j in order]
 
 
-def necessity(posterior: dict, dataset, base: Baseline | None = None) -> pd.DataFrame:
+def necessity(posterior: dict, dataset, base: Baseline | None = None, quantiles=None) -> pd.DataFrame:
     """Probability of necessity of each factor for each window that opened.
 
     ``PN = 1 - P(W = 1 | do(x_k = -1)) / P(W = 1 | x)`` per draw, for every case whose
@@ -429,10 +462,11 @@ def necessity(posterior: dict, dataset, base: Baseline | None = None) -> pd.Data
                 columns.append(1.0 - p_low[:, i] / p_now[:, i])
     rows, columns = _sorted(keys, rows, columns)
     labels = ["case_id", "factor", "phase", "stream", "code", "window"]
-    return _frame(rows, columns, labels)[0]
+    return _frame(rows, columns, labels, quantiles=quantiles)[0]
 
 
-def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN, base: Baseline | None = None) -> pd.DataFrame:
+def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN, base: Baseline | None = None,
+           quantiles=None) -> pd.DataFrame:
     """Levers per case: the gain in P(W2) and P(W1) from ``do(x_k = +1)``, ranked.
 
     Every factor not at ``+1`` is a lever (not discussed counts as 0).  The gain on W1
@@ -467,7 +501,7 @@ def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN, base: B
                 columns.append(gains[window][:, i])
     rows, columns = _sorted(keys, rows, columns)
     labels = ["case_id", "factor", "phase", "stream", "code", "window"]
-    frame, samples = _frame(rows, columns, labels)
+    frame, samples = _frame(rows, columns, labels, quantiles=quantiles)
     frame["p_gain_gt_threshold"] = (samples > min_gain).mean(axis=0) if len(frame) else []
     frame["threshold"] = min_gain
     support = dict(zip(dataset.factor_ids, support_arrays(dataset).labels))
@@ -492,11 +526,10 @@ def _rank(frame: pd.DataFrame, case_ids) -> pd.DataFrame:
 def query_tables(run, min_gain: float = DEFAULT_MIN_GAIN) -> dict[str, pd.DataFrame]:
     """Every query table of a run (``run.posterior``, ``run.dataset``), keyed by name.
 
-    The baseline of the posterior (``run.baseline`` when the run has one) is computed once
-    and shared by every table.
+    The baseline of the posterior (:func:`run_baseline`) is computed once and shared by every table.
     """
     posterior, dataset = run.posterior, run.dataset
-    base = run.baseline if hasattr(run, "baseline") else baseline(posterior, dataset)
+    base = run_baseline(run)
     tables = {
         "factor_importance": factor_importance(posterior, dataset, base=base),
         "stream_summary": stream_summary(posterior, dataset, base=base),

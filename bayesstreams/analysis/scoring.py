@@ -193,7 +193,7 @@ def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshol
     from bayesstreams.analysis.advice import advice_to_dict, advise
 
     return [advice_to_dict(advise(run.posterior, profiles, case, base=base, reference=run.dataset,
-                                  prior=getattr(run, "prior", None), threshold=threshold, min_gain=min_gain,
+                                  prior=run.prior, threshold=threshold, min_gain=min_gain,
                                   reweight=not in_data), labels, actions=actions) for case in profiles.case_ids]
 
 
@@ -230,7 +230,7 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
             name=profiles.case_column("name")[i], level=profiles.case_column("level")[i],
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar), not_discussed_range=ranges[i]))
-    if measure_prior and getattr(run, "config", None) is not None:
+    if measure_prior:
         from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
 
         measured = prior_dependence(run, check_run, dataset=profiles, names=CASE_CHANCES)
@@ -295,9 +295,8 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
 
 
 def _not_discussed_mode(run) -> str:
-    """The run's reading of a not-discussed cell; ``zero`` for a bare posterior without a model file."""
-    config = getattr(run, "config", None)
-    return config.evidence_options["not_discussed"] if config is not None else "zero"
+    """The run's reading of a not-discussed cell."""
+    return run.config.evidence_options["not_discussed"]
 
 
 def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:

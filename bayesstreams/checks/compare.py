@@ -49,8 +49,7 @@ class Comparison:
 
 def fit_chains(fit) -> int:
     """Number of chains of a :class:`~bayesstreams.inference.run.Run` (their flattened draws are chain-major)."""
-    settings = getattr(fit, "settings", None) or getattr(fit, "info", {}).get("settings", {})
-    return int(settings.get("chains", 1))
+    return fit.n_chains
 
 
 def _logmeanexp(values: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -208,7 +207,7 @@ def compare_fits(fits: list, exact: str = "none", target: str = "windows", k_thr
 
     from bayesstreams.errors import BayesStreamsError, RunError
 
-    missing = [str(getattr(fit, "path", fit.config.name)) for fit in fits if fit.log_likelihood is None]
+    missing = [fit.label for fit in fits if fit.log_likelihood is None]
     if missing:
         raise RunError(f"{', '.join(missing)}: no pointwise log-likelihood saved (refit with `bayesstreams fit`)")
     hashes = {fit.dataset.content_hash() for fit in fits}

@@ -122,7 +122,7 @@ def recovery_rows(labels: list[str], group: str, samples: np.ndarray, truth: np.
 
 def fit_and_score(settings: ModeStudySettings, n_cases: int, index: int, truth: str, mode: str) -> tuple[list, dict]:
     """Fit one simulated data set under one mode: ``(recovery rows, fit row)`` (elpd, diagnostics, time)."""
-    from bayesstreams.analysis.queries import windows
+    from bayesstreams.analysis.queries import run_baseline, windows
     from bayesstreams.checks.compare import psis_loo
     from bayesstreams.inference.fit import fit
 
@@ -132,7 +132,7 @@ def fit_and_score(settings: ModeStudySettings, n_cases: int, index: int, truth: 
               tune=settings.tune, chains=settings.chains)
     seconds = time.perf_counter() - start
     info = {"truth_mechanism": truth, "n_cases": n_cases, "dataset": index, "mode": mode}
-    found = windows(run.baseline)
+    found = windows(run_baseline(run))
     p1, p2 = true_windows(params, x_true, dataset)
     rows = recovery_rows(list(dataset.factor_ids), "beta", run.posterior["beta"], np.asarray(params["beta"]), info)
     rows += recovery_rows(list(dataset.case_ids), "p_w1", found.p1, p1, info)
@@ -307,9 +307,9 @@ def _interval_row(quantity: str, mode: str, samples: np.ndarray) -> dict:
 def mode_headlines(run, mode: str) -> list[dict]:
     """The numbers a report leads with, per draw then summarised: mean P(W1) / P(W2) of the cases with and without
     that window, their gap (the in-sample separation), and the phase dependency effect."""
-    from bayesstreams.analysis.queries import dependency_draws, windows
+    from bayesstreams.analysis.queries import dependency_draws, run_baseline, windows
 
-    found = windows(run.baseline)
+    found = windows(run_baseline(run))
     w = np.asarray(run.dataset.w, dtype=float)
     rows = []
     for name, probability, column in (("p_w1", found.p1, 0), ("p_w2", found.p2, 1)):
@@ -319,7 +319,7 @@ def mode_headlines(run, mode: str) -> list[dict]:
         rows += [_interval_row(f"mean {name}, cases with the window", mode, with_window),
                  _interval_row(f"mean {name}, cases without", mode, without),
                  _interval_row(f"{name} gap (with - without)", mode, with_window - without)]
-    rows.append(_interval_row("dependency effect", mode, dependency_draws(run.posterior, run.dataset, run.baseline)))
+    rows.append(_interval_row("dependency effect", mode, dependency_draws(run.posterior, run.dataset, run_baseline(run))))
     return rows
 
 

@@ -125,7 +125,7 @@ def fit(
 ) -> None:
     """Fit a model to a dataset and write a run folder (posterior, diagnostics, snapshot)."""
     from bayesstreams.inference.fit import fit_and_save
-    from bayesstreams.reporting.analyze import Outcome
+    from bayesstreams.pipeline.analyze import Outcome
 
     run, lines = fit_and_save(dataset, out, model=model, seed=seed, draws=draws, tune=tune, chains=chains,
                               sampler=sampler, codebook=codebook, force=force, progress=sys.stderr.isatty(),
@@ -173,20 +173,18 @@ def score(
     """Score municipalities that are not in the data: what it would take, chances, levers, similar cases."""
     import json
 
-    from bayesstreams.analysis.scoring import score_profiles, score_to_dict
-    from bayesstreams.inference.check_run import find_check_run
-    from bayesstreams.inference.store import load_run
+    from bayesstreams.analysis.scoring import score_to_dict
     from bayesstreams.reporting.score_text import format_score
 
     lang = _lang(lang)
-    loaded = load_run(run)
-    check = load_run(check_run) if check_run else find_check_run(loaded)
-    result = score_profiles(loaded, profile, top_levers=levers, threshold=threshold, check_run=check)
+    study = _study(run, check_run)
+    result = study.q.score(profile, top_levers=levers, threshold=threshold)
     if as_json:
         typer.echo(json.dumps(score_to_dict(result, lang), indent=1, ensure_ascii=False))
     else:
         for line in format_score(result, lang):
             typer.echo(line)
+    _notes(study)
 
 
 RunArg = Annotated[Path, typer.Argument(metavar="RUN", help="run folder written by `bayesstreams fit`")]
@@ -206,12 +204,14 @@ def report(
     force: Annotated[bool, typer.Option("--force", help="replace an existing report folder")] = False,
 ) -> None:
     """Write the full report of a run: HTML (self-contained), Markdown and summary.json."""
+    from bayesstreams.inference.store import load_run
     from bayesstreams.reporting.report import write_report
 
-    check = _check_run(run, prior_check, check_run)
-    written = write_report(run, out, lang=_lang(lang), compare_run=compare, force=force, check_run=check,
-                           agnostic_run=agnostic)
+    lang = _lang(lang)
+    study = _study(run, check_run, agnostic, prior_check=prior_check)
+    written = write_report(study, out, lang=lang, compare_run=load_run(compare) if compare else None, force=force)
     typer.echo(f"report written to {written}")
+    _notes(study)
 
 
 @app.command()
@@ -232,9 +232,11 @@ def brief(
         raise UsageError("--case/--profile", "give exactly one of --case and --profile")
     from bayesstreams.reporting.brief import write_brief
 
-    written = write_brief(run, out, case=case, profile=profile, lang=_lang(lang), check_run=check_run,
-                          threshold=threshold, force=force)
+    lang = _lang(lang)
+    study = _study(run, check_run)
+    written = write_brief(study, out, case=case, profile=profile, lang=lang, threshold=threshold, force=force)
     typer.echo(f"brief written to {written}")
+    _notes(study)
 
 
 @app.command("compare-cases")
@@ -251,8 +253,6 @@ def compare_cases(
     force: Annotated[bool, typer.Option("--force", help="replace an existing output file")] = False,
 ) -> None:
     """Compare two municipalities of a run: codes, chances, windows and what separates them."""
-    from bayesstreams.analysis.compare_cases import compare_cases as compare
-    from bayesstreams.inference.store import load_run
     from bayesstreams.reporting.compare_text import check_out, comparison_json, comparison_markdown, write_comparison
 
     lang = _lang(lang)
@@ -260,12 +260,13 @@ def compare_cases(
         raise UsageError("--json", "--json writes JSON: give --out FILE.json, or leave --json out")
     if out is not None:
         check_out(out, force)  # before the work, and again at the rename
-    loaded = load_run(run)
-    comparison = compare(loaded, a, b, check_run=load_run(check_run) if check_run else None)
+    study = _study(run, check_run)
+    comparison = study.q.compare_cases(a, b)
     if out is not None:
         typer.echo(f"comparison written to {write_comparison(comparison, out, lang=lang, force=force)}")
     else:
         typer.echo((comparison_json if as_json else comparison_markdown)(comparison, lang).rstrip("\n"))
+    _notes(study)
 
 
 @app.command()
@@ -281,8 +282,11 @@ def explore(
     """Write a what-if page: change factor codes, see the chances, weakest streams and levers at once."""
     from bayesstreams.reporting.explore_page import write_explore
 
-    written = write_explore(run, out, lang=_lang(lang), draws=draws, force=force, check_run=check_run)
+    lang = _lang(lang)
+    study = _study(run, check_run)
+    written = write_explore(study, out, lang=lang, draws=draws, force=force)
     typer.echo(f"what-if page written to {written}")
+    _notes(study)
 
 
 @app.command()
@@ -301,27 +305,33 @@ def analyze(
                                                        "<run>-nd-<mode> (reused while data and model are unchanged)")] = True,
 ) -> None:
     """Validate + fit + report in one command (default: the shipped study, with a Dutch brief for gemeente 5)."""
-    from bayesstreams.reporting.analyze import analyze as run_analyze
+    from bayesstreams.pipeline.analyze import run_analysis
 
-    outcome = run_analyze(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
+    outcome = run_analysis(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
                           force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]),
                           mode_comparison=mode_comparison)
     _print_outcome(outcome, strict, "the report opens with a red banner saying which")
 
 
-def _check_run(run: Path, prior_check: bool, given: Path | None):
-    """The check run: ``--check-run RUN2``, or with ``--prior-check`` the one beside the run (fitted when absent).
+def _study(run: Path, check_run: Path | None = None, agnostic: Path | None = None, prior_check: bool = False):
+    """The study of ``RUN``: its companions beside it, ``--check-run``/``--agnostic`` in their place.
 
-    Neither: None, and the report uses the one beside the run if it fits, else power-scaling alone.
+    With ``--prior-check`` a missing wide-prior refit is fitted and written beside the run.
     """
-    if given is not None:
-        return given
-    if not prior_check:
-        return None
-    from bayesstreams.inference.check_run import check_run
-    from bayesstreams.inference.store import load_run
+    from bayesstreams.analysis.accessor import load_study
 
-    return check_run(load_run(run), progress=sys.stderr.isatty())
+    study = load_study(run, wide=check_run, agnostic=agnostic)
+    if prior_check and "wide" in study.missing:
+        study.fill(["wide"], progress=sys.stderr.isatty()).save(run)
+    return study
+
+
+def _notes(study) -> None:
+    """After the output: each companion the study lacks, on stderr (the report and brief name it too)."""
+    from bayesstreams.reporting.companions_text import missing_lines
+
+    for line in missing_lines(study, "en"):
+        echo_err(f"note: {line}")
 
 
 def _print_outcome(outcome, strict: bool, advice: str) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from bayesstreams.errors import RunError
+from bayesstreams.inference.power import power_weights
 
 FORMAT_VERSION = 1
 RUN_FILES = ("trace.nc", "draws.npz", "model.toml", "run.json", "dataset")
@@ -130,10 +131,8 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
     with atomic_folder(out, force=force) as tmp:
         start = time.perf_counter()
         (tmp / "trace.nc").write_bytes(netcdf_bytes(trace_with_extras(run)))
-        from bayesstreams.analysis.prior_dependence import run_power_weights
-
         # stored so that a query on the saved run (score, report) needs no arviz-stats to power-scale
-        save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood, run_power_weights(run))
+        save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood, power_weights(run))
         write_long(run.dataset, tmp / "dataset")
         (tmp / "model.toml").write_text(tomli_w.dumps(run.config.to_dict()), encoding="utf-8")
         timings["write_s"] = time.perf_counter() - start
@@ -176,8 +175,3 @@ def load_run(path: str | Path, verify: bool = True):
     return Run(dataset=dataset, config=config, posterior=posterior, prior=prior, log_likelihood=loglik,
                diagnostics=Diagnostics.from_dict(info.get("diagnostics")), info=info, path=path,
                power_weights=weights)
-
-
-def as_run(run):
-    """``run`` itself when it is a loaded or fitted run, else the run loaded from the folder ``run``."""
-    return run if hasattr(run, "posterior") else load_run(run)

@@ -246,7 +246,7 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
                threshold: float = 0.5) -> Brief:
     """Everything a brief shows, for a case of the run or a coded profile (see :func:`select_case`).
 
-    ``check_run`` is the wide-prior refit (:mod:`bayesstreams.inference.check_run`) the
+    ``check_run`` is the wide-prior refit (``study.wide``) the
     prior-driven marks are measured with, besides power-scaling; ``threshold`` is the chance of
     the next window that "what would it take" aims at.
     """
@@ -303,14 +303,16 @@ def render_brief(brief: Brief, t, compact: int = 0) -> str:
     return render("brief.html", t, b=brief, figure=figure, compact=compact, advice=advice(brief, t))
 
 
-def write_brief(run, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
-                out_file=None, check_run=None, threshold: float = 0.5, force: bool = False) -> Path:
+def write_brief(study, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
+                out_file=None, threshold: float = 0.5, force: bool = False) -> Path:
     """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
 
     Parameters
     ----------
-    run
-        A :class:`~bayesstreams.inference.run.Run` or a run folder written by ``bayesstreams fit``.
+    study
+        A :class:`~bayesstreams.inference.study.Study` (``bs.load_study(folder)``): the run and
+        its wide-prior refit, which measures the prior-driven marks with power-scaling (without
+        one, power-scaling alone, and the brief says so).
     out
         ``*.html`` (one self-contained page) or ``*.pdf`` (printed by headless Chromium);
         ``out_file`` is the same.
@@ -323,9 +325,6 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
         ``"nl"`` (default) or ``"en"``.
     threshold
         The chance of the next window that "what would it take" aims at (default 50%).
-    check_run
-        The wide-prior refit (a folder or a loaded run); default: the one beside the run
-        (``<run>-wide``) when it fits, else power-scaling alone.
     force
         Replace an existing ``out_file`` (without it an existing file, or one another
         process wrote meanwhile, is refused).
@@ -346,11 +345,10 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
 
     Examples
     --------
-    >>> write_brief(run, case="Gemeente 5", out=tmp / "g5.html").name
+    >>> write_brief(study, case="Gemeente 5", out=tmp / "g5.html").name
     'g5.html'
     """
     from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
-    from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.i18n import translator
 
     out_file = Path(out if out is not None else out_file)
@@ -364,13 +362,10 @@ def write_brief(run, out=None, case: str | None = None, profile=None, lang: str 
         from bayesstreams.reporting.browser import find_chromium
 
         find_chromium()  # a missing browser fails before the work, not after it
-    from bayesstreams.inference.check_run import find_check_run
-
-    run = as_run(run)
+    run = study.run
     if case_id is not None and profile is None:
         case_id = run.dataset.resolve_case(case_id)
-    check = as_run(check_run) if check_run is not None else find_check_run(run)
-    brief = brief_data(run, case_id, profile, lang, check, threshold)
+    brief = brief_data(run, case_id, profile, lang, study.wide, threshold)
     if suffix != ".pdf":
         atomic_write_text(out_file, render_brief(brief, t), replace=force)
         return out_file

@@ -66,14 +66,15 @@ def render_explore(payload: dict, lang: str = "nl") -> str:
     return head + parts["@@PAYLOAD@@"] + tail
 
 
-def write_explore(run, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, force: bool = False,
-                  check_run=None) -> Path:
+def write_explore(study, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, force: bool = False) -> Path:
     """Write the what-if page of a run: one self-contained HTML file (see module docs).
 
     Parameters
     ----------
-    run
-        A :class:`~bayesstreams.inference.run.Run` or a run folder written by ``bayesstreams fit``.
+    study
+        A :class:`~bayesstreams.inference.study.Study` (``bs.load_study(folder)``); its wide-prior
+        refit, when it holds one, gives the prior-driven flags of the reference cases and the
+        empty profile together with power-scaling.
     out
         The ``.html`` file to write.
     lang
@@ -83,10 +84,6 @@ def write_explore(run, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, force:
         (:func:`~bayesstreams.analysis.explore_data.thin_indices`); all when the run has fewer.
     force
         Replace an existing ``out`` (without it an existing file is refused).
-    check_run
-        The wide-prior refit (a folder or a loaded run) for the prior-driven flags of the reference
-        cases and the empty profile; default: the one beside the run (``<run>-wide``) when it fits,
-        else power-scaling alone.
 
     Returns
     -------
@@ -101,14 +98,13 @@ def write_explore(run, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, force:
 
     Examples
     --------
-    >>> page = write_explore(run, tmp / "what-if.html", lang="nl", draws=100)
+    >>> page = write_explore(study, tmp / "what-if.html", lang="nl", draws=100)
     >>> text = page.read_text(encoding="utf-8")
     >>> '<html lang="nl">' in text, "https://" in text, "http://" in text
     (True, False, False)
     """
     from bayesstreams.analysis.explore_data import explore_payload
     from bayesstreams.atomic import atomic_write_text, refuse_existing
-    from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.i18n import check_language
 
     out = Path(out)
@@ -118,10 +114,6 @@ def write_explore(run, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, force:
         raise InputError(Violation(str(out), None, "--draws", f"keep at least 1 draw (got {draws})"))
     check_language(lang)
     refuse_existing(out, force)  # before the work, and again at the rename
-    from bayesstreams.inference.check_run import find_check_run
-
-    run = as_run(run)
-    check = as_run(check_run) if check_run is not None else find_check_run(run)
-    page = render_explore(explore_payload(run, int(draws), check_run=check), lang)
+    page = render_explore(explore_payload(study.run, int(draws), check_run=study.wide), lang)
     atomic_write_text(out, page, replace=force)
     return out

@@ -543,10 +543,8 @@ def comparison(run, compare_run) -> Comparison | None:
     if compare_run is None:
         return None
     from bayesstreams.checks.compare import K_THRESHOLD, compare_fits
-    from bayesstreams.inference.store import load_run
 
-    other = compare_run if hasattr(compare_run, "posterior") else load_run(compare_run)
-    table = compare_fits([run, other], exact="none").table
+    table = compare_fits([run, compare_run], exact="none").table
     rows = [ComparisonRow(str(r["model"]), _num(r["elpd"]), _num(r["se"]), _num(r["p_loo"]), _num(r["elpd_diff"]),
                           _num(r["se_diff"]), _num(r["max_k"]), int(r["n_k_high"]), str(r["method"]))
             for _, r in table.iterrows()]
@@ -620,7 +618,7 @@ class Report:
 
 def case_advice_rows(run, lang: str) -> list[dict]:
     """Per case of the run: its advice given what is known (JSON-ready) and its lines of text (streams model)."""
-    if not getattr(run.baseline, "has_streams", False):
+    if not run.kind.has_streams:
         return []
     from bayesstreams.analysis.advice import advice_to_dict, case_advice
     from bayesstreams.reporting.advice_text import advice_lines
@@ -634,14 +632,6 @@ def case_advice_rows(run, lang: str) -> list[dict]:
     return rows
 
 
-def _loaded(run_or_path):
-    if run_or_path is None or hasattr(run_or_path, "posterior"):
-        return run_or_path
-    from bayesstreams.inference.store import load_run
-
-    return load_run(run_or_path)
-
-
 def _step_flags(highlights: list, window: str, flags: PriorFlags) -> list:
     """A headline shows the ACE of the factor's observed step: it carries that number's measured flag."""
     for h in highlights:
@@ -653,15 +643,14 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     """Assemble the report of a loaded run.
 
     ``compare_run`` adds a PSIS-LOO comparison; ``check_run`` (the wide-prior refit, see
-    :mod:`bayesstreams.inference.check_run`) and power-scaling measure the prior dependence;
+    ``study.wide``) and power-scaling measure the prior dependence;
     ``agnostic_run`` is shown beside them; ``mode_runs`` (the same data under the other
-    not-discussed modes, :mod:`bayesstreams.inference.mode_runs`) fill "what if not discussed
-    means ...".  Runs may be given loaded or as folders.
+    not-discussed modes, ``study.modes``) fill "what if not discussed means ...".
     """
     from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict
     from bayesstreams.analysis.contraction import what_the_data_taught
     from bayesstreams.analysis.prior_dependence import prior_dependence
-    from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables
+    from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables, run_baseline
     from bayesstreams.analysis.ranks import effect_ranks
     from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, run_mode
     from bayesstreams.reporting.support_view import data_support_view, rank_rows, ranked_highlights
@@ -671,16 +660,15 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     from bayesstreams.reporting.i18n import translator
 
     dataset = run.dataset
-    check_run, agnostic_run = _loaded(check_run), _loaded(agnostic_run)
     tables = query_tables(run)
     learned = what_the_data_taught(run)
     measured = prior_dependence(run, check_run, agnostic_run)
     flags = PriorFlags(measured)
     t = translator(lang)
-    verdicts = claim_verdicts(run, getattr(dataset, "claims", ()), measured)  # no-data factors: data.support's
+    verdicts = claim_verdicts(run, dataset.claims, measured)  # no-data factors: data.support's
     support = data_support_view(dataset, lang)
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)
-    ranks = effect_ranks(run.posterior, dataset, base=getattr(run, "baseline", None))
+    ranks = effect_ranks(run.posterior, dataset, base=run_baseline(run))
     by_id = {e.factor: e for e in effects}
     highlights = {"W1": _step_flags(ranked_highlights(ranks, "W1", by_id, N_HIGHLIGHTS), "W1", flags),
                   "W2": _step_flags(ranked_highlights(ranks, "W2", by_id, N_HIGHLIGHTS), "W2", flags)}
@@ -689,7 +677,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     cases = case_results(tables, dataset, lang, flags, no_data=frozenset(support.no_data))
     for case in cases:
         case.not_discussed = case_not_discussed(reliance, case.case_id)
-    others = [_loaded(other) for other in (mode_runs.values() if isinstance(mode_runs, dict) else mode_runs or [])]
+    others = list((mode_runs or {}).values())
     modes = modes_view(mode_comparison(run, others, measured) if others else None, run_mode(run),
                        code_table(dataset, lang), {w: [h.factor for h in hs] for w, hs in highlights.items()},
                        index_words(dataset, lang), claims)
@@ -838,28 +826,23 @@ def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = 
     return html, markdown
 
 
-def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool = False, check_run=None,
-                 agnostic_run=None, mode_runs=None) -> Path:
+def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
     """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``), ``summary.json``.
 
     Parameters
     ----------
-    run
-        A :class:`~bayesstreams.inference.run.Run` or a run folder written by ``bayesstreams fit``.
+    study
+        A :class:`~bayesstreams.inference.study.Study` (``bs.load_study(folder)``): the run and its
+        companions.  The wide-prior refit (with power-scaling) measures the prior dependence, the
+        agnostic refit is shown beside it, and the runs under the other not-discussed modes fill
+        "what if not discussed means ..."; a companion the study does not hold is named as
+        missing in the report.
     out_dir
         The report folder; written atomically (complete or not at all).
     lang
         ``"en"`` or ``"nl"``: the language of every word; factor labels from the codebook.
     compare_run
-        Optional second run of the same data: adds a PSIS-LOO model comparison.
-    check_run
-        The wide-prior refit of the same data (a folder or a loaded run); when None, the
-        one beside the run (``<run>-wide``) is used if it fits, else power-scaling alone.
-    agnostic_run
-        Optionally the agnostic refit, shown side by side with the prior checks.
-    mode_runs
-        The same data under the other not-discussed modes (``{mode: run or folder}``); when None,
-        the ones beside the run (``<run>-nd-<mode>``) that fit; ``{}`` for none.
+        Optional second run of the same data (a loaded run): adds a PSIS-LOO model comparison.
     force
         Replace an existing ``out_dir``.
 
@@ -870,24 +853,18 @@ def write_report(run, out_dir, lang: str = "en", compare_run=None, force: bool =
 
     Examples
     --------
-    >>> folder = write_report(run, tmp / "report", lang="nl")
+    >>> folder = write_report(study, tmp / "report", lang="nl")
     >>> sorted(p.name for p in folder.iterdir() if p.is_file())
     ['report.html', 'report.md', 'summary.json']
     """
     from bayesstreams.atomic import atomic_folder, atomic_write_bytes, atomic_write_text, refuse_existing
-    from bayesstreams.inference.store import as_run
     from bayesstreams.reporting.workbook import workbook_bytes
     from bayesstreams.reporting.i18n import translator
 
     t = translator(lang)
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
-    from bayesstreams.inference.check_run import find_check_run
-    from bayesstreams.inference.mode_runs import find_mode_runs
-
-    run = as_run(run)
-    report = build_report(run, lang, compare_run, check_run if check_run is not None else find_check_run(run),
-                          agnostic_run, find_mode_runs(run) if mode_runs is None else mode_runs)
+    report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes)
     texts = figure_texts(report, t)
     svgs = figures(report, t, texts)
     html, markdown = render_report(report, svgs, t, texts)

@@ -1,0 +1,130 @@
+"""The whole job in one call: validate, fit the study (the run and its companions), write the report and briefs.
+
+It strings library steps together (the study stays in memory from the fit to the report:
+nothing is read back from disk except companions of an earlier run of the same data, which
+are reused) and returns the :class:`~bayesstreams.inference.study.Study` with the lines the
+CLI prints; nothing here computes statistics of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bayesstreams.atomic import probe_writable, staged
+from bayesstreams.data.cases import resolve_case
+from bayesstreams.data.dataset import load_dataset
+from bayesstreams.errors import BayesStreamsError, InputError, Violation
+from bayesstreams.inference.fit import fit_lines, resolve_model
+from bayesstreams.inference.study import MODE_PREFIX, Study, companion_path, expected_roles
+from bayesstreams.reporting.brief import write_brief
+from bayesstreams.reporting.companions_text import missing_lines
+from bayesstreams.reporting.report import write_report
+
+SHIPPED_STUDY = "data/trafficking_nl_2020"
+SHIPPED_BRIEF_CASE = "g5"
+MARKER = ".bayesstreams-analyze"
+
+
+@dataclass
+class Outcome:
+    """What ``analyze`` did: the study, the lines the CLI prints, whether the diagnostics passed, the report folder."""
+
+    study: Study | None = None
+    lines: list[str] = field(default_factory=list)
+    passed: bool = True
+    path: Path | None = None
+
+
+def default_dataset() -> Path:
+    """The shipped study, looked up from the working directory, then from the checkout."""
+    for base in (Path.cwd(), Path(__file__).resolve().parents[2]):
+        candidate = base / SHIPPED_STUDY
+        if candidate.is_dir():
+            return candidate
+    raise BayesStreamsError(f"{SHIPPED_STUDY}: the shipped study is not here; give a DATASET argument")
+
+
+def _written_by_analyze(folder: Path) -> bool:
+    return (folder / MARKER).exists()
+
+
+def _replaceable(folder: Path, force: bool) -> bool:
+    """An output folder may be replaced when analyze wrote it before (its marker is there) or with --force."""
+    probe_writable(folder)  # a read-only folder fails now, not after the fit
+    if not folder.exists() or force or _written_by_analyze(folder):
+        return True
+    raise InputError(Violation(str(folder), None, None,
+                               "exists and was not written by `bayesstreams analyze`; pass --force to replace it"))
+
+
+def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
+                 brief_lang="nl", force=False, progress=False, command=None, mode_comparison=True) -> Outcome:
+    """Validate, fit the study and report in one go; the CLI's ``analyze`` (see :func:`analyze`)."""
+    shipped = dataset_path is None
+    dataset_path = Path(dataset_path) if dataset_path else default_dataset()
+    data = load_dataset(dataset_path)  # validate first: bad input fails before any fitting
+    out = Path(out) if out else Path("reports") / data.name
+    run_dir = Path(run_dir) if run_dir else Path("runs") / data.name
+    # ids or names; resolved before fitting, so a mistyped case fails at once
+    briefs = [resolve_case(data, case, "--brief") for case in briefs or ([SHIPPED_BRIEF_CASE] if shipped else [])]
+    config = resolve_model(model)
+    roles = [r for r in expected_roles(config) if mode_comparison or not r.startswith(MODE_PREFIX)]
+    for folder in (out, run_dir, *(companion_path(run_dir, r) for r in roles)):  # before the fit, not after it
+        _replaceable(folder, force)
+    study = Study.fit(data, config, seed=seed, companions=False, progress=progress)
+    study.reuse(run_dir)  # companions of an earlier run of the same data and model files
+    study.fill([r for r in roles if r in study.missing], progress=progress)
+    with staged() as stage:  # the run, its companions and the report: renamed together at the end
+        written = study.save_into(stage, run_dir, force, command, _written_by_analyze)
+        for folder in written.values():
+            (folder / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+        report_tmp = stage.folder(out, force, _written_by_analyze)
+        _write_outputs(study, report_tmp, lang, briefs, brief_lang)
+        (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+    lines = fit_lines(data, config, study.run, seed, run_dir)
+    lines += [f"{_role_words(role)} in {companion_path(run_dir, role)}" for role in study.companions]
+    lines += missing_lines(study, "en")
+    lines += [f"report written to {out / 'report.html'} (also report.md, summary.json)"]
+    lines += [f"brief for {case} written to {out / f'brief-{case}-{brief_lang}.html'}" for case in briefs]
+    return Outcome(study=study, lines=lines, passed=study.run.diagnostics.passed, path=out)
+
+
+def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
+            brief_lang="nl", force=False, progress=False, command=None, mode_comparison=True) -> Study:
+    """Validate, fit and report in one go; the default is the shipped study with a Dutch brief for gemeente 5.
+
+    The run, its companions (the wide-prior refit and the other not-discussed modes,
+    :mod:`bayesstreams.inference.study`; reused beside ``run_dir`` while the data and model files
+    are unchanged) and the report folder are staged and renamed into place together: an
+    interrupt or an error anywhere leaves all of them as they were.  ``mode_comparison=False``
+    fits no not-discussed companion; the report then compares with the ones already beside the
+    run that still fit, if any, and names the missing ones.
+
+    Returns
+    -------
+    Study
+        The fitted study, saved at ``run_dir`` (its companions beside it).
+
+    Examples
+    --------
+    >>> study = analyze(out=tmp / "reports", run_dir=tmp / "runs", briefs=["g5"])
+    >>> study.run.diagnostics.passed, sorted(p.name for p in (tmp / "reports").iterdir() if p.suffix == ".html")
+    (True, ['brief-g5-nl.html', 'report.html'])
+    >>> sorted(study.companions), (tmp / "runs-wide" / "run.json").is_file()
+    (['nd-marginal', 'nd-salience', 'wide'], True)
+    """
+    return run_analysis(dataset_path, out, run_dir, model, seed, lang, briefs, brief_lang, force, progress, command,
+                        mode_comparison).study
+
+
+def _role_words(role: str) -> str:
+    if role == "wide":
+        return "prior check (wide priors)"
+    return f"not-discussed comparison ({role[len(MODE_PREFIX):]})" if role.startswith(MODE_PREFIX) else role
+
+
+def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str) -> None:
+    write_report(study, folder, lang=lang, force=True)
+    for case in briefs:
+        write_brief(study, folder / f"brief-{case}-{brief_lang}.html", case=case, lang=brief_lang, force=True)

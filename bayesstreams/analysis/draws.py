@@ -5,6 +5,12 @@ here they are kept whole, with named dims (``draw``, ``factor``, ``case``, ``win
 ``contrast``, ``phase``, ``stream``) and a ``chain`` coordinate on ``draw``, for a user who
 wants their own summaries, plots or tests (``study.q.effects(draws=True)``).
 :func:`summary` turns any of them into a tidy table at any quantiles.
+
+Examples
+--------
+>>> draws = effect_draws(run)
+>>> float(draws["ace"].sel(factor="p1_insight", window="W1", contrast="+1 vs -1").mean()) > 0
+True
 """
 
 from __future__ import annotations

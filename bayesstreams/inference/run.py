@@ -56,7 +56,7 @@ class Run:
     Examples
     --------
     >>> sorted(run.posterior)[:3], run.config.kind
-    (['alpha1', 'alpha2', 'beta'], 'streams')
+    (['alpha', 'beta', 'kappa'], 'streams')
     """
 
     dataset: Dataset

@@ -54,6 +54,7 @@ _LAZY = {
     "mode_runs": ("bayesstreams.inference.mode_runs", "mode_runs"),
     "mode_study": ("bayesstreams.checks.mode_study", "mode_study_to_folder"),
     "compare_modes": ("bayesstreams.checks.mode_study", "compare_modes"),
+    "qca": ("bayesstreams.analysis.qca.result", "qca"),
 }
 
 __all__ = ["__version__", "BayesStreamsError", "InputError", "RunError", "Violation", *_LAZY]

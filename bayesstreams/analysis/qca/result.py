@@ -30,7 +30,9 @@ class QCAResult:
     ----------
     truth_table : one row per observed configuration: ``row``, the conditions, ``OUT``, ``n``,
         ``incl``, ``PRI``, ``cases``.
-    necessity : one row per condition and negated condition: ``inclN``, ``RoN``, ``covN``, ``n``.
+    necessity : one row per condition and negated condition: ``inclN``, ``RoN``, ``covN``, ``n``
+        (cases known) and ``n_outcome`` (of those, the cases in the outcome: the only ones that
+        could refute the condition's necessity).
     solutions : one row per model: ``solution`` (conservative / parsimonious / intermediate),
         ``model``, ``expression``, ``inclS``, ``PRI``, ``covS``.
     terms : one row per term of each model: ``inclS``, ``PRI``, ``covS``, ``covU`` (within its
@@ -90,7 +92,7 @@ def _load(source, membership: str, not_discussed: str, codebook):
         raise UsageError("--membership", f"{membership!r} is not a rule; choose one of {', '.join(RULES)}")
     if not_discussed not in ("drop", "zero"):
         raise UsageError("--not-discussed", f"{not_discussed!r}: choose drop or zero")
-    rule = ", ".join(f"{code:+d} -> {value:g}" for code, value in RULES[membership].items())
+    rule = ", ".join(f"{code:+d} -> {value:g}".replace("+0", "0") for code, value in RULES[membership].items())
     text = (f"windows and stream states as coded; factor codes {membership} ({rule}); "
             f"not-discussed cells {'dropped' if not_discussed == 'drop' else 'read as 0'}")
     columns = dataset_memberships(dataset, membership, not_discussed)
@@ -249,7 +251,24 @@ def _result(kind, label, outcome, conditions, rule_text, kept, dropped, truth, n
     return QCAResult(
         source=label, kind=kind, outcome=outcome, conditions=tuple(conditions), membership=rule_text, cases=kept,
         dropped=dropped, truth=truth, truth_table=truth.to_frame(),
-        necessity=pd.DataFrame(necessity_rows(necessity_columns, y_all), columns=["condition", "inclN", "RoN", "covN", "n"]),
+        necessity=pd.DataFrame(necessity_rows(necessity_columns, y_all), columns=["condition", "inclN", "RoN", "covN", "n", "n_outcome"]),
         solutions=pd.DataFrame(model_rows, columns=["solution", "model", "expression", "inclS", "PRI", "covS"]),
         terms=pd.DataFrame(term_rows, columns=["solution", "model", "term", "inclS", "PRI", "covS", "covU", "cases"]),
         settings=settings, notes=notes)
+
+
+def outcomes_of(source, outcome: str | None, codebook=None) -> list[str | None]:
+    """The outcomes ``bayesstreams qca`` analyses: the one asked for; for a dataset without one, each window.
+
+    >>> outcomes_of("data/trafficking_nl_2020", None)
+    ['w1', 'w2']
+    >>> outcomes_of("tests/data/qca/lipset_crisp.csv", None)
+    [None]
+    """
+    from bayesstreams.data.codebook import PHASES
+
+    if outcome is not None:
+        return [outcome]
+    path = Path(source)
+    is_dataset = path.is_dir() or path.suffix.lower() in (".xlsx", ".xlsm") or codebook is not None
+    return [f"w{phase}" for phase in PHASES] if is_dataset else [None]

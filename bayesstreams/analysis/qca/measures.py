@@ -38,8 +38,8 @@ def incl_suf(x, y) -> np.ndarray:
 def pri(x, y) -> np.ndarray:
     """Proportional reduction in inconsistency of ``X -> Y`` (not also ``X -> ~Y``).
 
-    >>> round(float(pri([0.8, 0.6], [0.7, 0.4])), 3)
-    0.2
+    >>> round(float(pri([0.8, 0.6], [0.7, 0.4])), 3)  # (1.1 - 0.7) / (1.4 - 0.7)
+    0.571
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     xy = np.minimum(x, y)

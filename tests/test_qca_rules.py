@@ -11,6 +11,9 @@ import pytest
 import bayesstreams.analysis.qca.measures as measures_module
 import bayesstreams.analysis.qca.minimise as minimise_module
 import bayesstreams.analysis.qca.necessity as necessity_module
+import bayesstreams.analysis.qca.membership as membership_module
+import bayesstreams.analysis.qca.result as result_module
+import bayesstreams.analysis.qca.table as table_module
 import bayesstreams.analysis.qca.truth_table as truth_table_module
 from bayesstreams.analysis.qca.measures import cov_nec, cov_suf, incl_nec, incl_suf, pri, ron, unique_coverage
 from bayesstreams.analysis.qca.minimise import Term, minimal_covers, prime_implicants
@@ -21,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "trafficking_nl_2020"
 
 
-@pytest.mark.parametrize("module", [measures_module, minimise_module, necessity_module, truth_table_module])
+@pytest.mark.parametrize("module", [measures_module, minimise_module, necessity_module, truth_table_module,
+                                    membership_module, table_module, result_module])
 def test_module_examples_run(module, monkeypatch):
     monkeypatch.chdir(ROOT)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

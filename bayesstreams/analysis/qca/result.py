@@ -203,8 +203,8 @@ def qca(source, outcome: str | None = None, conditions=None, incl_cut=0.8, n_cut
     >>> lf.solutions[["solution", "expression"]].values.tolist()
     [['conservative', 'DEV*~URB*LIT*~IND*STB + DEV*URB*LIT*IND*STB'], ['parsimonious', 'DEV*~IND + URB*STB']]
     >>> study = bs.qca("data/trafficking_nl_2020", outcome="w2")
-    >>> study.necessity.set_index("condition").loc["w1", ["inclN", "n"]].tolist()
-    [1.0, 8]
+    >>> study.necessity.set_index("condition").loc["w1", ["inclN", "covN", "n_outcome"]].tolist()
+    [1.0, 0.75, 3.0]
     """
     kind, label, columns, cases, rule_text, dataset = _load(source, membership, not_discussed, codebook)
     outcome, conditions = _pick(columns, dataset, outcome, conditions)

@@ -71,3 +71,22 @@ def test_a_bad_option_is_a_usage_error(args, capsys, monkeypatch):
 
 def test_qca_imports_no_heavy_library():
     assert heavy_imports(["qca", LF]) == []
+
+
+def test_the_workbook_holds_every_table_unrounded_and_is_never_overwritten(tmp_path, capsys, monkeypatch):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "qca.xlsx"
+    code, _, err = run(["qca", "data/trafficking_nl_2020", "--xlsx", str(out)], capsys, monkeypatch)
+    assert code == 0 and f"wrote {out}" in err
+    book = load_workbook(out)
+    assert book.sheetnames == [f"{w} {t}" for w in ("w1", "w2") for t in ("truth table", "necessity", "solutions", "terms")]
+    rows = list(book["w2 necessity"].values)
+    assert rows[0] == ("condition", "inclN", "RoN", "covN", "n", "n_outcome")
+    assert ("w1", 1.0, 0.8, 0.75, 8, 3) in rows
+    code, _, err = run(["qca", LF, "--xlsx", str(out)], capsys, monkeypatch)
+    assert code == 2 and err.strip() == f"error: {out}: already exists; pass --force to replace it"
+    code, _, _ = run(["qca", LF, "--xlsx", str(out), "--force"], capsys, monkeypatch)
+    assert code == 0 and load_workbook(out).sheetnames == ["truth table", "necessity", "solutions", "terms"]
+    value = load_workbook(out)["terms"]["D2"].value   # inclS of the first conservative term, unrounded
+    assert isinstance(value, float) and round(value, 3) in (0.904, 0.804)

@@ -261,3 +261,16 @@ def test_bad_requests_name_their_option(kwargs, option):
     with pytest.raises(UsageError) as info:
         qca(ROOT / "tests" / "data" / "qca" / "lipset_crisp.csv", **kwargs)
     assert info.value.option == option
+
+
+def test_a_dataframe_with_values_outside_the_unit_interval_is_refused():
+    frame = pd.DataFrame({"A": [0.2, 1.5], "B": [0.1, "x"], "Y": [1.0, 0.0]})
+    with pytest.raises(InputError) as info:
+        qca(frame, outcome="Y")
+    assert [v.column for v in info.value.violations] == ["A", "B"]
+
+
+def test_the_phase_one_window_is_tested_for_phase_two_only():
+    assert "w1" in set(qca(STUDY, outcome="w2").necessity["condition"])
+    assert "w1" not in set(qca(STUDY, outcome="~w2").necessity["condition"])
+    assert "w1" not in set(qca(STUDY, outcome="w1").necessity["condition"])

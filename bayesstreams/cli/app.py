@@ -129,16 +129,25 @@ def qca(
                                                                        "case, or zero")] = "drop",
     codebook: CodebookOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="also write the tables to this workbook")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing --xlsx file")] = False,
 ) -> None:
     """Classical crisp/fuzzy-set QCA: truth table, necessity, conservative/parsimonious/intermediate solutions."""
     import json
 
     from bayesstreams.analysis.qca.result import qca as qca_of, outcomes_of
     from bayesstreams.reporting.qca_text import qca_lines
+    from bayesstreams.reporting.qca_workbook import write_qca_workbook
 
+    if xlsx is not None:
+        from bayesstreams.atomic import refuse_existing
+
+        refuse_existing(xlsx, force)
     results = [qca_of(source, outcome=name, conditions=conditions, incl_cut=incl_cut, n_cut=n_cut, dir_exp=dir_exp,
                       membership=membership, not_discussed=not_discussed, codebook=codebook)
                for name in outcomes_of(source, outcome, codebook)]
+    if xlsx is not None:
+        typer.echo(f"wrote {write_qca_workbook(results, xlsx, force=force)}", err=True)
     if as_json:
         payload = [r.to_dict() for r in results]
         typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=1, allow_nan=False))

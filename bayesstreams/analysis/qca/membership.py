@@ -72,8 +72,11 @@ def default_conditions(dataset, outcome: str) -> list[str]:
 
 
 def required_conditions(outcome: str) -> list[str]:
-    """Conditions the model says an outcome needs beyond its own: phase 2 builds on the phase-1 window."""
-    return ["w1"] if outcome.lstrip("~") == f"w{PHASES[-1]}" and len(PHASES) > 1 else []
+    """Conditions the model says an outcome needs beyond its own: phase 2 builds on the phase-1 window.
+
+    Only for the outcome itself: the absence of a window (``~w2``) needs nothing.
+    """
+    return [f"w{PHASES[0]}"] if outcome == f"w{PHASES[-1]}" and len(PHASES) > 1 else []
 
 
 def resolve_condition(name: str, outcome: str, columns) -> str | None:

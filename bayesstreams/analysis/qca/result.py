@@ -19,7 +19,7 @@ from bayesstreams.analysis.qca.minimise import MAX_CONDITIONS, easy_counterfactu
 from bayesstreams.analysis.qca.necessity import necessity_rows
 from bayesstreams.analysis.qca.table import read_plain_table
 from bayesstreams.analysis.qca.truth_table import TruthTable, parse_incl_cut, truth_table
-from bayesstreams.errors import UsageError
+from bayesstreams.errors import InputError, UsageError, Violation
 
 
 @dataclass
@@ -74,8 +74,15 @@ def _load(source, membership: str, not_discussed: str, codebook):
     from bayesstreams.data.dataset import Dataset, load_dataset
 
     if isinstance(source, pd.DataFrame):
-        columns = {str(c): source[c].to_numpy(dtype=float) for c in source.columns}
-        return "table", "a DataFrame", columns, tuple(str(i) for i in source.index), "as given", None
+        columns = {str(c): pd.to_numeric(source[c], errors="coerce").to_numpy(dtype=float) for c in source.columns}
+        bad = [Violation("<DataFrame>", None, name, "memberships must be numbers in [0, 1] (NaN where unknown)")
+               for name, values in columns.items() if ((values < 0) | (values > 1)).any()
+               or (np.isnan(values) & source[name].notna().to_numpy()).any()]
+        if bad:
+            raise InputError(bad)
+        crisp = all(np.isin(v[~np.isnan(v)], (0.0, 1.0)).all() for v in columns.values())
+        return ("table", "a DataFrame", columns, tuple(str(i) for i in source.index),
+                f"as given ({'crisp' if crisp else 'fuzzy'})", None)
     if isinstance(source, Dataset):
         dataset, label = source, source.name
     else:

@@ -255,7 +255,8 @@ def test_plain_table_problems_are_located(tmp_path):
     ({"outcome": "NOPE"}, "--outcome"), ({"outcome": "SURV", "conditions": "DEV,NOPE"}, "--conditions"),
     ({"outcome": "SURV", "conditions": "DEV,SURV"}, "--conditions"), ({"outcome": "SURV", "incl_cut": "1.2"}, "--incl-cut"),
     ({"outcome": "SURV", "incl_cut": "0.5,0.8"}, "--incl-cut"), ({"outcome": "SURV", "n_cut": 0}, "--n-cut"),
-    ({"outcome": "SURV", "dir_exp": "DEV,NOPE"}, "--dir-exp"),
+    ({"outcome": "SURV", "dir_exp": "DEV,NOPE"}, "--dir-exp"), ({"outcome": "SURV", "dir_exp": "DEV,~LIT*IND"}, "--dir-exp"),
+    ({"outcome": "SURV", "conditions": " , "}, "--conditions"),
 ])
 def test_bad_requests_name_their_option(kwargs, option):
     with pytest.raises(UsageError) as info:

@@ -130,6 +130,8 @@ def _pick(columns, dataset, outcome, conditions):
             if column is None:
                 raise UsageError("--conditions", f"{name!r} is not a column; known: {', '.join(names)}")
             conditions.append(column)
+    if not conditions:
+        raise UsageError("--conditions", "name at least one condition")
     if outcome.lstrip("~") in [c.lstrip("~") for c in conditions]:
         raise UsageError("--conditions", f"the outcome {outcome.lstrip('~')!r} cannot also be a condition")
     if len(set(conditions)) != len(conditions):
@@ -221,6 +223,8 @@ def qca(source, outcome: str | None = None, conditions=None, incl_cut=0.8, n_cut
         raise UsageError("--incl-cut", f"{incl_cut!r}: {exc}") from None
     if int(n_cut) < 1:
         raise UsageError("--n-cut", "at least 1 case")
+    if dir_exp is not None and "*" in (dir_exp if isinstance(dir_exp, str) else "".join(dir_exp)):
+        raise UsageError("--dir-exp", "conjunctural expectations (A*B) are not supported; name single conditions")
     try:
         expectations = None if dir_exp is None else parse_expectations(dir_exp, [c.lstrip("~") for c in conditions])
     except KeyError as exc:
@@ -241,7 +245,11 @@ def qca(source, outcome: str | None = None, conditions=None, incl_cut=0.8, n_cut
     if not truth.rows_with("1").size:
         notes.append("no row passes the inclusion cut-off: there is nothing to minimise")
     term_rows, model_rows = [], []
-    for model in _models(truth, expectations):
+    try:
+        models = _models(truth, expectations)
+    except ValueError as exc:  # the chart has too many equally small covers to list
+        raise UsageError("--conditions", f"{exc}; use fewer conditions or a stricter --incl-cut") from None
+    for model in models:
         rows, whole = _term_rows(truth, model, x, y, conditions)
         term_rows += rows
         model_rows.append(whole)

@@ -1,7 +1,8 @@
 """Classical QCA equals the published results of R's QCA package on its standard data sets (3 decimals).
 
 Every expected number below is copied from the rendered examples of the help pages of the R
-package ``QCA`` version 3.23 (Dusa; CRAN), as the package ships them in ``inst/staticdocs/``:
+package ``QCA`` version 3.23 (Dusa; CRAN, https://cran.r-project.org/package=QCA), as its source
+package ships them in ``inst/staticdocs/`` (the same examples run by ``example(minimize)`` etc.):
 
 * ``minimize.html`` (help page ``minimize``, section Examples): "Lipset binary crisp data"
   (conservative, Rihoux & De Meur 2009 p.57; parsimonious; negated outcome), "Lipset fuzzy sets

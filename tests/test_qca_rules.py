@@ -18,6 +18,7 @@ import bayesstreams.analysis.qca.truth_table as truth_table_module
 from bayesstreams.analysis.qca.measures import cov_nec, cov_suf, incl_nec, incl_suf, pri, ron, unique_coverage
 from bayesstreams.analysis.qca.minimise import Term, minimal_covers, prime_implicants
 from bayesstreams.analysis.qca.result import qca
+from bayesstreams.analysis.qca.truth_table import row_fit
 from bayesstreams.errors import InputError, UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -191,6 +192,12 @@ def test_measures_broadcast_over_a_leading_draw_axis():
         assert batched.shape == (7, 3)
         assert np.allclose(batched, [[f(x[d, c], y[d]) for c in range(3)] for d in range(7)])
     assert np.allclose(unique_coverage(x, y), [unique_coverage(x[d], y[d]) for d in range(7)])
+    rows = np.array([[1, 0, 1], [0, 1, 1]])
+    incl, pri_ = row_fit(x.transpose(0, 2, 1), y, rows)
+    assert incl.shape == pri_.shape == (7, 2)
+    for d in range(7):
+        loop = row_fit(x[d].T, y[d], rows)
+        assert np.allclose(incl[d], loop[0]) and np.allclose(pri_[d], loop[1])
     assert np.allclose(Term(0b101, 0b100).membership(x.transpose(0, 2, 1)),
                        np.minimum(x[:, 0, :], 1 - x[:, 2, :]))
 

@@ -52,6 +52,20 @@ def row_membership(x, rows) -> np.ndarray:
     return lit.min(-1)
 
 
+def row_fit(x, y, rows) -> tuple[np.ndarray, np.ndarray]:
+    """Inclusion and PRI of each configuration: ``x`` (..., case, condition), ``y`` (..., case) -> two (..., row).
+
+    Leading axes (posterior draws) broadcast: the posterior truth table is this per draw.
+
+    >>> incl, pri_ = row_fit([[1, 0], [1, 0], [0, 1]], [1, 0, 0], [[1, 0]])
+    >>> incl.tolist(), pri_.tolist()
+    ([0.5], [0.5])
+    """
+    membership = np.swapaxes(row_membership(x, rows), -1, -2)  # (..., row, case)
+    y = np.asarray(y, float)[..., None, :]
+    return incl_suf(membership, y), pri(membership, y)
+
+
 def case_rows(x) -> np.ndarray:
     """0-based row of each case (..., case); -1 for a case with a membership of exactly 0.5."""
     x = np.asarray(x, float)
@@ -142,9 +156,7 @@ def truth_table(x, y, conditions, outcome: str, cases, incl_cut=0.8, n_cut: int 
     cases = tuple(str(c) for c in cases)
     of_case = case_rows(x)
     rows = np.unique(of_case[of_case >= 0])
-    membership = row_membership(x, row_bits(rows, x.shape[-1]))  # (case, row)
-    incl = incl_suf(membership.T, y)
-    pri_ = pri(membership.T, y)
+    incl, pri_ = row_fit(x, y, row_bits(rows, x.shape[-1]))
     n = np.array([(of_case == r).sum() for r in rows], dtype=int)
     out = []
     for count, inc, p in zip(n, incl, pri_):

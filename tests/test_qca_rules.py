@@ -282,3 +282,11 @@ def test_the_phase_one_window_is_tested_for_phase_two_only():
     assert "w1" in set(qca(STUDY, outcome="w2").necessity["condition"])
     assert "w1" not in set(qca(STUDY, outcome="~w2").necessity["condition"])
     assert "w1" not in set(qca(STUDY, outcome="w1").necessity["condition"])
+
+
+def test_a_semicolon_table_with_decimal_commas_reads_as_the_comma_table(tmp_path):
+    source = (ROOT / "tests" / "data" / "qca" / "lipset_fuzzy.csv").read_text()
+    dutch = tmp_path / "lf.csv"
+    dutch.write_text(source.replace(",", ";").replace(".", ","), encoding="utf-8")
+    a, b = qca(ROOT / "tests" / "data" / "qca" / "lipset_fuzzy.csv", outcome="SURV"), qca(dutch, outcome="SURV")
+    assert a.solutions.equals(b.solutions) and a.truth_table.equals(b.truth_table)

@@ -56,6 +56,7 @@ _LAZY = {
     "not_discussed_reliance": ("bayesstreams.analysis.mode_comparison", "not_discussed_reliance"),
     "mode_study_to_folder": ("bayesstreams.checks.mode_study", "mode_study_to_folder"),
     "compare_modes": ("bayesstreams.checks.mode_study", "compare_modes"),
+    "qca": ("bayesstreams.analysis.qca.result", "qca"),
 }
 
 # the names of the last release: they still work, with a DeprecationWarning naming the new one

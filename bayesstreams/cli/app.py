@@ -313,6 +313,56 @@ def analyze(
     _print_outcome(outcome, strict, "the report opens with a red banner saying which")
 
 
+@app.command()
+def qca(
+    source: Annotated[Path, typer.Argument(metavar="TABLE_OR_DATASET",
+                                           help="plain QCA table (CSV), dataset folder or workbook, or run folder")],
+    outcome: Annotated[Optional[str], typer.Option(help="outcome column (~ negates); a dataset: w1, w2, a stream "
+                                                        "state (policy_2) or a factor (default: last column; both "
+                                                        "windows for a dataset)")] = None,
+    conditions: Annotated[Optional[str], typer.Option(help="comma-separated condition columns (default: every other "
+                                                           "column; a window's phase streams)")] = None,
+    incl_cut: Annotated[str, typer.Option("--incl-cut", help="inclusion cut-off for 1, or two (0.8,0.75) to mark "
+                                                             "contradictions")] = "0.8",
+    n_cut: Annotated[int, typer.Option("--n-cut", help="rows with fewer cases are remainders")] = 1,
+    dir_exp: Annotated[Optional[str], typer.Option("--dir-exp", help="directional expectations for the intermediate "
+                                                                     "solution, e.g. 'A, ~B'")] = None,
+    membership: Annotated[str, typer.Option(help="a dataset's factor codes as sets: crisp or fuzzy "
+                                                 "(docs/QCA.md)")] = "crisp",
+    not_discussed: Annotated[str, typer.Option("--not-discussed", help="a dataset's not-discussed cells: drop the "
+                                                                       "case, or zero")] = "drop",
+    codebook: CodebookOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="also write the tables to this workbook")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing --xlsx file")] = False,
+) -> None:
+    """Classical crisp/fuzzy-set QCA: truth table, necessity, conservative/parsimonious/intermediate solutions."""
+    import json
+
+    from bayesstreams.analysis.qca.result import qca as qca_of, outcomes_of
+    from bayesstreams.reporting.qca_text import qca_lines
+    from bayesstreams.reporting.qca_workbook import write_qca_workbook
+
+    if xlsx is not None:
+        from bayesstreams.atomic import refuse_existing
+
+        refuse_existing(xlsx, force)
+    results = [qca_of(source, outcome=name, conditions=conditions, incl_cut=incl_cut, n_cut=n_cut, dir_exp=dir_exp,
+                      membership=membership, not_discussed=not_discussed, codebook=codebook)
+               for name in outcomes_of(source, outcome, codebook)]
+    if xlsx is not None:
+        typer.echo(f"wrote {write_qca_workbook(results, xlsx, force=force)}", err=True)
+    if as_json:
+        payload = [r.to_dict() for r in results]
+        typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=1, allow_nan=False))
+        return
+    for i, result in enumerate(results):
+        if i:
+            typer.echo("")
+        for line in qca_lines(result):
+            typer.echo(line)
+
+
 def _study(run: Path, check_run: Path | None = None, agnostic: Path | None = None, prior_check: bool = False):
     """The study of ``RUN``: its companions beside it, ``--check-run``/``--agnostic`` in their place.
 

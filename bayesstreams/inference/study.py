@@ -184,9 +184,9 @@ class Study:
 
     def __post_init__(self):
         for role, other in self.companions.items():
-            why = mismatch(self.run, other.info or {"dataset": {"hash": other.dataset.content_hash()}})
-            if why:
-                raise RunError(f"{other.label}: the {role} companion {why}; a companion refits the main run's data")
+            if not self.run.same_data(other):
+                raise RunError(f"{other.label}: the {role} companion was fitted to other data than {self.run.label}; "
+                               "a companion refits the main run's data")
         for role in self.expected_roles():
             if role not in self.companions and role not in self.missing:
                 self.missing[role] = "not fitted"

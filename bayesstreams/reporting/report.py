@@ -599,6 +599,7 @@ class Report:
     reproducibility: Reproducibility
     comparison: Comparison | None = None
     lever_threshold: float = 0.05
+    missing_companions: list = field(default_factory=list)  # [{role, why, text}]: what the study lacks
     data_support: object = None  # reporting.support_view.DataSupport: "what the data can tell"
     agreement: object = None  # reporting.agreement_view.AgreementView: Krippendorff's alpha between respondents
     ranks: list = field(default_factory=list)  # reporting.support_view.RankRow per window and ranked factor
@@ -858,6 +859,7 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
     ['report.html', 'report.md', 'summary.json']
     """
     from bayesstreams.atomic import atomic_folder, atomic_write_bytes, atomic_write_text, refuse_existing
+    from bayesstreams.reporting.companions_text import missing_lines, missing_rows
     from bayesstreams.reporting.workbook import workbook_bytes
     from bayesstreams.reporting.i18n import translator
 
@@ -865,6 +867,8 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
     report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes)
+    report.missing_companions = [{**row, "text": text} for row, text in
+                                 zip(missing_rows(study), missing_lines(study, lang))]
     texts = figure_texts(report, t)
     svgs = figures(report, t, texts)
     html, markdown = render_report(report, svgs, t, texts)

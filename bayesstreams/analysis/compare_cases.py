@@ -6,7 +6,7 @@ One implementation serves ``Run.compare_cases``, ``bs.compare_cases`` and ``baye
   whether they differ, and the factor's data support in the run's data (``data``, ``separating``,
   ``no data: prior only``);
 * **windows**: each case's observed windows, its P(W1) and P(W2) predicted from the codes only
-  (the in-sample predictions of ``run.cases()``), the per-draw difference B - A with ``P(diff > 0)``,
+  (the in-sample predictions of ``study.q.cases()``), the per-draw difference B - A with ``P(diff > 0)``,
   and its chances *given what is known* of it (coded streams and known windows, MODEL.md §9: a known
   window is its observation);
 * **streams**: per phase and stream the chance it is in motion given what is known
@@ -103,7 +103,7 @@ class CaseComparison:
 
         Examples
         --------
-        >>> data = run.compare_cases("g5", "g2").to_dict("nl")
+        >>> data = compare_cases(run, "g5", "g2").to_dict("nl")
         >>> data["a"]["case_id"], data["b"]["case_id"], data["window"]
         ('g5', 'g2', 'W1')
         """

@@ -286,7 +286,7 @@ def mode_comparison(run, others, measured=None) -> ModeComparison:
     >>> same.in_force, same.modes, same.count()[0]
     ('zero', ['zero'], 0)
     >>> row = same.row("p_w1", "g5")
-    >>> round(row.means["zero"], 6) == round(float(run.cases().query("case_id == 'g5' and quantity == 'p_w1'")["mean"].iloc[0]), 6)
+    >>> round(row.means["zero"], 6) == round(float(study.q.cases().query("case_id == 'g5' and quantity == 'p_w1'")["mean"].iloc[0]), 6)
     True
     """
     from bayesstreams.analysis.claims import claim_verdicts

@@ -101,11 +101,11 @@ def test_the_report_and_the_command_line_name_a_missing_companion(saved, tmp_pat
     summary_json = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     assert [row["role"] for row in summary_json["missing_companions"]] == ["nd-marginal", "nd-salience"]
     html = (folder / "report.html").read_text(encoding="utf-8")
-    assert "Missing companion" in html and "study-nd-salience is not there" in html
+    assert "Missing companion" in html and "(not beside the run folder)" in html
     result = CliRunner().invoke(app, ["compare-cases", str(saved), "c1", "c2"])
     assert result.exit_code == 0, result.output
     assert "note: Missing companion: the run that reads a not-discussed cell as" in result.stderr
-    assert "study-nd-salience is not there" in result.stderr
+    assert "(not beside the run folder)" in result.stderr
 
 
 def test_a_companion_of_other_data_or_another_model_file_is_refused_with_its_path(saved):

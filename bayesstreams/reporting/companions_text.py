@@ -32,5 +32,16 @@ def missing_lines(study, lang: str = "en") -> list[str]:
         else:
             what = t("companion_mode").format(mode=t(f"mode_name_{role[len(MODE_PREFIX):]}"))
             effect = t("companion_missing_mode")
-        lines.append(t("companion_missing").format(what=what, why=row["why"], effect=effect))
+        lines.append(t("companion_missing").format(what=what, why=_why(row["why"], t), effect=effect))
     return lines
+
+
+def _why(why: str, t) -> str:
+    """The study's reason in the output's language (a refusal's own text stays as the error said it)."""
+    if why == "not fitted":
+        return t("companion_not_fitted")
+    if why == "not looked for":
+        return t("companion_not_looked")
+    if why.endswith(" is not there"):
+        return t("companion_not_beside")  # no path: it would carry folder names into the other language
+    return why

@@ -241,7 +241,7 @@ def test_the_report_has_a_claims_section_only_with_claims(tmp_path):
 def test_the_dependency_verdict_is_supported_on_simulated_data_with_rho_zero(tmp_path):
     """300 simulated cases with rho = 0: phase 2 never opens without phase 1, and a real fit says so."""
     from bayesstreams.analysis.prior_dependence import prior_dependence
-    from bayesstreams.data.simulate import simulate_to_folder, simulation_codebook
+    from bayesstreams.model.simulate import simulate_to_folder, simulation_codebook
     from bayesstreams.inference.fit import fit
     from bayesstreams.model.config import load_config
 

@@ -12,7 +12,7 @@ from bayesstreams.atomic import atomic_folder  # noqa: E402
 from bayesstreams.model.config import load_config  # noqa: E402
 from bayesstreams.data.dataset import load_dataset  # noqa: E402
 from bayesstreams.inference.fit import fit  # noqa: E402
-from bayesstreams.data.simulate import simulate_to_folder  # noqa: E402
+from bayesstreams.model.simulate import simulate_to_folder  # noqa: E402
 from bayesstreams.inference.store import load_run  # noqa: E402
 
 pytestmark = pytest.mark.model

@@ -9,7 +9,7 @@ Every headline number (and every parameter scalar) is computed three ways:
 * under the run's prior raised to the powers :data:`ALPHAS` (0.5 and 2), by importance
   weighting the default posterior draws with ``(alpha - 1) * log prior`` (Pareto-smoothed
   weights from ``arviz_stats``, as in its ``psense``; only the top-level priors of
-  :func:`bayesstreams.checks.sensitivity.scaled_priors` are scaled).
+  :func:`bayesstreams.model.priors.scaled_priors` are scaled).
 
 A number is **prior-driven** when either check moves its posterior mean by more than half
 the width of its default 90% interval (``shift_ratio = shift / (half width) > 1``), and
@@ -163,7 +163,7 @@ def power_scaled_weights(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> d
 
 def scaled_log_prior(posterior: dict, config) -> np.ndarray:
     """Log density (sample,) of the top-level priors at each posterior draw (as ``psense`` scales them)."""
-    from bayesstreams.checks.sensitivity import log_prior_draws, scaled_priors
+    from bayesstreams.model.priors import log_prior_draws, scaled_priors
 
     parts = log_prior_draws(posterior, config)
     return np.sum([parts[name] for name in scaled_priors(config) if name in parts], axis=0)

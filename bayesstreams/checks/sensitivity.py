@@ -24,34 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# the log prior of each draw is the model's (model/priors.py); kept importable from here for the callers
+from bayesstreams.model.priors import log_prior_draws, scaled_priors  # noqa: F401
+
 THRESHOLD = 0.05
 HEADLINE = ("rho", "dependency_effect", "mean_p_w1", "mean_p_w2")
-
-
-def log_prior_draws(draws: dict, config) -> dict[str, np.ndarray]:
-    """Log prior density of every draw, per parameter (sample,), from the model kind's declared priors.
-
-    Top-level parameters use their prior from the model file, the raw parameters of the
-    non-centred hierarchy (``z``, ``gamma_raw``) the standard normal; deterministic ones
-    (``beta``, ``gamma``) have no density of their own.
-    """
-    from bayesstreams.model.priors import STANDARD_NORMAL
-
-    declared = {p.name: p for p in config.model_kind.parameters}
-    out = {}
-    for name, values in draws.items():
-        parameter = declared.get(name)
-        if parameter is None or parameter.role == "derived":
-            continue
-        density = STANDARD_NORMAL if parameter.role == "raw" else config.prior_of(name)
-        values = np.asarray(values, dtype=float)
-        out[name] = density.logpdf(values).reshape(len(values), -1).sum(axis=1)
-    return out
-
-
-def scaled_priors(config) -> list[str]:
-    """The top-level priors of ``config``'s kind: the ones power-scaling raises to a power."""
-    return [p.name for p in config.model_kind.parameters if p.role == "prior"]
 
 
 def headline_draws(draws: dict, dataset) -> dict[str, np.ndarray]:

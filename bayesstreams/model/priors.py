@@ -224,3 +224,27 @@ def group_draws(config, group_dims: tuple[int, ...], n_groups: int, n_draws: int
     raw = rng.normal(0.0, 1.0, size=(n_draws, *group_dims, n_groups))
     return {"sigma_group": sigma, "gamma_raw": raw,
             "gamma": sigma.reshape(-1, *([1] * (len(group_dims) + 1))) * raw}
+
+
+def log_prior_draws(draws: dict, config) -> dict[str, np.ndarray]:
+    """Log prior density of every draw, per parameter (sample,), from the model kind's declared priors.
+
+    Top-level parameters use their prior from the model file, the raw parameters of the
+    non-centred hierarchy (``z``, ``gamma_raw``) the standard normal; deterministic ones
+    (``beta``, ``gamma``) have no density of their own.
+    """
+    declared = {p.name: p for p in config.model_kind.parameters}
+    out = {}
+    for name, values in draws.items():
+        parameter = declared.get(name)
+        if parameter is None or parameter.role == "derived":
+            continue
+        density = STANDARD_NORMAL if parameter.role == "raw" else config.prior_of(name)
+        values = np.asarray(values, dtype=float)
+        out[name] = density.logpdf(values).reshape(len(values), -1).sum(axis=1)
+    return out
+
+
+def scaled_priors(config) -> list[str]:
+    """The top-level priors of ``config``'s kind: the ones power-scaling raises to a power."""
+    return [p.name for p in config.model_kind.parameters if p.role == "prior"]

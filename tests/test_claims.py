@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bayesstreams.analysis.claims import (CANNOT_TELL, CONTRADICTED, SUPPORTED, claim_verdicts, dependency_verdict,
-                                          explain, judge)
+from bayesstreams.analysis.claims import CANNOT_TELL, CONTRADICTED, SUPPORTED, claim_verdicts, dependency_verdict, judge
 from bayesstreams.analysis.prior_dependence import measure
 from bayesstreams.data.claims import Claim, claims_from_text, load_claims
 from bayesstreams.data.dataset import load_dataset
 from bayesstreams.errors import InputError
+from bayesstreams.reporting.claims_text import explain
 
 from .conftest import run_cli
 from .fakes import fake_run, make_dataset, random_parameters, stack_draws

@@ -13,8 +13,10 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
 CODE = [PACKAGE / name for name in ("figures.py", "words.py", "brief.py", "report.py", "render.py", "score_text.py",
-                                    "figure_text.py", "brief_text.py", "workbook.py", "evidence.py", "advice_text.py")]
-CODE.append(PACKAGE.parent / "analysis" / "claims.py")  # the reasons of the claim verdicts
+                                    "figure_text.py", "brief_text.py", "workbook.py", "evidence.py", "advice_text.py",
+                                    "view.py", "codes_view.py", "effects_view.py", "cases_view.py", "run_view.py",
+                                    "report_assemble.py", "report_figures.py",
+                                    "claims_text.py")]  # claims_text: the claim verdicts' reasons
 
 
 def placeholders(text: str) -> set[str]:

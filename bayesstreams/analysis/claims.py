@@ -37,6 +37,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bayesstreams.analysis.prior_dependence import headline_draws
+from bayesstreams.analysis.queries import STEPS
+from bayesstreams.analysis.ranks import headline_contrasts
+from bayesstreams.data.claims import Claim
+from bayesstreams.data.support import no_data_factors, support_arrays
+
 SUPPORTED, CONTRADICTED, CANNOT_TELL = "supported", "contradicted", "cannot_tell"
 REFERENCE = {"factor_effect": 0.0, "phase_dependency": 0.5, "stream_necessity": 0.5}
 DEPENDENCY_CLAIM_ID = "phase2_needs_phase1"
@@ -81,8 +87,6 @@ def _target(claim) -> tuple[str, str]:
 
 
 def _prior_summaries(run, dataset) -> dict:
-    from bayesstreams.analysis.prior_dependence import headline_draws
-
     prior = getattr(run, "prior", None)
     if not prior:
         return {}
@@ -149,8 +153,6 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_
     >>> verdicts[0].verdict, verdicts[0].reason     # rho's posterior is about its prior
     ('cannot_tell', 'spans')
     """
-    from bayesstreams.data.support import no_data_factors
-
     no_data = no_data_factors(run.dataset) if no_data is None else set(no_data)
     priors = _prior_summaries(run, run.dataset) if with_prior else {}
     details = _factor_details(run.dataset)
@@ -165,10 +167,6 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_
 
 def _factor_details(dataset) -> dict[str, dict]:
     """Per factor: its headline step and whether its codes separate a stream state or a window (data.support)."""
-    from bayesstreams.analysis.queries import STEPS
-    from bayesstreams.analysis.ranks import headline_contrasts
-    from bayesstreams.data.support import support_arrays
-
     separating = support_arrays(dataset).separating
     return {f: {"step": STEPS.get(step) if step else None, "separating": bool(separating[k])}
             for k, (f, step) in enumerate(zip(dataset.factor_ids, headline_contrasts(dataset)))}
@@ -176,8 +174,6 @@ def _factor_details(dataset) -> dict[str, dict]:
 
 def dependency_verdict(run, measured) -> Verdict:
     """The verdict on "phase 2 needs phase 1", whether or not the dataset states the claim."""
-    from bayesstreams.data.claims import Claim
-
     for claim in getattr(run.dataset, "claims", ()):
         if claim.query == "phase_dependency":
             return claim_verdicts(run, [claim], measured)[0]

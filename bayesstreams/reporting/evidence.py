@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bayesstreams.analysis.prior_dependence import ALPHAS
+from bayesstreams.analysis.structural import density_table, prior_probabilities
 from bayesstreams.reporting.claims_text import claim_text, explain
 from bayesstreams.reporting.view import _num
 
@@ -94,8 +96,6 @@ def prior_check(measured, wide_model: str = "", agnostic_model: str = "", labels
     stream -> their words, as :func:`bayesstreams.reporting.view.index_words` gives them); parts without
     an entry show as they are.
     """
-    from bayesstreams.analysis.prior_dependence import ALPHAS
-
     low, high = (f"power_{a:g}_mean" for a in ALPHAS)
     ag = agnostic_model
     labels = labels or {}
@@ -121,8 +121,6 @@ def claim_view(verdict, lang: str, t) -> ClaimView:
 
 def structural(run) -> Structural:
     """P(> 0) under prior and posterior for the headline probabilities; the dependency effect's pair first."""
-    from bayesstreams.analysis.structural import prior_probabilities
-
     rows = prior_probabilities(run.prior, run.posterior, run.dataset)
     dependency = next((r for r in rows if r["name"] == "dependency_effect"), None)
     return Structural(dependency["prior_p"] if dependency else None,
@@ -132,8 +130,6 @@ def structural(run) -> Structural:
 
 def dependency_density(run) -> list[dict]:
     """Prior and posterior density of rho on a shared grid (streams model; empty otherwise)."""
-    from bayesstreams.analysis.structural import density_table
-
     if "rho" not in run.posterior:
         return []
     return density_table(run.prior.get("rho") if run.prior else None, run.posterior["rho"])

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bayesstreams.data.support import LABEL_DATA, LABEL_NO_DATA, LABEL_SEPARATING
+from bayesstreams.data.raw_view import raw_view
+from bayesstreams.data.support import LABEL_DATA, LABEL_NO_DATA, LABEL_SEPARATING, data_support
 from bayesstreams.reporting.view import Highlight, Interval, _num
 
 # each support label as the suffix of its translation key (t("support_" ~ kind))
@@ -80,9 +81,6 @@ def _counts(row) -> CodeCounts:
 
 def data_support_view(dataset, lang: str) -> DataSupport:
     """The support table and the raw view of ``dataset`` as report data."""
-    from bayesstreams.data.raw_view import raw_view
-    from bayesstreams.data.support import data_support
-
     table = data_support(dataset)
     view = raw_view(dataset)
     by_window = {(r["factor"], r["window"], r["state"]): r for _, r in view.codes.iterrows()}

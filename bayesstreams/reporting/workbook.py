@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from dataclasses import asdict
 
+from bayesstreams.data.export import spreadsheet_safe
 from bayesstreams.reporting.report_assemble import Report
 from bayesstreams.reporting.view import SUMMARY
 
@@ -157,8 +158,6 @@ def sheet_title(title: str, taken: set[str]) -> str:
 
 
 def _cell(value):
-    from bayesstreams.data.export import spreadsheet_safe
-
     if value is None or isinstance(value, (bool, int, float)):
         return value
     return spreadsheet_safe(str(value))

@@ -33,7 +33,7 @@ LINEARITY_TARGET = 1.5
 
 
 def simulate(n: int, folder: Path) -> Path:
-    from bayesstreams.data.simulate import simulate_to_folder
+    from bayesstreams.model.simulate import simulate_to_folder
 
     return simulate_to_folder(folder / f"sim{n}", n, seed=1, observed_streams=0.5)
 

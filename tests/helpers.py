@@ -3,7 +3,7 @@
 import numpy as np
 
 from bayesstreams.data.dataset import Dataset
-from bayesstreams.data.simulate import draw_codes, hide_streams, simulation_codebook
+from bayesstreams.model.simulate import draw_codes, hide_streams, simulation_codebook
 
 
 def partly_observed_dataset(n_cases: int = 20, seed: int = 0, groups: bool = False, p_missing: float = 0.2) -> Dataset:

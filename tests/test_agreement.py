@@ -19,7 +19,7 @@ import pytest
 
 from bayesstreams.data import agreement as ag
 from bayesstreams.data.dataset import load_dataset
-from bayesstreams.data.simulate import simulate_to_folder
+from bayesstreams.model.simulate import simulate_to_folder
 from bayesstreams.model.config import config_from_text
 
 from .conftest import run_cli
@@ -285,7 +285,7 @@ def test_the_agreement_templates_hard_code_no_words():
 
 def test_a_qda_import_with_several_interviews_per_case_gives_their_agreement(tmp_path):
     """Each interview of a municipality is a respondent (docs/DATA.md); alpha is the hand computation of the rows."""
-    from bayesstreams.data.qda_import import import_qdpx
+    from bayesstreams.data.qda.importer import import_qdpx
 
     from .qda_study import EXPECTED_ROWS, write_study
 

@@ -8,7 +8,7 @@ from bayesstreams.reporting import numbers
 from bayesstreams.reporting.brief import brief_data
 from bayesstreams.reporting.brief_text import actions, meaning
 from bayesstreams.reporting.i18n import translator
-from bayesstreams.reporting.report import Interval
+from bayesstreams.reporting.view import Interval
 
 from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
 

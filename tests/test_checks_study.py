@@ -14,7 +14,7 @@ from bayesstreams.cli.check import check_app  # noqa: E402
 from bayesstreams.model.config import load_config  # noqa: E402
 from bayesstreams.data.dataset import load_dataset  # noqa: E402
 from bayesstreams.inference.fit import fit  # noqa: E402
-from bayesstreams.inference.store import load_run  # noqa: E402
+from bayesstreams.inference.store import load_run, save_run  # noqa: E402
 
 pytestmark = pytest.mark.model
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def runs(tmp_path_factory):
     out = {}
     for name in MODELS:
         result = fit(dataset, load_config(ROOT / "models" / f"{name}.toml"), seed=11, draws=1000, tune=1000, chains=4)
-        out[name] = load_run(result.save(root / name, command="test"))
+        out[name] = load_run(save_run(result, root / name, command="test"))
     return out
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bayesstreams.analysis.claims import (CANNOT_TELL, CONTRADICTED, SUPPORTED, claim_verdicts, dependency_verdict,
-                                          explain, judge)
+from bayesstreams.analysis.claims import CANNOT_TELL, CONTRADICTED, SUPPORTED, claim_verdicts, dependency_verdict, judge
 from bayesstreams.analysis.prior_dependence import measure
 from bayesstreams.data.claims import Claim, claims_from_text, load_claims
 from bayesstreams.data.dataset import load_dataset
 from bayesstreams.errors import InputError
+from bayesstreams.reporting.claims_text import explain
 
 from .conftest import run_cli
 from .fakes import fake_run, make_dataset, random_parameters, stack_draws
@@ -243,7 +243,7 @@ def test_the_report_has_a_claims_section_only_with_claims(tmp_path):
 def test_the_dependency_verdict_is_supported_on_simulated_data_with_rho_zero(tmp_path):
     """300 simulated cases with rho = 0: phase 2 never opens without phase 1, and a real fit says so."""
     from bayesstreams.analysis.prior_dependence import prior_dependence
-    from bayesstreams.data.simulate import simulate_to_folder, simulation_codebook
+    from bayesstreams.model.simulate import simulate_to_folder, simulation_codebook
     from bayesstreams.inference.fit import fit
     from bayesstreams.model.config import load_config
 

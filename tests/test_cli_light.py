@@ -10,6 +10,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBE = """
 import sys
 from bayesstreams.cli.app import main
+from bayesstreams.inference.store import save_run
 try:
     main({args!r})
 except SystemExit:
@@ -55,7 +56,7 @@ def test_score_of_a_real_run_imports_no_heavy_library_and_keeps_the_measured_fla
     from bayesstreams.analysis.prior_dependence import power_scaled_weights, scaled_log_prior
     from bayesstreams.inference.store import load_run
 
-    folder = study_fit.save(tmp_path / "run")
+    folder = save_run(study_fit, tmp_path / "run")
     loaded = load_run(folder)
     fresh = power_scaled_weights(scaled_log_prior(loaded.posterior, loaded.config), loaded.n_chains)
     assert sorted(loaded.power_weights) == sorted(fresh)

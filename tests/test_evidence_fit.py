@@ -51,7 +51,7 @@ def test_salience_is_recovered_from_simulated_data(tmp_path):
     import json
 
     from bayesstreams.data.dataset import load_dataset
-    from bayesstreams.data.simulate import simulate_to_folder
+    from bayesstreams.model.simulate import simulate_to_folder
     from bayesstreams.inference.fit import fit
     from bayesstreams.model.config import load_config
     from bayesstreams.model.priors import draw_prior

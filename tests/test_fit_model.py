@@ -12,8 +12,8 @@ from bayesstreams.atomic import atomic_folder  # noqa: E402
 from bayesstreams.model.config import load_config  # noqa: E402
 from bayesstreams.data.dataset import load_dataset  # noqa: E402
 from bayesstreams.inference.fit import fit  # noqa: E402
-from bayesstreams.data.simulate import simulate_to_folder  # noqa: E402
-from bayesstreams.inference.store import load_run  # noqa: E402
+from bayesstreams.model.simulate import simulate_to_folder  # noqa: E402
+from bayesstreams.inference.store import load_run, save_run  # noqa: E402
 
 pytestmark = pytest.mark.model
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ def test_shipped_study_fits_cleanly(study_fit):
 
 
 def test_run_folder_round_trip(study_fit, tmp_path):
-    out = study_fit.save(tmp_path / "run", command="test")
+    out = save_run(study_fit, tmp_path / "run", command="test")
     run = load_run(out)
     assert run.dataset.content_hash() == study_fit.dataset.content_hash()
     np.testing.assert_array_equal(run.posterior["rho"], study_fit.posterior["rho"])
@@ -43,7 +43,7 @@ def test_run_folder_round_trip(study_fit, tmp_path):
 def test_altered_run_is_refused(study_fit, tmp_path):
     from bayesstreams.errors import RunError
 
-    out = study_fit.save(tmp_path / "run", command="test")
+    out = save_run(study_fit, tmp_path / "run", command="test")
     info = json.loads((out / "run.json").read_text())
     info["dataset"]["hash"] = "0" * 64
     (out / "run.json").write_text(json.dumps(info))
@@ -54,9 +54,9 @@ def test_altered_run_is_refused(study_fit, tmp_path):
 def test_existing_run_is_not_overwritten(study_fit, tmp_path):
     from bayesstreams.errors import BayesStreamsError
 
-    out = study_fit.save(tmp_path / "run", command="first")
+    out = save_run(study_fit, tmp_path / "run", command="first")
     with pytest.raises(BayesStreamsError, match="already exists"):
-        study_fit.save(out, command="second")
+        save_run(study_fit, out, command="second")
     assert json.loads((out / "run.json").read_text())["command"] == "first"
 
 
@@ -79,7 +79,7 @@ def test_interrupted_fit_leaves_no_run(tmp_path, monkeypatch, study_fit):
 
     monkeypatch.setattr(store, "save_draws", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        study_fit.save(tmp_path / "run", command="test")
+        save_run(study_fit, tmp_path / "run", command="test")
     assert list(tmp_path.iterdir()) == []
 
 

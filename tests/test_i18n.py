@@ -12,8 +12,7 @@ from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
-CODE = sorted(PACKAGE.glob("*.py"))  # every module of reporting/ that words things
-CODE.append(PACKAGE.parent / "analysis" / "claims.py")  # the reasons of the claim verdicts
+CODE = sorted(PACKAGE.glob("*.py"))  # every module of reporting/ that words things (claims_text: the claim reasons)
 
 
 def placeholders(text: str) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bayesstreams.data.qda_mapping import load_mapping
+from bayesstreams.data.qda.mapping import load_mapping
 from bayesstreams.errors import InputError
 from .conftest import BASE_FACTORS, codebook_toml
 

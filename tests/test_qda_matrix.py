@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 
 from bayesstreams.data.dataset import load_dataset
-from bayesstreams.data.qda_import import import_matrix, import_qdpx
-from bayesstreams.data.qda_matrix import code_path
+from bayesstreams.data.qda.importer import import_matrix, import_qdpx
+from bayesstreams.data.qda.matrix import code_path
 from bayesstreams.errors import InputError
 from .conftest import run_cli, write_csv_file
 from .qda_study import CODES, EXPECTED_ROWS, EXPECTED_W, EXPECTED_X, mapping_text, spec, write_study

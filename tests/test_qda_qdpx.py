@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from bayesstreams.data.dataset import load_dataset
-from bayesstreams.data.qda_dataset import cut_quote
-from bayesstreams.data.qda_import import import_qdpx
-from bayesstreams.data.qdpx import read_qdpx
+from bayesstreams.data.qda.tables import cut_quote
+from bayesstreams.data.qda.importer import import_qdpx
+from bayesstreams.data.qda.qdpx import read_qdpx
 from bayesstreams.errors import InputError
 from .conftest import run_cli
 from .qda_builders import FLAVOURS, rewrite_qde

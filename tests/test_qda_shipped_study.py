@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from bayesstreams.data.dataset import load_dataset
-from bayesstreams.data.qda_import import import_qdpx
+from bayesstreams.data.qda.importer import import_qdpx
 from .qda_builders import FLAVOURS, Spec, Src, build_qdpx
 
 STUDY = Path(__file__).resolve().parents[1] / "data" / "trafficking_nl_2020"

@@ -7,8 +7,8 @@ import tomllib
 
 import numpy as np
 
-from bayesstreams.data.qda_import import import_qdpx
-from bayesstreams.data.qdpx import read_qdpx
+from bayesstreams.data.qda.importer import import_qdpx
+from bayesstreams.data.qda.qdpx import read_qdpx
 from .conftest import run_cli
 from .qda_study import EXPECTED_W, EXPECTED_X, write_study
 

@@ -15,7 +15,7 @@ pytest.importorskip("numpyro")
 from bayesstreams.model.config import load_config  # noqa: E402
 from bayesstreams.inference.diagnostics import diagnose  # noqa: E402
 from bayesstreams.inference.fit import fit  # noqa: E402
-from bayesstreams.inference.store import load_run  # noqa: E402
+from bayesstreams.inference.store import load_run, save_run  # noqa: E402
 from tests.helpers import partly_observed_dataset  # noqa: E402
 
 pytestmark = pytest.mark.model
@@ -90,7 +90,7 @@ def test_diagnostics_read_numpyro_sample_stats(fits):
 
 
 def test_numpyro_run_round_trips(fits, tmp_path):
-    out = fits["numpyro"].save(tmp_path / "run", command="test")
+    out = save_run(fits["numpyro"], tmp_path / "run", command="test")
     run = load_run(out)
     np.testing.assert_array_equal(run.posterior["rho"], fits["numpyro"].posterior["rho"])
     np.testing.assert_array_equal(run.posterior["gamma"], fits["numpyro"].posterior["gamma"])

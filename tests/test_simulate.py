@@ -8,7 +8,7 @@ import pytest
 from bayesstreams.cli.app import main
 from bayesstreams.data.dataset import load_dataset
 from bayesstreams.model.likelihood import logistic, stream_eta, window_probability
-from bayesstreams.data.simulate import simulate_outcomes, simulation_codebook
+from bayesstreams.model.simulate import simulate_outcomes, simulation_codebook
 
 
 def test_simulate_command_writes_a_valid_dataset_and_truth(tmp_path, capsys):

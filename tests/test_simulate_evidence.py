@@ -5,7 +5,7 @@ import json
 import numpy as np
 
 from bayesstreams.data.dataset import load_dataset
-from bayesstreams.data.simulate import record_codes, simulate_to_folder
+from bayesstreams.model.simulate import record_codes, simulate_to_folder
 from bayesstreams.model.config import config_from_text
 
 

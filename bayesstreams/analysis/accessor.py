@@ -41,6 +41,7 @@ from bayesstreams.analysis.scoring import score_profiles
 from bayesstreams.data.raw_view import raw_view
 from bayesstreams.data.support import data_support
 from bayesstreams.inference.run import Run
+from bayesstreams.inference.store import save_run  # noqa: F401  (the docstring examples save a run)
 from bayesstreams.inference.study import Study, register_accessor
 
 
@@ -334,7 +335,7 @@ def load_study(path, wide=None, agnostic=None, companions: bool = True) -> Study
 
     Examples
     --------
-    >>> study = load_study(run.save(tmp / "for-load"))
+    >>> study = load_study(save_run(run, tmp / "for-load"))
     >>> study.q.dependency()["quantity"].tolist(), "wide" in study.missing
     (['rho', 'dependency_effect'], True)
     """

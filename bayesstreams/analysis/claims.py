@@ -25,9 +25,10 @@ the chance of phase 2 (the window)".  The verdict, in this order:
 2. *supported* when the 90% interval lies on the expected side of the reference;
 3. *contradicted* when it lies on the other side.
 
-Every verdict carries the reason as a key and the numbers to fill it with
-(:func:`explain` makes the sentence in the report's language), and the prior's summary of
-the same quantity (from the run's prior draws), which the report shows beside it.
+Every verdict carries the reason as a key and the numbers to fill it with, and the prior's
+summary of the same quantity (from the run's prior draws), which the report shows beside it.
+The words are reporting's (:func:`bayesstreams.reporting.claims_text.explain` makes the
+sentence in the report's language); this module returns the verdict data only.
 """
 
 from __future__ import annotations
@@ -36,10 +37,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bayesstreams.analysis.prior_dependence import headline_draws
+from bayesstreams.analysis.queries import STEPS
+from bayesstreams.analysis.ranks import headline_contrasts
+from bayesstreams.data.claims import Claim
+from bayesstreams.data.support import no_data_factors, support_arrays
+
 SUPPORTED, CONTRADICTED, CANNOT_TELL = "supported", "contradicted", "cannot_tell"
 REFERENCE = {"factor_effect": 0.0, "phase_dependency": 0.5, "stream_necessity": 0.5}
 DEPENDENCY_CLAIM_ID = "phase2_needs_phase1"
-STEP_KEYS = {"-1 -> +1": "col_step_neg_pos", "0 -> +1": "col_step_zero_pos", "-1 -> 0": "col_step_neg_zero"}
 
 
 @dataclass
@@ -81,8 +87,6 @@ def _target(claim) -> tuple[str, str]:
 
 
 def _prior_summaries(run, dataset) -> dict:
-    from bayesstreams.analysis.prior_dependence import headline_draws
-
     prior = run.prior
     if not prior:
         return {}
@@ -149,8 +153,6 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_
     >>> verdicts[0].verdict, verdicts[0].reason     # rho's posterior is about its prior
     ('cannot_tell', 'spans')
     """
-    from bayesstreams.data.support import no_data_factors
-
     no_data = no_data_factors(run.dataset) if no_data is None else set(no_data)
     priors = _prior_summaries(run, run.dataset) if with_prior else {}
     details = _factor_details(run.dataset)
@@ -165,10 +167,6 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_
 
 def _factor_details(dataset) -> dict[str, dict]:
     """Per factor: its headline step and whether its codes separate a stream state or a window (data.support)."""
-    from bayesstreams.analysis.queries import STEPS
-    from bayesstreams.analysis.ranks import headline_contrasts
-    from bayesstreams.data.support import support_arrays
-
     separating = support_arrays(dataset).separating
     return {f: {"step": STEPS.get(step) if step else None, "separating": bool(separating[k])}
             for k, (f, step) in enumerate(zip(dataset.factor_ids, headline_contrasts(dataset)))}
@@ -176,53 +174,9 @@ def _factor_details(dataset) -> dict[str, dict]:
 
 def dependency_verdict(run, measured) -> Verdict:
     """The verdict on "phase 2 needs phase 1", whether or not the dataset states the claim."""
-    from bayesstreams.data.claims import Claim
-
     for claim in run.dataset.claims:
         if claim.query == "phase_dependency":
             return claim_verdicts(run, [claim], measured)[0]
-    claim = Claim(DEPENDENCY_CLAIM_ID, "", "Fase 2 heeft fase 1 nodig.", "Phase 2 needs phase 1.",
-                  "phase_dependency", "positive")
+    # no text: the claim's words are reporting's (claims_text.claim_text)
+    claim = Claim(DEPENDENCY_CLAIM_ID, "", "", "", "phase_dependency", "positive")
     return claim_verdicts(run, [claim], measured)[0]
-
-
-def _number(value: float | None, query: str, unit: str = "pp", decimal: str = ".") -> str:
-    """A necessity as a share (0.53); an effect in signed percentage points, one decimal below 10.
-
-    ``decimal`` is the language's decimal mark (``","`` in Dutch).
-    """
-    if value is None:
-        return "n/a"
-    if query != "factor_effect":
-        return f"{value:.2f}".replace(".", decimal)
-    points = 100 * value
-    text = f"{points:+.1f}" if abs(points) < 9.95 else f"{points:+.0f}"
-    return ("0" if float(text) == 0 else text.replace(".", decimal)) + f" {unit}"
-
-
-def explain(verdict: Verdict, t=None) -> str:
-    """The reason for a verdict as one sentence in the translator's language (default English)."""
-    if t is None:
-        from bayesstreams.reporting.i18n import translator
-
-        t = translator("en")
-    from bayesstreams.reporting.numbers import style
-
-    unit, decimal = t("unit_pp"), style(getattr(t, "lang", "en")).decimal
-    number = {key: _number(getattr(verdict, attribute), verdict.query, unit, decimal)
-              for key, attribute in (("low", "q05"), ("high", "q95"), ("mean", "mean"), ("reference", "reference"),
-                                     ("prior_low", "prior_q05"), ("prior_high", "prior_q95"),
-                                     ("prior_mean", "prior_mean"))}
-    fill = {**number, "factor": verdict.factor, "ratio": f"{verdict.shift_ratio or 0:.1f}".replace(".", decimal)}
-    key = verdict.reason
-    if key in ("above", "below"):
-        key = f"{key}_{'agrees' if verdict.verdict == SUPPORTED else 'disagrees'}"
-    text = t(f"claim_reason_{key}").format(**fill)
-    step = verdict.details.get("step")
-    if step and verdict.reason != "no_data":
-        text += " " + t("claim_reason_step").format(step=t(STEP_KEYS[step]))
-    if verdict.details.get("separating") and verdict.reason != "no_data":
-        text += " " + t("claim_reason_separating")
-    if verdict.prior_mean is not None and verdict.mean is not None:
-        text += " " + t("claim_reason_prior").format(**fill)
-    return text

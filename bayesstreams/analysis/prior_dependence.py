@@ -5,11 +5,11 @@ Every headline number (and every parameter scalar) is computed three ways:
 * under the run's own prior (the *default* posterior);
 * under a wider prior: a *check run*, the same data refitted with the shipped
   ``models/<kind>-wide.toml`` (``mu ~ N(0.5, 3)``, ``tau ~ HN(2)``; see
-  :mod:`bayesstreams.inference.check_run`);
+  ``study.wide``);
 * under the run's prior raised to the powers :data:`ALPHAS` (0.5 and 2), by importance
   weighting the default posterior draws with ``(alpha - 1) * log prior`` (Pareto-smoothed
   weights from ``arviz_stats``, as in its ``psense``; only the top-level priors of
-  :func:`bayesstreams.checks.sensitivity.scaled_priors` are scaled).
+  :func:`bayesstreams.model.priors.scaled_priors` are scaled).
 
 A number is **prior-driven** when either check moves its posterior mean by more than half
 the width of its default 90% interval (``shift_ratio = shift / (half width) > 1``), and
@@ -271,7 +271,7 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
     run
         A loaded run (``posterior``, ``dataset``, ``config``, ``info``).
     check_run
-        The wide-prior refit of the same data (:func:`bayesstreams.inference.check_run.check_run`),
+        The wide-prior refit of the same data (``study.wide``),
         or None for power-scaling alone.
     agnostic_run
         Optionally the agnostic refit (``models/streams-agnostic.toml``): shown side by

@@ -74,7 +74,7 @@ def simulate_study_data(settings: ModeStudySettings, n_cases: int, index: int, t
     """
     from bayesstreams.checks.sbc import layout_of, simulated_dataset
     from bayesstreams.data.codebook import PHASES, STREAMS
-    from bayesstreams.data.simulate import (draw_true_codes, hide_streams, record_codes, simulate_outcomes,
+    from bayesstreams.model.simulate import (draw_true_codes, hide_streams, record_codes, simulate_outcomes,
                                             simulation_codebook)
     from bayesstreams.model.priors import draw_prior
 

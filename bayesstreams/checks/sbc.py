@@ -1,7 +1,7 @@
 """Simulation-based calibration (Talts et al. 2018) of the streams model on a Dask cluster.
 
 One simulation: draw parameters from the prior (:func:`bayesstreams.model.priors.draw_prior`),
-codes and outcomes from the generative model (:mod:`bayesstreams.data.simulate`), hide part of
+codes and outcomes from the generative model (:mod:`bayesstreams.model.simulate`), hide part of
 the stream states, fit, thin the draws to about their effective sample size, and record
 the rank of the true value among the thinned draws, for every scalar parameter (mu, tau,
 alpha, lambda, kappa, rho, beta) and for the log-likelihood of the simulated data.  If the
@@ -96,7 +96,7 @@ def layout_of(factors_per_stream: int | None) -> tuple | None:
 def simulated_dataset(codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, name: str = "sbc", rows=None):
     """An in-memory :class:`~bayesstreams.data.dataset.Dataset` of simulated arrays (no groups).
 
-    ``rows`` (from :func:`bayesstreams.data.simulate.record_codes`) keeps one code row per respondent.
+    ``rows`` (from :func:`bayesstreams.model.simulate.record_codes`) keeps one code row per respondent.
     """
     from bayesstreams.data.dataset import Dataset
 
@@ -116,7 +116,7 @@ def simulate_data(settings: SBCSettings, index: int):
     """``(truth, dataset, fit_seed)`` of simulation ``index``, reproducible from ``(settings.seed, index)``."""
     from bayesstreams.data.codebook import PHASES, STREAMS
     from bayesstreams.model.priors import draw_prior
-    from bayesstreams.data.simulate import (draw_codes, draw_true_codes, flip_streams, hide_streams, record_codes,
+    from bayesstreams.model.simulate import (draw_codes, draw_true_codes, flip_streams, hide_streams, record_codes,
                                             simulate_outcomes, simulation_codebook)
 
     rng = np.random.default_rng([settings.seed, index])

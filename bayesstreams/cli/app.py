@@ -150,7 +150,7 @@ def simulate(
     """Draw a dataset from the generative streams model and write it with truth.json."""
     from bayesstreams.data.codebook import load_codebook
     from bayesstreams.model.config import load_config
-    from bayesstreams.data.simulate import simulate_to_folder
+    from bayesstreams.model.simulate import simulate_to_folder
 
     written = simulate_to_folder(out, cases, seed, params, observed_streams, load_config(model),
                                  load_codebook(codebook) if codebook else None, p_missing=missing, force=force,

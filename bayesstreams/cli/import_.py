@@ -36,7 +36,7 @@ def _report(result) -> None:
 def qdpx(project: Annotated[Path, typer.Argument(help="REFI-QDA project (.qdpx)")], mapping: MappingOpt,
          out: OutOpt, codebook: CodebookOpt = None, force: ForceOpt = False) -> None:
     """Import a REFI-QDA project (.qdpx) as a dataset folder, quotes kept as provenance."""
-    from bayesstreams.data.qda_import import import_qdpx
+    from bayesstreams.data.qda.importer import import_qdpx
 
     _report(import_qdpx(project, mapping, out, codebook=codebook, force=force))
 
@@ -45,7 +45,7 @@ def qdpx(project: Annotated[Path, typer.Argument(help="REFI-QDA project (.qdpx)"
 def matrix(file: Annotated[Path, typer.Argument(help="code-by-document or code-by-case matrix (.xlsx or .csv)")],
            mapping: MappingOpt, out: OutOpt, codebook: CodebookOpt = None, force: ForceOpt = False) -> None:
     """Import a code matrix export (counts or presence) as a dataset folder."""
-    from bayesstreams.data.qda_import import import_matrix
+    from bayesstreams.data.qda.importer import import_matrix
 
     _report(import_matrix(file, mapping, out, codebook=codebook, force=force))
 
@@ -55,6 +55,6 @@ def template(project: Annotated[Path, typer.Argument(help="REFI-QDA project (.qd
              out: Annotated[Path, typer.Option("--out", help="mapping TOML to write")],
              codebook: CodebookOpt = None, force: ForceOpt = False) -> None:
     """Write a starting mapping that lists every code of a project, to edit."""
-    from bayesstreams.data.qda_template import write_template
+    from bayesstreams.data.qda.template import write_template
 
     typer.echo(f"wrote {write_template(project, out, codebook=codebook, force=force)}")

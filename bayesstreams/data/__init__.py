@@ -1,1 +1,1 @@
-"""Load and validate: the data contract (codebook, tables, datasets, profiles) and simulation."""
+"""Load and validate: the data contract (codebook, tables, datasets, profiles); the QDA import in `qda/`."""

@@ -230,7 +230,7 @@ def agreement(dataset, resamples: int = RESAMPLES, seed: int = SEED, interval: f
 
     Three respondents per cell who report the true code agree perfectly:
 
-    >>> from bayesstreams.data.simulate import simulate_to_folder
+    >>> from bayesstreams.model.simulate import simulate_to_folder
     >>> same = load_dataset(simulate_to_folder(tmp / "same", 40, seed=3, respondents=3))
     >>> agreement(same, resamples=100).row("overall", "nominal").alpha
     1.0

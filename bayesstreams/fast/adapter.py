@@ -126,7 +126,7 @@ def warm() -> None:
     from bayesstreams.data.dataset import load_dataset
     from bayesstreams.fast.pointwise import pointwise_loglik
     from bayesstreams.model.priors import draw_prior
-    from bayesstreams.data.simulate import simulate_to_folder
+    from bayesstreams.model.simulate import simulate_to_folder
 
     config = load_config(None)
     with tempfile.TemporaryDirectory(prefix="bayesstreams-warm-") as tmp:

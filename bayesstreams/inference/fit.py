@@ -1,6 +1,6 @@
 """Fit a model to a dataset: sample, diagnose, draw the prior, compute the pointwise log-likelihood.
 
-:func:`fit` returns a :class:`~bayesstreams.inference.run.Run` in memory; ``run.save(path)``
+:func:`fit` returns a :class:`~bayesstreams.inference.run.Run` in memory; ``save_run(run, path)``
 writes it atomically (:mod:`bayesstreams.inference.store`), so an interrupted fit never
 leaves a half-written run.  The sampler is looked up in :mod:`bayesstreams.inference.samplers`
 and the model kind in :mod:`bayesstreams.model.kinds`; nothing here depends on either.
@@ -183,13 +183,14 @@ def fit_and_save(dataset_path, out, model=None, seed=DEFAULT_SEED, draws=None, t
     """Validate, fit and write a run; returns the run and the lines the CLI prints."""
     from bayesstreams.atomic import refuse_existing
     from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.inference.store import save_run
 
     out = Path(out)
     refuse_existing(out, force)  # before the expensive part, not after it
     config = resolve_model(model)
     data = load_dataset(dataset_path, codebook=codebook)
     run = fit(data, config, seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler, progress=progress)
-    run.save(out, force=force, command=command)
+    save_run(run, out, force=force, command=command)
     return run, fit_lines(data, config, run, seed, out)
 
 

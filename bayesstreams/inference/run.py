@@ -8,7 +8,7 @@ labelled dims is :meth:`Run.tree`.
 
 A run answers no questions itself: the queries are pure functions of the runs they are
 given (:mod:`bayesstreams.analysis`), reached through a :class:`~bayesstreams.inference.study.Study`
-(``study.q.effects()``).  Saving and loading live in :mod:`bayesstreams.inference.store`.
+(``study.q.effects()``).  Saving and loading live in :mod:`bayesstreams.inference.store` (``save_run``, ``load_run``).
 Nothing here imports a layer above inference, recompiles a model or imports PyMC.
 
 Examples
@@ -132,21 +132,6 @@ class Run:
         with xr.open_datatree(self.path / "trace.nc", engine="h5netcdf") as tree:
             self.trace = tree.load()
         return self.trace
-
-    def save(self, path, force: bool = False, command: str | None = None) -> Path:
-        """Write the run folder atomically (:func:`bayesstreams.inference.store.save_run`); returns its path.
-
-        An existing folder is never replaced unless ``force``.
-
-        Examples
-        --------
-        >>> run.save(tmp / "run").name
-        'run'
-        """
-        from bayesstreams.inference.store import save_run  # same layer; store imports this module
-
-        self.path = save_run(self, path, force=force, command=command)
-        return self.path
 
     def case_id(self, case: str) -> str:
         """The case id of ``case``, given as an id or a name (case-insensitive).

@@ -120,7 +120,33 @@ def netcdf_bytes(tree) -> bytes:
 
 
 def save_run(run, out: str | Path, force: bool = False, command: str | None = None) -> Path:
-    """Write ``run`` as a run folder atomically; refuse to overwrite an existing one without ``force``."""
+    """Write ``run`` as a run folder atomically; refuse to overwrite an existing one without ``force``.
+
+    A :class:`~bayesstreams.inference.run.Run` is a record: this function writes it, and sets
+    ``run.path`` and ``run.info`` (the hashes, the command, the timings) to what it wrote.
+
+    Parameters
+    ----------
+    run
+        The run to write (``bs.fit`` returns one).
+    out
+        The run folder; written complete or not at all.
+    force
+        Replace an existing folder.
+    command
+        The command recorded in ``run.json`` (default: this process's command line).
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Examples
+    --------
+    >>> folder = save_run(run, tmp / "written")
+    >>> sorted(p.name for p in folder.iterdir())[:3]
+    ['dataset', 'draws.npz', 'model.toml']
+    """
     import tomli_w
 
     from bayesstreams.atomic import atomic_folder
@@ -142,16 +168,16 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
                 "hashes": {"draws.npz": file_sha256(tmp / "draws.npz")},
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         (tmp / "run.json").write_text(json.dumps(info, indent=1, default=float), encoding="utf-8")
-    run.info = info
+    run.info, run.path = info, out
     return out
 
 
 def load_run(path: str | Path, verify: bool = True):
-    """Load a run folder written by :meth:`Run.save`; refuse incompatible or altered runs.
+    """Load a run folder written by :func:`save_run`; refuse incompatible or altered runs.
 
     Examples
     --------
-    >>> again = load_run(run.save(tmp / "saved-run"))
+    >>> again = load_run(save_run(run, tmp / "saved-run"))
     >>> again.n_samples == run.n_samples, again.config.kind
     (True, 'streams')
     """

@@ -42,7 +42,7 @@ from bayesstreams.errors import RunError
 from bayesstreams.inference.fit import fit as fit_run
 from bayesstreams.inference.fit import resolve_model
 from bayesstreams.inference.run import Run
-from bayesstreams.inference.store import load_run, read_info
+from bayesstreams.inference.store import load_run, read_info, save_run
 from bayesstreams.model.config import default_priors, evidence_features, load_config
 
 MODES = ("zero", "marginal", "salience")
@@ -259,7 +259,7 @@ class Study:
 
         Examples
         --------
-        >>> study = Study.load(run.save(tmp / "alone"))
+        >>> study = Study.load(save_run(run, tmp / "alone"))
         >>> study.missing["wide"].endswith("alone-wide is not there")
         True
         """
@@ -373,14 +373,14 @@ class Study:
         written = {}
         if not _at(self.run, path):
             written["run"] = stage.folder(path, force, replaceable)
-            self.run.save(written["run"], force=True, command=command)
+            save_run(self.run, written["run"], force=True, command=command)
         self.run.path = path
         for role, other in self.companions.items():
             target = companion_path(path, role)
             if _at(other, target):
                 continue
             written[role] = stage.folder(target, force, replaceable)
-            other.save(written[role], force=True, command=f"{role} companion of {path}")
+            save_run(other, written[role], force=True, command=f"{role} companion of {path}")
             other.path = target
         return written
 

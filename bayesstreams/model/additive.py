@@ -52,7 +52,7 @@ class AdditiveKind:
         import pymc as pm
         import pytensor.tensor as pt
 
-        from bayesstreams.model.kinds import model_coords
+        from bayesstreams.model.hierarchy import model_coords
 
         with pm.Model(coords=model_coords(dataset)) as model:
             shared = data_containers(pm, self.data(dataset))

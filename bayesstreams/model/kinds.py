@@ -20,6 +20,8 @@ import numpy as np
 
 from bayesstreams.errors import RunError
 from bayesstreams.model import additive, streams
+# model_coords lives with the pieces the kinds share, so the kinds need not import their registry
+from bayesstreams.model.hierarchy import model_coords  # noqa: F401
 
 KINDS = {kind.name: kind for kind in (streams.KIND, additive.KIND)}
 
@@ -39,14 +41,6 @@ def kind_of_draws(draws: dict):
             return kind
     raise RunError("the draws hold the parameters of no known model kind "
                    f"({', '.join(KINDS)}); found: {', '.join(sorted(draws))}")
-
-
-def model_coords(dataset) -> dict:
-    """The named coordinates of a dataset's model (case, factor, phase, stream and group when given)."""
-    coords = dataset.coords()
-    if dataset.groups:
-        coords["group"] = list(dataset.groups)
-    return coords
 
 
 def parameter_names(kind, has_groups: bool, features=frozenset()) -> list[str]:

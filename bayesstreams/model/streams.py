@@ -77,7 +77,7 @@ class StreamsKind:
         import pymc as pm
         import pytensor.tensor as pt
 
-        from bayesstreams.model.kinds import model_coords
+        from bayesstreams.model.hierarchy import model_coords
 
         coords = model_coords(dataset)
         if not ev.is_v1(config.evidence_options):

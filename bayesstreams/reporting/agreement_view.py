@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bayesstreams.data.agreement import LEVELS, MIN_UNITS, OVERALL, STATUS_FEW, STATUS_OK, STATUS_ONE, STATUS_SAME
+from bayesstreams.data.agreement import (LEVELS, MIN_UNITS, OVERALL, STATUS_FEW, STATUS_OK, STATUS_ONE, STATUS_SAME,
+                                         agreement)
 
 # each status of data.agreement as the suffix of its translation key
 STATUS_KINDS = {STATUS_OK: "ok", STATUS_FEW: "few", STATUS_ONE: "one", STATUS_SAME: "same"}
@@ -56,8 +57,6 @@ def _cell(row) -> AlphaCell | None:
 
 def agreement_view(dataset, lang: str, result=None) -> AgreementView:
     """The agreement table of ``dataset``; ``result`` is its :class:`~bayesstreams.data.agreement.Agreement` if computed."""
-    from bayesstreams.data.agreement import agreement
-
     result = result or agreement(dataset)
     labels = {f.id: f.label(lang) for f in dataset.codebook.factors} | {OVERALL: OVERALL}  # the template words it
     lines = []

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES
 from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
-from bayesstreams.reporting.report import Interval, StreamState, WindowChance
+from bayesstreams.reporting.view import Interval, StreamState, WindowChance
 
 N_LEVERS = 3
 N_SIMILAR = 3
@@ -287,7 +287,7 @@ def render_brief(brief: Brief, t, compact: int = 0) -> str:
     """The brief as one HTML page (inline CSS and figure); ``compact`` 1 or 2 uses smaller type to fit one A4 page."""
     from bayesstreams.reporting.figures import stream_diagram, to_svg
     from bayesstreams.reporting.render import render, trusted
-    from bayesstreams.reporting.report import stream_tables
+    from bayesstreams.reporting.report_figures import stream_tables
 
     figure = None
     if brief.streams:

@@ -11,6 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bayesstreams.analysis.prior_dependence import ALPHAS
+from bayesstreams.analysis.structural import density_table, prior_probabilities
+from bayesstreams.reporting.claims_text import claim_text, explain
+from bayesstreams.reporting.view import _num
+
 SIDE_BY_SIDE = ("ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "dependency_necessity", "stream_necessity", "rho", "delta", "mu",
                 "p_w1", "p_w2")
 
@@ -81,8 +86,6 @@ class Structural:
 
 
 def _get(row: dict, key: str):
-    from bayesstreams.reporting.report import _num
-
     return _num(row.get(key))
 
 
@@ -90,11 +93,9 @@ def prior_check(measured, wide_model: str = "", agnostic_model: str = "", labels
     """The side-by-side table of the headline numbers (:data:`SIDE_BY_SIDE`) from a measured prior dependence.
 
     ``labels`` names the parts of an index for the reader (factor id -> label, case id -> name, phase and
-    stream -> their words, as :func:`bayesstreams.reporting.report.index_words` gives them); parts without
+    stream -> their words, as :func:`bayesstreams.reporting.view.index_words` gives them); parts without
     an entry show as they are.
     """
-    from bayesstreams.analysis.prior_dependence import ALPHAS
-
     low, high = (f"power_{a:g}_mean" for a in ALPHAS)
     ag = agnostic_model
     labels = labels or {}
@@ -113,17 +114,13 @@ def prior_check(measured, wide_model: str = "", agnostic_model: str = "", labels
 
 def claim_view(verdict, lang: str, t) -> ClaimView:
     """A :class:`~bayesstreams.analysis.claims.Verdict` in the report's language."""
-    from bayesstreams.analysis.claims import explain
-
-    return ClaimView(verdict.claim_id, verdict.section, verdict.text(lang), verdict.query, verdict.quantity,
+    return ClaimView(verdict.claim_id, verdict.section, claim_text(verdict, lang, t), verdict.query, verdict.quantity,
                      verdict.index, verdict.verdict, explain(verdict, t), verdict.mean, verdict.q05, verdict.q95,
                      verdict.prior_mean, verdict.prior_q05, verdict.prior_q95, verdict.prior_driven)
 
 
 def structural(run) -> Structural:
     """P(> 0) under prior and posterior for the headline probabilities; the dependency effect's pair first."""
-    from bayesstreams.analysis.structural import prior_probabilities
-
     rows = prior_probabilities(run.prior, run.posterior, run.dataset)
     dependency = next((r for r in rows if r["name"] == "dependency_effect"), None)
     return Structural(dependency["prior_p"] if dependency else None,
@@ -133,8 +130,6 @@ def structural(run) -> Structural:
 
 def dependency_density(run) -> list[dict]:
     """Prior and posterior density of rho on a shared grid (streams model; empty otherwise)."""
-    from bayesstreams.analysis.structural import density_table
-
     if "rho" not in run.posterior:
         return []
     return density_table(run.prior.get("rho") if run.prior else None, run.posterior["rho"])

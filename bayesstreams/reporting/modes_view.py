@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bayesstreams.reporting.view import _num
+
 MODES = ("zero", "marginal", "salience")
 
 
@@ -65,8 +67,6 @@ class CaseNotDiscussed:
 
 
 def _line(row, label: str, modes: list[str]) -> ModeLine:
-    from bayesstreams.reporting.report import _num
-
     cells = [ModeCell(m, _num(row.means.get(m)), _num(row.q05.get(m)), _num(row.q95.get(m)), row.verdicts.get(m))
              for m in modes]
     return ModeLine(row.name, row.index, label, cells, bool(row.depends))

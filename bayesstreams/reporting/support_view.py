@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bayesstreams.data.support import LABEL_DATA, LABEL_NO_DATA, LABEL_SEPARATING
+from bayesstreams.data.raw_view import raw_view
+from bayesstreams.data.support import LABEL_DATA, LABEL_NO_DATA, LABEL_SEPARATING, data_support
+from bayesstreams.reporting.view import Highlight, Interval, _num
 
 # each support label as the suffix of its translation key (t("support_" ~ kind))
 SUPPORT_KINDS = {LABEL_DATA: "data", LABEL_NO_DATA: "no_data", LABEL_SEPARATING: "separating"}
@@ -79,9 +81,6 @@ def _counts(row) -> CodeCounts:
 
 def data_support_view(dataset, lang: str) -> DataSupport:
     """The support table and the raw view of ``dataset`` as report data."""
-    from bayesstreams.data.raw_view import raw_view
-    from bayesstreams.data.support import data_support
-
     table = data_support(dataset)
     view = raw_view(dataset)
     by_window = {(r["factor"], r["window"], r["state"]): r for _, r in view.codes.iterrows()}
@@ -116,8 +115,6 @@ class StepEffect:
 
 def step_effects(importance, factor: str, reaches_w1: bool) -> list[StepEffect]:
     """Per window the factor reaches, the three steps in :data:`STEP_ORDER` (from ``factor_importance``)."""
-    from bayesstreams.reporting.report import _num
-
     own = importance[(importance["factor"] == factor) & (importance["quantity"] == "ace")]
     out = []
     for window in ("W1", "W2") if reaches_w1 else ("W2",):
@@ -153,12 +150,10 @@ def rank_rows(ranks, effects: dict) -> list[RankRow]:
 def ranked_highlights(ranks, window: str, effects: dict, n: int) -> list:
     """The ``n`` factors with the largest posterior-mean ACE on ``window`` over their observed step.
 
-    ``effects`` maps factor id -> its :class:`~bayesstreams.reporting.report.FactorEffect`; the
+    ``effects`` maps factor id -> its :class:`~bayesstreams.reporting.effects_view.FactorEffect`; the
     interval shown is the ACE of the headline step, with ``P(rank 1)`` and ``P(top 3)``.  Factors
     without data support are not in ``ranks`` and so never reach a headline.
     """
-    from bayesstreams.reporting.report import Highlight, Interval
-
     out = []
     for _, r in ranks[ranks["window"] == window].sort_values("rank").head(n).iterrows():
         e = effects[r["factor"]]

@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 from dataclasses import asdict
 
-from bayesstreams.reporting.report import SUMMARY, Report
+from bayesstreams.data.export import spreadsheet_safe
+from bayesstreams.reporting.report_assemble import Report
+from bayesstreams.reporting.view import SUMMARY
 
 def _summary_heads(t) -> list[str]:
     return [t("col_mean"), t("col_q05"), t("col_q25"), t("col_q75"), t("col_q95")]  # the order of SUMMARY
@@ -156,8 +158,6 @@ def sheet_title(title: str, taken: set[str]) -> str:
 
 
 def _cell(value):
-    from bayesstreams.data.export import spreadsheet_safe
-
     if value is None or isinstance(value, (bool, int, float)):
         return value
     return spreadsheet_safe(str(value))

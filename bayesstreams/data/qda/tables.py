@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.io import RawTable
-from bayesstreams.data.qda_mapping import Mapping, Target
+from bayesstreams.data.qda.mapping import Mapping, Target
 from bayesstreams.errors import InputError, Violation
 
 QUOTE_WORDS = 25

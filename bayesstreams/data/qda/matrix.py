@@ -17,8 +17,8 @@ import re
 from pathlib import Path
 
 from bayesstreams.data.io import decode, sniff_delimiter
-from bayesstreams.data.qda_dataset import Evidence, check_mapped_codes_exist
-from bayesstreams.data.qda_mapping import Mapping
+from bayesstreams.data.qda.tables import Evidence, check_mapped_codes_exist
+from bayesstreams.data.qda.mapping import Mapping
 from bayesstreams.errors import InputError, Violation
 
 _NUMBERING = re.compile(r"^\s*(?:(?:[A-Z]{1,3}|\d+)\s:\s+|D\s?\d+:\s+)")

@@ -153,7 +153,7 @@ def write_template(project: str | Path, out: str | Path, *, codebook: str | Path
     True
     """
     from bayesstreams.atomic import atomic_write_text, refuse_existing
-    from bayesstreams.data.qdpx import read_qdpx
+    from bayesstreams.data.qda.qdpx import read_qdpx
 
     project, out = Path(project), Path(out)
     refuse_existing(out, force)

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bayesstreams.data.qda_dataset import (Evidence, ImportTables, build_tables, check_mapped_codes_exist,
+from bayesstreams.data.qda.tables import (Evidence, ImportTables, build_tables, check_mapped_codes_exist,
                                            to_dataset, write_tables)
-from bayesstreams.data.qda_mapping import Mapping, load_mapping
-from bayesstreams.data.qdpx import QdaProject, QdaSource, read_qdpx
+from bayesstreams.data.qda.mapping import Mapping, load_mapping
+from bayesstreams.data.qda.qdpx import QdaProject, QdaSource, read_qdpx
 from bayesstreams.errors import InputError, Violation
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, co
     project
         The ``.qdpx`` archive exported by NVivo, ATLAS.ti, MAXQDA or any REFI-QDA program.
     mapping
-        The mapping TOML (see :mod:`bayesstreams.data.qda_mapping`).
+        The mapping TOML (see :mod:`bayesstreams.data.qda.mapping`).
     out
         The dataset folder to write.
     codebook
@@ -144,7 +144,7 @@ def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, co
     Raises
     ------
     InputError
-        Located, with nothing written: see :func:`~bayesstreams.data.qdpx.read_qdpx` and the mapping.
+        Located, with nothing written: see :func:`~bayesstreams.data.qda.qdpx.read_qdpx` and the mapping.
     
     Examples
     --------
@@ -207,7 +207,7 @@ def import_matrix(matrix: str | Path, mapping: str | Path, out: str | Path, *, c
     >>> result.dataset.case_ids, result.n_coded_cells
     (('Gemeente Noord', 'Gemeente Zuid'), 2)
     """
-    from bayesstreams.data.qda_matrix import matrix_evidence
+    from bayesstreams.data.qda.matrix import matrix_evidence
 
     rules = load_mapping(mapping, codebook)
     evidence, names, notes = matrix_evidence(Path(matrix), rules)

@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bayesstreams.data.xml_located import Element, parse_located
+from bayesstreams.data.qda.xml_located import Element, parse_located
 from bayesstreams.errors import InputError, Violation
 
 NAMESPACE = "urn:QDA-XML:project:1.0"

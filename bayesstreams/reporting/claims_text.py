@@ -1,0 +1,59 @@
+"""The claim verdicts in words: the reason for a verdict as one sentence in the report's language.
+
+:mod:`bayesstreams.analysis.claims` returns the verdict data only (the verdict, its reason as a
+key, the numbers behind it); this module turns them into the sentence the report, the modes
+view and the workbook show.
+"""
+
+from __future__ import annotations
+
+from bayesstreams.analysis.claims import SUPPORTED
+from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.numbers import style
+
+STEP_KEYS = {"-1 -> +1": "col_step_neg_pos", "0 -> +1": "col_step_zero_pos", "-1 -> 0": "col_step_neg_zero"}
+
+
+def claim_text(verdict, lang: str, t) -> str:
+    """The claim itself in ``lang``; the computed "phase 2 needs phase 1" (no claims.toml entry) from the table."""
+    return verdict.text(lang) or t("claim_text_dependency")
+
+
+def _number(value: float | None, query: str, unit: str = "pp", decimal: str = ".") -> str:
+    """A necessity as a share (0.53); an effect in signed percentage points, one decimal below 10.
+
+    ``decimal`` is the language's decimal mark (``","`` in Dutch).
+    """
+    if value is None:
+        return "n/a"
+    if query != "factor_effect":
+        return f"{value:.2f}".replace(".", decimal)
+    points = 100 * value
+    text = f"{points:+.1f}" if abs(points) < 9.95 else f"{points:+.0f}"
+    return ("0" if float(text) == 0 else text.replace(".", decimal)) + f" {unit}"
+
+
+def explain(verdict, t=None) -> str:
+    """The reason for a verdict (:class:`~bayesstreams.analysis.claims.Verdict`) as one sentence.
+
+    In the translator's language (default English).
+    """
+    t = t or translator("en")
+    unit, decimal = t("unit_pp"), style(getattr(t, "lang", "en")).decimal
+    number = {key: _number(getattr(verdict, attribute), verdict.query, unit, decimal)
+              for key, attribute in (("low", "q05"), ("high", "q95"), ("mean", "mean"), ("reference", "reference"),
+                                     ("prior_low", "prior_q05"), ("prior_high", "prior_q95"),
+                                     ("prior_mean", "prior_mean"))}
+    fill = {**number, "factor": verdict.factor, "ratio": f"{verdict.shift_ratio or 0:.1f}".replace(".", decimal)}
+    key = verdict.reason
+    if key in ("above", "below"):
+        key = f"{key}_{'agrees' if verdict.verdict == SUPPORTED else 'disagrees'}"
+    text = t(f"claim_reason_{key}").format(**fill)
+    step = verdict.details.get("step")
+    if step and verdict.reason != "no_data":
+        text += " " + t("claim_reason_step").format(step=t(STEP_KEYS[step]))
+    if verdict.details.get("separating") and verdict.reason != "no_data":
+        text += " " + t("claim_reason_separating")
+    if verdict.prior_mean is not None and verdict.mean is not None:
+        text += " " + t("claim_reason_prior").format(**fill)
+    return text

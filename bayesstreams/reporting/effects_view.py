@@ -1,0 +1,111 @@
+"""The report's factor effects and phase dependency, each number with its measured prior-driven flag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bayesstreams.reporting.support_view import SUPPORT_KINDS, step_effects
+from bayesstreams.reporting.view import Interval, _num
+
+
+@dataclass
+class FactorEffect:
+    """A factor's effects: ACE (+1 vs -1) on each window it reaches and its coefficient ``beta``."""
+
+    factor: str
+    label: str
+    phase: int
+    stream: str
+    ace_w1: Interval | None
+    ace_w1_prior_driven: bool
+    ace_w2: Interval
+    ace_w2_prior_driven: bool
+    ace_w2_path: str
+    beta: Interval
+    beta_p_positive: float | None
+    beta_prior_driven: bool
+    support: str = "data"
+    support_kind: str = "data"
+    steps: list = field(default_factory=list)  # StepEffect per window and step (reporting.support_view)
+
+    @property
+    def no_data(self) -> bool:
+        """Every number of this factor is the prior's ("no data: prior only", MODEL.md §8)."""
+        return self.support_kind == "no_data"
+
+    def extrapolated(self, window: str, step: str = "-1 -> +1") -> bool:
+        """Whether ``step`` on ``window`` starts or ends at a code never observed for this factor."""
+        return any(s.extrapolated for s in self.steps if s.window == window and s.step == step)
+
+
+@dataclass
+class Dependency:
+    """The phase dependency: its parameter (``rho`` or ``delta``) and the average effect of W1 on W2."""
+
+    parameter: str
+    value: Interval
+    value_prior_driven: bool
+    effect: Interval
+    effect_p_positive: float | None
+    effect_prior_driven: bool
+
+
+class PriorFlags:
+    """The measured prior-driven flag of a quantity (:mod:`bayesstreams.analysis.prior_dependence`).
+
+    ``source`` ("parameter" or "query") is kept for the callers' readability; names of
+    parameters and queries do not collide, so the flag is looked up by name and index.
+    """
+
+    def __init__(self, measured):
+        self._measured = measured
+
+    def __call__(self, source: str, name: str, index: str = "") -> bool:
+        return self._measured.flag(name, index)
+
+
+def _ace_row(own, window: str):
+    hit = own[(own["quantity"] == "ace") & (own["window"] == window) & (own["contrast"] == "+1 vs -1")]
+    return hit.iloc[0] if len(hit) else None
+
+
+def factor_effects(table, dataset, lang: str, flags: PriorFlags, support=None) -> list[FactorEffect]:
+    """One :class:`FactorEffect` per factor, grouped by phase and stream (codebook order within).
+
+    ``support`` (a :class:`~bayesstreams.reporting.support_view.DataSupport`) labels each factor;
+    the per-step effects come from the ``step`` rows of ``table``.
+    """
+    order = sorted(range(len(dataset.factor_ids)), key=lambda k: (dataset.factor_phase[k], dataset.factor_stream[k], k))
+    out = []
+    for k in order:
+        factor = dataset.codebook.factors[k]
+        own = table[table["factor"] == factor.id]
+        beta = own[own["quantity"] == "beta"].iloc[0]
+        w1, w2 = _ace_row(own, "W1"), _ace_row(own, "W2")
+        reaches_w1 = w1 is not None and w1["path"] != "none"  # a phase-2 factor cannot move W1
+        out.append(FactorEffect(
+            factor.id, factor.label(lang), factor.phase, factor.stream,
+            Interval.of(w1) if reaches_w1 else None, reaches_w1 and flags("query", "ace_w1", factor.id),
+            Interval.of(w2), flags("query", "ace_w2", factor.id), str(w2["path"]),
+            Interval.of(beta), _num(beta["p_gt_0"]), flags("parameter", "beta", factor.id)))
+        if support is not None:
+            out[-1].support = support.label_of(factor.id)
+            out[-1].support_kind = SUPPORT_KINDS[out[-1].support]
+        out[-1].steps = step_effects(table, factor.id, reaches_w1)
+    return out
+
+
+def dependency(table, flags: PriorFlags) -> Dependency:
+    """The phase-dependency rows of the query tables."""
+    parameter = table[table["quantity"] != "dependency_effect"].iloc[0]
+    effect = table[table["quantity"] == "dependency_effect"].iloc[0]
+    name = str(parameter["quantity"])
+    return Dependency(name, Interval.of(parameter), flags("parameter", name),
+                      Interval.of(effect), _num(effect["p_gt_0"]), flags("query", "dependency_effect"))
+
+
+def step_flags(highlights: list, window: str, flags: PriorFlags) -> list:
+    """A headline shows the ACE of the factor's observed step: it carries that number's measured flag."""
+    for h in highlights:
+        h.prior_driven = flags("query", f"ace_step_{window.lower()}", h.factor)
+    return highlights

@@ -1,0 +1,133 @@
+"""Assemble a run's report: every number the report shows, selected, labelled and ordered into one :class:`Report`.
+
+Nothing statistical is computed here.  Every number comes from the query tables
+(:func:`bayesstreams.analysis.queries.query_tables`), the contraction table
+(:func:`bayesstreams.analysis.contraction.what_the_data_taught`), the run's diagnostics (run.json)
+or the model comparison (:func:`bayesstreams.checks.compare.compare_fits`); the view modules
+(``*_view.py``, :mod:`~bayesstreams.reporting.evidence`) turn them into records and this module
+puts them together.  The same :class:`Report` fills the HTML and Markdown templates and becomes
+``summary.json`` (:func:`summary`), so the three carry the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict
+from bayesstreams.analysis.contraction import what_the_data_taught
+from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, run_mode
+from bayesstreams.analysis.prior_dependence import prior_dependence
+from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables, run_baseline
+from bayesstreams.analysis.ranks import effect_ranks
+from bayesstreams.reporting import evidence
+from bayesstreams.reporting.agreement_view import agreement_view
+from bayesstreams.reporting.cases_view import CaseResult, case_advice_rows, case_results
+from bayesstreams.reporting.codes_view import CodeTable, code_table
+from bayesstreams.reporting.effects_view import Dependency, FactorEffect, PriorFlags, dependency, factor_effects, step_flags
+from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.modes_view import case_not_discussed, modes_view
+from bayesstreams.reporting.run_view import (Comparison, DiagnosticsSummary, Reproducibility, Taught, comparison,
+                                             diagnostics_summary, reproducibility, taught)
+from bayesstreams.reporting.support_view import data_support_view, rank_rows, ranked_highlights
+from bayesstreams.reporting.view import Highlight, index_words
+
+REPORT_FORMAT = "bayesstreams-report/1"
+N_HIGHLIGHTS = 3
+
+
+@dataclass
+class Report:
+    """Every number and label the report shows; ``summary.json`` is :func:`summary` of it."""
+
+    lang: str
+    dataset_name: str
+    title: str
+    source: str
+    model_name: str
+    model_kind: str
+    n_cases: int
+    n_factors: int
+    codes: CodeTable
+    factors: list[FactorEffect]
+    highlights_w1: list[Highlight]
+    highlights_w2: list[Highlight]
+    dependency: Dependency
+    cases: list[CaseResult]
+    taught: Taught
+    diagnostics: DiagnosticsSummary
+    reproducibility: Reproducibility
+    comparison: Comparison | None = None
+    lever_threshold: float = 0.05
+    missing_companions: list = field(default_factory=list)  # [{role, why, text}]: what the study lacks
+    data_support: object = None  # reporting.support_view.DataSupport: "what the data can tell"
+    agreement: object = None  # reporting.agreement_view.AgreementView: Krippendorff's alpha between respondents
+    ranks: list = field(default_factory=list)  # reporting.support_view.RankRow per window and ranked factor
+    prior_check: object = None          # evidence.PriorCheck: the headline numbers under each prior check
+    structural: object = None           # evidence.Structural: probabilities next to their prior value
+    dependency_verdict: object = None   # evidence.ClaimView: "phase 2 needs phase 1", computed
+    claims: list = field(default_factory=list)  # evidence.ClaimView per claim of claims.toml
+    rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
+    advice: list = field(default_factory=list)  # per case: advice given what is known (MODEL.md §9), with its text
+    modes: object = None  # modes_view.ModesView: "what if not discussed means ...", the modes side by side
+
+    @property
+    def has_streams(self) -> bool:
+        """Stream activation exists only in the streams model."""
+        return any(case.streams for case in self.cases)
+
+
+def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnostic_run=None, mode_runs=None) -> Report:
+    """Assemble the report of a loaded run.
+
+    ``compare_run`` adds a PSIS-LOO comparison; ``check_run`` (the wide-prior refit, see
+    ``study.wide``) and power-scaling measure the prior dependence;
+    ``agnostic_run`` is shown beside them; ``mode_runs`` (the same data under the other
+    not-discussed modes, ``study.modes``) fill "what if not discussed means ...".
+    """
+    dataset = run.dataset
+    tables = query_tables(run)
+    learned = what_the_data_taught(run)
+    measured = prior_dependence(run, check_run, agnostic_run)
+    flags = PriorFlags(measured)
+    t = translator(lang)
+    verdicts = claim_verdicts(run, dataset.claims, measured)  # no-data factors: data.support's
+    support = data_support_view(dataset, lang)
+    effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)
+    ranks = effect_ranks(run.posterior, dataset, base=run_baseline(run))
+    by_id = {e.factor: e for e in effects}
+    highlights = {"W1": step_flags(ranked_highlights(ranks, "W1", by_id, N_HIGHLIGHTS), "W1", flags),
+                  "W2": step_flags(ranked_highlights(ranks, "W2", by_id, N_HIGHLIGHTS), "W2", flags)}
+    claims = [evidence.claim_view(v, lang, t) for v in verdicts]
+    reliance = not_discussed_reliance(run)
+    cases = case_results(tables, dataset, lang, flags, no_data=frozenset(support.no_data))
+    for case in cases:
+        case.not_discussed = case_not_discussed(reliance, case.case_id)
+    others = list((mode_runs or {}).values())
+    modes = modes_view(mode_comparison(run, others, measured) if others else None, run_mode(run),
+                       code_table(dataset, lang), {w: [h.factor for h in hs] for w, hs in highlights.items()},
+                       index_words(dataset, lang), claims)
+    return Report(
+        lang=lang, dataset_name=dataset.name, title=dataset.codebook.describe("title", lang),
+        source=dataset.codebook.describe("source", lang), model_name=run.config.name, model_kind=run.config.kind,
+        n_cases=dataset.n_cases, n_factors=len(dataset.factor_ids), codes=code_table(dataset, lang),
+        factors=effects, highlights_w1=highlights["W1"], highlights_w2=highlights["W2"],
+        dependency=dependency(tables["phase_dependency"], flags), cases=cases,
+        taught=taught(learned, index_words(dataset, lang), flags), diagnostics=diagnostics_summary(run.info),
+        reproducibility=reproducibility(run.info),
+        comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN, data_support=support,
+        agreement=agreement_view(dataset, lang),
+        ranks=rank_rows(ranks, by_id),
+        prior_check=evidence.prior_check(measured, check_run.config.name if check_run else "",
+                                         agnostic_run.config.name if agnostic_run else "",
+                                         index_words(dataset, lang)),
+        structural=evidence.structural(run),
+        dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
+        claims=claims, rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang), modes=modes)
+
+
+def summary(report: Report) -> dict:
+    """The report as JSON-ready data: every number shown, unrounded; missing numbers are None."""
+    data = asdict(report)
+    for case, result in zip(data["cases"], report.cases):
+        case["weakest"] = [asdict(s) for s in result.weakest]
+    return {"format": REPORT_FORMAT, **data}

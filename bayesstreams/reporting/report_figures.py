@@ -1,0 +1,73 @@
+"""The report's figures: the tables the plots draw (built from the :class:`~bayesstreams.reporting.report_assemble.Report` only), their texts and SVG."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pandas as pd
+
+from bayesstreams.reporting.figure_text import forest_text, rho_text, stream_text
+from bayesstreams.reporting.figures import forest_plot, prior_posterior_plot, stream_diagram, to_svg
+from bayesstreams.reporting.report_assemble import Report
+from bayesstreams.reporting.view import StreamState, WindowChance
+
+
+def forest_table(report: Report, t=None):
+    """The factor effects as the long table :func:`bayesstreams.reporting.figures.forest_plot` draws.
+
+    With a translator ``t``, the label of a factor without data says so ("no data: prior only").
+    """
+    rows = []
+    for e in report.factors:
+        label = f"{e.label} ({t('support_no_data')})" if t is not None and e.no_data else e.label
+        for window, ace, prior in (("W1", e.ace_w1, e.ace_w1_prior_driven), ("W2", e.ace_w2, e.ace_w2_prior_driven)):
+            if ace is not None:
+                rows.append({"factor": e.factor, "label": label, "phase": e.phase, "stream": e.stream,
+                             "window": window, **asdict(ace), "prior_driven": prior})
+    return pd.DataFrame.from_records(rows)
+
+
+def stream_tables(streams: list[StreamState], windows: list[WindowChance]):
+    """The ``(streams, windows)`` tables :func:`bayesstreams.reporting.figures.stream_diagram` draws for one case."""
+    nan = float("nan")
+    stream_frame = pd.DataFrame.from_records([
+        {"phase": s.phase, "stream": s.stream, **asdict(s.q), "observed": nan if s.observed is None else s.observed,
+         "bottleneck": s.bottleneck} for s in streams])
+    window_frame = pd.DataFrame.from_records([
+        {"phase": w.phase, **asdict(w.p), "observed": nan if w.observed is None else w.observed,
+         "prior_driven": w.prior_driven} for w in windows])
+    return stream_frame, window_frame
+
+
+def figure_texts(report: Report, t) -> dict:
+    """Title, description and caption of every figure (:class:`~bayesstreams.reporting.figure_text.FigureText`)."""
+    out = {"factor_effects.svg": forest_text(report, t)}
+    if report.rho_density:
+        out["rho_prior_posterior.svg"] = rho_text(report.dependency, t)
+    if report.has_streams:
+        for n, case in enumerate(report.cases, start=1):
+            out[stream_figure_name(n)] = stream_text(case.name, case.streams, case.windows, t)
+    return out
+
+
+def figures(report: Report, t, texts: dict | None = None) -> dict[str, str]:
+    """SVG text of every figure, keyed by file name under ``figures/``, each with its title and description."""
+    texts = texts or figure_texts(report, t)
+
+    def svg(fig, name: str) -> str:
+        return to_svg(fig, texts[name].title, texts[name].desc, ident=name.removesuffix(".svg").replace("_", "-"))
+
+    out = {"factor_effects.svg": svg(forest_plot(forest_table(report, t), t), "factor_effects.svg")}
+    if report.rho_density:
+        table = pd.DataFrame.from_records(report.rho_density)
+        out["rho_prior_posterior.svg"] = svg(prior_posterior_plot(table, t), "rho_prior_posterior.svg")
+    if report.has_streams:
+        for n, case in enumerate(report.cases, start=1):
+            name = stream_figure_name(n)
+            out[name] = svg(stream_diagram(*stream_tables(case.streams, case.windows), t, name=case.name), name)
+    return out
+
+
+def stream_figure_name(n: int) -> str:
+    """File name of the stream diagram of the ``n``-th case (1-based; names never carry user text)."""
+    return f"streams_{n:02d}.svg"

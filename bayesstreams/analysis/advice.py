@@ -30,6 +30,7 @@ from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.model.evidence import options_of_draws
+from bayesstreams.model.modes import DEFAULT_MODE
 
 WINDOWS = ("W1", "W2")
 DEFAULT_MIN_GAIN = 0.05
@@ -57,9 +58,9 @@ class CaseAdvice:
     necessity: list[dict] = field(default_factory=list)
     phase1_necessary: dict | None = None
     no_data: list[str] = field(default_factory=list)
-    # how the run reads a code not discussed (MODEL.md §7): "zero" reads it as 0, so a find-out-first
-    # factor's gain is the gain if it is 0; "marginal"/"salience" weigh what it may be
-    not_discussed: str = "zero"
+    # how the run reads a code not discussed (MODEL.md §7, model.modes): a mode that fills it with 0 makes a
+    # find-out-first factor's gain the gain if it is 0; the others weigh what it may be
+    not_discussed: str = DEFAULT_MODE
 
 
 def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bayesstreams.model.modes import MODES, options_of_draws
+
 SHIFT_LIMIT = 1.0  # shift / (half the 90% interval width) above which a number depends on the mode
 QUANTITIES = ("dependency_effect", "dependency_necessity", "ace_step_w1", "ace_step_w2", "p_w1", "p_w2")
 RANKS = ("p_rank1_w1", "p_rank1_w2")
@@ -232,7 +234,7 @@ def compare_modes(measured: dict, ranks: dict, verdicts: dict, in_force: str) ->
     in_force
         The mode of the run the report is about.
     """
-    modes = [m for m in ("zero", "marginal", "salience") if m in measured]
+    modes = [m for m in MODES if m in measured]
     rows = []
     for name in QUANTITIES:
         keys = list(dict.fromkeys(r["index"] for r in measured[in_force].rows if r["name"] == name))
@@ -251,8 +253,6 @@ def compare_modes(measured: dict, ranks: dict, verdicts: dict, in_force: str) ->
 
 def run_mode(run) -> str:
     """The not-discussed mode of a run, read from its draws (MODEL.md §7)."""
-    from bayesstreams.model.evidence import options_of_draws
-
     return options_of_draws(run.posterior)["not_discussed"]
 
 

@@ -38,6 +38,7 @@ import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.support import no_data_factors
+from bayesstreams.model.modes import DEFAULT_MODE
 from bayesstreams.analysis.advice import json_safe
 from bayesstreams.analysis.queries import (
     CAUSAL_NOTE,
@@ -100,7 +101,7 @@ class ScoreResult:
     labels: dict = field(default_factory=dict)  # factor id -> {"en": label, "nl": label}, from the codebook
     actions: dict = field(default_factory=dict)  # factor id -> {"en": action, "nl": action, "source": note}; "" if none
     prior_checks: list[str] = field(default_factory=list)  # the checks behind the prior-driven flags
-    not_discussed: str = "zero"  # how the run reads a not-discussed cell (MODEL.md §7): zero, marginal or salience
+    not_discussed: str = DEFAULT_MODE  # how the run reads a not-discussed cell (MODEL.md §7, model.modes.MODES)
 
 
 def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -297,7 +298,7 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
 def _not_discussed_mode(run) -> str:
     """The run's reading of a not-discussed cell; ``zero`` for a bare posterior without a model file."""
     config = getattr(run, "config", None)
-    return config.evidence_options["not_discussed"] if config is not None else "zero"
+    return config.evidence_options["not_discussed"] if config is not None else DEFAULT_MODE
 
 
 def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:

@@ -369,17 +369,17 @@ def evidence_tables(dataset, options: dict) -> dict:
     (case, cell), with ``s_obs``/``s_val`` and the window terms.
     """
     from bayesstreams.model import evidence as ev
+    from bayesstreams.model.modes import mode_of, respondents_of
 
-    latent = options["respondents"] == "latent"
+    respondents = respondents_of(options)
     terms = observed_terms(dataset.s, dataset.w)
     cell, group = cells_and_groups(dataset)
-    data = ev.evidence_data(dataset.x, ev.respondent_counts(dataset, dataset.x) if latent else None)
-    support = data.support.copy()
-    if options["not_discussed"] == "zero":  # v1: a not-discussed cell is a point mass at 0
-        support[data.discussed == 0.0] = np.eye(3)[1]
-    if latent:  # every cell's code is latent; its record enters through the confusion matrix
-        support[:] = 1.0
-    counts = data.counts if latent else np.zeros_like(data.counts)
+    counts = ev.respondent_counts(dataset, dataset.x) if respondents.codes_latent else None
+    data = ev.evidence_data(dataset.x, counts)
+    # each option says which codes a cell may take (zero: a not-discussed cell is a point mass at 0;
+    # latent respondents: every code, the record entering through the confusion matrix)
+    support = respondents.table_support(mode_of(options).table_support(data.support, data.discussed))
+    counts = respondents.table_counts(data.counts)
     n_cases, n_factors = dataset.x.shape
     key = np.concatenate([np.broadcast_to(np.arange(n_factors)[None, :, None], (n_cases, n_factors, 1)), support,
                           counts, data.discussed[..., None]], axis=-1).reshape(n_cases * n_factors, 8)

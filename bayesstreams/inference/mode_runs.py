@@ -15,8 +15,8 @@ import dataclasses
 from pathlib import Path
 
 from bayesstreams.errors import RunError
+from bayesstreams.model.modes import MODES, compatible, get_mode, respondents_of
 
-MODES = ("zero", "marginal", "salience")
 SUFFIX = "-nd-"
 
 
@@ -33,8 +33,8 @@ def other_modes(config) -> list[str]:
     """
     if not config.model_kind.has_evidence_modes:
         return []
-    latent = config.evidence_options["respondents"] == "latent"
-    return [m for m in MODES if m != mode_of(config) and not (latent and m == "zero")]
+    respondents = respondents_of(config.evidence_options)
+    return [m for m, mode in MODES.items() if m != mode_of(config) and compatible(mode, respondents)]
 
 
 def mode_config(config, mode: str):
@@ -49,8 +49,7 @@ def mode_config(config, mode: str):
     """
     from bayesstreams.model.config import default_priors, evidence_features
 
-    if mode not in MODES:
-        raise RunError(f"unknown not-discussed mode {mode!r} (known: {', '.join(MODES)})")
+    get_mode(mode)  # an unknown mode is refused here
     evidence = {**config.evidence_options, "not_discussed": mode}
     features = evidence_features(evidence)
     own = dict(config.priors)

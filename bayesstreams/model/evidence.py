@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bayesstreams.errors import InputError, Violation
+from bayesstreams.model.modes import is_v1, mode_of, options_of_draws, respondents_of  # noqa: F401  (re-exported)
 
 CODES = (-1.0, 0.0, 1.0)
 CODE_LABELS = ("-1", "0", "+1")
@@ -51,23 +52,6 @@ class EvidenceData:
     support: np.ndarray
     discussed: np.ndarray
     counts: np.ndarray
-
-
-def options_of_draws(draws: dict) -> dict:
-    """The evidence options that made ``draws``, read from the parameters they hold."""
-    if "salience_zero" in draws:
-        not_discussed = "salience"
-    elif "code_prob" in draws:
-        not_discussed = "marginal"
-    else:
-        not_discussed = "zero"
-    return {"not_discussed": not_discussed, "respondents": "latent" if "confusion" in draws else "consensus",
-            "stream_error": "stream_error" in draws}
-
-
-def is_v1(options: dict) -> bool:
-    """Whether the options are the v1 model (``zero``, consensus, no stream error): v1 tables and kernels."""
-    return options["not_discussed"] == "zero" and options["respondents"] == "consensus" and not options["stream_error"]
 
 
 def respondent_counts(dataset, x: np.ndarray) -> np.ndarray:
@@ -101,23 +85,10 @@ def cell_weights(options: dict, data: EvidenceData, params: dict, math):
     """Weights ``w[draw, case, factor, code]`` of every cell under the evidence options.
 
     ``params`` holds ``code_prob`` (draw, factor, 3), ``salience_zero``/``salience_nonzero``
-    (draw,) and ``confusion`` (draw, 3, 3) as the options need them.  ``zero`` mode is the
-    consensus support with a not-discussed cell at 0.
+    (draw,) and ``confusion`` (draw, 3, 3) as the options need them; each mode and respondents
+    option of :mod:`bayesstreams.model.modes` contributes its factor.
     """
-    if options["not_discussed"] == "zero" and options["respondents"] == "consensus":
-        discussed = data.discussed[:, :, None]
-        return (discussed * data.support + (1.0 - discussed) * np.eye(3)[1])[None]
-    weight = params["code_prob"][:, None, :, :]
-    if options["not_discussed"] == "salience":
-        s1, s0 = params["salience_nonzero"], params["salience_zero"]
-        sigma = math.stack([s1, s0, s1], axis=-1)[:, None, None, :]
-        discussed = data.discussed[None, :, :, None]
-        weight = weight * (discussed * sigma + (1.0 - discussed) * (1.0 - sigma))
-    if options["respondents"] == "latent":
-        log_c = math.log(params["confusion"])
-        log_r = sum(data.counts[None, :, :, c, None] * log_c[:, None, None, :, c] for c in range(3))
-        return weight * math.exp(log_r)
-    return weight * data.support[None]
+    return mode_of(options).cell_weights(respondents_of(options), data, params, math)
 
 
 def uncertain_factors(support: np.ndarray, factors: np.ndarray, options: dict,
@@ -129,7 +100,7 @@ def uncertain_factors(support: np.ndarray, factors: np.ndarray, options: dict,
     compiled PyMC model can take another dataset's values (SBC, exact leave-one-out);
     :func:`batched_streams` does that for all streams at once.
     """
-    if options["respondents"] == "latent" or not split:
+    if respondents_of(options).codes_latent or not split:
         return factors, factors[:0]
     several = support[:, factors, :].sum(axis=-1).max(axis=0) > 1
     return factors[several], factors[~several]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-MODES = ("zero", "marginal", "salience")
+from bayesstreams.model.modes import MODES
 
 
 @dataclass

@@ -96,6 +96,46 @@ def test_modes_are_defined_once():
     assert defined == ["bayesstreams/model/modes.py"]
 
 
+def test_the_reference_model_never_imports_the_accelerator():
+    """model/ is the reference; fast/ depends on it, not the other way round (no import of fast in model/)."""
+    offenders = []
+    for path in (PACKAGE / "model").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {name}" for name in names if name.startswith("bayesstreams.fast")]
+    assert offenders == []
+
+
+def test_the_fast_layout_is_a_leaf():
+    """fast/layout.py imports nothing of the package, so the kernels and the problems both read it without a circle."""
+    tree = ast.parse((PACKAGE / "fast" / "layout.py").read_text(encoding="utf-8"))
+    imported = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert imported == []
+
+
+def test_the_fast_room_has_no_import_circle():
+    """Inside fast/, module-level and function-level imports alike form no circle (layout <- kernels <- modes ...)."""
+    room = {path.stem: path for path in (PACKAGE / "fast").glob("*.py") if path.stem != "__init__"}
+    edges = {}
+    for name, path in room.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "bayesstreams.fast":
+                    found |= {alias.name for alias in node.names}
+                elif node.module.startswith("bayesstreams.fast."):
+                    found.add(node.module.split(".")[2])
+            elif isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[2] for alias in node.names if alias.name.startswith("bayesstreams.fast.")}
+        edges[name] = found & set(room)
+
+    def reaches(start, goal, seen=()):
+        return any(n == goal or (n not in seen and reaches(n, goal, (*seen, n))) for n in edges[start])
+
+    assert [name for name in room if reaches(name, name)] == []
+
+
 def test_no_prior_family_is_written_outside_the_prior_spec():
     """PyMC distributions of top-level priors are created by Prior.pymc only (z and gamma_raw are N(0, 1))."""
     offenders = []

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bayesstreams.fast.registry import expected_q
 from bayesstreams.model.modes import MODES, options_of_draws
 
 SHIFT_LIMIT = 1.0  # shift / (half the 90% interval width) above which a number depends on the mode
@@ -75,7 +76,8 @@ def reliance_rows(draws: dict, dataset, base=None) -> list[Reliance]:
     now = windows(base)
     bounds = kind_of_draws(draws).not_discussed_bounds(draws, x, np.asarray(dataset.factor_phase),
                                                        np.asarray(dataset.factor_stream),
-                                                       np.asarray(dataset.group, dtype=int), records=dataset)
+                                                       np.asarray(dataset.group, dtype=int), records=dataset,
+                                                       qt=expected_q)
     missing = np.isnan(x)
     phase = np.asarray(dataset.factor_phase)
     per_phase = np.stack([missing[:, phase == p].sum(axis=1) for p in (0, 1)], axis=1)

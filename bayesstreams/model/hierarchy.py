@@ -24,6 +24,14 @@ POOLED_PARAMETERS = (
 GROUP_SCALE = Parameter("sigma_group", (), Prior("halfnormal", {"sigma": 0.5}), groups_only=True)
 
 
+def model_coords(dataset) -> dict:
+    """The named coordinates of a dataset's model (case, factor, phase, stream and group when given)."""
+    coords = dataset.coords()
+    if dataset.groups:
+        coords["group"] = list(dataset.groups)
+    return coords
+
+
 def stream_design(dataset) -> np.ndarray:
     """One-hot (factor, phase*stream) matrix: which stream each factor moves."""
     n_streams = 3

@@ -25,17 +25,14 @@ def gradient_us(dataset, name: str, calls: int = 20000, repeats: int = 5) -> flo
     """CPU time of one log-density + gradient call of the fast path (best of ``repeats`` loops, in µs)."""
     import numpy as np
 
-    from bayesstreams.fast.problem import evidence_problem, streams_problem
+    from bayesstreams.fast import kernels, modes
+    from bayesstreams.fast.problem import EvidenceProblem
+    from bayesstreams.fast.registry import fast_problem
     from bayesstreams.model.config import load_config
 
     config = load_config(f"models/{name}.toml")
-    v1 = config.evidence_options == {"not_discussed": "zero", "respondents": "consensus", "stream_error": False}
-    if v1:
-        from bayesstreams.fast.kernels import logp_grad
-        problem = streams_problem(dataset, config)
-    else:
-        from bayesstreams.fast.modes import logp_grad
-        problem = evidence_problem(dataset, config)
+    problem = fast_problem(dataset, config)
+    logp_grad = (modes if isinstance(problem, EvidenceProblem) else kernels).logp_grad
     theta = np.random.default_rng(0).normal(0.0, 0.3, problem.n_dim)
     grad, arrays = np.empty(problem.n_dim), problem.arrays()
     logp_grad(theta, grad, *arrays)  # compiled or loaded before timing

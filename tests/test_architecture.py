@@ -58,6 +58,84 @@ def test_the_branch_detector_finds_branches():
     assert not KIND_BRANCH.search('parameter.role == "raw"')
 
 
+MODES_MODULE = PACKAGE / "model" / "modes.py"
+_MODE_NAMES = "zero|marginal|salience|consensus|latent"
+MODE_BRANCH = re.compile(
+    rf"""([!=]=\s*["']({_MODE_NAMES})["'])|(["']({_MODE_NAMES})["']\s*[!=]=)"""  # x == "salience"
+    rf"""|(\[["'](not_discussed|respondents)["']\]\s*[!=]=)"""  # options["not_discussed"] != mode
+    rf"""|(\bin\s*[(\[{{]\s*["']({_MODE_NAMES})["'])""")  # m in ("marginal", "salience")
+
+
+def test_no_branch_on_an_evidence_mode_outside_the_modes():
+    """Evidence modes are objects in one registry (model/modes.py), like the kinds: nothing else branches on a name."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path == MODES_MODULE or "__pycache__" in path.parts:
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if MODE_BRANCH.search(line):
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+def test_the_mode_branch_detector_finds_branches():
+    """The check above must be able to fail."""
+    assert MODE_BRANCH.search('if options["not_discussed"] == "zero":')
+    assert MODE_BRANCH.search("latent = config.evidence_options['respondents'] == 'latent'")
+    assert MODE_BRANCH.search('if "salience" != mode:')
+    assert MODE_BRANCH.search('if options["respondents"] != wanted:')
+    assert MODE_BRANCH.search('modes = [m for m in ("zero", "marginal", "salience") if m in measured]')
+    assert not MODE_BRANCH.search('Parameter("salience_zero", (), Prior("beta", {"alpha": 2.0}))')
+    assert not MODE_BRANCH.search('t("nd_reading_" + mode)')
+
+
+def test_modes_are_defined_once():
+    """``MODES`` is the registry's; every other module imports it."""
+    defined = [str(path.relative_to(ROOT)) for path in PACKAGE.rglob("*.py") if "__pycache__" not in path.parts
+               and re.search(r"^MODES\s*=", path.read_text(encoding="utf-8"), flags=re.M)]
+    assert defined == ["bayesstreams/model/modes.py"]
+
+
+def test_the_reference_model_never_imports_the_accelerator():
+    """model/ is the reference; fast/ depends on it, not the other way round (no import of fast in model/)."""
+    offenders = []
+    for path in (PACKAGE / "model").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {name}" for name in names if name.startswith("bayesstreams.fast")]
+    assert offenders == []
+
+
+def test_the_fast_layout_is_a_leaf():
+    """fast/layout.py imports nothing of the package, so the kernels and the problems both read it without a circle."""
+    tree = ast.parse((PACKAGE / "fast" / "layout.py").read_text(encoding="utf-8"))
+    imported = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert imported == []
+
+
+def test_the_fast_room_has_no_import_circle():
+    """Inside fast/, module-level and function-level imports alike form no circle (layout <- kernels <- modes ...)."""
+    room = {path.stem: path for path in (PACKAGE / "fast").glob("*.py") if path.stem != "__init__"}
+    edges = {}
+    for name, path in room.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "bayesstreams.fast":
+                    found |= {alias.name for alias in node.names}
+                elif node.module.startswith("bayesstreams.fast."):
+                    found.add(node.module.split(".")[2])
+            elif isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[2] for alias in node.names if alias.name.startswith("bayesstreams.fast.")}
+        edges[name] = found & set(room)
+
+    def reaches(start, goal, seen=()):
+        return any(n == goal or (n not in seen and reaches(n, goal, (*seen, n))) for n in edges[start])
+
+    assert [name for name in room if reaches(name, name)] == []
+
+
 def test_no_prior_family_is_written_outside_the_prior_spec():
     """PyMC distributions of top-level priors are created by Prior.pymc only (z and gamma_raw are N(0, 1))."""
     offenders = []

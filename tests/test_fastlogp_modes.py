@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("numba")
 
-from bayesstreams.fast import modes, problem as fastproblem  # noqa: E402
+from bayesstreams.fast import modes, problem as fastproblem, registry  # noqa: E402
 from bayesstreams.model.config import config_from_text  # noqa: E402
 
 from .helpers import partly_observed_dataset  # noqa: E402
@@ -121,7 +121,7 @@ def test_pointwise_equals_the_numpy_reference(nd, respondents, stream_error, gro
     assert got.shape == expected.shape == (24, 37)
     assert np.isfinite(got).all()
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
-    np.testing.assert_array_equal(KIND.pointwise_loglik(dataset, draws), got)  # the kind's route is this kernel
+    np.testing.assert_array_equal(registry.pointwise_loglik(dataset, KIND, draws), got)  # the kind's route is this kernel
 
 
 def test_sum_over_cases_is_the_likelihood_of_the_density():
@@ -213,9 +213,9 @@ def test_the_shipped_modes_take_the_fast_path():
     study = load_dataset(root / "data" / "trafficking_nl_2020")
     for name in ("streams-marginal", "streams-salience"):
         config = load_config(root / "models" / f"{name}.toml")
-        assert isinstance(config.model_kind.fast_problem(study, config), fastproblem.EvidenceProblem)
+        assert isinstance(registry.fast_problem(study, config), fastproblem.EvidenceProblem)
     config = load_config(root / "models" / "streams.toml")
-    assert isinstance(config.model_kind.fast_problem(study, config), fastproblem.StreamsProblem)
+    assert isinstance(registry.fast_problem(study, config), fastproblem.StreamsProblem)
 
 
 @pytest.mark.model
@@ -240,7 +240,7 @@ def test_a_fast_fit_under_marginal_matches_the_pymc_route():
 @pytest.mark.parametrize("nd,respondents,stream_error", [("marginal", "consensus", "false"),
                                                          ("salience", "latent", "true")])
 def test_query_kernel_equals_the_numpy_enumeration(nd, respondents, stream_error):
-    """qt of every stream, at the codes and under do(x_k = v), numba = NumPy (evidence._expected_q) to 1e-12."""
+    """qt of every stream, at the codes and under do(x_k = v), numba = NumPy (evidence.expected_q) to 1e-12."""
     from bayesstreams.model import evidence as ev
     from bayesstreams.model.priors import draw_prior
 
@@ -256,17 +256,12 @@ def test_query_kernel_equals_the_numpy_enumeration(nd, respondents, stream_error
         for s in range(3):
             factors = np.flatnonzero((dataset.factor_phase == p) & (dataset.factor_stream == s))
             np.testing.assert_allclose(modes.expected_q(weights, eta, draws["beta"], x, factors),
-                                       ev._expected_q(weights, eta, draws["beta"], x, data.support, factors, options),
+                                       ev.expected_q(weights, eta, draws["beta"], x, data.support, factors, options),
                                        rtol=1e-12, atol=1e-14)
     k = int(np.flatnonzero(dataset.factor_phase == 0)[0])
     values = np.ones(dataset.n_cases)
     with_do = ev.stream_q(options, data, draws, x, 0, int(dataset.factor_stream[k]), dataset.factor_phase,
-                          dataset.factor_stream, do=(k, values))
-    real = ev.expected_q
-    try:
-        ev.expected_q = ev._expected_q
-        reference = ev.stream_q(options, data, draws, x, 0, int(dataset.factor_stream[k]), dataset.factor_phase,
-                                dataset.factor_stream, do=(k, values))
-    finally:
-        ev.expected_q = real
+                          dataset.factor_stream, do=(k, values), qt=registry.expected_q)  # what the queries use
+    reference = ev.stream_q(options, data, draws, x, 0, int(dataset.factor_stream[k]), dataset.factor_phase,
+                            dataset.factor_stream, do=(k, values))  # the NumPy default
     np.testing.assert_allclose(with_do, reference, rtol=1e-12, atol=1e-14)

@@ -26,7 +26,7 @@ def expansions() -> dict[str, list[str]]:
     from bayesstreams.model.kinds import KINDS
     from bayesstreams.reporting.words import SCALE
     from bayesstreams.reporting.report import GLOSSARY
-    from bayesstreams.inference.study import MODES
+    from bayesstreams.model.modes import MODES
 
     phases, streams = [str(p) for p in PHASES], list(STREAMS)
     return {

@@ -31,6 +31,7 @@ from bayesstreams.analysis.queries import run_baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.model.evidence import options_of_draws
+from bayesstreams.model.modes import DEFAULT_MODE
 
 WINDOWS = ("W1", "W2")
 DEFAULT_MIN_GAIN = 0.05
@@ -58,9 +59,9 @@ class CaseAdvice:
     necessity: list[dict] = field(default_factory=list)
     phase1_necessary: dict | None = None
     no_data: list[str] = field(default_factory=list)
-    # how the run reads a code not discussed (MODEL.md §7): "zero" reads it as 0, so a find-out-first
-    # factor's gain is the gain if it is 0; "marginal"/"salience" weigh what it may be
-    not_discussed: str = "zero"
+    # how the run reads a code not discussed (MODEL.md §7, model.modes): a mode that fills it with 0 makes a
+    # find-out-first factor's gain the gain if it is 0; the others weigh what it may be
+    not_discussed: str = DEFAULT_MODE
 
 
 def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:
@@ -85,7 +86,7 @@ class _Case:
     weights: np.ndarray
     cache: dict = field(default_factory=dict, repr=False, compare=False)
     # under an evidence mode (MODEL.md §7): (options, the case's EvidenceData, its group offsets or None,
-    # factor_phase, factor_stream), so that a changed stream's q is summed out again, not shifted
+    # factor_phase, factor_stream, the qt kernel), so that a changed stream's q is summed out again, not shifted
     exact: tuple | None = None
 
     def q_under(self, sets: list[tuple[int, ...]], value: float | np.ndarray = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +120,7 @@ class _Case:
         """
         from bayesstreams.model.evidence import stream_q
 
-        options, data, group_eta, phase, stream = self.exact
+        options, data, group_eta, phase, stream, qt = self.exact
         out = []
         for p in range(2):
             touched = [j for j, members in enumerate(sets) if any(phase[k] == p for k in members)]
@@ -139,7 +140,7 @@ class _Case:
                         for k, v in fixed:
                             x[k], point[k] = v, True
                         self.cache[key] = stream_q(options, data, self.draws, x[None], p, s, phase, stream,
-                                                   group_eta, point=point[None])[:, 0]
+                                                   group_eta, point=point[None], qt=qt)[:, 0]
                     q_new[j, :, s] = self.cache[key]
             out.append(q_new)
         return tuple(out)
@@ -173,11 +174,11 @@ def _case(base, i: int, evidence: Evidence, reweight: bool) -> _Case:
     if "evidence" in base.cache:  # an evidence mode: the case's own evidence arrays, for q_under
         from bayesstreams.model.evidence import EvidenceData
 
-        options, data, group_eta = base.cache["evidence"]
+        options, data, group_eta, qt = base.cache["evidence"]
         row = slice(i, i + 1)
         exact = (options, EvidenceData(data.support[row], data.discussed[row], data.counts[row]),
                  None if group_eta is None else group_eta[:, row], np.asarray(base.factor_phase),
-                 np.asarray(base.factor_stream))
+                 np.asarray(base.factor_stream), qt)
     return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum(), exact=exact)
 
 

@@ -143,14 +143,14 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
     from bayesstreams.data.support import no_data_factors
     from bayesstreams.model import evidence as ev
     from bayesstreams.model.kinds import kind_of_draws
+    from bayesstreams.model.modes import EVIDENCE_DEFAULTS, respondents_of
 
     dataset = run.dataset
     draws = thin_draws(run.posterior, run.n_chains, n_draws)
     kind = kind_of_draws(run.posterior)
-    options = ev.options_of_draws(draws) if kind.has_streams else {"not_discussed": "zero", "respondents":
-                                                                   "consensus", "stream_error": False}
+    options = ev.options_of_draws(draws) if kind.has_streams else dict(EVIDENCE_DEFAULTS)
     no_data = no_data_factors(dataset)
-    counts = ev.respondent_counts(dataset, dataset.x) if options["respondents"] == "latent" else None
+    counts = ev.respondent_counts(dataset, dataset.x) if respondents_of(options).codes_latent else None
     cases = []
     for i, case_id in enumerate(dataset.case_ids):
         entry = {"id": case_id, "name": dataset.case_column("name")[i] or case_id,

@@ -5,7 +5,7 @@ Two questions about the cells nobody discussed (MODEL.md §7; 71 of 184 in the s
 **Across the modes** (:func:`compare_modes`, :func:`mode_comparison`).  The same data fitted
 under ``zero`` (not discussed = no role), ``marginal`` (unknown, like the discussed cells) and
 ``salience`` (unknown, and less likely discussed when it played no role) -- the comparison runs
-of :mod:`bayesstreams.inference.mode_runs`.  Every headline number (:data:`QUANTITIES`: the phase
+of a Study (``study.modes``).  Every headline number (:data:`QUANTITIES`: the phase
 dependency, each factor's ACE of its headline step, ``P(rank 1)``, per case ``P(W1)`` and
 ``P(W2)``, and each claim's verdict) is read from each run's own
 :func:`~bayesstreams.analysis.prior_dependence.prior_dependence` rows, side by side.  A number
@@ -34,6 +34,8 @@ import numpy as np
 
 from bayesstreams.analysis.queries import run_baseline
 from bayesstreams.errors import RunError
+from bayesstreams.fast.registry import expected_q
+from bayesstreams.model.modes import MODES, options_of_draws
 
 SHIFT_LIMIT = 1.0  # shift / (half the 90% interval width) above which a number depends on the mode
 QUANTITIES = ("dependency_effect", "dependency_necessity", "ace_step_w1", "ace_step_w2", "p_w1", "p_w2")
@@ -76,7 +78,8 @@ def reliance_rows(draws: dict, dataset, base=None) -> list[Reliance]:
     now = windows(base)
     bounds = kind_of_draws(draws).not_discussed_bounds(draws, x, np.asarray(dataset.factor_phase),
                                                        np.asarray(dataset.factor_stream),
-                                                       np.asarray(dataset.group, dtype=int), records=dataset)
+                                                       np.asarray(dataset.group, dtype=int), records=dataset,
+                                                       qt=expected_q)
     missing = np.isnan(x)
     phase = np.asarray(dataset.factor_phase)
     per_phase = np.stack([missing[:, phase == p].sum(axis=1) for p in (0, 1)], axis=1)
@@ -235,7 +238,7 @@ def compare_modes(measured: dict, ranks: dict, verdicts: dict, in_force: str) ->
     in_force
         The mode of the run the report is about.
     """
-    modes = [m for m in ("zero", "marginal", "salience") if m in measured]
+    modes = [m for m in MODES if m in measured]
     rows = []
     for name in QUANTITIES:
         keys = list(dict.fromkeys(r["index"] for r in measured[in_force].rows if r["name"] == name))
@@ -254,8 +257,6 @@ def compare_modes(measured: dict, ranks: dict, verdicts: dict, in_force: str) ->
 
 def run_mode(run) -> str:
     """The not-discussed mode of a run, read from its draws (MODEL.md §7)."""
-    from bayesstreams.model.evidence import options_of_draws
-
     return options_of_draws(run.posterior)["not_discussed"]
 
 
@@ -267,7 +268,7 @@ def mode_comparison(run, others, measured=None) -> ModeComparison:
     run
         The run in force (loaded).
     others
-        The comparison runs (loaded runs or folders; :func:`bayesstreams.inference.mode_runs.mode_runs`),
+        The comparison runs (loaded runs; ``study.modes``),
         the same data fitted under other modes; a dict's keys are ignored, each run's mode is read from
         its draws.
     measured

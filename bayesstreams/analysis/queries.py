@@ -31,6 +31,7 @@ import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
+from bayesstreams.fast.registry import expected_q
 from bayesstreams.model.kinds import get_kind, kind_of_draws
 from bayesstreams.model.windows import Baseline, Windows
 
@@ -168,11 +169,11 @@ def baseline(draws: dict, dataset) -> Baseline:
     ``factor_stream`` and ``group`` (case,), ``-1`` for no group; group offsets ``gamma`` are
     added when drawn.  The model kind, and its evidence mode (MODEL.md §7), are read from the
     parameter names in ``draws``: a not-discussed cell is 0 in ``zero`` mode and summed out
-    with its evidence weights otherwise.
+    with its evidence weights otherwise, by the numba kernel (:mod:`bayesstreams.fast.registry`).
     """
     return kind_of_draws(draws).baseline(draws, np.asarray(dataset.x, dtype=float),
                                          np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream),
-                                         np.asarray(dataset.group, dtype=int), records=dataset)
+                                         np.asarray(dataset.group, dtype=int), records=dataset, qt=expected_q)
 
 
 def run_baseline(run) -> Baseline:

@@ -38,6 +38,7 @@ import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.support import no_data_factors
+from bayesstreams.model.modes import DEFAULT_MODE
 from bayesstreams.analysis.advice import json_safe
 from bayesstreams.analysis.queries import (
     CAUSAL_NOTE,
@@ -100,7 +101,7 @@ class ScoreResult:
     labels: dict = field(default_factory=dict)  # factor id -> {"en": label, "nl": label}, from the codebook
     actions: dict = field(default_factory=dict)  # factor id -> {"en": action, "nl": action, "source": note}; "" if none
     prior_checks: list[str] = field(default_factory=list)  # the checks behind the prior-driven flags
-    not_discussed: str = "zero"  # how the run reads a not-discussed cell (MODEL.md §7): zero, marginal or salience
+    not_discussed: str = DEFAULT_MODE  # how the run reads a not-discussed cell (MODEL.md §7, model.modes.MODES)
 
 
 def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

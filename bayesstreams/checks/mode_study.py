@@ -32,9 +32,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-MODES = ("zero", "marginal", "salience")
-MODEL_NAMES = {"zero": "streams", "marginal": "streams-marginal", "salience": "streams-salience"}
-TRUTHS = ("mar", "salience")
+from bayesstreams.model.modes import MODES, get_mode
+
+# the recording mechanisms of the truth, each the missingness of the mode that assumes it
+TRUTH_MODES = {"mar": "marginal", "salience": "salience"}
+TRUTHS = tuple(TRUTH_MODES)
 GROUPS = ("beta", "p_w1", "p_w2")
 
 
@@ -45,7 +47,7 @@ class ModeStudySettings:
     n_datasets: int = 10
     case_counts: tuple = (8, 30)
     truths: tuple = TRUTHS
-    modes: tuple = MODES
+    modes: tuple = tuple(MODES)
     p_missing: float = 0.4
     salience_zero: float = 0.3
     salience_nonzero: float = 0.8
@@ -63,7 +65,7 @@ class ModeStudySettings:
 def _truth_config():
     from bayesstreams.inference.fit import resolve_model
 
-    return resolve_model(MODEL_NAMES["marginal"])
+    return resolve_model(get_mode(TRUTH_MODES["mar"]).shipped_model)
 
 
 def simulate_study_data(settings: ModeStudySettings, n_cases: int, index: int, truth: str):
@@ -89,12 +91,10 @@ def simulate_study_data(settings: ModeStudySettings, n_cases: int, index: int, t
     x_true = draw_true_codes(params, n_cases, rng)
     s, w = simulate_outcomes(params, x_true, phase, stream, rng)
     s = hide_streams(s, settings.observed_streams, rng)
-    record = dict(params)
-    if truth == "salience":
-        record.update(salience_zero=settings.salience_zero, salience_nonzero=settings.salience_nonzero)
-        params = record
+    mechanism = get_mode(TRUTH_MODES[truth])
+    params = {**params, **mechanism.recording_parameters(settings.salience_zero, settings.salience_nonzero)}
     recording = np.random.default_rng([settings.seed, n_cases, index, TRUTHS.index(truth)])
-    x, _ = record_codes(x_true, record, recording, settings.p_missing)
+    x, _ = record_codes(x_true, params, recording, settings.p_missing)
     return params, x_true, simulated_dataset(codebook, x, s, w, name=f"{truth}-{n_cases}-{index}")
 
 
@@ -128,7 +128,7 @@ def fit_and_score(settings: ModeStudySettings, n_cases: int, index: int, truth: 
 
     params, x_true, dataset = simulate_study_data(settings, n_cases, index, truth)
     start = time.perf_counter()
-    run = fit(dataset, model=MODEL_NAMES[mode], seed=int(settings.seed * 1000 + index), draws=settings.draws,
+    run = fit(dataset, model=get_mode(mode).shipped_model, seed=int(settings.seed * 1000 + index), draws=settings.draws,
               tune=settings.tune, chains=settings.chains)
     seconds = time.perf_counter() - start
     info = {"truth_mechanism": truth, "n_cases": n_cases, "dataset": index, "mode": mode}
@@ -323,7 +323,7 @@ def mode_headlines(run, mode: str) -> list[dict]:
     return rows
 
 
-def compare_modes(dataset, modes=MODES, seed: int = 1, draws=None, tune=None, chains=None, sampler=None,
+def compare_modes(dataset, modes=tuple(MODES), seed: int = 1, draws=None, tune=None, chains=None, sampler=None,
                   progress=None) -> dict:
     """Fit ``dataset`` under each mode; the windows-only PSIS-LOO comparison and the headline numbers side by side.
 
@@ -352,7 +352,7 @@ def compare_modes(dataset, modes=MODES, seed: int = 1, draws=None, tune=None, ch
     runs, headlines, fits = [], [], []
     for mode in modes:
         start = time.perf_counter()
-        run = fit(dataset, model=MODEL_NAMES[mode], seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler)
+        run = fit(dataset, model=get_mode(mode).shipped_model, seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler)
         fits.append({"mode": mode, "fit_s": round(time.perf_counter() - start, 1), **run.diagnostics.to_dict()})
         runs.append(run)
         headlines += mode_headlines(run, mode)

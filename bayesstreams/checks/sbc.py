@@ -31,9 +31,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bayesstreams.model.config import ModelConfig
+from bayesstreams.model.modes import DEFAULT_MODE, MODES, RESPONDENTS, get_mode, mode_of, options_of_draws
 
 RANKED = ("mu", "tau", "alpha", "lambda", "kappa", "rho", "beta")
-EVIDENCE_RANKED = ("code_prob", "salience_zero", "salience_nonzero", "confusion", "stream_error")
+# the evidence parameters, ranked where the fit and the truth both hold them: each mode's and
+# respondents option's own (bayesstreams.model.modes), then the stream error
+EVIDENCE_RANKED = tuple(dict.fromkeys([*(name for option in (*MODES.values(), *RESPONDENTS.values())
+                                         for name in option.parameters), "stream_error"]))
 _COMPILED: dict = {}  # per worker process: compile key -> nutpie compiled model
 
 
@@ -124,7 +128,7 @@ def simulate_data(settings: SBCSettings, index: int):
     phase = np.array([PHASES.index(f.phase) for f in codebook.factors])
     stream = np.array([STREAMS.index(f.stream) for f in codebook.factors])
     truth = {k: v[0] for k, v in draw_prior(settings.config, phase, stream, 0, 1, rng).items()}
-    if "code_prob" not in truth:  # the v1 model: every code observed, draw for draw as before
+    if not mode_of(options_of_draws(truth)).has_code_distribution:  # v1: every code observed, draw for draw as before
         x = draw_codes(settings.n_cases, len(phase), rng)
         s, w = simulate_outcomes(truth, x, phase, stream, rng)
         dataset = simulated_dataset(codebook, x, hide_streams(s, settings.observed_streams, rng), w)
@@ -332,6 +336,11 @@ def sbc_to_folder(settings: SBCSettings, out, scheduler: str | None = None, n_wo
     return summary
 
 
+def _simulated_mode(settings: dict):
+    """The not-discussed mode whose mechanism made an SBC run's data (from its settings as written)."""
+    return get_mode(settings["model"].get("evidence", {}).get("not_discussed", DEFAULT_MODE))
+
+
 def format_sbc_summary(summary: dict) -> list[str]:
     """The verdict and its key numbers as terminal lines."""
     settings = summary["settings"]
@@ -339,7 +348,7 @@ def format_sbc_summary(summary: dict) -> list[str]:
              f"{settings['chains']} chains x {settings['draws']} draws (tune {settings['tune']}), "
              f"likelihood weight {settings['loglik_weight']}"
              + (f"; not discussed at random with rate {settings['p_missing']}"
-                if settings["model"].get("evidence", {}).get("not_discussed") == "marginal" else "")
+                if "p_missing" in _simulated_mode(settings).simulation_parameters else "")
              + (f"; fitted with the {settings['fit_model']['name']} model (negative control)" if "fit_model" in settings else ""),
              f"wall time {summary['wall_seconds']:.0f} s; median fit {summary['fit_seconds_median']:.1f} s; "
              f"median thinning step {summary['thin_step_median']:.0f}",

@@ -11,6 +11,19 @@ The dataset and priors are passed at run time in one buffer, never compiled in.
 from __future__ import annotations
 
 import math
+import tempfile
+
+import numpy as np
+
+from bayesstreams.data.dataset import load_dataset
+from bayesstreams.model.simulate import simulate_to_folder
+from bayesstreams.fast import kernels, modes
+from bayesstreams.fast.pointwise import pointwise_loglik
+from bayesstreams.fast.problem import EvidenceProblem
+from bayesstreams.fast.problem import initial_point as start_point
+from bayesstreams.model.config import config_from_text, load_config
+from bayesstreams.model.kinds import var_dims
+from bayesstreams.model.priors import draw_prior
 
 
 def fast_nutpie_model(problem, use_callbacks: bool = True):
@@ -23,9 +36,6 @@ def fast_nutpie_model(problem, use_callbacks: bool = True):
     Python (correct, but ~30 µs per gradient on small data).
     """
     import pandas as pd
-
-    from bayesstreams.fast.problem import initial_point as start_point
-    from bayesstreams.model.kinds import var_dims
 
     shapes = problem.posterior_shapes()
     coords = {name: pd.Index(values) for name, values in problem.coords.items() if name != "case"}
@@ -53,15 +63,7 @@ def _blocks(shapes: dict) -> list[slice]:
 
 def _kernels(problem):
     """The kernel module of a problem: the v1 density, or the evidence modes' (:mod:`bayesstreams.fast.modes`)."""
-    from bayesstreams.fast.problem import EvidenceProblem
-
-    if isinstance(problem, EvidenceProblem):
-        from bayesstreams.fast import modes
-
-        return modes
-    from bayesstreams.fast import kernels
-
-    return kernels
+    return modes if isinstance(problem, EvidenceProblem) else kernels
 
 
 def _callback_model(problem, shapes, coords, dims, initial_point):
@@ -79,10 +81,7 @@ def _callback_model(problem, shapes, coords, dims, initial_point):
 
 
 def _pyfunc_model(problem, shapes, coords, dims, initial_point):
-    import numpy as np
     from nutpie.compiled_pyfunc import from_pyfunc
-
-    from bayesstreams.fast.problem import EvidenceProblem
 
     kernels = _kernels(problem)
     extra = (problem.flags,) if isinstance(problem, EvidenceProblem) else ()
@@ -117,17 +116,6 @@ def warm() -> None:
     tiny simulated data set, so that no user data is needed.  Array types are the same with
     and without groups (no groups passes zero offsets), so one call covers both.
     """
-    import tempfile
-
-    import numpy as np
-
-    from bayesstreams.fast import kernels, modes  # noqa: F401  (compiles the callbacks)
-    from bayesstreams.model.config import config_from_text, load_config
-    from bayesstreams.data.dataset import load_dataset
-    from bayesstreams.fast.pointwise import pointwise_loglik
-    from bayesstreams.model.priors import draw_prior
-    from bayesstreams.model.simulate import simulate_to_folder
-
     config = load_config(None)
     with tempfile.TemporaryDirectory(prefix="bayesstreams-warm-") as tmp:
         dataset = load_dataset(simulate_to_folder(f"{tmp}/sim", 4, seed=0))

@@ -15,7 +15,7 @@ import math
 import numpy as np
 from numba import carray, cfunc, njit, types
 
-from bayesstreams.fast.problem import _HEADER, HYPER
+from bayesstreams.fast.layout import HEADER, HYPER
 
 # Compiled once per machine; later processes load the machine code from the on-disk cache.
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
@@ -285,7 +285,7 @@ def expand(theta, out, cell, n_groups, centered):
 @njit(inline="always", **_JIT)
 def _unpack(user_data):
     """The sizes and arrays of :meth:`StreamsProblem.user_data`, as views (no copies)."""
-    head = carray(user_data, (_HEADER,), np.int64)
+    head = carray(user_data, (HEADER,), np.int64)
     blob = carray(user_data, (head[0],), np.float64)
     n_factors, n_patterns, n_rows = head[1], head[2], head[3]
     o = head[8:20]

@@ -32,7 +32,9 @@ from numba import carray, cfunc, njit
 from bayesstreams.fast.kernels import (_EXPAND_SIGNATURE, _JIT, _LOGP_SIGNATURE, _cell_order, _offsets, _pattern_grad,
                                        _priors, _sigmoid, _softplus, _status, _windows)
 from bayesstreams.fast.kernels import expand as _expand_v1
-from bayesstreams.fast.problem import _EV_HEADER, EV_HYPER_SIZE, HYPER
+from bayesstreams.fast.layout import EV_FEATURES, EV_HEADER, EV_HYPER_SIZE, HYPER, N_CELLS
+from bayesstreams.fast.tables import evidence_tables
+from bayesstreams.model.modes import evidence_features, options_of_draws
 
 @njit(inline="always", **_JIT)
 def _ev_offsets(n_factors, n_groups, flags):
@@ -501,7 +503,7 @@ _N_TABLES = 22
 @njit(inline="always", **_JIT)
 def _unpack(user_data):
     """The sizes and tables of :meth:`EvidenceProblem.user_data`, as views (no copies)."""
-    head = carray(user_data, (_EV_HEADER,), np.int64)
+    head = carray(user_data, (EV_HEADER,), np.int64)
     blob = carray(user_data, (head[0],), np.float64)
     n_factors, n_patterns, n_rows, n_types, n_slots = head[5], head[6], head[7], head[8], head[9]
     o = head[16:16 + _N_TABLES]
@@ -568,14 +570,11 @@ def pointwise_loglik(dataset, draws: dict) -> np.ndarray:
     Equal to the NumPy reference :meth:`bayesstreams.model.streams.StreamsKind.reference_loglik`
     (tests/test_fastlogp_modes.py), case by case and draw by draw.
     """
-    from bayesstreams.fast.problem import N_CELLS, evidence_tables
-    from bayesstreams.model.evidence import options_of_draws
-
     options = options_of_draws(draws)
     t = evidence_tables(dataset, options)
     n_samples, n_factors = draws["beta"].shape
-    flags = np.array([int("code_prob" in draws), int("salience_zero" in draws), int("confusion" in draws),
-                      int("stream_error" in draws)], dtype=np.int64)
+    features = evidence_features(options)
+    flags = np.array([int(name in features) for name in EV_FEATURES], dtype=np.int64)
 
     def flat(array, dtype=np.float64):
         return np.ascontiguousarray(array, dtype=dtype)
@@ -675,7 +674,7 @@ def _pointwise(alpha, beta, gamma, lam, kap, rho, code_prob, sal_zero, sal_nonze
 
 
 def expected_q(weights: np.ndarray, eta: np.ndarray, beta: np.ndarray, x: np.ndarray, factors: np.ndarray) -> np.ndarray:
-    """``qt`` (draw, case) of one stream, the numba form of :func:`bayesstreams.model.evidence._expected_q`.
+    """``qt`` (draw, case) of one stream, the numba form of :func:`bayesstreams.model.evidence.expected_q`.
 
     ``weights`` (draw, case, factor, 3) are the cells' evidence weights, ``eta`` (draw, case) the
     stream's intercept and group offset, ``beta`` (draw, factor), ``x`` the codes (0 where not

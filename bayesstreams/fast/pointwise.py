@@ -4,7 +4,7 @@ The same numbers as the NumPy reference :func:`bayesstreams.model.likelihood.poi
 (tests/test_fastpointwise.py holds them equal to 1e-10), about 20x faster and without the
 (draw, case, phase, stream) temporaries: at N = 10,000 cases and 4,000 draws the NumPy
 version spends ~30 s here, this one ~1-2 s.  Each stream's linear predictor is computed
-once per distinct pattern of codes and group (:func:`bayesstreams.fast.problem.pattern_table`),
+once per distinct pattern of codes and group (:func:`bayesstreams.fast.tables.pattern_table`),
 then every case looks its patterns up.  The window terms are the kernel the sampler uses
 (:func:`bayesstreams.fast.kernels._windows`), so the sampler's density and the saved
 log-likelihood cannot drift apart.
@@ -16,7 +16,8 @@ import numpy as np
 from numba import njit
 
 from bayesstreams.fast.kernels import _JIT, _softplus, _windows
-from bayesstreams.fast.problem import N_CELLS, cells_and_groups, pattern_table
+from bayesstreams.fast.layout import N_CELLS
+from bayesstreams.fast.tables import cells_and_groups, pattern_table
 from bayesstreams.model.likelihood import observed_terms
 
 

@@ -33,20 +33,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bayesstreams.fast import kernels, modes
+from bayesstreams.fast.layout import (EV_EXPANDED, EV_FEATURES, EV_FLAGS, EV_HEADER, EV_HYPER_SIZE,  # noqa: F401
+                                      EXPANDED, FAMILIES, GROUP_VARIABLES, HEADER, HYPER, N_CELLS)
+from bayesstreams.fast.tables import cells_and_groups, evidence_tables, pattern_table  # noqa: F401
+from bayesstreams.model.evidence import code_coords
+from bayesstreams.model.hierarchy import model_coords
 from bayesstreams.model.likelihood import observed_terms
-
-N_CELLS = 6  # phase x stream, cell = 3 * phase + stream
-# Prior hyperparameters in the order the kernel reads them; the last slot holds the sum of
-# all normalising constants.
-HYPER = ("mu.mu", "mu.sigma", "tau.sigma", "alpha.mu", "alpha.sigma", "lambda.alpha", "lambda.beta",
-         "kappa.alpha", "kappa.beta", "rho.alpha", "rho.beta", "sigma_group.sigma")
-# Posterior variables in the order of PyMC's trace: free variables first, then derived ones.
-EXPANDED = ("mu", "z", "alpha", "gamma_raw", "tau", "beta", "sigma_group", "gamma", "lambda", "kappa", "rho")
-GROUP_VARIABLES = ("sigma_group", "gamma_raw", "gamma")
-_HEADER = 20  # int64 slots at the start of the packed buffer: 8 sizes and 12 offsets
-# The prior families the kernels implement; a model file can change hyperparameters, never families.
-FAMILIES = {"mu": "normal", "tau": "halfnormal", "alpha": "normal", "lambda": "beta", "kappa": "beta",
-            "rho": "beta", "sigma_group": "halfnormal"}
+from bayesstreams.model.priors import STANDARD_NORMAL
 
 
 @dataclass(frozen=True)
@@ -121,7 +115,7 @@ class StreamsProblem:
         parts = [self.cell.view(np.float64), self.codes, self.pattern_cell.view(np.float64),
                  self.pattern_group.view(np.float64), self.n_one, self.n_zero, self.row_pattern.view(np.float64),
                  self.all_one, self.w_obs, self.w_val, self.weight, self.hyper]
-        offsets, position = [], _HEADER
+        offsets, position = [], HEADER
         for part in parts:
             offsets.append(position)
             position += part.size
@@ -132,8 +126,6 @@ class StreamsProblem:
 
 def streams_problem(dataset, config, centered: bool = False) -> StreamsProblem:
     """The tables of a dataset and the hyperparameters of a streams model file."""
-    from bayesstreams.model.kinds import model_coords
-
     if not config.model_kind.has_fast_density:
         raise ValueError(f"the fast log-density covers the streams model, not {config.kind!r}")
     priors = {name: config.prior_of(name) for name in FAMILIES}
@@ -168,35 +160,6 @@ def streams_problem(dataset, config, centered: bool = False) -> StreamsProblem:
         n_groups=n_groups, hyper=np.asarray(hyper, dtype=np.float64), coords=model_coords(dataset), centered=centered)
 
 
-def cells_and_groups(dataset) -> tuple[np.ndarray, np.ndarray]:
-    """Each factor's cell (``3 * phase + stream``) and each case's group (-1 for none), as int64."""
-    cell = np.ascontiguousarray(dataset.factor_phase * 3 + dataset.factor_stream, dtype=np.int64)
-    return cell, np.where(dataset.group >= 0, dataset.group, -1).astype(np.int64)
-
-
-def pattern_table(x: np.ndarray, cell: np.ndarray, group: np.ndarray):
-    """Distinct (codes of a cell's factors, group) combinations per cell.
-
-    Returns ``codes`` (pattern, factor), ``pattern_cell``, ``pattern_group`` and
-    ``case_pattern`` (case, cell): the pattern of each case in each cell.
-    """
-    n_cases, n_factors = x.shape
-    blocks, cells, groups = [], [], []
-    case_pattern = np.empty((n_cases, N_CELLS), dtype=np.int64)
-    start = 0
-    for c in range(N_CELLS):
-        columns = np.flatnonzero(cell == c)
-        distinct, inverse = np.unique(np.column_stack([x[:, columns], group]), axis=0, return_inverse=True)
-        block = np.zeros((len(distinct), n_factors))
-        block[:, columns] = distinct[:, :-1]
-        blocks.append(block)
-        cells.append(np.full(len(distinct), c))
-        groups.append(distinct[:, -1])
-        case_pattern[:, c] = start + inverse.ravel()
-        start += len(distinct)
-    return np.concatenate(blocks), np.concatenate(cells), np.concatenate(groups), case_pattern
-
-
 def prior_constant(priors: dict, n_factors: int, n_groups: int) -> float:
     """The sum of the normalising constants of every prior term, from the declared priors.
 
@@ -204,8 +167,6 @@ def prior_constant(priors: dict, n_factors: int, n_groups: int) -> float:
     (PyTensor stores ``9.0`` as a float32 constant, so ``gammaln(9.0)`` is off by ~1e-7);
     this one is exact in float64.
     """
-    from bayesstreams.model.priors import STANDARD_NORMAL
-
     c = {name: prior.log_constant() for name, prior in priors.items()}
     standard = STANDARD_NORMAL.log_constant()
     # summed in this grouping on purpose: it reproduces earlier runs' densities to the last bit
@@ -219,11 +180,7 @@ def prior_constant(priors: dict, n_factors: int, n_groups: int) -> float:
 
 def logp(problem, theta: np.ndarray) -> tuple[float, np.ndarray]:
     """Log-density and gradient at ``theta`` (a flat vector in the problem's ``layout()``; v1 or an evidence mode)."""
-    if isinstance(problem, EvidenceProblem):
-        from bayesstreams.fast.modes import logp_grad
-    else:
-        from bayesstreams.fast.kernels import logp_grad
-
+    logp_grad = (modes if isinstance(problem, EvidenceProblem) else kernels).logp_grad
     grad = np.empty(problem.n_dim)
     value = logp_grad(np.ascontiguousarray(theta, dtype=np.float64), grad, *problem.arrays())
     return value, grad
@@ -243,16 +200,6 @@ def initial_point(problem: StreamsProblem, seed: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------
 # The evidence modes (MODEL.md §7): the codes of uncertain cells are summed out per stream.
-
-# Evidence hyperparameters in the order the kernels read them (code_prob's row a, the two saliences'
-# (alpha, beta), confusion's 3 x 3 concentrations by row, stream_error's (alpha, beta)); then the
-# sum of their normalising constants, Jacobian constants included.
-EV_HYPER_SIZE = 3 + 2 + 2 + 9 + 2 + 1
-# Mode flags of the packed header, in this order.
-EV_FLAGS = ("code_prob", "salience", "latent", "stream_error")
-# Posterior evidence variables after the v1 ones of EXPANDED, each only under the options that use it.
-EV_EXPANDED = ("code_prob", "salience_zero", "salience_nonzero", "confusion", "stream_error")
-_EV_HEADER = 40  # int64 slots of the packed buffer of an evidence problem: 16 sizes and 24 offsets
 
 
 @dataclass(frozen=True)
@@ -350,83 +297,27 @@ class EvidenceProblem:
         n_expanded = sum(math.prod(shape) for shape in self.posterior_shapes().values())
         parts = [np.ascontiguousarray(p).ravel() for p in self.tables()]
         parts = [p.view(np.float64) if p.dtype == np.int64 else p for p in parts]
-        offsets, position = [], _EV_HEADER
+        offsets, position = [], EV_HEADER
         for part in parts:
             offsets.append(position)
             position += part.size
         sizes = [position, self.n_dim, n_expanded, self.n_groups, int(self.centered), self.n_factors,
                  len(self.codes), len(self.weight), len(self.type_factor), len(self.slot_type)]
-        header = np.zeros(_EV_HEADER, dtype=np.int64)
+        header = np.zeros(EV_HEADER, dtype=np.int64)
         header[:len(sizes)] = sizes
         header[16:16 + len(offsets)] = offsets
         return np.concatenate([header.view(np.float64), *parts])
 
 
-def evidence_tables(dataset, options: dict) -> dict:
-    """The cell types, patterns and per-case maps of a dataset under evidence ``options`` (no priors).
-
-    Also what the pointwise log-likelihood reads: ``case_type`` (case, factor), ``case_pattern``
-    (case, cell), with ``s_obs``/``s_val`` and the window terms.
-    """
-    from bayesstreams.model import evidence as ev
-
-    latent = options["respondents"] == "latent"
-    terms = observed_terms(dataset.s, dataset.w)
-    cell, group = cells_and_groups(dataset)
-    data = ev.evidence_data(dataset.x, ev.respondent_counts(dataset, dataset.x) if latent else None)
-    support = data.support.copy()
-    if options["not_discussed"] == "zero":  # v1: a not-discussed cell is a point mass at 0
-        support[data.discussed == 0.0] = np.eye(3)[1]
-    if latent:  # every cell's code is latent; its record enters through the confusion matrix
-        support[:] = 1.0
-    counts = data.counts if latent else np.zeros_like(data.counts)
-    n_cases, n_factors = dataset.x.shape
-    key = np.concatenate([np.broadcast_to(np.arange(n_factors)[None, :, None], (n_cases, n_factors, 1)), support,
-                          counts, data.discussed[..., None]], axis=-1).reshape(n_cases * n_factors, 8)
-    types, case_type, type_n = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    case_type = case_type.reshape(n_cases, n_factors)
-    uncertain = types[:, 1:4].sum(axis=1) > 1
-    fixed_code = np.where(uncertain, 0.0, np.argmax(types[:, 1:4], axis=1) - 1.0)
-    # a stream's pattern: its factors' types (a fixed type fixes the code) and the group
-    blocks, cells, groups, starts, slots = [], [], [], [0], []
-    case_pattern = np.empty((n_cases, N_CELLS), dtype=np.int64)
-    for c in range(N_CELLS):
-        columns = np.flatnonzero(cell == c)
-        distinct, inverse = np.unique(np.column_stack([case_type[:, columns], group]).astype(np.int64), axis=0,
-                                      return_inverse=True)
-        for row in distinct:
-            codes = np.zeros(n_factors)
-            codes[columns] = fixed_code[row[:-1]]
-            blocks.append(codes)
-            cells.append(c)
-            groups.append(row[-1])
-            free = [t for t in row[:-1] if uncertain[t]]
-            if 3 ** len(free) > ev.MAX_STATES:
-                raise ValueError(f"a stream has {len(free)} uncertain cells: too many joint codes to sum out")
-            slots += free
-            starts.append(len(slots))
-        case_pattern[:, c] = len(cells) - len(distinct) + inverse.ravel()
-    return {"cell": cell, "codes": np.array(blocks).reshape(-1, n_factors), "pattern_cell": np.array(cells),
-            "pattern_group": np.array(groups), "pattern_start": np.array(starts), "slot_type": np.array(slots),
-            "type_factor": types[:, 0], "type_support": types[:, 1:4], "type_counts": types[:, 4:7],
-            "type_discussed": types[:, 7], "type_n": type_n, "case_type": case_type, "case_pattern": case_pattern,
-            "s_obs": terms.s_obs.reshape(n_cases, N_CELLS), "s_val": terms.s_val.reshape(n_cases, N_CELLS),
-            "terms": terms}
-
-
 def evidence_problem(dataset, config, centered: bool = False) -> EvidenceProblem:
     """The tables of a dataset and the hyperparameters of a streams model file under an evidence mode."""
-    from bayesstreams.model.kinds import model_coords
-    from bayesstreams.model import evidence as ev
-
     options = config.evidence_options
     if not config.model_kind.has_fast_density:
         raise ValueError(f"the fast log-density covers the streams model, not {config.kind!r}")
     priors = {name: config.prior_of(name) for name in FAMILIES}
     wrong = [name for name, prior in priors.items() if prior.family != FAMILIES[name]]
     features = config.evidence_features
-    flags = np.array([int("code_prob" in features), int("salience" in features), int("confusion" in features),
-                      int("stream_error" in features)], dtype=np.int64)
+    flags = np.array([int(name in features) for name in EV_FEATURES], dtype=np.int64)
     ev_families = {"code_prob": "dirichlet", "salience_zero": "beta", "salience_nonzero": "beta",
                    "confusion": "dirichlet_diagonal", "stream_error": "beta"}
     used = {"code_prob": flags[0], "salience_zero": flags[1], "salience_nonzero": flags[1], "confusion": flags[2],
@@ -472,7 +363,7 @@ def evidence_problem(dataset, config, centered: bool = False) -> EvidenceProblem
         constant += ev_priors["stream_error"].log_constant()
     ev_hyper[18] = constant
     coords = model_coords(dataset)
-    coords.update(ev.code_coords())
+    coords.update(code_coords())
 
     def contiguous(array, dtype=np.float64):
         return np.ascontiguousarray(array, dtype=dtype)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bayesstreams.fast.registry import pointwise_loglik
+
 PRIOR_DRAWS = 4000
 DEFAULT_SEED = 20200601
 
@@ -135,7 +137,7 @@ def fit(dataset, model=None, seed: int = DEFAULT_SEED, draws=None, tune=None, ch
     prior = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), PRIOR_DRAWS,
                        np.random.default_rng(seed))
     start = time.perf_counter()
-    loglik = config.model_kind.pointwise_loglik(dataset, posterior)
+    loglik = pointwise_loglik(dataset, config.model_kind, posterior)
     raw = {p.name for p in config.model_kind.parameters if p.role == "raw"}
     diagnostics = diagnose(trace, [n for n in names if n not in raw or n == "z"])
     timings["post_s"] = time.perf_counter() - start

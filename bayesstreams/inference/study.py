@@ -44,8 +44,8 @@ from bayesstreams.inference.fit import resolve_model
 from bayesstreams.inference.run import Run
 from bayesstreams.inference.store import load_run, read_info, save_run
 from bayesstreams.model.config import default_priors, evidence_features, load_config
+from bayesstreams.model.modes import MODES, compatible, get_mode, respondents_of
 
-MODES = ("zero", "marginal", "salience")
 WIDE = "wide"
 AGNOSTIC = "agnostic"
 MODE_PREFIX = "nd-"
@@ -87,8 +87,8 @@ def other_modes(config) -> list[str]:
     """
     if not config.model_kind.has_evidence_modes:
         return []
-    latent = config.evidence_options["respondents"] == "latent"
-    return [m for m in MODES if m != mode_of(config) and not (latent and m == "zero")]
+    respondents = respondents_of(config.evidence_options)
+    return [m for m, mode in MODES.items() if m != mode_of(config) and compatible(mode, respondents)]
 
 
 def mode_config(config, mode: str):
@@ -100,8 +100,7 @@ def mode_config(config, mode: str):
     >>> marginal.name, marginal.evidence_options["not_discussed"], marginal.prior("code_prob")
     ('streams-nd-marginal', 'marginal', {'a': 1.0})
     """
-    if mode not in MODES:
-        raise RunError(f"unknown not-discussed mode {mode!r} (known: {', '.join(MODES)})")
+    get_mode(mode)  # an unknown mode is refused here
     evidence = {**config.evidence_options, "not_discussed": mode}
     own = dict(config.priors)
     priors = {name: own.get(name, tuple(sorted(prior.params.items())))

@@ -10,12 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from bayesstreams.model.hierarchy import (GROUP_SCALE, POOLED_PARAMETERS, data_containers, group_data, group_offsets,
-                                          pooled_effects)
+                                          model_coords, pooled_effects)
 from bayesstreams.model.likelihood import (ObservedTerms, additive_case_loglik, additive_eta, logistic, numpy_math,
                                            observed_terms, pytensor_math)
 from bayesstreams.model.priors import Parameter, Prior, group_draws, pooled_draws
 from bayesstreams.model.windows import Baseline, Windows
-
 
 
 class AdditiveKind:
@@ -52,8 +51,6 @@ class AdditiveKind:
         import pymc as pm
         import pytensor.tensor as pt
 
-        from bayesstreams.model.hierarchy import model_coords
-
         with pm.Model(coords=model_coords(dataset)) as model:
             shared = data_containers(pm, self.data(dataset))
             beta = pooled_effects(pm, dataset, config)
@@ -67,9 +64,6 @@ class AdditiveKind:
             loglik = additive_case_loglik(eta_w, delta, terms, pytensor_math())
             pm.Potential("loglik", loglik_weight * loglik.sum())
         return model
-
-    def fast_problem(self, dataset, config):
-        return None
 
     def draw_prior(self, config, factor_phase, factor_stream, n_groups: int, n_draws: int, rng) -> dict:
         out = pooled_draws(config, factor_phase, factor_stream, n_draws, rng)
@@ -88,14 +82,12 @@ class AdditiveKind:
             out[start:start + chunk] = additive_case_loglik(eta_w, part["delta"][:, None], terms, numpy_math())
         return out
 
-    pointwise_loglik = reference_loglik
-
-    def baseline(self, draws: dict, x, phase, stream, group, records=None) -> Baseline:
+    def baseline(self, draws: dict, x, phase, stream, group, records=None, qt=None) -> Baseline:
         """Window log-odds at the codes; a not-discussed code (NaN) counts as 0 (the additive model has no evidence modes)."""
         x = np.nan_to_num(np.asarray(x, dtype=float))
         return Baseline(self.name, draws, x, phase, stream, additive_eta(draws, x, phase, group))
 
-    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None) -> dict:
+    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None) -> dict:
         """Per draw, the lowest and highest P(W1) and P(W2) over every completion of the not-discussed cells.
 
         ``P(W1)`` rises with ``beta_k x_k`` of the phase-1 cells; ``P(W2) = P(W2 | W1=0) + P(W1) *

@@ -16,14 +16,12 @@ from pathlib import Path
 
 from bayesstreams.data.codebook import toml_error_location
 from bayesstreams.errors import InputError, Violation
+from bayesstreams.model.kinds import KINDS
+from bayesstreams.model.modes import (EVIDENCE_DEFAULTS, EVIDENCE_OPTIONS, MODES, RESPONDENTS, compatible,  # noqa: F401
+                                      evidence_features, mode_of, respondents_of)
+from bayesstreams.model.priors import FAMILIES
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
-
-
-def _kinds():
-    from bayesstreams.model.kinds import KINDS
-
-    return KINDS
 
 
 def default_priors(kind_name: str, features=None) -> dict:
@@ -32,30 +30,14 @@ def default_priors(kind_name: str, features=None) -> dict:
     ``features`` (a set of evidence features, :func:`evidence_features`) keeps only the evidence
     parameters in use; ``None`` keeps them all.
     """
-    return {p.name: p.prior for p in _kinds()[kind_name].parameters
+    return {p.name: p.prior for p in KINDS[kind_name].parameters
             if p.prior is not None and (features is None or not p.evidence or p.evidence in features)}
 
 
 SAMPLER_DEFAULTS = {"sampler": "nutpie", "draws": 1000, "tune": 1000, "chains": 4, "target_accept": 0.9}
-# the evidence model (MODEL.md §7): how a cell's record is evidence about its latent code
-EVIDENCE_OPTIONS = {"not_discussed": ("zero", "marginal", "salience"), "respondents": ("consensus", "latent"),
-                    "stream_error": (False, True)}
-EVIDENCE_DEFAULTS = {"not_discussed": "zero", "respondents": "consensus", "stream_error": False}
+# the evidence model (MODEL.md §7): how a cell's record is evidence about its latent code; the options
+# (EVIDENCE_OPTIONS, EVIDENCE_DEFAULTS, evidence_features) are the objects of bayesstreams.model.modes
 TOP_KEYS = ("kind", "name", "description", "priors", "sampler", "evidence", *EVIDENCE_OPTIONS)
-
-
-def evidence_features(evidence: dict) -> frozenset:
-    """The evidence parameters a set of options needs: ``code_prob``, ``salience``, ``confusion``, ``stream_error``."""
-    out = set()
-    if evidence["not_discussed"] != "zero" or evidence["respondents"] == "latent":
-        out.add("code_prob")
-    if evidence["not_discussed"] == "salience":
-        out.add("salience")
-    if evidence["respondents"] == "latent":
-        out.add("confusion")
-    if evidence["stream_error"]:
-        out.add("stream_error")
-    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -100,7 +82,7 @@ class ModelConfig:
     @property
     def model_kind(self):
         """The model kind object (:mod:`bayesstreams.model.kinds`)."""
-        return _kinds()[self.kind]
+        return KINDS[self.kind]
 
     def to_dict(self) -> dict:
         return {
@@ -162,11 +144,13 @@ def _check_evidence(file: str, text: str, kind: str, data: dict, problems: list[
             problems.append(Violation(file, line, where, f"must be {known}, got {value!r}"))
         else:
             options[key] = value
-    if options["respondents"] == "latent" and options["not_discussed"] == "zero":
+    respondents = respondents_of(options)
+    if not compatible(mode_of(options), respondents):
         line = given.get("respondents", (None, None))[1]
-        problems.append(Violation(file, line, "evidence.respondents", 'respondents = "latent" needs a code '
-                                  'distribution: set not_discussed = "marginal" or "salience"'))
-    if kind in _kinds() and not _kinds()[kind].has_evidence_modes and options != EVIDENCE_DEFAULTS:
+        with_codes = " or ".join(f'"{m.name}"' for m in MODES.values() if compatible(m, respondents))
+        problems.append(Violation(file, line, "evidence.respondents", f'respondents = "{respondents.name}" needs a '
+                                  f'code distribution: set not_discussed = {with_codes}'))
+    if kind in KINDS and not KINDS[kind].has_evidence_modes and options != EVIDENCE_DEFAULTS:
         problems.append(Violation(file, _line_of(text, "kind"), "evidence",
                                   f"the evidence model (MODEL.md §7) is an option of the streams kind, not of {kind!r}"))
     return options
@@ -174,8 +158,6 @@ def _check_evidence(file: str, text: str, kind: str, data: dict, problems: list[
 
 def _check_priors(file: str, text: str, kind: str, given: dict, problems: list[Violation],
                   features: frozenset = frozenset()) -> dict:
-    from bayesstreams.model.priors import FAMILIES
-
     defaults = default_priors(kind, features)
     priors = {p: dict(prior.params) for p, prior in defaults.items()}
     every = default_priors(kind)
@@ -254,9 +236,9 @@ def config_from_text(text: str, file: str = "<model>") -> ModelConfig:
         if key not in TOP_KEYS:
             problems.append(Violation(file, _line_of(text, key), key, f"unknown key (known: {', '.join(TOP_KEYS)})"))
     kind = data.get("kind", "streams")
-    if kind not in _kinds():
+    if kind not in KINDS:
         problems.append(Violation(file, _line_of(text, "kind"), "kind",
-                                  f"unknown model kind {kind!r} (known: {', '.join(_kinds())})"))
+                                  f"unknown model kind {kind!r} (known: {', '.join(KINDS)})"))
         raise InputError(problems)
     priors_given = data.get("priors", {})
     sampler_given = data.get("sampler", {})

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from bayesstreams.errors import InputError, Violation
+from bayesstreams.model.likelihood import bracket_of_log_q, numpy_math, windows_loglik
+from bayesstreams.model.modes import is_v1, mode_of, options_of_draws, respondents_of  # noqa: F401  (re-exported)
 
 CODES = (-1.0, 0.0, 1.0)
 CODE_LABELS = ("-1", "0", "+1")
@@ -51,23 +53,6 @@ class EvidenceData:
     support: np.ndarray
     discussed: np.ndarray
     counts: np.ndarray
-
-
-def options_of_draws(draws: dict) -> dict:
-    """The evidence options that made ``draws``, read from the parameters they hold."""
-    if "salience_zero" in draws:
-        not_discussed = "salience"
-    elif "code_prob" in draws:
-        not_discussed = "marginal"
-    else:
-        not_discussed = "zero"
-    return {"not_discussed": not_discussed, "respondents": "latent" if "confusion" in draws else "consensus",
-            "stream_error": "stream_error" in draws}
-
-
-def is_v1(options: dict) -> bool:
-    """Whether the options are the v1 model (``zero``, consensus, no stream error): v1 tables and kernels."""
-    return options["not_discussed"] == "zero" and options["respondents"] == "consensus" and not options["stream_error"]
 
 
 def respondent_counts(dataset, x: np.ndarray) -> np.ndarray:
@@ -101,23 +86,10 @@ def cell_weights(options: dict, data: EvidenceData, params: dict, math):
     """Weights ``w[draw, case, factor, code]`` of every cell under the evidence options.
 
     ``params`` holds ``code_prob`` (draw, factor, 3), ``salience_zero``/``salience_nonzero``
-    (draw,) and ``confusion`` (draw, 3, 3) as the options need them.  ``zero`` mode is the
-    consensus support with a not-discussed cell at 0.
+    (draw,) and ``confusion`` (draw, 3, 3) as the options need them; each mode and respondents
+    option of :mod:`bayesstreams.model.modes` contributes its factor.
     """
-    if options["not_discussed"] == "zero" and options["respondents"] == "consensus":
-        discussed = data.discussed[:, :, None]
-        return (discussed * data.support + (1.0 - discussed) * np.eye(3)[1])[None]
-    weight = params["code_prob"][:, None, :, :]
-    if options["not_discussed"] == "salience":
-        s1, s0 = params["salience_nonzero"], params["salience_zero"]
-        sigma = math.stack([s1, s0, s1], axis=-1)[:, None, None, :]
-        discussed = data.discussed[None, :, :, None]
-        weight = weight * (discussed * sigma + (1.0 - discussed) * (1.0 - sigma))
-    if options["respondents"] == "latent":
-        log_c = math.log(params["confusion"])
-        log_r = sum(data.counts[None, :, :, c, None] * log_c[:, None, None, :, c] for c in range(3))
-        return weight * math.exp(log_r)
-    return weight * data.support[None]
+    return mode_of(options).cell_weights(respondents_of(options), data, params, math)
 
 
 def uncertain_factors(support: np.ndarray, factors: np.ndarray, options: dict,
@@ -129,7 +101,7 @@ def uncertain_factors(support: np.ndarray, factors: np.ndarray, options: dict,
     compiled PyMC model can take another dataset's values (SBC, exact leave-one-out);
     :func:`batched_streams` does that for all streams at once.
     """
-    if options["respondents"] == "latent" or not split:
+    if respondents_of(options).codes_latent or not split:
         return factors, factors[:0]
     several = support[:, factors, :].sum(axis=-1).max(axis=0) > 1
     return factors[several], factors[~several]
@@ -211,8 +183,6 @@ def evidence_case_loglik(options, data: EvidenceData, params: dict, terms, facto
     and the evidence parameters; ``terms`` are the observed streams and windows
     (:func:`bayesstreams.model.likelihood.observed_terms`).
     """
-    from bayesstreams.model.likelihood import bracket_of_log_q, windows_loglik
-
     if split:
         log_z, log_q, log_not_q = evidence_streams(options, data, params, factor_phase, factor_stream, math, x,
                                                    group_eta, split)
@@ -225,14 +195,18 @@ def evidence_case_loglik(options, data: EvidenceData, params: dict, terms, facto
 
 
 def stream_q(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor_phase, factor_stream,
-             group_eta=None, do=None, chunk: int = 400, point=None) -> np.ndarray:
+             group_eta=None, do=None, chunk: int = 400, point=None, qt=None) -> np.ndarray:
     """``qt`` (draw, case) of stream ``(p, s)`` in NumPy: the expected ``q`` over the latent codes.
 
     ``do = (k, values)`` replaces the evidence of factor ``k`` by a point mass at ``values``
     (one per case): the intervention ``do(x_k = v)`` of the queries (MODEL.md §4).
     ``point`` (case, factor; bool) replaces the evidence of those cells by a point mass at
     their value in ``x`` (the completions of not-discussed cells, ``analysis.mode_comparison``).
+    ``qt`` computes one stream's ``qt`` from the weights, with :func:`expected_q`'s arguments: the
+    NumPy reference by default; the layer that runs the queries hands in the numba kernel
+    (:func:`bayesstreams.fast.registry.expected_q`), held equal to it by tests/test_fastlogp_modes.py.
     """
+    qt = qt or expected_q
     factors = np.flatnonzero((factor_phase == p) & (factor_stream == s))
     # only the stream's own cells matter: weights, codes and interventions on those columns alone
     x = np.array(np.asarray(x, dtype=float)[:, factors])
@@ -256,7 +230,7 @@ def stream_q(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor
         part["beta"] = part["beta"][:, factors]
         if "code_prob" in part:
             part["code_prob"] = part["code_prob"][:, factors]
-        weights = cell_weights(options, sub, part, numpy_namespace())
+        weights = cell_weights(options, sub, part, numpy_math())
         weights = np.broadcast_to(weights, (len(part["beta"]), *weights.shape[1:]))
         if point is not None or do is not None:
             weights = weights.copy()
@@ -267,22 +241,15 @@ def stream_q(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor
         eta = part["alpha"][:, p, s, None] + np.zeros(x.shape[0])[None]
         if group_eta is not None:
             eta = eta + group_eta[start:start + chunk, :, p, s]
-        out[start:start + chunk] = expected_q(weights, eta, part["beta"], x, support, local, options)
+        out[start:start + chunk] = qt(weights, eta, part["beta"], x, support, local, options)
     return out
 
 
 def expected_q(weights, eta, beta, x, support, factors, options) -> np.ndarray:
-    """``qt`` (draw, case) of one stream: the numba kernel (:func:`bayesstreams.fast.modes.expected_q`), or
-    :func:`_expected_q` in NumPy where numba is missing (tests/test_fastlogp_modes.py holds them equal)."""
-    try:
-        from bayesstreams.fast.modes import expected_q as fast
-    except ImportError:
-        return _expected_q(weights, eta, beta, x, support, factors, options)
-    return fast(weights, eta, beta, x, factors)
+    """``qt`` (draw, case) of one stream in NumPy, the fast form of :func:`stream_evidence` for the queries.
 
-
-def _expected_q(weights, eta, beta, x, support, factors, options) -> np.ndarray:
-    """``qt`` (draw, case) of one stream in NumPy, the fast form of :func:`stream_evidence` for the queries."""
+    The reference of the numba kernel :func:`bayesstreams.fast.modes.expected_q`.
+    """
     from scipy.special import expit
 
     free, fixed = uncertain_factors(support, factors, options)
@@ -299,9 +266,7 @@ def _expected_q(weights, eta, beta, x, support, factors, options) -> np.ndarray:
 
 
 def numpy_namespace():
-    """The NumPy math namespace of the likelihood (imported late: the likelihood module imports nothing from here)."""
-    from bayesstreams.model.likelihood import numpy_math
-
+    """The NumPy math namespace of the likelihood."""
     return numpy_math()
 
 

@@ -5,13 +5,16 @@ Adding a model kind is one new module with a ``KIND`` object (see
 branches on the kind.  A kind object offers:
 
 ``name``, ``title``, ``parameters`` (:class:`~bayesstreams.model.priors.Parameter` records with
-dims and default priors), ``dependency_parameter``, ``has_streams``, ``has_fast_density``, ``has_evidence_modes`` (MODEL.md §7 options in the model file);
+dims and default priors), ``dependency_parameter``, ``has_streams``, ``has_fast_density`` (numba
+kernels exist; :mod:`bayesstreams.fast.registry` picks them, the reference never imports them),
+``has_evidence_modes`` (MODEL.md §7 options in the model file, :mod:`bayesstreams.model.modes`);
 ``matches(draws)``; ``data(dataset, held_out)`` and ``build(dataset, config, loglik_weight)``
-(the PyMC model with ``pm.Data``); ``fast_problem(dataset, config)`` (or ``None``);
-``draw_prior(...)``; ``pointwise_loglik(dataset, draws)`` and ``reference_loglik``;
-``baseline(draws, x, phase, stream, group, records)``, ``windows(base)``, ``do_factor(base, k, value)``;
-``not_discussed_bounds(draws, x, phase, stream, group, records)`` (per draw the lowest and highest
-window chances over every completion of the not-discussed cells, :mod:`bayesstreams.analysis.mode_comparison`).
+(the PyMC model with ``pm.Data``); ``draw_prior(...)``; ``reference_loglik(dataset, draws)``
+(NumPy); ``baseline(draws, x, phase, stream, group, records, qt)``, ``windows(base)``,
+``do_factor(base, k, value)``; ``not_discussed_bounds(draws, x, phase, stream, group, records, qt)``
+(per draw the lowest and highest window chances over every completion of the not-discussed cells,
+:mod:`bayesstreams.analysis.mode_comparison`).  ``qt`` is the kernel that sums a stream's uncertain
+codes out (:func:`bayesstreams.model.evidence.stream_q`): NumPy unless the caller hands in the numba one.
 """
 
 from __future__ import annotations
@@ -20,8 +23,7 @@ import numpy as np
 
 from bayesstreams.errors import RunError
 from bayesstreams.model import additive, streams
-# model_coords lives with the pieces the kinds share, so the kinds need not import their registry
-from bayesstreams.model.hierarchy import model_coords  # noqa: F401
+from bayesstreams.model.hierarchy import model_coords  # noqa: F401  (re-exported: the kinds' shared coords)
 
 KINDS = {kind.name: kind for kind in (streams.KIND, additive.KIND)}
 

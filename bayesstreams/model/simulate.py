@@ -13,6 +13,7 @@ import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS, Codebook, Factor
 from bayesstreams.model.likelihood import logistic, stream_eta
+from bayesstreams.model.modes import mode_of, options_of_draws
 
 DEFAULT_LAYOUT = {(1, "problem"): 6, (1, "policy"): 3, (1, "politics"): 3,
                   (2, "problem"): 2, (2, "policy"): 6, (2, "politics"): 3}
@@ -62,15 +63,14 @@ def record_codes(x_true: np.ndarray, params: dict, rng: np.random.Generator, p_m
                  respondents: int = 1) -> tuple[np.ndarray, list[tuple[int, int, int, float]]]:
     """What the analysts recorded of the true codes: the consensus ``x`` (NaN: not discussed) and the rows.
 
-    A cell is discussed with probability ``salience_zero`` / ``salience_nonzero`` of its true code
-    when those are in ``params`` (not at random), else with ``1 - p_missing`` (at random); each of
+    Whether a cell is discussed is the mechanism of the mode whose parameters ``params`` hold
+    (:mod:`bayesstreams.model.modes`, ``p_discussed``): with probability ``salience_zero`` /
+    ``salience_nonzero`` of its true code under ``salience`` (not at random), else with
+    ``1 - p_missing`` (at random); each of
     ``respondents`` respondents of a discussed cell reports a code drawn from ``confusion[true, :]``
     when given, else the true code.  Rows are ``(case, factor, respondent, code)``.
     """
-    if "salience_zero" in params:
-        p_discussed = np.where(x_true == 0, params["salience_zero"], params["salience_nonzero"])
-    else:
-        p_discussed = np.full(x_true.shape, 1.0 - p_missing)
+    p_discussed = mode_of(options_of_draws(params)).p_discussed(x_true, params, p_missing)
     discussed = rng.random(x_true.shape) < p_discussed
     rows, x = [], np.full(x_true.shape, np.nan)
     confusion = params.get("confusion")
@@ -188,13 +188,15 @@ def simulate_to_folder(out: str | Path, n_cases: int, seed: int, params_file: st
         params = {k: v[0] for k, v in draw_prior(config, phase, stream, 0, 1, rng).items()}
     meta = {"seed": seed, "n_cases": n_cases, "observed_streams": observed_streams,
             "params_source": str(params_file) if params_file else "prior"}
-    if "code_prob" not in params and respondents == 1:  # the v1 simulation, draw for draw
+    mode = mode_of(options_of_draws(params))
+    if not mode.has_code_distribution and respondents == 1:  # the v1 simulation, draw for draw
         x = draw_codes(n_cases, len(phase), rng, p_missing)
         s, w = simulate_outcomes(params, x, phase, stream, rng)
         if "stream_error" in params:
             s = flip_streams(s, float(params["stream_error"]), rng)
         return write_simulated(out, codebook, x, hide_streams(s, observed_streams, rng), w, params, meta, force)
-    x_true = draw_true_codes(params, n_cases, rng) if "code_prob" in params else draw_codes(n_cases, len(phase), rng)
+    x_true = (draw_true_codes(params, n_cases, rng) if mode.has_code_distribution
+              else draw_codes(n_cases, len(phase), rng))
     s, w = simulate_outcomes(params, x_true, phase, stream, rng)
     if "stream_error" in params:
         s = flip_streams(s, float(params["stream_error"]), rng)

@@ -13,9 +13,9 @@ import numpy as np
 
 from bayesstreams.model import evidence as ev
 from bayesstreams.model.hierarchy import (CELL, GROUP_SCALE, POOLED_PARAMETERS, data_containers, group_data,
-                                          group_offsets, pooled_effects, stream_design)
-from bayesstreams.model.likelihood import (ObservedTerms, case_loglik, logistic, numpy_math, observed_terms,
-                                           pytensor_math, stream_eta, window_probability)
+                                          group_offsets, model_coords, pooled_effects, stream_design)
+from bayesstreams.model.likelihood import (ObservedTerms, case_loglik, logistic, numpy_case_loglik, numpy_math,
+                                           observed_terms, pytensor_math, stream_eta, window_probability)
 from bayesstreams.model.priors import Parameter, Prior, group_draws, pooled_draws
 from bayesstreams.model.windows import Baseline, Windows
 
@@ -29,7 +29,7 @@ class StreamsKind:
     title = "streams model (MODEL.md §2)"
     dependency_parameter = "rho"
     has_streams = True
-    has_fast_density = True  # every evidence mode too (bayesstreams.fast.modes); v1 through bayesstreams.fast.kernels
+    has_fast_density = True  # numba kernels for v1 and every evidence mode (bayesstreams.fast.registry picks them)
     has_evidence_modes = True
     parameters = (
         *POOLED_PARAMETERS,
@@ -77,8 +77,6 @@ class StreamsKind:
         import pymc as pm
         import pytensor.tensor as pt
 
-        from bayesstreams.model.hierarchy import model_coords
-
         coords = model_coords(dataset)
         if not ev.is_v1(config.evidence_options):
             coords.update(ev.code_coords())
@@ -118,14 +116,6 @@ class StreamsKind:
                                          None if group_eta is None else group_eta[None], split=False)
         return loglik[0]
 
-    def fast_problem(self, dataset, config):
-        """The packed tables of the hand-written numba density (:mod:`bayesstreams.fast.problem`)."""
-        from bayesstreams.fast.problem import evidence_problem, streams_problem
-
-        if not ev.is_v1(config.evidence_options):  # every evidence mode: the kernels of bayesstreams.fast.modes
-            return evidence_problem(dataset, config)
-        return streams_problem(dataset, config)
-
     # ------------------------------------------------------------------ NumPy
 
     def draw_prior(self, config, factor_phase, factor_stream, n_groups: int, n_draws: int, rng) -> dict:
@@ -142,20 +132,8 @@ class StreamsKind:
                 out[parameter.name] = config.prior_of(parameter.name).draw(rng, (n_draws, *shape))
         return out
 
-    def pointwise_loglik(self, dataset, draws: dict) -> np.ndarray:
-        """Log-likelihood (sample, case) of saved draws, in numba (equal to :meth:`reference_loglik`)."""
-        from bayesstreams.fast.pointwise import pointwise_loglik
-
-        if not ev.is_v1(ev.options_of_draws(draws)):  # the evidence modes' kernel (bayesstreams.fast.modes)
-            from bayesstreams.fast.modes import pointwise_loglik as evidence_loglik
-
-            return evidence_loglik(dataset, draws)
-        return pointwise_loglik(dataset, draws)
-
     def reference_loglik(self, dataset, draws: dict, chunk: int = 250) -> np.ndarray:
         """Log-likelihood (sample, case) in NumPy from :mod:`bayesstreams.model.likelihood`, in chunks."""
-        from bayesstreams.model.likelihood import numpy_case_loglik
-
         terms = observed_terms(dataset.s, dataset.w)
         out = np.empty((draws["beta"].shape[0], dataset.n_cases))
         options = ev.options_of_draws(draws)
@@ -174,7 +152,7 @@ class StreamsKind:
             out[start:start + chunk] = numpy_case_loglik(eta, part["lambda"], part["kappa"], part["rho"], terms)
         return out
 
-    def baseline(self, draws: dict, x, phase, stream, group, records=None) -> Baseline:
+    def baseline(self, draws: dict, x, phase, stream, group, records=None, qt=None) -> Baseline:
         """Stream log-odds ``eta``, ``q = logistic(eta)`` and ``pibar`` of every draw and case.
 
         ``x`` may hold NaN (not discussed).  Under an evidence mode (MODEL.md §7, read from the
@@ -190,16 +168,16 @@ class StreamsKind:
             counts = ev.respondent_counts(records, x) if records is not None else None
             data = ev.evidence_data(x, counts)
             group_eta = group_eta_numpy(draws.get("gamma"), group, x.shape[0])
-            q = np.stack([np.stack([ev.stream_q(options, data, draws, np.nan_to_num(x), p, s, phase, stream, group_eta)
-                                    for s in range(3)], axis=-1) for p in range(2)], axis=-2)
+            q = np.stack([np.stack([ev.stream_q(options, data, draws, np.nan_to_num(x), p, s, phase, stream, group_eta,
+                                                qt=qt) for s in range(3)], axis=-1) for p in range(2)], axis=-2)
             eta = np.log(q) - np.log1p(-q)
         pibar = window_probability(q, draws["lambda"], draws["kappa"])
         base = Baseline(self.name, draws, np.nan_to_num(x), phase, stream, eta, q, pibar)
         if not ev.is_v1(options):
-            base.cache["evidence"] = (options, data, group_eta)
+            base.cache["evidence"] = (options, data, group_eta, qt)
         return base
 
-    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None) -> dict:
+    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None) -> dict:
         """Per draw, the lowest and highest P(W1) and P(W2) over every completion of the not-discussed cells.
 
         ``P(W_p)`` rises with each ``q`` of its phase, ``P(W2) = pibar2 (rho + (1 - rho) P(W1))``
@@ -207,7 +185,8 @@ class StreamsKind:
         sets every not-discussed cell to ``-sign(beta_k)`` (a shift of ``-|beta_k|``), the highest to
         ``+sign(beta_k)``.  The other cells keep their evidence (a point mass, or under latent
         respondents their respondents' codes); a completed cell is a point mass in every mode.
-        Returns ``{"p_w1": (low, high), "p_w2": (low, high)}``, each (sample, case).
+        Returns ``{"p_w1": (low, high), "p_w2": (low, high)}``, each (sample, case); ``qt`` as in
+        :meth:`baseline`.
         """
         x = np.asarray(x, dtype=float)
         missing = np.isnan(x)
@@ -230,7 +209,7 @@ class StreamsKind:
                 group_eta = group_eta_numpy(draws.get("gamma"), group, x.shape[0])
                 offset = offset if group_eta is None else offset + group_eta
                 q = np.stack([np.stack([ev.stream_q(options, data, draws, filled, p, s, phase, stream, offset,
-                                                    point=missing) for s in range(3)], axis=-1)
+                                                    point=missing, qt=qt) for s in range(3)], axis=-1)
                               for p in range(2)], axis=-2)
             pibar = window_probability(q, draws["lambda"], draws["kappa"])
             w = self._windows(draws, pibar[..., 0], pibar[..., 1])
@@ -250,9 +229,9 @@ class StreamsKind:
         value = np.broadcast_to(np.asarray(value, dtype=float), base.x[:, k].shape)
         p, s = int(base.factor_phase[k]), int(base.factor_stream[k])
         if "evidence" in base.cache:  # the other uncertain cells of the stream stay summed out
-            options, data, group_eta = base.cache["evidence"]
+            options, data, group_eta, qt = base.cache["evidence"]
             q_new = ev.stream_q(options, data, base.draws, base.x, p, s, base.factor_phase, base.factor_stream,
-                                group_eta, do=(k, value))
+                                group_eta, do=(k, value), qt=qt)
         else:
             shift = base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
             q_new = logistic(base.eta[:, :, p, s] + shift)

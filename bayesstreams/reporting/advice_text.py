@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 
+from bayesstreams.model.modes import DEFAULT_MODE, get_mode
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.numbers import interval, number, percent
 
@@ -125,11 +126,11 @@ def lever_lines(advice: dict, lang: str = "en", n_find_out: int = 3, min_find_ou
     if shown:
         lines.append(t("advice_find_out_head"))
     for entry in shown:
-        lines.append("  " + find_out_line(entry, advice.get("not_discussed", "zero"), lang))
+        lines.append("  " + find_out_line(entry, advice.get("not_discussed", DEFAULT_MODE), lang))
     return lines
 
 
-def find_out_line(entry: dict, not_discussed: str = "zero", lang: str = "en") -> str:
+def find_out_line(entry: dict, not_discussed: str = DEFAULT_MODE, lang: str = "en") -> str:
     """One factor to find out first: what acting on it gains, and what it means if it is already ``+``.
 
     ``gain`` is the gain of acting on it as the run reads it now: if it is 0 (``zero`` mode), or
@@ -140,7 +141,8 @@ def find_out_line(entry: dict, not_discussed: str = "zero", lang: str = "en") ->
     """
     t = translator(lang)
     gain0, gain1 = _points(entry["gain"]["mean"], lang), _points(entry["gain_if_plus1"]["mean"], lang)
-    first = (t("advice_find_out_if0") if not_discussed == "zero" else t("advice_find_out_unsure")).format(gain=gain0)
+    reads_zero = get_mode(not_discussed).fills_zero
+    first = (t("advice_find_out_if0") if reads_zero else t("advice_find_out_unsure")).format(gain=gain0)
     if gain1.lstrip("+\u2212") == "0":
         second = t("advice_find_out_plus_none")
     elif gain1 == gain0:

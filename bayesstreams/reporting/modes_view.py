@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bayesstreams.model.modes import MODES
 from bayesstreams.reporting.view import _num
-
-MODES = ("zero", "marginal", "salience")
 
 
 @dataclass

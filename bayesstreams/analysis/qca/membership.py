@@ -49,7 +49,9 @@ def dataset_memberships(dataset, rule: str = "crisp", not_discussed: str = "drop
     for p, phase in enumerate(PHASES):
         for s, stream in enumerate(STREAMS):
             columns[stream_column(stream, phase)] = dataset.s[:, p, s].astype(float)
-    codes = dataset.x_filled if not_discussed == "zero" else dataset.x
+    # QCA's own choice for a not-discussed cell (no set membership, or membership of a 0 code);
+    # not an evidence mode of the model
+    codes = {"drop": dataset.x, "zero": dataset.x_filled}[not_discussed]
     mapping = RULES[rule]
     for j, factor in enumerate(dataset.factor_ids):
         column = np.full(dataset.n_cases, np.nan)

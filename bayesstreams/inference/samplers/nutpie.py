@@ -1,6 +1,6 @@
 """nutpie: the default sampler.
 
-A model kind with a hand-written density (the streams model) is sampled through
+A model kind with a hand-written density (the streams model; :mod:`bayesstreams.fast.registry`) is sampled through
 :func:`bayesstreams.fast.adapter.fast_nutpie_model`: no PyMC import, no per-model
 compilation.  Any other kind builds its PyMC model (data in ``pm.Data``) and compiles it
 with nutpie's numba backend once per process for a given kind, priors and data shape
@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+
+from bayesstreams.fast.registry import fast_problem
 
 _MEMO: dict[str, object] = {}
 
@@ -58,7 +60,7 @@ def sample_compiled(compiled, data: dict | None, draws: int, tune: int, chains: 
 
 def sample(dataset, config, settings: dict, seed: int, progress: bool):
     """Sample ``config``'s model of ``dataset`` with nutpie; the fast path where the kind has one."""
-    problem = config.model_kind.fast_problem(dataset, config)
+    problem = fast_problem(dataset, config)
     if problem is not None:
         from bayesstreams.fast.adapter import fast_nutpie_model
 

@@ -1,0 +1,72 @@
+"""Which numba kernel serves a model kind and evidence mode: the density's problem, the pointwise
+log-likelihood, the queries' ``qt``; the NumPy reference of :mod:`bayesstreams.model` where none does.
+
+The accelerator depends on the reference, never the other way round: the model kinds only say
+whether a fast density exists (``has_fast_density``), and the layers that run them (the nutpie
+sampler, ``fit``, the queries) ask this module for it.  The v1 model (:func:`~bayesstreams.model.modes.is_v1`)
+has its own tables and kernels (:mod:`bayesstreams.fast.kernels`, :mod:`bayesstreams.fast.pointwise`);
+every evidence mode shares :mod:`bayesstreams.fast.modes`.
+
+The kernel modules are imported when first used, not with this module: loading numba and the
+cached callbacks takes about a second, which ``bayesstreams score`` and the queries of a ``zero``
+run never need.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayesstreams.model.evidence import expected_q as reference_expected_q
+from bayesstreams.model.modes import is_v1, options_of_draws
+
+
+def fast_problem(dataset, config):
+    """The packed tables of the hand-written density of ``config`` on ``dataset``, or ``None`` (no fast path).
+
+    Examples
+    --------
+    >>> from bayesstreams.data.dataset import load_dataset
+    >>> from bayesstreams.model.config import load_config
+    >>> study = load_dataset("data/trafficking_nl_2020")
+    >>> type(fast_problem(study, load_config("models/streams-salience.toml"))).__name__
+    'EvidenceProblem'
+    >>> fast_problem(study, load_config("models/additive.toml")) is None
+    True
+    """
+    if not config.model_kind.has_fast_density:
+        return None
+    from bayesstreams.fast import problem
+
+    if is_v1(config.evidence_options):
+        return problem.streams_problem(dataset, config)
+    return problem.evidence_problem(dataset, config)
+
+
+def pointwise_loglik(dataset, kind, draws: dict) -> np.ndarray:
+    """Log-likelihood (sample, case) of saved draws of ``kind``: numba where the kind has a fast density.
+
+    Equal to ``kind.reference_loglik`` (tests/test_fastpointwise.py, tests/test_fastlogp_modes.py);
+    the evidence mode is read from the draws.
+    """
+    if not kind.has_fast_density:
+        return kind.reference_loglik(dataset, draws)
+    if is_v1(options_of_draws(draws)):
+        from bayesstreams.fast.pointwise import pointwise_loglik as v1_loglik
+
+        return v1_loglik(dataset, draws)
+    from bayesstreams.fast.modes import pointwise_loglik as evidence_loglik
+
+    return evidence_loglik(dataset, draws)
+
+
+def expected_q(weights, eta, beta, x, support, factors, options) -> np.ndarray:
+    """``qt`` (draw, case) of one stream in numba, with the arguments of the NumPy reference
+    :func:`bayesstreams.model.evidence.expected_q` (what the queries hand the kinds as ``qt``).
+
+    Falls back to the reference where numba cannot be imported.
+    """
+    try:
+        from bayesstreams.fast.modes import expected_q as kernel
+    except ImportError:
+        return reference_expected_q(weights, eta, beta, x, support, factors, options)
+    return kernel(weights, eta, beta, x, factors)

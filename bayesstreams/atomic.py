@@ -37,6 +37,29 @@ _AT_FDCWD, _NOREPLACE, _EXCHANGE = -100, 1, 2
 RESOURCE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
+def safe_name(text: str, limit: int = 80) -> str:
+    """``text`` as one safe file-name part: letters, digits, ``-``, ``_`` and inner dots only.
+
+    Every output file name built from data (a case id, a name) goes through here, so data
+    never becomes a path: no separator, no ``..``, no leading dot, no control character.  A
+    text that had to change gets a short hash of the original, so two different ids never
+    share a file name.
+
+    Examples
+    --------
+    >>> safe_name("g5"), safe_name("../../tmp/x/EVIL")
+    ('g5', 'tmp-x-EVIL-747b4e1f')
+    """
+    import hashlib
+    import re
+
+    slug = re.sub(r"[^\w.-]+", "-", text, flags=re.ASCII).strip(".-")[:limit].strip(".-")
+    slug = re.sub(r"\.{2,}", ".", slug)
+    if slug == text:
+        return slug
+    return f"{slug or 'x'}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
 def written() -> list[Path]:
     """The paths this process has renamed into place so far."""
     return list(_WRITTEN)

@@ -34,6 +34,13 @@ def default_dataset() -> Path:
     raise BayesStreamsError(f"{SHIPPED_STUDY}: the shipped study is not here; give a DATASET argument")
 
 
+def brief_name(case: str, lang: str) -> str:
+    """The brief's file name: a case id never becomes a path (:func:`bayesstreams.atomic.safe_name`)."""
+    from bayesstreams.atomic import safe_name
+
+    return f"brief-{safe_name(case)}-{safe_name(lang)}.html"
+
+
 def _written_by_analyze(folder: Path) -> bool:
     return (folder / MARKER).exists()
 
@@ -48,6 +55,25 @@ def _replaceable(folder: Path, force: bool) -> bool:
         return True
     raise InputError(Violation(str(folder), None, None,
                                "exists and was not written by `bayesstreams analyze`; pass --force to replace it"))
+
+
+def _identity(folder: Path):
+    try:
+        info = folder.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _replace_rule(folder: Path, force: bool):
+    """Whether ``folder`` may be replaced at the final rename: with ``--force``, or when it is still the
+    folder analyze wrote that was there at the start.  Another ``analyze`` that renamed its folder
+    into place meanwhile made a new one, so of two runs on one path one wins and the other exits 2."""
+    _replaceable(folder, force)
+    if force:
+        return lambda _: True
+    seen = _identity(folder)
+    return lambda path: seen is not None and _identity(path) == seen and _written_by_analyze(path)
 
 
 def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
@@ -85,28 +111,28 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     briefs = [resolve_case(data, case, "--brief") for case in briefs or ([SHIPPED_BRIEF_CASE] if shipped else [])]
     config = resolve_model(model)
     mode_dirs = {m: mode_run_path(run_dir, m) for m in other_modes(config)} if mode_comparison else {}
-    for folder in (out, run_dir, wide_dir, *mode_dirs.values()):  # before the fit, not after it
-        _replaceable(folder, force)
+    # before the fit, not after it; each folder may later be replaced only if it is still the one seen now
+    rules = {folder: _replace_rule(folder, force) for folder in (out, run_dir, wide_dir, *mode_dirs.values())}
     run = fit(data, config, seed=seed, progress=progress)
     with staged() as stage:  # the run, its wide-prior check run and the report: renamed together at the end
-        run_tmp = stage.folder(run_dir, force, _written_by_analyze)
+        run_tmp = stage.folder(run_dir, force, rules[run_dir])
         run.save(run_tmp, force=True, command=command)
         run.path = run_dir  # where it will be: the check run's provenance names it
         (run_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
-        wide = _prior_check(run, wide_dir, stage, force, progress)
-        others = {m: _mode_run(run, m, folder, stage, force, progress) for m, folder in mode_dirs.items()}
-        report_tmp = stage.folder(out, force, _written_by_analyze)
+        wide = _prior_check(run, wide_dir, stage, force, progress, rules[wide_dir])
+        others = {m: _mode_run(run, m, folder, stage, force, progress, rules[folder]) for m, folder in mode_dirs.items()}
+        report_tmp = stage.folder(out, force, rules[out])
         _write_outputs(run, report_tmp, lang, briefs, brief_lang, wide, others if mode_comparison else None)
         (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     lines = fit_lines(data, config, run, seed, run_dir)
     lines += [f"prior check (wide priors) in {wide_dir}"]
     lines += [f"not-discussed comparison ({m}) in {folder}" for m, folder in mode_dirs.items()]
     lines += [f"report written to {out / 'report.html'} (also report.md, summary.json)"]
-    lines += [f"brief for {case} written to {out / f'brief-{case}-{brief_lang}.html'}" for case in briefs]
+    lines += [f"brief for {case} written to {out / brief_name(case, brief_lang)}" for case in briefs]
     return Outcome(lines=lines, passed=run.diagnostics.passed, path=out)
 
 
-def _prior_check(run, wide_dir: Path, stage, force: bool, progress: bool):
+def _prior_check(run, wide_dir: Path, stage, force: bool, progress: bool, rule=_written_by_analyze):
     """The wide-prior refit beside the run: reused when its data and model hashes match, else fitted into ``stage``."""
     from bayesstreams.inference.check_run import check_run, matches, wide_config
     from bayesstreams.inference.store import load_run, read_info
@@ -118,20 +144,20 @@ def _prior_check(run, wide_dir: Path, stage, force: bool, progress: bool):
                 return load_run(wide_dir)  # left as it is: nothing to rename
         except RunError:
             pass  # incomplete or old: refitted below
-    wide_tmp = stage.folder(wide_dir, force, _written_by_analyze)
+    wide_tmp = stage.folder(wide_dir, force, rule)
     wide = check_run(run, wide_tmp, progress=progress)
     (wide_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     return wide
 
 
-def _mode_run(run, mode: str, folder: Path, stage, force: bool, progress: bool):
+def _mode_run(run, mode: str, folder: Path, stage, force: bool, progress: bool, rule=_written_by_analyze):
     """A not-discussed comparison run beside the run: reused when its data and model hashes match, else fitted into ``stage``."""
     from bayesstreams.inference.mode_runs import fit_mode_run, reusable
 
     found = reusable(run, folder, mode)
     if found is not None:
         return found  # left as it is: nothing to rename
-    tmp = stage.folder(folder, force, _written_by_analyze)
+    tmp = stage.folder(folder, force, rule)
     other = fit_mode_run(run, mode, tmp, progress)
     (tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     return other
@@ -144,5 +170,5 @@ def _write_outputs(run, folder: Path, lang: str, briefs: list[str], brief_lang: 
 
     write_report(run, folder, lang=lang, force=True, check_run=wide, mode_runs=others)
     for case in briefs:
-        write_brief(run, folder / f"brief-{case}-{brief_lang}.html", case=case, lang=brief_lang, check_run=wide,
+        write_brief(run, folder / brief_name(case, brief_lang), case=case, lang=brief_lang, check_run=wide,
                     force=True)

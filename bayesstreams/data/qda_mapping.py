@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bayesstreams.data.codebook import STREAMS, Codebook, load_codebook, toml_error_location
+from bayesstreams.data.limits import read_bounded
 from bayesstreams.errors import InputError, Violation
 
 _TOP = {"codebook", "cases", "respondents", "codes", "ignore", "matrix"}
@@ -142,7 +143,7 @@ def _read_toml(path: Path) -> tuple[dict, str]:
     if not path.is_file():
         raise InputError(Violation(file, None, None, "mapping file does not exist"))
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_bounded(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(Violation(file, None, None, "mapping file is not UTF-8")) from None
     try:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bayesstreams.data.codebook import toml_error_location
+from bayesstreams.data.limits import read_bounded
 from bayesstreams.errors import InputError, Violation
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
@@ -287,7 +288,7 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
     if not path.is_file():
         raise InputError(Violation(str(path), None, None, "model file does not exist"))
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_bounded(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(Violation(str(path), None, None, "model file is not valid UTF-8")) from None
     return config_from_text(text, str(path))

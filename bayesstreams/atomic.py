@@ -60,6 +60,34 @@ def safe_name(text: str, limit: int = 80) -> str:
     return f"{slug or 'x'}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
 
 
+def private_folder(path: str | Path) -> Path:
+    """``path`` as a folder only this user can write: created with mode 0700, or refused.
+
+    An existing folder must be a real folder (not a symbolic link) owned by this user and not
+    writable by group or others; code cached there is imported, so anything else would let
+    another local user run code in this process.
+    """
+    import stat
+
+    path = Path(path)
+    try:
+        path.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise InputError(Violation(str(path), None, None, f"folder cannot be created ({exc.strerror})")) from None
+    info = os.lstat(path)
+    problem = ("is a symbolic link" if stat.S_ISLNK(info.st_mode) else
+               "is not a folder" if not stat.S_ISDIR(info.st_mode) else
+               f"belongs to another user (uid {info.st_uid})" if info.st_uid != os.getuid() else
+               "can be written by other users" if info.st_mode & 0o022 else "")
+    if problem:
+        raise InputError(Violation(str(path), None, None, f"folder {problem}; code cached there would be "
+                                                          "imported, so it is not used (remove it, or pass a "
+                                                          "private folder)"))
+    return path
+
+
 def written() -> list[Path]:
     """The paths this process has renamed into place so far."""
     return list(_WRITTEN)

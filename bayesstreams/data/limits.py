@@ -60,9 +60,14 @@ def limit(name: str) -> float:
     return value
 
 
+def shown(value: float) -> str:
+    """A limit as a user reads it: ``1000000``, ``1e-06``."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
+
+
 def over(name: str) -> str:
     """The end of a message about limit ``name``: its value and how to raise it."""
-    return f"(limit {limit(name):g}; set {env_name(name)} to change it)"
+    return f"(limit {shown(limit(name))}; set {env_name(name)} to change it)"
 
 
 def check_regular_file(path: Path, file: str | None = None, limit_name: str = "input_file_bytes",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
-from bayesstreams.data.limits import limit, over
+from bayesstreams.data.limits import limit, over, shown
 from bayesstreams.errors import InputError, Violation
 
 
@@ -61,7 +61,7 @@ def parse_located(data: bytes, file: str) -> Element:
     def start(name: str, attrs: dict[str, str]) -> None:
         ns, tag = _split(name)
         if len(stack) >= depth:
-            refuse(f"elements nested more than {depth:g} deep {over('xml_depth')}")
+            refuse(f"elements nested more than {shown(depth)} deep {over('xml_depth')}")
         for key, value in attrs.items():
             if len(value) > size:
                 refuse(f"attribute {_split(key)[1]!r} of <{tag}> holds {len(value)} characters {over('xml_text_bytes')}")
@@ -78,7 +78,7 @@ def parse_located(data: bytes, file: str) -> Element:
         if stack:
             text_size[-1] += len(text)
             if text_size[-1] > size:
-                refuse(f"the text of <{stack[-1].tag}> is longer than {size:g} characters {over('xml_text_bytes')}")
+                refuse(f"the text of <{stack[-1].tag}> is longer than {shown(size)} characters {over('xml_text_bytes')}")
             stack[-1].text_parts.append(text)
 
     def doctype(*_args) -> None:

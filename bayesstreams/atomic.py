@@ -105,9 +105,13 @@ def atomic_write_bytes(path: str | Path, data: bytes, replace: bool = True) -> N
     writer won): :class:`InputError` "already exists (written by another process meanwhile)".
     """
     path = Path(path)
-    with os_errors(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    made = _make_parents(path)
+    try:
+        with os_errors(path):
+            fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
+    except BaseException:
+        _remove_empty(made)
+        raise
     tmp = Path(name)
     try:
         with os_errors(path, temporary=tmp):
@@ -120,6 +124,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, replace: bool = True) -> N
         commit(tmp, path, replace)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        _remove_empty(made)
         raise
 
 
@@ -149,15 +154,16 @@ class _Stage:
 
     def __init__(self):
         self.pending: list[tuple[Path, Path, Callable[[Path], bool]]] = []
+        self.made: list[Path] = []  # parent folders this stage created (removed again if nothing is written)
 
     def folder(self, path: str | Path, force: bool = False, replaceable: Callable[[Path], bool] | None = None) -> Path:
         path = Path(path)
         allowed = (lambda _: True) if force else (replaceable or (lambda _: False))
         if path.exists() and not allowed(path):
             raise InputError(Violation(str(path), None, None, "already exists; pass --force to replace it"))
+        self.made += _make_parents(path)
         with os_errors(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+            tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".partial", dir=path.parent))
         self.pending.append((tmp, path, allowed))
         tmp.chmod(0o755)  # mkdtemp makes 0700; a finished run or report is an ordinary folder
         return tmp
@@ -184,7 +190,78 @@ def staged():
     except BaseException:
         for tmp, _, _ in stage.pending:
             shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(stage.made)
         raise
+
+
+def _make_parents(path: Path) -> list[Path]:
+    """Create the missing parent folders of ``path``; returns them, deepest first, for :func:`_remove_empty`.
+
+    Also removes the temporary siblings of ``path`` left by processes that no longer run
+    (a SIGKILL leaves a hidden ``.partial`` folder that nothing else would ever remove).
+    """
+    missing = []
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    with os_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if not missing:
+        _remove_stale(path)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first; a folder another writer filled meanwhile stays
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def _host() -> str:
+    import hashlib
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def _temp_prefix(path: Path) -> str:
+    """``.<name>.<pid>.<host>-``: the temporary sibling names the process (and machine) that writes it."""
+    return f".{path.name}.{os.getpid()}.{_host()}-"
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove ``.<name>.<pid>.<host>-*.partial`` and ``.tmp`` siblings of ``path`` whose process on this machine is gone."""
+    prefix = f".{path.name}."
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix) or not entry.name.endswith((".partial", ".tmp")):
+            continue
+        pid, _, host = entry.name[len(prefix):].split("-", 1)[0].partition(".")
+        if host != _host() or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue  # another machine's (on a shared folder), or a process that still runs
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _while_writing(exc: OSError, stage: _Stage) -> Exception:

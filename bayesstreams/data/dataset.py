@@ -273,7 +273,7 @@ def _load_folder(path: Path, codebook: CodebookRead | None) -> _Tables:
     tables = _Tables(codebook if codebook is not None else read_codebook(path / CODEBOOK_FILE))
     tables.read("cases", read_csv, path / CASES_FILE)
     for name, file in (("codes", CODES_FILE), ("streams", STREAMS_FILE)):
-        if (path / file).is_file():
+        if (path / file).exists() or (path / file).is_symlink():  # present, if only as a device: refused when read
             tables.read(name, read_csv, path / file)
     return tables
 

@@ -98,12 +98,14 @@ def _info_problem(info) -> str:
 def verify_files(folder: Path, info: dict) -> None:
     """Refuse a run folder whose files do not all match the hashes in its ``run.json``."""
     hashes = info.get("hashes", {})
-    for name in [*hashes, *hashed_names(folder)]:
+    names = list(dict.fromkeys([*hashed_names(folder), *hashes]))
+    for name in names:
         if name not in HASHED and not _SNAPSHOT_FILE.match(name):
             raise RunError(f"{folder / 'run.json'}: hashes a file {name!r} that is not part of a run folder")
         if name not in hashes:
             raise RunError(f"{folder / name}: has no hash in run.json (written by an older version, or added "
                            "since); refit with `bayesstreams fit`")
+    for name in names:
         if file_sha256(folder / name) != hashes[name]:
             raise RunError(f"{folder / name}: does not match the hash in run.json (the file is corrupt or was "
                            "altered); refit with `bayesstreams fit`")

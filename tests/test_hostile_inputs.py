@@ -179,6 +179,23 @@ def test_read_only_caches_fall_back_to_a_private_numba_cache(tmp_path, monkeypat
             numba.config.CACHE_DIR = old
 
 
+def test_a_template_cache_others_can_write_is_not_used(tmp_path, monkeypatch):
+    """Jinja's bytecode cache is loaded as code: a planted cache in a shared folder must not be read."""
+    from bayesstreams.reporting import render
+
+    (tmp_path / "jinja").mkdir()
+    (tmp_path / "jinja").chmod(0o777)
+    monkeypatch.setenv("BAYESSTREAMS_CACHE_DIR", str(tmp_path))
+    render.environment.cache_clear()
+    try:
+        assert render.environment(False).bytecode_cache is None
+        (tmp_path / "jinja").chmod(0o700)
+        render.environment.cache_clear()
+        assert render.environment(False).bytecode_cache.directory == str(tmp_path / "jinja")
+    finally:
+        render.environment.cache_clear()
+
+
 # ----------------------------------------------------------------------------- 3. bounded reads
 
 def _add_member(project: Path, name: str, data: bytes, compression=zipfile.ZIP_DEFLATED) -> Path:

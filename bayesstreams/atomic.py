@@ -37,6 +37,57 @@ _AT_FDCWD, _NOREPLACE, _EXCHANGE = -100, 1, 2
 RESOURCE_ERRORS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
+def safe_name(text: str, limit: int = 80) -> str:
+    """``text`` as one safe file-name part: letters, digits, ``-``, ``_`` and inner dots only.
+
+    Every output file name built from data (a case id, a name) goes through here, so data
+    never becomes a path: no separator, no ``..``, no leading dot, no control character.  A
+    text that had to change gets a short hash of the original, so two different ids never
+    share a file name.
+
+    Examples
+    --------
+    >>> safe_name("g5"), safe_name("../../tmp/x/EVIL")
+    ('g5', 'tmp-x-EVIL-747b4e1f')
+    """
+    import hashlib
+    import re
+
+    slug = re.sub(r"[^\w.-]+", "-", text, flags=re.ASCII).strip(".-")[:limit].strip(".-")
+    slug = re.sub(r"\.{2,}", ".", slug)
+    if slug == text:
+        return slug
+    return f"{slug or 'x'}-{hashlib.sha256(text.encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+
+
+def private_folder(path: str | Path) -> Path:
+    """``path`` as a folder only this user can write: created with mode 0700, or refused.
+
+    An existing folder must be a real folder (not a symbolic link) owned by this user and not
+    writable by group or others; code cached there is imported, so anything else would let
+    another local user run code in this process.
+    """
+    import stat
+
+    path = Path(path)
+    try:
+        path.mkdir(mode=0o700, parents=True)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise InputError(Violation(str(path), None, None, f"folder cannot be created ({exc.strerror})")) from None
+    info = os.lstat(path)
+    problem = ("is a symbolic link" if stat.S_ISLNK(info.st_mode) else
+               "is not a folder" if not stat.S_ISDIR(info.st_mode) else
+               f"belongs to another user (uid {info.st_uid})" if info.st_uid != os.getuid() else
+               "can be written by other users" if info.st_mode & 0o022 else "")
+    if problem:
+        raise InputError(Violation(str(path), None, None, f"folder {problem}; code cached there would be "
+                                                          "imported, so it is not used (remove it, or pass a "
+                                                          "private folder)"))
+    return path
+
+
 def written() -> list[Path]:
     """The paths this process has renamed into place so far."""
     return list(_WRITTEN)
@@ -54,9 +105,13 @@ def atomic_write_bytes(path: str | Path, data: bytes, replace: bool = True) -> N
     writer won): :class:`InputError` "already exists (written by another process meanwhile)".
     """
     path = Path(path)
-    with os_errors(path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    made = _make_parents(path)
+    try:
+        with os_errors(path):
+            fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".tmp", dir=path.parent)
+    except BaseException:
+        _remove_empty(made)
+        raise
     tmp = Path(name)
     try:
         with os_errors(path, temporary=tmp):
@@ -69,6 +124,7 @@ def atomic_write_bytes(path: str | Path, data: bytes, replace: bool = True) -> N
         commit(tmp, path, replace)
     except BaseException:
         tmp.unlink(missing_ok=True)
+        _remove_empty(made)
         raise
 
 
@@ -98,15 +154,16 @@ class _Stage:
 
     def __init__(self):
         self.pending: list[tuple[Path, Path, Callable[[Path], bool]]] = []
+        self.made: list[Path] = []  # parent folders this stage created (removed again if nothing is written)
 
     def folder(self, path: str | Path, force: bool = False, replaceable: Callable[[Path], bool] | None = None) -> Path:
         path = Path(path)
         allowed = (lambda _: True) if force else (replaceable or (lambda _: False))
         if path.exists() and not allowed(path):
             raise InputError(Violation(str(path), None, None, "already exists; pass --force to replace it"))
+        self.made += _make_parents(path)
         with os_errors(path):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+            tmp = Path(tempfile.mkdtemp(prefix=_temp_prefix(path), suffix=".partial", dir=path.parent))
         self.pending.append((tmp, path, allowed))
         tmp.chmod(0o755)  # mkdtemp makes 0700; a finished run or report is an ordinary folder
         return tmp
@@ -133,7 +190,78 @@ def staged():
     except BaseException:
         for tmp, _, _ in stage.pending:
             shutil.rmtree(tmp, ignore_errors=True)
+        _remove_empty(stage.made)
         raise
+
+
+def _make_parents(path: Path) -> list[Path]:
+    """Create the missing parent folders of ``path``; returns them, deepest first, for :func:`_remove_empty`.
+
+    Also removes the temporary siblings of ``path`` left by processes that no longer run
+    (a SIGKILL leaves a hidden ``.partial`` folder that nothing else would ever remove).
+    """
+    missing = []
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    with os_errors(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if not missing:
+        _remove_stale(path)
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first; a folder another writer filled meanwhile stays
+        try:
+            folder.rmdir()
+        except OSError:
+            break
+
+
+def _host() -> str:
+    import hashlib
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:6]
+
+
+def _temp_prefix(path: Path) -> str:
+    """``.<name>.<pid>.<host>-``: the temporary sibling names the process (and machine) that writes it."""
+    return f".{path.name}.{os.getpid()}.{_host()}-"
+
+
+def _remove_stale(path: Path) -> None:
+    """Remove ``.<name>.<pid>.<host>-*.partial`` and ``.tmp`` siblings of ``path`` whose process on this machine is gone."""
+    prefix = f".{path.name}."
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix) or not entry.name.endswith((".partial", ".tmp")):
+            continue
+        pid, _, host = entry.name[len(prefix):].split("-", 1)[0].partition(".")
+        if host != _host() or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue  # another machine's (on a shared folder), or a process that still runs
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, ignore_errors=True)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _while_writing(exc: OSError, stage: _Stage) -> Exception:

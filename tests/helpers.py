@@ -31,24 +31,27 @@ def partly_observed_dataset(n_cases: int = 20, seed: int = 0, groups: bool = Fal
 
 
 def write_fake_run(folder, dataset, posterior: dict, prior: dict | None = None, passed: bool = True,
-                   kind: str = "streams"):
-    """A run folder holding given draws (no fitting): what load_run and the reports read."""
+                   kind: str = "streams", model_text: str | None = None):
+    """A run folder holding given draws (no fitting): what load_run and the reports read.
+
+    ``model_text`` replaces the model file (it is hashed into run.json like every file of the run).
+    """
     import json
     from pathlib import Path
 
     from bayesstreams.data.export import write_long
-    from bayesstreams.inference.store import FORMAT_VERSION, file_sha256, save_draws
+    from bayesstreams.inference.store import FORMAT_VERSION, file_hashes, save_draws
 
     folder = Path(folder)
     (folder / "dataset").mkdir(parents=True)
     write_long(dataset, folder / "dataset")
     save_draws(folder / "draws.npz", posterior, prior if prior is not None else posterior, None)
     (folder / "trace.nc").write_bytes(b"")
-    (folder / "model.toml").write_text(f'kind = "{kind}"\nname = "{kind}"\n')
+    (folder / "model.toml").write_text(model_text or f'kind = "{kind}"\nname = "{kind}"\n')
     checks = {"rhat": passed, "ess_bulk": True, "ess_tail": True, "divergences": passed, "bfmi": True}
     diagnostics = {"rhat_max": 1.002 if passed else 1.3, "ess_bulk_min": 900.0, "ess_tail_min": 800.0,
                    "divergences": 0 if passed else 12, "bfmi_min": 0.8, "checks": checks, "passed": passed}
-    info = {"format_version": FORMAT_VERSION, "hashes": {"draws.npz": file_sha256(folder / "draws.npz")},
+    info = {"format_version": FORMAT_VERSION, "hashes": file_hashes(folder),
             "dataset": {"hash": dataset.content_hash(), "name": dataset.name}, "seed": 5, "command": "test",
             "versions": {"bayesstreams": "test"}, "created": "now", "diagnostics": diagnostics}
     (folder / "run.json").write_text(json.dumps(info))

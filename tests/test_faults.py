@@ -549,8 +549,9 @@ def test_sampler_stopped_by_ctrl_c_is_not_a_result():
             "    fit(data, load_config(None), draws=2000000, tune=200, chains=2)\n"
             "except Interrupted as exc:\n"
             "    print('interrupted:', exc.detail, exc.exit_code)\n")
-    result = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                            capture_output=True, text=True, timeout=300)
+    # more draws than the default limit (data/limits.py) so that the sampler is still running at the Ctrl-C
+    env = dict(os.environ, PYTHONPATH=str(ROOT), BAYESSTREAMS_LIMIT_DRAWS="2000000")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("interrupted: the nutpie sampler stopped after ") and last.endswith("of 4000000 draws 130")

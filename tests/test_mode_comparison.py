@@ -215,8 +215,8 @@ def study_runs(tmp_path_factory):
     rng = np.random.default_rng(7)
     other = draw_prior(marginal, study.factor_phase, study.factor_stream, len(study.groups), 200, rng)
     own = draw_prior(load_config(None), study.factor_phase, study.factor_stream, len(study.groups), 200, rng)
-    folder = write_fake_run(root / "run-marginal", study, other)
-    (folder / "model.toml").write_text(Path("models/streams-marginal.toml").read_text(encoding="utf-8"))
+    folder = write_fake_run(root / "run-marginal", study, other,
+                            model_text=Path("models/streams-marginal.toml").read_text(encoding="utf-8"))
     return study, load_run(write_fake_run(root / "run", study, own)), load_run(folder)
 
 

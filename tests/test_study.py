@@ -38,9 +38,12 @@ def stamp_model(folder: Path, config) -> Path:
     """Give a fake run folder the model hash of ``config`` (what a real companion's run.json records)."""
     import tomli_w
 
+    from bayesstreams.inference.integrity import file_hashes
+
     (folder / "model.toml").write_text(tomli_w.dumps(config.to_dict()), encoding="utf-8")
     info = json.loads((folder / "run.json").read_text())
     info["model"] = {"hash": config.model_hash(), "name": config.name}
+    info["hashes"] = file_hashes(folder)  # the model file changed: its hash with it, as a real run records it
     (folder / "run.json").write_text(json.dumps(info))
     return folder
 

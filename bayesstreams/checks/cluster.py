@@ -5,6 +5,11 @@ sharing it wait on each other.  :class:`CompileDirPlugin` gives every worker pro
 own directory by setting ``PYTENSOR_FLAGS`` at worker start, before the first task imports
 PyTensor.  The directories are stable (``<root>/worker-<name>``), so a second run on the
 same machine finds its compiled code again.
+
+Compiled code is imported from these folders, so they are private: the default root is
+per user (``$TMPDIR/bayesstreams-compiledir-<uid>``), every folder is created with mode 0700,
+and a folder that is a symbolic link, belongs to another user or can be written by group or
+others is refused (one located error), never used.
 """
 
 from __future__ import annotations
@@ -19,10 +24,12 @@ from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from bayesstreams.atomic import private_folder
+
 
 def default_compiledir_root() -> Path:
-    """``$TMPDIR/bayesstreams-compiledir``: the parent of the per-worker compile directories."""
-    return Path(tempfile.gettempdir()) / "bayesstreams-compiledir"
+    """``$TMPDIR/bayesstreams-compiledir-<uid>``: the parent of the per-worker compile directories."""
+    return Path(tempfile.gettempdir()) / f"bayesstreams-compiledir-{os.getuid()}"
 
 
 def with_compiledir(flags: str, path: Path) -> str:
@@ -47,8 +54,7 @@ class CompileDirPlugin(WorkerPlugin):
 
     def setup(self, worker) -> None:
         label = re.sub(r"[^A-Za-z0-9_.-]", "_", str(worker.name))
-        path = Path(self.root) / f"worker-{label}"
-        path.mkdir(parents=True, exist_ok=True)
+        path = private_folder(Path(private_folder(self.root)) / f"worker-{label}")
         os.environ["PYTENSOR_FLAGS"] = with_compiledir(os.environ.get("PYTENSOR_FLAGS", ""), path)
         # A worker that imported PyTensor before (a reused cluster) keeps its old directory.
         worker.bayesstreams_compiledir = None if "pytensor" in sys.modules else str(path)
@@ -80,7 +86,7 @@ def check_client(scheduler: str | None = None, n_workers: int | None = None, com
     """
     from distributed import Client, LocalCluster
 
-    plugin = CompileDirPlugin(compiledir_root or default_compiledir_root())
+    plugin = CompileDirPlugin(private_folder(compiledir_root or default_compiledir_root()))
     if scheduler:
         with Client(scheduler) as client:
             client.register_plugin(plugin)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.limits import read_bounded
 from bayesstreams.errors import InputError, Violation
 
 CLAIMS_FILE = "claims.toml"
@@ -195,7 +196,7 @@ def load_claims(path, codebook=None) -> tuple[Claim, ...]:
 
         codebook = load_codebook(path.parent / "codebook.toml")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_bounded(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(Violation(str(path), None, None, "claims file is not valid UTF-8")) from None
     except OSError as exc:

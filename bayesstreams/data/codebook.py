@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bayesstreams.data.limits import read_bounded
 from bayesstreams.errors import InputError, Violation
 
 PHASES: tuple[int, ...] = (1, 2)
@@ -293,7 +294,7 @@ def _read_codebook(path: Path) -> CodebookRead:
     file = str(path)
     if not path.is_file():
         raise InputError(Violation(file, None, None, "codebook file does not exist"))
-    raw = path.read_bytes()
+    raw = read_bounded(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS, Codebook, CodebookRead, parse_factor, read_codebook
+from bayesstreams.data.limits import limit, over
 from bayesstreams.errors import InputError, Violation
 from bayesstreams.data.io import RawTable, read_csv, read_xlsx
 from bayesstreams.data.schema import Validated, validate_tables
@@ -199,6 +200,10 @@ def build_dataset(name: str, source: str, codebook: Codebook, tables: Validated)
     from bayesstreams.data.screen import screen_dataset
 
     cases = tables.cases
+    cells = len(cases) * len(codebook.ids)
+    if cells > limit("dataset_cells"):  # checked before the (case, factor) arrays are allocated
+        raise InputError(Violation(source, None, None, f"{len(cases)} cases x {len(codebook.ids)} factors = {cells} "
+                                                       f"cells, too many {over('dataset_cells')}"))
     case_ids = [record["case_id"] for record in cases]
     group_labels = [str(record.get("group", "") or "") for record in cases]
     groups = tuple(sorted({g for g in group_labels if g}))
@@ -268,7 +273,7 @@ def _load_folder(path: Path, codebook: CodebookRead | None) -> _Tables:
     tables = _Tables(codebook if codebook is not None else read_codebook(path / CODEBOOK_FILE))
     tables.read("cases", read_csv, path / CASES_FILE)
     for name, file in (("codes", CODES_FILE), ("streams", STREAMS_FILE)):
-        if (path / file).is_file():
+        if (path / file).exists() or (path / file).is_symlink():  # present, if only as a device: refused when read
             tables.read(name, read_csv, path / file)
     return tables
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import io as _io
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bayesstreams.data.limits import check_regular_file, check_zip, read_bounded
 from bayesstreams.errors import InputError, Violation
 
 # Bytes that Windows-1252 leaves undefined: a file holding them is neither UTF-8 nor cp1252.
@@ -120,9 +122,7 @@ def read_csv(path: str | Path) -> RawTable:
     """Read one CSV file as strings, whatever its separator and encoding."""
     path = Path(path)
     file = str(path)
-    if not path.is_file():
-        raise InputError(Violation(file, None, None, "file does not exist"))
-    return parse_csv_text(decode(path.read_bytes(), file), file)
+    return parse_csv_text(decode(read_bounded(path, file), file), file)  # a missing file, a device: located
 
 
 def _cell_text(value) -> str:
@@ -138,20 +138,59 @@ def read_xlsx(path: str | Path) -> dict[str, RawTable]:
 
     Rows are numbered as Excel shows them; a table's ``file`` is ``book.xlsx[sheet]``.
     """
+    path = Path(path)
+    book = open_workbook(path)
+    with workbook_errors(path, book):
+        return _read_sheets(path, book)
+
+
+def open_workbook(path: Path):
+    """An openpyxl workbook (read-only) of a regular xlsx file whose archive keeps to the limits."""
+    import zipfile
+
     import openpyxl  # local: only xlsx users pay for it
 
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(Violation(str(path), None, None, "file does not exist"))
+    check_regular_file(path)
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        with zipfile.ZipFile(path) as archive:
+            check_zip(archive, str(path))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise InputError(Violation(str(path), None, None, f"not a readable xlsx workbook ({exc})")) from None
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken workbook
         raise InputError(Violation(str(path), None, None, f"not a readable xlsx workbook ({type(exc).__name__})")) from None
+
+
+def sheet_rows(sheet):
+    """The rows of a read-only sheet as values, only as wide and long as its cells (not its declared size)."""
+    sheet.reset_dimensions()  # a declared A1:XFD1048576 would pad every row to 16,384 cells
+    return sheet.iter_rows(values_only=True)
+
+
+@contextmanager
+def workbook_errors(path: Path, book):
+    """Close ``book`` after the block; a sheet that breaks while it is read (bad XML, entities, a truncated
+    or corrupt member) becomes one located error."""
+    import zipfile
+    import zlib
+    from xml.etree.ElementTree import ParseError
+
+    try:
+        yield
+    except (ParseError, zipfile.BadZipFile, zlib.error, EOFError, KeyError, ValueError) as exc:
+        raise InputError(Violation(str(path), None, None,
+                                   f"not a readable xlsx workbook ({type(exc).__name__}: {exc})")) from None
+    finally:
+        book.close()
+
+
+def _read_sheets(path: Path, book) -> dict[str, RawTable]:
     tables: dict[str, RawTable] = {}
     problems: list[Violation] = []  # of every sheet: one pass shows them all
     for sheet in book.worksheets:
         file = f"{path}[{sheet.title}]"
-        rows_iter = sheet.iter_rows(values_only=True)
+        rows_iter = sheet_rows(sheet)
         header = next(rows_iter, None)
         if header is None or not any(_cell_text(c) for c in header):
             problems.append(Violation(file, None, None, "sheet is empty (expected a header row)"))
@@ -170,7 +209,6 @@ def read_xlsx(path: str | Path) -> dict[str, RawTable]:
             rows.append(dict(zip(columns, cells)))
             lines.append(number)
         tables[sheet.title.strip().lower()] = RawTable(file, columns, tuple(rows), tuple(lines))
-    book.close()
     if problems:
         raise InputError(problems)
     return tables

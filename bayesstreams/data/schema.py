@@ -9,6 +9,7 @@ that ``bayesstreams validate`` starts fast.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from dataclasses import dataclass
 
 from bayesstreams.data.codebook import PHASES, STREAMS, Codebook
@@ -105,6 +106,26 @@ def _binary(table: RawTable, line: int, column: str, text: str, out: _Collector)
     return float("nan")
 
 
+CASE_ID_LENGTH = 200
+
+
+def case_id_problem(case_id: str) -> str:
+    """Why ``case_id`` cannot be a case id, or ``""``.
+
+    A case id names files (a brief is ``brief-<case>-<lang>.html``) and is shown on one line,
+    so it holds no path separator, no control character and does not start with a dot.
+    """
+    if "/" in case_id or "\\" in case_id:
+        return "holds a path separator (/ or \\)"
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in case_id):
+        return "holds a control character (a line break, a tab, DEL, ...)"
+    if case_id.startswith("."):
+        return "starts with a dot"
+    if len(case_id) > CASE_ID_LENGTH:
+        return f"is longer than {CASE_ID_LENGTH} characters"
+    return ""
+
+
 def check_cases(table: RawTable, out: _Collector) -> list[dict]:
     """Validate the case table: unique ids, windows in {0, 1, empty}."""
     if not _require_columns(table, CASE_REQUIRED, out):
@@ -122,6 +143,10 @@ def check_cases(table: RawTable, out: _Collector) -> list[dict]:
             out.duplicate_case_rows.append(line)
             continue
         first_row[case_id] = line
+        problem = case_id_problem(case_id)
+        if problem:
+            shown = case_id if len(case_id) <= 60 else case_id[:60] + "..."
+            out.error(table.file, line, "case_id", f"case_id {shown!r} {problem}; use letters, digits, - and _")
         record = {c: row.get(c, "") for c in CASE_COLUMNS}
         record.update({c: row[c] for c in table.columns if c not in CASE_COLUMNS})
         record["name"] = row.get("name", "") or case_id

@@ -27,6 +27,11 @@ def resolve_settings(config, draws=None, tune=None, chains=None, sampler=None) -
     for key, value in (("draws", draws), ("tune", tune), ("chains", chains), ("sampler", sampler)):
         if value is not None:
             settings[key] = value
+    from bayesstreams.errors import UsageError
+    from bayesstreams.model.config import settings_problems
+
+    for key, why in settings_problems(settings):
+        raise UsageError(f"--{key}", why)
     return settings
 
 

@@ -9,14 +9,13 @@ A run folder holds::
     model.toml      the model file the run used
     run.json        versions, seed, command, timings, hashes, diagnostics
 
-Loading checks the format version, that every file is there, and that ``draws.npz`` and
-the snapshot match the hashes written in ``run.json``; an incompatible run is refused
+Loading checks the format version, that every file is there, and that every file matches
+its hash in ``run.json`` (:mod:`bayesstreams.inference.integrity`); an incompatible run is refused
 with a clear error instead of producing wrong numbers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -25,18 +24,12 @@ from pathlib import Path
 import numpy as np
 
 from bayesstreams.errors import RunError
+from bayesstreams.inference.integrity import (check_shapes, file_hashes, file_sha256,  # noqa: F401 (file_sha256: tests)
+                                              load_draws_checked, read_run_json, verify_files)
 from bayesstreams.inference.power import power_weights
 
 FORMAT_VERSION = 1
 RUN_FILES = ("trace.nc", "draws.npz", "model.toml", "run.json", "dataset")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def save_draws(path: Path, posterior: dict, prior: dict, log_likelihood: np.ndarray | None,
@@ -72,10 +65,7 @@ def read_info(path: Path) -> dict:
     missing = [name for name in RUN_FILES if not (path / name).exists()]
     if missing:
         raise RunError(f"{path}: not a complete run (missing {', '.join(missing)})")
-    try:
-        info = json.loads(run_json.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise RunError(f"{run_json}: unreadable run.json ({exc})") from None
+    info = read_run_json(path)
     version = info.get("format_version")
     if version != FORMAT_VERSION:
         raise RunError(f"{run_json}: run format {version!r} is not supported by this version "
@@ -165,7 +155,7 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
         info = {"format_version": FORMAT_VERSION, **run.info,
                 "command": command or run.info.get("command") or " ".join(sys.argv),
                 "timings": {k: round(v, 3) for k, v in timings.items()},
-                "hashes": {"draws.npz": file_sha256(tmp / "draws.npz")},
+                "hashes": file_hashes(tmp),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         (tmp / "run.json").write_text(json.dumps(info, indent=1, default=float), encoding="utf-8")
     run.info, run.path = info, out
@@ -189,14 +179,15 @@ def load_run(path: str | Path, verify: bool = True):
 
     path = Path(path)
     info = read_info(path)
-    if verify and file_sha256(path / "draws.npz") != info.get("hashes", {}).get("draws.npz"):
-        raise RunError(f"{path / 'draws.npz'}: does not match the hash in run.json (the run was altered)")
+    if verify:
+        verify_files(path, info)
     config = load_config(path / "model.toml")
     dataset = load_dataset(path / "dataset")
     dataset.name = info.get("dataset", {}).get("name", dataset.name)  # the snapshot folder is always "dataset"
     if dataset.content_hash() != info.get("dataset", {}).get("hash"):
         raise RunError(f"{path / 'dataset'}: snapshot does not match the dataset hash in run.json")
-    posterior, prior, loglik, weights = load_draws(path / "draws.npz", with_weights=True)
+    posterior, prior, loglik, weights = load_draws_checked(path / "draws.npz", lambda p: load_draws(p, True))
+    check_shapes(path / "draws.npz", info, dataset, config.kind, posterior, loglik)
     check_saved_run(path, info, posterior)
     return Run(dataset=dataset, config=config, posterior=posterior, prior=prior, log_likelihood=loglik,
                diagnostics=Diagnostics.from_dict(info.get("diagnostics")), info=info, path=path,

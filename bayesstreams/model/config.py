@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bayesstreams.data.codebook import toml_error_location
+from bayesstreams.data.limits import limit, over, read_bounded, shown
 from bayesstreams.errors import InputError, Violation
 from bayesstreams.model.kinds import KINDS
 from bayesstreams.model.modes import (EVIDENCE_DEFAULTS, EVIDENCE_OPTIONS, MODES, RESPONDENTS, compatible,  # noqa: F401
@@ -196,8 +197,42 @@ def _check_priors(file: str, text: str, kind: str, given: dict, problems: list[V
                 label = "scale" if key == "sigma" else "shape"
                 problems.append(Violation(file, line, where, f"a {family} {label} must be > 0, got {value}"))
                 continue
+            bound = _hyper_bound(value, key in positive)
+            if bound:
+                problems.append(Violation(file, line, where, bound))
+                continue
             priors[parameter][key] = float(value)
     return priors
+
+
+def _hyper_bound(value: float, positive: bool) -> str:
+    """Why a finite hyperparameter is outside what the samplers represent safely, or ``""``.
+
+    A scale of 5e-324 or a location of 1e308 is finite but overflows inside the sampler (an
+    OverflowError, or a panic and a segmentation fault in nutpie), so it is refused here.
+    """
+    largest, smallest = limit("prior_magnitude"), limit("prior_smallest")
+    if abs(value) > largest:
+        return f"must be between -{shown(largest)} and {shown(largest)}, got {value:g} {over('prior_magnitude')}"
+    if positive and value < smallest:
+        return f"must be at least {shown(smallest)}, got {value:g} {over('prior_smallest')}"
+    return ""
+
+
+def settings_problems(settings: dict) -> list[tuple[str, str]]:
+    """``(key, why)`` for sampler settings beyond the documented limits (draws, tune, chains, their product)."""
+    out = []
+    for key, name in (("draws", "draws"), ("tune", "draws"), ("chains", "chains")):
+        value = settings.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value < (0 if key == "tune" else 1):
+            out.append((key, f"must be a whole number >= {0 if key == 'tune' else 1}, got {value}"))
+        elif isinstance(value, int) and not isinstance(value, bool) and value > limit(name):
+            out.append((key, f"must be at most {shown(limit(name))}, got {value} {over(name)}"))
+    chains, draws = settings.get("chains"), settings.get("draws")
+    if not out and isinstance(chains, int) and isinstance(draws, int) and chains * draws > limit("total_draws"):
+        out.append(("draws", f"chains x draws is {chains * draws}, more than {shown(limit('total_draws'))} "
+                             f"{over('total_draws')}"))
+    return out
 
 
 def _check_sampler(file: str, text: str, given: dict, problems: list[Violation]) -> SamplerSettings:
@@ -221,6 +256,8 @@ def _check_sampler(file: str, text: str, given: dict, problems: list[Violation])
             problems.append(Violation(file, line, where, f"must be a whole number >= 1, got {value!r}"))
         else:
             settings[key] = value
+    for key, why in settings_problems(settings):
+        problems.append(Violation(file, _line_of(text, key, "sampler"), f"sampler.{key}", why))
     return SamplerSettings(**settings)
 
 
@@ -236,6 +273,9 @@ def config_from_text(text: str, file: str = "<model>") -> ModelConfig:
         if key not in TOP_KEYS:
             problems.append(Violation(file, _line_of(text, key), key, f"unknown key (known: {', '.join(TOP_KEYS)})"))
     kind = data.get("kind", "streams")
+    if not isinstance(kind, str):
+        problems.append(Violation(file, _line_of(text, "kind"), "kind", f"must be a text like \"streams\", got {kind!r}"))
+        raise InputError(problems)
     if kind not in KINDS:
         problems.append(Violation(file, _line_of(text, "kind"), "kind",
                                   f"unknown model kind {kind!r} (known: {', '.join(KINDS)})"))
@@ -269,7 +309,7 @@ def load_config(path: str | Path | None = None) -> ModelConfig:
     if not path.is_file():
         raise InputError(Violation(str(path), None, None, "model file does not exist"))
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_bounded(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(Violation(str(path), None, None, "model file is not valid UTF-8")) from None
     return config_from_text(text, str(path))

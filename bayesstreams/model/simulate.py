@@ -132,13 +132,19 @@ def read_params(path: str | Path, n_factors: int) -> dict:
     """Parameters from a JSON file shaped like ``truth.json`` (a "parameters" table or the bare table)."""
     from bayesstreams.errors import InputError, Violation
 
+    from bayesstreams.data.limits import read_bounded
+
     file = str(path)
+    if not Path(path).exists():
+        raise InputError(Violation(file, None, None, "parameter file does not exist"))
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(Violation(file, None, None, "parameter file does not exist")) from None
+        data = json.loads(read_bounded(Path(path)).decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(Violation(file, getattr(exc, "lineno", None), None, f"not valid JSON: {exc}")) from None
+    except RecursionError:
+        raise InputError(Violation(file, None, None, "not valid JSON: nested too deeply")) from None
+    if not isinstance(data, dict):
+        raise InputError(Violation(file, None, None, f"must hold a table of parameters, not a {type(data).__name__}"))
     table = data.get("parameters", data)
     shapes = {"alpha": (2, 3), "beta": (n_factors,), "lambda": (2,), "kappa": (2,), "rho": ()}
     params, problems = {}, []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bayesstreams.atomic import probe_writable, staged
+from bayesstreams.atomic import probe_writable, safe_name, staged
 from bayesstreams.data.cases import resolve_case
 from bayesstreams.data.dataset import load_dataset
 from bayesstreams.errors import BayesStreamsError, InputError, Violation
@@ -45,6 +45,17 @@ def default_dataset() -> Path:
     raise BayesStreamsError(f"{SHIPPED_STUDY}: the shipped study is not here; give a DATASET argument")
 
 
+def brief_name(case: str, lang: str) -> str:
+    """The brief's file name: a case id never becomes a path (:func:`bayesstreams.atomic.safe_name`).
+
+    Examples
+    --------
+    >>> brief_name("../../etc/x", "nl")
+    'brief-etc-x-56da1a2e-nl.html'
+    """
+    return f"brief-{safe_name(case)}-{safe_name(lang)}.html"
+
+
 def _written_by_analyze(folder: Path) -> bool:
     return (folder / MARKER).exists()
 
@@ -56,6 +67,25 @@ def _replaceable(folder: Path, force: bool) -> bool:
         return True
     raise InputError(Violation(str(folder), None, None,
                                "exists and was not written by `bayesstreams analyze`; pass --force to replace it"))
+
+
+def _identity(folder: Path):
+    try:
+        info = folder.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _replace_rule(folder: Path, force: bool):
+    """Whether ``folder`` may be replaced at the final rename: with ``--force``, or when it is still the
+    folder analyze wrote that was there at the start.  Another ``analyze`` that renamed its folder
+    into place meanwhile made a new one, so of two runs on one path one wins and the other exits 2."""
+    _replaceable(folder, force)
+    if force:
+        return lambda _: True
+    seen = _identity(folder)
+    return lambda path: seen is not None and _identity(path) == seen and _written_by_analyze(path)
 
 
 def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
@@ -70,23 +100,23 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
     briefs = [resolve_case(data, case, "--brief") for case in briefs or ([SHIPPED_BRIEF_CASE] if shipped else [])]
     config = resolve_model(model)
     roles = [r for r in expected_roles(config) if mode_comparison or not r.startswith(MODE_PREFIX)]
-    for folder in (out, run_dir, *(companion_path(run_dir, r) for r in roles)):  # before the fit, not after it
-        _replaceable(folder, force)
+    # before the fit, not after it; each folder may later be replaced only if it is still the one seen now
+    rules = {folder: _replace_rule(folder, force) for folder in (out, run_dir, *(companion_path(run_dir, r) for r in roles))}
     study = Study.fit(data, config, seed=seed, companions=False, progress=progress)
     study.reuse(run_dir)  # companions of an earlier run of the same data and model files
     study.fill([r for r in roles if r in study.missing], progress=progress)
     with staged() as stage:  # the run, its companions and the report: renamed together at the end
-        written = study.save_into(stage, run_dir, force, command, _written_by_analyze)
+        written = study.save_into(stage, run_dir, force, command, lambda path: _rule(rules, path)(path))
         for folder in written.values():
             (folder / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
-        report_tmp = stage.folder(out, force, _written_by_analyze)
+        report_tmp = stage.folder(out, force, rules[out])
         _write_outputs(study, report_tmp, lang, briefs, brief_lang)
         (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     lines = fit_lines(data, config, study.run, seed, run_dir)
     lines += [f"{_role_words(role)} in {companion_path(run_dir, role)}" for role in study.companions]
     lines += missing_lines(study, "en")
     lines += [f"report written to {out / 'report.html'} (also report.md, summary.json)"]
-    lines += [f"brief for {case} written to {out / f'brief-{case}-{brief_lang}.html'}" for case in briefs]
+    lines += [f"brief for {case} written to {out / brief_name(case, brief_lang)}" for case in briefs]
     return Outcome(study=study, lines=lines, passed=study.run.diagnostics.passed, path=out)
 
 
@@ -118,6 +148,11 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
                         mode_comparison).study
 
 
+def _rule(rules: dict, path: Path):
+    """The replace rule of ``path`` (a companion reused from an earlier run was not seen at the start: it is analyze's own)."""
+    return rules.get(Path(path), _written_by_analyze)
+
+
 def _role_words(role: str) -> str:
     if role == "wide":
         return "prior check (wide priors)"
@@ -127,4 +162,4 @@ def _role_words(role: str) -> str:
 def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str) -> None:
     write_report(study, folder, lang=lang, force=True)
     for case in briefs:
-        write_brief(study, folder / f"brief-{case}-{brief_lang}.html", case=case, lang=brief_lang, force=True)
+        write_brief(study, folder / brief_name(case, brief_lang), case=case, lang=brief_lang, force=True)

@@ -152,9 +152,12 @@ def template_cache():
         folder = Path(os.environ["BAYESSTREAMS_CACHE_DIR"]) / "jinja"
     else:
         folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bayesstreams" / "jinja"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
+    from bayesstreams.atomic import private_folder
+    from bayesstreams.errors import InputError
+
+    try:  # compiled templates are loaded as code: only from a folder no other user can write
+        folder = private_folder(folder)
+    except InputError:
         return None
     return jinja2.FileSystemBytecodeCache(str(folder)) if os.access(folder, os.W_OK) else None
 

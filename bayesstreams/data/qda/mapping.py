@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bayesstreams.data.codebook import STREAMS, Codebook, load_codebook, toml_error_location
+from bayesstreams.data.limits import read_bounded
 from bayesstreams.errors import InputError, Violation
 
 _TOP = {"codebook", "cases", "respondents", "codes", "ignore", "matrix"}
@@ -113,25 +114,28 @@ def _target(file: str, line: int | None, path: str, entry, codebook: Codebook, p
         return None
     if kind == "factor":
         factor, value = entry["factor"], entry["code"]
+        if not isinstance(factor, str):
+            bad("factor", f"factor must be a text such as \"p1_insight\", got {factor!r}")
+            return None
         if factor not in codebook:
             import difflib
 
             close = difflib.get_close_matches(str(factor), list(codebook.ids), n=1)
             bad("factor", f"factor {factor!r} is not in the codebook" + (f" (did you mean {close[0]!r}?)" if close else ""))
             return None
-        if value not in (-1, 0, 1) or isinstance(value, bool):
+        if type(value) is not int or value not in (-1, 0, 1):  # 1.0 and true are not codes
             bad("code", f"code {value!r} is not -1, 0 or 1")
             return None
         return Target("factor", factor=factor, value=value, line=line)
     phase = entry["phase"]
-    if phase not in (1, 2) or isinstance(phase, bool):
+    if type(phase) is not int or phase not in (1, 2):
         bad("phase", f"phase {phase!r} is not 1 or 2")
         return None
     value = entry["in_motion" if kind == "stream" else "window"]
-    if value not in (0, 1) or isinstance(value, bool):
+    if type(value) is not int or value not in (0, 1):
         bad("in_motion" if kind == "stream" else "window", f"value {value!r} is not 0 or 1")
         return None
-    if kind == "stream" and entry["stream"] not in STREAMS:
+    if kind == "stream" and (not isinstance(entry["stream"], str) or entry["stream"] not in STREAMS):
         bad("stream", f"stream {entry['stream']!r} is not one of {', '.join(STREAMS)}")
         return None
     return Target(kind, value=value, phase=phase, stream=entry.get("stream", ""), line=line)
@@ -142,7 +146,7 @@ def _read_toml(path: Path) -> tuple[dict, str]:
     if not path.is_file():
         raise InputError(Violation(file, None, None, "mapping file does not exist"))
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_bounded(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(Violation(file, None, None, "mapping file is not UTF-8")) from None
     try:

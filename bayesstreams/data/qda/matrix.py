@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from bayesstreams.data.io import decode, sniff_delimiter
+from bayesstreams.data.limits import read_bounded
 from bayesstreams.data.qda.tables import Evidence, check_mapped_codes_exist
 from bayesstreams.data.qda.mapping import Mapping
 from bayesstreams.errors import InputError, Violation
@@ -42,7 +43,7 @@ def code_path(label: str, separator: str) -> str:
 
 
 def _grid_csv(path: Path) -> tuple[str, list[tuple[int, list[str]]]]:
-    text = decode(path.read_bytes(), str(path))
+    text = decode(read_bounded(path), str(path))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(_first_wide_line(text)))
     rows, line = [], 1
     for record in reader:
@@ -57,21 +58,16 @@ def _first_wide_line(text: str) -> str:
 
 
 def _grid_xlsx(path: Path, sheet_name: str) -> tuple[str, list[tuple[int, list[str]]]]:
-    import openpyxl
+    from bayesstreams.data.io import _cell_text, open_workbook, sheet_rows, workbook_errors
 
-    from bayesstreams.data.io import _cell_text
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken workbook
-        raise InputError(Violation(str(path), None, None, f"not a readable xlsx workbook ({type(exc).__name__})")) from None
+    book = open_workbook(path)
     names = {s.title.strip().lower(): s for s in book.worksheets}
     if sheet_name and sheet_name.lower() not in names:
         book.close()
         raise InputError(Violation(str(path), None, None, f"no sheet {sheet_name!r} (sheets: {', '.join(names)})"))
     sheet = names[sheet_name.lower()] if sheet_name else book.worksheets[0]
-    rows = [(n, [_cell_text(c) for c in r]) for n, r in enumerate(sheet.iter_rows(values_only=True), start=1)]
-    book.close()
+    with workbook_errors(path, book):
+        rows = [(n, [_cell_text(c) for c in r]) for n, r in enumerate(sheet_rows(sheet), start=1)]
     return f"{path}[{sheet.title}]", rows
 
 

@@ -20,6 +20,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bayesstreams.data.limits import check_regular_file, check_zip, read_member
 from bayesstreams.data.qda.xml_located import Element, parse_located
 from bayesstreams.errors import InputError, Violation
 
@@ -330,7 +331,7 @@ class _Reader:
         if member is None:
             self.bad(element, "plainTextPath", f"plainTextPath {path!r}: sources/{name} is not in the archive")
             return None
-        raw = self.archive.read(member)
+        raw = read_member(self.archive, member, str(self.archive.filename))
         try:
             return raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -382,16 +383,30 @@ def open_project_xml(path: Path) -> tuple[zipfile.ZipFile, bytes, str]:
     """The archive, the bytes of its ``project.qde`` and the location name; located errors otherwise."""
     if not path.is_file():
         raise InputError(Violation(str(path), None, None, "file does not exist"))
+    check_regular_file(path)
     if not zipfile.is_zipfile(path):
         raise InputError(Violation(str(path), None, None, "not a REFI-QDA project: a .qdpx is a zip archive"))
-    archive = zipfile.ZipFile(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise InputError(Violation(str(path), None, None, f"not a readable zip archive ({exc})")) from None
+    try:
+        check_zip(archive, str(path))
+    except InputError:
+        archive.close()
+        raise
     members = [n for n in archive.namelist() if n.lower().endswith(".qde") and "/" not in n.strip("/")]
     if not members:
         archive.close()
         raise InputError(Violation(str(path), None, None,
                                    f"no {PROJECT_FILE} in the archive (a .qdpx holds project.qde and sources/)"))
     member = next((m for m in members if m.lower() == PROJECT_FILE), members[0])
-    return archive, archive.read(member), f"{path}[{member}]"
+    try:
+        data = read_member(archive, member, str(path))
+    except InputError:
+        archive.close()
+        raise
+    return archive, data, f"{path}[{member}]"
 
 
 def read_qdpx(path: str | Path) -> QdaProject:

@@ -19,7 +19,9 @@ _VALUES = {"+": 1, "+1": 1, "1": 1, "plus": 1, "-": -1, "-1": -1, "min": -1, "mi
 
 
 def _toml_string(text: str) -> str:
-    return json.dumps(text, ensure_ascii=False)
+    """``text`` as a TOML basic string, whatever it holds: JSON's escapes are TOML's, except DEL, which
+    TOML refuses raw (a code named with a DEL or a line break must not break the template)."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _words(text: str) -> set[str]:
@@ -85,7 +87,7 @@ def _code_line(path: str, count: int, codebook: Codebook | None) -> str:
 def template_text(project_path: Path, codes: dict[str, int], cases: list[str], sets: list[str], variables: list[str],
                   codebook_ref: str, codebook: Codebook | None) -> str:
     """The mapping text for a project's ``codes`` (path -> number of codings), cases, sets and source variables."""
-    lines = [f"# Mapping for `bayesstreams import` generated from {project_path.name} ({len(codes)} codes).",
+    lines = [f"# Mapping for `bayesstreams import` generated from {_toml_string(project_path.name)} ({len(codes)} codes).",
              "# Uncomment the codes that carry a factor code, a stream state or a window, and correct the guesses:",
              '#   { factor = "p1_insight", code = 1 }  |  { phase = 1, stream = "problem", in_motion = 1 }'
              "  |  { phase = 1, window = 1 }",

@@ -3,7 +3,9 @@
 ``xml.etree`` drops line numbers, and a user who gets "selection points outside its source"
 needs the line of ``project.qde`` to look at.  The tree is deliberately plain (tag, namespace,
 attributes, text, children, line) and refuses document type declarations, so an archive cannot
-define entities (no entity-expansion attacks, no external entities).
+define entities (no entity-expansion attacks, no external entities).  Nesting depth and the
+size of one attribute value or text are bounded (:mod:`bayesstreams.data.limits`), so a
+hostile archive ends in one located error, not in a RecursionError or a MemoryError.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from xml.parsers import expat
 
+from bayesstreams.data.limits import limit, over, shown
 from bayesstreams.errors import InputError, Violation
 
 
@@ -49,18 +52,33 @@ def parse_located(data: bytes, file: str) -> Element:
     parser = expat.ParserCreate(namespace_separator=" ")
     stack: list[Element] = []
     root: list[Element] = []
+    depth, size = limit("xml_depth"), limit("xml_text_bytes")
+    text_size: list[int] = []  # characters of text so far, per open element
+
+    def refuse(message: str) -> None:
+        raise InputError(Violation(file, parser.CurrentLineNumber, None, message))
 
     def start(name: str, attrs: dict[str, str]) -> None:
         ns, tag = _split(name)
+        if len(stack) >= depth:
+            refuse(f"elements nested more than {shown(depth)} deep {over('xml_depth')}")
+        for key, value in attrs.items():
+            if len(value) > size:
+                refuse(f"attribute {_split(key)[1]!r} of <{tag}> holds {len(value)} characters {over('xml_text_bytes')}")
         element = Element(tag, ns, {_split(k)[1]: v for k, v in attrs.items()}, parser.CurrentLineNumber)
         (stack[-1].children if stack else root).append(element)
         stack.append(element)
+        text_size.append(0)
 
     def end(_name: str) -> None:
         stack.pop()
+        text_size.pop()
 
     def chars(text: str) -> None:
         if stack:
+            text_size[-1] += len(text)
+            if text_size[-1] > size:
+                refuse(f"the text of <{stack[-1].tag}> is longer than {shown(size)} characters {over('xml_text_bytes')}")
             stack[-1].text_parts.append(text)
 
     def doctype(*_args) -> None:

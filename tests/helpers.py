@@ -73,3 +73,16 @@ def transformed_point(model, draws: dict, index: int) -> dict:
         transform = model.rvs_to_transforms.get(rv)
         point[value_var.name] = transform.forward(value).eval() if transform is not None else value
     return point
+
+
+def run_doctests(module, minimum: int, optionflags: int = 0) -> None:
+    """Run ``module``'s docstring examples: all must pass, and at least ``minimum`` must have run.
+
+    ``doctest.testmod`` reports success when it finds no examples at all (a renamed function, a
+    decorator that hides its docstring): the count makes that a failure.
+    """
+    import doctest
+
+    failed, attempted = doctest.testmod(module, optionflags=optionflags)
+    assert failed == 0, f"{failed} failing example(s) in {module.__name__} (see the output above)"
+    assert attempted >= minimum, f"{module.__name__}: {attempted} docstring examples ran, expected at least {minimum}"

@@ -1,4 +1,4 @@
-"""Shared fixtures for the data-loading tests: a small valid dataset folder built in tmp_path.
+"""Shared fixtures: a small valid dataset folder built in tmp_path, and the fits shared by the slow tier.
 
 The base dataset is chosen so that it loads with no warnings at all (every case coded,
 every factor coded, no w2 = 1 with w1 = 0, no factor separating its window), so a test
@@ -17,6 +17,13 @@ import numpy as np
 import pytest
 
 NAN = float("nan")
+SLOW_MARKERS = ("model", "browser")
+
+
+def pytest_itemcollected(item):
+    """Real fits and Chromium are slow: ``-m "not slow"`` (the fast tier) leaves them out."""
+    if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+        item.add_marker(pytest.mark.slow)
 
 # Factor id -> (phase, stream, label_nl, label_en)
 BASE_FACTORS = {
@@ -185,13 +192,130 @@ def codes_row(tables: dict, case: str, factor: str) -> int:
     return next(i for i, r in enumerate(tables["codes"]) if r[0] == case and r[1] == factor)
 
 
-@pytest.fixture(scope="session")
-def study_fit():
-    """The shipped study fitted once with the default model and seed, shared by every model-tier test."""
-    from bayesstreams.data.dataset import load_dataset
-    from bayesstreams.inference.fit import fit
-    from bayesstreams.model.config import load_config
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = ROOT / "data" / "trafficking_nl_2020"
+STUDY_MODEL = ROOT / "models" / "streams.toml"
+STUDY_SEED = 20200601
 
-    root = Path(__file__).resolve().parents[1]
-    return fit(load_dataset(root / "data" / "trafficking_nl_2020"), load_config(root / "models" / "streams.toml"),
-               seed=20200601)
+
+class SharedFits:
+    """The one place the tests fit real models: each fit is made once per session and handed out as copies.
+
+    ``fit`` has the signature of :func:`bayesstreams.inference.fit.fit`.  Two calls are the same
+    fit when they agree on what decides the draws: the data (content hash), the model (kind,
+    priors and evidence options: ``model_hash``), the seed and the sampler settings.  A repeated
+    call returns a copy of the first result under the caller's own config and provenance, which is
+    what fitting again would give (same seed, data and model give identical draws:
+    ``tests/test_fit_model.py`` checks that without this cache).  The draws are read-only, so a
+    test that changed them in place would fail instead of changing them for the next test.
+    """
+
+    def __init__(self):
+        from bayesstreams.inference import fit as fit_module
+
+        self._module = fit_module
+        self._fit = fit_module.fit  # the real one, also while ``reuse_fits`` replaces it
+        self._runs: dict = {}
+        self.fitted: list[tuple] = []  # keys in the order they were really fitted
+
+    def key(self, dataset, config, seed, settings) -> tuple:
+        return (dataset.content_hash(), config.kind, config.model_hash(), int(seed), tuple(sorted(settings.items())))
+
+    def fit(self, dataset, model=None, seed=STUDY_SEED, draws=None, tune=None, chains=None, sampler=None,
+            progress=False, config=None):
+        import copy
+
+        from bayesstreams.data.dataset import load_dataset
+
+        if isinstance(dataset, (str, Path)):
+            dataset = load_dataset(dataset)
+        config = self._module.resolve_model(config if config is not None else model)
+        settings = self._module.resolve_settings(config, draws, tune, chains, sampler)
+        key = self.key(dataset, config, seed, settings)
+        if key not in self._runs:
+            run = self._fit(dataset, config, seed=seed, draws=draws, tune=tune, chains=chains, sampler=sampler,
+                            progress=progress)
+            for draws_of in (run.posterior, run.prior):
+                for array in draws_of.values():
+                    array.setflags(write=False)
+            if run.log_likelihood is not None:
+                run.log_likelihood.setflags(write=False)
+            self._runs[key] = run
+            self.fitted.append(key)
+        first = self._runs[key]
+        run = copy.copy(first)
+        run.dataset, run.config, run.path = dataset, config, None
+        run.power_weights = dict(first.power_weights)
+        run.info = self._module.provenance(run, seed, settings, copy.deepcopy(first.info.get("timings", {})))
+        return run
+
+    def study(self):
+        """The shipped study fitted with its model file and seed (what ``study_fit`` holds)."""
+        return self.fit(STUDY, STUDY_MODEL, seed=STUDY_SEED)
+
+
+@pytest.fixture(scope="session")
+def fits() -> SharedFits:
+    """Every real fit the tests share (see :class:`SharedFits`)."""
+    return SharedFits()
+
+
+@pytest.fixture(scope="session")
+def study_fit(fits):
+    """The shipped study fitted once with the default model and seed, shared by every model-tier test."""
+    return fits.study()
+
+
+@pytest.fixture
+def reuse_fits(fits, monkeypatch) -> SharedFits:
+    """Within one test, every call of ``bayesstreams.inference.fit.fit`` (and ``bs.fit``) goes through ``fits``.
+
+    For tests and docstring examples whose subject is not the sampling (a pipeline, a CLI
+    command, a companion run beside a run): they see the runs a fit gives, made once per session.
+    """
+    return reuse(fits, monkeypatch)
+
+
+def reuse(fits: SharedFits, monkeypatch) -> SharedFits:
+    """Route ``bayesstreams.inference.fit.fit`` and ``bs.fit`` through ``fits`` until the test ends."""
+    import bayesstreams
+
+    monkeypatch.setattr(fits._module, "fit", fits.fit)
+    monkeypatch.setattr(bayesstreams, "fit", fits.fit, raising=False)
+    return fits
+
+
+@pytest.fixture(scope="session")
+def fake_study(tmp_path_factory):
+    """The shipped study with prior-like draws standing in for a posterior, as a run folder: ``(folder, run)``.
+
+    No fitting: the one fake run of the shipped data that the advice, language and report tests
+    share.  Read it, never change it (write a fake of your own for that).
+    """
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.inference.store import load_run
+
+    from .helpers import prior_like_draws, write_fake_run
+
+    dataset = load_dataset(STUDY)
+    folder = write_fake_run(tmp_path_factory.mktemp("fake-study") / "run", dataset,
+                            prior_like_draws(dataset, n=400, seed=8), prior_like_draws(dataset, n=400, seed=9))
+    return folder, load_run(folder)
+
+
+@pytest.fixture(scope="session")
+def fake_study_report(fake_study, tmp_path_factory):
+    """``fake_study_report(lang)``: the report folder of ``fake_study``, written once per language and session."""
+    from bayesstreams.reporting.report import write_report
+
+    from .helpers import as_study
+
+    folders = {}
+
+    def report(lang: str = "en") -> Path:
+        if lang not in folders:
+            out = tmp_path_factory.mktemp(f"fake-study-report-{lang}") / "report"
+            folders[lang] = write_report(as_study(fake_study[0]), out, lang=lang)
+        return folders[lang]
+
+    return report

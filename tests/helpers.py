@@ -88,3 +88,16 @@ def as_study(run_or_folder):
     if hasattr(run_or_folder, "posterior"):
         return Study.of(run_or_folder)
     return load_study(run_or_folder)
+
+
+def run_doctests(module, minimum: int, optionflags: int = 0) -> None:
+    """Run ``module``'s docstring examples: all must pass, and at least ``minimum`` must have run.
+
+    ``doctest.testmod`` reports success when it finds no examples at all (a renamed function, a
+    decorator that hides its docstring): the count makes that a failure.
+    """
+    import doctest
+
+    failed, attempted = doctest.testmod(module, optionflags=optionflags)
+    assert failed == 0, f"{failed} failing example(s) in {module.__name__} (see the output above)"
+    assert attempted >= minimum, f"{module.__name__}: {attempted} docstring examples ran, expected at least {minimum}"

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from bayesstreams.analysis.advice import case_advice
-from bayesstreams.data.dataset import load_dataset
 from bayesstreams.inference.store import load_run
 from bayesstreams.reporting.advice_text import find_out_line, step, useful_levers
 from bayesstreams.reporting.i18n import translator
@@ -28,12 +27,9 @@ PROFILE = ("case_id,name,w1,w2,p1_insight,p1_funding,p1_media,p2_internal_commun
 
 
 @pytest.fixture(scope="module")
-def study_run(tmp_path_factory):
+def study_run(fake_study):
     """The shipped study (its codebook with actions) with prior-like draws standing in for a posterior."""
-    dataset = load_dataset(STUDY)
-    folder = write_fake_run(tmp_path_factory.mktemp("actions") / "run", dataset,
-                            prior_like_draws(dataset, n=400, seed=8), prior_like_draws(dataset, n=400, seed=9))
-    return folder, load_run(folder)
+    return fake_study
 
 
 def _visible(page: str) -> str:
@@ -119,11 +115,9 @@ def test_every_action_in_score_json_is_the_codebook_s_text_for_that_very_factor(
     assert len({book[f].action(lang) for f in book.ids}) == len(book.ids)  # distinct: a swap would show
 
 
-def test_the_report_lever_table_carries_each_lever_s_own_action(study_run, tmp_path):
-    from bayesstreams.reporting.report import write_report
-
+def test_the_report_lever_table_carries_each_lever_s_own_action(study_run, fake_study_report):
     _, run = study_run
-    folder = write_report(as_study(run), tmp_path / "report", lang="nl")
+    folder = fake_study_report("nl")
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     book = run.dataset.codebook
     levers = [lever for case in summary["cases"] for lever in case["levers"]]

@@ -8,10 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bayesstreams.data.dataset import load_dataset
 from bayesstreams.data.profile import read_profile
 from bayesstreams.errors import InputError
-from bayesstreams.inference.store import load_run
 from bayesstreams.reporting.i18n import translator
 
 from .conftest import run_cli
@@ -22,12 +20,9 @@ STUDY = ROOT / "data" / "trafficking_nl_2020"
 
 
 @pytest.fixture(scope="module")
-def study_run(tmp_path_factory):
+def study_run(fake_study):
     """The shipped study with prior-like draws standing in for a posterior (no fitting)."""
-    dataset = load_dataset(STUDY)
-    folder = write_fake_run(tmp_path_factory.mktemp("advice") / "run", dataset, prior_like_draws(dataset, n=400, seed=8),
-                            prior_like_draws(dataset, n=400, seed=9))
-    return folder, load_run(folder)
+    return fake_study
 
 
 def _profile(tmp_path, text: str) -> Path:
@@ -124,11 +119,9 @@ def test_the_brief_levers_never_target_an_open_window(study_run):
         assert not {lever.factor for lever in brief.levers} & no_data
 
 
-def test_the_report_summary_holds_each_case_advice(study_run, tmp_path):
-    from bayesstreams.reporting.report import write_report
-
+def test_the_report_summary_holds_each_case_advice(study_run, fake_study_report):
     _, run = study_run
-    folder = write_report(as_study(run), tmp_path / "report", lang="en")
+    folder = fake_study_report("en")
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     advice = {row["case_id"]: row["advice"] for row in summary["advice"]}
     assert set(advice) == set(run.dataset.case_ids)

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from bayesstreams.analysis.accessor import Study
+from .conftest import reuse
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.model
 
-# (module, object) whose docstring examples run against one real, short fit of the shipped study
+# (module, object) whose docstring examples run against the session's fit of the shipped study
 DOCUMENTED = [
     ("bayesstreams.data.dataset", "load_dataset"), ("bayesstreams.data.codebook", "load_codebook"),
     ("bayesstreams.data.codebook", "Factor"),
@@ -53,10 +54,13 @@ def _tests(module_name, name):
 
 
 @pytest.mark.parametrize("module_name,name", DOCUMENTED, ids=[f"{m}.{n}" for m, n in DOCUMENTED])
-def test_docstring_examples_run(module_name, name, study_fit, tmp_path, monkeypatch):
+def test_docstring_examples_run(module_name, name, study_fit, fits, tmp_path, monkeypatch):
+    """``run`` is the session's fit of the shipped study, and a fit an example repeats is made once
+    per session (``reuse_fits``): ``analyze`` refits the study and ``check_run`` its wide companion."""
     monkeypatch.chdir(ROOT)
     tests = _tests(module_name, name)
     assert tests, f"{module_name}.{name} has no examples"
+    reuse(fits, monkeypatch)  # after reading the examples: ``fit``'s own are on the real function
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     for test in tests:
         test.globs.update({"run": study_fit, "tmp": tmp_path, "study": Study.of(study_fit), "Study": Study,

@@ -7,7 +7,6 @@ import pytest
 from bayesstreams.cli.app import main
 
 pytest.importorskip("nutpie")
-pytestmark = pytest.mark.model
 STUDY = str(Path(__file__).resolve().parents[1] / "data" / "trafficking_nl_2020")
 
 
@@ -20,14 +19,18 @@ def run(args, capsys):
     return code, captured.out, captured.err
 
 
-def test_failed_diagnostics_warn_and_strict_exits_1(tmp_path, capsys):
-    # 30 draws cannot reach a bulk ESS of 400: the check must fail and say so
+@pytest.mark.model
+def test_failed_diagnostics_warn_and_strict_exits_1(tmp_path, capsys, reuse_fits):
+    # 30 draws cannot reach a bulk ESS of 400: the check must fail and say so (the second call,
+    # with --strict, gets the same fit from the session's cache instead of sampling it again)
     args = ["fit", STUDY, "--out", str(tmp_path / "r"), "--draws", "30", "--tune", "100", "--chains", "2"]
     code, out, err = run(args, capsys)
     assert code == 0 and "FAILED" in out and "warning: diagnostics failed" in err
     assert (tmp_path / "r" / "run.json").exists()
+    fitted = len(reuse_fits.fitted)
     code, out, err = run(args + ["--force", "--strict"], capsys)
     assert code == 1
+    assert len(reuse_fits.fitted) == fitted  # the same fit again, not a second sampling
 
 
 def test_existing_run_needs_force(tmp_path, capsys):
@@ -46,10 +49,9 @@ def test_bad_model_file_is_a_located_error(tmp_path, capsys):
     assert not (tmp_path / "r").exists()
 
 
-def test_score_unknown_factor_is_a_located_error(tmp_path, capsys):
-    code, _, _ = run(["fit", STUDY, "--out", str(tmp_path / "r"), "--draws", "50", "--tune", "100", "--chains", "2"],
-                     capsys)
-    assert code == 0
+@pytest.mark.model
+def test_score_unknown_factor_is_a_located_error(tmp_path, capsys, study_fit):
+    study_fit.save(tmp_path / "r", command="test")  # a run folder to score against: the session's fit
     profile = tmp_path / "p.csv"
     profile.write_text("case_id,factor,code\nnew,p1_insigth,1\nnew,p1_media,2\n")
     code, out, err = run(["score", str(tmp_path / "r"), str(profile)], capsys)

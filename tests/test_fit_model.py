@@ -15,11 +15,11 @@ from bayesstreams.inference.fit import fit  # noqa: E402
 from bayesstreams.model.simulate import simulate_to_folder  # noqa: E402
 from bayesstreams.inference.store import load_run, save_run  # noqa: E402
 
-pytestmark = pytest.mark.model
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "trafficking_nl_2020"
 
 
+@pytest.mark.model
 def test_shipped_study_fits_cleanly(study_fit):
     diagnostics = study_fit.diagnostics
     assert diagnostics.divergences == 0
@@ -28,6 +28,7 @@ def test_shipped_study_fits_cleanly(study_fit):
     assert diagnostics.passed
 
 
+@pytest.mark.model
 def test_run_folder_round_trip(study_fit, tmp_path):
     out = save_run(study_fit, tmp_path / "run", command="test")
     run = load_run(out)
@@ -40,6 +41,7 @@ def test_run_folder_round_trip(study_fit, tmp_path):
     assert not any(p.suffix == ".pkl" or p.suffix == ".pickle" for p in out.rglob("*"))
 
 
+@pytest.mark.model
 def test_altered_run_is_refused(study_fit, tmp_path):
     from bayesstreams.errors import RunError
 
@@ -51,6 +53,7 @@ def test_altered_run_is_refused(study_fit, tmp_path):
         load_run(out)
 
 
+@pytest.mark.model
 def test_existing_run_is_not_overwritten(study_fit, tmp_path):
     from bayesstreams.errors import BayesStreamsError
 
@@ -60,6 +63,7 @@ def test_existing_run_is_not_overwritten(study_fit, tmp_path):
     assert json.loads((out / "run.json").read_text())["command"] == "first"
 
 
+@pytest.mark.model
 def test_same_seed_gives_identical_draws():
     dataset = load_dataset(STUDY)
     config = load_config(None)
@@ -71,6 +75,7 @@ def test_same_seed_gives_identical_draws():
     assert not np.array_equal(first.posterior["rho"], third.posterior["rho"])
 
 
+@pytest.mark.model
 def test_interrupted_fit_leaves_no_run(tmp_path, monkeypatch, study_fit):
     import bayesstreams.inference.store as store
 
@@ -108,6 +113,7 @@ def test_atomic_folder_replaces_only_when_complete(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+@pytest.mark.model
 def test_recovery_of_fixed_parameters(tmp_path):
     """300 simulated cases at fixed parameters: the 90% intervals cover the truth."""
     truth_file = Path(__file__).with_name("recovery_truth.json")
@@ -129,6 +135,7 @@ def test_recovery_of_fixed_parameters(tmp_path):
     assert hi - lo < 0.5
 
 
+@pytest.mark.model
 def test_sampler_pymc_runs_pymcs_own_nuts_on_the_same_posterior(study_fit):
     """--sampler pymc must not silently become nutpie (PyTensor's numba default would do that),
     and PyMC's NUTS on build_model's graph must find the posterior the fast path found."""

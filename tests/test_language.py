@@ -18,7 +18,6 @@ from bayesstreams.data.dataset import load_dataset
 from bayesstreams.reporting import numbers
 from bayesstreams.reporting.brief import write_brief
 from bayesstreams.reporting.i18n import translator
-from bayesstreams.reporting.report import write_report
 
 from .helpers import as_study, prior_like_draws, write_fake_run
 
@@ -102,17 +101,15 @@ def study():
 
 
 @pytest.fixture(scope="module")
-def run_folder(study, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("study") / "run"
-    return write_fake_run(folder, study, prior_like_draws(study, n=200, seed=3),
-                          prior=prior_like_draws(study, n=300, seed=4))
+def run_folder(fake_study):
+    return fake_study[0]
 
 
 @pytest.fixture(scope="module", params=["nl", "en"])
-def outputs(request, run_folder, study, tmp_path_factory):
+def outputs(request, run_folder, study, fake_study_report, tmp_path_factory):
     lang = request.param
     out = tmp_path_factory.mktemp(f"out-{lang}")
-    report = write_report(as_study(run_folder), out / "report", lang=lang)
+    report = fake_study_report(lang)
     brief = write_brief(as_study(run_folder), out / "brief.html", case_id="g5", lang=lang)
     t = translator(lang)
     texts = {"report.html": visible((report / "report.html").read_text(encoding="utf-8")),
@@ -179,8 +176,8 @@ def test_the_brief_lists_the_coded_barriers_with_their_quotes(run_folder, study,
     assert not [f for f in others if f"<strong>{study.codebook[f].label('nl')}</strong>" in listed]
 
 
-def test_titles_and_source_follow_the_language(run_folder, study, tmp_path):
-    html = (write_report(as_study(run_folder), tmp_path / "nl", lang="nl") / "report.html").read_text(encoding="utf-8")
+def test_titles_and_source_follow_the_language(run_folder, study, fake_study_report, tmp_path):
+    html = (fake_study_report("nl") / "report.html").read_text(encoding="utf-8")
     assert study.codebook.describe("title", "nl") in html and study.codebook.describe("source", "nl") in html
     assert "research question" not in html and "[" not in study.codebook.describe("source", "nl")
     brief = write_brief(as_study(run_folder), tmp_path / "b.html", case_id="g5", lang="nl").read_text(encoding="utf-8")

@@ -280,8 +280,10 @@ def reuse(fits: SharedFits, monkeypatch) -> SharedFits:
     """Route ``bayesstreams.inference.fit.fit`` and ``bs.fit`` through ``fits`` until the test ends."""
     import bayesstreams
 
-    monkeypatch.setattr(fits._module, "fit", fits.fit)
+    # bs.fit first: reading it (for the undo) resolves the lazy name, which must find the real fit,
+    # not the stand-in, or the stand-in would stay behind as bs.fit after the test
     monkeypatch.setattr(bayesstreams, "fit", fits.fit, raising=False)
+    monkeypatch.setattr(fits._module, "fit", fits.fit)
     return fits
 
 

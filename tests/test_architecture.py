@@ -183,7 +183,7 @@ def _public_api():
 
 def test_every_public_function_has_a_numpydoc_docstring_with_examples():
     missing = [name for name, value in _public_api()
-               if "Examples\n" not in inspect.getdoc(value) + "\n" and name != "bs.Dataset"]
+               if "Examples\n" not in (inspect.getdoc(value) or "") + "\n" and name != "bs.Dataset"]
     assert missing == []
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bayesstreams.cli.app import main
+from bayesstreams.inference.store import save_run
 
 pytest.importorskip("nutpie")
 STUDY = str(Path(__file__).resolve().parents[1] / "data" / "trafficking_nl_2020")
@@ -51,7 +52,7 @@ def test_bad_model_file_is_a_located_error(tmp_path, capsys):
 
 @pytest.mark.model
 def test_score_unknown_factor_is_a_located_error(tmp_path, capsys, study_fit):
-    study_fit.save(tmp_path / "r", command="test")  # a run folder to score against: the session's fit
+    save_run(study_fit, tmp_path / "r", command="test")  # a run folder to score against: the session's fit
     profile = tmp_path / "p.csv"
     profile.write_text("case_id,factor,code\nnew,p1_insigth,1\nnew,p1_media,2\n")
     code, out, err = run(["score", str(tmp_path / "r"), str(profile)], capsys)

@@ -54,7 +54,7 @@ def test_score_of_a_real_run_imports_no_heavy_library_and_keeps_the_measured_fla
     import numpy as np
 
     from bayesstreams.analysis.prior_dependence import power_scaled_weights, scaled_log_prior
-    from bayesstreams.inference.store import load_run
+    from bayesstreams.inference.store import load_run, save_run
 
     folder = save_run(study_fit, tmp_path / "run")
     loaded = load_run(folder)

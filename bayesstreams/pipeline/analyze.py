@@ -149,7 +149,8 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
 
 
 def _rule(rules: dict, path: Path):
-    """The replace rule of ``path`` (a companion reused from an earlier run was not seen at the start: it is analyze's own)."""
+    """The replace rule of ``path``, checked at the start; a folder not checked then (none today: every companion
+    written is one of the roles checked, a reused one is not rewritten) may be replaced only if analyze wrote it."""
     return rules.get(Path(path), _written_by_analyze)
 
 

@@ -62,17 +62,19 @@ def saved(tmp_path):
     return main
 
 
-def test_the_companions_a_streams_run_has_are_the_wide_refit_and_the_two_other_modes():
-    assert expected_roles(load_config(None)) == ["wide", "nd-marginal", "nd-salience"]
+def test_the_companions_a_streams_run_has_are_the_wide_refit_the_two_other_modes_and_the_source_check():
+    assert expected_roles(load_config(None)) == ["wide", "nd-marginal", "nd-salience", "nostreams", "streamerror"]
     assert expected_roles(load_config(ROOT / "models" / "streams-salience.toml")) == [
-        "wide", "nd-zero", "nd-marginal"]
-    assert expected_roles(load_config(ROOT / "models" / "streams-latent.toml")) == ["wide", "nd-marginal"]
+        "wide", "nd-zero", "nd-marginal", "nostreams", "streamerror"]
+    assert expected_roles(load_config(ROOT / "models" / "streams-latent.toml")) == [
+        "wide", "nd-marginal", "nostreams", "streamerror"]
     assert companion_config(load_config(None), "nd-marginal") == mode_config(load_config(None), "marginal")
 
 
 def test_load_finds_every_companion_beside_the_run(saved):
     study = load_study(saved)
-    assert sorted(study.companions) == ["wide"] and sorted(study.missing) == ["nd-marginal", "nd-salience"]
+    assert sorted(study.companions) == ["wide"]
+    assert sorted(study.missing) == ["nd-marginal", "nd-salience", "streamerror"]  # its data hold no stream state
     assert study.wide.path == companion_path(saved, "wide") and study.modes == {}
     assert not np.array_equal(study.wide.posterior["beta"], study.run.posterior["beta"])  # really another run
 
@@ -86,12 +88,12 @@ def test_moving_the_run_away_from_its_companions_says_which_are_missing(saved, t
     alone = load_study(moved)
     assert alone.companions == {}
     assert alone.missing == {role: f"{companion_path(moved, role)} is not there" for role in
-                             ("wide", "nd-marginal", "nd-salience")}
+                             ("wide", "nd-marginal", "nd-salience", "streamerror")}
     # the numbers that need no companion are the same; the ones that do are measured without it, and say so
     assert alone.q.effects().equals(with_companions.q.effects())
     assert with_companions.q.prior_dependence().checks == ["wide"]  # fake runs hold too few draws to power-scale
     assert alone.q.prior_dependence().checks == []
-    assert sorted(with_companions.missing) == ["nd-marginal", "nd-salience"]
+    assert sorted(with_companions.missing) == ["nd-marginal", "nd-salience", "streamerror"]  # its data hold no stream state
 
 
 def test_the_report_and_the_command_line_name_a_missing_companion(saved, tmp_path):
@@ -102,7 +104,8 @@ def test_the_report_and_the_command_line_name_a_missing_companion(saved, tmp_pat
 
     folder = write_report(load_study(saved), tmp_path / "report")
     summary_json = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-    assert [row["role"] for row in summary_json["missing_companions"]] == ["nd-marginal", "nd-salience"]
+    assert [row["role"] for row in summary_json["missing_companions"]] == [
+        "nd-marginal", "nd-salience", "streamerror"]  # its data hold no stream state
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "Missing companion" in html and "(not beside the run folder)" in html
     result = CliRunner().invoke(app, ["compare-cases", str(saved), "c1", "c2"])

@@ -25,6 +25,15 @@ the chance of phase 2 (the window)".  The verdict, in this order:
 2. *supported* when the 90% interval lies on the expected side of the reference;
 3. *contradicted* when it lies on the other side.
 
+**The source check** (issue 23): a claim is *supported* only when it also holds, with its 90%
+interval on the expected side of the reference, in the study's ``nostreams`` companion (the data
+without the coded stream states that are not from a separate source: windows and codes only,
+:mod:`bayesstreams.data.sources`) and in its ``streamerror`` companion (each coded stream state
+may be wrong).  A claim the main run supports that fails either becomes
+*supported only through the coded stream states* (``supported_streams_only``); the verdict keeps
+both summaries (``without_streams``, ``with_stream_error``) for the report's side-by-side columns,
+and names a companion the study does not hold (``source_missing``) instead of passing silently.
+
 Every verdict carries the reason as a key and the numbers to fill it with, and the prior's
 summary of the same quantity (from the run's prior draws), which the report shows beside it.
 The words are reporting's (:func:`bayesstreams.reporting.claims_text.explain` makes the
@@ -44,6 +53,8 @@ from bayesstreams.data.claims import Claim
 from bayesstreams.data.support import no_data_factors, support_arrays
 
 SUPPORTED, CONTRADICTED, CANNOT_TELL = "supported", "contradicted", "cannot_tell"
+SUPPORTED_STREAMS_ONLY = "supported_streams_only"
+SOURCE_ROLES = ("nostreams", "streamerror")  # the companions of the source check, in column order
 REFERENCE = {"factor_effect": 0.0, "phase_dependency": 0.5, "stream_necessity": 0.5}
 DEPENDENCY_CLAIM_ID = "phase2_needs_phase1"
 
@@ -73,6 +84,12 @@ class Verdict:
     shift_ratio: float | None = None
     factor: str = ""
     details: dict = field(default_factory=dict)
+    # the source check: the same quantity in the nostreams / streamerror companion ({mean, q05, q95, holds}),
+    # None where the study does not hold that companion (then named in source_missing)
+    without_streams: dict | None = None
+    with_stream_error: dict | None = None
+    source_missing: tuple = ()
+    main_verdict: str = ""  # the main run's verdict before the source check
 
     def text(self, lang: str) -> str:
         return self.text_nl if lang == "nl" else self.text_en
@@ -121,7 +138,8 @@ def judge(claim, row: dict | None, reference: float, no_data: set[str], prior: t
     return Verdict(**base, verdict=SUPPORTED if agrees else CONTRADICTED, reason="above" if above else "below")
 
 
-def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_prior: bool = True) -> list[Verdict]:
+def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_prior: bool = True,
+                   sources: dict | None = None) -> list[Verdict]:
     """The verdict on every claim of the source study.
 
     Parameters
@@ -138,6 +156,10 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_
     with_prior
         Also summarise each quantity under the run's prior draws (``prior_mean``, ...); False
         leaves them None and skips that work (the mode comparison needs the verdicts only).
+    sources
+        ``{"nostreams": Run | None, "streamerror": Run | None}``: the source check's companions
+        (see the module docstring); None skips the check (the verdicts of the main run alone).
+        A role given as None is a companion the study lacks: named in ``source_missing``.
 
     Returns
     -------
@@ -162,7 +184,47 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_
         verdict = judge(claim, measured.row(name, index), REFERENCE[claim.query], no_data, priors.get((name, index)))
         verdict.details = details.get(claim.factor, {}) if claim.factor else {}
         out.append(verdict)
+    if sources is not None:
+        source_check(out, sources)
     return out
+
+
+def _holds(verdict: Verdict, summary: dict) -> bool:
+    """True when the summary's 90% interval lies on the claim's expected side of its reference."""
+    if verdict.expected == "positive":
+        return summary["q05"] > verdict.reference
+    return summary["q95"] < verdict.reference
+
+
+def quantity_summaries(run, wanted) -> dict:
+    """``{(name, index): {mean, q05, q95}}`` of the headline quantities ``wanted`` in ``run`` (its own data)."""
+    names = {name for name, _ in wanted}
+    out = {}
+    for name, (labels, values) in headline_draws(run.posterior, run.dataset).items():
+        if name not in names:
+            continue
+        q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
+        for j, label in enumerate(labels):
+            if (name, label) in wanted:
+                out[name, label] = {"mean": float(values[:, j].mean()), "q05": float(q05[j]), "q95": float(q95[j])}
+    return out
+
+
+def source_check(verdicts: list[Verdict], sources: dict) -> list[Verdict]:
+    """Set each verdict's source-check columns and downgrade a support that fails in a companion (in place)."""
+    wanted = {(v.quantity, v.index) for v in verdicts}
+    summaries = {role: quantity_summaries(other, wanted) for role, other in sources.items() if other is not None}
+    missing = tuple(role for role in SOURCE_ROLES if role in sources and sources[role] is None)
+    for v in verdicts:
+        v.main_verdict, v.source_missing = v.verdict, missing
+        for role, attribute in zip(SOURCE_ROLES, ("without_streams", "with_stream_error")):
+            summary = summaries.get(role, {}).get((v.quantity, v.index))
+            if summary is not None:
+                setattr(v, attribute, {**summary, "holds": _holds(v, summary)})
+        checked = [s for s in (v.without_streams, v.with_stream_error) if s is not None]
+        if v.verdict == SUPPORTED and any(not s["holds"] for s in checked):
+            v.verdict = SUPPORTED_STREAMS_ONLY
+    return verdicts
 
 
 def _factor_details(dataset) -> dict[str, dict]:

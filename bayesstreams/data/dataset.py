@@ -50,6 +50,8 @@ class Dataset:
     groups: tuple[str, ...]
     warnings: list[Violation] = field(default_factory=list)
     claims: tuple = ()  # the source study's conclusions (claims.toml beside the codebook), not model input
+    # {(case_id, phase, stream): basis} of the stream states whose basis is known (data.sources); not model input
+    stream_basis: dict = field(default_factory=dict)
 
     @property
     def case_ids(self) -> tuple[str, ...]:
@@ -219,6 +221,8 @@ def build_dataset(name: str, source: str, codebook: Codebook, tables: Validated)
         s=stream_array(tables.streams, case_ids),
         group=group,
         groups=groups,
+        stream_basis={(r["case_id"], int(r["phase"]), r["stream"]): r["basis"] for r in tables.streams
+                      if r.get("basis")},
     )
     dataset.warnings = screen_dataset(dataset)
     return dataset

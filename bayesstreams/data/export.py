@@ -51,11 +51,15 @@ def write_long(dataset, folder: str | Path) -> None:
     code_rows = [[r["case_id"], r["factor"], _code_text(r["code"])] + [str(r.get(k, "")) for k in extra]
                  for r in dataset.codes]
     write_csv(folder / "codes.csv", ["case_id", "factor", "code"] + extra, code_rows)
-    stream_rows = [[case_id, str(phase), stream, str(int(dataset.s[i, p, s]))]
+    basis = getattr(dataset, "stream_basis", {}) or {}
+    stream_rows = [[case_id, str(phase), stream, str(int(dataset.s[i, p, s])), basis.get((case_id, int(phase), stream), "")]
                    for i, case_id in enumerate(dataset.case_ids)
                    for p, phase in enumerate(PHASES)
                    for s, stream in enumerate(STREAMS) if not np.isnan(dataset.s[i, p, s])]
-    write_csv(folder / "streams.csv", ["case_id", "phase", "stream", "in_motion"], stream_rows)
+    header = ["case_id", "phase", "stream", "in_motion"]
+    if any(row[-1] for row in stream_rows):  # where each stream state came from (data.sources), when known
+        header.append("basis")
+    write_csv(folder / "streams.csv", header, [row[:len(header)] for row in stream_rows])
     if dataset.claims:  # the snapshot of a run keeps the claims its report sets against the model
         from bayesstreams.data.claims import CLAIMS_FILE, claims_toml
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from bayesstreams.data.codebook import PHASES, STREAMS, Codebook
 from bayesstreams.errors import InputError, Violation
 from bayesstreams.data.io import RawTable
+from bayesstreams.data.sources import check_basis
 
 CASE_COLUMNS = ("case_id", "name", "w1", "w2", "level", "group")
 CASE_REQUIRED = ("case_id", "w1", "w2")
@@ -276,6 +277,11 @@ def check_streams(rows: list[dict], case_ids: set[str], cases_file: str, out: _C
             out.error(file, line, col or "stream",
                       f"unknown stream {row['stream']!r}; allowed: {', '.join(STREAMS)}{_suggest(row['stream'], STREAMS)}")
             ok = False
+        try:
+            basis = check_basis(row.get("basis", ""))
+        except ValueError as exc:
+            out.error(file, line, col or "basis", str(exc))
+            ok = False
         if row["in_motion"] not in BINARY_VALUES:
             out.error(file, line, col or "in_motion", f"in_motion is {row['in_motion']!r}; allowed: 0, 1 or empty")
             ok = False
@@ -288,7 +294,7 @@ def check_streams(rows: list[dict], case_ids: set[str], cases_file: str, out: _C
         if ok and row["in_motion"] != "":
             first[key] = line
             records.append({"case_id": row["case_id"], "phase": int(phase), "stream": row["stream"],
-                            "in_motion": int(row["in_motion"]), "_file": file, "_line": line})
+                            "in_motion": int(row["in_motion"]), "basis": basis, "_file": file, "_line": line})
     return records
 
 
@@ -296,7 +302,7 @@ def stream_rows(table: RawTable, out: _Collector) -> list[dict]:
     """Rows of a long ``streams.csv`` in the shape :func:`check_streams` takes."""
     if not _require_columns(table, STREAM_REQUIRED, out):
         return []
-    return [{**{c: row[c] for c in STREAM_REQUIRED}, "_file": table.file, "_line": line}
+    return [{**{c: row[c] for c in STREAM_REQUIRED}, "basis": row.get("basis", ""), "_file": table.file, "_line": line}
             for row, line in zip(table.rows, table.lines)]
 
 

@@ -10,7 +10,15 @@ The companions are refits of the main run's data that later analyses compare wit
     the same model file with only ``[evidence] not_discussed`` changed: the other readings of
     a not-discussed cell (``zero``, ``marginal``, ``salience``);
 ``agnostic``
-    optionally, a refit under agnostic priors, shown beside the prior check (given, never found).
+    optionally, a refit under agnostic priors, shown beside the prior check (given, never found);
+``nostreams``
+    the same model file fitted to the data without the coded stream states that are not from a
+    separate source (:func:`bayesstreams.data.sources.without_coded_streams`: windows and codes
+    only), for a kind with streams whose data hold such a state: does a verdict hold without
+    the stream judgements read from the same passages as the codes?
+``streamerror``
+    the same data and model file with ``stream_error = true`` (each coded stream state may be
+    wrong), for a kind with evidence modes that has it off.
 
 On disk each companion lives beside the main run as ``<run>-<role>`` (``runs/x-wide``,
 ``runs/x-nd-marginal``).  :meth:`Study.load` finds them there, and nowhere else: a companion
@@ -27,8 +35,10 @@ holds runs and never computes a statistic.
 Examples
 --------
 >>> study = Study.of(run)                           # a fitted run in memory: no companion yet
->>> study.expected_roles(), sorted(study.missing)
-(['wide', 'nd-marginal', 'nd-salience'], ['nd-marginal', 'nd-salience', 'wide'])
+>>> study.expected_roles()
+['wide', 'nd-marginal', 'nd-salience', 'nostreams', 'streamerror']
+>>> sorted(study.missing)
+['nd-marginal', 'nd-salience', 'nostreams', 'streamerror', 'wide']
 """
 
 from __future__ import annotations
@@ -38,6 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bayesstreams.atomic import staged
+from bayesstreams.data.sources import has_dependent_streams, without_coded_streams
 from bayesstreams.errors import RunError
 from bayesstreams.inference.fit import fit as fit_run
 from bayesstreams.inference.fit import resolve_model
@@ -49,6 +60,8 @@ from bayesstreams.model.modes import MODES, compatible, get_mode, respondents_of
 WIDE = "wide"
 AGNOSTIC = "agnostic"
 MODE_PREFIX = "nd-"
+NOSTREAMS = "nostreams"
+STREAMERROR = "streamerror"
 MODELS = "models"
 
 
@@ -110,21 +123,61 @@ def mode_config(config, mode: str):
                                description=f"{config.name} with not_discussed = {mode!r}")
 
 
+def stream_error_config(config):
+    """``config`` with ``stream_error = true``: the run's priors kept, the stream-error prior at its default.
+
+    Examples
+    --------
+    >>> on = stream_error_config(load_config("models/streams.toml"))
+    >>> on.name, on.evidence_options["stream_error"], on.prior("stream_error")
+    ('streams-streamerror', True, {'alpha': 1.0, 'beta': 19.0})
+    """
+    evidence = {**config.evidence_options, "stream_error": True}
+    own = dict(config.priors)
+    priors = {name: own.get(name, tuple(sorted(prior.params.items())))
+              for name, prior in default_priors(config.kind, evidence_features(evidence)).items()}
+    return dataclasses.replace(config, name=f"{config.name}-{STREAMERROR}",
+                               priors=tuple(sorted(priors.items())), evidence=tuple(sorted(evidence.items())),
+                               description=f"{config.name} with stream_error = true")
+
+
 def companion_config(config, role: str):
-    """The model file a companion of ``role`` refits the main run's data with."""
+    """The model file a companion of ``role`` refits the main run's data (``nostreams``: their reduced copy) with."""
+    if role == NOSTREAMS:
+        return config
+    if role == STREAMERROR:
+        return stream_error_config(config)
     if role == WIDE:
         return wide_config(config)
     if role.startswith(MODE_PREFIX):
         return mode_config(config, role[len(MODE_PREFIX):])
     if role == AGNOSTIC:
         return resolve_model(f"{config.kind}-{AGNOSTIC}")
-    raise RunError(f"unknown companion {role!r} (known: {WIDE}, {MODE_PREFIX}<mode>, {AGNOSTIC})")
+    raise RunError(f"unknown companion {role!r} (known: {WIDE}, {MODE_PREFIX}<mode>, {AGNOSTIC}, {NOSTREAMS}, "
+                   f"{STREAMERROR})")
 
 
-def expected_roles(config) -> list[str]:
-    """The companions a run of ``config`` has: the wide-prior refit (when its kind ships one) and the other modes."""
+def companion_data(dataset, role: str):
+    """The data a companion of ``role`` is fitted to: the main run's, or (``nostreams``) without the coded streams."""
+    return without_coded_streams(dataset) if role == NOSTREAMS else dataset
+
+
+def expected_roles(config, dataset=None) -> list[str]:
+    """The companions a run of ``config`` on ``dataset`` has, in this order.
+
+    The wide-prior refit (when its kind ships one), the other not-discussed modes, ``nostreams``
+    (a kind with streams, when ``dataset`` holds a stream state not from a separate source;
+    without ``dataset``: whenever the kind has streams) and ``streamerror`` (a kind with
+    evidence modes whose model file has ``stream_error`` off).
+    """
     roles = [WIDE] if wide_model_path(config.kind) is not None else []
-    return roles + [f"{MODE_PREFIX}{m}" for m in other_modes(config)]
+    roles += [f"{MODE_PREFIX}{m}" for m in other_modes(config)]
+    kind = config.model_kind
+    if getattr(kind, "has_streams", False) and (dataset is None or has_dependent_streams(dataset)):
+        roles.append(NOSTREAMS)
+    if kind.has_evidence_modes and not config.evidence_options.get("stream_error", False):
+        roles.append(STREAMERROR)
+    return roles
 
 
 def companion_path(run_path, role: str) -> Path:
@@ -136,13 +189,13 @@ def companion_path(run_path, role: str) -> Path:
 # ---------------------------------------------------------------------------- matching
 
 
-def mismatch(run: Run, info: dict, config=None) -> str | None:
+def mismatch(run: Run, info: dict, config=None, role: str = "") -> str | None:
     """Why a companion (its ``run.json`` as ``info``) does not belong to ``run``; None when it does.
 
-    A companion belongs when it was fitted to the run's dataset (content hash) and, when
-    ``config`` is given, with that model file (model hash).
+    A companion belongs when it was fitted to the run's dataset (content hash; for ``nostreams``
+    the dataset without its coded streams) and, when ``config`` is given, with that model file (model hash).
     """
-    theirs, ours = info.get("dataset", {}).get("hash"), run.dataset.content_hash()
+    theirs, ours = info.get("dataset", {}).get("hash"), companion_data(run.dataset, role).content_hash()
     if theirs != ours:
         return f"was fitted to other data (dataset hash {str(theirs)[:12]}, the run's {ours[:12]})"
     if config is not None and info.get("model", {}).get("hash") != config.model_hash():
@@ -156,7 +209,7 @@ def _reusable(run: Run, role: str, path: Path) -> tuple[Run | None, str]:
     if not path.is_dir():
         return None, f"{path} is not there"
     try:
-        why = mismatch(run, read_info(path), companion_config(run.config, role))
+        why = mismatch(run, read_info(path), companion_config(run.config, role), role)
         return (None, f"{path / 'run.json'}: {why}") if why else (load_run(path), "")
     except RunError as exc:
         return None, str(exc)
@@ -172,7 +225,8 @@ class Study:
     Attributes
     ----------
     run : the main :class:`~bayesstreams.inference.run.Run`.
-    companions : ``{role: Run}`` (``"wide"``, ``"nd-<mode>"``, ``"agnostic"``), all of the main run's data.
+    companions : ``{role: Run}`` (``"wide"``, ``"nd-<mode>"``, ``"agnostic"``, ``"nostreams"``,
+        ``"streamerror"``), all of the main run's data (``nostreams``: without its coded streams).
     missing : ``{role: why}`` for every expected companion the study does not hold; the reports
         and briefs say which is missing and what that changes.
     """
@@ -183,7 +237,7 @@ class Study:
 
     def __post_init__(self):
         for role, other in self.companions.items():
-            if not self.run.same_data(other):
+            if other.dataset.content_hash() != companion_data(self.run.dataset, role).content_hash():
                 raise RunError(f"{other.label}: the {role} companion was fitted to other data than {self.run.label}; "
                                "a companion refits the main run's data")
         for role in self.expected_roles():
@@ -208,6 +262,16 @@ class Study:
         return {role[len(MODE_PREFIX):]: r for role, r in self.companions.items() if role.startswith(MODE_PREFIX)}
 
     @property
+    def nostreams(self) -> Run | None:
+        """The refit without the coded stream states (windows and codes only), or None."""
+        return self.companions.get(NOSTREAMS)
+
+    @property
+    def streamerror(self) -> Run | None:
+        """The refit with ``stream_error`` on, or None."""
+        return self.companions.get(STREAMERROR)
+
+    @property
     def dataset(self):
         """The main run's dataset."""
         return self.run.dataset
@@ -223,16 +287,32 @@ class Study:
         Examples
         --------
         >>> Study.of(run).expected_roles()
-        ['wide', 'nd-marginal', 'nd-salience']
+        ['wide', 'nd-marginal', 'nd-salience', 'nostreams', 'streamerror']
         """
-        return expected_roles(self.run.config)
+        return expected_roles(self.run.config, self.run.dataset)
+
+    def source_runs(self) -> dict | None:
+        """``{role: Run or None}`` of the source check's companions this study's model and data have, or None.
+
+        ``nostreams`` and ``streamerror`` where expected (None where the study lacks one); None when
+        neither is expected (no stream states to leave out, stream_error already on, no streams).
+
+        Examples
+        --------
+        >>> Study.of(run).source_runs()
+        {'nostreams': None, 'streamerror': None}
+        """
+        roles = [role for role in (NOSTREAMS, STREAMERROR) if role in self.expected_roles()]
+        return {role: self.companions.get(role) for role in roles} or None
 
     # ------------------------------------------------------------ making one
 
     @classmethod
-    def of(cls, run: Run, wide: Run | None = None, modes: dict | None = None, agnostic: Run | None = None) -> "Study":
+    def of(cls, run: Run, wide: Run | None = None, modes: dict | None = None, agnostic: Run | None = None,
+           nostreams: Run | None = None, streamerror: Run | None = None) -> "Study":
         """A study of a run in memory with the companions given (none found on disk)."""
-        companions = {WIDE: wide, AGNOSTIC: agnostic, **{f"{MODE_PREFIX}{m}": r for m, r in (modes or {}).items()}}
+        companions = {WIDE: wide, AGNOSTIC: agnostic, NOSTREAMS: nostreams, STREAMERROR: streamerror,
+                      **{f"{MODE_PREFIX}{m}": r for m, r in (modes or {}).items()}}
         return cls(run, {role: r for role, r in companions.items() if r is not None})
 
     @classmethod
@@ -264,7 +344,7 @@ class Study:
         """
         run = load_run(path)
         held, missing = {}, {}
-        for role in expected_roles(run.config):
+        for role in expected_roles(run.config, run.dataset):
             if role == WIDE and wide is not None:
                 continue
             folder = companion_path(run.path, role)
@@ -274,7 +354,7 @@ class Study:
                 missing[role] = f"{folder} is not there"
             else:
                 info = read_info(folder)
-                why = mismatch(run, info, companion_config(run.config, role))
+                why = mismatch(run, info, companion_config(run.config, role), role)
                 if why:
                     raise RunError(f"{folder / 'run.json'}: this {role} companion of {run.path} {why}; "
                                    f"refit it (`bayesstreams analyze`) or move it away")
@@ -296,7 +376,7 @@ class Study:
         --------
         >>> study = Study.fit(small_data, seed=1, draws=100, tune=200, companions=False)
         >>> study.run.n_samples, sorted(study.missing)
-        (400, ['nd-marginal', 'nd-salience', 'wide'])
+        (400, ['nd-marginal', 'nd-salience', 'nostreams', 'streamerror', 'wide'])
         """
         study = cls(fit_run(dataset, model, seed=seed, progress=progress, **settings))
         return study.fill(progress=progress) if companions else study
@@ -308,7 +388,7 @@ class Study:
         --------
         >>> study = Study.of(run).fill([])           # nothing asked for: nothing fitted
         >>> study.companions, sorted(study.missing)
-        ({}, ['nd-marginal', 'nd-salience', 'wide'])
+        ({}, ['nd-marginal', 'nd-salience', 'nostreams', 'streamerror', 'wide'])
         """
         for role in list(self.missing) if roles is None else roles:
             self.companions[role] = fit_companion(self.run, role, progress)
@@ -363,6 +443,7 @@ class Study:
         Examples
         --------
         >>> from bayesstreams.atomic import staged
+from bayesstreams.data.sources import has_dependent_streams, without_coded_streams
         >>> with staged() as stage:
         ...     written = Study.of(run).save_into(stage, tmp / "staged")
         >>> sorted(written), (tmp / "staged" / "run.json").is_file()
@@ -392,7 +473,7 @@ def _at(run: Run, folder: Path) -> bool:
 def fit_companion(run: Run, role: str, progress: bool = False) -> Run:
     """Refit ``run``'s data as the companion ``role``, with the run's seed and sampler settings (in memory)."""
     settings = run.settings
-    return fit_run(run.dataset, companion_config(run.config, role), seed=run.seed, draws=settings.get("draws"),
+    return fit_run(companion_data(run.dataset, role), companion_config(run.config, role), seed=run.seed, draws=settings.get("draws"),
                    tune=settings.get("tune"), chains=settings.get("chains"), sampler=settings.get("sampler"),
                    progress=progress)
 

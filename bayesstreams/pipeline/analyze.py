@@ -99,7 +99,7 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
     # ids or names; resolved before fitting, so a mistyped case fails at once
     briefs = [resolve_case(data, case, "--brief") for case in briefs or ([SHIPPED_BRIEF_CASE] if shipped else [])]
     config = resolve_model(model)
-    roles = [r for r in expected_roles(config) if mode_comparison or not r.startswith(MODE_PREFIX)]
+    roles = [r for r in expected_roles(config, data) if mode_comparison or not r.startswith(MODE_PREFIX)]
     # before the fit, not after it; each folder may later be replaced only if it is still the one seen now
     rules = {folder: _replace_rule(folder, force) for folder in (out, run_dir, *(companion_path(run_dir, r) for r in roles))}
     study = Study.fit(data, config, seed=seed, companions=False, progress=progress)
@@ -124,7 +124,8 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
             brief_lang="nl", force=False, progress=False, command=None, mode_comparison=True) -> Study:
     """Validate, fit and report in one go; the default is the shipped study with a Dutch brief for gemeente 5.
 
-    The run, its companions (the wide-prior refit and the other not-discussed modes,
+    The run, its companions (the wide-prior refit, the other not-discussed modes and the source
+    check's refits without the coded stream states and with stream_error,
     :mod:`bayesstreams.inference.study`; reused beside ``run_dir`` while the data and model files
     are unchanged) and the report folder are staged and renamed into place together: an
     interrupt or an error anywhere leaves all of them as they were.  ``mode_comparison=False``
@@ -142,7 +143,7 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     >>> study.run.diagnostics.passed, sorted(p.name for p in (tmp / "reports").iterdir() if p.suffix == ".html")
     (True, ['brief-g5-nl.html', 'report.html'])
     >>> sorted(study.companions), (tmp / "runs-wide" / "run.json").is_file()
-    (['nd-marginal', 'nd-salience', 'wide'], True)
+    (['nd-marginal', 'nd-salience', 'nostreams', 'streamerror', 'wide'], True)
     """
     return run_analysis(dataset_path, out, run_dir, model, seed, lang, briefs, brief_lang, force, progress, command,
                         mode_comparison).study
@@ -157,6 +158,10 @@ def _rule(rules: dict, path: Path):
 def _role_words(role: str) -> str:
     if role == "wide":
         return "prior check (wide priors)"
+    if role == "nostreams":
+        return "source check (without the coded stream states)"
+    if role == "streamerror":
+        return "source check (stream_error on)"
     return f"not-discussed comparison ({role[len(MODE_PREFIX):]})" if role.startswith(MODE_PREFIX) else role
 
 

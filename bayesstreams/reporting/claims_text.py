@@ -7,7 +7,7 @@ view and the workbook show.
 
 from __future__ import annotations
 
-from bayesstreams.analysis.claims import SUPPORTED
+from bayesstreams.analysis.claims import SUPPORTED, SUPPORTED_STREAMS_ONLY
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.numbers import style
 
@@ -47,7 +47,7 @@ def explain(verdict, t=None) -> str:
     fill = {**number, "factor": verdict.factor, "ratio": f"{verdict.shift_ratio or 0:.1f}".replace(".", decimal)}
     key = verdict.reason
     if key in ("above", "below"):
-        key = f"{key}_{'agrees' if verdict.verdict == SUPPORTED else 'disagrees'}"
+        key = f"{key}_{'agrees' if verdict.verdict in (SUPPORTED, SUPPORTED_STREAMS_ONLY) else 'disagrees'}"
     text = t(f"claim_reason_{key}").format(**fill)
     step = verdict.details.get("step")
     if step and verdict.reason != "no_data":
@@ -56,4 +56,27 @@ def explain(verdict, t=None) -> str:
         text += " " + t("claim_reason_separating")
     if verdict.prior_mean is not None and verdict.mean is not None:
         text += " " + t("claim_reason_prior").format(**fill)
-    return text
+    source = source_sentence(verdict, t, unit, decimal)
+    return f"{text} {source}" if source else text
+
+
+def interval_text(summary: dict | None, query: str, unit: str = "pp", decimal: str = ".", t=None) -> str:
+    """A companion's 90% interval of a claim's quantity ("-2.0 pp to +36 pp"); "–" when the companion is missing."""
+    if summary is None:
+        return "–"
+    joiner = f" {t('interval_to') if t is not None else 'to'} "
+    return _number(summary["q05"], query, unit, decimal) + joiner + _number(summary["q95"], query, unit, decimal)
+
+
+def source_sentence(verdict, t, unit: str = "pp", decimal: str = ".") -> str:
+    """What the source check found for a main-run support: it rests on the stream states, it holds, or it was not made."""
+    if verdict.main_verdict != SUPPORTED:
+        return ""
+    fill = {"nostreams": interval_text(verdict.without_streams, verdict.query, unit, decimal, t),
+            "streamerror": interval_text(verdict.with_stream_error, verdict.query, unit, decimal, t)}
+    if verdict.verdict == SUPPORTED_STREAMS_ONLY:
+        return t("claim_reason_streams_only").format(**fill)
+    if verdict.source_missing:
+        names = ", ".join(t(f"companion_{role}") for role in verdict.source_missing)
+        return t("claim_reason_sources_missing").format(missing=names)
+    return t("claim_reason_streams_hold").format(**fill)

@@ -6,7 +6,7 @@ which companion is missing instead of silently giving another verdict (MODEL.md 
 
 from __future__ import annotations
 
-from bayesstreams.inference.study import AGNOSTIC, MODE_PREFIX, WIDE
+from bayesstreams.inference.study import AGNOSTIC, MODE_PREFIX, NOSTREAMS, STREAMERROR, WIDE
 from bayesstreams.reporting.i18n import translator
 
 
@@ -29,6 +29,8 @@ def missing_lines(study, lang: str = "en") -> list[str]:
         role = row["role"]
         if role == WIDE:
             what, effect = t("companion_wide"), t("companion_missing_wide")
+        elif role in (NOSTREAMS, STREAMERROR):
+            what, effect = t(f"companion_{role}"), t("companion_missing_sources")
         else:
             what = t("companion_mode").format(mode=t(f"mode_name_{role[len(MODE_PREFIX):]}"))
             effect = t("companion_missing_mode")

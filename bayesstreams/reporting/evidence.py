@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from bayesstreams.analysis.prior_dependence import ALPHAS
 from bayesstreams.analysis.structural import density_table, prior_probabilities
-from bayesstreams.reporting.claims_text import claim_text, explain
+from bayesstreams.reporting.claims_text import claim_text, explain, interval_text
+from bayesstreams.reporting.numbers import style
 from bayesstreams.reporting.view import _num
 
 SIDE_BY_SIDE = ("ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "dependency_necessity", "stream_necessity", "rho", "delta", "mu",
@@ -73,6 +74,11 @@ class ClaimView:
     prior_q05: float | None
     prior_q95: float | None
     prior_driven: bool
+    main_verdict: str = ""           # before the source check
+    main_interval: str = ""          # the 90% intervals side by side: main run, without coded streams, stream_error
+    without_streams_interval: str = ""
+    with_stream_error_interval: str = ""
+    source_checked: bool = False     # the study has at least one source-check companion
 
 
 @dataclass
@@ -114,9 +120,16 @@ def prior_check(measured, wide_model: str = "", agnostic_model: str = "", labels
 
 def claim_view(verdict, lang: str, t) -> ClaimView:
     """A :class:`~bayesstreams.analysis.claims.Verdict` in the report's language."""
+    unit, decimal = t("unit_pp"), style(lang).decimal
+    main = {"q05": verdict.q05, "q95": verdict.q95} if verdict.q05 is not None else None
     return ClaimView(verdict.claim_id, verdict.section, claim_text(verdict, lang, t), verdict.query, verdict.quantity,
                      verdict.index, verdict.verdict, explain(verdict, t), verdict.mean, verdict.q05, verdict.q95,
-                     verdict.prior_mean, verdict.prior_q05, verdict.prior_q95, verdict.prior_driven)
+                     verdict.prior_mean, verdict.prior_q05, verdict.prior_q95, verdict.prior_driven,
+                     main_verdict=verdict.main_verdict or verdict.verdict,
+                     main_interval=interval_text(main, verdict.query, unit, decimal, t),
+                     without_streams_interval=interval_text(verdict.without_streams, verdict.query, unit, decimal, t),
+                     with_stream_error_interval=interval_text(verdict.with_stream_error, verdict.query, unit, decimal, t),
+                     source_checked=bool(verdict.main_verdict))
 
 
 def structural(run) -> Structural:

@@ -107,7 +107,7 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
     t = translator(lang)
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
-    report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes)
+    report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes, study.source_runs())
     report.missing_companions = [{**row, "text": text} for row, text in
                                  zip(missing_rows(study), missing_lines(study, lang))]
     texts = figure_texts(report, t)

@@ -19,6 +19,7 @@ from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed
 from bayesstreams.analysis.prior_dependence import prior_dependence
 from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables, run_baseline
 from bayesstreams.analysis.ranks import effect_ranks
+from bayesstreams.data.sources import basis_counts
 from bayesstreams.reporting import evidence
 from bayesstreams.reporting.agreement_view import agreement_view
 from bayesstreams.reporting.cases_view import CaseResult, case_advice_rows, case_results
@@ -66,6 +67,7 @@ class Report:
     structural: object = None           # evidence.Structural: probabilities next to their prior value
     dependency_verdict: object = None   # evidence.ClaimView: "phase 2 needs phase 1", computed
     claims: list = field(default_factory=list)  # evidence.ClaimView per claim of claims.toml
+    stream_sources: dict = field(default_factory=dict)  # data.sources.basis_counts: where the stream states come from
     rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
     advice: list = field(default_factory=list)  # per case: advice given what is known (MODEL.md §9), with its text
     modes: object = None  # modes_view.ModesView: "what if not discussed means ...", the modes side by side
@@ -76,13 +78,16 @@ class Report:
         return any(case.streams for case in self.cases)
 
 
-def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnostic_run=None, mode_runs=None) -> Report:
+def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnostic_run=None, mode_runs=None,
+                 sources: dict | None = None) -> Report:
     """Assemble the report of a loaded run.
 
     ``compare_run`` adds a PSIS-LOO comparison; ``check_run`` (the wide-prior refit, see
     ``study.wide``) and power-scaling measure the prior dependence;
     ``agnostic_run`` is shown beside them; ``mode_runs`` (the same data under the other
-    not-discussed modes, ``study.modes``) fill "what if not discussed means ...".
+    not-discussed modes, ``study.modes``) fill "what if not discussed means ..."; ``sources``
+    (``study.source_runs()``: the refits without the coded stream states and with stream_error)
+    make the claims' source check and its side-by-side columns.
     """
     dataset = run.dataset
     tables = query_tables(run)
@@ -90,7 +95,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     measured = prior_dependence(run, check_run, agnostic_run)
     flags = PriorFlags(measured)
     t = translator(lang)
-    verdicts = claim_verdicts(run, dataset.claims, measured)  # no-data factors: data.support's
+    verdicts = claim_verdicts(run, dataset.claims, measured, sources=sources)  # no-data factors: data.support's
     support = data_support_view(dataset, lang)
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)
     ranks = effect_ranks(run.posterior, dataset, base=run_baseline(run))
@@ -122,7 +127,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
                                          index_words(dataset, lang)),
         structural=evidence.structural(run),
         dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
-        claims=claims, rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang), modes=modes)
+        claims=claims, stream_sources=basis_counts(dataset) if sources else {}, rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang), modes=modes)
 
 
 def summary(report: Report) -> dict:

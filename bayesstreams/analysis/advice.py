@@ -162,14 +162,14 @@ def _logistic(v: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.tanh(0.5 * v)
 
 
-def _case(base, i: int, evidence: Evidence, reweight: bool) -> _Case:
+def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.ndarray | None = None) -> _Case:
     n_factors = base.x.shape[1]
     onehot = np.zeros((n_factors, 6))
     onehot[np.arange(n_factors), base.factor_phase * 3 + base.factor_stream] = 1.0
     d = base.draws
-    weights = np.ones(len(d["rho"]))
+    weights = np.ones(len(d["rho"])) if draw_weights is None else np.asarray(draw_weights, dtype=float)
     if reweight:
-        weights = counterfactual(base.q[:, i], base.q[:, i], d["lambda"], d["kappa"], d["rho"], evidence, W1)[2]
+        weights = weights * counterfactual(base.q[:, i], base.q[:, i], d["lambda"], d["kappa"], d["rho"], evidence, W1)[2]
     exact = None
     if "evidence" in base.cache:  # an evidence mode: the case's own evidence arrays, for q_under
         from bayesstreams.model.evidence import EvidenceData
@@ -263,7 +263,7 @@ def _necessity(case: _Case, dataset, no_data: set) -> list[dict]:
 
 def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior: dict | None = None,
            threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN,
-           reweight: bool = False) -> CaseAdvice:
+           reweight: bool = False, weights: np.ndarray | None = None) -> CaseAdvice:
     """Levers, plans, bottlenecks and necessity of one case given its evidence (see module docs).
 
     Parameters
@@ -284,6 +284,9 @@ def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior
         The gain whose posterior probability each lever reports.
     reweight
         Weigh the draws by the case's likelihood (a profile that is not in the data).
+    weights
+        Importance weights of the draws (the posterior of changed data, :mod:`bayesstreams.analysis.fragility`);
+        default: every draw the same.
     """
     from bayesstreams.analysis.queries import baseline
     from bayesstreams.data.support import no_data_factors
@@ -293,7 +296,7 @@ def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior
         raise RunError(f"case advice needs the streams model; this run is a {base.kind} model")
     i = dataset.case_ids.index(dataset.resolve_case(case))
     evidence = case_evidence(dataset, i)
-    state = _case(base, i, evidence, reweight)
+    state = _case(base, i, evidence, reweight, weights)
     no_data = no_data_factors(reference if reference is not None else dataset)
     codes = np.asarray(dataset.x[i], dtype=float)
     target = evidence.target

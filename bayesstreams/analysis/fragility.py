@@ -1,0 +1,368 @@
+"""What each conclusion rests on: the single codes and stream states whose change would overturn it.
+
+The conclusions (MODEL.md §8, §9; issue 23):
+
+``claim``
+    each claim verdict of ``claims.toml`` (supported / contradicted / cannot tell: the 90%
+    interval of its quantity against its reference, :mod:`bayesstreams.analysis.claims`);
+``top3``
+    per window, the three factors with the largest posterior-mean ACE over their headline step
+    (the report's highlights), as a set;
+``lever``
+    per case with a window to open, its first lever (the largest gain of the target window,
+    :mod:`bayesstreams.analysis.advice`; none when that gain is below the lever threshold);
+``plan``
+    per such case, its best plan (the factors of the first plan).
+
+The changes tried: every coded cell to each other value of ``-1 / 0 / +1 / not discussed`` and
+every coded stream state flipped or removed.  A claim or a top 3 reads every case, so every
+change is tried for them; a case's lever and plan are tried with the changes of that case's
+own cells of its target phase and its own stream states (another case's cell moves them only
+through the posterior, which the claims already measure).
+
+How a change is evaluated, without refitting: the posterior under the changed data is the saved
+posterior reweighted by ``p(changed case | draw) / p(case | draw)`` (the likelihood factorises
+over cases, so only the changed case's pointwise log-likelihood enters), Pareto-smoothed
+(PSIS).  Where the smoothed weights' Pareto ``k`` exceeds :data:`K_MAX` (0.7) the reweighting
+is not trusted: the change is *unchecked* unless an exact refit of the changed data is given
+(``refits``: the robustness pipeline, :mod:`bayesstreams.pipeline.robustness`, fits them within
+a budget; this module never fits).  A refit's draws weigh the same.  The verdict of a claim
+whose main reason is "no data" or "prior-driven" is not re-judged (those reasons are not
+about the interval); the prior-driven flag itself is not re-measured under a change.
+
+Examples
+--------
+>>> found = fragility(run, cases=["g6"], changes_of=lambda change: change.case_id == "g6")
+>>> sorted({c.kind for c in found.conclusions})
+['claim', 'lever', 'plan', 'top3']
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, advise, weighted_summary
+from bayesstreams.analysis.claims import CANNOT_TELL, CONTRADICTED, REFERENCE, SUPPORTED, _target
+from bayesstreams.analysis.prior_dependence import (dependency_necessity_draws, step_ace_draws, stream_labels,
+                                                    stream_necessity_draws)
+from bayesstreams.analysis.queries import baseline
+from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.model.kinds import pointwise_loglik
+
+K_MAX = 0.7
+VALUES = (-1.0, 0.0, 1.0, np.nan)  # what a cell can be recoded to (NaN: not discussed)
+N_TOP = 3
+FIXED_REASONS = ("no_data", "prior_driven", "no_query")
+
+
+# ---------------------------------------------------------------------------- changes
+
+
+@dataclass(frozen=True)
+class Change:
+    """One cell recoded (``kind = "code"``: ``factor``) or one stream state changed (``"stream"``: ``phase``, ``stream``).
+
+    ``old`` and ``new`` are codes (NaN: not discussed / not coded).
+    """
+
+    kind: str
+    case_id: str
+    factor: str = ""
+    phase: int = 0
+    stream: str = ""
+    old: float = np.nan
+    new: float = np.nan
+
+    @property
+    def key(self) -> tuple:
+        return (self.kind, self.case_id, self.factor, self.phase, self.stream, _text(self.new))
+
+    def apply(self, dataset):
+        """The dataset with this change (a copy; the caller's is not touched)."""
+        i = dataset.case_ids.index(self.case_id)
+        if self.kind == "code":
+            k = dataset.factor_ids.index(self.factor)
+            x = np.array(dataset.x, dtype=float)
+            x[i, k] = self.new
+            codes = [r for r in dataset.codes if not (r["case_id"] == self.case_id and r["factor"] == self.factor)]
+            codes.append({"case_id": self.case_id, "factor": self.factor, "code": self.new})
+            return dataclasses.replace(dataset, x=x, codes=codes, warnings=[])
+        s = np.array(dataset.s, dtype=float)
+        s[i, self.phase - 1, STREAMS.index(self.stream)] = self.new
+        return dataclasses.replace(dataset, s=s, warnings=[])
+
+
+def _text(value: float) -> str:
+    return "nd" if np.isnan(value) else f"{int(value):+d}" if value else "0"
+
+
+def candidate_changes(dataset) -> list[Change]:
+    """Every single change tried: each cell to each other value, each coded stream state flipped or removed."""
+    out = []
+    for i, case in enumerate(dataset.case_ids):
+        for k, factor in enumerate(dataset.factor_ids):
+            old = float(dataset.x[i, k])
+            for new in VALUES:
+                if not (np.isnan(old) and np.isnan(new)) and old != new:
+                    out.append(Change("code", case, factor=factor, old=old, new=new))
+        for p, phase in enumerate(PHASES):
+            for s, stream in enumerate(STREAMS):
+                old = float(dataset.s[i, p, s])
+                if not np.isnan(old):
+                    out += [Change("stream", case, phase=int(phase), stream=stream, old=old, new=1.0 - old),
+                            Change("stream", case, phase=int(phase), stream=stream, old=old, new=np.nan)]
+    return out
+
+
+# ---------------------------------------------------------------------------- conclusions
+
+
+@dataclass(frozen=True)
+class Conclusion:
+    """One conclusion: ``kind`` (claim, top3, lever, plan), what it is about (claim id, window, case) and its value."""
+
+    kind: str
+    subject: str
+    value: object
+
+
+@dataclass
+class Flip:
+    """A change that overturns a conclusion: the value before and after, and how it was found."""
+
+    conclusion: Conclusion
+    change: Change
+    after: object
+    method: str  # "psis" or "refit"
+    pareto_k: float
+    provenance: dict = field(default_factory=dict)  # the cell's quote and section, when it has them
+
+
+@dataclass
+class Fragility:
+    """The conclusions, the changes that overturn each, and the changes that could not be checked."""
+
+    conclusions: list[Conclusion]
+    flips: list[Flip]
+    unchecked: list[tuple[Change, float]]  # (change, Pareto k) with k > K_MAX and no refit given
+    n_changes: int
+    n_refits: int = 0
+
+    def rests_on(self, kind: str, subject: str) -> list[Flip]:
+        """The flips of one conclusion (``("lever", "g6")``), codes before stream states."""
+        return sorted((f for f in self.flips if (f.conclusion.kind, f.conclusion.subject) == (kind, subject)),
+                      key=lambda f: (f.change.kind != "code", f.change.case_id, f.change.factor, f.change.phase))
+
+    def conclusion(self, kind: str, subject: str) -> Conclusion | None:
+        return next((c for c in self.conclusions if (c.kind, c.subject) == (kind, subject)), None)
+
+    def most_relied_on(self, n: int = 10) -> list[tuple[tuple, int]]:
+        """The cells (``(kind, case_id, factor or phase/stream)``) whose change overturns the most conclusions.
+
+        These are the codes to double-check with a second coder.  One conclusion counts once per
+        cell, however many of the cell's recodings overturn it.
+        """
+        pairs = {(_cell(f.change), (f.conclusion.kind, f.conclusion.subject)) for f in self.flips}
+        return Counter(cell for cell, _ in pairs).most_common(n)
+
+    def frame(self):
+        """One row per flip: conclusion, its value before and after, the change, method and Pareto k."""
+        import pandas as pd
+
+        return pd.DataFrame([{"conclusion": f.conclusion.kind, "subject": f.conclusion.subject,
+                              "before": _show(f.conclusion.value), "after": _show(f.after), "change": f.change.kind,
+                              "case_id": f.change.case_id, "factor": f.change.factor,
+                              "phase": f.change.phase or None, "stream": f.change.stream,
+                              "old": f.change.old, "new": f.change.new, "method": f.method,
+                              "pareto_k": f.pareto_k} for f in self.flips],
+                            columns=["conclusion", "subject", "before", "after", "change", "case_id", "factor",
+                                     "phase", "stream", "old", "new", "method", "pareto_k"])
+
+
+def _cell(change: Change) -> tuple:
+    return (change.kind, change.case_id, change.factor or f"{change.phase}/{change.stream}")
+
+
+def _show(value) -> str:
+    if value is None:
+        return ""
+    return ", ".join(value) if isinstance(value, tuple) else str(value)
+
+
+def _weighted_interval(values: np.ndarray, weights: np.ndarray) -> tuple[float, float]:
+    summary = weighted_summary(values, weights)
+    return summary["q05"], summary["q95"]
+
+
+def _judge(expected: str, reference: float, low: float, high: float) -> str:
+    if low <= reference <= high:
+        return CANNOT_TELL
+    return SUPPORTED if (low > reference) == (expected == "positive") else CONTRADICTED
+
+
+def _quantities(posterior: dict, dataset, base, names: set[str]) -> dict:
+    """The claim quantities named (``ace_step_w*``, ``dependency_necessity``, ``stream_necessity``): name -> (labels, draws)."""
+    out = {}
+    if names & {"ace_step_w1", "ace_step_w2"}:
+        out.update(step_ace_draws(posterior, dataset, base))
+    if "dependency_necessity" in names:
+        out["dependency_necessity"] = ([""], dependency_necessity_draws(posterior, dataset, base)[:, None])
+    if "stream_necessity" in names:
+        out["stream_necessity"] = (stream_labels(), stream_necessity_draws(posterior, dataset, base))
+    return out
+
+
+def evaluate(posterior: dict, dataset, weights: np.ndarray, claims, fixed: dict, cases, base=None,
+             min_gain: float = DEFAULT_MIN_GAIN, reference=None) -> dict:
+    """Every conclusion's value under ``posterior`` weighted by ``weights`` on ``dataset``: ``{(kind, subject): value}``.
+
+    ``fixed`` holds the claims whose verdict is not re-judged (``{claim_id: verdict}``); ``cases`` the
+    case ids whose lever and plan are wanted; ``reference`` the data whose support decides the levers.
+    """
+    base = base if base is not None else baseline(posterior, dataset)
+    names = {_target(c)[0] for c in claims if c.id not in fixed} | {"ace_step_w1", "ace_step_w2"}
+    draws = _quantities(posterior, dataset, base, names)
+    out = {}
+    for claim in claims:
+        if claim.id in fixed:
+            out["claim", claim.id] = fixed[claim.id]
+            continue
+        name, index = _target(claim)
+        labels, values = draws.get(name, ([], None))
+        if index not in labels:
+            out["claim", claim.id] = CANNOT_TELL
+            continue
+        low, high = _weighted_interval(values[:, labels.index(index)], weights)
+        out["claim", claim.id] = _judge(claim.expected, REFERENCE[claim.query], low, high)
+    for window, name in (("W1", "ace_step_w1"), ("W2", "ace_step_w2")):
+        labels, values = draws[name]
+        means = weights @ values if len(labels) else np.array([])
+        top = [labels[j] for j in np.argsort(-means, kind="stable")[:N_TOP]]
+        out["top3", window] = tuple(sorted(top))
+    for case in cases:
+        advice = advise(posterior, dataset, case, base=base, reference=reference, weights=weights,
+                        min_gain=min_gain)
+        first = advice.levers[0] if advice.levers else None
+        out["lever", case] = first["factor"] if first and first["gain"]["mean"] >= min_gain else None
+        out["plan", case] = tuple(advice.plans[0]["factors"]) if advice.plans else None
+    return out
+
+
+# ---------------------------------------------------------------------------- reweighting
+
+
+def psis_weights(log_ratio: np.ndarray) -> tuple[np.ndarray, float]:
+    """Pareto-smoothed importance weights (normalised) of per-draw log ratios, and their Pareto k."""
+    from arviz_stats.base import array_stats
+
+    log_ratio = np.asarray(log_ratio, dtype=float)
+    if not np.any(log_ratio - log_ratio.max() < -1e-12):  # the change leaves every draw's weight the same
+        return np.full(len(log_ratio), 1.0 / len(log_ratio)), 0.0
+    log_w, k = array_stats.psislw(log_ratio, r_eff=1.0)
+    w = np.exp(log_w - np.max(log_w))
+    return w / w.sum(), float(k)
+
+
+def change_weights(run, change: Change, changed, loglik: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """PSIS weights that turn the run's posterior into the posterior of the changed data, and their Pareto k."""
+    i = run.dataset.case_ids.index(change.case_id)
+    rows = slice(i, i + 1)
+    old = loglik[:, i] if loglik is not None else _case_loglik(run, run.dataset, rows)
+    new = _case_loglik(run, changed, rows)
+    return psis_weights(new - old)
+
+
+def _case_loglik(run, dataset, rows: slice) -> np.ndarray:
+    """One case's pointwise log-likelihood (draw,) under ``dataset``, from the saved draws."""
+    one = dataclasses.replace(dataset, cases=dataset.cases[rows], x=dataset.x[rows], w=dataset.w[rows],
+                              s=dataset.s[rows], group=dataset.group[rows],
+                              codes=[c for c in dataset.codes if c["case_id"] == dataset.case_ids[rows.start]],
+                              warnings=[])
+    return pointwise_loglik(one, run.config.kind, run.posterior)[:, 0]
+
+
+# ---------------------------------------------------------------------------- the query
+
+
+def fragility(run, verdicts=None, cases=None, changes_of=None, refits: dict | None = None,
+              min_gain: float = DEFAULT_MIN_GAIN) -> Fragility:
+    """The single changes of the data that overturn each conclusion of ``run`` (see the module docstring).
+
+    Parameters
+    ----------
+    run
+        A fitted or loaded run (streams model: the levers and plans need its case advice).
+    verdicts
+        The main claim verdicts (:func:`bayesstreams.analysis.claims.claim_verdicts`); a claim whose
+        reason is "no data" or "prior-driven" keeps its verdict.  Default: judged here on the
+        interval alone, every claim re-judged.
+    cases
+        The case ids whose lever and plan are examined (default: every case with a window to open).
+    changes_of
+        A filter on :class:`Change` (default: every change of :func:`candidate_changes`).
+    refits
+        ``{change.key: Run}``: exact refits of changed data, used where PSIS's k exceeds 0.7.
+    min_gain
+        A lever below this gain is no lever.
+
+    Returns
+    -------
+    Fragility
+    """
+    dataset, posterior = run.dataset, run.posterior
+    claims = list(dataset.claims)
+    fixed = {v.claim_id: v.main_verdict or v.verdict for v in verdicts or () if v.reason in FIXED_REASONS}
+    if cases is None:
+        cases = [c for i, c in enumerate(dataset.case_ids) if not (dataset.w[i] == 1).all()]
+    n = len(next(iter(posterior.values())))
+    flat = np.full(n, 1.0 / n)
+    before = evaluate(posterior, dataset, flat, claims, fixed, cases, base=baseline(posterior, dataset),
+                      min_gain=min_gain, reference=dataset)
+    conclusions = [Conclusion(kind, subject, value) for (kind, subject), value in before.items()]
+    changes = [c for c in candidate_changes(dataset) if changes_of is None or changes_of(c)]
+    loglik = run.log_likelihood if run.log_likelihood is not None else None
+    flips, unchecked, used = [], [], 0
+    for change in changes:
+        changed = change.apply(dataset)
+        mine = [c for c in cases if c == change.case_id and _in_target(dataset, c, change)]
+        refit = (refits or {}).get(change.key)
+        if refit is not None:  # an exact refit: its own draws, each of the same weight
+            draws, method, k, used = refit.posterior, "refit", float("nan"), used + 1
+            size = len(next(iter(draws.values())))
+            weights = np.full(size, 1.0 / size)
+        else:
+            weights, k = change_weights(run, change, changed, loglik)
+            method, draws = "psis", posterior
+            if k > K_MAX:
+                unchecked.append((change, k))
+                continue
+        after = evaluate(draws, changed, weights, claims, fixed, mine, min_gain=min_gain, reference=dataset)
+        for conclusion in conclusions:
+            if conclusion.kind in ("lever", "plan") and conclusion.subject not in mine:
+                continue
+            value = after[conclusion.kind, conclusion.subject]
+            if value != conclusion.value:
+                flips.append(Flip(conclusion, change, value, method, k, _provenance(dataset, change)))
+    return Fragility(conclusions, flips, unchecked, len(changes), used)
+
+
+def _in_target(dataset, case: str, change: Change) -> bool:
+    """True when ``change`` is a cell of the case's target phase or one of its stream states."""
+    i = dataset.case_ids.index(case)
+    target = 0 if dataset.w[i, 0] != 1 else 1
+    if change.kind == "stream":
+        return True
+    return int(dataset.factor_phase[dataset.factor_ids.index(change.factor)]) == target
+
+
+def _provenance(dataset, change: Change) -> dict:
+    if change.kind != "code":
+        return {}
+    for record in dataset.codes:
+        if record["case_id"] == change.case_id and record["factor"] == change.factor:
+            return {key: str(record.get(key, "") or "") for key in ("quote", "section", "basis")}
+    return {}

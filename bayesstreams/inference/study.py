@@ -395,6 +395,17 @@ class Study:
             self.missing.pop(role, None)
         return self
 
+    def refit(self, dataset, progress: bool = False) -> Run:
+        """An exact refit of changed data with the main run's model file, seed and sampler settings (in memory).
+
+        What the fragility check (:mod:`bayesstreams.pipeline.robustness`) uses where reweighting the
+        saved draws is unreliable; never kept as a companion.
+        """
+        settings = self.run.settings
+        return fit_run(dataset, self.run.config, seed=self.run.seed, draws=settings.get("draws"),
+                       tune=settings.get("tune"), chains=settings.get("chains"), sampler=settings.get("sampler"),
+                       progress=progress)
+
     def reuse(self, path) -> "Study":
         """Take every missing companion that lies complete and matching beside ``path`` (the run's future folder).
 

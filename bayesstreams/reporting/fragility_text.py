@@ -1,0 +1,95 @@
+"""What a conclusion rests on, in words: "rests on: Gemeente 6's code for internal communication (0; quote ...);
+recoded +1, there is no lever".
+
+:mod:`bayesstreams.analysis.fragility` finds the changes; this module words them in the
+output's language (through the translation tables) and computes nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.view import index_words
+
+QUOTE_WORDS = 12  # a quote is cut to its first words (the report's code table holds it whole)
+
+
+def code_text(value: float, t) -> str:
+    """A code as the reader sees it: +1, 0, -1 or "not discussed"."""
+    if value is None or np.isnan(value):
+        return t("rests_not_discussed")
+    return f"{int(value):+d}" if value else "0"
+
+
+def _quote(text: str) -> str:
+    words = str(text or "").split()
+    return " ".join(words[:QUOTE_WORDS]) + (" …" if len(words) > QUOTE_WORDS else "")
+
+
+def cell_text(flip, words: dict, t) -> str:
+    """The changed cell: "Gemeente 6's code for internal communication (0; 5.4.2: “In gemeente 6 …”)"."""
+    change = flip.change
+    case = words.get(change.case_id, change.case_id)
+    if change.kind == "code":
+        where = [code_text(change.old, t)]
+        quote = flip.provenance.get("quote")
+        if quote:
+            section = flip.provenance.get("section", "")
+            where.append(f"{section}: “{_quote(quote)}”" if section else f"“{_quote(quote)}”")
+        return t("rests_code").format(case=case, factor=words.get(change.factor, change.factor),
+                                      detail="; ".join(where))
+    state = t("rests_in_motion") if change.old == 1 else t("rests_not_in_motion")
+    return t("rests_stream").format(case=case, phase=words.get(str(change.phase), change.phase),
+                                    stream=words.get(change.stream, change.stream), state=state)
+
+
+def change_text(flip, t) -> str:
+    """How the cell changed: "recoded +1", "left out" (a stream state removed)."""
+    change = flip.change
+    if change.kind == "stream" and np.isnan(change.new):
+        return t("rests_left_out")
+    if change.kind == "stream":
+        return t("rests_flipped")
+    return t("rests_recoded").format(code=code_text(change.new, t))
+
+
+def outcome_text(flip, words: dict, t) -> str:
+    """What the conclusion becomes: "there is no lever", "the first lever becomes X", "the verdict becomes Y"."""
+    kind, after = flip.conclusion.kind, flip.after
+    if kind == "claim":
+        return t("rests_claim").format(verdict=t(f"verdict_{after}"))
+    if kind == "lever":
+        return t("rests_no_lever") if after is None else t("rests_lever").format(
+            factor=words.get(after, after))
+    if kind == "plan":
+        return t("rests_no_plan") if not after else t("rests_plan").format(
+            factors=", ".join(words.get(f, f) for f in after))
+    return t("rests_top3").format(factors=", ".join(words.get(f, f) for f in after))
+
+
+def rests_on_lines(fragility, dataset, kind: str, subject: str, lang: str = "en") -> list[str]:
+    """One sentence per change that overturns the conclusion ``(kind, subject)``; empty when none does."""
+    t, words = translator(lang), index_words(dataset, lang)
+    return [t("rests_on").format(cell=cell_text(f, words, t), change=change_text(f, t),
+                                 outcome=outcome_text(f, words, t))
+            for f in fragility.rests_on(kind, subject)]
+
+
+def summary_lines(fragility, dataset, lang: str = "en", n: int = 5) -> list[str]:
+    """The check in a few sentences: how many conclusions rest on a single cell, and the cells most relied on."""
+    t, words = translator(lang), index_words(dataset, lang)
+    fragile = {(f.conclusion.kind, f.conclusion.subject) for f in fragility.flips}
+    lines = [t("rests_summary").format(fragile=len(fragile), total=len(fragility.conclusions),
+                                       changes=fragility.n_changes, refits=fragility.n_refits,
+                                       unchecked=len(fragility.unchecked))]
+    for (kind, case, what), count in fragility.most_relied_on(n):
+        name = words.get(case, case)
+        if kind == "code":
+            cell = t("rests_code_short").format(case=name, factor=words.get(what, what))
+        else:
+            phase, stream = what.split("/")
+            cell = t("rests_stream_short").format(case=name, phase=words.get(phase, phase),
+                                                  stream=words.get(stream, stream))
+        lines.append(t("rests_most").format(cell=cell, count=count))
+    return lines

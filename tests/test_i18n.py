@@ -41,7 +41,7 @@ def expansions() -> dict[str, list[str]]:
                    "dependency_necessity", "stream_necessity",
                    "mu", "rho", "delta"],
         "verdict_": ["supported", "contradicted", "cannot_tell", "supported_streams_only"],
-        "companion_": ["nostreams", "streamerror"],
+        "companion_": ["nostreams", "streamerror"], "rests_kind_": ["claim", "top3", "lever", "plan"],
         "claim_reason_": ["no_query", "no_data", "prior_driven", "spans", "prior", "step", "separating",
                           *(f"{side}_{agree}" for side in ("above", "below") for agree in ("agrees", "disagrees"))],
         "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],

@@ -31,6 +31,7 @@ from bayesstreams.analysis.advice import case_advice, what_it_takes
 from bayesstreams.analysis.claims import claim_verdicts
 from bayesstreams.analysis.compare_cases import compare_cases
 from bayesstreams.analysis.contraction import what_the_data_taught
+from bayesstreams.analysis.fragility import fragility
 from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, reliance_frame, run_mode
 from bayesstreams.analysis.prior_dependence import prior_dependence
 from bayesstreams.analysis.queries import (DEFAULT_MIN_GAIN, bottlenecks, case_predictions, factor_importance,
@@ -279,7 +280,51 @@ class Queries:
         >>> [(v.claim_id, v.verdict) for v in study.q.claims()][0]
         ('phase2_needs_phase1', 'cannot_tell')
         """
-        return claim_verdicts(self.run, self.run.dataset.claims, self._prior_dependence)
+        return claim_verdicts(self.run, self.run.dataset.claims, self._prior_dependence,
+                              sources=self._study.source_runs())
+
+    def source_check(self):
+        """Each claim's quantity in the main run, without the coded stream states and with stream_error, side by side.
+
+        One row per claim: its verdict (after the source check), the main run's verdict and the
+        90% intervals of the three runs (NaN where the study lacks that companion: ``missing``
+        names it).  The companions are ``study.nostreams`` and ``study.streamerror``.
+
+        Examples
+        --------
+        >>> table = study.q.source_check()                  # this study holds neither companion
+        >>> table["missing"].iloc[0], table["verdict"].iloc[0]
+        ('nostreams, streamerror', 'cannot_tell')
+        """
+        import pandas as pd
+
+        rows = []
+        for v in self.claims():
+            row = {"claim_id": v.claim_id, "verdict": v.verdict, "main_verdict": v.main_verdict or v.verdict,
+                   "q05": v.q05, "q95": v.q95, "missing": ", ".join(v.source_missing)}
+            for prefix, summary in (("nostreams", v.without_streams), ("streamerror", v.with_stream_error)):
+                row[f"{prefix}_q05"] = summary["q05"] if summary else float("nan")
+                row[f"{prefix}_q95"] = summary["q95"] if summary else float("nan")
+                row[f"{prefix}_holds"] = summary["holds"] if summary else None
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def fragility(self, cases=None, changes_of=None):
+        """What each conclusion rests on, by reweighting the saved draws alone (no refit; see ``bayesstreams robustness``).
+
+        A change whose reweighting is unreliable (Pareto k > 0.7) is listed in ``unchecked``;
+        :func:`bayesstreams.pipeline.robustness.robustness` refits those within a budget.
+
+        Examples
+        --------
+        >>> found = study.q.fragility(cases=["g6"], changes_of=lambda c: c.case_id == "g6" and c.factor == "p2_internal_communication")
+        >>> found.conclusion("lever", "g6").value
+        'p2_internal_communication'
+        """
+        cases = None if cases is None else [self.run.case_id(c) for c in cases]
+        return fragility(self.run, verdicts=claim_verdicts(self.run, self.run.dataset.claims, self._prior_dependence,
+                                                           with_prior=False),
+                         cases=cases, changes_of=changes_of)
 
     def mode_comparison(self):
         """The headline numbers beside the same numbers under the study's other not-discussed modes.

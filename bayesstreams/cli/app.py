@@ -303,14 +303,41 @@ def analyze(
     mode_comparison: Annotated[bool, typer.Option("--mode-comparison/--no-mode-comparison",
                                                   help="also fit the other readings of 'not discussed' into "
                                                        "<run>-nd-<mode> (reused while data and model are unchanged)")] = True,
+    robustness: Annotated[bool, typer.Option("--robustness", help="also check what each conclusion rests on "
+                                             "(single codes and stream states; minutes) for the report and briefs")] = False,
 ) -> None:
     """Validate + fit + report in one command (default: the shipped study, with a Dutch brief for gemeente 5)."""
     from bayesstreams.pipeline.analyze import run_analysis
 
     outcome = run_analysis(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
                           force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]),
-                          mode_comparison=mode_comparison)
+                          mode_comparison=mode_comparison, robustness=robustness)
     _print_outcome(outcome, strict, "the report opens with a red banner saying which")
+
+
+@app.command("robustness")
+def robustness_command(
+    run: RunArg,
+    budget: Annotated[int, typer.Option("--budget", min=0, help="the most exact refits where reweighting is "
+                                        "unreliable (Pareto k > 0.7); about a second each")] = 12,
+    case: Annotated[Optional[list[str]], typer.Option("--case", help="examine this case's lever and plan: id or name "
+                                                      "(repeatable; default every case with a window to open)")] = None,
+    lang: Annotated[str, typer.Option("--lang", help="en or nl")] = "en",
+    out: Annotated[Optional[Path], typer.Option("--out", help="also write every flip as CSV to this file")] = None,
+) -> None:
+    """What each conclusion rests on: the single codes and stream states whose change overturns it."""
+    from bayesstreams.atomic import atomic_write_text
+    from bayesstreams.pipeline.robustness import robustness, robustness_lines
+
+    lang = _lang(lang)
+    study = _study(run)
+    found = robustness(study, budget=budget, cases=case, progress=sys.stderr.isatty())
+    for line in robustness_lines(found, study.dataset, lang):
+        typer.echo(line)
+    if out is not None:
+        atomic_write_text(out, found.frame().to_csv(index=False))
+        typer.echo(f"flips written to {out}")
+    _notes(study)
 
 
 @app.command()

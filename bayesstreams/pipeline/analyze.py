@@ -17,6 +17,7 @@ from bayesstreams.data.dataset import load_dataset
 from bayesstreams.errors import BayesStreamsError, InputError, Violation
 from bayesstreams.inference.fit import fit_lines, resolve_model
 from bayesstreams.inference.study import MODE_PREFIX, Study, companion_path, expected_roles
+from bayesstreams.pipeline.robustness import robustness as check_robustness
 from bayesstreams.reporting.brief import write_brief
 from bayesstreams.reporting.companions_text import missing_lines
 from bayesstreams.reporting.report import write_report
@@ -89,7 +90,8 @@ def _replace_rule(folder: Path, force: bool):
 
 
 def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
-                 brief_lang="nl", force=False, progress=False, command=None, mode_comparison=True) -> Outcome:
+                 brief_lang="nl", force=False, progress=False, command=None, mode_comparison=True,
+                 robustness=False) -> Outcome:
     """Validate, fit the study and report in one go; the CLI's ``analyze`` (see :func:`analyze`)."""
     shipped = dataset_path is None
     dataset_path = Path(dataset_path) if dataset_path else default_dataset()
@@ -105,12 +107,13 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
     study = Study.fit(data, config, seed=seed, companions=False, progress=progress)
     study.reuse(run_dir)  # companions of an earlier run of the same data and model files
     study.fill([r for r in roles if r in study.missing], progress=progress)
+    found = check_robustness(study, progress=progress) if robustness else None
     with staged() as stage:  # the run, its companions and the report: renamed together at the end
         written = study.save_into(stage, run_dir, force, command, lambda path: _rule(rules, path)(path))
         for folder in written.values():
             (folder / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
         report_tmp = stage.folder(out, force, rules[out])
-        _write_outputs(study, report_tmp, lang, briefs, brief_lang)
+        _write_outputs(study, report_tmp, lang, briefs, brief_lang, found)
         (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     lines = fit_lines(data, config, study.run, seed, run_dir)
     lines += [f"{_role_words(role)} in {companion_path(run_dir, role)}" for role in study.companions]
@@ -121,7 +124,8 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
 
 
 def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
-            brief_lang="nl", force=False, progress=False, command=None, mode_comparison=True) -> Study:
+            brief_lang="nl", force=False, progress=False, command=None, mode_comparison=True,
+            robustness=False) -> Study:
     """Validate, fit and report in one go; the default is the shipped study with a Dutch brief for gemeente 5.
 
     The run, its companions (the wide-prior refit, the other not-discussed modes and the source
@@ -130,7 +134,9 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     are unchanged) and the report folder are staged and renamed into place together: an
     interrupt or an error anywhere leaves all of them as they were.  ``mode_comparison=False``
     fits no not-discussed companion; the report then compares with the ones already beside the
-    run that still fit, if any, and names the missing ones.
+    run that still fit, if any, and names the missing ones.  ``robustness=True`` also checks what
+    each conclusion rests on (:mod:`bayesstreams.pipeline.robustness`; minutes, with exact refits)
+    and the report and briefs say it.
 
     Returns
     -------
@@ -146,7 +152,7 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     (['nd-marginal', 'nd-salience', 'nostreams', 'streamerror', 'wide'], True)
     """
     return run_analysis(dataset_path, out, run_dir, model, seed, lang, briefs, brief_lang, force, progress, command,
-                        mode_comparison).study
+                        mode_comparison, robustness).study
 
 
 def _rule(rules: dict, path: Path):
@@ -165,7 +171,8 @@ def _role_words(role: str) -> str:
     return f"not-discussed comparison ({role[len(MODE_PREFIX):]})" if role.startswith(MODE_PREFIX) else role
 
 
-def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str) -> None:
-    write_report(study, folder, lang=lang, force=True)
+def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str, fragility=None) -> None:
+    write_report(study, folder, lang=lang, force=True, fragility=fragility)
     for case in briefs:
-        write_brief(study, folder / brief_name(case, brief_lang), case=case, lang=brief_lang, force=True)
+        write_brief(study, folder / brief_name(case, brief_lang), case=case, lang=brief_lang, force=True,
+                    fragility=fragility)

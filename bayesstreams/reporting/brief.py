@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES
 from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
+from bayesstreams.reporting.fragility_text import case_rests_on
 from bayesstreams.reporting.view import Interval, StreamState, WindowChance
 
 N_LEVERS = 3
@@ -118,6 +119,9 @@ class Brief:
     seed: int | None
     data_hash: str
     not_discussed_range: dict = field(default_factory=dict)  # scoring.CaseScore.not_discussed_range
+    # what the case's first lever and best plan rest on (reporting.fragility_text), when the fragility was checked
+    rests_on: list = field(default_factory=list)
+    rests_checked: bool = False
 
 
 def one_case(dataset, case_id: str):
@@ -304,7 +308,7 @@ def render_brief(brief: Brief, t, compact: int = 0) -> str:
 
 
 def write_brief(study, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
-                out_file=None, threshold: float = 0.5, force: bool = False) -> Path:
+                out_file=None, threshold: float = 0.5, force: bool = False, fragility=None) -> Path:
     """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
 
     Parameters
@@ -328,6 +332,10 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     force
         Replace an existing ``out_file`` (without it an existing file, or one another
         process wrote meanwhile, is refused).
+    fragility
+        The study's :class:`~bayesstreams.analysis.fragility.Fragility`
+        (:func:`bayesstreams.pipeline.robustness.robustness`): the brief then says which single
+        code or stream state the case's first lever and best plan rest on.
 
     Returns
     -------
@@ -366,6 +374,9 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     if case_id is not None and profile is None:
         case_id = run.dataset.resolve_case(case_id)
     brief = brief_data(run, case_id, profile, lang, study.wide, threshold)
+    if fragility is not None and profile is None:
+        brief.rests_on = case_rests_on(fragility, run.dataset, brief.case_id, lang)
+        brief.rests_checked = True
     if suffix != ".pdf":
         atomic_write_text(out_file, render_brief(brief, t), replace=force)
         return out_file

@@ -93,3 +93,37 @@ def summary_lines(fragility, dataset, lang: str = "en", n: int = 5) -> list[str]
                                                   stream=words.get(stream, stream))
         lines.append(t("rests_most").format(cell=cell, count=count))
     return lines
+
+
+def case_rests_on(fragility, dataset, case_id: str, lang: str = "en") -> list[str]:
+    """What a case's first lever and best plan rest on: one sentence per change, each said once.
+
+    When no checked change overturns them, one sentence that says so and how many of the case's
+    changes could not be checked (never a bare "robust").
+    """
+    lines = []
+    for kind in ("lever", "plan"):
+        for line in rests_on_lines(fragility, dataset, kind, case_id, lang):
+            if line not in lines:
+                lines.append(line)
+    if not lines:
+        unchecked = sum(1 for change, _ in fragility.unchecked if change.case_id == case_id)
+        lines.append(translator(lang)("rests_none").format(unchecked=unchecked))
+    return lines
+
+
+def fragility_view(fragility, dataset, lang: str = "en") -> tuple[list[str], list[dict]]:
+    """The report's "What the conclusions rest on": the summary lines, and per conclusion that a single
+    change overturns ``{kind, subject, label, lines}`` (label: the conclusion in the reader's words)."""
+    t, words = translator(lang), index_words(dataset, lang)
+    claims = {c.id: c.text(lang) for c in dataset.claims}
+    rows = []
+    for conclusion in fragility.conclusions:
+        lines = rests_on_lines(fragility, dataset, conclusion.kind, conclusion.subject, lang)
+        if not lines:
+            continue
+        subject = (claims.get(conclusion.subject, conclusion.subject) if conclusion.kind == "claim"
+                   else words.get(conclusion.subject, conclusion.subject))
+        rows.append({"kind": conclusion.kind, "subject": conclusion.subject,
+                     "label": t(f"rests_kind_{conclusion.kind}").format(subject=subject), "lines": lines})
+    return summary_lines(fragility, dataset, lang), rows

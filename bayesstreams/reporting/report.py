@@ -27,6 +27,7 @@ from bayesstreams.data.io import write_csv
 from bayesstreams.reporting.companions_text import missing_lines, missing_rows
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.render import render, trusted
+from bayesstreams.reporting.fragility_text import fragility_view
 from bayesstreams.reporting.report_assemble import Report, build_report, summary
 from bayesstreams.reporting.report_figures import figure_texts, figures, stream_figure_name
 from bayesstreams.reporting.view import SUMMARY
@@ -73,7 +74,7 @@ def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = 
     return html, markdown
 
 
-def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool = False) -> Path:
+def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool = False, fragility=None) -> Path:
     """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``), ``summary.json``.
 
     Parameters
@@ -92,6 +93,9 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
         Optional second run of the same data (a loaded run): adds a PSIS-LOO model comparison.
     force
         Replace an existing ``out_dir``.
+    fragility
+        The study's :class:`~bayesstreams.analysis.fragility.Fragility`
+        (:func:`bayesstreams.pipeline.robustness.robustness`): adds "What the conclusions rest on".
 
     Returns
     -------
@@ -110,6 +114,8 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
     report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes, study.source_runs())
     report.missing_companions = [{**row, "text": text} for row, text in
                                  zip(missing_rows(study), missing_lines(study, lang))]
+    if fragility is not None:
+        report.rests_summary, report.rests_on = fragility_view(fragility, study.dataset, lang)
     texts = figure_texts(report, t)
     svgs = figures(report, t, texts)
     html, markdown = render_report(report, svgs, t, texts)

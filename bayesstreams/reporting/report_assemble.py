@@ -68,6 +68,8 @@ class Report:
     dependency_verdict: object = None   # evidence.ClaimView: "phase 2 needs phase 1", computed
     claims: list = field(default_factory=list)  # evidence.ClaimView per claim of claims.toml
     stream_sources: dict = field(default_factory=dict)  # data.sources.basis_counts: where the stream states come from
+    rests_summary: list = field(default_factory=list)  # fragility_text.summary_lines, when the fragility was checked
+    rests_on: list = field(default_factory=list)  # [{kind, subject, label, lines}] per conclusion a single change overturns
     rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
     advice: list = field(default_factory=list)  # per case: advice given what is known (MODEL.md §9), with its text
     modes: object = None  # modes_view.ModesView: "what if not discussed means ...", the modes side by side

@@ -32,9 +32,11 @@ about the interval); the prior-driven flag itself is not re-measured under a cha
 
 Examples
 --------
->>> found = fragility(run, cases=["g6"], changes_of=lambda change: change.case_id == "g6")
->>> sorted({c.kind for c in found.conclusions})
-['claim', 'lever', 'plan', 'top3']
+>>> found = fragility(run, cases=["g6"], changes_of=lambda change: change.factor == "p2_internal_communication")
+>>> sorted({c.kind for c in found.conclusions}), found.conclusion("lever", "g6").value
+(['claim', 'lever', 'plan', 'top3'], 'p2_internal_communication')
+>>> [f.after for f in found.rests_on("lever", "g6") if f.change.new == 1]  # recoded +1: no lever left
+[None]
 """
 
 from __future__ import annotations

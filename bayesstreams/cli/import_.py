@@ -32,13 +32,18 @@ def _report(result) -> None:
         typer.echo(f"warning: {warning}", err=True)
 
 
+PositionsOpt = Annotated[Optional[str], typer.Option(
+    "--positions", help="how selection positions count characters: code-points, utf-16, crlf-as-one or "
+                        "utf-16-crlf-as-one (default: the writer's way, or the one the positions fit)")]
+
+
 @import_app.command("qdpx")
 def qdpx(project: Annotated[Path, typer.Argument(help="REFI-QDA project (.qdpx)")], mapping: MappingOpt,
-         out: OutOpt, codebook: CodebookOpt = None, force: ForceOpt = False) -> None:
+         out: OutOpt, codebook: CodebookOpt = None, force: ForceOpt = False, positions: PositionsOpt = None) -> None:
     """Import a REFI-QDA project (.qdpx) as a dataset folder, quotes kept as provenance."""
     from bayesstreams.data.qda.importer import import_qdpx
 
-    _report(import_qdpx(project, mapping, out, codebook=codebook, force=force))
+    _report(import_qdpx(project, mapping, out, codebook=codebook, force=force, positions=positions))
 
 
 @import_app.command("matrix")

@@ -120,7 +120,7 @@ def _finish(tables: ImportTables, mapping: Mapping, out: Path, source: str, forc
 
 
 def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, codebook: str | Path | None = None,
-                force: bool = False) -> ImportResult:
+                force: bool = False, positions: str | None = None) -> ImportResult:
     """Import a REFI-QDA project (``.qdpx``) as a dataset folder.
 
     Parameters
@@ -135,6 +135,10 @@ def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, co
         Use this ``codebook.toml`` instead of the one the mapping names.
     force
         Replace an existing ``out``.
+    positions
+        How the selections' positions count characters (``"code-points"``, ``"utf-16"``,
+        ``"crlf-as-one"``, ``"utf-16-crlf-as-one"``); by default the writer's way, found from the
+        project's ``origin`` or from the positions (:mod:`bayesstreams.data.qda.positions`).
 
     Returns
     -------
@@ -179,7 +183,7 @@ def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, co
     (('Noord',), ['veel inzicht'])
     """
     rules = load_mapping(mapping, codebook)
-    qda = read_qdpx(project)
+    qda = read_qdpx(project, positions=positions)
     evidence, names, variables, notes = qdpx_evidence(qda, rules)
     tables = build_tables(evidence, names, variables, rules)
     return _finish(tables, rules, Path(out), str(project), force, notes)

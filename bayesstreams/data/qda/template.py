@@ -159,7 +159,7 @@ def write_template(project: str | Path, out: str | Path, *, codebook: str | Path
 
     project, out = Path(project), Path(out)
     refuse_existing(out, force)
-    qda = read_qdpx(project)
+    qda = read_qdpx(project, texts=False)  # codes and codings only: the mapping needs no quote
     counts = {code.path: 0 for code in qda.codes.values()}
     for source in qda.sources:
         for coding in source.codings:

@@ -21,8 +21,12 @@ def _report(result) -> None:
     coded, streams = result.n_coded_cells, result.n_stream_states
     typer.echo(f"wrote {result.out}: {data.n_cases} cases, {len(data.codes)} code rows "
                f"({coded} of {data.x.size} cells coded), {streams} stream states")
+    for line in result.summary.lines() if result.summary is not None else ():
+        typer.echo(line)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if result.unmapped:
         typer.echo(f"{len(result.unmapped)} code(s) the mapping does not name (not imported; map them or list "
                    "them under [ignore]):", err=True)

@@ -40,7 +40,7 @@ _GUID = re.compile(r"^(\{)?[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?(
 _CHILDREN = {
     "Project": {"Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Links", "Sets", "Graphs",
                 "Description", "NoteRef"},
-    "CodeBook": {"Codes"}, "Codes": {"Code"}, "Code": {"Description", "NoteRef", "Code"},
+    "Users": {"User"}, "CodeBook": {"Codes"}, "Codes": {"Code"}, "Code": {"Description", "NoteRef", "Code"},
     "Variables": {"Variable"}, "Variable": {"Description"},
     "Cases": {"Case"}, "Case": {"Description", "CodeRef", "VariableValue", "SourceRef", "SelectionRef"},
     "Sources": {"TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource"},
@@ -54,7 +54,7 @@ _CHILDREN = {
                       "DateTimeValue"},
 }
 _REQUIRED = {
-    "Code": ("guid", "name", "isCodable"), "Variable": ("guid", "name", "typeOfVariable"), "Case": ("guid",),
+    "User": ("guid",), "Code": ("guid", "name", "isCodable"), "Variable": ("guid", "name", "typeOfVariable"), "Case": ("guid",),
     "TextSource": ("guid",), "PDFSource": ("guid",), "PictureSource": ("guid",), "AudioSource": ("guid",),
     "VideoSource": ("guid",), "PlainTextSelection": ("guid", "startPosition", "endPosition"),
     "PDFSelection": ("guid", "page"), "Coding": ("guid",), "CodeRef": ("targetGUID",), "SourceRef": ("targetGUID",),
@@ -79,12 +79,21 @@ class QdaCode:
 
 @dataclass(frozen=True)
 class QdaCoding:
-    """One application of codes to a stretch of a source (or to the whole source: no positions)."""
+    """One application of codes to a stretch of a source (or to the whole source: no positions).
+
+    ``coders[i]`` is who applied ``code_guids[i]`` (``Coding/@creatingUser`` as a user name from
+    ``<Users>``, the GUID when the project does not name it, ``""`` when the coding does not say).
+    """
 
     code_guids: tuple[str, ...]
     text: str
     where: str
     line: int
+    coders: tuple[str, ...] = ()
+
+    def coder(self, index: int) -> str:
+        """Who applied the ``index``-th code ("" when unknown)."""
+        return self.coders[index] if index < len(self.coders) else ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,8 @@ class QdaProject:
     cases: tuple[QdaCase, ...]
     sets: tuple[QdaCase, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
+    users: dict[str, str] = field(default_factory=dict)
+    media_codings: int = 0
 
     def code_paths(self) -> dict[str, QdaCode]:
         """Codes keyed by path, in codebook order."""
@@ -139,6 +150,8 @@ class _Reader:
         self.positions = positions
         self.texts = texts
         self.conventions: dict[str, str] = {}  # source guid -> how its positions were read
+        self.users: dict[str, str] = {}  # user guid -> name
+        self.media_codings = 0
         self.members = {name.lower(): name for name in archive.namelist()}
         self.problems: list[Violation] = []
         self.variables: dict[str, str] = {}
@@ -211,6 +224,24 @@ class _Reader:
         for child in element.findall("Code"):
             self._code(child, path, found)
 
+    def read_users(self, project: Element) -> None:
+        block = project.find("Users")
+        if block is None:
+            return
+        self.check(block)
+        for user in block.findall("User"):
+            if self.check(user):
+                self.users[_key(user.attrib["guid"])] = user.attrib.get("name", "") or user.attrib["guid"]
+
+    def _coder(self, element: Element, fallback: str = "") -> str:
+        guid = element.attrib.get("creatingUser", "")
+        if not guid:
+            return fallback
+        if not _GUID.match(guid):
+            self.bad(element, "creatingUser", f"creatingUser {guid!r} is not a GUID")
+            return fallback
+        return self.users.get(_key(guid), guid.strip("{}"))
+
     def read_variables(self, project: Element) -> None:
         block = project.find("Variables")
         if block is None:
@@ -264,13 +295,15 @@ class _Reader:
 
     def _note_media(self, element: Element) -> None:
         count = _count(element, "Coding")
+        self.media_codings += count
         if count:
             name = element.attrib.get("name", "") or element.attrib.get("guid", "")
             self.notes.append(f"{self.file}:{element.line}:{element.tag}: {count} coding(s) on {element.tag} "
                               f"{name!r} are not imported (only text and PDF sources carry quotes)")
 
-    def _code_refs(self, holder: Element, codes: dict[str, QdaCode]) -> tuple[str, ...]:
-        refs = []
+    def _code_refs(self, holder: Element, codes: dict[str, QdaCode]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The codes applied to ``holder`` and who applied each (the coding's creatingUser, else the holder's)."""
+        refs, coders = [], []
         for coding in holder.findall("Coding"):
             self.check(coding)
             ref = coding.find("CodeRef")
@@ -284,11 +317,12 @@ class _Reader:
                 self.bad(ref, "targetGUID", f"code {ref.attrib['targetGUID']} is not in the codebook")
                 continue
             refs.append(target)
-        return tuple(refs)
+            coders.append(self._coder(coding, self._coder(holder) if holder.tag.endswith("Selection") else ""))
+        return tuple(refs), tuple(coders)
 
     def _whole(self, element: Element, codes: dict[str, QdaCode]) -> list[QdaCoding]:
-        refs = self._code_refs(element, codes)
-        return [QdaCoding(refs, "", "whole source", element.line)] if refs else []
+        refs, coders = self._code_refs(element, codes)
+        return [QdaCoding(refs, "", "whole source", element.line, coders)] if refs else []
 
     def _text_codings(self, element: Element, codes: dict[str, QdaCode]) -> list[QdaCoding]:
         selections = []
@@ -303,15 +337,16 @@ class _Reader:
                 continue
             selections.append((selection, start, end, self._code_refs(selection, codes)))
         if not selections or not self.texts:
-            return [QdaCoding(refs, "", f"{start}-{end}", sel.line) for sel, start, end, refs in selections if refs]
+            return [QdaCoding(refs[0], "", f"{start}-{end}", sel.line, refs[1])
+                    for sel, start, end, refs in selections if refs[0]]
         text = self._plain_text(element)
         if text is None:
             return []
         cuts = self._cuts(element, text, selections)
         if cuts is None:
             return []
-        return [QdaCoding(refs, text[a:b], f"{start}-{end}", sel.line)
-                for (sel, start, end, refs), (a, b) in zip(selections, cuts) if refs]
+        return [QdaCoding(refs[0], text[a:b], f"{start}-{end}", sel.line, refs[1])
+                for (sel, start, end, refs), (a, b) in zip(selections, cuts) if refs[0]]
 
     def _cuts(self, element: Element, text: str, selections: list) -> list[tuple[int, int]] | None:
         """Code-point slices of the selections, in the writer's way of counting; None (and a problem) if none fits."""
@@ -334,6 +369,9 @@ class _Reader:
         if representation is not None and self.check(representation, "TextSource"):
             out += self._whole(representation, codes)
             out += self._text_codings(representation, codes)
+            way = self.conventions.pop(_key(representation.attrib["guid"]), None)
+            if way:
+                self.conventions[_key(element.attrib["guid"])] = way
         for selection in element.findall("PDFSelection"):
             if not self.check(selection):
                 continue
@@ -341,9 +379,9 @@ class _Reader:
             inner = selection.find("Representation")
             content = inner.find("PlainTextContent") if inner is not None else None
             text = content.text if content is not None else ""
-            refs = self._code_refs(selection, codes)
+            refs, coders = self._code_refs(selection, codes)
             if refs:
-                out.append(QdaCoding(refs, text or "", f"page {page}", selection.line))
+                out.append(QdaCoding(refs, text or "", f"page {page}", selection.line, coders))
         return out
 
     def _plain_text(self, element: Element) -> str | None:
@@ -500,6 +538,7 @@ def read_qdpx(path: str | Path, *, positions: str | None = None, texts: bool = T
             raise InputError(Violation(file, root.line, root.tag, f"the root element is <{root.tag}>; a REFI-QDA "
                                                                    f"project has <Project xmlns=\"{NAMESPACE}\">"))
         reader.check(root)
+        reader.read_users(root)
         codes = reader.codes(root)
         reader.read_variables(root)
         sources = tuple(replace(s, positions=reader.conventions.get(s.guid, "")) for s in reader.sources(root, codes))
@@ -508,4 +547,4 @@ def read_qdpx(path: str | Path, *, positions: str | None = None, texts: bool = T
     if reader.problems:
         raise InputError(reader.problems)
     return QdaProject(file, root.attrib.get("name", ""), root.attrib.get("origin", ""), codes, sources, cases,
-                      sets, tuple(reader.notes))
+                      sets, tuple(reader.notes), dict(reader.users), reader.media_codings)

@@ -169,7 +169,9 @@ def test_read_positions_counts_each_way():
 
 
 def test_writers_are_named_by_their_origin():
-    assert pos.writer_conventions("NVivo 14 (Windows)")[1] == (pos.UTF16,)
+    # origins as real exports write them (NVivo for Windows 12.6; NVivo 12 for Mac's codebooks)
+    for origin in ("NVivo for Windows 12.6", "NVivo 12 For Mac", "NVivo 14"):
+        assert pos.writer_conventions(origin) == ("NVivo", (pos.UTF16,)), origin
     assert pos.writer_conventions("ATLAS.ti 23.2.1")[1][0] == pos.CODE_POINTS_CRLF
     assert pos.writer_conventions("QualCoder 3.6")[1] == (pos.CODE_POINTS,)
     assert pos.writer_conventions("MAXQDA 24") == ("", ())

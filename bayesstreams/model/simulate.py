@@ -11,9 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.data.codebook import PHASES, STREAMS, Codebook, Factor
+from bayesstreams.atomic import atomic_folder, atomic_write_text
+from bayesstreams.data.codebook import Codebook, Factor, PHASES, STREAMS
+from bayesstreams.data.dataset import Dataset
+from bayesstreams.data.export import write_long
+from bayesstreams.data.limits import read_bounded
+from bayesstreams.errors import InputError, Violation
+from bayesstreams.model.config import load_config
 from bayesstreams.model.likelihood import logistic, stream_eta
 from bayesstreams.model.modes import mode_of, options_of_draws
+from bayesstreams.model.priors import draw_prior
 
 DEFAULT_LAYOUT = {(1, "problem"): 6, (1, "policy"): 3, (1, "politics"): 3,
                   (2, "problem"): 2, (2, "policy"): 6, (2, "politics"): 3}
@@ -103,10 +110,6 @@ def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.nd
 
     ``rows`` (from :func:`record_codes`) writes one code row per respondent, with a ``respondent`` column.
     """
-    from bayesstreams.atomic import atomic_folder, atomic_write_text
-    from bayesstreams.data.dataset import Dataset
-    from bayesstreams.data.export import write_long
-
     case_ids = [f"sim{i + 1:05d}" for i in range(len(x))]
     cases = [{"case_id": c, "name": c, "w1": w[i, 0], "w2": w[i, 1], "level": "", "group": ""}
              for i, c in enumerate(case_ids)]
@@ -130,10 +133,6 @@ def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.nd
 
 def read_params(path: str | Path, n_factors: int) -> dict:
     """Parameters from a JSON file shaped like ``truth.json`` (a "parameters" table or the bare table)."""
-    from bayesstreams.errors import InputError, Violation
-
-    from bayesstreams.data.limits import read_bounded
-
     file = str(path)
     if not Path(path).exists():
         raise InputError(Violation(file, None, None, "parameter file does not exist"))
@@ -180,9 +179,6 @@ def simulate_to_folder(out: str | Path, n_cases: int, seed: int, params_file: st
     >>> sorted(p.name for p in folder.iterdir())
     ['cases.csv', 'codebook.toml', 'codes.csv', 'streams.csv', 'truth.json']
     """
-    from bayesstreams.model.config import load_config
-    from bayesstreams.model.priors import draw_prior
-
     config = config or load_config(None)
     codebook = codebook or simulation_codebook()
     rng = np.random.default_rng(seed)

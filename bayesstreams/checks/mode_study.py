@@ -36,13 +36,13 @@ from bayesstreams.analysis.queries import baseline, dependency_draws, run_baseli
 from bayesstreams.atomic import atomic_folder, refuse_existing
 from bayesstreams.checks.cluster import check_client
 from bayesstreams.checks.compare import Comparison, compare_fits, format_comparison, psis_loo
-from bayesstreams.checks.sbc import layout_of, simulated_dataset
+from bayesstreams.checks.sbc import layout_of
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.inference.fit import fit, resolve_model
 from bayesstreams.model.modes import MODES, get_mode
 from bayesstreams.model.priors import draw_prior
 from bayesstreams.model.simulate import (draw_true_codes, hide_streams, record_codes, simulate_outcomes,
-                                         simulation_codebook)
+                                         simulated_dataset, simulation_codebook)
 
 # the recording mechanisms of the truth, each the missingness of the mode that assumes it
 TRUTH_MODES = {"mar": "marginal", "salience": "salience"}

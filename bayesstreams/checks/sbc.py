@@ -38,7 +38,6 @@ from bayesstreams.checks.plots import sbc_figures
 from bayesstreams.checks.sbc_journal import Journal, journal_path
 from bayesstreams.checks.sbc_stats import ecdf_table, rank_rows, summarise
 from bayesstreams.data.codebook import PHASES, STREAMS
-from bayesstreams.data.dataset import Dataset
 from bayesstreams.errors import BayesStreamsError
 from bayesstreams.inference.samplers.nutpie import sample_compiled
 from bayesstreams.interrupts import Interrupted
@@ -47,7 +46,8 @@ from bayesstreams.model.kinds import get_kind
 from bayesstreams.model.modes import DEFAULT_MODE, MODES, RESPONDENTS, get_mode, mode_of, options_of_draws
 from bayesstreams.model.priors import draw_prior
 from bayesstreams.model.simulate import (draw_codes, draw_true_codes, flip_streams, hide_streams,
-                                         record_codes, simulate_outcomes, simulation_codebook)
+                                         record_codes, simulate_outcomes, simulated_dataset,
+                                         simulation_codebook)
 
 RANKED = ("mu", "tau", "alpha", "lambda", "kappa", "rho", "beta")
 # the evidence parameters, ranked where the fit and the truth both hold them: each mode's and
@@ -109,23 +109,6 @@ def layout_of(factors_per_stream: int | None) -> tuple | None:
     if factors_per_stream is None:
         return None
     return tuple(((phase, stream), factors_per_stream) for phase in (1, 2) for stream in ("problem", "policy", "politics"))
-
-
-def simulated_dataset(codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, name: str = "sbc", rows=None):
-    """An in-memory :class:`~bayesstreams.data.dataset.Dataset` of simulated arrays (no groups).
-
-    ``rows`` (from :func:`bayesstreams.model.simulate.record_codes`) keeps one code row per respondent.
-    """
-    case_ids = [f"sim{i + 1:05d}" for i in range(len(x))]
-    cases = [{"case_id": c, "name": c, "w1": w[i, 0], "w2": w[i, 1], "level": "", "group": ""}
-             for i, c in enumerate(case_ids)]
-    codes = [{"case_id": c, "factor": f, "code": x[i, j]} for i, c in enumerate(case_ids)
-             for j, f in enumerate(codebook.ids)]
-    if rows is not None:
-        codes = [{"case_id": case_ids[i], "factor": codebook.ids[k], "code": code, "respondent": f"r{r + 1}"}
-                 for i, k, r, code in rows]
-    return Dataset(name=name, source="simulated", codebook=codebook, cases=cases, codes=codes, x=x, w=w, s=s,
-                   group=np.full(len(x), -1), groups=())
 
 
 def simulate_data(settings: SBCSettings, index: int):

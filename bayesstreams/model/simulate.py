@@ -104,11 +104,12 @@ def hide_streams(s: np.ndarray, observed_fraction: float, rng: np.random.Generat
     return hidden
 
 
-def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray,
-                    params: dict, meta: dict, force: bool = False, rows: list | None = None) -> Path:
-    """Write a simulated data set in the data contract plus ``truth.json``, atomically.
+def simulated_dataset(codebook: Codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, name: str = "sbc",
+                      source: str = "simulated", rows: list | None = None, mark_unrecorded: bool = False) -> Dataset:
+    """An in-memory :class:`~bayesstreams.data.dataset.Dataset` of simulated arrays (cases ``sim00001``..., no groups).
 
-    ``rows`` (from :func:`record_codes`) writes one code row per respondent, with a ``respondent`` column.
+    ``rows`` (from :func:`record_codes`) keeps one code row per respondent; ``mark_unrecorded`` adds a
+    not-discussed row (code NaN, no respondent) for each cell no respondent recorded, as a written data set needs.
     """
     case_ids = [f"sim{i + 1:05d}" for i in range(len(x))]
     cases = [{"case_id": c, "name": c, "w1": w[i, 0], "w2": w[i, 1], "level": "", "group": ""}
@@ -116,13 +117,24 @@ def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.nd
     codes = [{"case_id": c, "factor": f, "code": x[i, j]} for i, c in enumerate(case_ids)
              for j, f in enumerate(codebook.ids)]
     if rows is not None:
-        recorded = {(i, k) for i, k, _, _ in rows}
         codes = [{"case_id": case_ids[i], "factor": codebook.ids[k], "code": code, "respondent": f"r{r + 1}"}
                  for i, k, r, code in rows]
-        codes += [{"case_id": c, "factor": f, "code": np.nan, "respondent": ""} for i, c in enumerate(case_ids)
-                  for k, f in enumerate(codebook.ids) if (i, k) not in recorded]
-    dataset = Dataset(name=Path(out).name, source=str(out), codebook=codebook, cases=cases, codes=codes, x=x, w=w,
-                      s=s, group=np.full(len(x), -1), groups=())
+        if mark_unrecorded:
+            recorded = {(i, k) for i, k, _, _ in rows}
+            codes += [{"case_id": c, "factor": f, "code": np.nan, "respondent": ""} for i, c in enumerate(case_ids)
+                      for k, f in enumerate(codebook.ids) if (i, k) not in recorded]
+    return Dataset(name=name, source=source, codebook=codebook, cases=cases, codes=codes, x=x, w=w, s=s,
+                   group=np.full(len(x), -1), groups=())
+
+
+def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray,
+                    params: dict, meta: dict, force: bool = False, rows: list | None = None) -> Path:
+    """Write a simulated data set in the data contract plus ``truth.json``, atomically.
+
+    ``rows`` (from :func:`record_codes`) writes one code row per respondent, with a ``respondent`` column.
+    """
+    dataset = simulated_dataset(codebook, x, s, w, name=Path(out).name, source=str(out), rows=rows,
+                                mark_unrecorded=True)
     with atomic_folder(out, force=force) as tmp:
         write_long(dataset, tmp)
         truth = {"parameters": {k: np.asarray(v).tolist() for k, v in params.items()}, **meta,

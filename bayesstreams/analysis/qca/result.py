@@ -17,7 +17,7 @@ from bayesstreams.analysis.qca.membership import (RULES, dataset_memberships, de
                                                   required_conditions, resolve_condition)
 from bayesstreams.analysis.qca.minimise import MAX_CONDITIONS, easy_counterfactuals, parse_expectations, solve
 from bayesstreams.analysis.qca.necessity import necessity_rows
-from bayesstreams.analysis.qca.table import read_plain_table
+from bayesstreams.data.qca_table import read_plain_table
 from bayesstreams.analysis.qca.truth_table import TruthTable, parse_incl_cut, truth_table
 from bayesstreams.errors import InputError, UsageError, Violation
 

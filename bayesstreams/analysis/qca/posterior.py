@@ -42,6 +42,9 @@ from bayesstreams.data.codebook import PHASES, STREAMS
 NEC_CUT = 0.9  # consistency of necessity a condition needs to count as necessary (Schneider & Wagemann 2012)
 LEVEL = 0.9
 UNTESTED = 1.0  # fewer expected cases than this that could refute a necessity: the data cannot test it
+# every key a reading can have (reporting words each one: ``qca_reading_<key>`` in the i18n tables)
+READINGS = ("necessity_untested", "necessity_tested", "dropped_cases", "necessity_turns", "term_turns",
+            "solution_unstable")
 
 
 @dataclass

@@ -166,3 +166,25 @@ def qca_view(posteriors: list, lang: str) -> QCAView | None:
     windows = [qca_window(post, int(post.outcome[1:]), lang) for post in posteriors]
     return QCAView(windows, int(first.settings["n_draws"]), float(first.settings["incl_cut"][0]),
                    float(first.settings["nec_cut"]), str(first.settings["evidence"]["not_discussed"]))
+
+
+def qca_sheets(view: QCAView | None, t) -> dict[str, tuple[list[str], list[list]]]:
+    """The section's tables for the report's workbook, two per window: sheet title -> (column heads, rows)."""
+    if view is None:
+        return {}
+    spans = [t("col_mean"), t("col_q05"), t("col_q95")]
+    tables = {}
+    for w in view.windows:
+        head = [t("qca_col_row"), *w.streams, t("qca_col_classical"), t("qca_col_cases"), t("qca_col_p_observed"),
+                t("qca_col_n_mean"), *(f"{t('qca_col_incl')} · {s}" for s in spans), t("qca_col_p_solution")]
+        rows = [[r.row, *r.states, r.classical_out, r.classical_n, r.cases, r.p_observed, r.n_mean, r.incl.mean,
+                 r.incl.q05, r.incl.q95, r.p_in_solution] for r in w.truth]
+        tables[t("qca_sheet_truth").format(phase=w.phase)] = (head, rows)
+        head = [t("qca_col_condition"), t("qca_col_classical_incl_n"), t("qca_col_n_outcome"),
+                *(f"{t(key)} · {s}" for key in ("qca_col_incl_n", "qca_col_ron", "qca_col_cov_n") for s in spans),
+                t("qca_col_p_necessary")]
+        rows = [[r.label, r.classical_inclN, r.classical_n_outcome,
+                 *(getattr(getattr(r, m), k) for m in ("inclN", "RoN", "covN") for k in ("mean", "q05", "q95")),
+                 r.p_necessary] for r in w.necessity]
+        tables[t("qca_sheet_necessity").format(phase=w.phase)] = (head, rows)
+    return tables

@@ -53,3 +53,23 @@ def test_intervals_cover_at_the_nominal_rate_and_not_when_streams_hide_not_at_ra
     biased = qca_coverage(n_sims=40, n_cases=12, seed=12, observed_streams=(0.2, 0.9), draws=200, tune=200, n_draws=400)
     row_b = biased.summary.set_index("measure").loc["all"]
     assert row_b["coverage"] < 0.9 - 3 * row_b["coverage_se"]
+
+
+def test_the_pit_example_runs():
+    import doctest
+
+    import bayesstreams.checks.qca_coverage as module
+
+    finder = doctest.DocTestFinder()
+    runner = doctest.DocTestRunner()
+    runner.run(next(t for t in finder.find(module) if t.name.endswith("randomized_pit")))
+    assert runner.summarize(verbose=False) == (0, 1)
+
+
+@pytest.mark.slow
+def test_docstring_examples_run():
+    import bayesstreams.checks.qca_coverage as module
+
+    from .helpers import run_doctests
+
+    run_doctests(module, 3)

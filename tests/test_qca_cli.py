@@ -51,6 +51,8 @@ def test_the_study_text_explains_how_much_rests_on_few_cases(capsys, monkeypatch
     assert code == 0
     assert ("w1 is present in every case with w2 (3 of 3): necessary in all observed cases, but only those 3 cases "
             "could have refuted it") in out
+    assert out.rstrip().endswith("note: for the posterior QCA (unknown cells drawn from a fitted model) give a run "
+                                 "folder (bayesstreams fit or analyze)")
 
 
 def test_a_bad_table_is_one_located_line_each_and_exit_2(tmp_path, capsys, monkeypatch):

@@ -383,6 +383,10 @@ def qca(
             typer.echo("")
             for line in posterior_lines(post):
                 typer.echo(line)
+    if run is None and posterior and results[0].kind == "dataset":
+        typer.echo("")
+        typer.echo("note: for the posterior QCA (unknown cells drawn from a fitted model) give a run folder "
+                   "(bayesstreams fit or analyze)")
 
 
 def _qca_run(source: Path):

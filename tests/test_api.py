@@ -90,7 +90,7 @@ def test_the_api_tour_runs_as_written(tmp_path, monkeypatch):
     study, again = namespace["study"], namespace["again"]
     run, run2 = study.run, again.run
     assert run.diagnostics.passed and sorted(study.companions) == sorted(again.companions) == [
-        "nd-marginal", "nd-salience", "wide"]
+        "nd-marginal", "nd-salience", "nostreams", "streamerror", "wide"]
     assert again.missing == {} and (again.wide.posterior["beta"] == study.wide.posterior["beta"]).all()
     assert (tmp_path / "reports" / "x" / "report.html").is_file()
     assert (tmp_path / "g5.pdf").read_bytes().startswith(b"%PDF")

@@ -195,3 +195,24 @@ def test_insight_and_region_orientation_hold_only_through_the_coded_stream_state
         assert v.main_verdict == SUPPORTED and v.verdict == SUPPORTED_STREAMS_ONLY, claim
         assert v.without_streams["q05"] < 0 < v.without_streams["q95"], claim
     assert all(v.verdict != SUPPORTED for v in verdicts.values())
+
+
+@pytest.mark.model
+def test_the_report_shows_the_columns_side_by_side_and_gemeente_6s_lever_without_the_streams(shipped_sources,
+                                                                                             tmp_path):
+    from bayesstreams.reporting.report import write_report
+
+    run, sources = shipped_sources
+    study = Study.of(run, **sources)
+    assert study.missing == {role: "not fitted" for role in ("wide", "nd-marginal", "nd-salience")}
+    folder = write_report(study, tmp_path / "report")
+    text = (folder / "report.md").read_text(encoding="utf-8")
+    assert "| Main run | Without coded stream states | With stream\\_error |" in text
+    assert text.count("**supported only through the coded stream states**") == 2
+    assert "2 more are supported only through the coded stream states" in text
+    lever = next(line for line in text.splitlines() if line.startswith("| Gemeente 6 | internal communication |"))
+    main, without = [cell.strip() for cell in lever.split("|")[3:5]]
+    assert float(main.split()[0].lstrip("+")) > 2 * float(without.split()[0].lstrip("+"))  # +60 pp -> about +19
+    summary = __import__("json").loads((folder / "summary.json").read_text(encoding="utf-8"))
+    insight = next(c for c in summary["claims"] if c["claim_id"] == "insight_drives_phase1")
+    assert insight["verdict"] == "supported_streams_only" and insight["main_verdict"] == "supported"

@@ -28,7 +28,7 @@ import functools
 import warnings
 
 from bayesstreams.analysis.advice import case_advice, what_it_takes
-from bayesstreams.analysis.claims import claim_verdicts
+from bayesstreams.analysis.claims import claim_verdicts, source_effects, source_levers
 from bayesstreams.analysis.compare_cases import compare_cases
 from bayesstreams.analysis.contraction import what_the_data_taught
 from bayesstreams.analysis.fragility import fragility
@@ -308,6 +308,27 @@ class Queries:
                 row[f"{prefix}_holds"] = summary["holds"] if summary else None
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def source_effects(self):
+        """Every headline effect beside its value without the coded stream states and with stream_error.
+
+        Examples
+        --------
+        >>> rows = study.q.source_effects()             # no companion: the main run's column alone
+        >>> rows[0]["window"], rows[0]["nostreams"], rows[0]["kept_nostreams"]
+        ('W1', None, None)
+        """
+        return source_effects(self.run, self._study.source_runs() or {})
+
+    def source_levers(self):
+        """Each case's first lever and its gain in the refits without the coded stream states and with stream_error.
+
+        Examples
+        --------
+        >>> [row["case_id"] for row in study.q.source_levers()][:1]
+        ['g1']
+        """
+        return source_levers(self.run, self._study.source_runs() or {}, case_advice)
 
     def fragility(self, cases=None, changes_of=None):
         """What each conclusion rests on, by reweighting the saved draws alone (no refit; see ``bayesstreams robustness``).

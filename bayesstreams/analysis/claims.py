@@ -242,3 +242,53 @@ def dependency_verdict(run, measured) -> Verdict:
     # no text: the claim's words are reporting's (claims_text.claim_text)
     claim = Claim(DEPENDENCY_CLAIM_ID, "", "", "", "phase_dependency", "positive")
     return claim_verdicts(run, [claim], measured)[0]
+
+
+def source_effects(run, sources: dict) -> list[dict]:
+    """Every headline effect (each factor's ACE over its headline step, per window) in the main run and in
+    the source check's companions: ``[{window, factor, main, nostreams, streamerror}]`` (summaries, None
+    where the study lacks the companion or the companion has no such effect).
+
+    ``kept_*`` says whether an effect whose main 90% interval excludes 0 still does, on the same side,
+    in that companion (None when the main interval holds 0 or the companion is missing).
+    """
+    names = {"W1": "ace_step_w1", "W2": "ace_step_w2"}
+    main = quantity_summaries(run, {(n, f) for n in names.values() for f in run.dataset.factor_ids})
+    others = {role: quantity_summaries(other, set(main)) for role, other in sources.items() if other is not None}
+    rows = []
+    for (name, factor), summary in main.items():
+        row = {"window": "W1" if name == "ace_step_w1" else "W2", "factor": factor, "main": summary}
+        sign = 1 if summary["q05"] > 0 else -1 if summary["q95"] < 0 else 0
+        for role in SOURCE_ROLES:
+            other = others.get(role, {}).get((name, factor)) if role in others else None
+            row[role] = other
+            row[f"kept_{role}"] = (None if other is None or not sign else
+                                   bool(other["q05"] > 0 if sign > 0 else other["q95"] < 0))
+        rows.append(row)
+    return rows
+
+
+def source_levers(run, sources: dict, advice_of) -> list[dict]:
+    """Each case's first lever in the main run and the same factor's gain in the source check's companions.
+
+    ``advice_of(run, case)`` is the case advice (:func:`bayesstreams.analysis.advice.case_advice`).
+    ``[{case_id, factor, main, nostreams, streamerror}]``: gain summaries of the target window; a
+    companion's None where the study lacks it (or the factor is no longer below +1 there).
+    """
+    rows = []
+    for case in run.dataset.case_ids:
+        advice = advice_of(run, case)
+        if not advice.levers:
+            continue
+        first = advice.levers[0]
+        row = {"case_id": case, "factor": first["factor"], "target": advice.target, "main": first["gain"]}
+        for role in SOURCE_ROLES:
+            other = sources.get(role)
+            gain = None
+            if other is not None:
+                theirs = advice_of(other, case)
+                gain = next((e["gain"] for e in theirs.levers + theirs.find_out_first
+                             if e["factor"] == first["factor"]), None) if theirs.target == advice.target else None
+            row[role] = gain
+        rows.append(row)
+    return rows

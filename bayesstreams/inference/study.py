@@ -400,6 +400,13 @@ class Study:
 
         What the fragility check (:mod:`bayesstreams.pipeline.robustness`) uses where reweighting the
         saved draws is unreliable; never kept as a companion.
+
+        Examples
+        --------
+        >>> small = Study.fit(small_data, seed=1, draws=100, tune=200, companions=False)
+        >>> again = small.refit(small.dataset)     # the same data, seed and settings: the same draws
+        >>> bool((again.posterior["beta"] == small.run.posterior["beta"]).all())
+        True
         """
         settings = self.run.settings
         return fit_run(dataset, self.run.config, seed=self.run.seed, draws=settings.get("draws"),

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict
+from bayesstreams.analysis.advice import case_advice
+from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict, source_levers
 from bayesstreams.analysis.contraction import what_the_data_taught
 from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, run_mode
 from bayesstreams.analysis.qca.latent import draw_latent
@@ -73,6 +74,7 @@ class Report:
     dependency_verdict: object = None   # evidence.ClaimView: "phase 2 needs phase 1", computed
     claims: list = field(default_factory=list)  # evidence.ClaimView per claim of claims.toml
     stream_sources: dict = field(default_factory=dict)  # data.sources.basis_counts: where the stream states come from
+    source_levers: list = field(default_factory=list)  # [{case, factor, main, nostreams, streamerror}]: the source check
     rests_summary: list = field(default_factory=list)  # fragility_text.summary_lines, when the fragility was checked
     rests_on: list = field(default_factory=list)  # [{kind, subject, label, lines}] per conclusion a single change overturns
     rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
@@ -136,8 +138,18 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
         structural=evidence.structural(run),
         dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
         claims=claims, stream_sources=basis_counts(dataset) if sources else {},
+        source_levers=_source_levers(run, sources, lang) if sources else [],
         rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang), modes=modes,
         qca=qca_view(_posterior_qca(run), lang))
+
+
+def _source_levers(run, sources: dict, lang: str) -> list[dict]:
+    """Each case's first lever beside its gain without the coded stream states and with stream_error, labelled."""
+    if not run_baseline(run).has_streams:
+        return []
+    words = index_words(run.dataset, lang)
+    return [{**row, "case": words.get(row["case_id"], row["case_id"]), "label": words.get(row["factor"], row["factor"])}
+            for row in source_levers(run, sources, case_advice)]
 
 
 def _posterior_qca(run) -> list:

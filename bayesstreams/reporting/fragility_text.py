@@ -108,7 +108,8 @@ def case_rests_on(fragility, dataset, case_id: str, lang: str = "en") -> list[st
                 lines.append(line)
     if not lines:
         unchecked = sum(1 for change, _ in fragility.unchecked if change.case_id == case_id)
-        lines.append(translator(lang)("rests_none").format(unchecked=unchecked))
+        t = translator(lang)
+        lines.append(t("rests_none").format(unchecked=unchecked))
     return lines
 
 

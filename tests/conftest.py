@@ -245,7 +245,7 @@ class SharedFits:
         first = self._runs[key]
         run = copy.copy(first)
         run.dataset, run.config, run.path = dataset, config, None
-        run.power_weights = dict(first.power_weights)
+        run.power_weights, run.power_khat = dict(first.power_weights), dict(first.power_khat)
         run.info = self._module.provenance(run, seed, settings, copy.deepcopy(first.info.get("timings", {})))
         return run
 

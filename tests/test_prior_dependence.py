@@ -42,13 +42,13 @@ def test_a_number_the_wide_prior_moves_is_prior_driven_and_one_it_leaves_is_not(
     assert not measured.flag("p_w1", "c3") and measured.flag("p_w1", "c4")
 
 
-def test_the_threshold_is_half_the_90_percent_interval():
+def test_the_threshold_is_a_quarter_of_the_90_percent_interval():
     dataset = make_dataset()
     draws = posterior_draws(dataset)
     q05, q95 = np.quantile(draws["beta"][:, 1], [0.05, 0.95])
-    half = (q95 - q05) / 2
-    below = measure(draws, dataset, wide=moved(draws, 1, 0.95 * half))
-    above = measure(draws, dataset, wide=moved(draws, 1, 1.05 * half))
+    quarter = (q95 - q05) / 4
+    below = measure(draws, dataset, wide=moved(draws, 1, 0.95 * quarter))
+    above = measure(draws, dataset, wide=moved(draws, 1, 1.05 * quarter))
     assert not below.flag("beta", "p1_media") and above.flag("beta", "p1_media")
 
 
@@ -69,9 +69,12 @@ def test_power_scaling_moves_what_the_prior_pulls_and_not_what_it_leaves():
     measured = prior_dependence(run)
     assert measured.checks == ["power"]
     mu = measured.row("mu", "1, problem")
-    assert mu["power_2_mean"] < mu["mean"] - 0.5 < mu["power_0.5_mean"] - 0.5  # pulled towards 0.5, and let go
-    assert measured.flag("mu", "1, problem")
-    assert not measured.flag("rho")
+    assert measured.power_khat[0.5] < 0.7 <= measured.power_khat[2.0]  # doubling a prior this far off: k too high
+    assert "power_2_mean" not in mu and mu["power_0.5_mean"] > mu["mean"] + 0.1  # let go of the prior's pull
+    gentle = prior_dependence(run, alphas=(0.9, 1.1))  # small steps are reliable both ways: pulled towards 0.5
+    mu = gentle.row("mu", "1, problem")
+    assert max(gentle.power_khat.values()) < 0.7 and mu["power_1.1_mean"] < mu["mean"] < mu["power_0.9_mean"]
+    assert not gentle.flag("rho")  # a flat prior: scaling it moves nothing
 
 
 def test_power_scaled_weights_are_the_exact_tilt_for_a_small_alpha_step():
@@ -120,7 +123,7 @@ def test_flags_agree_between_report_brief_score_and_summary_json(runs, tmp_path)
     folder = write_report(load_study(run_path, wide=check_path), tmp_path / "report")
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     markdown = (folder / "report.md").read_text(encoding="utf-8")
-    assert summary["prior_check"]["checks"] == ["wide", "power"]
+    assert summary["prior_check"]["checks"] == ["contraction", "wide", "power"]
     for case in summary["cases"]:
         brief = brief_data(run, case_id=case["case_id"], lang="en", check_run=check)
         score = score_dataset(run, one_case(run.dataset, case["case_id"]), check_run=check).cases[0]
@@ -182,18 +185,22 @@ def test_a_wide_companion_beside_the_run_is_taken_only_when_its_hashes_match(tmp
         load_study(run_path)
 
 
-def test_the_wide_model_files_differ_from_their_defaults_only_in_mu_and_tau():
+def test_the_wide_model_files_widen_the_effects_and_in_the_streams_model_leak_miss_and_rho():
+    """Only the priors named change, and each one to a wider prior (larger prior sd), never a narrower one."""
     from pathlib import Path
 
     from bayesstreams.model.config import load_config
 
     models = Path(__file__).resolve().parents[1] / "models"
-    for kind in ("streams", "additive"):
+    for kind, widened in (("streams", {"mu", "tau", "lambda", "kappa", "rho"}), ("additive", {"mu", "tau"})):
         default, wide = load_config(models / f"{kind}.toml"), load_config(models / f"{kind}-wide.toml")
         assert wide.kind == default.kind and wide.sampler == default.sampler
         changed = {p for p, h in default.priors if wide.prior(p) != dict(h)}
-        assert changed == {"mu", "tau"}
+        assert changed == widened
         assert wide.prior("mu") == {"mu": 0.5, "sigma": 3.0} and wide.prior("tau") == {"sigma": 2.0}
+        for name in changed:
+            before, after = (config.prior_of(name) for config in (default, wide))
+            assert after.variance() > 1.2 * before.variance(), name
 
 
 def test_the_necessities_are_one_minus_the_ratio_of_chances():
@@ -238,10 +245,10 @@ def test_report_command_takes_a_check_run(runs, tmp_path, capsys):
                              capsys)
     assert code == 0, err
     summary = json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
-    assert summary["prior_check"]["checks"] == ["wide", "power"]
+    assert summary["prior_check"]["checks"] == ["contraction", "wide", "power"]
     code, _, _ = run_cli(["report", str(run_path), "--out", str(tmp_path / "r2")], capsys)
     plain = json.loads((tmp_path / "r2" / "summary.json").read_text(encoding="utf-8"))
-    assert code == 0 and plain["prior_check"]["checks"] == ["power"]  # nothing beside the run: power-scaling alone
+    assert code == 0 and plain["prior_check"]["checks"] == ["contraction", "power"]  # nothing beside the run: no wide refit
 
 
 def test_the_case_chances_alone_give_the_rows_of_the_full_measure():
@@ -258,3 +265,92 @@ def test_the_case_chances_alone_give_the_rows_of_the_full_measure():
     expected = [r for r in full.rows if r["name"] in CASE_CHANCES]
     assert fast.rows == expected
     assert any(r["prior_driven"] for r in fast.rows) and not all(r["prior_driven"] for r in fast.rows)
+
+
+# ---------------------------------------------------------------------------- pure prior, Pareto k, old companions
+
+
+def test_a_posterior_that_is_its_prior_is_flagged_though_no_check_moves_it():
+    """rho's posterior drawn from its own flat prior: the wide refit and power-scaling leave its mean where it is,
+    yet it is the prior's; the dependency necessity (1 - rho) and effect inherit the flag (the old rule certified all)."""
+    dataset = make_dataset()
+    rng = np.random.default_rng(11)
+    draws = posterior_draws(dataset, seed=5)
+    prior = posterior_draws(dataset, seed=6)
+    draws["rho"], prior["rho"] = rng.uniform(size=N_DRAWS), rng.uniform(size=N_DRAWS)
+    for name in ("mu", "beta"):  # parameters the data narrowed: a tenth of the prior spread
+        draws[name] = prior[name].mean(axis=0) + 0.1 * (prior[name] - prior[name].mean(axis=0))
+    measured = measure(draws, dataset, wide=draws, prior=prior)
+    assert measured.checks == ["contraction", "wide"]
+    rho = measured.row("rho")
+    assert rho["shift_ratio"] == 0.0 and rho["sd_ratio"] > 0.8 and rho["reason"] == "contraction"
+    assert measured.flag("dependency_necessity") and measured.row("dependency_necessity")["reason"] == "rho"
+    assert measured.flag("dependency_effect")
+    assert not measured.flag("mu", "1, problem") and measured.row("mu", "1, problem")["sd_ratio"] < 0.2
+    assert measured.row("ace_w1", "p1_insight")["sd_ratio"] is None  # a query: no contraction rule
+    unflagged = measure(draws, dataset, wide=draws)  # without prior draws: the shift rules alone
+    assert not unflagged.flag("rho") and not unflagged.flag("dependency_effect")
+
+
+def test_power_scaling_is_read_only_where_pareto_k_is_below_0_7():
+    from bayesstreams.inference.power import KHAT_LIMIT, usable_power_weights
+
+    dataset = make_dataset()
+    draws = posterior_draws(dataset)
+    run = fake_run(dataset, draws)
+    tilt = np.exp(8 * (draws["mu"][:, 0, 0] - draws["mu"][:, 0, 0].max()))  # moves mu[1, problem] far
+    run.power_weights = {0.5: np.full(N_DRAWS, 1.0 / N_DRAWS), 2.0: tilt / tilt.sum()}
+    run.power_khat = {0.5: 0.1, 2.0: KHAT_LIMIT}
+    assert list(usable_power_weights(run)) == [0.5]
+    measured = prior_dependence(run)
+    assert measured.checks == ["power"] and measured.power_khat == {0.5: 0.1, 2.0: KHAT_LIMIT}
+    assert not measured.flag("mu", "1, problem") and "power_2_mean" not in measured.row("mu", "1, problem")
+    run.power_khat = {0.5: 0.1, 2.0: 0.69}
+    assert prior_dependence(run).flag("mu", "1, problem")
+
+
+def test_pareto_k_is_saved_with_the_draws_and_read_back(tmp_path):
+    from bayesstreams.inference.power import power_weights
+    from bayesstreams.inference.store import load_draws, save_draws
+    from bayesstreams.model.config import load_config
+
+    dataset = make_dataset()
+    run = fake_run(dataset, posterior_draws(dataset), chains=4)
+    run.config = load_config(None)
+    weights = power_weights(run)
+    assert set(weights) == set(run.power_khat) == {0.5, 2.0}
+    save_draws(tmp_path / "draws.npz", run.posterior, run.prior, None, weights, run.power_khat)
+    loaded = load_draws(tmp_path / "draws.npz", with_weights=True)[3]
+    assert loaded.pop("khat") == pytest.approx(run.power_khat)
+    assert set(loaded) == {0.5, 2.0}
+
+
+def test_a_wide_companion_fitted_before_leak_miss_and_rho_were_widened_is_refused(tmp_path):
+    """The old streams-wide.toml widened mu and tau only: its companion no longer matches and is refused, located."""
+    import dataclasses
+
+    from bayesstreams.inference.study import companion_path, wide_config
+    from bayesstreams.model.config import load_config
+
+    dataset = make_dataset()
+    run_path = write_fake_run(tmp_path / "run", dataset, posterior_draws(dataset, n=40))
+    default, wide = load_config(None), wide_config(load_config(None))
+    old = dict(wide.priors)
+    old.update({name: dict(default.priors)[name] for name in ("lambda", "kappa", "rho")})
+    old_wide = dataclasses.replace(wide, priors=tuple(sorted(old.items())))
+    beside = write_fake_run(companion_path(run_path, "wide"), dataset, posterior_draws(dataset, seed=2, n=40))
+    info = json.loads((beside / "run.json").read_text())
+    info["model"] = {"hash": old_wide.model_hash()}
+    (beside / "run.json").write_text(json.dumps(info))
+    with pytest.raises(RunError, match=r"run-wide/run.json: this wide companion .* another model file than streams-wide"):
+        load_study(run_path)
+
+
+@pytest.mark.model
+def test_on_the_shipped_study_rho_and_the_dependency_are_flagged_and_alpha_2_is_not_read(study_fit):
+    measured = prior_dependence(study_fit)
+    assert study_fit.power_khat[2.0] > 0.7 > study_fit.power_khat[0.5]  # k about 1.7: the alpha = 2 weights mislead
+    assert "power_2_mean" not in measured.row("rho")
+    for name in ("rho", "dependency_effect", "dependency_necessity"):
+        assert measured.flag(name), name
+    assert measured.row("rho")["sd_ratio"] > 0.9

@@ -39,7 +39,7 @@ from bayesstreams.analysis.case_evidence import W1, W2, case_evidence, stream_po
 from bayesstreams.analysis.prior_dependence import flag_draws
 from bayesstreams.analysis.queries import run_baseline
 from bayesstreams.data.cases import resolve_case
-from bayesstreams.inference.power import power_weights
+from bayesstreams.inference.power import usable_power_weights
 from bayesstreams.data.codebook import STREAMS
 from bayesstreams.errors import RunError, UsageError
 
@@ -299,7 +299,7 @@ def compare_cases(run, a: str, b: str, min_gain: float = DEFAULT_MIN_GAIN, check
         raise UsageError("B", f"A and B are the same case ({id_a}); give two different cases")
     comparison, samples = compare(run.posterior, run.dataset, id_a, id_b, base=run_baseline(run), min_gain=min_gain)
     wide = compare(check_run.posterior, run.dataset, id_a, id_b, min_gain=min_gain)[1] if check_run is not None else {}
-    weights = power_weights(run)
+    weights = usable_power_weights(run)
     names = list(samples)
     flags = flag_draws(np.column_stack([samples[n] for n in names]), weights or None,
                        np.column_stack([wide[n] for n in names]) if wide else None)

@@ -4,22 +4,35 @@ Every headline number (and every parameter scalar) is computed three ways:
 
 * under the run's own prior (the *default* posterior);
 * under a wider prior: a *check run*, the same data refitted with the shipped
-  ``models/<kind>-wide.toml`` (``mu ~ N(0.5, 3)``, ``tau ~ HN(2)``; see
-  ``study.wide``);
+  ``models/<kind>-wide.toml`` (``mu ~ N(0.5, 3)``, ``tau ~ HN(2)``, and in the streams model
+  leak and miss ``~ Beta(1, 3)`` and ``rho ~ Beta(0.5, 0.5)``; see ``study.wide``);
 * under the run's prior raised to the powers :data:`ALPHAS` (0.5 and 2), by importance
   weighting the default posterior draws with ``(alpha - 1) * log prior`` (Pareto-smoothed
   weights from ``arviz_stats``, as in its ``psense``; only the top-level priors of
-  :func:`bayesstreams.model.priors.scaled_priors` are scaled).
+  :func:`bayesstreams.model.priors.scaled_priors` are scaled).  A power is read only where
+  its Pareto ``k`` is below 0.7 (:data:`~bayesstreams.inference.power.KHAT_LIMIT`); where it
+  is not, the wide-prior refit decides alone.
 
-A number is **prior-driven** when either check moves its posterior mean by more than half
-the width of its default 90% interval (``shift_ratio = shift / (half width) > 1``), and
-**data-driven** otherwise.  The flag is computed here once and read by the report, the
-brief, ``bayesstreams score`` and ``summary.json``.  Contraction
-(:mod:`bayesstreams.analysis.contraction`) stays a descriptive column.
+A number is **prior-driven** when any of these holds (``reason`` names which):
 
-Why half the 90% interval: a shift that size moves the mean a whole interval-half, so a
-reader who took the default interval at its word would be misled about where the number
-lies; a smaller shift leaves the reading of the interval intact.
+1. ``contraction``: it is a parameter and its posterior standard deviation is more than
+   :data:`SD_LIMIT` (0.8) times its prior standard deviation: the data removed less than a
+   fifth of the prior's spread, so the interval is mostly the prior's;
+2. ``wide`` / ``power``: a check moves its posterior mean by more than a quarter of its
+   default 90% interval (``shift_ratio = shift / (half width) > SHIFT_LIMIT = 0.5``);
+3. ``rho``: it is a function of a prior-driven ``rho`` (:data:`INHERITS`): the dependency
+   necessity is ``1 - rho`` and the dependency effect ``E[P(W2 | W1 = 1)] (1 - rho)``.
+
+Why each rule is needed: a posterior that equals its prior is moved by no check whose prior
+has the same centre (rho's flat prior is symmetric around 0.5, as is any wider Beta(a, a), and
+power-scaling a flat density changes nothing), so the shift rules alone certify pure prior as
+data; the contraction rule sees it.  Contraction is not applied to the queries: their prior
+spread is that of prior predictive chances, which the data can widen as well as narrow.
+Why a quarter of the 90% interval: a shift that size moves the mean halfway to the interval's
+edge, so a reader who took the default interval at its word would place the number visibly
+wrong.  The flag is computed here once and read by the report, the brief, ``bayesstreams
+score`` and ``summary.json``.  A number that is not flagged is not thereby certified as the
+data's: the rule sees what these checks can see, and the outputs say only how many are flagged.
 """
 
 from __future__ import annotations
@@ -32,8 +45,11 @@ from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.analysis.queries import run_baseline
 
-from bayesstreams.inference.power import ALPHAS, MIN_POWER_DRAWS, power_scaled_weights, power_weights, scaled_log_prior  # noqa: F401
-SHIFT_LIMIT = 1.0  # shift / (half the 90% interval width) above which a number is prior-driven
+from bayesstreams.inference.power import (ALPHAS, KHAT_LIMIT, MIN_POWER_DRAWS, power_scaled_weights,  # noqa: F401
+                                          power_weights, scaled_log_prior, usable_power_weights)
+SHIFT_LIMIT = 0.5  # shift / (half the 90% interval width) above which a number is prior-driven: a quarter interval
+SD_LIMIT = 0.8  # posterior sd / prior sd above which a parameter barely contracted from its prior
+INHERITS = {"dependency_effect": "rho", "dependency_necessity": "rho"}  # queries proportional to (1 - rho)
 QUERY_NAMES = ("ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "dependency_necessity",
                "stream_necessity", "p_w1", "p_w2")
 HEADLINE = (*QUERY_NAMES, "mu", "rho", "delta")  # what "headline numbers" counts: queries, stream means, dependency
@@ -155,14 +171,19 @@ class PriorDependence:
 
     ``rows`` are dicts with ``name, index, mean, q05, q95, half_width``, per check
     ``<check>_mean`` (and ``_q05``, ``_q95`` for a refit), ``shift_wide``, ``shift_power``,
-    ``shift_ratio`` and ``prior_driven``; ``checks`` names the checks that entered the flag
-    (``"wide"`` when a check run was given, ``"power"`` when the run has a config to
-    power-scale); ``compared`` names every model shown side by side.
+    ``shift_ratio``, ``sd_ratio`` (posterior over prior sd; parameters with prior draws, else
+    None), ``reason`` (the rules that flag it, e.g. ``"contraction"``, ``"wide"``, ``"power"``,
+    ``"rho"``; empty when none does) and ``prior_driven``; ``checks`` names the checks that
+    entered the flag (``"contraction"`` when prior draws were given, ``"wide"`` when a check run
+    was given, ``"power"`` when at least one power had Pareto ``k`` below 0.7); ``compared``
+    names every model shown side by side; ``power_khat`` the Pareto ``k`` of each power
+    (``{alpha: k}``; a power at ``k >= 0.7`` is shown nowhere and decides nothing).
     """
 
     rows: list[dict]
     checks: list[str]
     compared: list[str] = field(default_factory=list)
+    power_khat: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self._by_key = {(r["name"], r["index"]): r for r in self.rows}
@@ -172,7 +193,7 @@ class PriorDependence:
         return self._by_key.get((name, str(index)))
 
     def flag(self, name: str, index: str = "") -> bool:
-        """True when the scalar is prior-driven; False when data-driven or not measured."""
+        """True when the scalar is prior-driven; False when no rule flags it or it was not measured."""
         row = self.row(name, index)
         return bool(row and row["prior_driven"])
 
@@ -188,8 +209,29 @@ class PriorDependence:
         return sum(r["prior_driven"] for r in rows), len(rows)
 
 
+def _ratio(worst: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """``worst / half``; a constant (half width 0) counts as moved only when the check moves it beyond rounding."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(half > 0, worst / np.where(half > 0, half, 1.0), np.where(worst > 1e-12, np.inf, 0.0))
+
+
+def _sd_ratio(values: np.ndarray, prior_values: np.ndarray | None) -> np.ndarray:
+    """Posterior sd over prior sd per column; NaN where there is no prior draw or the prior is a constant."""
+    if prior_values is None or prior_values.shape[1] != values.shape[1]:
+        return np.full(values.shape[1], np.nan)
+    prior_sd = prior_values.std(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(prior_sd > 0, values.std(axis=0) / np.where(prior_sd > 0, prior_sd, 1.0), np.nan)
+
+
+def _reasons(sd_ratio: float, shifts: dict, half: float) -> list[str]:
+    out = ["contraction"] if sd_ratio == sd_ratio and sd_ratio > SD_LIMIT else []
+    return out + [check for check, shift in shifts.items() if _ratio(np.array([shift]), np.array([half]))[0] > SHIFT_LIMIT]
+
+
 def measure(default: dict, dataset, wide: dict | None = None, weights: dict | None = None,
-            others: dict | None = None, names=None, base=None) -> PriorDependence:
+            others: dict | None = None, names=None, base=None, prior: dict | None = None,
+            power_khat: dict | None = None) -> PriorDependence:
     """The prior dependence of every scalar from draws (the kernel of :func:`prior_dependence`).
 
     Parameters
@@ -201,7 +243,8 @@ def measure(default: dict, dataset, wide: dict | None = None, weights: dict | No
     wide
         Posterior draws of the wide-prior refit of the same data, or None.
     weights
-        ``{alpha: (sample,) normalised weights}`` of the default draws (power-scaling), or None.
+        ``{alpha: (sample,) normalised weights}`` of the default draws (power-scaling), or None;
+        only powers whose Pareto ``k`` is below 0.7 (:func:`~bayesstreams.inference.power.usable_power_weights`).
     others
         Further posteriors shown side by side only (e.g. ``{"streams-agnostic": draws}``);
         they do not enter the flag.
@@ -209,6 +252,10 @@ def measure(default: dict, dataset, wide: dict | None = None, weights: dict | No
         Only these quantities (:func:`headline_draws`); None for all.
     base
         A :class:`~bayesstreams.analysis.queries.Baseline` of ``default`` on ``dataset`` to share.
+    prior
+        The run's prior draws, for the contraction rule on the parameters (None: that rule is not applied).
+    power_khat
+        ``{alpha: k}`` of every power computed (reported, including those left out of ``weights``).
     """
     own_draws = headline_draws(default, dataset, names, base)
     refits = {"wide": wide, **(others or {})}
@@ -229,25 +276,39 @@ def measure(default: dict, dataset, wide: dict | None = None, weights: dict | No
             moved = w @ values
             extra[f"power_{alpha:g}_mean"] = moved
             shifts["power"] = np.maximum(shifts["power"], np.abs(moved - own["mean"]))
-        worst = np.maximum(shifts["wide"], shifts["power"])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(half > 0, worst / np.where(half > 0, half, 1.0), np.where(worst > 0, np.inf, 0.0))
+        ratio = _ratio(np.maximum(shifts["wide"], shifts["power"]), half)
+        in_prior = name in (prior or {}) and name in default
+        sd = _sd_ratio(values, np.asarray(prior[name], dtype=float).reshape(len(prior[name]), -1) if in_prior else None)
         for j, label in enumerate(labels):
+            reasons = _reasons(sd[j], {k: v[j] for k, v in shifts.items()}, half[j])
             rows.append({"name": name, "index": label, "mean": float(own["mean"][j]), "q05": float(own["q05"][j]),
                          "q95": float(own["q95"][j]), "half_width": float(half[j]),
                          **{k: float(v[j]) for k, v in extra.items()},
                          "shift_wide": float(shifts["wide"][j]), "shift_power": float(shifts["power"][j]),
-                         "shift_ratio": float(ratio[j]), "prior_driven": bool(ratio[j] > SHIFT_LIMIT)})
-    checks = (["wide"] if wide is not None else []) + (["power"] if weights else [])
-    return PriorDependence(rows, checks, [k for k in refit_draws])
+                         "shift_ratio": float(ratio[j]), "sd_ratio": None if sd[j] != sd[j] else float(sd[j]),
+                         "reason": ", ".join(reasons), "prior_driven": bool(reasons)})
+    _inherit(rows)
+    checks = (["contraction"] if prior else []) + (["wide"] if wide is not None else []) + (["power"] if weights else [])
+    return PriorDependence(rows, checks, [k for k in refit_draws], dict(power_khat or {}))
+
+
+def _inherit(rows: list[dict]) -> None:
+    """Flag the queries of :data:`INHERITS` whose parameter barely contracted (rule 3 of the module docstring)."""
+    contracted = {r["name"] for r in rows if r["index"] == "" and "contraction" in r["reason"]}
+    for row in rows:
+        parameter = INHERITS.get(row["name"])
+        if parameter in contracted:
+            row["reason"] = ", ".join(filter(None, (row["reason"], parameter)))
+            row["prior_driven"] = True
 
 
 def flag_draws(values: np.ndarray, weights: dict | None = None, wide: np.ndarray | None = None) -> np.ndarray:
     """The prior-driven flag (n,) of per-draw quantities that are not headline numbers (a case comparison's gains).
 
-    ``values`` (sample, n) are computed from the run's draws, ``weights`` are its power-scaling weights
-    (:func:`bayesstreams.inference.power.power_weights`), ``wide`` (sample', n) the same quantities from the wide-prior refit's
-    draws.  The rule is :func:`measure`'s: either check moves the mean by more than half the 90% interval.
+    ``values`` (sample, n) are computed from the run's draws, ``weights`` are its usable power-scaling weights
+    (:func:`bayesstreams.inference.power.usable_power_weights`), ``wide`` (sample', n) the same quantities from the
+    wide-prior refit's draws.  The rule is :func:`measure`'s shift rule: either check moves the mean by more than a
+    quarter of the 90% interval (these quantities have no prior of their own, so the contraction rule does not apply).
     """
     values = np.asarray(values, dtype=float)
     own = _summary(values)
@@ -257,9 +318,7 @@ def flag_draws(values: np.ndarray, weights: dict | None = None, wide: np.ndarray
         worst = np.abs(np.asarray(wide, dtype=float).mean(axis=0) - own["mean"])
     for w in (weights or {}).values():
         worst = np.maximum(worst, np.abs(w @ values - own["mean"]))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(half > 0, worst / np.where(half > 0, half, 1.0), np.where(worst > 1e-12, np.inf, 0.0))
-    return ratio > SHIFT_LIMIT  # a constant (an observed window, a gain of exactly 0) moved only by rounding is not
+    return _ratio(worst, half) > SHIFT_LIMIT  # a constant moved only by rounding is not
 
 
 def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alphas=ALPHAS,
@@ -269,17 +328,17 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
     Parameters
     ----------
     run
-        A loaded run (``posterior``, ``dataset``, ``config``, ``info``).
+        A loaded run (``posterior``, ``prior``, ``dataset``, ``config``, ``info``).
     check_run
         The wide-prior refit of the same data (``study.wide``),
-        or None for power-scaling alone.
+        or None for contraction and power-scaling alone.
     agnostic_run
         Optionally the agnostic refit (``models/streams-agnostic.toml``): shown side by
         side, not part of the flag.
     dataset
         The cases to compute per-case numbers for (default: the run's; a profile for ``score``).
     alphas
-        Powers of the prior for power-scaling.
+        Powers of the prior for power-scaling (each read only where its Pareto ``k < 0.7``).
 
     Returns
     -------
@@ -288,11 +347,11 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
 
     Examples
     --------
-    >>> measured = prior_dependence(run)          # no wide refit given: power-scaling alone
-    >>> measured.checks, measured.count()[1]      # 96 headline numbers of the shipped study
-    (['power'], 96)
+    >>> measured = prior_dependence(run)          # no wide refit given: contraction and power-scaling
+    >>> measured.checks[0], measured.count()[1]   # 96 headline numbers of the shipped study
+    ('contraction', 96)
     >>> row = measured.row("ace_w1", "p1_insight")
-    >>> row["prior_driven"] == (row["shift_ratio"] > 1)
+    >>> row["prior_driven"] == bool(row["reason"])
     True
     """
     for other in (check_run, agnostic_run):
@@ -300,16 +359,19 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
             raise RunError(f"{other.label}: was fitted to other data than {run.label}; "
                            "a prior check must refit the same data")
     dataset = run.dataset if dataset is None else dataset
-    weights = power_weights(run, alphas) or None
+    weights = usable_power_weights(run, alphas) or None
     others = {agnostic_run.config.name: agnostic_run.posterior} if agnostic_run is not None else None
     shared = run_baseline(run) if dataset is run.dataset else None
     return measure(run.posterior, dataset, check_run.posterior if check_run is not None else None, weights, others,
-                   names, shared)
+                   names, shared, prior=run.prior or None,
+                   power_khat={alpha: run.power_khat[alpha] for alpha in alphas if alpha in run.power_khat})
 
 
 def prior_dependence_sentence(measured: PriorDependence) -> str:
-    """A plain sentence: how many headline numbers are prior-driven, under which checks."""
+    """A plain sentence: how many headline numbers are prior-driven, under which rules (never a word on the rest)."""
     n, total = measured.count()
-    checks = " and ".join({"wide": "a wider prior refit", "power": "power-scaling the prior"}[c] for c in measured.checks)
-    return (f"{n} of {total} headline numbers are prior-driven: {checks or 'no check'} moved their posterior mean by "
-            "more than half their 90% interval.")
+    words = {"contraction": "their posterior is barely narrower than their prior",
+             "wide": "a wider prior refit moves them", "power": "power-scaling the prior moves them"}
+    checks = " or ".join(words[c] for c in measured.checks)
+    return (f"{n} of {total} headline numbers are prior-driven by the rule of MODEL.md §8 "
+            f"({checks or 'no check'}; a move counts when it exceeds a quarter of the 90% interval).")

@@ -5,6 +5,12 @@ fitted (or first saved), written to ``draws.npz`` and read back with it, so that
 prior dependence on a loaded run needs NumPy only.  Only the top-level priors are scaled
 (:func:`bayesstreams.model.priors.scaled_priors`); the weights are ``arviz_stats``' Pareto-
 smoothed ``(alpha - 1) * log_prior`` (its ``power_scale_lw``, as ``psense`` uses them).
+
+Each power also keeps its Pareto ``k`` (:func:`power_khat`, ``arviz_stats``' PSIS on the raw
+log ratios), saved beside the weights as ``power_khat``: where ``k >= KHAT_LIMIT`` (0.7) the
+reweighted draws do not stand for the scaled posterior (on the shipped study alpha = 2 has
+``k`` about 1.7, an effective sample of about 160 of 4,000), and :func:`usable_power_weights`
+leaves that power out; the wide-prior refit decides instead (MODEL.md §8).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import numpy as np
 from bayesstreams.model.priors import log_prior_draws, scaled_priors
 
 ALPHAS = (0.5, 2.0)
+KHAT_LIMIT = 0.7  # Pareto k at or above which importance weights are not trusted (Vehtari et al. 2024)
 MIN_POWER_DRAWS = 100  # Pareto smoothing needs tail draws: fewer posterior draws, no power-scaling (said in `checks`)
 
 
@@ -40,16 +47,41 @@ def power_scaled_weights(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> d
     return out
 
 
+def power_khat(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> dict[float, float]:
+    """Pareto ``k`` of the raw importance ratios ``(alpha - 1) * log_prior`` per power (PSIS, ``r_eff = 1``).
+
+    Examples
+    --------
+    >>> k = power_khat(np.random.default_rng(0).normal(size=4000), chains=4, alphas=(1.01, 40.0))
+    >>> bool(k[1.01] < KHAT_LIMIT <= k[40.0])   # a gentle tilt is reliable, a steep one is not
+    True
+    """
+    from arviz_stats.base import array_stats  # lazy, as in power_scaled_weights
+
+    chained = np.asarray(log_prior, dtype=float).reshape(chains, -1)
+    return {alpha: float(array_stats.psislw((alpha - 1.0) * chained, axis=(-2, -1))[1]) for alpha in alphas}
+
+
 def power_weights(run, alphas=ALPHAS) -> dict[float, np.ndarray]:
     """The power-scaling weights of ``run`` for ``alphas``: the ones it holds, else computed and kept in the record.
 
-    Empty when there are fewer than :data:`MIN_POWER_DRAWS` draws (or no ``alphas``).
+    Their Pareto ``k`` is kept beside them (``run.power_khat``), computed for a run that holds
+    weights saved before ``k`` was.  Empty when there are fewer than :data:`MIN_POWER_DRAWS`
+    draws (or no ``alphas``).
     """
-    held = run.power_weights
-    if all(alpha in held for alpha in alphas):
-        return {alpha: held[alpha] for alpha in alphas}
-    if not alphas or run.n_samples < MIN_POWER_DRAWS:
+    held, khat = run.power_weights, run.power_khat
+    if not alphas or (run.n_samples < MIN_POWER_DRAWS and not all(alpha in held for alpha in alphas)):
         return {}
-    weights = power_scaled_weights(scaled_log_prior(run.posterior, run.config), run.n_chains, alphas)
-    run.power_weights = {**held, **weights}
-    return weights
+    if all(alpha in held and alpha in khat for alpha in alphas):
+        return {alpha: held[alpha] for alpha in alphas}
+    log_prior = scaled_log_prior(run.posterior, run.config)
+    if not all(alpha in held for alpha in alphas):
+        run.power_weights = {**held, **power_scaled_weights(log_prior, run.n_chains, alphas)}
+    run.power_khat = {**khat, **power_khat(log_prior, run.n_chains, alphas)}
+    return {alpha: run.power_weights[alpha] for alpha in alphas}
+
+
+def usable_power_weights(run, alphas=ALPHAS) -> dict[float, np.ndarray]:
+    """The power-scaling weights of ``run`` whose Pareto ``k`` is below :data:`KHAT_LIMIT`: the ones to read."""
+    weights = power_weights(run, alphas)
+    return {alpha: w for alpha, w in weights.items() if run.power_khat.get(alpha, np.inf) < KHAT_LIMIT}

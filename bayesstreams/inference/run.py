@@ -50,6 +50,8 @@ class Run:
     trace : the sampler's DataTree while it is in memory (``tree()`` reads it from ``path`` otherwise).
     power_weights : the power-scaling importance weights of the posterior draws by power
         (:mod:`bayesstreams.inference.power`), saved with the run.
+    power_khat : the Pareto ``k`` of each power's weights, saved with them (power-scaling is read
+        only where ``k < 0.7``).
     memo : derived per-run values that the queries compute once and share (the baseline of
         the posterior); filled by :mod:`bayesstreams.analysis`, never saved, never compared.
 
@@ -69,6 +71,7 @@ class Run:
     path: Path | None = None
     trace: xr.DataTree | None = field(default=None, repr=False)
     power_weights: dict[float, np.ndarray] = field(default_factory=dict, repr=False)
+    power_khat: dict[float, float] = field(default_factory=dict, repr=False)
     memo: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------------ what it is

@@ -42,18 +42,23 @@ RUN_FILES = ("trace.nc", "draws.npz", "model.toml", "run.json", "dataset")
 
 
 def save_draws(path: Path, posterior: dict, prior: dict, log_likelihood: np.ndarray | None,
-               power_weights: dict | None = None) -> None:
+               power_weights: dict | None = None, power_khat: dict | None = None) -> None:
     arrays = {f"posterior/{k}": np.asarray(v) for k, v in posterior.items()}
     arrays.update({f"prior/{k}": np.asarray(v) for k, v in prior.items()})
     if log_likelihood is not None:
         arrays["log_likelihood"] = np.asarray(log_likelihood)
     arrays.update({f"power_weights/{alpha:g}": np.asarray(w) for alpha, w in (power_weights or {}).items()})
+    arrays.update({f"power_khat/{alpha:g}": np.asarray(k, dtype=float) for alpha, k in (power_khat or {}).items()})
     np.savez(path, **arrays)
 
 
 def load_draws(path: Path, with_weights: bool = False):
-    """``(posterior, prior, log_likelihood)`` of a ``draws.npz``; with ``with_weights`` also the power-scaling weights."""
-    posterior, prior, loglik, weights = {}, {}, None, {}
+    """``(posterior, prior, log_likelihood)`` of a ``draws.npz``; with ``with_weights`` also the power-scaling weights.
+
+    The weights come as ``{alpha: weights}``, with their Pareto ``k`` under the key ``"khat"``
+    (``{alpha: k}``) when the file holds it.
+    """
+    posterior, prior, loglik, weights, khat = {}, {}, None, {}, {}
     with np.load(path, allow_pickle=False) as data:
         for key in data.files:
             if key.startswith("posterior/"):
@@ -62,8 +67,12 @@ def load_draws(path: Path, with_weights: bool = False):
                 prior[key.split("/", 1)[1]] = data[key]
             elif key.startswith("power_weights/"):
                 weights[float(key.split("/", 1)[1])] = data[key]
+            elif key.startswith("power_khat/"):
+                khat[float(key.split("/", 1)[1])] = float(data[key])
             elif key == "log_likelihood":
                 loglik = data[key]
+    if khat:
+        weights["khat"] = khat
     return (posterior, prior, loglik, weights) if with_weights else (posterior, prior, loglik)
 
 
@@ -150,7 +159,7 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
         start = time.perf_counter()
         (tmp / "trace.nc").write_bytes(netcdf_bytes(trace_with_extras(run)))
         # stored so that a query on the saved run (score, report) needs no arviz-stats to power-scale
-        save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood, power_weights(run))
+        save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood, power_weights(run), run.power_khat)
         write_long(run.dataset, tmp / "dataset")
         (tmp / "model.toml").write_text(tomli_w.dumps(run.config.to_dict()), encoding="utf-8")
         timings["write_s"] = time.perf_counter() - start
@@ -183,8 +192,9 @@ def load_run(path: str | Path, verify: bool = True):
     if dataset.content_hash() != info.get("dataset", {}).get("hash"):
         raise RunError(f"{path / 'dataset'}: snapshot does not match the dataset hash in run.json")
     posterior, prior, loglik, weights = load_draws_checked(path / "draws.npz", lambda p: load_draws(p, True))
+    khat = weights.pop("khat", {})
     check_shapes(path / "draws.npz", info, dataset, config.kind, posterior, loglik)
     check_saved_run(path, info, posterior)
     return Run(dataset=dataset, config=config, posterior=posterior, prior=prior, log_likelihood=loglik,
                diagnostics=Diagnostics.from_dict(info.get("diagnostics")), info=info, path=path,
-               power_weights=weights)
+               power_weights=weights, power_khat=khat)

@@ -298,16 +298,18 @@ def analyze(
     seed: Annotated[int, typer.Option(help="random seed")] = 20200601,
     lang: Annotated[str, typer.Option("--lang", help="report language: en or nl")] = "en",
     brief_case: Annotated[Optional[list[str]], typer.Option("--brief", help="also write a brief for this case: id or name (repeatable)")] = None,
+    brief_lang: Annotated[Optional[str], typer.Option("--brief-lang", help="language of the briefs: en or nl (default: --lang)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace output folders analyze did not write")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
     mode_comparison: Annotated[bool, typer.Option("--mode-comparison/--no-mode-comparison",
                                                   help="also fit the other readings of 'not discussed' into "
                                                        "<run>-nd-<mode> (reused while data and model are unchanged)")] = True,
 ) -> None:
-    """Validate + fit + report in one command (default: the shipped study, with a Dutch brief for gemeente 5)."""
+    """Validate + fit + report in one command (default: the shipped study, with a brief for gemeente 5)."""
     from bayesstreams.pipeline.analyze import run_analysis
 
     outcome = run_analysis(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
+                          brief_lang=_lang(brief_lang, "--brief-lang") if brief_lang else None,
                           force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]),
                           mode_comparison=mode_comparison)
     _print_outcome(outcome, strict, "the report opens with a red banner saying which")
@@ -394,9 +396,9 @@ def _print_outcome(outcome, strict: bool, advice: str) -> None:
             raise typer.Exit(1)
 
 
-def _lang(value: str) -> str:
+def _lang(value: str, option: str = "--lang") -> str:
     if value not in ("en", "nl"):
-        raise UsageError("--lang", f"language {value!r} is not available (choose en or nl)")
+        raise UsageError(option, f"language {value!r} is not available (choose en or nl)")
     return value
 
 

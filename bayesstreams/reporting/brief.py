@@ -250,10 +250,10 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
     prior-driven marks are measured with, besides power-scaling; ``threshold`` is the chance of
     the next window that "what would it take" aims at.
     """
-    from bayesstreams.reporting.i18n import translator
+    from bayesstreams.reporting.i18n import study_translator
     from bayesstreams.analysis.scoring import score_dataset
 
-    t = translator(lang)
+    t = study_translator(lang, run.dataset)
     case = select_case(run, case_id, profile)
     is_profile = profile is not None
     score = score_dataset(run, case, top_levers=N_LEVERS, n_similar=N_SIMILAR + 1, check_run=check_run,
@@ -349,7 +349,7 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     'g5.html'
     """
     from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
-    from bayesstreams.reporting.i18n import translator
+    from bayesstreams.reporting.i18n import study_translator
 
     out_file = Path(out if out is not None else out_file)
     case_id = case if case is not None else case_id
@@ -357,7 +357,7 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
     refuse_existing(out_file, force)  # before the work, and again at the rename
-    t = translator(lang)
+    t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
     if suffix == ".pdf":
         from bayesstreams.reporting.browser import find_chromium
 

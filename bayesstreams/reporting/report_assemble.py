@@ -24,7 +24,7 @@ from bayesstreams.reporting.agreement_view import agreement_view
 from bayesstreams.reporting.cases_view import CaseResult, case_advice_rows, case_results
 from bayesstreams.reporting.codes_view import CodeTable, code_table
 from bayesstreams.reporting.effects_view import Dependency, FactorEffect, PriorFlags, dependency, factor_effects, step_flags
-from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.i18n import study_translator
 from bayesstreams.reporting.modes_view import case_not_discussed, modes_view
 from bayesstreams.reporting.run_view import (Comparison, DiagnosticsSummary, Reproducibility, Taught, comparison,
                                              diagnostics_summary, reproducibility, taught)
@@ -89,7 +89,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     learned = what_the_data_taught(run)
     measured = prior_dependence(run, check_run, agnostic_run)
     flags = PriorFlags(measured)
-    t = translator(lang)
+    t = study_translator(lang, dataset)
     verdicts = claim_verdicts(run, dataset.claims, measured)  # no-data factors: data.support's
     support = data_support_view(dataset, lang)
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)

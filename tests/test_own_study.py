@@ -1,0 +1,140 @@
+"""A study of other cases than the shipped one (issue 26): its own words, title and source; aliased factors.
+
+The "cabinets" study is the shipped data under another codebook ``[dataset]`` table: a report
+or brief of it that still said "municipalities", "gemeenten" or "interviews", or cited the
+shipped thesis, would be caught here.  No fitting: the runs hold prior-like draws.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bayesstreams.data.codebook import PLACEHOLDER, codebook_from_mapping, imported_codebook_text, load_codebook
+from bayesstreams.data.dataset import load_dataset
+from bayesstreams.data.screen import warning_lines
+from bayesstreams.data.support import aliased_factors
+from bayesstreams.reporting.brief import write_brief
+from bayesstreams.reporting.report import write_report
+
+from .helpers import as_study, prior_like_draws, write_fake_run
+
+STUDY = Path("data/trafficking_nl_2020")
+SHIPPED = load_codebook(STUDY / "codebook.toml")
+CABINETS = {"title_en": "Agenda setting in Dutch cabinets", "title_nl": "Agendering in Nederlandse kabinetten",
+            "source_en": "Doe, J. (2024). Cabinets and their agendas.", "source_nl": "Doe, J. (2024). Kabinetten.",
+            "unit_en": "cabinet", "units_en": "cabinets", "unit_nl": "kabinet", "units_nl": "kabinetten",
+            "evidence_en": "documents", "evidence_nl": "documenten"}
+# the shipped study's own words: none may reach the outputs of another study
+SHIPPED_WORDS = re.compile(r"municipalit|gemeente|interview|Olijve|mensenhandel|trafficking|Utrecht", re.I)
+
+
+def study_copy(folder: Path, dataset_table: dict) -> Path:
+    """The shipped data set under a codebook whose ``[dataset]`` table is ``dataset_table``.
+
+    The data's own words (case names, factor labels, actions, quotes) are cleared of the shipped
+    study's words too, so that whatever is left of them in an output is the package's.
+    """
+    shutil.copytree(STUDY, folder)
+    (folder / "claims.toml").unlink()  # the thesis's conclusions are the shipped study's
+    for path in folder.glob("*.csv"):
+        path.write_text(SHIPPED_WORDS.sub("unit", path.read_text(encoding="utf-8")), encoding="utf-8")
+    text = SHIPPED_WORDS.sub("unit", (STUDY / "codebook.toml").read_text(encoding="utf-8"))
+    (folder / "codebook.toml").write_text(imported_codebook_text(text, SHIPPED, dataset_table), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cabinets(tmp_path_factory):
+    """A fake run of the cabinets study: ``(folder, dataset)``."""
+    root = tmp_path_factory.mktemp("cabinets")
+    data = load_dataset(study_copy(root / "cabinets", CABINETS))
+    folder = write_fake_run(root / "run", data, prior_like_draws(data, n=200, seed=3), prior_like_draws(data, n=200, seed=4))
+    return folder, data
+
+
+def visible(html: str) -> str:
+    """The text a reader sees: tags, styles, scripts and figure markup left out."""
+    html = re.sub(r"<(style|script|svg)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+def test_an_import_never_carries_over_the_shipped_title_or_source():
+    text = imported_codebook_text((STUDY / "codebook.toml").read_text(encoding="utf-8"), SHIPPED)
+    assert text.count("\n[dataset]\n") == 1
+    book = codebook_from_mapping("codebook.toml", tomllib.loads(text))
+    assert book.ids == SHIPPED.ids and book.factors == SHIPPED.factors
+    for key in ("title", "source", "description", "licence"):
+        assert book.describe(key, "en") == book.describe(key, "nl") == ""
+        assert SHIPPED.describe(key, "en")[:30] not in text
+    assert set(book.placeholders()) >= {"title_en", "title_nl", "source_en", "source_nl"}
+    # the kind of study stays: its unit and evidence words, its phases
+    assert book.study_words("nl") == SHIPPED.study_words("nl") and book.phases == (1, 2)
+
+
+def test_validate_warns_while_the_import_placeholders_are_left(tmp_path):
+    data = load_dataset(study_copy(tmp_path / "study", {}))
+    lines = [line for line in warning_lines(data.warnings) if "placeholders" in line]
+    assert len(lines) == 1 and "codebook.toml" in lines[0] and "title_en" in lines[0]
+    assert PLACEHOLDER in (tmp_path / "study" / "codebook.toml").read_text(encoding="utf-8")
+    own = load_dataset(study_copy(tmp_path / "own", CABINETS))
+    assert not [line for line in warning_lines(own.warnings) if "placeholders" in line]
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_report_and_brief_speak_of_the_studys_own_cases_and_cite_only_its_own_source(cabinets, tmp_path, lang):
+    folder, data = cabinets
+    report = write_report(as_study(folder), tmp_path / "report", lang=lang)
+    brief = write_brief(as_study(folder), tmp_path / "brief.html", case="g5", lang=lang)
+    units = CABINETS[f"units_{lang}"]
+    for text in (visible((report / "report.html").read_text(encoding="utf-8")),
+                 (report / "report.md").read_text(encoding="utf-8"), visible(brief.read_text(encoding="utf-8"))):
+        assert not SHIPPED_WORDS.findall(text), sorted(set(SHIPPED_WORDS.findall(text)))
+        assert CABINETS[f"title_{lang}"] in text
+    html = visible((report / "report.html").read_text(encoding="utf-8"))
+    assert CABINETS[f"source_{lang}"] in html and units in html
+    assert units in visible(brief.read_text(encoding="utf-8"))
+
+
+def test_a_report_of_an_import_left_with_placeholders_cites_no_source(tmp_path):
+    data = load_dataset(study_copy(tmp_path / "study", {}))
+    folder = write_fake_run(tmp_path / "run", data, prior_like_draws(data, n=100, seed=1),
+                            prior_like_draws(data, n=100, seed=2))
+    report = write_report(as_study(folder), tmp_path / "report", lang="en")
+    html = (report / "report.html").read_text(encoding="utf-8")
+    assert PLACEHOLDER not in html and "<cite>" not in html
+    assert "multiple-streams analysis: study</h1>" in html.lower()  # the folder's name stands in for the title
+
+
+def test_the_shipped_data_has_two_aliased_pairs_flagged_in_validate():
+    data = load_dataset(STUDY)
+    found = aliased_factors(data)
+    assert found["p1_focusing_event"] == [("p2_structural_collaboration", 1)]
+    assert found["p1_national_steering"] == [("p1_external_actors", -1)]
+    assert len(found) == 4  # the two pairs, each side listing the other
+    line = next(line for line in warning_lines(data.warnings) if "told apart" in line)
+    assert "2 pairs" in line and "p1_focusing_event = p2_structural_collaboration" in line
+    assert "p1_national_steering = -p1_external_actors" in line
+
+
+def test_a_factor_aliased_only_once_not_discussed_is_read_as_zero_is_not_aliased_in_marginal_mode():
+    data = load_dataset(STUDY)
+    assert "p1_focusing_event" not in aliased_factors(data, na_as=None)
+
+
+def test_the_report_flags_aliased_factors_and_marks_their_effects_and_ranks(fake_study_report):
+    for lang, sentence in (("en", "cannot tell these effects apart"), ("nl", "niet van elkaar onderscheiden")):
+        folder = fake_study_report(lang)
+        for name in ("report.html", "report.md"):
+            text = (folder / name).read_text(encoding="utf-8")
+            assert sentence in text
+        summary = __import__("json").loads((folder / "summary.json").read_text(encoding="utf-8"))
+        effects = {e["factor"]: e for e in summary["factors"]}
+        assert effects["p1_focusing_event"]["aliases"] and effects["p1_external_actors"]["aliases"]
+        assert not effects["p1_insight"]["aliases"]
+        ranked = [r for r in summary["ranks"] if r["factor"] == "p2_structural_collaboration"]
+        assert ranked and all(r["aliases"] for r in ranked)

@@ -138,3 +138,100 @@ def test_the_report_flags_aliased_factors_and_marks_their_effects_and_ranks(fake
         assert not effects["p1_insight"]["aliases"]
         ranked = [r for r in summary["ranks"] if r["factor"] == "p2_structural_collaboration"]
         assert ranked and all(r["aliases"] for r in ranked)
+
+
+# ---------------------------------------------------------------------------- context factors (item 3)
+
+
+def _offered(run) -> set[str]:
+    """Every factor offered as a lever, a find-out-first step or a plan step, by advice, score and the page."""
+    from bayesstreams.analysis.advice import case_advice
+    from bayesstreams.analysis.explore_data import explore_payload, explore_scores
+    from bayesstreams.analysis.scoring import score_dataset
+
+    found = set()
+    for case in run.dataset.case_ids:
+        advice = case_advice(run, case)
+        found |= {e["factor"] for e in advice.levers + advice.find_out_first}
+        found |= {f for plan in advice.plans + advice.then_w2_plans for f in plan["factors"]}
+    score = score_dataset(run, run.dataset, top_levers=23)
+    found |= {lever["factor"] for case in score.cases for lever in case.levers}
+    payload = explore_payload(run, n_draws=60)
+    for entry in explore_scores(payload, run.dataset):
+        found |= {lever["factor"] for lever in entry["levers"]}
+        found |= {lever["factor"] for lever in (entry["next_window"] or {}).get("levers", [])}
+    return found
+
+
+def test_context_is_modelled_but_never_a_lever_a_plan_step_or_an_action(fake_study):
+    import copy
+    from dataclasses import replace
+
+    _, run = fake_study
+    assert run.dataset.codebook.context == {"p1_focusing_event"}
+    assert "p1_focusing_event" not in _offered(run)
+    # the same draws with the factor actionable do offer it: the rule keeps it out, not chance
+    book = run.dataset.codebook
+    actionable = replace(book, factors=tuple(replace(f, actionable=True) for f in book.factors))
+    other = copy.copy(run)
+    other.dataset = replace(run.dataset, codebook=actionable)
+    assert "p1_focusing_event" in _offered(other)
+
+
+def test_context_is_shown_in_the_report_with_its_effect_and_marked(fake_study_report):
+    import json
+
+    for lang, mark in (("en", "context: never a lever"), ("nl", "context: nooit een hefboom")):
+        folder = fake_study_report(lang)
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        effect = next(e for e in summary["factors"] if e["factor"] == "p1_focusing_event")
+        assert effect["actionable"] is False and effect["ace_w1"]["mean"] is not None  # modelled
+        assert mark in (folder / "report.html").read_text(encoding="utf-8")
+        offered = {lever["factor"] for case in summary["cases"] for lever in case["levers"]}
+        offered |= {f for row in summary["advice"] for plan in row.get("plans", []) for f in plan.get("factors", [])}
+        assert offered and "p1_focusing_event" not in offered
+
+
+def test_a_context_factor_with_an_action_is_refused_in_one_line(tmp_path):
+    from bayesstreams.errors import InputError
+
+    text = (STUDY / "codebook.toml").read_text(encoding="utf-8").replace(
+        "\nactionable = false\n", '\nactionable = false\naction_nl = "Doe iets"\naction_en = "Do something"\n')
+    with pytest.raises(InputError) as caught:
+        codebook_from_mapping("codebook.toml", tomllib.loads(text))
+    assert [v.column for v in caught.value.violations] == ["actionable"]
+    bad = (STUDY / "codebook.toml").read_text(encoding="utf-8").replace("\nactionable = false\n", '\nactionable = "maybe"\n')
+    with pytest.raises(InputError, match="actionable must be true or false"):
+        codebook_from_mapping("codebook.toml", tomllib.loads(bad))
+
+
+# ---------------------------------------------------------------------------- errors that help (item 6)
+
+
+def _load_errors(folder: Path) -> list:
+    from bayesstreams.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        load_dataset(folder)
+    return caught.value.violations
+
+
+def test_a_factor_the_codebook_lacks_is_one_error_naming_the_codebook_without_a_wrong_suggestion(tmp_path):
+    folder = study_copy(tmp_path / "study", CABINETS)
+    book = folder / "codebook.toml"
+    text = book.read_text(encoding="utf-8")
+    book.write_text(re.sub(r"\[factors\.p1_funding\].*?(?=\n\[factors\.)", "", text, flags=re.S), encoding="utf-8")
+    found = _load_errors(folder)
+    assert len(found) == 1, [str(v) for v in found]  # one line, not one per case
+    message = str(found[0])
+    assert "unknown factor 'p1_funding'" in message and f"{book} does not declare it" in message
+    assert "also at row" in message and "did you mean" not in message  # p2_framing is no suggestion
+
+
+def test_a_mistyped_factor_is_one_error_with_the_right_suggestion(tmp_path):
+    folder = study_copy(tmp_path / "study", CABINETS)
+    codes = folder / "codes.csv"
+    codes.write_text(codes.read_text(encoding="utf-8").replace(",p1_insight,", ",p1_insigth,"), encoding="utf-8")
+    found = _load_errors(folder)
+    assert len(found) == 1 and "did you mean 'p1_insight'?" in str(found[0])
+    assert str(found[0]).startswith(f"{codes}:")

@@ -295,6 +295,8 @@ def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior
     evidence = case_evidence(dataset, i)
     state = _case(base, i, evidence, reweight)
     no_data = no_data_factors(reference if reference is not None else dataset)
+    # never offered: factors without data (their gain is the prior's) and context no case can change
+    not_offered = no_data | (reference if reference is not None else dataset).codebook.context
     codes = np.asarray(dataset.x[i], dtype=float)
     target = evidence.target
     row = dataset.cases[i]
@@ -305,11 +307,11 @@ def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior
                      no_data=[f for f in dataset.factor_ids if f in no_data],
                      not_discussed=options_of_draws(posterior)["not_discussed"])
     if target is not None:
-        out.levers, out.find_out_first, gains, now = _levers(state, dataset, target, codes, no_data, min_gain)
+        out.levers, out.find_out_first, gains, now = _levers(state, dataset, target, codes, not_offered, min_gain)
         out.p_target = weighted_summary(now, state.weights)
         out.plans, out.plans_reach = _plans(state, dataset, target, gains, threshold, codes)
     if target == W1:
-        gains = _levers(state, dataset, W2, codes, no_data, min_gain, w1_open=True)[2]
+        gains = _levers(state, dataset, W2, codes, not_offered, min_gain, w1_open=True)[2]
         out.then_w2_plans, out.then_w2_reach = _plans(state, dataset, W2, gains, threshold, codes, w1_open=True)
     if target is None:
         out.phase1_necessary = _phase1(state, prior)

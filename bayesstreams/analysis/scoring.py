@@ -217,7 +217,8 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     reference_p2 = windows(baseline(posterior, reference)).p2.mean(axis=0)
     per_case_bottlenecks = _bottlenecks(base)
     no_data = no_data_factors(reference)
-    per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data)
+    # context factors (codebook actionable = false) are modelled, never offered as a lever
+    per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data | reference.codebook.context)
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
     actions = profiles.codebook.actions()
     advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data)

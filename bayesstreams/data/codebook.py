@@ -94,6 +94,11 @@ class Codebook:
     def ids(self) -> tuple[str, ...]:
         return tuple(f.id for f in self.factors)
 
+    @property
+    def context(self) -> frozenset:
+        """Ids of the context factors (``actionable = false``): modelled, never a lever, plan step or action."""
+        return frozenset(f.id for f in self.factors if not f.actionable)
+
     def __getitem__(self, factor_id: str) -> Factor:
         for factor in self.factors:
             if factor.id == factor_id:
@@ -104,7 +109,10 @@ class Codebook:
         return any(f.id == factor_id for f in self.factors)
 
     def actions(self) -> dict[str, dict[str, str]]:
-        """Per factor id its action in each language and its ``source`` note ("" where the codebook gives none)."""
+        """Per factor id its action in each language and its ``source`` note ("" where the codebook gives none).
+
+        A context factor has none: the codebook refuses an action beside ``actionable = false``.
+        """
         return {f.id: {"en": f.action_en, "nl": f.action_nl, "source": f.action_source} for f in self.factors}
 
     def describe(self, key: str, lang: str = "en") -> str:

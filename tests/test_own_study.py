@@ -235,3 +235,153 @@ def test_a_mistyped_factor_is_one_error_with_the_right_suggestion(tmp_path):
     found = _load_errors(folder)
     assert len(found) == 1 and "did you mean 'p1_insight'?" in str(found[0])
     assert str(found[0]).startswith(f"{codes}:")
+
+
+# ---------------------------------------------------------------------------- one phase (item 2)
+
+AGENDA = {"title_en": "Agenda setting in Dutch cabinets", "title_nl": "Agendering in Nederlandse kabinetten",
+          "source_en": "Doe, J. (2024). Cabinets.", "source_nl": "Doe, J. (2024). Kabinetten.",
+          "unit_en": "cabinet", "units_en": "cabinets", "unit_nl": "kabinet", "units_nl": "kabinetten"}
+
+
+def one_phase_copy(folder: Path, drop_factors: bool = True) -> Path:
+    """The shipped data with phase 1 only: no phase-2 codes, windows or stream states (the phase-2 factors
+    dropped from the codebook too, or kept there uncoded as a reused codebook would)."""
+    import csv
+
+    study_copy(folder, AGENDA)
+    if drop_factors:
+        book = folder / "codebook.toml"
+        book.write_text(re.sub(r"\[factors\.p2_[a-z_]+\].*?(?=\n\[factors\.|\Z)", "",
+                               book.read_text(encoding="utf-8"), flags=re.S), encoding="utf-8")
+
+    def rewrite(name: str, keep, change=lambda row: row) -> None:
+        with (folder / name).open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+            columns = list(rows[0])
+        with (folder / name).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, columns)
+            writer.writeheader()
+            writer.writerows(change(row) for row in rows if keep(row))
+
+    rewrite("codes.csv", lambda row: not row["factor"].startswith("p2_"))
+    rewrite("cases.csv", lambda row: True, lambda row: {**row, "w2": ""})
+    rewrite("streams.csv", lambda row: row["phase"] != "2")
+    return folder
+
+
+@pytest.mark.parametrize("drop_factors", [True, False])
+def test_a_study_without_phase_2_data_has_one_phase(tmp_path, drop_factors):
+    data = load_dataset(one_phase_copy(tmp_path / "one", drop_factors))
+    assert data.phases == (1,)
+    assert load_dataset(STUDY).phases == (1, 2)
+
+
+def test_declared_phases_bound_the_phases_and_are_checked(tmp_path):
+    folder = study_copy(tmp_path / "study", {**CABINETS, "phases": [1]})
+    assert load_dataset(folder).phases == (1,)
+    book = folder / "codebook.toml"
+    book.write_text(re.sub(r"phases = \[[^\]]*\]", "phases = [3]", book.read_text(encoding="utf-8")),
+                    encoding="utf-8")
+    found = _load_errors(folder)
+    assert any("phases must be [1] or [1, 2]" in str(v) for v in found), [str(v) for v in found]
+
+
+@pytest.fixture(scope="module")
+def one_phase_run(tmp_path_factory, fits):
+    """A real fit of the one-phase study (shared by the tests below)."""
+    from bayesstreams.inference.store import save_run
+
+    folder = one_phase_copy(tmp_path_factory.mktemp("one-phase") / "agenda")
+    run = fits.fit(load_dataset(folder))
+    return save_run(run, tmp_path_factory.mktemp("one-phase-run") / "run"), run
+
+
+PHASE_2 = re.compile(r"phase.2|fase.2|institutional|geborgd|secured", re.I)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_a_one_phase_study_has_no_phase_2_headline_ranking_lever_claim_or_sentence(one_phase_run, tmp_path, lang):
+    import json
+
+    from bayesstreams.reporting.i18n import translator
+
+    folder, run = one_phase_run
+    t = translator(lang)
+    report = write_report(as_study(folder), tmp_path / "report", lang=lang)
+    summary = json.loads((report / "summary.json").read_text(encoding="utf-8"))
+    assert summary["phases"] == [1] and summary["highlights_w2"] == [] and summary["highlights_w1"]
+    assert {r["window"] for r in summary["ranks"]} == {"W1"}
+    assert all(s["window"] == "W1" for e in summary["factors"] for s in e["steps"])
+    assert summary["prior_check"]["n_total"] == len(summary["prior_check"]["rows"])
+    assert not [r for r in summary["prior_check"]["rows"] if "w2" in r["name"] or r["name"] == "dependency_effect"]
+    raw = (report / "report.html").read_text(encoding="utf-8")
+    html = visible(raw)
+    for key in ("short_w2", "sec_dependency", "levers_title"):
+        assert t(key) not in html, key
+    for key in ("col_p_w2", "col_gain_w2", "col_ace_w2", "col_obs_w2"):  # no phase-2 column (the glossary may say P)
+        assert f"<th>{t(key)}</th>" not in raw, key
+    assert t("raw_sentence").split("{")[0] not in html
+    for row in summary["advice"]:  # every case's advice: the phase-1 window or nothing
+        assert row["advice"]["target"] in ("W1", None)
+        assert not [line for line in row["lines"] if PHASE_2.search(line)], row["lines"]
+    for case in ("g5", "g6"):  # phase-1 window closed, and open
+        brief = visible(write_brief(as_study(folder), tmp_path / f"{case}.html", case=case, lang=lang)
+                        .read_text(encoding="utf-8"))
+        assert not PHASE_2.search(brief), PHASE_2.findall(brief)
+
+
+@pytest.mark.slow
+def test_a_one_phase_study_scores_levers_toward_its_one_window(one_phase_run, tmp_path):
+    from bayesstreams.analysis.scoring import score_profiles
+    from bayesstreams.reporting.score_text import case_lines
+
+    folder, run = one_phase_run
+    profile = tmp_path / "profile.csv"
+    profile.write_text("case_id,factor,code\nnew,p1_insight,1\nnew,p1_media,-1\n", encoding="utf-8")
+    result = score_profiles(run, profile)
+    case = result.cases[0]
+    assert result.phases == [1] and case.levers
+    assert all(lever["window"] == "W1" and "gain_w2" not in lever for lever in case.levers)
+    means = [lever["gain_w1"]["mean"] for lever in case.levers]
+    assert means == sorted(means, reverse=True)
+    lines = case_lines(case, result, "en")
+    assert not [line for line in lines if PHASE_2.search(line)], lines
+
+
+def _titled_workbook(path: Path, tables: dict, title_rows: list, header: bool = True) -> Path:
+    """The test data set as a workbook whose ``cases`` sheet starts with ``title_rows`` above its header."""
+    import openpyxl
+
+    from .test_data_roundtrip import write_workbook
+
+    write_workbook(path, tables, numbers=True)
+    book = openpyxl.load_workbook(path)
+    sheet = book["Cases"]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    book.remove(sheet)
+    sheet = book.create_sheet("Cases")
+    for row in title_rows + (rows if header else [["Gemeente", "naam", "venster 1"] + [None] * 4] + rows[1:]):
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_an_xlsx_sheet_with_title_rows_is_read_from_its_header_row(factory, tmp_path):
+    from .conftest import BASE_CASES
+
+    original = load_dataset(factory.make())
+    book = _titled_workbook(tmp_path / "titled.xlsx", factory.tables(), [["Cases of my study (2024)"], [], ["n = 6"]])
+    data = load_dataset(book)
+    assert data.case_ids == original.case_ids and data.content_hash() == original.content_hash()
+    assert data.cases[0]["_line"] == 5  # the Excel row under the header in row 4
+    assert len(BASE_CASES) == data.n_cases
+
+
+def test_an_xlsx_sheet_whose_header_cannot_be_found_is_refused_in_one_line(factory, tmp_path):
+    book = _titled_workbook(tmp_path / "titled.xlsx", factory.tables(), [["Cases of my study (2024)"]], header=False)
+    found = _load_errors(book)
+    lines = [str(v) for v in found if "[Cases]" in v.file]
+    assert len(lines) == 1, lines
+    assert "row 1 is a title" in lines[0] and "the header looks like row" in lines[0]

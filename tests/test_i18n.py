@@ -27,6 +27,7 @@ def expansions() -> dict[str, list[str]]:
     from bayesstreams.reporting.words import SCALE
     from bayesstreams.reporting.report import GLOSSARY
     from bayesstreams.model.modes import MODES
+    from bayesstreams.analysis.qca.posterior import READINGS
 
     phases, streams = [str(p) for p in PHASES], list(STREAMS)
     return {
@@ -53,6 +54,8 @@ def expansions() -> dict[str, list[str]]:
         "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
         "score_check_": ["wide", "power"],
         "explore_nd_": ["zero", "marginal", "salience"],  # the what-if page's note per evidence mode
+        "qca_solution_": ["conservative", "parsimonious", "intermediate"],
+        "qca_reading_": list(READINGS),
     }
 
 

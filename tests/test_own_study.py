@@ -385,3 +385,26 @@ def test_an_xlsx_sheet_whose_header_cannot_be_found_is_refused_in_one_line(facto
     lines = [str(v) for v in found if "[Cases]" in v.file]
     assert len(lines) == 1, lines
     assert "row 1 is a title" in lines[0] and "the header looks like row" in lines[0]
+
+
+# ---------------------------------------------------------------------------- the brief's language (item 5)
+
+
+def test_analyze_passes_the_brief_language_and_defaults_it_to_the_report_language(monkeypatch, capsys):
+    """The brief speaks the report's --lang unless --brief-lang says otherwise (it was fixed to Dutch)."""
+    import bayesstreams.pipeline.analyze as pipeline
+
+    from .conftest import run_cli
+
+    seen = []
+
+    def stand_in(*args, **kwargs):
+        seen.append(kwargs)
+        raise pipeline.BayesStreamsError("stopped before fitting")
+
+    monkeypatch.setattr(pipeline, "run_analysis", lambda *a, **k: stand_in(**k))
+    run_cli(["analyze", str(STUDY), "--lang", "en"], capsys)
+    run_cli(["analyze", str(STUDY), "--lang", "en", "--brief-lang", "nl"], capsys)
+    assert [k["lang"] for k in seen] == ["en", "en"] and [k["brief_lang"] for k in seen] == [None, "nl"]
+    code, _, err = run_cli(["analyze", str(STUDY), "--brief-lang", "de"], capsys)
+    assert code == 2 and "--brief-lang" in err

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bayesstreams.errors import BayesStreamsError
-from bayesstreams.reporting.i18n import LANGUAGES, table, translator
+from bayesstreams.reporting.i18n import LANGUAGES, STUDY_PLACEHOLDERS, table, translator
 
 PACKAGE = Path(__file__).resolve().parents[1] / "bayesstreams" / "reporting"
 TEMPLATES = PACKAGE / "templates"
@@ -73,6 +73,8 @@ def used_keys() -> set[str]:
     # keys reached through the value filters of render.py
     used |= {"code_pos", "code_zero", "code_neg", "code_na", "state_open", "state_closed", "state_unknown",
              "motion_yes", "motion_no", "motion_unknown"}
+    # the study's words stand in for {study_unit} etc. where the data set gives none (Translator)
+    used |= set(STUDY_PLACEHOLDERS)
     return used
 
 
@@ -125,3 +127,24 @@ def test_a_missing_key_or_language_is_an_error_not_a_fallback():
         t("no_such_key")
     with pytest.raises(BayesStreamsError, match="en or nl"):
         translator("de")
+
+
+def test_every_study_placeholder_is_one_the_translator_fills():
+    """A mistyped ``{study_unti}`` would reach the reader (or break a later ``.format``)."""
+    for lang in LANGUAGES:
+        for key, text in table(lang).items():
+            for name in re.findall(r"\{([Ss]tudy_[a-z_]*)\}", text):
+                assert name.lower() in STUDY_PLACEHOLDERS, (lang, key, name)
+
+
+def test_the_study_words_replace_the_placeholders_and_default_to_neutral_words():
+    ours = translator("en", {"study_unit": "cabinet", "study_units": "cabinets", "study_evidence": "documents"})
+    assert ours("brief_similar") == "Most similar cabinets in the study"
+    assert ours("caveat_measurement").startswith("Codes come from documents;")
+    assert translator("en")("brief_similar") == "Most similar cases in the study"
+    nl = translator("nl", {"study_units": "kabinetten"})
+    assert nl("brief_similar") == "Meest vergelijkbare kabinetten in het onderzoek"
+    assert nl("caveat_measurement").startswith("Codes komen uit bronnen;")  # not given: the neutral word
+    for lang in LANGUAGES:
+        t = translator(lang, {"study_unit": "x", "study_units": "xs", "study_evidence": "ys"})
+        assert not [key for key in table(lang) if "{study_" in t(key) or "{Study_" in t(key)]

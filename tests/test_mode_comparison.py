@@ -222,13 +222,13 @@ def study_runs(tmp_path_factory):
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_the_report_names_the_mode_in_force_and_shows_the_modes_in_its_language(study_runs, lang, tmp_path):
-    from bayesstreams.reporting.i18n import translator
+    from bayesstreams.reporting.i18n import study_translator
     from bayesstreams.reporting.report import write_report
 
     from .test_language import DECIMAL, DUTCH, ENGLISH, visible, without_data_text, words
 
     study, run, other = study_runs
-    t = translator(lang)
+    t = study_translator(lang, run.dataset)  # the report speaks of the study's own cases ("municipalities")
     folder = write_report(Study.of(run, modes={"marginal": other}), tmp_path / "r", lang=lang)
     html = (folder / "report.html").read_text(encoding="utf-8")
     section = html[html.index('<h2 id="modes">'):html.index('<h2 id="diagnostics">')]

@@ -62,6 +62,7 @@ class CaseAdvice:
     # how the run reads a code not discussed (MODEL.md §7, model.modes): a mode that fills it with 0 makes a
     # find-out-first factor's gain the gain if it is 0; the others weigh what it may be
     not_discussed: str = DEFAULT_MODE
+    phases: list = field(default_factory=lambda: list(PHASES))  # the study's phases: no advice about another
 
 
 def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:
@@ -298,23 +299,29 @@ def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior
     evidence = case_evidence(dataset, i)
     state = _case(base, i, evidence, reweight, weights)
     no_data = no_data_factors(reference if reference is not None else dataset)
+    # never offered: factors without data (their gain is the prior's) and context no case can change
+    not_offered = no_data | (reference if reference is not None else dataset).codebook.context
     codes = np.asarray(dataset.x[i], dtype=float)
     target = evidence.target
+    phases = (reference if reference is not None else dataset).phases
+    if target is not None and PHASES[target] not in phases:
+        target = None  # a window the study does not have is no target (a one-phase study ends at W1)
     row = dataset.cases[i]
     out = CaseAdvice(case_id=dataset.case_ids[i], name=str(row.get("name") or dataset.case_ids[i]),
                      level=str(row.get("level") or ""), w1=float(evidence.w[0]), w2=float(evidence.w[1]),
                      target=None if target is None else WINDOWS[target], p_target=None, threshold=threshold,
-                     bottlenecks=_bottlenecks(state), necessity=_necessity(state, dataset, no_data),
+                     bottlenecks=[b for b in _bottlenecks(state) if b["phase"] in phases],
+                     necessity=_necessity(state, dataset, no_data), phases=list(phases),
                      no_data=[f for f in dataset.factor_ids if f in no_data],
                      not_discussed=options_of_draws(posterior)["not_discussed"])
     if target is not None:
-        out.levers, out.find_out_first, gains, now = _levers(state, dataset, target, codes, no_data, min_gain)
+        out.levers, out.find_out_first, gains, now = _levers(state, dataset, target, codes, not_offered, min_gain)
         out.p_target = weighted_summary(now, state.weights)
         out.plans, out.plans_reach = _plans(state, dataset, target, gains, threshold, codes)
-    if target == W1:
-        gains = _levers(state, dataset, W2, codes, no_data, min_gain, w1_open=True)[2]
+    if target == W1 and PHASES[W2] in phases:
+        gains = _levers(state, dataset, W2, codes, not_offered, min_gain, w1_open=True)[2]
         out.then_w2_plans, out.then_w2_reach = _plans(state, dataset, W2, gains, threshold, codes, w1_open=True)
-    if target is None:
+    if target is None and PHASES[W2] in phases:
         out.phase1_necessary = _phase1(state, prior)
     return out
 

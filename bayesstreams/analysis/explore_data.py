@@ -21,7 +21,8 @@ What the page shows for a profile is what ``bayesstreams score`` shows from the 
 profile whose windows and stream states are unknown; MODEL.md §4, "Scoring a new case"):
 P(W1) and P(W2) with their mean and 90% interval (NumPy's default linear quantiles), the weakest
 stream of each phase (lowest posterior-mean chance of being in motion, and the share of draws in
-which it is lowest), and the levers: every factor with data support that is not at +1, ranked by
+which it is lowest), and the levers: every factor with data support that is not at +1 and not context
+(codebook ``actionable = false``), ranked by
 the posterior-mean gain in P(W2) from setting it to +1 (``do(x_k = +1)``, nothing conditioned on);
 and toward the next window, the case advice ``score`` gives a profile with nothing known (target W1:
 the phase-1 levers and *find out first*, :mod:`bayesstreams.analysis.advice`).  A not-discussed cell is 0 in ``zero`` mode and summed out per stream in the other modes.
@@ -160,7 +161,8 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
             entry["counts"] = _nested(counts[i])
         cases.append(entry)
     factors = [{"id": f.id, "label": {"en": f.label("en"), "nl": f.label("nl")}, "phase": PHASES.index(f.phase),
-                "stream": STREAMS.index(f.stream), "no_data": f.id in no_data} for f in dataset.codebook.factors]
+                "stream": STREAMS.index(f.stream), "no_data": f.id in no_data, "context": not f.actionable}
+               for f in dataset.codebook.factors]
     n_kept = len(next(iter(draws.values())))
     checks, empty_flags = [], {"p_w1": False, "p_w2": False}
     if measure_prior:
@@ -203,7 +205,7 @@ def explore_scores(payload: dict, profiles) -> list[dict]:
     draws = payload_draws(payload)
     base = baseline(draws, profiles)
     now = windows(base)
-    no_data = {f["id"] for f in payload["factors"] if f["no_data"]}
+    no_data = {f["id"] for f in payload["factors"] if f["no_data"] or f.get("context")}  # never a lever
     levers = _levers(profiles, base, now, len(profiles.factor_ids), payload["min_gain"], no_data)
     weakest = _bottlenecks(base)
     return [{"case_id": profiles.case_ids[i], "p_w1": _summary(now.p1[:, i]), "p_w2": _summary(now.p2[:, i]),

@@ -102,6 +102,7 @@ class ScoreResult:
     actions: dict = field(default_factory=dict)  # factor id -> {"en": action, "nl": action, "source": note}; "" if none
     prior_checks: list[str] = field(default_factory=list)  # the checks behind the prior-driven flags
     not_discussed: str = DEFAULT_MODE  # how the run reads a not-discussed cell (MODEL.md §7, model.modes.MODES)
+    phases: list = field(default_factory=lambda: list(PHASES))  # the study's phases: nothing said of another
 
 
 def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -139,11 +140,12 @@ def _summary(samples: np.ndarray) -> dict:
 
 
 def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
-            no_data=frozenset()) -> list[list[dict]]:
+            no_data=frozenset(), window: str = "W2") -> list[list[dict]]:
     """Per case, the ``n`` factors not at +1 with the largest posterior-mean gain in P(W2).
 
     Factors in ``no_data`` (no data support in the reference cases, MODEL.md §8-§9) are never
-    offered: their gain would be the prior's.
+    offered: their gain would be the prior's.  ``window="W1"`` (a one-phase study) ranks the
+    phase-1 factors by their gain in P(W1) instead, kept under ``gain_w1``.
     """
     found: list[list[dict]] = [[] for _ in range(profiles.n_cases)]
     for k, factor in enumerate(profiles.factor_ids):
@@ -151,14 +153,22 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
             continue
         gain_w1, gain_w2 = lever_gains(base, now, k)
         phase = PHASES[base.factor_phase[k]]
+        if window == "W1" and phase != 1:
+            continue  # a phase-2 factor does not move the phase-1 window
+        gain = gain_w1 if window == "W1" else gain_w2
         for i in np.flatnonzero(base.x[:, k] != 1):
-            found[i].append({"factor": factor, "phase": phase, "stream": STREAMS[base.factor_stream[k]],
-                             "code": float(profiles.x[i, k]), "gain_w2": _summary(gain_w2[:, i]),
-                             "p_gain_gt_threshold": float((gain_w2[:, i] > min_gain).mean()),
-                             "threshold": float(min_gain),
-                             "gain_w1_mean": float(gain_w1[:, i].mean()) if phase == 1 else 0.0})
+            entry = {"factor": factor, "phase": phase, "stream": STREAMS[base.factor_stream[k]],
+                     "code": float(profiles.x[i, k]), "gain_w2": _summary(gain_w2[:, i]),
+                     "p_gain_gt_threshold": float((gain[:, i] > min_gain).mean()),
+                     "threshold": float(min_gain),
+                     "gain_w1_mean": float(gain_w1[:, i].mean()) if phase == 1 else 0.0}
+            if window == "W1":
+                entry.update(window="W1", gain_w1=_summary(gain_w1[:, i]))
+                del entry["gain_w2"]  # a one-phase study says nothing of the phase-2 window
+            found[i].append(entry)
+    key = "gain_w1" if window == "W1" else "gain_w2"
     for entries in found:
-        entries.sort(key=lambda lever: -lever["gain_w2"]["mean"])  # stable: ties keep the codebook order
+        entries.sort(key=lambda lever: -lever[key]["mean"])  # stable: ties keep the codebook order
     return [entries[:n] for entries in found]
 
 
@@ -217,13 +227,16 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     reference_p2 = windows(baseline(posterior, reference)).p2.mean(axis=0)
     per_case_bottlenecks = _bottlenecks(base)
     no_data = no_data_factors(reference)
-    per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data)
+    # context factors (codebook actionable = false) are modelled, never offered as a lever
+    phases = list(reference.phases)
+    per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data | reference.codebook.context,
+                              window="W2" if 2 in phases else "W1")
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
     actions = profiles.codebook.actions()
     advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
                          actions=actions, no_data=[f for f in reference.factor_ids if f in no_data],
-                         not_discussed=_not_discussed_mode(run))
+                         not_discussed=_not_discussed_mode(run), phases=phases)
     ranges = _not_discussed_ranges(posterior, profiles, base)
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(

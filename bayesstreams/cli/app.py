@@ -298,6 +298,7 @@ def analyze(
     seed: Annotated[int, typer.Option(help="random seed")] = 20200601,
     lang: Annotated[str, typer.Option("--lang", help="report language: en or nl")] = "en",
     brief_case: Annotated[Optional[list[str]], typer.Option("--brief", help="also write a brief for this case: id or name (repeatable)")] = None,
+    brief_lang: Annotated[Optional[str], typer.Option("--brief-lang", help="language of the briefs: en or nl (default: --lang)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace output folders analyze did not write")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
     mode_comparison: Annotated[bool, typer.Option("--mode-comparison/--no-mode-comparison",
@@ -306,10 +307,11 @@ def analyze(
     robustness: Annotated[bool, typer.Option("--robustness", help="also check what each conclusion rests on "
                                              "(single codes and stream states; minutes) for the report and briefs")] = False,
 ) -> None:
-    """Validate + fit + report in one command (default: the shipped study, with a Dutch brief for gemeente 5)."""
+    """Validate + fit + report in one command (default: the shipped study, with a brief for gemeente 5)."""
     from bayesstreams.pipeline.analyze import run_analysis
 
     outcome = run_analysis(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
+                          brief_lang=_lang(brief_lang, "--brief-lang") if brief_lang else None,
                           force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]),
                           mode_comparison=mode_comparison, robustness=robustness)
     _print_outcome(outcome, strict, "the report opens with a red banner saying which")
@@ -456,9 +458,9 @@ def _print_outcome(outcome, strict: bool, advice: str) -> None:
             raise typer.Exit(1)
 
 
-def _lang(value: str) -> str:
+def _lang(value: str, option: str = "--lang") -> str:
     if value not in ("en", "nl"):
-        raise UsageError("--lang", f"language {value!r} is not available (choose en or nl)")
+        raise UsageError(option, f"language {value!r} is not available (choose en or nl)")
     return value
 
 

@@ -1,9 +1,15 @@
 """Factors, phases and streams: the codebook of a dataset.
 
 A codebook maps each factor id to exactly one phase and one stream, with Dutch and
-English labels and, optionally, an *action* in both languages: what a municipality can do
-to bring the factor to ``+1``, the words levers and plans are phrased with.  It is read from
-``codebook.toml`` (or a ``codebook`` sheet of an xlsx).
+English labels and, optionally, an *action* in both languages: what a case (a municipality,
+an organisation ...) can do to bring the factor to ``+1``, the words levers and plans are phrased
+with.  A factor with ``actionable = false`` is context: shown and modelled, never a lever, a plan
+step or an action.  It is read from ``codebook.toml`` (or a ``codebook`` sheet of an xlsx).
+
+The ``[dataset]`` table holds the study's own words (:data:`DATASET_KEYS`): its title and source
+per language, the name of its unit (``unit_en``/``units_en``, ``unit_nl``/``units_nl``), of its
+evidence (``evidence_en``/``evidence_nl``) and the phases it has (``phases = [1]`` or ``[1, 2]``).
+Reports and briefs take every such word from there.
 """
 
 from __future__ import annotations
@@ -19,12 +25,18 @@ from bayesstreams.errors import InputError, Violation
 PHASES: tuple[int, ...] = (1, 2)
 STREAMS: tuple[str, ...] = ("problem", "policy", "politics")
 FACTOR_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-FACTOR_KEYS = ("phase", "stream", "label_nl", "label_en", "description", "action_nl", "action_en", "action_source")
+FACTOR_KEYS = ("phase", "stream", "label_nl", "label_en", "description", "action_nl", "action_en", "action_source",
+               "actionable")
 ACTION_KEYS = ("action_nl", "action_en")
 # Column names of the case table and the wide layout: a factor id may not take them.
 RESERVED_IDS = frozenset({"case_id", "name", "w1", "w2", "level", "group", "respondent", "section", "quote",
                           "factor", "code"} | {f"s{p}_{s}" for p in PHASES for s in STREAMS})
-DATASET_KEYS = ("title", "title_nl", "title_en", "source", "source_nl", "source_en", "licence", "license", "description")
+DATASET_KEYS = ("title", "title_nl", "title_en", "source", "source_nl", "source_en", "licence", "license", "description",
+                "unit_en", "units_en", "unit_nl", "units_nl", "evidence_en", "evidence_nl", "phases")
+# The study's own words, as {placeholder: [dataset] key stem}: i18n texts say {study_units}, never "municipalities".
+STUDY_WORDS = {"study_unit": "unit", "study_units": "units", "study_evidence": "evidence"}
+# What an import writes where the user has not said it yet: `validate` warns while any is left.
+PLACEHOLDER = "TODO"
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,7 @@ class Factor:
     action_nl: str = ""
     action_en: str = ""
     action_source: str = ""
+    actionable: bool = True  # False: context a case cannot change (shown and modelled, never a lever)
 
     def label(self, lang: str = "en") -> str:
         """The label in ``lang`` ("en" or "nl"), falling back to the id."""
@@ -81,6 +94,11 @@ class Codebook:
     def ids(self) -> tuple[str, ...]:
         return tuple(f.id for f in self.factors)
 
+    @property
+    def context(self) -> frozenset:
+        """Ids of the context factors (``actionable = false``): modelled, never a lever, plan step or action."""
+        return frozenset(f.id for f in self.factors if not f.actionable)
+
     def __getitem__(self, factor_id: str) -> Factor:
         for factor in self.factors:
             if factor.id == factor_id:
@@ -91,13 +109,43 @@ class Codebook:
         return any(f.id == factor_id for f in self.factors)
 
     def actions(self) -> dict[str, dict[str, str]]:
-        """Per factor id its action in each language and its ``source`` note ("" where the codebook gives none)."""
+        """Per factor id its action in each language and its ``source`` note ("" where the codebook gives none).
+
+        A context factor has none: the codebook refuses an action beside ``actionable = false``.
+        """
         return {f.id: {"en": f.action_en, "nl": f.action_nl, "source": f.action_source} for f in self.factors}
 
     def describe(self, key: str, lang: str = "en") -> str:
-        """Dataset metadata ``key`` (e.g. ``title``, ``source``) in ``lang``: ``{key}_{lang}``, else ``key``, else ""."""
+        """Dataset metadata ``key`` (e.g. ``title``, ``source``) in ``lang``: ``{key}_{lang}``, else ``key``, else "".
+
+        A value still holding the import's :data:`PLACEHOLDER` counts as not given.
+        """
         meta = self.dataset
-        return str(meta.get(f"{key}_{lang}") or meta.get(key) or "")
+        text = str(meta.get(f"{key}_{lang}") or meta.get(key) or "")
+        return "" if PLACEHOLDER in text else text
+
+    def study_words(self, lang: str = "en") -> dict[str, str]:
+        """The study's unit and evidence words in ``lang``, as i18n placeholders (only those it gives).
+
+        Examples
+        --------
+        >>> load_codebook("data/trafficking_nl_2020/codebook.toml").study_words("nl")["study_units"]
+        'gemeenten'
+        """
+        words = {name: self.describe(stem, lang) for name, stem in STUDY_WORDS.items()}
+        return {name: text for name, text in words.items() if text}
+
+    @property
+    def phases(self) -> tuple[int, ...]:
+        """The phases of the study: ``[dataset] phases`` where given, else those with factors."""
+        declared = self.dataset.get("phases")
+        if isinstance(declared, list) and declared and all(p in PHASES for p in declared):
+            return tuple(sorted(set(int(p) for p in declared)))
+        return tuple(sorted({f.phase for f in self.factors}))
+
+    def placeholders(self) -> list[str]:
+        """The ``[dataset]`` keys an import left for the user to fill in (still :data:`PLACEHOLDER`)."""
+        return [key for key, value in self.dataset.items() if isinstance(value, str) and PLACEHOLDER in value]
 
     def to_toml_dict(self) -> dict:
         """The codebook as the nested dict that ``codebook.toml`` holds."""
@@ -115,6 +163,8 @@ def _factor_dict(factor: Factor) -> dict:
     for key in ("action_nl", "action_en", "action_source"):
         if getattr(factor, key):
             entry[key] = getattr(factor, key)
+    if not factor.actionable:
+        entry["actionable"] = False
     return entry
 
 
@@ -152,6 +202,9 @@ def parse_factor(file: str, row: int | None, factor_id: str, entry: dict) -> tup
             bad(key, f"factor {factor_id!r}: {key} must be text")
     for key, message in _action_problems(factor_id, entry):
         bad(key, message)
+    actionable = _actionable(entry.get("actionable", True))
+    if actionable is None:
+        bad("actionable", f"factor {factor_id!r}: actionable must be true or false, not {entry['actionable']!r}")
     if problems:
         return None, problems
     factor = Factor(
@@ -161,10 +214,23 @@ def parse_factor(file: str, row: int | None, factor_id: str, entry: dict) -> tup
         label_nl=str(entry.get("label_nl", "") or ""),
         label_en=str(entry.get("label_en", "") or ""),
         description=str(entry.get("description", "") or ""),
+        actionable=bool(actionable),
         # one line in every output: a TOML multi-line string is joined at its line breaks
         **{key: " ".join(entry[key].split()) for key in ("action_nl", "action_en", "action_source") if key in entry},
     )
     return factor, []
+
+
+def _actionable(value) -> bool | None:
+    """``actionable`` as a bool (TOML true/false, or an xlsx cell's text); None when it is neither."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("", "true", "yes", "1", "1.0"):
+        return True
+    if text in ("false", "no", "0", "0.0"):
+        return False
+    return None
 
 
 def _action_problems(factor_id: str, entry: dict) -> list[tuple[str, str]]:
@@ -183,6 +249,9 @@ def _action_problems(factor_id: str, entry: dict) -> list[tuple[str, str]]:
         found.append((other, f"factor {factor_id!r} has {given[0]} but no {other}: give the action in both languages"))
     if "action_source" in entry and not given:
         found.append(("action_source", f"factor {factor_id!r}: action_source without action_nl and action_en"))
+    if given and _actionable(entry.get("actionable", True)) is False:
+        found.append(("actionable", f"factor {factor_id!r} is not actionable (context) but has an action: "
+                                    "leave out the action or the actionable = false"))
     return found
 
 
@@ -252,6 +321,7 @@ def read_mapping(file: str, data: dict, lines: dict[str, int] | None = None) -> 
     if not isinstance(dataset, dict):
         problems.append(Violation(file, None, "dataset", "[dataset] must be a table"))
         dataset = {}
+    problems += _dataset_problems(file, dataset)
     factors_table = data.get("factors")
     if not isinstance(factors_table, dict) or not factors_table:
         problems.append(Violation(file, None, "factors", "the codebook defines no [factors.<id>] tables"))
@@ -268,6 +338,22 @@ def read_mapping(file: str, data: dict, lines: dict[str, int] | None = None) -> 
             factors.append(factor)
     codebook = Codebook(factors=tuple(factors), dataset=dict(dataset), file=file, lines=dict(lines))
     return CodebookRead(codebook, tuple(problems), frozenset(factors_table))
+
+
+def _dataset_problems(file: str, dataset: dict) -> list[Violation]:
+    """The ``[dataset]`` rules: known keys, text values, ``phases`` a non-empty list of 1 and 2."""
+    problems = []
+    for key, value in dataset.items():
+        if key not in DATASET_KEYS:
+            problems.append(Violation(file, None, f"dataset.{key}",
+                                      f"[dataset]: unknown key {key!r} (allowed: {', '.join(DATASET_KEYS)})"))
+        elif key == "phases":
+            if not (isinstance(value, list) and value and all(p in PHASES for p in value)):
+                problems.append(Violation(file, None, "dataset.phases",
+                                          f"[dataset]: phases must be [1] or [1, 2], not {value!r}"))
+        elif not isinstance(value, str):
+            problems.append(Violation(file, None, f"dataset.{key}", f"[dataset]: {key} must be text"))
+    return problems
 
 
 def load_codebook(path: str | Path) -> Codebook:
@@ -308,3 +394,61 @@ def _read_codebook(path: Path) -> CodebookRead:
         row, message = toml_error_location(exc)
         raise InputError(Violation(file, row, None, f"not valid TOML: {message}")) from None
     return read_mapping(file, data, _toml_lines(text))
+
+
+# What an import asks the user to write in the [dataset] table it writes (key -> placeholder text).
+IMPORT_PLACEHOLDERS = {
+    "title_en": f"{PLACEHOLDER}: the title of your study, in English",
+    "title_nl": f"{PLACEHOLDER}: de titel van uw onderzoek, in het Nederlands",
+    "source_en": f"{PLACEHOLDER}: the citation of your study (author, year, title, where to find it)",
+    "source_nl": f"{PLACEHOLDER}: de bronvermelding van uw onderzoek (auteur, jaar, titel, vindplaats)",
+    "unit_en": f"{PLACEHOLDER}: what one case is, singular (e.g. municipality, cabinet, organisation)",
+    "units_en": f"{PLACEHOLDER}: the same, plural (e.g. municipalities, cabinets, organisations)",
+    "unit_nl": f"{PLACEHOLDER}: wat één casus is, enkelvoud (bijv. gemeente, kabinet, organisatie)",
+    "units_nl": f"{PLACEHOLDER}: hetzelfde, meervoud (bijv. gemeenten, kabinetten, organisaties)",
+    "evidence_en": f"{PLACEHOLDER}: what the codes come from (e.g. interviews, documents)",
+    "evidence_nl": f"{PLACEHOLDER}: waar de codes uit komen (bijv. interviews, documenten)",
+}
+# Words that describe one study, not the kind of study: an import never carries them over.
+STUDY_OWN_KEYS = ("title", "title_nl", "title_en", "source", "source_nl", "source_en", "licence", "license",
+                  "description")
+
+
+def imported_codebook_text(text: str, codebook: Codebook, words: dict | None = None) -> str:
+    """The ``codebook.toml`` an import writes: the factors as ``text`` has them, a ``[dataset]`` of the new study.
+
+    The codebook an import maps onto was written for another study (often the shipped one), so
+    its title, source, licence and description are never carried over: the new study's come from
+    ``words`` (e.g. ``{"title_en": ...}``), or stay placeholders that ``validate`` warns about and
+    reports leave out.  The unit and evidence words and the phases are kept where the codebook
+    gives them: they describe the kind of study.
+
+    Examples
+    --------
+    >>> path = Path("data/trafficking_nl_2020/codebook.toml")
+    >>> new = imported_codebook_text(path.read_text(encoding="utf-8"), load_codebook(path))
+    >>> book = codebook_from_mapping("codebook.toml", tomllib.loads(new))
+    >>> book.describe("title", "en"), book.describe("units", "en"), len(book.factors)
+    ('', 'municipalities', 23)
+    """
+    import tomli_w
+
+    kept = {k: v for k, v in codebook.dataset.items() if k not in STUDY_OWN_KEYS}
+    table = {key: kept.get(key, placeholder) for key, placeholder in IMPORT_PLACEHOLDERS.items()}
+    table.update({k: v for k, v in kept.items() if k not in table})
+    table.update({k: v for k, v in (words or {}).items() if v})
+    header = ("# [dataset]: the words reports and briefs use for this study; an import leaves the study's own\n"
+              f"# title and source to you (every \"{PLACEHOLDER}\" below; `bayesstreams validate` lists those left).\n")
+    return header + tomli_w.dumps({"dataset": table}) + "\n" + _without_dataset_table(text).lstrip("\n")
+
+
+def _without_dataset_table(text: str) -> str:
+    """``text`` of a codebook.toml without its ``[dataset]`` table (the comments before other tables kept)."""
+    out, skipping = [], False
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            skipping = re.match(r"^\[\s*dataset\s*\]", stripped) is not None
+        if not skipping:
+            out.append(line)
+    return "\n".join(out)

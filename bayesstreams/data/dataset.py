@@ -107,6 +107,25 @@ class Dataset:
         return len(self.cases)
 
     @property
+    def phases(self) -> tuple[int, ...]:
+        """The phases the study has: those with a coded factor, within ``[dataset] phases`` where declared.
+
+        The model always holds both windows; outputs say nothing of a phase the study does not
+        have (no headline, ranking, lever, claim or sentence about its window): a study of agenda
+        setting alone, or a codebook whose phase-2 factors no case was coded on.
+
+        Examples
+        --------
+        >>> load_dataset("data/trafficking_nl_2020").phases
+        (1, 2)
+        """
+        coded = ~np.isnan(np.asarray(self.x, dtype=float))
+        phase = self.factor_phase
+        found = tuple(p for i, p in enumerate(PHASES) if coded[:, phase == i].any())
+        declared = self.codebook.dataset.get("phases")
+        return tuple(p for p in found if not declared or p in declared)
+
+    @property
     def factor_phase(self) -> np.ndarray:
         """Phase index (0 or 1) of each factor."""
         return np.array([PHASES.index(f.phase) for f in self.codebook.factors], dtype=int)

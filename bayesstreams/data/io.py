@@ -67,15 +67,15 @@ def sniff_delimiter(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def header_problems(file: str, columns: tuple[str, ...]) -> list[Violation]:
+def header_problems(file: str, columns: tuple[str, ...], line: int = 1) -> list[Violation]:
     """Empty or repeated header cells (a repeated column would silently overwrite the first)."""
     problems: list[Violation] = []
     seen: set[str] = set()
     for name in columns:
         if name == "":
-            problems.append(Violation(file, 1, None, "a header cell is empty"))
+            problems.append(Violation(file, line, None, "a header cell is empty"))
         elif name in seen:
-            problems.append(Violation(file, 1, name, f"column {name!r} appears twice in the header"))
+            problems.append(Violation(file, line, name, f"column {name!r} appears twice in the header"))
         seen.add(name)
     return problems
 
@@ -185,12 +185,43 @@ def workbook_errors(path: Path, book):
         book.close()
 
 
+# A sheet's header names one of these; title rows above it (a report's heading) are passed over.
+HEADER_ANCHORS = ("case_id", "id")
+TITLE_ROWS = 20  # how far down a header is looked for
+# The sheets the data contract reads (a workbook's other sheets, e.g. notes, are left as they are).
+KNOWN_SHEETS = frozenset({"cases", "codes", "streams", "codebook", "profile"})
+
+
+def _header_row(file: str, rows: list) -> tuple[int, Violation | None]:
+    """The index of the header row: the first row, or the first of the top rows naming ``case_id`` / ``id``.
+
+    A sheet whose first rows are a title (one filled cell) and whose header cannot be found is
+    refused in one line naming the row that looks like the header, instead of one error per row.
+    """
+    texts = [[_cell_text(c) for c in row] for row in rows[:TITLE_ROWS]]
+    for index, cells in enumerate(texts):
+        if any(cell in HEADER_ANCHORS for cell in cells):
+            return (0 if index and any(c in HEADER_ANCHORS for c in texts[0]) else index), None
+    filled = [sum(1 for c in cells if c) for cells in texts]
+    if filled and filled[0] <= 1 and max(filled) > 1:
+        likely = filled.index(max(filled)) + 1
+        return 0, Violation(file, 1, None, f"row 1 is a title, not a header (no column {HEADER_ANCHORS[0]!r}); "
+                                           f"the header looks like row {likely}: delete the rows above it, or name "
+                                           f"its columns as docs/DATA.md does")
+    return 0, None
+
+
 def _read_sheets(path: Path, book) -> dict[str, RawTable]:
     tables: dict[str, RawTable] = {}
     problems: list[Violation] = []  # of every sheet: one pass shows them all
     for sheet in book.worksheets:
         file = f"{path}[{sheet.title}]"
-        rows_iter = sheet_rows(sheet)
+        all_rows = list(sheet_rows(sheet))
+        start, title = _header_row(file, all_rows)
+        if title is not None and (len(book.worksheets) == 1 or sheet.title.strip().lower() in KNOWN_SHEETS):
+            problems.append(title)
+            continue
+        rows_iter = iter(all_rows[start:])
         header = next(rows_iter, None)
         if header is None or not any(_cell_text(c) for c in header):
             problems.append(Violation(file, None, None, "sheet is empty (expected a header row)"))
@@ -198,9 +229,9 @@ def _read_sheets(path: Path, book) -> dict[str, RawTable]:
         while header and _cell_text(header[-1]) == "":
             header = header[:-1]
         columns = tuple(_cell_text(c) for c in header)
-        problems += header_problems(file, columns)
+        problems += header_problems(file, columns, start + 1)
         rows, lines = [], []
-        for number, record in enumerate(rows_iter, start=2):
+        for number, record in enumerate(rows_iter, start=start + 2):
             cells = [_cell_text(c) for c in record]
             if not any(cells):
                 continue

@@ -59,6 +59,33 @@ class _Collector:
         self.warnings: list[Violation] = []
         self.duplicate_case_rows: list[int] = []
         self._unknown_cases: dict[tuple[str, str], list] = {}
+        self._unknown_factors: dict[tuple[str, str], list] = {}
+
+    def unknown_factor(self, file: str, line: int, column: str, factor: str) -> None:
+        """Note a code of a factor the codebook lacks; :meth:`report_unknown_factors` reports each factor once.
+
+        The error takes its place among the others at the factor's first row (worded at the report).
+        """
+        key = (file, factor)
+        if key not in self._unknown_factors:
+            self._unknown_factors[key] = [len(self.errors)]
+            self.error(file, line, column, f"unknown factor {factor!r}")
+        self._unknown_factors[key].append((line, column))
+
+    def report_unknown_factors(self, codebook: Codebook) -> None:
+        """One error per unknown factor and file, at its first row, naming the codebook and the other rows.
+
+        A factor the codebook lacks would otherwise give one identical line per case.  The
+        suggestion is a codebook id close enough to be a typo (``p1_fundng``), never merely one
+        that shares the ``p1_`` prefix.
+        """
+        where = codebook.file or "the codebook"
+        for (file, factor), (index, *found) in self._unknown_factors.items():
+            (line, column), rest = found[0], found[1:]
+            also = f" (also at row {', '.join(str(r) for r, _ in rest)})" if rest else ""
+            self.errors[index] = Violation(file, line, column, f"unknown factor {factor!r}: {where} does not declare "
+                                           f"it{also}{_suggest(factor, codebook.ids, FACTOR_CUTOFF)}")
+        self._unknown_factors.clear()
 
     def unknown_case(self, file: str, line: int, column: str, case_id: str) -> None:
         """Note a row naming a case the case table lacks; :meth:`report_unknown_cases` reports each case once."""
@@ -95,8 +122,12 @@ def _require_columns(table: RawTable, required: tuple[str, ...], out: _Collector
     return not missing
 
 
-def _suggest(value: str, options) -> str:
-    close = difflib.get_close_matches(value, list(options), n=1)
+# Factor ids share prefixes (p1_, p2_): at difflib's default 0.6, p1_funding "matches" p2_framing.
+FACTOR_CUTOFF = 0.8
+
+
+def _suggest(value: str, options, cutoff: float = 0.6) -> str:
+    close = difflib.get_close_matches(value, list(options), n=1, cutoff=cutoff)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
@@ -238,8 +269,7 @@ def check_codes(cells: list[_Cell], codebook: Codebook, case_ids: set[str], case
             out.unknown_case(cell.file, cell.line, cell.case_column, cell.case_id)
             ok = False
         if cell.factor not in codebook:
-            out.error(cell.file, cell.line, cell.factor_column,
-                      f"unknown factor {cell.factor!r}{_suggest(cell.factor, codebook.ids)}")
+            out.unknown_factor(cell.file, cell.line, cell.factor_column, cell.factor)
             ok = False
         if cell.code not in CODE_VALUES:
             out.error(cell.file, cell.line, cell.code_column,
@@ -256,6 +286,7 @@ def check_codes(cells: list[_Cell], codebook: Codebook, case_ids: set[str], case
             first[key] = cell.line
             records.append({"case_id": cell.case_id, "factor": cell.factor, "code": CODE_VALUES[cell.code],
                             **cell.extra, "_file": cell.file, "_line": cell.line})
+    out.report_unknown_factors(codebook)
     return records
 
 

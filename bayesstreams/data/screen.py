@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
-from bayesstreams.data.support import separation, support_arrays  # noqa: F401  (separation: re-exported)
+from bayesstreams.data.support import aliased_factors, separation, support_arrays  # noqa: F401  (separation: re-exported)
 from bayesstreams.errors import Violation
 
 
@@ -51,8 +51,37 @@ def screen_dataset(dataset) -> list[Violation]:
             warnings.append(Violation(file, line, "w2", f"case {case_id!r} has w2 = 1 but w1 = 0 "
                                       "(institutionalised without agenda setting)", "w2_without_w1", case_id))
     warnings += factor_warnings(dataset)
+    warnings += alias_warnings(dataset)
     warnings += _respondent_disagreements(dataset)
+    warnings += study_warnings(dataset)
     return warnings
+
+
+def alias_warnings(dataset) -> list[Violation]:
+    """One warning per pair of factors whose codes are identical or exactly opposite in every case."""
+    out = []
+    for factor, others in aliased_factors(dataset).items():
+        file, line = _factor_location(dataset, factor)
+        for other, sign in others:
+            if dataset.factor_ids.index(other) < dataset.factor_ids.index(factor):
+                continue  # each pair once, at its first factor
+            how = "the same codes as" if sign > 0 else "exactly the opposite codes of"
+            out.append(Violation(file, line, factor, f"factor {factor!r} has {how} {other!r} in every case (not "
+                                 "discussed read as 0): their effects cannot be told apart", "aliased",
+                                 f"{factor} = {'' if sign > 0 else '-'}{other}"))
+    return out
+
+
+def study_warnings(dataset) -> list[Violation]:
+    """The ``[dataset]`` words an import left as placeholders: reports leave them out until they are written."""
+    codebook = dataset.codebook
+    keys = codebook.placeholders()
+    if not keys:
+        return []
+    return [Violation(codebook.file or _cases_file(dataset), None, "dataset",
+                      f"[dataset] still has placeholders for {', '.join(keys)}: write your study's own words there "
+                      "(reports leave out its title and source, and say 'case' and 'sources', until you do)",
+                      "placeholder", "dataset")]
 
 
 def factor_warnings(dataset) -> list[Violation]:
@@ -110,6 +139,8 @@ GROUPED = {
                 "(no data: prior only)",
     "separation": "{n} factors separate their window or coded stream perfectly (not discussed read as 0), "
                   "so their effects rest on the prior",
+    "aliased": "{n} pairs of factors have the same or exactly opposite codes in every case (not discussed read "
+               "as 0), so their effects cannot be told apart",
     "disagreement": "{n} case-factor pairs have respondents who disagree (the sign of their sum is used)",
 }
 

@@ -197,3 +197,40 @@ def data_support(dataset, na_as: float | None = 0.0) -> pd.DataFrame:
                      "separates_window": int(arrays.separates_window[k]),
                      "separates_stream": int(arrays.separates_stream[k]), "label": arrays.labels[k]})
     return pd.DataFrame.from_records(rows)
+
+
+def aliased_factors(dataset, na_as: float | None = 0.0) -> dict[str, list[tuple[str, int]]]:
+    """Per factor, the other factors with the same (``+1``) or exactly opposite (``-1``) codes in every case.
+
+    Codes are read as the model reads them (``NA`` as ``na_as``; with ``None`` a ``NA`` cell
+    must face a ``NA`` cell).  Two such factors move their windows together in every case, so
+    the data cannot tell their effects apart: what separates them is the prior and the stream
+    each sits in, not the data.  Factors without data support (never coded, or constant) are
+    left out: they are flagged as such.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from bayesstreams.data.codebook import Codebook, Factor
+    >>> from bayesstreams.data.dataset import Dataset
+    >>> book = Codebook((Factor("p1_a", 1, "problem"), Factor("p1_b", 1, "policy"), Factor("p1_c", 1, "politics")))
+    >>> x = np.array([[1, -1, 1], [0, 0, 1], [np.nan, 0, -1.]])
+    >>> data = Dataset("demo", "", book, [{"case_id": f"c{i}"} for i in range(3)], [], x, np.zeros((3, 2)),
+    ...                np.full((3, 2, 3), np.nan), np.full(3, -1), ())
+    >>> aliased_factors(data)
+    {'p1_a': [('p1_b', -1)], 'p1_b': [('p1_a', -1)]}
+    """
+    x = model_codes(dataset, na_as)
+    inert = support_arrays(dataset, na_as).no_data
+    ids = dataset.factor_ids
+    found: dict[str, list[tuple[str, int]]] = {}
+    for a in range(len(ids)):
+        for b in range(a + 1, len(ids)):
+            if inert[a] or inert[b]:
+                continue
+            for sign in (1, -1):
+                if np.array_equal(x[:, a], sign * x[:, b], equal_nan=True):
+                    found.setdefault(ids[a], []).append((ids[b], sign))
+                    found.setdefault(ids[b], []).append((ids[a], sign))
+                    break
+    return found

@@ -90,9 +90,10 @@ def _replace_rule(folder: Path, force: bool):
 
 
 def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
-                 brief_lang="nl", force=False, progress=False, command=None, mode_comparison=True,
+                 brief_lang=None, force=False, progress=False, command=None, mode_comparison=True,
                  robustness=False) -> Outcome:
     """Validate, fit the study and report in one go; the CLI's ``analyze`` (see :func:`analyze`)."""
+    brief_lang = brief_lang or lang  # the brief speaks the report's language unless asked otherwise
     shipped = dataset_path is None
     dataset_path = Path(dataset_path) if dataset_path else default_dataset()
     data = load_dataset(dataset_path)  # validate first: bad input fails before any fitting
@@ -124,9 +125,11 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
 
 
 def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
-            brief_lang="nl", force=False, progress=False, command=None, mode_comparison=True,
+            brief_lang=None, force=False, progress=False, command=None, mode_comparison=True,
             robustness=False) -> Study:
-    """Validate, fit and report in one go; the default is the shipped study with a Dutch brief for gemeente 5.
+    """Validate, fit and report in one go; the default is the shipped study with a brief for gemeente 5.
+
+    The briefs are written in ``brief_lang``, by default the report's ``lang``.
 
     The run, its companions (the wide-prior refit, the other not-discussed modes and the source
     check's refits without the coded stream states and with stream_error,
@@ -145,7 +148,7 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
 
     Examples
     --------
-    >>> study = analyze(out=tmp / "reports", run_dir=tmp / "runs", briefs=["g5"])
+    >>> study = analyze(out=tmp / "reports", run_dir=tmp / "runs", briefs=["g5"], brief_lang="nl")
     >>> study.run.diagnostics.passed, sorted(p.name for p in (tmp / "reports").iterdir() if p.suffix == ".html")
     (True, ['brief-g5-nl.html', 'report.html'])
     >>> sorted(study.companions), (tmp / "runs-wide" / "run.json").is_file()

@@ -29,6 +29,8 @@ def _state(value, t) -> str:
 def known_line(advice: dict, lang: str = "en") -> str:
     """What is known of the case's windows."""
     t = translator(lang)
+    if 2 not in advice.get("phases", (1, 2)):  # a one-phase study has no phase-2 window to speak of
+        return t("advice_known_one").format(w1=_state(advice["w1"], t))
     return t("advice_known").format(w1=_state(advice["w1"], t), w2=_state(advice["w2"], t))
 
 
@@ -183,6 +185,9 @@ def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3, plain: bool 
     advice = {**advice, "plans": advice["plans"][:n_plans], "then_w2_plans": advice["then_w2_plans"][:n_plans]}
     t = translator(lang)
     lines = [known_line(advice, lang)] if known else []
+    if advice["target"] is None and advice.get("phase1_necessary") is None:  # a one-phase study, its window open
+        lines.append(t("advice_last_open"))
+        return lines
     if advice["target"] is None:
         entry = advice["phase1_necessary"]
         prior = percent(entry["prior_mean"], lang) if entry["prior_mean"] is not None else "?"
@@ -197,7 +202,7 @@ def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3, plain: bool 
         lines.append(weakest_line(advice, lang))
     lines += plan_lines(advice["plans"], advice["plans_reach"], advice["target"], advice["threshold"], lang,
                         plain=plain)
-    if advice["target"] == "W1":
+    if advice["target"] == "W1" and 2 in advice.get("phases", (1, 2)):
         lines += plan_lines(advice["then_w2_plans"], advice["then_w2_reach"], "W2", advice["threshold"], lang,
                             after=True, plain=plain)
     lines += lever_lines({**advice, "levers": useful_levers(advice["levers"])[:n_levers]}, lang, n_find_out,

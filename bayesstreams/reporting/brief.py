@@ -254,10 +254,10 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
     prior-driven marks are measured with, besides power-scaling; ``threshold`` is the chance of
     the next window that "what would it take" aims at.
     """
-    from bayesstreams.reporting.i18n import translator
+    from bayesstreams.reporting.i18n import study_translator
     from bayesstreams.analysis.scoring import score_dataset
 
-    t = translator(lang)
+    t = study_translator(lang, run.dataset)
     case = select_case(run, case_id, profile)
     is_profile = profile is not None
     score = score_dataset(run, case, top_levers=N_LEVERS, n_similar=N_SIMILAR + 1, check_run=check_run,
@@ -270,7 +270,8 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
         advice = label_advice(score.advice, {k: {lang: v} for k, v in labels.items()}, lang,
                               run.dataset.codebook.actions())
     flags, n_prior, n_taught = score.prior_driven, *_prior_count(run, check_run)
-    streams = _streams(run, case)
+    phases = run.dataset.phases  # a one-phase study: no card, stream or sentence about the other window
+    streams = [s for s in _streams(run, case) if s.phase in phases]
     name = case.case_column("name")[0] or case.case_ids[0]
     return Brief(
         lang=lang, case_id=case.case_ids[0], name=name, is_profile=is_profile,
@@ -278,13 +279,13 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
         model_name=run.config.name, model_kind=run.config.kind, n_reference=run.dataset.n_cases,
         n_factors=score.n_factors, n_not_discussed=score.n_not_discussed,
         not_discussed=run.config.evidence_options["not_discussed"],
-        windows=_windows(score, case, flags, t), weakest=[s for s in streams if s.bottleneck], streams=streams,
+        windows=[w for w in _windows(score, case, flags, t) if w.phase in phases], weakest=[s for s in streams if s.bottleneck], streams=streams,
         levers=_levers(advice, labels), plans=_plan_lines(advice, lang),
         similar=_similar(score, None if is_profile else case.case_ids[0]), barriers=barriers(case, lang),
         n_prior_driven=n_prior, n_taught=n_taught,
         diagnostics_passed=bool((run.info.get("diagnostics") or {}).get("passed", False)),
         seed=run.info.get("seed"), data_hash=str(run.info.get("dataset", {}).get("hash", "")),
-        not_discussed_range=dict(score.not_discussed_range))
+        not_discussed_range={k: v for k, v in score.not_discussed_range.items() if int(k[-1]) in phases})
 
 
 def render_brief(brief: Brief, t, compact: int = 0) -> str:
@@ -357,7 +358,7 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     'g5.html'
     """
     from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
-    from bayesstreams.reporting.i18n import translator
+    from bayesstreams.reporting.i18n import study_translator
 
     out_file = Path(out if out is not None else out_file)
     case_id = case if case is not None else case_id
@@ -365,7 +366,7 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     if suffix not in (".html", ".htm", ".pdf"):
         raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
     refuse_existing(out_file, force)  # before the work, and again at the rename
-    t = translator(lang)
+    t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
     if suffix == ".pdf":
         from bayesstreams.reporting.browser import find_chromium
 

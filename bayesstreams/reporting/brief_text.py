@@ -32,9 +32,15 @@ def _join(items: list[str], t) -> str:
 
 def meaning(brief, t) -> list[str]:
     """Where the municipality stands: both chances in words and numbers, the weakest streams, the barriers."""
-    w1, w2 = brief.windows
-    out = [t("brief_means_chances").format(name=brief.name, p1=numbers.pct(w1.p.mean), word1=t(f"prob_{w1.word_key}"),
-                                           p2=numbers.pct(w2.p.mean), word2=t(f"prob_{w2.word_key}"))]
+    if len(brief.windows) == 1:  # a one-phase study: its one window
+        w1 = brief.windows[0]
+        out = [t("brief_means_chance_one").format(name=brief.name, p1=numbers.pct(w1.p.mean),
+                                                  word1=t(f"prob_{w1.word_key}"))]
+    else:
+        w1, w2 = brief.windows
+        out = [t("brief_means_chances").format(name=brief.name, p1=numbers.pct(w1.p.mean),
+                                               word1=t(f"prob_{w1.word_key}"), p2=numbers.pct(w2.p.mean),
+                                               word2=t(f"prob_{w2.word_key}"))]
     if brief.weakest:
         items = [t("brief_means_weakest_item").format(stream=t(f"stream_title_{s.stream}"),
                                                       phase=t(f"phase_short_{s.phase}"), q=numbers.pct(s.q.mean))

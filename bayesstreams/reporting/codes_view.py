@@ -110,7 +110,8 @@ def code_table(dataset, lang: str) -> CodeTable:
     """The coded data as the report's first table, with the quotes behind the codes."""
     quotes = _cell_quotes(dataset)
     phases = [PhaseBlock(PHASES[p], [_stream_block(dataset, lang, p, s, quotes) for s in range(len(STREAMS))],
-                         [_num(v) for v in dataset.w[:, p]]) for p in range(len(PHASES))]
+                         [_num(v) for v in dataset.w[:, p]]) for p in range(len(PHASES))
+              if PHASES[p] in dataset.phases]  # a phase the study does not have is no block
     infos = case_infos(dataset)
     names = {c.case_id: c.name for c in infos}
     labels = {f.id: f.label(lang) for f in dataset.codebook.factors}

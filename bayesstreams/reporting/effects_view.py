@@ -27,6 +27,8 @@ class FactorEffect:
     support: str = "data"
     support_kind: str = "data"
     steps: list = field(default_factory=list)  # StepEffect per window and step (reporting.support_view)
+    aliases: list = field(default_factory=list)  # labels of factors with the same or opposite codes in every case
+    actionable: bool = True  # False: context, never a lever (codebook ``actionable = false``)
 
     @property
     def no_data(self) -> bool:
@@ -88,9 +90,11 @@ def factor_effects(table, dataset, lang: str, flags: PriorFlags, support=None) -
             Interval.of(w1) if reaches_w1 else None, reaches_w1 and flags("query", "ace_w1", factor.id),
             Interval.of(w2), flags("query", "ace_w2", factor.id), str(w2["path"]),
             Interval.of(beta), _num(beta["p_gt_0"]), flags("parameter", "beta", factor.id)))
+        out[-1].actionable = factor.actionable
         if support is not None:
             out[-1].support = support.label_of(factor.id)
             out[-1].support_kind = SUPPORT_KINDS[out[-1].support]
+            out[-1].aliases = [alias.label for alias in support.aliases_of(factor.id)]
         out[-1].steps = step_effects(table, factor.id, reaches_w1)
     return out
 

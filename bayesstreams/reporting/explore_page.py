@@ -26,6 +26,7 @@ from bayesstreams.errors import InputError, Violation
 TEMPLATES = Path(__file__).with_name("templates")
 # the translation keys the page shows (besides those of explore_* below)
 SHARED_KEYS = ("score_p_w1", "score_p_w2", "score_not_discussed", "score_note_causal", "no_levers", "label_group",
+               "context_mark",
                "support_no_data", "prior_driven", "score_note_prior", "score_check_wide", "score_check_power",
                "phase_short_1", "phase_short_2", "stream_problem", "stream_policy",
                "stream_politics", *(f"phase_stream_{p}_{s}" for p in (1, 2) for s in ("problem", "policy", "politics")))

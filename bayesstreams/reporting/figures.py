@@ -245,7 +245,8 @@ def stream_diagram(streams, windows, t, name: str = "", prior_label: str | None 
     ax.set_ylim(0.1, 1.08)
     if name:
         ax.text(-0.005, 1.07, name, fontsize=9.5, fontweight="bold", va="top", gid="case-name", **TEXT)
-    for panel, phase in enumerate((1, 2)):
+    # the phases the windows table holds: a one-phase study draws its one phase
+    for panel, phase in enumerate(p for p in (1, 2) if (windows["phase"] == p).any()):
         x0 = 0.03 + panel * 0.5
         ax.text(x0 - 0.03, 0.96, t(f"phase_{phase}"), fontsize=8.5, fontweight="bold", va="top", **TEXT)
         own = streams[streams["phase"] == phase].set_index("stream")

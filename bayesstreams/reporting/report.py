@@ -25,7 +25,7 @@ from bayesstreams.atomic import atomic_folder, atomic_write_bytes, atomic_write_
 from bayesstreams.data.export import spreadsheet_safe
 from bayesstreams.data.io import write_csv
 from bayesstreams.reporting.companions_text import missing_lines, missing_rows
-from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.i18n import study_translator
 from bayesstreams.reporting.render import render, trusted
 from bayesstreams.reporting.fragility_text import fragility_view
 from bayesstreams.reporting.report_assemble import Report, build_report, summary
@@ -108,7 +108,7 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
     >>> sorted(p.name for p in folder.iterdir() if p.is_file())
     ['report.html', 'report.md', 'summary.json']
     """
-    t = translator(lang)
+    t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
     report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes, study.source_runs())

@@ -29,7 +29,7 @@ from bayesstreams.reporting.agreement_view import agreement_view
 from bayesstreams.reporting.cases_view import CaseResult, case_advice_rows, case_results
 from bayesstreams.reporting.codes_view import CodeTable, code_table
 from bayesstreams.reporting.effects_view import Dependency, FactorEffect, PriorFlags, dependency, factor_effects, step_flags
-from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.i18n import study_translator
 from bayesstreams.reporting.modes_view import case_not_discussed, modes_view
 from bayesstreams.reporting.qca_view import qca_view
 from bayesstreams.reporting.run_view import (Comparison, DiagnosticsSummary, Reproducibility, Taught, comparison,
@@ -80,6 +80,7 @@ class Report:
     rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
     advice: list = field(default_factory=list)  # per case: advice given what is known (MODEL.md §9), with its text
     modes: object = None  # modes_view.ModesView: "what if not discussed means ...", the modes side by side
+    phases: list = field(default_factory=lambda: [1, 2])  # the study's phases: nothing is said of another
     qca: object = None  # qca_view.QCAView: truth tables and necessity per window, classical and posterior (streams only)
 
     @property
@@ -102,21 +103,29 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     dataset = run.dataset
     tables = query_tables(run)
     learned = what_the_data_taught(run)
+    if tuple(dataset.phases) != (1, 2):  # a one-phase study: nothing about the other window
+        learned = learned[[_of_phases(r.name, r.index, dataset.phases) for r in learned.itertuples()]]
     measured = prior_dependence(run, check_run, agnostic_run)
     flags = PriorFlags(measured)
-    t = translator(lang)
+    t = study_translator(lang, dataset)
     verdicts = claim_verdicts(run, dataset.claims, measured, sources=sources)  # no-data factors: data.support's
     support = data_support_view(dataset, lang)
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)
     ranks = effect_ranks(run.posterior, dataset, base=run_baseline(run))
+    phases = list(dataset.phases)
+    windows = [f"W{p}" for p in phases]  # a window the study does not have gets no ranking, headline or step
+    ranks = ranks[ranks["window"].isin(windows)]
+    for effect in effects:
+        effect.steps = [s for s in effect.steps if s.window in windows]
     by_id = {e.factor: e for e in effects}
-    highlights = {"W1": step_flags(ranked_highlights(ranks, "W1", by_id, N_HIGHLIGHTS), "W1", flags),
-                  "W2": step_flags(ranked_highlights(ranks, "W2", by_id, N_HIGHLIGHTS), "W2", flags)}
-    claims = [evidence.claim_view(v, lang, t) for v in verdicts]
+    highlights = {w: step_flags(ranked_highlights(ranks, w, by_id, N_HIGHLIGHTS), w, flags) if w in windows else []
+                  for w in ("W1", "W2")}
+    claims = [evidence.claim_view(v, lang, t) for v in verdicts if _claim_in(v, windows)]
     reliance = not_discussed_reliance(run)
     cases = case_results(tables, dataset, lang, flags, no_data=frozenset(support.no_data))
     for case in cases:
-        case.not_discussed = case_not_discussed(reliance, case.case_id)
+        case.not_discussed = [n for n in case_not_discussed(reliance, case.case_id) if n.window in windows]
+        case.streams = [s for s in case.streams if s.phase in phases]
     others = list((mode_runs or {}).values())
     modes = modes_view(mode_comparison(run, others, measured) if others else None, run_mode(run),
                        code_table(dataset, lang), {w: [h.factor for h in hs] for w, hs in highlights.items()},
@@ -132,15 +141,44 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
         comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN, data_support=support,
         agreement=agreement_view(dataset, lang),
         ranks=rank_rows(ranks, by_id),
-        prior_check=evidence.prior_check(measured, check_run.config.name if check_run else "",
-                                         agnostic_run.config.name if agnostic_run else "",
-                                         index_words(dataset, lang)),
+        prior_check=_one_phase_prior_check(evidence.prior_check(measured, check_run.config.name if check_run else "",
+                                                                agnostic_run.config.name if agnostic_run else "",
+                                                                index_words(dataset, lang)), phases),
         structural=evidence.structural(run),
         dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
         claims=claims, stream_sources=basis_counts(dataset) if sources else {},
         source_levers=_source_levers(run, sources, lang) if sources else [],
         rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang), modes=modes,
-        qca=qca_view(_posterior_qca(run), lang))
+        phases=phases, qca=qca_view(_posterior_qca(run), lang))
+
+
+def _of_phases(name: str, index, phases) -> bool:
+    """Whether a parameter or query (``name`` at ``index``) belongs to the study's phases only."""
+    for p in (1, 2):
+        if p in phases:
+            continue
+        if f"w{p}" in str(name) or name in ("dependency_effect", "rho", "delta"):
+            return False
+        if str(index) == str(p) or str(index).startswith(f"{p}, "):
+            return False
+    return True
+
+
+def _one_phase_prior_check(check, phases):
+    """The headline numbers of the study's phases only, counted again."""
+    if tuple(phases) == (1, 2):
+        return check
+    check.rows = [r for r in check.rows if _of_phases(r.name, r.index, phases)]
+    check.n_total, check.n_prior_driven = len(check.rows), sum(r.prior_driven for r in check.rows)
+    return check
+
+
+def _claim_in(verdict, windows: list[str]) -> bool:
+    """Whether a claim speaks of the study's windows only ("phase 2 needs phase 1" needs both)."""
+    if verdict.query == "phase_dependency":
+        return "W2" in windows and "W1" in windows
+    quantity = str(verdict.quantity).lower()  # ace_w1, ace_w2, ...
+    return not any(f"w{p}" in quantity and f"W{p}" not in windows for p in (1, 2))
 
 
 def _source_levers(run, sources: dict, lang: str) -> list[dict]:
@@ -157,7 +195,7 @@ def _posterior_qca(run) -> list:
     if not run_baseline(run).has_streams:
         return []
     latent = draw_latent(run.posterior, run.dataset, n_draws=QCA_DRAWS, seed=run.seed)
-    return [posterior_qca(run, f"w{phase}", latent=latent) for phase in PHASES]
+    return [posterior_qca(run, f"w{phase}", latent=latent) for phase in PHASES if phase in run.dataset.phases]
 
 
 def summary(report: Report) -> dict:

@@ -39,9 +39,9 @@ def _code(code: float, t) -> str:
     return "+" if code > 0 else "\u2212" if code < 0 else "0"
 
 
-def _windows(other: dict, t) -> str:
+def _windows(other: dict, t, phases=(1, 2)) -> str:
     states = []
-    for phase in (1, 2):
+    for phase in phases:
         value = other[f"w{phase}"]
         state = "unknown" if math.isnan(value) else "open" if value == 1 else "closed"
         states.append(t("score_window_state").format(phase=phase, state=t(f"score_state_{state}")))
@@ -60,7 +60,7 @@ def _points(value: float, lang: str, t) -> str:
 
 
 def _lever_line(rank: int, lever: dict, result, lang: str, t) -> str:
-    gain = lever["gain_w2"]
+    gain = lever["gain_w1"] if lever.get("window") == "W1" else lever["gain_w2"]
     label = result.labels.get(lever["factor"], {}).get(lang, lever["factor"])
     action = result.actions.get(lever["factor"], {}).get(lang)
     phase, stream = lever["phase"], lever["stream"]
@@ -72,9 +72,9 @@ def _lever_line(rank: int, lever: dict, result, lang: str, t) -> str:
         threshold=number(100 * lever["threshold"], lang), chance=percent(lever["p_gain_gt_threshold"], lang))
 
 
-def _similar_line(other: dict, lang: str, t) -> str:
+def _similar_line(other: dict, lang: str, t, phases=(1, 2)) -> str:
     name = f" ({other['name']})" if other["name"] and other["name"] != other["case_id"] else ""
-    windows = _windows(other, t)
+    windows = _windows(other, t, phases)
     if math.isnan(other["distance"]):
         return t("score_similar_none").format(case=other["case_id"] + name, windows=windows)
     shared = _plural(other["n_shared"], t("score_shared_one"), t("score_shared_many"), n=other["n_shared"])
@@ -91,28 +91,32 @@ def case_lines(case, result, lang: str = "en") -> list[str]:
     name = f" ({case.name})" if case.name and case.name != case.case_id else ""
     lines = [head.replace(case.case_id, case.case_id + name, 1) + (t("score_group").format(group=case.group)
                                                                     if case.group else "")]
+    two = 2 in getattr(result, "phases", (1, 2))  # a one-phase study: no line about the phase-2 window
     for key, name, summary in (("p_w1", t("score_p_w1"), case.p_w1), ("p_w2", t("score_p_w2"), case.p_w2),
-                               ("", t("score_p_w2_given_w1"), case.p_w2_given_w1)):
+                               ("", t("score_p_w2_given_w1"), case.p_w2_given_w1))[:3 if two else 1]:
         mark = f"  [{t('prior_driven')}]" if case.prior_driven.get(key) else ""
         lines.append(f"  {name}: {_chance(summary, lang, t)}{mark}")
-    lines.append("  " + _rank(case, result.n_reference, t))
+    if two:
+        lines.append("  " + _rank(case, result.n_reference, t))
     nd = getattr(case, "not_discussed_range", None) or {}
     if nd and case.n_not_discussed:  # how much the chances rest on the factors nobody discussed
         names = {"p_w1": t("score_p_w1"), "p_w2": t("score_p_w2")}
         parts = [t("score_nd_part").format(window=names[key], span=pct_span(r["low"], r["high"]))
-                 + (f" [{t('nd_rests')}]" if r["rests"] else "") for key, r in nd.items() if r["n"]]
+                 + (f" [{t('nd_rests')}]" if r["rests"] else "") for key, r in nd.items() if r["n"]
+                 and (two or key == "p_w1")]
         lines.append("  " + t("score_nd").format(n=case.n_not_discussed, parts="; ".join(parts)))
     if case.advice is not None:  # what is known and what it would take, given that (MODEL.md §9), in ``lang``
         advice = label_advice(case.advice, result.labels, lang, result.actions)
         lines += ["  " + line for line in advice_lines(advice, lang)]
     if case.bottlenecks:
         parts = [t("score_weakest_part").format(phase=t(f"phase_short_{b['phase']}"), stream=t(f"stream_{b['stream']}"),
-                                                chance=percent(b["q_mean"], lang)) for b in case.bottlenecks]
+                                                chance=percent(b["q_mean"], lang)) for b in case.bottlenecks
+                 if b["phase"] == 1 or two]
         lines.append("  " + t("score_weakest").format(parts=", ".join(parts)))
-    lines.append("  " + (t("score_levers") if case.levers else t("no_levers")))
+    lines.append("  " + ((t("score_levers") if two else t("score_levers_w1")) if case.levers else t("no_levers")))
     lines += [f"    {_lever_line(n, lever, result, lang, t)}" for n, lever in enumerate(case.levers, start=1)]
     lines.append("  " + t("score_similar"))
-    lines += [f"    {_similar_line(other, lang, t)}" for other in case.similar]
+    lines += [f"    {_similar_line(other, lang, t, getattr(result, 'phases', (1, 2)))}" for other in case.similar]
     return lines
 
 

@@ -8,10 +8,10 @@ and orders them for the report, the brief and ``summary.json``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bayesstreams.data.raw_view import raw_view
-from bayesstreams.data.support import LABEL_DATA, LABEL_NO_DATA, LABEL_SEPARATING, data_support
+from bayesstreams.data.support import LABEL_DATA, LABEL_NO_DATA, LABEL_SEPARATING, aliased_factors, data_support
 from bayesstreams.reporting.view import Highlight, Interval, _num
 
 # each support label as the suffix of its translation key (t("support_" ~ kind))
@@ -31,6 +31,15 @@ class CodeCounts:
 
 
 @dataclass
+class Alias:
+    """Another factor with the same (``sign`` +1) or exactly opposite (-1) codes in every case."""
+
+    factor: str
+    label: str
+    sign: int
+
+
+@dataclass
 class SupportRow:
     """One factor: its code counts, its support label, what it separates, its codes against each window."""
 
@@ -47,6 +56,7 @@ class SupportRow:
     w1_closed: CodeCounts
     w2_open: CodeCounts
     w2_closed: CodeCounts
+    aliases: list = field(default_factory=list)  # Alias per factor its codes cannot be told apart from
 
 
 @dataclass
@@ -68,10 +78,15 @@ class DataSupport:
     windows: WindowCross
     no_data: list[str]
     separating: list[str]
+    aliased: list = field(default_factory=list)  # (Alias, Alias) per pair, each pair once
 
     def label_of(self, factor: str) -> str:
         """The support label of ``factor``."""
         return next(r.support for r in self.rows if r.factor == factor)
+
+    def aliases_of(self, factor: str) -> list:
+        """The :class:`Alias` records of ``factor`` (empty when the data can tell its effect apart)."""
+        return next((r.aliases for r in self.rows if r.factor == factor), [])
 
 
 def _counts(row) -> CodeCounts:
@@ -85,18 +100,23 @@ def data_support_view(dataset, lang: str) -> DataSupport:
     view = raw_view(dataset)
     by_window = {(r["factor"], r["window"], r["state"]): r for _, r in view.codes.iterrows()}
     labels = {f.id: f.label(lang) for f in dataset.codebook.factors}
+    aliased = aliased_factors(dataset)
     rows = []
     for _, r in table.iterrows():
         f = r["factor"]
         rows.append(SupportRow(f, labels[f], int(r["phase"]), str(r["stream"]), str(r["label"]),
                                SUPPORT_KINDS[r["label"]], _counts(r), int(r["separates_window"]),
                                int(r["separates_stream"]),
-                               *(_counts(by_window[f, w, s]) for w in ("W1", "W2") for s in ("open", "closed"))))
+                               *(_counts(by_window[f, w, s]) for w in ("W1", "W2") for s in ("open", "closed")),
+                               [Alias(o, labels[o], sign) for o, sign in aliased.get(f, [])]))
     split = view.phase2_given_phase1()
     cross = {a: {b: view.n(a, b) for b in ("open", "closed", "unknown")} for a in ("open", "closed", "unknown")}
+    order = list(dataset.factor_ids)
+    pairs = [(Alias(f, labels[f], sign), Alias(o, labels[o], sign)) for f in order for o, sign in aliased.get(f, [])
+             if order.index(o) > order.index(f)]
     return DataSupport(rows, WindowCross(cross, *split["with"], *split["without"]),
                        [r.factor for r in rows if r.support == LABEL_NO_DATA],
-                       [r.factor for r in rows if r.support == LABEL_SEPARATING])
+                       [r.factor for r in rows if r.support == LABEL_SEPARATING], pairs)
 
 
 @dataclass
@@ -138,12 +158,14 @@ class RankRow:
     p_rank1: float
     p_top3: float
     support_kind: str
+    aliases: list = field(default_factory=list)  # labels of the factors it cannot be told apart from
 
 
 def rank_rows(ranks, effects: dict) -> list[RankRow]:
     """Every row of :func:`bayesstreams.analysis.ranks.effect_ranks` as report data (W1 first, by rank)."""
     return [RankRow(str(r["window"]), str(r["factor"]), effects[r["factor"]].label, str(r["step"]), float(r["mean"]),
-                    int(r["rank"]), float(r["p_rank1"]), float(r["p_top3"]), effects[r["factor"]].support_kind)
+                    int(r["rank"]), float(r["p_rank1"]), float(r["p_top3"]), effects[r["factor"]].support_kind,
+                    list(effects[r["factor"]].aliases))
             for _, r in ranks.iterrows()]
 
 

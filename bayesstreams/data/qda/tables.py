@@ -211,10 +211,13 @@ def to_dataset(tables: ImportTables, mapping: Mapping, out: Path, source: str):
 def write_tables(tables: ImportTables, mapping: Mapping, out: Path, force: bool) -> None:
     """Write the dataset folder atomically: all four files appear together, or nothing does."""
     from bayesstreams.atomic import atomic_folder, atomic_write_text
+    from bayesstreams.data.codebook import imported_codebook_text
     from bayesstreams.data.io import write_csv
 
     with atomic_folder(out, force=force) as tmp:
-        atomic_write_text(tmp / "codebook.toml", mapping.codebook_path.read_text(encoding="utf-8-sig"))
+        # the factors of the mapped codebook, never its study's title and source (placeholders validate warns about)
+        atomic_write_text(tmp / "codebook.toml",
+                          imported_codebook_text(mapping.codebook_path.read_text(encoding="utf-8-sig"), mapping.codebook))
         columns = _columns(tables.cases, ["case_id", "w1", "w2"])
         write_csv(tmp / "cases.csv", columns, [[r[c] for c in columns] for r in tables.cases])
         write_csv(tmp / "codes.csv", CODE_COLUMNS, [[r[c] for c in CODE_COLUMNS] for r in tables.codes])

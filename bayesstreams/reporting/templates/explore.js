@@ -195,7 +195,7 @@
     const levers = [], findOut = [];
     for (let k = 0; k < K; k++) {
       const x = profile.codes[k] === null ? 0 : profile.codes[k];
-      if (F[k].phase !== 0 || F[k].no_data || x === 1) continue;
+      if (F[k].phase !== 0 || F[k].no_data || F[k].context || x === 1) continue;
       const s = F[k].stream, up = new Float64Array(N);
       let over = 0;
       for (let d = 0; d < N; d++) {
@@ -240,7 +240,7 @@
     const levers = [];
     for (let k = 0; k < K; k++) {
       const x = profile.codes[k] === null ? 0 : profile.codes[k];
-      if (F[k].no_data || x === 1) continue;
+      if (F[k].no_data || F[k].context || x === 1) continue;
       const p = F[k].phase, s = F[k].stream, g1 = new Float64Array(N), g2 = new Float64Array(N);
       for (let d = 0; d < N; d++) {
         let up;
@@ -534,6 +534,7 @@
       const name = select.parentNode.querySelector("label");
       name.textContent = label(F[k]);
       if (F[k].no_data) name.append(" ", el("span", "(" + t("support_no_data") + ")", "nodata"));
+      if (F[k].context) name.append(" ", el("span", "(" + t("context_mark") + ")", "nodata"));
       for (const option of select.options) option.textContent = values[option.value];
     });
   }

@@ -170,13 +170,15 @@ def test_the_brief_lists_the_coded_barriers_with_their_quotes(run_folder, study,
     assert len(coded_barriers) >= 3  # the thesis names money, competing priorities and little involvement
     section = brief[brief.index(translator("nl")("brief_barriers")):]
     for factor in coded_barriers:
-        assert study.codebook[factor].label("nl").replace("'", "&#39;") in section, factor
+        label = study.codebook[factor].label("nl")
+        assert (label[:1].upper() + label[1:]).replace("'", "&#39;") in section, factor  # a list item starts with a capital
     for record in study.codes:
         if record["case_id"] == "g5" and record["code"] == -1 and record["quote"]:
             assert str(record["quote"]).strip().replace("'", "&#39;") in section
     others = [f for f in study.factor_ids if study.x[g5, k[f]] != -1]
     listed = section[:section.index("</ul>")]
-    assert not [f for f in others if f"<strong>{study.codebook[f].label('nl')}</strong>" in listed]
+    capital = {f: study.codebook[f].label("nl")[:1].upper() + study.codebook[f].label("nl")[1:] for f in others}
+    assert not [f for f in others if f"<strong>{capital[f]}</strong>" in listed]
 
 
 def test_titles_and_source_follow_the_language(run_folder, study, fake_study_report, tmp_path):

@@ -58,6 +58,7 @@ _LAZY = {
     "mode_study_to_folder": ("bayesstreams.checks.mode_study", "mode_study_to_folder"),
     "compare_modes": ("bayesstreams.checks.mode_study", "compare_modes"),
     "qca": ("bayesstreams.analysis.qca.result", "qca"),
+    "posterior_qca": ("bayesstreams.analysis.qca.posterior", "posterior_qca"),
 }
 
 # the names of the last release: they still work, with a DeprecationWarning naming the new one

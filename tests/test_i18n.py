@@ -27,6 +27,7 @@ def expansions() -> dict[str, list[str]]:
     from bayesstreams.reporting.words import SCALE
     from bayesstreams.reporting.report import GLOSSARY
     from bayesstreams.model.modes import MODES
+    from bayesstreams.analysis.qca.posterior import READINGS
 
     phases, streams = [str(p) for p in PHASES], list(STREAMS)
     return {
@@ -56,6 +57,8 @@ def expansions() -> dict[str, list[str]]:
         "voice_goal_": phases, "voice_card_": phases, "voice_next_": phases, "voice_n_": ["1", "2", "3"],
         "voice_known_": [f"{p}_{state}" for p in phases for state in ("open", "closed")],
         "voice_card_known_": ["open", "closed"], "voice_stream_": streams,
+        "qca_solution_": ["conservative", "parsimonious", "intermediate"],
+        "qca_reading_": list(READINGS),
     }
 
 

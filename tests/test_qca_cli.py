@@ -51,6 +51,8 @@ def test_the_study_text_explains_how_much_rests_on_few_cases(capsys, monkeypatch
     assert code == 0
     assert ("w1 is present in every case with w2 (3 of 3): necessary in all observed cases, but only those 3 cases "
             "could have refuted it") in out
+    assert out.rstrip().endswith("note: for the posterior QCA (unknown cells drawn from a fitted model) give a run "
+                                 "folder (bayesstreams fit or analyze)")
 
 
 def test_a_bad_table_is_one_located_line_each_and_exit_2(tmp_path, capsys, monkeypatch):
@@ -90,3 +92,26 @@ def test_the_workbook_holds_every_table_unrounded_and_is_never_overwritten(tmp_p
     assert code == 0 and load_workbook(out).sheetnames == ["truth table", "necessity", "solutions", "terms"]
     value = load_workbook(out)["terms"]["D2"].value   # inclS of the first conservative term, unrounded
     assert isinstance(value, float) and round(value, 3) in (0.904, 0.804)
+
+
+def test_a_run_folder_adds_the_posterior_qca_as_text_json_and_workbook(fake_study, tmp_path, capsys, monkeypatch):
+    from openpyxl import load_workbook
+
+    folder = str(fake_study[0])
+    code, out, err = run(["qca", folder, "--outcome", "w2", "--draws", "200"], capsys, monkeypatch)
+    assert code == 0 and err == ""
+    assert "posterior QCA of w2: 200 posterior draws" in out
+    assert "But no case could have refuted it" in out and "of the 4 cases without w1" in out
+    code, out, _ = run(["qca", folder, "--outcome", "w2", "--draws", "200", "--json"], capsys, monkeypatch)
+    payload = json.loads(out)
+    necessity = {row["condition"]: row for row in payload["posterior"]["necessity"]}
+    assert necessity["w1"]["classical_inclN"] == 1.0 and 0.0 <= necessity["policy_2"]["RoN_q05"] <= necessity["policy_2"]["RoN_q95"]
+    assert "necessity_untested" in [r["key"] for r in payload["posterior"]["readings"]]
+    assert payload["necessity"] == json.loads(run(["qca", folder, "--outcome", "w2", "--no-posterior", "--json"],
+                                                   capsys, monkeypatch)[1])["necessity"]
+    book = tmp_path / "q.xlsx"
+    code, _, _ = run(["qca", folder, "--draws", "100", "--xlsx", str(book)], capsys, monkeypatch)
+    names = load_workbook(book).sheetnames
+    assert code == 0 and "w2 posterior necessity" in names and "w1 posterior truth table" in names
+    code, _, err = run(["qca", folder, "--draws", "0"], capsys, monkeypatch)
+    assert code == 2 and "error: --draws: at least 1" in err and "Traceback" not in err

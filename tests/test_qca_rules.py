@@ -13,7 +13,7 @@ import bayesstreams.analysis.qca.minimise as minimise_module
 import bayesstreams.analysis.qca.necessity as necessity_module
 import bayesstreams.analysis.qca.membership as membership_module
 import bayesstreams.analysis.qca.result as result_module
-import bayesstreams.analysis.qca.table as table_module
+import bayesstreams.data.qca_table as table_module
 import bayesstreams.analysis.qca.truth_table as truth_table_module
 from bayesstreams.analysis.qca.measures import cov_nec, cov_suf, incl_nec, incl_suf, pri, ron, unique_coverage
 from bayesstreams.analysis.qca.minimise import Term, minimal_covers, prime_implicants

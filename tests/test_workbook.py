@@ -35,7 +35,9 @@ def test_one_sheet_per_report_table_in_the_report_language(written):
     lang, book, report = written
     t = translator(lang)
     expected = [t(k) for k in ("sec_data", "sec_factors", "sec_dependency", "sec_streams", "sec_cases", "levers_title",
-                               "sec_taught", "sec_prior_check", "sec_diagnostics", "sec_quotes")]
+                               "sec_taught", "sec_prior_check", "sec_diagnostics")]
+    expected += [t(k).format(phase=p) for p in (1, 2) for k in ("qca_sheet_truth", "qca_sheet_necessity")]
+    expected.append(t("sec_quotes"))
     assert book.sheetnames == [sheet_title(title, set()) for title in expected]
     assert [c.value for c in book[book.sheetnames[1]][1]][:3] == [t("col_phase"), t("col_stream"), t("col_factor")]
 
@@ -89,3 +91,18 @@ def test_every_table_of_the_report_has_a_sheet(run_folder):
     assert len(tables[t("sec_taught")][1]) == report.taught.n_total
     assert [row[-1] for row in tables[t("sec_prior_check")][1]] == [row.prior_driven for row in report.prior_check.rows]
     assert t("sec_claims") not in tables  # this dataset states no claims
+
+
+def test_the_qca_sheets_hold_the_section_numbers_unrounded(written):
+    lang, book, report = written
+    t = translator(lang)
+    window = report.qca.windows[1]
+    rows = list(book[sheet_title(t("qca_sheet_necessity").format(phase=2), set())].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows] == [n.label for n in window.necessity]
+    for row, entry in zip(rows, window.necessity):
+        assert row[1] == pytest.approx(entry.classical_inclN, rel=1e-14) if entry.classical_inclN is not None \
+            else row[1] is None
+        want = (entry.inclN.mean, entry.inclN.q05, entry.inclN.q95, entry.p_necessary)
+        assert (*row[3:6], row[-1]) == pytest.approx(want, rel=1e-14)
+    truth = list(book[sheet_title(t("qca_sheet_truth").format(phase=1), set())].iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in truth] == [r.row for r in report.qca.windows[0].truth]

@@ -33,6 +33,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from bayesstreams.errors import BayesStreamsError, RunError
+from bayesstreams.inference.fit import flatten
+from bayesstreams.inference.samplers.nutpie import compile_model, sample_compiled
+from bayesstreams.model.kinds import parameter_names, pointwise_loglik
 
 K_THRESHOLD = 0.7
 TARGETS = ("windows", "all")
@@ -74,9 +78,6 @@ def nothing_observed(dataset):
 
 def target_loglik(dataset, kind: str, draws: dict, target: str) -> np.ndarray:
     """Pointwise log-likelihood (sample, case) of what LOO predicts (``"windows"`` or ``"all"``)."""
-    from bayesstreams.errors import BayesStreamsError
-    from bayesstreams.model.kinds import pointwise_loglik
-
     if target not in TARGETS:
         raise BayesStreamsError(f"unknown LOO target {target!r} (known: {', '.join(TARGETS)})")
     if target == "all":
@@ -137,10 +138,6 @@ def exact_elpd(fit, cases, target: str = "windows", seed: int = 20200601, **sett
 
     ``settings`` overrides :data:`REFIT` (draws, tune, chains per refit).
     """
-    from bayesstreams.inference.fit import flatten
-    from bayesstreams.inference.samplers.nutpie import compile_model, sample_compiled
-    from bayesstreams.model.kinds import parameter_names
-
     settings = {**REFIT, **settings}
     kind = fit.config.model_kind
     compiled = compile_model(fit.dataset, fit.config)
@@ -204,8 +201,6 @@ def compare_fits(fits: list, exact: str = "none", target: str = "windows", k_thr
         p_loo_i, pareto_k, method, target``.
     """
     import pandas as pd
-
-    from bayesstreams.errors import BayesStreamsError, RunError
 
     missing = [fit.label for fit in fits if fit.log_likelihood is None]
     if missing:

@@ -32,7 +32,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from bayesstreams.analysis.queries import baseline, dependency_draws, run_baseline, windows
+from bayesstreams.atomic import atomic_folder, refuse_existing
+from bayesstreams.checks.cluster import check_client
+from bayesstreams.checks.compare import Comparison, compare_fits, format_comparison, psis_loo
+from bayesstreams.checks.sbc import layout_of
+from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.inference.fit import fit, resolve_model
 from bayesstreams.model.modes import MODES, get_mode
+from bayesstreams.model.priors import draw_prior
+from bayesstreams.model.simulate import (draw_true_codes, hide_streams, record_codes, simulate_outcomes,
+                                         simulated_dataset, simulation_codebook)
 
 # the recording mechanisms of the truth, each the missingness of the mode that assumes it
 TRUTH_MODES = {"mar": "marginal", "salience": "salience"}
@@ -63,8 +73,6 @@ class ModeStudySettings:
 
 
 def _truth_config():
-    from bayesstreams.inference.fit import resolve_model
-
     return resolve_model(get_mode(TRUTH_MODES["mar"]).shipped_model)
 
 
@@ -74,12 +82,6 @@ def simulate_study_data(settings: ModeStudySettings, n_cases: int, index: int, t
     The parameters, true codes, stream states and windows depend on ``(seed, n_cases, index)`` only;
     ``truth`` decides which cells were discussed (``mar`` or ``salience``).
     """
-    from bayesstreams.checks.sbc import layout_of, simulated_dataset
-    from bayesstreams.data.codebook import PHASES, STREAMS
-    from bayesstreams.model.simulate import (draw_true_codes, hide_streams, record_codes, simulate_outcomes,
-                                            simulation_codebook)
-    from bayesstreams.model.priors import draw_prior
-
     if truth not in TRUTHS:
         raise ValueError(f"unknown truth {truth!r} (known: {', '.join(TRUTHS)})")
     rng = np.random.default_rng([settings.seed, n_cases, index])
@@ -100,8 +102,6 @@ def simulate_study_data(settings: ModeStudySettings, n_cases: int, index: int, t
 
 def true_windows(params: dict, x_true: np.ndarray, dataset) -> tuple[np.ndarray, np.ndarray]:
     """``(P(W1), P(W2))`` per case at the true codes and parameters (P(W2) marginal over W1)."""
-    from bayesstreams.analysis.queries import baseline, windows
-
     draws = {k: np.asarray(params[k], dtype=float)[None] for k in ("alpha", "beta", "lambda", "kappa", "rho")}
     found = windows(baseline(draws, replace(dataset, x=np.asarray(x_true, dtype=float))))
     return found.p1[0], found.p2[0]
@@ -122,10 +122,6 @@ def recovery_rows(labels: list[str], group: str, samples: np.ndarray, truth: np.
 
 def fit_and_score(settings: ModeStudySettings, n_cases: int, index: int, truth: str, mode: str) -> tuple[list, dict]:
     """Fit one simulated data set under one mode: ``(recovery rows, fit row)`` (elpd, diagnostics, time)."""
-    from bayesstreams.analysis.queries import run_baseline, windows
-    from bayesstreams.checks.compare import psis_loo
-    from bayesstreams.inference.fit import fit
-
     params, x_true, dataset = simulate_study_data(settings, n_cases, index, truth)
     start = time.perf_counter()
     run = fit(dataset, model=get_mode(mode).shipped_model, seed=int(settings.seed * 1000 + index), draws=settings.draws,
@@ -208,8 +204,6 @@ def run_mode_study(settings: ModeStudySettings, scheduler: str | None = None, n_
 
     from distributed import as_completed
 
-    from bayesstreams.checks.cluster import check_client
-
     done = {}
     if journal is not None and Path(journal).exists():
         for line in Path(journal).read_text(encoding="utf-8").splitlines():
@@ -256,8 +250,6 @@ def mode_study_to_folder(settings: ModeStudySettings, out, scheduler: str | None
     from pathlib import Path
 
     import pandas as pd
-
-    from bayesstreams.atomic import atomic_folder, refuse_existing
 
     refuse_existing(out, force)
     start = time.perf_counter()
@@ -307,8 +299,6 @@ def _interval_row(quantity: str, mode: str, samples: np.ndarray) -> dict:
 def mode_headlines(run, mode: str) -> list[dict]:
     """The numbers a report leads with, per draw then summarised: mean P(W1) / P(W2) of the cases with and without
     that window, their gap (the in-sample separation), and the phase dependency effect."""
-    from bayesstreams.analysis.queries import dependency_draws, run_baseline, windows
-
     found = windows(run_baseline(run))
     w = np.asarray(run.dataset.w, dtype=float)
     rows = []
@@ -346,9 +336,6 @@ def compare_modes(dataset, modes=tuple(MODES), seed: int = 1, draws=None, tune=N
     """
     import pandas as pd
 
-    from bayesstreams.checks.compare import compare_fits
-    from bayesstreams.inference.fit import fit
-
     runs, headlines, fits = [], [], []
     for mode in modes:
         start = time.perf_counter()
@@ -365,8 +352,6 @@ def compare_modes(dataset, modes=tuple(MODES), seed: int = 1, draws=None, tune=N
 
 def format_mode_comparison(result: dict) -> list[str]:
     """The comparison on a dataset as terminal lines: LOO table (windows only), then the headline numbers."""
-    from bayesstreams.checks.compare import Comparison, format_comparison
-
     lines = format_comparison(Comparison(result["loo"], result["pointwise"]))
     lines.append("headline numbers per mode: mean [90% interval]")
     for row in result["headlines"].itertuples(index=False):

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from bayesstreams.analysis.queries import baseline, windows
+from bayesstreams.model.priors import draw_prior
 
 NEAR_ZERO = 0.05
 NEAR_ONE = 0.95
@@ -45,9 +47,6 @@ class PriorPredictive:
 
 def prior_predictive(dataset, config, n_draws: int = PRIOR_DRAWS, seed: int = 20200601) -> PriorPredictive:
     """Prior predictive window probabilities and window counts for ``dataset``'s codes under ``config``."""
-    from bayesstreams.model.priors import draw_prior
-    from bayesstreams.analysis.queries import baseline, windows
-
     rng = np.random.default_rng(seed)
     draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), n_draws, rng)
     base = baseline(draws, dataset)

@@ -30,8 +30,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bayesstreams.model.config import ModelConfig
+from bayesstreams import faults
+from bayesstreams.analysis.contraction import scalar_labels
+from bayesstreams.atomic import atomic_folder, refuse_existing
+from bayesstreams.checks.cluster import check_client, worker_compiledir
+from bayesstreams.checks.plots import sbc_figures
+from bayesstreams.checks.sbc_journal import Journal, journal_path
+from bayesstreams.checks.sbc_stats import ecdf_table, rank_rows, summarise
+from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.errors import BayesStreamsError
+from bayesstreams.inference.samplers.nutpie import sample_compiled
+from bayesstreams.interrupts import Interrupted
+from bayesstreams.model.config import ModelConfig, load_config
+from bayesstreams.model.kinds import get_kind
 from bayesstreams.model.modes import DEFAULT_MODE, MODES, RESPONDENTS, get_mode, mode_of, options_of_draws
+from bayesstreams.model.priors import draw_prior
+from bayesstreams.model.simulate import (draw_codes, draw_true_codes, flip_streams, hide_streams,
+                                         record_codes, simulate_outcomes, simulated_dataset,
+                                         simulation_codebook)
 
 RANKED = ("mu", "tau", "alpha", "lambda", "kappa", "rho", "beta")
 # the evidence parameters, ranked where the fit and the truth both hold them: each mode's and
@@ -42,8 +58,6 @@ _COMPILED: dict = {}  # per worker process: compile key -> nutpie compiled model
 
 
 def _default_config() -> ModelConfig:
-    from bayesstreams.model.config import load_config
-
     return load_config(None)
 
 
@@ -97,32 +111,8 @@ def layout_of(factors_per_stream: int | None) -> tuple | None:
     return tuple(((phase, stream), factors_per_stream) for phase in (1, 2) for stream in ("problem", "policy", "politics"))
 
 
-def simulated_dataset(codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, name: str = "sbc", rows=None):
-    """An in-memory :class:`~bayesstreams.data.dataset.Dataset` of simulated arrays (no groups).
-
-    ``rows`` (from :func:`bayesstreams.model.simulate.record_codes`) keeps one code row per respondent.
-    """
-    from bayesstreams.data.dataset import Dataset
-
-    case_ids = [f"sim{i + 1:05d}" for i in range(len(x))]
-    cases = [{"case_id": c, "name": c, "w1": w[i, 0], "w2": w[i, 1], "level": "", "group": ""}
-             for i, c in enumerate(case_ids)]
-    codes = [{"case_id": c, "factor": f, "code": x[i, j]} for i, c in enumerate(case_ids)
-             for j, f in enumerate(codebook.ids)]
-    if rows is not None:
-        codes = [{"case_id": case_ids[i], "factor": codebook.ids[k], "code": code, "respondent": f"r{r + 1}"}
-                 for i, k, r, code in rows]
-    return Dataset(name=name, source="simulated", codebook=codebook, cases=cases, codes=codes, x=x, w=w, s=s,
-                   group=np.full(len(x), -1), groups=())
-
-
 def simulate_data(settings: SBCSettings, index: int):
     """``(truth, dataset, fit_seed)`` of simulation ``index``, reproducible from ``(settings.seed, index)``."""
-    from bayesstreams.data.codebook import PHASES, STREAMS
-    from bayesstreams.model.priors import draw_prior
-    from bayesstreams.model.simulate import (draw_codes, draw_true_codes, flip_streams, hide_streams, record_codes,
-                                            simulate_outcomes, simulation_codebook)
-
     rng = np.random.default_rng([settings.seed, index])
     codebook = simulation_codebook(dict(settings.layout) if settings.layout else None)
     phase = np.array([PHASES.index(f.phase) for f in codebook.factors])
@@ -158,9 +148,6 @@ def quantity_draws(chain_draws: dict, truth: dict, dataset) -> tuple[list[str], 
     The ranked parameters are :data:`RANKED` and the evidence parameters the fit and the truth
     share; the log-likelihood of the truth is taken under the fitted model (its parameters only).
     """
-    from bayesstreams.analysis.contraction import scalar_labels
-    from bayesstreams.model.kinds import get_kind
-
     loglik = get_kind("streams").reference_loglik
     labels, columns, values = [], [], []
     n_chain, n_draw = chain_draws["rho"].shape[:2]
@@ -183,11 +170,6 @@ def simulate_and_rank(settings: SBCSettings, index: int, attempt: int = 0) -> li
 
     ``attempt`` counts earlier tries whose worker died; the result does not depend on it.
     """
-    from bayesstreams import faults
-    from bayesstreams.checks.cluster import worker_compiledir
-    from bayesstreams.checks.sbc_stats import rank_rows
-    from bayesstreams.inference.samplers.nutpie import sample_compiled
-
     if index == 0 and attempt == 0:
         faults.hit("sbc-worker")  # the fault tests kill the worker of the first try here
     start = time.perf_counter()
@@ -244,9 +226,6 @@ def run_sbc(settings: SBCSettings, scheduler: str | None = None, n_workers: int 
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    from bayesstreams.checks.cluster import check_client
-    from bayesstreams.errors import BayesStreamsError
-
     finished = journal.finished() if journal is not None else {}
     finished = {index: rows for index, rows in finished.items() if index < settings.n_sims}
     rows = [row for index in sorted(finished) for row in finished[index]]
@@ -298,12 +277,6 @@ def sbc_to_folder(settings: SBCSettings, out, scheduler: str | None = None, n_wo
     from pathlib import Path
 
     import pandas as pd
-
-    from bayesstreams.atomic import atomic_folder, refuse_existing
-    from bayesstreams.checks.plots import sbc_figures
-    from bayesstreams.checks.sbc_journal import Journal, journal_path
-    from bayesstreams.checks.sbc_stats import ecdf_table, summarise
-    from bayesstreams.interrupts import Interrupted
 
     refuse_existing(out, force)  # before an hour of sampling, not after
     start = time.perf_counter()

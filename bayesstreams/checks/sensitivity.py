@@ -24,7 +24,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesstreams.model.priors import log_prior_draws, scaled_priors  # noqa: F401  (their home; used below)
+from bayesstreams.analysis.contraction import scalar_labels
+from bayesstreams.analysis.queries import baseline, dependency_draws, windows
+from bayesstreams.errors import RunError
+from bayesstreams.model.kinds import kind_of_draws
+from bayesstreams.model.priors import log_prior_draws, scaled_priors
 
 THRESHOLD = 0.05
 HEADLINE = ("rho", "dependency_effect", "mean_p_w1", "mean_p_w2")
@@ -32,9 +36,6 @@ HEADLINE = ("rho", "dependency_effect", "mean_p_w1", "mean_p_w2")
 
 def headline_draws(draws: dict, dataset) -> dict[str, np.ndarray]:
     """Per draw: the dependency parameter (``rho`` or ``delta``), the dependency effect, mean P(W1), mean P(W2)."""
-    from bayesstreams.analysis.queries import baseline, dependency_draws, windows
-    from bayesstreams.model.kinds import kind_of_draws
-
     w = windows(baseline(draws, dataset))
     parameter = kind_of_draws(draws).dependency_parameter
     return {parameter: np.asarray(draws[parameter], dtype=float), "dependency_effect": dependency_draws(draws, dataset),
@@ -93,8 +94,6 @@ def power_scaling_table(posterior: dict, log_likelihood: np.ndarray, dataset, co
     """
     import pandas as pd
 
-    from bayesstreams.analysis.contraction import scalar_labels
-
     tree = sensitivity_tree(posterior, log_likelihood, dataset, config, chains)
     scaled = [name for name in scaled_priors(config) if name in tree["log_prior"].data_vars]
     rows = []
@@ -107,8 +106,6 @@ def power_scaling_table(posterior: dict, log_likelihood: np.ndarray, dataset, co
 
 def run_sensitivity(run):
     """:func:`power_scaling_table` of a loaded run (``bayesstreams.inference.store.Run``)."""
-    from bayesstreams.errors import RunError
-
     if run.log_likelihood is None:
         raise RunError(f"{run.path}: the run holds no pointwise log-likelihood (refit with `bayesstreams fit`)")
     chains = int(run.info.get("settings", {}).get("chains", 1))

@@ -315,7 +315,7 @@ def analyze(
 
 @app.command()
 def qca(
-    source: Annotated[Path, typer.Argument(metavar="TABLE_OR_DATASET",
+    source: Annotated[Path, typer.Argument(metavar="DATA_OR_RUN",
                                            help="plain QCA table (CSV), dataset folder or workbook, or run folder")],
     outcome: Annotated[Optional[str], typer.Option(help="outcome column (~ negates); a dataset: w1, w2, a stream "
                                                         "state (policy_2) or a factor (default: last column; both "
@@ -335,32 +335,67 @@ def qca(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
     xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="also write the tables to this workbook")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing --xlsx file")] = False,
+    posterior: Annotated[bool, typer.Option("--posterior/--no-posterior",
+                                            help="for a run folder: also the posterior QCA (unknown cells, streams "
+                                                 "and windows drawn from the run's posterior)")] = True,
+    draws: Annotated[int, typer.Option("--draws", help="posterior draws the posterior QCA uses")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the posterior QCA's latent draws")] = 0,
 ) -> None:
-    """Classical crisp/fuzzy-set QCA: truth table, necessity, conservative/parsimonious/intermediate solutions."""
+    """Classical crisp/fuzzy-set QCA (truth table, necessity, solutions); of a run also the posterior QCA."""
     import json
 
     from bayesstreams.analysis.qca.result import qca as qca_of, outcomes_of
-    from bayesstreams.reporting.qca_text import qca_lines
+    from bayesstreams.reporting.qca_text import posterior_lines, qca_lines
     from bayesstreams.reporting.qca_workbook import write_qca_workbook
 
     if xlsx is not None:
         from bayesstreams.atomic import refuse_existing
 
         refuse_existing(xlsx, force)
+    if draws < 1:
+        raise UsageError("--draws", "at least 1")
+    names = outcomes_of(source, outcome, codebook)
+    run = _qca_run(source) if posterior else None
+    if run is not None:
+        from bayesstreams.analysis.qca.latent import draw_latent
+        from bayesstreams.analysis.qca.posterior import posterior_qca
+
+        latent = draw_latent(run.posterior, run.dataset, n_draws=draws, seed=seed)
+        posteriors = [posterior_qca(run, name, conditions=conditions, incl_cut=incl_cut, n_cut=n_cut,
+                                    dir_exp=dir_exp, membership=membership, seed=seed, latent=latent) for name in names]
+    else:
+        posteriors = [None] * len(names)
     results = [qca_of(source, outcome=name, conditions=conditions, incl_cut=incl_cut, n_cut=n_cut, dir_exp=dir_exp,
-                      membership=membership, not_discussed=not_discussed, codebook=codebook)
-               for name in outcomes_of(source, outcome, codebook)]
+                      membership=membership, not_discussed=not_discussed, codebook=codebook) for name in names]
     if xlsx is not None:
-        typer.echo(f"wrote {write_qca_workbook(results, xlsx, force=force)}", err=True)
+        typer.echo(f"wrote {write_qca_workbook(results, xlsx, force=force, posteriors=posteriors)}", err=True)
     if as_json:
-        payload = [r.to_dict() for r in results]
+        payload = [{**r.to_dict(), **({"posterior": p.to_dict()} if p is not None else {})}
+                   for r, p in zip(results, posteriors)]
         typer.echo(json.dumps(payload[0] if len(payload) == 1 else payload, indent=1, allow_nan=False))
         return
-    for i, result in enumerate(results):
+    for i, (result, post) in enumerate(zip(results, posteriors)):
         if i:
             typer.echo("")
         for line in qca_lines(result):
             typer.echo(line)
+        if post is not None:
+            typer.echo("")
+            for line in posterior_lines(post):
+                typer.echo(line)
+    if run is None and posterior and results[0].kind == "dataset":
+        typer.echo("")
+        typer.echo("note: for the posterior QCA (unknown cells drawn from a fitted model) give a run folder "
+                   "(bayesstreams fit or analyze)")
+
+
+def _qca_run(source: Path):
+    """The run of a run folder given to ``qca`` (None for a table or a dataset)."""
+    if not (source.is_dir() and (source / "run.json").is_file()):
+        return None
+    from bayesstreams.inference.store import load_run
+
+    return load_run(source)
 
 
 def _study(run: Path, check_run: Path | None = None, agnostic: Path | None = None, prior_check: bool = False):

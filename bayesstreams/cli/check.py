@@ -205,3 +205,41 @@ def modes(
     for line in format_mode_study(summary):
         typer.echo(line)
     typer.echo(f"wrote {out}/recovery.csv, fits.csv, summary.csv, elpd.csv and summary.json")
+
+
+@check_app.command("qca")
+def qca_calibration(
+    out: Annotated[Path, typer.Option("--out", help="folder for rows.csv, summary.csv and settings.json")],
+    sims: Annotated[int, typer.Option("--sims", min=1, help="simulated data sets (one fit each)")] = 100,
+    cases: Annotated[int, typer.Option("--cases", min=2, help="cases per simulated data set")] = 12,
+    observed: Annotated[str, typer.Option("--observed", help="share of stream states kept (at random), or two "
+                                                             "(kept if off, kept if in motion: the negative control)")] = "0.5",
+    window_missing: Annotated[float, typer.Option("--window-missing", min=0.0, max=0.95,
+                                                  help="share of windows hidden")] = 0.15,
+    draws: Annotated[int, typer.Option(min=10, help="draws per chain")] = 300,
+    tune: Annotated[int, typer.Option(min=10, help="tuning steps per chain")] = 300,
+    chains: Annotated[int, typer.Option(min=1, help="chains per fit")] = 2,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+) -> None:
+    """Do the posterior QCA's 90% intervals cover the complete-data values? (simulation; docs/VALIDATION.md)"""
+    from bayesstreams.atomic import refuse_existing
+    from bayesstreams.errors import InputError, Violation
+
+    try:
+        parts = [float(p) for p in observed.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) not in (1, 2) or not all(0.0 < p <= 1.0 for p in parts):
+        raise InputError(Violation("<command line>", None, "--observed", f"one or two shares in (0, 1]: {observed!r}"))
+    refuse_existing(out, force)  # before the fits
+    from bayesstreams.checks.qca_coverage import qca_coverage, write_coverage
+
+    result = qca_coverage(n_sims=sims, n_cases=cases, seed=seed, observed_streams=parts[0] if len(parts) == 1
+                          else tuple(parts), p_window_missing=window_missing, draws=draws, tune=tune, chains=chains,
+                          progress=lambda i, n: typer.echo(f"  simulation {i} of {n}", err=True))
+    write_coverage(result, out, force=force)
+    typer.echo(f"posterior QCA calibration: {sims} simulations of {cases} cases; 90% intervals, quantities whose "
+               f"posterior is not one value")
+    _echo_table(result.summary)
+    typer.echo(f"wrote {out}")

@@ -31,7 +31,7 @@ def _private_cache_if_needed() -> None:
             return
     except RuntimeError:  # no home folder to find
         pass
-    from bayesstreams.atomic import private_folder
+    from bayesstreams.atomic import private_folder  # lazy: runs before numba is configured, only when the cache needs a folder
 
     folder = private_folder(Path(tempfile.gettempdir()) / f"bayesstreams-numba-{os.getuid()}")
     os.environ["NUMBA_CACHE_DIR"] = str(folder)

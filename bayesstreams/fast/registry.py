@@ -35,7 +35,7 @@ def fast_problem(dataset, config):
     """
     if not config.model_kind.has_fast_density:
         return None
-    from bayesstreams.fast import problem
+    from bayesstreams.fast import problem  # lazy: compiles numba kernels; the registry is read by light paths
 
     if is_v1(config.evidence_options):
         return problem.streams_problem(dataset, config)
@@ -51,10 +51,10 @@ def pointwise_loglik(dataset, kind, draws: dict) -> np.ndarray:
     if not kind.has_fast_density:
         return kind.reference_loglik(dataset, draws)
     if is_v1(options_of_draws(draws)):
-        from bayesstreams.fast.pointwise import pointwise_loglik as v1_loglik
+        from bayesstreams.fast.pointwise import pointwise_loglik as v1_loglik  # lazy: compiles numba kernels; the registry is read by light paths
 
         return v1_loglik(dataset, draws)
-    from bayesstreams.fast.modes import pointwise_loglik as evidence_loglik
+    from bayesstreams.fast.modes import pointwise_loglik as evidence_loglik  # lazy: compiles numba kernels; the registry is read by light paths
 
     return evidence_loglik(dataset, draws)
 
@@ -66,7 +66,7 @@ def expected_q(weights, eta, beta, x, support, factors, options) -> np.ndarray:
     Falls back to the reference where numba cannot be imported.
     """
     try:
-        from bayesstreams.fast.modes import expected_q as kernel
+        from bayesstreams.fast.modes import expected_q as kernel  # lazy: compiles numba kernels; the registry is read by light paths
     except ImportError:
         return reference_expected_q(weights, eta, beta, x, support, factors, options)
     return kernel(weights, eta, beta, x, factors)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bayesstreams.errors import RunError
+from bayesstreams.interrupts import stopped_early
 
 
 def complete_samples(posterior: dict[str, np.ndarray]) -> int:
@@ -29,8 +30,6 @@ def complete_samples(posterior: dict[str, np.ndarray]) -> int:
 
 def require_complete(posterior: dict[str, np.ndarray], expected: int, what: str) -> None:
     """Raise :class:`~bayesstreams.interrupts.Interrupted` when ``posterior`` holds fewer than ``expected`` samples."""
-    from bayesstreams.interrupts import stopped_early
-
     got = complete_samples(posterior)
     if got < expected:
         raise stopped_early(got, expected, what)

@@ -15,7 +15,18 @@ from pathlib import Path
 
 import numpy as np
 
+from bayesstreams.atomic import refuse_existing
+from bayesstreams.data.dataset import load_dataset
+from bayesstreams.errors import UsageError
 from bayesstreams.fast.registry import pointwise_loglik
+from bayesstreams.inference.complete import require_complete
+from bayesstreams.inference.diagnostics import diagnose
+from bayesstreams.inference.run import Run
+from bayesstreams.inference.samplers import get_sampler
+from bayesstreams.inference.store import save_run
+from bayesstreams.model.config import ModelConfig, config_from_text, load_config, settings_problems
+from bayesstreams.model.kinds import KINDS, parameter_names
+from bayesstreams.model.priors import draw_prior
 
 PRIOR_DRAWS = 4000
 DEFAULT_SEED = 20200601
@@ -27,9 +38,6 @@ def resolve_settings(config, draws=None, tune=None, chains=None, sampler=None) -
     for key, value in (("draws", draws), ("tune", tune), ("chains", chains), ("sampler", sampler)):
         if value is not None:
             settings[key] = value
-    from bayesstreams.errors import UsageError
-    from bayesstreams.model.config import settings_problems
-
     for key, why in settings_problems(settings):
         raise UsageError(f"--{key}", why)
     return settings
@@ -37,8 +45,6 @@ def resolve_settings(config, draws=None, tune=None, chains=None, sampler=None) -
 
 def run_sampler(dataset, config, settings: dict, seed: int, progress: bool):
     """Sample with the backend ``settings["sampler"]``; returns an ArviZ DataTree."""
-    from bayesstreams.inference.samplers import get_sampler
-
     return get_sampler(settings["sampler"]).sample(dataset, config, settings, seed, progress)
 
 
@@ -67,9 +73,6 @@ def resolve_model(model):
     >>> resolve_model("additive").kind
     'additive'
     """
-    from bayesstreams.model.config import ModelConfig, config_from_text, load_config
-    from bayesstreams.model.kinds import KINDS
-
     if model is None or isinstance(model, ModelConfig):
         return load_config(None) if model is None else model
     path = Path(model)
@@ -116,12 +119,6 @@ def fit(dataset, model=None, seed: int = DEFAULT_SEED, draws=None, tune=None, ch
     >>> small.n_samples, small.info["sampler"]
     (800, 'nutpie')
     """
-    from bayesstreams.inference.complete import require_complete
-    from bayesstreams.inference.diagnostics import diagnose
-    from bayesstreams.inference.run import Run
-    from bayesstreams.model.kinds import parameter_names
-    from bayesstreams.model.priors import draw_prior
-
     if isinstance(dataset, (str, Path)):
         from bayesstreams.data.dataset import load_dataset
 
@@ -188,10 +185,6 @@ def versions() -> dict:
 def fit_and_save(dataset_path, out, model=None, seed=DEFAULT_SEED, draws=None, tune=None, chains=None, sampler=None,
                  codebook=None, force=False, progress=False, command=None):
     """Validate, fit and write a run; returns the run and the lines the CLI prints."""
-    from bayesstreams.atomic import refuse_existing
-    from bayesstreams.data.dataset import load_dataset
-    from bayesstreams.inference.store import save_run
-
     out = Path(out)
     refuse_existing(out, force)  # before the expensive part, not after it
     config = resolve_model(model)

@@ -21,6 +21,8 @@ import numpy as np
 
 from bayesstreams.data.limits import check_regular_file, read_bounded
 from bayesstreams.errors import InputError, RunError
+from bayesstreams.model.evidence import code_coords
+from bayesstreams.model.kinds import model_coords, var_dims
 
 HASHED = ("trace.nc", "draws.npz", "model.toml")
 SNAPSHOT = "dataset"
@@ -123,9 +125,6 @@ def load_draws_checked(path: Path, loader):
 
 def check_shapes(path: Path, info: dict, dataset, kind: str, posterior: dict, log_likelihood) -> None:
     """Refuse draws whose arrays are not shaped as this run's: (samples, dims of the parameter)."""
-    from bayesstreams.model.evidence import code_coords
-    from bayesstreams.model.kinds import model_coords, var_dims
-
     sizes = {d: len(v) for d, v in {**model_coords(dataset), **code_coords()}.items()}
     samples = info.get("n_samples")
     for name, array in posterior.items():

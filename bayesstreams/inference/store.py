@@ -23,10 +23,19 @@ from pathlib import Path
 
 import numpy as np
 
+from bayesstreams.atomic import atomic_folder
+from bayesstreams.data.dataset import load_dataset
+from bayesstreams.data.export import write_long
 from bayesstreams.errors import RunError
-from bayesstreams.inference.integrity import (check_shapes, file_hashes, file_sha256,  # noqa: F401 (file_sha256: tests)
-                                              load_draws_checked, read_run_json, verify_files)
+from bayesstreams.inference.complete import check_saved_run
+from bayesstreams.inference.diagnostics import Diagnostics
+from bayesstreams.inference.integrity import (check_shapes, file_hashes, file_sha256, load_draws_checked,
+                                              read_run_json, verify_files)
 from bayesstreams.inference.power import power_weights
+from bayesstreams.inference.run import Run
+from bayesstreams.model.config import load_config
+from bayesstreams.model.evidence import code_coords
+from bayesstreams.model.kinds import model_coords, var_dims
 
 FORMAT_VERSION = 1
 RUN_FILES = ("trace.nc", "draws.npz", "model.toml", "run.json", "dataset")
@@ -76,10 +85,6 @@ def read_info(path: Path) -> dict:
 def trace_with_extras(run):
     """The sampler's DataTree plus ``prior`` and ``log_likelihood`` groups with labelled dims, for ArviZ users."""
     import xarray as xr
-
-    from bayesstreams.model.kinds import model_coords, var_dims
-
-    from bayesstreams.model.evidence import code_coords
 
     coords = {**model_coords(run.dataset), **code_coords()}
     tree = run.tree().copy()
@@ -139,9 +144,6 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
     """
     import tomli_w
 
-    from bayesstreams.atomic import atomic_folder
-    from bayesstreams.data.export import write_long
-
     out = Path(out)
     timings = dict(run.info.get("timings", {}))
     with atomic_folder(out, force=force) as tmp:
@@ -171,12 +173,6 @@ def load_run(path: str | Path, verify: bool = True):
     >>> again.n_samples == run.n_samples, again.config.kind
     (True, 'streams')
     """
-    from bayesstreams.data.dataset import load_dataset
-    from bayesstreams.inference.complete import check_saved_run
-    from bayesstreams.inference.diagnostics import Diagnostics
-    from bayesstreams.inference.run import Run
-    from bayesstreams.model.config import load_config
-
     path = Path(path)
     info = read_info(path)
     if verify:

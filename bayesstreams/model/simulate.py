@@ -11,9 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.data.codebook import PHASES, STREAMS, Codebook, Factor
+from bayesstreams.atomic import atomic_folder, atomic_write_text
+from bayesstreams.data.codebook import Codebook, Factor, PHASES, STREAMS
+from bayesstreams.data.dataset import Dataset
+from bayesstreams.data.export import write_long
+from bayesstreams.data.limits import read_bounded
+from bayesstreams.errors import InputError, Violation
+from bayesstreams.model.config import load_config
 from bayesstreams.model.likelihood import logistic, stream_eta
 from bayesstreams.model.modes import mode_of, options_of_draws
+from bayesstreams.model.priors import draw_prior
 
 DEFAULT_LAYOUT = {(1, "problem"): 6, (1, "policy"): 3, (1, "politics"): 3,
                   (2, "problem"): 2, (2, "policy"): 6, (2, "politics"): 3}
@@ -97,29 +104,37 @@ def hide_streams(s: np.ndarray, observed_fraction: float, rng: np.random.Generat
     return hidden
 
 
-def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray,
-                    params: dict, meta: dict, force: bool = False, rows: list | None = None) -> Path:
-    """Write a simulated data set in the data contract plus ``truth.json``, atomically.
+def simulated_dataset(codebook: Codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray, name: str = "sbc",
+                      source: str = "simulated", rows: list | None = None, mark_unrecorded: bool = False) -> Dataset:
+    """An in-memory :class:`~bayesstreams.data.dataset.Dataset` of simulated arrays (cases ``sim00001``..., no groups).
 
-    ``rows`` (from :func:`record_codes`) writes one code row per respondent, with a ``respondent`` column.
+    ``rows`` (from :func:`record_codes`) keeps one code row per respondent; ``mark_unrecorded`` adds a
+    not-discussed row (code NaN, no respondent) for each cell no respondent recorded, as a written data set needs.
     """
-    from bayesstreams.atomic import atomic_folder, atomic_write_text
-    from bayesstreams.data.dataset import Dataset
-    from bayesstreams.data.export import write_long
-
     case_ids = [f"sim{i + 1:05d}" for i in range(len(x))]
     cases = [{"case_id": c, "name": c, "w1": w[i, 0], "w2": w[i, 1], "level": "", "group": ""}
              for i, c in enumerate(case_ids)]
     codes = [{"case_id": c, "factor": f, "code": x[i, j]} for i, c in enumerate(case_ids)
              for j, f in enumerate(codebook.ids)]
     if rows is not None:
-        recorded = {(i, k) for i, k, _, _ in rows}
         codes = [{"case_id": case_ids[i], "factor": codebook.ids[k], "code": code, "respondent": f"r{r + 1}"}
                  for i, k, r, code in rows]
-        codes += [{"case_id": c, "factor": f, "code": np.nan, "respondent": ""} for i, c in enumerate(case_ids)
-                  for k, f in enumerate(codebook.ids) if (i, k) not in recorded]
-    dataset = Dataset(name=Path(out).name, source=str(out), codebook=codebook, cases=cases, codes=codes, x=x, w=w,
-                      s=s, group=np.full(len(x), -1), groups=())
+        if mark_unrecorded:
+            recorded = {(i, k) for i, k, _, _ in rows}
+            codes += [{"case_id": c, "factor": f, "code": np.nan, "respondent": ""} for i, c in enumerate(case_ids)
+                      for k, f in enumerate(codebook.ids) if (i, k) not in recorded]
+    return Dataset(name=name, source=source, codebook=codebook, cases=cases, codes=codes, x=x, w=w, s=s,
+                   group=np.full(len(x), -1), groups=())
+
+
+def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.ndarray, w: np.ndarray,
+                    params: dict, meta: dict, force: bool = False, rows: list | None = None) -> Path:
+    """Write a simulated data set in the data contract plus ``truth.json``, atomically.
+
+    ``rows`` (from :func:`record_codes`) writes one code row per respondent, with a ``respondent`` column.
+    """
+    dataset = simulated_dataset(codebook, x, s, w, name=Path(out).name, source=str(out), rows=rows,
+                                mark_unrecorded=True)
     with atomic_folder(out, force=force) as tmp:
         write_long(dataset, tmp)
         truth = {"parameters": {k: np.asarray(v).tolist() for k, v in params.items()}, **meta,
@@ -130,10 +145,6 @@ def write_simulated(out: str | Path, codebook: Codebook, x: np.ndarray, s: np.nd
 
 def read_params(path: str | Path, n_factors: int) -> dict:
     """Parameters from a JSON file shaped like ``truth.json`` (a "parameters" table or the bare table)."""
-    from bayesstreams.errors import InputError, Violation
-
-    from bayesstreams.data.limits import read_bounded
-
     file = str(path)
     if not Path(path).exists():
         raise InputError(Violation(file, None, None, "parameter file does not exist"))
@@ -180,9 +191,6 @@ def simulate_to_folder(out: str | Path, n_cases: int, seed: int, params_file: st
     >>> sorted(p.name for p in folder.iterdir())
     ['cases.csv', 'codebook.toml', 'codes.csv', 'streams.csv', 'truth.json']
     """
-    from bayesstreams.model.config import load_config
-    from bayesstreams.model.priors import draw_prior
-
     config = config or load_config(None)
     codebook = codebook or simulation_codebook()
     rng = np.random.default_rng(seed)

@@ -86,3 +86,93 @@ def qca_lines(result) -> list[str]:
     while lines and not lines[-1]:
         lines.pop()
     return lines
+
+
+# ------------------------------------------------------------------ the posterior QCA (issue 27)
+
+
+def _interval(row: dict, measure: str) -> str:
+    return f"{_num(row[f'{measure}_mean'])} [{_num(row[f'{measure}_q05'])}, {_num(row[f'{measure}_q95'])}]"
+
+
+def _pct(value) -> str:
+    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
+
+
+def reading_sentence(reading: dict) -> str:
+    """Where the model and the set-theoretic reading part, in plain words (English; the report has its own)."""
+    key = reading["key"]
+    if key in ("necessity_untested", "necessity_tested"):
+        text = (f"{reading['condition']} is necessary for {reading['outcome']} in all observed cases "
+                f"({int(reading['n_outcome'])} of {int(reading['n_outcome'])}; in the posterior P(inclN = 1) = "
+                f"{_pct(reading['p_all_cases'])}). ")
+        if key == "necessity_untested":
+            text += (f"But no case could have refuted it: a case refutes it only by opening {reading['outcome']} "
+                     f"without {reading['condition']}, which needs its phase-2 streams all in motion, and of the "
+                     f"{reading['n_closed']:.0f} cases without {reading['condition']} the expected number with all "
+                     f"phase-2 streams in motion is {reading['could_refute_mean']:.2f}. The table has no row that "
+                     f"could tell, so the model's phase dependency rho stays where the prior put it")
+        else:
+            text += (f"{reading['could_refute_mean']:.2f} cases without {reading['condition']} had (in expectation) "
+                     f"all phase-2 streams in motion and could have refuted it; the model's phase dependency rho "
+                     f"weighs them")
+        text += f" (rho {_num(reading['rho_mean'])} [{_num(reading['rho_q05'])}, {_num(reading['rho_q95'])}]"
+        if "rho_prior_mean" in reading:
+            text += (f"; prior {_num(reading['rho_prior_mean'])} [{_num(reading['rho_prior_q05'])}, "
+                     f"{_num(reading['rho_prior_q95'])}]")
+        return text + "; rho = 0 means no phase 2 without phase 1)."
+    if key == "dropped_cases":
+        return (f"the classical table leaves out {reading['n']} case(s) with unknown cells ({reading['cases']}); "
+                f"the posterior keeps every case, drawing what is unknown")
+    if key == "necessity_turns":
+        return (f"{reading['condition']}: classically inclN {_num(reading['classical'])} "
+                f"({'passes' if reading['classical'] >= reading['cut'] else 'fails'} {reading['cut']:g}), but "
+                f"P(inclN >= {reading['cut']:g}) = {_pct(reading['p'])}: the unknown cells can turn it")
+    if key == "term_turns":
+        return (f"{reading['term']}: classically inclS {_num(reading['classical'])} "
+                f"({'passes' if reading['classical'] >= reading['cut'] else 'fails'} {reading['cut']:g}), but "
+                f"P(inclS >= {reading['cut']:g}) = {_pct(reading['p'])}: the unknown cells can turn it")
+    if key == "solution_unstable":
+        return (f"the classical {reading['solution']} solution {reading['expression']} holds in only "
+                f"{_pct(reading['p'])} of the posterior draws")
+    raise KeyError(key)
+
+
+def posterior_lines(post) -> list[str]:
+    """The posterior QCA of one outcome: truth table, necessity, terms and solutions with intervals, and the readings."""
+    conditions = list(post.conditions)
+    evidence = post.settings["evidence"]
+    lines = [f"posterior QCA of {post.outcome}: {post.settings['n_draws']} posterior draws, not-discussed cells drawn "
+             f"under the run's mode ({evidence['not_discussed']}"
+             f"{', coded streams may be wrong' if evidence['stream_error'] else ''}), unknown stream states and "
+             "windows drawn likewise; every case takes part; mean [90% interval]",
+             "", "truth table (P in solution: the row is positive, OUT = 1)"]
+    header = ["row", *conditions, "classical", "P observed", "cases", "incl", "P in solution"]
+    rows = [[str(r["row"]), *(str(r[c]) for c in conditions),
+             f"{r['classical_OUT']} ({r['classical_n']})", _pct(r["p_observed"]), f"{r['n_mean']:.2f}",
+             f"{_num(r['incl_mean'])} [{_num(r['incl_q05'])}, {_num(r['incl_q95'])}]", _pct(r["p_in_solution"])]
+            for r in post.truth_table.to_dict("records")]
+    width = len(conditions)
+    lines += _table(header, rows, {0, width + 2, width + 3, width + 5})
+    cut = post.settings["nec_cut"]
+    lines += ["", f"necessity (P necessary: inclN >= {cut:g})"]
+    header = ["condition", "classical inclN", "inclN", "RoN", "covN", f"P necessary"]
+    rows = [[r["condition"], _num(r["classical_inclN"]), _interval(r, "inclN"), _interval(r, "RoN"),
+             _interval(r, "covN"), _pct(r["p_necessary"])] for r in post.necessity.to_dict("records")]
+    lines += _table(header, rows, {1, 5})
+    if len(post.terms):
+        incl = post.settings["incl_cut"][0]
+        lines += ["", f"terms of the classical solutions (P pass: inclS >= {incl:g}; P in solution: a prime "
+                      "implicant of the draw's own solution)"]
+        header = ["solution", "term", "classical inclS", "inclS", "covS", "P pass", "P in solution"]
+        rows = [[f"{r['solution']} {r['model']}", r["term"], _num(r["classical_inclS"]), _interval(r, "inclS"),
+                 _interval(r, "covS"), _pct(r["p_pass"]), _pct(r["p_in_solution"])] for r in post.terms.to_dict("records")]
+        lines += _table(header, rows, {2, 5, 6})
+    lines += ["", "solutions of the draws' truth tables"]
+    rows = [[r["solution"], r["expression"], _pct(r["probability"]), "classical" if r["classical"] else ""]
+            for r in post.solutions.to_dict("records")]
+    lines += _table(["solution", "expression", "P", ""], rows, {2})
+    if post.readings:
+        lines += ["", "where the model and the set-theoretic reading part"]
+        lines += [f"* {reading_sentence(r)}" for r in post.readings]
+    return lines

@@ -1,6 +1,7 @@
-"""Classical QCA results as one ``.xlsx`` workbook (``bayesstreams qca --xlsx``): four sheets per outcome.
+"""QCA results as one ``.xlsx`` workbook (``bayesstreams qca --xlsx``): four sheets per outcome, four more of a run.
 
-Truth table, necessity, solutions and terms of each result, numbers unrounded, text guarded
+Truth table, necessity, solutions and terms of each result (and of a run's posterior QCA, with
+means, 90% intervals and probabilities), numbers unrounded, text guarded
 against formulas (:func:`bayesstreams.data.export.spreadsheet_safe`), written atomically and
 never over an existing file without ``force``.
 """
@@ -15,6 +16,8 @@ from bayesstreams.atomic import atomic_write_bytes, refuse_existing
 from bayesstreams.reporting.workbook import sheet_title
 
 SHEETS = (("truth table", "truth_table"), ("necessity", "necessity"), ("solutions", "solutions"), ("terms", "terms"))
+POSTERIOR_SHEETS = (("posterior truth table", "truth_table"), ("posterior necessity", "necessity"),
+                    ("posterior terms", "terms"), ("posterior solutions", "solutions"))
 
 
 def _cell(value):
@@ -29,18 +32,25 @@ def _cell(value):
     return spreadsheet_safe(str(value))
 
 
-def qca_workbook_bytes(results) -> bytes:
-    """The tables of one or more :class:`~bayesstreams.analysis.qca.result.QCAResult` as xlsx bytes."""
+def qca_workbook_bytes(results, posteriors=None) -> bytes:
+    """The tables of one or more :class:`~bayesstreams.analysis.qca.result.QCAResult` as xlsx bytes.
+
+    ``posteriors`` (one :class:`~bayesstreams.analysis.qca.posterior.PosteriorQCA` or None per
+    result) adds the posterior tables after each result's own.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     book.remove(book.active)
     taken: set[str] = set()
-    for result in results:
+    posteriors = list(posteriors) if posteriors is not None else [None] * len(results)
+    for result, post in zip(results, posteriors):
         prefix = f"{result.outcome} " if len(results) > 1 else ""
-        for title, attribute in SHEETS:
-            frame = getattr(result, attribute)
+        tables = [(title, getattr(result, attribute)) for title, attribute in SHEETS]
+        if post is not None:
+            tables += [(title, getattr(post, attribute)) for title, attribute in POSTERIOR_SHEETS]
+        for title, frame in tables:
             sheet = book.create_sheet(sheet_title(prefix + title, taken))
             sheet.append([_cell(str(c)) for c in frame.columns])
             for cell in sheet[1]:
@@ -53,9 +63,9 @@ def qca_workbook_bytes(results) -> bytes:
     return buffer.getvalue()
 
 
-def write_qca_workbook(results, path: str | Path, force: bool = False) -> Path:
+def write_qca_workbook(results, path: str | Path, force: bool = False, posteriors=None) -> Path:
     """Write :func:`qca_workbook_bytes` to ``path`` (refused when it exists, unless ``force``)."""
     path = Path(path)
     refuse_existing(path, force)
-    atomic_write_bytes(path, qca_workbook_bytes(list(results)), replace=force)
+    atomic_write_bytes(path, qca_workbook_bytes(list(results), posteriors), replace=force)
     return path

@@ -16,9 +16,12 @@ from dataclasses import asdict, dataclass, field
 from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict
 from bayesstreams.analysis.contraction import what_the_data_taught
 from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, run_mode
+from bayesstreams.analysis.qca.latent import draw_latent
+from bayesstreams.analysis.qca.posterior import posterior_qca
 from bayesstreams.analysis.prior_dependence import prior_dependence
 from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables, run_baseline
 from bayesstreams.analysis.ranks import effect_ranks
+from bayesstreams.data.codebook import PHASES
 from bayesstreams.reporting import evidence
 from bayesstreams.reporting.agreement_view import agreement_view
 from bayesstreams.reporting.cases_view import CaseResult, case_advice_rows, case_results
@@ -26,12 +29,14 @@ from bayesstreams.reporting.codes_view import CodeTable, code_table
 from bayesstreams.reporting.effects_view import Dependency, FactorEffect, PriorFlags, dependency, factor_effects, step_flags
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.modes_view import case_not_discussed, modes_view
+from bayesstreams.reporting.qca_view import qca_view
 from bayesstreams.reporting.run_view import (Comparison, DiagnosticsSummary, Reproducibility, Taught, comparison,
                                              diagnostics_summary, reproducibility, taught)
 from bayesstreams.reporting.support_view import data_support_view, rank_rows, ranked_highlights
 from bayesstreams.reporting.view import Highlight, index_words
 
 REPORT_FORMAT = "bayesstreams-report/1"
+QCA_DRAWS = 1000  # posterior draws of the set-theoretic section (each completes the data once)
 N_HIGHLIGHTS = 3
 
 
@@ -69,6 +74,7 @@ class Report:
     rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
     advice: list = field(default_factory=list)  # per case: advice given what is known (MODEL.md §9), with its text
     modes: object = None  # modes_view.ModesView: "what if not discussed means ...", the modes side by side
+    qca: object = None  # qca_view.QCAView: truth tables and necessity per window, classical and posterior (streams only)
 
     @property
     def has_streams(self) -> bool:
@@ -122,7 +128,16 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
                                          index_words(dataset, lang)),
         structural=evidence.structural(run),
         dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
-        claims=claims, rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang), modes=modes)
+        claims=claims, rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang), modes=modes,
+        qca=qca_view(_posterior_qca(run), lang))
+
+
+def _posterior_qca(run) -> list:
+    """The posterior QCA of each window with its phase's streams (none for a kind without streams)."""
+    if not run_baseline(run).has_streams:
+        return []
+    latent = draw_latent(run.posterior, run.dataset, n_draws=QCA_DRAWS, seed=run.seed)
+    return [posterior_qca(run, f"w{phase}", latent=latent) for phase in PHASES]
 
 
 def summary(report: Report) -> dict:

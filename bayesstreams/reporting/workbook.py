@@ -12,6 +12,7 @@ import io
 from dataclasses import asdict
 
 from bayesstreams.data.export import spreadsheet_safe
+from bayesstreams.reporting.qca_view import qca_sheets
 from bayesstreams.reporting.report_assemble import Report
 from bayesstreams.reporting.view import SUMMARY
 
@@ -142,6 +143,7 @@ def report_tables(report: Report, t) -> dict[str, tuple[list[str], list[list]]]:
                t("sec_diagnostics"): _diagnostics(report, t)}
     if report.comparison is not None:
         tables[t("sec_compare")] = _comparison(report, t)
+    tables |= qca_sheets(report.qca, t)
     tables[t("sec_quotes")] = _quotes(report, t)
     return tables
 

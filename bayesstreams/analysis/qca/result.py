@@ -17,7 +17,7 @@ from bayesstreams.analysis.qca.membership import (RULES, dataset_memberships, de
                                                   required_conditions, resolve_condition)
 from bayesstreams.analysis.qca.minimise import MAX_CONDITIONS, easy_counterfactuals, parse_expectations, solve
 from bayesstreams.analysis.qca.necessity import necessity_rows
-from bayesstreams.analysis.qca.table import read_plain_table
+from bayesstreams.data.qca_table import read_plain_table
 from bayesstreams.analysis.qca.truth_table import TruthTable, parse_incl_cut, truth_table
 from bayesstreams.errors import InputError, UsageError, Violation
 
@@ -160,7 +160,16 @@ def _term_rows(truth: TruthTable, model, x, y, names) -> tuple[list[dict], dict]
 
 
 def _models(truth: TruthTable, expectations: dict[int, int] | None):
-    k, on, remainders = truth.k, truth.rows_with("1"), truth.remainders()
+    return models_of(truth.k, truth.rows_with("1"), truth.remainders(), expectations)
+
+
+def models_of(k: int, on, remainders, expectations: dict[int, int] | None) -> list:
+    """Conservative, parsimonious and (with ``expectations``) intermediate models of positive rows ``on``.
+
+    >>> [m.expression(["A", "B"]) for m in models_of(2, [3], [1], None)]
+    ['A*B', 'B']
+    """
+    on, remainders = np.asarray(on, dtype=np.int64), np.asarray(remainders, dtype=np.int64)
     if on.size == 0:
         return []
     _, conservative = solve(k, on, [], "conservative")

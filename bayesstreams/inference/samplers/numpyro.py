@@ -1,6 +1,7 @@
 """numpyro through PyMC's JAX bridge (optional: ``pip install 'bayesstreams[jax]'``)."""
 
 from __future__ import annotations
+from bayesstreams.inference.samplers import pymc as pymc_sampler
 
 
 def chain_method(chains: int) -> str:
@@ -26,7 +27,5 @@ def sample(dataset, config, settings: dict, seed: int, progress: bool):
         from bayesstreams.errors import DependencyError
 
         raise DependencyError("--sampler numpyro needs JAX and numpyro: pip install 'bayesstreams[jax]'") from None
-    from bayesstreams.inference.samplers import pymc as pymc_sampler
-
     return pymc_sampler.sample(dataset, config, settings, seed, progress, nuts_sampler="numpyro",
                                nuts={"chain_method": chain_method(settings["chains"])})

@@ -15,14 +15,13 @@ import json
 import os
 
 from bayesstreams.fast.registry import fast_problem
+from bayesstreams.model.kinds import model_coords
 
 _MEMO: dict[str, object] = {}
 
 
 def model_key(dataset, config, loglik_weight: float = 1.0) -> str:
     """What a compiled PyMC model depends on: kind, priors, coords, data shapes (not the data values)."""
-    from bayesstreams.model.kinds import model_coords
-
     data = config.model_kind.data(dataset, config=config)
     payload = {"model": config.model_hash(), "weight": loglik_weight,
                "coords": {k: [str(v) for v in values] for k, values in model_coords(dataset).items() if k != "case"},

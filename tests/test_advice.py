@@ -223,3 +223,55 @@ def test_a_profile_reweights_the_draws_by_its_likelihood():
     weighted = advise(posterior, dataset, "c1", reweight=True)
     assert plain.levers[0]["factor"] in [e["factor"] for e in weighted.levers]
     assert weighted.levers[0]["gain"]["mean"] != pytest.approx(plain.levers[0]["gain"]["mean"], abs=1e-6)
+
+
+def test_known_windows_are_shown_as_known_and_the_others_as_their_chance_given_what_is_known():
+    dataset, posterior = _setup()
+    for i, case in enumerate(dataset.case_ids):
+        advice = advise(posterior, dataset, case)
+        for entry, value in zip(advice.windows, dataset.w[i]):
+            if np.isnan(value):
+                assert entry["known"] is None and 0.0 <= entry["p"]["mean"] <= 1.0
+            else:
+                assert entry["known"] == ("open" if value == 1 else "closed") and entry["p"] is None
+        if advice.target is not None and np.isnan(dataset.w[i, int(advice.target[1]) - 1]):
+            # the headline of the next window is the "now" every lever and plan starts from
+            headline = advice.windows[int(advice.target[1]) - 1]["p"]
+            assert headline["mean"] == pytest.approx(advice.now["mean"], abs=1e-12)
+
+
+def test_every_step_goes_from_the_same_now_to_its_chance_with_the_step():
+    dataset, posterior = _setup()
+    for case in dataset.case_ids:
+        advice = advise(posterior, dataset, case)
+        if advice.target is None:
+            assert advice.blocks == [] and advice.now is None
+            continue
+        steps = {e["factor"]: e for e in advice.levers + advice.find_out_first}
+        for entry in steps.values():
+            assert entry["now"]["mean"] == pytest.approx(advice.now["mean"], abs=1e-12)
+            assert entry["with_step"]["mean"] - entry["now"]["mean"] == pytest.approx(entry["gain"]["mean"], abs=1e-12)
+        assert advice.blocks, "a window not yet open always has a stream that holds it back"
+        for block in advice.blocks:
+            assert block["phase"] == int(advice.target[1])
+            for step in block["steps"]:  # what moves the blocking stream says the same as the lever list
+                assert step["with_step"]["mean"] == pytest.approx(steps[step["factor"]]["with_step"]["mean"], abs=1e-12)
+                assert step["stream_with_step"]["mean"] >= block["p_in_motion"]["mean"] - 1e-12
+
+
+def test_a_stream_coded_still_blocks_and_its_steps_set_it_in_motion_as_the_noise_says():
+    from bayesstreams.analysis.advice import _stream_after
+
+    dataset, posterior = _setup()
+    advice = advise(posterior, dataset, "c1")  # phase 2 problem stream coded still
+    block = advice.blocks[0]
+    assert (block["stream"], block["coded_still"], block["p_in_motion"]["mean"]) == ("problem", True, 0.0)
+    assert [s["factor"] for s in block["steps"]] == ["p2_framing"]  # the stream's one factor below +1
+    # the stream after a step, brute force: U uniform, S = U < q, S' = U < q', given what S was
+    rng = np.random.default_rng(0)
+    u = rng.random(400_000)
+    for p_now, q, q_new in ((0.0, 0.3, 0.7), (0.4, 0.3, 0.7), (0.6, 0.5, 0.2)):
+        s = rng.random(u.size) < p_now  # the evidence's belief about S
+        u_given = np.where(s, u * q, q + u * (1 - q))  # U given S
+        expected = (u_given < q_new).mean()
+        assert _stream_after(np.array(p_now), np.array(q), np.array(q_new)) == pytest.approx(expected, abs=4e-3)

@@ -38,14 +38,23 @@ def _row(table, **where):
 # ---------------------------------------------------------------------------- numbers
 
 
-def test_chances_are_the_in_sample_predictions(run, tables):
-    brief = brief_data(run, case_id="c3", lang="en")
-    for window in brief.windows:
-        expected = _row(tables["case_predictions"], case_id="c3", quantity=f"p_w{window.phase}")
-        assert (window.p.mean, window.p.q05, window.p.q95) == pytest.approx(
-            (expected["mean"], expected["q05"], expected["q95"]), abs=1e-12)
-        assert window.observed == (None if expected[f"w{window.phase}"] != expected[f"w{window.phase}"]
-                                   else expected[f"w{window.phase}"])
+def test_chances_are_the_case_advice_and_a_known_window_is_shown_as_known(run, tables):
+    from bayesstreams.analysis.advice import advise
+
+    for case in run.dataset.case_ids:
+        brief, advice = brief_data(run, case_id=case, lang="en"), advise(run, case)
+        for window, entry in zip(brief.windows, advice.windows):
+            expected = _row(tables["case_predictions"], case_id=case, quantity=f"p_w{window.phase}")
+            observed = expected[f"w{window.phase}"]
+            assert window.known == (None if observed != observed else "open" if observed == 1 else "closed")
+            if window.known:  # never a chance for a known state
+                assert window.words == translator("en")(f"voice_card_known_{window.known}")
+                continue
+            assert (window.p.mean, window.p.q05, window.p.q95) == pytest.approx(
+                (entry["p"]["mean"], entry["p"]["q05"], entry["p"]["q95"]), abs=1e-12)
+            if not (run.dataset.s[run.dataset.case_ids.index(case)] == run.dataset.s[run.dataset.case_ids.index(case)]).any():
+                # nothing known of the case: its chance given what is known is the codes' prediction
+                assert window.p.mean == pytest.approx(expected["mean"], abs=1e-9)
 
 
 def test_levers_are_the_case_advice_toward_the_next_window(run):
@@ -58,10 +67,9 @@ def test_levers_are_the_case_advice_toward_the_next_window(run):
     assert len(brief.levers) == 3
     assert [lever.factor for lever in brief.levers] == [lever["factor"] for lever in best]
     assert [lever.gain.mean for lever in brief.levers] == pytest.approx([lv["gain"]["mean"] for lv in best], abs=1e-12)
-    t = translator("en")
-    window = t("advice_window_1")
-    heads = [t(key).format(window=window, threshold="50%") for key in ("advice_plans_head", "advice_no_plan")]
-    assert brief.plans and brief.plans[0] in heads + [heads[0] + " " + t("advice_no_single")]  # phase 1 leads
+    assert [lever.with_step.mean - lever.now.mean for lever in brief.levers] == pytest.approx(
+        [lv["gain"]["mean"] for lv in best], abs=1e-12)  # now -> with this step, from one baseline
+    assert brief.target == "W1" and brief.steps[1].key == "next"  # phase 1 leads
     for case in run.dataset.case_ids:
         b = brief_data(run, case_id=case, lang="en")
         phase_one_open = run.dataset.w[run.dataset.case_ids.index(case), 0] == 1
@@ -120,9 +128,10 @@ def test_brief_page_shows_chances_in_numbers_and_words(run, tmp_path):
     assert "@page { size: A4" in html and "<script" not in html
     for window in brief.windows:
         assert window.words.replace("<", "&lt;").replace(">", "&gt;") in html
-        assert f"{100 * window.p.mean:.0f}%" in html
-    for key in ("brief_meaning_title", "brief_actions_title", "brief_barriers", "brief_similar", "brief_caveats",
-                "caveat_causal"):
+        if not window.known:
+            assert f"{100 * window.p.mean:.0f}%" in html
+    for key in ("voice_head_meaning", "voice_head_next", "brief_barriers", "brief_similar", "brief_caveats",
+                "voice_head_analysts"):
         assert t(key) in html
 
 

@@ -31,7 +31,7 @@ def expansions() -> dict[str, list[str]]:
 
     phases, streams = [str(p) for p in PHASES], list(STREAMS)
     return {
-        "phase_": phases, "phase_short_": phases, "brief_window_": phases, "row_window_observed_": phases,
+        "phase_": phases, "phase_short_": phases, "row_window_observed_": phases,
         "brief_nd_window_": phases, "mode_": list(MODES), "mode_name_": list(MODES),
         "nd_reading_": list(MODES), "caveat_missing_": list(MODES),
         "stream_": streams, "stream_title_": streams,
@@ -47,7 +47,6 @@ def expansions() -> dict[str, list[str]]:
                           *(f"{side}_{agree}" for side in ("above", "below") for agree in ("agrees", "disagrees"))],
         "compare_intro_": list(TARGETS), "dep_": ["rho", "delta", "effect"], "dep_read_": ["rho", "delta"],
         "prob_": [key for _, key in SCALE], "forest_title_": ["w1", "w2"],
-        "brief_now_": [f"{p}_{state}" for p in phases for state in ("open", "closed", "unknown")],
         "figure_": [f"state_{state}" for state in ("open", "closed", "unknown")],
         "plain_": ["code_pos", "code_zero", "code_neg", "code_na", "state_open", "state_closed", "state_unknown"],
         "kind_": ["streams", "additive"], "gloss_": list(GLOSSARY), "gloss_term_": list(GLOSSARY),
@@ -55,6 +54,10 @@ def expansions() -> dict[str, list[str]]:
         "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
         "score_check_": ["wide", "power"],
         "explore_nd_": ["zero", "marginal", "salience"],  # the what-if page's note per evidence mode
+        # the case advice in plain words (issue 25)
+        "voice_goal_": phases, "voice_card_": phases, "voice_next_": phases, "voice_n_": ["1", "2", "3"],
+        "voice_known_": [f"{p}_{state}" for p in phases for state in ("open", "closed")],
+        "voice_card_known_": ["open", "closed"], "voice_stream_": streams,
         "qca_solution_": ["conservative", "parsimonious", "intermediate"],
         "qca_reading_": list(READINGS),
     }

@@ -152,11 +152,14 @@ def test_the_brief_explains_and_advises_from_its_numbers(outputs, run_folder):
     t = translator(lang)
     brief = brief_data(load_run(run_folder), case_id="g5", lang=lang)
     text = " ".join(texts["brief.html"].split())
-    assert t("brief_meaning_title") in text and t("brief_actions_title") in text
-    for window in brief.windows:
-        assert numbers.pct(window.p.mean) in text
-    assert brief.levers[0].label in text if brief.levers else brief.plans  # g5 may need a plan, no single lever
-    assert all(" ".join(line.split()) in text for line in brief.plans)  # what it would take is on the page
+    assert t("voice_head_meaning") in text and t("voice_head_next") in text
+    for window in brief.windows:  # a known window as known, the others with their chance
+        assert (t(f"voice_card_known_{window.known}") if window.known else numbers.pct(window.p.mean)) in text
+    assert brief.levers[0].label in text if brief.levers else any(s.key == "plan" for s in brief.steps)
+    for section in brief.steps:  # every section of the advice is on the page, with its numbers (labels are data text)
+        assert all(part.strip(" ?") in text for part in section.heading.split(brief.name))
+        for line in section.sentences + section.items:
+            assert all(number in text for number in re.findall(r"\d+(?:[.,]\d+)?%", line))
 
 
 def test_the_brief_lists_the_coded_barriers_with_their_quotes(run_folder, study, tmp_path):
@@ -167,13 +170,15 @@ def test_the_brief_lists_the_coded_barriers_with_their_quotes(run_folder, study,
     assert len(coded_barriers) >= 3  # the thesis names money, competing priorities and little involvement
     section = brief[brief.index(translator("nl")("brief_barriers")):]
     for factor in coded_barriers:
-        assert study.codebook[factor].label("nl").replace("'", "&#39;") in section, factor
+        label = study.codebook[factor].label("nl")
+        assert (label[:1].upper() + label[1:]).replace("'", "&#39;") in section, factor  # a list item starts with a capital
     for record in study.codes:
         if record["case_id"] == "g5" and record["code"] == -1 and record["quote"]:
             assert str(record["quote"]).strip().replace("'", "&#39;") in section
     others = [f for f in study.factor_ids if study.x[g5, k[f]] != -1]
     listed = section[:section.index("</ul>")]
-    assert not [f for f in others if f"<strong>{study.codebook[f].label('nl')}</strong>" in listed]
+    capital = {f: study.codebook[f].label("nl")[:1].upper() + study.codebook[f].label("nl")[1:] for f in others}
+    assert not [f for f in others if f"<strong>{capital[f]}</strong>" in listed]
 
 
 def test_titles_and_source_follow_the_language(run_folder, study, fake_study_report, tmp_path):

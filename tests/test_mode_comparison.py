@@ -272,7 +272,7 @@ def test_the_brief_and_the_score_say_how_much_rests_on_not_discussed_cells(study
                                     window=t(f"brief_nd_window_{widest[-1]}"),
                                     low=numbers.pct(rows["g5", widest].low, lang),
                                     high=numbers.pct(rows["g5", widest].high, lang))
-    assert sentence in advice(brief, t).meaning
+    assert sentence[:1].upper() + sentence[1:] in advice(brief, t).analysts
     profile = tmp_path / "profile.csv"
     profile.write_text("case_id,factor,code\nnew,p1_insight,1\nnew,p2_political_sponsor,-1\n")
     result = score_profiles(run, profile)

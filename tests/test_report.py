@@ -356,7 +356,8 @@ def test_stream_diagram_shades_each_stream_by_its_q():
         offsets = [x[0] - scale * lo for (x, (_, lo, _)), scale in zip(spans, scales)]
         assert np.allclose(scales, scales[0]) and np.allclose(offsets, offsets[0]) and scales[0] > 0
     texts = " ".join(text.get_text() for text in ax.texts)
-    assert "chance 12%" in texts and "(5–30%)" in texts and "chance 40%" in texts
+    # a window known to be open is drawn as known, never with a chance; the unknown one with its chance
+    assert "chance 12%" not in texts and "(5–30%)" not in texts and "chance 40%" in texts and "(20–60%)" in texts
     marks = {text.get_gid(): text.get_text() for text in ax.texts if (text.get_gid() or "").startswith("prior-")}
     assert marks == {"prior-2": translator("en")("prior_driven")}  # a prior-driven chance says so in its box
     assert by_gid["window-1"].get_facecolor() == pytest.approx(to_rgba(WINDOW_FILL["state_open"]))

@@ -124,7 +124,7 @@ def test_brief_offers_no_lever_without_data(study_run):
     labels = {f.id: f.label("nl") for f in run.dataset.codebook.factors}
     for case_id in run.dataset.case_ids:
         brief = brief_data(run, case_id=case_id, lang="nl")
-        assert brief.plans and not {lever.factor for lever in brief.levers} & NO_DATA  # plans: what it would take
+        assert brief.steps and not {lever.factor for lever in brief.levers} & NO_DATA  # the advice: where it stands, what it takes
         html = render_brief(brief, t)
         assert not any(labels[f] in html for f in NO_DATA), case_id
 

@@ -63,6 +63,20 @@ class CaseAdvice:
     # find-out-first factor's gain the gain if it is 0; the others weigh what it may be
     not_discussed: str = DEFAULT_MODE
     phases: list = field(default_factory=lambda: list(PHASES))  # the study's phases: no advice about another
+    # per window, what is known or the chance given what is known: {"window", "phase", "known": "open" |
+    # "closed" | None, "p": summary (None where known)}; the headline of every output (one baseline)
+    windows: list[dict] = field(default_factory=list)
+    # what blocks the target window: its phase's streams coded still (else the weakest), each with the
+    # steps that move it and their effect on the stream and on the window (MODEL.md §9)
+    blocks: list[dict] = field(default_factory=list)
+    # notes on what the advice rests on, for the outputs to show beside it (a hook for robustness checks:
+    # each {"key": str, "text": {lang: str}} or any dict the outputs know); empty by default
+    notes: list[dict] = field(default_factory=list)
+
+    @property
+    def now(self) -> dict | None:
+        """The chance of the target window given what is known: every lever and plan starts from it."""
+        return self.p_target
 
 
 def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:
@@ -202,6 +216,7 @@ def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     known_plus = case.probability(plus, target, q=plus)[1] - now
     for j, k in enumerate(members):
         entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": weighted_summary(up[j], case.weights),
+                 "now": weighted_summary(now, case.weights), "with_step": weighted_summary(now + up[j], case.weights),
                  "p_gain_gt_threshold": float(((up[j] > min_gain) * case.weights).sum()), "threshold": min_gain}
         gains[k] = up[j]  # a plan may hold a not-discussed factor: it says to find out first
         if np.isnan(codes[k]):
@@ -244,6 +259,65 @@ def _bottlenecks(case: _Case) -> list[dict]:
     return out
 
 
+def _windows(case: _Case) -> list[dict]:
+    """Each window as known ("open"/"closed", no chance) or its chance given what is known of the case."""
+    out = []
+    for window in (W1, W2):
+        value = case.evidence.w[window]
+        known = None if np.isnan(value) else ("open" if value == 1 else "closed")
+        p = None if known else weighted_summary(case.probability(case.q, window)[1], case.weights)
+        out.append({"window": WINDOWS[window], "phase": window + 1, "known": known, "p": p})
+    return out
+
+
+def _stream_after(p_now: np.ndarray, q: np.ndarray, q_new: np.ndarray) -> np.ndarray:
+    """``P(S' = 1 | evidence)`` of one stream after a step, per draw, from ``P(S = 1 | evidence)`` now.
+
+    The stream moves iff its noise ``U < q``; given ``S = 0`` the noise is uniform on ``[q, 1]``, so a
+    step that raises ``q`` to ``q'`` sets it in motion with ``(q' - q) / (1 - q)`` (and one that lowers
+    it keeps it with ``q' / q``): exact, whatever else the evidence says, since it reads ``U`` only
+    through ``S``.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        up = np.where(q_new >= q, p_now + (1.0 - p_now) * np.clip(q_new - q, 0.0, None) / (1.0 - q),
+                      p_now * q_new / q)
+    return np.nan_to_num(up, nan=p_now)
+
+
+def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, w1_open: bool = False) -> list[dict]:
+    """What blocks the target window: the streams of its phase coded still, else its weakest stream.
+
+    Each with its chance of being in motion given what is known, and the steps that move it: the
+    factors of that stream with data that are not at ``+1``, each with the stream's chance and the
+    window's chance now and after the step (the same baseline and the same numbers as the levers).
+    """
+    d = case.draws
+    posterior = stream_posterior(case.q, d["lambda"], d["kappa"], d["rho"], case.evidence)[:, target]
+    still = [s for s in range(3) if case.evidence.s[target, s] == 0]
+    streams = still or [int(np.einsum("ds,d->s", posterior, case.weights).argmin())]
+    now = case.probability(case.q, target, w1_open)[0]
+    out = []
+    for s in streams:
+        members = [k for k in range(len(case.x)) if dataset.factor_phase[k] == target
+                   and dataset.factor_stream[k] == s and case.x[k] != 1 and dataset.factor_ids[k] not in no_data]
+        entry = {"phase": target + 1, "stream": STREAMS[s], "coded_still": s in still,
+                 "p_in_motion": weighted_summary(posterior[:, s], case.weights), "steps": []}
+        if members:
+            q_sets = case.q_under([(k,) for k in members])
+            window = case.probability(q_sets, target, w1_open)[0]
+            q_new = np.broadcast_to(q_sets[target], (len(members),) + case.q[:, target].shape)
+            for j, k in enumerate(members):
+                stream = _stream_after(posterior[:, s], case.q[:, target, s], q_new[j, :, s])
+                entry["steps"].append({**_factor(dataset, k), "code": float(codes[k]),
+                                       "stream_with_step": weighted_summary(stream, case.weights),
+                                       "now": weighted_summary(now, case.weights),
+                                       "with_step": weighted_summary(window[j], case.weights),
+                                       "gain": weighted_summary(window[j] - now, case.weights)})
+            entry["steps"].sort(key=lambda e: -e["stream_with_step"]["mean"])
+        out.append(entry)
+    return out
+
+
 def _necessity(case: _Case, dataset, no_data: set) -> list[dict]:
     """For each window that opened: P(it would have stayed closed had factor k been a barrier | evidence)."""
     out = []
@@ -262,15 +336,21 @@ def _necessity(case: _Case, dataset, no_data: set) -> list[dict]:
     return out
 
 
-def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior: dict | None = None,
+def advise(posterior, dataset, case: str | None = None, base=None, reference=None, prior: dict | None = None,
            threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN,
            reweight: bool = False, weights: np.ndarray | None = None) -> CaseAdvice:
     """Levers, plans, bottlenecks and necessity of one case given its evidence (see module docs).
 
+    The one function behind every output's advice (report, brief, ``score``, ``compare-cases``,
+    the what-if page): ``windows`` (each known window as known, the others' chance given what is
+    known), ``now`` (the chance of the first window not yet open), each lever as ``now`` ->
+    ``with_step``, the plans, *find out first* and ``blocks`` all start from that one baseline.
+
     Parameters
     ----------
     posterior, dataset
-        The draws and the dataset that holds the case (the run's, or a profile's).
+        The draws and the dataset that holds the case (the run's, or a profile's); or a run or
+        study and the case: ``advise(study, "Gemeente 5")`` (the run's data, baseline and prior).
     case
         The case's id or name.
     base
@@ -292,6 +372,11 @@ def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior
     from bayesstreams.analysis.queries import baseline
     from bayesstreams.data.support import no_data_factors
 
+    run = getattr(posterior, "run", posterior)  # a Study holds its run
+    if hasattr(run, "posterior"):  # advise(run_or_study, case)
+        case = dataset if case is None else case
+        posterior, dataset = run.posterior, run.dataset
+        base, prior = base or run_baseline(run), prior if prior is not None else run.prior
     base = base or baseline(posterior, dataset)
     if not base.has_streams:
         raise RunError(f"case advice needs the streams model; this run is a {base.kind} model")
@@ -313,9 +398,11 @@ def advise(posterior: dict, dataset, case: str, base=None, reference=None, prior
                      bottlenecks=[b for b in _bottlenecks(state) if b["phase"] in phases],
                      necessity=_necessity(state, dataset, no_data), phases=list(phases),
                      no_data=[f for f in dataset.factor_ids if f in no_data],
-                     not_discussed=options_of_draws(posterior)["not_discussed"])
+                     not_discussed=options_of_draws(posterior)["not_discussed"],
+                     windows=[w for w in _windows(state) if w["phase"] in phases])
     if target is not None:
         out.levers, out.find_out_first, gains, now = _levers(state, dataset, target, codes, not_offered, min_gain)
+        out.blocks = _blocks(state, dataset, target, codes, not_offered)
         out.p_target = weighted_summary(now, state.weights)
         out.plans, out.plans_reach = _plans(state, dataset, target, gains, threshold, codes)
     if target == W1 and PHASES[W2] in phases:
@@ -365,8 +452,7 @@ def case_advice(run, case: str, threshold: float = DEFAULT_THRESHOLD, min_gain: 
     >>> case_advice(run, "g7").phase1_necessary["prior_mean"] is not None
     True
     """
-    return advise(run.posterior, run.dataset, case, base=run_baseline(run), prior=run.prior,
-                  threshold=threshold, min_gain=min_gain)
+    return advise(run, case, threshold=threshold, min_gain=min_gain)
 
 
 PLAN_COLUMNS = ["case_id", "target", "after", "plan", "size", "factors", "mean", "q05", "q25", "q75", "q95",
@@ -436,6 +522,8 @@ def label_advice(data: dict, labels: dict, lang: str = "en", actions: dict | Non
     for key in ("levers", "find_out_first", "necessity"):
         out[key] = [{**entry, "label": label(entry["factor"]), "action": action(entry["factor"])}
                     for entry in data[key]]
+    out["blocks"] = [{**block, "steps": [{**e, "label": label(e["factor"]), "action": action(e["factor"])}
+                                         for e in block["steps"]]} for block in data.get("blocks", [])]
     for key in ("plans", "then_w2_plans"):
         out[key] = [{**plan, "labels": [label(f) for f in plan["factors"]],
                      "actions": [action(f) for f in plan["factors"]]} for plan in data[key]]

@@ -50,6 +50,7 @@ class BriefWindow:
     spans: bool
     observed: float | None
     prior_driven: bool
+    known: str | None = None  # "open" / "closed": known from the interviews, shown as known (never as a chance)
 
 
 @dataclass
@@ -65,6 +66,8 @@ class BriefLever:
     p_gain: float | None
     threshold: float
     action: str | None = None  # the codebook's action in the brief's language; None: it gives none
+    now: Interval | None = None  # the chance of the next window now and with this step (one baseline)
+    with_step: Interval | None = None
 
 
 @dataclass
@@ -110,7 +113,7 @@ class Brief:
     weakest: list[StreamState]
     streams: list[StreamState]
     levers: list[BriefLever]
-    plans: list[str]  # what is known and what it would take, phase 1 first (advice_text lines)
+    steps: list  # the advice as plain sections (brief_steps.Section): where it stands, next step, plan, blocks
     similar: list[Reference]
     barriers: list[Barrier]
     n_prior_driven: int
@@ -122,6 +125,7 @@ class Brief:
     # what the case's first lever and best plan rest on (reporting.fragility_text), when the fragility was checked
     rests_on: list = field(default_factory=list)
     rests_checked: bool = False
+    target: str | None = None  # the first window not yet open ("W1", "W2"; None: both open)
 
 
 def one_case(dataset, case_id: str):
@@ -170,12 +174,23 @@ def barriers(case, lang: str) -> list[Barrier]:
     return found
 
 
-def _windows(score, case, flags: dict, t) -> list[BriefWindow]:
+def _windows(score, case, flags: dict, t, advice: dict | None = None) -> list[BriefWindow]:
+    """Each window: known from the interviews (shown as known), else its chance given what is known.
+
+    With the case advice (streams model) the chances are the advice's, the "now" every step starts
+    from; without it (the additive model knows no evidence) they are the codes' predictions.
+    """
     from bayesstreams.reporting.words import verbal
 
     out = []
     for p in PHASES:
-        summary = getattr(score, f"p_w{p}")
+        entry = advice["windows"][p - 1] if advice is not None else {"known": None, "p": getattr(score, f"p_w{p}")}
+        if entry["known"]:
+            value = 1.0 if entry["known"] == "open" else 0.0
+            out.append(BriefWindow(p, Interval(value, value, value, value, value), f"known_{entry['known']}",
+                                   t(f"voice_card_known_{entry['known']}"), False, value, False, entry["known"]))
+            continue
+        summary = entry["p"]
         words = verbal(summary["mean"], summary["q05"], summary["q95"], t, plain=True)
         out.append(BriefWindow(p, Interval.of(summary), words.key, words.text, words.spans,
                                _num(case.w[0, p - 1]), flags.get(f"p_w{p}", False)))
@@ -202,31 +217,16 @@ def _levers(advice: dict | None, labels: dict) -> list[BriefLever]:
 
     return [BriefLever(lever["factor"], labels[lever["factor"]], int(lever["phase"]), lever["stream"],
                        _num(lever["code"]), Interval.of(lever["gain"]), _num(lever["p_gain_gt_threshold"]),
-                       float(lever["threshold"]), lever.get("action"))
+                       float(lever["threshold"]), lever.get("action"), Interval.of(lever["now"]),
+                       Interval.of(lever["with_step"]))
             for lever in useful_levers(advice["levers"])[:N_LEVERS]]
 
 
-def _plan_lines(advice: dict | None, lang: str) -> list[str]:
-    """What is known, the next window and what it would take (phase 1 first), then what to find out first."""
-    if advice is None:
-        return []
-    from bayesstreams.reporting.advice_text import advice_lines
+def _steps(advice: dict | None, name: str, t) -> list:
+    """The advice as the brief's plain sections (:mod:`bayesstreams.reporting.brief_steps`)."""
+    from bayesstreams.reporting.brief_steps import sections
 
-    # one page: the best plan per window and the factors worth finding out (2 points or more); the cards
-    # say what is known and the chances, the picture the weakest streams
-    lines = advice_lines({**advice, "levers": []}, lang, plain=True, n_plans=1, n_find_out=2, weakest=False,
-                         known=False, min_find_out=BRIEF_MIN_FIND_OUT)
-    if advice["target"] is not None:
-        lines = lines[1:]  # the next window: the cards show it
-    return [line.strip() for line in lines if line.strip() and not _is_no_lever_line(line, advice, lang)]
-
-
-def _is_no_lever_line(line: str, advice: dict, lang: str) -> bool:
-    from bayesstreams.reporting.i18n import translator
-
-    t = translator(lang)
-    window = t("advice_window_1") if advice["target"] == "W1" else t("advice_window_2")
-    return line.strip() == t("advice_no_levers").format(window=window)
+    return sections(advice, name, t)
 
 
 def _similar(score, exclude: str | None) -> list[Reference]:
@@ -279,8 +279,10 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
         model_name=run.config.name, model_kind=run.config.kind, n_reference=run.dataset.n_cases,
         n_factors=score.n_factors, n_not_discussed=score.n_not_discussed,
         not_discussed=run.config.evidence_options["not_discussed"],
-        windows=[w for w in _windows(score, case, flags, t) if w.phase in phases], weakest=[s for s in streams if s.bottleneck], streams=streams,
-        levers=_levers(advice, labels), plans=_plan_lines(advice, lang),
+        windows=[w for w in _windows(score, case, flags, t, advice) if w.phase in phases],
+        weakest=[s for s in streams if s.bottleneck], streams=streams,
+        levers=_levers(advice, labels), steps=_steps(advice, name, t),
+        target=None if advice is None else advice["target"],
         similar=_similar(score, None if is_profile else case.case_ids[0]), barriers=barriers(case, lang),
         n_prior_driven=n_prior, n_taught=n_taught,
         diagnostics_passed=bool((run.info.get("diagnostics") or {}).get("passed", False)),

@@ -52,6 +52,11 @@ def stream_text(name: str, streams, windows, t) -> FigureText:
     parts = []
     for window in windows:
         own = [s for s in streams if s.phase == window.phase]
+        if window.observed is not None and window.observed == window.observed:  # known: said as known, no chance
+            parts.append(t("figure_streams_desc_phase_known").format(
+                phase=t(f"phase_{window.phase}"), streams="; ".join(_stream_item(s, t) for s in own),
+                observed=t(_window_state(window.observed))))
+            continue
         parts.append(t("figure_streams_desc_phase").format(
             phase=t(f"phase_{window.phase}"), streams="; ".join(_stream_item(s, t) for s in own),
             p=numbers.pct(window.p.mean), span=numbers.pct_span(window.p.q05, window.p.q95),

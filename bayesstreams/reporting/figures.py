@@ -198,9 +198,10 @@ def _window_box(ax, x0: float, window, t, prior_label: str) -> None:
     ax.add_patch(FancyBboxPatch((x0, 0.2), 0.135, 0.54, boxstyle="round,pad=0.005", facecolor=WINDOW_FILL[state],
                                 edgecolor="#333333", linewidth=1.0, hatch="//" if state == "state_unknown" else None,
                                 gid=f"window-{int(window['phase'])}"))
-    lines = [t("window_word"), t("observed_word"), t("figure_" + state),
-             t("figure_chance").format(p=f"{100 * window['mean']:.0f}%"),
-             f"({100 * window['q05']:.0f}–{100 * window['q95']:.0f}%)"]
+    lines = [t("window_word"), t("observed_word"), t("figure_" + state)]
+    if state == "state_unknown":  # a known window is drawn as known, never with a chance (issue 25)
+        lines += [t("figure_chance").format(p=f"{100 * window['mean']:.0f}%"),
+                  f"({100 * window['q05']:.0f}–{100 * window['q95']:.0f}%)"]
     for n, line in enumerate(lines):
         ax.text(x0 + 0.0675, 0.69 - 0.095 * n, line, fontsize=7.2, ha="center", va="center",
                 fontweight="bold" if n in (0, 2, 3) else "normal", **TEXT)

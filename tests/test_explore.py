@@ -513,6 +513,7 @@ def test_payload_flags_are_those_score_shows():
     dataset = partly_observed_dataset(n_cases=8, seed=21, p_missing=0.2)
     run = _prior_run(dataset, n=120, seed=4)
     run.power_weights = _tilted_weights(run.posterior)
+    run.power_khat = {0.5: 0.0, 2.0: 0.0}  # the weights are made up here, so is their Pareto k: both read
     run.config = _prior_run(dataset, n=2, power_weights={}).config
     payload = explore_payload(run, n_draws=30)
     result = score_dataset(run, dataset, in_data=True, measure_prior=True)
@@ -531,6 +532,7 @@ def test_prior_flags_show_only_for_unedited_profiles(tmp_path):
     dataset = partly_observed_dataset(n_cases=8, seed=21, p_missing=0.2)
     run = _prior_run(dataset, n=120, seed=4)
     run.power_weights = _tilted_weights(run.posterior)
+    run.power_khat = {0.5: 0.0, 2.0: 0.0}  # the weights are made up here, so is their Pareto k: both read
     run.config = _prior_run(dataset, n=2, power_weights={}).config
     payload = explore_payload(run, n_draws=30)
     page = write_explore(Study.of(run), tmp_path / "page.html", lang="en", draws=30)

@@ -52,7 +52,7 @@ def expansions() -> dict[str, list[str]]:
         "kind_": ["streams", "additive"], "gloss_": list(GLOSSARY), "gloss_term_": list(GLOSSARY),
         "support_": ["data", "no_data", "separating"], "state_": ["open", "closed", "unknown"],
         "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
-        "score_check_": ["wide", "power"],
+        "score_check_": ["contraction", "wide", "power"],
         "explore_nd_": ["zero", "marginal", "salience"],  # the what-if page's note per evidence mode
         # the case advice in plain words (issue 25)
         "voice_goal_": phases, "voice_card_": phases, "voice_next_": phases, "voice_n_": ["1", "2", "3"],

@@ -91,8 +91,9 @@ def test_moving_the_run_away_from_its_companions_says_which_are_missing(saved, t
                              ("wide", "nd-marginal", "nd-salience", "streamerror")}
     # the numbers that need no companion are the same; the ones that do are measured without it, and say so
     assert alone.q.effects().equals(with_companions.q.effects())
-    assert with_companions.q.prior_dependence().checks == ["wide"]  # fake runs hold too few draws to power-scale
-    assert alone.q.prior_dependence().checks == []
+    # fake runs hold too few draws to power-scale; the contraction rule needs only the run's own prior draws
+    assert with_companions.q.prior_dependence().checks == ["contraction", "wide"]
+    assert alone.q.prior_dependence().checks == ["contraction"]
     assert sorted(with_companions.missing) == ["nd-marginal", "nd-salience", "streamerror"]  # its data hold no stream state
 
 
@@ -213,8 +214,8 @@ def test_the_old_run_methods_warn_and_answer_for_the_run_alone(saved):
     assert old.equals(study.q.effects())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        assert run.prior_dependence().checks == []  # no look beside the run folder any more
-        assert run.prior_dependence(check_run=study.wide).checks == ["wide"]
+        assert run.prior_dependence().checks == ["contraction"]  # no look beside the run folder any more
+        assert run.prior_dependence(check_run=study.wide).checks == ["contraction", "wide"]
 
 
 def test_the_old_top_level_names_warn_and_give_the_new_ones():

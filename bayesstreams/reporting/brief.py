@@ -183,8 +183,11 @@ def _windows(score, case, flags: dict, t, advice: dict | None = None) -> list[Br
     from bayesstreams.reporting.words import verbal
 
     out = []
+    by_phase = {w["phase"]: w for w in advice["windows"]} if advice is not None else {}
     for p in PHASES:
-        entry = advice["windows"][p - 1] if advice is not None else {"known": None, "p": getattr(score, f"p_w{p}")}
+        if advice is not None and p not in by_phase:
+            continue  # a window the study does not have
+        entry = by_phase[p] if advice is not None else {"known": None, "p": getattr(score, f"p_w{p}")}
         if entry["known"]:
             value = 1.0 if entry["known"] == "open" else 0.0
             out.append(BriefWindow(p, Interval(value, value, value, value, value), f"known_{entry['known']}",

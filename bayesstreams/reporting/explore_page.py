@@ -27,7 +27,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 # the translation keys the page shows (besides those of explore_* below)
 SHARED_KEYS = ("score_p_w1", "score_p_w2", "score_not_discussed", "score_note_causal", "no_levers", "label_group",
                "context_mark",
-               "support_no_data", "prior_driven", "score_note_prior", "score_check_wide", "score_check_power",
+               "support_no_data", "prior_driven", "score_note_prior", "score_check_wide", "score_check_power", "score_check_contraction",
                "phase_short_1", "phase_short_2", "stream_problem", "stream_policy",
                "stream_politics", *(f"phase_stream_{p}_{s}" for p in (1, 2) for s in ("problem", "policy", "politics")))
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}

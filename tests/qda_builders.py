@@ -4,13 +4,19 @@ The differences that matter to a reader are reproduced, not the programs' every 
 
 * **NVivo**: lower-case GUIDs; plain texts in ``sources/<guid>.txt`` with a byte-order mark and
   CRLF line ends, referenced as ``internal://<guid>.txt``; cases (classification) with
-  ``SourceRef`` and ``VariableValue``; PDFs as ``PDFSource`` with a ``Representation`` text.
-* **ATLAS.ti**: GUIDs in braces, upper case; texts inline as ``PlainTextContent``; no cases;
-  the municipality as a document variable.
+  ``SourceRef`` and ``VariableValue``; PDFs as ``PDFSource`` with a ``Representation`` text;
+  positions in **UTF-16 code units** (an emoji is two, a CRLF two); ``origin="NVivo 14"``.
+* **ATLAS.ti**: GUIDs in braces, upper case; texts in ``sources/`` with CRLF line ends, positions
+  counting a **CRLF as one** character; no cases; the municipality as a document variable;
+  ``origin="ATLAS.ti 23"``.
 * **MAXQDA**: upper-case GUIDs, texts under ``sources/`` without a byte-order mark, ``Users``,
-  no cases, document groups as ``Sets`` (as in a real MAXQDA 24 export); document variables.
+  no cases, document groups as ``Sets`` (as in a real MAXQDA 24 export); document variables;
+  positions in code points.
+* **QualCoder**: lower-case GUIDs, ``plainTextPath="<name>.txt"`` relative to ``sources/`` (no
+  ``internal://``), positions in code points, ``Users`` and ``creatingUser`` on every coding.
 
-Positions are code points of the plain text, ``endPosition`` exclusive.
+``endPosition`` is exclusive.  Positions are computed here from the text with the writer's
+counting rule written out (not with :mod:`bayesstreams.data.qda.positions`).
 """
 
 from __future__ import annotations
@@ -22,7 +28,19 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 NS = "urn:QDA-XML:project:1.0"
-FLAVOURS = ("nvivo", "atlas", "maxqda")
+FLAVOURS = ("nvivo", "atlas", "maxqda", "qualcoder")
+ORIGINS = {"nvivo": "NVivo 14", "atlas": "ATLAS.ti 23", "maxqda": "MAXQDA 24 (Release 24.7.0)",
+           "qualcoder": "QualCoder 3.6"}
+
+
+def position(text: str, index: int, flavour: str) -> int:
+    """Where code point ``index`` of ``text`` is, counted as ``flavour`` counts."""
+    before = text[:index]
+    if flavour == "nvivo":
+        return len(before.encode("utf-16-le")) // 2
+    if flavour == "atlas":
+        return len(before.replace("\r\n", "\n"))
+    return len(before)
 
 
 @dataclass
@@ -31,7 +49,7 @@ class Src:
 
     name: str
     text: str
-    codings: list[tuple[str, str]]
+    codings: list[tuple]  # (quote, code path) or (quote, code path, coder)
     variables: dict[str, str] = field(default_factory=dict)
     pdf: bool = False
     whole: list[str] = field(default_factory=list)
@@ -53,7 +71,7 @@ class _Guids:
     def __call__(self) -> str:
         self.n += 1
         g = str(uuid.UUID(int=self.n * 7919 + 12345))
-        if self.flavour == "nvivo":
+        if self.flavour in ("nvivo", "qualcoder"):
             return g
         if self.flavour == "atlas":
             return "{" + g.upper() + "}"
@@ -85,12 +103,16 @@ def _code_tree(paths: list[str], guid) -> tuple[str, dict[str, str]]:
     return render(tree, "", 3), guids
 
 
-def _selections(text: str, codings: list[tuple[str, str]], code_guids: dict, guid) -> str:
+def _selections(text: str, codings: list[tuple], code_guids: dict, guid, flavour: str, users: dict[str, str]) -> str:
     out = ""
-    for quote, path in codings:
+    for quote, path, *coder in codings:
+        quote = quote.replace("\n", "\r\n") if "\r\n" in text else quote  # the text as stored
         start = text.index(quote)
-        out += (f'<PlainTextSelection guid="{guid()}" name={quoteattr(quote[:30])} startPosition="{start}" '
-                f'endPosition="{start + len(quote)}"><Coding guid="{guid()}"><CodeRef targetGUID="{code_guids[path]}"/>'
+        name = coder[0] if coder else ("coder" if flavour == "qualcoder" else "")
+        user = f' creatingUser="{users[name]}"' if name else ""
+        out += (f'<PlainTextSelection guid="{guid()}" name={quoteattr(quote[:30])} '
+                f'startPosition="{position(text, start, flavour)}" endPosition="{position(text, start + len(quote), flavour)}">'
+                f'<Coding guid="{guid()}"{user}><CodeRef targetGUID="{code_guids[path]}"/>'
                 f"</Coding></PlainTextSelection>\n")
     return out
 
@@ -105,23 +127,26 @@ def build_qdpx(path: Path, spec: Spec, flavour: str) -> Path:
     src_guids: dict[str, str] = {}
     sources_xml = ""
     folder = "sources"
+    coders = list(dict.fromkeys(c[2] for s in spec.sources for c in s.codings if len(c) > 2))
+    if flavour in ("maxqda", "qualcoder") and not coders:
+        coders = ["coder"]
+    users = {name: guid() for name in coders}
 
     def values(variables: dict[str, str]) -> str:
         return "".join(f'<VariableValue><VariableRef targetGUID="{var_guids[k]}"/><TextValue>{escape(v)}</TextValue>'
                        f"</VariableValue>" for k, v in variables.items())
 
     def text_source(tag: str, g: str, name: str, text: str, codings, whole) -> str:
-        if flavour == "nvivo":
-            text = text.replace("\n", "\r\n")   # NVivo stores CRLF; positions count the text as stored
-        sel = _selections(text, codings, code_guids, guid)
+        if flavour in ("nvivo", "atlas"):
+            text = text.replace("\n", "\r\n")   # stored with CRLF; each program counts the text as stored
+        sel = _selections(text, codings, code_guids, guid, flavour, users)
         whole_xml = "".join(f'<Coding guid="{guid()}"><CodeRef targetGUID="{code_guids[p]}"/></Coding>' for p in whole)
-        if flavour == "atlas":
-            body = f"<PlainTextContent>{escape(text)}</PlainTextContent>\n{sel}{whole_xml}"
-            return f'<{tag} guid="{g}" name={quoteattr(name)}>\n{body}'
         data = text.encode("utf-8")
-        files[f"{folder}/{g.strip('{}')}.txt"] = (b"\xef\xbb\xbf" + data) if flavour == "nvivo" else data
+        file = f"{g.strip('{}')}.txt" if flavour != "qualcoder" else f"{name.replace(' ', '_')}.txt"
+        files[f"{folder}/{file}"] = (b"\xef\xbb\xbf" + data) if flavour == "nvivo" else data
         attrs = f' richTextPath="internal://{g}.docx"' if flavour == "nvivo" else ""
-        return f'<{tag} guid="{g}" name={quoteattr(name)} plainTextPath="internal://{g}.txt"{attrs}>\n{sel}{whole_xml}'
+        where = file if flavour == "qualcoder" else f"internal://{file}"
+        return f'<{tag} guid="{g}" name={quoteattr(name)} plainTextPath="{where}"{attrs}>\n{sel}{whole_xml}'
 
     for src in spec.sources:
         g = guid()
@@ -139,14 +164,15 @@ def build_qdpx(path: Path, spec: Spec, flavour: str) -> Path:
         f'<Case guid="{guid()}" name={quoteattr(name)}>{values(variables)}'
         + "".join(f'<SourceRef targetGUID="{src_guids[s]}"/>' for s in members) + "</Case>\n"
         for name, (members, variables) in spec.cases.items())
-    users = f'<Users><User guid="{guid()}" name="coder"/></Users>\n' if flavour == "maxqda" else ""
+    users_xml = ("<Users>" + "".join(f'<User guid="{g}" name={quoteattr(n)}/>' for n, g in users.items())
+                 + "</Users>\n") if users else ""
     # MAXQDA writes document groups as sets; "Alle documenten" overlaps the municipalities on purpose
     groups = {**spec.sets, "Alle documenten": list(src_guids)} if flavour == "maxqda" else spec.sets
     sets = ("<Sets>" + "".join(f'<Set guid="{guid()}" name={quoteattr(name)}>'
                                + "".join(f'<MemberSource targetGUID="{src_guids.get(m, m)}"/>' for m in members)
                                + "</Set>" for name, members in groups.items()) + "</Sets>\n") if groups else ""
-    origin = {"nvivo": "NVivo 12", "atlas": "ATLAS.ti 9", "maxqda": "MAXQDA 24 (Release 24.7.0)"}[flavour]
-    xml = (f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{NS}" name="test" origin="{origin}">\n{users}'
+    origin = f' origin="{ORIGINS[flavour]}"' if ORIGINS.get(flavour) else ""
+    xml = (f'<?xml version="1.0" encoding="utf-8"?>\n<Project xmlns="{NS}" name="test"{origin}>\n{users_xml}'
            f"<CodeBook>\n<Codes>\n{codes_xml}</Codes>\n</CodeBook>\n"
            + (f"<Variables>{variables_xml}</Variables>\n" if names else "")
            + (f"<Cases>\n{cases_xml}</Cases>\n" if spec.cases else "")

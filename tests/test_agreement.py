@@ -1,7 +1,7 @@
 """Krippendorff's alpha between respondents (issue 13.3): the number, its interval, and where it is shown.
 
 The hand computation below is the coincidence-matrix formula written out pair by pair, with
-neither the package nor :mod:`bayesstreams.data.agreement`; on the small table of
+neither :mod:`bayesstreams.data.alpha` nor :mod:`bayesstreams.data.agreement`; on the small table of
 :data:`TABLE` it gives 11/27 (nominal) and 19/27 (ordinal), worked out in the comments.
 """
 
@@ -13,11 +13,11 @@ from fractions import Fraction
 from itertools import permutations
 from pathlib import Path
 
-import krippendorff
 import numpy as np
 import pytest
 
 from bayesstreams.data import agreement as ag
+from bayesstreams.data import alpha as ka
 from bayesstreams.data.dataset import load_dataset
 from bayesstreams.model.simulate import simulate_to_folder
 from bayesstreams.model.config import config_from_text
@@ -73,18 +73,17 @@ def _dataset_with(factory, table: dict, factor: str = "p1_insight"):
 
 
 def _reliability_data(table: dict) -> np.ndarray:
-    """Respondents x cases, NaN where a respondent gave no code: the package's other input form."""
+    """Respondents x cases, NaN where a respondent gave no code: alpha's other input form."""
     width = max(len(codes) for codes in table.values())
     return np.array([[np.nan if r >= len(codes) or codes[r] is None else codes[r] for codes in table.values()]
                      for r in range(width)], dtype=float)
 
 
 @pytest.mark.parametrize("level", ag.LEVELS)
-def test_alpha_equals_the_hand_computation_and_the_package(factory, level):
+def test_alpha_equals_the_hand_computation(factory, level):
     assert hand_alpha(list(TABLE.values()), level) == EXACT[level]
-    package = krippendorff.alpha(reliability_data=_reliability_data(TABLE), value_domain=[-1, 0, 1],
-                                 level_of_measurement=level)
-    assert package == pytest.approx(float(EXACT[level]), abs=1e-12)
+    direct = ka.alpha(reliability_data=_reliability_data(TABLE), values=[-1, 0, 1], level=level)
+    assert direct == pytest.approx(float(EXACT[level]), abs=1e-12)
     result = ag.agreement(load_dataset(_dataset_with(factory, TABLE)), resamples=50)
     row = result.row("p1_insight", level)
     assert row.alpha == pytest.approx(float(EXACT[level]), abs=1e-12)
@@ -134,8 +133,8 @@ def noisy(tmp_path_factory):
     return load_dataset(folder)
 
 
-def test_the_resampled_alpha_is_the_package_on_each_resample(noisy):
-    """The bootstrap's one matrix product equals a call of the package on every resampled set of cases."""
+def test_the_resampled_alpha_is_alpha_of_each_resample(noisy):
+    """The bootstrap's one matrix product equals alpha of the resampled units, computed unit by unit, on every resample."""
     counts = ag.value_counts(noisy)
     weights = ag.bootstrap_weights(noisy.n_cases, 40, seed=3)
     for k in (0, 7, None):
@@ -148,7 +147,7 @@ def test_the_resampled_alpha_is_the_package_on_each_resample(noisy):
                 if len(drawn) == 0 or np.count_nonzero(drawn.sum(axis=0)) < 2:
                     assert np.isnan(got)
                 else:
-                    want = krippendorff.alpha(value_counts=drawn, value_domain=[-1, 0, 1], level_of_measurement=level)
+                    want = ka.alpha(drawn, values=[-1, 0, 1], level=level)
                     assert got == pytest.approx(want, abs=1e-12)
 
 

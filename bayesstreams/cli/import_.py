@@ -21,8 +21,12 @@ def _report(result) -> None:
     coded, streams = result.n_coded_cells, result.n_stream_states
     typer.echo(f"wrote {result.out}: {data.n_cases} cases, {len(data.codes)} code rows "
                f"({coded} of {data.x.size} cells coded), {streams} stream states")
+    for line in result.summary.lines() if result.summary is not None else ():
+        typer.echo(line)
     for note in result.notes:
         typer.echo(f"note: {note}", err=True)
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
     if result.unmapped:
         typer.echo(f"{len(result.unmapped)} code(s) the mapping does not name (not imported; map them or list "
                    "them under [ignore]):", err=True)
@@ -32,13 +36,18 @@ def _report(result) -> None:
         typer.echo(f"warning: {warning}", err=True)
 
 
+PositionsOpt = Annotated[Optional[str], typer.Option(
+    "--positions", help="how selection positions count characters: code-points, utf-16, crlf-as-one or "
+                        "utf-16-crlf-as-one (default: the writer's way, or the one the positions fit)")]
+
+
 @import_app.command("qdpx")
 def qdpx(project: Annotated[Path, typer.Argument(help="REFI-QDA project (.qdpx)")], mapping: MappingOpt,
-         out: OutOpt, codebook: CodebookOpt = None, force: ForceOpt = False) -> None:
+         out: OutOpt, codebook: CodebookOpt = None, force: ForceOpt = False, positions: PositionsOpt = None) -> None:
     """Import a REFI-QDA project (.qdpx) as a dataset folder, quotes kept as provenance."""
     from bayesstreams.data.qda.importer import import_qdpx
 
-    _report(import_qdpx(project, mapping, out, codebook=codebook, force=force))
+    _report(import_qdpx(project, mapping, out, codebook=codebook, force=force, positions=positions))
 
 
 @import_app.command("matrix")

@@ -6,8 +6,8 @@ empty code (the cell was not discussed in that interview) is missing, not a valu
 agrees nor disagrees.  Codes are read at two levels of measurement: *nominal* (three categories)
 and *ordinal* (``-1 < 0 < +1``).
 
-Alpha is computed by the maintained ``krippendorff`` package from each unit's value counts (how
-many respondents gave ``-1``, ``0``, ``+1``), which is all alpha reads: who said what within a case
+Alpha is computed from the coincidence matrix (:mod:`bayesstreams.data.alpha`, Krippendorff 2011)
+of each unit's value counts (how many respondents gave ``-1``, ``0``, ``+1``), which is all alpha reads: who said what within a case
 does not enter, so respondents need not be the same people across cases.  Only units coded by two
 or more respondents (*pairable* units) carry information; a factor without one has no alpha
 ("not computable: at most one respondent per cell"), and one whose paired codes are all the same
@@ -26,6 +26,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+
+from bayesstreams.data.alpha import alpha_from_coincidences, coincidences
 
 CODES = (-1.0, 0.0, 1.0)
 LEVELS = ("nominal", "ordinal")
@@ -124,13 +126,9 @@ def value_counts(dataset) -> np.ndarray:
 
 
 def _alpha(units: np.ndarray, level: str) -> float | None:
-    """Alpha of ``units`` (unit, 3) value counts by the ``krippendorff`` package; None where undefined."""
-    pairable = units[units.sum(axis=1) >= 2]
-    if len(pairable) == 0 or np.count_nonzero(pairable.sum(axis=0)) < 2:
-        return None
-    import krippendorff  # here, not at the top: data with one respondent per cell never need it
-
-    return float(krippendorff.alpha(value_counts=pairable, value_domain=list(CODES), level_of_measurement=level))
+    """Alpha of ``units`` (unit, 3) value counts; None where undefined (no pairable unit, or no variation)."""
+    value = float(alpha_from_coincidences(coincidences(units), CODES, level))
+    return None if np.isnan(value) else value
 
 
 def unit_coincidences(units: np.ndarray) -> np.ndarray:
@@ -138,37 +136,19 @@ def unit_coincidences(units: np.ndarray) -> np.ndarray:
 
     Alpha reads the data only through their sum over units (Krippendorff's coincidence matrix).
     """
-    m = units.sum(axis=-1)[..., None, None]
-    pairs = units[..., :, None] * units[..., None, :] - units[..., :, None] * np.eye(len(CODES), dtype=int)
-    return np.divide(pairs, m - 1, out=np.zeros(pairs.shape), where=m >= 2)
+    return coincidences(np.asarray(units)[..., None, :])
 
 
 def resampled_alpha(coincidences: np.ndarray, weights: np.ndarray, level: str) -> np.ndarray:
     """(resample,) alpha of every resample at once; NaN where undefined.
 
     ``coincidences`` (case, 3, 3) are each case's summed unit coincidences, ``weights``
-    (resample, case) how often each case was drawn.  The formula is the package's (coincidences,
-    their marginals, the random coincidences, the distances of the level of measurement); one call of
-    the package per resample and row took 9.4 s for 40 cases, 23 factors and 1000 resamples, this
-    0.23 s, so the resamples share one matrix product.  ``tests/test_agreement.py`` holds it equal to
-    the package on every resample.
+    (resample, case) how often each case was drawn: a resample's coincidence matrix is their
+    weighted sum, so all resamples share one matrix product (one alpha computation per resample
+    and row took 9.4 s for 40 cases, 23 factors and 1000 resamples, this 0.23 s).
+    ``tests/test_agreement.py`` holds it equal to alpha of the resampled units on every resample.
     """
-    o = np.einsum("bi,ijk->bjk", weights, coincidences)
-    n_v = o.sum(axis=1)
-    n = n_v.sum(axis=1)
-    eye = np.eye(len(CODES))
-    e = (n_v[:, :, None] * n_v[:, None, :] - eye * n_v[:, None, :]) / np.maximum(n - 1, 1)[:, None, None]
-    if level == "nominal":
-        d = np.broadcast_to(1.0 - eye, o.shape)
-    else:  # ordinal: (the marginals from c to k, less half of c's and k's)^2
-        index = np.arange(len(CODES))
-        low, high = np.minimum.outer(index, index), np.maximum.outer(index, index)
-        cum = np.concatenate([np.zeros((len(n_v), 1)), np.cumsum(n_v, axis=1)], axis=1)
-        between = cum[:, high + 1] - cum[:, low]
-        d = (between - (n_v[:, :, None] + n_v[:, None, :]) / 2) ** 2
-    defined = (n_v > 0).sum(axis=1) >= 2
-    expected = np.where(defined, (e * d).sum(axis=(1, 2)), 1.0)
-    return np.where(defined, 1.0 - (o * d).sum(axis=(1, 2)) / expected, np.nan)
+    return alpha_from_coincidences(np.einsum("bi,ijk->bjk", weights, coincidences), CODES, level)
 
 
 def _row(factor: str, level: str, units: np.ndarray, weights: np.ndarray, interval: float) -> AgreementRow:

@@ -7,14 +7,16 @@ contract) and writes the dataset folder only when all of it holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bayesstreams.data.qda.tables import (Evidence, ImportTables, build_tables, check_mapped_codes_exist,
                                            to_dataset, write_tables)
 from bayesstreams.data.qda.mapping import Mapping, load_mapping
-from bayesstreams.data.qda.qdpx import QdaProject, QdaSource, read_qdpx
+from bayesstreams.data.qda.cases import CaseAssignment, assign_cases, check_coders, respondent, respondent_rule
+from bayesstreams.data.qda.qdpx import QdaProject, read_qdpx
+from bayesstreams.data.qda.summary import ImportSummary, empty_mapped_codes, summarize_qdpx
 from bayesstreams.errors import InputError, Violation
 
 if TYPE_CHECKING:
@@ -23,12 +25,15 @@ if TYPE_CHECKING:
 
 @dataclass
 class ImportResult:
-    """What an import wrote: the validated dataset, the codes the mapping does not name, notes."""
+    """What an import wrote: the validated dataset, the codes the mapping does not name, notes, warnings
+    (a mapped code with no coding anywhere) and, for a project, what was read and left out."""
 
     dataset: "Dataset"
     out: Path
     unmapped: dict[str, int]
     notes: list[str]
+    warnings: list[str] = field(default_factory=list)
+    summary: ImportSummary | None = None
 
     @property
     def n_coded_cells(self) -> int:
@@ -41,53 +46,13 @@ class ImportResult:
         return int((self.dataset.s == self.dataset.s).sum())
 
 
-def _cases_of_sources(project: QdaProject, mapping: Mapping) -> tuple[dict[str, str], list[str], dict, list[str]]:
-    """Source guid -> QDA case name, the case names in order, case variables, notes."""
-    notes: list[str] = []
-    if mapping.case_from == "variable":
-        variable = mapping.case_variable
-        if not any(variable in s.variables for s in project.sources):
-            raise InputError(Violation(mapping.file, mapping.line_of("variable"), "variable",
-                                       f"no source of the project has the variable {variable!r}"))
-        case_of = {s.guid: s.variables[variable] for s in project.sources if s.variables.get(variable, "")}
-        names = list(dict.fromkeys(case_of.values()))
-        variables: dict[str, dict[str, str]] = {}
-    else:
-        groups = project.sets if mapping.case_from == "sets" else project.cases
-        cases = [c for c in groups if not mapping.case_ids or c.name in mapping.case_ids]
-        case_of, problems = {}, []
-        for case in cases:
-            for guid in case.source_guids:
-                if guid in case_of and case_of[guid] != case.name:
-                    problems.append(Violation(project.file, case.line, "SourceRef",
-                                              f"a source is in case {case_of[guid]!r} and in case {case.name!r}; "
-                                              "list the cases to import in [cases.ids]"))
-                case_of.setdefault(guid, case.name)
-        if problems:
-            raise InputError(problems)
-        names = [c.name for c in cases]
-        variables = {c.name: c.variables for c in cases}
-    if mapping.case_ids:
-        missing = [n for n in mapping.case_ids if n not in names]
-        if missing:
-            raise InputError([Violation(mapping.file, mapping.line_of(n), n, f"case {n!r} is not in {project.file}")
-                              for n in missing])
-        names = [n for n in mapping.case_ids if n in names]
-    for source in project.sources:
-        if source.guid not in case_of and source.codings:
-            notes.append(f"{project.file}:{source.line}:TextSource: source {source.name!r} belongs to no imported "
-                         "case; its codings are not imported")
-    return case_of, names, variables, notes
-
-
-def _respondent(source: QdaSource, mapping: Mapping) -> str:
-    if mapping.respondent_variable:
-        return source.variables.get(mapping.respondent_variable, "")
-    return source.name
-
-
 def qdpx_evidence(project: QdaProject, mapping: Mapping) -> tuple[list[Evidence], list[str], dict, list[str]]:
     """Evidence records of a project under a mapping, the case names, case variables and notes."""
+    evidence, cases, _ = _qdpx_evidence(project, mapping)
+    return evidence, cases.names, cases.variables, cases.notes + list(project.notes)
+
+
+def _qdpx_evidence(project: QdaProject, mapping: Mapping) -> tuple[list[Evidence], CaseAssignment, str]:
     problems = check_mapped_codes_exist(mapping, list(project.code_paths()), project.file)
     if problems:
         raise InputError(problems)
@@ -95,18 +60,21 @@ def qdpx_evidence(project: QdaProject, mapping: Mapping) -> tuple[list[Evidence]
     if variable and not any(variable in s.variables for s in project.sources):
         raise InputError(Violation(mapping.file, mapping.line_of("variable"), "variable",
                                    f"no source of the project has the respondent variable {variable!r}"))
-    case_of, names, variables, notes = _cases_of_sources(project, mapping)
-    wanted = set(names)
+    cases = assign_cases(project, mapping)
+    check_coders(project, mapping, cases.case_of)
+    rule = respondent_rule(project, mapping, cases.case_of)
+    wanted = set(cases.names)
     evidence = []
     for source in project.sources:
-        case = case_of.get(source.guid)
+        case = cases.case_of.get(source.guid)
         if case is None or case not in wanted:
             continue
         for coding in source.codings:
-            for guid in coding.code_guids:
-                evidence.append(Evidence(case, _respondent(source, mapping), source.name, project.codes[guid].path,
-                                         coding.text, coding.where, project.file, coding.line, "Coding"))
-    return evidence, names, variables, notes + list(project.notes)
+            for index, guid in enumerate(coding.code_guids):
+                evidence.append(Evidence(case, respondent(source, coding.coder(index), mapping, rule), source.name,
+                                         project.codes[guid].path, coding.text, coding.where, project.file,
+                                         coding.line, "Coding"))
+    return evidence, cases, rule
 
 
 def _finish(tables: ImportTables, mapping: Mapping, out: Path, source: str, force: bool,
@@ -120,7 +88,7 @@ def _finish(tables: ImportTables, mapping: Mapping, out: Path, source: str, forc
 
 
 def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, codebook: str | Path | None = None,
-                force: bool = False) -> ImportResult:
+                force: bool = False, positions: str | None = None) -> ImportResult:
     """Import a REFI-QDA project (``.qdpx``) as a dataset folder.
 
     Parameters
@@ -135,6 +103,10 @@ def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, co
         Use this ``codebook.toml`` instead of the one the mapping names.
     force
         Replace an existing ``out``.
+    positions
+        How the selections' positions count characters (``"code-points"``, ``"utf-16"``,
+        ``"crlf-as-one"``, ``"utf-16-crlf-as-one"``); by default the writer's way, found from the
+        project's ``origin`` or from the positions (:mod:`bayesstreams.data.qda.positions`).
 
     Returns
     -------
@@ -179,10 +151,15 @@ def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, co
     (('Noord',), ['veel inzicht'])
     """
     rules = load_mapping(mapping, codebook)
-    qda = read_qdpx(project)
-    evidence, names, variables, notes = qdpx_evidence(qda, rules)
-    tables = build_tables(evidence, names, variables, rules)
-    return _finish(tables, rules, Path(out), str(project), force, notes)
+    qda = read_qdpx(project, positions=positions)
+    evidence, cases, rule = _qdpx_evidence(qda, rules)
+    tables = build_tables(evidence, cases.names, cases.variables, rules)
+    result = _finish(tables, rules, Path(out), str(project), force, cases.notes + list(qda.notes))
+    result.summary = summarize_qdpx(qda, rules, cases, rule, tables.collected)
+    result.warnings = [f"{rules.file}:{rules.line_of(path) or ''}:{path}: mapped code {path!r} has no coding in "
+                       f"{qda.file}, neither on itself nor on a code under it"
+                       for path in empty_mapped_codes(qda, rules)]
+    return result
 
 
 def import_matrix(matrix: str | Path, mapping: str | Path, out: str | Path, *, codebook: str | Path | None = None,

@@ -5,13 +5,17 @@ A mapping is a TOML file (``bayesstreams import template`` writes a starting one
     codebook = "codebook.toml"          # the dataset's codebook, relative to this file
 
     [cases]
-    from = "cases"                      # the project's cases; "sets": its document sets; "variable": a source variable
+    from = "cases"                      # the project's cases; "sets": its document sets (or folders);
+                                        # "variable": a source variable; "sources": each source a case
     # variable = "Gemeente"             # with from = "variable"
     [cases.ids]                         # optional: QDA case name -> case_id (others are not imported)
     "Gemeente 1" = "g1"
 
     [respondents]
-    # variable = "Respondent"           # default: the source (one interview = one respondent)
+    # from = "coders"                   # the coder (Coding/@creatingUser) is the respondent
+    # variable = "Respondent"           # a source variable names the respondent
+                                        # default: the source (one interview = one respondent), and
+                                        # "source / coder" when two or more people coded the project
 
     [codes]
     "Fase 1/Probleemstroom/Inzicht/+" = { factor = "p1_insight", code = 1 }
@@ -40,6 +44,8 @@ from bayesstreams.data.limits import read_bounded
 from bayesstreams.errors import InputError, Violation
 
 _TOP = {"codebook", "cases", "respondents", "codes", "ignore", "matrix"}
+CASES_FROM = ("cases", "sets", "variable", "sources")
+RESPONDENTS_FROM = ("sources", "coders", "variable")
 _KINDS = {frozenset({"factor", "code"}): "factor", frozenset({"phase", "stream", "in_motion"}): "stream",
           frozenset({"phase", "window"}): "window"}
 
@@ -79,6 +85,7 @@ class Mapping:
     case_variable: str = ""
     case_ids: dict[str, str] = field(default_factory=dict)
     respondent_variable: str = ""
+    respondent_from: str = "sources"
     matrix: MatrixOptions = field(default_factory=MatrixOptions)
     lines: dict[str, int] = field(default_factory=dict)
 
@@ -178,9 +185,16 @@ def _options(data: dict, file: str, lines: dict, problems: list[Violation]) -> d
     respondents = _table(data, "respondents", file, lines, problems)
     matrix = _table(data, "matrix", file, lines, problems)
     case_from = cases.get("from", "cases")
-    if case_from not in ("cases", "sets", "variable"):
+    if case_from not in CASES_FROM:
         problems.append(Violation(file, lines.get("from"), "from",
-                                  f"cases.from {case_from!r} is not 'cases', 'sets' or 'variable'"))
+                                  f"cases.from {case_from!r} is not one of {', '.join(map(repr, CASES_FROM))}"))
+    respondent_from = respondents.get("from", "variable" if respondents.get("variable") else "sources")
+    if respondent_from not in RESPONDENTS_FROM:
+        problems.append(Violation(file, lines.get("[respondents]"), "from", f"respondents.from {respondent_from!r} "
+                                  f"is not one of {', '.join(map(repr, RESPONDENTS_FROM))}"))
+    if respondent_from == "variable" and not respondents.get("variable"):
+        problems.append(Violation(file, lines.get("[respondents]"), "variable",
+                                  "respondents.from = 'variable' needs respondents.variable"))
     if case_from == "variable" and not cases.get("variable"):
         problems.append(Violation(file, lines.get("from"), "variable", "cases.from = 'variable' needs cases.variable"))
     columns = matrix.get("columns", "cases")
@@ -189,7 +203,8 @@ def _options(data: dict, file: str, lines: dict, problems: list[Violation]) -> d
     return dict(
         case_from=case_from, case_variable=str(cases.get("variable", "")),
         case_ids={str(k): v for k, v in _strings(cases, "cases.ids", file, lines, problems).items()},
-        respondent_variable=str(respondents.get("variable", "")),
+        respondent_variable=str(respondents.get("variable", "")) if respondent_from == "variable" else "",
+        respondent_from=respondent_from,
         matrix=MatrixOptions(columns=columns, separator=str(matrix.get("separator", "\\")),
                              documents=_strings(matrix, "matrix.documents", file, lines, problems),
                              sheet=str(matrix.get("sheet", ""))),

@@ -8,19 +8,27 @@ sources with their selections and codings, cases, sets of documents, variables);
 checked against the schema's names, required attributes and types, and every problem is
 reported at once, located as ``project.qdpx[project.qde]:line:attribute``.
 
-Character positions are code points of the source's plain text, from 0 (REFI-QDA 1.5 §10.2; a
-leading byte-order mark is not counted); ``endPosition`` is read as one past the last character,
-as the open-source writers looked at do it.  Only the quote depends on that reading, never the codes.
+Character positions count from 0 in the source's plain text (a leading byte-order mark is not
+counted); ``endPosition`` is one past the last character.  How they count depends on the writer
+(NVivo: UTF-16 code units; ATLAS.ti: a CRLF as one; the standard: code points), which
+:mod:`bayesstreams.data.qda.positions` finds from the project's ``origin`` or from the positions
+themselves; a selection that fits no way of counting is a located error.  Only the quote depends
+on that reading, never the codes.
+
+``plainTextPath`` is ``internal://name`` (NVivo, ATLAS.ti, MAXQDA) or a path relative to the
+archive's ``sources/`` folder (QualCoder: ``plainTextPath="board_2017.txt"``); a path that leaves
+the archive (absolute, another scheme, ``..``) is refused.
 """
 
 from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bayesstreams.data.limits import check_regular_file, check_zip, read_member
+from bayesstreams.data.qda.positions import OPTION_NAMES, Convention, read_positions, text_length
 from bayesstreams.data.qda.xml_located import Element, parse_located
 from bayesstreams.errors import InputError, Violation
 
@@ -32,7 +40,7 @@ _GUID = re.compile(r"^(\{)?[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?(
 _CHILDREN = {
     "Project": {"Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Links", "Sets", "Graphs",
                 "Description", "NoteRef"},
-    "CodeBook": {"Codes"}, "Codes": {"Code"}, "Code": {"Description", "NoteRef", "Code"},
+    "Users": {"User"}, "CodeBook": {"Codes"}, "Codes": {"Code"}, "Code": {"Description", "NoteRef", "Code"},
     "Variables": {"Variable"}, "Variable": {"Description"},
     "Cases": {"Case"}, "Case": {"Description", "CodeRef", "VariableValue", "SourceRef", "SelectionRef"},
     "Sources": {"TextSource", "PictureSource", "PDFSource", "AudioSource", "VideoSource"},
@@ -46,7 +54,7 @@ _CHILDREN = {
                       "DateTimeValue"},
 }
 _REQUIRED = {
-    "Code": ("guid", "name", "isCodable"), "Variable": ("guid", "name", "typeOfVariable"), "Case": ("guid",),
+    "User": ("guid",), "Code": ("guid", "name", "isCodable"), "Variable": ("guid", "name", "typeOfVariable"), "Case": ("guid",),
     "TextSource": ("guid",), "PDFSource": ("guid",), "PictureSource": ("guid",), "AudioSource": ("guid",),
     "VideoSource": ("guid",), "PlainTextSelection": ("guid", "startPosition", "endPosition"),
     "PDFSelection": ("guid", "page"), "Coding": ("guid",), "CodeRef": ("targetGUID",), "SourceRef": ("targetGUID",),
@@ -56,6 +64,7 @@ _GUID_ATTRIBUTES = ("guid", "targetGUID")
 _MEDIA = ("PictureSource", "AudioSource", "VideoSource")
 # Elements that others point at by GUID: a duplicate would make a reference ambiguous.
 _REFERENCED = {"Code", "Variable", "Case", "Set", "TextSource", "PDFSource", *_MEDIA}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:(//|\\)|^[A-Za-z]:[\\/]|^[\\/]")
 
 
 @dataclass(frozen=True)
@@ -70,12 +79,21 @@ class QdaCode:
 
 @dataclass(frozen=True)
 class QdaCoding:
-    """One application of codes to a stretch of a source (or to the whole source: no positions)."""
+    """One application of codes to a stretch of a source (or to the whole source: no positions).
+
+    ``coders[i]`` is who applied ``code_guids[i]`` (``Coding/@creatingUser`` as a user name from
+    ``<Users>``, the GUID when the project does not name it, ``""`` when the coding does not say).
+    """
 
     code_guids: tuple[str, ...]
     text: str
     where: str
     line: int
+    coders: tuple[str, ...] = ()
+
+    def coder(self, index: int) -> str:
+        """Who applied the ``index``-th code ("" when unknown)."""
+        return self.coders[index] if index < len(self.coders) else ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,7 @@ class QdaSource:
     codings: tuple[QdaCoding, ...]
     variables: dict[str, str]
     line: int
+    positions: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +131,8 @@ class QdaProject:
     cases: tuple[QdaCase, ...]
     sets: tuple[QdaCase, ...] = field(default=())
     notes: tuple[str, ...] = field(default=())
+    users: dict[str, str] = field(default_factory=dict)
+    media_codings: int = 0
 
     def code_paths(self) -> dict[str, QdaCode]:
         """Codes keyed by path, in codebook order."""
@@ -121,9 +142,16 @@ class QdaProject:
 class _Reader:
     """Walks the located tree, collecting every schema problem before raising."""
 
-    def __init__(self, file: str, archive: zipfile.ZipFile):
+    def __init__(self, file: str, archive: zipfile.ZipFile, origin: str = "", positions: Convention | None = None,
+                 texts: bool = True):
         self.file = file
         self.archive = archive
+        self.origin = origin
+        self.positions = positions
+        self.texts = texts
+        self.conventions: dict[str, str] = {}  # source guid -> how its positions were read
+        self.users: dict[str, str] = {}  # user guid -> name
+        self.media_codings = 0
         self.members = {name.lower(): name for name in archive.namelist()}
         self.problems: list[Violation] = []
         self.variables: dict[str, str] = {}
@@ -196,6 +224,24 @@ class _Reader:
         for child in element.findall("Code"):
             self._code(child, path, found)
 
+    def read_users(self, project: Element) -> None:
+        block = project.find("Users")
+        if block is None:
+            return
+        self.check(block)
+        for user in block.findall("User"):
+            if self.check(user):
+                self.users[_key(user.attrib["guid"])] = user.attrib.get("name", "") or user.attrib["guid"]
+
+    def _coder(self, element: Element, fallback: str = "") -> str:
+        guid = element.attrib.get("creatingUser", "")
+        if not guid:
+            return fallback
+        if not _GUID.match(guid):
+            self.bad(element, "creatingUser", f"creatingUser {guid!r} is not a GUID")
+            return fallback
+        return self.users.get(_key(guid), guid.strip("{}"))
+
     def read_variables(self, project: Element) -> None:
         block = project.find("Variables")
         if block is None:
@@ -249,13 +295,15 @@ class _Reader:
 
     def _note_media(self, element: Element) -> None:
         count = _count(element, "Coding")
+        self.media_codings += count
         if count:
             name = element.attrib.get("name", "") or element.attrib.get("guid", "")
             self.notes.append(f"{self.file}:{element.line}:{element.tag}: {count} coding(s) on {element.tag} "
                               f"{name!r} are not imported (only text and PDF sources carry quotes)")
 
-    def _code_refs(self, holder: Element, codes: dict[str, QdaCode]) -> tuple[str, ...]:
-        refs = []
+    def _code_refs(self, holder: Element, codes: dict[str, QdaCode]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The codes applied to ``holder`` and who applied each (the coding's creatingUser, else the holder's)."""
+        refs, coders = [], []
         for coding in holder.findall("Coding"):
             self.check(coding)
             ref = coding.find("CodeRef")
@@ -269,31 +317,51 @@ class _Reader:
                 self.bad(ref, "targetGUID", f"code {ref.attrib['targetGUID']} is not in the codebook")
                 continue
             refs.append(target)
-        return tuple(refs)
+            coders.append(self._coder(coding, self._coder(holder) if holder.tag.endswith("Selection") else ""))
+        return tuple(refs), tuple(coders)
 
     def _whole(self, element: Element, codes: dict[str, QdaCode]) -> list[QdaCoding]:
-        refs = self._code_refs(element, codes)
-        return [QdaCoding(refs, "", "whole source", element.line)] if refs else []
+        refs, coders = self._code_refs(element, codes)
+        return [QdaCoding(refs, "", "whole source", element.line, coders)] if refs else []
 
     def _text_codings(self, element: Element, codes: dict[str, QdaCode]) -> list[QdaCoding]:
-        selections = element.findall("PlainTextSelection")
-        text = self._plain_text(element) if selections else ""
-        out = []
-        for selection in selections:
+        selections = []
+        for selection in element.findall("PlainTextSelection"):
             if not self.check(selection):
                 continue
             start, end = self.integer(selection, "startPosition"), self.integer(selection, "endPosition")
             if start is None or end is None:
                 continue
-            if text is not None and not 0 <= start <= end <= len(text):
-                self.bad(selection, "startPosition" if not 0 <= start <= len(text) else "endPosition",
-                         f"selection {start}-{end} points outside its source "
-                         f"{element.attrib.get('name', '') or element.attrib['guid']!r} ({len(text)} characters)")
+            if start > end:
+                self.bad(selection, "endPosition", f"selection {start}-{end} ends before it starts")
                 continue
-            refs = self._code_refs(selection, codes)
-            if refs:
-                out.append(QdaCoding(refs, (text or "")[start:end], f"{start}-{end}", selection.line))
-        return out
+            selections.append((selection, start, end, self._code_refs(selection, codes)))
+        if not selections or not self.texts:
+            return [QdaCoding(refs[0], "", f"{start}-{end}", sel.line, refs[1])
+                    for sel, start, end, refs in selections if refs[0]]
+        text = self._plain_text(element)
+        if text is None:
+            return []
+        cuts = self._cuts(element, text, selections)
+        if cuts is None:
+            return []
+        return [QdaCoding(refs[0], text[a:b], f"{start}-{end}", sel.line, refs[1])
+                for (sel, start, end, refs), (a, b) in zip(selections, cuts) if refs[0]]
+
+    def _cuts(self, element: Element, text: str, selections: list) -> list[tuple[int, int]] | None:
+        """Code-point slices of the selections, in the writer's way of counting; None (and a problem) if none fits."""
+        name = element.attrib.get("name", "") or element.attrib["guid"]
+        reading = read_positions(text, [(start, end) for _, start, end, _ in selections], self.origin, self.positions,
+                                 name)
+        if reading.cuts is None:
+            selection, start, _, _ = selections[reading.problem_index]
+            longest = max(text_length(text, c) for c in OPTION_NAMES.values())
+            self.bad(selection, "startPosition" if not 0 <= start <= longest else "endPosition", reading.problem)
+            return None
+        self.conventions[_key(element.attrib["guid"])] = reading.convention.name
+        if reading.note:
+            self.notes.append(f"{self.file}:{element.line}:{element.tag}: positions of source {name!r}: {reading.note}")
+        return reading.cuts
 
     def _pdf_codings(self, element: Element, codes: dict[str, QdaCode]) -> list[QdaCoding]:
         out = []
@@ -301,6 +369,9 @@ class _Reader:
         if representation is not None and self.check(representation, "TextSource"):
             out += self._whole(representation, codes)
             out += self._text_codings(representation, codes)
+            way = self.conventions.pop(_key(representation.attrib["guid"]), None)
+            if way:
+                self.conventions[_key(element.attrib["guid"])] = way
         for selection in element.findall("PDFSelection"):
             if not self.check(selection):
                 continue
@@ -308,9 +379,9 @@ class _Reader:
             inner = selection.find("Representation")
             content = inner.find("PlainTextContent") if inner is not None else None
             text = content.text if content is not None else ""
-            refs = self._code_refs(selection, codes)
+            refs, coders = self._code_refs(selection, codes)
             if refs:
-                out.append(QdaCoding(refs, text or "", f"page {page}", selection.line))
+                out.append(QdaCoding(refs, text or "", f"page {page}", selection.line, coders))
         return out
 
     def _plain_text(self, element: Element) -> str | None:
@@ -322,12 +393,12 @@ class _Reader:
         if not path:
             self.bad(element, "plainTextPath", "a source with selections needs PlainTextContent or plainTextPath")
             return None
-        if not path.startswith("internal://"):
+        name = archive_name(path)
+        if name is None:
             self.bad(element, "plainTextPath", f"plainTextPath {path!r} is outside the archive; export the "
-                                               "project with its sources (internal://)")
+                                               "project with its sources (internal:// or a path inside sources/)")
             return None
-        name = path[len("internal://"):].lstrip("/")
-        member = self.members.get(name.lower()) or self.members.get(f"sources/{name}".lower())
+        member = self.members.get(f"sources/{name}".lower()) or self.members.get(name.lower())
         if member is None:
             self.bad(element, "plainTextPath", f"plainTextPath {path!r}: sources/{name} is not in the archive")
             return None
@@ -370,6 +441,24 @@ class _Reader:
         return {_key(e.attrib.get("guid", "")) for e in (block.children if block is not None else []) if e.tag in _MEDIA}
 
 
+def archive_name(path: str) -> str | None:
+    r"""The archive member a ``plainTextPath`` names (relative to ``sources/``); None when it leaves the archive.
+
+    >>> archive_name("internal://0c5e.txt"), archive_name("board_2017.txt"), archive_name("texts\\a.txt")
+    ('0c5e.txt', 'board_2017.txt', 'texts/a.txt')
+    >>> archive_name("../secret.txt"), archive_name("file:///etc/passwd"), archive_name("C:\\a.txt")
+    (None, None, None)
+    """
+    if path.startswith("internal://"):
+        path = path[len("internal://"):].lstrip("/\\")
+    elif _SCHEME.match(path):
+        return None
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    return "/".join(parts)
+
+
 def _key(guid: str) -> str:
     """GUIDs compare without braces and case (MAXQDA writes upper case, others lower)."""
     return guid.strip().strip("{}").lower()
@@ -409,13 +498,20 @@ def open_project_xml(path: Path) -> tuple[zipfile.ZipFile, bytes, str]:
     return archive, data, f"{path}[{member}]"
 
 
-def read_qdpx(path: str | Path) -> QdaProject:
+def read_qdpx(path: str | Path, *, positions: str | None = None, texts: bool = True) -> QdaProject:
     """Read a ``.qdpx`` project.
 
     Parameters
     ----------
     path
         The REFI-QDA project archive.
+    positions
+        How the selections' positions count characters, whatever the project's writer says:
+        ``"code-points"``, ``"utf-16"``, ``"crlf-as-one"`` or ``"utf-16-crlf-as-one"``; by default
+        the writer's way (from ``origin``) or the one the positions fit (:mod:`~bayesstreams.data.qda.positions`).
+    texts
+        Read the sources' texts and cut the quotes; ``False`` reads codes, codings and cases only
+        (what a mapping template needs), so a project whose texts are missing can still be listed.
 
     Returns
     -------
@@ -433,17 +529,22 @@ def read_qdpx(path: str | Path) -> QdaProject:
     archive, data, file = open_project_xml(path)
     with archive:
         root = parse_located(data, file)
-        reader = _Reader(file, archive)
+        if positions is not None and positions not in OPTION_NAMES:
+            raise InputError(Violation(str(path), None, "positions", f"positions {positions!r} is not one of "
+                                                                     f"{', '.join(OPTION_NAMES)}"))
+        reader = _Reader(file, archive, root.attrib.get("origin", ""),
+                         OPTION_NAMES[positions] if positions else None, texts)
         if root.tag != "Project" or root.ns != NAMESPACE:
             raise InputError(Violation(file, root.line, root.tag, f"the root element is <{root.tag}>; a REFI-QDA "
                                                                    f"project has <Project xmlns=\"{NAMESPACE}\">"))
         reader.check(root)
+        reader.read_users(root)
         codes = reader.codes(root)
         reader.read_variables(root)
-        sources = reader.sources(root, codes)
+        sources = tuple(replace(s, positions=reader.conventions.get(s.guid, "")) for s in reader.sources(root, codes))
         cases = reader.cases(root, sources)
         sets = reader.cases(root, sources, "Sets", "Set", "MemberSource")
     if reader.problems:
         raise InputError(reader.problems)
     return QdaProject(file, root.attrib.get("name", ""), root.attrib.get("origin", ""), codes, sources, cases,
-                      sets, tuple(reader.notes))
+                      sets, tuple(reader.notes), dict(reader.users), reader.media_codings)

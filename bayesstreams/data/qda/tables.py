@@ -49,6 +49,7 @@ class ImportTables:
     codes: list[dict]
     streams: list[dict]
     unmapped: dict[str, int] = field(default_factory=dict)
+    collected: dict[str, int] = field(default_factory=dict)  # mapped code -> codings of codes under it
 
 
 def cut_quote(text: str, words: int = QUOTE_WORDS) -> str:
@@ -74,6 +75,23 @@ def check_mapped_codes_exist(mapping: Mapping, known: list[str], where: str) -> 
     return problems
 
 
+def resolve(mapping: Mapping, path: str) -> tuple[Target | None, str]:
+    """What a code path means: its own mapping, else its nearest mapped (or ignored) ancestor's.
+
+    A mapped parent code collects the codings of every code under it that the mapping does not name
+    itself (NVivo users often code on children such as ``Inzicht/+/sterk``).  Returns the target (None
+    when unmapped or ignored) and the path that decided it (``""`` when none did).
+    """
+    parts = path.split("/")
+    for end in range(len(parts), 0, -1):
+        prefix = "/".join(parts[:end])
+        if prefix in mapping.codes:
+            return mapping.codes[prefix], prefix
+        if prefix in mapping.ignore:
+            return None, prefix
+    return None, ""
+
+
 def _conflict(ev: Evidence, first: tuple[int, Evidence], what: str, value: int, signed: bool) -> Violation:
     old_value, old = first
     show = (lambda v: f"{v:+d}" if v else "0") if signed else str
@@ -92,14 +110,17 @@ class _Cells:
         self.streams: dict[tuple[str, int, str], tuple[int, Evidence]] = {}
         self.windows: dict[tuple[str, int], tuple[int, Evidence]] = {}
         self.unmapped: dict[str, int] = {}
+        self.collected: dict[str, int] = {}
         self.problems: list[Violation] = []
 
     def add(self, ev: Evidence) -> None:
-        target = self.mapping.codes.get(ev.code_path)
+        target, via = resolve(self.mapping, ev.code_path)
         if target is None:
-            if ev.code_path not in self.mapping.ignore:
+            if not via:
                 self.unmapped[ev.code_path] = self.unmapped.get(ev.code_path, 0) + 1
             return
+        if via != ev.code_path:
+            self.collected[via] = self.collected.get(via, 0) + 1
         case_id = self.case_ids[ev.case]
         if target.kind == "factor":
             key, store = (case_id, target.factor, ev.respondent), self.factors
@@ -161,7 +182,7 @@ def build_tables(evidence: list[Evidence], case_names: list[str], case_variables
                for (c, p, s), (v, _) in sorted(cells.streams.items(),
                                                key=lambda kv: (order.index(kv[0][0]), kv[0][1], STREAMS.index(kv[0][2])))]
     return ImportTables(cases, _code_rows(cells, order, mapping.codebook.ids), streams,
-                        dict(sorted(cells.unmapped.items())))
+                        dict(sorted(cells.unmapped.items())), dict(cells.collected))
 
 
 def _raw(file: str, rows: list[dict], columns: list[str]) -> RawTable:

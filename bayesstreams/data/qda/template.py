@@ -77,16 +77,24 @@ def _guess_target(parts: list[str], value: int | None, codebook: Codebook | None
     return f"{{ factor = {_toml_string(factor)}, code = {1 if value is None else value} }}"
 
 
-def _code_line(path: str, count: int, codebook: Codebook | None) -> str:
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def _code_line(path: str, count: int, below: int, codebook: Codebook | None) -> str:
     parts = path.split("/")
     value = _VALUES.get(parts[-1].strip().lower())
-    used = f"{count} coding{'s' if count != 1 else ''}"
+    used = _plural(count, "coding")
+    if below:  # a mapped parent takes in the codings of the codes under it that are not mapped themselves
+        used += f"; mapped, it collects the {_plural(below, 'coding')} under it"
     return f"# {_toml_string(path)} = {_guess_target(parts, value, codebook)}  # {used}"
 
 
 def template_text(project_path: Path, codes: dict[str, int], cases: list[str], sets: list[str], variables: list[str],
-                  codebook_ref: str, codebook: Codebook | None) -> str:
-    """The mapping text for a project's ``codes`` (path -> number of codings), cases, sets and source variables."""
+                  codebook_ref: str, codebook: Codebook | None, sources: list[str] = (),
+                  coders: list[str] = ()) -> str:
+    """The mapping text for a project's ``codes`` (path -> number of codings), cases, sets, source variables,
+    sources and coders (the users named on its codings)."""
     lines = [f"# Mapping for `bayesstreams import` generated from {_toml_string(project_path.name)} ({len(codes)} codes).",
              "# Uncomment the codes that carry a factor code, a stream state or a window, and correct the guesses:",
              '#   { factor = "p1_insight", code = 1 }  |  { phase = 1, stream = "problem", in_motion = 1 }'
@@ -95,7 +103,7 @@ def template_text(project_path: Path, codes: dict[str, int], cases: list[str], s
              f"codebook = {_toml_string(codebook_ref)}", "", "[cases]"]
     groups = cases or sets
     shown = ", ".join(_toml_string(c) for c in groups[:8]) + (", ..." if len(groups) > 8 else "")
-    choice = "cases" if cases else "sets" if sets else "variable" if variables else "cases"
+    choice = "cases" if cases else "sets" if sets else "variable" if variables else "sources" if sources else "cases"
     lines.append(("" if choice == "cases" else "# ") + f'from = "cases"  # the project\'s cases'
                  + (f" ({len(cases)}): {shown}" if cases else ": none"))
     if sets:
@@ -106,12 +114,21 @@ def template_text(project_path: Path, codes: dict[str, int], cases: list[str], s
         lines.append(f'{mark}from = "variable"  # the case (municipality) named by a source variable')
         lines.append(f"{mark}variable = {_toml_string(variables[0])}  # source variables: "
                      + ", ".join(_toml_string(v) for v in variables))
-    cases = groups
+    if sources:
+        listed = ", ".join(_toml_string(c) for c in sources[:8]) + (", ..." if len(sources) > 8 else "")
+        lines.append(("" if choice == "sources" else "# ") + f'from = "sources"  # each source a case '
+                     f"({len(sources)}): {listed}")
+    cases = groups if choice != "sources" else list(sources)
     lines += ["# [cases.ids]  # optional: QDA case (or set) name = case_id; only the listed ones are imported"]
     lines += [f"# {_toml_string(c)} = {_toml_string(f'c{i + 1}')}" for i, c in enumerate(cases)]
-    lines += ["", "[respondents]", "# variable = \"Respondent\"  # default: each source (interview) is one respondent",
-              "", "[codes]"]
-    lines += [_code_line(path, count, codebook) for path, count in codes.items()]
+    lines += ["", "[respondents]", "# variable = \"Respondent\"  # default: each source (interview) is one respondent"]
+    if len(coders) >= 2:
+        lines += [f"# from = \"coders\"  # the coders ({', '.join(_toml_string(c) for c in coders)}) as respondents, "
+                  "for `bayesstreams agreement`; by default each source and coder is one respondent"]
+    lines += ["", "[codes]",
+              "# A mapped parent code collects the codings of the codes under it that are not mapped themselves."]
+    lines += [_code_line(path, count, sum(n for p, n in codes.items() if p.startswith(path + "/")), codebook)
+              for path, count in codes.items()]
     lines += ["", "[ignore]", "codes = []", ""]
     return "\n".join(lines)
 
@@ -159,7 +176,7 @@ def write_template(project: str | Path, out: str | Path, *, codebook: str | Path
 
     project, out = Path(project), Path(out)
     refuse_existing(out, force)
-    qda = read_qdpx(project)
+    qda = read_qdpx(project, texts=False)  # codes and codings only: the mapping needs no quote
     counts = {code.path: 0 for code in qda.codes.values()}
     for source in qda.sources:
         for coding in source.codings:
@@ -168,7 +185,8 @@ def write_template(project: str | Path, out: str | Path, *, codebook: str | Path
     variables = list(dict.fromkeys(v for s in qda.sources for v in s.variables))
     book = load_codebook(codebook) if codebook else None
     ref = os.path.relpath(Path(codebook).resolve(), out.resolve().parent) if codebook else "codebook.toml"
+    users = sorted({c.coder(i) for s in qda.sources for c in s.codings for i in range(len(c.code_guids))} - {""})
     text = template_text(project, counts, [c.name for c in qda.cases], [s.name for s in qda.sets], variables,
-                         Path(ref).as_posix(), book)
+                         Path(ref).as_posix(), book, [s.name for s in qda.sources], users)
     atomic_write_text(out, text, replace=force)  # another process may have written it meanwhile
     return out

@@ -27,15 +27,16 @@ from __future__ import annotations
 import functools
 import warnings
 
-from bayesstreams.analysis.advice import case_advice, what_it_takes
+from bayesstreams.analysis.advice import case_advice, necessity, what_it_takes
 from bayesstreams.analysis.claims import claim_verdicts, source_effects, source_levers
 from bayesstreams.analysis.compare_cases import compare_cases
 from bayesstreams.analysis.contraction import what_the_data_taught
 from bayesstreams.analysis.fragility import fragility
+from bayesstreams.analysis.identification import cases_needed, rho_identification
 from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, reliance_frame, run_mode
 from bayesstreams.analysis.prior_dependence import prior_dependence
 from bayesstreams.analysis.queries import (DEFAULT_MIN_GAIN, bottlenecks, case_predictions, factor_importance,
-                                           levers, necessity, phase_dependency, query_tables, run_baseline,
+                                           levers, phase_dependency, query_tables, run_baseline,
                                            stream_activation, stream_summary)
 from bayesstreams.analysis.ranks import effect_ranks
 from bayesstreams.analysis.scoring import score_profiles
@@ -103,6 +104,32 @@ class Queries:
         """
         return _per_draw().dependency_draws_xr(self.run) if draws else self._table(phase_dependency, quantiles)
 
+    def identify_rho(self, n_new: int = 1, codes: dict | None = None):
+        """How much ``n_new`` cases without a phase-1 window but with moving phase-2 streams would tell about ``rho``.
+
+        The expected posterior sd and 90% width of ``rho`` after adding them, each outcome of their
+        phase-2 windows with its predictive chance, Pareto k and verdict, and the Monte Carlo error
+        (:func:`~bayesstreams.analysis.identification.rho_identification`; streams model only).
+
+        Examples
+        --------
+        >>> found = study.q.identify_rho()
+        >>> found.expected_sd < found.sd_now, found.in_data   # no such municipality in the shipped study
+        (True, [])
+        """
+        return rho_identification(self.run, n_new, codes)
+
+    def cases_to_identify_rho(self, max_new: int = 12, codes: dict | None = None):
+        """The fewest such cases whose expected sd of ``rho`` passes the contraction rule (None: not within ``max_new``).
+
+        Examples
+        --------
+        >>> needed = study.q.cases_to_identify_rho()
+        >>> needed is not None and needed.expected_sd <= needed.sd_limit
+        True
+        """
+        return cases_needed(self.run, max_new, codes)
+
     def cases(self, draws: bool = False, quantiles=None):
         """In-sample P(W1), P(W2) and P(W2 | W1 = 1) per case, from the codes (per draw with ``draws``).
 
@@ -136,12 +163,16 @@ class Queries:
         return bottlenecks(self.run.posterior, self.run.dataset, base=run_baseline(self.run))
 
     def necessity(self, quantiles=None):
-        """Probability of necessity of each factor for each window that opened.
+        """Probability of necessity of each factor for each window that opened, given what is known of the case.
+
+        The one definition the case advice shares (:func:`~bayesstreams.analysis.advice.necessity`):
+        ``P(W stays closed under do(x_k = -1) | evidence)``, for factors the case coded ``+1`` that have data.
 
         Examples
         --------
-        >>> set(study.q.necessity()["case_id"]) <= {"g2", "g6", "g7", "g8"}  # the cases with an open window
-        True
+        >>> table = study.q.necessity()
+        >>> set(table["case_id"]) <= {"g2", "g6", "g7", "g8"}, bool(table["mean"].between(0, 1).all())  # cases with an open window
+        (True, True)
         """
         return self._table(necessity, quantiles)
 

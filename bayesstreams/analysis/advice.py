@@ -27,7 +27,7 @@ import numpy as np
 from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence, counterfactual, phase1_necessity,
                                                  stream_posterior)
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
-from bayesstreams.analysis.queries import run_baseline
+from bayesstreams.analysis.queries import baseline, quantile_names, run_baseline, summary_frame
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.model.evidence import options_of_draws
@@ -318,22 +318,77 @@ def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     return out
 
 
-def _necessity(case: _Case, dataset, no_data: set) -> list[dict]:
-    """For each window that opened: P(it would have stayed closed had factor k been a barrier | evidence)."""
+def _necessity_draws(case: _Case, dataset, codes: np.ndarray, no_data: set) -> list[tuple[dict, np.ndarray]]:
+    """Per open window and factor coded ``+1`` with data support: P(the window stays closed under do(x_k = -1) | evidence), per draw.
+
+    The one definition of a factor's necessity (MODEL.md §9): the case advice and
+    :func:`necessity` (``study.q.necessity()``) both read it.  A probability, so in [0, 1].  Only a
+    factor the case coded ``+1`` is asked (a code 0 or -1 gave the window nothing to take away;
+    a cell not discussed is unknown), and only one with data support in the reference cases.
+    """
     out = []
     for window in (W1, W2):
         if case.evidence.w[window] != 1:
             continue
-        members = [k for k in range(len(case.x)) if dataset.factor_phase[k] <= window and case.x[k] != -1
+        members = [k for k in range(len(case.x)) if dataset.factor_phase[k] <= window and codes[k] == 1
                    and dataset.factor_ids[k] not in no_data]
         if not members:
             continue
         kept = case.probability(case.q_under([(k,) for k in members], -1.0), window)[0]
-        for j, k in enumerate(members):
-            out.append({**_factor(dataset, k), "window": WINDOWS[window],
-                        "p_necessary": weighted_summary(1.0 - kept[j], case.weights)})
+        out += [({**_factor(dataset, k), "code": float(codes[k]), "window": WINDOWS[window]}, 1.0 - kept[j])
+                for j, k in enumerate(members)]
+    return out
+
+
+def _necessity(case: _Case, dataset, codes: np.ndarray, no_data: set) -> list[dict]:
+    """The advice's necessity: :func:`_necessity_draws` summarised, per window by decreasing mean."""
+    out = [{**entry, "p_necessary": weighted_summary(values, case.weights)}
+           for entry, values in _necessity_draws(case, dataset, codes, no_data)]
     out.sort(key=lambda e: (e["window"], -e["p_necessary"]["mean"]))
     return out
+
+
+def necessity(posterior, dataset, base=None, quantiles=None, reference=None):
+    """Probability of necessity of each factor for each window that opened, given what is known of the case.
+
+    ``P(W would have stayed closed under do(x_k = -1) | the case's codes, coded streams, known windows)``
+    per draw (MODEL.md §9, :func:`_necessity_draws`: the same numbers as each case's advice), for
+    every case with an observed open window and every factor it coded ``+1`` that can move the
+    window (phase-1 factors: W1 and W2; phase-2 factors: W2) and has data support in ``reference``
+    (default ``dataset``).  A probability, so every draw lies in [0, 1].  Streams model only.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``case_id, factor, phase, stream, code, window`` and the summary at ``quantiles``.
+
+    Examples
+    --------
+    >>> table = necessity(run.posterior, run.dataset)
+    >>> bool(table["q05"].min() >= 0 and table["q95"].max() <= 1), set(table["code"])
+    (True, {1.0})
+    """
+    from bayesstreams.data.support import no_data_factors
+
+    base = base or baseline(posterior, dataset)
+    if not base.has_streams:
+        raise RunError(f"necessity given what is known needs the streams model; this run is a {base.kind} model")
+    no_data = no_data_factors(reference if reference is not None else dataset)
+    rows, columns = [], []
+    for i, case_id in enumerate(dataset.case_ids):
+        evidence = case_evidence(dataset, i)
+        if not np.any(evidence.w == 1):
+            continue
+        state = _case(base, i, evidence, False)
+        for entry, values in _necessity_draws(state, dataset, np.asarray(dataset.x[i], dtype=float), no_data):
+            rows.append({"case_id": case_id, **entry})
+            columns.append(values)
+    if not rows:
+        import pandas as pd
+
+        names = ["case_id", "factor", "phase", "stream", "code", "window", "mean", *quantile_names(quantiles)]
+        return pd.DataFrame(columns=names)
+    return summary_frame(rows, np.column_stack(columns), quantiles=quantiles)
 
 
 def advise(posterior, dataset, case: str | None = None, base=None, reference=None, prior: dict | None = None,
@@ -396,7 +451,7 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
                      level=str(row.get("level") or ""), w1=float(evidence.w[0]), w2=float(evidence.w[1]),
                      target=None if target is None else WINDOWS[target], p_target=None, threshold=threshold,
                      bottlenecks=[b for b in _bottlenecks(state) if b["phase"] in phases],
-                     necessity=_necessity(state, dataset, no_data), phases=list(phases),
+                     necessity=_necessity(state, dataset, codes, no_data), phases=list(phases),
                      no_data=[f for f in dataset.factor_ids if f in no_data],
                      not_discussed=options_of_draws(posterior)["not_discussed"],
                      windows=[w for w in _windows(state) if w["phase"] in phases])

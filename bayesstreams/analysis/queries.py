@@ -430,42 +430,6 @@ def _sorted(keys: list[tuple], rows: list[dict], columns: list[np.ndarray]) -> t
     return [rows[j] for j in order], [columns[j] for j in order]
 
 
-def necessity(posterior: dict, dataset, base: Baseline | None = None, quantiles=None) -> pd.DataFrame:
-    """Probability of necessity of each factor for each window that opened.
-
-    ``PN = 1 - P(W = 1 | do(x_k = -1)) / P(W = 1 | x)`` per draw, for every case whose
-    window ``W`` was observed open (``w = 1``) and every factor whose code is not ``-1``
-    (not discussed counts as 0) and that can move ``W`` (phase-1 factors: W1 and, through
-    W1, W2; phase-2 factors: W2).  The reading assumes monotone effects (``beta >= 0``);
-    draws with a negative ``beta`` give a negative PN and are kept, not clipped.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``case_id, factor, phase, stream, code, window`` and the summary.
-        ``code`` is NaN where the factor was not discussed.
-    """
-    base = base or baseline(posterior, dataset)
-    now = windows(base)
-    opened = np.asarray(dataset.w, dtype=float) == 1
-    x = np.asarray(dataset.x, dtype=float)
-    keys, rows, columns = [], [], []
-    for k in range(x.shape[1]):
-        low = do_factor(base, k, -1.0)
-        first_window = int(base.factor_phase[k])
-        for w, (p_now, p_low) in enumerate(((now.p1, low.p1), (now.p2, low.p2))):
-            if w < first_window:
-                continue
-            for i in np.flatnonzero(opened[:, w] & (x[:, k] != -1)):
-                keys.append((i, w, k))
-                rows.append({"case_id": dataset.case_ids[i], **_factor_labels(dataset, k), "code": x[i, k],
-                             "window": WINDOWS[w]})
-                columns.append(1.0 - p_low[:, i] / p_now[:, i])
-    rows, columns = _sorted(keys, rows, columns)
-    labels = ["case_id", "factor", "phase", "stream", "code", "window"]
-    return _frame(rows, columns, labels, quantiles=quantiles)[0]
-
-
 def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN, base: Baseline | None = None,
            quantiles=None) -> pd.DataFrame:
     """Levers per case: the gain in P(W2) and P(W1) from ``do(x_k = +1)``, ranked.
@@ -536,7 +500,6 @@ def query_tables(run, min_gain: float = DEFAULT_MIN_GAIN) -> dict[str, pd.DataFr
         "stream_summary": stream_summary(posterior, dataset, base=base),
         "phase_dependency": phase_dependency(posterior, dataset, base=base),
         "case_predictions": case_predictions(posterior, dataset, base=base),
-        "necessity": necessity(posterior, dataset, base=base),
         "levers": levers(posterior, dataset, min_gain, base=base),
     }
     if base.has_streams:

@@ -317,6 +317,35 @@ def analyze(
     _print_outcome(outcome, strict, "the report opens with a red banner saying which")
 
 
+@app.command()
+def dependency(
+    run: RunArg,
+    new: Annotated[int, typer.Option("--new", min=1, max=50, help="how many identifying cases to add for the "
+                                     "table of outcomes")] = 1,
+    lang: Annotated[str, typer.Option("--lang", help="en or nl")] = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
+) -> None:
+    """The phase dependency rho: whether the data pin it down, which case would, and how much it would help."""
+    import json
+
+    from bayesstreams.reporting.i18n import study_translator
+    from bayesstreams.reporting.identification_text import dependency_lines
+
+    lang = _lang(lang)
+    study = _study(run)
+    found, table = study.q.identify_rho(1), study.q.identify_rho(new)
+    needed = study.q.cases_to_identify_rho()
+    data = {"identification": found.to_dict(), "cases_needed": needed.to_dict() if needed else None,
+            "outcomes": table.to_dict(), "rho_prior_driven": study.q.prior_dependence().flag("rho")}
+    if as_json:
+        typer.echo(json.dumps(data, indent=1, ensure_ascii=False))
+    else:
+        for line in dependency_lines(data["identification"], data["cases_needed"], data["outcomes"],
+                                     study_translator(lang, study.dataset), lang, data["rho_prior_driven"]):
+            typer.echo(line)
+    _notes(study)
+
+
 @app.command("robustness")
 def robustness_command(
     run: RunArg,

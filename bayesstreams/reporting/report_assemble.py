@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from bayesstreams.analysis.advice import case_advice
 from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict, source_levers
 from bayesstreams.analysis.contraction import what_the_data_taught
+from bayesstreams.analysis.identification import cases_needed, rho_identification
 from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, run_mode
 from bayesstreams.analysis.qca.latent import draw_latent
 from bayesstreams.analysis.qca.posterior import posterior_qca
@@ -30,6 +31,7 @@ from bayesstreams.reporting.cases_view import CaseResult, case_advice_rows, case
 from bayesstreams.reporting.codes_view import CodeTable, code_table
 from bayesstreams.reporting.effects_view import Dependency, FactorEffect, PriorFlags, dependency, factor_effects, step_flags
 from bayesstreams.reporting.i18n import study_translator
+from bayesstreams.reporting.identification_text import identification_lines
 from bayesstreams.reporting.modes_view import case_not_discussed, modes_view
 from bayesstreams.reporting.qca_view import qca_view
 from bayesstreams.reporting.run_view import (Comparison, DiagnosticsSummary, Reproducibility, Taught, comparison,
@@ -82,6 +84,10 @@ class Report:
     modes: object = None  # modes_view.ModesView: "what if not discussed means ...", the modes side by side
     phases: list = field(default_factory=lambda: [1, 2])  # the study's phases: nothing is said of another
     qca: object = None  # qca_view.QCAView: truth tables and necessity per window, classical and posterior (streams only)
+    # what would identify rho (analysis.identification): one such case's effect, and how many it would take
+    identification: dict | None = None
+    identification_needed: dict | None = None
+    identification_text: list = field(default_factory=list)
 
     @property
     def has_streams(self) -> bool:
@@ -149,7 +155,18 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
         claims=claims, stream_sources=basis_counts(dataset) if sources else {},
         source_levers=_source_levers(run, sources, lang) if sources else [],
         rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang), modes=modes,
-        phases=phases, qca=qca_view(_posterior_qca(run), lang))
+        phases=phases, qca=qca_view(_posterior_qca(run), lang), **_identification(run, phases, t, lang))
+
+
+def _identification(run, phases, t, lang: str) -> dict:
+    """What would identify rho (streams model, both phases): the numbers and their sentences."""
+    if tuple(phases) != (1, 2) or "rho" not in run.posterior or not run_baseline(run).has_streams:
+        return {}
+    found = rho_identification(run).to_dict()
+    needed = cases_needed(run)
+    needed = needed.to_dict() if needed is not None else None
+    return {"identification": found, "identification_needed": needed,
+            "identification_text": identification_lines(found, needed, t, lang)}
 
 
 def _of_phases(name: str, index, phases) -> bool:

@@ -44,6 +44,8 @@ DOCUMENTED = [
     ("bayesstreams.analysis.mode_comparison", "not_discussed_reliance"),
     ("bayesstreams.checks.mode_study", "mode_study_to_folder"), ("bayesstreams.checks.mode_study", "compare_modes"),
     ("bayesstreams.analysis.fragility", None), ("bayesstreams.inference.study", "stream_error_config"),
+    ("bayesstreams.analysis.identification", None), ("bayesstreams.analysis.identification", "rho_identification"),
+    ("bayesstreams.analysis.identification", "cases_needed"), ("bayesstreams.analysis.advice", "necessity"),
 ]
 
 

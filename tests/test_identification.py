@@ -159,3 +159,54 @@ def test_the_reweighted_outcome_equals_a_refit_with_the_case_added(study_fit, fi
     assert rho.mean() == pytest.approx(opened.rho["mean"], abs=0.03)
     assert rho.std() == pytest.approx(opened.sd, abs=0.02)
     assert rho.std() < found.sd_now - 0.02  # the case narrows rho, as predicted
+
+
+# ---------------------------------------------------------------------------- the report marks what it measured
+
+
+def test_every_measured_step_in_the_step_table_carries_its_flag(fake_study):
+    """The step table shows the ACE (+1 vs -1) and each factor's observed step: both headline numbers, each
+    marked when its own flag is set and never otherwise (the other steps are not measured, so never marked)."""
+    from bayesstreams.analysis.queries import STEPS, factor_importance
+    from bayesstreams.analysis.ranks import headline_contrasts
+    from bayesstreams.reporting.effects_view import factor_effects
+
+    run = fake_study[1]
+    dataset = run.dataset
+    flagged = {("ace_w2", "p2_internal_communication"), ("ace_step_w1", "p1_insight"), ("ace_w1", "p1_media")}
+    effects = factor_effects(factor_importance(run.posterior, dataset), dataset, "en",
+                             lambda source, name, index="": (name, index) in flagged)
+    headline = {f: STEPS[c] for f, c in zip(dataset.factor_ids, headline_contrasts(dataset)) if c is not None}
+    marked = {(e.factor, s.window, s.step) for e in effects for s in e.steps if s.prior_driven}
+    expected = {("p2_internal_communication", "W2", "-1 -> +1"), ("p1_media", "W1", "-1 -> +1"),
+                ("p1_insight", "W1", headline["p1_insight"])}
+    assert marked == expected
+
+
+CERTIFYING = ("data-driven", "data driven", "door data bepaald", "door de data bepaald", "data-gedreven")
+
+
+def test_report_and_brief_count_the_flagged_numbers_and_certify_none_of_the_rest(fake_study, fake_study_report,
+                                                                                  tmp_path):
+    """Both say how many headline numbers the rule flags (the measured count), and no word calls the rest the
+    data's: the old prior-check table labelled every unflagged row 'data-driven'."""
+    from bayesstreams.analysis.prior_dependence import prior_dependence
+    from bayesstreams.reporting.brief import write_brief
+    from bayesstreams.reporting.i18n import study_translator
+
+    from .helpers import as_study
+
+    run = fake_study[1]
+    n, total = prior_dependence(run).count()
+    assert 0 < n < total
+    for lang in ("en", "nl"):
+        t = study_translator(lang, run.dataset)
+        count = t("short_taught").format(n=n, total=total, n_cases=run.dataset.n_cases).split(" (")[0]
+        for name in ("report.md", "report.html"):
+            text = (fake_study_report(lang) / name).read_text(encoding="utf-8")
+            assert count in text, (lang, name)
+            assert t("not_flagged") in text and not any(word in text.lower() for word in CERTIFYING), (lang, name)
+        brief = write_brief(as_study(fake_study[0]), tmp_path / f"brief-{lang}.html", case="g5", lang=lang)
+        text = brief.read_text(encoding="utf-8")
+        caveat = t("caveat_n").format(n=run.dataset.n_cases, n_prior=n, n_total=total).split(" (")[0]
+        assert caveat in text and not any(word in text.lower() for word in CERTIFYING), lang

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bayesstreams.analysis.queries import STEPS
+from bayesstreams.analysis.ranks import headline_contrasts
 from bayesstreams.reporting.support_view import SUPPORT_KINDS, step_effects
 from bayesstreams.reporting.view import Interval, _num
 
@@ -78,6 +80,7 @@ def factor_effects(table, dataset, lang: str, flags: PriorFlags, support=None) -
     the per-step effects come from the ``step`` rows of ``table``.
     """
     order = sorted(range(len(dataset.factor_ids)), key=lambda k: (dataset.factor_phase[k], dataset.factor_stream[k], k))
+    steps = [STEPS[c] if c is not None else None for c in headline_contrasts(dataset)]  # the observed step per factor
     out = []
     for k in order:
         factor = dataset.codebook.factors[k]
@@ -95,8 +98,18 @@ def factor_effects(table, dataset, lang: str, flags: PriorFlags, support=None) -
             out[-1].support = support.label_of(factor.id)
             out[-1].support_kind = SUPPORT_KINDS[out[-1].support]
             out[-1].aliases = [alias.label for alias in support.aliases_of(factor.id)]
-        out[-1].steps = step_effects(table, factor.id, reaches_w1)
+        out[-1].steps = _flag_steps(step_effects(table, factor.id, reaches_w1), factor.id, steps[k], flags)
     return out
+
+
+def _flag_steps(steps: list, factor: str, headline: str | None, flags: PriorFlags) -> list:
+    """Each step that is a measured headline number carries its flag: ``-1 -> +1`` is the ACE (+1 vs -1), the
+    factor's observed (headline) step is ``ace_step``; the other steps are not measured and carry no mark."""
+    for s in steps:
+        w = s.window.lower()
+        s.prior_driven = bool((s.step == "-1 -> +1" and flags("query", f"ace_{w}", factor))
+                              or (s.step == headline and flags("query", f"ace_step_{w}", factor)))
+    return steps
 
 
 def dependency(table, flags: PriorFlags) -> Dependency:

@@ -131,6 +131,7 @@ class StepEffect:
     q75: float | None
     q95: float | None
     extrapolated: bool
+    prior_driven: bool = False  # the measured flag where this step is a headline number (+1 vs -1, the observed step)
 
 
 def step_effects(importance, factor: str, reaches_w1: bool) -> list[StepEffect]:

@@ -210,3 +210,21 @@ def test_report_and_brief_count_the_flagged_numbers_and_certify_none_of_the_rest
         text = brief.read_text(encoding="utf-8")
         caveat = t("caveat_n").format(n=run.dataset.n_cases, n_prior=n, n_total=total).split(" (")[0]
         assert caveat in text and not any(word in text.lower() for word in CERTIFYING), lang
+
+
+def test_the_advice_marks_phase_one_necessity_as_prior_driven_with_rho(fake_study):
+    """Both windows open: 'chance that phase 1 was necessary for phase 2' is 1 - rho, flagged with it."""
+    from bayesstreams.analysis.prior_dependence import prior_dependence
+    from bayesstreams.reporting.cases_view import case_advice_rows
+    from bayesstreams.reporting.effects_view import PriorFlags
+
+    run = fake_study[1]
+    flags = PriorFlags(prior_dependence(run))
+    assert flags("query", "dependency_necessity")
+    rows = [r for r in case_advice_rows(run, "en", flags) if r["advice"]["phase1_necessary"] is not None]
+    assert rows  # gemeente 2, 7, 8: both windows open
+    for r in rows:
+        line = next(line for line in r["lines"] if line.startswith("both windows opened"))
+        assert line.endswith("; prior-driven")
+    unmarked = case_advice_rows(run, "en", lambda *args: False)
+    assert not any(line.endswith("prior-driven") for r in unmarked for line in r["lines"])

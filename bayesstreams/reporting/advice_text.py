@@ -191,7 +191,8 @@ def advice_lines(advice: dict, lang: str = "en", n_levers: int = 3, plain: bool 
     if advice["target"] is None:
         entry = advice["phase1_necessary"]
         prior = percent(entry["prior_mean"], lang) if entry["prior_mean"] is not None else "?"
-        lines.append(t("advice_both_open").format(chance=_chance(entry["posterior"], lang)[0], prior=prior))
+        lines.append(t("advice_both_open").format(chance=_chance(entry["posterior"], lang)[0], prior=prior)
+                     + (f"; {t('prior_driven')}" if entry.get("prior_driven") else ""))
         return lines
     mean, wide = _chance(advice["p_target"], lang, plain)
     if advice["w1" if advice["target"] == "W1" else "w2"] == 0:

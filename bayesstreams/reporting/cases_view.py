@@ -94,8 +94,12 @@ def case_results(tables: dict, dataset, lang: str, flags: PriorFlags, n_levers: 
     return out
 
 
-def case_advice_rows(run, lang: str) -> list[dict]:
-    """Per case of the run: its advice given what is known (JSON-ready) and its lines of text (streams model)."""
+def case_advice_rows(run, lang: str, flags=None) -> list[dict]:
+    """Per case of the run: its advice given what is known (JSON-ready) and its lines of text (streams model).
+
+    ``flags`` (:class:`~bayesstreams.reporting.effects_view.PriorFlags`) marks ``P(phase 1 was necessary for
+    phase 2)``, which is ``1 - rho``, with the dependency necessity's measured flag.
+    """
     if not run.kind.has_streams:
         return []
     labels = {f.id: {lang: f.label(lang)} for f in run.dataset.codebook.factors}
@@ -103,5 +107,7 @@ def case_advice_rows(run, lang: str) -> list[dict]:
     rows = []
     for case_id, name in zip(run.dataset.case_ids, run.dataset.case_column("name")):
         data = advice_to_dict(case_advice(run, case_id), labels, lang, actions)
+        if data.get("phase1_necessary") is not None and flags is not None:
+            data["phase1_necessary"]["prior_driven"] = bool(flags("query", "dependency_necessity"))
         rows.append({"case_id": case_id, "name": name or case_id, "lines": advice_lines(data, lang), "advice": data})
     return rows

@@ -154,7 +154,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
         dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
         claims=claims, stream_sources=basis_counts(dataset) if sources else {},
         source_levers=_source_levers(run, sources, lang) if sources else [],
-        rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang), modes=modes,
+        rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang, flags), modes=modes,
         phases=phases, qca=qca_view(_posterior_qca(run), lang), **_identification(run, phases, t, lang))
 
 

@@ -11,7 +11,8 @@ One implementation serves the report, the brief, ``score`` and ``Run.advice``:
 * **plans**: what would it take (:mod:`bayesstreams.analysis.plans`), and when the target is W1,
   what phase 2 would then take (``do(W1 = 1)``);
 * **bottlenecks**: per phase the stream least likely in motion given the evidence;
-* **necessity**: for each window that opened, ``P(it would have stayed closed under do(x_k = -1) | evidence)``;
+* **necessity**: for each window that opened and each factor the case coded ``+1`` with data support,
+  ``P(it would have stayed closed under do(x_k = -1) | evidence)`` (the one definition: :func:`necessity`);
   for a case with both windows open, ``P(phase 1 was necessary for phase 2) = 1 - rho`` with its prior value.
 
 For a case of the data the posterior already holds its evidence, so every draw weighs the same;

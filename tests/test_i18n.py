@@ -38,7 +38,7 @@ def expansions() -> dict[str, list[str]]:
         "phase_stream_": [f"{p}_{s}" for p in phases for s in streams],
         "check_": ["rhat", "ess_bulk", "ess_tail", "divergences", "bfmi"],
         "param_": sorted({p.name for kind in KINDS.values() for p in kind.parameters}),
-        "query_": ["ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "p_w1", "p_w2",
+        "query_": ["ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "ace_common_w1", "ace_common_w2", "dependency_effect", "p_w1", "p_w2",
                    "dependency_necessity", "stream_necessity",
                    "mu", "rho", "delta"],
         "verdict_": ["supported", "contradicted", "cannot_tell", "supported_streams_only"],

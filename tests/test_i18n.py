@@ -60,6 +60,10 @@ def expansions() -> dict[str, list[str]]:
         "voice_card_known_": ["open", "closed"], "voice_stream_": streams,
         "qca_solution_": ["conservative", "parsimonious", "intermediate"],
         "qca_reading_": list(READINGS),
+        # claims of size (issue 23 item 5)
+        "claim_size_": ["above", "below", "spans", "prior_driven", "no_data"],
+        "claim_size_short_": ["large", "small", "spans", "prior"], "size_word_": ["important", "decisive"],
+        "claim_raw_": ["phase1", "other_streams", "stream_in_motion", "prior_bounds", "prior_driven"],
     }
 
 

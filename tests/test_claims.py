@@ -86,6 +86,19 @@ def _error_lines(text: str, codebook) -> list[str]:
      "claims.toml:9:window: factor 'p2_region' belongs to phase 2 and cannot move W1"),
     ('expected = "positive"\n\n', 'expected = "positive"\nstream = "policy"\n\n',
      "claims.toml:11:stream: unknown key 'stream' for a factor_effect claim"),
+    # claims of size (issue 23 item 5)
+    ('expected = "positive"\n\n', 'expected = "positive"\nsize = "huge"\nat_least_pp = 20\n\n',
+     "claims.toml:11:size: size must be one of important, decisive"),
+    ('expected = "positive"\n\n', 'expected = "positive"\nsize = "decisive"\n\n',
+     "claims.toml:11:size: size 'decisive' needs at_least_pp"),
+    ('expected = "positive"\n\n', 'expected = "positive"\nat_least_pp = 20\n\n',
+     "claims.toml:11:at_least_pp: at_least_pp needs size"),
+    ('expected = "positive"\n\n', 'expected = "positive"\nsize = "important"\nat_least_pp = 0\n\n',
+     "claims.toml:12:at_least_pp: at_least_pp must be a number of percentage points above 0 and at most 100"),
+    ('expected = "positive"\n\n', 'expected = "positive"\nsize = "important"\nat_least_pp = "20"\n\n',
+     "claims.toml:12:at_least_pp: at_least_pp must be a number"),
+    ('query = "phase_dependency"\nexpected = "positive"', 'query = "phase_dependency"\nexpected = "positive"\nsize = "decisive"',
+     "claims.toml:19:size: size states a size in percentage points: only a factor_effect claim takes it"),
 ])
 def test_claims_errors_are_located_by_file_line_and_key(old, new, expected):
     from .fakes import make_codebook
@@ -94,6 +107,15 @@ def test_claims_errors_are_located_by_file_line_and_key(old, new, expected):
     assert text != VALID
     lines = _error_lines(text, make_codebook())
     assert any(line.startswith(expected) for line in lines), lines
+
+
+def test_a_claim_of_size_is_read_and_written_back():
+    from .fakes import make_codebook
+
+    text = VALID.replace('expected = "positive"\n\n', 'expected = "positive"\nsize = "decisive"\nat_least_pp = 20\n\n', 1)
+    insight, needs = claims_from_text(text, make_codebook())
+    assert (insight.size, insight.at_least_pp, needs.size, needs.at_least_pp) == ("decisive", 20.0, "", None)
+    assert insight.to_toml_dict()["at_least_pp"] == 20.0 and "size" not in needs.to_toml_dict()
 
 
 def test_bad_toml_and_unknown_tables_are_located():

@@ -38,7 +38,7 @@ def expansions() -> dict[str, list[str]]:
         "phase_stream_": [f"{p}_{s}" for p in phases for s in streams],
         "check_": ["rhat", "ess_bulk", "ess_tail", "divergences", "bfmi"],
         "param_": sorted({p.name for kind in KINDS.values() for p in kind.parameters}),
-        "query_": ["ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "p_w1", "p_w2",
+        "query_": ["ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "ace_common_w1", "ace_common_w2", "dependency_effect", "p_w1", "p_w2",
                    "dependency_necessity", "stream_necessity",
                    "mu", "rho", "delta"],
         "verdict_": ["supported", "contradicted", "cannot_tell", "supported_streams_only"],
@@ -60,6 +60,10 @@ def expansions() -> dict[str, list[str]]:
         "voice_card_known_": ["open", "closed"], "voice_stream_": streams,
         "qca_solution_": ["conservative", "parsimonious", "intermediate"],
         "qca_reading_": list(READINGS),
+        # claims of size (issue 23 item 5)
+        "claim_size_": ["above", "below", "spans", "prior_driven", "no_data"],
+        "claim_size_short_": ["large", "small", "spans", "prior"], "size_word_": ["important", "decisive"],
+        "claim_raw_": ["phase1", "other_streams", "stream_in_motion", "prior_bounds", "prior_driven"],
     }
 
 

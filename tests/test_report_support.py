@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bayesstreams.analysis.queries import factor_importance, levers
@@ -147,8 +148,8 @@ def test_score_offers_no_lever_without_data(study_run):
         assert not any(labels[f] in x for x in others for f in NO_DATA), lang
 
 
-def test_headline_uses_the_observed_step(study_run):
-    """p2_internal_communication is coded 0 or +1 only: its headline is the 0 -> +1 step, never -1 -> +1."""
+def test_headlines_use_the_common_step(study_run):
+    """Every headline and ranking is on 0 -> +1 (issue 23 item 6), marked extrapolated where 0 or +1 was never coded."""
     _, run = study_run
     report = build_report(run, "en")
     effect = next(f for f in report.factors if f.factor == "p2_internal_communication")
@@ -156,12 +157,16 @@ def test_headline_uses_the_observed_step(study_run):
     from bayesstreams.analysis.ranks import effect_ranks
 
     ranks = effect_ranks(run.posterior, run.dataset).query("window == 'W2'").set_index("factor")
-    assert ranks.loc["p2_internal_communication", "step"] == "0 -> +1"
-    for highlight in report.highlights_w2:
-        assert highlight.step == ranks.loc[highlight.factor, "step"]
+    assert set(ranks["step"]) == {"0 -> +1"}
+    assert ranks.loc["p2_region_orientation", "observed_step"] == "-1 -> +1"   # the old headline step
+    assert ranks.loc["p1_congruence_values", "extrapolated"]          # +1 where coded, never 0: not discussed is no 0
+    assert pd.isna(ranks.loc["p1_congruence_values", "observed_step"])
+    for highlight in report.highlights_w2 + report.highlights_w1:
+        assert highlight.step == "0 -> +1"
+        window = "W2" if highlight in report.highlights_w2 else "W1"
         step = next(s for s in next(f for f in report.factors if f.factor == highlight.factor).steps
-                    if s.window == "W2" and s.step == highlight.step)
-        assert not step.extrapolated and highlight.ace.mean == pytest.approx(step.mean)
+                    if s.window == window and s.step == highlight.step)
+        assert highlight.extrapolated == step.extrapolated and highlight.ace.mean == pytest.approx(step.mean)
     assert np.isclose(sum(ranks["p_rank1"]), 1.0)
 
 

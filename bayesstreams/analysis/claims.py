@@ -46,8 +46,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bayesstreams.analysis.prior_dependence import headline_draws
-from bayesstreams.analysis.queries import STEPS
+from bayesstreams.analysis.claim_size import necessity_draws, raw_against_model, size_test
+from bayesstreams.analysis.prior_dependence import headline_draws, step_ace_draws
+from bayesstreams.analysis.queries import STEPS, run_baseline
 from bayesstreams.analysis.ranks import headline_contrasts
 from bayesstreams.data.claims import Claim
 from bayesstreams.data.support import no_data_factors, support_arrays
@@ -90,6 +91,10 @@ class Verdict:
     with_stream_error: dict | None = None
     source_missing: tuple = ()
     main_verdict: str = ""  # the main run's verdict before the source check
+    # a claim of size (analysis.claim_size): the size verdict, apart from the sign's, and where the raw
+    # table separates the window but the model calls the effect small, the computed reasons
+    size: dict | None = None
+    raw_disagreement: dict | None = None
 
     def text(self, lang: str) -> str:
         return self.text_nl if lang == "nl" else self.text_en
@@ -184,9 +189,33 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_
         verdict = judge(claim, measured.row(name, index), REFERENCE[claim.query], no_data, priors.get((name, index)))
         verdict.details = details.get(claim.factor, {}) if claim.factor else {}
         out.append(verdict)
+    sized = [(c, v) for c, v in zip(claims, out) if getattr(c, "size", "")]
+    if sized:
+        judge_sizes(run, sized, no_data, priors)
     if sources is not None:
         source_check(out, sources)
     return out
+
+
+def judge_sizes(run, sized, no_data: set[str], priors: dict) -> None:
+    """Set the size verdict (and any raw-table disagreement) of each ``(claim, verdict)`` of a claim of size (in place)."""
+    base = run_baseline(run)
+    draws = step_ace_draws(run.posterior, run.dataset, base)
+    steps = headline_contrasts(run.dataset)
+    for claim, verdict in sized:
+        k = run.dataset.factor_ids.index(claim.factor)
+        labels, values = draws[verdict.quantity]
+        contrast = steps[k]
+        if claim.factor not in labels or contrast is None:  # no step inside the coded cells: nothing to size
+            verdict.size = {"claimed": claim.size, "at_least": claim.at_least_pp / 100.0, "verdict": "cannot_tell",
+                            "reason": "no_data", "effect": None, "p_at_least": None, "necessity": None}
+            continue
+        effect = values[:, labels.index(claim.factor)]
+        necessity = necessity_draws(base, k, claim.window, contrast) if claim.size == "decisive" else None
+        verdict.size = size_test(claim, effect, necessity, verdict.prior_driven, claim.factor in no_data)
+        verdict.raw_disagreement = raw_against_model(claim, run.dataset, contrast, verdict.size,
+                                                     priors.get((verdict.quantity, verdict.index)),
+                                                     verdict.prior_driven)
 
 
 def _holds(verdict: Verdict, summary: dict) -> bool:

@@ -6,8 +6,8 @@ The conclusions (MODEL.md §8, §9; issue 23):
     each claim verdict of ``claims.toml`` (supported / contradicted / cannot tell: the 90%
     interval of its quantity against its reference, :mod:`bayesstreams.analysis.claims`);
 ``top3``
-    per window, the three factors with the largest posterior-mean ACE over their headline step
-    (the report's highlights), as a set;
+    per window, the three factors with the largest posterior-mean ACE over the common step
+    ``0 -> +1`` (the report's highlights and rankings, :mod:`bayesstreams.analysis.ranks`), as a set;
 ``lever``
     per case with a window to open, its first lever (the largest gain of the target window,
     :mod:`bayesstreams.analysis.advice`; none when that gain is below the lever threshold);
@@ -52,6 +52,7 @@ from bayesstreams.analysis.claims import CANNOT_TELL, CONTRADICTED, REFERENCE, S
 from bayesstreams.analysis.prior_dependence import (dependency_necessity_draws, step_ace_draws, stream_labels,
                                                     stream_necessity_draws)
 from bayesstreams.analysis.queries import baseline
+from bayesstreams.analysis.ranks import common_step_draws
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.model.kinds import pointwise_loglik
 
@@ -226,7 +227,7 @@ def evaluate(posterior: dict, dataset, weights: np.ndarray, claims, fixed: dict,
     case ids whose lever and plan are wanted; ``reference`` the data whose support decides the levers.
     """
     base = base if base is not None else baseline(posterior, dataset)
-    names = {_target(c)[0] for c in claims if c.id not in fixed} | {"ace_step_w1", "ace_step_w2"}
+    names = {_target(c)[0] for c in claims if c.id not in fixed}
     draws = _quantities(posterior, dataset, base, names)
     out = {}
     for claim in claims:
@@ -240,8 +241,7 @@ def evaluate(posterior: dict, dataset, weights: np.ndarray, claims, fixed: dict,
             continue
         low, high = _weighted_interval(values[:, labels.index(index)], weights)
         out["claim", claim.id] = _judge(claim.expected, REFERENCE[claim.query], low, high)
-    for window, name in (("W1", "ace_step_w1"), ("W2", "ace_step_w2")):
-        labels, values = draws[name]
+    for window, (labels, values) in common_step_draws(posterior, dataset, base).items():
         means = weights @ values if len(labels) else np.array([])
         top = [labels[j] for j in np.argsort(-means, kind="stable")[:N_TOP]]
         out["top3", window] = tuple(sorted(top))

@@ -50,7 +50,7 @@ from bayesstreams.inference.power import (ALPHAS, KHAT_LIMIT, MIN_POWER_DRAWS, p
 SHIFT_LIMIT = 0.5  # shift / (half the 90% interval width) above which a number is prior-driven: a quarter interval
 SD_LIMIT = 0.8  # posterior sd / prior sd above which a parameter barely contracted from its prior
 INHERITS = {"dependency_effect": "rho", "dependency_necessity": "rho"}  # queries proportional to (1 - rho)
-QUERY_NAMES = ("ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "dependency_effect", "dependency_necessity",
+QUERY_NAMES = ("ace_w1", "ace_w2", "ace_step_w1", "ace_step_w2", "ace_common_w1", "ace_common_w2", "dependency_effect", "dependency_necessity",
                "stream_necessity", "p_w1", "p_w2")
 HEADLINE = (*QUERY_NAMES, "mu", "rho", "delta")  # what "headline numbers" counts: queries, stream means, dependency
 SKIPPED = ("z", "gamma_raw", "gamma")  # the non-centring and group offsets: not read as findings
@@ -139,24 +139,38 @@ def headline_draws(draws: dict, dataset, names=None, base=None) -> dict[str, tup
 
 
 def step_ace_draws(draws: dict, dataset, base=None) -> dict[str, tuple[list[str], np.ndarray]]:
-    """``ace_step_w1``, ``ace_step_w2``: each factor's ACE for its headline step (MODEL.md §8, "contrasts stay in the data").
+    """Each factor's ACE for its headline step and, where that is another step, for the common step ``0 -> +1``.
 
-    The step is :func:`bayesstreams.analysis.ranks.headline_contrasts`'s: the widest of
-    ``-1 -> +1``, ``0 -> +1``, ``-1 -> 0`` inside the factor's observed codes; factors without
-    data support have none and are left out.  These are the effects claims are judged on.
+    ``ace_step_w1``, ``ace_step_w2`` (MODEL.md §8, "contrasts stay in the data"): the step is
+    :func:`bayesstreams.analysis.ranks.headline_contrasts`'s, the widest of ``-1 -> +1``,
+    ``0 -> +1``, ``-1 -> 0`` inside the codes coded for the factor (not discussed is never an
+    observed code); factors without one are left out.  These are the effects claims are judged on.
+    ``ace_common_w1``, ``ace_common_w2``: the ACE of ``0 -> +1``, the step every factor is ranked on
+    (:data:`bayesstreams.analysis.ranks.COMMON`), for the factors with data support whose headline
+    step is another one (for the rest it is their ``ace_step``), so that a ranked headline carries
+    a measured flag and no number is counted twice.
     """
     from bayesstreams.analysis.queries import CONTRASTS, ace_draws
-    from bayesstreams.analysis.ranks import headline_contrasts
+    from bayesstreams.analysis.ranks import COMMON, headline_contrasts
+    from bayesstreams.data.support import support_arrays
 
     steps = headline_contrasts(dataset)
+    no_data = support_arrays(dataset).no_data
     labels = [label for label, _, _ in CONTRASTS]
     ace = ace_draws(draws, dataset, base)
     phase = np.asarray(dataset.factor_phase)
+
+    def pick(keep, contrast_of):
+        values = (np.stack([ace[:, k, w, labels.index(contrast_of(k))] for k in keep], axis=1) if keep
+                  else np.empty((len(ace), 0)))
+        return [dataset.factor_ids[k] for k in keep], values
+
     out = {}
-    for w, name in enumerate(("ace_step_w1", "ace_step_w2")):
-        keep = [k for k, step in enumerate(steps) if step is not None and (w == 1 or phase[k] == 0)]
-        values = np.stack([ace[:, k, w, labels.index(steps[k])] for k in keep], axis=1) if keep else np.empty((len(ace), 0))
-        out[name] = ([dataset.factor_ids[k] for k in keep], values)
+    for w in range(2):
+        reach = [k for k in range(len(steps)) if w == 1 or phase[k] == 0]
+        out[f"ace_step_w{w + 1}"] = pick([k for k in reach if steps[k] is not None], lambda k: steps[k])
+        out[f"ace_common_w{w + 1}"] = pick([k for k in reach if not no_data[k] and steps[k] != COMMON],
+                                           lambda k: COMMON)
     return out
 
 

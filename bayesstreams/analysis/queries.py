@@ -286,14 +286,15 @@ def factor_importance(posterior: dict, dataset, base: Baseline | None = None, qu
         (window, contrast, step, extrapolated and path empty) or ``"ace"``, with ``window`` in
         W1/W2, ``contrast`` "+1 vs -1", "+1 vs 0" or "0 vs -1" and ``step`` the same as the
         change of code ("-1 -> +1", "0 -> +1", "-1 -> 0"); ``extrapolated`` is True when
-        the step's start or end code never occurs for the factor (not discussed read as 0,
-        see :func:`bayesstreams.data.support.observed_codes`); ``path`` is "direct",
+        the step's start or end code was never coded for the factor (a not-discussed cell is never
+        an observed code, whatever the evidence mode reads it as; see
+        :func:`bayesstreams.data.support.observed_codes`); ``path`` is "direct",
         "through W1" (phase-1 factor on W2) or "none" (phase-2 factor on W1, always 0).
     """
     from bayesstreams.data.support import CODES, observed_codes
 
     ace = ace_draws(posterior, dataset, base)
-    seen = observed_codes(dataset)
+    seen = observed_codes(dataset, None)
     rows, columns = [], []
     for k in range(len(dataset.factor_ids)):
         labels = _factor_labels(dataset, k)

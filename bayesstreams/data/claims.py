@@ -14,6 +14,14 @@ so that the report can set every conclusion against what the data tell
     factor = "p1_insight"                 # factor_effect: a factor of the codebook ...
     window = "W1"                         # ... and the window (W1, W2) it is claimed to move
     expected = "positive"                 # positive | negative
+    size = "decisive"                     # optional, factor_effect only: important | decisive
+    at_least_pp = 20                      # with size: the effect (percentage points) the word claims
+
+A claim about size (MODEL.md §8, issue 23 item 5) is tested on sign and size separately
+(:mod:`bayesstreams.analysis.claims`): ``important`` holds when the effect is at least
+``at_least_pp`` points; ``decisive`` when it is at least ``at_least_pp`` points *or* the factor is
+necessary for the window (its higher code at least doubles the window's chance).  ``size`` and
+``at_least_pp`` come together; the size must be above 0 and at most 100 points.
 
 ``stream_necessity`` takes ``phase`` (1, 2) and ``stream`` (problem, policy, politics);
 ``phase_dependency`` takes no further key.  Every problem is reported at once, located by
@@ -36,6 +44,8 @@ QUERIES = {"factor_effect": ("factor", "window"), "phase_dependency": (), "strea
 TEXT_KEYS = ("id", "section", "text_nl", "text_en")
 DIRECTIONS = ("positive", "negative")
 WINDOWS = ("W1", "W2")
+SIZES = ("important", "decisive")
+SIZE_KEYS = ("size", "at_least_pp")  # factor_effect claims only
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -53,6 +63,8 @@ class Claim:
     window: str = ""
     phase: int = 0
     stream: str = ""
+    size: str = ""                   # "", "important" or "decisive"
+    at_least_pp: float | None = None  # the effect in percentage points the size word claims
 
     def text(self, lang: str) -> str:
         """The claim in ``lang`` (``"nl"`` or ``"en"``)."""
@@ -63,6 +75,8 @@ class Claim:
         out = {"id": self.id, "section": self.section, "text_nl": self.text_nl, "text_en": self.text_en,
                "query": self.query, "expected": self.expected}
         out.update({key: getattr(self, key) for key in QUERIES[self.query]})
+        if self.size:
+            out.update(size=self.size, at_least_pp=self.at_least_pp)
         return out
 
 
@@ -95,6 +109,11 @@ def _check_claim(entry: dict, codebook, where, seen: dict) -> tuple[Claim | None
         bad("query", f"query must be one of {', '.join(QUERIES)} (got {query!r})")
         return None, problems
     allowed = set(TEXT_KEYS) | {"query", "expected"} | set(QUERIES[query])
+    if query == "factor_effect":
+        allowed |= set(SIZE_KEYS)
+    else:
+        for key in sorted(set(entry) & set(SIZE_KEYS)):
+            bad(key, f"{key} states a size in percentage points: only a factor_effect claim takes it")
     for key in sorted(set(entry) - allowed):
         bad(key, f"unknown key {key!r} for a {query} claim (keys: {', '.join(sorted(allowed))})")
     for key in TEXT_KEYS:
@@ -116,6 +135,8 @@ def _check_claim(entry: dict, codebook, where, seen: dict) -> tuple[Claim | None
             bad("window", f"window must be W1 or W2 (got {window!r})")
         elif factor in codebook.ids and window == "W1" and codebook.factors[codebook.ids.index(factor)].phase == 2:
             bad("window", f"factor {factor!r} belongs to phase 2 and cannot move W1")
+    if query == "factor_effect":
+        _check_size(entry, bad)
     if query == "stream_necessity":
         if entry.get("phase") not in PHASES or isinstance(entry.get("phase"), bool):
             bad("phase", f"phase must be 1 or 2 (got {entry.get('phase')!r})")
@@ -123,7 +144,24 @@ def _check_claim(entry: dict, codebook, where, seen: dict) -> tuple[Claim | None
             bad("stream", f"stream must be one of {', '.join(STREAMS)} (got {entry.get('stream')!r})")
     if problems:
         return None, problems
-    return Claim(**{k: entry[k] for k in allowed if k in entry}), []
+    fields = {k: entry[k] for k in allowed if k in entry}
+    if "at_least_pp" in fields:
+        fields["at_least_pp"] = float(fields["at_least_pp"])
+    return Claim(**fields), []
+
+
+def _check_size(entry: dict, bad) -> None:
+    """``size`` and ``at_least_pp`` come together: a size word and the points it claims (0 < N <= 100)."""
+    size, points = entry.get("size"), entry.get("at_least_pp")
+    if size is not None and size not in SIZES:
+        bad("size", f"size must be one of {', '.join(SIZES)} (got {size!r})")
+    if points is not None and (isinstance(points, bool) or not isinstance(points, (int, float))
+                               or not 0 < points <= 100):
+        bad("at_least_pp", f"at_least_pp must be a number of percentage points above 0 and at most 100 (got {points!r})")
+    if size is not None and points is None:
+        bad("size", f"size {size!r} needs at_least_pp: the effect in percentage points the word claims")
+    if points is not None and size is None:
+        bad("at_least_pp", "at_least_pp needs size (important or decisive)")
 
 
 def claims_from_text(text: str, codebook, file: str = CLAIMS_FILE) -> tuple[Claim, ...]:

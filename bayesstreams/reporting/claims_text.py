@@ -7,10 +7,14 @@ view and the workbook show.
 
 from __future__ import annotations
 
+from bayesstreams.analysis.claim_size import NECESSARY
 from bayesstreams.analysis.claims import SUPPORTED, SUPPORTED_STREAMS_ONLY
+from bayesstreams.data.codebook import STREAMS
 from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.numbers import style
 
+SIZE_REASONS = ("above", "below", "spans", "prior_driven", "no_data")  # claim_size_<reason>
+RAW_REASONS = ("phase1", "other_streams", "stream_in_motion", "prior_bounds", "prior_driven")  # claim_raw_<key>
 STEP_KEYS = {"-1 -> +1": "col_step_neg_pos", "0 -> +1": "col_step_zero_pos", "-1 -> 0": "col_step_neg_zero"}
 
 
@@ -57,7 +61,62 @@ def explain(verdict, t=None) -> str:
     if verdict.prior_mean is not None and verdict.mean is not None:
         text += " " + t("claim_reason_prior").format(**fill)
     source = source_sentence(verdict, t, unit, decimal)
-    return f"{text} {source}" if source else text
+    text = f"{text} {source}" if source else text
+    size = size_sentence(verdict, t, unit, decimal)
+    return f"{text} {size}" if size else text
+
+
+SIZE_SHORT = {"above": "large", "below": "small", "spans": "spans", "prior_driven": "prior", "no_data": "spans"}
+
+
+def size_short(verdict, t) -> str:
+    """A claim of size's size verdict in a few words ("size: small under the model: contradicts 'decisive'"); "" otherwise."""
+    if not verdict.size:
+        return ""
+    short, claimed = SIZE_SHORT[verdict.size["reason"]], verdict.size["claimed"]
+    return t(f"claim_size_short_{short}").format(size=t(f"size_word_{claimed}"))
+
+
+def _code(value: float) -> str:
+    return "0" if value == 0 else f"{value:+.0f}"
+
+
+def size_sentence(verdict, t, unit: str = "pp", decimal: str = ".") -> str:
+    """The size verdict of a claim of size, and where the raw table and the model disagree, why ("" for other claims)."""
+    size = verdict.size
+    if not size:
+        return ""
+    claimed, reason = size["claimed"], size["reason"]
+    word = t(f"size_word_{claimed}")
+    effect = size["effect"] or {}
+    fill = {"size": word, "at_least": _number(size["at_least"], "factor_effect", unit, decimal).lstrip("+"),
+            "low": _number(effect.get("q05"), "factor_effect", unit, decimal),
+            "high": _number(effect.get("q95"), "factor_effect", unit, decimal),
+            "p": f"{100 * (size['p_at_least'] or 0):.0f}%"}
+    text = t(f"claim_size_{reason}").format(**fill)
+    need = size.get("necessity")
+    if need is not None:
+        text += " " + t("claim_size_necessity").format(
+            low=_number(need["q05"], "necessity", decimal=decimal), high=_number(need["q95"], "necessity", decimal=decimal),
+            reference=_number(NECESSARY, "necessity", decimal=decimal))
+    raw = verdict.raw_disagreement
+    if raw:
+        reasons = [t(f"claim_raw_{r['key']}").format(**_raw_fill(r, t, unit, decimal)) for r in raw["reasons"]]
+        because = t("claim_raw_because").format(reasons=t("claim_raw_and").join(reasons)) if reasons else ""
+        text += " " + t("claim_raw_disagrees").format(
+            size=word, open_high=raw["open_high"], n_high=raw["n_high"], high=_code(raw["high"]),
+            open_low=raw["open_low"], n_low=raw["n_low"], low=_code(raw["low"])) + because + "."
+    return text
+
+
+def _raw_fill(reason: dict, t, unit: str, decimal: str) -> dict:
+    fill = dict(reason)
+    if "stream" in reason:
+        fill["stream"] = t(f"stream_{STREAMS[reason['stream']]}")
+    if reason["key"] == "prior_bounds":
+        high = reason.get("prior_high")
+        fill["prior_high"] = _number(high, "factor_effect", unit, decimal) if high is not None else "n/a"
+    return fill
 
 
 def interval_text(summary: dict | None, query: str, unit: str = "pp", decimal: str = ".", t=None) -> str:

@@ -67,6 +67,10 @@ class PriorFlags:
     def __call__(self, source: str, name: str, index: str = "") -> bool:
         return self._measured.flag(name, index)
 
+    def measured(self, name: str, index: str = "") -> bool:
+        """Whether the scalar was measured at all (a flag of False may mean "not measured")."""
+        return self._measured.row(name, index) is not None
+
 
 def _ace_row(own, window: str):
     hit = own[(own["quantity"] == "ace") & (own["window"] == window) & (own["contrast"] == "+1 vs -1")]
@@ -122,7 +126,13 @@ def dependency(table, flags: PriorFlags) -> Dependency:
 
 
 def step_flags(highlights: list, window: str, flags: PriorFlags) -> list:
-    """A headline shows the ACE of the factor's observed step: it carries that number's measured flag."""
+    """A headline shows the ACE of the common step ``0 -> +1``: it carries that number's measured flag.
+
+    The number is ``ace_common_w*`` (prior_dependence.step_ace_draws) where the factor's observed
+    step is another one, and its ``ace_step_w*`` where the observed step is ``0 -> +1`` itself.
+    """
     for h in highlights:
-        h.prior_driven = flags("query", f"ace_step_{window.lower()}", h.factor)
+        common = f"ace_common_{window.lower()}"
+        name = common if flags.measured(common, h.factor) else f"ace_step_{window.lower()}"
+        h.prior_driven = flags("query", name, h.factor)
     return highlights

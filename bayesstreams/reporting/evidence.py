@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bayesstreams.analysis.prior_dependence import ALPHAS
 from bayesstreams.analysis.structural import density_table, prior_probabilities
-from bayesstreams.reporting.claims_text import claim_text, explain, interval_text
+from bayesstreams.reporting.claims_text import claim_text, explain, interval_text, size_short
 from bayesstreams.reporting.numbers import style
 from bayesstreams.reporting.view import _num
 
@@ -79,6 +79,9 @@ class ClaimView:
     without_streams_interval: str = ""
     with_stream_error_interval: str = ""
     source_checked: bool = False     # the study has at least one source-check companion
+    size_verdict: str = ""           # a claim of size: its size verdict in short words ("" for other claims)
+    size: dict | None = None         # the size test's numbers (analysis.claim_size), for summary.json
+    raw_disagreement: dict | None = None  # where the raw table separates the window but the model calls it small
 
 
 @dataclass
@@ -129,7 +132,8 @@ def claim_view(verdict, lang: str, t) -> ClaimView:
                      main_interval=interval_text(main, verdict.query, unit, decimal, t),
                      without_streams_interval=interval_text(verdict.without_streams, verdict.query, unit, decimal, t),
                      with_stream_error_interval=interval_text(verdict.with_stream_error, verdict.query, unit, decimal, t),
-                     source_checked=bool(verdict.main_verdict))
+                     source_checked=bool(verdict.main_verdict), size_verdict=size_short(verdict, t),
+                     size=verdict.size, raw_disagreement=verdict.raw_disagreement)
 
 
 def structural(run) -> Structural:

@@ -59,8 +59,10 @@ def write_tables(report: Report, folder: Path) -> None:
     rows = [[c.case_id, c.name, c.level, c.group, c.n_not_discussed, *asdict(c.windows[0].p).values(),
              c.windows[0].observed, *asdict(c.windows[1].p).values(), c.windows[1].observed] for c in report.cases]
     write_csv(folder / "cases.csv", header, [[_csv_text(v) for v in row] for row in rows])
-    header = ["window", "factor", "label", "step", "mean", "rank", "p_rank1", "p_top3", "support"]
-    rows = [[r.window, r.factor, r.label, r.step, r.mean, r.rank, r.p_rank1, r.p_top3, r.support_kind]
+    header = ["window", "factor", "label", "step", "extrapolated", "mean", "rank", "p_rank1", "p_top3", "support",
+              "observed_step", "observed_mean", "observed_rank", "observed_p_rank1", "observed_p_top3"]
+    rows = [[r.window, r.factor, r.label, r.step, r.extrapolated, r.mean, r.rank, r.p_rank1, r.p_top3, r.support_kind,
+             r.observed_step, r.observed_mean, r.observed_rank, r.observed_p_rank1, r.observed_p_top3]
             for r in report.ranks]
     write_csv(folder / "ranks.csv", header, [[_csv_text(v) for v in row] for row in rows])
 

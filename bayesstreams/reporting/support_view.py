@@ -160,21 +160,35 @@ class RankRow:
     p_top3: float
     support_kind: str
     aliases: list = field(default_factory=list)  # labels of the factors it cannot be told apart from
+    extrapolated: bool = False  # 0 or +1 was never coded for the factor: the common step leaves its codes
+    # the second column: the factor's observed-range step (None where it has one coded value only)
+    observed_step: str | None = None
+    observed_mean: float | None = None
+    observed_rank: int | None = None
+    observed_p_rank1: float | None = None
+    observed_p_top3: float | None = None
+
+
+def _rank(value) -> int | None:
+    value = _num(value)
+    return None if value is None else int(value)
 
 
 def rank_rows(ranks, effects: dict) -> list[RankRow]:
-    """Every row of :func:`bayesstreams.analysis.ranks.effect_ranks` as report data (W1 first, by rank)."""
+    """Every row of :func:`bayesstreams.analysis.ranks.effect_ranks` as report data (W1 first, by rank on the common step)."""
     return [RankRow(str(r["window"]), str(r["factor"]), effects[r["factor"]].label, str(r["step"]), float(r["mean"]),
                     int(r["rank"]), float(r["p_rank1"]), float(r["p_top3"]), effects[r["factor"]].support_kind,
-                    list(effects[r["factor"]].aliases))
+                    list(effects[r["factor"]].aliases), bool(r["extrapolated"]),
+                    r["observed_step"] if isinstance(r["observed_step"], str) else None, _num(r["observed_mean"]),
+                    _rank(r["observed_rank"]), _num(r["observed_p_rank1"]), _num(r["observed_p_top3"]))
             for _, r in ranks.iterrows()]
 
 
 def ranked_highlights(ranks, window: str, effects: dict, n: int) -> list:
-    """The ``n`` factors with the largest posterior-mean ACE on ``window`` over their observed step.
+    """The ``n`` factors with the largest posterior-mean ACE on ``window`` over the common step ``0 -> +1``.
 
     ``effects`` maps factor id -> its :class:`~bayesstreams.reporting.effects_view.FactorEffect`; the
-    interval shown is the ACE of the headline step, with ``P(rank 1)`` and ``P(top 3)``.  Factors
+    interval shown is the ACE of that step, with ``P(rank 1)`` and ``P(top 3)`` on it.  Factors
     without data support are not in ``ranks`` and so never reach a headline.
     """
     out = []
@@ -183,5 +197,6 @@ def ranked_highlights(ranks, window: str, effects: dict, n: int) -> list:
         step = next(s for s in e.steps if s.window == window and s.step == r["step"])
         prior = e.ace_w1_prior_driven if window == "W1" else e.ace_w2_prior_driven
         out.append(Highlight(e.factor, e.label, Interval(step.mean, step.q05, step.q25, step.q75, step.q95), prior,
-                             str(r["step"]), float(r["p_rank1"]), float(r["p_top3"]), e.support_kind))
+                             str(r["step"]), float(r["p_rank1"]), float(r["p_top3"]), e.support_kind,
+                             bool(r["extrapolated"])))
     return out

@@ -44,7 +44,7 @@ class Interval:
 
 @dataclass
 class Highlight:
-    """A factor among the strongest for a window: posterior-mean ACE of its observed ``step``, rank probabilities.
+    """A factor among the strongest for a window: posterior-mean ACE of the ranking's common ``step``, rank probabilities.
 
     Built by :func:`bayesstreams.reporting.support_view.ranked_highlights`.
     """
@@ -57,6 +57,7 @@ class Highlight:
     p_rank1: float | None = None
     p_top3: float | None = None
     support_kind: str = "data"
+    extrapolated: bool = False  # the step's start or end code was never coded for the factor
 
 
 @dataclass

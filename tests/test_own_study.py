@@ -346,7 +346,7 @@ def test_a_one_phase_study_scores_levers_toward_its_one_window(one_phase_run, tm
     assert all(lever["window"] == "W1" and "gain_w2" not in lever for lever in case.levers)
     means = [lever["gain_w1"]["mean"] for lever in case.levers]
     assert means == sorted(means, reverse=True)
-    lines = case_lines(case, result, "en")
+    lines = case_lines(case, result, "en", details=True)
     assert not [line for line in lines if PHASE_2.search(line)], lines
 
 

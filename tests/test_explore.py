@@ -628,3 +628,93 @@ def test_prior_flags_show_only_for_unedited_profiles(tmp_path):
         unedited, edited, restored = values[3 * i:3 * i + 3]
         assert unedited == restored == (note if n_flags else "")
         assert edited == t("explore_prior_edited")
+
+
+# ---------------------------------------------------------------------------- for an official (issue 25 item 5)
+
+
+@pytest.fixture(scope="module")
+def official_page(tmp_path_factory):
+    """The shipped study's page in Dutch, on prior draws standing in for a posterior (no fitting)."""
+    from bayesstreams.data.dataset import load_dataset
+
+    dataset = load_dataset(ROOT / "data" / "trafficking_nl_2020")
+    run = _prior_run(dataset, "", n=80, seed=5)
+    tmp = tmp_path_factory.mktemp("official")
+    return run, write_explore(Study.of(run), tmp / "what-if.html", lang="nl", draws=80)
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_the_dutch_page_speaks_plain_dutch(official_page):
+    """What an official sees (the analysts' section closed): no statistical or technical term, readable
+    sentences that start with a capital, for a new municipality, for Gemeente 5 and 6 and after a change."""
+    from bayesstreams.reporting.browser import evaluate_page
+
+    from .test_brief_plain import FORBIDDEN, TARGET, flesch_douma
+
+    run, page = official_page
+    hook = "window.bayesstreamsExplore"
+    seen = ("JSON.stringify([document.body.innerText, document.getElementById('results').innerText, "
+            "[...document.querySelectorAll('#results li')].map(li => li.textContent)])")
+    g5, g6 = (run.dataset.case_ids.index(case) for case in ("g5", "g6"))
+    k = next(j for j, f in enumerate(run.dataset.codebook.factors) if f.phase == 2 and run.dataset.x[g6, j] != 1
+             and not math.isnan(run.dataset.x[g6, j]))
+    values, errors = evaluate_page(page, [seen, f"({hook}.start({g5}), {seen})", f"({hook}.start({g6}), {seen})",
+                                          f"({hook}.setCode({k}, 1), {seen})"])
+    assert errors == []
+    for value in values:
+        body, results, items = json.loads(value)
+        assert not forbidden_in(body, FORBIDDEN), forbidden_in(body, FORBIDDEN)
+        assert flesch_douma(results) >= TARGET, (flesch_douma(results), results)
+        assert items and all(item[:1].isupper() for item in items), items
+
+
+def forbidden_in(text: str, terms: list[str]) -> list[str]:
+    return [term for term in terms if re.search(term, text)]
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_results_stay_in_view_phase_1_first_and_only_changes_are_announced(official_page):
+    """Sticky results beside the factors; one polite live region, saying only the chance that moved."""
+    from bayesstreams.reporting.browser import evaluate_page
+    from bayesstreams.reporting.i18n import study_translator
+    from bayesstreams.reporting.numbers import percent
+
+    run, page = official_page
+    t = study_translator("nl", run.dataset)
+    hook = "window.bayesstreamsExplore"
+    g6 = run.dataset.case_ids.index("g6")  # phase 1 open (known), phase 2 closed: the next window is phase 2
+    factors = run.dataset.codebook.factors
+    k = next(j for j, f in enumerate(factors) if f.phase == 2 and run.dataset.x[g6, j] != 1
+             and not math.isnan(run.dataset.x[g6, j]))
+    last = len(factors) - 1
+    in_view = ("(() => { const box = document.getElementById('code-' + {k}); box.focus(); box.scrollIntoView(); "
+               "const r = document.getElementById('results').getBoundingClientRect(); "
+               "const s = box.getBoundingClientRect(); "
+               "return JSON.stringify([window.scrollY, r.top, r.bottom, s.top, innerHeight]); })()")
+    announce = "document.getElementById('announce').textContent"
+    values, errors = evaluate_page(page, [
+        "JSON.stringify([document.querySelectorAll('[aria-live]').length, "
+        "document.querySelectorAll('[role=status],[role=alert]').length, "
+        "document.getElementById('announce').getAttribute('aria-live')])",
+        f"({hook}.start({g6}), JSON.stringify([...document.querySelectorAll('#windows li strong')].map(e => e.textContent)))",
+        in_view.replace("{k}", str(last)),
+        f"({hook}.setCode({k}, 1), {announce})",
+        f"JSON.stringify({hook}.current())",
+        f"({hook}.setCode({k}, 1), {announce})",
+        "document.querySelectorAll('#steps, #levers, #next-levers').length"], width=1200, height=700)
+    assert errors == []
+    assert json.loads(values[0]) == [1, 0, "polite"]  # one polite live region, nothing else that speaks
+    assert json.loads(values[1]) == [t("voice_card_1"), t("voice_card_2")]  # phase 1 before phase 2
+    scrolled, top, bottom, select_top, height = json.loads(values[2])
+    assert scrolled > 0 and 0 <= top < height and bottom > top and 0 <= select_top < height  # both in view
+    current = json.loads(values[4])
+    after = next(w for w in current["windows"] if w["window"] == "W2")["after"]["mean"]
+    said = values[3]
+    assert said == t("explore_announce_window").format(goal=t("voice_goal_2"), after=percent(after, "nl")), said
+    assert t("voice_goal_1") not in said  # the phase-1 window is known and stayed so: not said again
+    assert values[5] == t("explore_announce_none")  # the same code again: nothing moved, nothing re-read
+    assert values[6] == 1  # one list of steps, toward the next window
+    assert all(e["phase"] == 2 for e in current["levers"] + current["find_out_first"])

@@ -281,7 +281,7 @@ def explore(
         "--check-run", help="wide-prior refit for the prior-driven marks (default: RUN-wide beside the run)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing page")] = False,
 ) -> None:
-    """Write a what-if page: change factor codes, see the chances, weakest streams and levers at once."""
+    """Write a what-if page: start from a case (or a new one), change what is going on, see before -> after and the steps."""
     from bayesstreams.reporting.explore_page import write_explore
 
     lang = _lang(lang)

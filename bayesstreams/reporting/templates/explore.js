@@ -407,8 +407,11 @@
 
   function countChanged() { return state.codes.filter((code, k) => code !== initial[k]).length; }
 
+  // a known window stays said as known unless the changes move it (by half a point or more)
+  function moves(w) { return !w.known || (w.after !== null && Math.abs(w.after.mean - (w.known === "open" ? 1 : 0)) >= MIN_STEP); }
+
   function windowText(w) {
-    if (w.known && !w.after) return sentence(t("voice_known_" + w.phase + "_" + w.known)) + ".";
+    if (w.known && !moves(w)) return sentence(t("voice_known_" + w.phase + "_" + w.known)) + ".";
     if (w.known) return sentence(t("voice_known_" + w.phase + "_" + w.known)) + ". " +
       fill(t("explore_known_after"), { goal: goal(w.phase), after: pct(w.after.mean), range: range(w.after) });
     if (countChanged() && w.after.mean !== w.before.mean) {
@@ -457,12 +460,12 @@
 
   // the one polite live region hears only what changed: the chances that moved (or the new start)
   function speak(announce) {
-    const heard = last.windows.map(w => w.after ? pct(w.after.mean) : w.known);
+    const heard = last.windows.map(w => moves(w) ? pct(w.after.mean) : w.known);
     if (announce === "start") {
       say(document.getElementById("who").textContent);
     } else if (announce && spoken) {
       const moved = last.windows.filter((w, j) => heard[j] !== spoken[j]);
-      say(moved.length ? moved.map(w => w.after ? fill(t("explore_announce_window"), { goal: goal(w.phase),
+      say(moved.length ? moved.map(w => moves(w) ? fill(t("explore_announce_window"), { goal: goal(w.phase),
                                                                                      after: pct(w.after.mean) })
                                                 : windowText(w)).join(" ")
                        : t("explore_announce_none"));

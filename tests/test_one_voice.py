@@ -162,3 +162,26 @@ def test_the_words_carry_the_same_numbers_and_no_known_window_gets_a_chance(voic
         for window in found[case][name]["windows"]:
             if window["known"]:
                 assert window.get("p") is None and window.get("after") is None and window.get("before") is None, name
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+def test_the_report_gives_the_advice_first_and_the_codes_only_levers_as_a_different_question(fake_study,
+                                                                                           fake_study_report, lang):
+    """Item 1 and 3: the codes-only reading stays in the report under its own name, after the advice, never
+    beside it as the same; a plan's chance over the threshold is said in plausible model worlds."""
+    _, run = fake_study
+    t = study_translator(lang, run.dataset)
+    for name in ("report.md", "report.html"):
+        text = _text((fake_study_report(lang) / name).read_text(encoding="utf-8"))
+        advice, codes_only = text.index(t("advice_title")), text.index(t("levers_codes_title"))
+        assert advice < codes_only, name
+        worlds = r"in \d+ of 10 plausible model worlds" if lang == "en" else r"in \d+ van de 10 plausibele modelwerelden"
+        assert re.search(worlds, text[advice:codes_only]), name
+        assert not re.search(r"chance of being over|kans dat het boven", text), name
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_brief_gives_no_chance_of_a_chance(voices, case):
+    _, found = voices
+    page = found[case]["brief_page"]
+    assert not re.search(r"modelwerelden|model worlds|kans dat het boven|chance of being over", page)

@@ -318,7 +318,7 @@ def test_a_one_phase_study_has_no_phase_2_headline_ranking_lever_claim_or_senten
     assert not [r for r in summary["prior_check"]["rows"] if "w2" in r["name"] or r["name"] == "dependency_effect"]
     raw = (report / "report.html").read_text(encoding="utf-8")
     html = visible(raw)
-    for key in ("short_w2", "sec_dependency", "levers_title"):
+    for key in ("short_w2", "sec_dependency", "levers_codes_title"):
         assert t(key) not in html, key
     for key in ("col_p_w2", "col_gain_w2", "col_ace_w2", "col_obs_w2"):  # no phase-2 column (the glossary may say P)
         assert f"<th>{t(key)}</th>" not in raw, key

@@ -146,7 +146,7 @@ def test_the_report_flags_aliased_factors_and_marks_their_effects_and_ranks(fake
 def _offered(run) -> set[str]:
     """Every factor offered as a lever, a find-out-first step or a plan step, by advice, score and the page."""
     from bayesstreams.analysis.advice import case_advice
-    from bayesstreams.analysis.explore_data import explore_payload, explore_scores
+    from bayesstreams.analysis.explore_data import explore_payload, explore_scores, what_if
     from bayesstreams.analysis.scoring import score_dataset
 
     found = set()
@@ -157,9 +157,9 @@ def _offered(run) -> set[str]:
     score = score_dataset(run, run.dataset, top_levers=23)
     found |= {lever["factor"] for case in score.cases for lever in case.levers}
     payload = explore_payload(run, n_draws=60)
-    for entry in explore_scores(payload, run.dataset):
-        found |= {lever["factor"] for lever in entry["levers"]}
-        found |= {lever["factor"] for lever in (entry["next_window"] or {}).get("levers", [])}
+    new = [what_if(payload, run.dataset, None, [0] * len(payload["factors"]))]  # a new one, every factor 0
+    for entry in explore_scores(payload, run.dataset) + new:
+        found |= {lever["factor"] for lever in entry["levers"] + entry["find_out_first"]}
     return found
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 
 from bayesstreams.data.profile import read_profile
 from bayesstreams.errors import InputError
-from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.i18n import study_translator, translator
+from bayesstreams.reporting.numbers import percent
 
 from .conftest import run_cli
 from .helpers import as_study, prior_like_draws, write_fake_run
@@ -78,12 +80,54 @@ def test_known_windows_condition_the_score(study_run, tmp_path, capsys):
 def test_score_text_shows_what_is_known_and_what_it_would_take(study_run, tmp_path, capsys):
     folder, run = study_run
     code, out, _ = run_cli(["score", str(folder), str(_profile(tmp_path, PROFILE)), "--lang", "nl"], capsys)
-    t = translator("nl")
+    t = study_translator("nl", run.dataset)
     assert code == 0
-    assert t("advice_known").format(w1=t("advice_state_open"), w2=t("advice_state_unknown")) in out
+    assert t("voice_known_1_open") in out  # known, said as known: no chance for it
+    code, out, _ = run_cli(["score", str(folder), str(_profile(tmp_path, PROFILE)), "--lang", "nl", "--details"],
+                           capsys)
     window = t("advice_window_2")
     heads = [t(key).format(window=window, threshold="50%") for key in ("advice_plans_head", "advice_no_plan")]
     assert any(head in out for head in heads)
+    assert re.search(r"in \d+ van de 10 plausibele modelwerelden", out)  # never a chance of a chance
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+def test_score_is_short_by_default_and_says_each_thing_once(study_run, tmp_path, capsys, lang):
+    """Chances now, the next window, the first steps, what to find out: each once; the rest with --details."""
+    folder, run = study_run
+    path = _profile(tmp_path, PROFILE)
+    code, out, err = run_cli(["score", str(folder), str(path), "--lang", lang], capsys)
+    assert code == 0, err
+    code, raw, _ = run_cli(["score", str(folder), str(path), "--json", "--lang", lang], capsys)
+    t = study_translator(lang, run.dataset)
+    cases = json.loads(raw)["cases"]
+    blocks = out.split("\n\n")[1:-1]  # the header, one block per case, the pointer to --details
+    assert len(blocks) == len(cases)
+    for block, case in zip(blocks, cases):
+        advice = case["advice"]
+        lines = block.splitlines()
+        assert len(lines) <= 20, block
+        for key in ("voice_head_where", "voice_head_next"):
+            assert sum(t(key).format(name=case["name"] or case["case_id"]) in line for line in lines) == 1
+        for key in ("score_codes_only_head", "score_levers", "score_weakest", "score_similar", "score_details_head"):
+            assert t(key).split("{")[0].strip(":") not in block, key  # the codes-only reading is not beside the advice
+        for window in advice["windows"]:  # each window once: known as known, or its chance given what is known
+            if window["known"]:
+                assert t(f"voice_known_{window['phase']}_{window['known']}") in block
+            else:
+                chance = t("voice_chance").format(goal=t(f"voice_goal_{window['phase']}"),
+                                                  p=percent(window["p"]["mean"], lang), range="")
+                assert sum(chance.rstrip(", ") in line for line in lines) == 1
+        target = advice["target"]
+        steps = [lever for lever in advice["levers"] if lever["gain"]["mean"] >= 0.005][:3]
+        for lever in steps:  # now -> with this step, from the one baseline
+            now, after = percent(lever["now"]["mean"], lang), percent(lever["with_step"]["mean"], lang)
+            assert now == percent(advice["p_target"]["mean"], lang)
+            assert [line for line in lines if lever["label"] in line and after in line], lever["factor"]
+        assert target in ("W1", "W2")
+    assert out.rstrip().endswith(t("score_more"))
+    code, details, _ = run_cli(["score", str(folder), str(path), "--lang", lang, "--details"], capsys)
+    assert t("score_codes_only_head") in details and t("score_similar") in details
 
 
 def test_the_brief_of_gemeente_5_leads_with_what_it_would_take_phase_1_first(study_run, tmp_path, capsys):

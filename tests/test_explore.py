@@ -1,8 +1,9 @@
 """The what-if page: thinning, payload, escaping, the CLI, and in headless Chromium the page's numbers
-equal to Python's scoring on the same thinned draws (1e-9), hostile names as text, load time.
+equal to Python's on the same thinned draws (1e-9), hostile names as text, load time.
 
-Python's side is :func:`bayesstreams.analysis.explore_data.explore_scores`, which is held here to
-``score_dataset`` (the code of ``bayesstreams score``) on a run holding only the thinned draws.
+Python's side is :func:`bayesstreams.analysis.explore_data.what_if`, which is held here to the case
+advice (:func:`bayesstreams.analysis.advice.advise`, the one function behind the report, the brief
+and ``score``) on the same thinned draws; the additive kind's page to ``score_dataset``.
 Evidence modes and the additive kind are checked on prior draws (no fitting): the page must sum
 a not-discussed cell out exactly as the package does.
 """
@@ -21,7 +22,7 @@ import numpy as np
 import pytest
 
 from bayesstreams.analysis.explore_data import (explore_payload, explore_scores, payload_draws, profile_of_codes,
-                                                thin_draws, thin_indices)
+                                                thin_draws, thin_indices, what_if)
 from bayesstreams.reporting.explore_page import render_explore, script_json, write_explore
 
 from .conftest import run_cli
@@ -133,30 +134,91 @@ def _score_tables(run, profiles, payload):
                          min_gain=payload["min_gain"])
 
 
+def _same_steps(ours: list[dict], advised: list[dict]) -> None:
+    """The page's steps are the advice's: the same factors in the same order, now, with the step and the gain."""
+    assert [e["factor"] for e in ours] == [e["factor"] for e in advised]
+    for mine, theirs in zip(ours, advised):
+        for key in ("now", "with_step", "gain"):
+            assert mine[key] == pytest.approx(theirs[key], abs=1e-12), (mine["factor"], key)
+
+
 @pytest.mark.parametrize("text", ["", MARGINAL, SALIENCE])
-def test_python_side_of_the_page_is_the_score_command(text):
-    """explore_scores is score's own chances, bottlenecks and levers on the thinned draws."""
+def test_python_side_of_the_page_is_the_case_advice(text):
+    """Unedited, every reference case shows advise() on the thinned draws: its windows, now and steps."""
+    from bayesstreams.analysis.advice import advise
+
     dataset = partly_observed_dataset(n_cases=7, seed=8, groups=True)
     run = _prior_run(dataset, text, n=90)
     payload = explore_payload(run, n_draws=45)
+    draws = payload_draws(payload)
     mine = explore_scores(payload, dataset)
-    result = _score_tables(run, dataset, payload)
     assert len(mine) == dataset.n_cases
-    for ours, case in zip(mine, result.cases):
+    for i, ours in enumerate(mine):
+        advice = advise(draws, dataset, dataset.case_ids[i], min_gain=payload["min_gain"])
+        assert ours["target"] == advice.target
+        assert ours["now"] == (None if advice.now is None else pytest.approx(advice.now, abs=1e-12))
+        for window, theirs in zip(ours["windows"], advice.windows):
+            assert (window["window"], window["known"]) == (theirs["window"], theirs["known"])
+            assert window["after"] == (None if theirs["p"] is None else pytest.approx(theirs["p"], abs=1e-12))
+            assert window["before"] == window["after"]  # nothing changed yet
+        _same_steps(ours["levers"], advice.levers)
+        _same_steps(ours["find_out_first"], advice.find_out_first)
+    # a new municipality (nothing known) is the advice score gives its profile
+    rows = [{"case_id": "new", "codes": [None if math.isnan(v) else int(v) for v in dataset.x[0]]}]
+    profile = profile_of_codes(payload, dataset.codebook, rows)
+    [new] = explore_scores(payload, profile)
+    [scored] = _score_tables(run, profile, payload).cases
+    assert new["target"] == scored.advice["target"] == "W1"
+    assert new["now"] == pytest.approx(scored.advice["p_target"], abs=1e-12)
+    _same_steps(new["levers"], scored.advice["levers"])
+
+
+@pytest.mark.parametrize("text", ["", MARGINAL, SALIENCE])
+def test_a_change_on_the_page_is_the_plan_of_the_advice(text):
+    """After changes, each window is P(W | do(changes), what is known): a plan's chance, the same code."""
+    from bayesstreams.analysis.advice import _case
+    from bayesstreams.analysis.case_evidence import case_evidence
+    from bayesstreams.analysis.queries import baseline
+
+    dataset = partly_observed_dataset(n_cases=7, seed=8, groups=True)
+    run = _prior_run(dataset, text, n=90)
+    payload = explore_payload(run, n_draws=45)
+    draws = payload_draws(payload)
+    base = baseline(draws, dataset)
+    phase1 = [k for k, f in enumerate(payload["factors"]) if f["phase"] == 0]
+    for i in range(dataset.n_cases):
+        codes = [None if math.isnan(v) else int(v) for v in dataset.x[i]]
+        edited = list(codes)
+        edited[phase1[0]], edited[phase1[1]] = 1, -1
+        result = what_if(payload, dataset, i, edited)
+        changed = tuple(k for k in phase1[:2] if codes[k] != edited[k])
+        assert result["changed"] == sorted(changed)
+        state = _case(base, i, case_evidence(dataset, i), reweight=False)
+        values = np.array([0.0 if c is None else float(c) for c in edited])
+        for window in result["windows"]:
+            if window["after"] is None:
+                assert window["known"] and not changed
+                continue
+            w = int(window["window"][1]) - 1
+            expected = (state.probability(state.q_under([changed], values), w)[0] if changed
+                        else state.probability(state.q, w)[0])
+            assert window["after"]["mean"] == pytest.approx(float(np.mean(expected)), abs=1e-12)
+        if result["target"] == "W1" and changed:  # a step after the changes starts from their chance
+            assert all(e["now"] == result["now"] for e in result["levers"] + result["find_out_first"])
+    with pytest.raises(ValueError, match="not discussed"):
+        k = next(k for k in range(len(payload["factors"])) if not math.isnan(dataset.x[0, k]))
+        what_if(payload, dataset, 0, [None if j == k else (None if math.isnan(v) else int(v))
+                                      for j, v in enumerate(dataset.x[0])])
+
+
+def test_the_additive_page_is_the_score_command():
+    dataset = partly_observed_dataset(n_cases=5, seed=3, groups=True)
+    run = _prior_run(dataset, "", n=80, seed=2, kind="additive")
+    payload = explore_payload(run, n_draws=40)
+    result = _score_tables(run, dataset, payload)
+    for ours, case in zip(explore_scores(payload, dataset), result.cases):
         assert ours["p_w1"] == case.p_w1 and ours["p_w2"] == case.p_w2
-        assert ours["weakest"] == case.bottlenecks
         assert [lever["factor"] for lever in ours["levers"]] == [lever["factor"] for lever in case.levers]
-        assert not {lever["factor"] for lever in ours["levers"]} & set(result.no_data)
-    # the next window's levers are score's case advice for the same codes with nothing else known
-    unknown = replace(dataset, w=np.full_like(dataset.w, np.nan), s=np.full_like(dataset.s, np.nan))
-    advised = _score_tables(run, unknown, payload)
-    for ours, case in zip(mine, advised.cases):
-        assert case.advice["target"] == ours["next_window"]["target"] == "W1"
-        for key in ("levers", "find_out_first"):
-            assert [e["factor"] for e in ours["next_window"][key]] == [e["factor"] for e in case.advice[key]]
-            for mine_entry, theirs in zip(ours["next_window"][key], case.advice[key]):
-                assert mine_entry["gain"] == pytest.approx(theirs["gain"], abs=1e-12)
-        assert ours["next_window"]["p_target"] == pytest.approx(case.advice["p_target"], abs=1e-12)
 
 
 # ---------------------------------------------------------------------------- escaping and the file
@@ -261,36 +323,47 @@ def _close(page, python, where: str) -> None:
         assert page == python, f"{where}: {page!r} vs {python!r}"
 
 
-def _edited_profiles(payload, rng) -> list[dict]:
-    """All not discussed, all -1, all 0, all +1, and random profiles with not-discussed cells, some with a group."""
+def _edits(payload, rng) -> list[dict]:
+    """Starts and codes: new ones (all not discussed, all -1, 0, +1, random with groups), and reference cases
+    with random changes (a discussed cell never back to not discussed: a change is a step taken)."""
     k = len(payload["factors"])
-    rows = [{"case_id": "nd", "codes": [None] * k}, {"case_id": "minus", "codes": [-1] * k},
-            {"case_id": "zero", "codes": [0] * k}, {"case_id": "plus", "codes": [1] * k}]
-    for j in range(4):
+    rows = [{"start": None, "codes": [None] * k}, {"start": None, "codes": [-1] * k},
+            {"start": None, "codes": [0] * k}, {"start": None, "codes": [1] * k}]
+    for j in range(3):
         codes = [None if rng.random() < 0.3 else int(rng.integers(-1, 2)) for _ in range(k)]
         group = int(rng.integers(-1, len(payload["groups"]))) if payload["groups"] else -1
-        rows.append({"case_id": f"r{j}", "codes": codes, "group": group})
+        rows.append({"start": None, "codes": codes, "group": group})
+    for i, case in enumerate(payload["cases"]):
+        codes = [c if (rng.random() < 0.8 or c is None and rng.random() < 0.5) else int(rng.integers(-1, 2))
+                 for c in case["codes"]]
+        rows.append({"start": i, "codes": codes})
     return rows
 
 
+def _python_what_if(payload, dataset, rows) -> list[dict]:
+    return [what_if(payload, dataset, row["start"], row["codes"], row.get("group", -1)) for row in rows]
+
+
 def _page_scores(page: Path, n_cases: int, rows: list[dict]):
-    """What the page computes: each reference case picked in the UI, then each edited profile."""
+    """What the page computes: each reference case picked in the UI, then each start with its codes."""
     from bayesstreams.reporting.browser import evaluate_page
 
     hook = "window.bayesstreamsExplore"
     expressions = [f"JSON.stringify(({hook}.start({i}), {hook}.current()))" for i in range(n_cases)]
-    expressions += [f"JSON.stringify({hook}.score({json.dumps(row['codes'])}, {row.get('group', -1)}))"
-                    for row in rows]
+    expressions += [f"JSON.stringify({hook}.whatIf({json.dumps(row['start'])}, {json.dumps(row['codes'])}, "
+                    f"{row.get('group', -1)}))" for row in rows]
     expressions.append(f"JSON.stringify({hook}.timing)")
     shown = ("JSON.stringify([document.getElementById('start').value, "
-             "[...document.querySelectorAll('#chances .big')].map(e => e.textContent)])")
+             "document.getElementById('windows').textContent])")
     values, errors = evaluate_page(page, expressions[:n_cases] + [shown] + expressions[n_cases:])
     assert errors == []
     decoded = [json.loads(v) for v in values]
-    picked, big = decoded[n_cases]  # what the page shows after the last reference case was picked
+    picked, windows = decoded[n_cases]  # what the page shows after the last reference case was picked
     assert picked == str(n_cases - 1)
     last = decoded[n_cases - 1]
-    assert big == [f"{100 * last['p_w1']['mean']:.0f}%", f"{100 * last['p_w2']['mean']:.0f}%"]
+    for window in last["windows"]:  # the chance shown is the computed one (a known window: no chance)
+        if window["after"] is not None:
+            assert f"{100 * window['after']['mean']:.0f}%" in windows
     return decoded[:n_cases], decoded[n_cases + 1:-1], decoded[-1]
 
 
@@ -299,13 +372,14 @@ def _check_page_equals_python(run, tmp_path, n_draws: int, seed: int = 0):
 
     payload = json.loads(json.dumps(build(run, n_draws=n_draws)))
     page = write_explore(Study.of(run), tmp_path / "page.html", lang="en", draws=n_draws)
-    rows = _edited_profiles(payload, np.random.default_rng(seed))
+    rows = _edits(payload, np.random.default_rng(seed)) if payload["has_streams"] else []
     reference, edited, timing = _page_scores(page, run.dataset.n_cases, rows)
     for i, (ours, python) in enumerate(zip(reference, explore_scores(payload, run.dataset))):
+        if not payload["has_streams"]:
+            ours = ours["additive"]
         _close(ours, {k: v for k, v in python.items() if k != "case_id"}, f"case {run.dataset.case_ids[i]}")
-    profiles = profile_of_codes(payload, run.dataset.codebook, rows)
-    for row, ours, python in zip(rows, edited, explore_scores(payload, profiles)):
-        _close(ours, {k: v for k, v in python.items() if k != "case_id"}, f"profile {row['case_id']}")
+    for row, ours, python in zip(rows, edited, _python_what_if(payload, run.dataset, rows)):
+        _close(ours, python, f"start {row['start']}")
     return payload, timing
 
 
@@ -407,13 +481,12 @@ def test_page_reproduces_the_score_of_every_reference_case(study_page):
     """Done-when of the issue: every reference case, and edited profiles, equal to Python to 1e-9; under 1 s."""
     run, payload, page = study_page
     assert payload["n_draws"] == 400
-    rows = _edited_profiles(payload, np.random.default_rng(7))
+    rows = _edits(payload, np.random.default_rng(7))
     reference, edited, timing = _page_scores(page, run.dataset.n_cases, rows)
     for i, (ours, python) in enumerate(zip(reference, explore_scores(payload, run.dataset))):
         _close(ours, {k: v for k, v in python.items() if k != "case_id"}, f"case {run.dataset.case_ids[i]}")
-    profiles = profile_of_codes(payload, run.dataset.codebook, rows)
-    for row, ours, python in zip(rows, edited, explore_scores(payload, profiles)):
-        _close(ours, {k: v for k, v in python.items() if k != "case_id"}, f"profile {row['case_id']}")
+    for row, ours, python in zip(rows, edited, _python_what_if(payload, run.dataset, rows)):
+        _close(ours, python, f"start {row['start']}")
     assert timing["first_numbers_ms"] > 0
 
 
@@ -449,7 +522,9 @@ def test_copied_csv_reads_back_to_the_same_codes(study_page, tmp_path):
     run, payload, page = study_page
     hook = "window.bayesstreamsExplore"
     k = len(payload["factors"])
-    edits = [(0, None), (1, -1), (2, 1), (k - 1, 0), (5, None)]
+    first = list(run.dataset.x[4])
+    blank = [j for j in range(k) if math.isnan(first[j])]
+    edits = [(1, -1), (2, 1), (k - 1, 0), (blank[0], 1), (blank[0], None)]  # back to not discussed where it was
     script = f"({hook}.start(4), " + ", ".join(f"{hook}.setCode({j}, {json.dumps(v)})" for j, v in edits)
     values, errors = evaluate_page(page, [script + f", JSON.stringify([{hook}.csv(), {hook}.current()]))",
                                           "document.getElementById('csv').value"])
@@ -463,9 +538,9 @@ def test_copied_csv_reads_back_to_the_same_codes(study_page, tmp_path):
     profiles = read_profile(tmp_path / "profile.csv", run.dataset.codebook, tuple(run.dataset.groups))
     assert np.array_equal(profiles.x[0], np.array(expected), equal_nan=True)
     assert profiles.case_column("name")[0] == run.dataset.case_column("name")[4]
-    # and what the page showed is what Python gives for the profile `bayesstreams score` would read
-    python = explore_scores(payload, profiles)[0]
-    _close(current, {key: value for key, value in python.items() if key != "case_id"}, "edited g5")
+    # and what the page showed is what Python gives for the same start and codes
+    python = what_if(payload, run.dataset, 4, [None if math.isnan(v) else int(v) for v in expected])
+    _close(current, python, "edited g5")
 
 
 @pytest.mark.browser
@@ -537,8 +612,7 @@ def test_prior_flags_show_only_for_unedited_profiles(tmp_path):
     payload = explore_payload(run, n_draws=30)
     page = write_explore(Study.of(run), tmp_path / "page.html", lang="en", draws=30)
     hook = "window.bayesstreamsExplore"
-    status = ("JSON.stringify([document.querySelectorAll('#chances .flag').length, "
-              "document.getElementById('prior-status').textContent])")
+    status = "document.getElementById('prior-status').textContent"
     expressions = []
     for i, case in enumerate(payload["cases"]):
         first = case["codes"][0]
@@ -551,6 +625,96 @@ def test_prior_flags_show_only_for_unedited_profiles(tmp_path):
     note = t("score_note_prior").format(checks=t("score_check_power"))
     for i, case in enumerate(payload["cases"]):
         n_flags = sum(case["prior_driven"].values())
-        unedited, edited, restored = (json.loads(v) for v in values[3 * i:3 * i + 3])
-        assert unedited == restored == [n_flags, note if n_flags else ""]
-        assert edited == [0, t("explore_prior_edited")]
+        unedited, edited, restored = values[3 * i:3 * i + 3]
+        assert unedited == restored == (note if n_flags else "")
+        assert edited == t("explore_prior_edited")
+
+
+# ---------------------------------------------------------------------------- for an official (issue 25 item 5)
+
+
+@pytest.fixture(scope="module")
+def official_page(tmp_path_factory):
+    """The shipped study's page in Dutch, on prior draws standing in for a posterior (no fitting)."""
+    from bayesstreams.data.dataset import load_dataset
+
+    dataset = load_dataset(ROOT / "data" / "trafficking_nl_2020")
+    run = _prior_run(dataset, "", n=80, seed=5)
+    tmp = tmp_path_factory.mktemp("official")
+    return run, write_explore(Study.of(run), tmp / "what-if.html", lang="nl", draws=80)
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_the_dutch_page_speaks_plain_dutch(official_page):
+    """What an official sees (the analysts' section closed): no statistical or technical term, readable
+    sentences that start with a capital, for a new municipality, for Gemeente 5 and 6 and after a change."""
+    from bayesstreams.reporting.browser import evaluate_page
+
+    from .test_brief_plain import FORBIDDEN, TARGET, flesch_douma
+
+    run, page = official_page
+    hook = "window.bayesstreamsExplore"
+    seen = ("JSON.stringify([document.body.innerText, document.getElementById('results').innerText, "
+            "[...document.querySelectorAll('#results li')].map(li => li.textContent)])")
+    g5, g6 = (run.dataset.case_ids.index(case) for case in ("g5", "g6"))
+    k = next(j for j, f in enumerate(run.dataset.codebook.factors) if f.phase == 2 and run.dataset.x[g6, j] != 1
+             and not math.isnan(run.dataset.x[g6, j]))
+    values, errors = evaluate_page(page, [seen, f"({hook}.start({g5}), {seen})", f"({hook}.start({g6}), {seen})",
+                                          f"({hook}.setCode({k}, 1), {seen})"])
+    assert errors == []
+    for value in values:
+        body, results, items = json.loads(value)
+        assert not forbidden_in(body, FORBIDDEN), forbidden_in(body, FORBIDDEN)
+        assert flesch_douma(results) >= TARGET, (flesch_douma(results), results)
+        assert items and all(item[:1].isupper() for item in items), items
+
+
+def forbidden_in(text: str, terms: list[str]) -> list[str]:
+    return [term for term in terms if re.search(term, text)]
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_results_stay_in_view_phase_1_first_and_only_changes_are_announced(official_page):
+    """Sticky results beside the factors; one polite live region, saying only the chance that moved."""
+    from bayesstreams.reporting.browser import evaluate_page
+    from bayesstreams.reporting.i18n import study_translator
+    from bayesstreams.reporting.numbers import percent
+
+    run, page = official_page
+    t = study_translator("nl", run.dataset)
+    hook = "window.bayesstreamsExplore"
+    g6 = run.dataset.case_ids.index("g6")  # phase 1 open (known), phase 2 closed: the next window is phase 2
+    factors = run.dataset.codebook.factors
+    k = next(j for j, f in enumerate(factors) if f.phase == 2 and run.dataset.x[g6, j] != 1
+             and not math.isnan(run.dataset.x[g6, j]))
+    last = len(factors) - 1
+    in_view = ("(() => { const box = document.getElementById('code-' + {k}); box.focus(); box.scrollIntoView(); "
+               "const r = document.getElementById('results').getBoundingClientRect(); "
+               "const s = box.getBoundingClientRect(); "
+               "return JSON.stringify([window.scrollY, r.top, r.bottom, s.top, innerHeight]); })()")
+    announce = "document.getElementById('announce').textContent"
+    values, errors = evaluate_page(page, [
+        "JSON.stringify([document.querySelectorAll('[aria-live]').length, "
+        "document.querySelectorAll('[role=status],[role=alert]').length, "
+        "document.getElementById('announce').getAttribute('aria-live')])",
+        f"({hook}.start({g6}), JSON.stringify([...document.querySelectorAll('#windows li strong')].map(e => e.textContent)))",
+        in_view.replace("{k}", str(last)),
+        f"({hook}.setCode({k}, 1), {announce})",
+        f"JSON.stringify({hook}.current())",
+        f"({hook}.setCode({k}, 1), {announce})",
+        "document.querySelectorAll('#steps, #levers, #next-levers').length"], width=1200, height=700)
+    assert errors == []
+    assert json.loads(values[0]) == [1, 0, "polite"]  # one polite live region, nothing else that speaks
+    assert json.loads(values[1]) == [t("voice_card_1"), t("voice_card_2")]  # phase 1 before phase 2
+    scrolled, top, bottom, select_top, height = json.loads(values[2])
+    assert scrolled > 0 and 0 <= top < height and bottom > top and 0 <= select_top < height  # both in view
+    current = json.loads(values[4])
+    after = next(w for w in current["windows"] if w["window"] == "W2")["after"]["mean"]
+    said = values[3]
+    assert said == t("explore_announce_window").format(goal=t("voice_goal_2"), after=percent(after, "nl")), said
+    assert t("voice_goal_1") not in said  # the phase-1 window is known and stayed so: not said again
+    assert values[5] == t("explore_announce_none")  # the same code again: nothing moved, nothing re-read
+    assert values[6] == 1  # one list of steps, toward the next window
+    assert all(e["phase"] == 2 for e in current["levers"] + current["find_out_first"])

@@ -54,6 +54,7 @@ def expansions() -> dict[str, list[str]]:
         "score_kind_": ["streams", "additive"], "score_state_": ["open", "closed", "unknown"],
         "score_check_": ["contraction", "wide", "power"],
         "explore_nd_": ["zero", "marginal", "salience"],  # the what-if page's note per evidence mode
+        "explore_next_": phases, "explore_group_": [f"{p}_{s}" for p in phases for s in streams],
         # the case advice in plain words (issue 25)
         "voice_goal_": phases, "voice_card_": phases, "voice_next_": phases, "voice_n_": ["1", "2", "3"],
         "voice_known_": [f"{p}_{state}" for p in phases for state in ("open", "closed")],

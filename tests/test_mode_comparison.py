@@ -278,7 +278,7 @@ def test_the_brief_and_the_score_say_how_much_rests_on_not_discussed_cells(study
     result = score_profiles(run, profile)
     case = score_to_dict(result)["cases"][0]
     assert case["not_discussed_range"]["p_w2"]["n"] == case["n_not_discussed"] == len(study.factor_ids) - 2
-    lines = format_score(result, lang)
+    lines = format_score(result, lang, details=True)
     assert any(line.strip().startswith(t("score_nd").format(n=case["n_not_discussed"], parts="")) for line in lines)
 
 

@@ -146,7 +146,7 @@ def test_the_report_flags_aliased_factors_and_marks_their_effects_and_ranks(fake
 def _offered(run) -> set[str]:
     """Every factor offered as a lever, a find-out-first step or a plan step, by advice, score and the page."""
     from bayesstreams.analysis.advice import case_advice
-    from bayesstreams.analysis.explore_data import explore_payload, explore_scores
+    from bayesstreams.analysis.explore_data import explore_payload, explore_scores, what_if
     from bayesstreams.analysis.scoring import score_dataset
 
     found = set()
@@ -157,9 +157,9 @@ def _offered(run) -> set[str]:
     score = score_dataset(run, run.dataset, top_levers=23)
     found |= {lever["factor"] for case in score.cases for lever in case.levers}
     payload = explore_payload(run, n_draws=60)
-    for entry in explore_scores(payload, run.dataset):
-        found |= {lever["factor"] for lever in entry["levers"]}
-        found |= {lever["factor"] for lever in (entry["next_window"] or {}).get("levers", [])}
+    new = [what_if(payload, run.dataset, None, [0] * len(payload["factors"]))]  # a new one, every factor 0
+    for entry in explore_scores(payload, run.dataset) + new:
+        found |= {lever["factor"] for lever in entry["levers"] + entry["find_out_first"]}
     return found
 
 
@@ -318,7 +318,7 @@ def test_a_one_phase_study_has_no_phase_2_headline_ranking_lever_claim_or_senten
     assert not [r for r in summary["prior_check"]["rows"] if "w2" in r["name"] or r["name"] == "dependency_effect"]
     raw = (report / "report.html").read_text(encoding="utf-8")
     html = visible(raw)
-    for key in ("short_w2", "sec_dependency", "levers_title"):
+    for key in ("short_w2", "sec_dependency", "levers_codes_title"):
         assert t(key) not in html, key
     for key in ("col_p_w2", "col_gain_w2", "col_ace_w2", "col_obs_w2"):  # no phase-2 column (the glossary may say P)
         assert f"<th>{t(key)}</th>" not in raw, key
@@ -346,7 +346,7 @@ def test_a_one_phase_study_scores_levers_toward_its_one_window(one_phase_run, tm
     assert all(lever["window"] == "W1" and "gain_w2" not in lever for lever in case.levers)
     means = [lever["gain_w1"]["mean"] for lever in case.levers]
     assert means == sorted(means, reverse=True)
-    lines = case_lines(case, result, "en")
+    lines = case_lines(case, result, "en", details=True)
     assert not [line for line in lines if PHASE_2.search(line)], lines
 
 

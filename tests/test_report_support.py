@@ -141,7 +141,7 @@ def test_score_offers_no_lever_without_data(study_run):
     assert set(result.no_data) == NO_DATA and set(score_to_dict(result)["no_data"]) == NO_DATA
     for lang in ("en", "nl"):
         labels = {f.id: f.label(lang) for f in run.dataset.codebook.factors}
-        lines = format_score(result, lang)
+        lines = format_score(result, lang, details=True)
         [line] = [x for x in lines if all(labels[f] in x for f in NO_DATA)]
         assert line == translator(lang)("score_no_data").format(factors="; ".join(labels[f] for f in result.no_data))
         others = [x for x in lines if x != line]

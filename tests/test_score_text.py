@@ -16,6 +16,7 @@ import pytest
 from bayesstreams.analysis.queries import case_predictions
 from bayesstreams.analysis.scoring import score_profiles, score_to_dict
 from bayesstreams.data.dataset import load_dataset
+from bayesstreams.reporting.i18n import translator
 from bayesstreams.reporting.numbers import interval, percent
 from bayesstreams.reporting.score_text import case_lines, format_score
 
@@ -44,19 +45,23 @@ def scored(tmp_path_factory):
 def test_chances_are_percentages_of_the_score(scored, lang):
     _, _, result = scored
     case = result.cases[0]
-    lines = case_lines(case, result, lang)
-    for summary, line in zip((case.p_w1, case.p_w2, case.p_w2_given_w1), lines[1:4]):
+    lines = case_lines(case, result, lang, details=True)
+    head = lines.index("  " + translator(lang)("score_codes_only_head"))  # a different question, under its own head
+    codes_only = lines[head + 1:head + 4]
+    for summary, line in zip((case.p_w1, case.p_w2, case.p_w2_given_w1), codes_only):
         assert f": {percent(summary['mean'], lang)}  (" in line
         assert interval(summary["q05"], summary["q95"], lang) in line
         assert interval(summary["q25"], summary["q75"], lang) in line
-    assert not re.search(r"\b0[.,]\d", "\n".join(lines[1:4]))  # never 0.28 for 28%
+    assert not re.search(r"\b0[.,]\d", "\n".join(codes_only))  # never 0.28 for 28%
+    short = case_lines(case, result, lang)
+    assert not [line for line in short if any(line in c for c in codes_only)]  # never beside the case's advice
 
 
 @pytest.mark.parametrize("lang", ["en", "nl"])
 def test_levers_are_named_by_their_codebook_label(scored, lang):
     run, _, result = scored
     case = result.cases[0]
-    text = "\n".join(case_lines(case, result, lang))
+    text = "\n".join(case_lines(case, result, lang, details=True))
     for lever in case.levers:
         assert run.dataset.codebook[lever["factor"]].label(lang) in text
         assert lever["factor"] not in text
@@ -67,8 +72,8 @@ def test_levers_are_named_by_their_codebook_label(scored, lang):
 
 def test_dutch_text_has_dutch_words_and_decimal_commas_only(scored):
     _, _, result = scored
-    dutch = "\n".join(format_score(result, "nl"))
-    english = "\n".join(format_score(result, "en"))
+    dutch = "\n".join(format_score(result, "nl", details=True))
+    english = "\n".join(format_score(result, "en", details=True))
     assert all(word in dutch for word in DUTCH)
     assert not [w for w in ENGLISH - {"case", "interval"} if w in dutch]  # (both are Dutch words too)
     assert all(word in english for word in ENGLISH)
@@ -88,8 +93,10 @@ def test_rank_sentence_counts_reference_cases(scored):
                                    (0, 0, f"lower than in all {n} reference cases"),
                                    (3, 0, f"higher than in 3 of the {n} reference cases"),
                                    (2, 1, f"higher than in 2 of the {n} reference cases and as high as in 1")]:
-        line = case_lines(dataclasses.replace(case, n_reference_below=below_, n_reference_tied=tied), result, "en")[4]
-        assert line == f"  its phase-2 chance is {expected}"
+        lines = case_lines(dataclasses.replace(case, n_reference_below=below_, n_reference_tied=tied), result, "en",
+                           details=True)
+        [line] = [x for x in lines if "its phase-2 chance is" in x]
+        assert line.strip() == f"its phase-2 chance is {expected}"
         assert "0%" not in line
 
 

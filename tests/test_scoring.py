@@ -232,7 +232,7 @@ def test_format_and_dict_output(run, tmp_path):
     ids = run.dataset.factor_ids
     path = write(tmp_path / "p.csv", ["case_id", "factor", "code"], [["new", ids[0], "-1"], ["other", ids[1], "1"]])
     result = score_profiles(run, path)
-    lines = format_score(result)
+    lines = format_score(result, details=True)
     text = "\n".join(lines)
     assert "case new: 1 of 8 factors coded, 7 not discussed" in text
     assert "not from the streams or windows observed in the case" in text

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, WINDOWS, _case, json_safe
+from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, WINDOWS, _case, json_safe, weighted_summary
 from bayesstreams.analysis.case_evidence import W1, W2, case_evidence, stream_posterior
 from bayesstreams.analysis.prior_dependence import flag_draws
 from bayesstreams.analysis.queries import run_baseline
@@ -52,7 +52,8 @@ class ComparedCase:
     """One side of a comparison; summaries are dicts with ``mean, q05, q25, q75, q95``.
 
     ``p_w1``, ``p_w2`` are predicted from the codes only; ``given_w1``, ``given_w2`` are the chances
-    given what is known of the case (a known window: its observation).  ``streams`` holds per phase
+    given what is known of the case, summarised as the advice summarises them (None for a known
+    window: it is its observation, never a chance).  ``streams`` holds per phase
     and stream the coded state (1, 0, NaN), ``given`` and ``codes_only`` (``q``).
     """
 
@@ -64,8 +65,8 @@ class ComparedCase:
     target: str | None
     p_w1: dict
     p_w2: dict
-    given_w1: dict
-    given_w2: dict
+    given_w1: dict | None
+    given_w2: dict | None
     streams: list[dict]
     prior_driven: dict = field(default_factory=dict)  # {"p_w1": bool, "p_w2": bool}
 
@@ -143,6 +144,7 @@ def _side(base, dataset, i: int, samples: dict, key: str):
     now, d = windows(base), base.draws
     samples[f"{key}.p_w1"], samples[f"{key}.p_w2"] = now.p1[:, i], now.p2[:, i]
     given = [state.probability(state.q, window)[1] for window in (W1, W2)]
+    known = ~np.isnan(evidence.w)  # a known window is its observation, never a chance
     posterior = stream_posterior(state.q, d["lambda"], d["kappa"], d["rho"], evidence)
     streams = [{"phase": p + 1, "stream": STREAMS[s], "coded": float(evidence.s[p, s]),
                 "given": _summary(posterior[:, p, s]), "codes_only": _summary(state.q[:, p, s])}
@@ -152,7 +154,10 @@ def _side(base, dataset, i: int, samples: dict, key: str):
     side = ComparedCase(case_id=dataset.case_ids[i], name=str(row.get("name") or dataset.case_ids[i]),
                         level=str(row.get("level") or ""), w1=float(evidence.w[0]), w2=float(evidence.w[1]),
                         target=None if target is None else WINDOWS[target], p_w1=_summary(now.p1[:, i]),
-                        p_w2=_summary(now.p2[:, i]), given_w1=_summary(given[0]), given_w2=_summary(given[1]),
+                        p_w2=_summary(now.p2[:, i]),
+                        # the advice's own summary (advice.weighted_summary): the case's "now" as every output shows it
+                        given_w1=None if known[0] else weighted_summary(given[0], state.weights),
+                        given_w2=None if known[1] else weighted_summary(given[1], state.weights),
                         streams=streams)
     return side, state
 

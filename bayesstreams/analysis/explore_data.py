@@ -17,15 +17,16 @@ of the same scoring, so that a test can hold the page to the package:
   (:func:`bayesstreams.analysis.queries.baseline` and the lever and bottleneck code of
   :mod:`bayesstreams.analysis.scoring`), which the page must reproduce.
 
-What the page shows for a profile is what ``bayesstreams score`` shows from the codes alone (a
-profile whose windows and stream states are unknown; MODEL.md §4, "Scoring a new case"):
-P(W1) and P(W2) with their mean and 90% interval (NumPy's default linear quantiles), the weakest
-stream of each phase (lowest posterior-mean chance of being in motion, and the share of draws in
-which it is lowest), and the levers: every factor with data support that is not at +1 and not context
-(codebook ``actionable = false``), ranked by
-the posterior-mean gain in P(W2) from setting it to +1 (``do(x_k = +1)``, nothing conditioned on);
-and toward the next window, the case advice ``score`` gives a profile with nothing known (target W1:
-the phase-1 levers and *find out first*, :mod:`bayesstreams.analysis.advice`).  A not-discussed cell is 0 in ``zero`` mode and summed out per stream in the other modes.
+What the page shows is the case advice (:func:`bayesstreams.analysis.advice.advise`, MODEL.md §9) on
+those draws, so that the page, the report, the brief, ``score`` and ``compare-cases`` say the same
+(:func:`what_if`): starting from a reference case (its codes, coded streams and known windows) or
+from a new municipality of which nothing is known, each window is shown as known or as its chance
+given what is known, *before* (the start) and *after* the changes made on the page, each change an
+intervention ``do(x_k = code)`` on the start (the plans' reading: the start's own noises are kept);
+toward the first window not yet open, each factor of its phase with data support below +1 is a
+step, *now* (after the changes) -> *with this step*, and a not-discussed one is *find out first*.
+Unedited, a reference case's numbers are ``advise(draws, dataset, case)``'s exactly.  The additive
+kind has no advice: the page then shows its codes-only chances and levers (:func:`codes_scores`).
 """
 
 from __future__ import annotations
@@ -156,11 +157,13 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
     for i, case_id in enumerate(dataset.case_ids):
         entry = {"id": case_id, "name": dataset.case_column("name")[i] or case_id,
                  "level": dataset.case_column("level")[i], "group": int(dataset.group[i]),
-                 "codes": _codes(dataset.x[i])}
+                 "codes": _codes(dataset.x[i]), "w": _codes(dataset.w[i]),
+                 "s": [_codes(row) for row in dataset.s[i]]}
         if counts is not None:
             entry["counts"] = _nested(counts[i])
         cases.append(entry)
-    factors = [{"id": f.id, "label": {"en": f.label("en"), "nl": f.label("nl")}, "phase": PHASES.index(f.phase),
+    factors = [{"id": f.id, "label": {"en": f.label("en"), "nl": f.label("nl")},
+                "action": {"en": f.action("en"), "nl": f.action("nl")}, "phase": PHASES.index(f.phase),
                 "stream": STREAMS.index(f.stream), "no_data": f.id in no_data, "context": not f.actionable}
                for f in dataset.codebook.factors]
     n_kept = len(next(iter(draws.values())))
@@ -175,7 +178,8 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
     return {"prior_checks": checks, "empty_prior_driven": empty_flags,"version": PAYLOAD_VERSION, "kind": kind.name, "has_streams": bool(kind.has_streams), "options": options,
             "n_draws": n_kept, "n_samples": run.n_samples,
             "min_gain": float(DEFAULT_MIN_GAIN if min_gain is None else min_gain), "top_levers": int(top_levers),
-            "dataset": dataset.name, "phases": list(PHASES), "streams": list(STREAMS), "groups": list(dataset.groups),
+            "dataset": dataset.name, "phases": list(PHASES), "study_phases": list(dataset.phases),
+            "study_words": {lang: dataset.codebook.study_words(lang) for lang in ("en", "nl")}, "streams": list(STREAMS), "groups": list(dataset.groups),
             "factors": factors, "cases": cases, "draws": {name: pack(value) for name, value in draws.items()}}
 
 
@@ -185,55 +189,124 @@ def payload_draws(payload: dict) -> dict:
 
 
 def explore_scores(payload: dict, profiles) -> list[dict]:
-    """Score every case of ``profiles`` (a Dataset with the run's codebook) on the payload's draws.
+    """What the page shows for every case of ``profiles`` unedited (:func:`what_if` from the case itself).
 
-    The numbers the page must show for the same codes: ``p_w1``, ``p_w2`` (summaries with mean,
-    q05, q25, q75, q95), ``weakest`` (per phase, streams model only), ``levers`` (every factor
-    with data support not at +1, ranked as ``score`` ranks them; the page lists the first
-    ``top_levers``) and ``next_window`` (the case advice with nothing known; streams model only).
+    For a reference case of the run that is its advice given what is known of it; for a profile
+    of :func:`profile_of_codes` (nothing known), the advice ``score`` gives it.  The additive kind:
+    :func:`codes_scores`.
 
     Examples
     --------
     >>> payload = explore_payload(run, n_draws=40)
     >>> scores = explore_scores(payload, run.dataset)
-    >>> len(scores) == run.dataset.n_cases, 0 <= scores[0]["p_w1"]["mean"] <= 1
-    (True, True)
+    >>> len(scores) == run.dataset.n_cases, scores[0]["windows"][0]["phase"]
+    (True, 1)
     """
+    from bayesstreams.analysis.queries import baseline
+
+    draws = payload_draws(payload)
+    if not payload["has_streams"]:
+        return codes_scores(payload, profiles)
+    base = baseline(draws, profiles)
+    return [{"case_id": profiles.case_ids[i], **what_if(payload, profiles, i, _codes(profiles.x[i]), draws=draws,
+                                                         base=base)} for i in range(profiles.n_cases)]
+
+
+def what_if(payload: dict, dataset, start: int | None, codes: list, group: int = -1, draws: dict | None = None,
+            base=None) -> dict:
+    """The page's numbers: case ``start`` of ``dataset`` (None: a new municipality, nothing coded) after ``codes``.
+
+    Every cell of ``codes`` (one code or None per factor) that differs from the start's is an
+    intervention ``do(x_k = code)`` on the start, given what is known of it (its coded streams and
+    known windows; nothing for a new municipality); a cell can go back to *not discussed* only
+    where the start did not discuss it.  ``group`` is the new municipality's group (a reference
+    case keeps its own).
+
+    Returns
+    -------
+    dict
+        ``windows`` (phase 1 first: ``known`` "open"/"closed" or None; ``before``, the chance given
+        what is known at the start (None where known); ``after``, the chance after the changes
+        given what is known (None for a known window while nothing changed)), ``target`` (the first
+        window not yet open, or None), ``now`` (the target's chance after the changes), ``levers``
+        and ``find_out_first`` (each ``now``, ``with_step`` and ``gain``, ranked by the gain),
+        ``changed`` (the factor indices changed).  Summaries are the advice's weighted summaries.
+    """
+    from bayesstreams.analysis.advice import WINDOWS, _case, weighted_summary
+    from bayesstreams.analysis.case_evidence import case_evidence
+    from bayesstreams.analysis.queries import baseline
+
+    draws = payload_draws(payload) if draws is None else draws
+    if start is None:
+        dataset = profile_of_codes(payload, dataset.codebook, [{"case_id": "new", "codes": [None] * len(codes),
+                                                                "group": group}])
+        start, base = 0, None
+    base = base or baseline(draws, dataset)
+    evidence = case_evidence(dataset, start)
+    state = _case(base, start, evidence, reweight=False)
+    first = np.asarray(dataset.x[start], dtype=float)
+    current = np.array([np.nan if c is None else float(c) for c in codes])
+    if (np.isnan(current) & ~np.isnan(first)).any():
+        raise ValueError("a discussed cell cannot be made not discussed: a change is an intervention")
+    changed = tuple(int(k) for k in np.flatnonzero(~np.isnan(current) & ~(current == first)))
+    values = np.where(np.isnan(current), 0.0, current)
+
+    def chance(step: int | None, window: int) -> np.ndarray:
+        members = changed + ((step,) if step is not None and step not in changed else ())
+        if not members:
+            return state.probability(state.q, window)[0]
+        moved = values.copy()
+        if step is not None:
+            moved[step] = 1.0
+        return np.reshape(state.probability(state.q_under([members], moved), window)[0], -1)
+
+    phases = payload.get("study_phases", payload["phases"])
+    out_windows, after = [], {}
+    for window, name in enumerate(WINDOWS):
+        if PHASES[window] not in phases:
+            continue
+        known = None if np.isnan(evidence.w[window]) else ("open" if evidence.w[window] == 1 else "closed")
+        entry = {"window": name, "phase": window + 1, "known": known, "before": None, "after": None}
+        if known is None:
+            entry["before"] = weighted_summary(state.probability(state.q, window)[1], state.weights)
+        if known is None or changed:  # a known window stays known until a change asks what it would have been
+            after[window] = chance(None, window)
+            entry["after"] = weighted_summary(after[window], state.weights)
+        out_windows.append(entry)
+    target = evidence.target if evidence.target is not None and PHASES[evidence.target] in phases else None
+    result = {"windows": out_windows, "target": None if target is None else WINDOWS[target], "now": None,
+              "levers": [], "find_out_first": [], "changed": list(changed)}
+    if target is None:
+        return result
+    now = after[target] if target in after else chance(None, target)
+    not_offered = {f["id"] for f in payload["factors"] if f["no_data"] or f.get("context")}
+    result["now"] = weighted_summary(now, state.weights)
+    for k, factor in enumerate(payload["factors"]):
+        if factor["phase"] != target or values[k] == 1 or factor["id"] in not_offered:
+            continue
+        with_step = chance(k, target)
+        entry = {"factor": factor["id"], "index": k, "phase": target + 1, "stream": STREAMS[factor["stream"]],
+                 "code": None if np.isnan(current[k]) else int(current[k]), "now": result["now"],
+                 "with_step": weighted_summary(with_step, state.weights),
+                 "gain": weighted_summary(with_step - now, state.weights)}
+        (result["find_out_first"] if np.isnan(current[k]) else result["levers"]).append(entry)
+    for key in ("levers", "find_out_first"):
+        result[key].sort(key=lambda e: -e["gain"]["mean"])
+    return result
+
+
+def codes_scores(payload: dict, profiles) -> list[dict]:
+    """The additive kind's page: codes-only P(W1), P(W2) and levers by the gain in P(W2) (``score``'s)."""
     from bayesstreams.analysis.queries import baseline, windows
-    from bayesstreams.analysis.scoring import _bottlenecks, _levers, _summary
+    from bayesstreams.analysis.scoring import _levers, _summary
 
     draws = payload_draws(payload)
     base = baseline(draws, profiles)
     now = windows(base)
     no_data = {f["id"] for f in payload["factors"] if f["no_data"] or f.get("context")}  # never a lever
     levers = _levers(profiles, base, now, len(profiles.factor_ids), payload["min_gain"], no_data)
-    weakest = _bottlenecks(base)
     return [{"case_id": profiles.case_ids[i], "p_w1": _summary(now.p1[:, i]), "p_w2": _summary(now.p2[:, i]),
-             "weakest": weakest[i] if weakest else None, "levers": levers[i],
-             "next_window": _next_window(base, profiles, i, no_data, payload["min_gain"])}
-            for i in range(profiles.n_cases)]
-
-
-def _next_window(base, profiles, i: int, no_data: set, min_gain: float) -> dict | None:
-    """The case advice ``score`` gives a profile with nothing known (MODEL.md §9): toward W1, its levers.
-
-    Nothing known: the windows and stream states are unknown whatever the profile's source says (the
-    page scores codes), so the target is W1, every draw weighs the same, and the advice's levers are
-    the phase-1 factors with data support below +1 (a not-discussed one under *find out first*).
-    """
-    if not base.has_streams:
-        return None
-    from dataclasses import replace
-
-    from bayesstreams.analysis.advice import W1, _case, _levers as advice_levers, weighted_summary
-    from bayesstreams.analysis.case_evidence import case_evidence
-
-    unknown = replace(profiles, w=np.full_like(profiles.w, np.nan), s=np.full_like(profiles.s, np.nan))
-    state = _case(base, i, case_evidence(unknown, i), reweight=True)
-    codes = np.asarray(profiles.x[i], dtype=float)
-    levers, find_out, _, now = advice_levers(state, unknown, W1, codes, no_data, min_gain)
-    return {"target": "W1", "p_target": weighted_summary(now, state.weights), "levers": levers,
-            "find_out_first": find_out}
+             "levers": levers[i]} for i in range(profiles.n_cases)]
 
 
 def profile_of_codes(payload: dict, codebook, rows: list[dict]):

@@ -103,6 +103,7 @@ class ScoreResult:
     prior_checks: list[str] = field(default_factory=list)  # the checks behind the prior-driven flags
     not_discussed: str = DEFAULT_MODE  # how the run reads a not-discussed cell (MODEL.md §7, model.modes.MODES)
     phases: list = field(default_factory=lambda: list(PHASES))  # the study's phases: nothing said of another
+    study_words: dict = field(default_factory=dict)  # lang -> the study's own words (codebook.study_words)
 
 
 def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -236,7 +237,8 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
                          actions=actions, no_data=[f for f in reference.factor_ids if f in no_data],
-                         not_discussed=_not_discussed_mode(run), phases=phases)
+                         not_discussed=_not_discussed_mode(run), phases=phases,
+                         study_words={lang: reference.codebook.study_words(lang) for lang in ("en", "nl")})
     ranges = _not_discussed_ranges(posterior, profiles, base)
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(

@@ -169,8 +169,10 @@ def score(
                                              help="the chance of the next window a plan must reach")] = 0.5,
     check_run: Annotated[Optional[Path], typer.Option(
         "--check-run", help="wide-prior refit for the prior-driven flags (default: RUN-wide beside the run)")] = None,
+    details: Annotated[bool, typer.Option(
+        "--details", help="also the plans' details, what blocks, the codes-only chances and similar cases")] = False,
 ) -> None:
-    """Score municipalities that are not in the data: what it would take, chances, levers, similar cases."""
+    """Score municipalities that are not in the data: where each stands, its next step, what to find out."""
     import json
 
     from bayesstreams.analysis.scoring import score_to_dict
@@ -182,7 +184,7 @@ def score(
     if as_json:
         typer.echo(json.dumps(score_to_dict(result, lang), indent=1, ensure_ascii=False))
     else:
-        for line in format_score(result, lang):
+        for line in format_score(result, lang, details=details):
             typer.echo(line)
     _notes(study)
 
@@ -279,7 +281,7 @@ def explore(
         "--check-run", help="wide-prior refit for the prior-driven marks (default: RUN-wide beside the run)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing page")] = False,
 ) -> None:
-    """Write a what-if page: change factor codes, see the chances, weakest streams and levers at once."""
+    """Write a what-if page: start from a case (or a new one), change what is going on, see before -> after and the steps."""
     from bayesstreams.reporting.explore_page import write_explore
 
     lang = _lang(lang)

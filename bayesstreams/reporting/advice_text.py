@@ -96,8 +96,17 @@ def plan_lines(plans: list[dict], reach: bool, target: str, threshold: float, la
         lines.append("  " + t("advice_plan").format(rank=n, steps=" + ".join(steps),
                                                     chance=mean, interval=wide,
                                                     threshold=percent(threshold, lang),
-                                                    p=percent(plan["p_over_threshold"], lang)))
+                                                    n=worlds(plan["p_over_threshold"])))
     return lines
+
+
+def worlds(p: float, of: int = 10) -> int:
+    """In how many of ``of`` plausible model worlds (posterior draws) a plan's chance is over the threshold.
+
+    The report words the posterior probability this way, never as a second percentage beside the plan's
+    chance (readers take "a chance of a chance" for the chance that the plan works); the brief leaves it out.
+    """
+    return int(round(of * float(p)))
 
 
 def useful_levers(levers: list[dict]) -> list[dict]:

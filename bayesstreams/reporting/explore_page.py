@@ -9,9 +9,13 @@ and U+2028/U+2029 as ``\\u`` escapes, so no text of the data can end the block, 
 puts every name into the page with ``textContent``.
 
 The script (``templates/explore.js``) computes what
-:func:`bayesstreams.analysis.explore_data.explore_scores` computes in Python, in float64 and in
-NumPy's order: P(W1) and P(W2) (mean and 90% interval with NumPy's linear quantiles), the
-weakest stream of each phase and the levers; a browser test holds the two equal to 1e-9.
+:func:`bayesstreams.analysis.explore_data.what_if` computes in Python, in float64: the case advice
+of the start (a reference case given what is known of it, or a new one), before and after the
+changes made on the page, and the steps toward the next window (*now -> with this step*); a
+browser test holds the two equal to 1e-9.  The page is written for an official: plain words, the
+results beside the factors (sticky, in view while codes change), phase 1 before phase 2, one list
+of steps, and one polite live region that says only what changed; the technical notes and the
+profile CSV sit in a closed section for analysts.
 """
 
 from __future__ import annotations
@@ -25,11 +29,11 @@ from bayesstreams.errors import InputError, Violation
 
 TEMPLATES = Path(__file__).with_name("templates")
 # the translation keys the page shows (besides those of explore_* below)
-SHARED_KEYS = ("score_p_w1", "score_p_w2", "score_not_discussed", "score_note_causal", "no_levers", "label_group",
-               "context_mark",
-               "support_no_data", "prior_driven", "score_note_prior", "score_check_wide", "score_check_power", "score_check_contraction",
-               "phase_short_1", "phase_short_2", "stream_problem", "stream_policy",
-               "stream_politics", *(f"phase_stream_{p}_{s}" for p in (1, 2) for s in ("problem", "policy", "politics")))
+SHARED_KEYS = ("label_group", "score_note_causal", "score_note_prior", "score_check_wide", "score_check_power",
+               "score_check_contraction", "brief_interval", "action_generated", "voice_goal_1", "voice_goal_2",
+               "voice_card_1", "voice_card_2", "voice_chance", "voice_head_next", "voice_head_find_out",
+               "voice_both_open", "voice_caution",
+               *(f"voice_known_{p}_{state}" for p in (1, 2) for state in ("open", "closed")))
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
@@ -39,14 +43,17 @@ def script_json(data) -> str:
     return "".join(_ESCAPES.get(ch, ch) for ch in text)
 
 
-def page_words() -> dict:
-    """The page's words in every language: ``{lang: {key: text}}`` (the ``explore_*`` keys and :data:`SHARED_KEYS`)."""
-    from bayesstreams.reporting.i18n import LANGUAGES, table
+def page_words(study: dict | None = None) -> dict:
+    """The page's words in every language: ``{lang: {key: text}}`` (the ``explore_*`` keys and :data:`SHARED_KEYS`).
+
+    ``study`` (``{lang: codebook.study_words(lang)}``) puts the study's own words in ("gemeenten", "interviews").
+    """
+    from bayesstreams.reporting.i18n import LANGUAGES, table, translator
 
     out = {}
     for lang in LANGUAGES:
-        words = table(lang)
-        out[lang] = {key: text for key, text in words.items() if key.startswith("explore_") or key in SHARED_KEYS}
+        t = translator(lang, (study or {}).get(lang))
+        out[lang] = {key: t(key) for key in table(lang) if key.startswith("explore_") or key in SHARED_KEYS}
     return out
 
 
@@ -55,7 +62,7 @@ def render_explore(payload: dict, lang: str = "nl") -> str:
     from bayesstreams.reporting.i18n import check_language
 
     lang = check_language(lang)
-    words = page_words()
+    words = page_words(payload.get("study_words"))
     data = {**payload, "lang": lang, "text": words}
     template = (TEMPLATES / "explore.html").read_text(encoding="utf-8")
     parts = {"@@LANG@@": lang, "@@TITLE@@": html.escape(words[lang]["explore_title"]),

@@ -1,6 +1,7 @@
 "use strict";
-// The what-if page of bayesstreams: scores a profile of factor codes from the posterior draws embedded
-// above, as bayesstreams.analysis.explore_data.explore_scores does in Python (a test holds the two equal).
+// The what-if page of bayesstreams: the case advice (analysis/advice.advise) of a reference case or a new
+// municipality, before and after the changes made here, from the posterior draws embedded above, as
+// bayesstreams.analysis.explore_data.what_if does in Python (a test holds the two equal).
 // Every name from the data is inserted with textContent, never as markup.
 (function () {
   const T0 = performance.now();
@@ -25,6 +26,8 @@
   const ZERO = OPT.not_discussed === "zero" && !LATENT, SALIENCE = OPT.not_discussed === "salience";
   const STREAMS = P.has_streams, V1 = ZERO && !OPT.stream_error;
   const state = { codes: new Array(K).fill(null), counts: null, group: -1, start: "", lang: P.lang };
+  const STUDY_PHASES = P.study_phases || [1, 2];
+  const MIN_STEP = 0.005, MIN_FIND_OUT = 0.005;  // as the brief: a step that moves the chance less is no step
 
   // ------------------------------------------------------------------ arithmetic (float64, NumPy's order)
 
@@ -98,16 +101,17 @@
   }
 
   // q of stream (p, s) in draw d: the expected logistic over the latent codes of its uncertain cells
-  // (model/evidence.stream_q); ``doK`` = [k, value] puts factor k at a point mass (the intervention)
-  function streamQ(d, p, s, profile, doK) {
+  // (model/evidence.stream_q); ``doMap`` (factor -> value) puts those factors at a point mass (interventions)
+  function streamQ(d, p, s, profile, doMap) {
     const beta = D.beta[d];
     let eta = D.alpha[d][p][s] + offset(d, p, s, profile.group);
     const freeW = [], freeB = [];
     for (const k of members[p][s]) {
-      const code = doK && doK[0] === k ? doK[1] : profile.codes[k];
-      const certain = doK && doK[0] === k ? !LATENT : (ZERO || (code !== null && !LATENT));
+      const done = doMap ? doMap.has(k) : false;
+      const code = done ? doMap.get(k) : profile.codes[k];
+      const certain = done ? !LATENT : (ZERO || (code !== null && !LATENT));
       if (certain) { eta += beta[k] * (code === null ? 0 : code); continue; }
-      freeW.push(doK && doK[0] === k ? onehot(code) : profile.weights[d][k]);
+      freeW.push(done ? onehot(code) : profile.weights[d][k]);
       freeB.push(beta[k]);
     }
     if (!freeW.length) return logistic(eta);
@@ -173,120 +177,197 @@
     return { mean: total, q05: interp(0.05), q25: interp(0.25), q75: interp(0.75), q95: interp(0.95) };
   }
 
-  // the stream log-odds the case advice shifts (Baseline.eta): the linear predictor in the v1 model,
-  // logit(q) under an evidence mode
-  function adviceEta(d, s, profile, q) {
-    if (!V1) return Math.log(q) - Math.log1p(-q);
-    let eta = D.alpha[d][0][s] + offset(d, 0, s, profile.group);
-    for (const k of members[0][s]) if (profile.codes[k] !== null) eta += D.beta[d][k] * profile.codes[k];
+
+  // ------------------------------------------------------------------ the case advice (analysis/advice)
+
+  function weigh(profile) {  // the evidence weights of every cell in every draw (an evidence mode only)
+    profile.weights = [];
+    if (!STREAMS || ZERO) return;
+    for (let d = 0; d < N; d++) {
+      const row = [];
+      for (let k = 0; k < K; k++) row.push(cellWeight(d, k, profile.codes[k], cellCounts(profile, k)));
+      profile.weights.push(row);
+    }
+  }
+
+  // the stream log-odds of the v1 model (Baseline.eta): alpha + group offset + codes (not discussed = 0)
+  function linear(d, p, s, profile) {
+    let eta = D.alpha[d][p][s] + offset(d, p, s, profile.group);
+    for (const k of members[p][s]) if (profile.codes[k] !== null) eta += D.beta[d][k] * profile.codes[k];
     return eta;
   }
 
-  // the case advice `score` gives a profile with nothing known: toward W1, phase-1 factors with data
-  // support below +1; a not-discussed one is "find out first" (analysis/explore_data._next_window)
-  function nextWindow(profile, qs) {
-    const etas = qs.map((q, d) => [0, 1, 2].map(s => adviceEta(d, s, profile, q[0][s])));
-    const couple = d => (1 - D.lambda[d][0]) * (1 - D.kappa[d][0]);
-    const now = new Float64Array(N);
-    for (let d = 0; d < N; d++) {
-      const a = etas[d].map(tanhLogistic);
-      now[d] = D.lambda[d][0] + couple(d) * (a[0] * a[1] * a[2]);
-    }
-    const levers = [], findOut = [];
-    for (let k = 0; k < K; k++) {
-      const x = profile.codes[k] === null ? 0 : profile.codes[k];
-      if (F[k].phase !== 0 || F[k].no_data || F[k].context || x === 1) continue;
-      const s = F[k].stream, up = new Float64Array(N);
-      let over = 0;
-      for (let d = 0; d < N; d++) {
-        // the v1 model shifts the stream's log-odds; an evidence mode sums the stream out again with
-        // factor k at +1 (analysis/advice._Case.q_under)
-        const moved = V1 ? tanhLogistic(etas[d][s] + (1 - x) * D.beta[d][k]) : streamQ(d, 0, s, profile, [k, 1]);
-        const a = etas[d].map((e, j) => (j === s ? moved : tanhLogistic(e)));
-        up[d] = D.lambda[d][0] + couple(d) * (a[0] * a[1] * a[2]) - now[d];
-        if (up[d] > P.min_gain) over += 1;
-      }
-      const entry = { factor: F[k].id, index: k, phase: 1, stream: P.streams[s], code: profile.codes[k],
-                      gain: weightedSummary(up), p_gain_gt_threshold: over / N, threshold: P.min_gain };
-      if (profile.codes[k] === null) { entry.gain_if_plus1 = entry.gain; findOut.push(entry); } else levers.push(entry);
-    }
-    levers.sort((a, b) => b.gain.mean - a.gain.mean);
-    findOut.sort((a, b) => b.gain.mean - a.gain.mean);
-    return { target: "W1", p_target: weightedSummary(now), levers: levers, find_out_first: findOut };
+  // q per (phase, stream) of the start in draw d, and under the interventions ``doMap`` (advice._Case.q_under):
+  // the v1 model shifts the stream's log-odds; an evidence mode sums a touched stream out again
+  function startQ(d, start) {
+    if (V1) return [0, 1].map(p => [0, 1, 2].map(s => tanhLogistic(linear(d, p, s, start))));
+    return [0, 1].map(p => [0, 1, 2].map(s => streamQ(d, p, s, start, null)));
   }
 
-  // the score of one profile: {p_w1, p_w2, weakest, levers (all, ranked)} (analysis/explore_data.explore_scores)
-  function score(profile) {
-    profile.weights = [];
-    if (STREAMS && !ZERO) {
-      for (let d = 0; d < N; d++) {
-        const row = [];
-        for (let k = 0; k < K; k++) row.push(cellWeight(d, k, profile.codes[k], cellCounts(profile, k)));
-        profile.weights.push(row);
+  function movedQ(d, start, q0, doMap) {
+    return [0, 1].map(p => [0, 1, 2].map(s => {
+      let touched = false, shift = 0;
+      for (const k of members[p][s]) {
+        if (!doMap.has(k)) continue;
+        touched = true;
+        shift += D.beta[d][k] * (doMap.get(k) - (start.codes[k] === null ? 0 : start.codes[k]));
+      }
+      if (!touched) return q0[p][s];
+      return V1 ? tanhLogistic(linear(d, p, s, start) + shift) : streamQ(d, p, s, start, doMap);
+    }));
+  }
+
+  // joint (ready, ready') of one phase given its coded streams (case_evidence._phase_joint)
+  function phaseJoint(q, qn, s, lam, kap) {
+    let mass = 1, kNow = 1, kNew = 1, kBoth = 1;
+    for (let j = 0; j < 3; j++) {
+      const coded = s[j] !== null, on = s[j] === 1, allow = !coded || on;
+      const low = Math.min(q[j], qn[j]), high = Math.max(q[j], qn[j]);
+      mass *= coded ? (on ? q[j] : 1 - q[j]) : 1;
+      kNow *= allow ? q[j] : 0;
+      kNew *= coded ? (on ? low : high - q[j]) : qn[j];
+      kBoth *= allow ? low : 0;
+    }
+    const coupled = (1 - lam) * (1 - kap);
+    return [[1, 1, lam * mass + coupled * kBoth], [1, 0, coupled * (kNow - kBoth)],
+            [0, 1, coupled * (kNew - kBoth)], [0, 0, (1 - lam) * kap * mass + coupled * (mass - kNow - kNew + kBoth)]];
+  }
+
+  // [P(target' | evidence), P(target | evidence)] in draw d (case_evidence.counterfactual)
+  function counterfactual(d, q, qn, ev, target) {
+    const j1 = phaseJoint(q[0], qn[0], ev.s[0], D.lambda[d][0], D.kappa[d][0]);
+    const j2 = phaseJoint(q[1], qn[1], ev.s[1], D.lambda[d][1], D.kappa[d][1]);
+    const rho = D.rho[d];
+    let mass = 0, cf = 0, fact = 0;
+    for (const [w1, w1n, a] of j1) {
+      for (const [r2, r2n, b] of j2) {
+        for (const gate of [0, 1]) {
+          const now = [w1, r2 && (w1 || gate) ? 1 : 0], neu = [w1n, r2n && (w1n || gate) ? 1 : 0];
+          if ((ev.w[0] !== null && now[0] !== ev.w[0]) || (ev.w[1] !== null && now[1] !== ev.w[1])) continue;
+          const weight = a * b * (gate ? rho : 1 - rho);
+          mass += weight;
+          cf += weight * neu[target];
+          fact += weight * now[target];
+        }
       }
     }
-    const p1 = new Float64Array(N), p2 = new Float64Array(N), qs = [], etas = [];
+    return [cf / mass, fact / mass];
+  }
+
+  const NOTHING = { w: [null, null], s: [[null, null, null], [null, null, null]] };
+
+  // the page's numbers: a start (a reference case, or null: a new one in ``group``) after ``codes``
+  // (analysis/explore_data.what_if): every changed cell an intervention on the start, given what is known
+  function whatIf(startIndex, codes, group) {
+    const c = startIndex === null ? null : P.cases[startIndex];
+    const start = { codes: c ? c.codes.slice() : new Array(K).fill(null), counts: c && c.counts ? c.counts : null,
+                    group: c ? c.group : group };
+    weigh(start);
+    const ev = c ? { w: c.w, s: c.s } : NOTHING;
+    const changed = new Map();
+    codes.forEach((code, k) => {
+      if (code === null) return;
+      if (start.codes[k] === null || code !== start.codes[k]) changed.set(k, code);
+    });
+    const q0 = [], after = [];
     for (let d = 0; d < N; d++) {
-      if (STREAMS) {
-        const q = [0, 1].map(p => [0, 1, 2].map(s => streamQ(d, p, s, profile, null)));
-        qs.push(q);
-        [p1[d], p2[d]] = windowsOf(pibar(d, 0, q[0]), pibar(d, 1, q[1]), d);
-      } else {
-        const eta = additiveEta(d, profile);
-        etas.push(eta);
-        [p1[d], p2[d]] = additiveWindows(d, eta);
+      q0.push(startQ(d, start));
+      after.push(changed.size ? movedQ(d, start, q0[d], changed) : q0[d]);
+    }
+    const chances = (target, moved) => {
+      const out = new Float64Array(N);
+      for (let d = 0; d < N; d++) out[d] = counterfactual(d, q0[d], moved[d], ev, target)[0];
+      return out;
+    };
+    const windows = [], afterDraws = {};
+    for (let w = 0; w < 2; w++) {
+      if (!STUDY_PHASES.includes(w + 1)) continue;
+      const known = ev.w[w] === null ? null : (ev.w[w] === 1 ? "open" : "closed");
+      const entry = { window: "W" + (w + 1), phase: w + 1, known: known, before: null, after: null };
+      if (known === null) {
+        const before = new Float64Array(N);
+        for (let d = 0; d < N; d++) before[d] = counterfactual(d, q0[d], q0[d], ev, w)[1];
+        entry.before = weightedSummary(before);
       }
+      if (known === null || changed.size) {
+        afterDraws[w] = chances(w, after);
+        entry.after = weightedSummary(afterDraws[w]);
+      }
+      windows.push(entry);
+    }
+    let target = ev.w[0] !== 1 ? 0 : ev.w[1] !== 1 ? 1 : null;
+    if (target !== null && !STUDY_PHASES.includes(target + 1)) target = null;
+    const result = { windows: windows, target: target === null ? null : "W" + (target + 1), now: null, levers: [],
+                     find_out_first: [], changed: [...changed.keys()].sort((a, b) => a - b) };
+    if (target === null) return result;
+    const now = target in afterDraws ? afterDraws[target] : chances(target, after);
+    result.now = weightedSummary(now);
+    for (let k = 0; k < K; k++) {
+      const code = codes[k], x = code === null ? 0 : code;
+      if (F[k].phase !== target || x === 1 || F[k].no_data || F[k].context) continue;
+      const step = new Map(changed);
+      step.set(k, 1);
+      const moved = [];
+      for (let d = 0; d < N; d++) moved.push(movedQ(d, start, q0[d], step));
+      const withStep = chances(target, moved), gain = new Float64Array(N);
+      for (let d = 0; d < N; d++) gain[d] = withStep[d] - now[d];
+      const entry = { factor: F[k].id, index: k, phase: target + 1, stream: P.streams[F[k].stream], code: code,
+                      now: result.now, with_step: weightedSummary(withStep), gain: weightedSummary(gain) };
+      (code === null ? result.find_out_first : result.levers).push(entry);
+    }
+    for (const key of ["levers", "find_out_first"]) result[key].sort((a, b) => b.gain.mean - a.gain.mean);
+    return result;
+  }
+
+  // the additive kind has no case advice: its codes-only chances and levers (analysis/explore_data.codes_scores)
+  function codesScore(profile) {
+    const p1 = new Float64Array(N), p2 = new Float64Array(N), etas = [];
+    for (let d = 0; d < N; d++) {
+      const eta = additiveEta(d, profile);
+      etas.push(eta);
+      [p1[d], p2[d]] = additiveWindows(d, eta);
     }
     const levers = [];
     for (let k = 0; k < K; k++) {
       const x = profile.codes[k] === null ? 0 : profile.codes[k];
       if (F[k].no_data || F[k].context || x === 1) continue;
-      const p = F[k].phase, s = F[k].stream, g1 = new Float64Array(N), g2 = new Float64Array(N);
+      const p = F[k].phase, g1 = new Float64Array(N), g2 = new Float64Array(N);
       for (let d = 0; d < N; d++) {
-        let up;
-        if (STREAMS) {
-          const q = qs[d], qNew = streamQ(d, p, s, profile, [k, 1]);
-          const lam = D.lambda[d][p], kap = D.kappa[d][p];
-          const moved = lam + (1 - lam) * (1 - kap) * (q[p][s === 0 ? 1 : 0] * q[p][s === 2 ? 1 : 2]) * qNew;
-          up = p === 0 ? windowsOf(moved, pibar(d, 1, q[1]), d) : windowsOf(pibar(d, 0, q[0]), moved, d);
-        } else {
-          const eta = etas[d].slice();
-          eta[p] += D.beta[d][k] * (1 - x);
-          up = additiveWindows(d, eta);
-        }
+        const eta = etas[d].slice();
+        eta[p] += D.beta[d][k] * (1 - x);
+        const up = additiveWindows(d, eta);
         g1[d] = up[0] - p1[d];
         g2[d] = up[1] - p2[d];
       }
       let over = 0;
       for (let d = 0; d < N; d++) if (g2[d] > P.min_gain) over += 1;
-      levers.push({ factor: F[k].id, index: k, phase: p + 1, stream: P.streams[s],
+      levers.push({ factor: F[k].id, index: k, phase: p + 1, stream: P.streams[F[k].stream],
                     code: profile.codes[k], gain_w2: summary(g2), p_gain_gt_threshold: over / N,
                     threshold: P.min_gain, gain_w1_mean: p === 0 ? mean(g1) : 0 });
     }
     levers.sort((a, b) => b.gain_w2.mean - a.gain_w2.mean);  // stable: ties keep the codebook order
-    let weakest = null;
-    if (STREAMS) {
-      weakest = [0, 1].map(p => {
-        const qMean = [0, 1, 2].map(s => mean(qs.map(q => q[p][s])));
-        let lowest = 0;
-        for (let s = 1; s < 3; s++) if (qMean[s] < qMean[lowest]) lowest = s;
-        let share = 0;
-        for (const q of qs) {
-          let arg = 0;
-          for (let s = 1; s < 3; s++) if (q[p][s] < q[p][arg]) arg = s;
-          if (arg === lowest) share += 1;
-        }
-        return { phase: p + 1, stream: P.streams[lowest], q_mean: qMean[lowest], p_lowest: share / N };
-      });
-    }
-    return { p_w1: summary(p1), p_w2: summary(p2), weakest: weakest, levers: levers,
-             next_window: STREAMS ? nextWindow(profile, qs) : null };
+    return { p_w1: summary(p1), p_w2: summary(p2), levers: levers };
+  }
+
+  // what the page shows, in one shape for both kinds: the additive kind's windows and steps from the codes
+  function compute(startIndex, codes, group) {
+    if (STREAMS) return whatIf(startIndex, codes, group);
+    const c = startIndex === null ? null : P.cases[startIndex];
+    const first = codesScore({ codes: c ? c.codes : new Array(K).fill(null), group: c ? c.group : group });
+    const now = codesScore({ codes: codes, group: c ? c.group : group });
+    const windows = [first.p_w1, first.p_w2].map((s, w) => ({ window: "W" + (w + 1), phase: w + 1, known: null,
+                                                              before: s, after: [now.p_w1, now.p_w2][w] }));
+    const levers = now.levers.map(l => ({ factor: l.factor, index: l.index, phase: l.phase, code: l.code,
+                                          now: now.p_w2, with_step: { mean: now.p_w2.mean + l.gain_w2.mean },
+                                          gain: l.gain_w2 }));
+    return { windows: windows, target: "W2", now: now.p_w2, levers: levers, find_out_first: [], additive: now };
   }
 
   // ------------------------------------------------------------------ words and numbers
 
   function t(key) { return P.text[state.lang][key]; }
   function fill(text, values) { return text.replace(/\{(\w+)\}/g, (m, name) => name in values ? values[name] : m); }
+  function sentence(text) { text = text.trim(); return text.charAt(0).toUpperCase() + text.slice(1); }
 
   function num(x, digits, sign) {
     let text = Math.abs(x).toFixed(digits);
@@ -296,9 +377,14 @@
     return (sign && x > 0 && !zero ? "+" : "") + text;
   }
   function pct(p) { return num(100 * p, 0, false) + "%"; }
-  function pts(d) { return num(100 * d, 1, true); }
-  function span(a, b, show) { return show(a) + " " + t("explore_to") + " " + show(b); }
+  function range(s) { return fill(t("brief_interval"), { low: pct(s.q05), high: pct(s.q95) }); }
   function label(f) { return f.label[state.lang] || f.id; }
+  function goal(phase) { return t("voice_goal_" + phase); }
+  function doText(k) {  // what to do (the codebook's action), with the factor's label in brackets
+    const action = F[k].action ? F[k].action[state.lang] : "";
+    if (!action) return fill(t("action_generated"), { label: label(F[k]) }) + " (" + t("explore_generated") + ")";
+    return action.replace(/\.$/, "") + " (" + label(F[k]) + ")";
+  }
   function el(tag, text, cls) {
     const node = document.createElement(tag);
     if (text !== undefined) node.textContent = text;
@@ -309,86 +395,101 @@
   // ------------------------------------------------------------------ the page
 
   const selects = [];
-  let last = null;
+  let last = null, spoken = null;
 
-  function profileNow() { return { codes: state.codes.slice(), counts: state.counts, group: state.group }; }
-
-  function showResults() {
-    last = score(profileNow());
-    const chances = document.getElementById("chances");
-    chances.replaceChildren();
-    const flags = priorFlags();
-    for (const [key, name, s] of [["score_p_w1", "p_w1", last.p_w1], ["score_p_w2", "p_w2", last.p_w2]]) {
-      chances.append(el("dt", t(key)));
-      const dd = el("dd");
-      dd.append(el("span", pct(s.mean), "big"), document.createTextNode(
-        " (" + fill(t("explore_interval"), { interval: span(s.q05, s.q95, pct) }) + ")"));
-      if (flags && flags[name]) dd.append(" ", el("span", "[" + t("prior_driven") + "]", "flag"));
-      chances.append(dd);
-    }
-    const prior = document.getElementById("prior-status");
-    prior.textContent = flags ? (flags.p_w1 || flags.p_w2 ? fill(t("score_note_prior"), { checks: checkNames() }) : "")
-                              : t("explore_prior_edited");
-    const weakest = document.getElementById("weakest");
-    weakest.replaceChildren();
-    document.getElementById("weakest-title").hidden = !last.weakest;
-    for (const w of last.weakest || []) {
-      weakest.append(el("li", fill(t("explore_weakest_item"), {
-        phase: t("phase_short_" + w.phase), stream: t("stream_" + w.stream), chance: pct(w.q_mean),
-        share: pct(w.p_lowest) })));
-    }
-    const levers = document.getElementById("levers");
-    levers.replaceChildren();
-    const top = last.levers.slice(0, P.top_levers);
-    if (!top.length) levers.append(el("li", t("no_levers")));
-    for (const lever of top) {
-      levers.append(el("li", fill(t("explore_lever_item"), {
-        label: label(F[lever.index]), phase: t("phase_short_" + lever.phase), stream: t("stream_" + lever.stream),
-        code: lever.code === null ? t("score_not_discussed") : codeText(lever.code),
-        gain: pts(lever.gain_w2.mean), interval: span(lever.gain_w2.q05, lever.gain_w2.q95, pts),
-        threshold: num(100 * lever.threshold, 0, false), chance: pct(lever.p_gain_gt_threshold) })));
-    }
-    showNext(last.next_window);
-    selects.forEach((select, k) => select.parentNode.classList.toggle("changed", state.codes[k] !== initial[k]));
-    document.getElementById("csv").value = profileCsv();
+  function who(result) {
+    const i = state.start === "" ? -1 : Number(state.start);
+    const name = i >= 0 ? P.cases[i].name : t("explore_new_name");
+    const n = result.changed ? result.changed.length : countChanged();
+    if (!n) return i >= 0 ? fill(t("explore_as_start"), { name: name }) : t("explore_as_new");
+    return sentence(fill(n === 1 ? t("explore_with_changes_one") : t("explore_with_changes_many"), { name: name, n: n }));
   }
 
-  // the prior-driven flags of the profile shown, measured in Python on all draws: only while it is a
-  // reference case or the empty profile as it started (null: an edited profile, not measured here)
-  function priorFlags() {
-    if (!P.prior_checks.length) return null;
-    const edited = state.codes.some((code, k) => code !== initial[k]) || state.group !== initialGroup || state.recounted;
-    if (edited) return null;
-    return state.start === "" ? P.empty_prior_driven : P.cases[Number(state.start)].prior_driven;
+  function countChanged() { return state.codes.filter((code, k) => code !== initial[k]).length; }
+
+  // a known window stays said as known unless the changes move it (by half a point or more)
+  function moves(w) { return !w.known || (w.after !== null && Math.abs(w.after.mean - (w.known === "open" ? 1 : 0)) >= MIN_STEP); }
+
+  function windowText(w) {
+    if (w.known && !moves(w)) return sentence(t("voice_known_" + w.phase + "_" + w.known)) + ".";
+    if (w.known) return sentence(t("voice_known_" + w.phase + "_" + w.known)) + ". " +
+      fill(t("explore_known_after"), { goal: goal(w.phase), after: pct(w.after.mean), range: range(w.after) });
+    if (countChanged() && w.after.mean !== w.before.mean) {
+      return fill(t("explore_before_after"), { goal: goal(w.phase), before: pct(w.before.mean), after: pct(w.after.mean),
+                                               range: range(w.after) });
+    }
+    return sentence(fill(t("voice_chance"), { goal: goal(w.phase), p: pct(w.after.mean), range: range(w.after) })) + ".";
   }
 
-  function checkNames() { return P.prior_checks.map(name => t("score_check_" + name)).join(", "); }
-
-  function showNext(next) {
-    document.getElementById("next-box").hidden = !next;
-    if (!next) return;
-    const list = document.getElementById("next-levers"), found = document.getElementById("find-out");
+  function showResults(announce) {
+    last = compute(state.start === "" ? null : Number(state.start), state.codes.slice(), state.group);
+    document.getElementById("who").textContent = who(last);
+    const list = document.getElementById("windows");
     list.replaceChildren();
-    found.replaceChildren();
-    const values = lever => ({ label: label(F[lever.index]), stream: t("stream_" + lever.stream),
-                               code: lever.code === null ? t("score_not_discussed") : codeText(lever.code),
-                               gain: pts(lever.gain.mean), interval: span(lever.gain.q05, lever.gain.q95, pts),
-                               threshold: num(100 * lever.threshold, 0, false), chance: pct(lever.p_gain_gt_threshold) });
-    const top = next.levers.slice(0, P.top_levers);
-    if (!top.length) list.append(el("li", t("explore_next_none")));
-    for (const lever of top) list.append(el("li", fill(t("explore_next_item"), values(lever))));
-    document.getElementById("find-out-title").hidden = !next.find_out_first.length;
-    for (const lever of next.find_out_first.slice(0, P.top_levers)) {
-      found.append(el("li", fill(t("explore_find_out_item"), values(lever))));
+    for (const w of last.windows) {  // phase 1 before phase 2
+      const item = el("li");
+      item.append(el("strong", t("voice_card_" + w.phase)), el("br"), document.createTextNode(windowText(w)));
+      list.append(item);
     }
+    const target = last.target === null ? null : Number(last.target[1]);
+    const closed = target !== null && last.windows.some(w => w.phase === target && w.known === "closed") &&
+                   !countChanged();
+    document.getElementById("next-text").textContent = target === null ? sentence(t("voice_both_open")) + "."
+                                                                          : t("explore_next_" + target);
+    const steps = document.getElementById("steps"), found = document.getElementById("find-out");
+    steps.replaceChildren();
+    found.replaceChildren();
+    const useful = last.levers.filter(l => l.gain.mean >= MIN_STEP).slice(0, P.top_levers);
+    document.getElementById("steps-title").hidden = target === null;
+    if (target !== null && !useful.length) steps.append(el("li", fill(t("explore_no_step"), { goal: goal(target) })));
+    for (const l of useful) {
+      steps.append(el("li", fill(closed ? t("explore_step_closed") : t("explore_step"), {
+        do: doText(l.index), goal: goal(target), now: pct(l.now.mean), with_step: pct(l.with_step.mean) })));
+    }
+    const unknown = last.find_out_first.filter(l => l.gain.mean >= MIN_FIND_OUT).slice(0, P.top_levers);
+    document.getElementById("find-out-box").hidden = !unknown.length;
+    const reading = P.options.not_discussed === "zero" ? t("explore_find_out_if0") : t("explore_find_out_unsure");
+    for (const l of unknown) {
+      found.append(el("li", fill(reading, { do: doText(l.index), goal: goal(target), with_step: pct(l.with_step.mean) })));
+    }
+    selects.forEach((select, k) => select.parentNode.classList.toggle("changed", state.codes[k] !== initial[k]));
+    document.getElementById("prior-status").textContent = priorText();
+    document.getElementById("csv").value = profileCsv();
+    speak(announce);
   }
 
-  function codeText(code) { return code > 0 ? "+1" : code < 0 ? "\u22121" : "0"; }
+  // the one polite live region hears only what changed: the chances that moved (or the new start)
+  function speak(announce) {
+    const heard = last.windows.map(w => moves(w) ? pct(w.after.mean) : w.known);
+    if (announce === "start") {
+      say(document.getElementById("who").textContent);
+    } else if (announce && spoken) {
+      const moved = last.windows.filter((w, j) => heard[j] !== spoken[j]);
+      say(moved.length ? moved.map(w => moves(w) ? fill(t("explore_announce_window"), { goal: goal(w.phase),
+                                                                                     after: pct(w.after.mean) })
+                                                : windowText(w)).join(" ")
+                       : t("explore_announce_none"));
+    }
+    spoken = heard;
+  }
+
+  function say(text) { document.getElementById("announce").textContent = text; }
+
+  // the prior-driven flags of the codes-only chances, measured in Python on all draws: for the analysts,
+  // only while the profile is a reference case or the new one as it started
+  function priorText() {
+    if (!P.prior_checks.length) return "";
+    const edited = state.codes.some((code, k) => code !== initial[k]) || state.group !== initialGroup || state.recounted;
+    if (edited) return t("explore_prior_edited");
+    const flags = state.start === "" ? P.empty_prior_driven : P.cases[Number(state.start)].prior_driven;
+    const names = P.prior_checks.map(name => t("score_check_" + name)).join(", ");
+    return flags.p_w1 || flags.p_w2 ? fill(t("score_note_prior"), { checks: names }) : "";
+  }
 
   let initial = new Array(K).fill(null), initialGroup = -1;
 
   function start(value) {
-    state.start = value === "" ? "" : String(value);
+    state.start = value === "" || value === null ? "" : String(value);
     const i = state.start === "" ? -1 : Number(state.start);
     document.getElementById("start").value = state.start;
     const c = i >= 0 ? P.cases[i] : null;
@@ -398,19 +499,22 @@
     initial = state.codes.slice();
     initialGroup = state.group;
     state.recounted = false;
-    selects.forEach((select, k) => { select.value = state.codes[k] === null ? "nd" : String(state.codes[k]); });
+    selects.forEach((select, k) => {
+      // a change is a step taken: a discussed cell cannot become "not discussed" again
+      select.querySelector('option[value="nd"]').disabled = initial[k] !== null;
+      select.value = state.codes[k] === null ? "nd" : String(state.codes[k]);
+    });
     document.getElementById("group").value = String(state.group);
-    showResults();
+    document.getElementById("group").disabled = i >= 0;  // a reference case keeps its own group
+    showResults("start");
   }
 
   function setCode(k, value) {
     const code = value === "nd" ? null : Number(value);
-    if (state.counts) {  // an edited cell is one respondent's code, as a profile file is
-      state.counts[k] = null;
-      state.recounted = true;
-    }
+    if (code === null && initial[k] !== null) { selects[k].value = String(state.codes[k]); return; }
+    if (state.counts) state.recounted = true;  // the copied profile holds one respondent's code there
     state.codes[k] = code;
-    showResults();
+    showResults(true);
   }
 
   // a CSV field; ``guard`` keeps a spreadsheet from reading formula-like text (a name) as a formula,
@@ -436,17 +540,18 @@
 
   function copyCsv() {
     const text = profileCsv(), status = document.getElementById("copy-status");
-    const done = () => { status.textContent = t("explore_copied"); };
+    const done = message => { status.textContent = message; say(message); };
     const fallback = () => {
       const area = document.getElementById("csv");
       area.value = text;
       area.select();
       let ok = false;
       try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-      status.textContent = ok ? t("explore_copied") : t("explore_copy_failed");
+      done(ok ? t("explore_copied") : t("explore_copy_failed"));
     };
-    if (navigator.clipboard && window.isSecureContext) navigator.clipboard.writeText(text).then(done, fallback);
-    else fallback();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(() => done(t("explore_copied")), fallback);
+    } else fallback();
   }
 
   function build() {
@@ -464,14 +569,15 @@
     groupSelect.options[0].value = "-1";
     P.groups.forEach((g, j) => { const option = el("option", g); option.value = String(j); groupSelect.append(option); });
     document.getElementById("group-box").hidden = !P.groups.length;
-    groupSelect.addEventListener("change", () => { state.group = Number(groupSelect.value); showResults(); });
+    groupSelect.addEventListener("change", () => { state.group = Number(groupSelect.value); showResults(true); });
     const box = document.getElementById("factor-groups");
     for (let p = 0; p < 2; p++) {
       for (let s = 0; s < 3; s++) {
         if (!members[p][s].length) continue;
         const fieldset = el("fieldset");
         fieldset.append(el("legend"));
-        fieldset.dataset.key = "phase_stream_" + (p + 1) + "_" + P.streams[s];
+        fieldset.dataset.phase = String(p + 1);
+        fieldset.dataset.stream = P.streams[s];
         for (const k of members[p][s]) {
           const row = el("div", undefined, "factor");
           const name = el("label");
@@ -492,7 +598,7 @@
     document.getElementById("lang-toggle").addEventListener("click", () => {
       state.lang = state.lang === "nl" ? "en" : "nl";
       words();
-      showResults();
+      showResults(false);
     });
   }
 
@@ -507,34 +613,37 @@
     set("start-label", t("explore_start"));
     set("group-label", t("label_group"));
     set("reset", t("explore_reset"));
-    set("copy", t("explore_copy"));
     set("results-title", t("explore_results"));
-    set("weakest-title", t("explore_weakest"));
-    set("levers-title", t("explore_levers"));
-    set("next-title", t("explore_next"));
-    set("next-definition", t("explore_next_definition"));
-    set("find-out-title", t("explore_find_out"));
+    set("next-title", t("voice_head_next"));
+    set("steps-title", t("explore_steps_title"));
+    set("find-out-title", t("voice_head_find_out"));
+    set("find-out-intro", t("explore_find_out_intro"));
+    set("caution", sentence(t("voice_caution")) + ".");
     set("factors-title", t("explore_factors"));
     set("factors-help", t("explore_factors_help"));
+    set("analysts-title", t("explore_analysts"));
+    set("copy", t("explore_copy"));
     set("csv-label", t("explore_csv"));
     document.getElementById("lang-toggle").lang = state.lang === "nl" ? "en" : "nl";
-    document.getElementById("intro").textContent = fill(t("explore_intro"), { draws: String(N), total: String(P.n_samples),
-                                                                            dataset: P.dataset });
-    document.getElementById("levers-definition").textContent = fill(t("explore_levers_definition"),
-                                                                    { threshold: num(100 * P.min_gain, 0, false) });
+    document.getElementById("intro").textContent = t("explore_intro");
+    document.getElementById("analysts-text").textContent = fill(t("explore_analysts_text"), {
+      draws: String(N), total: String(P.n_samples), dataset: P.dataset });
     document.getElementById("notes").textContent = [t("explore_nd_" + OPT.not_discussed), t("score_note_causal"),
                                                      t("explore_prior_note")].join(" ");
     document.getElementById("start").options[0].textContent = t("explore_empty");
     document.getElementById("group").options[0].textContent = t("explore_no_group");
     document.getElementById("copy-status").textContent = "";
-    document.querySelectorAll("fieldset").forEach(fs => { fs.querySelector("legend").textContent = t(fs.dataset.key); });
-    const values = { nd: t("score_not_discussed"), "-1": t("explore_code_minus"), "0": t("explore_code_zero"),
+    say("");  // nothing said in the other language stays behind
+    document.querySelectorAll("fieldset").forEach(fs => {
+      fs.querySelector("legend").textContent = t("explore_group_" + fs.dataset.phase + "_" + fs.dataset.stream);
+    });
+    const values = { nd: t("explore_code_nd"), "-1": t("explore_code_minus"), "0": t("explore_code_zero"),
                      "1": t("explore_code_plus") };
     selects.forEach((select, k) => {
       const name = select.parentNode.querySelector("label");
       name.textContent = label(F[k]);
-      if (F[k].no_data) name.append(" ", el("span", "(" + t("support_no_data") + ")", "nodata"));
-      if (F[k].context) name.append(" ", el("span", "(" + t("context_mark") + ")", "nodata"));
+      if (F[k].no_data) name.append(" ", el("span", "(" + t("explore_no_data") + ")", "nodata"));
+      if (F[k].context) name.append(" ", el("span", "(" + t("explore_context") + ")", "nodata"));
       for (const option of select.options) option.textContent = values[option.value];
     });
   }
@@ -545,9 +654,9 @@
   start("");
   const tNumbers = performance.now();
 
-  // a hook for the tests (and the curious): raw numbers of any profile, and how long the first numbers took
+  // a hook for the tests (and the curious): raw numbers of any start and codes, and how long the first numbers took
   window.bayesstreamsExplore = {
-    score: (codes, group, counts) => score({ codes: codes, group: group === undefined ? -1 : group, counts: counts || null }),
+    whatIf: (startIndex, codes, group) => compute(startIndex, codes, group === undefined ? -1 : group),
     current: () => last,
     start: start,
     setCode: (k, value) => { selects[k].value = value === null ? "nd" : String(value); setCode(k, selects[k].value); },

@@ -13,6 +13,7 @@ Figures
     window box (the picture of the source study's Bijlage 8/9).
     :func:`to_svg`: a figure as SVG text for inline HTML and for files beside report.md, with a
     ``<title>`` and a ``<desc>`` for screen readers and for anyone who reuses the file.
+    :func:`to_png`: the same figure as PNG at its drawn size, for the Word brief.
 
 Accessibility
     Streams are coloured from the Okabe-Ito palette (vermillion, blue, reddish purple), which
@@ -63,6 +64,15 @@ def to_svg(fig, title: str = "", desc: str = "", ident: str = "figure") -> str:
     start, end = text.find("<metadata>"), text.find("</metadata>")
     text = text[:start] + text[end + len("</metadata>"):] if start >= 0 and end > start else text
     return _label_svg(text, title, desc, ident) if title or desc else text
+
+
+def to_png(fig, dpi: int = 220) -> bytes:
+    """The figure as PNG bytes (``dpi`` dots per inch at its drawn size) and close it; no metadata, so the same figure gives the same bytes."""
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
 
 
 def _label_svg(text: str, title: str, desc: str, ident: str) -> str:

@@ -13,7 +13,8 @@ offers no lever without data and none toward a window that is already open.  Lev
 are phrased as what to do (the codebook's action), with the factor's label beside it.
 
 The page is HTML with an A4 ``@page`` rule; :func:`write_brief` prints it to PDF through
-headless Chromium when the output file ends in ``.pdf`` and checks it is one page, and writes
+headless Chromium when the output file ends in ``.pdf``: one A4 page when it fits in the
+brief's type sizes, else two (the figure's text is never shrunk below 9 pt); and it writes
 the same content as an editable Word document when it ends in ``.docx``
 (:mod:`bayesstreams.reporting.brief_docx`).
 """
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES
-from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
+from bayesstreams.errors import InputError, UsageError, Violation
 from bayesstreams.reporting.fragility_text import case_rests_on
 from bayesstreams.reporting.view import Interval, StreamState, WindowChance
 
@@ -298,21 +299,19 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
 
 
 def brief_figure(brief: Brief, t):
-    """The brief's stream diagram (a matplotlib figure) and its texts, or ``(None, None)`` without streams.
+    """The brief's stream picture (a matplotlib figure, :func:`~bayesstreams.reporting.figures.stream_strip`) and its texts, or ``(None, None)`` without streams.
 
     The HTML page inlines it as SVG, the Word brief as PNG: one drawing for both.
     """
     from bayesstreams.reporting.figure_text import stream_text
-    from bayesstreams.reporting.figures import stream_diagram
+    from bayesstreams.reporting.figures import stream_strip
     from bayesstreams.reporting.report_figures import stream_tables
 
     if not brief.streams:
         return None, None
     windows = [WindowChance(w.phase, w.p, w.observed, w.prior_driven) for w in brief.windows]
     text = stream_text(brief.name, brief.streams, windows, t)
-    figure = stream_diagram(*stream_tables(brief.streams, windows), t, name=brief.name,
-                            prior_label=t("brief_prior_short"))
-    return figure, text
+    return stream_strip(stream_tables(brief.streams, windows)[0], t), text
 
 
 def render_brief(brief: Brief, t, compact: int = 0) -> str:
@@ -427,7 +426,7 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     if format == "html":
         atomic_write_text(out_file, render_brief(brief, t), replace=force)
     else:
-        atomic_write_bytes(out_file, one_page_pdf(brief, t) if format == "pdf" else word_brief(brief, t), replace=force)
+        atomic_write_bytes(out_file, brief_pdf(brief, t) if format == "pdf" else word_brief(brief, t), replace=force)
     return out_file
 
 
@@ -442,16 +441,21 @@ def word_brief(brief: Brief, t) -> bytes:
     return docx_brief(brief, t, advice(brief, t), figure, "" if text is None else f"{text.title}. {text.desc}")
 
 
-def one_page_pdf(brief: Brief, t) -> bytes:
-    """The brief printed to PDF; retried in compact, then tighter type if it ran over one A4 page."""
+def brief_pdf(brief: Brief, t) -> bytes:
+    """The brief printed to A4 PDF: one page in normal type, else in compact, then tighter type; else two pages.
+
+    The type is never set below the compact levels' and the figure is never shrunk to fit
+    (its text stays 9 pt): a brief whose advice is too long for one page even in the tightest
+    type is printed on two pages in its normal type, rather than in type nobody can read.
+    """
     from bayesstreams.reporting.browser import pdf_page_count, print_pdf
 
     with tempfile.TemporaryDirectory(prefix="bayesstreams-brief-") as tmp:
+        page = Path(tmp) / "brief.html"
         for compact in COMPACT_LEVELS:
-            page = Path(tmp) / "brief.html"
             page.write_text(render_brief(brief, t, compact), encoding="utf-8")
             data = print_pdf(page, Path(tmp) / "brief.pdf").read_bytes()
             if pdf_page_count(data) == 1:
                 return data
-    raise BayesStreamsError(f"the brief for {brief.case_id!r} does not fit on one A4 page "
-                            f"({pdf_page_count(data)} pages); shorten the case name or factor labels")
+        page.write_text(render_brief(brief, t, 0), encoding="utf-8")
+        return print_pdf(page, Path(tmp) / "brief.pdf").read_bytes()

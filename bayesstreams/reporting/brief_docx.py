@@ -31,6 +31,7 @@ from bayesstreams.reporting.brief_steps import Section
 
 LANGS = {"nl": "nl-NL", "en": "en-GB"}
 MUTED = RGBColor(0x56, 0x65, 0x73)  # the page's .note grey: 5.9:1 on white
+ALERT = RGBColor(0xB0, 0x3A, 0x2E)  # the page's banner red, as text: 6.0:1 on white
 CONTENT_WIDTH = Mm(184)  # A4 less the margins below
 PICTURE_DPI = 220
 
@@ -202,8 +203,8 @@ def docx_brief(brief, t, advice, figure: bytes | None = None, figure_desc: str =
     document.core_properties.title = f"{t('brief_title')}: {brief.name}"
     document.core_properties.language = LANGS.get(brief.lang, brief.lang)
     if not brief.diagnostics_passed:
-        banner = document.add_paragraph()
-        banner.add_run(t("brief_diag_failed")).bold = True
+        banner = document.add_paragraph().add_run(t("brief_diag_failed"))
+        banner.bold, banner.font.color.rgb = True, ALERT
     _muted(document.add_paragraph(f"{t('brief_title')} · {brief.title}"))
     document.add_heading(brief.name, level=1)
     _muted(document.add_paragraph(t("brief_profile") if brief.is_profile

@@ -171,8 +171,8 @@ def test_unknown_case_missing_choice_and_bad_suffix_are_input_errors(run, tmp_pa
         brief_data(run, case_id="nope")
     with pytest.raises(InputError, match="--case ID or --profile FILE"):
         brief_data(run)
-    with pytest.raises(InputError, match=".html or .pdf"):
-        write_brief(as_study(run.path), tmp_path / "brief.docx", case_id="c1")
+    with pytest.raises(InputError, match=".html, .pdf or .docx"):
+        write_brief(as_study(run.path), tmp_path / "brief.txt", case_id="c1")
     profile = tmp_path / "two.csv"
     ids = run.dataset.factor_ids
     profile.write_text(f"case_id,{ids[0]}\nA,1\nB,0\n", encoding="utf-8")

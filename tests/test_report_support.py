@@ -9,6 +9,7 @@ check first that they would, then that they never reach a headline, a lever or a
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 import re
 from pathlib import Path
 
@@ -99,9 +100,14 @@ def test_report_text_labels_no_data_numbers_and_keeps_them_out_of_in_short(study
         rows = table_rows(markdown, header)
         marked = {f for f in labels if any(row[0] == f"{labels[f]} *no data: prior only*" for row in rows)}
         assert marked == NO_DATA, header
-    svg = (out / "figures" / "factor_effects.svg").read_text(encoding="utf-8")
-    in_figure = {f for f in labels if f">{labels[f]} (no data: prior only)</text>" in svg}
-    assert in_figure == NO_DATA
+    svg = ET.parse(out / "figures" / "factor_effects.svg").getroot()
+    # a label may wrap (one text per line, in order): a label is one line or a few consecutive ones
+    lines = [" ".join(e.itertext()).strip() for e in svg.iter("{http://www.w3.org/2000/svg}text")]
+    texts = {" ".join(lines[i:j]) for i in range(len(lines)) for j in range(i + 1, min(i + 3, len(lines)) + 1)}
+    in_figure = {f for f in labels if f"{labels[f]} (no data: prior only)" in texts}
+    drawn_as_no_data = {g.get("id").removeprefix("nodata-") for g in svg.iter("{http://www.w3.org/2000/svg}g")
+                        if (g.get("id") or "").startswith("nodata-")}
+    assert in_figure == NO_DATA == drawn_as_no_data
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert {f["factor"] for f in summary["factors"] if f["support"] == "no data: prior only"} == NO_DATA
     assert summary["data_support"]["windows"]["reached_with"] == 3

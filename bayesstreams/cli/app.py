@@ -219,7 +219,7 @@ def report(
 @app.command()
 def brief(
     run: RunArg,
-    out: Annotated[Path, typer.Option("--out", help="FILE.html or FILE.pdf (PDF needs Chromium)")],
+    out: Annotated[Path, typer.Option("--out", help="FILE.html, FILE.pdf (needs Chromium) or FILE.docx (Word)")],
     case: Annotated[Optional[str], typer.Option("--case", help="a case of the run's data: its id or its name (any letter case)")] = None,
     profile: Annotated[Optional[Path], typer.Option("--profile", help="a coded profile of a case not in the data")] = None,
     lang: Annotated[str, typer.Option("--lang", help="nl or en")] = "nl",
@@ -227,16 +227,20 @@ def brief(
                                              help="the chance of the next window \"what would it take\" aims at")] = 0.5,
     check_run: Annotated[Optional[Path], typer.Option(
         "--check-run", help="wide-prior refit for the prior-driven marks (default: RUN-wide beside the run)")] = None,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", help="html, pdf or docx (default: the suffix of --out; added to --out when it has none)")] = None,
     force: Annotated[bool, typer.Option("--force", help="replace an existing brief")] = False,
 ) -> None:
     """Write a one-page brief for one municipality (a case of the run, or a new coded profile)."""
     if (case is None) == (profile is None):
         raise UsageError("--case/--profile", "give exactly one of --case and --profile")
-    from bayesstreams.reporting.brief import write_brief
+    from bayesstreams.reporting.brief import brief_target, write_brief
 
     lang = _lang(lang)
+    out, format = brief_target(out, format)  # a wrong format fails before the run is read
     study = _study(run, check_run)
-    written = write_brief(study, out, case=case, profile=profile, lang=lang, threshold=threshold, force=force)
+    written = write_brief(study, out, case=case, profile=profile, lang=lang, threshold=threshold, force=force,
+                          format=format)
     typer.echo(f"brief written to {written}")
     _notes(study)
 
@@ -301,6 +305,7 @@ def analyze(
     lang: Annotated[str, typer.Option("--lang", help="report language: en or nl")] = "en",
     brief_case: Annotated[Optional[list[str]], typer.Option("--brief", help="also write a brief for this case: id or name (repeatable)")] = None,
     brief_lang: Annotated[Optional[str], typer.Option("--brief-lang", help="language of the briefs: en or nl (default: --lang)")] = None,
+    brief_format: Annotated[str, typer.Option("--brief-format", help="html, pdf (one A4 page, needs Chromium) or docx (Word)")] = "html",
     force: Annotated[bool, typer.Option("--force", help="replace output folders analyze did not write")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="exit 1 when a diagnostic fails")] = False,
     mode_comparison: Annotated[bool, typer.Option("--mode-comparison/--no-mode-comparison",
@@ -315,7 +320,7 @@ def analyze(
     outcome = run_analysis(dataset, out, run_dir, model=model, seed=seed, lang=_lang(lang), briefs=brief_case,
                           brief_lang=_lang(brief_lang, "--brief-lang") if brief_lang else None,
                           force=force, progress=sys.stderr.isatty(), command="bayesstreams " + " ".join(sys.argv[1:]),
-                          mode_comparison=mode_comparison, robustness=robustness)
+                          mode_comparison=mode_comparison, robustness=robustness, brief_format=brief_format)
     _print_outcome(outcome, strict, "the report opens with a red banner saying which")
 
 

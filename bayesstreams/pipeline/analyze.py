@@ -14,11 +14,13 @@ from pathlib import Path
 from bayesstreams.atomic import probe_writable, safe_name, staged
 from bayesstreams.data.cases import resolve_case
 from bayesstreams.data.dataset import load_dataset
-from bayesstreams.errors import BayesStreamsError, InputError, Violation
+from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
 from bayesstreams.inference.fit import fit_lines, resolve_model
 from bayesstreams.inference.study import MODE_PREFIX, Study, companion_path, expected_roles
 from bayesstreams.pipeline.robustness import robustness as check_robustness
+from bayesstreams.reporting.brief import FORMATS as BRIEF_FORMATS
 from bayesstreams.reporting.brief import write_brief
+from bayesstreams.reporting.browser import find_chromium
 from bayesstreams.reporting.companions_text import missing_lines
 from bayesstreams.reporting.report import write_report
 
@@ -46,15 +48,17 @@ def default_dataset() -> Path:
     raise BayesStreamsError(f"{SHIPPED_STUDY}: the shipped study is not here; give a DATASET argument")
 
 
-def brief_name(case: str, lang: str) -> str:
+def brief_name(case: str, lang: str, format: str = "html") -> str:
     """The brief's file name: a case id never becomes a path (:func:`bayesstreams.atomic.safe_name`).
 
     Examples
     --------
     >>> brief_name("../../etc/x", "nl")
     'brief-etc-x-56da1a2e-nl.html'
+    >>> brief_name("g5", "nl", "docx")
+    'brief-g5-nl.docx'
     """
-    return f"brief-{safe_name(case)}-{safe_name(lang)}.html"
+    return f"brief-{safe_name(case)}-{safe_name(lang)}{BRIEF_FORMATS[format]}"
 
 
 def _written_by_analyze(folder: Path) -> bool:
@@ -91,9 +95,13 @@ def _replace_rule(folder: Path, force: bool):
 
 def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
                  brief_lang=None, force=False, progress=False, command=None, mode_comparison=True,
-                 robustness=False) -> Outcome:
+                 robustness=False, brief_format: str = "html") -> Outcome:
     """Validate, fit the study and report in one go; the CLI's ``analyze`` (see :func:`analyze`)."""
     brief_lang = brief_lang or lang  # the brief speaks the report's language unless asked otherwise
+    if brief_format not in BRIEF_FORMATS:
+        raise UsageError("--brief-format", f"{brief_format!r} is no brief format (html, pdf or docx)")
+    if brief_format == "pdf":
+        find_chromium()  # a missing browser fails before the fit, not after it
     shipped = dataset_path is None
     dataset_path = Path(dataset_path) if dataset_path else default_dataset()
     data = load_dataset(dataset_path)  # validate first: bad input fails before any fitting
@@ -114,22 +122,23 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
         for folder in written.values():
             (folder / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
         report_tmp = stage.folder(out, force, rules[out])
-        _write_outputs(study, report_tmp, lang, briefs, brief_lang, found)
+        _write_outputs(study, report_tmp, lang, briefs, brief_lang, found, brief_format)
         (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     lines = fit_lines(data, config, study.run, seed, run_dir)
     lines += [f"{_role_words(role)} in {companion_path(run_dir, role)}" for role in study.companions]
     lines += missing_lines(study, "en")
     lines += [f"report written to {out / 'report.html'} (also report.md, summary.json)"]
-    lines += [f"brief for {case} written to {out / brief_name(case, brief_lang)}" for case in briefs]
+    lines += [f"brief for {case} written to {out / brief_name(case, brief_lang, brief_format)}" for case in briefs]
     return Outcome(study=study, lines=lines, passed=study.run.diagnostics.passed, path=out)
 
 
 def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601, lang="en", briefs=None,
             brief_lang=None, force=False, progress=False, command=None, mode_comparison=True,
-            robustness=False) -> Study:
+            robustness=False, brief_format: str = "html") -> Study:
     """Validate, fit and report in one go; the default is the shipped study with a brief for gemeente 5.
 
-    The briefs are written in ``brief_lang``, by default the report's ``lang``.
+    The briefs are written in ``brief_lang``, by default the report's ``lang``, as ``brief_format``:
+    ``"html"`` (default), ``"pdf"`` (one A4 page, needs Chromium) or ``"docx"`` (Word).
 
     The run, its companions (the wide-prior refit, the other not-discussed modes and the source
     check's refits without the coded stream states and with stream_error,
@@ -155,7 +164,7 @@ def analyze(dataset_path=None, out=None, run_dir=None, model=None, seed=20200601
     (['nd-marginal', 'nd-salience', 'nostreams', 'streamerror', 'wide'], True)
     """
     return run_analysis(dataset_path, out, run_dir, model, seed, lang, briefs, brief_lang, force, progress, command,
-                        mode_comparison, robustness).study
+                        mode_comparison, robustness, brief_format).study
 
 
 def _rule(rules: dict, path: Path):
@@ -174,8 +183,9 @@ def _role_words(role: str) -> str:
     return f"not-discussed comparison ({role[len(MODE_PREFIX):]})" if role.startswith(MODE_PREFIX) else role
 
 
-def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str, fragility=None) -> None:
+def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str, fragility=None,
+                   brief_format: str = "html") -> None:
     write_report(study, folder, lang=lang, force=True, fragility=fragility)
     for case in briefs:
-        write_brief(study, folder / brief_name(case, brief_lang), case=case, lang=brief_lang, force=True,
+        write_brief(study, folder / brief_name(case, brief_lang, brief_format), case=case, lang=brief_lang, force=True,
                     fragility=fragility)

@@ -13,7 +13,10 @@ offers no lever without data and none toward a window that is already open.  Lev
 are phrased as what to do (the codebook's action), with the factor's label beside it.
 
 The page is HTML with an A4 ``@page`` rule; :func:`write_brief` prints it to PDF through
-headless Chromium when the output file ends in ``.pdf`` and checks it is one page.
+headless Chromium when the output file ends in ``.pdf``: one A4 page when it fits in the
+brief's type sizes, else two (the figure's text is never shrunk below 9 pt); and it writes
+the same content as an editable Word document when it ends in ``.docx``
+(:mod:`bayesstreams.reporting.brief_docx`).
 """
 
 from __future__ import annotations
@@ -25,13 +28,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bayesstreams.data.codebook import PHASES
-from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
+from bayesstreams.errors import InputError, UsageError, Violation
 from bayesstreams.reporting.fragility_text import case_rests_on
 from bayesstreams.reporting.view import Interval, StreamState, WindowChance
 
 N_LEVERS = 3
 N_SIMILAR = 3
 BRIEF_MIN_FIND_OUT = 0.02  # a factor to find out first is on the brief when its answer moves the chance this much
+FORMATS = {"html": ".html", "pdf": ".pdf", "docx": ".docx"}  # the brief's formats and their suffixes
+SUFFIXES = {".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
 COMPACT_LEVELS = (0, 1, 2)  # type sizes tried in turn until the brief fits one A4 page (actions make lines longer)
 
 
@@ -293,29 +298,65 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
         not_discussed_range={k: v for k, v in score.not_discussed_range.items() if int(k[-1]) in phases})
 
 
-def render_brief(brief: Brief, t, compact: int = 0) -> str:
-    """The brief as one HTML page (inline CSS and figure); ``compact`` 1 or 2 uses smaller type to fit one A4 page."""
-    from bayesstreams.reporting.figures import stream_diagram, to_svg
-    from bayesstreams.reporting.render import render, trusted
+def brief_figure(brief: Brief, t):
+    """The brief's stream picture (a matplotlib figure, :func:`~bayesstreams.reporting.figures.stream_strip`) and its texts, or ``(None, None)`` without streams.
+
+    The HTML page inlines it as SVG, the Word brief as PNG: one drawing for both.
+    """
+    from bayesstreams.reporting.figure_text import stream_text
+    from bayesstreams.reporting.figures import stream_strip
     from bayesstreams.reporting.report_figures import stream_tables
 
-    figure = None
-    if brief.streams:
-        windows = [WindowChance(w.phase, w.p, w.observed, w.prior_driven) for w in brief.windows]
-        from bayesstreams.reporting.figure_text import stream_text
+    if not brief.streams:
+        return None, None
+    windows = [WindowChance(w.phase, w.p, w.observed, w.prior_driven) for w in brief.windows]
+    text = stream_text(brief.name, brief.streams, windows, t)
+    return stream_strip(stream_tables(brief.streams, windows)[0], t), text
 
-        text = stream_text(brief.name, brief.streams, windows, t)
-        figure = trusted(to_svg(stream_diagram(*stream_tables(brief.streams, windows), t, name=brief.name,
-                                               prior_label=t("brief_prior_short")),
-                                text.title, text.desc, ident="brief-streams"))
+
+def render_brief(brief: Brief, t, compact: int = 0) -> str:
+    """The brief as one HTML page (inline CSS and figure); ``compact`` 1 or 2 uses smaller type to fit one A4 page."""
     from bayesstreams.reporting.brief_text import advice
+    from bayesstreams.reporting.figures import to_svg
+    from bayesstreams.reporting.render import render, trusted
 
+    drawing, text = brief_figure(brief, t)
+    figure = None if drawing is None else trusted(to_svg(drawing, text.title, text.desc, ident="brief-streams"))
     return render("brief.html", t, b=brief, figure=figure, compact=compact, advice=advice(brief, t))
 
 
+def brief_target(out, format: str | None = None) -> tuple[Path, str]:
+    """The file a brief is written to and its format: ``format`` (html, pdf, docx), else the suffix of ``out``.
+
+    With a format, an ``out`` without a brief's suffix gets the format's; a suffix that names
+    another format is a mistake.
+
+    Examples
+    --------
+    >>> brief_target("g5.docx")
+    (PosixPath('g5.docx'), 'docx')
+    >>> brief_target("briefs/g5", "pdf")
+    (PosixPath('briefs/g5.pdf'), 'pdf')
+    """
+    out = Path(out)
+    known = SUFFIXES.get(out.suffix.lower())
+    if format is None:
+        if known is None:
+            raise InputError(Violation(str(out), None, "--out", "the brief is written as .html, .pdf or .docx"))
+        return out, known
+    if format not in FORMATS:
+        raise UsageError("--format", f"{format!r} is no brief format (html, pdf or docx)")
+    if known is None:
+        return out.with_name(out.name + FORMATS[format]), format
+    if known != format:
+        raise UsageError("--format", f"--out ends in {out.suffix} but the format is {format}; give one of them")
+    return out, format
+
+
 def write_brief(study, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
-                out_file=None, threshold: float = 0.5, force: bool = False, fragility=None) -> Path:
-    """Write the brief of one municipality as HTML, or as a one-page A4 PDF (by the file's suffix).
+                out_file=None, threshold: float = 0.5, force: bool = False, fragility=None,
+                format: str | None = None) -> Path:
+    """Write the brief of one municipality as HTML, a one-page A4 PDF or a Word document (by ``format`` or the suffix).
 
     Parameters
     ----------
@@ -324,8 +365,8 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
         its wide-prior refit, which measures the prior-driven marks with power-scaling (without
         one, power-scaling alone, and the brief says so).
     out
-        ``*.html`` (one self-contained page) or ``*.pdf`` (printed by headless Chromium);
-        ``out_file`` is the same.
+        ``*.html`` (one self-contained page), ``*.pdf`` (printed by headless Chromium) or
+        ``*.docx`` (an editable Word document with the same content); ``out_file`` is the same.
     case
         A case of the run, by id or name; with ``profile``, the case of the profile file to
         brief.  ``case_id`` is the same.
@@ -342,11 +383,13 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
         The study's :class:`~bayesstreams.analysis.fragility.Fragility`
         (:func:`bayesstreams.pipeline.robustness.robustness`): the brief then says which single
         code or stream state the case's first lever and best plan rest on.
+    format
+        ``"html"``, ``"pdf"`` or ``"docx"``; default: the suffix of ``out`` (see :func:`brief_target`).
 
     Returns
     -------
     Path
-        ``out_file``.
+        The file written (``out``, with the format's suffix when it had none).
 
     Raises
     ------
@@ -365,14 +408,11 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
     from bayesstreams.reporting.i18n import study_translator
 
-    out_file = Path(out if out is not None else out_file)
+    out_file, format = brief_target(out if out is not None else out_file, format)
     case_id = case if case is not None else case_id
-    suffix = out_file.suffix.lower()
-    if suffix not in (".html", ".htm", ".pdf"):
-        raise InputError(Violation(str(out_file), None, "--out", "the brief is written as .html or .pdf"))
     refuse_existing(out_file, force)  # before the work, and again at the rename
     t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
-    if suffix == ".pdf":
+    if format == "pdf":
         from bayesstreams.reporting.browser import find_chromium
 
         find_chromium()  # a missing browser fails before the work, not after it
@@ -383,23 +423,39 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     if fragility is not None and profile is None:
         brief.rests_on = case_rests_on(fragility, run.dataset, brief.case_id, lang)
         brief.rests_checked = True
-    if suffix != ".pdf":
+    if format == "html":
         atomic_write_text(out_file, render_brief(brief, t), replace=force)
-        return out_file
-    atomic_write_bytes(out_file, one_page_pdf(brief, t), replace=force)
+    else:
+        atomic_write_bytes(out_file, brief_pdf(brief, t) if format == "pdf" else word_brief(brief, t), replace=force)
     return out_file
 
 
-def one_page_pdf(brief: Brief, t) -> bytes:
-    """The brief printed to PDF; retried in compact, then tighter type if it ran over one A4 page."""
+def word_brief(brief: Brief, t) -> bytes:
+    """The brief as a Word document (:mod:`bayesstreams.reporting.brief_docx`), with the HTML page's figure as PNG."""
+    from bayesstreams.reporting.brief_docx import PICTURE_DPI, docx_brief
+    from bayesstreams.reporting.brief_text import advice
+    from bayesstreams.reporting.figures import to_png
+
+    drawing, text = brief_figure(brief, t)
+    figure = None if drawing is None else to_png(drawing, dpi=PICTURE_DPI)
+    return docx_brief(brief, t, advice(brief, t), figure, "" if text is None else f"{text.title}. {text.desc}")
+
+
+def brief_pdf(brief: Brief, t) -> bytes:
+    """The brief printed to A4 PDF: one page in normal type, else in compact, then tighter type; else two pages.
+
+    The type is never set below the compact levels' and the figure is never shrunk to fit
+    (its text stays 9 pt): a brief whose advice is too long for one page even in the tightest
+    type is printed on two pages in its normal type, rather than in type nobody can read.
+    """
     from bayesstreams.reporting.browser import pdf_page_count, print_pdf
 
     with tempfile.TemporaryDirectory(prefix="bayesstreams-brief-") as tmp:
+        page = Path(tmp) / "brief.html"
         for compact in COMPACT_LEVELS:
-            page = Path(tmp) / "brief.html"
             page.write_text(render_brief(brief, t, compact), encoding="utf-8")
             data = print_pdf(page, Path(tmp) / "brief.pdf").read_bytes()
             if pdf_page_count(data) == 1:
                 return data
-    raise BayesStreamsError(f"the brief for {brief.case_id!r} does not fit on one A4 page "
-                            f"({pdf_page_count(data)} pages); shorten the case name or factor labels")
+        page.write_text(render_brief(brief, t, 0), encoding="utf-8")
+        return print_pdf(page, Path(tmp) / "brief.pdf").read_bytes()

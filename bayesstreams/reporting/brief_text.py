@@ -1,9 +1,10 @@
-"""The brief's paragraphs beside the case advice: "What does this mean?" and the section for analysts.
+"""The brief's paragraphs beside the case advice: "What does this mean?", the caveats and the section for analysts.
 
 The advice itself (where the case stands, the next step, what helps and what blocks) is
 :mod:`bayesstreams.reporting.brief_steps`.  Every sentence here is a translation-table template
 filled with the brief's own numbers; numbers are written by :mod:`bayesstreams.reporting.numbers`
-in the brief's language; words come from ``t``.
+in the brief's language; words come from ``t``.  The HTML page and the Word brief
+(:mod:`bayesstreams.reporting.brief_docx`) both print these lists, so they say the same.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from bayesstreams.reporting import numbers
 
 @dataclass(frozen=True)
 class Advice:
-    """The sentences of the brief's paragraph "What does this mean?" and of its section for analysts."""
+    """The sentences of the brief's paragraph "What does this mean?", its caveats and its section for analysts."""
 
     meaning: list[str]
     analysts: list[str]
+    caveats: list[str]
 
 
 def _join(items: list[str], t) -> str:
@@ -63,9 +65,19 @@ def analysts(brief, t) -> list[str]:
                                                       n=brief.n_reference)),
            _sentence(t("voice_analysts_causal"))]
     sentence = not_discussed_sentence(brief, t)
-    return out + ([_sentence(sentence)] if sentence else [])
+    missing = t(f"caveat_missing_{brief.not_discussed}").format(n_missing=brief.n_not_discussed,
+                                                                n_factors=brief.n_factors)
+    return out + ([_sentence(sentence)] if sentence else []) + [t("caveat_measurement"), missing]
+
+
+def caveats(brief, t) -> list[str]:
+    """What to read with care: a profile is not a case of the study, how few cases the model learnt from, the word scale."""
+    n = t("caveat_n").format(n=brief.n_reference, n_prior=brief.n_prior_driven, n_total=brief.n_taught)
+    if any(w.prior_driven for w in brief.windows):
+        n += " " + t("caveat_own_prior")
+    return ([t("caveat_profile")] if brief.is_profile else []) + [n, t("caveat_words")]
 
 
 def advice(brief, t) -> Advice:
     """The brief's paragraphs that are not the case advice itself."""
-    return Advice(meaning(brief, t), analysts(brief, t))
+    return Advice(meaning(brief, t), analysts(brief, t), caveats(brief, t))

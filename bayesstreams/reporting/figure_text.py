@@ -33,7 +33,16 @@ def forest_text(report, t) -> FigureText:
     best = {w: (_effect(h[0], t) if h else numbers.MISSING)
             for w, h in (("w1", report.highlights_w1), ("w2", report.highlights_w2))}
     desc = t("figure_forest_desc").format(n=len(report.factors), w1=best["w1"], w2=best["w2"])
-    return FigureText(t("figure_forest_title"), desc, t("figure_forest_caption"))
+    return FigureText(t("figure_forest_title"), desc, " ".join(forest_caption(report.factors, t)))
+
+
+def forest_caption(factors, t) -> list[str]:
+    """The forest plot's caption: how to read it, and the open bars and grey lines only where some are drawn."""
+    drawn = [f for f in factors if not f.no_data]
+    prior = any(p for f in drawn for ace, p in ((f.ace_w1, f.ace_w1_prior_driven), (f.ace_w2, f.ace_w2_prior_driven))
+                if ace is not None)
+    return ([t("figure_forest_caption")] + ([t("figure_forest_caption_prior")] if prior else [])
+            + ([t("figure_forest_caption_no_data")] if len(drawn) < len(factors) else []))
 
 
 def _stream_item(state, t) -> str:

@@ -11,15 +11,20 @@ Figures
     :func:`forest_plot`: factor effects on both windows, grouped by phase and stream.
     :func:`stream_diagram`: one case, both phases: three stream arrows converging into a
     window box (the picture of the source study's Bijlage 8/9).
+    :func:`stream_strip`: the brief's shorter picture of the same streams, without the window
+    boxes (the brief's cards say the windows).
     :func:`to_svg`: a figure as SVG text for inline HTML and for files beside report.md, with a
     ``<title>`` and a ``<desc>`` for screen readers and for anyone who reuses the file.
+    :func:`to_png`: the same figure as PNG at its drawn size, for the Word brief.
 
 Accessibility
     Streams are coloured from the Okabe-Ito palette (vermillion, blue, reddish purple), which
     stays distinguishable under protanopia, deuteranopia and tritanopia; a stream's name is
     always written next to its colour (group headers, arrow labels), and the forest plot also
     gives each stream its own marker shape.  Every interval bar is drawn on a labelled scale,
-    and both panels of the forest plot share one x-axis.
+    and both panels of the forest plot share one x-axis.  Figures are drawn at the size they
+    are printed, no wider than an A4 page's text, with no text under :data:`FONT` points, and
+    every text reads at least 4.5:1 on what it is drawn on (:func:`contrast`, WCAG 2.1).
 """
 
 from __future__ import annotations
@@ -31,9 +36,16 @@ STREAMS = ("problem", "policy", "politics")
 # Okabe & Ito (2008), "Color Universal Design": vermillion, blue, reddish purple
 STREAM_COLOURS = {"problem": "#D55E00", "policy": "#0072B2", "politics": "#CC79A7"}
 STREAM_MARKERS = {"problem": "o", "policy": "s", "politics": "^"}
-PRIOR_ALPHA = 0.4  # prior-driven effects are drawn pale
+NO_DATA_COLOUR = "#6b6b6b"  # a factor without data: grey (5.3:1 on white), dashed, no bar
 WINDOW_FILL = {"state_open": "#c8e6c9", "state_closed": "#eceff1", "state_unknown": "#ffffff"}
 TEXT = {"parse_math": False}
+FONT = 9.0  # the smallest text of a figure, in points at its drawn size (which is its printed size)
+FONT_TITLE = 10.5
+STREAM_FIGSIZE = (6.9, 2.6)  # inches: with the 0.1 in margins of a tight box, within the brief's 182 mm text width
+FOREST_WIDTH = 6.9  # inches: with its margins, within an A4 page's text (186 mm)
+ROW_HEIGHT = 0.26  # inches per forest row of one line at FONT
+LABEL_WRAP = 42  # characters per line of a forest label
+ARROW_LENGTH, ARROW_HALF, BOX_WIDTH, GAP = 0.29, 0.062, 0.165, 0.018
 
 
 def _pyplot():
@@ -65,6 +77,15 @@ def to_svg(fig, title: str = "", desc: str = "", ident: str = "figure") -> str:
     return _label_svg(text, title, desc, ident) if title or desc else text
 
 
+def to_png(fig, dpi: int = 220) -> bytes:
+    """The figure as PNG bytes (``dpi`` dots per inch at its drawn size) and close it; no metadata, so the same figure gives the same bytes."""
+    plt = _pyplot()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def _label_svg(text: str, title: str, desc: str, ident: str) -> str:
     """``text`` with ``role="img"``, ``aria-labelledby`` and a ``<title>``/``<desc>`` right after ``<svg ...>``."""
     cut = text.index(">") + 1
@@ -73,6 +94,56 @@ def _label_svg(text: str, title: str, desc: str, ident: str) -> str:
     labels = (f'<title id={quoteattr(ident + "-title")}>{escape(title)}</title>'
               f'<desc id={quoteattr(ident + "-desc")}>{escape(desc)}</desc>')
     return head + labels + text[cut:]
+
+
+# WCAG 2.1 contrast (success criterion 1.4.3, level AA: text at least 4.5:1 against its background).
+# Figures pick their label colour with readable_on; the tests hold the style sheets and figures to MIN_TEXT.
+MIN_TEXT = 4.5  # WCAG AA for normal text
+BLACK, WHITE = "#000000", "#ffffff"
+
+
+def rgb(colour) -> tuple[float, float, float]:
+    """``colour`` as an RGB tuple in [0, 1].
+
+    Examples
+    --------
+    >>> rgb("#f00"), rgb("#0072B2")[2]
+    ((1.0, 0.0, 0.0), 0.6980392156862745)
+    """
+    if isinstance(colour, str):
+        text = colour.strip().lstrip("#")
+        if len(text) == 3:
+            text = "".join(c * 2 for c in text)
+        if len(text) != 6:
+            raise ValueError(f"not a colour: {colour!r}")
+        return tuple(int(text[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return tuple(float(c) for c in colour[:3])
+
+
+def luminance(colour) -> float:
+    """Relative luminance (WCAG): 0 for black, 1 for white."""
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(text, background) -> float:
+    """The contrast ratio of two colours, from 1 (equal) to 21 (black on white).
+
+    Examples
+    --------
+    >>> round(contrast("#000", "#fff"), 1), round(contrast("#767676", "#ffffff"), 2)
+    (21.0, 4.54)
+    """
+    high, low = sorted((luminance(text), luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def readable_on(background) -> str:
+    """Black or white, whichever contrasts more with ``background`` (always at least 4.58:1)."""
+    return BLACK if contrast(BLACK, background) >= contrast(WHITE, background) else WHITE
 
 
 def blend(colour: str, q: float) -> tuple[float, float, float]:
@@ -96,13 +167,25 @@ def _group_rows(effects) -> list[tuple]:
 
 
 def _draw_effect(ax, y: float, row) -> None:
+    """One factor's effect: 90% line, 50% bar and mean marker; prior-driven as an open bar, no data in grey, dashed."""
+    if row.get("no_data"):  # nothing in the data moves it: its interval is the prior's, drawn as such
+        ax.hlines(y, row["q05"], row["q95"], color=NO_DATA_COLOUR, linewidth=1.1, linestyles=(0, (2, 2)),
+                  gid=f"nodata-{row['factor']}")
+        ax.plot([row["mean"]], [y], marker="o", markersize=4.5, color="white", markeredgecolor=NO_DATA_COLOUR,
+                linestyle="none", gid=f"mean-{row['factor']}")
+        return
     colour = STREAM_COLOURS.get(row["stream"], "#444444")
-    alpha = PRIOR_ALPHA if row["prior_driven"] else 1.0
-    ax.hlines(y, row["q05"], row["q95"], color=colour, alpha=alpha, linewidth=1.1, gid=f"ci90-{row['factor']}")
-    ax.barh(y, row["q75"] - row["q25"], left=row["q25"], height=0.42, color=colour, alpha=alpha, linewidth=0,
-            gid=f"ci50-{row['factor']}")
-    ax.plot([row["mean"]], [y], marker=STREAM_MARKERS.get(row["stream"], "o"), markersize=4.2, color="white",
+    prior = bool(row["prior_driven"])
+    ax.hlines(y, row["q05"], row["q95"], color=colour, linewidth=1.1, gid=f"ci90-{row['factor']}")
+    ax.barh(y, row["q75"] - row["q25"], left=row["q25"], height=0.46 * ROW_HEIGHT, color="white" if prior else colour,
+            edgecolor=colour, linewidth=1.0 if prior else 0, gid=f"ci50-{row['factor']}")
+    ax.plot([row["mean"]], [y], marker=STREAM_MARKERS.get(row["stream"], "o"), markersize=4.8, color="white",
             markeredgecolor=colour, linestyle="none", gid=f"mean-{row['factor']}")
+
+
+def _row_heights(rows) -> list[float]:
+    """Each row's height in inches: a wrapped label gets room for its lines."""
+    return [ROW_HEIGHT * (1 + 0.55 * entry[2].count("\n")) if entry[0] == "factor" else ROW_HEIGHT for entry in rows]
 
 
 def forest_plot(effects, t):
@@ -113,80 +196,92 @@ def forest_plot(effects, t):
     effects
         DataFrame, one row per factor and window it reaches, in display order: ``factor``,
         ``label``, ``phase``, ``stream``, ``window`` ("W1"/"W2"), ``mean``, ``q05``, ``q25``,
-        ``q75``, ``q95`` (probability differences) and ``prior_driven`` (bool).
+        ``q75``, ``q95`` (probability differences), ``prior_driven`` (bool) and optionally
+        ``no_data`` (bool: no case's code moves the factor, so its interval is the prior's).
     t
-        Translator for the panel titles, group headers and legend.
+        Translator for the panel titles, group headers and the axis.
 
     Returns
     -------
     matplotlib.figure.Figure
-        Thick bars span ``q25``-``q75``, thin lines ``q05``-``q95``, open markers are ``mean``
-        (a circle, square or triangle by stream); prior-driven effects are pale.  Both panels
-        share one x-axis, so a bar's length means the same on either side.
+        Drawn at its printed width (no wider than an A4 page's text), every text at least
+        :data:`FONT` points.  Thick bars span ``q25``-``q75``, thin lines ``q05``-``q95``, open
+        markers are ``mean`` (a circle, square or triangle by stream); a prior-driven effect
+        has an open bar, a factor without data a grey dashed line and no bar.  Both panels
+        share one x-axis in percentage points, named once under both.
     """
-    from matplotlib.ticker import FuncFormatter
+    import textwrap
+
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     plt = _pyplot()
-    rows = _group_rows(effects)
-    fig, axes = plt.subplots(1, 2, figsize=(9.0, 0.24 * len(rows) + 1.3), sharey=True, sharex=True)
+    rows = [("factor", e[1], textwrap.fill(e[2], LABEL_WRAP), e[3]) if e[0] == "factor" else e
+            for e in _group_rows(effects)]
+    heights = _row_heights(rows)
+    centres = [sum(heights[n + 1:]) + heights[n] / 2 for n in range(len(rows))]  # inches from the bottom
+    fig, axes = plt.subplots(1, 2, figsize=(FOREST_WIDTH, sum(heights) + 1.0), sharey=True, sharex=True)
     for ax, window in zip(axes, ("W1", "W2")):
         own = effects[effects["window"] == window].set_index("factor")
-        for n, entry in enumerate(rows):
-            y = len(rows) - 1 - n
+        for entry, y, h in zip(rows, centres, heights):
             if entry[0] == "group":
-                ax.axhspan(y - 0.5, y + 0.5, color="#f2f3f4", linewidth=0)
+                ax.axhspan(y - h / 2, y + h / 2, color="#f2f3f4", linewidth=0)
             elif entry[1] in own.index:
                 _draw_effect(ax, y, own.loc[entry[1]].to_dict() | {"factor": entry[1]})
         ax.axvline(0.0, color="#555555", linewidth=0.7, linestyle=":")
-        ax.set_title(t(f"forest_title_{window.lower()}"), fontsize=9, **TEXT)
+        ax.set_title(textwrap.fill(t(f"forest_title_{window.lower()}"), 24), fontsize=FONT, fontweight="bold", **TEXT)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, symmetric=True))
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:+.0f}" if v else "0"))
-        ax.set_xlabel(t("forest_axis"), fontsize=8, **TEXT)
-        ax.tick_params(labelsize=7.5)
+        ax.tick_params(labelsize=FONT)
         ax.spines[["top", "right"]].set_visible(False)
     labels = [t(f"phase_stream_{e[1]}_{e[2]}") if e[0] == "group" else e[2] for e in rows]
-    axes[0].set_yticks(range(len(rows) - 1, -1, -1), labels, fontsize=7.5, **TEXT)
+    axes[0].set_yticks(centres, labels, fontsize=FONT, **TEXT)
     for tick, entry in zip(axes[0].get_yticklabels(), rows):
         if entry[0] == "group":
             tick.set_fontweight("bold")
-    axes[0].set_ylim(-0.7, len(rows) - 0.3)
+    axes[0].set_ylim(0, sum(heights))
+    fig.supxlabel(t("forest_axis"), fontsize=FONT, **TEXT)  # one axis name under both panels: they share the axis
     fig.tight_layout()
     return fig
 
 
 def _q_scale(ax, x0: float, y: float, track: float, phase: int, stream: str) -> None:
-    """The 0-100% scale under a stream's interval bar: a baseline with ticks at 0, 50 and 100%, labelled."""
-    base = y - 0.062
-    ax.plot([x0, x0 + track], [base, base], color="#555555", linewidth=0.5, gid=f"scale-{phase}-{stream}")
+    """The 0-100% scale under a stream's arrow: a baseline with ticks at 0, 50 and 100%, labelled on white."""
+    base = y - ARROW_HALF - 0.012
+    ax.plot([x0, x0 + track], [base, base], color="#555555", linewidth=0.6, gid=f"scale-{phase}-{stream}")
     for share, label in ((0.0, "0"), (0.5, "50"), (1.0, "100%")):
-        ax.plot([x0 + track * share] * 2, [base, base + 0.012], color="#555555", linewidth=0.5)
-        ax.text(x0 + track * share, base - 0.004, label, fontsize=5.4, ha="center", va="top", color="#333333",
+        ax.plot([x0 + track * share] * 2, [base, base + 0.014], color="#555555", linewidth=0.6)
+        ax.text(x0 + track * share, base - 0.006, label, fontsize=FONT, ha="center", va="top", color="#333333",
                 gid=f"scale-{phase}-{stream}-{label.rstrip('%')}", **TEXT)
 
 
 def _stream_arrow(ax, x0: float, y: float, row, t) -> None:
-    """One stream: an arrow shaded by its q, its q interval on a labelled 0-100% scale, and the observed state."""
+    """One stream: an arrow shaded by its q, its q interval on a labelled 0-100% scale, and the observed state.
+
+    The label is black or white, whichever reads better on the arrow's shade
+    (:func:`readable_on`: at least 4.5:1 on any shade).
+    """
     from matplotlib.patches import Polygon
 
     colour = STREAM_COLOURS[row["stream"]]
-    length, half = 0.25, 0.075
+    fill = blend(colour, row["mean"])
+    length, half = ARROW_LENGTH, ARROW_HALF
     body = [(x0, y - half), (x0 + length - 0.03, y - half), (x0 + length, y),
             (x0 + length - 0.03, y + half), (x0, y + half)]
-    ax.add_patch(Polygon(body, closed=True, facecolor=blend(colour, row["mean"]), edgecolor=colour,
+    ax.add_patch(Polygon(body, closed=True, facecolor=fill, edgecolor=colour,
                          linewidth=2.4 if row["bottleneck"] else 0.9, gid=f"stream-{row['phase']}-{row['stream']}"))
-    track, start = 0.2, x0 + 0.01  # the 0-100% scale of q along the arrow body
-    ax.plot([start + track * row["q05"], start + track * row["q95"]], [y - 0.03] * 2,
-            color="black", linewidth=1.2, solid_capstyle="butt", gid=f"q90-{row['phase']}-{row['stream']}")
-    ax.plot([start + track * row["mean"]], [y - 0.03], marker="|", markersize=6, color="black")
+    track, start = ARROW_LENGTH - 0.05, x0 + 0.01  # the 0-100% scale of q along the arrow body
+    ax.plot([start + track * row["q05"], start + track * row["q95"]], [y - 0.035] * 2,
+            color=readable_on(fill), linewidth=1.3, solid_capstyle="butt", gid=f"q90-{row['phase']}-{row['stream']}")
+    ax.plot([start + track * row["mean"]], [y - 0.035], marker="|", markersize=7, color=readable_on(fill))
     _q_scale(ax, start, y, track, row["phase"], row["stream"])
-    dark = row["mean"] > 0.6
-    ax.text(x0 + 0.012, y + 0.03, t("figure_stream_label").format(stream=t("stream_" + row["stream"]),
-                                                                  q=f"{100 * row['mean']:.0f}%"),
-            fontsize=7, va="center", color="white" if dark else "black", gid=f"label-{row['phase']}-{row['stream']}",
+    ax.text(x0 + 0.012, y + 0.024, t("figure_stream_label").format(stream=t("stream_" + row["stream"]),
+                                                                   q=f"{100 * row['mean']:.0f}%"),
+            fontsize=FONT, va="center", color=readable_on(fill), gid=f"label-{row['phase']}-{row['stream']}",
             **TEXT)
     observed = row["observed"]
     marker = "o" if observed == observed else "$?$"  # NaN != NaN: not observed
     face = "black" if observed == 1 else "white"
-    ax.plot([x0 - 0.018], [y], marker=marker, markersize=5.5, color="black", markerfacecolor=face,
+    ax.plot([x0 - 0.016], [y], marker=marker, markersize=6.5, color="black", markerfacecolor=face,
             linestyle="none", gid=f"observed-{row['phase']}-{row['stream']}")
 
 
@@ -195,18 +290,21 @@ def _window_box(ax, x0: float, window, t, prior_label: str) -> None:
 
     state = "state_unknown" if window["observed"] != window["observed"] else (
         "state_open" if window["observed"] == 1 else "state_closed")
-    ax.add_patch(FancyBboxPatch((x0, 0.2), 0.135, 0.54, boxstyle="round,pad=0.005", facecolor=WINDOW_FILL[state],
-                                edgecolor="#333333", linewidth=1.0, hatch="//" if state == "state_unknown" else None,
-                                gid=f"window-{int(window['phase'])}"))
-    lines = [t("window_word"), t("observed_word"), t("figure_" + state)]
+    ax.add_patch(FancyBboxPatch((x0, 0.17), BOX_WIDTH, 0.7, boxstyle="round,pad=0.005", facecolor=WINDOW_FILL[state],
+                                edgecolor="#333333", linewidth=1.0, gid=f"window-{int(window['phase'])}"))
+    import textwrap
+
+    lines = [t("window_word"), *textwrap.wrap(t("observed_word"), 14), t("figure_" + state)]
+    bold = {0, len(lines) - 1, len(lines)}  # the window, its state and its chance
     if state == "state_unknown":  # a known window is drawn as known, never with a chance (issue 25)
         lines += [t("figure_chance").format(p=f"{100 * window['mean']:.0f}%"),
                   f"({100 * window['q05']:.0f}–{100 * window['q95']:.0f}%)"]
     for n, line in enumerate(lines):
-        ax.text(x0 + 0.0675, 0.69 - 0.095 * n, line, fontsize=7.2, ha="center", va="center",
-                fontweight="bold" if n in (0, 2, 3) else "normal", **TEXT)
+        ax.text(x0 + BOX_WIDTH / 2, 0.78 - 0.095 * n, line, fontsize=FONT, ha="center", va="center",
+                fontweight="bold" if n in bold else "normal", gid=f"window-{int(window['phase'])}-line-{n}",
+                **TEXT)
     if window.get("prior_driven"):
-        ax.text(x0 + 0.0675, 0.23, prior_label, fontsize=5.8, ha="center", va="center", style="italic",
+        ax.text(x0 + BOX_WIDTH / 2, 0.23, prior_label, fontsize=FONT, ha="center", va="center", style="italic",
                 color="#7e5109", gid=f"prior-{int(window['phase'])}", **TEXT)
 
 
@@ -235,30 +333,108 @@ def stream_diagram(streams, windows, t, name: str = "", prior_label: str | None 
     Returns
     -------
     matplotlib.figure.Figure
-        Each arrow is shaded by its ``q`` (white at 0, the stream colour at 1) and carries
-        its 90% interval on a labelled 0-100% scale; dots left of the arrows are the observed
-        stream states (filled: in motion, open: not, ?: not observed).
+        Drawn at the size it is printed (:data:`STREAM_FIGSIZE`, no wider than an A4 page's
+        text), every text at least :data:`FONT` points.  Each arrow is shaded by its ``q``
+        (white at 0, the stream colour at 1) and carries its 90% interval on a labelled
+        0-100% scale; dots left of the arrows are the observed stream states (filled: in
+        motion, open: not, ?: not observed).
     """
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(8.4, 1.95))
+    fig = plt.figure(figsize=STREAM_FIGSIZE)
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.set_axis_off()
-    ax.set_xlim(-0.01, 1.0)
-    ax.set_ylim(0.1, 1.08)
+    ax.set_xlim(-0.012, 1.005)
+    ax.set_ylim(0.1, 1.1)
     if name:
-        ax.text(-0.005, 1.07, name, fontsize=9.5, fontweight="bold", va="top", gid="case-name", **TEXT)
+        ax.text(-0.005, 1.095, name, fontsize=FONT_TITLE, fontweight="bold", va="top", gid="case-name", **TEXT)
     # the phases the windows table holds: a one-phase study draws its one phase
     for panel, phase in enumerate(p for p in (1, 2) if (windows["phase"] == p).any()):
-        x0 = 0.03 + panel * 0.5
-        ax.text(x0 - 0.03, 0.96, t(f"phase_{phase}"), fontsize=8.5, fontweight="bold", va="top", **TEXT)
+        x0 = 0.02 + panel * 0.5
+        ax.text(x0 - 0.025, 0.99, t(f"phase_{phase}"), fontsize=FONT, fontweight="bold", va="top", **TEXT)
         own = streams[streams["phase"] == phase].set_index("stream")
         for j, stream in enumerate(STREAMS):
-            y = 0.76 - 0.25 * j
+            y = 0.80 - 0.25 * j
             if stream in own.index:
                 _stream_arrow(ax, x0, y, own.loc[stream].to_dict() | {"stream": stream, "phase": phase}, t)
-            ax.plot([x0 + 0.25, x0 + 0.31], [y, 0.47], color="#777777", linewidth=0.8)
+            ax.plot([x0 + ARROW_LENGTH, x0 + ARROW_LENGTH + GAP], [y, 0.52], color="#777777", linewidth=0.8)
         window = windows[windows["phase"] == phase].iloc[0].to_dict()
-        _window_box(ax, x0 + 0.31, window, t, prior_label or t("prior_driven"))
+        _window_box(ax, x0 + ARROW_LENGTH + GAP, window, t, prior_label or t("prior_driven"))
     return fig
+
+
+def stream_strip(streams, t):
+    """The brief's stream picture: each phase's three streams side by side, on one labelled 0-100% scale per phase.
+
+    The brief's cards already say each window's chance or known state, so the strip draws
+    the streams only, which keeps a one-page brief's figure short at 9-point text.
+
+    Parameters
+    ----------
+    streams
+        DataFrame with one row per phase and stream, as for :func:`stream_diagram`.
+    t
+        Translator for stream names and phase titles.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        :data:`STREAM_FIGSIZE` wide and as tall as its rows, every text at least :data:`FONT`
+        points; laid out in inches (one axis unit is one inch).  Arrows, labels, intervals
+        and observed dots as in :func:`stream_diagram`; faint lines at 0, 50 and 100% run
+        through each phase's arrows and are labelled under them.
+    """
+    plt = _pyplot()
+    phases = [p for p in (1, 2) if (streams["phase"] == p).any()]
+    row, top, bottom = 0.31, 0.27, 0.24  # inches: a stream, the phase title, the scale's labels
+    height = top + len(STREAMS) * row + bottom
+    width = STREAM_FIGSIZE[0]
+    fig = plt.figure(figsize=(width, height))
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_axis_off()
+    ax.set_xlim(0.0, width)
+    ax.set_ylim(0.0, height)
+    column = width / 2
+    for panel, phase in enumerate(phases):
+        x0 = 0.16 + panel * column
+        ax.text(x0 - 0.14, height - 0.03, t(f"phase_{phase}"), fontsize=FONT, fontweight="bold", va="top", **TEXT)
+        length, track = column - 0.35, column - 0.65
+        start = x0 + 0.06
+        first = height - top - row / 2
+        for share, label in ((0.0, "0"), (0.5, "50"), (1.0, "100%")):
+            x = start + track * share
+            ax.plot([x, x], [bottom - 0.02, height - top], color="#b3b3b3", linewidth=0.5, zorder=0)
+            ax.text(x, bottom - 0.04, label, fontsize=FONT, ha="center", va="top", color="#333333",
+                    gid=f"scale-{phase}-{label.rstrip('%')}", **TEXT)
+        own = streams[streams["phase"] == phase].set_index("stream")
+        for j, stream in enumerate(STREAMS):
+            if stream in own.index:
+                _strip_arrow(ax, x0, first - j * row, length, start, track,
+                             own.loc[stream].to_dict() | {"stream": stream, "phase": phase}, t)
+    return fig
+
+
+def _strip_arrow(ax, x0: float, y: float, length: float, start: float, track: float, row, t) -> None:
+    """One stream of the strip (inches): the arrow shaded by q, its label, its 90% interval, the observed dot."""
+    from matplotlib.patches import Polygon
+
+    colour = STREAM_COLOURS[row["stream"]]
+    fill = blend(colour, row["mean"])
+    half, tip = 0.125, 0.14
+    body = [(x0, y - half), (x0 + length - tip, y - half), (x0 + length, y), (x0 + length - tip, y + half),
+            (x0, y + half)]
+    ax.add_patch(Polygon(body, closed=True, facecolor=fill, edgecolor=colour,
+                         linewidth=2.4 if row["bottleneck"] else 0.9, gid=f"stream-{row['phase']}-{row['stream']}"))
+    ink = readable_on(fill)
+    ax.plot([start + track * row["q05"], start + track * row["q95"]], [y - 0.075] * 2, color=ink, linewidth=1.3,
+            solid_capstyle="butt", gid=f"q90-{row['phase']}-{row['stream']}")
+    ax.plot([start + track * row["mean"]], [y - 0.075], marker="|", markersize=6, color=ink)
+    ax.text(x0 + 0.06, y + 0.035, t("figure_stream_label").format(stream=t("stream_" + row["stream"]),
+                                                                  q=f"{100 * row['mean']:.0f}%"),
+            fontsize=FONT, va="center", color=ink, gid=f"label-{row['phase']}-{row['stream']}", **TEXT)
+    observed = row["observed"]
+    marker = "o" if observed == observed else "$?$"  # NaN != NaN: not observed
+    ax.plot([x0 - 0.1], [y], marker=marker, markersize=6.5, color="black", markerfacecolor="black" if observed == 1
+            else "white", linestyle="none", gid=f"observed-{row['phase']}-{row['stream']}")
 
 
 def prior_posterior_plot(density, t):
@@ -280,7 +456,8 @@ def prior_posterior_plot(density, t):
     ax.set_ylim(bottom=0)
     ax.set_xlabel(t("figure_rho_axis"), **TEXT)
     ax.set_ylabel(t("figure_density"), **TEXT)
-    ax.legend(frameon=False, fontsize=8)
+    ax.legend(frameon=False, fontsize=FONT)
+    ax.tick_params(labelsize=FONT)
     from matplotlib.ticker import FuncFormatter
 
     decimal = t("figure_decimal_mark")  # tick labels in the reader's decimal mark

@@ -23,7 +23,7 @@ def forest_table(report: Report, t=None):
         for window, ace, prior in (("W1", e.ace_w1, e.ace_w1_prior_driven), ("W2", e.ace_w2, e.ace_w2_prior_driven)):
             if ace is not None:
                 rows.append({"factor": e.factor, "label": label, "phase": e.phase, "stream": e.stream,
-                             "window": window, **asdict(ace), "prior_driven": prior})
+                             "window": window, **asdict(ace), "prior_driven": prior, "no_data": e.no_data})
     return pd.DataFrame.from_records(rows)
 
 

@@ -44,6 +44,7 @@ DOCUMENTED = [
     ("bayesstreams.analysis.mode_comparison", "not_discussed_reliance"),
     ("bayesstreams.checks.mode_study", "mode_study_to_folder"), ("bayesstreams.checks.mode_study", "compare_modes"),
     ("bayesstreams.analysis.fragility", None), ("bayesstreams.inference.study", "stream_error_config"),
+    ("bayesstreams.analysis.voi", None),
 ]
 
 

@@ -120,3 +120,25 @@ def test_on_the_shipped_study_the_gap_municipality_and_gemeente_6s_check_come_fi
     g6 = found.for_case("g6", 1)
     assert g6["candidate"].iloc[0] == "check:g6:p2_internal_communication"
     assert g6["p_lever_change"].iloc[0] > 0.05
+
+
+def test_the_next_command_prints_the_top_candidates_and_json(fake_study, capsys):
+    import json
+
+    from .conftest import run_cli
+
+    folder, _ = fake_study
+    code, out, _ = run_cli(["next", str(folder), "--query", "dependency", "--top", "2"], capsys)
+    assert code == 0 and out.splitlines()[0] == "What to find out next"
+    assert "1. interview 5 new municipalities: phase-1 window closed, phase-2 streams moving" in out
+    code, out, _ = run_cli(["next", str(folder), "--query", "case:g6", "--json", "--lang", "nl"], capsys)
+    records = json.loads(out)
+    assert code == 0 and {r["query"] for r in records} == {"case:g6"}
+    assert all(0 <= r["p_lever_change"] <= 1 for r in records)
+
+
+def test_a_wrong_query_is_one_line_and_exit_2(fake_study, capsys):
+    from .conftest import run_cli
+
+    code, out, err = run_cli(["next", str(fake_study[0]), "--query", "claim:nope"], capsys)
+    assert code == 2 and "no claim 'nope'" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

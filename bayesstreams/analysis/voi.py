@@ -53,7 +53,7 @@ Examples
 >>> found = next_evidence(run, queries=["claim:phase2_needs_phase1"], kinds=("new",))
 >>> top = found.top("claim:phase2_needs_phase1", 1)
 >>> top["candidate"].iloc[0], bool(top["expected_reduction"].iloc[0] > 0)
-('new:gap:1', True)
+('new:gap:5', True)
 """
 
 from __future__ import annotations

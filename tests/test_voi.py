@@ -142,3 +142,24 @@ def test_a_wrong_query_is_one_line_and_exit_2(fake_study, capsys):
 
     code, out, err = run_cli(["next", str(fake_study[0]), "--query", "claim:nope"], capsys)
     assert code == 2 and "no claim 'nope'" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_briefs_find_out_first_is_ordered_by_what_finding_out_is_worth(fake_study, monkeypatch):
+    import bayesstreams.reporting.brief as brief
+
+    seen = {}
+    original = brief._order_by_value
+
+    def spy(run, case_id, advice):
+        original(run, case_id, advice)
+        seen[case_id] = list(advice["find_out_first"])
+
+    monkeypatch.setattr(brief, "_order_by_value", spy)
+    _, run = fake_study
+    brief.brief_data(run, "g6", lang="nl")
+    entries = seen["g6"]
+    assert entries and all(e["value"] is not None for e in entries)
+    keys = [(e["value"]["p_lever_change"], e["value"]["expected_reduction"]) for e in entries]
+    assert keys == sorted(keys, reverse=True)
+    found = next_evidence(run, queries=["case:g6"], kinds=("reveal",), candidates_of=lambda c: c.case_id == "g6")
+    assert {e["factor"] for e in entries} <= set(found.frame["factor"])

@@ -163,3 +163,19 @@ def test_the_briefs_find_out_first_is_ordered_by_what_finding_out_is_worth(fake_
     assert keys == sorted(keys, reverse=True)
     found = next_evidence(run, queries=["case:g6"], kinds=("reveal",), candidates_of=lambda c: c.case_id == "g6")
     assert {e["factor"] for e in entries} <= set(found.frame["factor"])
+
+
+def test_the_report_shows_what_to_find_out_next_in_both_languages(fake_study, tmp_path):
+    from bayesstreams.reporting.report import write_report
+
+    from .helpers import as_study
+
+    folder, run = fake_study
+    found = next_evidence(run, queries=["dependency", "case:g6"], kinds=("check", "new"))
+    for lang, title in (("en", "What to find out next"), ("nl", "Wat eerst uitzoeken")):
+        out = write_report(as_study(folder), tmp_path / lang, lang=lang, next_found=found)
+        html, markdown = (out / "report.html").read_text(encoding="utf-8"), (out / "report.md").read_text(encoding="utf-8")
+        assert title in html and f"### {title}" in markdown
+        assert ("phase-2 streams moving" if lang == "en" else "stromen van fase 2 in beweging") in markdown
+    bare = write_report(as_study(folder), tmp_path / "none", lang="en")
+    assert "What to find out next" not in (bare / "report.md").read_text(encoding="utf-8")

@@ -94,3 +94,11 @@ def measured_line(seconds: float, refits: int, lang: str = "en") -> str:
     """How long the analysis took and how many exact refits it made."""
     t = translator(lang)
     return t("voi_measured").format(seconds=_num(seconds, lang, 1), refits=refits)
+
+
+def next_view(found, dataset, lang: str = "en", top: int = 3) -> list[dict]:
+    """The report's "What to find out next": per query ``{"label", "lines"}``, its top candidates in words."""
+    t, words = translator(lang), index_words(dataset, lang)
+    return [{"label": query_text(q, found.now[q.key], words, t, lang),
+             "lines": [value_text(row, words, t, lang) for _, row in found.top(q, top).iterrows()]}
+            for q in found.queries if q.key in found.now]

@@ -33,6 +33,7 @@ from bayesstreams.analysis.compare_cases import compare_cases
 from bayesstreams.analysis.contraction import what_the_data_taught
 from bayesstreams.analysis.fragility import fragility
 from bayesstreams.analysis.identification import cases_needed, rho_identification
+from bayesstreams.analysis.voi import next_evidence
 from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, reliance_frame, run_mode
 from bayesstreams.analysis.prior_dependence import prior_dependence
 from bayesstreams.analysis.queries import (DEFAULT_MIN_GAIN, bottlenecks, case_predictions, factor_importance,
@@ -377,6 +378,18 @@ class Queries:
         return fragility(self.run, verdicts=claim_verdicts(self.run, self.run.dataset.claims, self._prior_dependence,
                                                            with_prior=False),
                          cases=cases, changes_of=changes_of)
+
+    def next(self, queries=None, kinds=("reveal", "check", "new"), profiles=None, refits=None):
+        """What to find out next: the value of each candidate piece of evidence for each query (reweighting; see
+        :mod:`bayesstreams.analysis.voi`; ``bayesstreams next --budget N`` adds exact refits).
+
+        Examples
+        --------
+        >>> found = study.q.next(queries=["case:Gemeente 6"], kinds=("check",))
+        >>> found.for_case("g6", 1)["candidate"].iloc[0]
+        'check:g6:p2_internal_communication'
+        """
+        return next_evidence(self.run, queries=queries, kinds=kinds, profiles=profiles, refits=refits)
 
     def mode_comparison(self):
         """The headline numbers beside the same numbers under the study's other not-discussed modes.

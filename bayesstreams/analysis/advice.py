@@ -469,6 +469,35 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
     return out
 
 
+def lever_draws(posterior, dataset, case: str, base=None, reference=None) -> tuple[list[str], np.ndarray]:
+    """The case's levers and their per-draw gains ``(lever, draw)``, in the factor order of the data.
+
+    The same levers as :func:`advise` (coded factors of the target's phase below ``+1`` with data
+    support; not the find-out-first factors), unsorted and unweighted, so that a caller can weigh
+    the draws many ways (:mod:`bayesstreams.analysis.voi`) without recomputing the gains.  Empty
+    when the case has no window to open.
+    """
+    from bayesstreams.analysis.queries import baseline
+    from bayesstreams.data.support import no_data_factors
+
+    base = base or baseline(posterior, dataset)
+    i = dataset.case_ids.index(dataset.resolve_case(case))
+    evidence = case_evidence(dataset, i)
+    reference = reference if reference is not None else dataset
+    target = evidence.target
+    if target is None or PHASES[target] not in reference.phases:
+        return [], np.zeros((0, len(posterior["rho"])))
+    state = _case(base, i, evidence, False)
+    not_offered = no_data_factors(reference) | reference.codebook.context
+    codes = np.asarray(dataset.x[i], dtype=float)
+    coded = [k for k in range(len(codes)) if dataset.factor_phase[k] == target and codes[k] != 1
+             and not np.isnan(codes[k]) and dataset.factor_ids[k] not in not_offered]
+    if not coded:
+        return [], np.zeros((0, len(posterior["rho"])))
+    now = state.probability(state.q, target)[0]  # the same gains as _levers, without its find-out-first terms
+    return [dataset.factor_ids[k] for k in coded], state.probability(state.q_under([(k,) for k in coded]), target)[0] - now
+
+
 def _phase1(case: _Case, prior: dict | None) -> dict:
     entry = {"posterior": weighted_summary(phase1_necessity(case.draws["rho"]), case.weights), "prior_mean": None}
     if prior and "rho" in prior:

@@ -378,6 +378,44 @@ def robustness_command(
     _notes(study)
 
 
+@app.command("next")
+def next_command(
+    run: RunArg,
+    query: Annotated[Optional[list[str]], typer.Option("--query", help="claim:<id>, case:<id or name>, "
+                                                       "effect:<factor>[:W1|W2] or dependency (repeatable; default "
+                                                       "every claim and every case with a window to open)")] = None,
+    budget: Annotated[int, typer.Option("--budget", min=0, help="the most exact refits where reweighting is "
+                                        "unreliable (Pareto k > 0.7)")] = 0,
+    profile: Annotated[Optional[list[Path]], typer.Option("--profile", help="a profile file (TOML) of new "
+                                                          "municipalities to weigh, besides those proposed")] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="candidates shown per query")] = 3,
+    lang: Annotated[str, typer.Option("--lang", help="en or nl")] = "en",
+    as_json: Annotated[bool, typer.Option("--json", help="print every candidate's value as JSON records")] = False,
+) -> None:
+    """What to find out next: which not-discussed cell, code check or new municipality would tell most."""
+    import time
+
+    from bayesstreams.analysis.voi import proposed_profiles, read_profile
+    from bayesstreams.pipeline.robustness import next_evidence
+    from bayesstreams.reporting.voi_text import measured_line, next_lines
+
+    lang = _lang(lang)
+    study = _study(run)
+    profiles = None
+    if profile:
+        profiles = proposed_profiles(study.dataset) + [read_profile(p, study.dataset) for p in profile]
+    start = time.perf_counter()
+    found = next_evidence(study, queries=query, budget=budget, profiles=profiles, progress=sys.stderr.isatty())
+    if as_json:
+        typer.echo(found.frame.to_json(orient="records", force_ascii=False))
+        return
+    for line in next_lines(found, study.dataset, lang, top=top):
+        typer.echo(line)
+    typer.echo("")
+    typer.echo(measured_line(time.perf_counter() - start, found.n_refits, lang))
+    _notes(study)
+
+
 @app.command()
 def qca(
     source: Annotated[Path, typer.Argument(metavar="DATA_OR_RUN",

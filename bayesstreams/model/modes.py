@@ -68,6 +68,16 @@ class ZeroMode(_Mode):
         discussed = data.discussed[:, :, None]
         return (discussed * data.support + (1.0 - discussed) * _ZERO_CODE)[None]
 
+    def reveal_odds(self, draws: dict, counts: np.ndarray) -> np.ndarray:
+        """(draw, code): how much more likely each code of a not-discussed cell is than its fit alone says.
+
+        This mode has no code distribution (it reads the cell as 0), so a cell that is found out is
+        predicted as the marginal reading would: each code as often as among the factor's discussed
+        cells (``counts`` of ``-1, 0, +1``, with one of each added: the ``Dirichlet(1, 1, 1)`` prior).
+        """
+        share = (1.0 + counts) / (3.0 + counts.sum())
+        return np.broadcast_to(share, (len(draws["rho"]), 3))
+
     def table_support(self, support: np.ndarray, discussed: np.ndarray) -> np.ndarray:
         """The possible codes per cell: a not-discussed cell is a point mass at 0."""
         support = support.copy()
@@ -95,6 +105,10 @@ class MarginalMode(_Mode):
         """``w[draw, case, factor, code]``: the code distribution times what the respondents recorded."""
         return respondents.weigh(self.code_weight(data, params, math), data, params, math)
 
+    def reveal_odds(self, draws: dict, counts: np.ndarray) -> np.ndarray:
+        """(draw, code): none; the likelihood of a discussed code already holds ``code_prob`` (see ZeroMode)."""
+        return np.ones((len(draws["rho"]), 3))
+
     def table_support(self, support: np.ndarray, discussed: np.ndarray) -> np.ndarray:
         """The possible codes per cell: a not-discussed cell may be any code."""
         return support.copy()
@@ -117,6 +131,13 @@ class SalienceMode(MarginalMode):
         sigma = math.stack([s1, s0, s1], axis=-1)[:, None, None, :]
         discussed = data.discussed[None, :, :, None]
         return weight * (discussed * sigma + (1.0 - discussed) * (1.0 - sigma))
+
+    def reveal_odds(self, draws: dict, counts: np.ndarray) -> np.ndarray:
+        """(draw, code): ``(1 - sigma) / sigma``: a discussed code's likelihood holds P(discussed | code), the
+        cell was not discussed (see ZeroMode)."""
+        s1, s0 = draws["salience_nonzero"], draws["salience_zero"]
+        sigma = np.stack([s1, s0, s1], axis=-1)
+        return (1.0 - sigma) / sigma
 
     def p_discussed(self, x_true: np.ndarray, params: dict, p_missing: float) -> np.ndarray:
         """P(discussed) per cell: ``salience_zero`` where the true code is 0, ``salience_nonzero`` elsewhere."""

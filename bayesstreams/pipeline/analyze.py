@@ -17,6 +17,7 @@ from bayesstreams.data.dataset import load_dataset
 from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
 from bayesstreams.inference.fit import fit_lines, resolve_model
 from bayesstreams.inference.study import MODE_PREFIX, Study, companion_path, expected_roles
+from bayesstreams.pipeline.robustness import next_evidence
 from bayesstreams.pipeline.robustness import robustness as check_robustness
 from bayesstreams.reporting.brief import FORMATS as BRIEF_FORMATS
 from bayesstreams.reporting.brief import write_brief
@@ -183,9 +184,16 @@ def _role_words(role: str) -> str:
     return f"not-discussed comparison ({role[len(MODE_PREFIX):]})" if role.startswith(MODE_PREFIX) else role
 
 
+def _next(study: Study):
+    """What to find out next for the report (reweighting alone: a few seconds), or None for a kind without streams."""
+    if not getattr(study.run.config.model_kind, "has_streams", False):
+        return None
+    return next_evidence(study, budget=0)
+
+
 def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str, fragility=None,
                    brief_format: str = "html") -> None:
-    write_report(study, folder, lang=lang, force=True, fragility=fragility)
+    write_report(study, folder, lang=lang, force=True, fragility=fragility, next_found=_next(study))
     for case in briefs:
         write_brief(study, folder / brief_name(case, brief_lang, brief_format), case=case, lang=brief_lang, force=True,
                     fragility=fragility)

@@ -17,6 +17,9 @@ What is left over stays unchecked and is counted in every output (never read as 
 
 from __future__ import annotations
 
+import numpy as np
+
+from bayesstreams.analysis import voi
 from bayesstreams.analysis.claims import claim_verdicts
 from bayesstreams.analysis.fragility import Fragility, fragility
 from bayesstreams.analysis.prior_dependence import prior_dependence
@@ -91,3 +94,35 @@ def robustness_lines(found: Fragility, dataset, lang: str = "en") -> list[str]:
             lines.append(f"{conclusion.kind} {conclusion.subject} = {value}:")
             lines += [f"  {line}" for line in rests]
     return lines
+
+
+def next_evidence(study, queries=None, budget: int = 0, kinds=None, profiles=None, progress: bool = False):
+    """What to find out next (:func:`bayesstreams.analysis.voi.next_evidence`), with up to ``budget`` exact refits.
+
+    The outcomes whose reweighting is unreliable (Pareto k > 0.7) are refitted in the order of their
+    predictive chance (the most likely first), each with the data that outcome would give.
+    """
+    run = study.run
+    kinds = tuple(kinds or voi.KINDS)
+    first = voi.next_evidence(run, queries=queries, kinds=kinds, profiles=profiles)
+    if budget <= 0:
+        return first
+    queries = first.queries
+    wanted = []
+    for cand, group in zip(first.candidates, first.outcomes):
+        chance = _outcome_chances(group)
+        for outcome, p in zip(group, chance):
+            if voi.psis_weights(outcome.log_ratio)[1] > voi.K_MAX:
+                wanted.append((-p, cand, outcome))
+    wanted.sort(key=lambda item: item[0])
+    refits = {(cand.key, outcome.label): study.refit(voi.outcome_dataset(run.dataset, cand, outcome), progress=progress)
+              for _, cand, outcome in wanted[:int(budget)]}
+    return voi.next_evidence(run, queries=queries, kinds=kinds, profiles=profiles, refits=refits)
+
+
+def _outcome_chances(group) -> list[float]:
+    if all(o.p_draw is not None for o in group):
+        return [float(np.mean(o.p_draw)) for o in group]
+    top = max(float(o.log_ratio.max()) for o in group)
+    mass = [float(np.mean(np.exp(o.log_ratio - top))) for o in group]
+    return [m / sum(mass) for m in mass]

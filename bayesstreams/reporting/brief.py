@@ -254,6 +254,29 @@ def _prior_count(run, check_run=None) -> tuple[int, int]:
     return prior_dependence(run, check_run).count()
 
 
+def _order_by_value(run, case_id: str, advice: dict) -> None:
+    """Order the case's find-out-first factors by what finding them out is worth for its advice (issue 24).
+
+    The value is :mod:`bayesstreams.analysis.voi`'s for revealing that cell: the chance the case's
+    first lever changes, then the expected narrowing of its gain's 90% interval; each entry keeps
+    it as ``value``.  The words of the brief do not change, only which factors come first.
+    """
+    from bayesstreams.analysis.voi import next_evidence
+
+    factors = {e["factor"] for e in advice.get("find_out_first", [])}
+    if not factors or advice.get("target") is None:
+        return
+    found = next_evidence(run, queries=[f"case:{case_id}"], kinds=("reveal",),
+                          candidates_of=lambda c: c.case_id == case_id and c.factor in factors)
+    values = {row["factor"]: {"p_lever_change": float(row["p_lever_change"]),
+                              "expected_reduction": float(row["expected_reduction"])}
+              for _, row in found.frame.iterrows()}
+    for entry in advice["find_out_first"]:
+        entry["value"] = values.get(entry["factor"])
+    advice["find_out_first"].sort(key=lambda e: (-(e["value"] or {}).get("p_lever_change", 0.0),
+                                                 -(e["value"] or {}).get("expected_reduction", 0.0)))
+
+
 def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", check_run=None,
                threshold: float = 0.5) -> Brief:
     """Everything a brief shows, for a case of the run or a coded profile (see :func:`select_case`).
@@ -277,6 +300,8 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
 
         advice = label_advice(score.advice, {k: {lang: v} for k, v in labels.items()}, lang,
                               run.dataset.codebook.actions())
+        if not is_profile:
+            _order_by_value(run, case.case_ids[0], advice)
     flags, n_prior, n_taught = score.prior_driven, *_prior_count(run, check_run)
     phases = run.dataset.phases  # a one-phase study: no card, stream or sentence about the other window
     streams = [s for s in _streams(run, case) if s.phase in phases]

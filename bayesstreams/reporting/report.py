@@ -28,6 +28,7 @@ from bayesstreams.reporting.companions_text import missing_lines, missing_rows
 from bayesstreams.reporting.i18n import study_translator
 from bayesstreams.reporting.render import render, trusted
 from bayesstreams.reporting.fragility_text import fragility_view
+from bayesstreams.reporting.voi_text import next_view
 from bayesstreams.reporting.report_assemble import Report, build_report, summary
 from bayesstreams.reporting.report_figures import figure_texts, figures, stream_figure_name
 from bayesstreams.reporting.view import SUMMARY
@@ -76,7 +77,8 @@ def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = 
     return html, markdown
 
 
-def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool = False, fragility=None) -> Path:
+def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool = False, fragility=None,
+                 next_found=None) -> Path:
     """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``), ``summary.json``.
 
     Parameters
@@ -95,6 +97,8 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
         Optional second run of the same data (a loaded run): adds a PSIS-LOO model comparison.
     force
         Replace an existing ``out_dir``.
+    next_found
+        What to find out next (:func:`bayesstreams.analysis.voi.next_evidence`), for the section of that name
     fragility
         The study's :class:`~bayesstreams.analysis.fragility.Fragility`
         (:func:`bayesstreams.pipeline.robustness.robustness`): adds "What the conclusions rest on".
@@ -118,6 +122,8 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
                                  zip(missing_rows(study), missing_lines(study, lang))]
     if fragility is not None:
         report.rests_summary, report.rests_on = fragility_view(fragility, study.dataset, lang)
+    if next_found is not None:
+        report.find_out_next = next_view(next_found, study.dataset, lang)
     texts = figure_texts(report, t)
     svgs = figures(report, t, texts)
     html, markdown = render_report(report, svgs, t, texts)

@@ -79,6 +79,7 @@ class Report:
     source_levers: list = field(default_factory=list)  # [{case, factor, main, nostreams, streamerror}]: the source check
     rests_summary: list = field(default_factory=list)  # fragility_text.summary_lines, when the fragility was checked
     rests_on: list = field(default_factory=list)  # [{kind, subject, label, lines}] per conclusion a single change overturns
+    find_out_next: list = field(default_factory=list)  # voi_text.next_view: per query its top candidates, when computed
     rho_density: list = field(default_factory=list)  # prior and posterior density of rho (figure table)
     advice: list = field(default_factory=list)  # per case: advice given what is known (MODEL.md §9), with its text
     modes: object = None  # modes_view.ModesView: "what if not discussed means ...", the modes side by side

@@ -24,10 +24,28 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bayesstreams.analysis.advice import label_advice
+from bayesstreams.analysis.prior_dependence import prior_dependence
+from bayesstreams.analysis.queries import stream_activation
+from bayesstreams.analysis.scoring import score_dataset
+from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
+from bayesstreams.data.cases import resolve_case
 from bayesstreams.data.codebook import PHASES
+from bayesstreams.data.profile import read_profile
 from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
+from bayesstreams.model.kinds import kind_of_draws
+from bayesstreams.reporting.advice_text import useful_levers
+from bayesstreams.reporting.brief_steps import sections
+from bayesstreams.reporting.brief_text import advice
+from bayesstreams.reporting.browser import find_chromium, pdf_page_count, print_pdf
+from bayesstreams.reporting.figure_text import stream_text
+from bayesstreams.reporting.figures import stream_diagram, to_svg
 from bayesstreams.reporting.fragility_text import case_rests_on
+from bayesstreams.reporting.i18n import study_translator
+from bayesstreams.reporting.render import render, trusted
+from bayesstreams.reporting.report_figures import stream_tables
 from bayesstreams.reporting.view import Interval, StreamState, WindowChance
+from bayesstreams.reporting.words import verbal
 
 N_LEVERS = 3
 N_SIMILAR = 3
@@ -130,8 +148,6 @@ class Brief:
 
 def one_case(dataset, case_id: str):
     """The run's dataset reduced to one case (same codebook and groups); ``case_id`` may be its id or its name."""
-    from bayesstreams.data.cases import resolve_case
-
     case_id = resolve_case(dataset, case_id)
     i = dataset.case_ids.index(case_id)
     return dataclasses.replace(dataset, cases=[dataset.cases[i]], codes=[c for c in dataset.codes if c["case_id"] == case_id],
@@ -144,8 +160,6 @@ def select_case(run, case_id: str | None = None, profile=None):
 
     With a profile, ``case_id`` picks one of its cases (needed when it holds several).
     """
-    from bayesstreams.data.profile import read_profile
-
     if profile is None:
         if case_id is None:
             raise UsageError("--case/--profile", "give --case ID or --profile FILE")
@@ -180,8 +194,6 @@ def _windows(score, case, flags: dict, t, advice: dict | None = None) -> list[Br
     With the case advice (streams model) the chances are the advice's, the "now" every step starts
     from; without it (the additive model knows no evidence) they are the codes' predictions.
     """
-    from bayesstreams.reporting.words import verbal
-
     out = []
     by_phase = {w["phase"]: w for w in advice["windows"]} if advice is not None else {}
     for p in PHASES:
@@ -202,9 +214,6 @@ def _windows(score, case, flags: dict, t, advice: dict | None = None) -> list[Br
 
 def _streams(run, case) -> list[StreamState]:
     """Stream activation of the case (streams model only; empty for the additive model)."""
-    from bayesstreams.analysis.queries import stream_activation
-    from bayesstreams.model.kinds import kind_of_draws
-
     if not kind_of_draws(run.posterior).has_streams:
         return []
     table = stream_activation(run.posterior, case)
@@ -216,8 +225,6 @@ def _levers(advice: dict | None, labels: dict) -> list[BriefLever]:
     """The levers toward the next window that gain something alone (none for the additive model or both windows open)."""
     if advice is None:
         return []
-    from bayesstreams.reporting.advice_text import useful_levers
-
     return [BriefLever(lever["factor"], labels[lever["factor"]], int(lever["phase"]), lever["stream"],
                        _num(lever["code"]), Interval.of(lever["gain"]), _num(lever["p_gain_gt_threshold"]),
                        float(lever["threshold"]), lever.get("action"), Interval.of(lever["now"]),
@@ -227,8 +234,6 @@ def _levers(advice: dict | None, labels: dict) -> list[BriefLever]:
 
 def _steps(advice: dict | None, name: str, t) -> list:
     """The advice as the brief's plain sections (:mod:`bayesstreams.reporting.brief_steps`)."""
-    from bayesstreams.reporting.brief_steps import sections
-
     return sections(advice, name, t)
 
 
@@ -244,8 +249,6 @@ def _prior_count(run, check_run=None) -> tuple[int, int]:
     The case's own flags come from ``score`` (:func:`~bayesstreams.analysis.scoring.score_dataset`),
     so brief, score and report read one flag.
     """
-    from bayesstreams.analysis.prior_dependence import prior_dependence
-
     return prior_dependence(run, check_run).count()
 
 
@@ -257,9 +260,6 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
     prior-driven marks are measured with, besides power-scaling; ``threshold`` is the chance of
     the next window that "what would it take" aims at.
     """
-    from bayesstreams.reporting.i18n import study_translator
-    from bayesstreams.analysis.scoring import score_dataset
-
     t = study_translator(lang, run.dataset)
     case = select_case(run, case_id, profile)
     is_profile = profile is not None
@@ -268,8 +268,6 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
     labels = {f.id: f.label(lang) for f in run.dataset.codebook.factors}
     advice = None
     if score.advice is not None:
-        from bayesstreams.analysis.advice import label_advice
-
         advice = label_advice(score.advice, {k: {lang: v} for k, v in labels.items()}, lang,
                               run.dataset.codebook.actions())
     flags, n_prior, n_taught = score.prior_driven, *_prior_count(run, check_run)
@@ -295,21 +293,13 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
 
 def render_brief(brief: Brief, t, compact: int = 0) -> str:
     """The brief as one HTML page (inline CSS and figure); ``compact`` 1 or 2 uses smaller type to fit one A4 page."""
-    from bayesstreams.reporting.figures import stream_diagram, to_svg
-    from bayesstreams.reporting.render import render, trusted
-    from bayesstreams.reporting.report_figures import stream_tables
-
     figure = None
     if brief.streams:
         windows = [WindowChance(w.phase, w.p, w.observed, w.prior_driven) for w in brief.windows]
-        from bayesstreams.reporting.figure_text import stream_text
-
         text = stream_text(brief.name, brief.streams, windows, t)
         figure = trusted(to_svg(stream_diagram(*stream_tables(brief.streams, windows), t, name=brief.name,
                                                prior_label=t("brief_prior_short")),
                                 text.title, text.desc, ident="brief-streams"))
-    from bayesstreams.reporting.brief_text import advice
-
     return render("brief.html", t, b=brief, figure=figure, compact=compact, advice=advice(brief, t))
 
 
@@ -362,9 +352,6 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     >>> write_brief(study, case="Gemeente 5", out=tmp / "g5.html").name
     'g5.html'
     """
-    from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
-    from bayesstreams.reporting.i18n import study_translator
-
     out_file = Path(out if out is not None else out_file)
     case_id = case if case is not None else case_id
     suffix = out_file.suffix.lower()
@@ -373,8 +360,6 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     refuse_existing(out_file, force)  # before the work, and again at the rename
     t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
     if suffix == ".pdf":
-        from bayesstreams.reporting.browser import find_chromium
-
         find_chromium()  # a missing browser fails before the work, not after it
     run = study.run
     if case_id is not None and profile is None:
@@ -392,8 +377,6 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
 
 def one_page_pdf(brief: Brief, t) -> bytes:
     """The brief printed to PDF; retried in compact, then tighter type if it ran over one A4 page."""
-    from bayesstreams.reporting.browser import pdf_page_count, print_pdf
-
     with tempfile.TemporaryDirectory(prefix="bayesstreams-brief-") as tmp:
         for compact in COMPACT_LEVELS:
             page = Path(tmp) / "brief.html"

@@ -20,8 +20,10 @@ import html
 import json
 from pathlib import Path
 
-from bayesstreams.analysis.explore_data import DEFAULT_DRAWS
+from bayesstreams.analysis.explore_data import DEFAULT_DRAWS, explore_payload
+from bayesstreams.atomic import atomic_write_text, refuse_existing
 from bayesstreams.errors import InputError, Violation
+from bayesstreams.reporting.i18n import LANGUAGES, check_language, table
 
 TEMPLATES = Path(__file__).with_name("templates")
 # the translation keys the page shows (besides those of explore_* below)
@@ -41,8 +43,6 @@ def script_json(data) -> str:
 
 def page_words() -> dict:
     """The page's words in every language: ``{lang: {key: text}}`` (the ``explore_*`` keys and :data:`SHARED_KEYS`)."""
-    from bayesstreams.reporting.i18n import LANGUAGES, table
-
     out = {}
     for lang in LANGUAGES:
         words = table(lang)
@@ -52,8 +52,6 @@ def page_words() -> dict:
 
 def render_explore(payload: dict, lang: str = "nl") -> str:
     """The page's HTML for a payload of :func:`~bayesstreams.analysis.explore_data.explore_payload`."""
-    from bayesstreams.reporting.i18n import check_language
-
     lang = check_language(lang)
     words = page_words()
     data = {**payload, "lang": lang, "text": words}
@@ -104,10 +102,6 @@ def write_explore(study, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, forc
     >>> '<html lang="nl">' in text, "https://" in text, "http://" in text
     (True, False, False)
     """
-    from bayesstreams.analysis.explore_data import explore_payload
-    from bayesstreams.atomic import atomic_write_text, refuse_existing
-    from bayesstreams.reporting.i18n import check_language
-
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(Violation(str(out), None, "--out", "the what-if page is written as .html"))

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bayesstreams.atomic import refuse_existing
+from bayesstreams.data.qda.matrix import matrix_evidence
 from bayesstreams.data.qda.tables import (Evidence, ImportTables, build_tables, check_mapped_codes_exist,
                                            to_dataset, write_tables)
 from bayesstreams.data.qda.mapping import Mapping, load_mapping
@@ -79,8 +81,6 @@ def _qdpx_evidence(project: QdaProject, mapping: Mapping) -> tuple[list[Evidence
 
 def _finish(tables: ImportTables, mapping: Mapping, out: Path, source: str, force: bool,
             notes: list[str]) -> ImportResult:
-    from bayesstreams.atomic import refuse_existing
-
     refuse_existing(out, force)
     dataset = to_dataset(tables, mapping, out, source)
     write_tables(tables, mapping, out, force)
@@ -184,8 +184,6 @@ def import_matrix(matrix: str | Path, mapping: str | Path, out: str | Path, *, c
     >>> result.dataset.case_ids, result.n_coded_cells
     (('Gemeente Noord', 'Gemeente Zuid'), 2)
     """
-    from bayesstreams.data.qda.matrix import matrix_evidence
-
     rules = load_mapping(mapping, codebook)
     evidence, names, notes = matrix_evidence(Path(matrix), rules)
     tables = build_tables(evidence, names, {}, rules)

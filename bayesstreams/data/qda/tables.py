@@ -70,7 +70,7 @@ def column_name(variable: str) -> str:
 def check_mapped_codes_exist(mapping: Mapping, known: list[str], where: str) -> list[Violation]:
     """A mapping that names a code the project (or matrix) lacks is an error at the mapping's line."""
     problems = []
-    for path in list(mapping.codes) + list(mapping.ignore):
+    for path in list(mapping.codes) + list(mapping.unread) + list(mapping.ignore):
         if path not in known:
             close = difflib.get_close_matches(path, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -36,8 +36,9 @@ def run_probes(path: Path) -> list[str]:
 
 
 def test_no_module_probes_a_run_or_a_study():
-    found = []
-    for path in sorted(PACKAGE.rglob("*.py")):
+    found, modules = [], sorted(PACKAGE.rglob("*.py"))
+    assert len(modules) > 50 and (PACKAGE / RECORD).is_file(), f"{PACKAGE}: not the package's folder"
+    for path in modules:
         if path.relative_to(PACKAGE).as_posix() != RECORD:
             found += run_probes(path)
     assert found == [], "take a Run or a Study and say so with isinstance, not a probe:\n" + "\n".join(found)

@@ -275,3 +275,18 @@ def test_a_stream_coded_still_blocks_and_its_steps_set_it_in_motion_as_the_noise
         u_given = np.where(s, u * q, q + u * (1 - q))  # U given S
         expected = (u_given < q_new).mean()
         assert _stream_after(np.array(p_now), np.array(q), np.array(q_new)) == pytest.approx(expected, abs=4e-3)
+
+
+def test_advice_of_a_study_a_run_and_their_draws_is_one_advice(fake_study):
+    """``advise`` takes a Study, a Run, or draws and a dataset, told apart by type (no attribute probes)."""
+    from bayesstreams.analysis.queries import run_baseline
+    from bayesstreams.inference.study import Study
+
+    _, run = fake_study
+    case = run.dataset.case_ids[4]
+    of_draws = advise(run.posterior, run.dataset, case, base=run_baseline(run), prior=run.prior)
+    for whole in (run, Study.of(run)):
+        advice = advise(whole, case)
+        assert advice.case_id == case and advice.target == of_draws.target
+        assert advice.windows == of_draws.windows and advice.necessity == of_draws.necessity
+        assert [lever["factor"] for lever in advice.levers] == [lever["factor"] for lever in of_draws.levers]

@@ -31,6 +31,7 @@ def report(request, dataset, tmp_path_factory):
     run = write_fake_run(tmp / "run", dataset, prior_like_draws(dataset, n=150, seed=6))
     folder = write_report(as_study(run), tmp / "report", lang=request.param)
     svgs = {p.name: ET.parse(p).getroot() for p in sorted((folder / "figures").glob("*.svg"))}
+    assert svgs, f"{folder / 'figures'} holds no SVG: every check of the figures would pass on none"
     return request.param, folder, svgs
 
 

@@ -68,10 +68,17 @@ def expansions() -> dict[str, list[str]]:
     }
 
 
+def worded_files() -> list:
+    """The templates and the code that words things; never none (a moved folder would make the checks vacuous)."""
+    templates = [*TEMPLATES.glob("*.html"), *TEMPLATES.glob("*.md"), *TEMPLATES.glob("*.js")]
+    assert len(templates) >= 5 and len(CODE) >= 5, (TEMPLATES, CODE)
+    return [*templates, *CODE]
+
+
 def used_keys() -> set[str]:
     """Keys named in the templates and in the code that draws and words things, prefixes expanded."""
     used = set()
-    for path in [*TEMPLATES.glob("*.html"), *TEMPLATES.glob("*.md"), *TEMPLATES.glob("*.js"), *CODE]:
+    for path in worded_files():
         text = path.read_text(encoding="utf-8")
         used |= set(re.findall(r"""\bt\(\s*f?['"]([a-z0-9_]+)""", text))
     prefixes = expansions()
@@ -108,8 +115,9 @@ def test_no_key_is_unused():
 
 def test_every_prefix_in_the_templates_has_its_expansions_listed():
     prefixes = set()
-    for path in [*TEMPLATES.glob("*.html"), *TEMPLATES.glob("*.md"), *TEMPLATES.glob("*.js"), *CODE]:
+    for path in worded_files():
         prefixes |= set(re.findall(r"""\bt\(\s*f?['"]([a-z0-9_]+_)['"{]""", path.read_text(encoding="utf-8")))
+    assert prefixes, "no prefixed key found: the pattern no longer matches the templates"
     assert prefixes <= set(expansions()), prefixes - set(expansions())
 
 

@@ -115,7 +115,9 @@ def outputs(request, run_folder, study, fake_study_report, tmp_path_factory):
     texts = {"report.html": visible((report / "report.html").read_text(encoding="utf-8")),
              "report.md": markdown_text((report / "report.md").read_text(encoding="utf-8"), t),
              "brief.html": visible(brief.read_text(encoding="utf-8"))}
-    texts |= {f"figures/{p.name}": visible(p.read_text(encoding="utf-8")) for p in (report / "figures").glob("*.svg")}
+    figures = {f"figures/{p.name}": visible(p.read_text(encoding="utf-8")) for p in (report / "figures").glob("*.svg")}
+    assert figures, "the report has no SVG figure: its words would go unchecked"
+    texts |= figures
     return lang, {name: without_data_text(text, study) for name, text in texts.items()}
 
 

@@ -67,3 +67,15 @@ def test_empty_codes_and_bad_toml(tmp_path):
         load_mapping(path)
     (v,) = info.value.violations
     assert v.row == 2 and "not valid TOML" in v.message
+
+
+def test_a_codebook_that_cannot_be_read_does_not_hide_the_mapping_s_other_problems(tmp_path):
+    path = tmp_path / "map.toml"
+    path.write_text('codebook = "missing.toml"\n[codes]\n"A" = { phase = 3, window = 1 }\n'
+                    '[matrix]\ncolumns = "rows"\nsepartor = "/"\n', encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_mapping(path)
+    got = [(v.row, v.column) for v in info.value.violations]
+    assert (None, None) in got and str(tmp_path / "missing.toml") in str(info.value)  # the codebook's own error
+    assert (3, "phase") in got and (5, "columns") in got and (6, "matrix.separtor") in got
+    assert len(got) == 4

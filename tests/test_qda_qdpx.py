@@ -201,7 +201,7 @@ def test_mapping_names_a_factor_the_codebook_lacks(tmp_path, capsys):
     (line,) = _fails(tmp_path, capsys, project, mapping)
     row = next(i for i, ln in enumerate(mapping.read_text().split("\n"), 1) if "p1_congruence_value\"" in ln)
     assert line == (f"error: {mapping}:{row}:factor: factor 'p1_congruence_value' is not in the codebook "
-                    "(did you mean 'p1_congruence_values'?)")
+                    f"{tmp_path / 'codebook.toml'} (did you mean 'p1_congruence_values'?)")
 
 
 def test_two_codes_give_one_respondent_two_values(tmp_path, capsys):
@@ -335,3 +335,31 @@ def test_overlapping_sets_need_cases_ids(tmp_path, capsys):
     lines = _fails(tmp_path, capsys, project, mapping)
     assert any("a source is in case 'Gemeente Noord' and in case 'Alle documenten'; list the cases to import "
                "in [cases.ids]" in ln for ln in lines)
+
+
+def test_every_mapping_problem_is_reported_in_one_pass(tmp_path, capsys):
+    """Three kinds of mistake (a factor the codebook lacks, a code the project lacks, a case it lacks) in one run.
+
+    Before, the first kind stopped the import and the others were found one run at a time.
+    """
+    project, mapping = write_study(tmp_path / "in", "nvivo")
+    text = mapping.read_text(encoding="utf-8")
+    text = text.replace('"Gemeente Zuid" = "zuid"', '"Gemeente Zuidd" = "zuid"')  # a case the project lacks
+    text = text.replace("[codes]", '[codes]\n"Fase 1/Inzicht/-" = { factor = "p1_insigt", code = 2 }'  # two bad fields
+                                   '\n"Fase 1/Inzichtt/+" = { factor = "p1_insight", code = 1 }', 1)  # not in project
+    mapping.write_text(text.replace("[cases]\n", "[cases]\nfrm = 1\n"), encoding="utf-8")  # a typo'd key
+    lines = _fails(tmp_path, capsys, project, mapping)
+    where = {n: i for i, n in enumerate(mapping.read_text(encoding="utf-8").split("\n"), 1)}
+    at = {name: next(i for ln, i in where.items() if name in ln) for name in ("p1_insigt", "Inzichtt", "Zuidd", "frm")}
+    expected = [f"error: {mapping}:{at['p1_insigt']}:factor: factor 'p1_insigt' is not in the codebook ",
+                f"error: {mapping}:{at['p1_insigt']}:code: code 2 is not -1, 0 or 1",
+                f"error: {mapping}:{at['Inzichtt']}:Fase 1/Inzichtt/+: code 'Fase 1/Inzichtt/+' is not in ",
+                # an entry with bad fields is still checked against the project (its path is not there either)
+                f"error: {mapping}:{at['p1_insigt']}:Fase 1/Inzicht/-: code 'Fase 1/Inzicht/-' is not in ",
+                f"error: {mapping}:{at['Zuidd']}:Gemeente Zuidd: case 'Gemeente Zuidd' is not in ",
+                f"error: {mapping}:{at['frm']}:cases.frm: unknown key 'frm' in [cases] "]
+    for start in expected:
+        assert sum(line.startswith(start) for line in lines) == 1, (start, lines)
+    assert len(lines) == len(expected), lines  # one line per distinct problem, nothing else
+    assert "(did you mean 'p1_insight'?)" in lines[[l.startswith(expected[0]) for l in lines].index(True)]
+    assert "codebook.toml" in lines[[l.startswith(expected[0]) for l in lines].index(True)]  # names the codebook

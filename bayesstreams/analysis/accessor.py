@@ -50,7 +50,7 @@ from bayesstreams.inference.study import Study, register_accessor
 
 def _per_draw():
     """:mod:`bayesstreams.analysis.draws`, imported on first use: it needs xarray and pandas, which `score` never loads."""
-    from bayesstreams.analysis import draws
+    from bayesstreams.analysis import draws  # lazy: xarray and pandas, which `score` never loads
 
     return draws
 

@@ -30,8 +30,11 @@ from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.analysis.queries import baseline, quantile_names, run_baseline, summary_frame
 from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.support import no_data_factors
 from bayesstreams.errors import RunError
-from bayesstreams.model.evidence import options_of_draws
+from bayesstreams.inference.run import Run
+from bayesstreams.inference.study import Study
+from bayesstreams.model.evidence import EvidenceData, options_of_draws, stream_q
 from bayesstreams.model.modes import DEFAULT_MODE
 
 WINDOWS = ("W1", "W2")
@@ -134,8 +137,6 @@ class _Case:
         factors, even at the code already recorded (a not-discussed cell set to 0 is a change here).
         Each (stream, fixed factors and values) is computed once per case and kept in the cache.
         """
-        from bayesstreams.model.evidence import stream_q
-
         options, data, group_eta, phase, stream, qt = self.exact
         out = []
         for p in range(2):
@@ -188,8 +189,6 @@ def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.nda
         weights = weights * counterfactual(base.q[:, i], base.q[:, i], d["lambda"], d["kappa"], d["rho"], evidence, W1)[2]
     exact = None
     if "evidence" in base.cache:  # an evidence mode: the case's own evidence arrays, for q_under
-        from bayesstreams.model.evidence import EvidenceData
-
         options, data, group_eta, qt = base.cache["evidence"]
         row = slice(i, i + 1)
         exact = (options, EvidenceData(data.support[row], data.discussed[row], data.counts[row]),
@@ -369,8 +368,6 @@ def necessity(posterior, dataset, base=None, quantiles=None, reference=None):
     >>> bool(table["q05"].min() >= 0 and table["q95"].max() <= 1), set(table["code"])
     (True, {1.0})
     """
-    from bayesstreams.data.support import no_data_factors
-
     base = base or baseline(posterior, dataset)
     if not base.has_streams:
         raise RunError(f"necessity given what is known needs the streams model; this run is a {base.kind} model")
@@ -425,11 +422,8 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
         Importance weights of the draws (the posterior of changed data, :mod:`bayesstreams.analysis.fragility`);
         default: every draw the same.
     """
-    from bayesstreams.analysis.queries import baseline
-    from bayesstreams.data.support import no_data_factors
-
-    run = getattr(posterior, "run", posterior)  # a Study holds its run
-    if hasattr(run, "posterior"):  # advise(run_or_study, case)
+    run = posterior.run if isinstance(posterior, Study) else posterior  # a Study holds its run
+    if isinstance(run, Run):  # advise(run_or_study, case)
         case = dataset if case is None else case
         posterior, dataset = run.posterior, run.dataset
         base, prior = base or run_baseline(run), prior if prior is not None else run.prior
@@ -477,9 +471,6 @@ def lever_draws(posterior, dataset, case: str, base=None, reference=None) -> tup
     the draws many ways (:mod:`bayesstreams.analysis.voi`) without recomputing the gains.  Empty
     when the case has no window to open.
     """
-    from bayesstreams.analysis.queries import baseline
-    from bayesstreams.data.support import no_data_factors
-
     base = base or baseline(posterior, dataset)
     i = dataset.case_ids.index(dataset.resolve_case(case))
     evidence = case_evidence(dataset, i)

@@ -37,8 +37,9 @@ import numpy as np
 from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, WINDOWS, _case, json_safe, weighted_summary
 from bayesstreams.analysis.case_evidence import W1, W2, case_evidence, stream_posterior
 from bayesstreams.analysis.prior_dependence import flag_draws
-from bayesstreams.analysis.queries import run_baseline
+from bayesstreams.analysis.queries import baseline, run_baseline, summarise, windows
 from bayesstreams.data.cases import resolve_case
+from bayesstreams.data.support import LABEL_NO_DATA, support_arrays
 from bayesstreams.inference.power import usable_power_weights
 from bayesstreams.data.codebook import STREAMS
 from bayesstreams.errors import RunError, UsageError
@@ -123,8 +124,6 @@ class CaseComparison:
 
 
 def _summary(values: np.ndarray) -> dict:
-    from bayesstreams.analysis.queries import summarise
-
     return {key: float(v) for key, v in summarise(values).items()}
 
 
@@ -137,8 +136,6 @@ def _differs(a: float, b: float) -> bool:
 
 def _side(base, dataset, i: int, samples: dict, key: str):
     """One case's side of the comparison, its per-case state (advice's), and its per-draw chances in ``samples``."""
-    from bayesstreams.analysis.queries import windows
-
     evidence = case_evidence(dataset, i)
     state = _case(base, i, evidence, reweight=False)
     now, d = windows(base), base.draws
@@ -218,10 +215,6 @@ def compare(posterior: dict, dataset, a: str, b: str, base=None, min_gain: float
         The comparison, and ``{name: (sample,) array}`` of every summarised number that can be
         prior-driven (``a.p_w1``, ``diff.p_w2``, ``gain.<factor>.W1``, ``joint.W2``, ...).
     """
-    from bayesstreams.analysis.queries import baseline
-    from bayesstreams.data.cases import resolve_case
-    from bayesstreams.data.support import LABEL_NO_DATA, support_arrays
-
     base = base or baseline(posterior, dataset)
     if not base.has_streams:
         raise RunError(f"comparing cases needs the streams model; this run is a {base.kind} model")

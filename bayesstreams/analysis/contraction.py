@@ -34,6 +34,8 @@ import numpy as np
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.analysis.queries import CONTRASTS, ace_draws, baseline, dependency_draws, model_kind, windows
+from bayesstreams.model.evidence import code_coords
+from bayesstreams.model.kinds import var_dims
 
 if TYPE_CHECKING:  # pandas is imported where tables are built: the per-draw kernels serve `score` without it
     import pandas as pd
@@ -69,9 +71,6 @@ def contraction_frame(source: str, name: str, index: list[str], prior_samples: n
 
 def scalar_labels(name: str, shape: tuple[int, ...], dataset, kind: str) -> list[str]:
     """A label per scalar of a parameter, e.g. ``"p1_media"`` or ``"1, problem"`` (C order)."""
-    from bayesstreams.model.evidence import code_coords
-    from bayesstreams.model.kinds import var_dims  # light: the kinds import PyMC only inside build()
-
     coords = {"phase": [str(p) for p in PHASES], "stream": list(STREAMS), "factor": list(dataset.factor_ids),
               "group": list(dataset.groups), **code_coords()}
     try:

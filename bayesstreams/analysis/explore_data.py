@@ -35,7 +35,17 @@ import base64
 
 import numpy as np
 
+from bayesstreams.analysis.advice import WINDOWS, _case, weighted_summary
+from bayesstreams.analysis.case_evidence import case_evidence
+from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
+from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, baseline, windows
+from bayesstreams.analysis.scoring import _levers, _summary
 from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.dataset import Dataset
+from bayesstreams.data.support import no_data_factors
+from bayesstreams.model import evidence as ev
+from bayesstreams.model.kinds import kind_of_draws
+from bayesstreams.model.modes import EVIDENCE_DEFAULTS, respondents_of
 
 DEFAULT_DRAWS = 400
 PAYLOAD_VERSION = 1
@@ -103,8 +113,6 @@ def prior_flags(run, profiles, check_run=None) -> tuple[list[dict], list[str]]:
     The flag ``score`` shows (:func:`bayesstreams.analysis.prior_dependence.prior_dependence`):
     power-scaling, and the wide-prior ``check_run`` when given.
     """
-    from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
-
     measured = prior_dependence(run, check_run, dataset=profiles, names=CASE_CHANCES)
     return ([{name: bool(measured.flag(name, case)) for name in CASE_CHANCES} for case in profiles.case_ids],
             list(measured.checks))
@@ -141,12 +149,6 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
     >>> payload["n_draws"], payload["draws"]["beta"]["shape"][0], len(payload["cases"]) == run.dataset.n_cases
     (40, 40, True)
     """
-    from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN
-    from bayesstreams.data.support import no_data_factors
-    from bayesstreams.model import evidence as ev
-    from bayesstreams.model.kinds import kind_of_draws
-    from bayesstreams.model.modes import EVIDENCE_DEFAULTS, respondents_of
-
     dataset = run.dataset
     draws = thin_draws(run.posterior, run.n_chains, n_draws)
     kind = kind_of_draws(run.posterior)
@@ -202,8 +204,6 @@ def explore_scores(payload: dict, profiles) -> list[dict]:
     >>> len(scores) == run.dataset.n_cases, scores[0]["windows"][0]["phase"]
     (True, 1)
     """
-    from bayesstreams.analysis.queries import baseline
-
     draws = payload_draws(payload)
     if not payload["has_streams"]:
         return codes_scores(payload, profiles)
@@ -232,10 +232,6 @@ def what_if(payload: dict, dataset, start: int | None, codes: list, group: int =
         and ``find_out_first`` (each ``now``, ``with_step`` and ``gain``, ranked by the gain),
         ``changed`` (the factor indices changed).  Summaries are the advice's weighted summaries.
     """
-    from bayesstreams.analysis.advice import WINDOWS, _case, weighted_summary
-    from bayesstreams.analysis.case_evidence import case_evidence
-    from bayesstreams.analysis.queries import baseline
-
     draws = payload_draws(payload) if draws is None else draws
     if start is None:
         dataset = profile_of_codes(payload, dataset.codebook, [{"case_id": "new", "codes": [None] * len(codes),
@@ -297,9 +293,6 @@ def what_if(payload: dict, dataset, start: int | None, codes: list, group: int =
 
 def codes_scores(payload: dict, profiles) -> list[dict]:
     """The additive kind's page: codes-only P(W1), P(W2) and levers by the gain in P(W2) (``score``'s)."""
-    from bayesstreams.analysis.queries import baseline, windows
-    from bayesstreams.analysis.scoring import _levers, _summary
-
     draws = payload_draws(payload)
     base = baseline(draws, profiles)
     now = windows(base)
@@ -315,8 +308,6 @@ def profile_of_codes(payload: dict, codebook, rows: list[dict]):
     Built as a wide profile file would be read (one respondent per coded cell), so that it scores
     as the page's "copy as profile CSV" would.
     """
-    from bayesstreams.data.dataset import Dataset
-
     factor_ids = [f["id"] for f in payload["factors"]]
     x = np.array([[np.nan if c is None else float(c) for c in row["codes"]] for row in rows], dtype=float)
     groups = tuple(payload["groups"])

@@ -32,9 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bayesstreams.analysis.queries import run_baseline
+from bayesstreams.analysis.claims import claim_verdicts
+from bayesstreams.analysis.prior_dependence import prior_dependence
+from bayesstreams.analysis.queries import baseline, run_baseline, windows
+from bayesstreams.analysis.ranks import effect_ranks
 from bayesstreams.errors import RunError
 from bayesstreams.fast.registry import expected_q
+from bayesstreams.model.kinds import kind_of_draws
 from bayesstreams.model.modes import MODES, options_of_draws
 
 SHIFT_LIMIT = 1.0  # shift / (half the 90% interval width) above which a number depends on the mode
@@ -70,9 +74,6 @@ class Reliance:
 
 def reliance_rows(draws: dict, dataset, base=None) -> list[Reliance]:
     """:func:`not_discussed_reliance` from draws: one :class:`Reliance` per case and window, case-major."""
-    from bayesstreams.analysis.queries import baseline, windows
-    from bayesstreams.model.kinds import kind_of_draws
-
     x = np.asarray(dataset.x, dtype=float)
     base = base if base is not None else baseline(draws, dataset)
     now = windows(base)
@@ -290,10 +291,6 @@ def mode_comparison(run, others, measured=None) -> ModeComparison:
     >>> round(row.means["zero"], 6) == round(float(study.q.cases().query("case_id == 'g5' and quantity == 'p_w1'")["mean"].iloc[0]), 6)
     True
     """
-    from bayesstreams.analysis.claims import claim_verdicts
-    from bayesstreams.analysis.prior_dependence import prior_dependence
-    from bayesstreams.analysis.ranks import effect_ranks
-
     runs = {run_mode(run): run}
     for other in (others.values() if isinstance(others, dict) else others):
         mode = run_mode(other)

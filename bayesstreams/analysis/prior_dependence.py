@@ -41,12 +41,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bayesstreams.analysis.contraction import _query_draws, scalar_labels
+from bayesstreams.analysis.ranks import COMMON, headline_contrasts
 from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.support import support_arrays
 from bayesstreams.errors import RunError
-from bayesstreams.analysis.queries import run_baseline
+from bayesstreams.analysis.queries import CONTRASTS, ace_draws, baseline, model_kind, run_baseline, windows
 
 from bayesstreams.inference.power import (ALPHAS, KHAT_LIMIT, MIN_POWER_DRAWS, power_scaled_weights,  # noqa: F401
                                           power_weights, scaled_log_prior, usable_power_weights)
+from bayesstreams.model.kinds import kind_of_draws
 SHIFT_LIMIT = 0.5  # shift / (half the 90% interval width) above which a number is prior-driven: a quarter interval
 SD_LIMIT = 0.8  # posterior sd / prior sd above which a parameter barely contracted from its prior
 INHERITS = {"dependency_effect": "rho", "dependency_necessity": "rho"}  # queries proportional to (1 - rho)
@@ -69,8 +73,6 @@ def stream_necessity_draws(draws: dict, dataset, base=None) -> np.ndarray:
     ``lambda / (lambda + (1 - lambda)(1 - kappa) prod_{other streams} q)``.  1: no window
     without the stream; 0: the stream does not matter.
     """
-    from bayesstreams.analysis.queries import baseline
-
     base = base if base is not None else baseline(draws, dataset)
     lam, kap = base.draws["lambda"], base.draws["kappa"]
     out = np.empty((base.q.shape[0], len(PHASES), len(STREAMS)))
@@ -87,8 +89,6 @@ def dependency_necessity_draws(draws: dict, dataset, base=None) -> np.ndarray:
 
     1 means phase 2 needs phase 1 (the thesis's first conclusion), 0 that it ignores it.
     """
-    from bayesstreams.analysis.queries import baseline, windows
-
     w = windows(base if base is not None else baseline(draws, dataset))
     return (1.0 - w.p2_closed / w.p2_open).mean(axis=1)
 
@@ -107,16 +107,11 @@ def headline_draws(draws: dict, dataset, names=None, base=None) -> dict[str, tup
     the effects of every factor.  ``base`` is a :class:`~bayesstreams.analysis.queries.Baseline`
     of ``draws`` on ``dataset`` to share (``run.baseline``); every query here reads one baseline.
     """
-    from bayesstreams.analysis.queries import baseline, windows
-
     base = base if base is not None else baseline(draws, dataset)
     if names is not None and set(names) <= set(CASE_CHANCES):
         w = windows(base)
         chances = {"p_w1": w.p1, "p_w2": w.p2}
         return {name: (list(dataset.case_ids), chances[name]) for name in names}
-    from bayesstreams.analysis.contraction import _query_draws, scalar_labels
-    from bayesstreams.analysis.queries import model_kind
-
     kind = model_kind(draws)
     out = {}
     for name, values in draws.items():
@@ -131,8 +126,6 @@ def headline_draws(draws: dict, dataset, names=None, base=None) -> dict[str, tup
         out[name] = (labels[name], np.asarray(values, dtype=float).reshape(len(values), -1))
     out.update(step_ace_draws(draws, dataset, base))
     out["dependency_necessity"] = ([""], dependency_necessity_draws(draws, dataset, base)[:, None])
-    from bayesstreams.model.kinds import kind_of_draws
-
     if kind_of_draws(draws).has_streams:
         out["stream_necessity"] = (stream_labels(), stream_necessity_draws(draws, dataset, base))
     return out
@@ -150,10 +143,6 @@ def step_ace_draws(draws: dict, dataset, base=None) -> dict[str, tuple[list[str]
     step is another one (for the rest it is their ``ace_step``), so that a ranked headline carries
     a measured flag and no number is counted twice.
     """
-    from bayesstreams.analysis.queries import CONTRASTS, ace_draws
-    from bayesstreams.analysis.ranks import COMMON, headline_contrasts
-    from bayesstreams.data.support import support_arrays
-
     steps = headline_contrasts(dataset)
     no_data = support_arrays(dataset).no_data
     labels = [label for label, _, _ in CONTRASTS]

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.support import CODES, observed_codes, support_arrays
 from bayesstreams.errors import RunError
 from bayesstreams.fast.registry import expected_q
 from bayesstreams.model.kinds import get_kind, kind_of_draws
@@ -291,8 +292,6 @@ def factor_importance(posterior: dict, dataset, base: Baseline | None = None, qu
         :func:`bayesstreams.data.support.observed_codes`); ``path`` is "direct",
         "through W1" (phase-1 factor on W2) or "none" (phase-2 factor on W1, always 0).
     """
-    from bayesstreams.data.support import CODES, observed_codes
-
     ace = ace_draws(posterior, dataset, base)
     seen = observed_codes(dataset, None)
     rows, columns = [], []
@@ -449,8 +448,6 @@ def levers(posterior: dict, dataset, min_gain: float = DEFAULT_MIN_GAIN, base: B
         ``"no data: prior only"`` is not a lever to offer (MODEL.md §9; the report, the brief
         and ``score`` leave it out).  Sorted by case, window (W2 first), rank.
     """
-    from bayesstreams.data.support import support_arrays
-
     base = base or baseline(posterior, dataset)
     now = windows(base)
     x = np.asarray(dataset.x, dtype=float)

@@ -36,10 +36,13 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from bayesstreams.analysis.mode_comparison import reliance_rows
+from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
 from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.profile import read_profile
 from bayesstreams.data.support import no_data_factors
 from bayesstreams.model.modes import DEFAULT_MODE
-from bayesstreams.analysis.advice import json_safe
+from bayesstreams.analysis.advice import advice_to_dict, advise, json_safe, label_advice
 from bayesstreams.analysis.queries import (
     CAUSAL_NOTE,
     DEFAULT_MIN_GAIN,
@@ -202,8 +205,6 @@ def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshol
     """
     if not base.has_streams:
         return [None] * profiles.n_cases
-    from bayesstreams.analysis.advice import advice_to_dict, advise
-
     return [advice_to_dict(advise(run.posterior, profiles, case, base=base, reference=run.dataset,
                                   prior=run.prior, threshold=threshold, min_gain=min_gain,
                                   reweight=not in_data), labels, actions=actions) for case in profiles.case_ids]
@@ -247,8 +248,6 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar), not_discussed_range=ranges[i]))
     if measure_prior:
-        from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
-
         measured = prior_dependence(run, check_run, dataset=profiles, names=CASE_CHANCES)
         result.prior_checks = list(measured.checks)
         for case in result.cases:
@@ -258,8 +257,6 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
 
 def _not_discussed_ranges(posterior: dict, profiles, base: Baseline) -> list[dict]:
     """Per profile case: each chance's range over its not-discussed cells (:func:`~bayesstreams.analysis.mode_comparison.reliance_rows`)."""
-    from bayesstreams.analysis.mode_comparison import reliance_rows
-
     out = [{} for _ in range(profiles.n_cases)]
     position = {case: i for i, case in enumerate(profiles.case_ids)}
     for row in reliance_rows(posterior, profiles, base):
@@ -301,8 +298,6 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
     >>> [case.case_id for case in result.cases], 0 <= result.cases[0].p_w1["mean"] <= 1
     (['new'], True)
     """
-    from bayesstreams.data.profile import read_profile
-
     profiles = read_profile(profile_path, run.dataset.codebook, tuple(run.dataset.groups))
     return score_dataset(run, profiles, top_levers, n_similar, min_gain, threshold, check_run=check_run)
 
@@ -321,8 +316,6 @@ def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
     Each lever (and each factor of the advice) carries the factor's codebook ``label`` and
     ``action`` in ``lang`` beside its id; ``action`` is None where the codebook gives none.
     """
-    from bayesstreams.analysis.advice import label_advice
-
     cases = []
     for case in result.cases:
         entry = asdict(case)

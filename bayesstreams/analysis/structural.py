@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesstreams.analysis.prior_dependence import headline_draws
+
 STRUCTURAL = 0.99
 PROBABILITY_NAMES = ("beta", "ace_w1", "ace_w2", "dependency_effect")
 N_BINS = 20
@@ -43,8 +45,6 @@ def prior_probabilities(prior: dict, posterior: dict, dataset, names=PROBABILITY
     >>> dependency["prior_p"], dependency["structural"]    # rho <= 1: positive in every prior draw
     (1.0, True)
     """
-    from bayesstreams.analysis.prior_dependence import headline_draws
-
     after = headline_draws(posterior, dataset)
     before = headline_draws(prior, dataset) if prior else {}
     rows = []

@@ -32,6 +32,7 @@ import numpy as np
 
 from bayesstreams.analysis.qca.posterior import posterior_qca
 from bayesstreams.analysis.qca.result import qca
+from bayesstreams.atomic import atomic_folder, refuse_existing
 from bayesstreams.data.codebook import PHASES
 from bayesstreams.inference.fit import fit, resolve_model
 from bayesstreams.model.priors import draw_prior
@@ -161,8 +162,6 @@ def write_coverage(result: Coverage, out, force: bool = False):
     """Write ``rows.csv``, ``summary.csv`` and ``settings.json`` into the folder ``out`` (atomically)."""
     import json
     from pathlib import Path
-
-    from bayesstreams.atomic import atomic_folder, refuse_existing
 
     out = Path(out)
     refuse_existing(out, force)

@@ -39,7 +39,7 @@ from bayesstreams.checks.sbc_journal import Journal, journal_path
 from bayesstreams.checks.sbc_stats import ecdf_table, rank_rows, summarise
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import BayesStreamsError
-from bayesstreams.inference.samplers.nutpie import sample_compiled
+from bayesstreams.inference.samplers.nutpie import compile_model, sample_compiled
 from bayesstreams.interrupts import Interrupted
 from bayesstreams.model.config import ModelConfig, load_config
 from bayesstreams.model.kinds import get_kind
@@ -136,8 +136,6 @@ def simulate_data(settings: SBCSettings, index: int):
 def _compiled(settings: SBCSettings, dataset):
     key = settings.compile_key()
     if key not in _COMPILED:
-        from bayesstreams.inference.samplers.nutpie import compile_model
-
         _COMPILED[key] = compile_model(dataset, settings.fitted, settings.loglik_weight)
     return _COMPILED[key]
 

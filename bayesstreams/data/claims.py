@@ -35,7 +35,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.codebook import PHASES, STREAMS, load_codebook
 from bayesstreams.data.limits import read_bounded
 from bayesstreams.errors import InputError, Violation
 
@@ -230,8 +230,6 @@ def load_claims(path, codebook=None) -> tuple[Claim, ...]:
         if not path.is_file():
             return ()
     if codebook is None:
-        from bayesstreams.data.codebook import load_codebook
-
         codebook = load_codebook(path.parent / "codebook.toml")
     try:
         text = read_bounded(path).decode("utf-8-sig")

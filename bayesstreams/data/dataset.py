@@ -14,8 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
+from bayesstreams.data.cases import resolve_case
+from bayesstreams.data.claims import load_claims
 from bayesstreams.data.codebook import PHASES, STREAMS, Codebook, CodebookRead, parse_factor, read_codebook
 from bayesstreams.data.limits import limit, over
+from bayesstreams.data.screen import screen_dataset
 from bayesstreams.errors import InputError, Violation
 from bayesstreams.data.io import RawTable, read_csv, read_xlsx
 from bayesstreams.data.schema import Validated, validate_tables
@@ -59,8 +62,6 @@ class Dataset:
 
     def resolve_case(self, case: str) -> str:
         """The id of the case given by its id or its name (case-insensitive); see :mod:`bayesstreams.data.cases`."""
-        from bayesstreams.data.cases import resolve_case
-
         return resolve_case(self, case)
 
     def case_column(self, name: str) -> list[str]:
@@ -218,8 +219,6 @@ def stream_array(streams: list[dict], cases: list[str]) -> np.ndarray:
 
 def build_dataset(name: str, source: str, codebook: Codebook, tables: Validated) -> Dataset:
     """Turn validated tables into a :class:`Dataset` and screen it for warnings."""
-    from bayesstreams.data.screen import screen_dataset
-
     cases = tables.cases
     cells = len(cases) * len(codebook.ids)
     if cells > limit("dataset_cells"):  # checked before the (case, factor) arrays are allocated
@@ -377,7 +376,5 @@ def load_dataset(path: str | Path, codebook: str | Path | Codebook | None = None
                                 codes_unreadable="codes" in tables.unreadable)
     dataset = build_dataset(name, str(path), tables.codebook.codebook, validated)
     if path.is_dir() or path.suffix.lower() == ".csv":
-        from bayesstreams.data.claims import load_claims
-
         dataset.claims = load_claims(path if path.is_dir() else path.parent, dataset.codebook)
     return dataset

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesstreams.data.agreement import MIN_UNITS, OVERALL, STATUS_OK, agreement
 from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.data.raw_view import phase2_given_phase1, window_crosstab
+from bayesstreams.data.support import support_arrays
 
 
 def _fmt_window(values: np.ndarray) -> str:
@@ -54,8 +57,6 @@ def describe_dataset(dataset) -> list[str]:
 
 def raw_lines(dataset) -> list[str]:
     """The raw W1 x W2 count a reviewer checks first: how many cases with (without) W1 reached W2."""
-    from bayesstreams.data.raw_view import phase2_given_phase1, window_crosstab
-
     split = phase2_given_phase1(window_crosstab(dataset))
     (hit, of), (hit_without, of_without) = split["with"], split["without"]
     return [f"raw: {hit} of {of} cases with a phase-1 window reached phase 2, "
@@ -64,8 +65,6 @@ def raw_lines(dataset) -> list[str]:
 
 def support_lines(dataset) -> list[str]:
     """Data support per factor: raw code counts and the label (data / no data: prior only / separating)."""
-    from bayesstreams.data.support import support_arrays
-
     support = support_arrays(dataset)
     width = max(len(f) for f in dataset.factor_ids) if dataset.factor_ids else 6
     lines = ["data support per factor (codes -1/0/+1/not discussed; not discussed read as 0):"]
@@ -77,8 +76,6 @@ def support_lines(dataset) -> list[str]:
 
 def agreement_lines(dataset, result=None) -> list[str]:
     """Krippendorff's alpha between respondents per factor and overall; one line when no cell has two codes."""
-    from bayesstreams.data.agreement import MIN_UNITS, OVERALL, STATUS_OK, agreement
-
     result = result or agreement(dataset)
     if not result.several_respondents:
         return ["agreement between respondents: not computable: at most one respondent per cell "

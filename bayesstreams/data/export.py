@@ -12,6 +12,7 @@ import numpy as np
 import tomli_w
 
 from bayesstreams.atomic import atomic_write_text
+from bayesstreams.data.claims import CLAIMS_FILE, claims_toml
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.io import write_csv
 from bayesstreams.data.schema import CASE_COLUMNS
@@ -61,8 +62,6 @@ def write_long(dataset, folder: str | Path) -> None:
         header.append("basis")
     write_csv(folder / "streams.csv", header, [row[:len(header)] for row in stream_rows])
     if dataset.claims:  # the snapshot of a run keeps the claims its report sets against the model
-        from bayesstreams.data.claims import CLAIMS_FILE, claims_toml
-
         atomic_write_text(folder / CLAIMS_FILE, claims_toml(dataset.claims))
 
 

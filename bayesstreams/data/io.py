@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from bayesstreams.atomic import atomic_write_text
 from bayesstreams.data.limits import check_regular_file, check_zip, read_bounded
 from bayesstreams.errors import InputError, Violation
 
@@ -247,8 +248,6 @@ def _read_sheets(path: Path, book) -> dict[str, RawTable]:
 
 def write_csv(path: str | Path, columns: list[str], rows: list[list[str]]) -> None:
     """Write a UTF-8 CSV atomically (temporary file, then rename)."""
-    from bayesstreams.atomic import atomic_write_text
-
     buffer = _io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)

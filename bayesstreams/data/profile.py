@@ -29,7 +29,7 @@ import numpy as np
 from bayesstreams.data.codebook import Codebook
 from bayesstreams.data.dataset import Dataset, aggregate_codes, stream_array
 from bayesstreams.errors import InputError, Violation
-from bayesstreams.data.io import RawTable, read_csv
+from bayesstreams.data.io import RawTable, read_csv, read_xlsx
 from bayesstreams.data.schema import (_binary, _Collector, _require_columns, _suggest, check_codes, check_streams,
                                       long_cells, wide_cells)
 
@@ -41,8 +41,6 @@ def read_profile_table(path: str | Path) -> RawTable:
     path = Path(path)
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return read_csv(path)
-    from bayesstreams.data.io import read_xlsx
-
     sheets = read_xlsx(path)
     for name in ("codes", "profile", "cases"):
         if name in sheets:

@@ -120,8 +120,6 @@ def fit(dataset, model=None, seed: int = DEFAULT_SEED, draws=None, tune=None, ch
     (800, 'nutpie')
     """
     if isinstance(dataset, (str, Path)):
-        from bayesstreams.data.dataset import load_dataset
-
         dataset = load_dataset(dataset)
     config = resolve_model(config if config is not None else model)
     timings = {}

@@ -27,10 +27,30 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bayesstreams.analysis.advice import label_advice
+from bayesstreams.analysis.prior_dependence import prior_dependence
+from bayesstreams.analysis.queries import stream_activation
+from bayesstreams.analysis.scoring import score_dataset
+from bayesstreams.analysis.voi import next_evidence
+from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
+from bayesstreams.data.cases import resolve_case
 from bayesstreams.data.codebook import PHASES
+from bayesstreams.data.profile import read_profile
 from bayesstreams.errors import InputError, UsageError, Violation
+from bayesstreams.model.kinds import kind_of_draws
+from bayesstreams.reporting.advice_text import useful_levers
+from bayesstreams.reporting.brief_docx import PICTURE_DPI, docx_brief
+from bayesstreams.reporting.brief_steps import sections
+from bayesstreams.reporting.brief_text import advice
+from bayesstreams.reporting.browser import find_chromium, pdf_page_count, print_pdf
+from bayesstreams.reporting.figure_text import stream_text
+from bayesstreams.reporting.figures import stream_strip, to_png, to_svg
 from bayesstreams.reporting.fragility_text import case_rests_on
+from bayesstreams.reporting.i18n import study_translator
+from bayesstreams.reporting.render import render, trusted
+from bayesstreams.reporting.report_figures import stream_tables
 from bayesstreams.reporting.view import Interval, StreamState, WindowChance
+from bayesstreams.reporting.words import verbal
 
 N_LEVERS = 3
 N_SIMILAR = 3
@@ -135,8 +155,6 @@ class Brief:
 
 def one_case(dataset, case_id: str):
     """The run's dataset reduced to one case (same codebook and groups); ``case_id`` may be its id or its name."""
-    from bayesstreams.data.cases import resolve_case
-
     case_id = resolve_case(dataset, case_id)
     i = dataset.case_ids.index(case_id)
     return dataclasses.replace(dataset, cases=[dataset.cases[i]], codes=[c for c in dataset.codes if c["case_id"] == case_id],
@@ -149,8 +167,6 @@ def select_case(run, case_id: str | None = None, profile=None):
 
     With a profile, ``case_id`` picks one of its cases (needed when it holds several).
     """
-    from bayesstreams.data.profile import read_profile
-
     if profile is None:
         if case_id is None:
             raise UsageError("--case/--profile", "give --case ID or --profile FILE")
@@ -185,8 +201,6 @@ def _windows(score, case, flags: dict, t, advice: dict | None = None) -> list[Br
     With the case advice (streams model) the chances are the advice's, the "now" every step starts
     from; without it (the additive model knows no evidence) they are the codes' predictions.
     """
-    from bayesstreams.reporting.words import verbal
-
     out = []
     by_phase = {w["phase"]: w for w in advice["windows"]} if advice is not None else {}
     for p in PHASES:
@@ -207,9 +221,6 @@ def _windows(score, case, flags: dict, t, advice: dict | None = None) -> list[Br
 
 def _streams(run, case) -> list[StreamState]:
     """Stream activation of the case (streams model only; empty for the additive model)."""
-    from bayesstreams.analysis.queries import stream_activation
-    from bayesstreams.model.kinds import kind_of_draws
-
     if not kind_of_draws(run.posterior).has_streams:
         return []
     table = stream_activation(run.posterior, case)
@@ -221,8 +232,6 @@ def _levers(advice: dict | None, labels: dict) -> list[BriefLever]:
     """The levers toward the next window that gain something alone (none for the additive model or both windows open)."""
     if advice is None:
         return []
-    from bayesstreams.reporting.advice_text import useful_levers
-
     return [BriefLever(lever["factor"], labels[lever["factor"]], int(lever["phase"]), lever["stream"],
                        _num(lever["code"]), Interval.of(lever["gain"]), _num(lever["p_gain_gt_threshold"]),
                        float(lever["threshold"]), lever.get("action"), Interval.of(lever["now"]),
@@ -232,8 +241,6 @@ def _levers(advice: dict | None, labels: dict) -> list[BriefLever]:
 
 def _steps(advice: dict | None, name: str, t) -> list:
     """The advice as the brief's plain sections (:mod:`bayesstreams.reporting.brief_steps`)."""
-    from bayesstreams.reporting.brief_steps import sections
-
     return sections(advice, name, t)
 
 
@@ -249,8 +256,6 @@ def _prior_count(run, check_run=None) -> tuple[int, int]:
     The case's own flags come from ``score`` (:func:`~bayesstreams.analysis.scoring.score_dataset`),
     so brief, score and report read one flag.
     """
-    from bayesstreams.analysis.prior_dependence import prior_dependence
-
     return prior_dependence(run, check_run).count()
 
 
@@ -261,8 +266,6 @@ def _order_by_value(run, case_id: str, advice: dict) -> None:
     first lever changes, then the expected narrowing of its gain's 90% interval; each entry keeps
     it as ``value``.  The words of the brief do not change, only which factors come first.
     """
-    from bayesstreams.analysis.voi import next_evidence
-
     factors = {e["factor"] for e in advice.get("find_out_first", [])}
     if not factors or advice.get("target") is None:
         return
@@ -285,9 +288,6 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
     prior-driven marks are measured with, besides power-scaling; ``threshold`` is the chance of
     the next window that "what would it take" aims at.
     """
-    from bayesstreams.reporting.i18n import study_translator
-    from bayesstreams.analysis.scoring import score_dataset
-
     t = study_translator(lang, run.dataset)
     case = select_case(run, case_id, profile)
     is_profile = profile is not None
@@ -296,8 +296,6 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
     labels = {f.id: f.label(lang) for f in run.dataset.codebook.factors}
     advice = None
     if score.advice is not None:
-        from bayesstreams.analysis.advice import label_advice
-
         advice = label_advice(score.advice, {k: {lang: v} for k, v in labels.items()}, lang,
                               run.dataset.codebook.actions())
         if not is_profile:
@@ -328,10 +326,6 @@ def brief_figure(brief: Brief, t):
 
     The HTML page inlines it as SVG, the Word brief as PNG: one drawing for both.
     """
-    from bayesstreams.reporting.figure_text import stream_text
-    from bayesstreams.reporting.figures import stream_strip
-    from bayesstreams.reporting.report_figures import stream_tables
-
     if not brief.streams:
         return None, None
     windows = [WindowChance(w.phase, w.p, w.observed, w.prior_driven) for w in brief.windows]
@@ -341,10 +335,6 @@ def brief_figure(brief: Brief, t):
 
 def render_brief(brief: Brief, t, compact: int = 0) -> str:
     """The brief as one HTML page (inline CSS and figure); ``compact`` 1 or 2 uses smaller type to fit one A4 page."""
-    from bayesstreams.reporting.brief_text import advice
-    from bayesstreams.reporting.figures import to_svg
-    from bayesstreams.reporting.render import render, trusted
-
     drawing, text = brief_figure(brief, t)
     figure = None if drawing is None else trusted(to_svg(drawing, text.title, text.desc, ident="brief-streams"))
     return render("brief.html", t, b=brief, figure=figure, compact=compact, advice=advice(brief, t))
@@ -430,16 +420,11 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     >>> write_brief(study, case="Gemeente 5", out=tmp / "g5.html").name
     'g5.html'
     """
-    from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
-    from bayesstreams.reporting.i18n import study_translator
-
     out_file, format = brief_target(out if out is not None else out_file, format)
     case_id = case if case is not None else case_id
     refuse_existing(out_file, force)  # before the work, and again at the rename
     t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
     if format == "pdf":
-        from bayesstreams.reporting.browser import find_chromium
-
         find_chromium()  # a missing browser fails before the work, not after it
     run = study.run
     if case_id is not None and profile is None:
@@ -457,10 +442,6 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
 
 def word_brief(brief: Brief, t) -> bytes:
     """The brief as a Word document (:mod:`bayesstreams.reporting.brief_docx`), with the HTML page's figure as PNG."""
-    from bayesstreams.reporting.brief_docx import PICTURE_DPI, docx_brief
-    from bayesstreams.reporting.brief_text import advice
-    from bayesstreams.reporting.figures import to_png
-
     drawing, text = brief_figure(brief, t)
     figure = None if drawing is None else to_png(drawing, dpi=PICTURE_DPI)
     return docx_brief(brief, t, advice(brief, t), figure, "" if text is None else f"{text.title}. {text.desc}")
@@ -473,8 +454,6 @@ def brief_pdf(brief: Brief, t) -> bytes:
     (its text stays 9 pt): a brief whose advice is too long for one page even in the tightest
     type is printed on two pages in its normal type, rather than in type nobody can read.
     """
-    from bayesstreams.reporting.browser import pdf_page_count, print_pdf
-
     with tempfile.TemporaryDirectory(prefix="bayesstreams-brief-") as tmp:
         page = Path(tmp) / "brief.html"
         for compact in COMPACT_LEVELS:

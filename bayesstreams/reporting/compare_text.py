@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bayesstreams.atomic import atomic_write_text, refuse_existing
 from bayesstreams.errors import InputError, Violation
 from bayesstreams.reporting.advice_text import MIN_SHOWN
+from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.render import render
 
 FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".json": "json"}
 SUPPORT_KEYS = {"data": "support_data", "no data: prior only": "support_no_data", "separating": "support_separating"}
@@ -21,8 +24,6 @@ WINDOW_ROWS = tuple({"name": f"W{p}", "obs": f"w{p}", "p": f"p_w{p}", "given": f
 
 
 def _context(comparison, lang: str) -> dict:
-    from bayesstreams.reporting.i18n import translator
-
     data = comparison.to_dict(lang)
     separating = data["separating"]
     # as advice_text says of levers: a change below half a point alone is none (a plan across streams is needed)
@@ -32,8 +33,6 @@ def _context(comparison, lang: str) -> dict:
 
 
 def _render(template: str, comparison, lang: str) -> str:
-    from bayesstreams.reporting.render import render
-
     context = _context(comparison, lang)
     return render(template, context.pop("t"), **context)
 
@@ -55,8 +54,6 @@ def comparison_json(comparison, lang: str = "en") -> str:
 
 def check_out(out, force: bool = False) -> str:
     """The format of ``out`` by its suffix; an unknown suffix, or an existing file without ``force``, is an error."""
-    from bayesstreams.atomic import refuse_existing
-
     kind = FORMATS.get(Path(out).suffix.lower())
     if kind is None:
         raise InputError(Violation(str(out), None, "--out", "a comparison is written as .html, .md or .json"))
@@ -66,8 +63,6 @@ def check_out(out, force: bool = False) -> str:
 
 def write_comparison(comparison, out, lang: str = "en", force: bool = False) -> Path:
     """Write the comparison to ``out`` (``.html``, ``.md`` or ``.json``) atomically; never replaces without ``force``."""
-    from bayesstreams.atomic import atomic_write_text
-
     out = Path(out)
     kind = check_out(out, force)
     text = {"html": comparison_html, "md": comparison_markdown, "json": comparison_json}[kind](comparison, lang)

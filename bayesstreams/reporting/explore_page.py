@@ -24,8 +24,10 @@ import html
 import json
 from pathlib import Path
 
-from bayesstreams.analysis.explore_data import DEFAULT_DRAWS
+from bayesstreams.analysis.explore_data import DEFAULT_DRAWS, explore_payload
+from bayesstreams.atomic import atomic_write_text, refuse_existing
 from bayesstreams.errors import InputError, Violation
+from bayesstreams.reporting.i18n import LANGUAGES, check_language, table, translator
 
 TEMPLATES = Path(__file__).with_name("templates")
 # the translation keys the page shows (besides those of explore_* below)
@@ -48,8 +50,6 @@ def page_words(study: dict | None = None) -> dict:
 
     ``study`` (``{lang: codebook.study_words(lang)}``) puts the study's own words in ("gemeenten", "interviews").
     """
-    from bayesstreams.reporting.i18n import LANGUAGES, table, translator
-
     out = {}
     for lang in LANGUAGES:
         t = translator(lang, (study or {}).get(lang))
@@ -59,8 +59,6 @@ def page_words(study: dict | None = None) -> dict:
 
 def render_explore(payload: dict, lang: str = "nl") -> str:
     """The page's HTML for a payload of :func:`~bayesstreams.analysis.explore_data.explore_payload`."""
-    from bayesstreams.reporting.i18n import check_language
-
     lang = check_language(lang)
     words = page_words(payload.get("study_words"))
     data = {**payload, "lang": lang, "text": words}
@@ -111,10 +109,6 @@ def write_explore(study, out, lang: str = "nl", draws: int = DEFAULT_DRAWS, forc
     >>> '<html lang="nl">' in text, "https://" in text, "http://" in text
     (True, False, False)
     """
-    from bayesstreams.analysis.explore_data import explore_payload
-    from bayesstreams.atomic import atomic_write_text, refuse_existing
-    from bayesstreams.reporting.i18n import check_language
-
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(Violation(str(out), None, "--out", "the what-if page is written as .html"))

@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 from bayesstreams.atomic import atomic_write_bytes, refuse_existing
+from bayesstreams.data.export import spreadsheet_safe
 from bayesstreams.reporting.workbook import sheet_title
 
 SHEETS = (("truth table", "truth_table"), ("necessity", "necessity"), ("solutions", "solutions"), ("terms", "terms"))
@@ -21,8 +22,6 @@ POSTERIOR_SHEETS = (("posterior truth table", "truth_table"), ("posterior necess
 
 
 def _cell(value):
-    from bayesstreams.data.export import spreadsheet_safe
-
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and math.isnan(value):

@@ -27,6 +27,8 @@ from pathlib import Path
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from bayesstreams.atomic import private_folder
+from bayesstreams.errors import InputError
 from bayesstreams.reporting import numbers
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -152,9 +154,6 @@ def template_cache():
         folder = Path(os.environ["BAYESSTREAMS_CACHE_DIR"]) / "jinja"
     else:
         folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bayesstreams" / "jinja"
-    from bayesstreams.atomic import private_folder
-    from bayesstreams.errors import InputError
-
     try:  # compiled templates are loaded as code: only from a folder no other user can write
         folder = private_folder(folder)
     except InputError:

@@ -17,6 +17,8 @@ from bayesstreams.analysis.qca.membership import (RULES, dataset_memberships, de
                                                   required_conditions, resolve_condition)
 from bayesstreams.analysis.qca.minimise import MAX_CONDITIONS, easy_counterfactuals, parse_expectations, solve
 from bayesstreams.analysis.qca.necessity import necessity_rows
+from bayesstreams.data.codebook import PHASES
+from bayesstreams.data.dataset import Dataset, load_dataset
 from bayesstreams.data.qca_table import read_plain_table
 from bayesstreams.analysis.qca.truth_table import TruthTable, parse_incl_cut, truth_table
 from bayesstreams.errors import InputError, UsageError, Violation
@@ -70,8 +72,6 @@ class QCAResult:
 def _load(source, membership: str, not_discussed: str, codebook):
     """(kind, source label, columns, cases, membership text, dataset or None)."""
     import pandas as pd
-
-    from bayesstreams.data.dataset import Dataset, load_dataset
 
     if isinstance(source, pd.DataFrame):
         columns = {str(c): pd.to_numeric(source[c], errors="coerce").to_numpy(dtype=float) for c in source.columns}
@@ -289,8 +289,6 @@ def outcomes_of(source, outcome: str | None, codebook=None) -> list[str | None]:
     >>> outcomes_of("tests/data/qca/lipset_crisp.csv", None)
     [None]
     """
-    from bayesstreams.data.codebook import PHASES
-
     if outcome is not None:
         return [outcome]
     path = Path(source)

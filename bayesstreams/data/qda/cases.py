@@ -37,8 +37,8 @@ class CaseAssignment:
 def _from_variable(project: QdaProject, mapping: Mapping) -> tuple[dict[str, str], list[str], dict]:
     variable = mapping.case_variable
     if not any(variable in s.variables for s in project.sources):
-        raise InputError(Violation(mapping.file, mapping.line_of("variable"), "variable",
-                                   f"no source of the project has the variable {variable!r}"))
+        raise InputError(Violation(mapping.file, mapping.line_of("cases.variable") or mapping.line_of("variable"),
+                                   "variable", f"no source of the project has the variable {variable!r}"))
     case_of = {s.guid: s.variables[variable] for s in project.sources if s.variables.get(variable, "")}
     return case_of, list(dict.fromkeys(case_of.values())), {}
 

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bayesstreams.atomic import refuse_existing
+from bayesstreams.data.qda.matrix import matrix_evidence
 from bayesstreams.data.qda.tables import (Evidence, ImportTables, build_tables, check_mapped_codes_exist,
                                            to_dataset, write_tables)
-from bayesstreams.data.qda.mapping import Mapping, load_mapping
+from bayesstreams.data.qda.mapping import Mapping, distinct, read_mapping
 from bayesstreams.data.qda.cases import CaseAssignment, assign_cases, check_coders, respondent, respondent_rule
 from bayesstreams.data.qda.qdpx import QdaProject, read_qdpx
 from bayesstreams.data.qda.summary import ImportSummary, empty_mapped_codes, summarize_qdpx
@@ -52,16 +54,21 @@ def qdpx_evidence(project: QdaProject, mapping: Mapping) -> tuple[list[Evidence]
     return evidence, cases.names, cases.variables, cases.notes + list(project.notes)
 
 
-def _qdpx_evidence(project: QdaProject, mapping: Mapping) -> tuple[list[Evidence], CaseAssignment, str]:
-    problems = check_mapped_codes_exist(mapping, list(project.code_paths()), project.file)
-    if problems:
-        raise InputError(problems)
+def _qdpx_evidence(project: QdaProject, mapping: Mapping,
+                   earlier: list[Violation] = ()) -> tuple[list[Evidence], CaseAssignment, str]:
+    """The evidence; the mapping's own problems (``earlier``) and those against the project raised together."""
+    problems = list(earlier) + check_mapped_codes_exist(mapping, list(project.code_paths()), project.file)
     variable = mapping.respondent_variable
     if variable and not any(variable in s.variables for s in project.sources):
-        raise InputError(Violation(mapping.file, mapping.line_of("variable"), "variable",
-                                   f"no source of the project has the respondent variable {variable!r}"))
-    cases = assign_cases(project, mapping)
-    check_coders(project, mapping, cases.case_of)
+        problems.append(Violation(mapping.file, mapping.line_of("respondents.variable") or mapping.line_of("variable"),
+                                  "variable", f"no source of the project has the respondent variable {variable!r}"))
+    try:
+        cases = assign_cases(project, mapping)
+        check_coders(project, mapping, cases.case_of)
+    except InputError as exc:  # cases, then coders (who coded depends on which sources are imported)
+        problems += exc.violations
+    if problems:
+        raise InputError(distinct(problems))
     rule = respondent_rule(project, mapping, cases.case_of)
     wanted = set(cases.names)
     evidence = []
@@ -79,8 +86,6 @@ def _qdpx_evidence(project: QdaProject, mapping: Mapping) -> tuple[list[Evidence
 
 def _finish(tables: ImportTables, mapping: Mapping, out: Path, source: str, force: bool,
             notes: list[str]) -> ImportResult:
-    from bayesstreams.atomic import refuse_existing
-
     refuse_existing(out, force)
     dataset = to_dataset(tables, mapping, out, source)
     write_tables(tables, mapping, out, force)
@@ -150,9 +155,12 @@ def import_qdpx(project: str | Path, mapping: str | Path, out: str | Path, *, co
     >>> result.dataset.case_ids, [c["quote"] for c in result.dataset.codes if c["factor"] == "p1_insight"]
     (('Noord',), ['veel inzicht'])
     """
-    rules = load_mapping(mapping, codebook)
-    qda = read_qdpx(project, positions=positions)
-    evidence, cases, rule = _qdpx_evidence(qda, rules)
+    rules, problems = read_mapping(mapping, codebook)
+    try:
+        qda = read_qdpx(project, positions=positions)
+    except InputError as exc:  # the project cannot be read: the mapping's problems are still said
+        raise InputError(distinct(problems + exc.violations)) from None
+    evidence, cases, rule = _qdpx_evidence(qda, rules, problems)
     tables = build_tables(evidence, cases.names, cases.variables, rules)
     result = _finish(tables, rules, Path(out), str(project), force, cases.notes + list(qda.notes))
     result.summary = summarize_qdpx(qda, rules, cases, rule, tables.collected)
@@ -184,9 +192,12 @@ def import_matrix(matrix: str | Path, mapping: str | Path, out: str | Path, *, c
     >>> result.dataset.case_ids, result.n_coded_cells
     (('Gemeente Noord', 'Gemeente Zuid'), 2)
     """
-    from bayesstreams.data.qda.matrix import matrix_evidence
-
-    rules = load_mapping(mapping, codebook)
-    evidence, names, notes = matrix_evidence(Path(matrix), rules)
+    rules, problems = read_mapping(mapping, codebook)
+    try:
+        evidence, names, notes = matrix_evidence(Path(matrix), rules)
+    except InputError as exc:  # the mapping's own problems first, then those against the matrix, in one pass
+        raise InputError(distinct(problems + exc.violations)) from None
+    if problems:
+        raise InputError(distinct(problems))
     tables = build_tables(evidence, names, {}, rules)
     return _finish(tables, rules, Path(out), str(matrix), force, notes)

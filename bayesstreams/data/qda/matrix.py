@@ -16,7 +16,7 @@ import io
 import re
 from pathlib import Path
 
-from bayesstreams.data.io import decode, sniff_delimiter
+from bayesstreams.data.io import _cell_text, decode, open_workbook, sheet_rows, sniff_delimiter, workbook_errors
 from bayesstreams.data.limits import read_bounded
 from bayesstreams.data.qda.tables import Evidence, check_mapped_codes_exist
 from bayesstreams.data.qda.mapping import Mapping
@@ -58,8 +58,6 @@ def _first_wide_line(text: str) -> str:
 
 
 def _grid_xlsx(path: Path, sheet_name: str) -> tuple[str, list[tuple[int, list[str]]]]:
-    from bayesstreams.data.io import _cell_text, open_workbook, sheet_rows, workbook_errors
-
     book = open_workbook(path)
     names = {s.title.strip().lower(): s for s in book.worksheets}
     if sheet_name and sheet_name.lower() not in names:

@@ -13,9 +13,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bayesstreams.data.codebook import PHASES, STREAMS
-from bayesstreams.data.io import RawTable
+from bayesstreams.atomic import atomic_folder, atomic_write_text
+from bayesstreams.data.codebook import PHASES, STREAMS, imported_codebook_text
+from bayesstreams.data.dataset import CASES_FILE, CODES_FILE, STREAMS_FILE, build_dataset
+from bayesstreams.data.io import RawTable, write_csv
 from bayesstreams.data.qda.mapping import Mapping, Target
+from bayesstreams.data.schema import validate_tables
 from bayesstreams.errors import InputError, Violation
 
 QUOTE_WORDS = 25
@@ -67,7 +70,7 @@ def column_name(variable: str) -> str:
 def check_mapped_codes_exist(mapping: Mapping, known: list[str], where: str) -> list[Violation]:
     """A mapping that names a code the project (or matrix) lacks is an error at the mapping's line."""
     problems = []
-    for path in list(mapping.codes) + list(mapping.ignore):
+    for path in list(mapping.codes) + list(mapping.unread) + list(mapping.ignore):
         if path not in known:
             close = difflib.get_close_matches(path, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -196,9 +199,6 @@ def _columns(rows: list[dict], fallback: list[str]) -> list[str]:
 
 def to_dataset(tables: ImportTables, mapping: Mapping, out: Path, source: str):
     """Validate the tables against the data contract in memory; errors name the files to be written."""
-    from bayesstreams.data.dataset import CASES_FILE, CODES_FILE, STREAMS_FILE, build_dataset
-    from bayesstreams.data.schema import validate_tables
-
     if not tables.cases:
         raise InputError(Violation(source, None, None, "no cases to import (check [cases] in the mapping)"))
     cases = _raw(str(out / CASES_FILE), tables.cases, _columns(tables.cases, ["case_id", "w1", "w2"]))
@@ -210,10 +210,6 @@ def to_dataset(tables: ImportTables, mapping: Mapping, out: Path, source: str):
 
 def write_tables(tables: ImportTables, mapping: Mapping, out: Path, force: bool) -> None:
     """Write the dataset folder atomically: all four files appear together, or nothing does."""
-    from bayesstreams.atomic import atomic_folder, atomic_write_text
-    from bayesstreams.data.codebook import imported_codebook_text
-    from bayesstreams.data.io import write_csv
-
     with atomic_folder(out, force=force) as tmp:
         # the factors of the mapped codebook, never its study's title and source (placeholders validate warns about)
         atomic_write_text(tmp / "codebook.toml",

@@ -13,7 +13,9 @@ import os
 import re
 from pathlib import Path
 
+from bayesstreams.atomic import atomic_write_text, refuse_existing
 from bayesstreams.data.codebook import Codebook, load_codebook
+from bayesstreams.data.qda.qdpx import read_qdpx
 
 _VALUES = {"+": 1, "+1": 1, "1": 1, "plus": 1, "-": -1, "-1": -1, "min": -1, "minus": -1, "0": 0}
 
@@ -171,9 +173,6 @@ def write_template(project: str | Path, out: str | Path, *, codebook: str | Path
     >>> "Inzicht/+" in path.read_text()
     True
     """
-    from bayesstreams.atomic import atomic_write_text, refuse_existing
-    from bayesstreams.data.qda.qdpx import read_qdpx
-
     project, out = Path(project), Path(out)
     refuse_existing(out, force)
     qda = read_qdpx(project, texts=False)  # codes and codings only: the mapping needs no quote

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import importlib
 
+from bayesstreams.errors import InputError, Violation
+
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 
 
 def get_sampler(name: str):
     """The backend module called ``name`` (its ``sample`` function does the work)."""
     if name not in SAMPLERS:
-        from bayesstreams.errors import InputError, Violation
-
         raise InputError(Violation("<command line>", None, "--sampler",
                                    f"unknown sampler {name!r} (known: {', '.join(SAMPLERS)})"))
     return importlib.import_module(f"bayesstreams.inference.samplers.{name}")

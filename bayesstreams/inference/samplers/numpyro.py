@@ -1,6 +1,7 @@
 """numpyro through PyMC's JAX bridge (optional: ``pip install 'bayesstreams[jax]'``)."""
 
 from __future__ import annotations
+from bayesstreams.errors import DependencyError
 from bayesstreams.inference.samplers import pymc as pymc_sampler
 
 
@@ -24,8 +25,6 @@ def sample(dataset, config, settings: dict, seed: int, progress: bool):
     try:
         import numpyro  # noqa: F401
     except ImportError:
-        from bayesstreams.errors import DependencyError
-
         raise DependencyError("--sampler numpyro needs JAX and numpyro: pip install 'bayesstreams[jax]'") from None
     return pymc_sampler.sample(dataset, config, settings, seed, progress, nuts_sampler="numpyro",
                                nuts={"chain_method": chain_method(settings["chains"])})

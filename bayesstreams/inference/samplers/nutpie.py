@@ -61,7 +61,7 @@ def sample(dataset, config, settings: dict, seed: int, progress: bool):
     """Sample ``config``'s model of ``dataset`` with nutpie; the fast path where the kind has one."""
     problem = fast_problem(dataset, config)
     if problem is not None:
-        from bayesstreams.fast.adapter import fast_nutpie_model
+        from bayesstreams.fast.adapter import fast_nutpie_model  # lazy: loads the numba kernels, only when the fast path samples
 
         compiled, data = fast_nutpie_model(problem), None
     else:

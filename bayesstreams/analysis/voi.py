@@ -69,7 +69,7 @@ import numpy as np
 
 from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, lever_draws
 from bayesstreams.analysis.claims import CANNOT_TELL, REFERENCE, _target
-from bayesstreams.analysis.fragility import K_MAX, Change, _judge, _quantities, psis_weights
+from bayesstreams.analysis.fragility import K_MAX, Change, _in_target, _judge, _quantities, psis_weights
 from bayesstreams.analysis.queries import baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
@@ -405,7 +405,7 @@ def _query_values(run_like, dataset, queries: list[Query], reference=None) -> _V
     names = {_target(c)[0] for c in dataset.claims} | {"ace_step_w1", "ace_step_w2", "dependency_necessity"}
     wanted = {q.kind for q in queries}
     quantities = _quantities(posterior, dataset, base, names) if wanted - {"case"} else {}
-    prior = getattr(run_like, "prior", None) or {}
+    prior = run_like.prior or {}
     prior_quantities = _quantities(prior, dataset, baseline(prior, dataset), names) if prior and "claim" in wanted else {}
     draws, prior_sd, levers = {}, {}, {}
     for q in queries:
@@ -582,8 +582,6 @@ def _block_index(block, run) -> int:
 
 def _own_levers(run, queries, table: _Table, cands) -> dict:
     """``{case query: {outcome row: (factors, gains)}}``: the lever gains where the outcome changes that case's own data."""
-    from bayesstreams.analysis.fragility import _in_target
-
     dataset, out = run.dataset, {}
     for q in queries:
         if q.kind != "case":
@@ -675,8 +673,6 @@ def next_evidence(run, queries=None, candidates_of=None, kinds=KINDS, profiles=N
     -------
     NextEvidence
     """
-    import pandas as pd
-
     dataset = run.dataset
     queries = [q if isinstance(q, Query) else parse_query(q, dataset) for q in (queries or default_queries(dataset))]
     cands = [c for c in candidates(dataset, kinds, profiles, sizes) if candidates_of is None or candidates_of(c)]

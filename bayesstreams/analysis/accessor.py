@@ -299,8 +299,8 @@ class Queries:
         Examples
         --------
         >>> measured = study.q.prior_dependence()
-        >>> measured.checks, measured.count()[1]    # no wide refit in this study: power-scaling alone
-        (['power'], 96)
+        >>> measured.checks, measured.count()[1]    # no wide refit in this study: contraction and power-scaling
+        (['contraction', 'power'], 108)
         """
         return self._prior_dependence
 

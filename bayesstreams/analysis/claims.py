@@ -178,7 +178,7 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_
     >>> [v.claim_id for v in verdicts][:2]
     ['phase2_needs_phase1', 'insight_drives_phase1']
     >>> verdicts[0].verdict, verdicts[0].reason     # rho's posterior is about its prior
-    ('cannot_tell', 'spans')
+    ('cannot_tell', 'prior_driven')
     """
     no_data = no_data_factors(run.dataset) if no_data is None else set(no_data)
     priors = _prior_summaries(run, run.dataset) if with_prior else {}

@@ -351,8 +351,8 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
     Examples
     --------
     >>> measured = prior_dependence(run)          # no wide refit given: contraction and power-scaling
-    >>> measured.checks[0], measured.count()[1]   # 96 headline numbers of the shipped study
-    ('contraction', 96)
+    >>> measured.checks[0], measured.count()[1]   # 108 headline numbers of the shipped study
+    ('contraction', 108)
     >>> row = measured.row("ace_w1", "p1_insight")
     >>> row["prior_driven"] == bool(row["reason"])
     True

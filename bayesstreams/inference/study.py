@@ -461,7 +461,6 @@ class Study:
         Examples
         --------
         >>> from bayesstreams.atomic import staged
-from bayesstreams.data.sources import has_dependent_streams, without_coded_streams
         >>> with staged() as stage:
         ...     written = Study.of(run).save_into(stage, tmp / "staged")
         >>> sorted(written), (tmp / "staged" / "run.json").is_file()

@@ -200,3 +200,14 @@ def test_gemeente_6s_lever_rests_on_its_internal_communication_code(study_fit, f
     assert "Rust op: de code van Gemeente 6 voor interne communicatie (0; 5.4.2" in brief.read_text(encoding="utf-8")
     report = (write_report(study, tmp_path / "report", fragility=found) / "report.md").read_text(encoding="utf-8")
     assert "Gemeente 6's code for internal communication (0; 5.4.2" in report and "there is no lever" in report
+
+
+def test_too_few_draws_for_a_pareto_tail_are_marked_unreliable_not_an_error():
+    """20 draws leave a tail of 4 (PSIS needs 5): plain weights with k = inf, so every reader refits or says so."""
+    from bayesstreams.analysis.fragility import psis_weights
+
+    log_ratio = np.linspace(-2.0, 0.0, 20)
+    w, k = psis_weights(log_ratio)
+    assert k == float("inf") and np.isclose(w.sum(), 1.0) and w.argmax() == 19
+    w, k = psis_weights(np.linspace(-2.0, 0.0, 400))
+    assert np.isfinite(k) and np.isclose(w.sum(), 1.0)

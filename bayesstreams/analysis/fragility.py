@@ -264,6 +264,9 @@ def psis_weights(log_ratio: np.ndarray) -> tuple[np.ndarray, float]:
     log_ratio = np.asarray(log_ratio, dtype=float)
     if not np.any(log_ratio - log_ratio.max() < -1e-12):  # the change leaves every draw's weight the same
         return np.full(len(log_ratio), 1.0 / len(log_ratio)), 0.0
+    if np.ceil(min(0.2 * len(log_ratio), 3 * np.sqrt(len(log_ratio)))) < 5:  # too few draws to fit a Pareto tail:
+        w = np.exp(log_ratio - log_ratio.max())  # plain weights, marked unreliable (k = inf) so no one reads them
+        return w / w.sum(), float("inf")
     # arviz-stats' psislw takes a pointwise log-likelihood and smooths the LOO ratios exp(-log_lik):
     # the ratios wanted here are exp(+log_ratio), so it is given the negation
     log_w, k = array_stats.psislw(-log_ratio, r_eff=1.0)

@@ -186,7 +186,7 @@ def _role_words(role: str) -> str:
 
 def _next(study: Study):
     """What to find out next for the report (reweighting alone: a few seconds), or None for a kind without streams."""
-    if not getattr(study.run.config.model_kind, "has_streams", False):
+    if not study.run.config.model_kind.has_streams:
         return None
     return next_evidence(study, budget=0)
 

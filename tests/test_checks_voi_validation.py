@@ -145,3 +145,14 @@ def test_check_voi_refuses_a_model_without_a_code_distribution_in_one_line(tmp_p
                            capsys)
     assert code == 2 and "marginal or salience" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_the_result_is_written_as_tables_and_a_figure(tmp_path):
+    rows = _rows(np.random.default_rng(4), sims=6)
+    summary = vv.summarise(rows)
+    result = vv.VoiValidation(rows, summary, vv.ranking(rows, summary), {"n_sims": 6, "n_cases": 8})
+    out = vv.write_validation(result, tmp_path / "voi")
+    assert sorted(p.name for p in out.iterdir()) == ["predicted-realised.svg", "ranking.csv", "rows.csv",
+                                                      "settings.json", "summary.csv"]
+    assert pd.read_csv(out / "summary.csv")["predicted"].tolist() == pytest.approx(summary["predicted"].tolist())
+    assert "6 studies of 8 cases" in (out / "predicted-realised.svg").read_text(encoding="utf-8")

@@ -41,6 +41,7 @@ import numpy as np
 
 from bayesstreams.analysis import voi
 from bayesstreams.atomic import atomic_folder, refuse_existing
+from bayesstreams.checks.plots import voi_figure
 from bayesstreams.errors import RunError
 from bayesstreams.inference.fit import fit, resolve_model
 from bayesstreams.model.modes import mode_of
@@ -373,7 +374,7 @@ def voi_validation(n_sims: int = 60, n_cases: int = 8, seed: int = 1, model="str
 
 
 def write_validation(result: VoiValidation, out, force: bool = False):
-    """Write ``rows.csv``, ``summary.csv``, ``ranking.csv`` and ``settings.json`` into the folder ``out`` (atomically)."""
+    """Write ``rows.csv``, ``summary.csv``, ``ranking.csv``, ``settings.json`` and ``predicted-realised.svg`` (atomically)."""
     import json
     from pathlib import Path
 
@@ -384,4 +385,6 @@ def write_validation(result: VoiValidation, out, force: bool = False):
         result.summary.to_csv(tmp / "summary.csv", index=False)
         result.ranking.to_csv(tmp / "ranking.csv", index=False)
         (tmp / "settings.json").write_text(json.dumps(result.settings, indent=1), encoding="utf-8")
+        title = f"{result.settings.get('n_sims', '')} studies of {result.settings.get('n_cases', '')} cases"
+        voi_figure(result.summary, title).savefig(tmp / "predicted-realised.svg")
     return out

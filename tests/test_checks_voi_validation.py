@@ -33,9 +33,19 @@ def world():
 def test_the_candidates_are_chosen_from_the_data_as_documented(world):
     _, _, data, _ = world
     k = data.factor_ids.index(vv.EFFECT_FACTOR)
+    case = data.case_ids[0]
+    target = 0 if data.w[0, 0] != 1 else 1
     for seed in range(5):
-        chosen = vv.choose_candidates(data, vv.EFFECT_FACTOR, np.random.default_rng(seed))
-        assert set(chosen) <= set(vv.ROLES) and {"new gap", "new open", "check"} <= set(chosen)
+        chosen = vv.choose_candidates(data, vv.EFFECT_FACTOR, np.random.default_rng(seed), case)
+        assert set(chosen) <= set(vv.ROLES) and {"new gap", "new open", "check", "check own"} <= set(chosen)
+        cells = [(c.case_id, c.factor) for c in chosen.values() if c.kind != "new"]
+        assert len(cells) == len(set(cells))  # one role per cell
+        for role in ("reveal own", "check own"):
+            if role in chosen:
+                own = chosen[role]
+                j = data.factor_ids.index(own.factor)
+                assert own.case_id == case and data.factor_phase[j] == target
+                assert np.isnan(data.x[0, j]) == (role == "reveal own")
         reveal, check, other = chosen["reveal"], chosen["check"], chosen["reveal phase 2"]
         i, j = data.case_ids.index(reveal.case_id), data.factor_ids.index(reveal.factor)
         assert np.isnan(data.x[i, j]) and data.factor_phase[j] == data.factor_phase[k]
@@ -145,6 +155,18 @@ def test_check_voi_refuses_a_model_without_a_code_distribution_in_one_line(tmp_p
                            capsys)
     assert code == 2 and "marginal or salience" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_runs_of_other_simulations_pool_and_the_same_ones_are_refused():
+    from bayesstreams.errors import RunError
+
+    first, second = _rows(np.random.default_rng(5), sims=4), _rows(np.random.default_rng(6), sims=3)
+    second["sim"] += 4
+    parts = [vv.VoiValidation(r, vv.summarise(r), None, {"n_sims": 4, "start": 0}) for r in (first, second)]
+    pooled = vv.pool(parts)
+    assert pooled.settings["n_sims"] == 7 and len(pooled.rows) == len(first) + len(second)
+    with pytest.raises(RunError, match="own --start"):
+        vv.pool([parts[0], parts[0]])
 
 
 def test_the_result_is_written_as_tables_and_a_figure(tmp_path):

@@ -50,7 +50,7 @@ from bayesstreams.model.simulate import (draw_true_codes, hide_streams, record_c
                                          simulated_dataset, simulation_codebook)
 
 EFFECT_FACTOR = "f1_problem_1"
-ROLES = ("reveal", "check", "new gap", "new open", "reveal phase 2")
+ROLES = ("reveal", "check", "reveal own", "check own", "new gap", "new open", "reveal phase 2")
 CONTROL = ("reveal phase 2", "effect")  # the negative control: (role, query kind)
 REJECTION_BATCH = 2000
 REJECTION_TRIES = 50
@@ -77,23 +77,33 @@ def gap_profile(dataset) -> voi.Profile:
     return voi.proposed_profiles(dataset)[0]
 
 
-def choose_candidates(dataset, factor: str, rng) -> dict:
+def choose_candidates(dataset, factor: str, rng, case: str | None = None) -> dict:
     """Per role, the candidate of this simulation (chosen from the data alone; a role without a cell is left out).
 
     ``reveal``: a not-discussed cell of ``factor`` (else of its stream); ``check``: a coded cell of
-    ``factor``; ``reveal phase 2``: a not-discussed cell of a phase-2 factor; ``new gap`` and
-    ``new open``: one new municipality of :func:`gap_profile` and :func:`open_profile`.
+    ``factor``; ``reveal own`` / ``check own``: a not-discussed / coded cell of ``case`` in the phase
+    of its first window not yet open (what its first lever is about); ``reveal phase 2``: a
+    not-discussed cell of a phase-2 factor; ``new gap`` and ``new open``: one new municipality of
+    :func:`gap_profile` and :func:`open_profile`.
     """
     k = dataset.factor_ids.index(factor)
     same_stream = (dataset.factor_phase == dataset.factor_phase[k]) & (dataset.factor_stream == dataset.factor_stream[k])
     missing = np.isnan(dataset.x)
+    everyone = range(len(dataset.case_ids))
+    own, target = [], []
+    if case is not None:
+        own = [dataset.case_ids.index(case)]
+        target = np.flatnonzero(dataset.factor_phase == (0 if dataset.w[own[0], 0] != 1 else 1))
     out = {}
-    for role, columns, want_missing in (("reveal", [k], True), ("reveal", np.flatnonzero(same_stream), True),
-                                        ("check", [k], False),
-                                        ("reveal phase 2", np.flatnonzero(dataset.factor_phase == 1), True)):
+    for role, columns, rows, want_missing in (
+            ("reveal", [k], everyone, True), ("reveal", np.flatnonzero(same_stream), everyone, True),
+            ("check", [k], everyone, False), ("reveal own", target, own, True), ("check own", target, own, False),
+            ("reveal phase 2", np.flatnonzero(dataset.factor_phase == 1), everyone, True)):
         if role in out:
             continue
-        cells = [(i, j) for j in columns for i in range(len(dataset.case_ids)) if missing[i, j] == want_missing]
+        taken = {(c.case_id, c.factor) for c in out.values()}  # one role per cell
+        cells = [(i, j) for j in columns for i in rows
+                 if missing[i, j] == want_missing and (dataset.case_ids[i], dataset.factor_ids[j]) not in taken]
         if cells:
             i, j = cells[rng.integers(len(cells))]
             out[role] = voi.Candidate(role.split()[0], dataset.case_ids[i], factor=dataset.factor_ids[j],
@@ -205,7 +215,7 @@ def one_simulation(config, codebook, n_cases: int, p_missing: float, observed_st
     queries = [voi.Query("dependency"), voi.Query("effect", factor, "W1")]
     to_open = [c for i, c in enumerate(dataset.case_ids) if not (dataset.w[i] == 1).all()]
     queries += [voi.Query("case", to_open[0])] if to_open else []
-    chosen = choose_candidates(dataset, factor, rng)
+    chosen = choose_candidates(dataset, factor, rng, to_open[0] if to_open else None)
     keys = {c.key: role for role, c in chosen.items()}
     found = voi.next_evidence(run, queries=queries, candidates_of=lambda c: c.key in keys,
                               profiles=[gap_profile(dataset), open_profile(dataset)], sizes=(1,))
@@ -340,8 +350,11 @@ def verdict(result: VoiValidation, z_max: float = 3.5, spearman_min: float = 0.5
 
 def voi_validation(n_sims: int = 60, n_cases: int = 8, seed: int = 1, model="streams-marginal", p_missing: float = 0.2,
                    observed_streams: float = 0.8, draws: int = 300, tune: int = 300, chains: int = 2,
-                   factor: str = EFFECT_FACTOR, progress=None) -> VoiValidation:
+                   factor: str = EFFECT_FACTOR, progress=None, start: int = 0) -> VoiValidation:
     """Run the validation (see the module docstring); ``progress(i, n)`` is called after each simulation.
+
+    Simulation ``i`` draws from its own random stream (``seed``, ``i``), so the simulations
+    ``start .. start + n_sims - 1`` of several runs pool to one run of them all (:func:`pool`).
 
     Examples
     --------
@@ -357,20 +370,32 @@ def voi_validation(n_sims: int = 60, n_cases: int = 8, seed: int = 1, model="str
         raise RunError(f"the VOI validation needs a model whose not-discussed codes have a distribution "
                        f"(marginal or salience) and no stream_error, not {config.name}")
     codebook = simulation_codebook()
-    rng = np.random.default_rng(seed)
     rows = []
-    for i in range(n_sims):
+    for i in range(start, start + n_sims):  # simulation i has its own stream: runs in pieces pool to the whole
+        rng = np.random.default_rng([seed, i])
         for row in one_simulation(config, codebook, n_cases, p_missing, observed_streams, rng,
                                   {"draws": draws, "tune": tune, "chains": chains}, seed + i, factor):
             rows.append({"sim": i, **row})
         if progress is not None:
-            progress(i + 1, n_sims)
+            progress(i + 1 - start, n_sims)
     frame = pd.DataFrame(rows)
     summary = summarise(frame)
-    settings = {"n_sims": n_sims, "n_cases": n_cases, "seed": seed, "model": config.name, "p_missing": p_missing,
+    settings = {"n_sims": n_sims, "start": start, "n_cases": n_cases, "seed": seed, "model": config.name, "p_missing": p_missing,
                 "observed_streams": observed_streams, "draws": draws, "tune": tune, "chains": chains,
                 "factor": factor, "level": voi.LEVEL, "check_disagree": voi.CHECK_DISAGREE}
     return VoiValidation(rows=frame, summary=summary, ranking=ranking(frame, summary), settings=settings)
+
+
+def pool(results: list) -> VoiValidation:
+    """Several runs of the same settings but other simulations (``start``) as one."""
+    import pandas as pd
+
+    rows = pd.concat([r.rows for r in results], ignore_index=True)
+    if rows.duplicated(["sim", "role", "query"]).any():
+        raise RunError("pooled runs share simulations: give each its own --start")
+    summary = summarise(rows)
+    settings = {**results[0].settings, "n_sims": int(rows["sim"].nunique()), "start": int(rows["sim"].min())}
+    return VoiValidation(rows, summary, ranking(rows, summary), settings)
 
 
 def write_validation(result: VoiValidation, out, force: bool = False):

@@ -258,6 +258,8 @@ def voi_calibration(
     tune: Annotated[int, typer.Option(min=10, help="tuning steps per chain")] = 300,
     chains: Annotated[int, typer.Option(min=1, help="chains per fit")] = 2,
     seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    start: Annotated[int, typer.Option("--start", min=0, help="first simulation (runs of other simulations "
+                                                              "pool into one)")] = 0,
     force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
 ) -> None:
     """Does the predicted value of information come true? Simulated studies, acquisitions and refits (exit 1 if not)."""
@@ -267,7 +269,7 @@ def voi_calibration(
     from bayesstreams.checks.voi_validation import verdict, voi_validation, write_validation
 
     result = voi_validation(n_sims=sims, n_cases=cases, seed=seed, model=model, p_missing=missing,
-                            observed_streams=observed, draws=draws, tune=tune, chains=chains,
+                            observed_streams=observed, draws=draws, tune=tune, chains=chains, start=start,
                             progress=lambda i, n: typer.echo(f"  simulation {i} of {n}", err=True))
     write_validation(result, out, force=force)
     typer.echo(f"value of information, predicted and realised: {sims} simulated studies of {cases} cases; "

@@ -95,7 +95,9 @@ def test_a_new_municipality_is_weighed_by_how_often_the_truth_gives_its_profile(
 
 def _rows(rng, scale=1.0, sims=40):
     """Rows as ``one_simulation`` gives them, realised = predicted + noise (or ``scale`` x predicted)."""
-    values = {"reveal": 0.02, "check": 0.01, "new gap": 0.12, "new open": 0.005, "reveal phase 2": 0.0}
+    values = {"reveal": 0.02, "check": 0.01, "reveal own": 0.03, "check own": 0.015, "new gap": 0.12,
+              "new open": 0.005, "reveal phase 2": 0.0}
+    assert set(values) == set(vv.ROLES)
     rows = []
     for sim in range(sims):
         for role, value in values.items():
@@ -124,12 +126,16 @@ def test_the_summary_sees_a_doubled_prediction_and_a_reversed_ranking():
 def test_the_verdict_passes_agreement_and_fails_a_doubled_prediction():
     rows = _rows(np.random.default_rng(2)).assign(query=lambda f: np.where(f["role"] == "reveal phase 2", "effect",
                                                                              f["query"]))
-    good = vv.VoiValidation(rows, vv.summarise(rows), None, {})
-    assert all(passed for _, passed, _ in vv.verdict(good))
-    doubled = rows.assign(predicted=lambda f: 2 * f["predicted"])
-    bad = dict((name, passed) for name, passed, _ in vv.verdict(vv.VoiValidation(doubled, vv.summarise(doubled),
-                                                                                   None, {})))
-    assert not bad["agreement"]
+    def judged(frame):
+        summary = vv.summarise(frame)
+        return dict((name, passed) for name, passed, _ in
+                    vv.verdict(vv.VoiValidation(frame, summary, vv.ranking(frame, summary), {})))
+
+    assert all(judged(rows).values())
+    doubled = judged(rows.assign(predicted=lambda f: 2 * f["predicted"]))
+    assert not doubled["agreement"] and doubled["ranking"]
+    reversed_ = judged(rows.assign(realised=lambda f: 0.15 - f["predicted"]))
+    assert not reversed_["ranking"]
 
 
 @pytest.mark.slow

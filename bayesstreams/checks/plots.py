@@ -60,9 +60,9 @@ def voi_figure(summary, title: str):
 
     figure = Figure(figsize=(4.6, 3.6), layout="constrained")
     ax = figure.subplots()
-    markers = dict(zip(dict.fromkeys(summary["query"]), "osD^v"))
-    colours = dict(zip(dict.fromkeys(summary["role"]), ("tab:blue", "tab:orange", "tab:green", "tab:red",
-                                                        "tab:purple", "tab:brown")))
+    markers = {query: "osD^v<>p"[j % 8] for j, query in enumerate(dict.fromkeys(summary["query"]))}
+    roles = list(dict.fromkeys(summary["role"]))
+    colours = {role: f"C{j % 10}" for j, role in enumerate(roles)}
     for _, row in summary.iterrows():
         ax.errorbar(row["predicted"], row["realised"], yerr=2 * row["realised_se"], fmt=markers[row["query"]],
                     color=colours[row["role"]], markersize=5, capsize=2, linewidth=0.8)

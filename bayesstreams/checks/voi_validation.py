@@ -12,6 +12,7 @@ the width on the fit minus the width on the refit.
 * ``reveal``: the hidden cell's true code (the simulator drew it before hiding it);
 * ``check``: a second coder's reading of a coded cell, from the same reading model the prediction
   assumes (:data:`bayesstreams.analysis.voi.CHECK_DISAGREE`), at the true parameters;
+* ``reveal own`` / ``check own``: the same for a cell of the lever case, in its target phase;
 * ``new``: a new municipality simulated from the truth (``model.simulate``, not the log-likelihood
   the prediction reads) until it has the profile's known parts (rejection).
 
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bayesstreams.analysis import voi
+from bayesstreams.analysis.fragility import K_MAX
 from bayesstreams.atomic import atomic_folder, refuse_existing
 from bayesstreams.checks.plots import voi_figure
 from bayesstreams.errors import RunError
@@ -158,7 +160,8 @@ def acquire(run, cand: voi.Candidate, group: list, params: dict, x_true: np.ndar
     labels = [o.label for o in group]
     if cand.kind == "reveal":
         i, k = run.dataset.case_ids.index(cand.case_id), run.dataset.factor_ids.index(cand.factor)
-        return group[labels.index(voi._code_text(x_true[i, k]))], 1.0
+        code = x_true[i, k]
+        return group[labels.index(f"{int(code):+d}" if code else "0")], 1.0  # the outcome labels of voi
     at_truth = voi.outcomes(truth_run(run, params), [cand])[0]
     if cand.kind == "check":
         p = np.array([float(o.p_draw[0]) for o in at_truth])
@@ -265,7 +268,7 @@ def summarise(rows):
                     "realised_se": float(realised.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan,
                     "difference": float(diff.mean()), "difference_se": se, "z": _ratio(diff.mean(), se),
                     "z_doubled": _ratio(doubled.mean(), doubled.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan,
-                    "share_k_high": float((group["max_k"] > voi.K_MAX).mean())})
+                    "share_k_high": float((group["max_k"] > K_MAX).mean())})
     return pd.DataFrame(out)
 
 

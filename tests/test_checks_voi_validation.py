@@ -150,7 +150,6 @@ def test_a_small_validation_predicts_the_realised_value_of_information():
     assert gap["predicted"] > 0.03 and gap["z_doubled"] < -3, gap
     ranking = result.ranking.set_index("query").loc["dependency"]
     assert ranking["top_predicted"] == ranking["top_realised"] == "new gap"
-    assert ranking["spearman_per_sim"] > 2 * ranking["spearman_per_sim_se"] > 0
     checks = dict((name, passed) for name, passed, _ in vv.verdict(result))
     assert checks["negative control"] and checks["agreement"], vv.verdict(result)
 
@@ -185,3 +184,19 @@ def test_the_result_is_written_as_tables_and_a_figure(tmp_path):
                                                       "settings.json", "summary.csv"]
     assert pd.read_csv(out / "summary.csv")["predicted"].tolist() == pytest.approx(summary["predicted"].tolist())
     assert "6 studies of 8 cases" in (out / "predicted-realised.svg").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_check_voi_writes_its_tables_and_says_which_criteria_hold(tmp_path, capsys):
+    from .conftest import run_cli
+
+    out = tmp_path / "voi"
+    code, text, err = run_cli(["check", "voi", "--out", str(out), "--sims", "2", "--draws", "60", "--tune", "60",
+                               "--seed", "3", "--start", "4"], capsys)
+    assert code in (0, 1), err
+    rows = pd.read_csv(out / "rows.csv")
+    assert sorted(set(rows["sim"])) == [4, 5] and set(rows["role"]) <= set(vv.ROLES)
+    for name in ("agreement", "ranking", "negative control"):
+        assert any(line.startswith(f"{name}: ") for line in text.splitlines()), text
+    assert (code == 0) == all(": passed (" in line for line in text.splitlines()
+                              if line.split(":")[0] in ("agreement", "ranking", "negative control"))

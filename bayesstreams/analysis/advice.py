@@ -21,12 +21,14 @@ a profile that is not in the data reweights the draws by its likelihood (``rewei
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence, counterfactual, phase1_necessity,
                                                  stream_posterior)
+from bayesstreams.analysis.advice_fast import coefficients, evaluate, evaluate_factual, moved_phase
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.analysis.queries import baseline, quantile_names, run_baseline, summary_frame
 from bayesstreams.data.codebook import PHASES, STREAMS
@@ -107,6 +109,9 @@ class _Case:
     # under an evidence mode (MODEL.md §7): (options, the case's EvidenceData, its group offsets or None,
     # factor_phase, factor_stream, the qt kernel), so that a changed stream's q is summed out again, not shifted
     exact: tuple | None = None
+    # evaluate interventions on one phase from coefficients read off once (analysis.advice_fast); the
+    # reference (False) rebuilds every joint per set; the two agree to rounding (tests/test_score_batch.py)
+    fast: bool = False
 
     def q_under(self, sets: list[tuple[int, ...]], value: float | np.ndarray = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Stream probabilities per phase, each (set, draw, stream) or (draw, stream) where no set moves the phase,
@@ -170,8 +175,37 @@ class _Case:
 
     def probability(self, q_new, target: int, w1_open: bool = False, q=None):
         d = self.draws
+        moved = moved_phase(q_new) if self.fast and q is None else None
+        if moved is not None:
+            key = ("coefficients", target, w1_open, moved)
+            if key not in self.cache:
+                self.cache[key] = coefficients(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence, target,
+                                               w1_open, moved)
+            return evaluate(self.cache[key], q_new[moved])
         q = self.q if q is None else q
         return counterfactual(q, q_new, d["lambda"], d["kappa"], d["rho"], self.evidence, target, w1_open)
+
+    def factual_under(self, q_new: tuple, target: int) -> np.ndarray:
+        """``P(target = 1 | evidence)`` per (set, draw) had the case been coded as each set says (``q = q'``)."""
+        moved = moved_phase(q_new) if self.fast else None
+        if moved is not None:
+            key = ("coefficients", target, False, moved)
+            if key not in self.cache:
+                d = self.draws
+                self.cache[key] = coefficients(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence, target,
+                                               False, moved)
+            return evaluate_factual(self.cache[key], q_new[moved])
+        plus = np.stack(np.broadcast_arrays(*q_new), axis=-2)
+        return self.probability(plus, target, q=plus)[1]
+
+    def stream_posterior(self) -> np.ndarray:
+        """``P(S[p,s] = 1 | evidence)`` per draw (kept once computed on the fast path)."""
+        if not self.fast:
+            d = self.draws
+            return stream_posterior(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence)
+        if "streams" not in self.cache:
+            self.cache["streams"] = dataclasses.replace(self, fast=False).stream_posterior()
+        return self.cache["streams"]
 
 
 def _logistic(v: np.ndarray) -> np.ndarray:
@@ -179,7 +213,8 @@ def _logistic(v: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.tanh(0.5 * v)
 
 
-def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.ndarray | None = None) -> _Case:
+def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.ndarray | None = None,
+          fast: bool = False) -> _Case:
     n_factors = base.x.shape[1]
     onehot = np.zeros((n_factors, 6))
     onehot[np.arange(n_factors), base.factor_phase * 3 + base.factor_stream] = 1.0
@@ -194,7 +229,7 @@ def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.nda
         exact = (options, EvidenceData(data.support[row], data.discussed[row], data.counts[row]),
                  None if group_eta is None else group_eta[:, row], np.asarray(base.factor_phase),
                  np.asarray(base.factor_stream), qt)
-    return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum(), exact=exact)
+    return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum(), exact=exact, fast=fast)
 
 
 def _factor(dataset, k: int) -> dict:
@@ -211,9 +246,9 @@ def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     levers, unknown, gains = [], [], {}
     if not members:
         return levers, unknown, gains, now
-    up = case.probability(case.q_under([(k,) for k in members]), target, w1_open)[0] - now
-    plus = np.stack(np.broadcast_arrays(*case.q_under([(k,) for k in members])), axis=-2)
-    known_plus = case.probability(plus, target, q=plus)[1] - now
+    q_sets = case.q_under([(k,) for k in members])
+    up = case.probability(q_sets, target, w1_open)[0] - now
+    known_plus = case.factual_under(q_sets, target) - now
     for j, k in enumerate(members):
         entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": weighted_summary(up[j], case.weights),
                  "now": weighted_summary(now, case.weights), "with_step": weighted_summary(now + up[j], case.weights),
@@ -247,8 +282,7 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, cod
 
 
 def _bottlenecks(case: _Case) -> list[dict]:
-    d = case.draws
-    posterior = stream_posterior(case.q, d["lambda"], d["kappa"], d["rho"], case.evidence)
+    posterior = case.stream_posterior()
     mean = np.einsum("dps,d->ps", posterior, case.weights)
     out = []
     for p in range(len(PHASES)):
@@ -291,8 +325,7 @@ def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     factors of that stream with data that are not at ``+1``, each with the stream's chance and the
     window's chance now and after the step (the same baseline and the same numbers as the levers).
     """
-    d = case.draws
-    posterior = stream_posterior(case.q, d["lambda"], d["kappa"], d["rho"], case.evidence)[:, target]
+    posterior = case.stream_posterior()[:, target]
     still = [s for s in range(3) if case.evidence.s[target, s] == 0]
     streams = still or [int(np.einsum("ds,d->s", posterior, case.weights).argmin())]
     now = case.probability(case.q, target, w1_open)[0]
@@ -391,7 +424,7 @@ def necessity(posterior, dataset, base=None, quantiles=None, reference=None):
 
 def advise(posterior, dataset, case: str | None = None, base=None, reference=None, prior: dict | None = None,
            threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN,
-           reweight: bool = False, weights: np.ndarray | None = None) -> CaseAdvice:
+           reweight: bool = False, weights: np.ndarray | None = None, fast: bool = False) -> CaseAdvice:
     """Levers, plans, bottlenecks and necessity of one case given its evidence (see module docs).
 
     The one function behind every output's advice (report, brief, ``score``, ``compare-cases``,
@@ -421,6 +454,10 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
     weights
         Importance weights of the draws (the posterior of changed data, :mod:`bayesstreams.analysis.fragility`);
         default: every draw the same.
+    fast
+        Evaluate the levers, steps and plans of the target's phase from coefficients read off once
+        (:mod:`bayesstreams.analysis.advice_fast`; batch scoring); the default is the reference
+        path, which the fast one equals up to rounding.
     """
     run = posterior.run if isinstance(posterior, Study) else posterior  # a Study holds its run
     if isinstance(run, Run):  # advise(run_or_study, case)
@@ -432,7 +469,7 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
         raise RunError(f"case advice needs the streams model; this run is a {base.kind} model")
     i = dataset.case_ids.index(dataset.resolve_case(case))
     evidence = case_evidence(dataset, i)
-    state = _case(base, i, evidence, reweight, weights)
+    state = _case(base, i, evidence, reweight, weights, fast=fast)
     no_data = no_data_factors(reference if reference is not None else dataset)
     # never offered: factors without data (their gain is the prior's) and context no case can change
     not_offered = no_data | (reference if reference is not None else dataset).codebook.context

@@ -197,22 +197,24 @@ def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **part
 
 
 def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshold: float, min_gain: float,
-            in_data: bool) -> list[dict | None]:
+            in_data: bool, fast: bool = True) -> list[dict | None]:
     """Per profile case, the advice given its known windows and streams.
 
     The draws are reweighted by the case's likelihood unless the case is one of the run's own
-    (``in_data``: the posterior already holds its evidence).
+    (``in_data``: the posterior already holds its evidence).  ``fast=False`` is the reference path
+    (:func:`~bayesstreams.analysis.advice.advise` as the report calls it) that the tests hold the fast one to.
     """
     if not base.has_streams:
         return [None] * profiles.n_cases
     return [advice_to_dict(advise(run.posterior, profiles, case, base=base, reference=run.dataset,
                                   prior=run.prior, threshold=threshold, min_gain=min_gain,
-                                  reweight=not in_data), labels, actions=actions) for case in profiles.case_ids]
+                                  reweight=not in_data, fast=fast), labels, actions=actions)
+            for case in profiles.case_ids]
 
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
                   min_gain: float = DEFAULT_MIN_GAIN, threshold: float = 0.5, in_data: bool = False,
-                  check_run=None, measure_prior: bool = True) -> ScoreResult:
+                  check_run=None, measure_prior: bool = True, reference: bool = False) -> ScoreResult:
     """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``.
 
     ``threshold`` is the chance of the next window that the plans of each case's advice must reach;
@@ -222,6 +224,9 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     With ``measure_prior`` each case's P(W1) and P(W2) carry the prior-driven flag of
     :func:`bayesstreams.analysis.prior_dependence.prior_dependence` (power-scaling, and the
     wide-prior ``check_run`` when given): the flag the report and the brief show.
+
+    ``reference=True`` scores on the reference path, one profile at a time as the report computes
+    one case; the default batch path gives the same numbers (to rounding, tests/test_score_batch.py).
     """
     posterior, reference = run.posterior, run.dataset
     base = baseline(posterior, profiles)
@@ -235,7 +240,7 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
                               window="W2" if 2 in phases else "W1")
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
     actions = profiles.codebook.actions()
-    advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data)
+    advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data, fast=not reference)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
                          actions=actions, no_data=[f for f in reference.factor_ids if f in no_data],
                          not_discussed=_not_discussed_mode(run), phases=phases,

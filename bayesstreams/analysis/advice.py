@@ -175,6 +175,8 @@ class _Case:
 
     def probability(self, q_new, target: int, w1_open: bool = False, q=None):
         d = self.draws
+        if self.fast and q is None and q_new is self.q and ("factual", target, w1_open) in self.cache:
+            return self.cache["factual", target, w1_open]
         moved = moved_phase(q_new) if self.fast and q is None else None
         if moved is not None:
             key = ("coefficients", target, w1_open, moved)
@@ -214,13 +216,15 @@ def _logistic(v: np.ndarray) -> np.ndarray:
 
 
 def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.ndarray | None = None,
-          fast: bool = False) -> _Case:
+          fast: bool = False, prepared: dict | None = None) -> _Case:
     n_factors = base.x.shape[1]
     onehot = np.zeros((n_factors, 6))
     onehot[np.arange(n_factors), base.factor_phase * 3 + base.factor_stream] = 1.0
     d = base.draws
     weights = np.ones(len(d["rho"])) if draw_weights is None else np.asarray(draw_weights, dtype=float)
-    if reweight:
+    if reweight and prepared is not None:
+        weights = weights * prepared["mass"]
+    elif reweight:
         weights = weights * counterfactual(base.q[:, i], base.q[:, i], d["lambda"], d["kappa"], d["rho"], evidence, W1)[2]
     exact = None
     if "evidence" in base.cache:  # an evidence mode: the case's own evidence arrays, for q_under
@@ -229,7 +233,8 @@ def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.nda
         exact = (options, EvidenceData(data.support[row], data.discussed[row], data.counts[row]),
                  None if group_eta is None else group_eta[:, row], np.asarray(base.factor_phase),
                  np.asarray(base.factor_stream), qt)
-    return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum(), exact=exact, fast=fast)
+    return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum(), exact=exact, fast=fast,
+                 cache=dict(prepared or {}))
 
 
 def _factor(dataset, k: int) -> dict:
@@ -424,7 +429,8 @@ def necessity(posterior, dataset, base=None, quantiles=None, reference=None):
 
 def advise(posterior, dataset, case: str | None = None, base=None, reference=None, prior: dict | None = None,
            threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN,
-           reweight: bool = False, weights: np.ndarray | None = None, fast: bool = False) -> CaseAdvice:
+           reweight: bool = False, weights: np.ndarray | None = None, fast: bool = False,
+           prepared: dict | None = None) -> CaseAdvice:
     """Levers, plans, bottlenecks and necessity of one case given its evidence (see module docs).
 
     The one function behind every output's advice (report, brief, ``score``, ``compare-cases``,
@@ -458,6 +464,9 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
         Evaluate the levers, steps and plans of the target's phase from coefficients read off once
         (:mod:`bayesstreams.analysis.advice_fast`; batch scoring); the default is the reference
         path, which the fast one equals up to rounding.
+    prepared
+        The case's per-draw pieces computed with all other cases at once
+        (:func:`bayesstreams.analysis.advice_fast.prepare_cases`; fast path only).
     """
     run = posterior.run if isinstance(posterior, Study) else posterior  # a Study holds its run
     if isinstance(run, Run):  # advise(run_or_study, case)
@@ -469,7 +478,7 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
         raise RunError(f"case advice needs the streams model; this run is a {base.kind} model")
     i = dataset.case_ids.index(dataset.resolve_case(case))
     evidence = case_evidence(dataset, i)
-    state = _case(base, i, evidence, reweight, weights, fast=fast)
+    state = _case(base, i, evidence, reweight, weights, fast=fast, prepared=prepared if fast else None)
     no_data = no_data_factors(reference if reference is not None else dataset)
     # never offered: factors without data (their gain is the prior's) and context no case can change
     not_offered = no_data | (reference if reference is not None else dataset).codebook.context

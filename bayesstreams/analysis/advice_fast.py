@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesstreams.analysis.case_evidence import _phase_joint, combine_sums, counterfactual
+from bayesstreams.analysis.case_evidence import _phase_joint, _worlds, combine_sums, counterfactual
 
 KEYS = ((1, 1), (1, 0), (0, 1), (0, 0))
 
@@ -101,3 +101,124 @@ def evaluate_factual(coef: dict, q_moved: np.ndarray) -> np.ndarray:
     (fa, fb), (ma, mb) = coef["fact_mass"], coef["mass_mass"]
     with np.errstate(invalid="ignore", divide="ignore"):
         return (fa * mass_m + fb * k_now) / (ma * mass_m + mb * k_now)
+
+
+# ---------------------------------------------------------------------------- many cases at once
+#
+# Over many cases the sum over the 32 combinations is a bilinear form in the two phases' joints:
+# sum_g rho_g sum_{k1, k2} T[g, case, k1, k2] j1[k1] j2[k2], with T a 0/1 table per case (does the
+# combination agree with the case's known windows, and is the target window open in it).  The
+# tables hold the cases' evidence, so one einsum over all cases replaces a loop of reference sums.
+
+
+def _tables(w: np.ndarray, target: int, w1_open: bool) -> np.ndarray:
+    """0/1 tables (quantity, gate, case, key1, key2): quantity 0 the counterfactual target, 1 the factual, 2 the mass."""
+    out = np.zeros((3, 2, len(w), 4, 4))
+    for a, (w1, w1n) in enumerate(KEYS):
+        for b, (r2, r2n) in enumerate(KEYS):
+            for gate in (0, 1):
+                now, new = _worlds(w1, w1n, r2, r2n, gate, w1_open)
+                ok = np.ones(len(w), dtype=bool)
+                for window in range(2):
+                    ok &= np.isnan(w[:, window]) | (w[:, window] == now[window])
+                out[0, gate, :, a, b] = ok * bool(new[target])
+                out[1, gate, :, a, b] = ok * bool(now[target])
+                out[2, gate, :, a, b] = ok
+    return out
+
+
+def _joint(q, s, lam, kap) -> np.ndarray:
+    """One phase's factual joint of many cases, stacked (key, draw, case): q (draw, case, stream), s (case, stream)."""
+    j = _phase_joint(q, q, s, lam, kap)
+    return np.stack([np.broadcast_to(j[key], q.shape[:-1]) for key in KEYS])
+
+
+def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int) -> np.ndarray:
+    """Coefficients of the moved phase's joint (key, draw, case): the other phase's ``joint`` summed in."""
+    spec = "pjk,kdp->jdp" if moved == 0 else "pkj,kdp->jdp"
+    return (1.0 - rho) * np.einsum(spec, tables[0], joint) + rho * np.einsum(spec, tables[1], joint)
+
+
+def _sum(tables: np.ndarray, j1: np.ndarray, j2: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """The whole bilinear sum (draw, case)."""
+    return (_per_key(tables, j2, rho, 0) * j1).sum(axis=0)
+
+
+def _mass_and_streams(q, d, s, w):
+    """Every case's evidence mass (draw, case) and stream posterior (draw, case, phase, stream)."""
+    lam, kap, rho = d["lambda"][:, None], d["kappa"][:, None], d["rho"][:, None]
+    tables = _tables(w, 0, False)[2]
+    joints = [_joint(q[:, :, p], s[:, p], lam[..., p], kap[..., p]) for p in range(2)]
+    mass = _sum(tables, joints[0], joints[1], rho)
+    streams = np.empty(q.shape)
+    for p in range(2):
+        for stream in range(3):
+            s_on = s[:, p].copy()
+            s_on[:, stream] = 1.0
+            on = list(joints)
+            on[p] = _joint(q[:, :, p], s_on, lam[..., p], kap[..., p])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = _sum(tables, on[0], on[1], rho) / mass
+            coded = ~np.isnan(s[:, p, stream])
+            streams[:, :, p, stream] = np.where(coded[None, :], s[None, :, p, stream], share)
+    return mass, streams, joints
+
+
+def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints) -> list[dict]:
+    """:func:`coefficients` of many cases at once (interventions on the target's phase), one dict per case."""
+    moved = target
+    lam, kap, rho = d["lambda"][:, None], d["kappa"][:, None], d["rho"][:, None]
+    tables = _tables(w, target, w1_open)
+    per_key = [_per_key(tables[n], joints[1 - moved], rho, moved) for n in range(3)]  # each (key, draw, case)
+    cf_num, fact_num, mass = ((per_key[n] * joints[moved]).sum(axis=0) for n in range(3))
+    q_m, s_m, lam_m, kap_m = q[:, :, moved], s[:, moved], lam[..., moved], kap[..., moved]
+    coded = ~np.isnan(s_m)
+    mass_m = np.where(coded, np.where(s_m == 1, q_m, 1.0 - q_m), 1.0).prod(axis=-1)
+    k_now = np.where(~coded | (s_m == 1), q_m, 0.0).prod(axis=-1)
+    coupled = (1.0 - lam_m) * (1.0 - kap_m)
+    c11, c10, c01, c00 = per_key[0]
+    f11, f00, m11, m00 = per_key[1][0], per_key[1][3], per_key[2][0], per_key[2][3]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cf, fact = cf_num / mass, fact_num / mass
+    parts = {"a": lam_m * mass_m * c11 + coupled * k_now * c10
+                  + ((1.0 - lam_m) * kap_m * mass_m + coupled * (mass_m - k_now)) * c00,
+             "b": coupled * (c01 - c00), "c": coupled * (c11 - c10 - c01 + c00), "cf": cf, "fact": fact,
+             "mass": mass, "fa": lam_m * f11 + (1.0 - lam_m) * kap_m * f00 + coupled * f00, "fb": coupled * (f11 - f00),
+             "ma": lam_m * m11 + (1.0 - lam_m) * kap_m * m00 + coupled * m00, "mb": coupled * (m11 - m00)}
+    parts = {name: np.ascontiguousarray(value.T) for name, value in parts.items()}  # (case, draw)
+    q_t = np.ascontiguousarray(np.moveaxis(q_m, 1, 0))
+    return [{"a": parts["a"][i], "b": parts["b"][i], "c": parts["c"][i], "q": q_t[i], "s": s_m[i],
+             "cf": parts["cf"][i], "fact": parts["fact"][i], "mass": parts["mass"][i],
+             "fact_mass": (parts["fa"][i], parts["fb"][i]), "mass_mass": (parts["ma"][i], parts["mb"][i])}
+            for i in range(q.shape[1])]
+
+
+def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases) -> list[dict]:
+    """The per-draw pieces of every case's advice in a few passes over all cases (batch scoring).
+
+    Returns one dict per case, the cache of its ``_Case`` in :mod:`bayesstreams.analysis.advice`:
+    ``q``, the evidence ``mass`` (the likelihood that reweights a profile's draws), the stream
+    posterior, the chance of each window and the :func:`coefficients` of the interventions the
+    advice evaluates (on the target's phase; on phase 2 under ``do(W1 = 1)`` when the target is W1).
+    Each equals what the case computes alone, up to rounding.
+    """
+    d = base.draws
+    q = 0.5 + 0.5 * np.tanh(0.5 * base.eta)  # advice._logistic, elementwise: the same bits as per case
+    s, w = np.asarray(s, dtype=float), np.asarray(w, dtype=float)
+    mass, streams, joints = _mass_and_streams(q, d, s, w)
+    mass_t, streams_t = np.ascontiguousarray(mass.T), np.ascontiguousarray(np.moveaxis(streams, 1, 0))
+    q_t = np.ascontiguousarray(np.moveaxis(q, 1, 0))
+    caches = [{"q": q_t[i], "mass": mass_t[i], "streams": streams_t[i]} for i in range(q.shape[1])]
+    jobs = [(0, False)] + ([(1, False), (1, True)] if 2 in phases else [])
+    for target, w1_open in jobs:
+        rows = [i for i, t in enumerate(targets) if (t == 0 if w1_open else True)]
+        if not rows:
+            continue
+        index = np.asarray(rows)
+        coefs = _coefficients_cases(q[:, index], d, s[index], w[index], target, w1_open,
+                                    [joint[:, :, index] for joint in joints])
+        for j, i in enumerate(rows):
+            coef = coefs[j]
+            caches[i][("factual", target, w1_open)] = (coef["cf"], coef["fact"], coef["mass"])
+            caches[i][("coefficients", target, w1_open, target)] = coef
+    return caches

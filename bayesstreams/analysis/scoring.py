@@ -43,6 +43,8 @@ from bayesstreams.data.profile import read_profile
 from bayesstreams.data.support import no_data_factors
 from bayesstreams.model.modes import DEFAULT_MODE
 from bayesstreams.analysis.advice import advice_to_dict, advise, json_safe, label_advice
+from bayesstreams.analysis.advice_fast import prepare_cases
+from bayesstreams.analysis.case_evidence import case_evidence
 from bayesstreams.analysis.queries import (
     CAUSAL_NOTE,
     DEFAULT_MIN_GAIN,
@@ -206,15 +208,19 @@ def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshol
     """
     if not base.has_streams:
         return [None] * profiles.n_cases
+    prepared = [None] * profiles.n_cases
+    if fast and "evidence" not in base.cache:  # under an evidence mode a case's q is summed out per stream
+        targets = [case_evidence(profiles, i).target for i in range(profiles.n_cases)]
+        prepared = prepare_cases(base, profiles.s, profiles.w, targets, list(run.dataset.phases))
     return [advice_to_dict(advise(run.posterior, profiles, case, base=base, reference=run.dataset,
                                   prior=run.prior, threshold=threshold, min_gain=min_gain,
-                                  reweight=not in_data, fast=fast), labels, actions=actions)
-            for case in profiles.case_ids]
+                                  reweight=not in_data, fast=fast, prepared=prepared[i]), labels, actions=actions)
+            for i, case in enumerate(profiles.case_ids)]
 
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
                   min_gain: float = DEFAULT_MIN_GAIN, threshold: float = 0.5, in_data: bool = False,
-                  check_run=None, measure_prior: bool = True, reference: bool = False) -> ScoreResult:
+                  check_run=None, measure_prior: bool = True, reference_path: bool = False) -> ScoreResult:
     """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``.
 
     ``threshold`` is the chance of the next window that the plans of each case's advice must reach;
@@ -225,7 +231,7 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     :func:`bayesstreams.analysis.prior_dependence.prior_dependence` (power-scaling, and the
     wide-prior ``check_run`` when given): the flag the report and the brief show.
 
-    ``reference=True`` scores on the reference path, one profile at a time as the report computes
+    ``reference_path=True`` scores on the reference path, one profile at a time as the report computes
     one case; the default batch path gives the same numbers (to rounding, tests/test_score_batch.py).
     """
     posterior, reference = run.posterior, run.dataset
@@ -240,7 +246,7 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
                               window="W2" if 2 in phases else "W1")
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
     actions = profiles.codebook.actions()
-    advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data, fast=not reference)
+    advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data, fast=not reference_path)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
                          actions=actions, no_data=[f for f in reference.factor_ids if f in no_data],
                          not_discussed=_not_discussed_mode(run), phases=phases,

@@ -85,13 +85,31 @@ class CaseAdvice:
         return self.p_target
 
 
+QUANTILES = ("q05", "q25", "q75", "q95")
+LEVELS = np.array([0.05, 0.25, 0.75, 0.95])
+
+
+# quantiles read per-draw values at this resolution (about 1e-12): draws equal up to rounding are ties, ordered
+# by draw, so that a quantile never depends on the last digits of a sum (a gain that is 0 in a draw is 0,
+# whichever way it was summed: the batch path and the reference then give the same quantiles)
+RESOLUTION = 2.0 ** -40
+
+
+def on_grid(samples: np.ndarray) -> np.ndarray:
+    """``samples`` rounded to :data:`RESOLUTION`."""
+    return np.round(np.asarray(samples, dtype=float) / RESOLUTION) * RESOLUTION
+
+
 def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:
-    """Weighted mean and 5/25/75/95% quantiles of per-draw values (the weights sum to 1)."""
-    order = np.argsort(samples)
+    """Weighted mean and 5/25/75/95% quantiles of per-draw values (the weights sum to 1).
+
+    The quantiles read the values at :data:`RESOLUTION`, ties in draw order (a stable sort).
+    """
+    grid = on_grid(samples)
+    order = np.argsort(grid, kind="stable")
     cumulative = np.cumsum(weights[order]) - 0.5 * weights[order]
     out = {"mean": float((samples * weights).sum())}
-    for name, level in (("q05", 0.05), ("q25", 0.25), ("q75", 0.75), ("q95", 0.95)):
-        out[name] = float(np.interp(level, cumulative, samples[order]))
+    out.update(zip(QUANTILES, (float(v) for v in np.interp(LEVELS, cumulative, grid[order]))))
     return out
 
 
@@ -130,7 +148,14 @@ class _Case:
                 out.append(self.q[:, p])
                 continue
             shift = (change[:, None, moved] * self.draws["beta"][None, :, moved]) @ self.onehot[moved, cells]
-            out.append(_logistic(self.eta[None, :, p] + shift))
+            if not self.fast:
+                out.append(_logistic(self.eta[None, :, p] + shift))
+                continue
+            # only the streams a set moves: the others keep q (eta + 0 is eta, the same bits)
+            sets_of, streams_of = np.nonzero((change[:, moved] != 0) @ self.onehot[moved, cells])
+            q_new = np.repeat(self.q[None, :, p], len(sets), axis=0)
+            q_new[sets_of, :, streams_of] = _logistic(self.eta[:, p, streams_of].T + shift[sets_of, :, streams_of])
+            out.append(q_new)
         return tuple(out)
 
     def _q_under_exact(self, sets, values) -> tuple[np.ndarray, np.ndarray]:
@@ -186,6 +211,33 @@ class _Case:
             return evaluate(self.cache[key], q_new[moved])
         q = self.q if q is None else q
         return counterfactual(q, q_new, d["lambda"], d["kappa"], d["rho"], self.evidence, target, w1_open)
+
+    def summary(self, samples: np.ndarray) -> dict:
+        """:func:`weighted_summary` of per-draw values under the case's weights.
+
+        On the fast path the mean is computed now (entries are sorted by it) and the quantiles of
+        all the case's summaries later, in one sort over a stacked array (:meth:`settle`): the same
+        sort along each row, so the same numbers.  One array summarised twice is summarised once.
+        """
+        if not self.fast:
+            return weighted_summary(samples, self.weights)
+        pending = self.cache.setdefault("pending", {})
+        if id(samples) not in pending:
+            pending[id(samples)] = ({"mean": float((samples * self.weights).sum())}, samples)
+        return pending[id(samples)][0]
+
+    def settle(self) -> None:
+        """Fill in the quantiles of every summary :meth:`summary` deferred (fast path)."""
+        pending = list(self.cache.pop("pending", {}).values())
+        if not pending:
+            return
+        values = on_grid(np.stack([np.broadcast_to(samples, self.weights.shape) for _, samples in pending]))
+        order = np.argsort(values, axis=1, kind="stable")
+        ordered = np.take_along_axis(values, order, axis=1)
+        weights = self.weights[order]
+        cumulative = np.cumsum(weights, axis=1) - 0.5 * weights
+        for (out, _), row, cum in zip(pending, ordered, cumulative):
+            out.update(zip(QUANTILES, (float(v) for v in np.interp(LEVELS, cum, row))))
 
     def factual_under(self, q_new: tuple, target: int) -> np.ndarray:
         """``P(target = 1 | evidence)`` per (set, draw) had the case been coded as each set says (``q = q'``)."""
@@ -255,12 +307,12 @@ def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     up = case.probability(q_sets, target, w1_open)[0] - now
     known_plus = case.factual_under(q_sets, target) - now
     for j, k in enumerate(members):
-        entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": weighted_summary(up[j], case.weights),
-                 "now": weighted_summary(now, case.weights), "with_step": weighted_summary(now + up[j], case.weights),
+        entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": case.summary(up[j]),
+                 "now": case.summary(now), "with_step": case.summary(now + up[j]),
                  "p_gain_gt_threshold": float(((up[j] > min_gain) * case.weights).sum()), "threshold": min_gain}
         gains[k] = up[j]  # a plan may hold a not-discussed factor: it says to find out first
         if np.isnan(codes[k]):
-            entry["gain_if_plus1"] = weighted_summary(known_plus[j], case.weights)
+            entry["gain_if_plus1"] = case.summary(known_plus[j])
             unknown.append(entry)
         else:
             levers.append(entry)
@@ -279,7 +331,7 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, cod
 
     sets, samples, reached = search_plans(evaluate, candidates, np.asarray(single), case.weights, threshold)
     plans = [{"factors": [dataset.factor_ids[k] for k in members], "size": len(members),
-              "p_target": weighted_summary(samples[j], case.weights),
+              "p_target": case.summary(samples[j]),
               "p_over_threshold": float(((samples[j] > threshold) * case.weights).sum()), "reaches": reached,
               "find_out_first": [dataset.factor_ids[k] for k in members if np.isnan(codes[k])]}
              for j, members in enumerate(sets)]
@@ -304,7 +356,7 @@ def _windows(case: _Case) -> list[dict]:
     for window in (W1, W2):
         value = case.evidence.w[window]
         known = None if np.isnan(value) else ("open" if value == 1 else "closed")
-        p = None if known else weighted_summary(case.probability(case.q, window)[1], case.weights)
+        p = None if known else case.summary(case.probability(case.q, window)[1])
         out.append({"window": WINDOWS[window], "phase": window + 1, "known": known, "p": p})
     return out
 
@@ -339,7 +391,7 @@ def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
         members = [k for k in range(len(case.x)) if dataset.factor_phase[k] == target
                    and dataset.factor_stream[k] == s and case.x[k] != 1 and dataset.factor_ids[k] not in no_data]
         entry = {"phase": target + 1, "stream": STREAMS[s], "coded_still": s in still,
-                 "p_in_motion": weighted_summary(posterior[:, s], case.weights), "steps": []}
+                 "p_in_motion": case.summary(posterior[:, s]), "steps": []}
         if members:
             q_sets = case.q_under([(k,) for k in members])
             window = case.probability(q_sets, target, w1_open)[0]
@@ -347,10 +399,10 @@ def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
             for j, k in enumerate(members):
                 stream = _stream_after(posterior[:, s], case.q[:, target, s], q_new[j, :, s])
                 entry["steps"].append({**_factor(dataset, k), "code": float(codes[k]),
-                                       "stream_with_step": weighted_summary(stream, case.weights),
-                                       "now": weighted_summary(now, case.weights),
-                                       "with_step": weighted_summary(window[j], case.weights),
-                                       "gain": weighted_summary(window[j] - now, case.weights)})
+                                       "stream_with_step": case.summary(stream),
+                                       "now": case.summary(now),
+                                       "with_step": case.summary(window[j]),
+                                       "gain": case.summary(window[j] - now)})
             entry["steps"].sort(key=lambda e: -e["stream_with_step"]["mean"])
         out.append(entry)
     return out
@@ -380,7 +432,7 @@ def _necessity_draws(case: _Case, dataset, codes: np.ndarray, no_data: set) -> l
 
 def _necessity(case: _Case, dataset, codes: np.ndarray, no_data: set) -> list[dict]:
     """The advice's necessity: :func:`_necessity_draws` summarised, per window by decreasing mean."""
-    out = [{**entry, "p_necessary": weighted_summary(values, case.weights)}
+    out = [{**entry, "p_necessary": case.summary(values)}
            for entry, values in _necessity_draws(case, dataset, codes, no_data)]
     out.sort(key=lambda e: (e["window"], -e["p_necessary"]["mean"]))
     return out
@@ -499,13 +551,14 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
     if target is not None:
         out.levers, out.find_out_first, gains, now = _levers(state, dataset, target, codes, not_offered, min_gain)
         out.blocks = _blocks(state, dataset, target, codes, not_offered)
-        out.p_target = weighted_summary(now, state.weights)
+        out.p_target = state.summary(now)
         out.plans, out.plans_reach = _plans(state, dataset, target, gains, threshold, codes)
     if target == W1 and PHASES[W2] in phases:
         gains = _levers(state, dataset, W2, codes, not_offered, min_gain, w1_open=True)[2]
         out.then_w2_plans, out.then_w2_reach = _plans(state, dataset, W2, gains, threshold, codes, w1_open=True)
     if target is None and PHASES[W2] in phases:
         out.phase1_necessary = _phase1(state, prior)
+    state.settle()
     return out
 
 
@@ -536,7 +589,7 @@ def lever_draws(posterior, dataset, case: str, base=None, reference=None) -> tup
 
 
 def _phase1(case: _Case, prior: dict | None) -> dict:
-    entry = {"posterior": weighted_summary(phase1_necessity(case.draws["rho"]), case.weights), "prior_mean": None}
+    entry = {"posterior": case.summary(phase1_necessity(case.draws["rho"])), "prior_mean": None}
     if prior and "rho" in prior:
         entry["prior_mean"] = float(phase1_necessity(prior["rho"]).mean())
     return entry

@@ -4,24 +4,26 @@
 factor changes it rebuilds both phases' joints and sums the 32 combinations of phases and gate.
 When the sets move one phase only (a lever, a step, a plan: each is a set of factors of the
 target's phase), everything but that phase's counterfactual coupling is the same for every set.
-The sum over combinations is linear in the moved phase's joint, whose four cells are themselves
-linear in two per-set numbers, ``k_new`` (every stream of the phase in motion in the
-counterfactual world, agreeing with the coded streams) and ``k_both`` (in motion in both worlds).
-So per draw
+The sum over combinations is linear in the moved phase's joint, so per draw
 
-    P(target' = 1, evidence) = A + B * k_new + C * k_both,
+    P(target' = 1, evidence) = sum_k C[k] * j[k],   P(evidence) = sum_k M[k] * j[k]
 
-with ``A, B, C`` read off once per case, target and ``do(W1 = 1)`` from four calls of the
+over the joint's four cells ``j[k]`` (ready, ready'), with the coefficients ``C, M`` (and ``F`` for
+the factual target) read off once per case, target and ``do(W1 = 1)`` from four calls of the
 reference sum (:func:`~bayesstreams.analysis.case_evidence.combine_sums`) with unit joints.  A set
-then costs a handful of array operations instead of a full pass; the result equals the
-reference up to rounding (tests/test_score_batch.py holds the two together to 1e-12).
+then costs its phase's four cells (from ``k_new`` and ``k_both``, as ``_phase_joint`` computes
+them) and three dot products of four, instead of a full pass.  The cells are computed in one
+fixed order, so that where an intervention leaves the coupling alone they vanish exactly as in the
+reference.  Over many cases (:func:`prepare_cases`) the coefficients come from one einsum per
+quantity with a 0/1 table per case that holds its known windows.  The results equal the reference
+up to rounding (tests/test_score_batch.py holds the two together to 1e-12).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from bayesstreams.analysis.case_evidence import _phase_joint, _worlds, combine_sums, counterfactual
+from bayesstreams.analysis.case_evidence import _phase_joint, _worlds, combine_sums
 
 KEYS = ((1, 1), (1, 0), (0, 1), (0, 0))
 
@@ -34,6 +36,38 @@ def moved_phase(q_new) -> int | None:
     return moved[0] if len(moved) == 1 else None
 
 
+def products(q: np.ndarray, s: np.ndarray, new: np.ndarray | None = None):
+    """The moved phase's evidence mass, ``k_now``, ``k_new`` and ``k_both`` (as ``_phase_joint`` defines them).
+
+    Stream by stream in one fixed order, so that equal inputs give equal bits: where an intervention
+    leaves a stream's coupling alone, ``k_both`` is ``k_now`` exactly and the joint's cells vanish
+    exactly as in the reference (a window known open stays open with probability exactly 1).
+    """
+    new = q if new is None else new
+    mass = k_now = k_new = k_both = 1.0
+    for stream in range(q.shape[-1]):
+        now, moved = q[..., stream], new[..., stream]
+        low = np.minimum(now, moved)
+        if np.isnan(s[stream]):
+            k_now, k_new, k_both = k_now * now, k_new * moved, k_both * low
+        elif s[stream] == 1:
+            mass, k_now, k_new, k_both = mass * now, k_now * now, k_new * low, k_both * low
+        else:  # coded still: never in motion in the factual world
+            mass, k_now, k_new, k_both = mass * (1.0 - now), 0.0 * now, k_new * (np.maximum(now, moved) - now), 0.0
+    return mass, k_now, k_new, k_both
+
+
+def _cells(lam, kap, mass, k_now, k_new, k_both) -> tuple:
+    """The four cells (ready, ready') of a phase's joint, in KEYS order, as ``_phase_joint`` computes them."""
+    coupled = (1.0 - lam) * (1.0 - kap)
+    return (lam * mass + coupled * k_both, coupled * (k_now - k_both), coupled * (k_new - k_both),
+            (1.0 - lam) * kap * mass + coupled * (mass - k_now - k_new + k_both))
+
+
+def _dot(cells: tuple, weights: np.ndarray) -> np.ndarray:
+    return cells[0] * weights[0] + cells[1] * weights[1] + cells[2] * weights[2] + cells[3] * weights[3]
+
+
 def coefficients(q, lam, kap, rho, evidence, target: int, w1_open: bool, moved: int) -> dict:
     """The per-draw pieces of :func:`evaluate` for interventions on phase ``moved`` (see module docs)."""
     other = 1 - moved
@@ -43,41 +77,28 @@ def coefficients(q, lam, kap, rho, evidence, target: int, w1_open: bool, moved: 
         j_moved = {k: (1.0 if k == key else 0.0) for k in KEYS}
         j1, j2 = (j_moved, j_other) if moved == 0 else (j_other, j_moved)
         unit[key] = combine_sums(j1, j2, rho, evidence, target, w1_open)
-    q_m, s = q[:, moved], evidence.s[moved]
-    lam_m, kap_m = lam[:, moved], kap[:, moved]
-    coded = ~np.isnan(s)
-    mass_m = np.where(coded, np.where(s == 1, q_m, 1.0 - q_m), 1.0).prod(axis=-1)
-    k_now = np.where(~coded | (s == 1), q_m, 0.0).prod(axis=-1)
-    coupled = (1.0 - lam_m) * (1.0 - kap_m)
-    c11, c10, c01, c00 = (unit[key][0] for key in KEYS)
-    # the factual world at other codes of the moved phase (q' = q): only the cells (1, 1) and (0, 0) remain
-    f11, f00, m11, m00 = unit[1, 1][1], unit[0, 0][1], unit[1, 1][2], unit[0, 0][2]
-    _, fact, mass = counterfactual(q, q, lam, kap, rho, evidence, target, w1_open)
-    return {"a": lam_m * mass_m * c11 + coupled * k_now * c10
-                 + ((1.0 - lam_m) * kap_m * mass_m + coupled * (mass_m - k_now)) * c00,
-            "b": coupled * (c01 - c00), "c": coupled * (c11 - c10 - c01 + c00),
-            "q": q_m, "s": s, "fact": fact, "mass": mass,
-            "fact_mass": (lam_m * f11 + (1.0 - lam_m) * kap_m * f00 + coupled * f00, coupled * (f11 - f00)),
-            "mass_mass": (lam_m * m11 + (1.0 - lam_m) * kap_m * m00 + coupled * m00, coupled * (m11 - m00))}
+    per_key = np.array([[np.broadcast_to(unit[key][n], rho.shape) for key in KEYS] for n in range(3)])
+    return _finish(q[:, moved], evidence.s[moved], lam[:, moved], kap[:, moved], per_key)
+
+
+def _finish(q_m, s, lam_m, kap_m, per_key) -> dict:
+    """The coefficients dict from the per-key sums (quantity, key, draw) of the other phase and the gate."""
+    mass_m, k_now, _, _ = products(q_m, s)
+    cells = _cells(lam_m, kap_m, mass_m, k_now, k_now, k_now)
+    cf, fact, mass = _dot(cells, per_key[0]), _dot(cells, per_key[1]), _dot(cells, per_key[2])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cf, fact = cf / mass, fact / mass
+    return {"q": q_m, "s": s, "lam": lam_m, "kap": kap_m, "per_key": per_key, "cf": cf, "fact": fact, "mass": mass}
 
 
 def evaluate(coef: dict, q_moved: np.ndarray):
     """``counterfactual``'s ``(counterfactual, factual, mass)`` for the moved phase at ``q_moved`` (set, draw, stream)."""
-    q, s = coef["q"], coef["s"]
-    k_new = k_both = 1.0
-    for stream in range(q.shape[-1]):
-        now, new = q[:, stream], q_moved[..., stream]
-        low = np.minimum(now, new)
-        if np.isnan(s[stream]):
-            k_new, k_both = k_new * new, k_both * low
-        elif s[stream] == 1:
-            k_new, k_both = k_new * low, k_both * low
-        else:  # coded still: never in motion in the factual world
-            k_new, k_both = k_new * (np.maximum(now, new) - now), 0.0
+    mass_m, k_now, k_new, k_both = products(coef["q"], coef["s"], q_moved)
+    cells = _cells(coef["lam"], coef["kap"], mass_m, k_now, k_new, k_both)
+    per_key = coef["per_key"]
+    mass = _dot(cells, per_key[2])
     with np.errstate(invalid="ignore", divide="ignore"):
-        cf = (coef["a"] + coef["b"] * k_new + coef["c"] * k_both) / coef["mass"]
-    shape = np.shape(cf)
-    return cf, np.broadcast_to(coef["fact"], shape), np.broadcast_to(coef["mass"], shape)
+        return _dot(cells, per_key[0]) / mass, _dot(cells, per_key[1]) / mass, mass
 
 
 def evaluate_factual(coef: dict, q_moved: np.ndarray) -> np.ndarray:
@@ -85,22 +106,12 @@ def evaluate_factual(coef: dict, q_moved: np.ndarray) -> np.ndarray:
 
     The reference is ``counterfactual(q', q', ...)[1]`` with ``q'`` the changed stream probabilities:
     a factual world at other codes, whose evidence mass changes with them (a find-out-first factor
-    known to be ``+1``).  With ``q' = q`` the moved phase's joint keeps only its cells (1, 1) and
-    (0, 0), linear in the phase's evidence mass and ``k_now``.
+    known to be ``+1``).
     """
-    s = coef["s"]
-    mass_m = k_now = 1.0
-    for stream in range(q_moved.shape[-1]):
-        new = q_moved[..., stream]
-        if np.isnan(s[stream]):
-            k_now = k_now * new
-        elif s[stream] == 1:
-            mass_m, k_now = mass_m * new, k_now * new
-        else:
-            mass_m, k_now = mass_m * (1.0 - new), 0.0
-    (fa, fb), (ma, mb) = coef["fact_mass"], coef["mass_mass"]
+    mass_m, k_now, _, _ = products(q_moved, coef["s"])
+    cells = _cells(coef["lam"], coef["kap"], mass_m, k_now, k_now, k_now)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return (fa * mass_m + fb * k_now) / (ma * mass_m + mb * k_now)
+        return _dot(cells, coef["per_key"][1]) / _dot(cells, coef["per_key"][2])
 
 
 # ---------------------------------------------------------------------------- many cases at once
@@ -136,7 +147,8 @@ def _joint(q, s, lam, kap) -> np.ndarray:
 def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int) -> np.ndarray:
     """Coefficients of the moved phase's joint (key, draw, case): the other phase's ``joint`` summed in."""
     spec = "pjk,kdp->jdp" if moved == 0 else "pkj,kdp->jdp"
-    return (1.0 - rho) * np.einsum(spec, tables[0], joint) + rho * np.einsum(spec, tables[1], joint)
+    return (1.0 - rho) * np.einsum(spec, tables[0], joint, optimize=True) + rho * np.einsum(spec, tables[1], joint,
+                                                                                       optimize=True)
 
 
 def _sum(tables: np.ndarray, j1: np.ndarray, j2: np.ndarray, rho: np.ndarray) -> np.ndarray:
@@ -167,30 +179,12 @@ def _mass_and_streams(q, d, s, w):
 def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints) -> list[dict]:
     """:func:`coefficients` of many cases at once (interventions on the target's phase), one dict per case."""
     moved = target
-    lam, kap, rho = d["lambda"][:, None], d["kappa"][:, None], d["rho"][:, None]
+    lam, kap, rho = d["lambda"], d["kappa"], d["rho"][:, None]
     tables = _tables(w, target, w1_open)
-    per_key = [_per_key(tables[n], joints[1 - moved], rho, moved) for n in range(3)]  # each (key, draw, case)
-    cf_num, fact_num, mass = ((per_key[n] * joints[moved]).sum(axis=0) for n in range(3))
-    q_m, s_m, lam_m, kap_m = q[:, :, moved], s[:, moved], lam[..., moved], kap[..., moved]
-    coded = ~np.isnan(s_m)
-    mass_m = np.where(coded, np.where(s_m == 1, q_m, 1.0 - q_m), 1.0).prod(axis=-1)
-    k_now = np.where(~coded | (s_m == 1), q_m, 0.0).prod(axis=-1)
-    coupled = (1.0 - lam_m) * (1.0 - kap_m)
-    c11, c10, c01, c00 = per_key[0]
-    f11, f00, m11, m00 = per_key[1][0], per_key[1][3], per_key[2][0], per_key[2][3]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cf, fact = cf_num / mass, fact_num / mass
-    parts = {"a": lam_m * mass_m * c11 + coupled * k_now * c10
-                  + ((1.0 - lam_m) * kap_m * mass_m + coupled * (mass_m - k_now)) * c00,
-             "b": coupled * (c01 - c00), "c": coupled * (c11 - c10 - c01 + c00), "cf": cf, "fact": fact,
-             "mass": mass, "fa": lam_m * f11 + (1.0 - lam_m) * kap_m * f00 + coupled * f00, "fb": coupled * (f11 - f00),
-             "ma": lam_m * m11 + (1.0 - lam_m) * kap_m * m00 + coupled * m00, "mb": coupled * (m11 - m00)}
-    parts = {name: np.ascontiguousarray(value.T) for name, value in parts.items()}  # (case, draw)
-    q_t = np.ascontiguousarray(np.moveaxis(q_m, 1, 0))
-    return [{"a": parts["a"][i], "b": parts["b"][i], "c": parts["c"][i], "q": q_t[i], "s": s_m[i],
-             "cf": parts["cf"][i], "fact": parts["fact"][i], "mass": parts["mass"][i],
-             "fact_mass": (parts["fa"][i], parts["fb"][i]), "mass_mass": (parts["ma"][i], parts["mb"][i])}
-            for i in range(q.shape[1])]
+    per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved) for n in range(3)])  # (n, key, draw, case)
+    per_key = np.ascontiguousarray(np.moveaxis(per_key, 3, 0))
+    q_t = np.ascontiguousarray(np.moveaxis(q[:, :, moved], 1, 0))
+    return [_finish(q_t[i], s[i, moved], lam[:, moved], kap[:, moved], per_key[i]) for i in range(q.shape[1])]
 
 
 def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases) -> list[dict]:

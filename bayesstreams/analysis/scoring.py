@@ -54,6 +54,7 @@ from bayesstreams.analysis.queries import (
     baseline,
     bottleneck_draws,
     lever_gains,
+    quantile_names,
     summarise,
     windows,
 )
@@ -145,6 +146,18 @@ def _summary(samples: np.ndarray) -> dict:
     return {column: float(value) for column, value in summarise(samples).items()}
 
 
+def _summaries(samples: np.ndarray) -> list[dict]:
+    """:func:`_summary` of each column of ``samples`` (sample, column) in one pass, with the same numbers.
+
+    Each column is made a contiguous row first, so that its mean is summed as :func:`_summary`
+    sums one case's draws.
+    """
+    rows = np.ascontiguousarray(np.asarray(samples, dtype=float).T)
+    names = quantile_names()
+    columns = {"mean": rows.mean(axis=1), **dict(zip(names, np.quantile(rows, list(names.values()), axis=1)))}
+    return [{column: float(values[j]) for column, values in columns.items()} for j in range(len(rows))]
+
+
 def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
             no_data=frozenset(), window: str = "W2") -> list[list[dict]]:
     """Per case, the ``n`` factors not at +1 with the largest posterior-mean gain in P(W2).
@@ -162,14 +175,20 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
         if window == "W1" and phase != 1:
             continue  # a phase-2 factor does not move the phase-1 window
         gain = gain_w1 if window == "W1" else gain_w2
-        for i in np.flatnonzero(base.x[:, k] != 1):
+        rows = np.flatnonzero(base.x[:, k] != 1)
+        if not len(rows):
+            continue
+        by_w2 = _summaries(gain_w2[:, rows]) if window != "W1" else [None] * len(rows)
+        by_w1 = _summaries(gain_w1[:, rows]) if window == "W1" else [None] * len(rows)
+        means_w1 = np.ascontiguousarray(gain_w1[:, rows].T).mean(axis=1)
+        above = (gain[:, rows] > min_gain).mean(axis=0)
+        for j, i in enumerate(rows):
             entry = {"factor": factor, "phase": phase, "stream": STREAMS[base.factor_stream[k]],
-                     "code": float(profiles.x[i, k]), "gain_w2": _summary(gain_w2[:, i]),
-                     "p_gain_gt_threshold": float((gain[:, i] > min_gain).mean()),
-                     "threshold": float(min_gain),
-                     "gain_w1_mean": float(gain_w1[:, i].mean()) if phase == 1 else 0.0}
+                     "code": float(profiles.x[i, k]), "gain_w2": by_w2[j],
+                     "p_gain_gt_threshold": float(above[j]), "threshold": float(min_gain),
+                     "gain_w1_mean": float(means_w1[j]) if phase == 1 else 0.0}
             if window == "W1":
-                entry.update(window="W1", gain_w1=_summary(gain_w1[:, i]))
+                entry.update(window="W1", gain_w1=by_w1[j])
                 del entry["gain_w2"]  # a one-phase study says nothing of the phase-2 window
             found[i].append(entry)
     key = "gain_w1" if window == "W1" else "gain_w2"
@@ -186,15 +205,16 @@ def _bottlenecks(base: Baseline) -> list[list[dict]] | None:
               "p_lowest": float(p_lowest[i, p])} for p in range(len(PHASES))] for i in range(len(lowest))]
 
 
-def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **parts) -> CaseScore:
+def _case_score(profiles, i: int, chances: dict, reference_p2: np.ndarray, **parts) -> CaseScore:
+    """The score of profile case ``i``; ``chances`` holds the :func:`_summaries` of P(W1), P(W2), P(W2 | W1) of every case."""
     missing = [f for f, code in zip(profiles.factor_ids, profiles.x[i]) if np.isnan(code)]
     n_factors = len(profiles.factor_ids)
-    mean_p2 = float(now.p2[:, i].mean())
+    mean_p2 = chances["p_w2"][i]["mean"]
     return CaseScore(
         n_reference_below=int((reference_p2 < mean_p2).sum()), n_reference_tied=int((reference_p2 == mean_p2).sum()),
         case_id=profiles.case_ids[i], n_factors=n_factors, n_coded=n_factors - len(missing),
         not_discussed=missing, group=profiles.groups[profiles.group[i]] if profiles.group[i] >= 0 else None,
-        p_w1=_summary(now.p1[:, i]), p_w2=_summary(now.p2[:, i]), p_w2_given_w1=_summary(now.p2_open[:, i]),
+        p_w1=chances["p_w1"][i], p_w2=chances["p_w2"][i], p_w2_given_w1=chances["p_w2_given_w1"][i],
         percentile_p_w2=percentile_among(mean_p2, reference_p2), **parts)
 
 
@@ -252,9 +272,11 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
                          not_discussed=_not_discussed_mode(run), phases=phases,
                          study_words={lang: reference.codebook.study_words(lang) for lang in ("en", "nl")})
     ranges = _not_discussed_ranges(posterior, profiles, base)
+    # each chance once over all cases (Windows.p2 is computed anew at each reading)
+    chances = {"p_w1": _summaries(now.p1), "p_w2": _summaries(now.p2), "p_w2_given_w1": _summaries(now.p2_open)}
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(
-            profiles, i, now, reference_p2, levers=per_case_levers[i], advice=advice[i],
+            profiles, i, chances, reference_p2, levers=per_case_levers[i], advice=advice[i],
             name=profiles.case_column("name")[i], level=profiles.case_column("level")[i],
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar), not_discussed_range=ranges[i]))

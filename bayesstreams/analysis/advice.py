@@ -100,13 +100,32 @@ def on_grid(samples: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(samples, dtype=float) / RESOLUTION) * RESOLUTION
 
 
+def sort_order(grid: np.ndarray) -> np.ndarray:
+    """The stable sort order along the last axis of values on the grid of :data:`RESOLUTION`.
+
+    Each value and its draw index packed into one integer, sorted as integers: the order of
+    ``np.argsort(grid, kind="stable")``, several times faster.  Falls back to that sort when the
+    values span too wide a range to pack.
+    """
+    grid = np.asarray(grid, dtype=float)
+    n = grid.shape[-1]
+    bits = max(1, int(n - 1).bit_length())
+    with np.errstate(invalid="ignore"):
+        steps = np.round(grid / RESOLUTION)
+    if n == 0 or not np.isfinite(steps).all() or steps.max() - steps.min() >= 2.0 ** (62 - bits):
+        return np.argsort(grid, axis=-1, kind="stable")
+    key = ((steps - steps.min()).astype(np.int64) << bits) | np.arange(n)
+    key.sort(axis=-1)
+    return key & ((1 << bits) - 1)
+
+
 def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:
     """Weighted mean and 5/25/75/95% quantiles of per-draw values (the weights sum to 1).
 
     The quantiles read the values at :data:`RESOLUTION`, ties in draw order (a stable sort).
     """
     grid = on_grid(samples)
-    order = np.argsort(grid, kind="stable")
+    order = sort_order(grid)
     cumulative = np.cumsum(weights[order]) - 0.5 * weights[order]
     out = {"mean": float((samples * weights).sum())}
     out.update(zip(QUANTILES, (float(v) for v in np.interp(LEVELS, cumulative, grid[order]))))
@@ -137,6 +156,8 @@ class _Case:
         values = np.broadcast_to(np.asarray(value, dtype=float), self.x.shape)
         if self.exact is not None:
             return self._q_under_exact(sets, values)
+        if self.fast:
+            return self._q_under_fast(sets, values)
         change = np.zeros((len(sets), len(self.x)))
         for j, members in enumerate(sets):
             change[j, list(members)] = values[list(members)] - self.x[list(members)]
@@ -148,13 +169,42 @@ class _Case:
                 out.append(self.q[:, p])
                 continue
             shift = (change[:, None, moved] * self.draws["beta"][None, :, moved]) @ self.onehot[moved, cells]
-            if not self.fast:
-                out.append(_logistic(self.eta[None, :, p] + shift))
+            out.append(_logistic(self.eta[None, :, p] + shift))
+        return tuple(out)
+
+    def _q_under_fast(self, sets, values) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`q_under` stream by stream: a stream no member of a set moves keeps ``q``; one moved by a
+        single factor takes that factor's column, computed once per case and value; only a stream moved
+        by several factors of one set is computed for it."""
+        cell = self.onehot.argmax(axis=1)  # phase * 3 + stream of each factor
+        beta = self.draws["beta"]
+        moved_by = []  # per set: {cell: [(factor, change)]}
+        for members in sets:
+            found: dict = {}
+            for k in members:
+                delta = values[k] - self.x[k]
+                if delta != 0:
+                    found.setdefault(int(cell[k]), []).append((int(k), delta))
+            moved_by.append(found)
+        out = []
+        for p in range(2):
+            touched = [j for j, found in enumerate(moved_by) if any(c // 3 == p for c in found)]
+            if not touched:
+                out.append(self.q[:, p])
                 continue
-            # only the streams a set moves: the others keep q (eta + 0 is eta, the same bits)
-            sets_of, streams_of = np.nonzero((change[:, moved] != 0) @ self.onehot[moved, cells])
             q_new = np.repeat(self.q[None, :, p], len(sets), axis=0)
-            q_new[sets_of, :, streams_of] = _logistic(self.eta[:, p, streams_of].T + shift[sets_of, :, streams_of])
+            for j in touched:
+                for c, changes in moved_by[j].items():
+                    if c // 3 != p:
+                        continue
+                    if len(changes) == 1:
+                        key = ("single", changes[0][0], changes[0][1])
+                        if key not in self.cache:
+                            self.cache[key] = _logistic(self.eta[:, p, c % 3] + changes[0][1] * beta[:, changes[0][0]])
+                        q_new[j, :, c % 3] = self.cache[key]
+                    else:
+                        shift = sum(delta * beta[:, k] for k, delta in changes)
+                        q_new[j, :, c % 3] = _logistic(self.eta[:, p, c % 3] + shift)
             out.append(q_new)
         return tuple(out)
 
@@ -232,7 +282,7 @@ class _Case:
         if not pending:
             return
         values = on_grid(np.stack([np.broadcast_to(samples, self.weights.shape) for _, samples in pending]))
-        order = np.argsort(values, axis=1, kind="stable")
+        order = sort_order(values)
         ordered = np.take_along_axis(values, order, axis=1)
         weights = self.weights[order]
         cumulative = np.cumsum(weights, axis=1) - 0.5 * weights

@@ -139,9 +139,18 @@ def _tables(w: np.ndarray, target: int, w1_open: bool) -> np.ndarray:
 
 
 def _joint(q, s, lam, kap) -> np.ndarray:
-    """One phase's factual joint of many cases, stacked (key, draw, case): q (draw, case, stream), s (case, stream)."""
-    j = _phase_joint(q, q, s, lam, kap)
-    return np.stack([np.broadcast_to(j[key], q.shape[:-1]) for key in KEYS])
+    """One phase's factual joint of many cases, stacked (key, draw, case): q (draw, case, stream), s (case, stream).
+
+    ``_phase_joint(q, q, ...)``: without an intervention ``k_new = k_both = k_now``, so only the
+    evidence mass and ``k_now`` are needed, each stream's evidence read per case.
+    """
+    mass = k_now = 1.0
+    for stream in range(q.shape[-1]):
+        code, now = s[:, stream], q[..., stream]
+        coded, on = ~np.isnan(code), code == 1
+        mass = mass * np.where(coded, np.where(on, now, 1.0 - now), 1.0)
+        k_now = k_now * np.where(~coded | on, now, 0.0)
+    return np.stack(_cells(lam, kap, mass, k_now, k_now, k_now))
 
 
 def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int) -> np.ndarray:

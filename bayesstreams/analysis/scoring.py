@@ -53,7 +53,7 @@ from bayesstreams.analysis.queries import (
     Windows,
     baseline,
     bottleneck_draws,
-    lever_gains,
+    do_factor,
     quantile_names,
     summarise,
     windows,
@@ -167,10 +167,12 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
     phase-1 factors by their gain in P(W1) instead, kept under ``gain_w1``.
     """
     found: list[list[dict]] = [[] for _ in range(profiles.n_cases)]
+    now_p2 = now.p2  # a property computed anew at each reading: once here, not once per factor
     for k, factor in enumerate(profiles.factor_ids):
         if factor in no_data:
             continue
-        gain_w1, gain_w2 = lever_gains(base, now, k)
+        up = do_factor(base, k, 1.0)  # queries.lever_gains, with P(W2) now read once
+        gain_w1, gain_w2 = up.p1 - now.p1, up.p2 - now_p2
         phase = PHASES[base.factor_phase[k]]
         if window == "W1" and phase != 1:
             continue  # a phase-2 factor does not move the phase-1 window

@@ -88,6 +88,16 @@ def test_batch_equals_reference_on_the_shipped_study(shipped_run, tmp_path):
     assert any(a["find_out_first"] for a in advised) and any(a["necessity"] for a in advised)
 
 
+def test_blocks_of_profiles_give_the_same_scores(shipped_run, tmp_path, monkeypatch):
+    """Profiles are prepared a block at a time (bounded memory); where the blocks end changes nothing."""
+    from bayesstreams.analysis import scoring
+
+    profiles = profile_file(tmp_path, shipped_run.dataset, 20, seed=3)
+    whole = score_to_dict(score_dataset(shipped_run, profiles, measure_prior=False))
+    monkeypatch.setattr(scoring, "BLOCK", 7)
+    assert_same(whole, score_to_dict(score_dataset(shipped_run, profiles, measure_prior=False)))
+
+
 def test_batch_equals_reference_on_a_study_that_is_not_the_shipped_one(tmp_path):
     dataset = make_dataset(group_labels=["north", "south", "", "north", "south"])
     rng = np.random.default_rng(5)

@@ -196,18 +196,21 @@ def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints) -> list[
     return [_finish(q_t[i], s[i, moved], lam[:, moved], kap[:, moved], per_key[i]) for i in range(q.shape[1])]
 
 
-def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases) -> list[dict]:
+def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, rows=slice(None)) -> list[dict]:
     """The per-draw pieces of every case's advice in a few passes over all cases (batch scoring).
 
     Returns one dict per case, the cache of its ``_Case`` in :mod:`bayesstreams.analysis.advice`:
     ``q``, the evidence ``mass`` (the likelihood that reweights a profile's draws), the stream
     posterior, the chance of each window and the :func:`coefficients` of the interventions the
     advice evaluates (on the target's phase; on phase 2 under ``do(W1 = 1)`` when the target is W1).
-    Each equals what the case computes alone, up to rounding.
+    Each equals what the case computes alone, up to rounding.  ``rows`` selects the cases of
+    ``base`` (and of ``s``, ``w``, ``targets``) to prepare: a caller bounds the memory by preparing
+    a block of cases at a time.
     """
     d = base.draws
-    q = 0.5 + 0.5 * np.tanh(0.5 * base.eta)  # advice._logistic, elementwise: the same bits as per case
-    s, w = np.asarray(s, dtype=float), np.asarray(w, dtype=float)
+    q = 0.5 + 0.5 * np.tanh(0.5 * base.eta[:, rows])  # advice._logistic, elementwise: the same bits as per case
+    s, w = np.asarray(s, dtype=float)[rows], np.asarray(w, dtype=float)[rows]
+    targets = list(np.asarray(targets, dtype=object)[rows])
     mass, streams, joints = _mass_and_streams(q, d, s, w)
     mass_t, streams_t = np.ascontiguousarray(mass.T), np.ascontiguousarray(np.moveaxis(streams, 1, 0))
     q_t = np.ascontiguousarray(np.moveaxis(q, 1, 0))

@@ -57,21 +57,25 @@ def ensure_run() -> Path:
     return run
 
 
-def timed(argv: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (MB) of one whole process."""
+def timed(argv: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak resident memory (MB) of one whole process."""
     start = time.perf_counter()
     proc = subprocess.run(["/usr/bin/time", "-v", *argv], capture_output=True, text=True, cwd=ROOT)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"{argv} failed:\n{proc.stderr[-2000:]}")
     peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    return seconds, int(peak.group(1)) / 1024.0
+    cpu = sum(float(re.search(rf"{kind} time \(seconds\): ([\d.]+)", proc.stderr).group(1))
+              for kind in ("User", "System"))
+    return seconds, cpu, int(peak.group(1)) / 1024.0
 
 
-def median_of(argv: list[str], repeat: int) -> tuple[float, float, list[float]]:
+def median_of(argv: list[str], repeat: int) -> tuple[float, float, float, list[float]]:
+    """Median wall and CPU seconds, the largest peak memory, and every wall time."""
     runs = [timed(argv) for _ in range(repeat)]
-    times = sorted(t for t, _ in runs)
-    return times[len(times) // 2], max(m for _, m in runs), times
+    times = sorted(t for t, _, _ in runs)
+    cpus = sorted(c for _, c, _ in runs)
+    return times[len(times) // 2], cpus[len(cpus) // 2], max(m for _, _, m in runs), times
 
 
 def verdict(key: str, seconds: float, peak: float) -> str:
@@ -103,16 +107,18 @@ def main() -> None:
             jobs += [("baseline: reference path, one profile at a time (342 profiles)",
                       [sys.executable, "-c", REFERENCE, str(run), str(many)], None, 1)]
         for label, argv, target, repeat in jobs:
-            seconds, peak, times = median_of(argv, repeat)
+            seconds, cpu, peak, times = median_of(argv, repeat)
             mark = verdict(target, seconds, peak) if target else ""
             limit = "" if not target else f"<= {TARGETS[target][0]:g} s" + (
                 f", <= {TARGETS[target][1]:g} MB" if TARGETS[target][1] else "")
-            rows.append([label, f"{seconds:.2f}", " / ".join(f"{t:.2f}" for t in times), f"{peak:.0f}", limit, mark])
+            rows.append([label, f"{seconds:.2f}", f"{cpu:.2f}", " / ".join(f"{t:.2f}" for t in times), f"{peak:.0f}",
+                         limit, mark])
             print(" | ".join(rows[-1]), flush=True)
     load_after = os.getloadavg()
-    body = table(["command", "median wall s", "runs", "peak MB", "target", ""], rows)
+    body = table(["command", "median wall s", "median CPU s", "runs (wall s)", "peak MB", "target", ""], rows)
     body += (f"\n\nLoad average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in load_before)}; "
-             f"after: {', '.join(f'{x:.2f}' for x in load_after)} (2 cores: above 2, other jobs shared them).\n\n"
+             f"after: {', '.join(f'{x:.2f}' for x in load_after)} (2 cores: above 2, other jobs shared them, and the CPU seconds, user + system, compare the rows better "
+             "than the wall seconds).\n\n"
              "The batch path (the default) computes the per-draw pieces of every profile's advice (evidence mass, "
              "stream posterior, window chances, the coefficients of each intervention) in a few passes over all "
              "profiles (`analysis/advice_fast.py`), evaluates levers, steps and plans from those coefficients, and "

@@ -124,7 +124,14 @@ def main() -> None:
              "profiles (`analysis/advice_fast.py`), evaluates levers, steps and plans from those coefficients, and "
              "sorts each profile's summaries together; tests/test_score_batch.py holds it to the reference path "
              "to 1e-12 in every field.")
-    write_section("score-batch", body, "python benchmarks/score_batch.py")
+    body += ("\n\nWhere the time of 342 profiles went (cProfile, 2026-12-06, on the loaded machine, before the last "
+             "two fixes): each profile's advice one at a time after the shared preparation (plans about 11%, levers "
+             "8%, summaries 8%), the shared preparation 24%, the not-discussed ranges of `mode_comparison` 16%, four "
+             "baselines 12% (two of them the same posterior on the same profiles: `prior_dependence` computes its "
+             "own), the prior-dependence flags 8%, the codes-only levers 10%. Reaching 3 s needs the per-profile "
+             "advice (plan search, levers, blocks) as one pass over all profiles too, and one shared baseline.")
+    command = " ".join(["python benchmarks/score_batch.py", *sys.argv[1:]])
+    write_section("score-batch", body, command)
 
 
 if __name__ == "__main__":

@@ -137,3 +137,20 @@ def test_run_memos_equal_a_fresh_computation():
         for key, value in mine.items():
             assert value == theirs[key] or (value != value and theirs[key] != theirs[key]), (mine["name"], key)
     assert any(r["wide_mean"] != r["mean"] for r in measured.rows)  # the wide run's numbers were read
+
+
+def test_step_effects_read_in_one_pass_equal_a_filter_per_step():
+    """The report's per-step effects (records per factor) are the rows a pandas filter per factor and step finds."""
+    from bayesstreams.analysis.queries import factor_importance
+    from bayesstreams.reporting.support_view import STEP_ORDER, step_effects
+
+    dataset = DATASETS["simulated"]
+    table = factor_importance(_draws(dataset, "streams-marginal"), dataset)
+    for factor in dataset.factor_ids:
+        got = step_effects(table, factor, True)
+        assert [(s.window, s.step) for s in got] == [(w, s) for w in ("W1", "W2") for s in STEP_ORDER]
+        for effect in got:
+            hit = table[(table["factor"] == factor) & (table["quantity"] == "ace") & (table["window"] == effect.window)
+                        & (table["step"] == effect.step)].iloc[0]
+            assert (effect.mean, effect.q05, effect.q95, effect.extrapolated) == (
+                float(hit["mean"]), float(hit["q05"]), float(hit["q95"]), bool(hit["extrapolated"]))

@@ -1,8 +1,8 @@
 """One measured job in a fresh interpreter; prints a JSON line with wall time and peak memory.
 
 Run by benchmarks/*.py, never by users.  Jobs:
-  fit DATASET SAMPLER [PARAM]  bayesstreams fit (library call) with nutpie or PyMC's NUTS; PARAM forces
-                               the model file's [sampler] parametrisation ("auto" by default)
+  fit DATASET SAMPLER [PARAM]  bayesstreams fit (library call) with nutpie or PyMC's NUTS; PARAM is the model
+                               file's [sampler] parametrisation, "auto@0.99" also sets target_accept
   fitsave DATASET SAMPLER OUT [PARAM]  the same, then save_run to OUT (what `bayesstreams fit` does)
   plain DATASET [SAMPLER]      a plain pm.sample() of the same model, no caches of ours
   analyze DATASET RUN OUT      bayesstreams analyze (the CLI entry point: fit + report + brief)
@@ -37,7 +37,9 @@ def main() -> None:
             from bayesstreams.model.centring import centred_factors
 
             param = sys.argv[5 if job == "fitsave" else 4] if len(sys.argv) > (5 if job == "fitsave" else 4) else "auto"
-            config = config_from_text(f'kind = "streams"\n[sampler]\nparametrisation = "{param}"\n')
+            param, _, accept = param.partition("@")  # "auto@0.99": also a target_accept
+            accept = f"target_accept = {accept}\n" if accept else ""
+            config = config_from_text(f'kind = "streams"\n[sampler]\nparametrisation = "{param}"\n{accept}')
             out = fit(dataset, config, seed=1, sampler=sys.argv[3])
             result["fit_wall_s"] = time.perf_counter() - START
             result["fit_peak_mb"] = peak_mb()

@@ -74,7 +74,7 @@ def case(request):
     """
     if request.param == "mixed centring":
         dataset, _ = simulated_study(n_cases=1000, seed=1, p_missing=0.1)
-        config = config_from_text(ODD_PRIORS)
+        config = config_from_text(ODD_PRIORS + '[sampler]\nparametrisation = "auto"\n')
     else:
         groups = request.param != "no groups"
         dataset = partly_observed_dataset(n_cases=40, seed=int(groups), groups=groups, p_missing=0.25)

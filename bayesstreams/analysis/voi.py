@@ -67,12 +67,13 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, lever_draws
+from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, lever_draws, lever_draws_many
 from bayesstreams.analysis.claims import CANNOT_TELL, REFERENCE, _target
 from bayesstreams.analysis.fragility import K_MAX, Change, _in_target, _judge, _quantities, psis_weights
 from bayesstreams.analysis.queries import baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
+from bayesstreams.fast.intervals import weighted_interval_ends
 from bayesstreams.fast.registry import pointwise_loglik
 from bayesstreams.model.evidence import options_of_draws
 from bayesstreams.model.kinds import get_kind
@@ -465,8 +466,17 @@ def _intervals(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.
     return _interp_rows(tail, cumulative, ordered), _interp_rows(1.0 - tail, cumulative, ordered), sd
 
 
-def _claim_stats(q: Query, dataset, values: _Values, weights: np.ndarray, fixed: set) -> dict:
-    lo, hi, sd = _intervals(values.draws[q.key], weights)
+def _intervals_fast(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_intervals` by the numba kernel (:mod:`bayesstreams.fast.intervals`): no (row, draw) temporaries."""
+    order = np.argsort(values, kind="stable")
+    tail = (1.0 - LEVEL) / 2
+    lo, hi, _, sd = weighted_interval_ends(values[order][None], order[None], np.zeros(len(weights), dtype=np.intp),
+                                           weights, tail, 1.0 - tail)
+    return lo, hi, sd
+
+
+def _claim_stats(q: Query, dataset, values: _Values, weights: np.ndarray, fixed: set, intervals=_intervals) -> dict:
+    lo, hi, sd = intervals(values.draws[q.key], weights)
     out = {"width": hi - lo, "sd": sd}
     if q.kind == "claim":
         claim = next(c for c in dataset.claims if c.id == q.subject)
@@ -490,6 +500,21 @@ def _lever_stats(factors: list, gains: np.ndarray, weights: np.ndarray, min_gain
         width[rows], sd[rows] = hi - lo, s
     lever = np.array([factors[f] if means[r, f] >= min_gain else None for r, f in enumerate(first)], dtype=object)
     return {"width": width, "sd": sd, "lever": lever}
+
+
+def _lever_stats_fast(factors: list, gains: np.ndarray, weights: np.ndarray, min_gain: float) -> dict:
+    """:func:`_lever_stats` in one kernel call: each row's interval read against its own first lever's gains."""
+    n = weights.shape[0]
+    if not factors:
+        return {"width": np.zeros(n), "sd": np.zeros(n), "lever": np.array([None] * n, dtype=object)}
+    means = weights @ gains.T
+    first = means.argmax(axis=1)
+    order = np.argsort(gains, axis=1, kind="stable")
+    tail = (1.0 - LEVEL) / 2
+    lo, hi, _, sd = weighted_interval_ends(np.take_along_axis(gains, order, axis=1), order, first,
+                                           weights, tail, 1.0 - tail)
+    lever = np.array([factors[f] if means[r, f] >= min_gain else None for r, f in enumerate(first)], dtype=object)
+    return {"width": hi - lo, "sd": sd, "lever": lever}
 
 
 # ---------------------------------------------------------------------------- the preposterior analysis
@@ -526,28 +551,68 @@ def _table(run, cands, outs, refits) -> _Table:
     return _Table(np.array([c for c, _ in items], dtype=int), weights, g, k, items, refit)
 
 
-def _row_stats(run, queries, values: _Values, weights, fixed, min_gain, table: _Table, block, own: dict) -> dict:
-    """Per query: the stats of the current posterior (row 0) and of each outcome (rows 1...), on one block of draws."""
+def _row_stats(run, queries, values: _Values, weights, fixed, min_gain, table: _Table, block, own: dict,
+               reference: bool = False) -> dict:
+    """Per query: the stats of the current posterior (row 0) and of each outcome (rows 1...), on one block of draws.
+
+    ``reference``: the plain NumPy path the fast one (numba intervals, the own levers in one call) is held to.
+    """
     dataset = run.dataset
     w = np.vstack([np.full(weights.shape[1], 1.0), weights])[:, block]
     w /= w.sum(axis=1, keepdims=True)
+    if not reference:
+        w = np.ascontiguousarray(w)  # the block's columns are gathered with the rows strided apart
+    lever_stats, intervals = (_lever_stats, _intervals) if reference else (_lever_stats_fast, _intervals_fast)
     out = {}
     for q in queries:
         if q.kind == "case":
-            stats = _lever_stats(*_block_levers(values.levers[q.key], block), w, min_gain)
-            for e, gains in own.get(q.key, {}).items():
-                one = _lever_stats(*_block_levers(gains, block), w[e + 1:e + 2], min_gain)
-                for name in stats:
-                    stats[name][e + 1] = one[name][0]
+            stats = lever_stats(*_block_levers(values.levers[q.key], block), w, min_gain)
+            mine = own.get(q.key, {})
+            if reference:
+                for e, gains in mine.items():
+                    one = _lever_stats(*_block_levers(gains, block), w[e + 1:e + 2], min_gain)
+                    for name in stats:
+                        stats[name][e + 1] = one[name][0]
+            elif mine:
+                _own_lever_stats(stats, mine, block, w, min_gain)
         elif q.key in values.draws:
             stats = _claim_stats(q, dataset, _Values({q.key: values.draws[q.key][block]}, {}, values.prior_sd),
-                                 w, fixed)
+                                 w, fixed, intervals)
         else:
             continue
         out[q.key] = stats
     for e, refit in table.refit.items():  # an exact refit: its own draws, each weighing the same
         _refit_stats(out, e, refit, run, queries, fixed, min_gain, block, w.shape[1])
     return out
+
+
+def _own_lever_stats(stats: dict, mine: dict, block, w: np.ndarray, min_gain: float) -> None:
+    """The rows whose outcome changes the case's own data, each with its own lever gains, in one kernel call."""
+    rows = np.array(sorted(mine)) + 1
+    chosen, levers, means = [], [], []
+    for e in rows - 1:
+        factors, gains = _block_levers(mine[e], block)
+        if not factors:
+            chosen.append(np.zeros(len(block)))
+            levers.append(None)
+            means.append(np.nan)
+            continue
+        m = w[e + 1] @ gains.T
+        f = int(m.argmax())
+        chosen.append(gains[f])
+        levers.append(factors[f] if m[f] >= min_gain else None)
+        means.append(m[f])
+    chosen = np.array(chosen)
+    order = np.argsort(chosen, axis=1, kind="stable")
+    tail = (1.0 - LEVEL) / 2
+    sub = w[rows]
+    lo, hi, _, sd = weighted_interval_ends(np.take_along_axis(chosen, order, axis=1), order, np.arange(len(rows)),
+                                           sub, tail, 1.0 - tail)
+    empty = np.array([lever is None and np.isnan(m) for lever, m in zip(levers, means)])
+    stats["width"][rows] = np.where(empty, 0.0, hi - lo)
+    stats["sd"][rows] = np.where(empty, 0.0, sd)
+    for r, lever in zip(rows, levers):
+        stats["lever"][r] = lever
 
 
 def _block_levers(levers, block):
@@ -595,6 +660,33 @@ def _own_levers(run, queries, table: _Table, cands) -> dict:
             mine[e] = lever_draws(run.posterior, changed, q.subject, reference=dataset)
         out[q.key] = mine
     return out
+
+
+def _own_levers_fast(run, queries, table: _Table, cands) -> dict:
+    """:func:`_own_levers` with each case's changed data stacked as cases of one dataset (one baseline, few calls)."""
+    dataset, out = run.dataset, {}
+    for q in queries:
+        if q.kind != "case":
+            continue
+        rows = [e for e, (c, o) in enumerate(table.items) if o.change is not None and o.change.case_id == q.subject
+                and e not in table.refit and _in_target(dataset, q.subject, o.change)]
+        if not rows:
+            out[q.key] = {}
+            continue
+        variants = [_one_case(table.items[e][1].change.apply(dataset), q.subject) for e in rows]
+        levers = lever_draws_many(run.posterior, _stacked(dataset, variants), reference=dataset)
+        out[q.key] = dict(zip(rows, levers))
+    return out
+
+
+def _stacked(dataset, variants: list):
+    """One-case datasets as the cases of one dataset, each under its own id (``voi0``, ``voi1``, ...)."""
+    ids = [f"voi{j}" for j in range(len(variants))]
+    return dataclasses.replace(
+        dataset, cases=[{**v.cases[0], "case_id": i} for i, v in zip(ids, variants)],
+        codes=[{**c, "case_id": i} for i, v in zip(ids, variants) for c in v.codes],
+        x=np.concatenate([v.x for v in variants]), w=np.concatenate([v.w for v in variants]),
+        s=np.concatenate([v.s for v in variants]), group=np.concatenate([v.group for v in variants]), warnings=[])
 
 
 def _aggregate(stats: dict, table: _Table, block, n_cands: int) -> dict:
@@ -649,7 +741,7 @@ class NextEvidence:
 
 
 def next_evidence(run, queries=None, candidates_of=None, kinds=KINDS, profiles=None, sizes=SIZES, refits=None,
-                  min_gain: float = DEFAULT_MIN_GAIN, fixed_claims=()) -> NextEvidence:
+                  min_gain: float = DEFAULT_MIN_GAIN, fixed_claims=(), reference: bool = False) -> NextEvidence:
     """The preposterior value of each candidate for each query (see the module docstring).
 
     Parameters
@@ -668,6 +760,9 @@ def next_evidence(run, queries=None, candidates_of=None, kinds=KINDS, profiles=N
         its reweighting (:func:`bayesstreams.pipeline.robustness.next_evidence` fits them).
     fixed_claims
         Claim ids whose verdict stays (a claim on a factor with no data).
+    reference
+        Compute with the plain NumPy path (one outcome at a time) that the default fast path is
+        tested against (equal to 1e-12); slower, for checks only.
 
     Returns
     -------
@@ -679,15 +774,15 @@ def next_evidence(run, queries=None, candidates_of=None, kinds=KINDS, profiles=N
     outs = outcomes(run, cands)
     table = _table(run, cands, outs, refits)
     values = _query_values(run, dataset, queries)
-    own = _own_levers(run, queries, table, cands)
+    own = (_own_levers if reference else _own_levers_fast)(run, queries, table, cands)
     fixed = set(fixed_claims)
     n = len(run.posterior["rho"])
     blocks = [np.arange(n)] + np.array_split(np.arange(n), BATCHES)
     results = []
     for block in blocks:
-        stats = _row_stats(run, queries, values, table.weights, fixed, min_gain, table, block, own)
+        stats = _row_stats(run, queries, values, table.weights, fixed, min_gain, table, block, own, reference)
         results.append((stats, *_aggregate(stats, table, block, len(cands))))
-    frame = _frame(queries, cands, table, results)
+    frame = (_frame if reference else _frame_fast)(queries, cands, table, results)
     now = {key: {name: s[name][0] for name in s} for key, s in results[0][0].items()}
     return NextEvidence(frame, queries, cands, outs, now, len(table.refit))
 
@@ -723,6 +818,53 @@ def _frame(queries, cands, table: _Table, results):
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame
+    frame["p_lever_change"] = frame.get("p_lever_change", np.nan)
+    frame["rank"] = _ranks(frame)
+    return frame.sort_values(["query", "rank"], kind="stable").reset_index(drop=True)
+
+
+def _frame_fast(queries, cands, table: _Table, results):
+    """:func:`_frame` built column by column (the same rows, columns and order) instead of row by row."""
+    import pandas as pd
+
+    stats, full, p = results[0]
+    refitted_rows = np.isin(np.arange(len(table.items)), list(table.refit))
+    unreliable = (table.k > K_MAX) & ~refitted_rows
+    n_cands = len(cands)
+    p_unreliable = np.bincount(table.cand, weights=p * unreliable, minlength=n_cands)
+    max_k = np.full(n_cands, 0.0)
+    np.maximum.at(max_k, table.cand, np.nan_to_num(table.k))
+    refitted = np.bincount(table.cand, weights=refitted_rows, minlength=n_cands).astype(int)
+    labels = {"candidate": [c.key for c in cands], "kind": [c.kind for c in cands],
+              "case_id": [c.case_id for c in cands], "factor": [c.factor for c in cands],
+              "phase": [c.phase or None for c in cands], "stream": [c.stream for c in cands],
+              "old": np.array([c.old for c in cands], dtype=float),
+              "profile": [c.profile.name if c.profile else "" for c in cands],
+              "n": [c.n if c.kind == "new" else None for c in cands]}
+    blocks = []
+    for q in queries:
+        if q.key not in full:
+            continue
+        block = {"query": [q.key] * n_cands, **labels}
+        batch = [r[1][q.key] for r in results[1:]]
+        for name, values in full[q.key].items():
+            block[name] = np.asarray(values, dtype=float)
+            if name in ("expected_reduction", "p_verdict_change", "p_leaves_cannot_tell", "p_lever_change"):
+                spread = np.std(np.array([b[name] for b in batch], dtype=float), axis=0, ddof=1)
+                block[f"{name}_se"] = spread / np.sqrt(len(batch))
+        block["verdict_now"] = [stats[q.key]["verdict"][0] if "verdict" in stats[q.key] else None] * n_cands
+        block["lever_now"] = [stats[q.key]["lever"][0] if "lever" in stats[q.key] else None] * n_cands
+        block.update(max_k=max_k, p_unreliable=p_unreliable, refits=refitted)
+        blocks.append(block)
+    if not blocks or not n_cands:
+        return pd.DataFrame()
+    columns = list(dict.fromkeys(name for block in blocks for name in block))
+    data = {}
+    for name in columns:
+        parts = [block.get(name, np.full(n_cands, np.nan)) for block in blocks]
+        data[name] = np.concatenate(parts) if all(isinstance(v, np.ndarray) for v in parts) else \
+            [v for part in parts for v in part]
+    frame = pd.DataFrame(data)
     frame["p_lever_change"] = frame.get("p_lever_change", np.nan)
     frame["rank"] = _ranks(frame)
     return frame.sort_values(["query", "rank"], kind="stable").reset_index(drop=True)

@@ -122,3 +122,30 @@ def test_the_fast_path_equals_the_reference_on_a_simulated_study_with_groups(sim
 @pytest.mark.model
 def test_the_fast_path_equals_the_reference_on_the_shipped_fit(study_fit):
     assert_frames_equal(next_evidence(study_fit).frame, next_evidence(study_fit, reference=True).frame)
+
+
+def test_without_a_fitted_tail_an_outcome_is_unreliable_null_in_json_and_refitted_under_a_budget(tmp_path):
+    """The one rule for an unfitted Pareto tail (k None) as the value-of-information query reads it."""
+    import json
+    from types import SimpleNamespace
+
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.inference.store import load_run
+    from bayesstreams.pipeline.robustness import next_evidence as pipeline_next
+
+    from .conftest import STUDY
+    from .helpers import prior_like_draws, write_fake_run
+
+    dataset = load_dataset(STUDY)
+    run = load_run(write_fake_run(tmp_path / "run", dataset, prior_like_draws(dataset, n=20, seed=1),
+                                  prior_like_draws(dataset, n=20, seed=2)))
+    found = next_evidence(run, ["case:g6"], kinds=("reveal",))
+    moved = found.frame[found.frame["p_unreliable"] > 0]
+    assert len(moved) and moved["max_k"].isna().all()  # no tail fitted: no k, and never 1.8e308
+    records = json.loads(found.frame.to_json(orient="records"))
+    assert all(r["max_k"] is None for r in records if r["p_unreliable"] > 0)
+    assert_frames_equal(found.frame, next_evidence(run, ["case:g6"], kinds=("reveal",), reference=True).frame)
+    refitted = []
+    study = SimpleNamespace(run=run, refit=lambda data, progress=False: refitted.append(data) or run)
+    again = pipeline_next(study, ["case:g6"], budget=3, kinds=("reveal",))
+    assert len(refitted) == 3 and again.n_refits == 3 and (again.frame["refits"] > 0).any()

@@ -69,7 +69,8 @@ import numpy as np
 
 from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, lever_draws, lever_draws_many
 from bayesstreams.analysis.claims import CANNOT_TELL, REFERENCE, _target
-from bayesstreams.analysis.fragility import K_MAX, Change, _in_target, _judge, _quantities, psis_weights
+from bayesstreams.analysis.fragility import (K_MAX, Change, _in_target, _judge, _quantities, psis_weights,
+                                            psis_weights_many)
 from bayesstreams.analysis.queries import baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
@@ -522,7 +523,11 @@ def _lever_stats_fast(factors: list, gains: np.ndarray, weights: np.ndarray, min
 
 @dataclass
 class _Table:
-    """Every outcome of every candidate, one row each: candidate, PSIS weights, predictive weight per draw, Pareto k."""
+    """Every outcome of every candidate, one row each: candidate, PSIS weights, predictive weight per draw, Pareto k.
+
+    ``k`` is NaN where no Pareto tail was fitted (:func:`~bayesstreams.analysis.fragility.psis_weights`'
+    None) and on the rows refitted exactly (``refit``).
+    """
 
     cand: np.ndarray
     weights: np.ndarray
@@ -532,7 +537,8 @@ class _Table:
     refit: dict
 
 
-def _table(run, cands, outs, refits) -> _Table:
+def _table(run, cands, outs, refits, reference: bool = False) -> _Table:
+    """The table of outcomes; ``reference``: PSIS one outcome at a time, else all rows in one vectorised fit."""
     n = len(run.posterior["rho"])
     items = [(c, o) for c, group in enumerate(outs) for o in group]
     weights, g, k = np.empty((len(items), n)), np.empty((len(items), n)), np.zeros(len(items))
@@ -546,8 +552,12 @@ def _table(run, cands, outs, refits) -> _Table:
         given = (refits or {}).get((cands[c].key, o.label))
         if given is not None:
             refit[e], weights[e], k[e] = given, 1.0 / n, np.nan
-        else:
-            weights[e], k[e] = psis_weights(o.log_ratio)
+        elif reference:
+            weights[e], one = psis_weights(o.log_ratio)
+            k[e] = np.nan if one is None else one  # NaN: no tail fitted (a refit row is told by ``refit``)
+    rest = [e for e in range(len(items)) if e not in refit]
+    if not reference and rest:
+        weights[rest], k[rest] = psis_weights_many(np.array([items[e][1].log_ratio for e in rest]))
     return _Table(np.array([c for c, _ in items], dtype=int), weights, g, k, items, refit)
 
 
@@ -772,7 +782,7 @@ def next_evidence(run, queries=None, candidates_of=None, kinds=KINDS, profiles=N
     queries = [q if isinstance(q, Query) else parse_query(q, dataset) for q in (queries or default_queries(dataset))]
     cands = [c for c in candidates(dataset, kinds, profiles, sizes) if candidates_of is None or candidates_of(c)]
     outs = outcomes(run, cands)
-    table = _table(run, cands, outs, refits)
+    table = _table(run, cands, outs, refits, reference)
     values = _query_values(run, dataset, queries)
     own = (_own_levers if reference else _own_levers_fast)(run, queries, table, cands)
     fixed = set(fixed_claims)
@@ -791,10 +801,8 @@ def _frame(queries, cands, table: _Table, results):
     import pandas as pd
 
     stats, full, p = results[0]
-    unreliable = (table.k > K_MAX) & ~np.isin(np.arange(len(table.items)), list(table.refit))
+    unreliable, max_k = _reliability(table, len(cands))
     p_unreliable = np.bincount(table.cand, weights=p * unreliable, minlength=len(cands))
-    max_k = np.full(len(cands), 0.0)
-    np.maximum.at(max_k, table.cand, np.nan_to_num(table.k))
     refitted = np.bincount(table.cand, weights=np.isin(np.arange(len(table.items)), list(table.refit)),
                            minlength=len(cands))
     rows = []
@@ -823,17 +831,27 @@ def _frame(queries, cands, table: _Table, results):
     return frame.sort_values(["query", "rank"], kind="stable").reset_index(drop=True)
 
 
+def _reliability(table: _Table, n_cands: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per outcome whether its reweighting is unreliable (k above 0.7 or no tail fitted, and no refit); per
+    candidate its largest Pareto k over the outcomes not refitted (NaN, null in JSON: some outcome had no tail fitted)."""
+    refitted = np.isin(np.arange(len(table.items)), list(table.refit))
+    unfitted = np.isnan(table.k) & ~refitted
+    unreliable = ((table.k > K_MAX) | unfitted) & ~refitted
+    max_k = np.full(n_cands, 0.0)
+    with np.errstate(invalid="ignore"):  # NaN wins: no tail fitted
+        np.maximum.at(max_k, table.cand, np.where(refitted, 0.0, table.k))
+    return unreliable, max_k
+
+
 def _frame_fast(queries, cands, table: _Table, results):
     """:func:`_frame` built column by column (the same rows, columns and order) instead of row by row."""
     import pandas as pd
 
     stats, full, p = results[0]
     refitted_rows = np.isin(np.arange(len(table.items)), list(table.refit))
-    unreliable = (table.k > K_MAX) & ~refitted_rows
     n_cands = len(cands)
+    unreliable, max_k = _reliability(table, n_cands)
     p_unreliable = np.bincount(table.cand, weights=p * unreliable, minlength=n_cands)
-    max_k = np.full(n_cands, 0.0)
-    np.maximum.at(max_k, table.cand, np.nan_to_num(table.k))
     refitted = np.bincount(table.cand, weights=refitted_rows, minlength=n_cands).astype(int)
     labels = {"candidate": [c.key for c in cands], "kind": [c.kind for c in cands],
               "case_id": [c.case_id for c in cands], "factor": [c.factor for c in cands],
@@ -871,7 +889,11 @@ def _frame_fast(queries, cands, table: _Table, results):
 
 
 def _ranks(frame):
-    """Within each query: by P(first lever changes) for a case, then by expected reduction of the interval width."""
+    """Within each query: by P(first lever changes) for a case, then by expected reduction of the interval width.
+
+    Values equal to 1e-9 are ties, kept in the candidates' order: which of two alike cases to ask
+    first must not hang on the last bits of a sum.
+    """
     key = frame["p_lever_change"].fillna(0.0).round(3) * 10 + frame["expected_reduction"] / frame["width_now"].where(
         frame["width_now"] > 0, 1.0)
-    return key.groupby(frame["query"]).rank(ascending=False, method="first").astype(int)
+    return key.round(9).groupby(frame["query"]).rank(ascending=False, method="first").astype(int)

@@ -149,3 +149,30 @@ def test_without_a_fitted_tail_an_outcome_is_unreliable_null_in_json_and_refitte
     study = SimpleNamespace(run=run, refit=lambda data, progress=False: refitted.append(data) or run)
     again = pipeline_next(study, ["case:g6"], budget=3, kinds=("reveal",))
     assert len(refitted) == 3 and again.n_refits == 3 and (again.frame["refits"] > 0).any()
+
+
+def test_the_brief_reads_find_out_first_from_the_studys_result_instead_of_computing_it(fake_study, monkeypatch):
+    """analyze computes what to find out next once; the brief's order then equals the one it computes alone."""
+    import bayesstreams.reporting.brief as brief
+
+    _, run = fake_study
+    alone = brief.brief_data(run, "g6", lang="en")
+    found = next_evidence(run)
+    monkeypatch.setattr(brief, "next_evidence", lambda *a, **k: pytest.fail("computed again"))
+    shared = brief.brief_data(run, "g6", lang="en", next_found=found)
+    assert repr(alone.steps) == repr(shared.steps)  # the same advice, in the same words and order
+    seen = {}
+    original = brief._order_by_value
+
+    def spy(run, case_id, advice, found=None):
+        original(run, case_id, advice, found)
+        seen[found is None] = [(e["factor"], e["value"]) for e in advice["find_out_first"]]
+
+    monkeypatch.setattr(brief, "_order_by_value", spy)
+    brief.brief_data(run, "g6", lang="en", next_found=found)
+    monkeypatch.setattr(brief, "next_evidence", next_evidence)
+    brief.brief_data(run, "g6", lang="en")
+    assert seen[False] and [f for f, _ in seen[False]] == [f for f, _ in seen[True]]
+    for (_, a), (_, b) in zip(seen[False], seen[True]):
+        assert a["p_lever_change"] == pytest.approx(b["p_lever_change"], abs=1e-12)
+        assert a["expected_reduction"] == pytest.approx(b["expected_reduction"], abs=1e-12)

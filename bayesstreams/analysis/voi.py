@@ -745,6 +745,24 @@ class NextEvidence:
         numeric = [c for c in self.frame.columns if self.frame[c].dtype.kind == "f"]
         return self.frame.set_index(["query", "candidate"])[numeric].to_xarray()
 
+    def reveal_values(self, case_id: str, factors=None) -> dict | None:
+        """Per not-discussed factor of a case: what revealing it is worth for the case's own advice.
+
+        ``{factor: {"p_lever_change", "expected_reduction"}}`` from the rows of query ``case:<id>``
+        and the case's ``reveal`` candidates (all, or those of ``factors``); None when this result
+        has no such query or lacks one of ``factors`` (then compute it: :func:`next_evidence`).
+        """
+        frame = self.frame
+        if frame is None or frame.empty:
+            return None
+        rows = frame[(frame["query"] == f"case:{case_id}") & (frame["kind"] == "reveal") & (frame["case_id"] == case_id)]
+        values = {row["factor"]: {"p_lever_change": float(row["p_lever_change"]),
+                                  "expected_reduction": float(row["expected_reduction"])}
+                  for row in rows.to_dict("records")}
+        if rows.empty or (factors is not None and not set(factors) <= set(values)):
+            return None
+        return values if factors is None else {f: values[f] for f in factors}
+
     def for_case(self, case_id: str, n: int = 3):
         """What to find out first for one case: the candidates ranked for its query ``case:<id>``."""
         return self.top(f"case:{case_id}", n)

@@ -723,6 +723,22 @@ def _aggregate(stats: dict, table: _Table, block, n_cands: int) -> dict:
     return out, p
 
 
+WORTH_LEVELS = ((0.25, "high"), (0.05, "medium"))  # P(first lever changes) or share of the interval narrowed
+
+
+def reveal_order(values: dict) -> list[str]:
+    """Factors by what revealing them is worth for the case's advice: P(first lever changes), then the
+    expected narrowing of its gain's interval (the brief's "find out first" and the what-if page's marks)."""
+    return sorted(values, key=lambda f: (-values[f]["p_lever_change"], -values[f]["expected_reduction"]))
+
+
+def worth_level(p_lever_change: float, reduction_share: float) -> str:
+    """``"high"``, ``"medium"`` or ``"low"``: the larger of P(first lever changes) and the share of the
+    interval narrowed, against 0.25 and 0.05."""
+    value = max(p_lever_change, reduction_share)
+    return next((name for limit, name in WORTH_LEVELS if value >= limit), "low")
+
+
 @dataclass
 class NextEvidence:
     """The value of each candidate for each query: ``frame`` (one row per query and candidate, ranked) and the outcomes."""
@@ -757,7 +773,8 @@ class NextEvidence:
             return None
         rows = frame[(frame["query"] == f"case:{case_id}") & (frame["kind"] == "reveal") & (frame["case_id"] == case_id)]
         values = {row["factor"]: {"p_lever_change": float(row["p_lever_change"]),
-                                  "expected_reduction": float(row["expected_reduction"])}
+                                  "expected_reduction": float(row["expected_reduction"]),
+                                  "width_now": float(row["width_now"])}
                   for row in rows.to_dict("records")}
         if rows.empty or (factors is not None and not set(factors) <= set(values)):
             return None

@@ -31,7 +31,7 @@ from bayesstreams.analysis.advice import label_advice
 from bayesstreams.analysis.prior_dependence import prior_dependence
 from bayesstreams.analysis.queries import stream_activation
 from bayesstreams.analysis.scoring import score_dataset
-from bayesstreams.analysis.voi import next_evidence
+from bayesstreams.analysis.voi import next_evidence, reveal_order
 from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
 from bayesstreams.data.cases import resolve_case
 from bayesstreams.data.codebook import PHASES
@@ -276,10 +276,10 @@ def _order_by_value(run, case_id: str, advice: dict, found=None) -> None:
         values = next_evidence(run, queries=[f"case:{case_id}"], kinds=("reveal",),
                                candidates_of=lambda c: c.case_id == case_id and c.factor in factors
                                ).reveal_values(case_id) or {}
+    order = reveal_order(values)  # the what-if page marks its cells in the same order
     for entry in advice["find_out_first"]:
         entry["value"] = values.get(entry["factor"])
-    advice["find_out_first"].sort(key=lambda e: (-(e["value"] or {}).get("p_lever_change", 0.0),
-                                                 -(e["value"] or {}).get("expected_reduction", 0.0)))
+    advice["find_out_first"].sort(key=lambda e: order.index(e["factor"]) if e["factor"] in order else len(order))
 
 
 def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", check_run=None,

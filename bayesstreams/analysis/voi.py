@@ -255,12 +255,18 @@ class _Rows:
     x: list = field(default_factory=list)
     w: list = field(default_factory=list)
     s: list = field(default_factory=list)
+    seen: dict = field(default_factory=dict)
 
     def add(self, x, w, s) -> int:
-        self.x.append(np.asarray(x, dtype=float))
-        self.w.append(np.asarray(w, dtype=float))
-        self.s.append(np.asarray(s, dtype=float).reshape(2, 3))
-        return len(self.x) - 1
+        """The row's index; a row asked for before (a case as it is, once per candidate of it) is computed once."""
+        x, w, s = (np.asarray(x, dtype=float), np.asarray(w, dtype=float), np.asarray(s, dtype=float).reshape(2, 3))
+        key = (x.tobytes(), w.tobytes(), s.tobytes())
+        if key not in self.seen:
+            self.x.append(x)
+            self.w.append(w)
+            self.s.append(s)
+            self.seen[key] = len(self.x) - 1
+        return self.seen[key]
 
     def loglik(self, run) -> np.ndarray:
         dataset = run.dataset
@@ -562,21 +568,29 @@ def _table(run, cands, outs, refits, reference: bool = False) -> _Table:
 
 
 def _row_stats(run, queries, values: _Values, weights, fixed, min_gain, table: _Table, block, own: dict,
-               reference: bool = False) -> dict:
+               reference: bool = False, flat=None) -> dict:
     """Per query: the stats of the current posterior (row 0) and of each outcome (rows 1...), on one block of draws.
 
-    ``reference``: the plain NumPy path the fast one (numba intervals, the own levers in one call) is held to.
+    ``reference``: the plain NumPy path the fast one (numba intervals, the own levers in one call) is held to;
+    the fast one reads an outcome whose weights are all the same (``flat``) as the current posterior (row 0).
     """
     dataset = run.dataset
     w = np.vstack([np.full(weights.shape[1], 1.0), weights])[:, block]
     w /= w.sum(axis=1, keepdims=True)
-    if not reference:
-        w = np.ascontiguousarray(w)  # the block's columns are gathered with the rows strided apart
     lever_stats, intervals = (_lever_stats, _intervals) if reference else (_lever_stats_fast, _intervals_fast)
+    if reference:
+        rows, index = w, np.arange(len(w))
+    else:
+        keep = np.flatnonzero(np.concatenate([[True], ~flat]))
+        index = np.zeros(len(w), dtype=int)
+        index[keep] = np.arange(len(keep))
+        rows = np.ascontiguousarray(w[keep])  # also gathers the block's columns into contiguous rows
+        w = np.ascontiguousarray(w)
+    expand = lambda stats: {name: values[index] for name, values in stats.items()}  # noqa: E731
     out = {}
     for q in queries:
         if q.kind == "case":
-            stats = lever_stats(*_block_levers(values.levers[q.key], block), w, min_gain)
+            stats = expand(lever_stats(*_block_levers(values.levers[q.key], block), rows, min_gain))
             mine = own.get(q.key, {})
             if reference:
                 for e, gains in mine.items():
@@ -586,8 +600,8 @@ def _row_stats(run, queries, values: _Values, weights, fixed, min_gain, table: _
             elif mine:
                 _own_lever_stats(stats, mine, block, w, min_gain)
         elif q.key in values.draws:
-            stats = _claim_stats(q, dataset, _Values({q.key: values.draws[q.key][block]}, {}, values.prior_sd),
-                                 w, fixed, intervals)
+            stats = expand(_claim_stats(q, dataset, _Values({q.key: values.draws[q.key][block]}, {}, values.prior_sd),
+                                        rows, fixed, intervals))
         else:
             continue
         out[q.key] = stats
@@ -823,9 +837,10 @@ def next_evidence(run, queries=None, candidates_of=None, kinds=KINDS, profiles=N
     fixed = set(fixed_claims)
     n = len(run.posterior["rho"])
     blocks = [np.arange(n)] + np.array_split(np.arange(n), BATCHES)
+    flat = ~np.any(table.weights != table.weights[:, :1], axis=1)  # outcomes that leave every weight the same
     results = []
     for block in blocks:
-        stats = _row_stats(run, queries, values, table.weights, fixed, min_gain, table, block, own, reference)
+        stats = _row_stats(run, queries, values, table.weights, fixed, min_gain, table, block, own, reference, flat)
         results.append((stats, *_aggregate(stats, table, block, len(cands))))
     frame = (_frame if reference else _frame_fast)(queries, cands, table, results)
     now = {key: {name: s[name][0] for name in s} for key, s in results[0][0].items()}

@@ -17,6 +17,8 @@ from bayesstreams.analysis.voi import _intervals, next_evidence
 from bayesstreams.fast.counterfactual import counterfactual_target
 from bayesstreams.fast.intervals import weighted_interval_ends
 
+from .helpers import partly_observed_dataset
+
 
 def assert_frames_equal(fast, reference):
     """Every column equal: numbers to 1e-12, labels and verdicts exactly, in the same row order."""
@@ -101,7 +103,7 @@ def simulated_run(tmp_path_factory):
     """A simulated study with groups and 14 cases (not the shipped one), prior-like draws as its posterior."""
     from bayesstreams.inference.store import load_run
 
-    from .helpers import partly_observed_dataset, prior_like_draws, write_fake_run
+    from .helpers import prior_like_draws, write_fake_run
 
     dataset = partly_observed_dataset(n_cases=14, seed=3, groups=True)
     folder = write_fake_run(tmp_path_factory.mktemp("voi-fast") / "run", dataset,
@@ -176,3 +178,16 @@ def test_the_brief_reads_find_out_first_from_the_studys_result_instead_of_comput
     for (_, a), (_, b) in zip(seen[False], seen[True]):
         assert a["p_lever_change"] == pytest.approx(b["p_lever_change"], abs=1e-12)
         assert a["expected_reduction"] == pytest.approx(b["expected_reduction"], abs=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["marginal", "salience"])
+def test_the_fast_path_equals_the_reference_under_an_evidence_mode(mode):
+    """Not-discussed cells summed out: the changed data get their own baseline (no shift of eta), levers included."""
+    from .test_explore import _prior_run
+
+    dataset = partly_observed_dataset(n_cases=8, seed=5, groups=True, p_missing=0.35)
+    run = _prior_run(dataset, f'[evidence]\nnot_discussed = "{mode}"\n', n=300, seed=6, chains=3)
+    queries = ["dependency"] + [f"case:{c}" for i, c in enumerate(dataset.case_ids) if not (dataset.w[i] == 1).all()]
+    fast = next_evidence(run, queries)
+    assert fast.frame["p_lever_change"].fillna(0).gt(0).any()
+    assert_frames_equal(fast.frame, next_evidence(run, queries, reference=True).frame)

@@ -478,14 +478,15 @@ def lever_draws(posterior, dataset, case: str, base=None, reference=None) -> tup
     return _lever_draws(base, dataset, dataset.case_ids.index(dataset.resolve_case(case)), reference, not_offered)
 
 
-def lever_draws_many(posterior, dataset, reference=None) -> list[tuple[list[str], np.ndarray]]:
+def lever_draws_many(posterior, dataset, reference=None, base=None) -> list[tuple[list[str], np.ndarray]]:
     """:func:`lever_draws` of every case of ``dataset``, in order, on one baseline (equal to one call per case).
 
     For many variants of one case stacked as the cases of one dataset (the value-of-information
     query's changed data, :mod:`bayesstreams.analysis.voi`): the baseline and the factors without
-    data support are computed once, not once per variant.
+    data support are computed once, not once per variant; ``base`` is that baseline when the caller
+    has it already.
     """
-    base = baseline(posterior, dataset)
+    base = base if base is not None else baseline(posterior, dataset)
     reference = reference if reference is not None else dataset
     not_offered = no_data_factors(reference) | reference.codebook.context
     return [_lever_draws(base, dataset, i, reference, not_offered, kernel=True) for i in range(dataset.n_cases)]

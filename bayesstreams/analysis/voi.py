@@ -71,14 +71,15 @@ from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, lever_draws, lever_dr
 from bayesstreams.analysis.claims import CANNOT_TELL, REFERENCE, _target
 from bayesstreams.analysis.fragility import (K_MAX, Change, _in_target, _judge, _quantities, psis_weights,
                                             psis_weights_many)
-from bayesstreams.analysis.queries import baseline
+from bayesstreams.analysis.queries import baseline, run_baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.fast.intervals import weighted_interval_ends
 from bayesstreams.fast.registry import pointwise_loglik
 from bayesstreams.model.evidence import options_of_draws
 from bayesstreams.model.kinds import get_kind
-from bayesstreams.model.modes import get_mode
+from bayesstreams.model.modes import get_mode, is_v1
+from bayesstreams.model.windows import Baseline
 
 LEVEL = 0.9
 CHECK_DISAGREE = 0.2
@@ -697,10 +698,26 @@ def _own_levers_fast(run, queries, table: _Table, cands) -> dict:
         if not rows:
             out[q.key] = {}
             continue
-        variants = [_one_case(table.items[e][1].change.apply(dataset), q.subject) for e in rows]
-        levers = lever_draws_many(run.posterior, _stacked(dataset, variants), reference=dataset)
-        out[q.key] = dict(zip(rows, levers))
+        changes = [table.items[e][1].change for e in rows]
+        stacked = _stacked(dataset, [_one_case(change.apply(dataset), q.subject) for change in changes])
+        base = _shifted_baseline(run, stacked, q.subject, changes) if is_v1(options_of_draws(run.posterior)) else None
+        out[q.key] = dict(zip(rows, lever_draws_many(run.posterior, stacked, reference=dataset, base=base)))
     return out
+
+
+def _shifted_baseline(run, stacked, case: str, changes: list) -> Baseline:
+    """The baseline of one case's changed data without recomputing it (the v1 model, where ``eta`` is linear
+    in the codes): the case's ``eta`` with the changed cell's ``beta x`` moved, a stream state changing nothing."""
+    base, i = run_baseline(run), run.dataset.case_ids.index(case)
+    beta = run.posterior["beta"]
+    eta = np.repeat(base.eta[:, i][:, None], len(changes), axis=1)
+    for j, change in enumerate(changes):
+        if change.kind == "code":
+            k = run.dataset.factor_ids.index(change.factor)
+            step = np.nan_to_num(change.new) - np.nan_to_num(change.old)
+            eta[:, j, base.factor_phase[k], base.factor_stream[k]] += beta[:, k] * step
+    return Baseline(base.kind, base.draws, np.nan_to_num(np.asarray(stacked.x, dtype=float)), base.factor_phase,
+                    base.factor_stream, eta)
 
 
 def _stacked(dataset, variants: list):

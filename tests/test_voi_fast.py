@@ -84,7 +84,7 @@ def test_the_counterfactual_kernel_equals_the_numpy_reference_for_every_kind_of_
 
 def test_many_cases_levers_at_once_equal_one_case_at_a_time(fake_study):
     _, run = fake_study
-    many = lever_draws_many(run.posterior, run.dataset)
+    many = lever_draws_many(run.posterior, run.dataset, kernel=counterfactual_target)
     assert any(len(factors) for factors, _ in many)
     for case, (factors, gains) in zip(run.dataset.case_ids, many):
         ref_factors, ref_gains = lever_draws(run.posterior, run.dataset, case)

@@ -32,7 +32,6 @@ from bayesstreams.analysis.queries import baseline, quantile_names, run_baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.support import no_data_factors
 from bayesstreams.errors import RunError
-from bayesstreams.fast.counterfactual import counterfactual_target
 from bayesstreams.inference.run import Run
 from bayesstreams.inference.study import Study
 from bayesstreams.model.evidence import EvidenceData, options_of_draws, stream_q
@@ -478,21 +477,23 @@ def lever_draws(posterior, dataset, case: str, base=None, reference=None) -> tup
     return _lever_draws(base, dataset, dataset.case_ids.index(dataset.resolve_case(case)), reference, not_offered)
 
 
-def lever_draws_many(posterior, dataset, reference=None, base=None) -> list[tuple[list[str], np.ndarray]]:
+def lever_draws_many(posterior, dataset, reference=None, base=None, kernel=None) -> list[tuple[list[str], np.ndarray]]:
     """:func:`lever_draws` of every case of ``dataset``, in order, on one baseline (equal to one call per case).
 
     For many variants of one case stacked as the cases of one dataset (the value-of-information
     query's changed data, :mod:`bayesstreams.analysis.voi`): the baseline and the factors without
     data support are computed once, not once per variant; ``base`` is that baseline when the caller
-    has it already.
+    has it already.  ``kernel``: a compiled counterfactual of the signature of
+    :func:`bayesstreams.fast.counterfactual.counterfactual_target` (the caller passes it, so that
+    this module, which the light commands import, never loads numba).
     """
     base = base if base is not None else baseline(posterior, dataset)
     reference = reference if reference is not None else dataset
     not_offered = no_data_factors(reference) | reference.codebook.context
-    return [_lever_draws(base, dataset, i, reference, not_offered, kernel=True) for i in range(dataset.n_cases)]
+    return [_lever_draws(base, dataset, i, reference, not_offered, kernel) for i in range(dataset.n_cases)]
 
 
-def _lever_draws(base, dataset, i: int, reference, not_offered: set, kernel: bool = False):
+def _lever_draws(base, dataset, i: int, reference, not_offered: set, kernel=None):
     """One case's ``(levers, gains)``; ``kernel``: the counterfactuals by :mod:`bayesstreams.fast.counterfactual`."""
     evidence = case_evidence(dataset, i)
     target = evidence.target
@@ -506,12 +507,12 @@ def _lever_draws(base, dataset, i: int, reference, not_offered: set, kernel: boo
     if not coded:
         return [], np.zeros((0, n_draws))
     levers = [dataset.factor_ids[k] for k in coded]
-    if kernel:
+    if kernel is not None:
         d, q = base.draws, np.ascontiguousarray(state.q)
         plus = np.stack(np.broadcast_arrays(*state.q_under([(k,) for k in coded])), axis=-2)
         args = (np.ascontiguousarray(d["lambda"]), np.ascontiguousarray(d["kappa"]), np.ascontiguousarray(d["rho"]),
                 evidence.s, evidence.w, target, False)
-        return levers, counterfactual_target(q, plus, *args) - counterfactual_target(q, q[None], *args)[0]
+        return levers, kernel(q, plus, *args) - kernel(q, q[None], *args)[0]
     now = state.probability(state.q, target)[0]  # the same gains as _levers, without its find-out-first terms
     return levers, state.probability(state.q_under([(k,) for k in coded]), target)[0] - now
 

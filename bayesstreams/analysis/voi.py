@@ -74,8 +74,7 @@ from bayesstreams.analysis.fragility import (K_MAX, Change, _in_target, _judge, 
 from bayesstreams.analysis.queries import baseline, run_baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
-from bayesstreams.fast.intervals import weighted_interval_ends
-from bayesstreams.fast.registry import pointwise_loglik
+from bayesstreams.fast.registry import counterfactual_kernel, pointwise_loglik, weighted_interval_kernel
 from bayesstreams.model.evidence import options_of_draws
 from bayesstreams.model.kinds import get_kind
 from bayesstreams.model.modes import get_mode, is_v1
@@ -410,7 +409,8 @@ class _Values:
 
 def _query_values(run_like, dataset, queries: list[Query], reference=None) -> _Values:
     posterior, reference = run_like.posterior, reference if reference is not None else dataset
-    base = baseline(posterior, dataset)
+    shared = dataset is getattr(run_like, "dataset", None) and hasattr(run_like, "memo")
+    base = run_baseline(run_like) if shared else baseline(posterior, dataset)  # the run's own: shared with its queries
     names = {_target(c)[0] for c in dataset.claims} | {"ace_step_w1", "ace_step_w2", "dependency_necessity"}
     wanted = {q.kind for q in queries}
     quantities = _quantities(posterior, dataset, base, names) if wanted - {"case"} else {}
@@ -478,7 +478,7 @@ def _intervals_fast(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray
     """:func:`_intervals` by the numba kernel (:mod:`bayesstreams.fast.intervals`): no (row, draw) temporaries."""
     order = np.argsort(values, kind="stable")
     tail = (1.0 - LEVEL) / 2
-    lo, hi, _, sd = weighted_interval_ends(values[order][None], order[None], np.zeros(len(weights), dtype=np.intp),
+    lo, hi, _, sd = weighted_interval_kernel()(values[order][None], order[None], np.zeros(len(weights), dtype=np.intp),
                                            weights, tail, 1.0 - tail)
     return lo, hi, sd
 
@@ -519,7 +519,7 @@ def _lever_stats_fast(factors: list, gains: np.ndarray, weights: np.ndarray, min
     first = means.argmax(axis=1)
     order = np.argsort(gains, axis=1, kind="stable")
     tail = (1.0 - LEVEL) / 2
-    lo, hi, _, sd = weighted_interval_ends(np.take_along_axis(gains, order, axis=1), order, first,
+    lo, hi, _, sd = weighted_interval_kernel()(np.take_along_axis(gains, order, axis=1), order, first,
                                            weights, tail, 1.0 - tail)
     lever = np.array([factors[f] if means[r, f] >= min_gain else None for r, f in enumerate(first)], dtype=object)
     return {"width": hi - lo, "sd": sd, "lever": lever}
@@ -576,17 +576,18 @@ def _row_stats(run, queries, values: _Values, weights, fixed, min_gain, table: _
     the fast one reads an outcome whose weights are all the same (``flat``) as the current posterior (row 0).
     """
     dataset = run.dataset
-    w = np.vstack([np.full(weights.shape[1], 1.0), weights])[:, block]
-    w /= w.sum(axis=1, keepdims=True)
     lever_stats, intervals = (_lever_stats, _intervals) if reference else (_lever_stats_fast, _intervals_fast)
     if reference:
+        w = np.vstack([np.full(weights.shape[1], 1.0), weights])[:, block]
+        w /= w.sum(axis=1, keepdims=True)
         rows, index = w, np.arange(len(w))
-    else:
+    else:  # ``weights`` holds row 0 already; a block is a run of consecutive draws, read as a view
+        part = weights[:, int(block[0]):int(block[-1]) + 1]
+        w = part / part.sum(axis=1, keepdims=True)
         keep = np.flatnonzero(np.concatenate([[True], ~flat]))
         index = np.zeros(len(w), dtype=int)
         index[keep] = np.arange(len(keep))
-        rows = np.ascontiguousarray(w[keep])  # also gathers the block's columns into contiguous rows
-        w = np.ascontiguousarray(w)
+        rows = w[keep]
     expand = lambda stats: {name: values[index] for name, values in stats.items()}  # noqa: E731
     out = {}
     for q in queries:
@@ -631,7 +632,7 @@ def _own_lever_stats(stats: dict, mine: dict, block, w: np.ndarray, min_gain: fl
     order = np.argsort(chosen, axis=1, kind="stable")
     tail = (1.0 - LEVEL) / 2
     sub = w[rows]
-    lo, hi, _, sd = weighted_interval_ends(np.take_along_axis(chosen, order, axis=1), order, np.arange(len(rows)),
+    lo, hi, _, sd = weighted_interval_kernel()(np.take_along_axis(chosen, order, axis=1), order, np.arange(len(rows)),
                                            sub, tail, 1.0 - tail)
     empty = np.array([lever is None and np.isnan(m) for lever, m in zip(levers, means)])
     stats["width"][rows] = np.where(empty, 0.0, hi - lo)
@@ -701,7 +702,8 @@ def _own_levers_fast(run, queries, table: _Table, cands) -> dict:
         changes = [table.items[e][1].change for e in rows]
         stacked = _stacked(dataset, [_one_case(change.apply(dataset), q.subject) for change in changes])
         base = _shifted_baseline(run, stacked, q.subject, changes) if is_v1(options_of_draws(run.posterior)) else None
-        out[q.key] = dict(zip(rows, lever_draws_many(run.posterior, stacked, reference=dataset, base=base)))
+        levers = lever_draws_many(run.posterior, stacked, reference=dataset, base=base, kernel=counterfactual_kernel())
+        out[q.key] = dict(zip(rows, levers))
     return out
 
 
@@ -855,9 +857,10 @@ def next_evidence(run, queries=None, candidates_of=None, kinds=KINDS, profiles=N
     n = len(run.posterior["rho"])
     blocks = [np.arange(n)] + np.array_split(np.arange(n), BATCHES)
     flat = ~np.any(table.weights != table.weights[:, :1], axis=1)  # outcomes that leave every weight the same
+    weights = table.weights if reference else np.vstack([np.full(n, 1.0), table.weights])  # row 0: the posterior now
     results = []
     for block in blocks:
-        stats = _row_stats(run, queries, values, table.weights, fixed, min_gain, table, block, own, reference, flat)
+        stats = _row_stats(run, queries, values, weights, fixed, min_gain, table, block, own, reference, flat)
         results.append((stats, *_aggregate(stats, table, block, len(cands))))
     frame = (_frame if reference else _frame_fast)(queries, cands, table, results)
     now = {key: {name: s[name][0] for name in s} for key, s in results[0][0].items()}

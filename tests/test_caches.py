@@ -24,6 +24,36 @@ def test_compiled_log_density_loads_from_the_numba_cache(tmp_path):
     assert any(tmp_path.joinpath("numba").rglob("*.nbc"))
 
 
+QUERY_PROBE = """
+import numpy as np
+from bayesstreams.analysis.queries import baseline
+from bayesstreams.data.dataset import load_dataset
+from bayesstreams.fast import modes
+from bayesstreams.model.config import load_config
+from bayesstreams.model.priors import draw_prior
+data = load_dataset("data/trafficking_nl_2020")
+config = load_config("models/streams-marginal.toml")
+baseline(draw_prior(config, data.factor_phase, data.factor_stream, len(data.groups), 4, np.random.default_rng(0)), data)
+print(sum(modes._expected_q.stats.cache_hits.values()), sum(modes._expected_q.stats.cache_misses.values()))
+"""
+
+
+@pytest.mark.model  # runs the set-up's cache fill from scratch (~35 s of CPU): the slower tier
+def test_the_set_up_compiles_what_the_first_analyze_calls(tmp_path):
+    """After ``python -m bayesstreams.fast.adapter`` (scripts/setup.sh) the queries' evidence kernel loads from disk.
+
+    It used to compile on the first analyze of a fresh clone (about 10 s of the 30 s that analyze may take).
+    """
+    from .conftest import ROOT
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    subprocess.run([sys.executable, "-m", "bayesstreams.fast.adapter"], env=env, check=True, cwd=ROOT,
+                   capture_output=True)
+    out = subprocess.run([sys.executable, "-c", QUERY_PROBE], env=env, capture_output=True, text=True, check=True,
+                         cwd=ROOT)
+    assert out.stdout.split() == ["1", "0"]
+
+
 def test_report_templates_compile_once_into_the_cache_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("BAYESSTREAMS_CACHE_DIR", str(tmp_path))
     render.environment.cache_clear()

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bayesstreams.analysis.claim_size import necessity_draws, raw_against_model, size_test
-from bayesstreams.analysis.prior_dependence import headline_draws, step_ace_draws
+from bayesstreams.analysis.prior_dependence import headline_draws, run_headline_draws, step_ace_draws
 from bayesstreams.analysis.queries import STEPS, run_baseline
 from bayesstreams.analysis.ranks import headline_contrasts
 from bayesstreams.data.claims import Claim
@@ -113,7 +113,8 @@ def _prior_summaries(run, dataset) -> dict:
     if not prior:
         return {}
     out = {}
-    for name, (labels, values) in headline_draws(prior, dataset).items():
+    found = run_headline_draws(run, group="prior") if dataset is run.dataset else headline_draws(prior, dataset)
+    for name, (labels, values) in found.items():
         q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
         for j, label in enumerate(labels):
             out[name, label] = (float(values[:, j].mean()), float(q05[j]), float(q95[j]))
@@ -229,7 +230,7 @@ def quantity_summaries(run, wanted) -> dict:
     """``{(name, index): {mean, q05, q95}}`` of the headline quantities ``wanted`` in ``run`` (its own data)."""
     names = {name for name, _ in wanted}
     out = {}
-    for name, (labels, values) in headline_draws(run.posterior, run.dataset).items():
+    for name, (labels, values) in run_headline_draws(run).items():
         if name not in names:
             continue
         q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)

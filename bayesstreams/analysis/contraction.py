@@ -33,7 +33,8 @@ import numpy as np
 
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
-from bayesstreams.analysis.queries import CONTRASTS, ace_draws, baseline, dependency_draws, model_kind, windows
+from bayesstreams.analysis.queries import (CONTRASTS, ace_draws, baseline, dependency_draws, model_kind, run_baseline,
+                                           run_prior_baseline, windows)
 from bayesstreams.model.evidence import code_coords
 from bayesstreams.model.kinds import var_dims
 
@@ -113,7 +114,7 @@ def _query_draws(draws: dict, dataset, base=None) -> dict[str, np.ndarray]:
             "dependency_effect": dependency_draws(draws, dataset, base)[:, None], "p_w1": w.p1, "p_w2": w.p2}
 
 
-def query_contraction(prior: dict, posterior: dict, dataset) -> pd.DataFrame:
+def query_contraction(prior: dict, posterior: dict, dataset, bases: tuple | None = None) -> pd.DataFrame:
     """Contraction of the headline queries, each computed on the prior and on the posterior draws.
 
     Rows: ``ace_w1`` (phase-1 factors) and ``ace_w2`` (all factors; phase-1 factors through
@@ -123,7 +124,8 @@ def query_contraction(prior: dict, posterior: dict, dataset) -> pd.DataFrame:
     import pandas as pd
 
     _require_prior(prior)
-    before, after = _query_draws(prior, dataset), _query_draws(posterior, dataset)
+    bases = bases or (None, None)  # the baselines of the prior and the posterior draws, when shared
+    before, after = _query_draws(prior, dataset, bases[0]), _query_draws(posterior, dataset, bases[1])
     factors = np.asarray(dataset.factor_ids)
     index = {"ace_w1": list(factors[np.asarray(dataset.factor_phase) == 0]), "ace_w2": list(factors),
              "dependency_effect": [""], "p_w1": list(dataset.case_ids), "p_w2": list(dataset.case_ids)}
@@ -136,7 +138,8 @@ def what_the_data_taught(run) -> pd.DataFrame:
     import pandas as pd
 
     return pd.concat([parameter_contraction(run.prior, run.posterior, run.dataset),
-                      query_contraction(run.prior, run.posterior, run.dataset)], ignore_index=True)
+                      query_contraction(run.prior, run.posterior, run.dataset,
+                                        (run_prior_baseline(run), run_baseline(run)))], ignore_index=True)
 
 
 def contraction_sentence(frame: pd.DataFrame) -> str:

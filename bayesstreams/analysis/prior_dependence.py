@@ -46,7 +46,8 @@ from bayesstreams.analysis.ranks import COMMON, headline_contrasts
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.support import support_arrays
 from bayesstreams.errors import RunError
-from bayesstreams.analysis.queries import CONTRASTS, ace_draws, baseline, model_kind, run_baseline, windows
+from bayesstreams.analysis.queries import (CONTRASTS, ace_draws, baseline, model_kind, run_baseline, run_prior_baseline,
+                                           windows)
 
 from bayesstreams.inference.power import (ALPHAS, KHAT_LIMIT, MIN_POWER_DRAWS, power_scaled_weights,  # noqa: F401
                                           power_weights, scaled_log_prior, usable_power_weights)
@@ -129,6 +130,25 @@ def headline_draws(draws: dict, dataset, names=None, base=None) -> dict[str, tup
     if kind_of_draws(draws).has_streams:
         out["stream_necessity"] = (stream_labels(), stream_necessity_draws(draws, dataset, base))
     return out
+
+
+def run_headline_draws(run, names=None, group: str = "posterior") -> dict[str, tuple[list[str], np.ndarray]]:
+    """:func:`headline_draws` of ``run``'s posterior (or, ``group="prior"``, its prior draws; ``{}`` without
+    any) on its own dataset, computed once per run and kept in ``run.memo``.
+
+    The report, the brief, the claims, the mode comparison and the robustness check all read a run's
+    headline draws (a companion's too: a study's companions are runs in memory, so what a companion
+    contributes is computed once, with it).  The arrays are shared: read them, never write into them.
+    """
+    key = ("headline_draws", group, None if names is None else tuple(names))
+    found = run.memo.get(key)
+    if found is None:
+        if group == "prior":
+            found = headline_draws(run.prior, run.dataset, names, run_prior_baseline(run)) if run.prior else {}
+        else:
+            found = headline_draws(run.posterior, run.dataset, names, run_baseline(run))
+        run.memo[key] = found
+    return found
 
 
 def step_ace_draws(draws: dict, dataset, base=None) -> dict[str, tuple[list[str], np.ndarray]]:
@@ -234,7 +254,7 @@ def _reasons(sd_ratio: float, shifts: dict, half: float) -> list[str]:
 
 def measure(default: dict, dataset, wide: dict | None = None, weights: dict | None = None,
             others: dict | None = None, names=None, base=None, prior: dict | None = None,
-            power_khat: dict | None = None) -> PriorDependence:
+            power_khat: dict | None = None, headlines: dict | None = None) -> PriorDependence:
     """The prior dependence of every scalar from draws (the kernel of :func:`prior_dependence`).
 
     Parameters
@@ -259,10 +279,15 @@ def measure(default: dict, dataset, wide: dict | None = None, weights: dict | No
         The run's prior draws, for the contraction rule on the parameters (None: that rule is not applied).
     power_khat
         ``{alpha: k}`` of every power computed (reported, including those left out of ``weights``).
+    headlines
+        Headline draws already computed (:func:`run_headline_draws`), keyed ``""`` for ``default`` and
+        ``"wide"`` or the name in ``others`` for a refit; what is missing here is computed.
     """
-    own_draws = headline_draws(default, dataset, names, base)
+    headlines = headlines or {}
+    own_draws = headlines.get("") or headline_draws(default, dataset, names, base)
     refits = {"wide": wide, **(others or {})}
-    refit_draws = {key: headline_draws(d, dataset, names) for key, d in refits.items() if d is not None}
+    refit_draws = {key: headlines.get(key) or headline_draws(d, dataset, names)
+                   for key, d in refits.items() if d is not None}
     rows = []
     for name, (labels, values) in own_draws.items():
         own = _summary(values)
@@ -365,9 +390,17 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
     weights = usable_power_weights(run, alphas) or None
     others = {agnostic_run.config.name: agnostic_run.posterior} if agnostic_run is not None else None
     shared = run_baseline(run) if dataset is run.dataset else None
+    headlines = None
+    if dataset is run.dataset:  # each run's (and companion's) headline draws are computed once and kept with it
+        headlines = {"": run_headline_draws(run, names)}
+        if check_run is not None:
+            headlines["wide"] = run_headline_draws(check_run, names)
+        if agnostic_run is not None:
+            headlines[agnostic_run.config.name] = run_headline_draws(agnostic_run, names)
     return measure(run.posterior, dataset, check_run.posterior if check_run is not None else None, weights, others,
                    names, shared, prior=run.prior or None,
-                   power_khat={alpha: run.power_khat[alpha] for alpha in alphas if alpha in run.power_khat})
+                   power_khat={alpha: run.power_khat[alpha] for alpha in alphas if alpha in run.power_khat},
+                   headlines=headlines)
 
 
 def prior_dependence_sentence(measured: PriorDependence) -> str:

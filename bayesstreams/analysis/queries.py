@@ -47,6 +47,7 @@ CONTRASTS = (("+1 vs -1", 1.0, -1.0), ("+1 vs 0", 1.0, 0.0), ("0 vs -1", 0.0, -1
 STEPS = {"+1 vs -1": "-1 -> +1", "+1 vs 0": "0 -> +1", "0 vs -1": "-1 -> 0"}
 WINDOWS = ("W1", "W2")
 DEFAULT_MIN_GAIN = 0.05
+ACE_BLOCK = 4_000_000  # (draw, factor, case) values per array of the all-factors ACE pass (32 MB)
 
 PREDICTION_NOTE = (
     "P(W1) and P(W2) are predicted from the factor codes only: they do not condition on the "
@@ -188,6 +189,19 @@ def run_baseline(run) -> Baseline:
     return base
 
 
+def run_prior_baseline(run) -> Baseline | None:
+    """The baseline of ``run``'s prior draws on its own dataset (None without prior draws), kept in ``run.memo``.
+
+    The contraction table, the claims' prior summaries and the structural probabilities share it.
+    """
+    if not run.prior:
+        return None
+    base = run.memo.get("prior_baseline")
+    if base is None:
+        base = run.memo["prior_baseline"] = baseline(run.prior, run.dataset)
+    return base
+
+
 def windows(base: Baseline) -> Windows:
     """Window probabilities at the coded factor values (computed once per baseline)."""
     if "windows" not in base.cache:
@@ -222,6 +236,28 @@ def ace_draws(draws: dict, dataset, base: Baseline | None = None) -> np.ndarray:
     base = base or baseline(draws, dataset)
     if "ace" in base.cache:
         return base.cache["ace"]
+    kind = get_kind(base.kind)
+    if not hasattr(kind, "do_factors"):  # a kind without the all-factors intervention: one factor at a time
+        base.cache["ace"] = ace_draws_reference(base)
+        return base.cache["ace"]
+    # every factor under each code in one pass, (sample, factor, case): one do_factors per code, not one
+    # do_factor per factor and code; equal to ace_draws_reference (tests/analysis/test_ace_fast.py)
+    n_draws, n_cases = base.eta.shape[:2]
+    n_factors = base.x.shape[1]
+    out = np.empty((n_draws, n_factors, len(WINDOWS), len(CONTRASTS)))
+    block = max(1, ACE_BLOCK // max(1, n_draws * n_cases))  # factors per pass: memory stays bounded at any N
+    for first in range(0, n_factors, block):
+        ks = np.arange(first, min(n_factors, first + block))
+        at = {v: kind.do_factors(base, v, ks) for v in (1.0, 0.0, -1.0)}
+        for c, (_, a, b) in enumerate(CONTRASTS):
+            out[:, ks, 0, c] = (at[a].p1 - at[b].p1).mean(axis=-1)
+            out[:, ks, 1, c] = (at[a].p2 - at[b].p2).mean(axis=-1)
+    base.cache["ace"] = out
+    return out
+
+
+def ace_draws_reference(base: Baseline) -> np.ndarray:
+    """:func:`ace_draws` one :func:`do_factor` per factor and code: the reference the all-factors pass is held to."""
     n_factors = base.x.shape[1]
     out = np.empty((base.eta.shape[0], n_factors, len(WINDOWS), len(CONTRASTS)))
     for k in range(n_factors):
@@ -229,7 +265,6 @@ def ace_draws(draws: dict, dataset, base: Baseline | None = None) -> np.ndarray:
         for c, (_, a, b) in enumerate(CONTRASTS):
             out[:, k, 0, c] = (at[a].p1 - at[b].p1).mean(axis=1)
             out[:, k, 1, c] = (at[a].p2 - at[b].p2).mean(axis=1)
-    base.cache["ace"] = out
     return out
 
 

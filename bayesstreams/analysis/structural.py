@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesstreams.analysis.prior_dependence import headline_draws
+from bayesstreams.analysis.prior_dependence import headline_draws, run_headline_draws
 
 STRUCTURAL = 0.99
 PROBABILITY_NAMES = ("beta", "ace_w1", "ace_w2", "dependency_effect")
@@ -47,6 +47,16 @@ def prior_probabilities(prior: dict, posterior: dict, dataset, names=PROBABILITY
     """
     after = headline_draws(posterior, dataset)
     before = headline_draws(prior, dataset) if prior else {}
+    return _rows(after, before, names)
+
+
+def run_prior_probabilities(run, names=PROBABILITY_NAMES) -> list[dict]:
+    """:func:`prior_probabilities` of ``run``'s prior and posterior on its own dataset, from the headline draws
+    the run keeps (:func:`~bayesstreams.analysis.prior_dependence.run_headline_draws`: computed once per run)."""
+    return _rows(run_headline_draws(run), run_headline_draws(run, group="prior"), names)
+
+
+def _rows(after: dict, before: dict, names) -> list[dict]:
     rows = []
     for name in names:
         if name not in after:

@@ -112,8 +112,9 @@ def warm() -> None:
     """Fill numba's on-disk cache (what ``scripts/setup.sh`` runs once after installing).
 
     Importing :mod:`bayesstreams.fast.kernels` compiles its C callbacks (about 8 s the first
-    time); the pointwise log-likelihood compiles on its first call, here on prior draws and a
-    tiny simulated data set, so that no user data is needed.  Array types are the same with
+    time); the pointwise log-likelihood and the queries' expected ``q`` under an evidence mode
+    compile on their first call, here on prior draws, a tiny simulated data set and a one-case
+    stream, so that no user data is needed.  Array types are the same with
     and without groups (no groups passes zero offsets), so one call covers both.
     """
     config = load_config(None)
@@ -127,6 +128,10 @@ def warm() -> None:
     draws = draw_prior(modes_config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), 2,
                        np.random.default_rng(0))
     modes.pointwise_loglik(dataset, draws)
+    # the queries' expected q of a stream under an evidence mode (the not-discussed comparison's companions):
+    # compiled on its first call, which was the first analyze's (about 10 s of a fresh clone's 30)
+    modes.expected_q(np.full((1, 1, 2, 3), 1.0 / 3.0), np.zeros((1, 1)), np.zeros((1, 2)), np.zeros((1, 2)),
+                     np.arange(2))
 
 
 if __name__ == "__main__":

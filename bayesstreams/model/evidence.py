@@ -245,6 +245,60 @@ def stream_q(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor
     return out
 
 
+STACK_BUDGET = 4_000_000  # evidence weights stacked into one kernel call (floats; 32 MB)
+
+
+def stream_q_do_each(options, data: EvidenceData, draws: dict, x, p: int, s: int, factor_phase, factor_stream,
+                     value: float, group_eta=None, chunk: int = 400, qt=None) -> dict[int, np.ndarray]:
+    """``{k: stream_q(..., do=(k, value))}`` for every factor ``k`` of stream ``(p, s)``, in few kernel calls.
+
+    The interventions of one stream share the cells' evidence weights, which are computed once per
+    chunk of draws; the interventions are stacked along the case axis (at most :data:`STACK_BUDGET`
+    weights at a time) and handed to ``qt`` together.  The numba kernel computes every (draw, case)
+    on its own, so each result is bit for bit :func:`stream_q`'s; the NumPy reference enumerates a
+    factor wherever some stacked case is uncertain in it, which changes the rounding only
+    (tests/analysis/test_ace_fast.py holds both to the per-factor path).
+    """
+    qt = qt or expected_q
+    factors = np.flatnonzero((factor_phase == p) & (factor_stream == s))
+    x = np.asarray(x, dtype=float)[:, factors]
+    sub = EvidenceData(data.support[:, factors], data.discussed[:, factors], data.counts[:, factors])
+    n_cases, n_local = x.shape
+    point = np.eye(3)[int(value) + 1]
+    xs, supports = [], []
+    for at in range(n_local):
+        x_at, support = x.copy(), sub.support.copy()
+        x_at[:, at], support[:, at] = value, point
+        xs.append(x_at)
+        supports.append(support)
+    local = np.arange(n_local)
+    n_draws = draws["beta"].shape[0]
+    out = {int(k): np.empty((n_draws, n_cases)) for k in factors}
+    for start in range(0, n_draws, chunk):
+        part = {name: v[start:start + chunk] for name, v in draws.items()}
+        part["beta"] = part["beta"][:, factors]
+        if "code_prob" in part:
+            part["code_prob"] = part["code_prob"][:, factors]
+        n_part = len(part["beta"])
+        weights = cell_weights(options, sub, part, numpy_math())
+        weights = np.broadcast_to(weights, (n_part, *weights.shape[1:]))
+        eta = part["alpha"][:, p, s, None] + np.zeros(n_cases)[None]
+        if group_eta is not None:
+            eta = eta + group_eta[start:start + chunk, :, p, s]
+        per_call = max(1, STACK_BUDGET // max(1, n_part * n_cases * n_local * 3))
+        for first in range(0, n_local, per_call):
+            ats = range(first, min(n_local, first + per_call))
+            stacked = np.concatenate([weights] * len(ats), axis=1)
+            for j, at in enumerate(ats):
+                stacked[:, j * n_cases:(j + 1) * n_cases, at, :] = point
+            found = qt(stacked, np.concatenate([eta] * len(ats), axis=1), part["beta"],
+                       np.concatenate([xs[at] for at in ats]), np.concatenate([supports[at] for at in ats]),
+                       local, options)
+            for j, at in enumerate(ats):
+                out[int(factors[at])][start:start + chunk] = found[:, j * n_cases:(j + 1) * n_cases]
+    return out
+
+
 def expected_q(weights, eta, beta, x, support, factors, options) -> np.ndarray:
     """``qt`` (draw, case) of one stream in NumPy, the fast form of :func:`stream_evidence` for the queries.
 

@@ -94,6 +94,16 @@ def case_results(tables: dict, dataset, lang: str, flags: PriorFlags, n_levers: 
     return out
 
 
+def run_case_advice(run, case_id: str):
+    """:func:`~bayesstreams.analysis.advice.case_advice` of one case of ``run`` (default threshold and gain),
+    computed once per run and case and kept in ``run.memo``: the report's advice rows, the claims'
+    source check and the brief read the same advice of the main run (and a companion's once)."""
+    key = ("case_advice", case_id)
+    if key not in run.memo:
+        run.memo[key] = case_advice(run, case_id)
+    return run.memo[key]
+
+
 def case_advice_rows(run, lang: str, flags=None) -> list[dict]:
     """Per case of the run: its advice given what is known (JSON-ready) and its lines of text (streams model).
 
@@ -106,7 +116,7 @@ def case_advice_rows(run, lang: str, flags=None) -> list[dict]:
     actions = run.dataset.codebook.actions()
     rows = []
     for case_id, name in zip(run.dataset.case_ids, run.dataset.case_column("name")):
-        data = advice_to_dict(case_advice(run, case_id), labels, lang, actions)
+        data = advice_to_dict(run_case_advice(run, case_id), labels, lang, actions)
         if data.get("phase1_necessary") is not None and flags is not None:
             data["phase1_necessary"]["prior_driven"] = bool(flags("query", "dependency_necessity"))
         rows.append({"case_id": case_id, "name": name or case_id, "lines": advice_lines(data, lang), "advice": data})

@@ -72,9 +72,9 @@ class PriorFlags:
         return self._measured.row(name, index) is not None
 
 
-def _ace_row(own, window: str):
-    hit = own[(own["quantity"] == "ace") & (own["window"] == window) & (own["contrast"] == "+1 vs -1")]
-    return hit.iloc[0] if len(hit) else None
+def _ace_row(own: list[dict], window: str):
+    return next((r for r in own if r["quantity"] == "ace" and r["window"] == window and r["contrast"] == "+1 vs -1"),
+                None)
 
 
 def factor_effects(table, dataset, lang: str, flags: PriorFlags, support=None) -> list[FactorEffect]:
@@ -85,11 +85,14 @@ def factor_effects(table, dataset, lang: str, flags: PriorFlags, support=None) -
     """
     order = sorted(range(len(dataset.factor_ids)), key=lambda k: (dataset.factor_phase[k], dataset.factor_stream[k], k))
     steps = [STEPS[c] if c is not None else None for c in headline_contrasts(dataset)]  # the observed step per factor
+    by_factor: dict[str, list[dict]] = {}
+    for row in table.to_dict("records"):  # one pass over the table, not a filter per factor and step
+        by_factor.setdefault(row["factor"], []).append(row)
     out = []
     for k in order:
         factor = dataset.codebook.factors[k]
-        own = table[table["factor"] == factor.id]
-        beta = own[own["quantity"] == "beta"].iloc[0]
+        own = by_factor.get(factor.id, [])
+        beta = next(r for r in own if r["quantity"] == "beta")
         w1, w2 = _ace_row(own, "W1"), _ace_row(own, "W2")
         reaches_w1 = w1 is not None and w1["path"] != "none"  # a phase-2 factor cannot move W1
         out.append(FactorEffect(
@@ -102,7 +105,7 @@ def factor_effects(table, dataset, lang: str, flags: PriorFlags, support=None) -
             out[-1].support = support.label_of(factor.id)
             out[-1].support_kind = SUPPORT_KINDS[out[-1].support]
             out[-1].aliases = [alias.label for alias in support.aliases_of(factor.id)]
-        out[-1].steps = _flag_steps(step_effects(table, factor.id, reaches_w1), factor.id, steps[k], flags)
+        out[-1].steps = _flag_steps(step_effects(table, factor.id, reaches_w1, own), factor.id, steps[k], flags)
     return out
 
 

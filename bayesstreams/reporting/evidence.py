@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bayesstreams.analysis.prior_dependence import ALPHAS
-from bayesstreams.analysis.structural import density_table, prior_probabilities
+from bayesstreams.analysis.structural import density_table, run_prior_probabilities
 from bayesstreams.reporting.claims_text import claim_text, explain, interval_text, size_short
 from bayesstreams.reporting.numbers import style
 from bayesstreams.reporting.view import _num
@@ -138,7 +138,7 @@ def claim_view(verdict, lang: str, t) -> ClaimView:
 
 def structural(run) -> Structural:
     """P(> 0) under prior and posterior for the headline probabilities; the dependency effect's pair first."""
-    rows = prior_probabilities(run.prior, run.posterior, run.dataset)
+    rows = run_prior_probabilities(run)
     dependency = next((r for r in rows if r["name"] == "dependency_effect"), None)
     return Structural(dependency["prior_p"] if dependency else None,
                       dependency["posterior_p"] if dependency else None,

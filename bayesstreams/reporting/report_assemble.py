@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from bayesstreams.analysis.advice import case_advice
 from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict, source_levers
 from bayesstreams.analysis.contraction import what_the_data_taught
 from bayesstreams.analysis.identification import cases_needed, rho_identification
@@ -28,7 +27,7 @@ from bayesstreams.data.codebook import PHASES
 from bayesstreams.data.sources import basis_counts
 from bayesstreams.reporting import evidence
 from bayesstreams.reporting.agreement_view import agreement_view
-from bayesstreams.reporting.cases_view import CaseResult, case_advice_rows, case_results
+from bayesstreams.reporting.cases_view import CaseResult, case_advice_rows, case_results, run_case_advice
 from bayesstreams.reporting.codes_view import CodeTable, code_table
 from bayesstreams.reporting.effects_view import Dependency, FactorEffect, PriorFlags, dependency, factor_effects, step_flags
 from bayesstreams.reporting.i18n import study_translator
@@ -206,7 +205,7 @@ def _source_levers(run, sources: dict, lang: str) -> list[dict]:
         return []
     words = index_words(run.dataset, lang)
     return [{**row, "case": words.get(row["case_id"], row["case_id"]), "label": words.get(row["factor"], row["factor"])}
-            for row in source_levers(run, sources, case_advice)]
+            for row in source_levers(run, sources, run_case_advice)]
 
 
 def _posterior_qca(run) -> list:

@@ -134,13 +134,16 @@ class StepEffect:
     prior_driven: bool = False  # the measured flag where this step is a headline number (+1 vs -1, the observed step)
 
 
-def step_effects(importance, factor: str, reaches_w1: bool) -> list[StepEffect]:
-    """Per window the factor reaches, the three steps in :data:`STEP_ORDER` (from ``factor_importance``)."""
-    own = importance[(importance["factor"] == factor) & (importance["quantity"] == "ace")]
+def step_effects(importance, factor: str, reaches_w1: bool, rows: list[dict] | None = None) -> list[StepEffect]:
+    """Per window the factor reaches, the three steps in :data:`STEP_ORDER` (from ``factor_importance``;
+    ``rows``: the factor's rows of it as records, when the caller has them)."""
+    if rows is None:
+        rows = importance[importance["factor"] == factor].to_dict("records")
+    own = {(r["window"], r["step"]): r for r in reversed(rows) if r["quantity"] == "ace"}  # the first row wins
     out = []
     for window in ("W1", "W2") if reaches_w1 else ("W2",):
         for step in STEP_ORDER:
-            r = own[(own["window"] == window) & (own["step"] == step)].iloc[0]
+            r = own[window, step]
             out.append(StepEffect(window, step, *(_num(r[k]) for k in ("mean", "q05", "q25", "q75", "q95")),
                                   bool(r["extrapolated"])))
     return out

@@ -76,7 +76,8 @@ def main() -> None:
     body = table(["what (shipped study, 4000 draws)", "median (s)", "minimum (s)", "CPU, median (s)"], rows)
     body += (f"\n\nSpeed-up of the default set {np.median(reference) / np.median(fast):.1f}x over the reference in "
              f"the same run. Target <= {TARGET_S} s in-process: **{'met' if met else 'not met'}**. "
-             f"Load average {load_before:.1f} before, {load_after:.1f} after (2 cores).")
+             f"Load average {load_before:.1f} before, {load_after:.1f} after (2 cores); above 2, other jobs "
+             "share the cores and inflate the wall times: the CPU column is this process's own time.")
     print(body)
     write_section("voi", body, f"benchmarks/voi.py --repeat {args.repeat}")
 

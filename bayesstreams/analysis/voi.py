@@ -75,6 +75,7 @@ from bayesstreams.analysis.queries import baseline, run_baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.fast.registry import counterfactual_kernel, pointwise_loglik, weighted_interval_kernel
+from bayesstreams.inference.run import Run
 from bayesstreams.model.evidence import options_of_draws
 from bayesstreams.model.kinds import get_kind
 from bayesstreams.model.modes import get_mode, is_v1
@@ -409,7 +410,7 @@ class _Values:
 
 def _query_values(run_like, dataset, queries: list[Query], reference=None) -> _Values:
     posterior, reference = run_like.posterior, reference if reference is not None else dataset
-    shared = dataset is getattr(run_like, "dataset", None) and hasattr(run_like, "memo")
+    shared = isinstance(run_like, Run) and dataset is run_like.dataset
     base = run_baseline(run_like) if shared else baseline(posterior, dataset)  # the run's own: shared with its queries
     names = {_target(c)[0] for c in dataset.claims} | {"ace_step_w1", "ace_step_w2", "dependency_necessity"}
     wanted = {q.kind for q in queries}

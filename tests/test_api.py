@@ -46,7 +46,7 @@ DOCUMENTED = [
     ("bayesstreams.analysis.fragility", None), ("bayesstreams.inference.study", "stream_error_config"),
     ("bayesstreams.analysis.identification", None), ("bayesstreams.analysis.identification", "rho_identification"),
     ("bayesstreams.analysis.identification", "cases_needed"), ("bayesstreams.analysis.advice", "necessity"),
-    ("bayesstreams.analysis.voi", None),
+    ("bayesstreams.analysis.voi", None), ("bayesstreams.reporting.score_table", "score_table"),
 ]
 
 

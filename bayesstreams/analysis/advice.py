@@ -21,12 +21,14 @@ a profile that is not in the data reweights the draws by its likelihood (``rewei
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence, counterfactual, phase1_necessity,
                                                  stream_posterior)
+from bayesstreams.analysis.advice_fast import coefficients, evaluate, evaluate_factual, moved_phase
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.analysis.queries import baseline, quantile_names, run_baseline, summary_frame
 from bayesstreams.data.codebook import PHASES, STREAMS
@@ -83,13 +85,50 @@ class CaseAdvice:
         return self.p_target
 
 
+QUANTILES = ("q05", "q25", "q75", "q95")
+LEVELS = np.array([0.05, 0.25, 0.75, 0.95])
+
+
+# quantiles read per-draw values at this resolution (about 1e-12): draws equal up to rounding are ties, ordered
+# by draw, so that a quantile never depends on the last digits of a sum (a gain that is 0 in a draw is 0,
+# whichever way it was summed: the batch path and the reference then give the same quantiles)
+RESOLUTION = 2.0 ** -40
+
+
+def on_grid(samples: np.ndarray) -> np.ndarray:
+    """``samples`` rounded to :data:`RESOLUTION`."""
+    return np.round(np.asarray(samples, dtype=float) / RESOLUTION) * RESOLUTION
+
+
+def sort_order(grid: np.ndarray) -> np.ndarray:
+    """The stable sort order along the last axis of values on the grid of :data:`RESOLUTION`.
+
+    Each value and its draw index packed into one integer, sorted as integers: the order of
+    ``np.argsort(grid, kind="stable")``, several times faster.  Falls back to that sort when the
+    values span too wide a range to pack.
+    """
+    grid = np.asarray(grid, dtype=float)
+    n = grid.shape[-1]
+    bits = max(1, int(n - 1).bit_length())
+    with np.errstate(invalid="ignore"):
+        steps = np.round(grid / RESOLUTION)
+    if n == 0 or not np.isfinite(steps).all() or steps.max() - steps.min() >= 2.0 ** (62 - bits):
+        return np.argsort(grid, axis=-1, kind="stable")
+    key = ((steps - steps.min()).astype(np.int64) << bits) | np.arange(n)
+    key.sort(axis=-1)
+    return key & ((1 << bits) - 1)
+
+
 def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:
-    """Weighted mean and 5/25/75/95% quantiles of per-draw values (the weights sum to 1)."""
-    order = np.argsort(samples)
+    """Weighted mean and 5/25/75/95% quantiles of per-draw values (the weights sum to 1).
+
+    The quantiles read the values at :data:`RESOLUTION`, ties in draw order (a stable sort).
+    """
+    grid = on_grid(samples)
+    order = sort_order(grid)
     cumulative = np.cumsum(weights[order]) - 0.5 * weights[order]
     out = {"mean": float((samples * weights).sum())}
-    for name, level in (("q05", 0.05), ("q25", 0.25), ("q75", 0.75), ("q95", 0.95)):
-        out[name] = float(np.interp(level, cumulative, samples[order]))
+    out.update(zip(QUANTILES, (float(v) for v in np.interp(LEVELS, cumulative, grid[order]))))
     return out
 
 
@@ -107,6 +146,9 @@ class _Case:
     # under an evidence mode (MODEL.md §7): (options, the case's EvidenceData, its group offsets or None,
     # factor_phase, factor_stream, the qt kernel), so that a changed stream's q is summed out again, not shifted
     exact: tuple | None = None
+    # evaluate interventions on one phase from coefficients read off once (analysis.advice_fast); the
+    # reference (False) rebuilds every joint per set; the two agree to rounding (tests/test_score_batch.py)
+    fast: bool = False
 
     def q_under(self, sets: list[tuple[int, ...]], value: float | np.ndarray = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Stream probabilities per phase, each (set, draw, stream) or (draw, stream) where no set moves the phase,
@@ -114,6 +156,8 @@ class _Case:
         values = np.broadcast_to(np.asarray(value, dtype=float), self.x.shape)
         if self.exact is not None:
             return self._q_under_exact(sets, values)
+        if self.fast:
+            return self._q_under_fast(sets, values)
         change = np.zeros((len(sets), len(self.x)))
         for j, members in enumerate(sets):
             change[j, list(members)] = values[list(members)] - self.x[list(members)]
@@ -126,6 +170,42 @@ class _Case:
                 continue
             shift = (change[:, None, moved] * self.draws["beta"][None, :, moved]) @ self.onehot[moved, cells]
             out.append(_logistic(self.eta[None, :, p] + shift))
+        return tuple(out)
+
+    def _q_under_fast(self, sets, values) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`q_under` stream by stream: a stream no member of a set moves keeps ``q``; one moved by a
+        single factor takes that factor's column, computed once per case and value; only a stream moved
+        by several factors of one set is computed for it."""
+        cell = self.onehot.argmax(axis=1)  # phase * 3 + stream of each factor
+        beta = self.draws["beta"]
+        moved_by = []  # per set: {cell: [(factor, change)]}
+        for members in sets:
+            found: dict = {}
+            for k in members:
+                delta = values[k] - self.x[k]
+                if delta != 0:
+                    found.setdefault(int(cell[k]), []).append((int(k), delta))
+            moved_by.append(found)
+        out = []
+        for p in range(2):
+            touched = [j for j, found in enumerate(moved_by) if any(c // 3 == p for c in found)]
+            if not touched:
+                out.append(self.q[:, p])
+                continue
+            q_new = np.repeat(self.q[None, :, p], len(sets), axis=0)
+            for j in touched:
+                for c, changes in moved_by[j].items():
+                    if c // 3 != p:
+                        continue
+                    if len(changes) == 1:
+                        key = ("single", changes[0][0], changes[0][1])
+                        if key not in self.cache:
+                            self.cache[key] = _logistic(self.eta[:, p, c % 3] + changes[0][1] * beta[:, changes[0][0]])
+                        q_new[j, :, c % 3] = self.cache[key]
+                    else:
+                        shift = sum(delta * beta[:, k] for k, delta in changes)
+                        q_new[j, :, c % 3] = _logistic(self.eta[:, p, c % 3] + shift)
+            out.append(q_new)
         return tuple(out)
 
     def _q_under_exact(self, sets, values) -> tuple[np.ndarray, np.ndarray]:
@@ -170,8 +250,66 @@ class _Case:
 
     def probability(self, q_new, target: int, w1_open: bool = False, q=None):
         d = self.draws
+        if self.fast and q is None and q_new is self.q and ("factual", target, w1_open) in self.cache:
+            return self.cache["factual", target, w1_open]
+        moved = moved_phase(q_new) if self.fast and q is None else None
+        if moved is not None:
+            key = ("coefficients", target, w1_open, moved)
+            if key not in self.cache:
+                self.cache[key] = coefficients(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence, target,
+                                               w1_open, moved)
+            return evaluate(self.cache[key], q_new[moved])
         q = self.q if q is None else q
         return counterfactual(q, q_new, d["lambda"], d["kappa"], d["rho"], self.evidence, target, w1_open)
+
+    def summary(self, samples: np.ndarray) -> dict:
+        """:func:`weighted_summary` of per-draw values under the case's weights.
+
+        On the fast path the mean is computed now (entries are sorted by it) and the quantiles of
+        all the case's summaries later, in one sort over a stacked array (:meth:`settle`): the same
+        sort along each row, so the same numbers.  One array summarised twice is summarised once.
+        """
+        if not self.fast:
+            return weighted_summary(samples, self.weights)
+        pending = self.cache.setdefault("pending", {})
+        if id(samples) not in pending:
+            pending[id(samples)] = ({"mean": float((samples * self.weights).sum())}, samples)
+        return pending[id(samples)][0]
+
+    def settle(self) -> None:
+        """Fill in the quantiles of every summary :meth:`summary` deferred (fast path)."""
+        pending = list(self.cache.pop("pending", {}).values())
+        if not pending:
+            return
+        values = on_grid(np.stack([np.broadcast_to(samples, self.weights.shape) for _, samples in pending]))
+        order = sort_order(values)
+        ordered = np.take_along_axis(values, order, axis=1)
+        weights = self.weights[order]
+        cumulative = np.cumsum(weights, axis=1) - 0.5 * weights
+        for (out, _), row, cum in zip(pending, ordered, cumulative):
+            out.update(zip(QUANTILES, (float(v) for v in np.interp(LEVELS, cum, row))))
+
+    def factual_under(self, q_new: tuple, target: int) -> np.ndarray:
+        """``P(target = 1 | evidence)`` per (set, draw) had the case been coded as each set says (``q = q'``)."""
+        moved = moved_phase(q_new) if self.fast else None
+        if moved is not None:
+            key = ("coefficients", target, False, moved)
+            if key not in self.cache:
+                d = self.draws
+                self.cache[key] = coefficients(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence, target,
+                                               False, moved)
+            return evaluate_factual(self.cache[key], q_new[moved])
+        plus = np.stack(np.broadcast_arrays(*q_new), axis=-2)
+        return self.probability(plus, target, q=plus)[1]
+
+    def stream_posterior(self) -> np.ndarray:
+        """``P(S[p,s] = 1 | evidence)`` per draw (kept once computed on the fast path)."""
+        if not self.fast:
+            d = self.draws
+            return stream_posterior(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence)
+        if "streams" not in self.cache:
+            self.cache["streams"] = dataclasses.replace(self, fast=False).stream_posterior()
+        return self.cache["streams"]
 
 
 def _logistic(v: np.ndarray) -> np.ndarray:
@@ -179,13 +317,16 @@ def _logistic(v: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * np.tanh(0.5 * v)
 
 
-def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.ndarray | None = None) -> _Case:
+def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.ndarray | None = None,
+          fast: bool = False, prepared: dict | None = None) -> _Case:
     n_factors = base.x.shape[1]
     onehot = np.zeros((n_factors, 6))
     onehot[np.arange(n_factors), base.factor_phase * 3 + base.factor_stream] = 1.0
     d = base.draws
     weights = np.ones(len(d["rho"])) if draw_weights is None else np.asarray(draw_weights, dtype=float)
-    if reweight:
+    if reweight and prepared is not None:
+        weights = weights * prepared["mass"]
+    elif reweight:
         weights = weights * counterfactual(base.q[:, i], base.q[:, i], d["lambda"], d["kappa"], d["rho"], evidence, W1)[2]
     exact = None
     if "evidence" in base.cache:  # an evidence mode: the case's own evidence arrays, for q_under
@@ -194,7 +335,8 @@ def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.nda
         exact = (options, EvidenceData(data.support[row], data.discussed[row], data.counts[row]),
                  None if group_eta is None else group_eta[:, row], np.asarray(base.factor_phase),
                  np.asarray(base.factor_stream), qt)
-    return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum(), exact=exact)
+    return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum(), exact=exact, fast=fast,
+                 cache=dict(prepared or {}))
 
 
 def _factor(dataset, k: int) -> dict:
@@ -211,16 +353,16 @@ def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     levers, unknown, gains = [], [], {}
     if not members:
         return levers, unknown, gains, now
-    up = case.probability(case.q_under([(k,) for k in members]), target, w1_open)[0] - now
-    plus = np.stack(np.broadcast_arrays(*case.q_under([(k,) for k in members])), axis=-2)
-    known_plus = case.probability(plus, target, q=plus)[1] - now
+    q_sets = case.q_under([(k,) for k in members])
+    up = case.probability(q_sets, target, w1_open)[0] - now
+    known_plus = case.factual_under(q_sets, target) - now
     for j, k in enumerate(members):
-        entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": weighted_summary(up[j], case.weights),
-                 "now": weighted_summary(now, case.weights), "with_step": weighted_summary(now + up[j], case.weights),
+        entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": case.summary(up[j]),
+                 "now": case.summary(now), "with_step": case.summary(now + up[j]),
                  "p_gain_gt_threshold": float(((up[j] > min_gain) * case.weights).sum()), "threshold": min_gain}
         gains[k] = up[j]  # a plan may hold a not-discussed factor: it says to find out first
         if np.isnan(codes[k]):
-            entry["gain_if_plus1"] = weighted_summary(known_plus[j], case.weights)
+            entry["gain_if_plus1"] = case.summary(known_plus[j])
             unknown.append(entry)
         else:
             levers.append(entry)
@@ -239,7 +381,7 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, cod
 
     sets, samples, reached = search_plans(evaluate, candidates, np.asarray(single), case.weights, threshold)
     plans = [{"factors": [dataset.factor_ids[k] for k in members], "size": len(members),
-              "p_target": weighted_summary(samples[j], case.weights),
+              "p_target": case.summary(samples[j]),
               "p_over_threshold": float(((samples[j] > threshold) * case.weights).sum()), "reaches": reached,
               "find_out_first": [dataset.factor_ids[k] for k in members if np.isnan(codes[k])]}
              for j, members in enumerate(sets)]
@@ -247,8 +389,7 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, cod
 
 
 def _bottlenecks(case: _Case) -> list[dict]:
-    d = case.draws
-    posterior = stream_posterior(case.q, d["lambda"], d["kappa"], d["rho"], case.evidence)
+    posterior = case.stream_posterior()
     mean = np.einsum("dps,d->ps", posterior, case.weights)
     out = []
     for p in range(len(PHASES)):
@@ -265,7 +406,7 @@ def _windows(case: _Case) -> list[dict]:
     for window in (W1, W2):
         value = case.evidence.w[window]
         known = None if np.isnan(value) else ("open" if value == 1 else "closed")
-        p = None if known else weighted_summary(case.probability(case.q, window)[1], case.weights)
+        p = None if known else case.summary(case.probability(case.q, window)[1])
         out.append({"window": WINDOWS[window], "phase": window + 1, "known": known, "p": p})
     return out
 
@@ -291,8 +432,7 @@ def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     factors of that stream with data that are not at ``+1``, each with the stream's chance and the
     window's chance now and after the step (the same baseline and the same numbers as the levers).
     """
-    d = case.draws
-    posterior = stream_posterior(case.q, d["lambda"], d["kappa"], d["rho"], case.evidence)[:, target]
+    posterior = case.stream_posterior()[:, target]
     still = [s for s in range(3) if case.evidence.s[target, s] == 0]
     streams = still or [int(np.einsum("ds,d->s", posterior, case.weights).argmin())]
     now = case.probability(case.q, target, w1_open)[0]
@@ -301,7 +441,7 @@ def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
         members = [k for k in range(len(case.x)) if dataset.factor_phase[k] == target
                    and dataset.factor_stream[k] == s and case.x[k] != 1 and dataset.factor_ids[k] not in no_data]
         entry = {"phase": target + 1, "stream": STREAMS[s], "coded_still": s in still,
-                 "p_in_motion": weighted_summary(posterior[:, s], case.weights), "steps": []}
+                 "p_in_motion": case.summary(posterior[:, s]), "steps": []}
         if members:
             q_sets = case.q_under([(k,) for k in members])
             window = case.probability(q_sets, target, w1_open)[0]
@@ -309,10 +449,10 @@ def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
             for j, k in enumerate(members):
                 stream = _stream_after(posterior[:, s], case.q[:, target, s], q_new[j, :, s])
                 entry["steps"].append({**_factor(dataset, k), "code": float(codes[k]),
-                                       "stream_with_step": weighted_summary(stream, case.weights),
-                                       "now": weighted_summary(now, case.weights),
-                                       "with_step": weighted_summary(window[j], case.weights),
-                                       "gain": weighted_summary(window[j] - now, case.weights)})
+                                       "stream_with_step": case.summary(stream),
+                                       "now": case.summary(now),
+                                       "with_step": case.summary(window[j]),
+                                       "gain": case.summary(window[j] - now)})
             entry["steps"].sort(key=lambda e: -e["stream_with_step"]["mean"])
         out.append(entry)
     return out
@@ -342,7 +482,7 @@ def _necessity_draws(case: _Case, dataset, codes: np.ndarray, no_data: set) -> l
 
 def _necessity(case: _Case, dataset, codes: np.ndarray, no_data: set) -> list[dict]:
     """The advice's necessity: :func:`_necessity_draws` summarised, per window by decreasing mean."""
-    out = [{**entry, "p_necessary": weighted_summary(values, case.weights)}
+    out = [{**entry, "p_necessary": case.summary(values)}
            for entry, values in _necessity_draws(case, dataset, codes, no_data)]
     out.sort(key=lambda e: (e["window"], -e["p_necessary"]["mean"]))
     return out
@@ -391,7 +531,8 @@ def necessity(posterior, dataset, base=None, quantiles=None, reference=None):
 
 def advise(posterior, dataset, case: str | None = None, base=None, reference=None, prior: dict | None = None,
            threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN,
-           reweight: bool = False, weights: np.ndarray | None = None) -> CaseAdvice:
+           reweight: bool = False, weights: np.ndarray | None = None, fast: bool = False,
+           prepared: dict | None = None) -> CaseAdvice:
     """Levers, plans, bottlenecks and necessity of one case given its evidence (see module docs).
 
     The one function behind every output's advice (report, brief, ``score``, ``compare-cases``,
@@ -421,6 +562,13 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
     weights
         Importance weights of the draws (the posterior of changed data, :mod:`bayesstreams.analysis.fragility`);
         default: every draw the same.
+    fast
+        Evaluate the levers, steps and plans of the target's phase from coefficients read off once
+        (:mod:`bayesstreams.analysis.advice_fast`; batch scoring); the default is the reference
+        path, which the fast one equals up to rounding.
+    prepared
+        The case's per-draw pieces computed with all other cases at once
+        (:func:`bayesstreams.analysis.advice_fast.prepare_cases`; fast path only).
     """
     run = posterior.run if isinstance(posterior, Study) else posterior  # a Study holds its run
     if isinstance(run, Run):  # advise(run_or_study, case)
@@ -432,7 +580,7 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
         raise RunError(f"case advice needs the streams model; this run is a {base.kind} model")
     i = dataset.case_ids.index(dataset.resolve_case(case))
     evidence = case_evidence(dataset, i)
-    state = _case(base, i, evidence, reweight, weights)
+    state = _case(base, i, evidence, reweight, weights, fast=fast, prepared=prepared if fast else None)
     no_data = no_data_factors(reference if reference is not None else dataset)
     # never offered: factors without data (their gain is the prior's) and context no case can change
     not_offered = no_data | (reference if reference is not None else dataset).codebook.context
@@ -453,13 +601,14 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
     if target is not None:
         out.levers, out.find_out_first, gains, now = _levers(state, dataset, target, codes, not_offered, min_gain)
         out.blocks = _blocks(state, dataset, target, codes, not_offered)
-        out.p_target = weighted_summary(now, state.weights)
+        out.p_target = state.summary(now)
         out.plans, out.plans_reach = _plans(state, dataset, target, gains, threshold, codes)
     if target == W1 and PHASES[W2] in phases:
         gains = _levers(state, dataset, W2, codes, not_offered, min_gain, w1_open=True)[2]
         out.then_w2_plans, out.then_w2_reach = _plans(state, dataset, W2, gains, threshold, codes, w1_open=True)
     if target is None and PHASES[W2] in phases:
         out.phase1_necessary = _phase1(state, prior)
+    state.settle()
     return out
 
 
@@ -518,7 +667,7 @@ def _lever_draws(base, dataset, i: int, reference, not_offered: set, kernel=None
 
 
 def _phase1(case: _Case, prior: dict | None) -> dict:
-    entry = {"posterior": weighted_summary(phase1_necessity(case.draws["rho"]), case.weights), "prior_mean": None}
+    entry = {"posterior": case.summary(phase1_necessity(case.draws["rho"])), "prior_mean": None}
     if prior and "rho" in prior:
         entry["prior_mean"] = float(phase1_necessity(prior["rho"]).mean())
     return entry

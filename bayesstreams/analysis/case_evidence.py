@@ -114,6 +114,17 @@ def _combine(j1, j2, rho, evidence: Evidence, target: int, w1_open: bool):
     The gate and the phase whose arrays are smaller (the one the interventions leave alone) are
     summed first, so the arrays broadcast over the interventions are touched only four times each.
     """
+    cf, fact, mass = combine_sums(j1, j2, rho, evidence, target, w1_open)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return cf / mass, fact / mass, mass
+
+
+def combine_sums(j1, j2, rho, evidence: Evidence, target: int, w1_open: bool):
+    """:func:`_combine` before normalising: ``P(target' = 1, evidence)``, ``P(target = 1, evidence)``, ``P(evidence)``.
+
+    Linear in each phase's joint, which lets a caller read off the coefficients of one phase's
+    joint once and evaluate many interventions on that phase cheaply (:mod:`bayesstreams.analysis.advice_fast`).
+    """
     known = ~np.isnan(evidence.w)
     first_small = np.size(j1[1, 1]) <= np.size(j2[1, 1])
     outer, inner = (j2, j1) if first_small else (j1, j2)
@@ -131,8 +142,7 @@ def _combine(j1, j2, rho, evidence: Evidence, target: int, w1_open: bool):
                 c = c + weight * new[target]
                 f = f + weight * now[target]
         mass, cf, fact = mass + weight_out * m, cf + weight_out * c, fact + weight_out * f
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return cf / mass, fact / mass, mass
+    return cf, fact, mass
 
 
 def evidence_mass(q, lam, kap, rho, evidence: Evidence):

@@ -85,8 +85,9 @@ def reliance_rows(draws: dict, dataset, base=None) -> list[Reliance]:
     phase = np.asarray(dataset.factor_phase)
     per_phase = np.stack([missing[:, phase == p].sum(axis=1) for p in (0, 1)], axis=1)
     rows = []
+    chances = (("W1", "p_w1", now.p1), ("W2", "p_w2", now.p2))  # Windows.p2 is computed at each reading: once
     for i, case in enumerate(dataset.case_ids):
-        for window, name, values in (("W1", "p_w1", now.p1), ("W2", "p_w2", now.p2)):
+        for window, name, values in chances:
             low, high = (float(b[:, i].mean()) for b in bounds[name])
             q05, q95 = (float(v) for v in np.quantile(values[:, i], [0.05, 0.95]))
             n = int(per_phase[i, list(WINDOW_PHASES[window])].sum())

@@ -43,6 +43,8 @@ from bayesstreams.data.profile import read_profile
 from bayesstreams.data.support import no_data_factors
 from bayesstreams.model.modes import DEFAULT_MODE
 from bayesstreams.analysis.advice import advice_to_dict, advise, json_safe, label_advice
+from bayesstreams.analysis.advice_fast import prepare_cases
+from bayesstreams.analysis.case_evidence import case_evidence
 from bayesstreams.analysis.queries import (
     CAUSAL_NOTE,
     DEFAULT_MIN_GAIN,
@@ -51,7 +53,8 @@ from bayesstreams.analysis.queries import (
     Windows,
     baseline,
     bottleneck_draws,
-    lever_gains,
+    do_factor,
+    quantile_names,
     summarise,
     windows,
 )
@@ -143,6 +146,18 @@ def _summary(samples: np.ndarray) -> dict:
     return {column: float(value) for column, value in summarise(samples).items()}
 
 
+def _summaries(samples: np.ndarray) -> list[dict]:
+    """:func:`_summary` of each column of ``samples`` (sample, column) in one pass, with the same numbers.
+
+    Each column is made a contiguous row first, so that its mean is summed as :func:`_summary`
+    sums one case's draws.
+    """
+    rows = np.ascontiguousarray(np.asarray(samples, dtype=float).T)
+    names = quantile_names()
+    columns = {"mean": rows.mean(axis=1), **dict(zip(names, np.quantile(rows, list(names.values()), axis=1)))}
+    return [{column: float(values[j]) for column, values in columns.items()} for j in range(len(rows))]
+
+
 def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
             no_data=frozenset(), window: str = "W2") -> list[list[dict]]:
     """Per case, the ``n`` factors not at +1 with the largest posterior-mean gain in P(W2).
@@ -152,22 +167,30 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
     phase-1 factors by their gain in P(W1) instead, kept under ``gain_w1``.
     """
     found: list[list[dict]] = [[] for _ in range(profiles.n_cases)]
+    now_p2 = now.p2  # a property computed anew at each reading: once here, not once per factor
     for k, factor in enumerate(profiles.factor_ids):
         if factor in no_data:
             continue
-        gain_w1, gain_w2 = lever_gains(base, now, k)
+        up = do_factor(base, k, 1.0)  # queries.lever_gains, with P(W2) now read once
+        gain_w1, gain_w2 = up.p1 - now.p1, up.p2 - now_p2
         phase = PHASES[base.factor_phase[k]]
         if window == "W1" and phase != 1:
             continue  # a phase-2 factor does not move the phase-1 window
         gain = gain_w1 if window == "W1" else gain_w2
-        for i in np.flatnonzero(base.x[:, k] != 1):
+        rows = np.flatnonzero(base.x[:, k] != 1)
+        if not len(rows):
+            continue
+        by_w2 = _summaries(gain_w2[:, rows]) if window != "W1" else [None] * len(rows)
+        by_w1 = _summaries(gain_w1[:, rows]) if window == "W1" else [None] * len(rows)
+        means_w1 = np.ascontiguousarray(gain_w1[:, rows].T).mean(axis=1)
+        above = (gain[:, rows] > min_gain).mean(axis=0)
+        for j, i in enumerate(rows):
             entry = {"factor": factor, "phase": phase, "stream": STREAMS[base.factor_stream[k]],
-                     "code": float(profiles.x[i, k]), "gain_w2": _summary(gain_w2[:, i]),
-                     "p_gain_gt_threshold": float((gain[:, i] > min_gain).mean()),
-                     "threshold": float(min_gain),
-                     "gain_w1_mean": float(gain_w1[:, i].mean()) if phase == 1 else 0.0}
+                     "code": float(profiles.x[i, k]), "gain_w2": by_w2[j],
+                     "p_gain_gt_threshold": float(above[j]), "threshold": float(min_gain),
+                     "gain_w1_mean": float(means_w1[j]) if phase == 1 else 0.0}
             if window == "W1":
-                entry.update(window="W1", gain_w1=_summary(gain_w1[:, i]))
+                entry.update(window="W1", gain_w1=by_w1[j])
                 del entry["gain_w2"]  # a one-phase study says nothing of the phase-2 window
             found[i].append(entry)
     key = "gain_w1" if window == "W1" else "gain_w2"
@@ -184,35 +207,49 @@ def _bottlenecks(base: Baseline) -> list[list[dict]] | None:
               "p_lowest": float(p_lowest[i, p])} for p in range(len(PHASES))] for i in range(len(lowest))]
 
 
-def _case_score(profiles, i: int, now: Windows, reference_p2: np.ndarray, **parts) -> CaseScore:
+def _case_score(profiles, i: int, chances: dict, reference_p2: np.ndarray, **parts) -> CaseScore:
+    """The score of profile case ``i``; ``chances`` holds the :func:`_summaries` of P(W1), P(W2), P(W2 | W1) of every case."""
     missing = [f for f, code in zip(profiles.factor_ids, profiles.x[i]) if np.isnan(code)]
     n_factors = len(profiles.factor_ids)
-    mean_p2 = float(now.p2[:, i].mean())
+    mean_p2 = chances["p_w2"][i]["mean"]
     return CaseScore(
         n_reference_below=int((reference_p2 < mean_p2).sum()), n_reference_tied=int((reference_p2 == mean_p2).sum()),
         case_id=profiles.case_ids[i], n_factors=n_factors, n_coded=n_factors - len(missing),
         not_discussed=missing, group=profiles.groups[profiles.group[i]] if profiles.group[i] >= 0 else None,
-        p_w1=_summary(now.p1[:, i]), p_w2=_summary(now.p2[:, i]), p_w2_given_w1=_summary(now.p2_open[:, i]),
+        p_w1=chances["p_w1"][i], p_w2=chances["p_w2"][i], p_w2_given_w1=chances["p_w2_given_w1"][i],
         percentile_p_w2=percentile_among(mean_p2, reference_p2), **parts)
 
 
+BLOCK = 64  # profiles whose advice is prepared together (memory: about 2 MB per profile per 1,000 draws)
+
+
 def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshold: float, min_gain: float,
-            in_data: bool) -> list[dict | None]:
+            in_data: bool, fast: bool = True) -> list[dict | None]:
     """Per profile case, the advice given its known windows and streams.
 
     The draws are reweighted by the case's likelihood unless the case is one of the run's own
-    (``in_data``: the posterior already holds its evidence).
+    (``in_data``: the posterior already holds its evidence).  ``fast=False`` is the reference path
+    (:func:`~bayesstreams.analysis.advice.advise` as the report calls it) that the tests hold the fast one to.
     """
     if not base.has_streams:
         return [None] * profiles.n_cases
-    return [advice_to_dict(advise(run.posterior, profiles, case, base=base, reference=run.dataset,
-                                  prior=run.prior, threshold=threshold, min_gain=min_gain,
-                                  reweight=not in_data), labels, actions=actions) for case in profiles.case_ids]
+    targets = [case_evidence(profiles, i).target for i in range(profiles.n_cases)]
+    out = []
+    for start in range(0, profiles.n_cases, BLOCK):  # a block at a time: the prepared pieces bound the memory
+        rows = slice(start, min(start + BLOCK, profiles.n_cases))
+        prepared = [None] * (rows.stop - rows.start)
+        if fast and "evidence" not in base.cache:  # under an evidence mode a case's q is summed out per stream
+            prepared = prepare_cases(base, profiles.s, profiles.w, targets, list(run.dataset.phases), rows)
+        out += [advice_to_dict(advise(run.posterior, profiles, profiles.case_ids[i], base=base, reference=run.dataset,
+                                      prior=run.prior, threshold=threshold, min_gain=min_gain, reweight=not in_data,
+                                      fast=fast, prepared=prepared[i - rows.start]), labels, actions=actions)
+                for i in range(rows.start, rows.stop)]
+    return out
 
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
                   min_gain: float = DEFAULT_MIN_GAIN, threshold: float = 0.5, in_data: bool = False,
-                  check_run=None, measure_prior: bool = True) -> ScoreResult:
+                  check_run=None, measure_prior: bool = True, reference_path: bool = False) -> ScoreResult:
     """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``.
 
     ``threshold`` is the chance of the next window that the plans of each case's advice must reach;
@@ -222,6 +259,9 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     With ``measure_prior`` each case's P(W1) and P(W2) carry the prior-driven flag of
     :func:`bayesstreams.analysis.prior_dependence.prior_dependence` (power-scaling, and the
     wide-prior ``check_run`` when given): the flag the report and the brief show.
+
+    ``reference_path=True`` scores on the reference path, one profile at a time as the report computes
+    one case; the default batch path gives the same numbers (to rounding, tests/test_score_batch.py).
     """
     posterior, reference = run.posterior, run.dataset
     base = baseline(posterior, profiles)
@@ -235,15 +275,17 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
                               window="W2" if 2 in phases else "W1")
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
     actions = profiles.codebook.actions()
-    advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data)
+    advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data, fast=not reference_path)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
                          actions=actions, no_data=[f for f in reference.factor_ids if f in no_data],
                          not_discussed=_not_discussed_mode(run), phases=phases,
                          study_words={lang: reference.codebook.study_words(lang) for lang in ("en", "nl")})
     ranges = _not_discussed_ranges(posterior, profiles, base)
+    # each chance once over all cases (Windows.p2 is computed anew at each reading)
+    chances = {"p_w1": _summaries(now.p1), "p_w2": _summaries(now.p2), "p_w2_given_w1": _summaries(now.p2_open)}
     for i in range(profiles.n_cases):
         result.cases.append(_case_score(
-            profiles, i, now, reference_p2, levers=per_case_levers[i], advice=advice[i],
+            profiles, i, chances, reference_p2, levers=per_case_levers[i], advice=advice[i],
             name=profiles.case_column("name")[i], level=profiles.case_column("level")[i],
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar), not_discussed_range=ranges[i]))

@@ -171,6 +171,9 @@ def score(
         "--check-run", help="wide-prior refit for the prior-driven flags (default: RUN-wide beside the run)")] = None,
     details: Annotated[bool, typer.Option(
         "--details", help="also the plans' details, what blocks, the codes-only chances and similar cases")] = False,
+    table: Annotated[Optional[Path], typer.Option(
+        "--table", help="write one row per case to this .csv, .jsonl or .xlsx file instead of printing")] = None,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing --table file")] = False,
 ) -> None:
     """Score municipalities that are not in the data: where each stands, its next step, what to find out."""
     import json
@@ -179,9 +182,18 @@ def score(
     from bayesstreams.reporting.score_text import format_score
 
     lang = _lang(lang)
+    if table is not None:
+        from bayesstreams.reporting.score_table import table_format
+
+        table_format(table, force)  # before the work, and again at the rename
     study = _study(run, check_run)
     result = study.q.score(profile, top_levers=levers, threshold=threshold)
-    if as_json:
+    if table is not None:
+        from bayesstreams.reporting.score_table import score_frame, write_score_table
+
+        written = write_score_table(score_frame(result, lang), table, force=force)
+        typer.echo(f"wrote {len(result.cases)} cases to {written}")
+    elif as_json:
         typer.echo(json.dumps(score_to_dict(result, lang), indent=1, ensure_ascii=False))
     else:
         for line in format_score(result, lang, details=details):

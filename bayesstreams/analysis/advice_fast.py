@@ -1,0 +1,230 @@
+"""Many interventions on one phase of one case, evaluated from coefficients read off once (MODEL.md §9).
+
+:func:`bayesstreams.analysis.case_evidence.counterfactual` is the reference: for every set of
+factor changes it rebuilds both phases' joints and sums the 32 combinations of phases and gate.
+When the sets move one phase only (a lever, a step, a plan: each is a set of factors of the
+target's phase), everything but that phase's counterfactual coupling is the same for every set.
+The sum over combinations is linear in the moved phase's joint, so per draw
+
+    P(target' = 1, evidence) = sum_k C[k] * j[k],   P(evidence) = sum_k M[k] * j[k]
+
+over the joint's four cells ``j[k]`` (ready, ready'), with the coefficients ``C, M`` (and ``F`` for
+the factual target) read off once per case, target and ``do(W1 = 1)`` from four calls of the
+reference sum (:func:`~bayesstreams.analysis.case_evidence.combine_sums`) with unit joints.  A set
+then costs its phase's four cells (from ``k_new`` and ``k_both``, as ``_phase_joint`` computes
+them) and three dot products of four, instead of a full pass.  The cells are computed in one
+fixed order, so that where an intervention leaves the coupling alone they vanish exactly as in the
+reference.  Over many cases (:func:`prepare_cases`) the coefficients come from one einsum per
+quantity with a 0/1 table per case that holds its known windows.  The results equal the reference
+up to rounding (tests/test_score_batch.py holds the two together to 1e-12).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bayesstreams.analysis.case_evidence import _phase_joint, _worlds, combine_sums
+
+KEYS = ((1, 1), (1, 0), (0, 1), (0, 0))
+
+
+def moved_phase(q_new) -> int | None:
+    """The one phase that ``q_new`` (a pair of per-phase arrays from ``_Case.q_under``) moves, else None."""
+    if not isinstance(q_new, tuple):
+        return None
+    moved = [p for p, q in enumerate(q_new) if np.ndim(q) == 3]
+    return moved[0] if len(moved) == 1 else None
+
+
+def products(q: np.ndarray, s: np.ndarray, new: np.ndarray | None = None):
+    """The moved phase's evidence mass, ``k_now``, ``k_new`` and ``k_both`` (as ``_phase_joint`` defines them).
+
+    Stream by stream in one fixed order, so that equal inputs give equal bits: where an intervention
+    leaves a stream's coupling alone, ``k_both`` is ``k_now`` exactly and the joint's cells vanish
+    exactly as in the reference (a window known open stays open with probability exactly 1).
+    """
+    new = q if new is None else new
+    mass = k_now = k_new = k_both = 1.0
+    for stream in range(q.shape[-1]):
+        now, moved = q[..., stream], new[..., stream]
+        low = np.minimum(now, moved)
+        if np.isnan(s[stream]):
+            k_now, k_new, k_both = k_now * now, k_new * moved, k_both * low
+        elif s[stream] == 1:
+            mass, k_now, k_new, k_both = mass * now, k_now * now, k_new * low, k_both * low
+        else:  # coded still: never in motion in the factual world
+            mass, k_now, k_new, k_both = mass * (1.0 - now), 0.0 * now, k_new * (np.maximum(now, moved) - now), 0.0
+    return mass, k_now, k_new, k_both
+
+
+def _cells(lam, kap, mass, k_now, k_new, k_both) -> tuple:
+    """The four cells (ready, ready') of a phase's joint, in KEYS order, as ``_phase_joint`` computes them."""
+    coupled = (1.0 - lam) * (1.0 - kap)
+    return (lam * mass + coupled * k_both, coupled * (k_now - k_both), coupled * (k_new - k_both),
+            (1.0 - lam) * kap * mass + coupled * (mass - k_now - k_new + k_both))
+
+
+def _dot(cells: tuple, weights: np.ndarray) -> np.ndarray:
+    return cells[0] * weights[0] + cells[1] * weights[1] + cells[2] * weights[2] + cells[3] * weights[3]
+
+
+def coefficients(q, lam, kap, rho, evidence, target: int, w1_open: bool, moved: int) -> dict:
+    """The per-draw pieces of :func:`evaluate` for interventions on phase ``moved`` (see module docs)."""
+    other = 1 - moved
+    j_other = _phase_joint(q[:, other], q[:, other], evidence.s[other], lam[:, other], kap[:, other])
+    unit = {}
+    for key in KEYS:
+        j_moved = {k: (1.0 if k == key else 0.0) for k in KEYS}
+        j1, j2 = (j_moved, j_other) if moved == 0 else (j_other, j_moved)
+        unit[key] = combine_sums(j1, j2, rho, evidence, target, w1_open)
+    per_key = np.array([[np.broadcast_to(unit[key][n], rho.shape) for key in KEYS] for n in range(3)])
+    return _finish(q[:, moved], evidence.s[moved], lam[:, moved], kap[:, moved], per_key)
+
+
+def _finish(q_m, s, lam_m, kap_m, per_key) -> dict:
+    """The coefficients dict from the per-key sums (quantity, key, draw) of the other phase and the gate."""
+    mass_m, k_now, _, _ = products(q_m, s)
+    cells = _cells(lam_m, kap_m, mass_m, k_now, k_now, k_now)
+    cf, fact, mass = _dot(cells, per_key[0]), _dot(cells, per_key[1]), _dot(cells, per_key[2])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cf, fact = cf / mass, fact / mass
+    return {"q": q_m, "s": s, "lam": lam_m, "kap": kap_m, "per_key": per_key, "cf": cf, "fact": fact, "mass": mass}
+
+
+def evaluate(coef: dict, q_moved: np.ndarray):
+    """``counterfactual``'s ``(counterfactual, factual, mass)`` for the moved phase at ``q_moved`` (set, draw, stream)."""
+    mass_m, k_now, k_new, k_both = products(coef["q"], coef["s"], q_moved)
+    cells = _cells(coef["lam"], coef["kap"], mass_m, k_now, k_new, k_both)
+    per_key = coef["per_key"]
+    mass = _dot(cells, per_key[2])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _dot(cells, per_key[0]) / mass, _dot(cells, per_key[1]) / mass, mass
+
+
+def evaluate_factual(coef: dict, q_moved: np.ndarray) -> np.ndarray:
+    """``P(target = 1 | evidence)`` had the moved phase's codes been those behind ``q_moved`` (set, draw, stream).
+
+    The reference is ``counterfactual(q', q', ...)[1]`` with ``q'`` the changed stream probabilities:
+    a factual world at other codes, whose evidence mass changes with them (a find-out-first factor
+    known to be ``+1``).
+    """
+    mass_m, k_now, _, _ = products(q_moved, coef["s"])
+    cells = _cells(coef["lam"], coef["kap"], mass_m, k_now, k_now, k_now)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return _dot(cells, coef["per_key"][1]) / _dot(cells, coef["per_key"][2])
+
+
+# ---------------------------------------------------------------------------- many cases at once
+#
+# Over many cases the sum over the 32 combinations is a bilinear form in the two phases' joints:
+# sum_g rho_g sum_{k1, k2} T[g, case, k1, k2] j1[k1] j2[k2], with T a 0/1 table per case (does the
+# combination agree with the case's known windows, and is the target window open in it).  The
+# tables hold the cases' evidence, so one einsum over all cases replaces a loop of reference sums.
+
+
+def _tables(w: np.ndarray, target: int, w1_open: bool) -> np.ndarray:
+    """0/1 tables (quantity, gate, case, key1, key2): quantity 0 the counterfactual target, 1 the factual, 2 the mass."""
+    out = np.zeros((3, 2, len(w), 4, 4))
+    for a, (w1, w1n) in enumerate(KEYS):
+        for b, (r2, r2n) in enumerate(KEYS):
+            for gate in (0, 1):
+                now, new = _worlds(w1, w1n, r2, r2n, gate, w1_open)
+                ok = np.ones(len(w), dtype=bool)
+                for window in range(2):
+                    ok &= np.isnan(w[:, window]) | (w[:, window] == now[window])
+                out[0, gate, :, a, b] = ok * bool(new[target])
+                out[1, gate, :, a, b] = ok * bool(now[target])
+                out[2, gate, :, a, b] = ok
+    return out
+
+
+def _joint(q, s, lam, kap) -> np.ndarray:
+    """One phase's factual joint of many cases, stacked (key, draw, case): q (draw, case, stream), s (case, stream).
+
+    ``_phase_joint(q, q, ...)``: without an intervention ``k_new = k_both = k_now``, so only the
+    evidence mass and ``k_now`` are needed, each stream's evidence read per case.
+    """
+    mass = k_now = 1.0
+    for stream in range(q.shape[-1]):
+        code, now = s[:, stream], q[..., stream]
+        coded, on = ~np.isnan(code), code == 1
+        mass = mass * np.where(coded, np.where(on, now, 1.0 - now), 1.0)
+        k_now = k_now * np.where(~coded | on, now, 0.0)
+    return np.stack(_cells(lam, kap, mass, k_now, k_now, k_now))
+
+
+def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int) -> np.ndarray:
+    """Coefficients of the moved phase's joint (key, draw, case): the other phase's ``joint`` summed in."""
+    spec = "pjk,kdp->jdp" if moved == 0 else "pkj,kdp->jdp"
+    return (1.0 - rho) * np.einsum(spec, tables[0], joint, optimize=True) + rho * np.einsum(spec, tables[1], joint,
+                                                                                       optimize=True)
+
+
+def _sum(tables: np.ndarray, j1: np.ndarray, j2: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """The whole bilinear sum (draw, case)."""
+    return (_per_key(tables, j2, rho, 0) * j1).sum(axis=0)
+
+
+def _mass_and_streams(q, d, s, w):
+    """Every case's evidence mass (draw, case) and stream posterior (draw, case, phase, stream)."""
+    lam, kap, rho = d["lambda"][:, None], d["kappa"][:, None], d["rho"][:, None]
+    tables = _tables(w, 0, False)[2]
+    joints = [_joint(q[:, :, p], s[:, p], lam[..., p], kap[..., p]) for p in range(2)]
+    mass = _sum(tables, joints[0], joints[1], rho)
+    streams = np.empty(q.shape)
+    for p in range(2):
+        for stream in range(3):
+            s_on = s[:, p].copy()
+            s_on[:, stream] = 1.0
+            on = list(joints)
+            on[p] = _joint(q[:, :, p], s_on, lam[..., p], kap[..., p])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = _sum(tables, on[0], on[1], rho) / mass
+            coded = ~np.isnan(s[:, p, stream])
+            streams[:, :, p, stream] = np.where(coded[None, :], s[None, :, p, stream], share)
+    return mass, streams, joints
+
+
+def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints) -> list[dict]:
+    """:func:`coefficients` of many cases at once (interventions on the target's phase), one dict per case."""
+    moved = target
+    lam, kap, rho = d["lambda"], d["kappa"], d["rho"][:, None]
+    tables = _tables(w, target, w1_open)
+    per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved) for n in range(3)])  # (n, key, draw, case)
+    per_key = np.ascontiguousarray(np.moveaxis(per_key, 3, 0))
+    q_t = np.ascontiguousarray(np.moveaxis(q[:, :, moved], 1, 0))
+    return [_finish(q_t[i], s[i, moved], lam[:, moved], kap[:, moved], per_key[i]) for i in range(q.shape[1])]
+
+
+def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, rows=slice(None)) -> list[dict]:
+    """The per-draw pieces of every case's advice in a few passes over all cases (batch scoring).
+
+    Returns one dict per case, the cache of its ``_Case`` in :mod:`bayesstreams.analysis.advice`:
+    ``q``, the evidence ``mass`` (the likelihood that reweights a profile's draws), the stream
+    posterior, the chance of each window and the :func:`coefficients` of the interventions the
+    advice evaluates (on the target's phase; on phase 2 under ``do(W1 = 1)`` when the target is W1).
+    Each equals what the case computes alone, up to rounding.  ``rows`` selects the cases of
+    ``base`` (and of ``s``, ``w``, ``targets``) to prepare: a caller bounds the memory by preparing
+    a block of cases at a time.
+    """
+    d = base.draws
+    q = 0.5 + 0.5 * np.tanh(0.5 * base.eta[:, rows])  # advice._logistic, elementwise: the same bits as per case
+    s, w = np.asarray(s, dtype=float)[rows], np.asarray(w, dtype=float)[rows]
+    targets = list(np.asarray(targets, dtype=object)[rows])
+    mass, streams, joints = _mass_and_streams(q, d, s, w)
+    mass_t, streams_t = np.ascontiguousarray(mass.T), np.ascontiguousarray(np.moveaxis(streams, 1, 0))
+    q_t = np.ascontiguousarray(np.moveaxis(q, 1, 0))
+    caches = [{"q": q_t[i], "mass": mass_t[i], "streams": streams_t[i]} for i in range(q.shape[1])]
+    jobs = [(0, False)] + ([(1, False), (1, True)] if 2 in phases else [])
+    for target, w1_open in jobs:
+        rows = [i for i, t in enumerate(targets) if (t == 0 if w1_open else True)]
+        if not rows:
+            continue
+        index = np.asarray(rows)
+        coefs = _coefficients_cases(q[:, index], d, s[index], w[index], target, w1_open,
+                                    [joint[:, :, index] for joint in joints])
+        for j, i in enumerate(rows):
+            coef = coefs[j]
+            caches[i][("factual", target, w1_open)] = (coef["cf"], coef["fact"], coef["mass"])
+            caches[i][("coefficients", target, w1_open, target)] = coef
+    return caches

@@ -1,0 +1,202 @@
+"""Batch scoring: many profiles at once equal the per-profile reference path, and one sortable table.
+
+The batch path (``score_dataset``'s default: the per-draw pieces of every profile's advice in a few
+passes over all profiles, interventions from coefficients read off once, summaries sorted together)
+is held to the reference path (``reference_path=True``: ``advise`` one profile at a time as the report
+computes one case) for every field of the score, to 1e-12, on the shipped study's data, on a study
+that is not the shipped one, and on a one-phase study; the profiles hold not-discussed cells, known
+windows and coded stream states.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import json
+import math
+
+import numpy as np
+import pytest
+
+from bayesstreams.analysis.scoring import score_dataset, score_to_dict
+from bayesstreams.data.dataset import load_dataset
+from bayesstreams.data.profile import read_profile
+
+from .conftest import ROOT, STUDY, run_cli
+from .fakes import fake_run, make_dataset, random_parameters, stack_draws
+from .helpers import prior_like_draws
+from .test_own_study import one_phase_copy
+
+_spec = importlib.util.spec_from_file_location("score_profiles_gen", ROOT / "benchmarks" / "_profiles.py")
+profiles_gen = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(profiles_gen)
+
+TOLERANCE = 1e-12
+
+
+def assert_same(reference, batch, path="score"):
+    """Every field equal: floats to TOLERANCE (NaN to NaN), everything else exactly."""
+    if isinstance(reference, dict):
+        assert list(reference) == list(batch), path
+        for key in reference:
+            assert_same(reference[key], batch[key], f"{path}.{key}")
+    elif isinstance(reference, list):
+        assert len(reference) == len(batch), path
+        for j, (a, b) in enumerate(zip(reference, batch)):
+            assert_same(a, b, f"{path}[{j}]")
+    elif isinstance(reference, float) and isinstance(batch, float):
+        assert (math.isnan(reference) and math.isnan(batch)) or abs(reference - batch) <= TOLERANCE, \
+            f"{path}: {reference!r} != {batch!r}"
+    else:
+        assert reference == batch, f"{path}: {reference!r} != {batch!r}"
+
+
+def both_paths(run, profiles) -> tuple[dict, dict]:
+    kwargs = dict(measure_prior=False)
+    reference = score_to_dict(score_dataset(run, profiles, reference_path=True, **kwargs))
+    batch = score_to_dict(score_dataset(run, profiles, **kwargs))
+    return reference, batch
+
+
+def profile_file(tmp_path, dataset, n, seed=342):
+    return read_profile(profiles_gen.write_profiles(tmp_path / "profiles.csv", dataset, n, seed), dataset.codebook,
+                        tuple(dataset.groups))
+
+
+def assert_varied(profiles):
+    """The profiles exercise what the batch path must get right: gaps, known windows, coded streams."""
+    assert np.isnan(profiles.x).any(axis=1).sum() >= 5
+    assert (profiles.w[:, 0] == 1).any() and (profiles.w[:, 0] == 0).any() and np.isnan(profiles.w[:, 0]).any()
+    assert (~np.isnan(profiles.s)).any(axis=(1, 2)).sum() >= 5
+
+
+@pytest.fixture(scope="module")
+def shipped_run():
+    """The shipped study's data with prior-like draws standing in for its posterior."""
+    dataset = load_dataset(STUDY)
+    return fake_run(dataset, prior_like_draws(dataset, n=300, seed=8), prior_like_draws(dataset, n=300, seed=9))
+
+
+def test_batch_equals_reference_on_the_shipped_study(shipped_run, tmp_path):
+    profiles = profile_file(tmp_path, shipped_run.dataset, 40)
+    assert_varied(profiles)
+    reference, batch = both_paths(shipped_run, profiles)
+    assert_same(reference, batch)
+    advised = [case["advice"] for case in batch["cases"]]
+    assert {a["target"] for a in advised} == {"W1", "W2", None}  # every kind of next window was compared
+    assert any(a["plans"] for a in advised) and any(a["then_w2_plans"] for a in advised)
+    assert any(a["find_out_first"] for a in advised) and any(a["necessity"] for a in advised)
+
+
+def test_blocks_of_profiles_give_the_same_scores(shipped_run, tmp_path, monkeypatch):
+    """Profiles are prepared a block at a time (bounded memory); where the blocks end changes nothing."""
+    from bayesstreams.analysis import scoring
+
+    profiles = profile_file(tmp_path, shipped_run.dataset, 20, seed=3)
+    whole = score_to_dict(score_dataset(shipped_run, profiles, measure_prior=False))
+    monkeypatch.setattr(scoring, "BLOCK", 7)
+    assert_same(whole, score_to_dict(score_dataset(shipped_run, profiles, measure_prior=False)))
+
+
+def test_batch_equals_reference_on_a_study_that_is_not_the_shipped_one(tmp_path):
+    dataset = make_dataset(group_labels=["north", "south", "", "north", "south"])
+    rng = np.random.default_rng(5)
+    run = fake_run(dataset, stack_draws([random_parameters(dataset, rng, gamma_scale=1.0) for _ in range(60)]))
+    profiles = profile_file(tmp_path, dataset, 30, seed=7)
+    assert_varied(profiles)
+    reference, batch = both_paths(run, profiles)
+    assert_same(reference, batch)
+
+
+def test_batch_equals_reference_on_a_one_phase_study(tmp_path):
+    dataset = load_dataset(one_phase_copy(tmp_path / "one"))
+    assert dataset.phases == (1,)
+    run = fake_run(dataset, prior_like_draws(dataset, n=200, seed=3))
+    profiles = profile_file(tmp_path, dataset, 25, seed=11)
+    reference, batch = both_paths(run, profiles)
+    assert_same(reference, batch)
+    assert all(case["advice"]["then_w2_plans"] == [] for case in batch["cases"])
+
+
+def test_batch_equals_reference_when_the_profiles_are_the_runs_own_cases(shipped_run):
+    """``in_data``: the posterior already holds the cases' evidence, so no draw is reweighted."""
+    dataset = shipped_run.dataset
+    reference = score_to_dict(score_dataset(shipped_run, dataset, in_data=True, measure_prior=False,
+                                            reference_path=True))
+    assert_same(reference, score_to_dict(score_dataset(shipped_run, dataset, in_data=True, measure_prior=False)))
+
+
+# ---------------------------------------------------------------------------- the table
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    from .helpers import write_fake_run
+
+    dataset = load_dataset(STUDY)
+    folder = write_fake_run(tmp_path_factory.mktemp("score-table") / "run", dataset,
+                            prior_like_draws(dataset, n=200, seed=8), prior_like_draws(dataset, n=200, seed=9))
+    return folder, dataset
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".xlsx"])
+def test_table_has_one_sortable_row_per_profile(run_folder, tmp_path, capsys, suffix):
+    folder, dataset = run_folder
+    profile = profiles_gen.write_profiles(tmp_path / "in" / "profiles.csv", dataset, 20) if (tmp_path / "in").mkdir() \
+        is None else None
+    out = tmp_path / "out" / f"scores{suffix}"
+    (tmp_path / "out").mkdir()
+    code, stdout, _ = run_cli(["score", str(folder), str(profile), "--table", str(out), "--lang", "nl"], capsys)
+    assert code == 0 and str(out) in stdout
+    assert [p.name for p in (tmp_path / "out").iterdir()] == [out.name]  # nothing else written
+    import pandas as pd
+
+    table = {".csv": lambda p: pd.read_csv(p, keep_default_na=False, na_values=[""]),
+             ".jsonl": lambda p: pd.read_json(p, lines=True),
+             ".xlsx": lambda p: pd.read_excel(p)}[suffix](out)
+    code, stdout, _ = run_cli(["score", str(folder), str(profile), "--json", "--lang", "nl"], capsys)
+    cases = json.loads(stdout)["cases"]
+    assert list(table["case_id"].astype(str)) == [case["case_id"] for case in cases]
+    for row, case in zip(table.to_dict("records"), cases):
+        advice = case["advice"]
+        assert row["n_not_discussed"] == case["n_not_discussed"]
+        for window in advice["windows"]:
+            name = window["window"].lower()
+            if window["known"]:
+                assert row[f"{name}_known"] == window["known"] and pd.isna(row[f"p_{name}"])
+            else:
+                assert row[f"p_{name}"] == pytest.approx(window["p"]["mean"], abs=1e-12)
+                assert row[f"p_{name}_q05"] <= row[f"p_{name}"] <= row[f"p_{name}_q95"]
+        assert row["percentile_p_w2"] == pytest.approx(case["percentile_p_w2"])
+        assert [row["bottleneck_phase1"], row["bottleneck_phase2"]] == [b["stream"] for b in advice["bottlenecks"]]
+        if advice["levers"]:
+            assert row["lever_1"] == advice["levers"][0]["factor"]
+            assert row["lever_1_label"] == advice["levers"][0]["label"]  # in the table's language
+            assert row["lever_1_gain"] == pytest.approx(advice["levers"][0]["gain"]["mean"], abs=1e-12)
+        if advice["plans"]:
+            assert row["plan"] == " + ".join(advice["plans"][0]["factors"])
+            assert bool(row["plan_reaches"]) == advice["plans"][0]["reaches"]
+        assert (row["next_window"] or None if not pd.isna(row["next_window"]) else None) == advice["target"]
+
+
+def test_table_refuses_to_overwrite_and_unknown_formats(run_folder, tmp_path, capsys):
+    folder, dataset = run_folder
+    profile = profiles_gen.write_profiles(tmp_path / "profiles.csv", dataset, 3)
+    out = tmp_path / "scores.csv"
+    out.write_text("keep me")
+    code, _, err = run_cli(["score", str(folder), str(profile), "--table", str(out)], capsys)
+    assert code == 2 and "already exists" in err and "--force" in err and len(err.strip().splitlines()) == 1
+    assert out.read_text() == "keep me"
+    code, _, _ = run_cli(["score", str(folder), str(profile), "--table", str(out), "--force"], capsys)
+    assert code == 0 and len(list(csv.reader(out.open()))) == 4
+    code, _, err = run_cli(["score", str(folder), str(profile), "--table", str(tmp_path / "scores.txt")], capsys)
+    assert code == 2 and ".csv, .jsonl or .xlsx" in err and not (tmp_path / "scores.txt").exists()
+
+
+def test_table_bad_profile_is_one_located_line(run_folder, tmp_path, capsys):
+    folder, _ = run_folder
+    bad = tmp_path / "bad.csv"
+    bad.write_text("case_id,factor,code\nm1,p1_insight,1\nm2,p1_insigt,1\n")
+    code, _, err = run_cli(["score", str(folder), str(bad), "--table", str(tmp_path / "t.csv")], capsys)
+    assert code == 2 and "bad.csv:3:factor" in err and "p1_insigt" in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err and not (tmp_path / "t.csv").exists()

@@ -202,12 +202,77 @@ def test_gemeente_6s_lever_rests_on_its_internal_communication_code(study_fit, f
     assert "Gemeente 6's code for internal communication (0; 5.4.2" in report and "there is no lever" in report
 
 
-def test_too_few_draws_for_a_pareto_tail_are_marked_unreliable_not_an_error():
-    """20 draws leave a tail of 4 (PSIS needs 5): plain weights with k = inf, so every reader refits or says so."""
-    from bayesstreams.analysis.fragility import psis_weights
+def test_a_tail_that_cannot_be_fitted_has_no_k_and_unreliable_weights():
+    """One rule (issue 24): too few tail draws (20 draws leave 4, 24 leave 4 where arviz-stats would raise), or a
+    tail of one value, give k None ("no tail fitted") and the plain weights, which every reader distrusts."""
+    from bayesstreams.analysis.fragility import psis_weights, psis_weights_many, unreliable
 
-    log_ratio = np.linspace(-2.0, 0.0, 20)
-    w, k = psis_weights(log_ratio)
-    assert k == float("inf") and np.isclose(w.sum(), 1.0) and w.argmax() == 19
+    for n in (20, 24):
+        log_ratio = np.linspace(-2.0, 0.0, n)
+        w, k = psis_weights(log_ratio)
+        assert k is None and unreliable(k) and np.isclose(w.sum(), 1.0) and w.argmax() == n - 1
+        np.testing.assert_allclose(w, np.exp(log_ratio) / np.exp(log_ratio).sum())
+    one_value_tail = np.repeat([-1.0, 0.0], 200)
+    w, k = psis_weights(one_value_tail)
+    assert k is None and np.isclose(w[-1] / w[0], np.e)
     w, k = psis_weights(np.linspace(-2.0, 0.0, 400))
-    assert np.isfinite(k) and np.isclose(w.sum(), 1.0)
+    assert k is not None and np.isfinite(k) and not unreliable(k) and np.isclose(w.sum(), 1.0)
+    assert not unreliable(0.7) and unreliable(0.71) and unreliable(float("nan"))
+    rows = np.vstack([one_value_tail, np.linspace(-2.0, 0.0, 400), np.zeros(400)])
+    many_w, many_k = psis_weights_many(rows)
+    assert np.isnan(many_k[0]) and many_k[2] == 0.0 and many_k[1] == pytest.approx(k, abs=1e-12)
+
+
+def test_the_pareto_fits_of_many_rows_at_once_equal_one_row_at_a_time():
+    from bayesstreams.analysis.fragility import psis_weights, psis_weights_many
+
+    rng = np.random.default_rng(21)
+    rows = np.vstack([rng.standard_t(df, size=(6, 1000)) * scale for df in (1.5, 3, 30) for scale in (0.3, 2.0)])
+    weights, k = psis_weights_many(rows)
+    for r, row in enumerate(rows):
+        w, one = psis_weights(row)
+        np.testing.assert_allclose(weights[r], w, rtol=0, atol=1e-12)
+        assert k[r] == pytest.approx(one, abs=1e-12)
+    assert (k > 0.7).any() and (k < 0.5).any()  # both sides of the threshold are reached
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The shipped data with 20 prior-like draws: too few for any Pareto tail."""
+    from bayesstreams.data.dataset import load_dataset
+    from bayesstreams.inference.store import load_run
+
+    from .conftest import STUDY
+    from .helpers import prior_like_draws, write_fake_run
+
+    dataset = load_dataset(STUDY)
+    folder = write_fake_run(tmp_path_factory.mktemp("tiny") / "run", dataset, prior_like_draws(dataset, n=20, seed=1),
+                            prior_like_draws(dataset, n=20, seed=2))
+    return load_run(folder)
+
+
+def test_fragility_leaves_a_change_without_a_fitted_tail_unchecked_and_refits_it_first(tiny_run):
+    from bayesstreams.pipeline.robustness import _priority
+
+    found = fragility(tiny_run, cases=["g6"], changes_of=lambda c: c.case_id == "g6" and c.kind == "code")
+    assert found.unchecked and all(k is None for _, k in found.unchecked)
+    assert all(f.pareto_k == 0.0 for f in found.flips)  # read only where the weights stay even (k = 0)
+    change = found.unchecked[0][0]
+    assert _priority(change, None, found.conclusions) < _priority(change, 5.0, found.conclusions)
+
+
+def test_identification_without_a_fitted_tail_says_so_in_json_and_words(tiny_run):
+    import json
+
+    from bayesstreams.analysis.identification import rho_identification
+    from bayesstreams.reporting.i18n import translator
+    from bayesstreams.reporting.identification_text import identification_lines
+
+    found = rho_identification(tiny_run, 1)
+    data = found.to_dict()
+    assert found.max_khat is None and not found.reliable
+    assert json.loads(json.dumps(data, allow_nan=False))["max_khat"] is None  # JSON null, never Infinity
+    for lang, words in (("en", "no tail fitted"), ("nl", "geen staart te schatten")):
+        text = " ".join(identification_lines(data, None, translator(lang), lang))
+        assert words in text and "inf" not in text.lower().replace("information", "")
+        assert ("too few draws to fit a Pareto tail" if lang == "en" else "te weinig trekkingen") in text

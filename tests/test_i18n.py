@@ -55,6 +55,7 @@ def expansions() -> dict[str, list[str]]:
         "score_check_": ["contraction", "wide", "power"],
         "explore_nd_": ["zero", "marginal", "salience"],  # the what-if page's note per evidence mode
         "explore_next_": phases, "explore_group_": [f"{p}_{s}" for p in phases for s in streams],
+        "explore_worth_": ["high", "medium", "low"],  # what asking about a not-discussed cell is worth (issue 24)
         # the case advice in plain words (issue 25)
         "voice_goal_": phases, "voice_card_": phases, "voice_next_": phases, "voice_n_": ["1", "2", "3"],
         "voice_known_": [f"{p}_{state}" for p in phases for state in ("open", "closed")],

@@ -150,8 +150,8 @@ def test_the_briefs_find_out_first_is_ordered_by_what_finding_out_is_worth(fake_
     seen = {}
     original = brief._order_by_value
 
-    def spy(run, case_id, advice):
-        original(run, case_id, advice)
+    def spy(run, case_id, advice, found=None):
+        original(run, case_id, advice, found)
         seen[case_id] = list(advice["find_out_first"])
 
     monkeypatch.setattr(brief, "_order_by_value", spy)

@@ -621,21 +621,49 @@ def lever_draws(posterior, dataset, case: str, base=None, reference=None) -> tup
     when the case has no window to open.
     """
     base = base or baseline(posterior, dataset)
-    i = dataset.case_ids.index(dataset.resolve_case(case))
-    evidence = case_evidence(dataset, i)
     reference = reference if reference is not None else dataset
-    target = evidence.target
-    if target is None or PHASES[target] not in reference.phases:
-        return [], np.zeros((0, len(posterior["rho"])))
-    state = _case(base, i, evidence, False)
     not_offered = no_data_factors(reference) | reference.codebook.context
+    return _lever_draws(base, dataset, dataset.case_ids.index(dataset.resolve_case(case)), reference, not_offered)
+
+
+def lever_draws_many(posterior, dataset, reference=None, base=None, kernel=None) -> list[tuple[list[str], np.ndarray]]:
+    """:func:`lever_draws` of every case of ``dataset``, in order, on one baseline (equal to one call per case).
+
+    For many variants of one case stacked as the cases of one dataset (the value-of-information
+    query's changed data, :mod:`bayesstreams.analysis.voi`): the baseline and the factors without
+    data support are computed once, not once per variant; ``base`` is that baseline when the caller
+    has it already.  ``kernel``: a compiled counterfactual of the signature of
+    :func:`bayesstreams.fast.counterfactual.counterfactual_target` (the caller passes it, so that
+    this module, which the light commands import, never loads numba).
+    """
+    base = base if base is not None else baseline(posterior, dataset)
+    reference = reference if reference is not None else dataset
+    not_offered = no_data_factors(reference) | reference.codebook.context
+    return [_lever_draws(base, dataset, i, reference, not_offered, kernel) for i in range(dataset.n_cases)]
+
+
+def _lever_draws(base, dataset, i: int, reference, not_offered: set, kernel=None):
+    """One case's ``(levers, gains)``; ``kernel``: the counterfactuals by :mod:`bayesstreams.fast.counterfactual`."""
+    evidence = case_evidence(dataset, i)
+    target = evidence.target
+    n_draws = len(base.draws["rho"])
+    if target is None or PHASES[target] not in reference.phases:
+        return [], np.zeros((0, n_draws))
+    state = _case(base, i, evidence, False)
     codes = np.asarray(dataset.x[i], dtype=float)
     coded = [k for k in range(len(codes)) if dataset.factor_phase[k] == target and codes[k] != 1
              and not np.isnan(codes[k]) and dataset.factor_ids[k] not in not_offered]
     if not coded:
-        return [], np.zeros((0, len(posterior["rho"])))
+        return [], np.zeros((0, n_draws))
+    levers = [dataset.factor_ids[k] for k in coded]
+    if kernel is not None:
+        d, q = base.draws, np.ascontiguousarray(state.q)
+        plus = np.stack(np.broadcast_arrays(*state.q_under([(k,) for k in coded])), axis=-2)
+        args = (np.ascontiguousarray(d["lambda"]), np.ascontiguousarray(d["kappa"]), np.ascontiguousarray(d["rho"]),
+                evidence.s, evidence.w, target, False)
+        return levers, kernel(q, plus, *args) - kernel(q, q[None], *args)[0]
     now = state.probability(state.q, target)[0]  # the same gains as _levers, without its find-out-first terms
-    return [dataset.factor_ids[k] for k in coded], state.probability(state.q_under([(k,) for k in coded]), target)[0] - now
+    return levers, state.probability(state.q_under([(k,) for k in coded]), target)[0] - now
 
 
 def _phase1(case: _Case, prior: dict | None) -> dict:

@@ -40,6 +40,7 @@ from bayesstreams.analysis.case_evidence import case_evidence
 from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
 from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, baseline, windows
 from bayesstreams.analysis.scoring import _levers, _summary
+from bayesstreams.analysis.voi import next_evidence, reveal_order, worth_level
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.dataset import Dataset
 from bayesstreams.data.support import no_data_factors
@@ -119,7 +120,7 @@ def prior_flags(run, profiles, check_run=None) -> tuple[list[dict], list[str]]:
 
 
 def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = None, top_levers: int = 3,
-                    check_run=None, measure_prior: bool = True) -> dict:
+                    check_run=None, measure_prior: bool = True, next_found=None) -> dict:
     """The what-if page's data: thinned draws, evidence options, codebook, reference cases (see module docs).
 
     Parameters
@@ -136,12 +137,17 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
         With ``measure_prior`` (and a model file on the run) every reference case and the empty
         profile carry the prior-driven flags of their P(W1) and P(W2) (:func:`prior_flags`, with the
         wide-prior ``check_run`` when given): the page shows them while that profile is unedited.
+    next_found
+        The study's what to find out next, when computed already: each reference case's
+        ``worth`` (:func:`worth_marks`, the value of asking about each not-discussed cell) is
+        read from it instead of computed (a kind with streams only).
 
     Returns
     -------
     dict
         JSON-ready: ``draws`` (parameter -> :func:`pack`, draw first), ``options``, ``factors``,
-        ``groups``, ``cases`` and the settings; every number exact.
+        ``groups``, ``cases`` (each with its ``worth`` marks, :func:`worth_marks`) and the settings;
+        every number exact.
 
     Examples
     --------
@@ -168,6 +174,9 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
                 "action": {"en": f.action("en"), "nl": f.action("nl")}, "phase": PHASES.index(f.phase),
                 "stream": STREAMS.index(f.stream), "no_data": f.id in no_data, "context": not f.actionable}
                for f in dataset.codebook.factors]
+    if kind.has_streams:
+        for entry, marks in zip(cases, worth_marks(run, next_found)):
+            entry["worth"] = marks
     n_kept = len(next(iter(draws.values())))
     checks, empty_flags = [], {"p_w1": False, "p_w2": False}
     if measure_prior:
@@ -183,6 +192,39 @@ def explore_payload(run, n_draws: int = DEFAULT_DRAWS, min_gain: float | None = 
             "dataset": dataset.name, "phases": list(PHASES), "study_phases": list(dataset.phases),
             "study_words": {lang: dataset.codebook.study_words(lang) for lang in ("en", "nl")}, "streams": list(STREAMS), "groups": list(dataset.groups),
             "factors": factors, "cases": cases, "draws": {name: pack(value) for name, value in draws.items()}}
+
+
+def worth_marks(run, found=None) -> list[dict]:
+    """Per case of the run: what revealing each of its not-discussed cells is worth for its own advice.
+
+    ``{factor: {"p_lever_change", "expected_reduction", "share", "level", "order"}}`` from
+    :func:`bayesstreams.analysis.voi.next_evidence` (query ``case:<id>``, candidates ``reveal``) on
+    all of the run's draws, not the page's thinned ones: ``share`` is the expected narrowing over
+    the interval's width now, ``level`` :func:`~bayesstreams.analysis.voi.worth_level`'s word and
+    ``order`` the rank of :func:`~bayesstreams.analysis.voi.reveal_order` (the brief's "find out
+    first" order).  Empty for a case with no window to open or no not-discussed cell; ``found``
+    (the study's result, when ``analyze`` computed it) is read instead of computing again.
+    """
+    dataset = run.dataset
+    wanted = [c for i, c in enumerate(dataset.case_ids)
+              if not (dataset.w[i] == 1).all() and np.isnan(dataset.x[i]).any()]
+    values = {c: found.reveal_values(c) for c in wanted} if found is not None else {}
+    missing = [c for c in wanted if values.get(c) is None]
+    if missing:
+        fresh = next_evidence(run, queries=[f"case:{c}" for c in missing], kinds=("reveal",),
+                              candidates_of=lambda cand: cand.case_id in missing)
+        values.update({c: fresh.reveal_values(c) for c in missing})
+    out = []
+    for case in dataset.case_ids:
+        mine = values.get(case) or {}
+        marks = {}
+        for rank, factor in enumerate(reveal_order(mine), start=1):
+            v = mine[factor]
+            share = v["expected_reduction"] / v["width_now"] if v["width_now"] > 0 else 0.0
+            marks[factor] = {"p_lever_change": v["p_lever_change"], "expected_reduction": v["expected_reduction"],
+                             "share": share, "level": worth_level(v["p_lever_change"], share), "order": rank}
+        out.append(marks)
+    return out
 
 
 def payload_draws(payload: dict) -> dict:

@@ -151,7 +151,7 @@ class Fragility:
 
     conclusions: list[Conclusion]
     flips: list[Flip]
-    unchecked: list[tuple[Change, float]]  # (change, Pareto k) with k > K_MAX and no refit given
+    unchecked: list[tuple[Change, float | None]]  # (change, Pareto k; None: no tail fitted), unreliable, not refitted
     n_changes: int
     n_refits: int = 0
 
@@ -257,25 +257,141 @@ def evaluate(posterior: dict, dataset, weights: np.ndarray, claims, fixed: dict,
 # ---------------------------------------------------------------------------- reweighting
 
 
-def psis_weights(log_ratio: np.ndarray) -> tuple[np.ndarray, float]:
-    """Pareto-smoothed importance weights (normalised) of per-draw log ratios, and their Pareto k."""
+def psis_weights(log_ratio: np.ndarray) -> tuple[np.ndarray, float | None]:
+    """Pareto-smoothed importance weights (normalised) of per-draw log ratios, and their Pareto k.
+
+    The one rule for a tail that cannot be fitted: ``k`` is None ("no tail fitted") and the
+    weights are the plain normalised ratios, which no reader trusts (:func:`unreliable`).  That
+    happens with fewer than 5 tail draws, with a tail of one value, and when the fit itself fails
+    (arviz-stats' k of NaN or infinity).  A change that leaves every draw's weight the same has
+    k = 0.
+    """
     from arviz_stats.base import array_stats
 
     log_ratio = np.asarray(log_ratio, dtype=float)
+    n = len(log_ratio)
     if not np.any(log_ratio - log_ratio.max() < -1e-12):  # the change leaves every draw's weight the same
-        return np.full(len(log_ratio), 1.0 / len(log_ratio)), 0.0
-    if np.ceil(min(0.2 * len(log_ratio), 3 * np.sqrt(len(log_ratio)))) < 5:  # too few draws to fit a Pareto tail:
-        w = np.exp(log_ratio - log_ratio.max())  # plain weights, marked unreliable (k = inf) so no one reads them
-        return w / w.sum(), float("inf")
+        return np.full(n, 1.0 / n), 0.0
+    tail = np.sort(log_ratio)[n - _tail_size(n):] if _tail_size(n) < n else log_ratio
+    if np.ceil(min(0.2 * n, 3 * np.sqrt(n))) < 5 or _tail_size(n) < 5 or np.ptp(tail) < np.finfo(float).tiny:
+        return _plain(log_ratio), None
     # arviz-stats' psislw takes a pointwise log-likelihood and smooths the LOO ratios exp(-log_lik):
     # the ratios wanted here are exp(+log_ratio), so it is given the negation
     log_w, k = array_stats.psislw(-log_ratio, r_eff=1.0)
+    if not np.isfinite(k):  # the fit failed: arviz left the ratios unsmoothed
+        return _plain(log_ratio), None
     w = np.exp(log_w - np.max(log_w))
     return w / w.sum(), float(k)
 
 
-def change_weights(run, change: Change, changed, loglik: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """PSIS weights that turn the run's posterior into the posterior of the changed data, and their Pareto k."""
+def unreliable(k: float | None) -> bool:
+    """A reweighting no reader trusts: no Pareto tail fitted (``k`` None or NaN) or ``k`` above :data:`K_MAX`."""
+    return k is None or not k <= K_MAX
+
+
+def _tail_size(n: int) -> int:
+    """arviz-stats' tail length for ``n`` draws (``r_eff = 1``): ``3 sqrt(n)`` above 225 draws, else ``n / 5``."""
+    return int(np.floor(3 * np.sqrt(n))) if n > 225 else int(np.floor(n / 5))
+
+
+def _plain(log_ratio: np.ndarray) -> np.ndarray:
+    w = np.exp(log_ratio - log_ratio.max())
+    return w / w.sum()
+
+
+PSIS_CHUNK = 64  # rows per chunk of psis_weights_many: its (row, grid, tail) array stays a few MB
+
+
+def psis_weights_many(log_ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`psis_weights` of every row of ``log_ratios`` (row, draw), the Pareto fits vectorised across rows.
+
+    The same steps as arviz-stats' ``psislw`` (the tail of ``3 sqrt(n)`` largest ratios, Zhang and
+    Stephens' empirical-Bayes fit of a generalised Pareto with its weak prior on ``k``, the tail
+    replaced by the fit's quantiles, capped at the largest ratio), row by row in NumPy instead of
+    one call per row; equal to :func:`psis_weights` to rounding (the tests hold them to 1e-12).
+    Rows that need a special case (every weight the same, too few draws, a tail of one value, a
+    failed fit) go through :func:`psis_weights`; ``k`` is NaN where it gives None (no tail fitted).
+    """
+    from scipy.special import logsumexp
+
+    log_ratios = np.asarray(log_ratios, dtype=float)
+    rows, n = log_ratios.shape
+    weights, k = np.empty((rows, n)), np.empty(rows)
+    n_tail = _tail_size(n)
+    flat = ~np.any(log_ratios - log_ratios.max(axis=1, keepdims=True) < -1e-12, axis=1)
+    special = flat | (np.ceil(min(0.2 * n, 3 * np.sqrt(n))) < 5) | (n_tail < 5) | (n_tail >= n)
+    for start in range(0, rows, PSIS_CHUNK):
+        chunk = np.arange(start, min(start + PSIS_CHUNK, rows))
+        chunk = chunk[~special[chunk]]
+        if len(chunk):
+            log_w, k_chunk, done = _psis_rows(log_ratios[chunk], n_tail, logsumexp)
+            w = np.exp(log_w - log_w.max(axis=1, keepdims=True))
+            done &= np.isfinite(k_chunk)  # a failed fit: psis_weights' plain weights and no k
+            weights[chunk[done]] = (w / w.sum(axis=1, keepdims=True))[done]
+            k[chunk[done]] = k_chunk[done]
+            special[chunk[~done]] = True
+    for r in np.flatnonzero(special):
+        weights[r], one = psis_weights(log_ratios[r])
+        k[r] = np.nan if one is None else one
+    return weights, k
+
+
+def _psis_rows(log_ratio: np.ndarray, n_tail: int, logsumexp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Smoothed log weights, k, and which rows were done (a tail of one value is left to the caller)."""
+    n = log_ratio.shape[1]
+    ary = log_ratio - log_ratio.max(axis=1, keepdims=True)
+    ordered = np.argsort(ary, axis=1)
+    tail_idx = ordered[:, n - n_tail:]
+    draws_tail = np.take_along_axis(ary, tail_idx, axis=1)
+    cutoff = np.take_along_axis(ary, ordered[:, n - n_tail - 1:n - n_tail], axis=1)
+    max_tail = draws_tail.max(axis=1)
+    done = np.abs(max_tail - draws_tail.min(axis=1)) >= np.finfo(float).tiny
+    mu = np.exp(cutoff)
+    khat, sigma = _gpdfit_rows(np.exp(draws_tail) - mu, logsumexp)
+    fitted = np.isfinite(khat) & done
+    if fitted.any():
+        p = np.arange(0.5, n_tail) / n_tail
+        kk, ss, mm = khat[fitted, None], sigma[fitted, None], mu[fitted]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            q = np.where(kk == 0, mm - ss * np.log1p(-p),
+                         mm + ss * np.expm1(-np.where(kk == 0, 1.0, kk) * np.log1p(-p)) / np.where(kk == 0, 1.0, kk))
+            q = np.where(ss <= 0, np.nan, q)
+            smoothed = np.log(q)
+        cap = max_tail[fitted, None]
+        smoothed = np.where(smoothed > cap, cap, smoothed)
+        rows = np.flatnonzero(fitted)
+        ary[rows[:, None], tail_idx[fitted]] = smoothed
+    ary -= logsumexp(ary, axis=1, keepdims=True)
+    return ary, khat, done
+
+
+def _gpdfit_rows(x: np.ndarray, logsumexp) -> tuple[np.ndarray, np.ndarray]:
+    """arviz-stats' ``_gpdfit`` (unweighted) of each row of sorted tail excesses ``x``: (k, sigma) per row."""
+    prior_bs, prior_k = 3, 10
+    rows, n = x.shape
+    m_est = 30 + int(n ** 0.5)
+    xstar = x[:, int((n / 4 + 0.5) - 1)]
+    far = xstar <= x[:, 0]  # not a generalised Pareto at all: k is NaN
+    safe = np.where(far, 1.0, xstar)
+    b_ary = 1 - np.sqrt(m_est / (np.arange(1, m_est + 1, dtype=float) - 0.5))
+    with np.errstate(invalid="ignore", divide="ignore"):  # rows of one value are left to the caller
+        b_ary = b_ary[None, :] / (prior_bs * safe[:, None]) + 1 / x[:, -1:]
+        k_ary = np.mean(np.log1p(-b_ary[:, :, None] * x[:, None, :]), axis=2)
+        len_scale = n * (np.log(-b_ary / k_ary) - k_ary - 1)
+        w_theta = np.exp(len_scale - logsumexp(len_scale, axis=1, keepdims=True))
+        w_theta = np.where(w_theta >= 10 * np.finfo(float).eps, w_theta, 0.0)
+        w_theta /= w_theta.sum(axis=1, keepdims=True)
+        b_post = np.sum(b_ary * w_theta, axis=1)
+        kappa = np.mean(np.log1p(-b_post[:, None] * x), axis=1)
+        sigma = -kappa / b_post
+    kappa = (n * kappa + prior_k * 0.5) / (n + prior_k)
+    sigma = np.where(np.isnan(kappa), np.nan, sigma)
+    kappa = np.where(np.isnan(kappa), np.inf, kappa)
+    return np.where(far, np.nan, kappa), np.where(far, np.nan, sigma)
+
+
+def change_weights(run, change: Change, changed, loglik: np.ndarray | None = None) -> tuple[np.ndarray, float | None]:
+    """PSIS weights that turn the run's posterior into the posterior of the changed data, and their Pareto k (None: no tail fitted)."""
     i = run.dataset.case_ids.index(change.case_id)
     rows = slice(i, i + 1)
     old = loglik[:, i] if loglik is not None else _case_loglik(run, run.dataset, rows)
@@ -344,7 +460,7 @@ def fragility(run, verdicts=None, cases=None, changes_of=None, refits: dict | No
         else:
             weights, k = change_weights(run, change, changed, loglik)
             method, draws = "psis", posterior
-            if k > K_MAX:
+            if unreliable(k):
                 unchecked.append((change, k))
                 continue
         after = evaluate(draws, changed, weights, claims, fixed, mine, min_gain=min_gain, reference=dataset)

@@ -48,7 +48,7 @@ import numpy as np
 
 from bayesstreams.analysis.advice import weighted_summary
 from bayesstreams.analysis.claims import CANNOT_TELL, CONTRADICTED, REFERENCE, SUPPORTED
-from bayesstreams.analysis.fragility import K_MAX, psis_weights
+from bayesstreams.analysis.fragility import psis_weights, unreliable
 from bayesstreams.analysis.prior_dependence import SD_LIMIT
 from bayesstreams.errors import RunError
 from bayesstreams.model.kinds import kind_of_draws, pointwise_loglik
@@ -66,7 +66,7 @@ class Outcome:
     probability: float  # posterior predictive probability of this outcome
     rho: dict  # weighted summary of rho after it: mean, q05, q25, q75, q95
     sd: float  # posterior sd of rho after it
-    khat: float  # Pareto k of the reweighting
+    khat: float | None  # Pareto k of the reweighting; None: no tail fitted (the weights are not trusted)
     verdict: str  # the verdict on "phase 2 needs phase 1" after it (interval and contraction rules)
 
 
@@ -91,14 +91,15 @@ class RhoIdentification:
     in_data: list = field(default_factory=list)  # the cases of the data that are already of this kind
 
     @property
-    def max_khat(self) -> float:
-        """The largest Pareto k over the outcomes."""
-        return max(o.khat for o in self.outcomes)
+    def max_khat(self) -> float | None:
+        """The largest Pareto k over the outcomes; None when some outcome had no tail fitted."""
+        ks = [o.khat for o in self.outcomes]
+        return None if any(k is None for k in ks) else max(ks)
 
     @property
     def reliable(self) -> bool:
-        """Every outcome's reweighting has Pareto k at most 0.7."""
-        return self.max_khat <= K_MAX
+        """Every outcome's reweighting has a fitted tail with Pareto k at most 0.7."""
+        return not any(unreliable(o.khat) for o in self.outcomes)
 
     @property
     def sd_limit(self) -> float | None:

@@ -67,16 +67,19 @@ from pathlib import Path
 
 import numpy as np
 
-from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, lever_draws
+from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, lever_draws, lever_draws_many
 from bayesstreams.analysis.claims import CANNOT_TELL, REFERENCE, _target
-from bayesstreams.analysis.fragility import K_MAX, Change, _in_target, _judge, _quantities, psis_weights
-from bayesstreams.analysis.queries import baseline
+from bayesstreams.analysis.fragility import (K_MAX, Change, _in_target, _judge, _quantities, psis_weights,
+                                            psis_weights_many)
+from bayesstreams.analysis.queries import baseline, run_baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
-from bayesstreams.fast.registry import pointwise_loglik
+from bayesstreams.fast.registry import counterfactual_kernel, pointwise_loglik, weighted_interval_kernel
+from bayesstreams.inference.run import Run
 from bayesstreams.model.evidence import options_of_draws
 from bayesstreams.model.kinds import get_kind
-from bayesstreams.model.modes import get_mode
+from bayesstreams.model.modes import get_mode, is_v1
+from bayesstreams.model.windows import Baseline
 
 LEVEL = 0.9
 CHECK_DISAGREE = 0.2
@@ -253,12 +256,18 @@ class _Rows:
     x: list = field(default_factory=list)
     w: list = field(default_factory=list)
     s: list = field(default_factory=list)
+    seen: dict = field(default_factory=dict)
 
     def add(self, x, w, s) -> int:
-        self.x.append(np.asarray(x, dtype=float))
-        self.w.append(np.asarray(w, dtype=float))
-        self.s.append(np.asarray(s, dtype=float).reshape(2, 3))
-        return len(self.x) - 1
+        """The row's index; a row asked for before (a case as it is, once per candidate of it) is computed once."""
+        x, w, s = (np.asarray(x, dtype=float), np.asarray(w, dtype=float), np.asarray(s, dtype=float).reshape(2, 3))
+        key = (x.tobytes(), w.tobytes(), s.tobytes())
+        if key not in self.seen:
+            self.x.append(x)
+            self.w.append(w)
+            self.s.append(s)
+            self.seen[key] = len(self.x) - 1
+        return self.seen[key]
 
     def loglik(self, run) -> np.ndarray:
         dataset = run.dataset
@@ -401,7 +410,8 @@ class _Values:
 
 def _query_values(run_like, dataset, queries: list[Query], reference=None) -> _Values:
     posterior, reference = run_like.posterior, reference if reference is not None else dataset
-    base = baseline(posterior, dataset)
+    shared = isinstance(run_like, Run) and dataset is run_like.dataset
+    base = run_baseline(run_like) if shared else baseline(posterior, dataset)  # the run's own: shared with its queries
     names = {_target(c)[0] for c in dataset.claims} | {"ace_step_w1", "ace_step_w2", "dependency_necessity"}
     wanted = {q.kind for q in queries}
     quantities = _quantities(posterior, dataset, base, names) if wanted - {"case"} else {}
@@ -465,8 +475,17 @@ def _intervals(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.
     return _interp_rows(tail, cumulative, ordered), _interp_rows(1.0 - tail, cumulative, ordered), sd
 
 
-def _claim_stats(q: Query, dataset, values: _Values, weights: np.ndarray, fixed: set) -> dict:
-    lo, hi, sd = _intervals(values.draws[q.key], weights)
+def _intervals_fast(values: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_intervals` by the numba kernel (:mod:`bayesstreams.fast.intervals`): no (row, draw) temporaries."""
+    order = np.argsort(values, kind="stable")
+    tail = (1.0 - LEVEL) / 2
+    lo, hi, _, sd = weighted_interval_kernel()(values[order][None], order[None], np.zeros(len(weights), dtype=np.intp),
+                                           weights, tail, 1.0 - tail)
+    return lo, hi, sd
+
+
+def _claim_stats(q: Query, dataset, values: _Values, weights: np.ndarray, fixed: set, intervals=_intervals) -> dict:
+    lo, hi, sd = intervals(values.draws[q.key], weights)
     out = {"width": hi - lo, "sd": sd}
     if q.kind == "claim":
         claim = next(c for c in dataset.claims if c.id == q.subject)
@@ -492,12 +511,31 @@ def _lever_stats(factors: list, gains: np.ndarray, weights: np.ndarray, min_gain
     return {"width": width, "sd": sd, "lever": lever}
 
 
+def _lever_stats_fast(factors: list, gains: np.ndarray, weights: np.ndarray, min_gain: float) -> dict:
+    """:func:`_lever_stats` in one kernel call: each row's interval read against its own first lever's gains."""
+    n = weights.shape[0]
+    if not factors:
+        return {"width": np.zeros(n), "sd": np.zeros(n), "lever": np.array([None] * n, dtype=object)}
+    means = weights @ gains.T
+    first = means.argmax(axis=1)
+    order = np.argsort(gains, axis=1, kind="stable")
+    tail = (1.0 - LEVEL) / 2
+    lo, hi, _, sd = weighted_interval_kernel()(np.take_along_axis(gains, order, axis=1), order, first,
+                                           weights, tail, 1.0 - tail)
+    lever = np.array([factors[f] if means[r, f] >= min_gain else None for r, f in enumerate(first)], dtype=object)
+    return {"width": hi - lo, "sd": sd, "lever": lever}
+
+
 # ---------------------------------------------------------------------------- the preposterior analysis
 
 
 @dataclass
 class _Table:
-    """Every outcome of every candidate, one row each: candidate, PSIS weights, predictive weight per draw, Pareto k."""
+    """Every outcome of every candidate, one row each: candidate, PSIS weights, predictive weight per draw, Pareto k.
+
+    ``k`` is NaN where no Pareto tail was fitted (:func:`~bayesstreams.analysis.fragility.psis_weights`'
+    None) and on the rows refitted exactly (``refit``).
+    """
 
     cand: np.ndarray
     weights: np.ndarray
@@ -507,7 +545,8 @@ class _Table:
     refit: dict
 
 
-def _table(run, cands, outs, refits) -> _Table:
+def _table(run, cands, outs, refits, reference: bool = False) -> _Table:
+    """The table of outcomes; ``reference``: PSIS one outcome at a time, else all rows in one vectorised fit."""
     n = len(run.posterior["rho"])
     items = [(c, o) for c, group in enumerate(outs) for o in group]
     weights, g, k = np.empty((len(items), n)), np.empty((len(items), n)), np.zeros(len(items))
@@ -521,33 +560,86 @@ def _table(run, cands, outs, refits) -> _Table:
         given = (refits or {}).get((cands[c].key, o.label))
         if given is not None:
             refit[e], weights[e], k[e] = given, 1.0 / n, np.nan
-        else:
-            weights[e], k[e] = psis_weights(o.log_ratio)
+        elif reference:
+            weights[e], one = psis_weights(o.log_ratio)
+            k[e] = np.nan if one is None else one  # NaN: no tail fitted (a refit row is told by ``refit``)
+    rest = [e for e in range(len(items)) if e not in refit]
+    if not reference and rest:
+        weights[rest], k[rest] = psis_weights_many(np.array([items[e][1].log_ratio for e in rest]))
     return _Table(np.array([c for c, _ in items], dtype=int), weights, g, k, items, refit)
 
 
-def _row_stats(run, queries, values: _Values, weights, fixed, min_gain, table: _Table, block, own: dict) -> dict:
-    """Per query: the stats of the current posterior (row 0) and of each outcome (rows 1...), on one block of draws."""
+def _row_stats(run, queries, values: _Values, weights, fixed, min_gain, table: _Table, block, own: dict,
+               reference: bool = False, flat=None) -> dict:
+    """Per query: the stats of the current posterior (row 0) and of each outcome (rows 1...), on one block of draws.
+
+    ``reference``: the plain NumPy path the fast one (numba intervals, the own levers in one call) is held to;
+    the fast one reads an outcome whose weights are all the same (``flat``) as the current posterior (row 0).
+    """
     dataset = run.dataset
-    w = np.vstack([np.full(weights.shape[1], 1.0), weights])[:, block]
-    w /= w.sum(axis=1, keepdims=True)
+    lever_stats, intervals = (_lever_stats, _intervals) if reference else (_lever_stats_fast, _intervals_fast)
+    if reference:
+        w = np.vstack([np.full(weights.shape[1], 1.0), weights])[:, block]
+        w /= w.sum(axis=1, keepdims=True)
+        rows, index = w, np.arange(len(w))
+    else:  # ``weights`` holds row 0 already; a block is a run of consecutive draws, read as a view
+        part = weights[:, int(block[0]):int(block[-1]) + 1]
+        w = part / part.sum(axis=1, keepdims=True)
+        keep = np.flatnonzero(np.concatenate([[True], ~flat]))
+        index = np.zeros(len(w), dtype=int)
+        index[keep] = np.arange(len(keep))
+        rows = w[keep]
+    expand = lambda stats: {name: values[index] for name, values in stats.items()}  # noqa: E731
     out = {}
     for q in queries:
         if q.kind == "case":
-            stats = _lever_stats(*_block_levers(values.levers[q.key], block), w, min_gain)
-            for e, gains in own.get(q.key, {}).items():
-                one = _lever_stats(*_block_levers(gains, block), w[e + 1:e + 2], min_gain)
-                for name in stats:
-                    stats[name][e + 1] = one[name][0]
+            stats = expand(lever_stats(*_block_levers(values.levers[q.key], block), rows, min_gain))
+            mine = own.get(q.key, {})
+            if reference:
+                for e, gains in mine.items():
+                    one = _lever_stats(*_block_levers(gains, block), w[e + 1:e + 2], min_gain)
+                    for name in stats:
+                        stats[name][e + 1] = one[name][0]
+            elif mine:
+                _own_lever_stats(stats, mine, block, w, min_gain)
         elif q.key in values.draws:
-            stats = _claim_stats(q, dataset, _Values({q.key: values.draws[q.key][block]}, {}, values.prior_sd),
-                                 w, fixed)
+            stats = expand(_claim_stats(q, dataset, _Values({q.key: values.draws[q.key][block]}, {}, values.prior_sd),
+                                        rows, fixed, intervals))
         else:
             continue
         out[q.key] = stats
     for e, refit in table.refit.items():  # an exact refit: its own draws, each weighing the same
         _refit_stats(out, e, refit, run, queries, fixed, min_gain, block, w.shape[1], table.items[e][1].change)
     return out
+
+
+def _own_lever_stats(stats: dict, mine: dict, block, w: np.ndarray, min_gain: float) -> None:
+    """The rows whose outcome changes the case's own data, each with its own lever gains, in one kernel call."""
+    rows = np.array(sorted(mine)) + 1
+    chosen, levers, means = [], [], []
+    for e in rows - 1:
+        factors, gains = _block_levers(mine[e], block)
+        if not factors:
+            chosen.append(np.zeros(len(block)))
+            levers.append(None)
+            means.append(np.nan)
+            continue
+        m = w[e + 1] @ gains.T
+        f = int(m.argmax())
+        chosen.append(gains[f])
+        levers.append(factors[f] if m[f] >= min_gain else None)
+        means.append(m[f])
+    chosen = np.array(chosen)
+    order = np.argsort(chosen, axis=1, kind="stable")
+    tail = (1.0 - LEVEL) / 2
+    sub = w[rows]
+    lo, hi, _, sd = weighted_interval_kernel()(np.take_along_axis(chosen, order, axis=1), order, np.arange(len(rows)),
+                                           sub, tail, 1.0 - tail)
+    empty = np.array([lever is None and np.isnan(m) for lever, m in zip(levers, means)])
+    stats["width"][rows] = np.where(empty, 0.0, hi - lo)
+    stats["sd"][rows] = np.where(empty, 0.0, sd)
+    for r, lever in zip(rows, levers):
+        stats["lever"][r] = lever
 
 
 def _block_levers(levers, block):
@@ -610,6 +702,50 @@ def _own_levers(run, queries, table: _Table, cands) -> dict:
     return out
 
 
+def _own_levers_fast(run, queries, table: _Table, cands) -> dict:
+    """:func:`_own_levers` with each case's changed data stacked as cases of one dataset (one baseline, few calls)."""
+    dataset, out = run.dataset, {}
+    for q in queries:
+        if q.kind != "case":
+            continue
+        rows = [e for e, (c, o) in enumerate(table.items) if o.change is not None and o.change.case_id == q.subject
+                and e not in table.refit and _in_target(dataset, q.subject, o.change)]
+        if not rows:
+            out[q.key] = {}
+            continue
+        changes = [table.items[e][1].change for e in rows]
+        stacked = _stacked(dataset, [_one_case(change.apply(dataset), q.subject) for change in changes])
+        base = _shifted_baseline(run, stacked, q.subject, changes) if is_v1(options_of_draws(run.posterior)) else None
+        levers = lever_draws_many(run.posterior, stacked, reference=dataset, base=base, kernel=counterfactual_kernel())
+        out[q.key] = dict(zip(rows, levers))
+    return out
+
+
+def _shifted_baseline(run, stacked, case: str, changes: list) -> Baseline:
+    """The baseline of one case's changed data without recomputing it (the v1 model, where ``eta`` is linear
+    in the codes): the case's ``eta`` with the changed cell's ``beta x`` moved, a stream state changing nothing."""
+    base, i = run_baseline(run), run.dataset.case_ids.index(case)
+    beta = run.posterior["beta"]
+    eta = np.repeat(base.eta[:, i][:, None], len(changes), axis=1)
+    for j, change in enumerate(changes):
+        if change.kind == "code":
+            k = run.dataset.factor_ids.index(change.factor)
+            step = np.nan_to_num(change.new) - np.nan_to_num(change.old)
+            eta[:, j, base.factor_phase[k], base.factor_stream[k]] += beta[:, k] * step
+    return Baseline(base.kind, base.draws, np.nan_to_num(np.asarray(stacked.x, dtype=float)), base.factor_phase,
+                    base.factor_stream, eta)
+
+
+def _stacked(dataset, variants: list):
+    """One-case datasets as the cases of one dataset, each under its own id (``voi0``, ``voi1``, ...)."""
+    ids = [f"voi{j}" for j in range(len(variants))]
+    return dataclasses.replace(
+        dataset, cases=[{**v.cases[0], "case_id": i} for i, v in zip(ids, variants)],
+        codes=[{**c, "case_id": i} for i, v in zip(ids, variants) for c in v.codes],
+        x=np.concatenate([v.x for v in variants]), w=np.concatenate([v.w for v in variants]),
+        s=np.concatenate([v.s for v in variants]), group=np.concatenate([v.group for v in variants]), warnings=[])
+
+
 def _aggregate(stats: dict, table: _Table, block, n_cands: int) -> dict:
     """Per (query, candidate): expected width, reduction, P(verdict / lever changes), P(leaves cannot tell)."""
     mass = table.g[:, block].sum(axis=1)
@@ -634,6 +770,22 @@ def _aggregate(stats: dict, table: _Table, block, n_cands: int) -> dict:
     return out, p
 
 
+WORTH_LEVELS = ((0.25, "high"), (0.05, "medium"))  # P(first lever changes) or share of the interval narrowed
+
+
+def reveal_order(values: dict) -> list[str]:
+    """Factors by what revealing them is worth for the case's advice: P(first lever changes), then the
+    expected narrowing of its gain's interval (the brief's "find out first" and the what-if page's marks)."""
+    return sorted(values, key=lambda f: (-values[f]["p_lever_change"], -values[f]["expected_reduction"]))
+
+
+def worth_level(p_lever_change: float, reduction_share: float) -> str:
+    """``"high"``, ``"medium"`` or ``"low"``: the larger of P(first lever changes) and the share of the
+    interval narrowed, against 0.25 and 0.05."""
+    value = max(p_lever_change, reduction_share)
+    return next((name for limit, name in WORTH_LEVELS if value >= limit), "low")
+
+
 @dataclass
 class NextEvidence:
     """The value of each candidate for each query: ``frame`` (one row per query and candidate, ranked) and the outcomes."""
@@ -656,13 +808,32 @@ class NextEvidence:
         numeric = [c for c in self.frame.columns if self.frame[c].dtype.kind == "f"]
         return self.frame.set_index(["query", "candidate"])[numeric].to_xarray()
 
+    def reveal_values(self, case_id: str, factors=None) -> dict | None:
+        """Per not-discussed factor of a case: what revealing it is worth for the case's own advice.
+
+        ``{factor: {"p_lever_change", "expected_reduction"}}`` from the rows of query ``case:<id>``
+        and the case's ``reveal`` candidates (all, or those of ``factors``); None when this result
+        has no such query or lacks one of ``factors`` (then compute it: :func:`next_evidence`).
+        """
+        frame = self.frame
+        if frame is None or frame.empty:
+            return None
+        rows = frame[(frame["query"] == f"case:{case_id}") & (frame["kind"] == "reveal") & (frame["case_id"] == case_id)]
+        values = {row["factor"]: {"p_lever_change": float(row["p_lever_change"]),
+                                  "expected_reduction": float(row["expected_reduction"]),
+                                  "width_now": float(row["width_now"])}
+                  for row in rows.to_dict("records")}
+        if rows.empty or (factors is not None and not set(factors) <= set(values)):
+            return None
+        return values if factors is None else {f: values[f] for f in factors}
+
     def for_case(self, case_id: str, n: int = 3):
         """What to find out first for one case: the candidates ranked for its query ``case:<id>``."""
         return self.top(f"case:{case_id}", n)
 
 
 def next_evidence(run, queries=None, candidates_of=None, kinds=KINDS, profiles=None, sizes=SIZES, refits=None,
-                  min_gain: float = DEFAULT_MIN_GAIN, fixed_claims=()) -> NextEvidence:
+                  min_gain: float = DEFAULT_MIN_GAIN, fixed_claims=(), reference: bool = False) -> NextEvidence:
     """The preposterior value of each candidate for each query (see the module docstring).
 
     Parameters
@@ -681,6 +852,9 @@ def next_evidence(run, queries=None, candidates_of=None, kinds=KINDS, profiles=N
         its reweighting (:func:`bayesstreams.pipeline.robustness.next_evidence` fits them).
     fixed_claims
         Claim ids whose verdict stays (a claim on a factor with no data).
+    reference
+        Compute with the plain NumPy path (one outcome at a time) that the default fast path is
+        tested against (equal to 1e-12); slower, for checks only.
 
     Returns
     -------
@@ -690,17 +864,19 @@ def next_evidence(run, queries=None, candidates_of=None, kinds=KINDS, profiles=N
     queries = [q if isinstance(q, Query) else parse_query(q, dataset) for q in (queries or default_queries(dataset))]
     cands = [c for c in candidates(dataset, kinds, profiles, sizes) if candidates_of is None or candidates_of(c)]
     outs = outcomes(run, cands)
-    table = _table(run, cands, outs, refits)
+    table = _table(run, cands, outs, refits, reference)
     values = _query_values(run, dataset, queries)
-    own = _own_levers(run, queries, table, cands)
+    own = (_own_levers if reference else _own_levers_fast)(run, queries, table, cands)
     fixed = set(fixed_claims)
     n = len(run.posterior["rho"])
     blocks = [np.arange(n)] + np.array_split(np.arange(n), BATCHES)
+    flat = ~np.any(table.weights != table.weights[:, :1], axis=1)  # outcomes that leave every weight the same
+    weights = table.weights if reference else np.vstack([np.full(n, 1.0), table.weights])  # row 0: the posterior now
     results = []
     for block in blocks:
-        stats = _row_stats(run, queries, values, table.weights, fixed, min_gain, table, block, own)
+        stats = _row_stats(run, queries, values, weights, fixed, min_gain, table, block, own, reference, flat)
         results.append((stats, *_aggregate(stats, table, block, len(cands))))
-    frame = _frame(queries, cands, table, results)
+    frame = (_frame if reference else _frame_fast)(queries, cands, table, results)
     now = {key: {name: s[name][0] for name in s} for key, s in results[0][0].items()}
     return NextEvidence(frame, queries, cands, outs, now, len(table.refit))
 
@@ -709,10 +885,8 @@ def _frame(queries, cands, table: _Table, results):
     import pandas as pd
 
     stats, full, p = results[0]
-    unreliable = (table.k > K_MAX) & ~np.isin(np.arange(len(table.items)), list(table.refit))
+    unreliable, max_k = _reliability(table, len(cands))
     p_unreliable = np.bincount(table.cand, weights=p * unreliable, minlength=len(cands))
-    max_k = np.full(len(cands), 0.0)
-    np.maximum.at(max_k, table.cand, np.nan_to_num(table.k))
     refitted = np.bincount(table.cand, weights=np.isin(np.arange(len(table.items)), list(table.refit)),
                            minlength=len(cands))
     rows = []
@@ -741,8 +915,69 @@ def _frame(queries, cands, table: _Table, results):
     return frame.sort_values(["query", "rank"], kind="stable").reset_index(drop=True)
 
 
+def _reliability(table: _Table, n_cands: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per outcome whether its reweighting is unreliable (k above 0.7 or no tail fitted, and no refit); per
+    candidate its largest Pareto k over the outcomes not refitted (NaN, null in JSON: some outcome had no tail fitted)."""
+    refitted = np.isin(np.arange(len(table.items)), list(table.refit))
+    unfitted = np.isnan(table.k) & ~refitted
+    unreliable = ((table.k > K_MAX) | unfitted) & ~refitted
+    max_k = np.full(n_cands, 0.0)
+    with np.errstate(invalid="ignore"):  # NaN wins: no tail fitted
+        np.maximum.at(max_k, table.cand, np.where(refitted, 0.0, table.k))
+    return unreliable, max_k
+
+
+def _frame_fast(queries, cands, table: _Table, results):
+    """:func:`_frame` built column by column (the same rows, columns and order) instead of row by row."""
+    import pandas as pd
+
+    stats, full, p = results[0]
+    refitted_rows = np.isin(np.arange(len(table.items)), list(table.refit))
+    n_cands = len(cands)
+    unreliable, max_k = _reliability(table, n_cands)
+    p_unreliable = np.bincount(table.cand, weights=p * unreliable, minlength=n_cands)
+    refitted = np.bincount(table.cand, weights=refitted_rows, minlength=n_cands).astype(int)
+    labels = {"candidate": [c.key for c in cands], "kind": [c.kind for c in cands],
+              "case_id": [c.case_id for c in cands], "factor": [c.factor for c in cands],
+              "phase": [c.phase or None for c in cands], "stream": [c.stream for c in cands],
+              "old": np.array([c.old for c in cands], dtype=float),
+              "profile": [c.profile.name if c.profile else "" for c in cands],
+              "n": [c.n if c.kind == "new" else None for c in cands]}
+    blocks = []
+    for q in queries:
+        if q.key not in full:
+            continue
+        block = {"query": [q.key] * n_cands, **labels}
+        batch = [r[1][q.key] for r in results[1:]]
+        for name, values in full[q.key].items():
+            block[name] = np.asarray(values, dtype=float)
+            if name in ("expected_reduction", "p_verdict_change", "p_leaves_cannot_tell", "p_lever_change"):
+                spread = np.std(np.array([b[name] for b in batch], dtype=float), axis=0, ddof=1)
+                block[f"{name}_se"] = spread / np.sqrt(len(batch))
+        block["verdict_now"] = [stats[q.key]["verdict"][0] if "verdict" in stats[q.key] else None] * n_cands
+        block["lever_now"] = [stats[q.key]["lever"][0] if "lever" in stats[q.key] else None] * n_cands
+        block.update(max_k=max_k, p_unreliable=p_unreliable, refits=refitted)
+        blocks.append(block)
+    if not blocks or not n_cands:
+        return pd.DataFrame()
+    columns = list(dict.fromkeys(name for block in blocks for name in block))
+    data = {}
+    for name in columns:
+        parts = [block.get(name, np.full(n_cands, np.nan)) for block in blocks]
+        data[name] = np.concatenate(parts) if all(isinstance(v, np.ndarray) for v in parts) else \
+            [v for part in parts for v in part]
+    frame = pd.DataFrame(data)
+    frame["p_lever_change"] = frame.get("p_lever_change", np.nan)
+    frame["rank"] = _ranks(frame)
+    return frame.sort_values(["query", "rank"], kind="stable").reset_index(drop=True)
+
+
 def _ranks(frame):
-    """Within each query: by P(first lever changes) for a case, then by expected reduction of the interval width."""
+    """Within each query: by P(first lever changes) for a case, then by expected reduction of the interval width.
+
+    Values equal to 1e-9 are ties, kept in the candidates' order: which of two alike cases to ask
+    first must not hang on the last bits of a sum.
+    """
     key = frame["p_lever_change"].fillna(0.0).round(3) * 10 + frame["expected_reduction"] / frame["width_now"].where(
         frame["width_now"] > 0, 1.0)
-    return key.groupby(frame["query"]).rank(ascending=False, method="first").astype(int)
+    return key.round(9).groupby(frame["query"]).rank(ascending=False, method="first").astype(int)

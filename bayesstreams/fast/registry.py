@@ -70,3 +70,17 @@ def expected_q(weights, eta, beta, x, support, factors, options) -> np.ndarray:
     except ImportError:
         return reference_expected_q(weights, eta, beta, x, support, factors, options)
     return kernel(weights, eta, beta, x, factors)
+
+
+def weighted_interval_kernel():
+    """The kernel of many weighted 90% intervals at once (:mod:`bayesstreams.fast.intervals`), loaded on first use."""
+    from bayesstreams.fast import intervals  # lazy: loads numba; the registry is read by light paths
+
+    return intervals.weighted_interval_ends
+
+
+def counterfactual_kernel():
+    """The kernel of a case's counterfactual per intervention and draw (:mod:`bayesstreams.fast.counterfactual`)."""
+    from bayesstreams.fast import counterfactual  # lazy: loads numba; the registry is read by light paths
+
+    return counterfactual.counterfactual_target

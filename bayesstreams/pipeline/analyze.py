@@ -193,7 +193,8 @@ def _next(study: Study):
 
 def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str, fragility=None,
                    brief_format: str = "html") -> None:
-    write_report(study, folder, lang=lang, force=True, fragility=fragility, next_found=_next(study))
+    found = _next(study)  # once: the report's section and each brief's "find out first" read it
+    write_report(study, folder, lang=lang, force=True, fragility=fragility, next_found=found)
     for case in briefs:
         write_brief(study, folder / brief_name(case, brief_lang, brief_format), case=case, lang=brief_lang, force=True,
-                    fragility=fragility)
+                    fragility=fragility, next_found=found)

@@ -21,7 +21,7 @@ import numpy as np
 
 from bayesstreams.analysis import voi
 from bayesstreams.analysis.claims import claim_verdicts
-from bayesstreams.analysis.fragility import Fragility, fragility
+from bayesstreams.analysis.fragility import Fragility, fragility, unreliable
 from bayesstreams.analysis.prior_dependence import prior_dependence
 from bayesstreams.reporting.fragility_text import rests_on_lines, summary_lines
 
@@ -47,7 +47,7 @@ def _priority(change, k: float, conclusions) -> tuple:
         rank = 2
     else:
         rank = 3
-    return rank, not (change.new == 1), -k
+    return rank, not (change.new == 1), -np.inf if k is None else -k  # no tail fitted: the least reliable
 
 
 def robustness(study, budget: int = DEFAULT_BUDGET, cases=None, progress: bool = False) -> Fragility:
@@ -99,7 +99,7 @@ def robustness_lines(found: Fragility, dataset, lang: str = "en") -> list[str]:
 def next_evidence(study, queries=None, budget: int = 0, kinds=None, profiles=None, progress: bool = False):
     """What to find out next (:func:`bayesstreams.analysis.voi.next_evidence`), with up to ``budget`` exact refits.
 
-    The outcomes whose reweighting is unreliable (Pareto k > 0.7) are refitted in the order of their
+    The outcomes whose reweighting is unreliable (Pareto k > 0.7, or no tail fitted) are refitted in the order of their
     predictive chance (the most likely first), each with the data that outcome would give.
     """
     run = study.run
@@ -112,7 +112,7 @@ def next_evidence(study, queries=None, budget: int = 0, kinds=None, profiles=Non
     for cand, group in zip(first.candidates, first.outcomes):
         chance = _outcome_chances(group)
         for outcome, p in zip(group, chance):
-            if voi.psis_weights(outcome.log_ratio)[1] > voi.K_MAX:
+            if unreliable(voi.psis_weights(outcome.log_ratio)[1]):  # k above 0.7 or no tail fitted
                 wanted.append((-p, cand, outcome))
     wanted.sort(key=lambda item: item[0])
     refits = {(cand.key, outcome.label): study.refit(voi.outcome_dataset(run.dataset, cand, outcome), progress=progress)

@@ -31,7 +31,7 @@ from bayesstreams.analysis.advice import label_advice
 from bayesstreams.analysis.prior_dependence import prior_dependence
 from bayesstreams.analysis.queries import stream_activation
 from bayesstreams.analysis.scoring import score_dataset
-from bayesstreams.analysis.voi import next_evidence
+from bayesstreams.analysis.voi import next_evidence, reveal_order
 from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
 from bayesstreams.data.cases import resolve_case
 from bayesstreams.data.codebook import PHASES
@@ -259,34 +259,38 @@ def _prior_count(run, check_run=None) -> tuple[int, int]:
     return prior_dependence(run, check_run).count()
 
 
-def _order_by_value(run, case_id: str, advice: dict) -> None:
+def _order_by_value(run, case_id: str, advice: dict, found=None) -> None:
     """Order the case's find-out-first factors by what finding them out is worth for its advice (issue 24).
 
     The value is :mod:`bayesstreams.analysis.voi`'s for revealing that cell: the chance the case's
     first lever changes, then the expected narrowing of its gain's 90% interval; each entry keeps
     it as ``value``.  The words of the brief do not change, only which factors come first.
+    ``found``: the study's :class:`~bayesstreams.analysis.voi.NextEvidence` when it was computed
+    already (``analyze`` computes it for the report); its values are read, not computed again.
     """
     factors = {e["factor"] for e in advice.get("find_out_first", [])}
     if not factors or advice.get("target") is None:
         return
-    found = next_evidence(run, queries=[f"case:{case_id}"], kinds=("reveal",),
-                          candidates_of=lambda c: c.case_id == case_id and c.factor in factors)
-    values = {row["factor"]: {"p_lever_change": float(row["p_lever_change"]),
-                              "expected_reduction": float(row["expected_reduction"])}
-              for _, row in found.frame.iterrows()}
+    values = found.reveal_values(case_id, factors) if found is not None else None
+    if values is None:
+        values = next_evidence(run, queries=[f"case:{case_id}"], kinds=("reveal",),
+                               candidates_of=lambda c: c.case_id == case_id and c.factor in factors
+                               ).reveal_values(case_id) or {}
+    order = reveal_order(values)  # the what-if page marks its cells in the same order
     for entry in advice["find_out_first"]:
         entry["value"] = values.get(entry["factor"])
-    advice["find_out_first"].sort(key=lambda e: (-(e["value"] or {}).get("p_lever_change", 0.0),
-                                                 -(e["value"] or {}).get("expected_reduction", 0.0)))
+    advice["find_out_first"].sort(key=lambda e: order.index(e["factor"]) if e["factor"] in order else len(order))
 
 
 def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", check_run=None,
-               threshold: float = 0.5) -> Brief:
+               threshold: float = 0.5, next_found=None) -> Brief:
     """Everything a brief shows, for a case of the run or a coded profile (see :func:`select_case`).
 
     ``check_run`` is the wide-prior refit (``study.wide``) the
     prior-driven marks are measured with, besides power-scaling; ``threshold`` is the chance of
-    the next window that "what would it take" aims at.
+    the next window that "what would it take" aims at; ``next_found`` the study's what to find out
+    next (:func:`bayesstreams.analysis.voi.next_evidence`), whose values order "find out first"
+    instead of computing them again.
     """
     t = study_translator(lang, run.dataset)
     case = select_case(run, case_id, profile)
@@ -299,7 +303,7 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
         advice = label_advice(score.advice, {k: {lang: v} for k, v in labels.items()}, lang,
                               run.dataset.codebook.actions())
         if not is_profile:
-            _order_by_value(run, case.case_ids[0], advice)
+            _order_by_value(run, case.case_ids[0], advice, next_found)
     flags, n_prior, n_taught = score.prior_driven, *_prior_count(run, check_run)
     phases = run.dataset.phases  # a one-phase study: no card, stream or sentence about the other window
     streams = [s for s in _streams(run, case) if s.phase in phases]
@@ -370,7 +374,7 @@ def brief_target(out, format: str | None = None) -> tuple[Path, str]:
 
 def write_brief(study, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
                 out_file=None, threshold: float = 0.5, force: bool = False, fragility=None,
-                format: str | None = None) -> Path:
+                format: str | None = None, next_found=None) -> Path:
     """Write the brief of one municipality as HTML, a one-page A4 PDF or a Word document (by ``format`` or the suffix).
 
     Parameters
@@ -400,6 +404,9 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
         code or stream state the case's first lever and best plan rest on.
     format
         ``"html"``, ``"pdf"`` or ``"docx"``; default: the suffix of ``out`` (see :func:`brief_target`).
+    next_found
+        The study's :class:`~bayesstreams.analysis.voi.NextEvidence` when already computed (``analyze``
+        computes it for the report): "find out first" is ordered by its values, not computed again.
 
     Returns
     -------
@@ -429,7 +436,7 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     run = study.run
     if case_id is not None and profile is None:
         case_id = run.dataset.resolve_case(case_id)
-    brief = brief_data(run, case_id, profile, lang, study.wide, threshold)
+    brief = brief_data(run, case_id, profile, lang, study.wide, threshold, next_found)
     if fragility is not None and profile is None:
         brief.rests_on = case_rests_on(fragility, run.dataset, brief.case_id, lang)
         brief.rests_checked = True

@@ -34,11 +34,17 @@ def identification_lines(found: dict | None, needed: dict | None, t, lang: str) 
         out.append(t("ident_needed").format(n=needed["n_new"], sd=num(needed["expected_sd"]),
                                             limit=num(needed["sd_limit"])) if needed else
                    t("ident_needed_none").format(max=MAX_NEW, limit=num(found["sd_limit"])))
-    out.append(t("ident_method").format(khat=fixed(found["max_khat"], 2, lang)))
+    out.append(t("ident_method").format(khat=khat_text(found["max_khat"], t, lang)))
     if not found["reliable"] or (needed and not needed["reliable"]):
-        worst = max(found["max_khat"], needed["max_khat"] if needed else 0.0)
-        out.append(t("ident_unreliable").format(khat=fixed(worst, 2, lang)))
+        ks = [found["max_khat"]] + ([needed["max_khat"]] if needed else [])
+        out.append(t("ident_unreliable_no_tail") if None in ks else
+                   t("ident_unreliable").format(khat=fixed(max(ks), 2, lang)))
     return out
+
+
+def khat_text(khat: float | None, t, lang: str) -> str:
+    """A Pareto k in words: two decimals, or "none (no tail fitted)" where no tail could be fitted (k None)."""
+    return t("khat_none") if khat is None else fixed(khat, 2, lang)
 
 
 def dependency_lines(found: dict, needed: dict | None, table: dict, t, lang: str, prior_driven: bool) -> list[str]:
@@ -57,6 +63,6 @@ def dependency_lines(found: dict, needed: dict | None, table: dict, t, lang: str
     for o in table["outcomes"]:
         out.append("  " + t("ident_cli_outcome").format(
             j=o["n_open"], n=table["n_new"], p=pct(o["probability"], lang), mean=num(o["rho"]["mean"]),
-            low=num(o["rho"]["q05"]), high=num(o["rho"]["q95"]), sd=num(o["sd"]), khat=fixed(o["khat"], 2, lang),
+            low=num(o["rho"]["q05"]), high=num(o["rho"]["q95"]), sd=num(o["sd"]), khat=khat_text(o["khat"], t, lang),
             verdict=t("verdict_" + o["verdict"])))
     return out

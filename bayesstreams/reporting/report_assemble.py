@@ -11,7 +11,6 @@ puts them together.  The same :class:`Report` fills the HTML and Markdown templa
 
 from __future__ import annotations
 
-import math
 
 from dataclasses import asdict, dataclass, field
 
@@ -222,15 +221,5 @@ def summary(report: Report) -> dict:
     data = asdict(report)
     for case, result in zip(data["cases"], report.cases):
         case["weakest"] = [asdict(s) for s in result.weakest]
-    for key in ("identification", "identification_needed"):  # a Pareto k of inf (too few draws to fit a tail)
-        data[key] = _null_infinite_khat(data[key])
     return {"format": REPORT_FORMAT, **data}
 
-
-def _null_infinite_khat(found: dict | None) -> dict | None:
-    """``found`` with every Pareto k that is infinite as None (JSON has no infinity; "no tail could be fitted")."""
-    if found is None:
-        return None
-    fix = lambda k: k if k is None or math.isfinite(k) else None  # noqa: E731
-    return {**found, "max_khat": fix(found["max_khat"]),
-            "outcomes": [{**o, "khat": fix(o["khat"])} for o in found["outcomes"]]}

@@ -453,9 +453,33 @@
       found.append(el("li", fill(reading, { do: doText(l.index), goal: goal(target), with_step: pct(l.with_step.mean) })));
     }
     selects.forEach((select, k) => select.parentNode.classList.toggle("changed", state.codes[k] !== initial[k]));
+    marks();
     document.getElementById("prior-status").textContent = priorText();
     document.getElementById("csv").value = profileCsv();
     speak(announce);
+  }
+
+  // each cell of the chosen case that is still not discussed carries what asking about it is worth for the
+  // case's own advice, computed in Python on all draws (analysis.explore_data.worth_marks) for the case as coded
+  function marks() {
+    const i = state.start === "" ? -1 : Number(state.start);
+    const worth = i >= 0 ? (P.cases[i].worth || {}) : {};
+    selects.forEach((select, k) => {
+      const row = select.parentNode;
+      const old = row.querySelector(".worth");
+      if (old) old.remove();
+      const w = worth[F[k].id];
+      if (!w || state.codes[k] !== null) return;
+      const badge = el("span", t("explore_worth_" + w.level), "worth worth-" + w.level);
+      badge.title = fill(t("explore_worth_title"), { p: pct(w.p_lever_change),
+        reduction: num(100 * w.expected_reduction, 1, false), order: String(w.order) });
+      badge.dataset.factor = F[k].id;
+      badge.dataset.level = w.level;
+      badge.dataset.order = String(w.order);
+      badge.dataset.p = String(w.p_lever_change);
+      badge.dataset.reduction = String(w.expected_reduction);
+      row.append(badge);
+    });
   }
 
   // the one polite live region hears only what changed: the chances that moved (or the new start)

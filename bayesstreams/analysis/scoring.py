@@ -290,7 +290,7 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar), not_discussed_range=ranges[i]))
     if measure_prior:
-        measured = prior_dependence(run, check_run, dataset=profiles, names=CASE_CHANCES)
+        measured = prior_dependence(run, check_run, dataset=profiles, names=CASE_CHANCES, base=base)
         result.prior_checks = list(measured.checks)
         for case in result.cases:
             case.prior_driven = {name: measured.flag(name, case.case_id) for name in CASE_CHANCES}

@@ -1,21 +1,18 @@
 """Benchmark `analyze` and `fit`: wall time and peak memory, each next to a baseline measured in the same run.
 
-    .venv/bin/python benchmarks/fit.py            # shipped study, simulated N = 1,000 and 10,000
-                                                  # (+ numpyro at N = 1,000 after `setup.sh --jax`)
-    .venv/bin/python benchmarks/fit.py --quick    # shipped study and N = 1,000 only
+    .venv/bin/python benchmarks/fit.py            # the shipped study (large data: benchmarks/large.py)
 
 Every job runs in a fresh interpreter, so each wall time includes interpreter start and
 imports.  The caches live in a temporary folder for the whole run: ``NUMBA_CACHE_DIR`` (the
 compiled log-density of bayesstreams/fast/kernels.py), ``BAYESSTREAMS_CACHE_DIR`` (compiled
 report templates) and PyTensor's ``compiledir`` (C modules of the baseline).  "cold" means
 those folders are empty, "warm" that an earlier job of this run filled them.  Results go to
-the sections "analyze" and "large" of docs/PERFORMANCE.md.
+the section "analyze" of docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import sys
 import tempfile
@@ -27,15 +24,6 @@ from _common import ROOT, run_child, table, write_section  # noqa: E402
 
 ANALYZE_TARGET_S = 5.0
 SPEEDUP_TARGET = 3.0
-LARGE_TARGET_S = 60.0
-LARGE_MEMORY_MB = 2048.0
-LINEARITY_TARGET = 1.5
-
-
-def simulate(n: int, folder: Path) -> Path:
-    from bayesstreams.model.simulate import simulate_to_folder
-
-    return simulate_to_folder(folder / f"sim{n}", n, seed=1, observed_streams=0.5)
 
 
 def measure(label: str, job: list[str], env: dict) -> dict:
@@ -88,40 +76,8 @@ def shipped_study(tmp: Path, env: dict, repeat: int) -> None:
     write_section("analyze", body, "python benchmarks/fit.py")
 
 
-def large_data(tmp: Path, env: dict, sizes: list[int]) -> None:
-    rows, walls = [], {}
-    # numpyro (installed by `setup.sh --jax`) only at N = 1,000: at 10,000 it needs ~50 minutes on
-    # 2 CPU cores (docs/SAMPLERS.md), which would make this benchmark unusable
-    jax = importlib.util.find_spec("numpyro") is not None
-    for n in sizes:
-        path = str(simulate(n, tmp))
-        for sampler in ["nutpie"] + (["numpyro"] if jax and n == 1000 else []):
-            result = measure(f"fit N = {n:,}, {sampler}", ["fit", path, sampler], env)
-            timings = result.get("timings", {})
-            if sampler == "nutpie":
-                walls[n] = result["outer_wall_s"]
-            target = ""
-            if n == 10000:
-                ok = result["outer_wall_s"] <= LARGE_TARGET_S and result["peak_mb"] <= LARGE_MEMORY_MB
-                target = f"<= {LARGE_TARGET_S:.0f} s and <= 2 GB: {verdict(ok)}"
-            rows.append([f"simulated N = {n:,}", sampler, f"{result['outer_wall_s']:.1f}",
-                         f"{timings.get('sample_s', float('nan')):.1f}", f"{timings.get('post_s', float('nan')):.1f}",
-                         f"{result['peak_mb']:.0f}", result.get("divergences", ""), target])
-    body = table(["data", "sampler", "wall s (process)", "sampling s", "log-lik + diagnostics s", "peak MB",
-                  "divergences", "target"], rows)
-    if 1000 in walls and 10000 in walls:
-        ratio = walls[10000] / walls[1000]
-        body += (f"\n\nCost from 1,000 to 10,000 cases: {ratio:.1f}x the wall time for 10x the cases, "
-                 f"{ratio / 10:.2f} of linear (target within {LINEARITY_TARGET}x of linear: "
-                 f"{verdict(ratio <= 10 * LINEARITY_TARGET)}).")
-    body += ("  Simulated with `bayesstreams simulate --seed 1` (a prior draw as the truth, half the stream "
-             "states hidden); 4 chains x 1000 draws after 1000 tuning steps, warm caches.")
-    write_section("large", body, "python benchmarks/fit.py")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="skip the N = 10,000 data set")
     parser.add_argument("--repeat", type=int, default=3, help="warm analyze runs (the median is reported)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +85,6 @@ def main() -> None:
         env = {"PYTENSOR_FLAGS": f"compiledir={tmp / 'pytensor'}", "NUMBA_CACHE_DIR": str(tmp / "numba"),
                "BAYESSTREAMS_CACHE_DIR": str(tmp / "cache")}
         shipped_study(tmp, env, args.repeat)
-        large_data(tmp, env, [1000] if args.quick else [1000, 10000])
 
 
 if __name__ == "__main__":

@@ -30,6 +30,27 @@ def partly_observed_dataset(n_cases: int = 20, seed: int = 0, groups: bool = Fal
                    group=remap, groups=tuple(present))
 
 
+def simulated_study(n_cases: int = 1000, seed: int = 1, p_missing: float = 0.0, observed_streams: float = 0.5,
+                    config=None) -> tuple[Dataset, dict]:
+    """A data set simulated in memory from one prior draw (as ``bayesstreams simulate``), and that truth.
+
+    Large enough (N = 1,000, seed 1) that some cells' effects are well identified: the case for
+    which :func:`bayesstreams.model.centring.centred_factors` centres some factors and not others.
+    """
+    from bayesstreams.model.config import load_config
+    from bayesstreams.model.priors import draw_prior
+    from bayesstreams.model.simulate import PHASES, STREAMS, simulate_outcomes, simulated_dataset
+
+    codebook = simulation_codebook()
+    rng = np.random.default_rng(seed)
+    phase = np.array([PHASES.index(f.phase) for f in codebook.factors])
+    stream = np.array([STREAMS.index(f.stream) for f in codebook.factors])
+    truth = {k: v[0] for k, v in draw_prior(config or load_config(None), phase, stream, 0, 1, rng).items()}
+    x = draw_codes(n_cases, len(phase), rng, p_missing)
+    s, w = simulate_outcomes(truth, x, phase, stream, rng)
+    return simulated_dataset(codebook, x, hide_streams(s, observed_streams, rng), w), truth
+
+
 def write_fake_run(folder, dataset, posterior: dict, prior: dict | None = None, passed: bool = True,
                    kind: str = "streams", model_text: str | None = None):
     """A run folder holding given draws (no fitting): what load_run and the reports read.

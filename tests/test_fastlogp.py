@@ -22,7 +22,7 @@ from bayesstreams.fast import kernels, problem as fastproblem  # noqa: E402
 from bayesstreams.model.config import config_from_text, load_config  # noqa: E402
 from bayesstreams.model.kinds import build_model  # noqa: E402
 
-from .helpers import partly_observed_dataset  # noqa: E402
+from .helpers import partly_observed_dataset, simulated_study  # noqa: E402
 
 # Non-integer hyperparameters: PyTensor stores whole-number constants such as 9.0 in float32,
 # which puts an error of ~1e-7 into PyMC's normalising constant (see test_default_priors_...).
@@ -61,14 +61,33 @@ def reference(model):
     return evaluate
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["no groups", "groups"])
+CASES = ["no groups", "groups", "mixed centring", "all centred"]
+
+
+@pytest.fixture(scope="module", params=CASES)
 def case(request):
-    """A random partly observed data set, its PyMC model and the kernel's tables (compiled once per module)."""
-    groups = request.param
-    config = config_from_text(ODD_PRIORS)
-    dataset = partly_observed_dataset(n_cases=40, seed=int(groups), groups=groups, p_missing=0.25)
+    """A data set, its PyMC model and the kernel's tables (compiled once per module).
+
+    Random partly observed data with and without groups (weak: every factor non-centred); a
+    simulated study of 1,000 cases on which the data-driven rule centres some factors and not
+    others; and the groups data with every factor forced centred.
+    """
+    if request.param == "mixed centring":
+        dataset, _ = simulated_study(n_cases=1000, seed=1, p_missing=0.1)
+        config = config_from_text(ODD_PRIORS + '[sampler]\nparametrisation = "auto"\n')
+    else:
+        groups = request.param != "no groups"
+        dataset = partly_observed_dataset(n_cases=40, seed=int(groups), groups=groups, p_missing=0.25)
+        forced = '[sampler]\nparametrisation = "centred"\n' if request.param == "all centred" else ""
+        config = config_from_text(ODD_PRIORS + forced)
+    problem = fastproblem.streams_problem(dataset, config)
+    centred = {"no groups": 0, "groups": 0, "all centred": problem.n_factors}.get(request.param)
+    if centred is None:
+        assert 0 < problem.centred.sum() < problem.n_factors  # the data must mix the two parametrisations
+    else:
+        assert problem.centred.sum() == centred
     model = build_model(dataset, config)
-    return model, fastproblem.streams_problem(dataset, config), reference(model)
+    return model, problem, reference(model)
 
 
 def test_logp_and_gradient_equal_pymc(case):
@@ -186,7 +205,7 @@ def test_expand_gives_the_posterior_variables_of_the_pymc_model(case):
     point = random_point(model, np.random.default_rng(3))
     shapes = problem.posterior_shapes()
     out = np.empty(sum(int(np.prod(s)) for s in shapes.values()))
-    kernels.expand(flat_point(problem, point), out, problem.cell, problem.n_groups, 0)
+    kernels.expand(flat_point(problem, point), out, problem.cell, problem.n_groups, problem.centred)
     import pytensor
 
     outputs = model.replace_rvs_by_values([model[name] for name in shapes])
@@ -198,7 +217,8 @@ def test_expand_gives_the_posterior_variables_of_the_pymc_model(case):
         np.testing.assert_allclose(out[start:start + size].reshape(shape), want, rtol=1e-12, atol=1e-14,
                                    err_msg=name)
         start += size
-    assert set(shapes) == {rv.name for rv in model.free_RVs} | {d.name for d in model.deterministics}
+    # beta_or_z (mixed centring) is the sampler's coordinate, not a posterior variable
+    assert set(shapes) == ({rv.name for rv in model.free_RVs} | {d.name for d in model.deterministics}) - {"beta_or_z"}
 
 
 def test_python_fallback_samples_the_same_variables_as_the_callbacks():

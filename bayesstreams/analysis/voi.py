@@ -546,7 +546,7 @@ def _row_stats(run, queries, values: _Values, weights, fixed, min_gain, table: _
             continue
         out[q.key] = stats
     for e, refit in table.refit.items():  # an exact refit: its own draws, each weighing the same
-        _refit_stats(out, e, refit, run, queries, fixed, min_gain, block, w.shape[1])
+        _refit_stats(out, e, refit, run, queries, fixed, min_gain, block, w.shape[1], table.items[e][1].change)
     return out
 
 
@@ -555,8 +555,21 @@ def _block_levers(levers, block):
     return factors, gains[:, block]
 
 
-def _refit_stats(out, e, refit, run, queries, fixed, min_gain, block, n_block):
-    values = _query_values(refit, refit.dataset, queries, reference=run.dataset)
+def _refit_reading(refit, run, queries, change) -> _Values:
+    """The refit's draws read as a reweighted outcome is read: claims, effects and the dependency on the study's
+    data (new cases do not join the average over cases), a case's lever on its changed data only where the change
+    is in its target (as :func:`_own_levers`)."""
+    values = _query_values(refit, run.dataset, [q for q in queries if q.kind != "case"])
+    for q in queries:
+        if q.kind == "case":
+            own = change is not None and change.case_id == q.subject and _in_target(run.dataset, q.subject, change)
+            data = _one_case(change.apply(run.dataset), q.subject) if own else run.dataset
+            values.levers[q.key] = lever_draws(refit.posterior, data, q.subject, reference=run.dataset)
+    return values
+
+
+def _refit_stats(out, e, refit, run, queries, fixed, min_gain, block, n_block, change=None):
+    values = _refit_reading(refit, run, queries, change)
     n = len(refit.posterior["rho"])
     rows = np.arange(n) if n_block == len(run.posterior["rho"]) else np.array_split(np.arange(n), BATCHES)[
         _block_index(block, run)]

@@ -48,3 +48,34 @@ def sbc_figures(table, label: str = "") -> dict[str, object]:
         title = f"SBC {label}: {parameter}" if label else f"SBC: {parameter}"
         out[f"ecdf_{parameter}"] = sbc_ecdf_figure(table[table["parameter"] == parameter], title)
     return out
+
+
+def voi_figure(summary, title: str):
+    """Predicted against realised mean reduction of the 90% interval, one point per candidate role and query.
+
+    ``summary`` holds the rows of :func:`bayesstreams.checks.voi_validation.summarise`; the bars are two
+    standard errors of the realised mean; points on the diagonal are predictions that came true.
+    """
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(4.6, 3.6), layout="constrained")
+    ax = figure.subplots()
+    markers = {query: "osD^v<>p"[j % 8] for j, query in enumerate(dict.fromkeys(summary["query"]))}
+    roles = list(dict.fromkeys(summary["role"]))
+    colours = {role: f"C{j % 10}" for j, role in enumerate(roles)}
+    for _, row in summary.iterrows():
+        ax.errorbar(row["predicted"], row["realised"], yerr=2 * row["realised_se"], fmt=markers[row["query"]],
+                    color=colours[row["role"]], markersize=5, capsize=2, linewidth=0.8)
+    low = min(summary["predicted"].min(), (summary["realised"] - 2 * summary["realised_se"]).min(), 0.0)
+    high = max(summary["predicted"].max(), (summary["realised"] + 2 * summary["realised_se"]).max())
+    ax.plot([low, high], [low, high], color="0.5", linewidth=0.6)
+    for role, colour in colours.items():
+        ax.plot([], [], "s", color=colour, label=role)
+    for query, marker in markers.items():
+        ax.plot([], [], marker, color="0.3", fillstyle="none", label=query)
+    ax.legend(fontsize=7, frameon=False, loc="upper left")
+    ax.set_xlabel("predicted mean reduction of the 90% interval width", fontsize=8)
+    ax.set_ylabel("realised mean (refit), +- 2 s.e.", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.set_title(title, fontsize=9)
+    return figure

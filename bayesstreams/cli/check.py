@@ -243,3 +243,42 @@ def qca_calibration(
                f"posterior is not one value")
     _echo_table(result.summary)
     typer.echo(f"wrote {out}")
+
+
+@check_app.command("voi")
+def voi_calibration(
+    out: Annotated[Path, typer.Option("--out", help="folder for rows.csv, summary.csv, ranking.csv and settings.json")],
+    sims: Annotated[int, typer.Option("--sims", min=2, help="simulated studies (six fits each)")] = 60,
+    cases: Annotated[int, typer.Option("--cases", min=2, help="cases per simulated study")] = 8,
+    missing: Annotated[float, typer.Option("--missing", min=0.0, max=0.9, help="share of cells not discussed")] = 0.2,
+    observed: Annotated[float, typer.Option("--observed", min=0.05, max=1.0, help="share of stream states kept")] = 0.8,
+    model: Annotated[Optional[str], typer.Option("--model", help="a model whose not-discussed codes have a "
+                                                                 "distribution")] = "streams-marginal",
+    draws: Annotated[int, typer.Option(min=10, help="draws per chain")] = 300,
+    tune: Annotated[int, typer.Option(min=10, help="tuning steps per chain")] = 300,
+    chains: Annotated[int, typer.Option(min=1, help="chains per fit")] = 2,
+    seed: Annotated[int, typer.Option(help="random seed")] = 1,
+    start: Annotated[int, typer.Option("--start", min=0, help="first simulation (runs of other simulations "
+                                                              "pool into one)")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="replace an existing output folder")] = False,
+) -> None:
+    """Does the predicted value of information come true? Simulated studies, acquisitions and refits (exit 1 if not)."""
+    from bayesstreams.atomic import refuse_existing
+
+    refuse_existing(out, force)  # before the fits
+    from bayesstreams.checks.voi_validation import verdict, voi_validation, write_validation
+
+    result = voi_validation(n_sims=sims, n_cases=cases, seed=seed, model=model, p_missing=missing,
+                            observed_streams=observed, draws=draws, tune=tune, chains=chains, start=start,
+                            progress=lambda i, n: typer.echo(f"  simulation {i} of {n}", err=True))
+    write_validation(result, out, force=force)
+    typer.echo(f"value of information, predicted and realised: {sims} simulated studies of {cases} cases; "
+               f"reduction of the 90% interval width, realised = weight x (width on the fit - width on the refit)")
+    _echo_table(result.summary, ["role", "query", "n", "width_now", "predicted", "realised", "realised_se", "z"])
+    _echo_table(result.ranking)
+    checks = verdict(result)
+    for name, passed, numbers in checks:
+        typer.echo(f"{name}: {'passed' if passed else 'FAILED'} ({numbers})")
+    typer.echo(f"wrote {out}")
+    if not all(passed for _, passed, _ in checks):
+        raise typer.Exit(1)

@@ -85,7 +85,7 @@ def _pyfunc_model(problem, shapes, coords, dims, initial_point):
 
     kernels = _kernels(problem)
     extra = (problem.flags,) if isinstance(problem, EvidenceProblem) else ()
-    data, cell, n_groups, centered = problem.arrays(), problem.cell, problem.n_groups, int(problem.centered)
+    data, cell, n_groups, centred = problem.arrays(), problem.cell, problem.n_groups, problem.centred
     slices = _blocks(shapes)
 
     def make_logp_fn():
@@ -98,7 +98,7 @@ def _pyfunc_model(problem, shapes, coords, dims, initial_point):
     def make_expand_fn(*_seeds):
         def expand(theta, **_):
             flat = np.empty(slices[-1].stop)
-            kernels.expand(theta, flat, cell, n_groups, centered, *extra)
+            kernels.expand(theta, flat, cell, n_groups, centred, *extra)
             return {name: flat[block].reshape(shape) for (name, shape), block in zip(shapes.items(), slices)}
 
         return expand

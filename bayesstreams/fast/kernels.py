@@ -61,9 +61,13 @@ def _cell_order(cell):
 
 
 @njit(**_JIT)
-def logp_grad(theta, grad, n_groups, centered, cell, codes, pattern_cell, pattern_group, n_one, n_zero, row_pattern,
+def logp_grad(theta, grad, n_groups, centred, cell, codes, pattern_cell, pattern_group, n_one, n_zero, row_pattern,
               all_one, w_obs, w_val, weight, hyper):
-    """Log-density at ``theta`` (PyMC's unconstrained space); writes its gradient into ``grad``."""
+    """Log-density at ``theta`` (PyMC's unconstrained space); writes its gradient into ``grad``.
+
+    ``centred`` (int64, factor): 1 where ``theta[12 + k]`` is ``beta[k]`` (centred), 0 where it is
+    ``z[k]`` (non-centred), as :func:`bayesstreams.model.centring.centred_factors` chose.
+    """
     n_factors = cell.shape[0]
     _, o_sigma, _, o_lam = _offsets(n_factors, n_groups)
     grad[:] = 0.0
@@ -72,7 +76,7 @@ def logp_grad(theta, grad, n_groups, centered, cell, codes, pattern_cell, patter
         tau[c] = math.exp(theta[6 + c])
     beta = np.empty(n_factors)
     for k in range(n_factors):
-        beta[k] = theta[12 + k] if centered else theta[cell[k]] + tau[cell[k]] * theta[12 + k]
+        beta[k] = theta[12 + k] if centred[k] else theta[cell[k]] + tau[cell[k]] * theta[12 + k]
     sigma = math.exp(theta[o_sigma]) if n_groups > 0 else 0.0
     prob = np.empty(5)  # lambda (2), kappa (2), rho, and their gradients d_prob in the same layout
     for j in range(5):
@@ -87,7 +91,7 @@ def logp_grad(theta, grad, n_groups, centered, cell, codes, pattern_cell, patter
     d_beta = np.zeros(n_factors)
     d_sigma = _pattern_grad(theta, grad, codes, pattern_cell, pattern_group, d_pattern, sigma, n_groups, by_cell,
                             start, d_beta)
-    return total + _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_groups, centered, hyper)
+    return total + _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_groups, centred, hyper)
 
 
 @njit(inline="always", **_JIT)
@@ -204,14 +208,14 @@ def _pattern_grad(theta, grad, codes, pattern_cell, pattern_group, d_pattern, si
 
 
 @njit(inline="always", **_JIT)
-def _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_groups, centered, hyper):
+def _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_groups, centred, hyper):
     """Prior log-densities with Jacobians and constants; completes grad through beta and the transforms."""
     n_factors = cell.shape[0]
     o_alpha, o_sigma, o_raw, o_lam = _offsets(n_factors, n_groups)
     total = hyper[12]
     for k in range(n_factors):
         c = cell[k]
-        if centered:  # beta ~ Normal(mu, tau)
+        if centred[k]:  # beta ~ Normal(mu, tau)
             z = (theta[12 + k] - theta[c]) / tau[c]
             total -= 0.5 * z * z + theta[6 + c]
             grad[c] += z / tau[c]
@@ -250,7 +254,7 @@ def _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_grou
 
 
 @njit(**_JIT)
-def expand(theta, out, cell, n_groups, centered):
+def expand(theta, out, cell, n_groups, centred):
     """The posterior variables of one draw, flat, in the order of :data:`EXPANDED` (group ones only with groups)."""
     n_factors = cell.shape[0]
     o_alpha, o_sigma, o_raw, o_lam = _offsets(n_factors, n_groups)
@@ -258,7 +262,7 @@ def expand(theta, out, cell, n_groups, centered):
     out[0:6] = theta[0:6]  # mu
     for k in range(n_factors):  # z
         c = cell[k]
-        out[6 + k] = (theta[12 + k] - theta[c]) / math.exp(theta[6 + c]) if centered else theta[12 + k]
+        out[6 + k] = (theta[12 + k] - theta[c]) / math.exp(theta[6 + c]) if centred[k] else theta[12 + k]
     pos = 6 + n_factors
     out[pos:pos + 6] = theta[o_alpha:o_alpha + 6]
     pos += 6
@@ -269,7 +273,7 @@ def expand(theta, out, cell, n_groups, centered):
     pos += 6
     for k in range(n_factors):  # beta
         c = cell[k]
-        out[pos + k] = theta[12 + k] if centered else theta[c] + math.exp(theta[6 + c]) * theta[12 + k]
+        out[pos + k] = theta[12 + k] if centred[k] else theta[c] + math.exp(theta[6 + c]) * theta[12 + k]
     pos += n_factors
     if n_groups > 0:
         sigma = math.exp(theta[o_sigma])
@@ -301,7 +305,8 @@ def _unpack(user_data):
     w_val = blob[o[9]:o[9] + 2 * n_rows].reshape((n_rows, 2))
     weight = blob[o[10]:o[10] + n_rows]
     hyper = blob[o[11]:o[11] + len(HYPER) + 1]
-    sizes = (head[5], head[6], head[4], head[7])  # n_dim, n_expanded, n_groups, centered
+    centred = blob[head[7]:head[7] + n_factors].view(np.int64)  # head[7]: where the per-factor centring starts
+    sizes = (head[5], head[6], head[4], centred)  # n_dim, n_expanded, n_groups, centred
     return sizes, (cell, codes, pattern_cell, pattern_group, n_one, n_zero, row_pattern, all_one, w_obs, w_val,
                    weight, hyper)
 
@@ -328,12 +333,12 @@ def _status(value, grad):
 def logp_cfunc(dim, theta_ptr, grad_ptr, logp_ptr, user_data):
     """``int logp(n, theta*, grad*, logp*, user_data*)`` as nutpie calls it from its sampler threads."""
     sizes, tables = _unpack(user_data)
-    n_dim, _, n_groups, centered = sizes
+    n_dim, _, n_groups, centred = sizes
     if dim != n_dim:
         return -1
     theta = carray(theta_ptr, (n_dim,))
     grad = carray(grad_ptr, (n_dim,))
-    value = logp_grad(theta, grad, n_groups, centered, *tables)
+    value = logp_grad(theta, grad, n_groups, centred, *tables)
     carray(logp_ptr, (1,))[0] = value
     return _status(value, grad)
 
@@ -342,8 +347,8 @@ def logp_cfunc(dim, theta_ptr, grad_ptr, logp_ptr, user_data):
 def expand_cfunc(dim, n_out, theta_ptr, out_ptr, user_data):
     """``int expand(n, n_out, theta*, out*, user_data*)``: the posterior variables of one draw."""
     sizes, tables = _unpack(user_data)
-    n_dim, n_expanded, n_groups, centered = sizes
+    n_dim, n_expanded, n_groups, centred = sizes
     if dim != n_dim or n_out != n_expanded:
         return -1
-    expand(carray(theta_ptr, (n_dim,)), carray(out_ptr, (n_expanded,)), tables[0], n_groups, centered)
+    expand(carray(theta_ptr, (n_dim,)), carray(out_ptr, (n_expanded,)), tables[0], n_groups, centred)
     return 0

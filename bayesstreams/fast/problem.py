@@ -37,6 +37,7 @@ from bayesstreams.fast import kernels, modes
 from bayesstreams.fast.layout import (EV_EXPANDED, EV_FEATURES, EV_FLAGS, EV_HEADER, EV_HYPER_SIZE,  # noqa: F401
                                       EXPANDED, FAMILIES, GROUP_VARIABLES, HEADER, HYPER, N_CELLS)
 from bayesstreams.fast.tables import cells_and_groups, evidence_tables, pattern_table  # noqa: F401
+from bayesstreams.model.centring import centred_factors
 from bayesstreams.model.evidence import code_coords
 from bayesstreams.model.hierarchy import model_coords
 from bayesstreams.model.likelihood import observed_terms
@@ -78,7 +79,7 @@ class StreamsProblem:
     n_groups: int
     hyper: np.ndarray
     coords: dict
-    centered: bool = False
+    centred: np.ndarray
 
     @property
     def n_factors(self) -> int:
@@ -86,7 +87,7 @@ class StreamsProblem:
 
     def layout(self) -> list[tuple[str, tuple[int, ...]]]:
         """(name, shape) of each block of the parameter vector, named like PyMC's value variables."""
-        effects = "beta" if self.centered else "z"
+        effects = "beta_or_z" if self.centred.any() else "z"  # as bayesstreams.model.hierarchy.pooled_effects
         blocks = [("mu", (2, 3)), ("tau_log__", (2, 3)), (effects, (self.n_factors,)), ("alpha", (2, 3))]
         if self.n_groups:
             blocks += [("sigma_group_log__", ()), ("gamma_raw", (2, 3, self.n_groups))]
@@ -105,7 +106,7 @@ class StreamsProblem:
 
     def arrays(self) -> tuple:
         """The data arguments of :func:`logp_grad` after ``theta`` and ``grad``."""
-        return (self.n_groups, int(self.centered), self.cell, self.codes, self.pattern_cell, self.pattern_group,
+        return (self.n_groups, self.centred, self.cell, self.codes, self.pattern_cell, self.pattern_group,
                 self.n_one, self.n_zero, self.row_pattern, self.all_one, self.w_obs, self.w_val, self.weight,
                 self.hyper)
 
@@ -114,18 +115,19 @@ class StreamsProblem:
         n_expanded = sum(math.prod(shape) for shape in self.posterior_shapes().values())
         parts = [self.cell.view(np.float64), self.codes, self.pattern_cell.view(np.float64),
                  self.pattern_group.view(np.float64), self.n_one, self.n_zero, self.row_pattern.view(np.float64),
-                 self.all_one, self.w_obs, self.w_val, self.weight, self.hyper]
+                 self.all_one, self.w_obs, self.w_val, self.weight, self.hyper, self.centred.view(np.float64)]
         offsets, position = [], HEADER
         for part in parts:
             offsets.append(position)
             position += part.size
+        # the centring's offset sits in the sizes (slot 7), the twelve table offsets after them
         header = np.array([position, self.n_factors, len(self.codes), len(self.weight), self.n_groups, self.n_dim,
-                           n_expanded, int(self.centered), *offsets], dtype=np.int64)
+                           n_expanded, offsets[-1], *offsets[:-1]], dtype=np.int64)
         return np.concatenate([header.view(np.float64), *(np.ravel(p) for p in parts)])
 
 
-def streams_problem(dataset, config, centered: bool = False) -> StreamsProblem:
-    """The tables of a dataset and the hyperparameters of a streams model file."""
+def streams_problem(dataset, config) -> StreamsProblem:
+    """The tables of a dataset and the hyperparameters of a streams model file (centring as the model chooses)."""
     if not config.model_kind.has_fast_density:
         raise ValueError(f"the fast log-density covers the streams model, not {config.kind!r}")
     priors = {name: config.prior_of(name) for name in FAMILIES}
@@ -157,7 +159,13 @@ def streams_problem(dataset, config, centered: bool = False) -> StreamsProblem:
         pattern_group=contiguous(pattern_group, np.int64), n_one=contiguous(n_one), n_zero=contiguous(n_zero),
         row_pattern=contiguous(rows[:, :N_CELLS], np.int64), all_one=contiguous(rows[:, 6:8]),
         w_obs=contiguous(rows[:, 8:10]), w_val=contiguous(rows[:, 10:12]), weight=contiguous(weight),
-        n_groups=n_groups, hyper=np.asarray(hyper, dtype=np.float64), coords=model_coords(dataset), centered=centered)
+        n_groups=n_groups, hyper=np.asarray(hyper, dtype=np.float64), coords=model_coords(dataset),
+        centred=centring(dataset, config))
+
+
+def centring(dataset, config) -> np.ndarray:
+    """Per factor, 1 where its effect is sampled centred (:func:`~bayesstreams.model.centring.centred_factors`)."""
+    return np.ascontiguousarray(centred_factors(dataset, config), dtype=np.int64)
 
 
 def prior_constant(priors: dict, n_factors: int, n_groups: int) -> float:
@@ -189,7 +197,8 @@ def logp(problem, theta: np.ndarray) -> tuple[float, np.ndarray]:
 def initial_point(problem: StreamsProblem, seed: int) -> np.ndarray:
     """nutpie's start for PyMC models: each prior's support point, jittered by U(-1, 1) on the sampler's scale."""
     h = problem.hyper
-    values = {"mu": h[0], "tau_log__": math.log(h[2]), "z": 0.0, "beta": h[0], "alpha": h[3],
+    values = {"mu": h[0], "tau_log__": math.log(h[2]), "z": 0.0, "beta_or_z": np.where(problem.centred, h[0], 0.0),
+              "alpha": h[3],
               "sigma_group_log__": math.log(h[11]), "gamma_raw": 0.0, "lambda_logodds__": math.log(h[5] / h[6]),
               "kappa_logodds__": math.log(h[7] / h[8]), "rho_logodds__": math.log(h[9] / h[10])}
     if isinstance(problem, EvidenceProblem):
@@ -245,7 +254,7 @@ class EvidenceProblem:
     ev_hyper: np.ndarray
     flags: np.ndarray
     coords: dict
-    centered: bool = False
+    centred: np.ndarray
 
     @property
     def n_factors(self) -> int:
@@ -290,18 +299,18 @@ class EvidenceProblem:
 
     def arrays(self) -> tuple:
         """The data arguments of :func:`bayesstreams.fast.modes.logp_grad` after ``theta`` and ``grad``."""
-        return (self.n_groups, int(self.centered), *self.tables())
+        return (self.n_groups, self.centred, *self.tables())
 
     def user_data(self) -> np.ndarray:
         """All arrays packed into one float64 buffer behind an int64 header (what the C callbacks read)."""
         n_expanded = sum(math.prod(shape) for shape in self.posterior_shapes().values())
-        parts = [np.ascontiguousarray(p).ravel() for p in self.tables()]
+        parts = [np.ascontiguousarray(p).ravel() for p in (*self.tables(), self.centred)]
         parts = [p.view(np.float64) if p.dtype == np.int64 else p for p in parts]
         offsets, position = [], EV_HEADER
         for part in parts:
             offsets.append(position)
             position += part.size
-        sizes = [position, self.n_dim, n_expanded, self.n_groups, int(self.centered), self.n_factors,
+        sizes = [position, self.n_dim, n_expanded, self.n_groups, offsets.pop(), self.n_factors,
                  len(self.codes), len(self.weight), len(self.type_factor), len(self.slot_type)]
         header = np.zeros(EV_HEADER, dtype=np.int64)
         header[:len(sizes)] = sizes
@@ -309,7 +318,7 @@ class EvidenceProblem:
         return np.concatenate([header.view(np.float64), *parts])
 
 
-def evidence_problem(dataset, config, centered: bool = False) -> EvidenceProblem:
+def evidence_problem(dataset, config) -> EvidenceProblem:
     """The tables of a dataset and the hyperparameters of a streams model file under an evidence mode."""
     options = config.evidence_options
     if not config.model_kind.has_fast_density:
@@ -378,7 +387,7 @@ def evidence_problem(dataset, config, centered: bool = False) -> EvidenceProblem
         row_state=contiguous(rows[:, N_CELLS:2 * N_CELLS], np.int64), all_one=contiguous(rows[:, 12:14]),
         w_obs=contiguous(rows[:, 14:16]), w_val=contiguous(rows[:, 16:18]), weight=contiguous(weight),
         n_groups=n_groups, hyper=np.asarray(hyper, dtype=np.float64), ev_hyper=ev_hyper, flags=flags,
-        coords=coords, centered=centered)
+        coords=coords, centred=centring(dataset, config))
 
 
 def _evidence_start(problem: EvidenceProblem) -> dict:

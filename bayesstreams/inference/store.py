@@ -108,17 +108,20 @@ def trace_with_extras(run):
     return tree
 
 
-def netcdf_bytes(tree) -> bytes:
-    """``tree`` as netCDF (h5netcdf) bytes, with no HDF5 file or buffer left open.
+def write_netcdf(tree, path: Path) -> None:
+    """Write ``tree`` as netCDF (h5netcdf) to ``path``, with no HDF5 file or buffer left open.
 
     Written in memory and then with one plain write: a full disk then fails in Python's
     ``write``.  Writing to the path directly left an HDF5 handle open on the error path, and
     the memoryview xarray returns pins its buffer; either crashed the interpreter at exit
-    (status 139).  ``bytes`` copies, and the view is released at once.
+    (status 139).  The view is written as it is and released at once: copying it to ``bytes``
+    first (as before 2026-12-06) held the log-likelihood a third time, 320 MB more at
+    N = 10,000 and the peak of ``fit`` from 760 MB to 1.4 GB (docs/PERFORMANCE.md, "large").
     """
     view = tree.to_netcdf(None, engine="h5netcdf")
     try:
-        return bytes(view)
+        with open(path, "wb") as handle:
+            handle.write(view)
     finally:
         view.release()
 
@@ -157,7 +160,7 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
     timings = dict(run.info.get("timings", {}))
     with atomic_folder(out, force=force) as tmp:
         start = time.perf_counter()
-        (tmp / "trace.nc").write_bytes(netcdf_bytes(trace_with_extras(run)))
+        write_netcdf(trace_with_extras(run), tmp / "trace.nc")
         # stored so that a query on the saved run (score, report) needs no arviz-stats to power-scale
         save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood, power_weights(run), run.power_khat)
         write_long(run.dataset, tmp / "dataset")

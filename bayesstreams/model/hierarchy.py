@@ -1,7 +1,8 @@
 """PyMC pieces every model kind shares: partially pooled factor effects and group offsets.
 
-Factor effects are one vector ``beta[factor]``, pooled within their phase and stream through
-the non-centred ``beta[k] = mu[p,s] + tau[p,s] z[k]`` (MODEL.md §2); group offsets are
+Factor effects are one vector ``beta[factor]``, pooled within their phase and stream by
+``beta[k] ~ Normal(mu[p,s], tau[p,s])`` (MODEL.md §2), sampled non-centred (``beta[k] = mu[p,s] + tau[p,s] z[k]``)
+or centred per factor as :mod:`bayesstreams.model.centring` chooses from the data; group offsets are
 ``gamma = sigma_group * gamma_raw``.  Priors come from the model file through
 :meth:`~bayesstreams.model.config.ModelConfig.prior_of`.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesstreams.model.centring import centred_factors
 from bayesstreams.model.priors import Parameter, Prior
 
 CELL = ("phase", "stream")
@@ -41,12 +43,27 @@ def stream_design(dataset) -> np.ndarray:
 
 
 def pooled_effects(pm, dataset, config):
-    """beta[k] = mu[p,s] + tau[p,s] z[k], non-centred, with dims (phase, stream) and factor."""
+    """beta (dims factor) pooled by mu, tau (dims phase, stream), each factor centred or not as chosen from the data.
+
+    With every factor non-centred (:func:`~bayesstreams.model.centring.centred_factors`; the
+    shipped study) this is ``beta = mu + tau z`` with ``z`` free, as in every earlier run.
+    Otherwise one free vector ``beta_or_z`` holds ``beta[k]`` for a centred factor (prior
+    ``Normal(mu, tau)``) and ``z[k]`` for a non-centred one (prior ``Normal(0, 1)``), and both
+    ``beta`` and ``z`` are deterministic: the posterior keeps their names, dims and meaning.
+    """
     mu = config.prior_of("mu").pymc(pm, "mu", dims=("phase", "stream"))
     tau = config.prior_of("tau").pymc(pm, "tau", dims=("phase", "stream"))
-    z = pm.Normal("z", 0.0, 1.0, dims="factor")
     fp, fs = dataset.factor_phase, dataset.factor_stream
-    return pm.Deterministic("beta", mu[fp, fs] + tau[fp, fs] * z, dims="factor")
+    centred = centred_factors(dataset, config)
+    if not centred.any():
+        z = pm.Normal("z", 0.0, 1.0, dims="factor")
+        return pm.Deterministic("beta", mu[fp, fs] + tau[fp, fs] * z, dims="factor")
+    free = pm.Normal("beta_or_z", np.where(centred, 1.0, 0.0) * mu[fp, fs],
+                     np.where(centred, 1.0, 0.0) * tau[fp, fs] + np.where(centred, 0.0, 1.0), dims="factor")
+    beta = pm.Deterministic("beta", np.where(centred, 1.0, 0.0) * free
+                            + np.where(centred, 0.0, 1.0) * (mu[fp, fs] + tau[fp, fs] * free), dims="factor")
+    pm.Deterministic("z", (beta - mu[fp, fs]) / tau[fp, fs], dims="factor")
+    return beta
 
 
 def group_offsets(pm, dataset, config, dims: tuple[str, ...]):

@@ -124,12 +124,17 @@ def main() -> None:
              "profiles (`analysis/advice_fast.py`), evaluates levers, steps and plans from those coefficients, and "
              "sorts each profile's summaries together; tests/test_score_batch.py holds it to the reference path "
              "to 1e-12 in every field.")
-    body += ("\n\nWhere the time of 342 profiles went (cProfile, 2026-12-06, on the loaded machine, before the last "
-             "two fixes): each profile's advice one at a time after the shared preparation (plans about 11%, levers "
-             "8%, summaries 8%), the shared preparation 24%, the not-discussed ranges of `mode_comparison` 16%, four "
-             "baselines 12% (two of them the same posterior on the same profiles: `prior_dependence` computes its "
-             "own), the prior-dependence flags 8%, the codes-only levers 10%. Reaching 3 s needs the per-profile "
-             "advice (plan search, levers, blocks) as one pass over all profiles too, and one shared baseline.")
+    body += ("\n\nWhere the time of 342 profiles went (cProfile, 2026-12-06, load about 8 on 2 cores, 16.5 CPU s "
+             "under the profiler): each profile's advice one at a time after the shared preparation (plan search about "
+             "15% of the time, levers and blocks 13%, the quantiles of each profile's summaries 10%), the shared "
+             "preparation of the advice 14%, the codes-only levers (`do_factor` per factor) 10%, the not-discussed "
+             "ranges 9% and three baselines 11% (the profiles', the reference cases' and the wide refit's). "
+             "Since the previous measurement: the not-discussed ranges reuse the baseline's stream log-odds "
+             "(two `stream_eta` fewer) and summarise all cases in one pass, `prior_dependence` shares score's "
+             "baseline (one fewer), and the reference's no-data factors are read once, not per profile; every "
+             "output is unchanged to the bit. Reaching 3 s needs the per-profile advice (plan search over "
+             "candidate sets, levers, blocks, the deferred quantiles) as one array pass over all profiles of a "
+             "block; not done yet.")
     command = " ".join(["python benchmarks/score_batch.py", *sys.argv[1:]])
     write_section("score-batch", body, command)
 

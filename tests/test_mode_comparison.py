@@ -76,6 +76,8 @@ def test_the_range_is_the_extreme_completion_per_draw_and_holds_every_completion
             assert np.all(means >= row.low - 1e-12) and np.all(means <= row.high + 1e-12)
             assert row.low - 1e-12 <= own.mean() <= row.high + 1e-12
             assert row.mean == pytest.approx(own.mean())
+            # the summaries of all cases at once are the case's own, to the bit
+            assert (row.mean, row.q05, row.q95) == (float(own.mean()), *map(float, np.quantile(own, [0.05, 0.95])))
             assert row.rests == (row.high - row.low > SHIFT_LIMIT * (row.q95 - row.q05) / 2)
 
 

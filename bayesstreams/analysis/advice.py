@@ -532,7 +532,7 @@ def necessity(posterior, dataset, base=None, quantiles=None, reference=None):
 def advise(posterior, dataset, case: str | None = None, base=None, reference=None, prior: dict | None = None,
            threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN,
            reweight: bool = False, weights: np.ndarray | None = None, fast: bool = False,
-           prepared: dict | None = None) -> CaseAdvice:
+           prepared: dict | None = None, no_data: frozenset | None = None) -> CaseAdvice:
     """Levers, plans, bottlenecks and necessity of one case given its evidence (see module docs).
 
     The one function behind every output's advice (report, brief, ``score``, ``compare-cases``,
@@ -569,6 +569,9 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
     prepared
         The case's per-draw pieces computed with all other cases at once
         (:func:`bayesstreams.analysis.advice_fast.prepare_cases`; fast path only).
+    no_data
+        :func:`~bayesstreams.data.support.no_data_factors` of ``reference`` (else ``dataset``) when the
+        caller has it (``score`` advises many profiles against one reference); computed when not given.
     """
     run = posterior.run if isinstance(posterior, Study) else posterior  # a Study holds its run
     if isinstance(run, Run):  # advise(run_or_study, case)
@@ -581,7 +584,8 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
     i = dataset.case_ids.index(dataset.resolve_case(case))
     evidence = case_evidence(dataset, i)
     state = _case(base, i, evidence, reweight, weights, fast=fast, prepared=prepared if fast else None)
-    no_data = no_data_factors(reference if reference is not None else dataset)
+    if no_data is None:
+        no_data = no_data_factors(reference if reference is not None else dataset)
     # never offered: factors without data (their gain is the prior's) and context no case can change
     not_offered = no_data | (reference if reference is not None else dataset).codebook.context
     codes = np.asarray(dataset.x[i], dtype=float)

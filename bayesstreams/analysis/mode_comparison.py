@@ -80,21 +80,26 @@ def reliance_rows(draws: dict, dataset, base=None) -> list[Reliance]:
     bounds = kind_of_draws(draws).not_discussed_bounds(draws, x, np.asarray(dataset.factor_phase),
                                                        np.asarray(dataset.factor_stream),
                                                        np.asarray(dataset.group, dtype=int), records=dataset,
-                                                       qt=expected_q)
+                                                       qt=expected_q, eta=base.eta)
     missing = np.isnan(x)
     phase = np.asarray(dataset.factor_phase)
     per_phase = np.stack([missing[:, phase == p].sum(axis=1) for p in (0, 1)], axis=1)
     rows = []
-    chances = (("W1", "p_w1", now.p1), ("W2", "p_w2", now.p2))  # Windows.p2 is computed at each reading: once
+    # every case's summaries in one pass per quantity; the draws of a case made contiguous first, so that
+    # each mean sums them in the order (and to the bits) of the case's own column read alone
+    summary = {}
+    for window, name, values in (("W1", "p_w1", now.p1), ("W2", "p_w2", now.p2)):  # Windows.p2: read once
+        low, high = (np.ascontiguousarray(b.T).mean(axis=1) for b in bounds[name])
+        q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
+        summary[window] = (low, high, q05, q95, np.ascontiguousarray(values.T).mean(axis=1))
     for i, case in enumerate(dataset.case_ids):
-        for window, name, values in chances:
-            low, high = (float(b[:, i].mean()) for b in bounds[name])
-            q05, q95 = (float(v) for v in np.quantile(values[:, i], [0.05, 0.95]))
+        for window in ("W1", "W2"):
+            low, high, q05, q95, mean = (float(v[i]) for v in summary[window])
             n = int(per_phase[i, list(WINDOW_PHASES[window])].sum())
             width, half = high - low, (q95 - q05) / 2.0
             rests = bool(width > SHIFT_LIMIT * half) if half > 0 else bool(width > 0)
             rows.append(Reliance(case, window, n, int(per_phase[i, 0]), int(per_phase[i, 1]),
-                                 float(values[:, i].mean()), q05, q95, low, high, rests))
+                                 mean, q05, q95, low, high, rests))
     return rows
 
 

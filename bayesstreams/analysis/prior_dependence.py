@@ -350,7 +350,7 @@ def flag_draws(values: np.ndarray, weights: dict | None = None, wide: np.ndarray
 
 
 def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alphas=ALPHAS,
-                     names=None) -> PriorDependence:
+                     names=None, base=None) -> PriorDependence:
     """Measure how much the prior drives every headline number of a run (MODEL.md §8).
 
     Parameters
@@ -367,6 +367,12 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
         The cases to compute per-case numbers for (default: the run's; a profile for ``score``).
     alphas
         Powers of the prior for power-scaling (each read only where its Pareto ``k < 0.7``).
+    names
+        Only these quantities (:func:`headline_draws`); None for all.
+    base
+        The :class:`~bayesstreams.analysis.queries.Baseline` of ``run.posterior`` on ``dataset`` when the
+        caller has it (``score`` does): shared, not computed again.  Default: the run's own on its
+        dataset, else computed here.
 
     Returns
     -------
@@ -389,7 +395,7 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
     dataset = run.dataset if dataset is None else dataset
     weights = usable_power_weights(run, alphas) or None
     others = {agnostic_run.config.name: agnostic_run.posterior} if agnostic_run is not None else None
-    shared = run_baseline(run) if dataset is run.dataset else None
+    shared = base if base is not None else run_baseline(run) if dataset is run.dataset else None
     headlines = None
     if dataset is run.dataset:  # each run's (and companion's) headline draws are computed once and kept with it
         headlines = {"": run_headline_draws(run, names)}

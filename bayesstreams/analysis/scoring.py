@@ -234,6 +234,7 @@ def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshol
     if not base.has_streams:
         return [None] * profiles.n_cases
     targets = [case_evidence(profiles, i).target for i in range(profiles.n_cases)]
+    no_data = no_data_factors(run.dataset)  # the reference's: once, not once per profile
     out = []
     for start in range(0, profiles.n_cases, BLOCK):  # a block at a time: the prepared pieces bound the memory
         rows = slice(start, min(start + BLOCK, profiles.n_cases))
@@ -242,7 +243,8 @@ def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshol
             prepared = prepare_cases(base, profiles.s, profiles.w, targets, list(run.dataset.phases), rows)
         out += [advice_to_dict(advise(run.posterior, profiles, profiles.case_ids[i], base=base, reference=run.dataset,
                                       prior=run.prior, threshold=threshold, min_gain=min_gain, reweight=not in_data,
-                                      fast=fast, prepared=prepared[i - rows.start]), labels, actions=actions)
+                                      fast=fast, prepared=prepared[i - rows.start], no_data=no_data),
+                                      labels, actions=actions)
                 for i in range(rows.start, rows.stop)]
     return out
 
@@ -290,7 +292,7 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
             bottlenecks=per_case_bottlenecks[i] if per_case_bottlenecks else None,
             similar=most_similar(profiles.x[i], reference, n_similar), not_discussed_range=ranges[i]))
     if measure_prior:
-        measured = prior_dependence(run, check_run, dataset=profiles, names=CASE_CHANCES)
+        measured = prior_dependence(run, check_run, dataset=profiles, names=CASE_CHANCES, base=base)
         result.prior_checks = list(measured.checks)
         for case in result.cases:
             case.prior_driven = {name: measured.flag(name, case.case_id) for name in CASE_CHANCES}

@@ -177,7 +177,7 @@ class StreamsKind:
             base.cache["evidence"] = (options, data, group_eta, qt)
         return base
 
-    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None) -> dict:
+    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None, eta=None) -> dict:
         """Per draw, the lowest and highest P(W1) and P(W2) over every completion of the not-discussed cells.
 
         ``P(W_p)`` rises with each ``q`` of its phase, ``P(W2) = pibar2 (rho + (1 - rho) P(W1))``
@@ -186,7 +186,8 @@ class StreamsKind:
         ``+sign(beta_k)``.  The other cells keep their evidence (a point mass, or under latent
         respondents their respondents' codes); a completed cell is a point mass in every mode.
         Returns ``{"p_w1": (low, high), "p_w2": (low, high)}``, each (sample, case); ``qt`` as in
-        :meth:`baseline`.
+        :meth:`baseline`.  ``eta`` is the :meth:`baseline`'s ``eta`` of the same draws and cases when at
+        hand (it is the stream log-odds at the filled codes: not computed again); read in the default mode only.
         """
         x = np.asarray(x, dtype=float)
         missing = np.isnan(x)
@@ -198,9 +199,10 @@ class StreamsKind:
         room = room.reshape(room.shape[0], x.shape[0], 2, 3)
         options = ev.options_of_draws(draws)
         out = {}
+        if ev.is_v1(options) and eta is None:  # the same for both sides: once
+            eta = stream_eta(draws["alpha"], draws["beta"], filled, phase, stream, draws.get("gamma"), group)
         for side in (-1.0, 1.0):
             if ev.is_v1(options):
-                eta = stream_eta(draws["alpha"], draws["beta"], filled, phase, stream, draws.get("gamma"), group)
                 q = logistic(eta + side * room)
             else:
                 counts = ev.respondent_counts(records, x) if records is not None else None

@@ -276,3 +276,21 @@ def test_identification_without_a_fitted_tail_says_so_in_json_and_words(tiny_run
         text = " ".join(identification_lines(data, None, translator(lang), lang))
         assert words in text and "inf" not in text.lower().replace("information", "")
         assert ("too few draws to fit a Pareto tail" if lang == "en" else "te weinig trekkingen") in text
+
+
+def test_the_cells_to_double_check_are_ordered_by_count_then_cell_whatever_the_flips_order():
+    """Ties must not follow a set's order (string hashing differs per process): codes first, then by case."""
+    conclusions = [Conclusion("claim", c, "supported") for c in ("a", "b", "c")]
+    changes = [Change("stream", "g4", phase=1, stream="problem", old=1.0, new=0.0),
+               Change("stream", "g1", phase=1, stream="politics", old=1.0, new=0.0),
+               Change("code", "g2", factor="insight", old=-1.0, new=1.0),
+               Change("code", "g1", factor="region", old=0.0, new=1.0)]
+    flips = [Flip(conclusion, change, "cannot tell", "psis", 0.1)
+             for change in changes for conclusion in conclusions[:2]]
+    flips += [Flip(conclusions[2], changes[0], "cannot tell", "psis", 0.1)]  # g4's problem stream: 3 conclusions
+    expected = [(("stream", "g4", "1/problem"), 3), (("code", "g1", "region"), 2), (("code", "g2", "insight"), 2),
+                (("stream", "g1", "1/politics"), 2)]
+    for order in (flips, flips[::-1], flips[1::2] + flips[::2]):
+        found = Fragility(conclusions, list(order), [], n_changes=4)
+        assert found.most_relied_on() == expected
+        assert found.most_relied_on(2) == expected[:2]

@@ -167,10 +167,13 @@ class Fragility:
         """The cells (``(kind, case_id, factor or phase/stream)``) whose change overturns the most conclusions.
 
         These are the codes to double-check with a second coder.  One conclusion counts once per
-        cell, however many of the cell's recodings overturn it.
+        cell, however many of the cell's recodings overturn it.  Ties are broken by the cell itself
+        (codes before stream states, then case and factor or stream), so the order is the same in
+        every process (a set's order depends on the interpreter's string hashing).
         """
         pairs = {(_cell(f.change), (f.conclusion.kind, f.conclusion.subject)) for f in self.flips}
-        return Counter(cell for cell, _ in pairs).most_common(n)
+        counts = Counter(cell for cell, _ in pairs)
+        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
 
     def frame(self):
         """One row per flip: conclusion, its value before and after, the change, method and Pareto k."""

@@ -63,9 +63,14 @@ def query_text(query, now: dict, words: dict, t, lang: str) -> str:
 
 def value_text(row, words: dict, t, lang: str) -> str:
     """One ranked candidate with its value: the expected narrowing, the chance the verdict or the first lever changes."""
-    line = t("voi_value").format(rank=int(row["rank"]), what=candidate_text(row, words, t),
-                                 reduction=_num(row["expected_reduction"], lang),
-                                 se=_num(row["expected_reduction_se"], lang, 3))
+    reduction = float(row["expected_reduction"])
+    # A negative reduction is an interval expected to widen (e.g. a lever that may appear where there is none):
+    # said as such, never "narrows by -0.04".
+    wider = reduction <= -0.005
+    text = t("voi_value_wider") if wider else t("voi_value")
+    line = text.format(rank=int(row["rank"]), what=candidate_text(row, words, t),
+                       reduction=_num(abs(reduction) if wider else max(reduction, 0.0), lang),
+                       se=_num(row["expected_reduction_se"], lang, 3))
     if not np.isnan(row.get("p_verdict_change", np.nan)):
         line += t("voi_verdict").format(p=_pct(row["p_verdict_change"], lang),
                                         leave=_pct(row["p_leaves_cannot_tell"], lang))

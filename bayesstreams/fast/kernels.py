@@ -21,7 +21,7 @@ from bayesstreams.fast.layout import HEADER, HYPER
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 # ---------------------------------------------------------------------------------------
-# Kernels.  Offsets into theta: mu 0, tau 6, z (or beta) 12, alpha 12+K, sigma_group 18+K,
+# Kernels.  Offsets into theta: mu (or u, where a cell is sampled given its effects) 0, tau 6, z (or beta) 12, alpha 12+K, sigma_group 18+K,
 # gamma_raw 19+K (cell-major: cell * G + group), then lambda, kappa, rho.
 
 
@@ -58,6 +58,60 @@ def _cell_order(cell):
     for c in range(6):
         start[c + 1] += start[c]
     return by_cell, start
+
+
+@njit(inline="always", **_JIT)
+def _given_cells(centred, cell):
+    """1 for a cell whose factors are all centred: its ``theta[c]`` is ``u``, not ``mu``
+    (:func:`bayesstreams.model.centring.cells_given_effects`)."""
+    present, loose = np.zeros(6, dtype=np.int64), np.zeros(6, dtype=np.int64)
+    for k in range(cell.shape[0]):
+        present[cell[k]] = 1
+        if not centred[k]:
+            loose[cell[k]] = 1
+    for c in range(6):
+        present[c] = present[c] * (1 - loose[c])
+    return present
+
+
+@njit(inline="always", **_JIT)
+def _cell_sums(theta, cell, c, shift):
+    """The number of factors of cell ``c`` and the sum and sum of squares of their ``theta[12 + k] - shift``."""
+    n, total, squares = 0.0, 0.0, 0.0
+    for k in range(cell.shape[0]):
+        if cell[k] == c:
+            d = theta[12 + k] - shift
+            n += 1.0
+            total += d
+            squares += d * d
+    return n, total, squares
+
+
+@njit(inline="always", **_JIT)
+def _mu_given_effects(theta, cell, c, m0, s0):
+    """``mu[c] = m + s u`` of a cell sampled given its effects (``theta[c]`` is ``u``; see model.hierarchy)."""
+    n, total, _ = _cell_sums(theta, cell, c, 0.0)
+    t2 = math.exp(2.0 * theta[6 + c])
+    precision = n / t2 + 1.0 / (s0 * s0)
+    return (total / t2 + m0 / (s0 * s0)) / precision + theta[c] / math.sqrt(precision)
+
+
+@njit(inline="always", **_JIT)
+def _effects_given_cell(theta, grad, cell, c, m0, s0):
+    """log of ``Normal(beta; m0 1, tau^2 I + s0^2 1 1') Normal(u; 0, 1)`` of a cell sampled given its effects,
+    less the constants :func:`bayesstreams.fast.problem.prior_constant` holds; adds its gradient."""
+    n, total, squares = _cell_sums(theta, cell, c, m0)
+    t2, s02 = math.exp(2.0 * theta[6 + c]), s0 * s0
+    spread = t2 + n * s02
+    u = theta[c]
+    for k in range(cell.shape[0]):
+        if cell[k] == c:
+            grad[12 + k] -= (theta[12 + k] - m0 - s02 * total / spread) / t2
+    grad[6 + c] += (squares / t2 - s02 * total * total * (t2 + spread) / (spread * spread * t2) - (n - 1.0)
+                    - t2 / spread)
+    grad[c] -= u
+    return (math.log(s0) - (n - 1.0) * theta[6 + c] - 0.5 * math.log(spread)
+            - 0.5 * (squares - s02 * total * total / spread) / t2 - 0.5 * u * u)
 
 
 @njit(**_JIT)
@@ -213,9 +267,12 @@ def _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_grou
     n_factors = cell.shape[0]
     o_alpha, o_sigma, o_raw, o_lam = _offsets(n_factors, n_groups)
     total = hyper[12]
+    given = _given_cells(centred, cell)
     for k in range(n_factors):
         c = cell[k]
-        if centred[k]:  # beta ~ Normal(mu, tau)
+        if given[c]:  # the cell's effects have their joint prior below
+            grad[12 + k] = d_beta[k]
+        elif centred[k]:  # beta ~ Normal(mu, tau)
             z = (theta[12 + k] - theta[c]) / tau[c]
             total -= 0.5 * z * z + theta[6 + c]
             grad[c] += z / tau[c]
@@ -228,9 +285,12 @@ def _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_grou
             grad[6 + c] += d_beta[k] * z * tau[c]
             grad[12 + k] = d_beta[k] * tau[c] - z
     for c in range(6):
-        dev = (theta[c] - hyper[0]) / hyper[1]  # mu ~ Normal
-        total -= 0.5 * dev * dev
-        grad[c] -= dev / hyper[1]
+        if given[c]:  # mu given the effects: u ~ Normal(0, 1), the effects' marginal
+            total += _effects_given_cell(theta, grad, cell, c, hyper[0], hyper[1])
+        else:
+            dev = (theta[c] - hyper[0]) / hyper[1]  # mu ~ Normal
+            total -= 0.5 * dev * dev
+            grad[c] -= dev / hyper[1]
         ratio = tau[c] / hyper[2]  # tau ~ HalfNormal, log transform
         total += theta[6 + c] - 0.5 * ratio * ratio
         grad[6 + c] += 1.0 - ratio * ratio
@@ -254,15 +314,17 @@ def _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_grou
 
 
 @njit(**_JIT)
-def expand(theta, out, cell, n_groups, centred):
+def expand(theta, out, cell, n_groups, centred, hyper):
     """The posterior variables of one draw, flat, in the order of :data:`EXPANDED` (group ones only with groups)."""
     n_factors = cell.shape[0]
     o_alpha, o_sigma, o_raw, o_lam = _offsets(n_factors, n_groups)
     n_raw = 6 * n_groups
-    out[0:6] = theta[0:6]  # mu
+    given = _given_cells(centred, cell)
+    for c in range(6):  # mu
+        out[c] = _mu_given_effects(theta, cell, c, hyper[0], hyper[1]) if given[c] else theta[c]
     for k in range(n_factors):  # z
         c = cell[k]
-        out[6 + k] = (theta[12 + k] - theta[c]) / math.exp(theta[6 + c]) if centred[k] else theta[12 + k]
+        out[6 + k] = (theta[12 + k] - out[c]) / math.exp(theta[6 + c]) if centred[k] else theta[12 + k]
     pos = 6 + n_factors
     out[pos:pos + 6] = theta[o_alpha:o_alpha + 6]
     pos += 6
@@ -273,7 +335,7 @@ def expand(theta, out, cell, n_groups, centred):
     pos += 6
     for k in range(n_factors):  # beta
         c = cell[k]
-        out[pos + k] = theta[12 + k] if centred[k] else theta[c] + math.exp(theta[6 + c]) * theta[12 + k]
+        out[pos + k] = theta[12 + k] if centred[k] else out[c] + math.exp(theta[6 + c]) * theta[12 + k]
     pos += n_factors
     if n_groups > 0:
         sigma = math.exp(theta[o_sigma])
@@ -350,5 +412,5 @@ def expand_cfunc(dim, n_out, theta_ptr, out_ptr, user_data):
     n_dim, n_expanded, n_groups, centred = sizes
     if dim != n_dim or n_out != n_expanded:
         return -1
-    expand(carray(theta_ptr, (n_dim,)), carray(out_ptr, (n_expanded,)), tables[0], n_groups, centred)
+    expand(carray(theta_ptr, (n_dim,)), carray(out_ptr, (n_expanded,)), tables[0], n_groups, centred, tables[11])
     return 0

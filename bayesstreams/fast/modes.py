@@ -473,12 +473,12 @@ def _simplex_rows(theta, at, n_rows, out, pos, log_p):
 
 
 @njit(**_JIT)
-def expand(theta, out, cell, n_groups, centred, flags):
+def expand(theta, out, cell, n_groups, centred, hyper, flags):
     """The posterior variables of one draw, flat: the v1 ones (:func:`bayesstreams.fast.kernels.expand`), then
     code_prob, salience_zero, salience_nonzero, confusion, stream_error as the options use them."""
     n_factors = cell.shape[0]
     o_code, o_sal, o_conf, o_eps = _ev_offsets(n_factors, n_groups, flags)
-    pos = _expand_v1(theta, out, cell, n_groups, centred)
+    pos = _expand_v1(theta, out, cell, n_groups, centred, hyper)
     log_p = np.empty(3)
     if flags[0]:
         pos = _simplex_rows(theta, o_code, n_factors, out, pos, log_p)
@@ -557,7 +557,7 @@ def expand_cfunc(dim, n_out, theta_ptr, out_ptr, user_data):
     n_dim, n_expanded, n_groups, centred = sizes
     if dim != n_dim or n_out != n_expanded:
         return -1
-    expand(carray(theta_ptr, (n_dim,)), carray(out_ptr, (n_expanded,)), tables[0], n_groups, centred, tables[21])
+    expand(carray(theta_ptr, (n_dim,)), carray(out_ptr, (n_expanded,)), tables[0], n_groups, centred, tables[19], tables[21])
     return 0
 
 

@@ -37,7 +37,7 @@ from bayesstreams.fast import kernels, modes
 from bayesstreams.fast.layout import (EV_EXPANDED, EV_FEATURES, EV_FLAGS, EV_HEADER, EV_HYPER_SIZE,  # noqa: F401
                                       EXPANDED, FAMILIES, GROUP_VARIABLES, HEADER, HYPER, N_CELLS)
 from bayesstreams.fast.tables import cells_and_groups, evidence_tables, pattern_table  # noqa: F401
-from bayesstreams.model.centring import centred_factors
+from bayesstreams.model.centring import cells_given_effects, centred_factors
 from bayesstreams.model.evidence import code_coords
 from bayesstreams.model.hierarchy import model_coords
 from bayesstreams.model.likelihood import observed_terms
@@ -88,7 +88,8 @@ class StreamsProblem:
     def layout(self) -> list[tuple[str, tuple[int, ...]]]:
         """(name, shape) of each block of the parameter vector, named like PyMC's value variables."""
         effects = "beta_or_z" if self.centred.any() else "z"  # as bayesstreams.model.hierarchy.pooled_effects
-        blocks = [("mu", (2, 3)), ("tau_log__", (2, 3)), (effects, (self.n_factors,)), ("alpha", (2, 3))]
+        means = "mu_or_u" if cells_given_effects(self.centred, self.cell).any() else "mu"
+        blocks = [(means, (2, 3)), ("tau_log__", (2, 3)), (effects, (self.n_factors,)), ("alpha", (2, 3))]
         if self.n_groups:
             blocks += [("sigma_group_log__", ()), ("gamma_raw", (2, 3, self.n_groups))]
         return blocks + [("lambda_logodds__", (2,)), ("kappa_logodds__", (2,)), ("rho_logodds__", ())]
@@ -197,7 +198,8 @@ def logp(problem, theta: np.ndarray) -> tuple[float, np.ndarray]:
 def initial_point(problem: StreamsProblem, seed: int) -> np.ndarray:
     """nutpie's start for PyMC models: each prior's support point, jittered by U(-1, 1) on the sampler's scale."""
     h = problem.hyper
-    values = {"mu": h[0], "tau_log__": math.log(h[2]), "z": 0.0, "beta_or_z": np.where(problem.centred, h[0], 0.0),
+    values = {"mu": h[0], "mu_or_u": np.where(cells_given_effects(problem.centred, problem.cell), 0.0, h[0]),
+              "tau_log__": math.log(h[2]), "z": 0.0, "beta_or_z": np.where(problem.centred, h[0], 0.0),
               "alpha": h[3],
               "sigma_group_log__": math.log(h[11]), "gamma_raw": 0.0, "lambda_logodds__": math.log(h[5] / h[6]),
               "kappa_logodds__": math.log(h[7] / h[8]), "rho_logodds__": math.log(h[9] / h[10])}

@@ -69,6 +69,26 @@ def centred_factors(dataset, config) -> np.ndarray:
     return funnel_mass(dataset, config) <= FUNNEL_MASS
 
 
+def cells_given_effects(centred, factor_cell) -> np.ndarray:
+    """Boolean (6,), cell = 3 * phase + stream: the cells whose ``mu`` is sampled given their effects.
+
+    A cell whose factors are all centred (and which has factors) samples ``u`` in place of ``mu``,
+    ``mu = m(beta, tau) + s(tau) u`` with ``m`` and ``s`` the mean and sd of ``mu`` given the cell's
+    ``beta`` and ``tau`` (module docstring): the funnel of ``(mu, tau)`` is gone, and ``mu`` leaves the
+    likelihood, so ``u`` is a standard normal in the posterior.  The shipped study (no factor centred)
+    has no such cell.
+
+    Examples
+    --------
+    >>> cells_given_effects(np.array([True, True, False, True]), np.array([0, 0, 1, 1])).tolist()
+    [True, False, False, False, False, False]
+    """
+    centred, factor_cell = np.asarray(centred, dtype=bool), np.asarray(factor_cell)
+    present = np.bincount(factor_cell, minlength=6) > 0
+    noncentred = np.bincount(factor_cell, weights=~centred, minlength=6) > 0
+    return present & ~noncentred
+
+
 def funnel_mass(dataset, config) -> np.ndarray:
     """Per factor, the approximate posterior probability that its cell's ``tau`` is below ``FUNNEL_DEPTH * s_k``."""
     estimate, se = effect_estimates(dataset, config)

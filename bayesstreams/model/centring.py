@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import numpy as np
 
-PARAMETRISATIONS = ("auto", "noncentred", "centred")
+PARAMETRISATIONS = ("auto", "noncentred", "centred", "guided")
+NONCENTRED, CENTRED, GUIDED = 0, 1, 2  # per factor, as the numba densities read it (fast/kernels.py)
 FUNNEL_MASS = 0.02  # the largest posterior mass of tau below s_k / 2 that a centred factor may have
 FUNNEL_DEPTH = 0.5  # where the funnel starts, as a fraction of s_k
 _TAU_GRID = np.concatenate([np.linspace(0.0, 0.2, 81)[1:], np.linspace(0.2, 6.0, 300)[1:]])
@@ -62,11 +63,43 @@ def centred_factors(dataset, config) -> np.ndarray:
     """
     choice = config.sampler.parametrisation
     n_factors = len(dataset.factor_ids)
-    if choice == "noncentred" or not config.model_kind.has_streams:
+    if choice in ("noncentred", "guided") or not config.model_kind.has_streams:
         return np.zeros(n_factors, dtype=bool)
     if choice == "centred":
         return np.ones(n_factors, dtype=bool)
     return funnel_mass(dataset, config) <= FUNNEL_MASS
+
+
+def effect_codes(dataset, config) -> np.ndarray:
+    """Per factor, how its effect is sampled: :data:`NONCENTRED`, :data:`CENTRED` or :data:`GUIDED` (int64).
+
+    ``"guided"`` samples every effect relative to what the data alone say about it
+    (:func:`guide`; see :func:`bayesstreams.model.hierarchy.pooled_effects`); the others as
+    :func:`centred_factors` chooses.
+
+    Examples
+    --------
+    >>> from bayesstreams.data.dataset import load_dataset
+    >>> from bayesstreams.model.config import config_from_text
+    >>> guided = config_from_text('kind = "streams"\n[sampler]\nparametrisation = "guided"\n')
+    >>> effect_codes(load_dataset("data/trafficking_nl_2020"), guided)[:3].tolist()
+    [2, 2, 2]
+    """
+    if config.sampler.parametrisation == "guided" and config.model_kind.has_streams:
+        return np.full(len(dataset.factor_ids), GUIDED, dtype=np.int64)
+    return centred_factors(dataset, config).astype(np.int64)
+
+
+def guide(dataset, config) -> np.ndarray:
+    """(factor, 2): each effect's estimate and variance from the data alone (:func:`effect_estimates`) where
+    it is sampled guided, zeros elsewhere (nothing reads them)."""
+    codes = effect_codes(dataset, config)
+    out = np.zeros((len(codes), 2))
+    if (codes == GUIDED).any():
+        estimate, se = effect_estimates(dataset, config)
+        out[:, 0], out[:, 1] = estimate, se ** 2
+        out[codes != GUIDED] = 0.0
+    return out
 
 
 def cells_given_effects(centred, factor_cell) -> np.ndarray:
@@ -83,7 +116,7 @@ def cells_given_effects(centred, factor_cell) -> np.ndarray:
     >>> cells_given_effects(np.array([True, True, False, True]), np.array([0, 0, 1, 1])).tolist()
     [True, False, False, False, False, False]
     """
-    centred, factor_cell = np.asarray(centred, dtype=bool), np.asarray(factor_cell)
+    centred, factor_cell = np.asarray(centred) == CENTRED, np.asarray(factor_cell)
     present = np.bincount(factor_cell, minlength=6) > 0
     noncentred = np.bincount(factor_cell, weights=~centred, minlength=6) > 0
     return present & ~noncentred

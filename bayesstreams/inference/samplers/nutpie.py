@@ -15,7 +15,7 @@ import json
 import os
 
 from bayesstreams.fast.registry import fast_problem
-from bayesstreams.model.centring import centred_factors
+from bayesstreams.model.centring import effect_codes
 from bayesstreams.model.kinds import model_coords
 
 _MEMO: dict[str, object] = {}
@@ -23,10 +23,11 @@ _MEMO: dict[str, object] = {}
 
 def model_key(dataset, config, loglik_weight: float = 1.0) -> str:
     """What a compiled PyMC model depends on: kind, priors, coords, data shapes (not the data values), and which
-    factor effects the data make centred (:func:`~bayesstreams.model.centring.centred_factors`: the graph differs)."""
+    factor effects the data make centred or guided (:func:`~bayesstreams.model.centring.effect_codes`: the graph
+    differs)."""
     data = config.model_kind.data(dataset, config=config)
     payload = {"model": config.model_hash(), "weight": loglik_weight,
-               "centred": centred_factors(dataset, config).astype(int).tolist(),
+               "centred": effect_codes(dataset, config).astype(int).tolist(),
                "coords": {k: [str(v) for v in values] for k, values in model_coords(dataset).items() if k != "case"},
                "shapes": {k: list(v.shape) for k, v in data.items()}}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()

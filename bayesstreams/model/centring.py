@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import numpy as np
 
-PARAMETRISATIONS = ("auto", "noncentred", "centred", "guided")
+PARAMETRISATIONS = ("by-size", "guided", "noncentred", "auto", "centred")
+GUIDED_FROM = 1000  # "by-size" (the default): guided from this many cases on, non-centred below
 NONCENTRED, CENTRED, GUIDED = 0, 1, 2  # per factor, as the numba densities read it (fast/kernels.py)
 FUNNEL_MASS = 0.02  # the largest posterior mass of tau below s_k / 2 that a centred factor may have
 FUNNEL_DEPTH = 0.5  # where the funnel starts, as a fraction of s_k
@@ -61,13 +62,31 @@ def centred_factors(dataset, config) -> np.ndarray:
     >>> int(centred_factors(load_dataset("data/trafficking_nl_2020"), auto).sum())
     0
     """
-    choice = config.sampler.parametrisation
+    choice = resolved_parametrisation(dataset, config)
     n_factors = len(dataset.factor_ids)
     if choice in ("noncentred", "guided") or not config.model_kind.has_streams:
         return np.zeros(n_factors, dtype=bool)
     if choice == "centred":
         return np.ones(n_factors, dtype=bool)
     return funnel_mass(dataset, config) <= FUNNEL_MASS
+
+
+def resolved_parametrisation(dataset, config) -> str:
+    """The model file's ``[sampler] parametrisation`` with the default ``"by-size"`` resolved by the number of
+    cases: ``"guided"`` from :data:`GUIDED_FROM` cases on, ``"noncentred"`` below (the shipped study, 8 cases,
+    and every run before 2026-12-06).  ``fit`` records the resolved word in ``run.json``.
+
+    Examples
+    --------
+    >>> from bayesstreams.data.dataset import load_dataset
+    >>> from bayesstreams.model.config import load_config
+    >>> resolved_parametrisation(load_dataset("data/trafficking_nl_2020"), load_config(None))
+    'noncentred'
+    """
+    choice = config.sampler.parametrisation
+    if choice == "by-size":
+        return "guided" if dataset.n_cases >= GUIDED_FROM else "noncentred"
+    return choice
 
 
 def effect_codes(dataset, config) -> np.ndarray:
@@ -85,7 +104,7 @@ def effect_codes(dataset, config) -> np.ndarray:
     >>> effect_codes(load_dataset("data/trafficking_nl_2020"), guided)[:3].tolist()
     [2, 2, 2]
     """
-    if config.sampler.parametrisation == "guided" and config.model_kind.has_streams:
+    if resolved_parametrisation(dataset, config) == "guided" and config.model_kind.has_streams:
         return np.full(len(dataset.factor_ids), GUIDED, dtype=np.int64)
     return centred_factors(dataset, config).astype(np.int64)
 

@@ -90,7 +90,9 @@ def _effects_given_cells(pm, dataset, config, centred, given):
     fp, fs = dataset.factor_phase, dataset.factor_stream
     m0, s0 = (config.prior_of("mu").params[key] for key in ("mu", "sigma"))
     flat_given = given.reshape(2, 3)
-    free_mu = pm.Normal("mu_or_u", np.where(flat_given, 0.0, m0), np.where(flat_given, 1.0, s0), dims=CELL)
+    # mu's own prior where its cell is not given, the standard normal of u where it is
+    standard = {"mu": np.where(flat_given, 0.0, m0), "sigma": np.where(flat_given, 1.0, s0)}
+    free_mu = config.prior_of("mu").with_params(standard).pymc(pm, "mu_or_u", dims=CELL)
     tau = config.prior_of("tau").pymc(pm, "tau", dims=CELL)
     free = pm.Flat("beta_or_z", dims="factor")
     design = stream_design(dataset)  # (factor, cell)

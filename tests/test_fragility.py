@@ -313,3 +313,6 @@ def test_a_cut_through_a_tie_says_how_many_equally_relied_on_cells_it_leaves_out
     assert len(lines) == 4 and lines[-1] == more
     assert summary_lines(found, data, lang, n=4)[-1] != more and len(summary_lines(found, data, lang, n=4)) == 5
     assert len(summary_lines(found, data, lang, n=1)) == 2  # a cut between 3 and 2 is not a tie
+    one = summary_lines(found, data, lang, n=3)[-1]
+    assert one == ("... and 1 more cell on which 2 conclusions rest as well." if lang == "en"
+                   else "... en nog 1 cel waarop ook 2 conclusies rusten.")

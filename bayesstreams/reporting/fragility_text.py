@@ -95,7 +95,8 @@ def summary_lines(fragility, dataset, lang: str = "en", n: int = 5) -> list[str]
         lines.append(t("rests_most").format(cell=cell, count=count))
     tied = [c for _, c in ranked[n:] if ranked[n - 1][1] == c] if n and len(ranked) > n else []
     if tied:  # a cut through a tie would hide cells exactly as relied on as the last one shown
-        lines.append(t("rests_more_one" if len(tied) == 1 else "rests_more").format(more=len(tied), count=tied[0]))
+        more = t("rests_more_one") if len(tied) == 1 else t("rests_more")
+        lines.append(more.format(more=len(tied), count=tied[0]))
     return lines
 
 

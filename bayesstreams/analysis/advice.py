@@ -174,39 +174,53 @@ class _Case:
 
     def _q_under_fast(self, sets, values) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`q_under` stream by stream: a stream no member of a set moves keeps ``q``; one moved by a
-        single factor takes that factor's column, computed once per case and value; only a stream moved
-        by several factors of one set is computed for it."""
+        single factor takes that factor's column, computed once per case and value (all the columns a
+        call needs in one array operation); only a stream moved by several factors of one set is
+        computed for it.  Each phase's result is one gather from a table of columns (set, draw, stream)."""
         cell = self.onehot.argmax(axis=1)  # phase * 3 + stream of each factor
         beta = self.draws["beta"]
         moved_by = []  # per set: {cell: [(factor, change)]}
+        singles = set()
         for members in sets:
             found: dict = {}
             for k in members:
                 delta = values[k] - self.x[k]
                 if delta != 0:
-                    found.setdefault(int(cell[k]), []).append((int(k), delta))
+                    found.setdefault(int(cell[k]), []).append((int(k), float(delta)))
             moved_by.append(found)
-        out = []
-        for p in range(2):
-            touched = [j for j, found in enumerate(moved_by) if any(c // 3 == p for c in found)]
-            if not touched:
-                out.append(self.q[:, p])
-                continue
-            q_new = np.repeat(self.q[None, :, p], len(sets), axis=0)
-            for j in touched:
-                for c, changes in moved_by[j].items():
-                    if c // 3 != p:
-                        continue
-                    if len(changes) == 1:
-                        key = ("single", changes[0][0], changes[0][1])
-                        if key not in self.cache:
-                            self.cache[key] = _logistic(self.eta[:, p, c % 3] + changes[0][1] * beta[:, changes[0][0]])
-                        q_new[j, :, c % 3] = self.cache[key]
-                    else:
-                        shift = sum(delta * beta[:, k] for k, delta in changes)
-                        q_new[j, :, c % 3] = _logistic(self.eta[:, p, c % 3] + shift)
-            out.append(q_new)
-        return tuple(out)
+            singles.update(("single", c[0][0], c[0][1]) for c in found.values() if len(c) == 1)
+        self._single_columns([key for key in singles if key not in self.cache], cell)
+        tables = [[self.q[:, p, s] for s in range(3)] for p in range(2)]
+        index = [np.tile(np.arange(3), (len(sets), 1)), np.tile(np.arange(3), (len(sets), 1))]
+        touched, position = [False, False], {}
+        for j, found in enumerate(moved_by):
+            for c, changes in found.items():
+                p = c // 3
+                key = ("single", changes[0][0], changes[0][1]) if len(changes) == 1 else None
+                if key is None:  # several factors of the set move this stream: its own column
+                    shift = sum(delta * beta[:, k] for k, delta in changes)
+                    tables[p].append(_logistic(self.eta[:, p, c % 3] + shift))
+                    index[p][j, c % 3] = len(tables[p]) - 1
+                else:
+                    if key not in position:
+                        tables[p].append(self.cache[key])
+                        position[key] = len(tables[p]) - 1
+                    index[p][j, c % 3] = position[key]
+                touched[p] = True
+        return tuple(np.stack(tables[p])[index[p]].transpose(0, 2, 1) if touched[p] else self.q[:, p]
+                     for p in range(2))
+
+    def _single_columns(self, keys: list, cell: np.ndarray) -> None:
+        """Cache the stream probability of each ``("single", factor, change)`` in one array operation."""
+        if not keys:
+            return
+        factors = np.array([k for _, k, _ in keys])
+        deltas = np.array([delta for _, _, delta in keys])
+        cells = cell[factors]
+        eta = self.eta.reshape(self.eta.shape[0], -1)[:, cells]
+        columns = np.ascontiguousarray(_logistic(eta + deltas * self.draws["beta"][:, factors]).T)
+        for key, column in zip(keys, columns):
+            self.cache[key] = column
 
     def _q_under_exact(self, sets, values) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`q_under` under an evidence mode: each stream a set touches is summed out again.

@@ -181,37 +181,66 @@ def _tables(w: np.ndarray, target: int, w1_open: bool) -> np.ndarray:
 
 
 def _joint(q, s, lam, kap) -> np.ndarray:
-    """One phase's factual joint of many cases, stacked (key, draw, case): q (draw, case, stream), s (case, stream).
+    """One phase's factual joint of many cases, stacked (case, key, draw): q (case, draw, stream), s (case, stream).
 
     ``_phase_joint(q, q, ...)``: without an intervention ``k_new = k_both = k_now``, so only the
     evidence mass and ``k_now`` are needed, each stream's evidence read per case.
     """
     mass = k_now = 1.0
     for stream in range(q.shape[-1]):
-        code, now = s[:, stream], q[..., stream]
+        code, now = s[:, stream, None], q[..., stream]
         coded, on = ~np.isnan(code), code == 1
         mass = mass * np.where(coded, np.where(on, now, 1.0 - now), 1.0)
         k_now = k_now * np.where(~coded | on, now, 0.0)
-    return np.stack(_cells(lam, kap, mass, k_now, k_now, k_now))
+    return np.stack(_cells(lam, kap, mass, k_now, k_now, k_now), axis=1)
 
 
 def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int) -> np.ndarray:
-    """Coefficients of the moved phase's joint (key, draw, case): the other phase's ``joint`` summed in."""
-    spec = "pjk,kdp->jdp" if moved == 0 else "pkj,kdp->jdp"
-    return (1.0 - rho) * np.einsum(spec, tables[0], joint, optimize=True) + rho * np.einsum(spec, tables[1], joint,
-                                                                                       optimize=True)
+    """Coefficients of the moved phase's joint (case, key, draw): the other phase's ``joint`` summed in.
+
+    One 0/1 table of 4 x 4 per case and gate times the other phase's four cells (:func:`_apply`).
+    """
+    table = tables if moved == 0 else np.swapaxes(tables, -1, -2)
+    return (1.0 - rho) * _apply(table[0], joint) + rho * _apply(table[1], joint)
+
+
+def _apply(table: np.ndarray, joint: np.ndarray) -> np.ndarray:
+    """``table @ joint`` for 0/1 tables (case, 4, 4) and cells (case, 4, draw), by sums of the cells it selects.
+
+    A case's table depends only on which windows it knows, so there are at most nine of them: the
+    cases sharing one are summed together, each output cell the sum of its selected cells in key
+    order (what the matrix product computes, without its multiplications by 0 and 1).
+    """
+    out = np.zeros(joint.shape)
+    patterns, inverse = np.unique(table.reshape(len(table), 16) != 0, axis=0, return_inverse=True)
+    for n, pattern in enumerate(patterns):
+        rows = np.flatnonzero(inverse.reshape(-1) == n)
+        whole = len(rows) == len(table)
+        cells = joint if whole else joint[rows]
+        for j in range(4):
+            keys = np.flatnonzero(pattern[4 * j:4 * j + 4])
+            if not len(keys):
+                continue
+            total = cells[:, keys[0]].copy()
+            for k in keys[1:]:
+                total += cells[:, k]
+            if whole:
+                out[:, j] = total
+            else:
+                out[rows, j] = total
+    return out
 
 
 def _sum(tables: np.ndarray, j1: np.ndarray, j2: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """The whole bilinear sum (draw, case)."""
-    return (_per_key(tables, j2, rho, 0) * j1).sum(axis=0)
+    """The whole bilinear sum (case, draw)."""
+    return (_per_key(tables, j2, rho, 0) * j1).sum(axis=1)
 
 
 def _mass_and_streams(q, d, s, w):
-    """Every case's evidence mass (draw, case) and stream posterior (draw, case, phase, stream)."""
-    lam, kap, rho = d["lambda"][:, None], d["kappa"][:, None], d["rho"][:, None]
+    """Every case's evidence mass (case, draw) and stream posterior (case, draw, phase, stream); q (case, draw, phase, stream)."""
+    lam, kap, rho = d["lambda"], d["kappa"], d["rho"]
     tables = _tables(w, 0, False)[2]
-    joints = [_joint(q[:, :, p], s[:, p], lam[..., p], kap[..., p]) for p in range(2)]
+    joints = [_joint(q[:, :, p], s[:, p], lam[:, p], kap[:, p]) for p in range(2)]
     mass = _sum(tables, joints[0], joints[1], rho)
     streams = np.empty(q.shape)
     for p in range(2):
@@ -219,23 +248,22 @@ def _mass_and_streams(q, d, s, w):
             s_on = s[:, p].copy()
             s_on[:, stream] = 1.0
             on = list(joints)
-            on[p] = _joint(q[:, :, p], s_on, lam[..., p], kap[..., p])
+            on[p] = _joint(q[:, :, p], s_on, lam[:, p], kap[:, p])
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = _sum(tables, on[0], on[1], rho) / mass
             coded = ~np.isnan(s[:, p, stream])
-            streams[:, :, p, stream] = np.where(coded[None, :], s[None, :, p, stream], share)
+            streams[:, :, p, stream] = np.where(coded[:, None], s[:, p, stream, None], share)
     return mass, streams, joints
 
 
 def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints) -> list[dict]:
     """:func:`coefficients` of many cases at once (interventions on the target's phase), one dict per case."""
     moved = target
-    lam, kap, rho = d["lambda"], d["kappa"], d["rho"][:, None]
+    lam, kap, rho = d["lambda"], d["kappa"], d["rho"]
     tables = _tables(w, target, w1_open)
-    per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved) for n in range(3)])  # (n, key, draw, case)
-    per_key = np.ascontiguousarray(np.moveaxis(per_key, 3, 0))
-    q_t = np.ascontiguousarray(np.moveaxis(q[:, :, moved], 1, 0))
-    return [_finish(q_t[i], s[i, moved], lam[:, moved], kap[:, moved], per_key[i]) for i in range(q.shape[1])]
+    per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved) for n in range(3)], axis=1)
+    q_m = np.ascontiguousarray(q[:, :, moved])
+    return [_finish(q_m[i], s[i, moved], lam[:, moved], kap[:, moved], per_key[i]) for i in range(q.shape[0])]
 
 
 def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, rows=slice(None)) -> list[dict]:
@@ -250,21 +278,20 @@ def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, row
     a block of cases at a time.
     """
     d = base.draws
-    q = 0.5 + 0.5 * np.tanh(0.5 * base.eta[:, rows])  # advice._logistic, elementwise: the same bits as per case
+    # advice._logistic, elementwise: the same bits as per case; cases first, so that each case's pieces are contiguous
+    q = 0.5 + 0.5 * np.tanh(0.5 * np.ascontiguousarray(np.moveaxis(base.eta[:, rows], 1, 0)))
     s, w = np.asarray(s, dtype=float)[rows], np.asarray(w, dtype=float)[rows]
     targets = list(np.asarray(targets, dtype=object)[rows])
     mass, streams, joints = _mass_and_streams(q, d, s, w)
-    mass_t, streams_t = np.ascontiguousarray(mass.T), np.ascontiguousarray(np.moveaxis(streams, 1, 0))
-    q_t = np.ascontiguousarray(np.moveaxis(q, 1, 0))
-    caches = [{"q": q_t[i], "mass": mass_t[i], "streams": streams_t[i]} for i in range(q.shape[1])]
+    caches = [{"q": q[i], "mass": mass[i], "streams": streams[i]} for i in range(q.shape[0])]
     jobs = [(0, False)] + ([(1, False), (1, True)] if 2 in phases else [])
     for target, w1_open in jobs:
         rows = [i for i, t in enumerate(targets) if (t == 0 if w1_open else True)]
         if not rows:
             continue
         index = np.asarray(rows)
-        coefs = _coefficients_cases(q[:, index], d, s[index], w[index], target, w1_open,
-                                    [joint[:, :, index] for joint in joints])
+        coefs = _coefficients_cases(q[index], d, s[index], w[index], target, w1_open,
+                                    [joint[index] for joint in joints])
         for j, i in enumerate(rows):
             coef = coefs[j]
             caches[i][("factual", target, w1_open)] = (coef["cf"], coef["fact"], coef["mass"])

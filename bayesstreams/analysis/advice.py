@@ -132,6 +132,58 @@ def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:
     return out
 
 
+def interpolate_rows(levels: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp(levels, xp[r], fp[r])`` of every row ``r`` at once (row, level), with its rules.
+
+    ``xp`` non-decreasing along each row; below the first point the first value, at or above the
+    last the last value; between, the straight line from the last point at or below the level
+    (``np.interp``'s formula, its fall-back from the right end where that gives NaN, and equal
+    values where both do).
+    """
+    rows = np.arange(len(xp))
+    n = xp.shape[1]
+    out = np.empty((len(xp), len(levels)))
+    for column, level in enumerate(levels):
+        j = (xp <= level).sum(axis=1) - 1
+        lo = np.clip(j, 0, n - 2)
+        x0, x1, y0, y1 = xp[rows, lo], xp[rows, lo + 1], fp[rows, lo], fp[rows, lo + 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            slope = (y1 - y0) / (x1 - x0)
+            value = slope * (level - x0) + y0
+            value = np.where(np.isnan(value), slope * (level - x1) + y1, value)
+        value = np.where(np.isnan(value) & (y0 == y1), y0, value)
+        value = np.where(j < 0, fp[:, 0], np.where(j >= n - 1, fp[:, -1], value))
+        out[:, column] = value
+    return out
+
+
+def settle_cases(cases: list) -> None:
+    """The quantiles of every summary the ``cases`` deferred (:meth:`_Case.summary`), in one sort over all of them.
+
+    Each row sorted alone (values on the grid of :data:`RESOLUTION`, ties in draw order) and read at
+    :data:`LEVELS` under its case's weights: the numbers :func:`weighted_summary` gives one array.
+    """
+    pending, weights = [], []
+    for case in cases:
+        entries = list(case.cache.pop("pending", {}).values())
+        pending += entries
+        weights += [case.weights] * len(entries)
+    for start in range(0, len(pending), SETTLE_ROWS):  # a chunk of rows at a time: the memory stays bounded
+        chunk = slice(start, start + SETTLE_ROWS)
+        values = on_grid(np.stack([np.broadcast_to(samples, w.shape)
+                                   for (_, samples), w in zip(pending[chunk], weights[chunk])]))
+        order = sort_order(values)
+        ordered = np.take_along_axis(values, order, axis=1)
+        row_weights = np.take_along_axis(np.stack(weights[chunk]), order, axis=1)
+        cumulative = np.cumsum(row_weights, axis=1) - 0.5 * row_weights
+        quantiles = interpolate_rows(LEVELS, cumulative, ordered)
+        for (out, _), row in zip(pending[chunk], quantiles.tolist()):
+            out.update(zip(QUANTILES, row))
+
+
+SETTLE_ROWS = 256  # summaries sorted together (memory: about 8 kB per row per 1,000 draws, times a few arrays)
+
+
 @dataclass(frozen=True)
 class _Case:
     """The per-draw pieces of one case that every query of this module reads."""
@@ -292,16 +344,7 @@ class _Case:
 
     def settle(self) -> None:
         """Fill in the quantiles of every summary :meth:`summary` deferred (fast path)."""
-        pending = list(self.cache.pop("pending", {}).values())
-        if not pending:
-            return
-        values = on_grid(np.stack([np.broadcast_to(samples, self.weights.shape) for _, samples in pending]))
-        order = sort_order(values)
-        ordered = np.take_along_axis(values, order, axis=1)
-        weights = self.weights[order]
-        cumulative = np.cumsum(weights, axis=1) - 0.5 * weights
-        for (out, _), row, cum in zip(pending, ordered, cumulative):
-            out.update(zip(QUANTILES, (float(v) for v in np.interp(LEVELS, cum, row))))
+        settle_cases([self])
 
     def factual_under(self, q_new: tuple, target: int) -> np.ndarray:
         """``P(target = 1 | evidence)`` per (set, draw) had the case been coded as each set says (``q = q'``)."""
@@ -587,6 +630,32 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
         :func:`~bayesstreams.data.support.no_data_factors` of ``reference`` (else ``dataset``) when the
         caller has it (``score`` advises many profiles against one reference); computed when not given.
     """
+    out, state = _advise(posterior, dataset, case, base, reference, prior, threshold, min_gain, reweight, weights,
+                         fast, prepared, no_data)
+    state.settle()
+    return out
+
+
+def advise_many(posterior, dataset, cases: list, prepared: list | None = None, **options) -> list[CaseAdvice]:
+    """:func:`advise` of several cases of one dataset, their summaries' quantiles read in one pass (batch scoring).
+
+    ``options`` are :func:`advise`'s (``fast=True`` defers the quantiles); ``prepared`` one entry per
+    case (:func:`bayesstreams.analysis.advice_fast.prepare_cases`).  Each result equals ``advise`` of
+    that case alone: every row of the one pass is sorted and read on its own (:func:`settle_cases`).
+    """
+    prepared = prepared if prepared is not None else [None] * len(cases)
+    done = [_advise(posterior, dataset, case, options.get("base"), options.get("reference"), options.get("prior"),
+                    options.get("threshold", DEFAULT_THRESHOLD), options.get("min_gain", DEFAULT_MIN_GAIN),
+                    options.get("reweight", False), options.get("weights"), options.get("fast", False), entry,
+                    options.get("no_data"))
+            for case, entry in zip(cases, prepared)]
+    settle_cases([state for _, state in done])
+    return [out for out, _ in done]
+
+
+def _advise(posterior, dataset, case, base, reference, prior, threshold, min_gain, reweight, weights, fast,
+            prepared, no_data) -> tuple[CaseAdvice, _Case]:
+    """:func:`advise` with the quantiles of its summaries still to be read (fast path), and the case's state."""
     run = posterior.run if isinstance(posterior, Study) else posterior  # a Study holds its run
     if isinstance(run, Run):  # advise(run_or_study, case)
         case = dataset if case is None else case
@@ -626,8 +695,7 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
         out.then_w2_plans, out.then_w2_reach = _plans(state, dataset, W2, gains, threshold, codes, w1_open=True)
     if target is None and PHASES[W2] in phases:
         out.phase1_necessary = _phase1(state, prior)
-    state.settle()
-    return out
+    return out, state
 
 
 def lever_draws(posterior, dataset, case: str, base=None, reference=None) -> tuple[list[str], np.ndarray]:

@@ -270,3 +270,20 @@ def test_batch_equals_reference_at_the_edges_of_the_plan_search(tmp_path):
     assert advice["all_coded"]["find_out_first"] == [] and advice["all_coded"]["levers"]
     assert [lever["factor"] for lever in advice["one_candidate"]["levers"]] == ["p1_insight"]
     assert all(plan["factors"] == ["p1_insight"] for plan in advice["one_candidate"]["plans"])
+
+
+def test_rowwise_interpolation_is_np_interp_row_by_row():
+    """The one-pass quantile reading equals ``np.interp`` per row: levels outside the points, repeated points
+    (draws of weight 0), flat stretches and a level exactly on a point."""
+    from bayesstreams.analysis.advice import LEVELS, interpolate_rows
+
+    rng = np.random.default_rng(12)
+    xp = np.sort(rng.random((200, 9)), axis=1)
+    xp[::3, 2:5] = xp[::3, 2:3]  # repeated points
+    xp[1::7, :] = np.linspace(0.1, 0.9, 9)  # a level (0.25 is not, 0.05 and 0.95 are outside) ...
+    xp[2::7, 3] = 0.25  # ... and a level exactly on a point
+    xp = np.sort(xp, axis=1)
+    fp = np.sort(rng.integers(0, 4, (200, 9)).astype(float), axis=1)  # flat stretches
+    got = interpolate_rows(LEVELS, xp, fp)
+    want = np.array([np.interp(LEVELS, x, f) for x, f in zip(xp, fp)])
+    assert np.array_equal(got, want)

@@ -346,6 +346,23 @@ class _Case:
         """Fill in the quantiles of every summary :meth:`summary` deferred (fast path)."""
         settle_cases([self])
 
+    def single_probabilities(self, members: list[int], target: int, w1_open: bool = False, q_sets=None) -> np.ndarray:
+        """``P(target | do(x_k = +1), evidence)`` per (member, draw): the levers, the steps and the plans of size 1.
+
+        On the fast path each factor's draws are computed once per target and kept (a set's draws do
+        not depend on the other sets evaluated with it), so the plan search and the steps reuse the
+        levers'; the reference path computes them where asked (from ``q_sets``, ``q_under`` of the singles, if given).
+        """
+        if not self.fast:
+            q_sets = self.q_under([(k,) for k in members]) if q_sets is None else q_sets
+            return self.probability(q_sets, target, w1_open)[0]
+        store = self.cache.setdefault(("singles", target, w1_open), {})
+        missing = [k for k in members if k not in store]
+        if missing:
+            values = self.probability(self.q_under([(k,) for k in missing]), target, w1_open)[0]
+            store.update(zip(missing, np.broadcast_to(values, (len(missing),) + self.weights.shape)))
+        return np.stack([store[k] for k in members]) if members else np.empty((0,) + self.weights.shape)
+
     def factual_under(self, q_new: tuple, target: int) -> np.ndarray:
         """``P(target = 1 | evidence)`` per (set, draw) had the case been coded as each set says (``q = q'``)."""
         moved = moved_phase(q_new) if self.fast else None
@@ -411,7 +428,7 @@ def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     if not members:
         return levers, unknown, gains, now
     q_sets = case.q_under([(k,) for k in members])
-    up = case.probability(q_sets, target, w1_open)[0] - now
+    up = case.single_probabilities(members, target, w1_open, q_sets) - now
     known_plus = case.factual_under(q_sets, target) - now
     for j, k in enumerate(members):
         entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": case.summary(up[j]),
@@ -434,6 +451,8 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, cod
     single = [float((gains[k] * case.weights).sum()) for k in candidates]
 
     def evaluate(sets):
+        if all(len(members) == 1 for members in sets):  # size 1: the levers' draws
+            return case.single_probabilities([members[0] for members in sets], target, w1_open)
         return case.probability(case.q_under(sets), target, w1_open)[0]
 
     sets, samples, reached = search_plans(evaluate, candidates, np.asarray(single), case.weights, threshold)
@@ -501,7 +520,7 @@ def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
                  "p_in_motion": case.summary(posterior[:, s]), "steps": []}
         if members:
             q_sets = case.q_under([(k,) for k in members])
-            window = case.probability(q_sets, target, w1_open)[0]
+            window = case.single_probabilities(members, target, w1_open, q_sets)
             q_new = np.broadcast_to(q_sets[target], (len(members),) + case.q[:, target].shape)
             for j, k in enumerate(members):
                 stream = _stream_after(posterior[:, s], case.q[:, target, s], q_new[j, :, s])

@@ -316,9 +316,32 @@ def source_levers(run, sources: dict, advice_of) -> list[dict]:
             other = sources.get(role)
             gain = None
             if other is not None:
-                theirs = advice_of(other, case)
-                gain = next((e["gain"] for e in theirs.levers + theirs.find_out_first
-                             if e["factor"] == first["factor"]), None) if theirs.target == advice.target else None
+                theirs = run_lever_gains(other, case, advice_of)
+                gain = next((g for factor, g in theirs["gains"] if factor == first["factor"]),
+                            None) if theirs["target"] == advice.target else None
             row[role] = gain
         rows.append(row)
     return rows
+
+
+def lever_gains(advice) -> dict:
+    """What the source check reads of a companion's case advice: ``{"target", "gains": [[factor, gain], ...]}``.
+
+    The gains of its levers, then of its find-out-first factors, in the advice's order (the first of a
+    factor is the one read); JSON-ready, so that a companion's stored memo holds it
+    (:mod:`bayesstreams.analysis.companion_memo`).
+    """
+    return {"target": advice.target,
+            "gains": [[e["factor"], e["gain"]] for e in advice.levers + advice.find_out_first]}
+
+
+def run_lever_gains(run, case: str, advice_of) -> dict:
+    """:func:`lever_gains` of ``advice_of(run, case)``, computed once per run and case and kept in ``run.memo``.
+
+    A companion's entry is stored with it (:mod:`bayesstreams.analysis.companion_memo`): a later report
+    on the same companion reads it instead of computing the case's advice again.
+    """
+    key = ("lever_gains", case)
+    if key not in run.memo:
+        run.memo[key] = lever_gains(advice_of(run, case))
+    return run.memo[key]

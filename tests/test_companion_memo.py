@@ -88,7 +88,7 @@ def _counting(monkeypatch, module, name: str) -> list:
 @pytest.mark.parametrize("which", ["shipped", "simulated"])
 def test_the_report_with_the_stored_memo_is_byte_identical_to_one_computed_afresh(studies, which, tmp_path,
                                                                                     monkeypatch):
-    from bayesstreams.analysis import prior_dependence
+    from bayesstreams.analysis import prior_dependence, queries
     from bayesstreams.reporting import cases_view
 
     folder = studies[which]
@@ -106,8 +106,12 @@ def test_the_report_with_the_stored_memo_is_byte_identical_to_one_computed_afres
     assert all(restored[role] >= 1 for role in again.companions), restored
     headline = _counting(monkeypatch, prior_dependence, "headline_draws")
     advice = _counting(monkeypatch, cases_view, "case_advice")
+    baselines = _counting(monkeypatch, queries, "baseline")
     write_report(again, tmp_path / "memo")
     assert _outputs(tmp_path / "memo") == _outputs(tmp_path / "fresh")
+    # no companion's baseline is computed: its ranks, necessity and headline draws are stored
+    companions = [run.posterior for run in again.companions.values()] + [run.prior for run in again.companions.values()]
+    assert baselines and not any(any(d is c for c in companions) for d in baselines)
     # the companions' headline draws and advice were read, not computed: only the main run's were
     assert len(headline) == 2 and all(d is again.run.posterior or d is again.run.prior for d in headline)
     assert len(advice) == len(again.run.dataset.case_ids) and all(run is again.run for run in advice)
@@ -252,6 +256,20 @@ def test_a_memo_that_cannot_be_written_leaves_the_run_as_it_was(studies, monkeyp
     assert not store(run)
     assert sorted(p.name for p in run.path.iterdir()) == before
     load_run(run.path)  # still a valid run
+
+
+def test_a_ranking_table_comes_back_exactly_or_is_not_stored():
+    import pandas as pd
+
+    frame = pd.DataFrame({"window": ["W1", "W2"], "step": ["0 -> +1", None], "extrapolated": [True, False],
+                          "rank": np.array([1, 2]), "observed_rank": [1.0, np.nan], "p": [0.1 + 0.2, 1 / 3]})
+    arrays, meta = encode({("effect_ranks",): frame})
+    back = decode(arrays, meta, n_samples=1)[("effect_ranks",)]
+    assert back.equals(frame) and list(back.dtypes) == list(frame.dtypes) and back.index.equals(frame.index)
+    odd = frame.set_index("window")  # an index it does not keep: left out, never stored wrong
+    assert encode({("effect_ranks",): odd})[1]["effect_ranks"] == []
+    mixed = frame.assign(step=[1, "x"])  # a column of neither numbers nor text
+    assert encode({("effect_ranks",): mixed})[1]["effect_ranks"] == []
 
 
 def test_encode_and_decode_keep_only_what_they_know():

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bayesstreams.analysis.claim_size import necessity_draws, raw_against_model, size_test
-from bayesstreams.analysis.prior_dependence import headline_draws, run_headline_draws, step_ace_draws
+from bayesstreams.analysis.prior_dependence import headline_draws, run_headline_draws
 from bayesstreams.analysis.queries import STEPS, run_baseline
 from bayesstreams.analysis.ranks import headline_contrasts
 from bayesstreams.data.claims import Claim
@@ -200,8 +200,7 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_
 
 def judge_sizes(run, sized, no_data: set[str], priors: dict) -> None:
     """Set the size verdict (and any raw-table disagreement) of each ``(claim, verdict)`` of a claim of size (in place)."""
-    base = run_baseline(run)
-    draws = step_ace_draws(run.posterior, run.dataset, base)
+    draws = run_headline_draws(run)  # the same step_ace_draws of the run's baseline, computed once with the run
     steps = headline_contrasts(run.dataset)
     for claim, verdict in sized:
         k = run.dataset.factor_ids.index(claim.factor)
@@ -212,11 +211,20 @@ def judge_sizes(run, sized, no_data: set[str], priors: dict) -> None:
                             "reason": "no_data", "effect": None, "p_at_least": None, "necessity": None}
             continue
         effect = values[:, labels.index(claim.factor)]
-        necessity = necessity_draws(base, k, claim.window, contrast) if claim.size == "decisive" else None
+        necessity = run_necessity(run, claim.factor, claim.window, contrast) if claim.size == "decisive" else None
         verdict.size = size_test(claim, effect, necessity, verdict.prior_driven, claim.factor in no_data)
         verdict.raw_disagreement = raw_against_model(claim, run.dataset, contrast, verdict.size,
                                                      priors.get((verdict.quantity, verdict.index)),
                                                      verdict.prior_driven)
+
+
+def run_necessity(run, factor: str, window: str, contrast: str) -> np.ndarray:
+    """:func:`~bayesstreams.analysis.claim_size.necessity_draws` of ``factor`` in ``run`` (its own data), kept in
+    ``run.memo`` (a companion's is stored with it: the mode comparison judges its claims of size)."""
+    key = ("necessity", factor, window, contrast)
+    if key not in run.memo:
+        run.memo[key] = necessity_draws(run_baseline(run), run.dataset.factor_ids.index(factor), window, contrast)
+    return run.memo[key]
 
 
 def _holds(verdict: Verdict, summary: dict) -> bool:

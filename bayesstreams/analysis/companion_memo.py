@@ -7,7 +7,13 @@ not on the main run, which ``analyze`` refits every time.  The queries keep it i
 * ``("headline_draws", group, names)``: :func:`~bayesstreams.analysis.prior_dependence.run_headline_draws`
   (prior dependence, the source check's quantity summaries, the mode comparison);
 * ``("lever_gains", case)``: :func:`~bayesstreams.analysis.claims.run_lever_gains` (the source check's
-  lever columns; the companion's case advice reduced to what they read).
+  lever columns; the companion's case advice reduced to what they read);
+* ``("effect_ranks",)``: :func:`~bayesstreams.analysis.mode_comparison.run_effect_ranks` (the mode
+  comparison's ``P(rank 1)`` rows), a table stored column by column;
+* ``("necessity", factor, window, contrast)``: :func:`~bayesstreams.analysis.claims.run_necessity` (the
+  mode comparison's verdicts on claims of size).
+
+With these a reused companion's baseline is never computed in a warm ``analyze``.
 
 :func:`encode` turns those entries into ``(arrays, meta)`` and :func:`decode` back, exactly (the
 arrays bit for bit, the floats of the gains through JSON's shortest round-trip repr);
@@ -35,7 +41,9 @@ from bayesstreams.inference.memo import read_memo, write_memo
 CODE_VERSION = 1  # bump by hand when what a memo entry means changes without its modules' source changing
 HEADLINE = "headline_draws"
 LEVER_GAINS = "lever_gains"
-STORED = (HEADLINE, LEVER_GAINS)
+RANKS = "effect_ranks"
+NECESSITY = "necessity"
+STORED = (HEADLINE, LEVER_GAINS, RANKS, NECESSITY)
 # the rooms whose code computes the stored values: a change to any of their modules recomputes every memo
 COMPUTING_ROOMS = ("data", "model", "fast", "inference", "analysis")
 
@@ -63,7 +71,7 @@ def stored_keys(memo: dict) -> list:
 
 def encode(entries: dict) -> tuple[dict[str, np.ndarray], dict]:
     """``(arrays, meta)`` of the storable entries of ``entries`` (a ``run.memo``); others are left out."""
-    arrays, headline, gains = {}, [], []
+    arrays, headline, gains, necessity, ranks = {}, [], [], [], []
     for key in stored_keys(entries):
         value = entries[key]
         if key[0] == HEADLINE:
@@ -80,9 +88,61 @@ def encode(entries: dict) -> tuple[dict[str, np.ndarray], dict]:
             else:  # labels JSON would not give back as they were: not stored
                 for name in order:
                     arrays.pop(f"{tag}/{name}")
-        else:
+        elif key[0] == LEVER_GAINS:
             gains.append({"case": key[1], "value": value})
-    return arrays, {HEADLINE: headline, LEVER_GAINS: gains}
+        elif key[0] == NECESSITY:
+            tag = f"n{len(necessity)}"
+            arrays[tag] = np.asarray(value)
+            necessity.append({"key": list(key[1:]), "tag": tag})
+        else:
+            frame = _encode_frame(value, arrays)
+            if frame is not None:
+                ranks.append(frame)
+    return arrays, {HEADLINE: headline, LEVER_GAINS: gains, NECESSITY: necessity, RANKS: ranks}
+
+
+def _encode_frame(frame, arrays: dict) -> dict | None:
+    """A table's columns: numbers as arrays (into ``arrays``), text as JSON lists; None when it would not come
+    back equal (dtypes, values, index), so that only a table :func:`_decode_frame` gives back exactly is stored."""
+    columns, added = [], {}
+    for j, name in enumerate(frame.columns):
+        column = frame[name]
+        if column.dtype.kind in "biuf":
+            added[f"t/{j}"] = column.to_numpy()
+            columns.append({"name": name, "dtype": str(column.dtype)})
+        else:
+            values = [None if v is None or v != v else v for v in column.tolist()]
+            if not all(v is None or isinstance(v, str) for v in values):
+                return None
+            columns.append({"name": name, "dtype": str(column.dtype), "values": values})
+    meta = {"columns": columns}
+    try:
+        same = _decode_frame(meta, added, len(frame)).equals(frame) and frame.index.equals(_range(len(frame)))
+    except (TypeError, ValueError):
+        same = False
+    if not same:
+        return None
+    arrays.update(added)
+    return meta
+
+
+def _range(n: int):
+    import pandas as pd
+
+    return pd.RangeIndex(n)
+
+
+def _decode_frame(meta: dict, arrays: dict, n: int | None = None):
+    import pandas as pd
+
+    data = {}
+    for j, column in enumerate(meta["columns"]):
+        values = arrays[f"t/{j}"] if "values" not in column else column["values"]
+        data[column["name"]] = pd.Series(values, dtype=column["dtype"])
+    frame = pd.DataFrame(data)
+    if n is not None and len(frame) != n:
+        raise ValueError("a table of another length")
+    return frame
 
 
 def decode(arrays: dict[str, np.ndarray], meta: dict, n_samples: int) -> dict:
@@ -103,6 +163,13 @@ def decode(arrays: dict[str, np.ndarray], meta: dict, n_samples: int) -> dict:
             if not isinstance(value, dict) or set(value) != {"target", "gains"}:
                 return {}
             out[(LEVER_GAINS, str(entry["case"]))] = value
+        for entry in meta.get(NECESSITY, []):
+            values = arrays[entry["tag"]]
+            if values.shape != (n_samples,) or len(entry["key"]) != 3:
+                return {}
+            out[(NECESSITY, *map(str, entry["key"]))] = values
+        for entry in meta.get(RANKS, [])[:1]:
+            out[(RANKS,)] = _decode_frame(entry, arrays)
         return out
     except (KeyError, TypeError, ValueError, AttributeError):
         return {}

@@ -47,6 +47,7 @@ DOCUMENTED = [
     ("bayesstreams.analysis.identification", None), ("bayesstreams.analysis.identification", "rho_identification"),
     ("bayesstreams.analysis.identification", "cases_needed"), ("bayesstreams.analysis.advice", "necessity"),
     ("bayesstreams.analysis.voi", None), ("bayesstreams.reporting.score_table", "score_table"),
+    ("bayesstreams.inference.memo", None), ("bayesstreams.analysis.companion_memo", None),
 ]
 
 

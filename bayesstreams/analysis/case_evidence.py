@@ -62,7 +62,43 @@ def case_evidence(dataset, i: int) -> Evidence:
 
 
 def _phase_joint(q, q_new, s, lam, kap):
-    """Joint (ready, ready') of each phase with the stream evidence: four arrays (..., phase)."""
+    """Joint (ready, ready') of each phase with the stream evidence: four arrays (..., phase).
+
+    The streams' products are taken one stream at a time, with each stream's factor chosen by its
+    code (a case's codes are known before any draw): the same factors multiplied in the same order as
+    :func:`_phase_joint_reference` (a factor of 1 left out, which changes no bit), so the same numbers
+    to the last bit, without the four masked arrays over every draw and stream (3-10x faster; the
+    advice calls this for every lever and plan of a case).
+    """
+    s = np.asarray(s, dtype=float)
+    if s.ndim != 1:  # codes that vary along the draws: the masked reference
+        return _phase_joint_reference(q, q_new, s, lam, kap)
+    mass = k_now = np.ones(np.shape(q)[:-1], dtype=np.result_type(q, 1.0))
+    k_new = k_both = np.ones(np.broadcast_shapes(np.shape(q), np.shape(q_new))[:-1], dtype=np.result_type(q, q_new, 1.0))
+    for j, code in enumerate(s):
+        q_j, new_j = q[..., j], q_new[..., j]
+        low = np.minimum(q_j, new_j)
+        if np.isnan(code):  # not coded: no evidence, the stream may be in motion in either world
+            k_now, k_new, k_both = k_now * q_j, k_new * new_j, k_both * low
+        elif code == 1:
+            mass, k_now, k_new, k_both = mass * q_j, k_now * q_j, k_new * low, k_both * low
+        else:  # coded still: never in motion in the factual world
+            mass, k_now, k_both = mass * (1.0 - q_j), k_now * 0.0, k_both * 0.0
+            k_new = k_new * (np.maximum(q_j, new_j) - q_j)
+    return _cells(mass, k_now, k_new, k_both, lam, kap)
+
+
+def _cells(mass, k_now, k_new, k_both, lam, kap):
+    coupled = (1.0 - lam) * (1.0 - kap)
+    j11 = lam * mass + coupled * k_both
+    j10 = coupled * (k_now - k_both)
+    j01 = coupled * (k_new - k_both)
+    j00 = (1.0 - lam) * kap * mass + coupled * (mass - k_now - k_new + k_both)
+    return {(1, 1): j11, (1, 0): j10, (0, 1): j01, (0, 0): j00}
+
+
+def _phase_joint_reference(q, q_new, s, lam, kap):
+    """:func:`_phase_joint` with masks over every stream (codes broadcast along the draws too): the reference."""
     coded = ~np.isnan(s)
     allow = ~coded | (s == 1)  # the stream may be in motion in the factual world
     low, high = np.minimum(q, q_new), np.maximum(q, q_new)
@@ -70,12 +106,7 @@ def _phase_joint(q, q_new, s, lam, kap):
     k_now = np.where(allow, q, 0.0).prod(axis=-1)
     k_new = np.where(coded, np.where(s == 1, low, high - q), q_new).prod(axis=-1)
     k_both = np.where(allow, low, 0.0).prod(axis=-1)
-    coupled = (1.0 - lam) * (1.0 - kap)
-    j11 = lam * mass + coupled * k_both
-    j10 = coupled * (k_now - k_both)
-    j01 = coupled * (k_new - k_both)
-    j00 = (1.0 - lam) * kap * mass + coupled * (mass - k_now - k_new + k_both)
-    return {(1, 1): j11, (1, 0): j10, (0, 1): j01, (0, 0): j00}
+    return _cells(mass, k_now, k_new, k_both, lam, kap)
 
 
 def counterfactual(q, q_new, lam, kap, rho, evidence: Evidence, target: int, w1_open: bool = False):

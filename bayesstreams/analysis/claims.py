@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bayesstreams.analysis.claim_size import necessity_draws, raw_against_model, size_test
-from bayesstreams.analysis.prior_dependence import headline_draws, run_headline_draws, step_ace_draws
+from bayesstreams.analysis.prior_dependence import headline_draws, run_headline_draws
 from bayesstreams.analysis.queries import STEPS, run_baseline
 from bayesstreams.analysis.ranks import headline_contrasts
 from bayesstreams.data.claims import Claim
@@ -200,8 +200,7 @@ def claim_verdicts(run, claims, measured, no_data: set[str] | None = None, with_
 
 def judge_sizes(run, sized, no_data: set[str], priors: dict) -> None:
     """Set the size verdict (and any raw-table disagreement) of each ``(claim, verdict)`` of a claim of size (in place)."""
-    base = run_baseline(run)
-    draws = step_ace_draws(run.posterior, run.dataset, base)
+    draws = run_headline_draws(run)  # the same step_ace_draws of the run's baseline, computed once with the run
     steps = headline_contrasts(run.dataset)
     for claim, verdict in sized:
         k = run.dataset.factor_ids.index(claim.factor)
@@ -212,11 +211,20 @@ def judge_sizes(run, sized, no_data: set[str], priors: dict) -> None:
                             "reason": "no_data", "effect": None, "p_at_least": None, "necessity": None}
             continue
         effect = values[:, labels.index(claim.factor)]
-        necessity = necessity_draws(base, k, claim.window, contrast) if claim.size == "decisive" else None
+        necessity = run_necessity(run, claim.factor, claim.window, contrast) if claim.size == "decisive" else None
         verdict.size = size_test(claim, effect, necessity, verdict.prior_driven, claim.factor in no_data)
         verdict.raw_disagreement = raw_against_model(claim, run.dataset, contrast, verdict.size,
                                                      priors.get((verdict.quantity, verdict.index)),
                                                      verdict.prior_driven)
+
+
+def run_necessity(run, factor: str, window: str, contrast: str) -> np.ndarray:
+    """:func:`~bayesstreams.analysis.claim_size.necessity_draws` of ``factor`` in ``run`` (its own data), kept in
+    ``run.memo`` (a companion's is stored with it: the mode comparison judges its claims of size)."""
+    key = ("necessity", factor, window, contrast)
+    if key not in run.memo:
+        run.memo[key] = necessity_draws(run_baseline(run), run.dataset.factor_ids.index(factor), window, contrast)
+    return run.memo[key]
 
 
 def _holds(verdict: Verdict, summary: dict) -> bool:
@@ -316,9 +324,32 @@ def source_levers(run, sources: dict, advice_of) -> list[dict]:
             other = sources.get(role)
             gain = None
             if other is not None:
-                theirs = advice_of(other, case)
-                gain = next((e["gain"] for e in theirs.levers + theirs.find_out_first
-                             if e["factor"] == first["factor"]), None) if theirs.target == advice.target else None
+                theirs = run_lever_gains(other, case, advice_of)
+                gain = next((g for factor, g in theirs["gains"] if factor == first["factor"]),
+                            None) if theirs["target"] == advice.target else None
             row[role] = gain
         rows.append(row)
     return rows
+
+
+def lever_gains(advice) -> dict:
+    """What the source check reads of a companion's case advice: ``{"target", "gains": [[factor, gain], ...]}``.
+
+    The gains of its levers, then of its find-out-first factors, in the advice's order (the first of a
+    factor is the one read); JSON-ready, so that a companion's stored memo holds it
+    (:mod:`bayesstreams.analysis.companion_memo`).
+    """
+    return {"target": advice.target,
+            "gains": [[e["factor"], e["gain"]] for e in advice.levers + advice.find_out_first]}
+
+
+def run_lever_gains(run, case: str, advice_of) -> dict:
+    """:func:`lever_gains` of ``advice_of(run, case)``, computed once per run and case and kept in ``run.memo``.
+
+    A companion's entry is stored with it (:mod:`bayesstreams.analysis.companion_memo`): a later report
+    on the same companion reads it instead of computing the case's advice again.
+    """
+    key = ("lever_gains", case)
+    if key not in run.memo:
+        run.memo[key] = lever_gains(advice_of(run, case))
+    return run.memo[key]

@@ -262,6 +262,16 @@ def compare_modes(measured: dict, ranks: dict, verdicts: dict, in_force: str) ->
     return ModeComparison(in_force, modes, rows)
 
 
+def run_effect_ranks(run):
+    """:func:`~bayesstreams.analysis.ranks.effect_ranks` of ``run`` on its own data, computed once and kept in
+    ``run.memo`` (the report's ranking and the mode comparison share the main run's; a companion's is stored
+    with it).  A shared table: read it, never change it."""
+    key = ("effect_ranks",)
+    if key not in run.memo:
+        run.memo[key] = effect_ranks(run.posterior, run.dataset, base=run_baseline(run))
+    return run.memo[key]
+
+
 def run_mode(run) -> str:
     """The not-discussed mode of a run, read from its draws (MODEL.md §7)."""
     return options_of_draws(run.posterior)["not_discussed"]
@@ -309,7 +319,7 @@ def mode_comparison(run, others, measured=None) -> ModeComparison:
     in_force = run_mode(run)
     found = {m: (measured if m == in_force and measured is not None else prior_dependence(r))
              for m, r in runs.items()}
-    ranks = {m: effect_ranks(r.posterior, r.dataset, base=run_baseline(r)) for m, r in runs.items()}
+    ranks = {m: run_effect_ranks(r) for m, r in runs.items()}
     claims = run.dataset.claims
     verdicts = {m: claim_verdicts(r, claims, found[m], with_prior=False) for m, r in runs.items()} if claims else {}
     return compare_modes(found, ranks, verdicts, in_force)

@@ -395,7 +395,9 @@ def prior_dependence(run, check_run=None, agnostic_run=None, dataset=None, alpha
     dataset = run.dataset if dataset is None else dataset
     weights = usable_power_weights(run, alphas) or None
     others = {agnostic_run.config.name: agnostic_run.posterior} if agnostic_run is not None else None
-    shared = base if base is not None else run_baseline(run) if dataset is run.dataset else None
+    # on the run's own data its headline draws come from run_headline_draws (memoised, or stored with a
+    # companion), which reads its baseline itself: none is computed here unless a caller shares one
+    shared = base
     headlines = None
     if dataset is run.dataset:  # each run's (and companion's) headline draws are computed once and kept with it
         headlines = {"": run_headline_draws(run, names)}

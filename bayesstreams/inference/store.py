@@ -8,6 +8,8 @@ A run folder holds::
     dataset/        a snapshot of the validated dataset in the data contract
     model.toml      the model file the run used
     run.json        versions, seed, command, timings, hashes, diagnostics
+    memo.npz        optional, not part of the run (not hashed): a companion's stored share of the
+                    report, keyed by the run and the code (:mod:`bayesstreams.inference.memo`)
 
 Loading checks the format version, that every file is there, and that every file matches
 its hash in ``run.json`` (:mod:`bayesstreams.inference.integrity`); an incompatible run is refused

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bayesstreams.analysis.companion_memo import restore_companions, store_companions
 from bayesstreams.atomic import probe_writable, safe_name, staged
 from bayesstreams.data.cases import resolve_case
 from bayesstreams.data.dataset import load_dataset
@@ -117,6 +118,7 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
     study = Study.fit(data, config, seed=seed, companions=False, progress=progress)
     study.reuse(run_dir)  # companions of an earlier run of the same data and model files
     study.fill([r for r in roles if r in study.missing], progress=progress)
+    restore_companions(study)  # what a reused companion contributed to the last report, when still its own
     found = check_robustness(study, progress=progress) if robustness else None
     with staged() as stage:  # the run, its companions and the report: renamed together at the end
         written = study.save_into(stage, run_dir, force, command, lambda path: _rule(rules, path)(path))
@@ -125,6 +127,7 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
         report_tmp = stage.folder(out, force, rules[out])
         _write_outputs(study, report_tmp, lang, briefs, brief_lang, found, brief_format)
         (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+    store_companions(study)  # beside each companion, now in place: the next analyze of the same data reads it
     lines = fit_lines(data, config, study.run, seed, run_dir)
     lines += [f"{_role_words(role)} in {companion_path(run_dir, role)}" for role in study.companions]
     lines += missing_lines(study, "en")

@@ -17,12 +17,11 @@ from dataclasses import asdict, dataclass, field
 from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict, source_levers
 from bayesstreams.analysis.contraction import what_the_data_taught
 from bayesstreams.analysis.identification import cases_needed, rho_identification
-from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, run_mode
+from bayesstreams.analysis.mode_comparison import mode_comparison, not_discussed_reliance, run_effect_ranks, run_mode
 from bayesstreams.analysis.qca.latent import draw_latent
 from bayesstreams.analysis.qca.posterior import posterior_qca
 from bayesstreams.analysis.prior_dependence import prior_dependence
 from bayesstreams.analysis.queries import DEFAULT_MIN_GAIN, query_tables, run_baseline
-from bayesstreams.analysis.ranks import effect_ranks
 from bayesstreams.data.codebook import PHASES
 from bayesstreams.data.sources import basis_counts
 from bayesstreams.reporting import evidence
@@ -118,7 +117,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     verdicts = claim_verdicts(run, dataset.claims, measured, sources=sources)  # no-data factors: data.support's
     support = data_support_view(dataset, lang)
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)
-    ranks = effect_ranks(run.posterior, dataset, base=run_baseline(run))
+    ranks = run_effect_ranks(run)  # the mode comparison reads the same table
     phases = list(dataset.phases)
     windows = [f"W{p}" for p in phases]  # a window the study does not have gets no ranking, headline or step
     ranks = ranks[ranks["window"].isin(windows)]

@@ -294,3 +294,25 @@ def test_the_cells_to_double_check_are_ordered_by_count_then_cell_whatever_the_f
         found = Fragility(conclusions, list(order), [], n_changes=4)
         assert found.most_relied_on() == expected
         assert found.most_relied_on(2) == expected[:2]
+
+
+@pytest.mark.parametrize("lang, more", [("en", "... and 2 more cells on which 2 conclusions rest as well."),
+                                        ("nl", "... en nog 2 cellen waarop ook 2 conclusies rusten.")])
+def test_a_cut_through_a_tie_says_how_many_equally_relied_on_cells_it_leaves_out(lang, more):
+    """Top 2 of counts (3, 2, 2, 2): the second shown ties with two more, which the summary must not hide."""
+    conclusions = [Conclusion("claim", c, "supported") for c in ("a", "b", "c")]
+    changes = [Change("stream", "g4", phase=1, stream="problem", old=1.0, new=0.0),
+               Change("stream", "g1", phase=1, stream="politics", old=1.0, new=0.0),
+               Change("code", "g2", factor="insight", old=-1.0, new=1.0),
+               Change("code", "g1", factor="region", old=0.0, new=1.0)]
+    flips = [Flip(conclusion, change, "cannot tell", "psis", 0.1) for change in changes for conclusion in conclusions[:2]]
+    flips += [Flip(conclusions[2], changes[0], "cannot tell", "psis", 0.1)]
+    found = Fragility(conclusions, flips, [], n_changes=4)
+    data = load_dataset(STUDY)
+    lines = summary_lines(found, data, lang, n=2)
+    assert len(lines) == 4 and lines[-1] == more
+    assert summary_lines(found, data, lang, n=4)[-1] != more and len(summary_lines(found, data, lang, n=4)) == 5
+    assert len(summary_lines(found, data, lang, n=1)) == 2  # a cut between 3 and 2 is not a tie
+    one = summary_lines(found, data, lang, n=3)[-1]
+    assert one == ("... and 1 more cell on which 2 conclusions rest as well." if lang == "en"
+                   else "... en nog 1 cel waarop ook 2 conclusies rusten.")

@@ -28,9 +28,11 @@ SHIPPED = load_codebook(STUDY / "codebook.toml")
 CABINETS = {"title_en": "Agenda setting in Dutch cabinets", "title_nl": "Agendering in Nederlandse kabinetten",
             "source_en": "Doe, J. (2024). Cabinets and their agendas.", "source_nl": "Doe, J. (2024). Kabinetten.",
             "unit_en": "cabinet", "units_en": "cabinets", "unit_nl": "kabinet", "units_nl": "kabinetten",
-            "evidence_en": "documents", "evidence_nl": "documenten"}
+            "evidence_en": "documents", "evidence_nl": "documenten", "agenda_en": "cabinet agenda",
+            "agenda_nl": "kabinetsagenda", "home_en": "the ministries", "home_nl": "de ministeries"}
 # the shipped study's own words: none may reach the outputs of another study
-SHIPPED_WORDS = re.compile(r"municipalit|gemeente|interview|Olijve|mensenhandel|trafficking|Utrecht", re.I)
+SHIPPED_WORDS = re.compile(r"municipalit|gemeente|interview|Olijve|mensenhandel|trafficking|Utrecht|local agenda|"
+                           r"lokale agenda", re.I)
 
 
 def study_copy(folder: Path, dataset_table: dict) -> Path:
@@ -408,3 +410,18 @@ def test_analyze_passes_the_brief_language_and_defaults_it_to_the_report_languag
     assert [k["lang"] for k in seen] == ["en", "en"] and [k["brief_lang"] for k in seen] == [None, "nl"]
     code, _, err = run_cli(["analyze", str(STUDY), "--brief-lang", "de"], capsys)
     assert code == 2 and "--brief-lang" in err
+
+
+@pytest.mark.parametrize("lang, agenda, home", [("en", "cabinet agenda", "the ministries"),
+                                                ("nl", "kabinetsagenda", "de ministeries")])
+def test_the_brief_says_which_agenda_and_where_in_the_studys_own_words(cabinets, tmp_path, lang, agenda, home):
+    """The phase words are the study's (issue 26's one-phase and other-study findings): never the shipped 'local agenda'."""
+    folder, data = cabinets
+    from bayesstreams.reporting.i18n import study_translator
+
+    t = study_translator(lang, data)
+    assert agenda in t("voice_known_1_closed") and home in t("voice_known_2_closed") and agenda in t("voice_card_1")
+    from bayesstreams.reporting.i18n import translator
+
+    default = translator(lang)("voice_next_1")  # a study that names no agenda: the plain word
+    assert ("onto the agenda" if lang == "en" else "op de agenda") in default and "lokale" not in default

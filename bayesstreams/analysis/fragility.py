@@ -164,17 +164,18 @@ class Fragility:
     def conclusion(self, kind: str, subject: str) -> Conclusion | None:
         return next((c for c in self.conclusions if (c.kind, c.subject) == (kind, subject)), None)
 
-    def most_relied_on(self, n: int = 10) -> list[tuple[tuple, int]]:
+    def most_relied_on(self, n: int | None = 10) -> list[tuple[tuple, int]]:
         """The cells (``(kind, case_id, factor or phase/stream)``) whose change overturns the most conclusions.
 
         These are the codes to double-check with a second coder.  One conclusion counts once per
         cell, however many of the cell's recodings overturn it.  Ties are broken by the cell itself
         (codes before stream states, then case and factor or stream), so the order is the same in
-        every process (a set's order depends on the interpreter's string hashing).
+        every process (a set's order depends on the interpreter's string hashing).  ``n=None``: every cell.
         """
         pairs = {(_cell(f.change), (f.conclusion.kind, f.conclusion.subject)) for f in self.flips}
         counts = Counter(cell for cell, _ in pairs)
-        return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return ranked if n is None else ranked[:n]
 
     def frame(self):
         """One row per flip: conclusion, its value before and after, the change, method and Pareto k."""

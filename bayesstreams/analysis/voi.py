@@ -496,33 +496,48 @@ def _claim_stats(q: Query, dataset, values: _Values, weights: np.ndarray, fixed:
     return out
 
 
-def _lever_stats(factors: list, gains: np.ndarray, weights: np.ndarray, min_gain: float) -> dict:
-    n = weights.shape[0]
+def _first_levers(factors: list, gains: np.ndarray, weights: np.ndarray, min_gain: float):
+    """Each weight row's first lever: ``(first, lever)``, or ``None`` when there is no factor to pull.
+
+    ``first`` is the index of the factor with the largest weighted mean gain per row; ``lever`` names it
+    where that mean reaches ``min_gain`` (else ``None``).  Shared by the reference and the fast path.
+    """
     if not factors:
-        return {"width": np.zeros(n), "sd": np.zeros(n), "lever": np.array([None] * n, dtype=object)}
+        return None
     means = weights @ gains.T
     first = means.argmax(axis=1)
+    lever = np.array([factors[f] if means[r, f] >= min_gain else None for r, f in enumerate(first)], dtype=object)
+    return first, lever
+
+
+def _no_lever(n: int) -> dict:
+    return {"width": np.zeros(n), "sd": np.zeros(n), "lever": np.array([None] * n, dtype=object)}
+
+
+def _lever_stats(factors: list, gains: np.ndarray, weights: np.ndarray, min_gain: float) -> dict:
+    n = weights.shape[0]
+    found = _first_levers(factors, gains, weights, min_gain)
+    if found is None:
+        return _no_lever(n)
+    first, lever = found
     width, sd = np.zeros(n), np.zeros(n)
     for f in np.unique(first):
         rows = first == f
         lo, hi, s = _intervals(gains[f], weights[rows])
         width[rows], sd[rows] = hi - lo, s
-    lever = np.array([factors[f] if means[r, f] >= min_gain else None for r, f in enumerate(first)], dtype=object)
     return {"width": width, "sd": sd, "lever": lever}
 
 
 def _lever_stats_fast(factors: list, gains: np.ndarray, weights: np.ndarray, min_gain: float) -> dict:
     """:func:`_lever_stats` in one kernel call: each row's interval read against its own first lever's gains."""
-    n = weights.shape[0]
-    if not factors:
-        return {"width": np.zeros(n), "sd": np.zeros(n), "lever": np.array([None] * n, dtype=object)}
-    means = weights @ gains.T
-    first = means.argmax(axis=1)
+    found = _first_levers(factors, gains, weights, min_gain)
+    if found is None:
+        return _no_lever(weights.shape[0])
+    first, lever = found
     order = np.argsort(gains, axis=1, kind="stable")
     tail = (1.0 - LEVEL) / 2
     lo, hi, _, sd = weighted_interval_kernel()(np.take_along_axis(gains, order, axis=1), order, first,
                                            weights, tail, 1.0 - tail)
-    lever = np.array([factors[f] if means[r, f] >= min_gain else None for r, f in enumerate(first)], dtype=object)
     return {"width": hi - lo, "sd": sd, "lever": lever}
 
 

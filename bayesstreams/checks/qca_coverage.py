@@ -32,7 +32,7 @@ import numpy as np
 
 from bayesstreams.analysis.qca.posterior import posterior_qca
 from bayesstreams.analysis.qca.result import qca
-from bayesstreams.atomic import atomic_folder, refuse_existing
+from bayesstreams.checks.check_folder import write_check_folder
 from bayesstreams.data.codebook import PHASES
 from bayesstreams.inference.fit import fit, resolve_model
 from bayesstreams.model.priors import draw_prior
@@ -160,13 +160,4 @@ def qca_coverage(n_sims: int = 100, n_cases: int = 12, seed: int = 1, model=None
 
 def write_coverage(result: Coverage, out, force: bool = False):
     """Write ``rows.csv``, ``summary.csv`` and ``settings.json`` into the folder ``out`` (atomically)."""
-    import json
-    from pathlib import Path
-
-    out = Path(out)
-    refuse_existing(out, force)
-    with atomic_folder(out, force=force) as tmp:
-        result.rows.to_csv(tmp / "rows.csv", index=False)
-        result.summary.to_csv(tmp / "summary.csv", index=False)
-        (tmp / "settings.json").write_text(json.dumps(result.settings, indent=1), encoding="utf-8")
-    return out
+    return write_check_folder(out, {"rows": result.rows, "summary": result.summary}, result.settings, force)

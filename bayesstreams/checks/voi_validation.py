@@ -42,7 +42,7 @@ import numpy as np
 
 from bayesstreams.analysis import voi
 from bayesstreams.analysis.fragility import K_MAX
-from bayesstreams.atomic import atomic_folder, refuse_existing
+from bayesstreams.checks.check_folder import write_check_folder
 from bayesstreams.checks.plots import voi_figure
 from bayesstreams.errors import RunError
 from bayesstreams.inference.fit import fit, resolve_model
@@ -408,16 +408,7 @@ def pool(results: list) -> VoiValidation:
 
 def write_validation(result: VoiValidation, out, force: bool = False):
     """Write ``rows.csv``, ``summary.csv``, ``ranking.csv``, ``settings.json`` and ``predicted-realised.svg`` (atomically)."""
-    import json
-    from pathlib import Path
-
-    out = Path(out)
-    refuse_existing(out, force)
-    with atomic_folder(out, force=force) as tmp:
-        result.rows.to_csv(tmp / "rows.csv", index=False)
-        result.summary.to_csv(tmp / "summary.csv", index=False)
-        result.ranking.to_csv(tmp / "ranking.csv", index=False)
-        (tmp / "settings.json").write_text(json.dumps(result.settings, indent=1), encoding="utf-8")
-        title = f"{result.settings.get('n_sims', '')} studies of {result.settings.get('n_cases', '')} cases"
-        voi_figure(result.summary, title).savefig(tmp / "predicted-realised.svg")
-    return out
+    title = f"{result.settings.get('n_sims', '')} studies of {result.settings.get('n_cases', '')} cases"
+    return write_check_folder(out, {"rows": result.rows, "summary": result.summary, "ranking": result.ranking},
+                              result.settings, force,
+                              figures={"predicted-realised.svg": lambda: voi_figure(result.summary, title)})

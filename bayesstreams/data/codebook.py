@@ -8,7 +8,9 @@ step or an action.  It is read from ``codebook.toml`` (or a ``codebook`` sheet o
 
 The ``[dataset]`` table holds the study's own words (:data:`DATASET_KEYS`): its title and source
 per language, the name of its unit (``unit_en``/``units_en``, ``unit_nl``/``units_nl``), of its
-evidence (``evidence_en``/``evidence_nl``) and the phases it has (``phases = [1]`` or ``[1, 2]``).
+evidence (``evidence_en``/``evidence_nl``), the agenda a theme reaches in phase 1 (``agenda_en``/``agenda_nl``,
+e.g. "local agenda"), where an approach is secured in phase 2 (``home_en``/``home_nl``, e.g. "the
+organisation") and the phases it has (``phases = [1]`` or ``[1, 2]``).
 Reports and briefs take every such word from there.
 """
 
@@ -32,9 +34,11 @@ ACTION_KEYS = ("action_nl", "action_en")
 RESERVED_IDS = frozenset({"case_id", "name", "w1", "w2", "level", "group", "respondent", "section", "quote",
                           "factor", "code"} | {f"s{p}_{s}" for p in PHASES for s in STREAMS})
 DATASET_KEYS = ("title", "title_nl", "title_en", "source", "source_nl", "source_en", "licence", "license", "description",
-                "unit_en", "units_en", "unit_nl", "units_nl", "evidence_en", "evidence_nl", "phases")
+                "unit_en", "units_en", "unit_nl", "units_nl", "evidence_en", "evidence_nl", "agenda_en", "agenda_nl",
+                "home_en", "home_nl", "phases")
 # The study's own words, as {placeholder: [dataset] key stem}: i18n texts say {study_units}, never "municipalities".
-STUDY_WORDS = {"study_unit": "unit", "study_units": "units", "study_evidence": "evidence"}
+STUDY_WORDS = {"study_unit": "unit", "study_units": "units", "study_evidence": "evidence", "study_agenda": "agenda",
+               "study_home": "home"}
 # What an import writes where the user has not said it yet: `validate` warns while any is left.
 PLACEHOLDER = "TODO"
 
@@ -125,7 +129,7 @@ class Codebook:
         return "" if PLACEHOLDER in text else text
 
     def study_words(self, lang: str = "en") -> dict[str, str]:
-        """The study's unit and evidence words in ``lang``, as i18n placeholders (only those it gives).
+        """The study's unit, evidence, agenda and home words in ``lang``, as i18n placeholders (only those it gives).
 
         Examples
         --------
@@ -408,6 +412,10 @@ IMPORT_PLACEHOLDERS = {
     "units_nl": f"{PLACEHOLDER}: hetzelfde, meervoud (bijv. gemeenten, kabinetten, organisaties)",
     "evidence_en": f"{PLACEHOLDER}: what the codes come from (e.g. interviews, documents)",
     "evidence_nl": f"{PLACEHOLDER}: waar de codes uit komen (bijv. interviews, documenten)",
+    "agenda_en": f"{PLACEHOLDER}: the agenda a theme reaches in phase 1 (e.g. local agenda, cabinet agenda)",
+    "agenda_nl": f"{PLACEHOLDER}: de agenda die een thema in fase 1 haalt (bijv. lokale agenda, kabinetsagenda)",
+    "home_en": f"{PLACEHOLDER}: where an approach is secured in phase 2 (e.g. the organisation, the ministry)",
+    "home_nl": f"{PLACEHOLDER}: waar een aanpak in fase 2 wordt geborgd (bijv. de organisatie, het ministerie)",
 }
 # Words that describe one study, not the kind of study: an import never carries them over.
 STUDY_OWN_KEYS = ("title", "title_nl", "title_en", "source", "source_nl", "source_en", "licence", "license",

@@ -83,7 +83,8 @@ def summary_lines(fragility, dataset, lang: str = "en", n: int = 5) -> list[str]
     lines = [t("rests_summary").format(fragile=len(fragile), total=len(fragility.conclusions),
                                        changes=fragility.n_changes, refits=fragility.n_refits,
                                        unchecked=len(fragility.unchecked))]
-    for (kind, case, what), count in fragility.most_relied_on(n):
+    ranked = fragility.most_relied_on(None)
+    for (kind, case, what), count in ranked[:n]:
         name = words.get(case, case)
         if kind == "code":
             cell = t("rests_code_short").format(case=name, factor=words.get(what, what))
@@ -92,6 +93,10 @@ def summary_lines(fragility, dataset, lang: str = "en", n: int = 5) -> list[str]
             cell = t("rests_stream_short").format(case=name, phase=words.get(phase, phase),
                                                   stream=words.get(stream, stream))
         lines.append(t("rests_most").format(cell=cell, count=count))
+    tied = [c for _, c in ranked[n:] if ranked[n - 1][1] == c] if n and len(ranked) > n else []
+    if tied:  # a cut through a tie would hide cells exactly as relied on as the last one shown
+        more = t("rests_more_one") if len(tied) == 1 else t("rests_more")
+        lines.append(more.format(more=len(tied), count=tied[0]))
     return lines
 
 

@@ -42,7 +42,7 @@ def table(lang: str) -> dict[str, str]:
     return dict(_load(check_language(lang)))
 
 
-STUDY_PLACEHOLDERS: tuple[str, ...] = ("study_unit", "study_units", "study_evidence")
+STUDY_PLACEHOLDERS: tuple[str, ...] = ("study_unit", "study_units", "study_evidence", "study_agenda", "study_home")
 
 
 class Translator:

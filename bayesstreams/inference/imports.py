@@ -79,18 +79,22 @@ def import_nutpie():
 def import_arviz_base():
     """``arviz_base``, imported without registering ``jax`` and ``numpyro`` as lazy modules in ``sys.modules``.
 
-    While it is imported those two names are masked (``sys.modules[name] = None``: "not
-    installed" to ``importlib.util.find_spec``), and afterwards its NumPyro converter gets a
-    :class:`DeferredModule` for each instead, which imports the real one when the converter runs.
+    While it is imported each of those names (when nothing has imported it yet) is a
+    :class:`DeferredModule` in ``sys.modules``, which ``lazy_loader.load`` hands back as it is; its
+    NumPyro converter keeps the placeholders, which import the real modules when it runs.  The
+    placeholders are taken out of ``sys.modules`` afterwards, so SciPy and matplotlib see no
+    ``jax`` (masking the names instead made ``lazy_loader`` read the call stack: 0.2-0.5 s).
     """
     if "arviz_base" in sys.modules:
         return sys.modules["arviz_base"]
-    hidden = [name for name in DEFERRED_BY_ARVIZ_BASE if name not in sys.modules]
-    with masked(*hidden):
+    placeholders = {name: DeferredModule(name) for name in DEFERRED_BY_ARVIZ_BASE if name not in sys.modules}
+    sys.modules.update(placeholders)
+    try:
         import arviz_base
-        from arviz_base import io_numpyro
-    for name in hidden:
-        setattr(io_numpyro, name, DeferredModule(name))
+    finally:
+        for name, placeholder in placeholders.items():
+            if sys.modules.get(name) is placeholder:
+                del sys.modules[name]
     return arviz_base
 
 

@@ -211,8 +211,14 @@ def main() -> None:
              "report, the brief, the claims, the source check, the not-discussed comparison); the factor effects read "
              "the effect table in one pass.  The report, summary.json and the brief are byte-identical to before.  "
              "`scripts/setup.sh`'s numba step now also compiles the queries' evidence kernel, which a fresh clone's "
-             "first analyze used to compile.  What to find out next (`voi.next_evidence`) is timed apart: it is "
-             "issue 24's section, made faster in its own branch.")
+             "first analyze used to compile.\n\nWhat changed for issue 28 (the process, branch warmproc): a warm "
+             "analyze imports what it uses (`bayesstreams/inference/imports.py`, docs/SAMPLERS.md): nutpie without "
+             "ArviZ, whose plots, pyplot and SciPy statistics it imported only to convert a trace (the trace is "
+             "converted here, identical to nutpie's own); arviz-stats without the lazy `jax` module ArviZ's base "
+             "package registers, which SciPy and matplotlib then imported in full; `trace.nc` written without "
+             "importing dask's `distributed`; figures drawn with matplotlib's object API, not pyplot.  The line "
+             "'imports' counts the module-level imports of analyze's path and the first use of nutpie and "
+             "arviz-stats; SciPy's statistics remain (arviz-stats imports them at its top).")
     write_section("analyze-warm", body, "python benchmarks/analyze_warm.py")
     print(body)
 

@@ -135,3 +135,52 @@ def test_a_fit_and_its_saved_run_import_no_jax_distributed_pyplot_or_arviz(tmp_p
             "assert again.diagnostics.rhat_max == run.diagnostics.rhat_max\n"
             "assert run.tree()['posterior']['beta'].shape[:2] == (4, 200)\n")
     assert imported(code) == []
+
+
+class FakeResults:
+    """What ``nutpie.sample(..., return_raw_trace=True)`` returns, reduced to the Arrow trace."""
+
+    def __init__(self, draws, stats):
+        self.batches = (draws, stats)
+
+    def get_arrow_trace(self):
+        return self.batches
+
+
+def arrow_chain(rng, n_tune: int, n_draws: int, chain: int):
+    """One chain's Arrow draw and stat batches as nutpie writes them (arro3 batches; dims and shape as field metadata)."""
+    import pyarrow as pa
+    from arro3.core import RecordBatch
+
+    n = n_tune + n_draws
+    named = pa.field("beta", pa.large_list(pa.float64()), metadata={b"dims": b"factor", b"shape": b"3"})
+    unnamed = pa.field("theta", pa.large_list(pa.float64()), metadata={b"shape": b"2"})
+    draws = pa.RecordBatch.from_arrays(
+        [pa.array(rng.normal(size=n)), pa.array(list(rng.normal(size=(n, 3)))), pa.array(list(rng.normal(size=(n, 2))))],
+        schema=pa.schema([pa.field("rho", pa.float64()), named, unnamed]))
+    stats = pa.RecordBatch.from_arrays(
+        [pa.array([True] * n_tune + [False] * n_draws), pa.array([chain] * n, pa.uint64()),
+         pa.array(np.arange(n), pa.uint64()), pa.array(rng.random(n) < 0.1), pa.array(rng.normal(size=n)),
+         pa.array([None] * n, pa.string())],
+        names=["tuning", "chain", "draw", "diverging", "energy", "divergence_message"])
+    return RecordBatch.from_arrow(draws), RecordBatch.from_arrow(stats)
+
+
+def test_the_trace_conversion_labels_as_arviz_does_dims_without_names_or_coords():
+    """Against nutpie's own conversion through ArviZ: a named dim with coords, a dim without coords, an unnamed dim."""
+    import pandas as pd
+    import xarray as xr
+    from nutpie.sample import _arrow_to_arviz
+
+    from bayesstreams.inference.samplers.nutpie import UNSTORED_STATS, to_datatree
+
+    rng = np.random.default_rng(4)
+    chains = [arrow_chain(rng, 5, 7, c) for c in range(2)]
+    draws, stats = [d for d, _ in chains], [s for _, s in chains]
+    for coords in ({"factor": pd.Index(["a", "b", "c"])}, {}):
+        ours = to_datatree(FakeResults(draws, stats), coords)
+        theirs = _arrow_to_arviz(draws, stats, skip_vars=list(UNSTORED_STATS), coords=coords)
+        for group in ("posterior", "sample_stats"):
+            xr.testing.assert_identical(ours[group].to_dataset().drop_attrs(),
+                                        theirs[group].to_dataset().drop_attrs())
+        assert ours["posterior"]["beta"].shape == (2, 7, 3)  # the 5 warm-up rows dropped

@@ -62,14 +62,18 @@ def to_datatree(results, coords: dict):
 
 
 def _dataset(arrays: dict, dims: dict, coords: dict, attrs: dict):
-    """One group: ``(chain, draw, *dims)`` variables; an unnamed dim is ``<name>_dim_<i>``, as ArviZ names it."""
+    """One group: ``(chain, draw, *dims)`` variables, as ArviZ's ``from_dict`` labels them.
+
+    An unnamed dim is ``<name>_dim_<i>``, and a dim without coords in ``coords`` is indexed
+    0, 1, ... (ArviZ's default coords).
+    """
     import xarray as xr
 
     variables, used = {}, {}
     for name, array in arrays.items():
         names = list(dims.get(name) or [f"{name}_dim_{i}" for i in range(array.ndim - 2)])
         variables[name] = (("chain", "draw", *names), array)
-        used.update({d: coords[d] for d in names if d in coords})
+        used.update({d: coords[d] if d in coords else np.arange(size) for d, size in zip(names, array.shape[2:])})
     chains, draws = next(iter(arrays.values())).shape[:2]
     return xr.Dataset(variables, coords={"chain": np.arange(chains), "draw": np.arange(draws), **used},
                       attrs=dict(attrs))

@@ -137,7 +137,7 @@ def test_the_brief_of_gemeente_5_leads_with_what_it_would_take_phase_1_first(stu
                             "--threshold", "0.4"], capsys)
     assert code == 0, err
     html = out.read_text(encoding="utf-8")
-    t = translator("en")
+    t = study_translator("en", run.dataset)  # the brief speaks of the study's own agenda ("local agenda")
     # where it stands, the next step (phase 1), what it takes together, then phase 2 once phase 1 is open
     heads = [html.index(t(key).format(name="Gemeente 5")) for key in
              ("voice_head_where", "voice_head_next", "voice_head_plan", "voice_head_then", "voice_head_meaning")]

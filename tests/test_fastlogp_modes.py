@@ -64,14 +64,19 @@ PYMC_CASES = [("marginal", "consensus", "false", True), ("salience", "consensus"
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("nd,respondents,stream_error,groups", PYMC_CASES,
-                         ids=["-".join(map(str, c)) for c in PYMC_CASES])
-def test_logp_and_gradient_equal_pymc(nd, respondents, stream_error, groups):
-    """6 random points per mode: value to 1e-8 and gradient to 1e-8 relative, names and order as PyMC's."""
+@pytest.mark.parametrize("nd,respondents,stream_error,groups,parametrisation",
+                         [(*case, "by-size") for case in PYMC_CASES] + [("marginal", "consensus", "false", True, "guided")],
+                         ids=["-".join(map(str, c)) for c in PYMC_CASES] + ["marginal-guided"])
+def test_logp_and_gradient_equal_pymc(nd, respondents, stream_error, groups, parametrisation):
+    """6 random points per mode: value to 1e-8 and gradient to 1e-8 relative, names and order as PyMC's
+    (the default parametrisation, non-centred at this size, and once every effect guided)."""
     pytest.importorskip("pymc")
+    from dataclasses import replace
+
     from bayesstreams.model.kinds import build_model
 
     config = odd_config(nd, respondents, stream_error)
+    config = replace(config, sampler=replace(config.sampler, parametrisation=parametrisation))
     dataset = partly_observed_dataset(n_cases=30, seed=3 + groups, groups=groups, p_missing=0.25)
     model = build_model(dataset, config)
     problem = fastproblem.evidence_problem(dataset, config)

@@ -34,7 +34,7 @@ def main() -> None:
             import numpy as np
 
             from bayesstreams.inference.fit import fit
-            from bayesstreams.model.centring import centred_factors
+            from bayesstreams.model.centring import effect_codes
 
             param = sys.argv[5 if job == "fitsave" else 4] if len(sys.argv) > (5 if job == "fitsave" else 4) else "auto"
             param, _, accept = param.partition("@")  # "auto@0.99": also a target_accept
@@ -56,7 +56,7 @@ def main() -> None:
             stats = out.trace["sample_stats"]
             if "n_steps" in stats:
                 result["steps_per_draw"] = float(np.mean(stats["n_steps"].values))
-            result["n_centred"] = int(centred_factors(dataset, config).sum())
+            result["n_centred"] = int((effect_codes(dataset, config) > 0).sum())
         else:
             import pymc as pm
 

@@ -22,7 +22,10 @@ from bayesstreams.fast import kernels, problem as fastproblem  # noqa: E402
 from bayesstreams.model.config import config_from_text, load_config  # noqa: E402
 from bayesstreams.model.kinds import build_model  # noqa: E402
 
+from bayesstreams.model.centring import cells_given_effects  # noqa: E402
+
 from .helpers import partly_observed_dataset, simulated_study  # noqa: E402
+from .test_centring import cells, constructed  # noqa: E402
 
 # Non-integer hyperparameters: PyTensor stores whole-number constants such as 9.0 in float32,
 # which puts an error of ~1e-7 into PyMC's normalising constant (see test_default_priors_...).
@@ -61,7 +64,8 @@ def reference(model):
     return evaluate
 
 
-CASES = ["no groups", "groups", "mixed centring", "all centred"]
+CASES = ["no groups", "groups", "mixed centring", "all centred", "centred beside non-centred in a cell", "guided",
+         "guided with groups"]
 
 
 @pytest.fixture(scope="module", params=CASES)
@@ -70,20 +74,35 @@ def case(request):
 
     Random partly observed data with and without groups (weak: every factor non-centred); a
     simulated study of 1,000 cases on which the data-driven rule centres some factors and not
-    others; and the groups data with every factor forced centred.
+    others (two cells all centred, their mu sampled given their effects, the other cells non-centred);
+    the groups data with every factor forced centred (every cell given its effects); and 4,000
+    constructed cases where one cell holds a centred and a non-centred factor (its mu sampled as mu).
     """
-    if request.param == "mixed centring":
+    if request.param == "centred beside non-centred in a cell":
+        dataset = constructed(4000, {0: np.linspace(-1.5, 1.5, int((cells() == 0).sum()))}, seed=3)
+        dataset.x = dataset.x.copy()
+        dataset.x[5:, np.flatnonzero(cells() == 0)[0]] = 0.0  # a rare factor: non-centred, its cell's others centred
+        config = config_from_text(ODD_PRIORS + '[sampler]\nparametrisation = "auto"\n')
+    elif request.param == "guided":
+        dataset, _ = simulated_study(n_cases=1000, seed=1, p_missing=0.1)
+        config = config_from_text(ODD_PRIORS + '[sampler]\nparametrisation = "guided"\n')
+    elif request.param == "mixed centring":
         dataset, _ = simulated_study(n_cases=1000, seed=1, p_missing=0.1)
         config = config_from_text(ODD_PRIORS + '[sampler]\nparametrisation = "auto"\n')
     else:
         groups = request.param != "no groups"
         dataset = partly_observed_dataset(n_cases=40, seed=int(groups), groups=groups, p_missing=0.25)
-        forced = '[sampler]\nparametrisation = "centred"\n' if request.param == "all centred" else ""
+        forced = {"all centred": '[sampler]\nparametrisation = "centred"\n',
+                  "guided with groups": '[sampler]\nparametrisation = "guided"\n'}.get(request.param, "")
         config = config_from_text(ODD_PRIORS + forced)
     problem = fastproblem.streams_problem(dataset, config)
-    centred = {"no groups": 0, "groups": 0, "all centred": problem.n_factors}.get(request.param)
+    centred = {"no groups": 0, "groups": 0, "all centred": problem.n_factors, "guided": 2 * problem.n_factors,
+               "guided with groups": 2 * problem.n_factors}.get(request.param)
+    given = cells_given_effects(problem.centred, problem.cell)
     if centred is None:
         assert 0 < problem.centred.sum() < problem.n_factors  # the data must mix the two parametrisations
+        # the simulated study has cells sampled given their effects, the constructed one a mixed cell instead
+        assert given.any() == (request.param == "mixed centring")
     else:
         assert problem.centred.sum() == centred
     model = build_model(dataset, config)
@@ -205,7 +224,7 @@ def test_expand_gives_the_posterior_variables_of_the_pymc_model(case):
     point = random_point(model, np.random.default_rng(3))
     shapes = problem.posterior_shapes()
     out = np.empty(sum(int(np.prod(s)) for s in shapes.values()))
-    kernels.expand(flat_point(problem, point), out, problem.cell, problem.n_groups, problem.centred)
+    kernels.expand(flat_point(problem, point), out, problem.cell, problem.n_groups, problem.centred, problem.guide, problem.hyper)
     import pytensor
 
     outputs = model.replace_rvs_by_values([model[name] for name in shapes])
@@ -217,8 +236,9 @@ def test_expand_gives_the_posterior_variables_of_the_pymc_model(case):
         np.testing.assert_allclose(out[start:start + size].reshape(shape), want, rtol=1e-12, atol=1e-14,
                                    err_msg=name)
         start += size
-    # beta_or_z (mixed centring) is the sampler's coordinate, not a posterior variable
-    assert set(shapes) == ({rv.name for rv in model.free_RVs} | {d.name for d in model.deterministics}) - {"beta_or_z"}
+    # beta_or_z, mu_or_u, beta_std, mu_std (some factors centred or guided) are the sampler's coordinates
+    free = {rv.name for rv in model.free_RVs} | {d.name for d in model.deterministics}
+    assert set(shapes) == free - {"beta_or_z", "mu_or_u", "beta_std", "mu_std"}
 
 
 def test_python_fallback_samples_the_same_variables_as_the_callbacks():

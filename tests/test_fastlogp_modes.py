@@ -136,7 +136,7 @@ def test_sum_over_cases_is_the_likelihood_of_the_density():
     prior_only = fastproblem.evidence_problem(empty, config)
     theta = np.random.default_rng(9).normal(0.0, 1.0, problem.n_dim)
     out = np.empty(sum(int(np.prod(s)) for s in problem.posterior_shapes().values()))
-    modes.expand(theta, out, problem.cell, problem.n_groups, problem.centred, problem.flags)
+    modes.expand(theta, out, problem.cell, problem.n_groups, problem.centred, problem.guide, problem.hyper, problem.flags)
     draws, start = {}, 0
     for name, shape in problem.posterior_shapes().items():
         size = int(np.prod(shape))
@@ -155,10 +155,10 @@ def test_expand_writes_the_constrained_evidence_parameters():
     theta = np.random.default_rng(2).normal(0.0, 1.0, problem.n_dim)
     shapes = problem.posterior_shapes()
     out = np.empty(sum(int(np.prod(s)) for s in shapes.values()))
-    end = modes.expand(theta, out, problem.cell, problem.n_groups, problem.centred, problem.flags)
+    end = modes.expand(theta, out, problem.cell, problem.n_groups, problem.centred, problem.guide, problem.hyper, problem.flags)
     assert end == len(out)
     v1 = np.empty(len(out))
-    n_v1 = kernels.expand(theta, v1, problem.cell, problem.n_groups, problem.centred)
+    n_v1 = kernels.expand(theta, v1, problem.cell, problem.n_groups, problem.centred, problem.guide, problem.hyper)
     np.testing.assert_array_equal(out[:n_v1], v1[:n_v1])
     blocks = dict(zip([name for name, _ in problem.layout()], np.split(theta, np.cumsum(
         [int(np.prod(shape)) for _, shape in problem.layout()])[:-1])))
@@ -198,7 +198,7 @@ def test_c_callback_equals_python_kernel(nd, respondents, stream_error):
     out, want = np.empty(n_out), np.empty(n_out)
     assert modes.expand_cfunc.ctypes(problem.n_dim, n_out, theta.ctypes.data_as(pointer),
                                      out.ctypes.data_as(pointer), user_data.ctypes.data) == 0
-    modes.expand(theta, want, problem.cell, problem.n_groups, problem.centred, problem.flags)
+    modes.expand(theta, want, problem.cell, problem.n_groups, problem.centred, problem.guide, problem.hyper, problem.flags)
     np.testing.assert_array_equal(out, want)
 
 

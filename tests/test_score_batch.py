@@ -51,8 +51,8 @@ def assert_same(reference, batch, path="score"):
         assert reference == batch, f"{path}: {reference!r} != {batch!r}"
 
 
-def both_paths(run, profiles) -> tuple[dict, dict]:
-    kwargs = dict(measure_prior=False)
+def both_paths(run, profiles, **options) -> tuple[dict, dict]:
+    kwargs = dict(measure_prior=False, **options)
     reference = score_to_dict(score_dataset(run, profiles, reference_path=True, **kwargs))
     batch = score_to_dict(score_dataset(run, profiles, **kwargs))
     return reference, batch
@@ -200,3 +200,90 @@ def test_table_bad_profile_is_one_located_line(run_folder, tmp_path, capsys):
     code, _, err = run_cli(["score", str(folder), str(bad), "--table", str(tmp_path / "t.csv")], capsys)
     assert code == 2 and "bad.csv:3:factor" in err and "p1_insigt" in err and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err and not (tmp_path / "t.csv").exists()
+
+
+# ---------------------------------------------------------------------------- the plan search's edges
+
+
+def _edge_profiles(tmp_path, dataset):
+    """Profiles at the edges of the plan search and the levers, written as one wide profile file.
+
+    ``ties``: three phase-1 factors of one stream coded 0 whose effects are made equal draw by draw
+    (see the test), so singles, pairs and triples tie; ``no_lever_w1``: every phase-1 factor at +1
+    (no lever toward W1, the phase-2 plans after it remain); ``no_lever_w2``: W1 known open and
+    every phase-2 factor at +1; ``all_plus``: every cell +1; ``all_coded``: every cell coded, none
+    not discussed (nothing to find out first); ``one_candidate``: a single phase-1 factor below +1.
+    """
+    header, rows = profiles_gen.profile_rows(dataset, 1)
+    factors = list(dataset.factor_ids)
+    phase = np.asarray(dataset.factor_phase)
+    rng = np.random.default_rng(4)
+
+    def row(case_id, codes, w1="", w2="", streams=None):
+        cells = ["" if np.isnan(c) else str(int(c)) for c in codes]
+        return [case_id, case_id, *cells, w1, w2, *(streams or [""] * (len(header) - 5 - len(factors)))]
+
+    base = np.asarray(dataset.x[0], dtype=float)
+    ties = base.copy()
+    ties[[factors.index(f) for f in ("p1_media", "p1_funding", "p1_insight")]] = 0.0
+    no_w1 = np.where(phase == 0, 1.0, base)
+    no_w2 = np.where(phase == 1, 1.0, base)
+    one = np.where(phase == 0, 1.0, base)
+    one[factors.index("p1_insight")] = -1.0
+    table = [row("ties", ties), row("no_lever_w1", no_w1), row("no_lever_w2", no_w2, w1="1"),
+             row("all_plus", np.ones(len(factors))), row("all_coded", rng.integers(-1, 2, len(factors)).astype(float)),
+             row("one_candidate", one)]
+    path = tmp_path / "edges.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([header, *table])
+    return read_profile(path, dataset.codebook, tuple(dataset.groups))
+
+
+def test_batch_equals_reference_at_the_edges_of_the_plan_search(tmp_path):
+    """Ties between plans, profiles without a lever, every cell +1 or coded: the batch path still equals the reference."""
+    dataset = load_dataset(STUDY)
+    draws = prior_like_draws(dataset, n=300, seed=21)
+    same = [dataset.factor_ids.index(f) for f in ("p1_media", "p1_funding", "p1_insight")]
+    draws["beta"][:, same] = draws["beta"][:, same[:1]]  # one stream, equal effects: tied plans
+    run = fake_run(dataset, draws, prior_like_draws(dataset, n=300, seed=22))
+    profiles = _edge_profiles(tmp_path, dataset)
+    reference, batch = both_paths(run, profiles)
+    assert_same(reference, batch)
+    advice = {case["case_id"]: case["advice"] for case in batch["cases"]}
+    tied = [lever for lever in advice["ties"]["levers"] if lever["factor"] in ("p1_media", "p1_funding", "p1_insight")]
+    assert len(tied) == 3 and len({lever["gain"]["mean"] for lever in tied}) == 1
+    assert [lever["factor"] for lever in tied] == ["p1_media", "p1_funding", "p1_insight"]  # ties: codebook order
+    # a threshold the tied singles reach: the plans of size 1 tie, and keep the order of their candidates
+    low = tied[0]["with_step"]["mean"] - 1e-6
+    reference, batch_low = both_paths(run, profiles, threshold=low)
+    assert_same(reference, batch_low)
+    plans = next(case["advice"]["plans"] for case in batch_low["cases"] if case["case_id"] == "ties")
+    tied_plans = [plan["factors"] for plan in plans if plan["p_target"]["mean"] == tied[0]["with_step"]["mean"]]
+    assert len(tied_plans) >= 2 and tied_plans == [["p1_media"], ["p1_funding"], ["p1_insight"]][:len(tied_plans)]
+    for case_id, target in (("no_lever_w1", "W1"), ("no_lever_w2", "W2")):
+        assert advice[case_id]["target"] == target
+        assert advice[case_id]["levers"] == [] and advice[case_id]["plans"] == []
+        assert advice[case_id]["plans_reach"] is False
+    assert advice["no_lever_w1"]["then_w2_plans"]  # phase 2 still has its plans after W1 opens
+    assert advice["all_plus"]["levers"] == [] and advice["all_plus"]["plans"] == []
+    assert advice["all_plus"]["then_w2_plans"] == []
+    assert advice["all_coded"]["find_out_first"] == [] and advice["all_coded"]["levers"]
+    assert [lever["factor"] for lever in advice["one_candidate"]["levers"]] == ["p1_insight"]
+    assert all(plan["factors"] == ["p1_insight"] for plan in advice["one_candidate"]["plans"])
+
+
+def test_rowwise_interpolation_is_np_interp_row_by_row():
+    """The one-pass quantile reading equals ``np.interp`` per row: levels outside the points, repeated points
+    (draws of weight 0), flat stretches and a level exactly on a point."""
+    from bayesstreams.analysis.advice import LEVELS, interpolate_rows
+
+    rng = np.random.default_rng(12)
+    xp = np.sort(rng.random((200, 9)), axis=1)
+    xp[::3, 2:5] = xp[::3, 2:3]  # repeated points
+    xp[1::7, :] = np.linspace(0.1, 0.9, 9)  # a level (0.25 is not, 0.05 and 0.95 are outside) ...
+    xp[2::7, 3] = 0.25  # ... and a level exactly on a point
+    xp = np.sort(xp, axis=1)
+    fp = np.sort(rng.integers(0, 4, (200, 9)).astype(float), axis=1)  # flat stretches
+    got = interpolate_rows(LEVELS, xp, fp)
+    want = np.array([np.interp(LEVELS, x, f) for x, f in zip(xp, fp)])
+    assert np.array_equal(got, want)

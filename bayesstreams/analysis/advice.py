@@ -132,6 +132,58 @@ def weighted_summary(samples: np.ndarray, weights: np.ndarray) -> dict:
     return out
 
 
+def interpolate_rows(levels: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.ndarray:
+    """``np.interp(levels, xp[r], fp[r])`` of every row ``r`` at once (row, level), with its rules.
+
+    ``xp`` non-decreasing along each row; below the first point the first value, at or above the
+    last the last value; between, the straight line from the last point at or below the level
+    (``np.interp``'s formula, its fall-back from the right end where that gives NaN, and equal
+    values where both do).
+    """
+    rows = np.arange(len(xp))
+    n = xp.shape[1]
+    out = np.empty((len(xp), len(levels)))
+    for column, level in enumerate(levels):
+        j = (xp <= level).sum(axis=1) - 1
+        lo = np.clip(j, 0, n - 2)
+        x0, x1, y0, y1 = xp[rows, lo], xp[rows, lo + 1], fp[rows, lo], fp[rows, lo + 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            slope = (y1 - y0) / (x1 - x0)
+            value = slope * (level - x0) + y0
+            value = np.where(np.isnan(value), slope * (level - x1) + y1, value)
+        value = np.where(np.isnan(value) & (y0 == y1), y0, value)
+        value = np.where(j < 0, fp[:, 0], np.where(j >= n - 1, fp[:, -1], value))
+        out[:, column] = value
+    return out
+
+
+def settle_cases(cases: list) -> None:
+    """The quantiles of every summary the ``cases`` deferred (:meth:`_Case.summary`), in one sort over all of them.
+
+    Each row sorted alone (values on the grid of :data:`RESOLUTION`, ties in draw order) and read at
+    :data:`LEVELS` under its case's weights: the numbers :func:`weighted_summary` gives one array.
+    """
+    pending, weights = [], []
+    for case in cases:
+        entries = list(case.cache.pop("pending", {}).values())
+        pending += entries
+        weights += [case.weights] * len(entries)
+    for start in range(0, len(pending), SETTLE_ROWS):  # a chunk of rows at a time: the memory stays bounded
+        chunk = slice(start, start + SETTLE_ROWS)
+        values = on_grid(np.stack([np.broadcast_to(samples, w.shape)
+                                   for (_, samples), w in zip(pending[chunk], weights[chunk])]))
+        order = sort_order(values)
+        ordered = np.take_along_axis(values, order, axis=1)
+        row_weights = np.take_along_axis(np.stack(weights[chunk]), order, axis=1)
+        cumulative = np.cumsum(row_weights, axis=1) - 0.5 * row_weights
+        quantiles = interpolate_rows(LEVELS, cumulative, ordered)
+        for (out, _), row in zip(pending[chunk], quantiles.tolist()):
+            out.update(zip(QUANTILES, row))
+
+
+SETTLE_ROWS = 256  # summaries sorted together (memory: about 8 kB per row per 1,000 draws, times a few arrays)
+
+
 @dataclass(frozen=True)
 class _Case:
     """The per-draw pieces of one case that every query of this module reads."""
@@ -174,39 +226,53 @@ class _Case:
 
     def _q_under_fast(self, sets, values) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`q_under` stream by stream: a stream no member of a set moves keeps ``q``; one moved by a
-        single factor takes that factor's column, computed once per case and value; only a stream moved
-        by several factors of one set is computed for it."""
+        single factor takes that factor's column, computed once per case and value (all the columns a
+        call needs in one array operation); only a stream moved by several factors of one set is
+        computed for it.  Each phase's result is one gather from a table of columns (set, draw, stream)."""
         cell = self.onehot.argmax(axis=1)  # phase * 3 + stream of each factor
         beta = self.draws["beta"]
         moved_by = []  # per set: {cell: [(factor, change)]}
+        singles = set()
         for members in sets:
             found: dict = {}
             for k in members:
                 delta = values[k] - self.x[k]
                 if delta != 0:
-                    found.setdefault(int(cell[k]), []).append((int(k), delta))
+                    found.setdefault(int(cell[k]), []).append((int(k), float(delta)))
             moved_by.append(found)
-        out = []
-        for p in range(2):
-            touched = [j for j, found in enumerate(moved_by) if any(c // 3 == p for c in found)]
-            if not touched:
-                out.append(self.q[:, p])
-                continue
-            q_new = np.repeat(self.q[None, :, p], len(sets), axis=0)
-            for j in touched:
-                for c, changes in moved_by[j].items():
-                    if c // 3 != p:
-                        continue
-                    if len(changes) == 1:
-                        key = ("single", changes[0][0], changes[0][1])
-                        if key not in self.cache:
-                            self.cache[key] = _logistic(self.eta[:, p, c % 3] + changes[0][1] * beta[:, changes[0][0]])
-                        q_new[j, :, c % 3] = self.cache[key]
-                    else:
-                        shift = sum(delta * beta[:, k] for k, delta in changes)
-                        q_new[j, :, c % 3] = _logistic(self.eta[:, p, c % 3] + shift)
-            out.append(q_new)
-        return tuple(out)
+            singles.update(("single", c[0][0], c[0][1]) for c in found.values() if len(c) == 1)
+        self._single_columns([key for key in singles if key not in self.cache], cell)
+        tables = [[self.q[:, p, s] for s in range(3)] for p in range(2)]
+        index = [np.tile(np.arange(3), (len(sets), 1)), np.tile(np.arange(3), (len(sets), 1))]
+        touched, position = [False, False], {}
+        for j, found in enumerate(moved_by):
+            for c, changes in found.items():
+                p = c // 3
+                key = ("single", changes[0][0], changes[0][1]) if len(changes) == 1 else None
+                if key is None:  # several factors of the set move this stream: its own column
+                    shift = sum(delta * beta[:, k] for k, delta in changes)
+                    tables[p].append(_logistic(self.eta[:, p, c % 3] + shift))
+                    index[p][j, c % 3] = len(tables[p]) - 1
+                else:
+                    if key not in position:
+                        tables[p].append(self.cache[key])
+                        position[key] = len(tables[p]) - 1
+                    index[p][j, c % 3] = position[key]
+                touched[p] = True
+        return tuple(np.stack(tables[p])[index[p]].transpose(0, 2, 1) if touched[p] else self.q[:, p]
+                     for p in range(2))
+
+    def _single_columns(self, keys: list, cell: np.ndarray) -> None:
+        """Cache the stream probability of each ``("single", factor, change)`` in one array operation."""
+        if not keys:
+            return
+        factors = np.array([k for _, k, _ in keys])
+        deltas = np.array([delta for _, _, delta in keys])
+        cells = cell[factors]
+        eta = self.eta.reshape(self.eta.shape[0], -1)[:, cells]
+        columns = np.ascontiguousarray(_logistic(eta + deltas * self.draws["beta"][:, factors]).T)
+        for key, column in zip(keys, columns):
+            self.cache[key] = column
 
     def _q_under_exact(self, sets, values) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`q_under` under an evidence mode: each stream a set touches is summed out again.
@@ -278,16 +344,24 @@ class _Case:
 
     def settle(self) -> None:
         """Fill in the quantiles of every summary :meth:`summary` deferred (fast path)."""
-        pending = list(self.cache.pop("pending", {}).values())
-        if not pending:
-            return
-        values = on_grid(np.stack([np.broadcast_to(samples, self.weights.shape) for _, samples in pending]))
-        order = sort_order(values)
-        ordered = np.take_along_axis(values, order, axis=1)
-        weights = self.weights[order]
-        cumulative = np.cumsum(weights, axis=1) - 0.5 * weights
-        for (out, _), row, cum in zip(pending, ordered, cumulative):
-            out.update(zip(QUANTILES, (float(v) for v in np.interp(LEVELS, cum, row))))
+        settle_cases([self])
+
+    def single_probabilities(self, members: list[int], target: int, w1_open: bool = False, q_sets=None) -> np.ndarray:
+        """``P(target | do(x_k = +1), evidence)`` per (member, draw): the levers, the steps and the plans of size 1.
+
+        On the fast path each factor's draws are computed once per target and kept (a set's draws do
+        not depend on the other sets evaluated with it), so the plan search and the steps reuse the
+        levers'; the reference path computes them where asked (from ``q_sets``, ``q_under`` of the singles, if given).
+        """
+        if not self.fast:
+            q_sets = self.q_under([(k,) for k in members]) if q_sets is None else q_sets
+            return self.probability(q_sets, target, w1_open)[0]
+        store = self.cache.setdefault(("singles", target, w1_open), {})
+        missing = [k for k in members if k not in store]
+        if missing:
+            values = self.probability(self.q_under([(k,) for k in missing]), target, w1_open)[0]
+            store.update(zip(missing, np.broadcast_to(values, (len(missing),) + self.weights.shape)))
+        return np.stack([store[k] for k in members]) if members else np.empty((0,) + self.weights.shape)
 
     def factual_under(self, q_new: tuple, target: int) -> np.ndarray:
         """``P(target = 1 | evidence)`` per (set, draw) had the case been coded as each set says (``q = q'``)."""
@@ -354,7 +428,7 @@ def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     if not members:
         return levers, unknown, gains, now
     q_sets = case.q_under([(k,) for k in members])
-    up = case.probability(q_sets, target, w1_open)[0] - now
+    up = case.single_probabilities(members, target, w1_open, q_sets) - now
     known_plus = case.factual_under(q_sets, target) - now
     for j, k in enumerate(members):
         entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": case.summary(up[j]),
@@ -377,6 +451,8 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, cod
     single = [float((gains[k] * case.weights).sum()) for k in candidates]
 
     def evaluate(sets):
+        if all(len(members) == 1 for members in sets):  # size 1: the levers' draws
+            return case.single_probabilities([members[0] for members in sets], target, w1_open)
         return case.probability(case.q_under(sets), target, w1_open)[0]
 
     sets, samples, reached = search_plans(evaluate, candidates, np.asarray(single), case.weights, threshold)
@@ -444,7 +520,7 @@ def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
                  "p_in_motion": case.summary(posterior[:, s]), "steps": []}
         if members:
             q_sets = case.q_under([(k,) for k in members])
-            window = case.probability(q_sets, target, w1_open)[0]
+            window = case.single_probabilities(members, target, w1_open, q_sets)
             q_new = np.broadcast_to(q_sets[target], (len(members),) + case.q[:, target].shape)
             for j, k in enumerate(members):
                 stream = _stream_after(posterior[:, s], case.q[:, target, s], q_new[j, :, s])
@@ -573,6 +649,32 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
         :func:`~bayesstreams.data.support.no_data_factors` of ``reference`` (else ``dataset``) when the
         caller has it (``score`` advises many profiles against one reference); computed when not given.
     """
+    out, state = _advise(posterior, dataset, case, base, reference, prior, threshold, min_gain, reweight, weights,
+                         fast, prepared, no_data)
+    state.settle()
+    return out
+
+
+def advise_many(posterior, dataset, cases: list, prepared: list | None = None, **options) -> list[CaseAdvice]:
+    """:func:`advise` of several cases of one dataset, their summaries' quantiles read in one pass (batch scoring).
+
+    ``options`` are :func:`advise`'s (``fast=True`` defers the quantiles); ``prepared`` one entry per
+    case (:func:`bayesstreams.analysis.advice_fast.prepare_cases`).  Each result equals ``advise`` of
+    that case alone: every row of the one pass is sorted and read on its own (:func:`settle_cases`).
+    """
+    prepared = prepared if prepared is not None else [None] * len(cases)
+    done = [_advise(posterior, dataset, case, options.get("base"), options.get("reference"), options.get("prior"),
+                    options.get("threshold", DEFAULT_THRESHOLD), options.get("min_gain", DEFAULT_MIN_GAIN),
+                    options.get("reweight", False), options.get("weights"), options.get("fast", False), entry,
+                    options.get("no_data"))
+            for case, entry in zip(cases, prepared)]
+    settle_cases([state for _, state in done])
+    return [out for out, _ in done]
+
+
+def _advise(posterior, dataset, case, base, reference, prior, threshold, min_gain, reweight, weights, fast,
+            prepared, no_data) -> tuple[CaseAdvice, _Case]:
+    """:func:`advise` with the quantiles of its summaries still to be read (fast path), and the case's state."""
     run = posterior.run if isinstance(posterior, Study) else posterior  # a Study holds its run
     if isinstance(run, Run):  # advise(run_or_study, case)
         case = dataset if case is None else case
@@ -612,8 +714,7 @@ def advise(posterior, dataset, case: str | None = None, base=None, reference=Non
         out.then_w2_plans, out.then_w2_reach = _plans(state, dataset, W2, gains, threshold, codes, w1_open=True)
     if target is None and PHASES[W2] in phases:
         out.phase1_necessary = _phase1(state, prior)
-    state.settle()
-    return out
+    return out, state
 
 
 def lever_draws(posterior, dataset, case: str, base=None, reference=None) -> tuple[list[str], np.ndarray]:

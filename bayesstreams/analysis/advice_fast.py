@@ -91,14 +91,37 @@ def _finish(q_m, s, lam_m, kap_m, per_key) -> dict:
     return {"q": q_m, "s": s, "lam": lam_m, "kap": kap_m, "per_key": per_key, "cf": cf, "fact": fact, "mass": mass}
 
 
+def _linear(coef: dict) -> np.ndarray:
+    """Each quantity's dot product as ``const + a_new * k_new + a_both * k_both`` (quantity, term, draw).
+
+    The evidence mass and ``k_now`` of the moved phase are those of the factual codes whatever the set
+    (``products`` reads them off ``q``), so of the joint's cells only ``k_new`` and ``k_both`` change
+    with a set, linearly: ``_dot(_cells(...), w)`` expands to the three terms, computed once per case.
+    A set then costs two products and two sums per quantity instead of the four cells and their dot.
+    Two sets with the same ``k_new`` and ``k_both`` in a draw give the same bits there (ties stay ties),
+    and where two quantities' coefficients are equal (a target known open) their ratio is exactly 1.
+    """
+    if "linear" not in coef:
+        lam, kap = coef["lam"], coef["kap"]
+        mass_m, k_now, _, _ = products(coef["q"], coef["s"])
+        coupled = (1.0 - lam) * (1.0 - kap)
+        out = np.empty((3, 3) + np.shape(coef["cf"]))
+        for n, w in enumerate(coef["per_key"]):
+            out[n, 0] = (lam * mass_m * w[0] + coupled * k_now * w[1] + (1.0 - lam) * kap * mass_m * w[3]
+                         + coupled * (mass_m - k_now) * w[3])
+            out[n, 1] = coupled * (w[2] - w[3])
+            out[n, 2] = coupled * (w[0] - w[1] - w[2] + w[3])
+        coef["linear"] = out
+    return coef["linear"]
+
+
 def evaluate(coef: dict, q_moved: np.ndarray):
     """``counterfactual``'s ``(counterfactual, factual, mass)`` for the moved phase at ``q_moved`` (set, draw, stream)."""
-    mass_m, k_now, k_new, k_both = products(coef["q"], coef["s"], q_moved)
-    cells = _cells(coef["lam"], coef["kap"], mass_m, k_now, k_new, k_both)
-    per_key = coef["per_key"]
-    mass = _dot(cells, per_key[2])
+    _, _, k_new, k_both = products(coef["q"], coef["s"], q_moved)
+    terms = _linear(coef)
+    cf, fact, mass = (terms[n, 0] + terms[n, 1] * k_new + terms[n, 2] * k_both for n in range(3))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return _dot(cells, per_key[0]) / mass, _dot(cells, per_key[1]) / mass, mass
+        return cf / mass, fact / mass, mass
 
 
 def evaluate_factual(coef: dict, q_moved: np.ndarray) -> np.ndarray:
@@ -108,10 +131,29 @@ def evaluate_factual(coef: dict, q_moved: np.ndarray) -> np.ndarray:
     a factual world at other codes, whose evidence mass changes with them (a find-out-first factor
     known to be ``+1``).
     """
-    mass_m, k_now, _, _ = products(q_moved, coef["s"])
-    cells = _cells(coef["lam"], coef["kap"], mass_m, k_now, k_now, k_now)
+    mass_m, k_now = _mass_and_k_now(q_moved, coef["s"])
+    if "factual_linear" not in coef:  # the cells at k_new = k_both = k_now: two terms, linear in mass and k_now
+        lam, kap, w = coef["lam"], coef["kap"], coef["per_key"]
+        coupled = (1.0 - lam) * (1.0 - kap)
+        coef["factual_linear"] = [(lam * w[n][0] + (1.0 - lam) * kap * w[n][3] + coupled * w[n][3],
+                                   coupled * (w[n][0] - w[n][3])) for n in (1, 2)]
+    (a1, b1), (a2, b2) = coef["factual_linear"]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return _dot(cells, coef["per_key"][1]) / _dot(cells, coef["per_key"][2])
+        return (a1 * mass_m + b1 * k_now) / (a2 * mass_m + b2 * k_now)
+
+
+def _mass_and_k_now(q: np.ndarray, s: np.ndarray):
+    """``products(q, s)[:2]``, without the terms of an intervention."""
+    mass = k_now = 1.0
+    for stream in range(q.shape[-1]):
+        now = q[..., stream]
+        if np.isnan(s[stream]):
+            k_now = k_now * now
+        elif s[stream] == 1:
+            mass, k_now = mass * now, k_now * now
+        else:
+            mass, k_now = mass * (1.0 - now), 0.0 * now
+    return mass, k_now
 
 
 # ---------------------------------------------------------------------------- many cases at once
@@ -139,37 +181,66 @@ def _tables(w: np.ndarray, target: int, w1_open: bool) -> np.ndarray:
 
 
 def _joint(q, s, lam, kap) -> np.ndarray:
-    """One phase's factual joint of many cases, stacked (key, draw, case): q (draw, case, stream), s (case, stream).
+    """One phase's factual joint of many cases, stacked (case, key, draw): q (case, draw, stream), s (case, stream).
 
     ``_phase_joint(q, q, ...)``: without an intervention ``k_new = k_both = k_now``, so only the
     evidence mass and ``k_now`` are needed, each stream's evidence read per case.
     """
     mass = k_now = 1.0
     for stream in range(q.shape[-1]):
-        code, now = s[:, stream], q[..., stream]
+        code, now = s[:, stream, None], q[..., stream]
         coded, on = ~np.isnan(code), code == 1
         mass = mass * np.where(coded, np.where(on, now, 1.0 - now), 1.0)
         k_now = k_now * np.where(~coded | on, now, 0.0)
-    return np.stack(_cells(lam, kap, mass, k_now, k_now, k_now))
+    return np.stack(_cells(lam, kap, mass, k_now, k_now, k_now), axis=1)
 
 
 def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int) -> np.ndarray:
-    """Coefficients of the moved phase's joint (key, draw, case): the other phase's ``joint`` summed in."""
-    spec = "pjk,kdp->jdp" if moved == 0 else "pkj,kdp->jdp"
-    return (1.0 - rho) * np.einsum(spec, tables[0], joint, optimize=True) + rho * np.einsum(spec, tables[1], joint,
-                                                                                       optimize=True)
+    """Coefficients of the moved phase's joint (case, key, draw): the other phase's ``joint`` summed in.
+
+    One 0/1 table of 4 x 4 per case and gate times the other phase's four cells (:func:`_apply`).
+    """
+    table = tables if moved == 0 else np.swapaxes(tables, -1, -2)
+    return (1.0 - rho) * _apply(table[0], joint) + rho * _apply(table[1], joint)
+
+
+def _apply(table: np.ndarray, joint: np.ndarray) -> np.ndarray:
+    """``table @ joint`` for 0/1 tables (case, 4, 4) and cells (case, 4, draw), by sums of the cells it selects.
+
+    A case's table depends only on which windows it knows, so there are at most nine of them: the
+    cases sharing one are summed together, each output cell the sum of its selected cells in key
+    order (what the matrix product computes, without its multiplications by 0 and 1).
+    """
+    out = np.zeros(joint.shape)
+    patterns, inverse = np.unique(table.reshape(len(table), 16) != 0, axis=0, return_inverse=True)
+    for n, pattern in enumerate(patterns):
+        rows = np.flatnonzero(inverse.reshape(-1) == n)
+        whole = len(rows) == len(table)
+        cells = joint if whole else joint[rows]
+        for j in range(4):
+            keys = np.flatnonzero(pattern[4 * j:4 * j + 4])
+            if not len(keys):
+                continue
+            total = cells[:, keys[0]].copy()
+            for k in keys[1:]:
+                total += cells[:, k]
+            if whole:
+                out[:, j] = total
+            else:
+                out[rows, j] = total
+    return out
 
 
 def _sum(tables: np.ndarray, j1: np.ndarray, j2: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """The whole bilinear sum (draw, case)."""
-    return (_per_key(tables, j2, rho, 0) * j1).sum(axis=0)
+    """The whole bilinear sum (case, draw)."""
+    return (_per_key(tables, j2, rho, 0) * j1).sum(axis=1)
 
 
 def _mass_and_streams(q, d, s, w):
-    """Every case's evidence mass (draw, case) and stream posterior (draw, case, phase, stream)."""
-    lam, kap, rho = d["lambda"][:, None], d["kappa"][:, None], d["rho"][:, None]
+    """Every case's evidence mass (case, draw) and stream posterior (case, draw, phase, stream); q (case, draw, phase, stream)."""
+    lam, kap, rho = d["lambda"], d["kappa"], d["rho"]
     tables = _tables(w, 0, False)[2]
-    joints = [_joint(q[:, :, p], s[:, p], lam[..., p], kap[..., p]) for p in range(2)]
+    joints = [_joint(q[:, :, p], s[:, p], lam[:, p], kap[:, p]) for p in range(2)]
     mass = _sum(tables, joints[0], joints[1], rho)
     streams = np.empty(q.shape)
     for p in range(2):
@@ -177,23 +248,22 @@ def _mass_and_streams(q, d, s, w):
             s_on = s[:, p].copy()
             s_on[:, stream] = 1.0
             on = list(joints)
-            on[p] = _joint(q[:, :, p], s_on, lam[..., p], kap[..., p])
+            on[p] = _joint(q[:, :, p], s_on, lam[:, p], kap[:, p])
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = _sum(tables, on[0], on[1], rho) / mass
             coded = ~np.isnan(s[:, p, stream])
-            streams[:, :, p, stream] = np.where(coded[None, :], s[None, :, p, stream], share)
+            streams[:, :, p, stream] = np.where(coded[:, None], s[:, p, stream, None], share)
     return mass, streams, joints
 
 
 def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints) -> list[dict]:
     """:func:`coefficients` of many cases at once (interventions on the target's phase), one dict per case."""
     moved = target
-    lam, kap, rho = d["lambda"], d["kappa"], d["rho"][:, None]
+    lam, kap, rho = d["lambda"], d["kappa"], d["rho"]
     tables = _tables(w, target, w1_open)
-    per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved) for n in range(3)])  # (n, key, draw, case)
-    per_key = np.ascontiguousarray(np.moveaxis(per_key, 3, 0))
-    q_t = np.ascontiguousarray(np.moveaxis(q[:, :, moved], 1, 0))
-    return [_finish(q_t[i], s[i, moved], lam[:, moved], kap[:, moved], per_key[i]) for i in range(q.shape[1])]
+    per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved) for n in range(3)], axis=1)
+    q_m = np.ascontiguousarray(q[:, :, moved])
+    return [_finish(q_m[i], s[i, moved], lam[:, moved], kap[:, moved], per_key[i]) for i in range(q.shape[0])]
 
 
 def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, rows=slice(None)) -> list[dict]:
@@ -208,21 +278,20 @@ def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, row
     a block of cases at a time.
     """
     d = base.draws
-    q = 0.5 + 0.5 * np.tanh(0.5 * base.eta[:, rows])  # advice._logistic, elementwise: the same bits as per case
+    # advice._logistic, elementwise: the same bits as per case; cases first, so that each case's pieces are contiguous
+    q = 0.5 + 0.5 * np.tanh(0.5 * np.ascontiguousarray(np.moveaxis(base.eta[:, rows], 1, 0)))
     s, w = np.asarray(s, dtype=float)[rows], np.asarray(w, dtype=float)[rows]
     targets = list(np.asarray(targets, dtype=object)[rows])
     mass, streams, joints = _mass_and_streams(q, d, s, w)
-    mass_t, streams_t = np.ascontiguousarray(mass.T), np.ascontiguousarray(np.moveaxis(streams, 1, 0))
-    q_t = np.ascontiguousarray(np.moveaxis(q, 1, 0))
-    caches = [{"q": q_t[i], "mass": mass_t[i], "streams": streams_t[i]} for i in range(q.shape[1])]
+    caches = [{"q": q[i], "mass": mass[i], "streams": streams[i]} for i in range(q.shape[0])]
     jobs = [(0, False)] + ([(1, False), (1, True)] if 2 in phases else [])
     for target, w1_open in jobs:
         rows = [i for i, t in enumerate(targets) if (t == 0 if w1_open else True)]
         if not rows:
             continue
         index = np.asarray(rows)
-        coefs = _coefficients_cases(q[:, index], d, s[index], w[index], target, w1_open,
-                                    [joint[:, :, index] for joint in joints])
+        coefs = _coefficients_cases(q[index], d, s[index], w[index], target, w1_open,
+                                    [joint[index] for joint in joints])
         for j, i in enumerate(rows):
             coef = coefs[j]
             caches[i][("factual", target, w1_open)] = (coef["cf"], coef["fact"], coef["mass"])

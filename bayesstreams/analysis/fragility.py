@@ -54,6 +54,7 @@ from bayesstreams.analysis.prior_dependence import (dependency_necessity_draws, 
 from bayesstreams.analysis.queries import baseline
 from bayesstreams.analysis.ranks import common_step_draws
 from bayesstreams.data.codebook import PHASES, STREAMS
+from bayesstreams.inference.imports import import_arviz_stats
 from bayesstreams.model.kinds import pointwise_loglik
 
 K_MAX = 0.7
@@ -270,7 +271,7 @@ def psis_weights(log_ratio: np.ndarray) -> tuple[np.ndarray, float | None]:
     (arviz-stats' k of NaN or infinity).  A change that leaves every draw's weight the same has
     k = 0.
     """
-    from arviz_stats.base import array_stats
+    array_stats = import_arviz_stats().base.array_stats
 
     log_ratio = np.asarray(log_ratio, dtype=float)
     n = len(log_ratio)

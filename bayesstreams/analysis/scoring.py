@@ -42,7 +42,7 @@ from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.profile import read_profile
 from bayesstreams.data.support import no_data_factors
 from bayesstreams.model.modes import DEFAULT_MODE
-from bayesstreams.analysis.advice import advice_to_dict, advise, json_safe, label_advice
+from bayesstreams.analysis.advice import advice_to_dict, advise_many, json_safe, label_advice
 from bayesstreams.analysis.advice_fast import prepare_cases
 from bayesstreams.analysis.case_evidence import case_evidence
 from bayesstreams.analysis.queries import (
@@ -241,11 +241,10 @@ def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshol
         prepared = [None] * (rows.stop - rows.start)
         if fast and "evidence" not in base.cache:  # under an evidence mode a case's q is summed out per stream
             prepared = prepare_cases(base, profiles.s, profiles.w, targets, list(run.dataset.phases), rows)
-        out += [advice_to_dict(advise(run.posterior, profiles, profiles.case_ids[i], base=base, reference=run.dataset,
-                                      prior=run.prior, threshold=threshold, min_gain=min_gain, reweight=not in_data,
-                                      fast=fast, prepared=prepared[i - rows.start], no_data=no_data),
-                                      labels, actions=actions)
-                for i in range(rows.start, rows.stop)]
+        advised = advise_many(run.posterior, profiles, list(profiles.case_ids[rows]), prepared, base=base,
+                              reference=run.dataset, prior=run.prior, threshold=threshold, min_gain=min_gain,
+                              reweight=not in_data, fast=fast, no_data=no_data)  # the block's quantiles in one pass
+        out += [advice_to_dict(advice, labels, actions=actions) for advice in advised]
     return out
 
 

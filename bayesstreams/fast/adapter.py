@@ -98,7 +98,7 @@ def _pyfunc_model(problem, shapes, coords, dims, initial_point):
     def make_expand_fn(*_seeds):
         def expand(theta, **_):
             flat = np.empty(slices[-1].stop)
-            kernels.expand(theta, flat, cell, n_groups, centred, *extra)
+            kernels.expand(theta, flat, cell, n_groups, centred, problem.guide, problem.hyper, *extra)
             return {name: flat[block].reshape(shape) for (name, shape), block in zip(shapes.items(), slices)}
 
         return expand

@@ -21,7 +21,7 @@ from bayesstreams.fast.layout import HEADER, HYPER
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 # ---------------------------------------------------------------------------------------
-# Kernels.  Offsets into theta: mu 0, tau 6, z (or beta) 12, alpha 12+K, sigma_group 18+K,
+# Kernels.  Offsets into theta: mu (or u, where a cell is sampled given its effects) 0, tau 6, z (or beta) 12, alpha 12+K, sigma_group 18+K,
 # gamma_raw 19+K (cell-major: cell * G + group), then lambda, kappa, rho.
 
 
@@ -60,13 +60,139 @@ def _cell_order(cell):
     return by_cell, start
 
 
+@njit(inline="always", **_JIT)
+def _cell_kinds(centred, cell):
+    """Per cell: 1 where every factor is centred (``theta[c]`` is ``u``, ``mu`` given the effects:
+    :func:`bayesstreams.model.centring.cells_given_effects`), 2 where every factor is guided
+    (``theta[c]`` is ``mu_std``), else 0 (``theta[c]`` is ``mu``).  A cell without factors is 0."""
+    kind = np.full(6, -1, dtype=np.int64)
+    for k in range(cell.shape[0]):
+        c = cell[k]
+        if kind[c] == -1:
+            kind[c] = centred[k]
+        elif kind[c] != centred[k]:
+            kind[c] = 0
+    for c in range(6):
+        if kind[c] == -1:
+            kind[c] = 0
+    return kind
+
+
+@njit(inline="always", **_JIT)
+def _guided_mean(theta, cell, guide, c, t2, m0, s0):
+    """``(M, P, sum w^2, sum w^2 e)`` of a guided cell: ``mu = M + theta[c] / sqrt(P)`` (see model.hierarchy)."""
+    precision, weighted, w2, w2e = 1.0 / (s0 * s0), m0 / (s0 * s0), 0.0, 0.0
+    for k in range(cell.shape[0]):
+        if cell[k] == c:
+            w = 1.0 / (t2 + guide[k, 1])
+            precision += w
+            weighted += w * guide[k, 0]
+            w2 += w * w
+            w2e += w * w * guide[k, 0]
+    return weighted / precision, precision, w2, w2e
+
+
+@njit(inline="always", **_JIT)
+def _effects(theta, cell, centred, guide, hyper, tau, mu, beta):
+    """``mu`` (6) and ``beta`` (factor) of ``theta``, each cell and factor in its parametrisation."""
+    kind = _cell_kinds(centred, cell)
+    for c in range(6):
+        if kind[c] == 1:
+            mu[c] = _mu_given_effects(theta, cell, c, hyper[0], hyper[1])
+        elif kind[c] == 2:
+            mean, precision, _, _ = _guided_mean(theta, cell, guide, c, tau[c] * tau[c], hyper[0], hyper[1])
+            mu[c] = mean + theta[c] / math.sqrt(precision)
+        else:
+            mu[c] = theta[c]
+    for k in range(cell.shape[0]):
+        c = cell[k]
+        if centred[k] == 2:
+            a = 1.0 / (tau[c] * tau[c]) + 1.0 / guide[k, 1]
+            beta[k] = (mu[c] / (tau[c] * tau[c]) + guide[k, 0] / guide[k, 1]) / a + theta[12 + k] / math.sqrt(a)
+        elif centred[k] == 1:
+            beta[k] = theta[12 + k]
+        else:
+            beta[k] = mu[c] + tau[c] * theta[12 + k]
+    return kind
+
+
+@njit(inline="always", **_JIT)
+def _guided_cell(theta, grad, cell, c, guide, tau, mu, beta, d_beta, m0, s0):
+    """The prior of a guided cell's ``mu`` and effects with the change of variables' Jacobian, less the
+    constants of :func:`bayesstreams.fast.problem.prior_constant`; writes its gradient (model.hierarchy)."""
+    t2, log_tau = tau[c] * tau[c], theta[6 + c]
+    mean, precision, w2, w2e = _guided_mean(theta, cell, guide, c, t2, m0, s0)
+    dev = (mu[c] - m0) / s0
+    total = -0.5 * dev * dev - 0.5 * math.log(precision)
+    d_mu = -dev / s0
+    d_log_tau = t2 * w2 / precision
+    for k in range(cell.shape[0]):
+        if cell[k] != c:
+            continue
+        a = 1.0 / t2 + 1.0 / guide[k, 1]
+        sd = 1.0 / math.sqrt(a)
+        diff = beta[k] - mu[c]
+        total -= 0.5 * diff * diff / t2 + log_tau + 0.5 * math.log(a)
+        g = d_beta[k] - diff / t2
+        d_mu += diff / t2 + g * sd * sd / t2
+        d_log_tau += diff * diff / t2 - 1.0 + sd * sd / t2
+        d_log_tau += g * (2.0 / (t2 * a) * (beta[k] - sd * theta[12 + k] - mu[c]) + theta[12 + k] * sd ** 3 / t2)
+        grad[12 + k] = g * sd
+    scale = 1.0 / math.sqrt(precision)
+    grad[c] += d_mu * scale
+    d_mean = -2.0 * t2 * (w2e - mean * w2) / precision
+    grad[6 + c] += d_log_tau + d_mu * (d_mean + theta[c] * t2 * scale ** 3 * w2)
+    return total
+
+
+@njit(inline="always", **_JIT)
+def _cell_sums(theta, cell, c, shift):
+    """The number of factors of cell ``c`` and the sum and sum of squares of their ``theta[12 + k] - shift``."""
+    n, total, squares = 0.0, 0.0, 0.0
+    for k in range(cell.shape[0]):
+        if cell[k] == c:
+            d = theta[12 + k] - shift
+            n += 1.0
+            total += d
+            squares += d * d
+    return n, total, squares
+
+
+@njit(inline="always", **_JIT)
+def _mu_given_effects(theta, cell, c, m0, s0):
+    """``mu[c] = m + s u`` of a cell sampled given its effects (``theta[c]`` is ``u``; see model.hierarchy)."""
+    n, total, _ = _cell_sums(theta, cell, c, 0.0)
+    t2 = math.exp(2.0 * theta[6 + c])
+    precision = n / t2 + 1.0 / (s0 * s0)
+    return (total / t2 + m0 / (s0 * s0)) / precision + theta[c] / math.sqrt(precision)
+
+
+@njit(inline="always", **_JIT)
+def _effects_given_cell(theta, grad, cell, c, m0, s0):
+    """log of ``Normal(beta; m0 1, tau^2 I + s0^2 1 1') Normal(u; 0, 1)`` of a cell sampled given its effects,
+    less the constants :func:`bayesstreams.fast.problem.prior_constant` holds; adds its gradient."""
+    n, total, squares = _cell_sums(theta, cell, c, m0)
+    t2, s02 = math.exp(2.0 * theta[6 + c]), s0 * s0
+    spread = t2 + n * s02
+    u = theta[c]
+    for k in range(cell.shape[0]):
+        if cell[k] == c:
+            grad[12 + k] -= (theta[12 + k] - m0 - s02 * total / spread) / t2
+    grad[6 + c] += (squares / t2 - s02 * total * total * (t2 + spread) / (spread * spread * t2) - (n - 1.0)
+                    - t2 / spread)
+    grad[c] -= u
+    return (math.log(s0) - (n - 1.0) * theta[6 + c] - 0.5 * math.log(spread)
+            - 0.5 * (squares - s02 * total * total / spread) / t2 - 0.5 * u * u)
+
+
 @njit(**_JIT)
-def logp_grad(theta, grad, n_groups, centred, cell, codes, pattern_cell, pattern_group, n_one, n_zero, row_pattern,
+def logp_grad(theta, grad, n_groups, centred, guide, cell, codes, pattern_cell, pattern_group, n_one, n_zero, row_pattern,
               all_one, w_obs, w_val, weight, hyper):
     """Log-density at ``theta`` (PyMC's unconstrained space); writes its gradient into ``grad``.
 
     ``centred`` (int64, factor): 1 where ``theta[12 + k]`` is ``beta[k]`` (centred), 0 where it is
-    ``z[k]`` (non-centred), as :func:`bayesstreams.model.centring.centred_factors` chose.
+    ``z[k]`` (non-centred), 2 where it is ``beta_std[k]`` (guided by ``guide[k]``, the estimate and
+    variance from the data alone), as :func:`bayesstreams.model.centring.effect_codes` chose.
     """
     n_factors = cell.shape[0]
     _, o_sigma, _, o_lam = _offsets(n_factors, n_groups)
@@ -74,9 +200,8 @@ def logp_grad(theta, grad, n_groups, centred, cell, codes, pattern_cell, pattern
     tau = np.empty(6)
     for c in range(6):
         tau[c] = math.exp(theta[6 + c])
-    beta = np.empty(n_factors)
-    for k in range(n_factors):
-        beta[k] = theta[12 + k] if centred[k] else theta[cell[k]] + tau[cell[k]] * theta[12 + k]
+    beta, mu = np.empty(n_factors), np.empty(6)
+    _effects(theta, cell, centred, guide, hyper, tau, mu, beta)
     sigma = math.exp(theta[o_sigma]) if n_groups > 0 else 0.0
     prob = np.empty(5)  # lambda (2), kappa (2), rho, and their gradients d_prob in the same layout
     for j in range(5):
@@ -91,7 +216,8 @@ def logp_grad(theta, grad, n_groups, centred, cell, codes, pattern_cell, pattern
     d_beta = np.zeros(n_factors)
     d_sigma = _pattern_grad(theta, grad, codes, pattern_cell, pattern_group, d_pattern, sigma, n_groups, by_cell,
                             start, d_beta)
-    return total + _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_groups, centred, hyper)
+    return total + _priors(theta, grad, cell, tau, mu, beta, sigma, prob, d_beta, d_prob, d_sigma, n_groups, centred,
+                           guide, hyper)
 
 
 @njit(inline="always", **_JIT)
@@ -208,14 +334,19 @@ def _pattern_grad(theta, grad, codes, pattern_cell, pattern_group, d_pattern, si
 
 
 @njit(inline="always", **_JIT)
-def _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_groups, centred, hyper):
+def _priors(theta, grad, cell, tau, mu, beta, sigma, prob, d_beta, d_prob, d_sigma, n_groups, centred, guide, hyper):
     """Prior log-densities with Jacobians and constants; completes grad through beta and the transforms."""
     n_factors = cell.shape[0]
     o_alpha, o_sigma, o_raw, o_lam = _offsets(n_factors, n_groups)
     total = hyper[12]
+    kind = _cell_kinds(centred, cell)
     for k in range(n_factors):
         c = cell[k]
-        if centred[k]:  # beta ~ Normal(mu, tau)
+        if kind[c] == 2:  # guided: the cell's prior below
+            continue
+        if kind[c] == 1:  # the cell's effects have their joint prior below
+            grad[12 + k] = d_beta[k]
+        elif centred[k]:  # beta ~ Normal(mu, tau)
             z = (theta[12 + k] - theta[c]) / tau[c]
             total -= 0.5 * z * z + theta[6 + c]
             grad[c] += z / tau[c]
@@ -228,9 +359,14 @@ def _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_grou
             grad[6 + c] += d_beta[k] * z * tau[c]
             grad[12 + k] = d_beta[k] * tau[c] - z
     for c in range(6):
-        dev = (theta[c] - hyper[0]) / hyper[1]  # mu ~ Normal
-        total -= 0.5 * dev * dev
-        grad[c] -= dev / hyper[1]
+        if kind[c] == 1:  # mu given the effects: u ~ Normal(0, 1), the effects' marginal
+            total += _effects_given_cell(theta, grad, cell, c, hyper[0], hyper[1])
+        elif kind[c] == 2:
+            total += _guided_cell(theta, grad, cell, c, guide, tau, mu, beta, d_beta, hyper[0], hyper[1])
+        else:
+            dev = (theta[c] - hyper[0]) / hyper[1]  # mu ~ Normal
+            total -= 0.5 * dev * dev
+            grad[c] -= dev / hyper[1]
         ratio = tau[c] / hyper[2]  # tau ~ HalfNormal, log transform
         total += theta[6 + c] - 0.5 * ratio * ratio
         grad[6 + c] += 1.0 - ratio * ratio
@@ -254,15 +390,19 @@ def _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_grou
 
 
 @njit(**_JIT)
-def expand(theta, out, cell, n_groups, centred):
+def expand(theta, out, cell, n_groups, centred, guide, hyper):
     """The posterior variables of one draw, flat, in the order of :data:`EXPANDED` (group ones only with groups)."""
     n_factors = cell.shape[0]
     o_alpha, o_sigma, o_raw, o_lam = _offsets(n_factors, n_groups)
     n_raw = 6 * n_groups
-    out[0:6] = theta[0:6]  # mu
+    tau, mu, beta = np.empty(6), np.empty(6), np.empty(n_factors)
+    for c in range(6):
+        tau[c] = math.exp(theta[6 + c])
+    _effects(theta, cell, centred, guide, hyper, tau, mu, beta)
+    out[0:6] = mu
     for k in range(n_factors):  # z
         c = cell[k]
-        out[6 + k] = (theta[12 + k] - theta[c]) / math.exp(theta[6 + c]) if centred[k] else theta[12 + k]
+        out[6 + k] = (beta[k] - mu[c]) / tau[c] if centred[k] else theta[12 + k]
     pos = 6 + n_factors
     out[pos:pos + 6] = theta[o_alpha:o_alpha + 6]
     pos += 6
@@ -271,9 +411,7 @@ def expand(theta, out, cell, n_groups, centred):
     for c in range(6):
         out[pos + c] = math.exp(theta[6 + c])  # tau
     pos += 6
-    for k in range(n_factors):  # beta
-        c = cell[k]
-        out[pos + k] = theta[12 + k] if centred[k] else theta[c] + math.exp(theta[6 + c]) * theta[12 + k]
+    out[pos:pos + n_factors] = beta
     pos += n_factors
     if n_groups > 0:
         sigma = math.exp(theta[o_sigma])
@@ -306,7 +444,8 @@ def _unpack(user_data):
     weight = blob[o[10]:o[10] + n_rows]
     hyper = blob[o[11]:o[11] + len(HYPER) + 1]
     centred = blob[head[7]:head[7] + n_factors].view(np.int64)  # head[7]: where the per-factor centring starts
-    sizes = (head[5], head[6], head[4], centred)  # n_dim, n_expanded, n_groups, centred
+    guide = blob[head[7] + n_factors:head[7] + 3 * n_factors].reshape((n_factors, 2))  # and the guide after it
+    sizes = (head[5], head[6], head[4], centred, guide)  # n_dim, n_expanded, n_groups, centred, guide
     return sizes, (cell, codes, pattern_cell, pattern_group, n_one, n_zero, row_pattern, all_one, w_obs, w_val,
                    weight, hyper)
 
@@ -333,12 +472,12 @@ def _status(value, grad):
 def logp_cfunc(dim, theta_ptr, grad_ptr, logp_ptr, user_data):
     """``int logp(n, theta*, grad*, logp*, user_data*)`` as nutpie calls it from its sampler threads."""
     sizes, tables = _unpack(user_data)
-    n_dim, _, n_groups, centred = sizes
+    n_dim, _, n_groups, centred, guide = sizes
     if dim != n_dim:
         return -1
     theta = carray(theta_ptr, (n_dim,))
     grad = carray(grad_ptr, (n_dim,))
-    value = logp_grad(theta, grad, n_groups, centred, *tables)
+    value = logp_grad(theta, grad, n_groups, centred, guide, *tables)
     carray(logp_ptr, (1,))[0] = value
     return _status(value, grad)
 
@@ -347,8 +486,9 @@ def logp_cfunc(dim, theta_ptr, grad_ptr, logp_ptr, user_data):
 def expand_cfunc(dim, n_out, theta_ptr, out_ptr, user_data):
     """``int expand(n, n_out, theta*, out*, user_data*)``: the posterior variables of one draw."""
     sizes, tables = _unpack(user_data)
-    n_dim, n_expanded, n_groups, centred = sizes
+    n_dim, n_expanded, n_groups, centred, guide = sizes
     if dim != n_dim or n_out != n_expanded:
         return -1
-    expand(carray(theta_ptr, (n_dim,)), carray(out_ptr, (n_expanded,)), tables[0], n_groups, centred)
+    expand(carray(theta_ptr, (n_dim,)), carray(out_ptr, (n_expanded,)), tables[0], n_groups, centred, guide,
+           tables[11])
     return 0

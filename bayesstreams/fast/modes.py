@@ -29,8 +29,8 @@ import math
 import numpy as np
 from numba import carray, cfunc, njit
 
-from bayesstreams.fast.kernels import (_EXPAND_SIGNATURE, _JIT, _LOGP_SIGNATURE, _cell_order, _offsets, _pattern_grad,
-                                       _priors, _sigmoid, _softplus, _status, _windows)
+from bayesstreams.fast.kernels import (_EXPAND_SIGNATURE, _JIT, _LOGP_SIGNATURE, _cell_order, _effects, _offsets,
+                                       _pattern_grad, _priors, _sigmoid, _softplus, _status, _windows)
 from bayesstreams.fast.kernels import expand as _expand_v1
 from bayesstreams.fast.layout import EV_FEATURES, EV_HEADER, EV_HYPER_SIZE, HYPER, N_CELLS
 from bayesstreams.fast.tables import evidence_tables
@@ -270,7 +270,7 @@ def _on(q, not_q, state, eps, d):
 
 
 @njit(**_JIT)
-def logp_grad(theta, grad, n_groups, centred, cell, codes, pattern_cell, pattern_group, n_one, n_zero,
+def logp_grad(theta, grad, n_groups, centred, guide, cell, codes, pattern_cell, pattern_group, n_one, n_zero,
               pattern_start, slot_type, type_factor, type_support, type_counts, type_discussed, type_n, row_pattern,
               row_state, all_one, w_obs, w_val, weight, hyper, ev_hyper, flags):
     """Log-density at ``theta`` (PyMC's unconstrained space) under an evidence mode; writes its gradient into ``grad``."""
@@ -281,9 +281,8 @@ def logp_grad(theta, grad, n_groups, centred, cell, codes, pattern_cell, pattern
     tau = np.empty(6)
     for c in range(6):
         tau[c] = math.exp(theta[6 + c])
-    beta = np.empty(n_factors)
-    for k in range(n_factors):
-        beta[k] = theta[12 + k] if centred[k] else theta[cell[k]] + tau[cell[k]] * theta[12 + k]
+    beta, mu = np.empty(n_factors), np.empty(6)
+    _effects(theta, cell, centred, guide, hyper, tau, mu, beta)
     sigma = math.exp(theta[o_sigma]) if n_groups > 0 else 0.0
     prob = np.empty(5)
     for j in range(5):
@@ -401,7 +400,8 @@ def logp_grad(theta, grad, n_groups, centred, cell, codes, pattern_cell, pattern
                                   + d_not_q[j] * (slot_h[i, 3 + c] - pi[t, c] * not_q[j]))
     d_sigma = _pattern_grad(theta, grad, codes, pattern_cell, pattern_group, d_pattern, sigma, n_groups, by_cell,
                             start, d_beta)
-    total += _priors(theta, grad, cell, tau, sigma, prob, d_beta, d_prob, d_sigma, n_groups, centred, hyper)
+    total += _priors(theta, grad, cell, tau, mu, beta, sigma, prob, d_beta, d_prob, d_sigma, n_groups, centred, guide,
+                     hyper)
     return total + _evidence_priors(theta, grad, n_factors, type_factor, type_support, type_counts, type_discussed,
                                     d_log_w, log_code, sal, log_conf, eps, d_eps, o_code, o_sal, o_conf, o_eps,
                                     ev_hyper, flags)
@@ -473,12 +473,12 @@ def _simplex_rows(theta, at, n_rows, out, pos, log_p):
 
 
 @njit(**_JIT)
-def expand(theta, out, cell, n_groups, centred, flags):
+def expand(theta, out, cell, n_groups, centred, guide, hyper, flags):
     """The posterior variables of one draw, flat: the v1 ones (:func:`bayesstreams.fast.kernels.expand`), then
     code_prob, salience_zero, salience_nonzero, confusion, stream_error as the options use them."""
     n_factors = cell.shape[0]
     o_code, o_sal, o_conf, o_eps = _ev_offsets(n_factors, n_groups, flags)
-    pos = _expand_v1(theta, out, cell, n_groups, centred)
+    pos = _expand_v1(theta, out, cell, n_groups, centred, guide, hyper)
     log_p = np.empty(3)
     if flags[0]:
         pos = _simplex_rows(theta, o_code, n_factors, out, pos, log_p)
@@ -530,7 +530,8 @@ def _unpack(user_data):
     ev_hyper = blob[o[20]:o[20] + EV_HYPER_SIZE]
     flags = blob[o[21]:o[21] + 4].view(np.int64)
     centred = blob[head[4]:head[4] + n_factors].view(np.int64)  # head[4]: where the per-factor centring starts
-    sizes = (head[1], head[2], head[3], centred)  # n_dim, n_expanded, n_groups, centred
+    guide = blob[head[4] + n_factors:head[4] + 3 * n_factors].reshape((n_factors, 2))  # and the guide after it
+    sizes = (head[1], head[2], head[3], centred, guide)  # n_dim, n_expanded, n_groups, centred, guide
     return sizes, (cell, codes, pattern_cell, pattern_group, n_one, n_zero, pattern_start, slot_type, type_factor,
                    type_support, type_counts, type_discussed, type_n, row_pattern, row_state, all_one, w_obs, w_val,
                    weight, hyper, ev_hyper, flags)
@@ -540,12 +541,12 @@ def _unpack(user_data):
 def logp_cfunc(dim, theta_ptr, grad_ptr, logp_ptr, user_data):
     """``int logp(n, theta*, grad*, logp*, user_data*)`` of the evidence modes, as nutpie calls it."""
     sizes, tables = _unpack(user_data)
-    n_dim, _, n_groups, centred = sizes
+    n_dim, _, n_groups, centred, guide = sizes
     if dim != n_dim:
         return -1
     theta = carray(theta_ptr, (n_dim,))
     grad = carray(grad_ptr, (n_dim,))
-    value = logp_grad(theta, grad, n_groups, centred, *tables)
+    value = logp_grad(theta, grad, n_groups, centred, guide, *tables)
     carray(logp_ptr, (1,))[0] = value
     return _status(value, grad)
 
@@ -554,10 +555,11 @@ def logp_cfunc(dim, theta_ptr, grad_ptr, logp_ptr, user_data):
 def expand_cfunc(dim, n_out, theta_ptr, out_ptr, user_data):
     """``int expand(n, n_out, theta*, out*, user_data*)``: the posterior variables of one draw."""
     sizes, tables = _unpack(user_data)
-    n_dim, n_expanded, n_groups, centred = sizes
+    n_dim, n_expanded, n_groups, centred, guide = sizes
     if dim != n_dim or n_out != n_expanded:
         return -1
-    expand(carray(theta_ptr, (n_dim,)), carray(out_ptr, (n_expanded,)), tables[0], n_groups, centred, tables[21])
+    expand(carray(theta_ptr, (n_dim,)), carray(out_ptr, (n_expanded,)), tables[0], n_groups, centred, guide,
+           tables[19], tables[21])
     return 0
 
 

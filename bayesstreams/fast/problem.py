@@ -37,7 +37,7 @@ from bayesstreams.fast import kernels, modes
 from bayesstreams.fast.layout import (EV_EXPANDED, EV_FEATURES, EV_FLAGS, EV_HEADER, EV_HYPER_SIZE,  # noqa: F401
                                       EXPANDED, FAMILIES, GROUP_VARIABLES, HEADER, HYPER, N_CELLS)
 from bayesstreams.fast.tables import cells_and_groups, evidence_tables, pattern_table  # noqa: F401
-from bayesstreams.model.centring import centred_factors
+from bayesstreams.model.centring import GUIDED, cells_given_effects, effect_codes, guide
 from bayesstreams.model.evidence import code_coords
 from bayesstreams.model.hierarchy import model_coords
 from bayesstreams.model.likelihood import observed_terms
@@ -80,6 +80,7 @@ class StreamsProblem:
     hyper: np.ndarray
     coords: dict
     centred: np.ndarray
+    guide: np.ndarray
 
     @property
     def n_factors(self) -> int:
@@ -88,7 +89,10 @@ class StreamsProblem:
     def layout(self) -> list[tuple[str, tuple[int, ...]]]:
         """(name, shape) of each block of the parameter vector, named like PyMC's value variables."""
         effects = "beta_or_z" if self.centred.any() else "z"  # as bayesstreams.model.hierarchy.pooled_effects
-        blocks = [("mu", (2, 3)), ("tau_log__", (2, 3)), (effects, (self.n_factors,)), ("alpha", (2, 3))]
+        means = "mu_or_u" if cells_given_effects(self.centred, self.cell).any() else "mu"
+        if (self.centred == GUIDED).any():
+            means, effects = "mu_std", "beta_std"
+        blocks = [(means, (2, 3)), ("tau_log__", (2, 3)), (effects, (self.n_factors,)), ("alpha", (2, 3))]
         if self.n_groups:
             blocks += [("sigma_group_log__", ()), ("gamma_raw", (2, 3, self.n_groups))]
         return blocks + [("lambda_logodds__", (2,)), ("kappa_logodds__", (2,)), ("rho_logodds__", ())]
@@ -106,7 +110,7 @@ class StreamsProblem:
 
     def arrays(self) -> tuple:
         """The data arguments of :func:`logp_grad` after ``theta`` and ``grad``."""
-        return (self.n_groups, self.centred, self.cell, self.codes, self.pattern_cell, self.pattern_group,
+        return (self.n_groups, self.centred, self.guide, self.cell, self.codes, self.pattern_cell, self.pattern_group,
                 self.n_one, self.n_zero, self.row_pattern, self.all_one, self.w_obs, self.w_val, self.weight,
                 self.hyper)
 
@@ -115,14 +119,15 @@ class StreamsProblem:
         n_expanded = sum(math.prod(shape) for shape in self.posterior_shapes().values())
         parts = [self.cell.view(np.float64), self.codes, self.pattern_cell.view(np.float64),
                  self.pattern_group.view(np.float64), self.n_one, self.n_zero, self.row_pattern.view(np.float64),
-                 self.all_one, self.w_obs, self.w_val, self.weight, self.hyper, self.centred.view(np.float64)]
+                 self.all_one, self.w_obs, self.w_val, self.weight, self.hyper, self.centred.view(np.float64),
+                 self.guide]  # the guide right after the centring (the kernels find it there)
         offsets, position = [], HEADER
         for part in parts:
             offsets.append(position)
             position += part.size
-        # the centring's offset sits in the sizes (slot 7), the twelve table offsets after them
+        # the centring's offset sits in the sizes (slot 7; the guide follows it), the twelve table offsets after them
         header = np.array([position, self.n_factors, len(self.codes), len(self.weight), self.n_groups, self.n_dim,
-                           n_expanded, offsets[-1], *offsets[:-1]], dtype=np.int64)
+                           n_expanded, offsets[-2], *offsets[:-2]], dtype=np.int64)
         return np.concatenate([header.view(np.float64), *(np.ravel(p) for p in parts)])
 
 
@@ -160,12 +165,13 @@ def streams_problem(dataset, config) -> StreamsProblem:
         row_pattern=contiguous(rows[:, :N_CELLS], np.int64), all_one=contiguous(rows[:, 6:8]),
         w_obs=contiguous(rows[:, 8:10]), w_val=contiguous(rows[:, 10:12]), weight=contiguous(weight),
         n_groups=n_groups, hyper=np.asarray(hyper, dtype=np.float64), coords=model_coords(dataset),
-        centred=centring(dataset, config))
+        centred=centring(dataset, config), guide=np.ascontiguousarray(guide(dataset, config)))
 
 
 def centring(dataset, config) -> np.ndarray:
-    """Per factor, 1 where its effect is sampled centred (:func:`~bayesstreams.model.centring.centred_factors`)."""
-    return np.ascontiguousarray(centred_factors(dataset, config), dtype=np.int64)
+    """Per factor, how its effect is sampled: 0 non-centred, 1 centred, 2 guided
+    (:func:`~bayesstreams.model.centring.effect_codes`)."""
+    return np.ascontiguousarray(effect_codes(dataset, config), dtype=np.int64)
 
 
 def prior_constant(priors: dict, n_factors: int, n_groups: int) -> float:
@@ -197,7 +203,8 @@ def logp(problem, theta: np.ndarray) -> tuple[float, np.ndarray]:
 def initial_point(problem: StreamsProblem, seed: int) -> np.ndarray:
     """nutpie's start for PyMC models: each prior's support point, jittered by U(-1, 1) on the sampler's scale."""
     h = problem.hyper
-    values = {"mu": h[0], "tau_log__": math.log(h[2]), "z": 0.0, "beta_or_z": np.where(problem.centred, h[0], 0.0),
+    given = cells_given_effects(problem.centred, problem.cell).reshape(2, 3)
+    values = {"mu_std": 0.0, "beta_std": 0.0, "mu": h[0], "mu_or_u": np.where(given, 0.0, h[0]), "tau_log__": math.log(h[2]), "z": 0.0, "beta_or_z": np.where(problem.centred, h[0], 0.0),
               "alpha": h[3],
               "sigma_group_log__": math.log(h[11]), "gamma_raw": 0.0, "lambda_logodds__": math.log(h[5] / h[6]),
               "kappa_logodds__": math.log(h[7] / h[8]), "rho_logodds__": math.log(h[9] / h[10])}
@@ -255,6 +262,7 @@ class EvidenceProblem:
     flags: np.ndarray
     coords: dict
     centred: np.ndarray
+    guide: np.ndarray
 
     @property
     def n_factors(self) -> int:
@@ -299,17 +307,18 @@ class EvidenceProblem:
 
     def arrays(self) -> tuple:
         """The data arguments of :func:`bayesstreams.fast.modes.logp_grad` after ``theta`` and ``grad``."""
-        return (self.n_groups, self.centred, *self.tables())
+        return (self.n_groups, self.centred, self.guide, *self.tables())
 
     def user_data(self) -> np.ndarray:
         """All arrays packed into one float64 buffer behind an int64 header (what the C callbacks read)."""
         n_expanded = sum(math.prod(shape) for shape in self.posterior_shapes().values())
-        parts = [np.ascontiguousarray(p).ravel() for p in (*self.tables(), self.centred)]
+        parts = [np.ascontiguousarray(p).ravel() for p in (*self.tables(), self.centred, self.guide)]
         parts = [p.view(np.float64) if p.dtype == np.int64 else p for p in parts]
         offsets, position = [], EV_HEADER
         for part in parts:
             offsets.append(position)
             position += part.size
+        offsets.pop()  # the guide's: right after the centring
         sizes = [position, self.n_dim, n_expanded, self.n_groups, offsets.pop(), self.n_factors,
                  len(self.codes), len(self.weight), len(self.type_factor), len(self.slot_type)]
         header = np.zeros(EV_HEADER, dtype=np.int64)
@@ -387,7 +396,7 @@ def evidence_problem(dataset, config) -> EvidenceProblem:
         row_state=contiguous(rows[:, N_CELLS:2 * N_CELLS], np.int64), all_one=contiguous(rows[:, 12:14]),
         w_obs=contiguous(rows[:, 14:16]), w_val=contiguous(rows[:, 16:18]), weight=contiguous(weight),
         n_groups=n_groups, hyper=np.asarray(hyper, dtype=np.float64), ev_hyper=ev_hyper, flags=flags,
-        coords=coords, centred=centring(dataset, config))
+        coords=coords, centred=centring(dataset, config), guide=np.ascontiguousarray(guide(dataset, config)))
 
 
 def _evidence_start(problem: EvidenceProblem) -> dict:

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from bayesstreams.inference.imports import import_arviz_stats
+
 RHAT_MAX = 1.01
 ESS_MIN = 400
 BFMI_MIN = 0.3
@@ -81,7 +83,7 @@ def _worst(tree, reducer):
 
 def diagnose(trace, var_names: list[str] | None = None) -> Diagnostics:
     """Diagnostics of a sampled DataTree (posterior and sample_stats groups)."""
-    import arviz_stats as azs
+    azs = import_arviz_stats()
 
     posterior = trace["posterior"].to_dataset()
     names = var_names or [n for n in posterior.data_vars if n != "loglik"]

@@ -21,9 +21,11 @@ from bayesstreams.errors import UsageError
 from bayesstreams.fast.registry import pointwise_loglik
 from bayesstreams.inference.complete import require_complete
 from bayesstreams.inference.diagnostics import diagnose
+from bayesstreams.inference.imports import import_nutpie
 from bayesstreams.inference.run import Run
 from bayesstreams.inference.samplers import get_sampler
 from bayesstreams.inference.store import save_run
+from bayesstreams.model.centring import resolved_parametrisation
 from bayesstreams.model.config import ModelConfig, config_from_text, load_config, settings_problems
 from bayesstreams.model.kinds import KINDS, parameter_names
 from bayesstreams.model.priors import draw_prior
@@ -124,9 +126,10 @@ def fit(dataset, model=None, seed: int = DEFAULT_SEED, draws=None, tune=None, ch
     config = resolve_model(config if config is not None else model)
     timings = {}
     settings = resolve_settings(config, draws, tune, chains, sampler)
+    settings["parametrisation"] = resolved_parametrisation(dataset, config)  # "by-size" as this data set has it
     start = time.perf_counter()
-    if settings["sampler"] == "nutpie":  # timed apart: importing nutpie (and ArviZ with it) is not sampling
-        import nutpie  # noqa: F401
+    if settings["sampler"] == "nutpie":  # timed apart: importing nutpie is not sampling
+        import_nutpie()
         timings["import_s"] = time.perf_counter() - start
         start = time.perf_counter()
     trace = run_sampler(dataset, config, settings, seed, progress)

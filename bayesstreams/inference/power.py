@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from bayesstreams.inference.imports import import_arviz_stats
 from bayesstreams.model.priors import log_prior_draws, scaled_priors
 
 ALPHAS = (0.5, 2.0)
@@ -35,7 +36,7 @@ def power_scaled_weights(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> d
 
     ``log_prior`` is the log density of the scaled priors per draw, chain-major.
     """
-    from arviz_stats.base import array_stats  # lazy: arviz-stats is heavy and `score` never needs it
+    array_stats = import_arviz_stats().base.array_stats  # lazy: arviz-stats is heavy and `score` never needs it
 
     log_prior = np.asarray(log_prior, dtype=float)
     chained = log_prior.reshape(chains, len(log_prior) // chains)
@@ -56,7 +57,7 @@ def power_khat(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> dict[float,
     >>> bool(k[1.01] < KHAT_LIMIT <= k[40.0])   # a gentle tilt is reliable, a steep one is not
     True
     """
-    from arviz_stats.base import array_stats  # lazy, as in power_scaled_weights
+    array_stats = import_arviz_stats().base.array_stats  # lazy, as in power_scaled_weights
 
     chained = np.asarray(log_prior, dtype=float).reshape(chains, -1)
     return {alpha: float(array_stats.psislw((alpha - 1.0) * chained, axis=(-2, -1))[1]) for alpha in alphas}

@@ -31,6 +31,7 @@ from bayesstreams.data.export import write_long
 from bayesstreams.errors import RunError
 from bayesstreams.inference.complete import check_saved_run
 from bayesstreams.inference.diagnostics import Diagnostics
+from bayesstreams.inference.imports import masked
 from bayesstreams.inference.integrity import (check_shapes, file_hashes, file_sha256, load_draws_checked,
                                               read_run_json, verify_files)
 from bayesstreams.inference.power import power_weights
@@ -120,7 +121,8 @@ def write_netcdf(tree, path: Path) -> None:
     first (as before 2026-12-06) held the log-likelihood a third time, 320 MB more at
     N = 10,000 and the peak of ``fit`` from 760 MB to 1.4 GB (docs/PERFORMANCE.md, "large").
     """
-    view = tree.to_netcdf(None, engine="h5netcdf")
+    with masked("distributed"):  # no client can run when nothing imported it; asking would import it (0.2 s)
+        view = tree.to_netcdf(None, engine="h5netcdf")
     try:
         with open(path, "wb") as handle:
             handle.write(view)

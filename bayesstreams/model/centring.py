@@ -39,7 +39,9 @@ from __future__ import annotations
 
 import numpy as np
 
-PARAMETRISATIONS = ("auto", "noncentred", "centred")
+PARAMETRISATIONS = ("by-size", "guided", "noncentred", "auto", "centred")
+GUIDED_FROM = 1000  # "by-size" (the default): guided from this many cases on, non-centred below
+NONCENTRED, CENTRED, GUIDED = 0, 1, 2  # per factor, as the numba densities read it (fast/kernels.py)
 FUNNEL_MASS = 0.02  # the largest posterior mass of tau below s_k / 2 that a centred factor may have
 FUNNEL_DEPTH = 0.5  # where the funnel starts, as a fraction of s_k
 _TAU_GRID = np.concatenate([np.linspace(0.0, 0.2, 81)[1:], np.linspace(0.2, 6.0, 300)[1:]])
@@ -60,13 +62,83 @@ def centred_factors(dataset, config) -> np.ndarray:
     >>> int(centred_factors(load_dataset("data/trafficking_nl_2020"), auto).sum())
     0
     """
-    choice = config.sampler.parametrisation
+    choice = resolved_parametrisation(dataset, config)
     n_factors = len(dataset.factor_ids)
-    if choice == "noncentred" or not config.model_kind.has_streams:
+    if choice in ("noncentred", "guided") or not config.model_kind.has_streams:
         return np.zeros(n_factors, dtype=bool)
     if choice == "centred":
         return np.ones(n_factors, dtype=bool)
     return funnel_mass(dataset, config) <= FUNNEL_MASS
+
+
+def resolved_parametrisation(dataset, config) -> str:
+    """The model file's ``[sampler] parametrisation`` with the default ``"by-size"`` resolved by the number of
+    cases: ``"guided"`` from :data:`GUIDED_FROM` cases on, ``"noncentred"`` below (the shipped study, 8 cases,
+    and every run before 2026-12-06).  ``fit`` records the resolved word in ``run.json``.
+
+    Examples
+    --------
+    >>> from bayesstreams.data.dataset import load_dataset
+    >>> from bayesstreams.model.config import load_config
+    >>> resolved_parametrisation(load_dataset("data/trafficking_nl_2020"), load_config(None))
+    'noncentred'
+    """
+    choice = config.sampler.parametrisation
+    if choice == "by-size":
+        return "guided" if dataset.n_cases >= GUIDED_FROM else "noncentred"
+    return choice
+
+
+def effect_codes(dataset, config) -> np.ndarray:
+    """Per factor, how its effect is sampled: :data:`NONCENTRED`, :data:`CENTRED` or :data:`GUIDED` (int64).
+
+    ``"guided"`` samples every effect relative to what the data alone say about it
+    (:func:`guide`; see :func:`bayesstreams.model.hierarchy.pooled_effects`); the others as
+    :func:`centred_factors` chooses.
+
+    Examples
+    --------
+    >>> from bayesstreams.data.dataset import load_dataset
+    >>> from bayesstreams.model.config import config_from_text
+    >>> guided = config_from_text('kind = "streams"\n[sampler]\nparametrisation = "guided"\n')
+    >>> effect_codes(load_dataset("data/trafficking_nl_2020"), guided)[:3].tolist()
+    [2, 2, 2]
+    """
+    if resolved_parametrisation(dataset, config) == "guided" and config.model_kind.has_streams:
+        return np.full(len(dataset.factor_ids), GUIDED, dtype=np.int64)
+    return centred_factors(dataset, config).astype(np.int64)
+
+
+def guide(dataset, config) -> np.ndarray:
+    """(factor, 2): each effect's estimate and variance from the data alone (:func:`effect_estimates`) where
+    it is sampled guided, zeros elsewhere (nothing reads them)."""
+    codes = effect_codes(dataset, config)
+    out = np.zeros((len(codes), 2))
+    if (codes == GUIDED).any():
+        estimate, se = effect_estimates(dataset, config)
+        out[:, 0], out[:, 1] = estimate, se ** 2
+        out[codes != GUIDED] = 0.0
+    return out
+
+
+def cells_given_effects(centred, factor_cell) -> np.ndarray:
+    """Boolean (6,), cell = 3 * phase + stream: the cells whose ``mu`` is sampled given their effects.
+
+    A cell whose factors are all centred (and which has factors) samples ``u`` in place of ``mu``,
+    ``mu = m(beta, tau) + s(tau) u`` with ``m`` and ``s`` the mean and sd of ``mu`` given the cell's
+    ``beta`` and ``tau`` (module docstring): the funnel of ``(mu, tau)`` is gone, and ``mu`` leaves the
+    likelihood, so ``u`` is a standard normal in the posterior.  The shipped study (no factor centred)
+    has no such cell.
+
+    Examples
+    --------
+    >>> cells_given_effects(np.array([True, True, False, True]), np.array([0, 0, 1, 1])).tolist()
+    [True, False, False, False, False, False]
+    """
+    centred, factor_cell = np.asarray(centred) == CENTRED, np.asarray(factor_cell)
+    present = np.bincount(factor_cell, minlength=6) > 0
+    noncentred = np.bincount(factor_cell, weights=~centred, minlength=6) > 0
+    return present & ~noncentred
 
 
 def funnel_mass(dataset, config) -> np.ndarray:

@@ -1,0 +1,107 @@
+"""Import the libraries a fit uses without what they drag in and never use on that path.
+
+A warm ``analyze`` used to spend about 3 s importing: nutpie imports ArviZ (its plots, matplotlib's
+pyplot, SciPy's statistics) only to convert a finished trace, which the nutpie sampler module now
+converts itself; and ArviZ's base package registers ``jax`` in ``sys.modules`` as a lazy module
+(for its NumPyro converter), which SciPy's and matplotlib's array checks then read, importing all
+of JAX (0.3-0.5 s) into a process that never uses it; and xarray's ``to_netcdf`` asks dask whether a
+``distributed`` client is running by importing ``distributed`` (0.2 s), which cannot be running
+when nothing has imported it (:func:`masked`).  The functions here import the same
+libraries, unmodified, with those detours deferred; ``import arviz`` or ``import jax`` anywhere
+else is untouched.  tests/test_imports_light.py holds a warm ``analyze`` to importing neither.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from contextlib import contextmanager
+
+DEFERRED_BY_ARVIZ_BASE = ("jax", "numpyro")  # arviz_base.io_numpyro's lazy modules
+
+
+class DeferredModule(types.ModuleType):
+    """Stands for a module in the namespace of a module that imports it but may never use it.
+
+    The first attribute read imports the real module (``importlib.import_module``) and reads it
+    there; the dunder attributes the import statement reads (``__spec__``) are the placeholder's
+    own, so binding the name costs nothing.
+    """
+
+    def __getattr__(self, name):
+        if sys.modules.get(self.__name__) is self:  # read while still registered: import the real one
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
+
+
+@contextmanager
+def masked(*names: str):
+    """Within the block, the modules ``names`` that nothing has imported yet read as not installed.
+
+    ``sys.modules[name] = None`` makes ``import name`` raise ImportError and
+    ``importlib.util.find_spec(name)`` return None; the masks are lifted afterwards, so a later
+    ``import name`` imports the real module.  A module already imported is never masked.
+    """
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+def import_nutpie():
+    """nutpie, imported without executing ArviZ's import.
+
+    ``nutpie.sample`` imports ``arviz`` at its top but uses it only to convert a finished trace,
+    which :func:`bayesstreams.inference.samplers.nutpie.to_datatree` does instead.  While nutpie
+    is imported, and only then, ``arviz`` (when nothing has imported it yet) is a
+    :class:`DeferredModule` in ``sys.modules``; nutpie keeps the placeholder, which imports the real
+    ArviZ if nutpie ever reads it.
+    """
+    if "nutpie" in sys.modules or "arviz" in sys.modules:
+        import nutpie
+
+        return nutpie
+    placeholder = sys.modules["arviz"] = DeferredModule("arviz")
+    try:
+        import nutpie
+    finally:
+        if sys.modules.get("arviz") is placeholder:
+            del sys.modules["arviz"]
+    return nutpie
+
+
+def import_arviz_base():
+    """``arviz_base``, imported without registering ``jax`` and ``numpyro`` as lazy modules in ``sys.modules``.
+
+    While it is imported each of those names (when nothing has imported it yet) is a
+    :class:`DeferredModule` in ``sys.modules``, which ``lazy_loader.load`` hands back as it is; its
+    NumPyro converter keeps the placeholders, which import the real modules when it runs.  The
+    placeholders are taken out of ``sys.modules`` afterwards, so SciPy and matplotlib see no
+    ``jax`` (masking the names instead made ``lazy_loader`` read the call stack: 0.2-0.5 s).
+    """
+    if "arviz_base" in sys.modules:
+        return sys.modules["arviz_base"]
+    placeholders = {name: DeferredModule(name) for name in DEFERRED_BY_ARVIZ_BASE if name not in sys.modules}
+    sys.modules.update(placeholders)
+    try:
+        import arviz_base
+    finally:
+        for name, placeholder in placeholders.items():
+            if sys.modules.get(name) is placeholder:
+                del sys.modules[name]
+    return arviz_base
+
+
+def import_arviz_stats():
+    """``arviz_stats`` with ``arviz_stats.base`` loaded, its ``arviz_base`` imported by :func:`import_arviz_base`."""
+    import_arviz_base()
+    import arviz_stats
+    import arviz_stats.base  # noqa: F401  (array_stats)
+
+    return arviz_stats

@@ -230,6 +230,17 @@ def test_a_corrupt_or_malformed_memo_is_ignored_without_a_crash(studies, damage,
         path.unlink(missing_ok=True)
 
 
+def test_a_run_just_saved_and_the_same_run_loaded_again_share_their_memo(studies):
+    """``save_run`` leaves the info it wrote in memory (NumPy numbers, tuples); run.json gives it back as JSON."""
+    run = _saved_run(studies, "wide")
+    run.info = {**run.info, "seed": np.int64(run.info["seed"]), "settings": {"draws": 100, "chains": 2,
+                                                                             "target": (0.8, np.float64(0.9))}}
+    info = json.loads(json.dumps(run.info, default=float))
+    (run.path / "run.json").write_text(json.dumps(info))  # what save_run writes
+    _stored(run)
+    assert restore(load_run(run.path)) == 2
+
+
 def test_a_run_in_memory_has_no_memo_and_queries_never_read_one(studies):
     run = _saved_run(studies)
     _stored(run)

@@ -60,9 +60,12 @@ def run_identity(run) -> dict | None:
     hashes = info.get("hashes") or {}
     if run.path is None or not hashes.get("draws.npz"):
         return None
-    return {"dataset": info.get("dataset", {}).get("hash"), "model": info.get("model", {}).get("hash"),
-            "seed": info.get("seed"), "settings": info.get("settings"), "n_samples": run.n_samples,
-            "draws": hashes["draws.npz"]}
+    identity = {"dataset": info.get("dataset", {}).get("hash"), "model": info.get("model", {}).get("hash"),
+                "seed": info.get("seed"), "settings": info.get("settings"), "n_samples": run.n_samples,
+                "draws": hashes["draws.npz"]}
+    # as run.json holds it (save_run writes it with default=float): a run just saved, whose info still holds
+    # NumPy numbers or tuples, and the same run loaded again have one identity
+    return json.loads(json.dumps(identity, default=float))
 
 
 def memo_key(run, version: str) -> str | None:

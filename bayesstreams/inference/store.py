@@ -31,9 +31,9 @@ from bayesstreams.data.export import write_long
 from bayesstreams.errors import RunError
 from bayesstreams.inference.complete import check_saved_run
 from bayesstreams.inference.diagnostics import Diagnostics
-from bayesstreams.inference.imports import masked
 from bayesstreams.inference.integrity import (check_shapes, file_hashes, file_sha256, load_draws_checked,
                                               read_run_json, verify_files)
+from bayesstreams.inference.netcdf import write_netcdf
 from bayesstreams.inference.power import power_weights
 from bayesstreams.inference.run import Run
 from bayesstreams.model.config import load_config
@@ -109,25 +109,6 @@ def trace_with_extras(run):
     tree["log_likelihood"] = xr.DataTree(xr.Dataset({"loglik": (("chain", "draw", "case"), loglik)},
                                                     coords={"case": coords["case"]}))
     return tree
-
-
-def write_netcdf(tree, path: Path) -> None:
-    """Write ``tree`` as netCDF (h5netcdf) to ``path``, with no HDF5 file or buffer left open.
-
-    Written in memory and then with one plain write: a full disk then fails in Python's
-    ``write``.  Writing to the path directly left an HDF5 handle open on the error path, and
-    the memoryview xarray returns pins its buffer; either crashed the interpreter at exit
-    (status 139).  The view is written as it is and released at once: copying it to ``bytes``
-    first (as before 2026-12-06) held the log-likelihood a third time, 320 MB more at
-    N = 10,000 and the peak of ``fit`` from 760 MB to 1.4 GB (docs/PERFORMANCE.md, "large").
-    """
-    with masked("distributed"):  # no client can run when nothing imported it; asking would import it (0.2 s)
-        view = tree.to_netcdf(None, engine="h5netcdf")
-    try:
-        with open(path, "wb") as handle:
-            handle.write(view)
-    finally:
-        view.release()
 
 
 def save_run(run, out: str | Path, force: bool = False, command: str | None = None) -> Path:

@@ -24,7 +24,8 @@ from bayesstreams.reporting.brief import FORMATS as BRIEF_FORMATS
 from bayesstreams.reporting.brief import write_brief
 from bayesstreams.reporting.browser import find_chromium
 from bayesstreams.reporting.companions_text import missing_lines
-from bayesstreams.reporting.report import write_report
+from bayesstreams.reporting.painter import Painter
+from bayesstreams.reporting.report import draft_report, write_report
 
 SHIPPED_STUDY = "data/trafficking_nl_2020"
 SHIPPED_BRIEF_CASE = "g5"
@@ -115,18 +116,19 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
     roles = [r for r in expected_roles(config, data) if mode_comparison or not r.startswith(MODE_PREFIX)]
     # before the fit, not after it; each folder may later be replaced only if it is still the one seen now
     rules = {folder: _replace_rule(folder, force) for folder in (out, run_dir, *(companion_path(run_dir, r) for r in roles))}
-    study = Study.fit(data, config, seed=seed, companions=False, progress=progress)
-    study.reuse(run_dir)  # companions of an earlier run of the same data and model files
-    study.fill([r for r in roles if r in study.missing], progress=progress)
-    restore_companions(study)  # what a reused companion contributed to the last report, when still its own
-    found = check_robustness(study, progress=progress) if robustness else None
-    with staged() as stage:  # the run, its companions and the report: renamed together at the end
-        written = study.save_into(stage, run_dir, force, command, lambda path: _rule(rules, path)(path))
-        for folder in written.values():
-            (folder / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
-        report_tmp = stage.folder(out, force, rules[out])
-        _write_outputs(study, report_tmp, lang, briefs, brief_lang, found, brief_format)
-        (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+    with Painter() as painter:  # its worker (a second core) loads matplotlib during the fit, then draws the figures
+        study = Study.fit(data, config, seed=seed, companions=False, progress=progress)
+        study.reuse(run_dir)  # companions of an earlier run of the same data and model files
+        study.fill([r for r in roles if r in study.missing], progress=progress)
+        restore_companions(study)  # what a reused companion contributed to the last report, when still its own
+        found = check_robustness(study, progress=progress) if robustness else None
+        with staged() as stage:  # the run, its companions and the report: renamed together at the end
+            written = study.save_into(stage, run_dir, force, command, lambda path: _rule(rules, path)(path))
+            for folder in written.values():
+                (folder / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+            report_tmp = stage.folder(out, force, rules[out])
+            _write_outputs(study, report_tmp, lang, briefs, brief_lang, found, brief_format, painter)
+            (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     store_companions(study)  # beside each companion, now in place: the next analyze of the same data reads it
     lines = fit_lines(data, config, study.run, seed, run_dir)
     lines += [f"{_role_words(role)} in {companion_path(run_dir, role)}" for role in study.companions]
@@ -195,9 +197,10 @@ def _next(study: Study):
 
 
 def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str, fragility=None,
-                   brief_format: str = "html") -> None:
+                   brief_format: str = "html", painter: Painter | None = None) -> None:
+    draft = draft_report(study, lang, painter=painter)  # its figures are drawn while what to find out next is computed
     found = _next(study)  # once: the report's section and each brief's "find out first" read it
-    write_report(study, folder, lang=lang, force=True, fragility=fragility, next_found=found)
+    write_report(study, folder, lang=lang, force=True, fragility=fragility, next_found=found, draft=draft)
     for case in briefs:
         write_brief(study, folder / brief_name(case, brief_lang, brief_format), case=case, lang=brief_lang, force=True,
-                    fragility=fragility, next_found=found)
+                    fragility=fragility, next_found=found, painter=painter)

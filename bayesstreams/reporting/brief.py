@@ -44,7 +44,8 @@ from bayesstreams.reporting.brief_steps import sections
 from bayesstreams.reporting.brief_text import advice
 from bayesstreams.reporting.browser import find_chromium, pdf_page_count, print_pdf
 from bayesstreams.reporting.figure_text import stream_text
-from bayesstreams.reporting.figures import stream_strip, to_png, to_svg
+from bayesstreams.reporting.figures import stream_strip
+from bayesstreams.reporting.painter import Drawing, Painter
 from bayesstreams.reporting.fragility_text import case_rests_on
 from bayesstreams.reporting.i18n import study_translator
 from bayesstreams.reporting.render import render, trusted
@@ -325,22 +326,29 @@ def brief_data(run, case_id: str | None = None, profile=None, lang: str = "nl", 
         not_discussed_range={k: v for k, v in score.not_discussed_range.items() if int(k[-1]) in phases})
 
 
-def brief_figure(brief: Brief, t):
-    """The brief's stream picture (a matplotlib figure, :func:`~bayesstreams.reporting.figures.stream_strip`) and its texts, or ``(None, None)`` without streams.
+def brief_picture(brief: Brief, t, form: str = "svg", painter: Painter | None = None):
+    """The brief's stream picture (:func:`~bayesstreams.reporting.figures.stream_strip`) and its texts, or ``(None, None)`` without streams.
 
-    The HTML page inlines it as SVG, the Word brief as PNG: one drawing for both.
+    ``form`` ``"svg"``: SVG text with its title and description, which the HTML page (and the PDF
+    printed from it) inlines; ``"png"``: PNG bytes at :data:`PICTURE_DPI` for the Word brief.
+    Drawn by ``painter`` (in its worker process, if it has one), else here.
     """
     if not brief.streams:
         return None, None
     windows = [WindowChance(w.phase, w.p, w.observed, w.prior_driven) for w in brief.windows]
     text = stream_text(brief.name, brief.streams, windows, t)
-    return stream_strip(stream_tables(brief.streams, windows)[0], t), text
+    drawing = Drawing(stream_strip, (stream_tables(brief.streams, windows)[0], t), form=form, title=text.title,
+                      desc=text.desc, ident="brief-streams", dpi=PICTURE_DPI)
+    return (painter or Painter(in_process=True)).submit(drawing).result(), text
 
 
-def render_brief(brief: Brief, t, compact: int = 0) -> str:
-    """The brief as one HTML page (inline CSS and figure); ``compact`` 1 or 2 uses smaller type to fit one A4 page."""
-    drawing, text = brief_figure(brief, t)
-    figure = None if drawing is None else trusted(to_svg(drawing, text.title, text.desc, ident="brief-streams"))
+def render_brief(brief: Brief, t, compact: int = 0, picture: str | None = None) -> str:
+    """The brief as one HTML page (inline CSS and figure); ``compact`` 1 or 2 uses smaller type to fit one A4 page.
+
+    ``picture`` is the stream picture's SVG when already drawn (:func:`brief_picture`).
+    """
+    picture = picture if picture is not None else brief_picture(brief, t)[0]
+    figure = None if picture is None else trusted(picture)
     return render("brief.html", t, b=brief, figure=figure, compact=compact, advice=advice(brief, t))
 
 
@@ -374,7 +382,7 @@ def brief_target(out, format: str | None = None) -> tuple[Path, str]:
 
 def write_brief(study, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
                 out_file=None, threshold: float = 0.5, force: bool = False, fragility=None,
-                format: str | None = None, next_found=None) -> Path:
+                format: str | None = None, next_found=None, painter: Painter | None = None) -> Path:
     """Write the brief of one municipality as HTML, a one-page A4 PDF or a Word document (by ``format`` or the suffix).
 
     Parameters
@@ -407,6 +415,9 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     next_found
         The study's :class:`~bayesstreams.analysis.voi.NextEvidence` when already computed (``analyze``
         computes it for the report): "find out first" is ordered by its values, not computed again.
+    painter
+        Draws the stream picture (:class:`~bayesstreams.reporting.painter.Painter`; ``analyze``
+        passes the report's, whose worker process has matplotlib loaded); by default, here.
 
     Returns
     -------
@@ -441,20 +452,22 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
         brief.rests_on = case_rests_on(fragility, run.dataset, brief.case_id, lang)
         brief.rests_checked = True
     if format == "html":
-        atomic_write_text(out_file, render_brief(brief, t), replace=force)
+        atomic_write_text(out_file, render_brief(brief, t, picture=brief_picture(brief, t, "svg", painter)[0]),
+                          replace=force)
+    elif format == "pdf":
+        atomic_write_bytes(out_file, brief_pdf(brief, t, brief_picture(brief, t, "svg", painter)[0]), replace=force)
     else:
-        atomic_write_bytes(out_file, brief_pdf(brief, t) if format == "pdf" else word_brief(brief, t), replace=force)
+        atomic_write_bytes(out_file, word_brief(brief, t, painter), replace=force)
     return out_file
 
 
-def word_brief(brief: Brief, t) -> bytes:
+def word_brief(brief: Brief, t, painter: Painter | None = None) -> bytes:
     """The brief as a Word document (:mod:`bayesstreams.reporting.brief_docx`), with the HTML page's figure as PNG."""
-    drawing, text = brief_figure(brief, t)
-    figure = None if drawing is None else to_png(drawing, dpi=PICTURE_DPI)
+    figure, text = brief_picture(brief, t, "png", painter)
     return docx_brief(brief, t, advice(brief, t), figure, "" if text is None else f"{text.title}. {text.desc}")
 
 
-def brief_pdf(brief: Brief, t) -> bytes:
+def brief_pdf(brief: Brief, t, picture: str | None = None) -> bytes:
     """The brief printed to A4 PDF: one page in normal type, else in compact, then tighter type; else two pages.
 
     The type is never set below the compact levels' and the figure is never shrunk to fit
@@ -464,9 +477,9 @@ def brief_pdf(brief: Brief, t) -> bytes:
     with tempfile.TemporaryDirectory(prefix="bayesstreams-brief-") as tmp:
         page = Path(tmp) / "brief.html"
         for compact in COMPACT_LEVELS:
-            page.write_text(render_brief(brief, t, compact), encoding="utf-8")
+            page.write_text(render_brief(brief, t, compact, picture), encoding="utf-8")
             data = print_pdf(page, Path(tmp) / "brief.pdf").read_bytes()
             if pdf_page_count(data) == 1:
                 return data
-        page.write_text(render_brief(brief, t, 0), encoding="utf-8")
+        page.write_text(render_brief(brief, t, 0, picture), encoding="utf-8")
         return print_pdf(page, Path(tmp) / "brief.pdf").read_bytes()

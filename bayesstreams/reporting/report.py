@@ -18,7 +18,7 @@ Written by :func:`write_report`::
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bayesstreams.atomic import atomic_folder, atomic_write_bytes, atomic_write_text, refuse_existing
@@ -30,7 +30,8 @@ from bayesstreams.reporting.render import render, trusted
 from bayesstreams.reporting.fragility_text import fragility_view
 from bayesstreams.reporting.voi_text import next_view
 from bayesstreams.reporting.report_assemble import Report, build_report, summary
-from bayesstreams.reporting.report_figures import figure_texts, figures, stream_figure_name
+from bayesstreams.reporting.painter import Painter, Pending
+from bayesstreams.reporting.report_figures import figure_texts, order_figures, stream_figure_name
 from bayesstreams.reporting.view import SUMMARY
 from bayesstreams.reporting.workbook import workbook_bytes
 
@@ -77,8 +78,33 @@ def render_report(report: Report, svgs: dict[str, str], t, texts: dict | None = 
     return html, markdown
 
 
+@dataclass
+class Draft:
+    """A report assembled with its figures ordered (:func:`draft_report`): what :func:`write_report` finishes."""
+
+    report: Report
+    t: object  # the study's translator
+    texts: dict
+    figures: dict[str, Pending]
+    lang: str
+    compare_run: object = None
+
+
+def draft_report(study, lang: str = "en", compare_run=None, painter: Painter | None = None) -> Draft:
+    """Assemble a study's report and order its figures from ``painter`` (drawn in its worker meanwhile, if it has one).
+
+    ``analyze`` drafts the report, computes what to find out next while the figures are drawn,
+    then writes with ``write_report(..., draft=draft)``; the files are the same as without a draft.
+    """
+    t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
+    report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes, study.source_runs())
+    texts = figure_texts(report, t)
+    return Draft(report, t, texts, order_figures(report, t, painter or Painter(in_process=True), texts), lang,
+                 compare_run)
+
+
 def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool = False, fragility=None,
-                 next_found=None) -> Path:
+                 next_found=None, draft: Draft | None = None) -> Path:
     """Write a run's report: ``report.html``, ``report.md`` (+ ``figures/``, ``tables/`` with ``report.xlsx``), ``summary.json``.
 
     Parameters
@@ -102,6 +128,9 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
     fragility
         The study's :class:`~bayesstreams.analysis.fragility.Fragility`
         (:func:`bayesstreams.pipeline.robustness.robustness`): adds "What the conclusions rest on".
+    draft
+        The study's report drafted by :func:`draft_report` in the same ``lang`` and with the same
+        ``compare_run`` (its figures perhaps drawn meanwhile); assembled here when not given.
 
     Returns
     -------
@@ -114,26 +143,28 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
     >>> sorted(p.name for p in folder.iterdir() if p.is_file())
     ['report.html', 'report.md', 'summary.json']
     """
-    t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
     out_dir = Path(out_dir)
     refuse_existing(out_dir, force)  # before the work, not after it
-    report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes, study.source_runs())
+    if draft is None:
+        draft = draft_report(study, lang, compare_run)
+    elif draft.lang != lang or draft.compare_run is not compare_run:
+        raise ValueError("the draft was assembled in another language or with another comparison run")
+    report, t, texts = draft.report, draft.t, draft.texts
     report.missing_companions = [{**row, "text": text} for row, text in
                                  zip(missing_rows(study), missing_lines(study, lang))]
     if fragility is not None:
         report.rests_summary, report.rests_on = fragility_view(fragility, study.dataset, lang)
     if next_found is not None:
         report.find_out_next = next_view(next_found, study.dataset, lang)
-    texts = figure_texts(report, t)
-    svgs = figures(report, t, texts)
-    html, markdown = render_report(report, svgs, t, texts)
-    with atomic_folder(out_dir, force=force) as tmp:
-        atomic_write_text(tmp / "report.html", html)
-        atomic_write_text(tmp / "report.md", markdown)
+    with atomic_folder(out_dir, force=force) as tmp:  # what needs no figure first: they may still be drawn
         atomic_write_text(tmp / "summary.json", json.dumps(summary(report), indent=1, ensure_ascii=False,
                                                            allow_nan=False) + "\n")
-        for name, svg in svgs.items():
-            atomic_write_text(tmp / "figures" / name, svg)
         write_tables(report, tmp / "tables")
         atomic_write_bytes(tmp / "tables" / "report.xlsx", workbook_bytes(report, t))
+        svgs = {name: figure.result() for name, figure in draft.figures.items()}
+        html, markdown = render_report(report, svgs, t, texts)
+        atomic_write_text(tmp / "report.html", html)
+        atomic_write_text(tmp / "report.md", markdown)
+        for name, svg in svgs.items():
+            atomic_write_text(tmp / "figures" / name, svg)
     return out_dir

@@ -7,7 +7,8 @@ from dataclasses import asdict
 import pandas as pd
 
 from bayesstreams.reporting.figure_text import forest_text, rho_text, stream_text
-from bayesstreams.reporting.figures import forest_plot, prior_posterior_plot, stream_diagram, to_svg
+from bayesstreams.reporting.figures import forest_plot, prior_posterior_plot, stream_diagram
+from bayesstreams.reporting.painter import Drawing, Painter, Pending
 from bayesstreams.reporting.report_assemble import Report
 from bayesstreams.reporting.view import StreamState, WindowChance
 
@@ -50,22 +51,34 @@ def figure_texts(report: Report, t) -> dict:
     return out
 
 
-def figures(report: Report, t, texts: dict | None = None) -> dict[str, str]:
-    """SVG text of every figure, keyed by file name under ``figures/``, each with its title and description."""
+def drawings(report: Report, t, texts: dict | None = None) -> dict[str, Drawing]:
+    """Every figure of the report as a :class:`~bayesstreams.reporting.painter.Drawing`, keyed by file name under ``figures/``."""
     texts = texts or figure_texts(report, t)
 
-    def svg(fig, name: str) -> str:
-        return to_svg(fig, texts[name].title, texts[name].desc, ident=name.removesuffix(".svg").replace("_", "-"))
+    def svg(file: str, plot, *args, **kwargs) -> Drawing:
+        return Drawing(plot, args, kwargs, title=texts[file].title, desc=texts[file].desc,
+                       ident=file.removesuffix(".svg").replace("_", "-"))
 
-    out = {"factor_effects.svg": svg(forest_plot(forest_table(report, t), t), "factor_effects.svg")}
+    out = {"factor_effects.svg": svg("factor_effects.svg", forest_plot, forest_table(report, t), t)}
     if report.rho_density:
-        table = pd.DataFrame.from_records(report.rho_density)
-        out["rho_prior_posterior.svg"] = svg(prior_posterior_plot(table, t), "rho_prior_posterior.svg")
+        out["rho_prior_posterior.svg"] = svg("rho_prior_posterior.svg", prior_posterior_plot,
+                                             pd.DataFrame.from_records(report.rho_density), t)
     if report.has_streams:
         for n, case in enumerate(report.cases, start=1):
             name = stream_figure_name(n)
-            out[name] = svg(stream_diagram(*stream_tables(case.streams, case.windows), t, name=case.name), name)
+            out[name] = svg(name, stream_diagram, *stream_tables(case.streams, case.windows), t, name=case.name)
     return out
+
+
+def order_figures(report: Report, t, painter: Painter, texts: dict | None = None) -> dict[str, Pending]:
+    """Every figure of the report ordered from ``painter`` (drawn meanwhile when it has a worker process)."""
+    return {name: painter.submit(drawing) for name, drawing in drawings(report, t, texts).items()}
+
+
+def figures(report: Report, t, texts: dict | None = None, painter: Painter | None = None) -> dict[str, str]:
+    """SVG text of every figure, keyed by file name under ``figures/``, each with its title and description."""
+    pending = order_figures(report, t, painter or Painter(in_process=True), texts)
+    return {name: figure.result() for name, figure in pending.items()}
 
 
 def stream_figure_name(n: int) -> str:

@@ -1,0 +1,143 @@
+"""Figures drawn in a worker process are the same bytes as figures drawn here, and the worker never loses one.
+
+``analyze`` draws its report's figures in a second process (:mod:`bayesstreams.reporting.painter`)
+while it computes what to find out next.  These tests hold the worker's SVG and PNG to the
+in-process drawing byte for byte, on the report and brief of the shipped study (fake draws), and
+check what happens when the worker cannot help: switched off, killed, interrupted, or the drawing
+itself fails.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bayesstreams.reporting.figures import stream_strip
+from bayesstreams.reporting.i18n import translator
+from bayesstreams.reporting.painter import SWITCH, Drawing, Painter, use_process
+
+from .helpers import as_study
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def report_drawings(fake_study, lang="en"):
+    from bayesstreams.reporting.report import draft_report
+    from bayesstreams.reporting.report_figures import drawings
+
+    draft = draft_report(as_study(fake_study[0]), lang)
+    return drawings(draft.report, draft.t, draft.texts)
+
+
+def brief_drawing(form: str) -> Drawing:
+    streams = pd.DataFrame({"phase": [1, 1, 1, 2, 2, 2], "stream": ["problem", "policy", "politics"] * 2,
+                            "mean": [0.2, 0.5, 0.9, 0.1, 0.4, 0.7], "q05": [0.1, 0.3, 0.8, 0.0, 0.2, 0.5],
+                            "q95": [0.4, 0.7, 1.0, 0.3, 0.6, 0.9], "observed": [float("nan"), 1.0, float("nan")] * 2,
+                            "bottleneck": [True, False, False] * 2})
+    return Drawing(stream_strip, (streams, translator("nl")), form=form, title="t", desc="d", ident="brief-streams")
+
+
+def worker_pids(painter: Painter) -> list[int]:
+    return [p.pid for p in (painter._pool._processes or {}).values()]
+
+
+def test_a_worker_draws_the_report_and_brief_figures_byte_for_byte_as_this_process(fake_study):
+    orders = {**report_drawings(fake_study, "nl"), "brief.svg": brief_drawing("svg"), "brief.png": brief_drawing("png")}
+    assert len(orders) >= 4 and any(name.startswith("streams_") for name in orders)
+    with Painter(in_process=True) as here:
+        expected = {name: here.submit(order).result() for name, order in orders.items()}
+    with Painter(in_process=False) as there:
+        assert there._pool is not None
+        pending = {name: there.submit(order) for name, order in orders.items()}
+        drawn = {name: figure.result() for name, figure in pending.items()}
+        assert worker_pids(there) and os.getpid() not in worker_pids(there)
+    assert drawn == expected
+    assert expected["brief.png"].startswith(b"\x89PNG") and expected["factor_effects.svg"].startswith("<svg")
+
+
+def test_a_killed_worker_leaves_its_drawings_to_this_process():
+    order = brief_drawing("svg")
+    expected = Painter(in_process=True).submit(order).result()
+    with Painter(in_process=False) as painter:
+        assert painter.submit(order).result() == expected  # the worker is up and drawing
+        for pid in worker_pids(painter):
+            os.kill(pid, signal.SIGKILL)
+        again = [painter.submit(order) for _ in range(3)]
+        assert [figure.result() for figure in again] == [expected] * 3
+
+
+def test_the_worker_ignores_ctrl_c_which_the_main_process_handles():
+    order = brief_drawing("svg")
+    with Painter(in_process=False) as painter:
+        first = painter.submit(order).result()
+        (pid,) = worker_pids(painter)
+        os.kill(pid, signal.SIGINT)
+        assert painter.submit(order).result() == first
+        assert worker_pids(painter) == [pid]
+
+
+def test_an_error_ends_the_worker_at_once():
+    with pytest.raises(RuntimeError, match="stop"):
+        with Painter(in_process=False) as painter:
+            painter.submit(brief_drawing("svg")).result()
+            (pid,) = worker_pids(painter)
+            raise RuntimeError("stop")
+    with pytest.raises(ProcessLookupError):
+        for _ in range(100):  # terminated and reaped by the pool's shutdown
+            os.kill(pid, 0)
+            import time
+
+            time.sleep(0.05)
+
+
+def test_a_drawing_that_fails_in_the_worker_raises_its_error_here():
+    bad = Drawing(stream_strip, (pd.DataFrame({"phase": [1]}), translator("en")))
+    with Painter(in_process=True) as here, pytest.raises(KeyError) as local:
+        here.submit(bad).result()
+    with Painter(in_process=False) as there, pytest.raises(KeyError) as remote:
+        there.submit(bad).result()
+    assert str(remote.value) == str(local.value)
+
+
+def test_the_switch_and_a_single_core_keep_every_drawing_here(monkeypatch):
+    monkeypatch.setenv(SWITCH, "0")
+    assert not use_process() and Painter()._pool is None
+    monkeypatch.setenv(SWITCH, "1")
+    monkeypatch.setattr("bayesstreams.reporting.painter._cores", lambda: 1)
+    assert not use_process() and Painter()._pool is None
+    monkeypatch.setattr("bayesstreams.reporting.painter._cores", lambda: 2)
+    assert use_process()
+
+
+def test_with_a_worker_the_report_and_brief_are_written_without_importing_matplotlib_here(fake_study, tmp_path):
+    """What analyze does after the fit (draft, write the report, the brief), with the figures drawn by the worker."""
+    code = ("import sys\n"
+            "from bayesstreams.reporting.painter import Painter\n"
+            "from bayesstreams.reporting.report import draft_report, write_report\n"
+            "from bayesstreams.reporting.brief import write_brief\n"
+            "from tests.helpers import as_study\n"
+            f"study = as_study({str(fake_study[0])!r})\n"
+            "with Painter(in_process=False) as painter:\n"
+            "    draft = draft_report(study, 'en', painter=painter)\n"
+            f"    write_report(study, {str(tmp_path / 'report')!r}, 'en', draft=draft)\n"
+            f"    write_brief(study, {str(tmp_path / 'g5.html')!r}, case='g5', lang='nl', painter=painter)\n"
+            "print('MATPLOTLIB=' + str('matplotlib' in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "MATPLOTLIB=False" in out.stdout
+    figures = sorted((tmp_path / "report" / "figures").glob("*.svg"))
+    assert figures and all(f.read_text(encoding="utf-8").startswith("<svg") for f in figures)
+    assert "<svg" in (tmp_path / "g5.html").read_text(encoding="utf-8")
+
+
+def test_a_draft_in_another_language_is_refused(fake_study, tmp_path):
+    from bayesstreams.reporting.report import draft_report, write_report
+
+    study = as_study(fake_study[0])
+    with pytest.raises(ValueError, match="another language"):
+        write_report(study, tmp_path / "report", "en", draft=draft_report(study, "nl"))
+    assert not (tmp_path / "report").exists()

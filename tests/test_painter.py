@@ -42,7 +42,7 @@ def brief_drawing(form: str) -> Drawing:
 
 
 def worker_pids(painter: Painter) -> list[int]:
-    return [p.pid for p in (painter._pool._processes or {}).values()]
+    return [] if painter._worker is None else [painter._worker.process.pid]
 
 
 def test_a_worker_draws_the_report_and_brief_figures_byte_for_byte_as_this_process(fake_study):
@@ -51,7 +51,7 @@ def test_a_worker_draws_the_report_and_brief_figures_byte_for_byte_as_this_proce
     with Painter(in_process=True) as here:
         expected = {name: here.submit(order).result() for name, order in orders.items()}
     with Painter(in_process=False) as there:
-        assert there._pool is not None
+        assert there._worker is not None
         pending = {name: there.submit(order) for name, order in orders.items()}
         drawn = {name: figure.result() for name, figure in pending.items()}
         assert worker_pids(there) and os.getpid() not in worker_pids(there)
@@ -105,10 +105,10 @@ def test_a_drawing_that_fails_in_the_worker_raises_its_error_here():
 
 def test_the_switch_and_a_single_core_keep_every_drawing_here(monkeypatch):
     monkeypatch.setenv(SWITCH, "0")
-    assert not use_process() and Painter()._pool is None
+    assert not use_process() and Painter()._worker is None
     monkeypatch.setenv(SWITCH, "1")
     monkeypatch.setattr("bayesstreams.reporting.painter._cores", lambda: 1)
-    assert not use_process() and Painter()._pool is None
+    assert not use_process() and Painter()._worker is None
     monkeypatch.setattr("bayesstreams.reporting.painter._cores", lambda: 2)
     assert use_process()
 
@@ -141,3 +141,30 @@ def test_a_draft_in_another_language_is_refused(fake_study, tmp_path):
     with pytest.raises(ValueError, match="another language"):
         write_report(study, tmp_path / "report", "en", draft=draft_report(study, "nl"))
     assert not (tmp_path / "report").exists()
+
+
+def test_a_print_in_the_worker_goes_to_stderr_not_into_the_figures():
+    order = brief_drawing("svg")
+    with Painter(in_process=False) as painter:
+        noisy = painter.submit(Drawing(print, ("noise on stdout",)))  # prints, then to_svg(None) fails
+        after = painter.submit(order)
+        with pytest.raises(AttributeError):
+            noisy.result()
+        assert after.result() == Painter(in_process=True).submit(order).result()
+
+
+def test_a_script_without_a_main_guard_runs_once(tmp_path):
+    """The worker imports this package only: it never runs the caller's script again (multiprocessing would)."""
+    log, script = tmp_path / "ran.txt", tmp_path / "script.py"
+    script.write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"
+        f"open({str(log)!r}, 'a').write('ran\\n')\n"
+        "from bayesstreams.reporting.painter import Painter\n"
+        "from tests.test_painter import brief_drawing\n"
+        "with Painter(in_process=False) as painter:\n"
+        "    print(len(painter.submit(brief_drawing('svg')).result()) > 100, painter._worker is not None)\n",
+        encoding="utf-8")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["True", "True"]
+    assert log.read_text(encoding="utf-8") == "ran\n"

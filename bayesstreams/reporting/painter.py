@@ -10,8 +10,11 @@ matplotlib and loads its fonts while this process imports the rest and fits; the
 drawn there while this process computes.
 
 The drawing is the same code with the same inputs either way, so the files are the same bytes
-(tests/test_painter.py).  Drawings travel by pickle between two processes of this package and
-nothing else; nothing is written to disk by the worker.  The worker ignores Ctrl-C (the main
+(tests/test_painter.py).  The worker is ``python -c`` importing this module (not
+:mod:`multiprocessing`, whose start methods run the caller's main script again in the worker: a
+user's script without a ``__main__`` guard would run twice).  Drawings and figures travel pickled
+over the worker's own stdin and stdout pipes, between two processes of this package and nothing
+else; the worker's own prints go to stderr, and it writes nothing to disk.  The worker ignores Ctrl-C (the main
 process handles it and ends the worker); when the worker cannot start or dies, the figure is drawn
 here instead.  ``BAYESSTREAMS_FIGURE_PROCESS=0`` (or a single available core) draws everything here.
 """
@@ -19,16 +22,21 @@ here instead.  ``BAYESSTREAMS_FIGURE_PROCESS=0`` (or a single available core) dr
 from __future__ import annotations
 
 import os
+import pickle
 import signal
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import subprocess
+import sys
+import threading
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from pathlib import Path
 from typing import Callable
+
+import pandas  # noqa: F401  (the worker unpickles the drawings' tables: loaded during its warm-up)
 
 from bayesstreams.reporting.figures import _figure, to_png, to_svg
 
 SWITCH = "BAYESSTREAMS_FIGURE_PROCESS"  # "0": draw every figure in this process
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding this bayesstreams: the worker imports the same
 
 
 @dataclass(frozen=True)
@@ -57,12 +65,92 @@ def draw(drawing: Drawing) -> str | bytes:
     return to_svg(figure, drawing.title, drawing.desc, ident=drawing.ident)
 
 
-def _warm() -> None:
-    """The worker's start: ignore Ctrl-C, import matplotlib's figure and SVG machinery and load the font once."""
+def serve() -> None:
+    """The worker: warm up, then draw each ``(number, Drawing)`` read from stdin and write ``(number, ok, figure or error)`` to stdout.
+
+    Ctrl-C is ignored (the main process handles it and ends the worker); the end of stdin ends it.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    figure = _figure((1.0, 0.5))
+    orders, replies = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed here goes to stderr, never into the replies
+    figure = _figure((1.0, 0.5))  # matplotlib's figure and SVG machinery and the font, loaded before the first order
     figure.text(0.5, 0.5, "0%")
     to_svg(figure)
+    while True:
+        try:
+            number, drawing = pickle.load(orders)
+        except EOFError:
+            return
+        try:
+            reply = (number, True, draw(drawing))
+        except Exception as error:  # not hidden: raised again in the main process, which asked for the figure
+            reply = (number, False, error)
+        try:
+            data = pickle.dumps(reply)
+        except Exception as error:  # an error that cannot travel travels as its text
+            data = pickle.dumps((number, False, RuntimeError(f"{type(error).__name__}: {error}")))
+        replies.write(data)
+        replies.flush()
+
+
+class WorkerGone(Exception):
+    """The worker process ended before it sent a figure (killed, crashed, or never started)."""
+
+
+class _Worker:
+    """One drawing process: orders in on its stdin, figures back on its stdout, in order, read by a thread here."""
+
+    def __init__(self):
+        code = (f"import sys; sys.path.insert(0, {str(PACKAGE_ROOT)!r}); "
+                "from bayesstreams.reporting.painter import serve; serve()")
+        self.process = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._replies: dict[int, tuple[bool, object]] = {}
+        self._gone = False
+        self._changed = threading.Condition()
+        self._count = 0
+        threading.Thread(target=self._read, name="bayesstreams-painter", daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                number, ok, value = pickle.load(self.process.stdout)
+                with self._changed:
+                    self._replies[number] = (ok, value)
+                    self._changed.notify_all()
+        except (EOFError, OSError, pickle.UnpicklingError, ValueError):  # the worker ended: no more replies
+            with self._changed:
+                self._gone = True
+                self._changed.notify_all()
+
+    def submit(self, drawing: Drawing) -> int:
+        number, self._count = self._count, self._count + 1
+        try:
+            self.process.stdin.write(pickle.dumps((number, drawing)))
+            self.process.stdin.flush()
+        except (OSError, ValueError) as error:  # the pipe is closed: the worker is gone
+            raise WorkerGone() from error
+        return number
+
+    def result(self, number: int):
+        with self._changed:
+            while number not in self._replies and not self._gone:
+                self._changed.wait()
+            if number not in self._replies:
+                raise WorkerGone()
+            ok, value = self._replies.pop(number)
+        if not ok:
+            raise value
+        return value
+
+    def close(self, abort: bool) -> None:
+        if abort:
+            self.process.kill()
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        self.process.wait()
+        self.process.stdout.close()
 
 
 def _cores() -> int:
@@ -86,20 +174,19 @@ class Painter:
 
     def __init__(self, in_process: bool | None = None):
         self.in_process = (not use_process()) if in_process is None else in_process
-        self._pool = None
+        self._worker = None
         if not self.in_process:
             try:
-                self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"), initializer=_warm)
-                self._pool.submit(int)  # start the worker now, so it imports while this process works
-            except (OSError, RuntimeError):  # no processes to be had here: draw in this one
-                self._close(abort=True)
+                self._worker = _Worker()  # started now, so it loads matplotlib while this process works
+            except OSError:  # no process to be had here: draw in this one
+                self._worker = None
 
     def submit(self, drawing: Drawing) -> "Pending":
-        """``drawing`` ordered: in the worker, or drawn here at once when there is none."""
-        if self._pool is not None:
+        """``drawing`` ordered: from the worker, or drawn here at once when there is none."""
+        if self._worker is not None:
             try:
-                return Pending(drawing, self._pool.submit(draw, drawing))
-            except (BrokenProcessPool, RuntimeError):  # the worker died: this process draws from now on
+                return Pending(drawing, self._worker, self._worker.submit(drawing))
+            except WorkerGone:  # the worker died: this process draws from now on
                 self._close(abort=True)
         return Pending(drawing)
 
@@ -110,30 +197,26 @@ class Painter:
         self._close(abort=kind is not None)
 
     def _close(self, abort: bool = False) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if abort:  # an error or Ctrl-C: the worker's drawings are no longer wanted
-            for process in list((getattr(pool, "_processes", None) or {}).values()):
-                process.terminate()
-        pool.shutdown(wait=not abort, cancel_futures=abort)
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close(abort)
 
 
 class Pending:
-    """A figure ordered from a :class:`Painter`: :meth:`result` is its SVG text or PNG bytes (a :class:`Pending`).
+    """A figure ordered from a :class:`Painter`: :meth:`result` is its SVG text or PNG bytes.
 
-    A worker that died before drawing it leaves the drawing to this process (same code, same bytes).
+    A worker that died before sending it leaves the drawing to this process (same code, same bytes).
     """
 
-    def __init__(self, drawing: Drawing, future: Future | None = None):
-        self.drawing, self._future = drawing, future
-        self._value = draw(drawing) if future is None else None
+    def __init__(self, drawing: Drawing, worker: _Worker | None = None, number: int = -1):
+        self.drawing, self._worker, self._number = drawing, worker, number
+        self._value = draw(drawing) if worker is None else None
 
     def result(self) -> str | bytes:
-        if self._future is not None:
+        if self._worker is not None:
             try:
-                self._value = self._future.result()
-            except BrokenProcessPool:
+                self._value = self._worker.result(self._number)
+            except WorkerGone:
                 self._value = draw(self.drawing)
-            self._future = None
+            self._worker = None
         return self._value

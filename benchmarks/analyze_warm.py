@@ -50,8 +50,11 @@ PHASES = (("imports_s", "imports (the CLI and analyze's modules; nutpie, arviz-s
           ("fit_s", "the main fit (sampling, diagnostics, prior draws, log-likelihood)"),
           ("save_s", "writing the run (trace.nc, draws.npz, power-scaling weights)"),
           ("voi_s", "what to find out next (`voi.next_evidence`, report and brief)"),
-          ("report_s", "the report without what to find out next (queries, companions' sections, figures, templates)"),
-          ("briefs_s", "the brief without what to find out next"))
+          ("report_s", "the report without what to find out next (queries, companions' sections, templates, tables; "
+                       "ordering the figures)"),
+          ("briefs_s", "the brief without what to find out next"),
+          ("figures_wait_s", "waiting for the figures (drawn by the worker process meanwhile; in-process drawing "
+                             "when it is switched off)"))
 
 
 def child(run_dir: str, out: str) -> None:
@@ -62,11 +65,11 @@ def child(run_dir: str, out: str) -> None:
     from bayesstreams.cli.app import main as cli_main
     from bayesstreams.inference import diagnostics, fit, power, study
     from bayesstreams.pipeline import analyze, robustness
-    from bayesstreams.reporting import brief
+    from bayesstreams.reporting import brief, painter
 
     spent = {name: 0.0 for name, _ in PHASES}
     spent["imports_s"] = time.perf_counter() - start  # the imports at module level of analyze's path
-    nested = {"voi_s": 0.0, "imports_s": 0.0}  # phases that run inside others: counted once, in their own line
+    nested = {"voi_s": 0.0, "imports_s": 0.0, "figures_wait_s": 0.0}  # phases that run inside others: counted once, in their own line
 
     def timed(function, key):
         def wrapper(*args, **kwargs):
@@ -90,7 +93,9 @@ def child(run_dir: str, out: str) -> None:
                 setattr(module, name, timed(getattr(module, name), "imports_s"))
     study.fit_run = timed(study.fit_run, "fit_s")
     study.Study.save_into = timed(study.Study.save_into, "save_s")
+    analyze.draft_report = timed(analyze.draft_report, "report_s")
     analyze.write_report = timed(analyze.write_report, "report_s")
+    painter.Pending.result = timed(painter.Pending.result, "figures_wait_s")
     analyze.write_brief = timed(analyze.write_brief, "briefs_s")
     try:
         cli_main(["analyze", STUDY, "--run", run_dir, "--out", out, "--brief", "g5", "--force"])

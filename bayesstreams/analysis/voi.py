@@ -71,7 +71,7 @@ from bayesstreams.analysis.advice import DEFAULT_MIN_GAIN, lever_draws, lever_dr
 from bayesstreams.analysis.claims import CANNOT_TELL, REFERENCE, _target
 from bayesstreams.analysis.fragility import (K_MAX, Change, _in_target, _judge, _quantities, psis_weights,
                                             psis_weights_many)
-from bayesstreams.analysis.queries import baseline, run_baseline
+from bayesstreams.analysis.queries import baseline, run_baseline, run_prior_baseline
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.errors import RunError
 from bayesstreams.fast.registry import counterfactual_kernel, pointwise_loglik, weighted_interval_kernel
@@ -416,7 +416,8 @@ def _query_values(run_like, dataset, queries: list[Query], reference=None) -> _V
     wanted = {q.kind for q in queries}
     quantities = _quantities(posterior, dataset, base, names) if wanted - {"case"} else {}
     prior = run_like.prior or {}
-    prior_quantities = _quantities(prior, dataset, baseline(prior, dataset), names) if prior and "claim" in wanted else {}
+    prior_base = (run_prior_baseline(run_like) if shared else baseline(prior, dataset)) if prior else None
+    prior_quantities = _quantities(prior, dataset, prior_base, names) if prior and "claim" in wanted else {}
     draws, prior_sd, levers = {}, {}, {}
     for q in queries:
         if q.kind == "case":

@@ -182,7 +182,7 @@ class Painter:
                 self._worker = None
 
     def submit(self, drawing: Drawing) -> "Pending":
-        """``drawing`` ordered: from the worker, or drawn here at once when there is none."""
+        """``drawing`` ordered: from the worker, or drawn here when read if there is none."""
         if self._worker is not None:
             try:
                 return Pending(drawing, self._worker, self._worker.submit(drawing))
@@ -205,17 +205,18 @@ class Painter:
 class Pending:
     """A figure ordered from a :class:`Painter`: :meth:`result` is its SVG text or PNG bytes.
 
-    A worker that died before sending it leaves the drawing to this process (same code, same bytes).
+    Without a worker the figure is drawn here when first read; a worker that died before sending it
+    leaves the drawing to this process too (same code, same bytes).
     """
 
     def __init__(self, drawing: Drawing, worker: _Worker | None = None, number: int = -1):
         self.drawing, self._worker, self._number = drawing, worker, number
-        self._value = draw(drawing) if worker is None else None
+        self._value = None
 
     def result(self) -> str | bytes:
-        if self._worker is not None:
+        if self._value is None:
             try:
-                self._value = self._worker.result(self._number)
+                self._value = draw(self.drawing) if self._worker is None else self._worker.result(self._number)
             except WorkerGone:
                 self._value = draw(self.drawing)
             self._worker = None

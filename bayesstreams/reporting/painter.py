@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import queue
 import signal
 import subprocess
 import sys
@@ -98,7 +99,11 @@ class WorkerGone(Exception):
 
 
 class _Worker:
-    """One drawing process: orders in on its stdin, figures back on its stdout, in order, read by a thread here."""
+    """One drawing process: orders in on its stdin, figures back on its stdout, in order.
+
+    A thread here writes the orders (so ordering a figure never waits for the worker to read, which
+    it does only between drawings) and another reads the replies.
+    """
 
     def __init__(self):
         code = (f"import sys; sys.path.insert(0, {str(PACKAGE_ROOT)!r}); "
@@ -108,7 +113,23 @@ class _Worker:
         self._gone = False
         self._changed = threading.Condition()
         self._count = 0
-        threading.Thread(target=self._read, name="bayesstreams-painter", daemon=True).start()
+        self._orders: queue.SimpleQueue = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write, name="bayesstreams-painter-orders", daemon=True)
+        self._writer.start()
+        threading.Thread(target=self._read, name="bayesstreams-painter-figures", daemon=True).start()
+
+    def _write(self) -> None:
+        try:
+            while (data := self._orders.get()) is not None:
+                self.process.stdin.write(data)
+                self.process.stdin.flush()
+        except (OSError, ValueError):  # the pipe is closed: the worker is gone, and the reader says so
+            pass
+        finally:
+            try:
+                self.process.stdin.close()  # the end of the orders ends the worker
+            except OSError:
+                pass
 
     def _read(self) -> None:
         try:
@@ -123,12 +144,10 @@ class _Worker:
                 self._changed.notify_all()
 
     def submit(self, drawing: Drawing) -> int:
+        if self._gone:
+            raise WorkerGone()
         number, self._count = self._count, self._count + 1
-        try:
-            self.process.stdin.write(pickle.dumps((number, drawing)))
-            self.process.stdin.flush()
-        except (OSError, ValueError) as error:  # the pipe is closed: the worker is gone
-            raise WorkerGone() from error
+        self._orders.put(pickle.dumps((number, drawing)))
         return number
 
     def result(self, number: int):
@@ -143,14 +162,13 @@ class _Worker:
         return value
 
     def close(self, abort: bool) -> None:
+        """End the worker: at once (``abort``), else once it has drawn what was ordered, without waiting here."""
+        self._orders.put(None)
         if abort:
             self.process.kill()
-        try:
-            self.process.stdin.close()
-        except OSError:
-            pass
-        self.process.wait()
-        self.process.stdout.close()
+            self.process.wait()
+        else:  # its exit (the interpreter's clean-up, about 0.5 s) is waited for by a thread, which reaps it
+            threading.Thread(target=self.process.wait, name="bayesstreams-painter-exit", daemon=True).start()
 
 
 def _cores() -> int:

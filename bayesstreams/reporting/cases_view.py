@@ -61,12 +61,12 @@ def _case_streams(activation, case_id: str) -> list[StreamState]:
             for _, r in own.iterrows()]
 
 
-def _case_levers(levers, case_id: str, labels: dict, n: int, no_data=frozenset(), actions: dict | None = None) -> list[Lever]:
-    """The ``n`` best levers on W2, ranked again after the factors without data are left out (MODEL.md §9).
+def _case_levers(own, labels: dict, n: int, actions: dict | None = None) -> list[Lever]:
+    """The ``n`` best levers on W2 of one case's rows of the levers table, the factors without data already left out
+    (ranked again without them, MODEL.md §9).
 
     ``actions`` maps a factor id to what to do about it (:func:`~bayesstreams.reporting.advice_text.action_text`).
     """
-    own = levers[(levers["case_id"] == case_id) & ~levers["factor"].isin(list(no_data))]
     on_w1 = {r["factor"]: r for _, r in own[own["window"] == "W1"].iterrows()}
     best = own[own["window"] == "W2"].sort_values("rank").head(n)
     return [Lever(rank, r["factor"], labels[r["factor"]], int(r["phase"]), str(r["stream"]),
@@ -76,21 +76,30 @@ def _case_levers(levers, case_id: str, labels: dict, n: int, no_data=frozenset()
             for rank, (_, r) in enumerate(best.iterrows(), start=1)]
 
 
+def _by_case(table, keep=None) -> dict:
+    """``table``'s rows (those ``keep`` marks) per case id, each in the table's order: one pass, not one filter per case."""
+    table = table if keep is None else table[keep]
+    return {case: rows for case, rows in table.groupby("case_id", sort=False)}
+
+
 def case_results(tables: dict, dataset, lang: str, flags: PriorFlags, n_levers: int = N_LEVERS,
                  no_data=frozenset()) -> list[CaseResult]:
     """Per case: window chances, stream activation, weakest streams and the best levers (none without data)."""
     labels = {f.id: f.label(lang) for f in dataset.codebook.factors}
     actions = {f.id: action_text(f.action(lang), f.label(lang), translator(lang)) for f in dataset.codebook.factors}
-    predictions = tables["case_predictions"]
+    predictions = _by_case(tables["case_predictions"])
+    levers = tables["levers"]
+    levers = _by_case(levers, ~levers["factor"].isin(list(no_data)))
+    empty = tables["levers"].iloc[:0]
     out = []
     for info in case_infos(dataset):
-        own = predictions[predictions["case_id"] == info.case_id].set_index("quantity")
+        own = predictions[info.case_id].set_index("quantity")
         windows = [WindowChance(p, Interval.of(own.loc[f"p_w{p}"]), getattr(info, f"w{p}"),
                                 flags("query", f"p_w{p}", info.case_id)) for p in PHASES]
         out.append(CaseResult(info.case_id, info.name, info.level, info.group, info.n_not_discussed, windows,
                               Interval.of(own.loc["p_w2_given_w1"]),
                               _case_streams(tables.get("stream_activation"), info.case_id),
-                              _case_levers(tables["levers"], info.case_id, labels, n_levers, no_data, actions)))
+                              _case_levers(levers.get(info.case_id, empty), labels, n_levers, actions)))
     return out
 
 

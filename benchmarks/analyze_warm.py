@@ -223,7 +223,12 @@ def main() -> None:
              "package registers, which SciPy and matplotlib then imported in full; `trace.nc` written without "
              "importing dask's `distributed`; figures drawn with matplotlib's object API, not pyplot.  The line "
              "'imports' counts the module-level imports of analyze's path and the first use of nutpie and "
-             "arviz-stats; SciPy's statistics remain (arviz-stats imports them at its top).")
+             "arviz-stats; SciPy's statistics remain (arviz-stats imports them at its top).\n\nWhat changed for issue 28 (branch figpar): the "
+             "figures are drawn by a worker process (`reporting/painter.py`) that analyze starts before the fit; it "
+             "loads matplotlib while analyze imports and fits, and draws the report's figures and the brief's picture "
+             "while analyze computes what to find out next and writes the tables. The line 'waiting for the figures' is "
+             "the time analyze still waits for them; its main process no longer imports matplotlib. The worker's own "
+             "peak memory (about 170 MB) is not in the 'peak MB' column, which is the main process's.")
     write_section("analyze-warm", body, "python benchmarks/analyze_warm.py")
     print(body)
 

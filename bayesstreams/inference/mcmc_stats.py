@@ -56,8 +56,13 @@ _FAR = ((6.65790464350110377720e0, 5.46378491116411436990e0, 1.78482653991729133
 
 
 def _ratio(coefficients, r):
-    numerator, denominator = (np.polynomial.polynomial.polyval(r, c) for c in coefficients)
-    return numerator / denominator
+    """numerator(r) / denominator(r), each by Horner's rule from the highest power."""
+    numerator, denominator = coefficients
+    top, bottom = np.full_like(r, numerator[-1]), np.full_like(r, denominator[-1])
+    for a, b in zip(numerator[-2::-1], denominator[-2::-1]):
+        top = top * r + a
+        bottom = bottom * r + b
+    return top / bottom
 
 
 def normal_quantile(p) -> np.ndarray:
@@ -78,7 +83,9 @@ def normal_quantile(p) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.sqrt(-np.log(np.minimum(p[outer], 1.0 - p[outer])))
     near = r <= 5.0
-    z = np.where(near, _ratio(_INTERMEDIATE, r - 1.6), _ratio(_FAR, r - 5.0))
+    z = np.empty_like(r)
+    z[near] = _ratio(_INTERMEDIATE, r[near] - 1.6)
+    z[~near] = _ratio(_FAR, r[~near] - 5.0)
     x[outer] = np.where(q[outer] < 0, -z, z)
     x[p == 0] = -np.inf
     x[p == 1] = np.inf
@@ -112,7 +119,7 @@ def average_ranks(values) -> np.ndarray:
     ranks = np.full(flat.shape, np.nan)
     ranked = ~np.isnan(flat)
     kept = flat[ranked]
-    order = np.argsort(kept, kind="mergesort")
+    order = np.argsort(kept)  # tied values share one rank, so their order does not matter
     ordered = kept[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(kept) else np.array([], dtype=int)
     bounds = np.r_[starts, len(kept)]

@@ -57,8 +57,9 @@ def power_khat(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> dict[float,
     True
     """
     chained = np.asarray(log_prior, dtype=float).reshape(chains, -1)
-    # arviz-stats' psislw((alpha - 1) * log_prior), as computed before: psislw smooths exp(-x), so
-    # this is the k of the ratios exp(-(alpha - 1) * log_prior)
+    # arviz-stats' psislw((alpha - 1) * log_prior), the numbers computed before; psislw smooths exp(-x),
+    # so this is the k of the ratios exp(-(alpha - 1) * log_prior), the tilt of power 2 - alpha, not
+    # the one the weights above use (kept unchanged here: whether k should be of exp(+...) is open)
     return {alpha: float(psis(-((alpha - 1.0) * chained))[1]) for alpha in alphas}
 
 

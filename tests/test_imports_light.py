@@ -1,8 +1,10 @@
 """A fit, a saved run and a report import what they use and no more (issue 28: the process half of a warm analyze).
 
 nutpie is imported without ArviZ and its trace converted here (the same arrays as nutpie's own
-conversion, a test below); arviz-stats without JAX; a run is written without ``distributed``; the
-figures are drawn without pyplot.  Each shim leaves the library whole for anyone who imports it.
+conversion, a test below); arviz-stats without JAX, and a fit's diagnostics without arviz-stats
+(tests/test_mcmc_stats.py); xarray without ``dask.array``; a run is written without
+``distributed``; the figures are drawn without pyplot.  Each shim leaves the library whole for
+anyone who imports it.
 """
 
 import subprocess
@@ -15,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "data" / "trafficking_nl_2020"
 NEVER = ("jax", "distributed", "matplotlib.pyplot", "arviz", "arviz_plots")
+NEVER_IN_ANALYZE = (*NEVER, "arviz_stats", "scipy.stats", "scipy.special", "dask.array")
 
 
 def run_python(code: str) -> str:
@@ -23,9 +26,9 @@ def run_python(code: str) -> str:
     return out.stdout
 
 
-def imported(code: str) -> list[str]:
-    """The modules of :data:`NEVER` that ``code``, run in a fresh interpreter, leaves imported."""
-    probe = code + f"\nimport sys\nprint('IMPORTED=' + ','.join(m for m in {NEVER!r} if m in sys.modules))\n"
+def imported(code: str, never=NEVER) -> list[str]:
+    """The modules of ``never`` that ``code``, run in a fresh interpreter, leaves imported."""
+    probe = code + f"\nimport sys\nprint('IMPORTED=' + ','.join(m for m in {tuple(never)!r} if m in sys.modules))\n"
     line = [x for x in run_python(probe).splitlines() if x.startswith("IMPORTED=")][-1]
     return [m for m in line[len("IMPORTED="):].split(",") if m]
 
@@ -134,7 +137,78 @@ def test_a_fit_and_its_saved_run_import_no_jax_distributed_pyplot_or_arviz(tmp_p
             f"again = load_run({str(tmp_path / 'run')!r})\n"
             "assert again.diagnostics.rhat_max == run.diagnostics.rhat_max\n"
             "assert run.tree()['posterior']['beta'].shape[:2] == (4, 200)\n")
-    assert imported(code) == []
+    assert imported(code, NEVER_IN_ANALYZE) == []
+
+
+@pytest.mark.model
+def test_a_warm_analyze_imports_neither_scipy_stats_arviz_stats_nor_dask_array(tmp_path):
+    """The second ``analyze`` of the shipped study (companions fitted by the first); its diagnostics are arviz-stats'."""
+    import json
+
+    import arviz_stats as azs
+
+    from bayesstreams.inference.diagnostics import _worst
+    from bayesstreams.inference.store import load_run
+
+    run, out = tmp_path / "run", tmp_path / "report"
+    analyze = ("from bayesstreams.cli.app import main\n"
+               "try:\n"
+               f"    main(['analyze', {str(STUDY)!r}, '--run', {str(run)!r}, '--out', {str(out)!r}, '--brief', 'g5',"
+               " '--force'])\n"
+               "except SystemExit as stop:\n"
+               "    assert not stop.code, stop.code\n")
+    run_python(analyze)  # the first: fits the companion runs
+    assert imported(analyze, NEVER_IN_ANALYZE) == []
+    record, tree = load_run(run).diagnostics, load_run(run).tree()
+    names = [n for n in tree["posterior"].data_vars if n != "loglik"]
+    rhat = _worst(dict(azs.rhat(tree, var_names=names, method="rank").to_dataset().items()), np.max)
+    bulk = _worst(dict(azs.ess(tree, var_names=names, method="bulk").to_dataset().items()), np.min)
+    tail = _worst(dict(azs.ess(tree, var_names=names, method="tail").to_dataset().items()), np.min)
+    np.testing.assert_allclose([record.rhat_max, record.ess_bulk_min], [rhat[0], bulk[0]], rtol=1e-10)
+    assert record.ess_tail_min == tail[0]
+    assert record.bfmi_min == float(np.min(np.asarray(azs.bfmi(tree).to_dataset()["energy"])))
+    assert record.worst == {"rhat": rhat[1], "ess_bulk": bulk[1], "ess_tail": tail[1]}
+    rows = {row["check"]: row["value"] for row in json.loads((out / "summary.json").read_text())["diagnostics"]["rows"]}
+    assert rows == {"rhat": record.rhat_max, "ess_bulk": record.ess_bulk_min, "ess_tail": record.ess_tail_min,
+                    "divergences": record.divergences, "bfmi": record.bfmi_min}
+
+
+def test_xarray_wraps_numpy_without_dask_array_and_dask_still_works_after():
+    """:func:`import_xarray`: no ``dask.array`` import to build, write and read a tree; dask arrays later are dask arrays."""
+    out = run_python(
+        "import sys, tempfile, pathlib\n"
+        "import numpy as np\n"
+        "from bayesstreams.inference.imports import import_xarray\n"
+        "xr = import_xarray()\n"
+        "ds = xr.Dataset({'a': (('chain', 'draw'), np.ones((2, 6)))}, coords={'chain': np.arange(2)})\n"
+        "path = pathlib.Path(tempfile.mkdtemp()) / 't.nc'\n"
+        "xr.DataTree(children={'posterior': xr.DataTree(ds)}).to_netcdf(path, engine='h5netcdf')\n"
+        "print('DASK_ARRAY=' + str('dask.array' in sys.modules))\n"
+        "import dask.array as da\n"
+        "from xarray.namedarray.pycompat import array_type\n"
+        "lazy = xr.DataArray(da.ones((4, 6), chunks=2), dims=('x', 'y'))\n"
+        "opened = xr.open_dataset(path, group='posterior', engine='h5netcdf', chunks={})\n"
+        "print('TYPE=' + str(array_type('dask') == (da.Array,)))\n"
+        "print('CHUNKED=' + str(lazy.chunks == ((2, 2), (2, 2, 2)) and isinstance(opened['a'].data, da.Array)))\n"
+        "print('SUM=' + str(float((lazy + ds['a'].values[0]).sum().compute())))\n"
+        "from distributed import Client, LocalCluster\n"
+        "with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:\n"
+        "    print('CLUSTER=' + str(float(client.compute(lazy.sum().data).result())))\n")
+    assert "DASK_ARRAY=False" in out
+    assert "TYPE=True" in out and "CHUNKED=True" in out and "SUM=48.0" in out and "CLUSTER=24.0" in out
+
+
+def test_import_xarray_leaves_a_record_xarray_already_made():
+    out = run_python(
+        "import dask.array as da\n"
+        "import xarray as xr\n"
+        "from xarray.namedarray import pycompat\n"
+        "xr.Variable(('x',), [1.0])\n"
+        "made = pycompat._cached_duck_array_modules['dask']\n"
+        "from bayesstreams.inference.imports import import_xarray\n"
+        "import_xarray()\n"
+        "print('KEPT=' + str(pycompat._cached_duck_array_modules['dask'] is made))\n")
+    assert "KEPT=True" in out
 
 
 class FakeResults:

@@ -54,7 +54,7 @@ from bayesstreams.analysis.prior_dependence import (dependency_necessity_draws, 
 from bayesstreams.analysis.queries import baseline
 from bayesstreams.analysis.ranks import common_step_draws
 from bayesstreams.data.codebook import PHASES, STREAMS
-from bayesstreams.inference.imports import import_arviz_stats
+from bayesstreams.inference.mcmc_stats import logsumexp, psis
 from bayesstreams.model.kinds import pointwise_loglik
 
 K_MAX = 0.7
@@ -271,8 +271,6 @@ def psis_weights(log_ratio: np.ndarray) -> tuple[np.ndarray, float | None]:
     (arviz-stats' k of NaN or infinity).  A change that leaves every draw's weight the same has
     k = 0.
     """
-    array_stats = import_arviz_stats().base.array_stats
-
     log_ratio = np.asarray(log_ratio, dtype=float)
     n = len(log_ratio)
     if not np.any(log_ratio - log_ratio.max() < -1e-12):  # the change leaves every draw's weight the same
@@ -280,10 +278,8 @@ def psis_weights(log_ratio: np.ndarray) -> tuple[np.ndarray, float | None]:
     tail = np.sort(log_ratio)[n - _tail_size(n):] if _tail_size(n) < n else log_ratio
     if np.ceil(min(0.2 * n, 3 * np.sqrt(n))) < 5 or _tail_size(n) < 5 or np.ptp(tail) < np.finfo(float).tiny:
         return _plain(log_ratio), None
-    # arviz-stats' psislw takes a pointwise log-likelihood and smooths the LOO ratios exp(-log_lik):
-    # the ratios wanted here are exp(+log_ratio), so it is given the negation
-    log_w, k = array_stats.psislw(-log_ratio, r_eff=1.0)
-    if not np.isfinite(k):  # the fit failed: arviz left the ratios unsmoothed
+    log_w, k = psis(log_ratio, r_eff=1.0)  # arviz-stats' psislw(-log_ratio): it smooths exp(-x)
+    if not np.isfinite(k):  # the fit failed: the ratios were left unsmoothed
         return _plain(log_ratio), None
     w = np.exp(log_w - np.max(log_w))
     return w / w.sum(), float(k)
@@ -317,8 +313,6 @@ def psis_weights_many(log_ratios: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     Rows that need a special case (every weight the same, too few draws, a tail of one value, a
     failed fit) go through :func:`psis_weights`; ``k`` is NaN where it gives None (no tail fitted).
     """
-    from scipy.special import logsumexp
-
     log_ratios = np.asarray(log_ratios, dtype=float)
     rows, n = log_ratios.shape
     weights, k = np.empty((rows, n)), np.empty(rows)

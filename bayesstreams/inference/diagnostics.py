@@ -1,4 +1,4 @@
-"""Sampler diagnostics with arviz-stats: R-hat, ESS, divergences, E-BFMI -> a Diagnostics record."""
+"""Sampler diagnostics: R-hat, ESS, divergences, E-BFMI -> a Diagnostics record (statistics as arviz-stats computes them)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from bayesstreams.inference.imports import import_arviz_stats
+from bayesstreams.inference.mcmc_stats import bfmi, ess_bulk, ess_tail, over_quantities, rhat_rank
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
@@ -82,20 +82,22 @@ def _worst(tree, reducer):
 
 
 def diagnose(trace, var_names: list[str] | None = None) -> Diagnostics:
-    """Diagnostics of a sampled DataTree (posterior and sample_stats groups)."""
-    azs = import_arviz_stats()
+    """Diagnostics of a sampled DataTree (posterior and sample_stats groups).
 
+    The statistics of :mod:`bayesstreams.inference.mcmc_stats`, each quantity's (chain, draw)
+    draws at a time: equal to arviz-stats' ``rhat(method="rank")``, ``ess(method="bulk")``,
+    ``ess(method="tail")`` and ``bfmi`` (tests/test_mcmc_stats.py).
+    """
     posterior = trace["posterior"].to_dataset()
     names = var_names or [n for n in posterior.data_vars if n != "loglik"]
-    rhat = azs.rhat(trace, var_names=names, method="rank")
-    ess_bulk = azs.ess(trace, var_names=names, method="bulk")
-    ess_tail = azs.ess(trace, var_names=names, method="tail")
-    rhat_max, rhat_var = _worst({k: v for k, v in rhat.to_dataset().items()}, np.max)
-    bulk_min, bulk_var = _worst({k: v for k, v in ess_bulk.to_dataset().items()}, np.min)
-    tail_min, tail_var = _worst({k: v for k, v in ess_tail.to_dataset().items()}, np.min)
+    draws = {name: np.asarray(posterior[name].transpose("chain", "draw", ...)) for name in names}
+    rhat_max, rhat_var = _worst({k: over_quantities(rhat_rank, v) for k, v in draws.items()}, np.max)
+    bulk_min, bulk_var = _worst({k: over_quantities(ess_bulk, v) for k, v in draws.items()}, np.min)
+    tail_min, tail_var = _worst({k: over_quantities(ess_tail, v) for k, v in draws.items()}, np.min)
     stats = trace["sample_stats"].to_dataset()
     divergences = int(np.asarray(stats["diverging"]).sum()) if "diverging" in stats else 0
-    bfmi_min = float(np.min(np.asarray(azs.bfmi(trace).to_dataset()["energy"]))) if "energy" in stats else np.nan
+    bfmi_min = (float(np.min(bfmi(np.asarray(stats["energy"].transpose("chain", "draw")))))
+                if "energy" in stats else np.nan)
     n_samples = int(posterior.sizes["chain"] * posterior.sizes["draw"])
     return Diagnostics(rhat_max, bulk_min, tail_min, divergences, bfmi_min, n_samples,
                        worst={"rhat": rhat_var, "ess_bulk": bulk_var, "ess_tail": tail_var})

@@ -6,7 +6,9 @@ converts itself; and ArviZ's base package registers ``jax`` in ``sys.modules`` a
 (for its NumPyro converter), which SciPy's and matplotlib's array checks then read, importing all
 of JAX (0.3-0.5 s) into a process that never uses it; and xarray's ``to_netcdf`` asks dask whether a
 ``distributed`` client is running by importing ``distributed`` (0.2 s), which cannot be running
-when nothing has imported it (:func:`masked`).  The functions here import the same
+when nothing has imported it (:func:`masked`); and xarray, to check whether an array is a dask
+array, imports ``dask.array`` (0.35-0.4 s, SciPy's FFT and special functions with it) the first time
+it wraps any NumPy array (:func:`import_xarray`).  The functions here import the same
 libraries, unmodified, with those detours deferred; ``import arviz`` or ``import jax`` anywhere
 else is untouched.  tests/test_imports_light.py holds a warm ``analyze`` to importing neither.
 """
@@ -52,6 +54,46 @@ def masked(*names: str):
         for name in hidden:
             if name in sys.modules and sys.modules[name] is None:
                 del sys.modules[name]
+
+
+class DaskArrayType:
+    """xarray's record of ``dask.array`` (``xarray.namedarray.pycompat``), its array type read from ``sys.modules``.
+
+    xarray asks for the type to test ``isinstance(data, dask_array_type)``; no object is a dask
+    array before ``dask.array`` is imported, so until then the type is ``()`` (what xarray itself
+    records when dask is not installed), and from then on it is ``dask.array.Array``: a later use
+    of dask in the same process (``checks/sbc.py``'s cluster) finds xarray as if it had imported
+    dask itself.  ``version``, ``module`` and ``available`` import dask, as xarray would.
+    """
+
+    @property
+    def type(self) -> tuple:
+        module = sys.modules.get("dask.array")
+        array = getattr(module, "Array", None) if module is not None else None
+        return (array,) if isinstance(array, type) else ()
+
+    def __getattr__(self, name):
+        from xarray.namedarray.pycompat import DuckArrayModule
+
+        return getattr(DuckArrayModule("dask"), name)
+
+
+def import_xarray():
+    """xarray, its probe for dask arrays deferred until ``dask.array`` is imported (:class:`DaskArrayType`).
+
+    Leaves xarray's record alone where xarray has already made one (dask imported or known
+    absent) or no longer keeps it where it did (a newer xarray: then it probes as it always did).
+    """
+    import xarray
+
+    try:
+        from xarray.namedarray import pycompat
+    except ImportError:  # pragma: no cover - a layout this xarray no longer has
+        return xarray
+    cache = getattr(pycompat, "_cached_duck_array_modules", None)
+    if isinstance(cache, dict) and "dask" not in cache:
+        cache["dask"] = DaskArrayType()
+    return xarray
 
 
 def import_nutpie():

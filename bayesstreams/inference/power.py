@@ -3,10 +3,11 @@
 Part of the fitted record, like the pointwise log-likelihood: computed once when a run is
 fitted (or first saved), written to ``draws.npz`` and read back with it, so that measuring
 prior dependence on a loaded run needs NumPy only.  Only the top-level priors are scaled
-(:func:`bayesstreams.model.priors.scaled_priors`); the weights are ``arviz_stats``' Pareto-
-smoothed ``(alpha - 1) * log_prior`` (its ``power_scale_lw``, as ``psense`` uses them).
+(:func:`bayesstreams.model.priors.scaled_priors`); the weights are the Pareto-smoothed
+``(alpha - 1) * log_prior`` of arviz-stats' ``power_scale_lw``, as ``psense`` uses them
+(:func:`bayesstreams.inference.mcmc_stats.power_scale_log_weights`, NumPy only).
 
-Each power also keeps its Pareto ``k`` (:func:`power_khat`, ``arviz_stats``' PSIS on the raw
+Each power also keeps its Pareto ``k`` (:func:`power_khat`, arviz-stats' ``psislw`` on the raw
 log ratios), saved beside the weights as ``power_khat``: where ``k >= KHAT_LIMIT`` (0.7) the
 reweighted draws do not stand for the scaled posterior (on the shipped study alpha = 2 has
 ``k`` about 1.7, an effective sample of about 160 of 4,000), and :func:`usable_power_weights`
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bayesstreams.inference.imports import import_arviz_stats
+from bayesstreams.inference.mcmc_stats import power_scale_log_weights, psis
 from bayesstreams.model.priors import log_prior_draws, scaled_priors
 
 ALPHAS = (0.5, 2.0)
@@ -36,13 +37,11 @@ def power_scaled_weights(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> d
 
     ``log_prior`` is the log density of the scaled priors per draw, chain-major.
     """
-    array_stats = import_arviz_stats().base.array_stats  # lazy: arviz-stats is heavy and `score` never needs it
-
     log_prior = np.asarray(log_prior, dtype=float)
     chained = log_prior.reshape(chains, len(log_prior) // chains)
     out = {}
     for alpha in alphas:
-        lw = np.asarray(array_stats.power_scale_lw(chained, alpha=alpha, axis=(-2, -1)), dtype=float).ravel()
+        lw = power_scale_log_weights(chained, alpha).ravel()
         w = np.exp(lw - lw.max())
         out[alpha] = w / w.sum()
     return out
@@ -57,10 +56,11 @@ def power_khat(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> dict[float,
     >>> bool(k[1.01] < KHAT_LIMIT <= k[40.0])   # a gentle tilt is reliable, a steep one is not
     True
     """
-    array_stats = import_arviz_stats().base.array_stats  # lazy, as in power_scaled_weights
-
     chained = np.asarray(log_prior, dtype=float).reshape(chains, -1)
-    return {alpha: float(array_stats.psislw((alpha - 1.0) * chained, axis=(-2, -1))[1]) for alpha in alphas}
+    # arviz-stats' psislw((alpha - 1) * log_prior), the numbers computed before; psislw smooths exp(-x),
+    # so this is the k of the ratios exp(-(alpha - 1) * log_prior), the tilt of power 2 - alpha, not
+    # the one the weights above use (kept unchanged here: whether k should be of exp(+...) is open)
+    return {alpha: float(psis(-((alpha - 1.0) * chained))[1]) for alpha in alphas}
 
 
 def power_weights(run, alphas=ALPHAS) -> dict[float, np.ndarray]:

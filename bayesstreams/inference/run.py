@@ -28,6 +28,7 @@ import numpy as np
 from bayesstreams.data.dataset import Dataset
 from bayesstreams.errors import RunError
 from bayesstreams.inference.diagnostics import Diagnostics
+from bayesstreams.inference.imports import import_xarray
 from bayesstreams.model.config import ModelConfig
 
 if TYPE_CHECKING:  # xarray is imported where a tree is built: `score` never needs one
@@ -130,8 +131,7 @@ class Run:
             return self.trace
         if self.path is None:
             raise RunError("this run has no trace in memory and no folder to read one from")
-        import xarray as xr  # lazy: see TYPE_CHECKING above
-
+        xr = import_xarray()  # decoding the file asks, of each array, whether it is a dask array (see import_xarray)
         with xr.open_datatree(self.path / "trace.nc", engine="h5netcdf") as tree:
             self.trace = tree.load()
         return self.trace

@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from bayesstreams.fast.registry import fast_problem
-from bayesstreams.inference.imports import import_nutpie
+from bayesstreams.inference.imports import import_nutpie, import_xarray
 from bayesstreams.model.centring import effect_codes
 from bayesstreams.model.kinds import model_coords
 
@@ -42,9 +42,10 @@ def to_datatree(results, coords: dict):
     and version as attributes.  Filled by nutpie's
     ``_add_arrow_data``, so a column's dims, shape and missing values are read as nutpie reads them.
     """
-    import xarray as xr
     from nutpie import __version__
     from nutpie.sample import _add_arrow_data
+
+    xr = import_xarray()  # without importing dask.array to ask whether NumPy arrays are dask arrays
 
     draw_batches, stat_batches = results.get_arrow_trace()
     n_chains = len(draw_batches)

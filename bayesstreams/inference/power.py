@@ -7,11 +7,12 @@ prior dependence on a loaded run needs NumPy only.  Only the top-level priors ar
 ``(alpha - 1) * log_prior`` of arviz-stats' ``power_scale_lw``, as ``psense`` uses them
 (:func:`bayesstreams.inference.mcmc_stats.power_scale_log_weights`, NumPy only).
 
-Each power also keeps its Pareto ``k`` (:func:`power_khat`, arviz-stats' ``psislw`` on the raw
-log ratios), saved beside the weights as ``power_khat``: where ``k >= KHAT_LIMIT`` (0.7) the
-reweighted draws do not stand for the scaled posterior (on the shipped study alpha = 2 has
-``k`` about 1.7, an effective sample of about 160 of 4,000), and :func:`usable_power_weights`
-leaves that power out; the wide-prior refit decides instead (MODEL.md §8).
+Each power also keeps its Pareto ``k`` (:func:`power_khat`: PSIS on the raw log ratios
+``(alpha - 1) * log_prior`` the weights smooth), saved beside the weights (``draws.npz`` key
+``power_tilt_khat``): where ``k >= KHAT_LIMIT`` (0.7) the reweighted draws do not stand for the
+scaled posterior (on the shipped study alpha = 0.5, which weights up the draws the prior holds
+unlikely, has ``k`` about 0.8; alpha = 2 about 0.5), and :func:`usable_power_weights` leaves that
+power out; the wide-prior refit decides instead (MODEL.md §8).
 """
 
 from __future__ import annotations
@@ -48,19 +49,23 @@ def power_scaled_weights(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> d
 
 
 def power_khat(log_prior: np.ndarray, chains: int, alphas=ALPHAS) -> dict[float, float]:
-    """Pareto ``k`` of the raw importance ratios ``(alpha - 1) * log_prior`` per power (PSIS, ``r_eff = 1``).
+    """Pareto ``k`` of the raw importance ratios ``exp((alpha - 1) * log_prior``) per power (PSIS, ``r_eff = 1``).
+
+    These are the ratios the weights of :func:`power_scaled_weights` smooth: raising the prior to
+    ``alpha < 1`` weights up the draws the prior holds unlikely (a heavy right tail where the
+    posterior leans on the prior), ``alpha > 1`` weights up the draws it favours.  (Before
+    2026-12-06 this was arviz-stats' ``psislw((alpha - 1) * log_prior)``, which smooths ``exp(-x)``:
+    the ``k`` of the tilt ``2 - alpha``, so the power read and the power left out were swapped.)
 
     Examples
     --------
-    >>> k = power_khat(np.random.default_rng(0).normal(size=4000), chains=4, alphas=(1.01, 40.0))
-    >>> bool(k[1.01] < KHAT_LIMIT <= k[40.0])   # a gentle tilt is reliable, a steep one is not
-    True
+    >>> x = np.random.default_rng(0).normal(size=4000)   # draws of N(0, 1) under a N(0, 1) prior
+    >>> k = power_khat(-x ** 2 / 2, chains=4)           # alpha 0.5 targets N(0, 2): wider, heavy ratios
+    >>> round(k[0.5], 1), bool(k[2.0] < 0)                # k = 1 - alpha below 1; bounded ratios above
+    (0.5, True)
     """
     chained = np.asarray(log_prior, dtype=float).reshape(chains, -1)
-    # arviz-stats' psislw((alpha - 1) * log_prior), the numbers computed before; psislw smooths exp(-x),
-    # so this is the k of the ratios exp(-(alpha - 1) * log_prior), the tilt of power 2 - alpha, not
-    # the one the weights above use (kept unchanged here: whether k should be of exp(+...) is open)
-    return {alpha: float(psis(-((alpha - 1.0) * chained))[1]) for alpha in alphas}
+    return {alpha: float(psis((alpha - 1.0) * chained)[1]) for alpha in alphas}
 
 
 def power_weights(run, alphas=ALPHAS) -> dict[float, np.ndarray]:

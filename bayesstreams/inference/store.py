@@ -42,6 +42,9 @@ from bayesstreams.model.kinds import model_coords, var_dims
 
 FORMAT_VERSION = 1
 RUN_FILES = ("trace.nc", "draws.npz", "model.toml", "run.json", "dataset")
+# the Pareto k of each power's weights in draws.npz; files written before 2026-12-06 hold "power_khat/", the k of
+# the tilt 2 - alpha (inference/power.py): ignored, so that a loaded run's k is computed again, of its own tilt
+KHAT_KEY = "power_tilt_khat"
 
 
 def save_draws(path: Path, posterior: dict, prior: dict, log_likelihood: np.ndarray | None,
@@ -51,7 +54,7 @@ def save_draws(path: Path, posterior: dict, prior: dict, log_likelihood: np.ndar
     if log_likelihood is not None:
         arrays["log_likelihood"] = np.asarray(log_likelihood)
     arrays.update({f"power_weights/{alpha:g}": np.asarray(w) for alpha, w in (power_weights or {}).items()})
-    arrays.update({f"power_khat/{alpha:g}": np.asarray(k, dtype=float) for alpha, k in (power_khat or {}).items()})
+    arrays.update({f"{KHAT_KEY}/{alpha:g}": np.asarray(k, dtype=float) for alpha, k in (power_khat or {}).items()})
     np.savez(path, **arrays)
 
 
@@ -70,7 +73,7 @@ def load_draws(path: Path, with_weights: bool = False):
                 prior[key.split("/", 1)[1]] = data[key]
             elif key.startswith("power_weights/"):
                 weights[float(key.split("/", 1)[1])] = data[key]
-            elif key.startswith("power_khat/"):
+            elif key.startswith(KHAT_KEY + "/"):  # not "power_khat/": that held the opposite tilt's k
                 khat[float(key.split("/", 1)[1])] = float(data[key])
             elif key == "log_likelihood":
                 loglik = data[key]

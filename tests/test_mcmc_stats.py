@@ -233,15 +233,16 @@ def test_diagnose_equals_arviz_stats_on_a_datatree():
     assert ours.divergences == int(stats_["diverging"].sum())
 
 
-def test_power_khat_is_arviz_psislw_of_the_scaled_log_prior():
-    """:func:`power_khat` keeps its former numbers: arviz-stats' ``psislw((alpha - 1) * log_prior)``'s k."""
+def test_power_khat_is_arviz_psislw_of_the_tilt_the_weights_make():
+    """:func:`power_khat` is arviz-stats' ``psislw(-(alpha - 1) * log_prior)``'s k (psislw smooths ``exp(-x)``): the k of
+    the ratios ``exp((alpha - 1) * log_prior)`` that ``power_scale_lw`` smooths into the weights."""
     from bayesstreams.inference.power import power_khat, power_scaled_weights
 
     log_prior = np.random.default_rng(8).standard_t(4, size=4000)
     chained = log_prior.reshape(4, -1)
     k = power_khat(log_prior, chains=4)
     for alpha in (0.5, 2.0):
-        assert k[alpha] == float(array_stats.psislw((alpha - 1.0) * chained, axis=(-2, -1))[1])
+        assert k[alpha] == float(array_stats.psislw(-((alpha - 1.0) * chained), axis=(-2, -1))[1])
         lw = np.asarray(array_stats.power_scale_lw(chained, alpha=alpha, axis=(-2, -1))).ravel()
         w = np.exp(lw - lw.max())
         assert np.array_equal(power_scaled_weights(log_prior, 4)[alpha], w / w.sum())

@@ -364,7 +364,7 @@ def test_a_wide_companion_fitted_before_leak_miss_and_rho_were_widened_is_refuse
 
 
 @pytest.mark.model
-def test_on_the_shipped_study_rho_and_the_dependency_are_flagged_and_alpha_2_is_not_read(study_fit):
+def test_on_the_shipped_study_rho_and_the_dependency_are_flagged_and_alpha_0_5_is_not_read(study_fit):
     measured = prior_dependence(study_fit)
     # k about 0.78 for alpha = 0.5 (weighting up what the prior holds unlikely: heavy ratios), 0.49 for alpha = 2
     assert study_fit.power_khat[0.5] > 0.7 > study_fit.power_khat[2.0]

@@ -422,8 +422,8 @@ def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
             w1_open: bool = False):
     """Levers and find-out-first factors of the target's phase, and the per-draw gains of the levers."""
     now = case.probability(case.q, target, w1_open)[0]
-    members = [k for k in range(len(case.x)) if dataset.factor_phase[k] == target and case.x[k] != 1
-               and dataset.factor_ids[k] not in no_data]
+    phase, ids = dataset.factor_phase, dataset.factor_ids  # properties built afresh on each read: read once
+    members = [k for k in range(len(case.x)) if phase[k] == target and case.x[k] != 1 and ids[k] not in no_data]
     levers, unknown, gains = [], [], {}
     if not members:
         return levers, unknown, gains, now
@@ -513,9 +513,10 @@ def _blocks(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, 
     streams = still or [int(np.einsum("ds,d->s", posterior, case.weights).argmin())]
     now = case.probability(case.q, target, w1_open)[0]
     out = []
+    phase, stream_of, ids = dataset.factor_phase, dataset.factor_stream, dataset.factor_ids  # read once
     for s in streams:
-        members = [k for k in range(len(case.x)) if dataset.factor_phase[k] == target
-                   and dataset.factor_stream[k] == s and case.x[k] != 1 and dataset.factor_ids[k] not in no_data]
+        members = [k for k in range(len(case.x)) if phase[k] == target
+                   and stream_of[k] == s and case.x[k] != 1 and ids[k] not in no_data]
         entry = {"phase": target + 1, "stream": STREAMS[s], "coded_still": s in still,
                  "p_in_motion": case.summary(posterior[:, s]), "steps": []}
         if members:
@@ -543,11 +544,11 @@ def _necessity_draws(case: _Case, dataset, codes: np.ndarray, no_data: set) -> l
     a cell not discussed is unknown), and only one with data support in the reference cases.
     """
     out = []
+    phase, ids = dataset.factor_phase, dataset.factor_ids  # properties built afresh on each read: read once
     for window in (W1, W2):
         if case.evidence.w[window] != 1:
             continue
-        members = [k for k in range(len(case.x)) if dataset.factor_phase[k] <= window and codes[k] == 1
-                   and dataset.factor_ids[k] not in no_data]
+        members = [k for k in range(len(case.x)) if phase[k] <= window and codes[k] == 1 and ids[k] not in no_data]
         if not members:
             continue
         kept = case.probability(case.q_under([(k,) for k in members], -1.0), window)[0]
@@ -744,23 +745,26 @@ def lever_draws_many(posterior, dataset, reference=None, base=None, kernel=None)
     base = base if base is not None else baseline(posterior, dataset)
     reference = reference if reference is not None else dataset
     not_offered = no_data_factors(reference) | reference.codebook.context
-    return [_lever_draws(base, dataset, i, reference, not_offered, kernel) for i in range(dataset.n_cases)]
+    phases = reference.phases  # a property computed on each read: once for all cases
+    return [_lever_draws(base, dataset, i, reference, not_offered, kernel, phases) for i in range(dataset.n_cases)]
 
 
-def _lever_draws(base, dataset, i: int, reference, not_offered: set, kernel=None):
-    """One case's ``(levers, gains)``; ``kernel``: the counterfactuals by :mod:`bayesstreams.fast.counterfactual`."""
+def _lever_draws(base, dataset, i: int, reference, not_offered: set, kernel=None, phases=None):
+    """One case's ``(levers, gains)``; ``kernel``: the counterfactuals by :mod:`bayesstreams.fast.counterfactual`;
+    ``phases``: ``reference.phases`` when the caller has read it already."""
     evidence = case_evidence(dataset, i)
     target = evidence.target
     n_draws = len(base.draws["rho"])
-    if target is None or PHASES[target] not in reference.phases:
+    if target is None or PHASES[target] not in (reference.phases if phases is None else phases):
         return [], np.zeros((0, n_draws))
     state = _case(base, i, evidence, False)
     codes = np.asarray(dataset.x[i], dtype=float)
-    coded = [k for k in range(len(codes)) if dataset.factor_phase[k] == target and codes[k] != 1
-             and not np.isnan(codes[k]) and dataset.factor_ids[k] not in not_offered]
+    phase, ids = dataset.factor_phase, dataset.factor_ids  # properties built afresh on each read: read once
+    coded = [k for k in range(len(codes)) if phase[k] == target and codes[k] != 1
+             and not np.isnan(codes[k]) and ids[k] not in not_offered]
     if not coded:
         return [], np.zeros((0, n_draws))
-    levers = [dataset.factor_ids[k] for k in coded]
+    levers = [ids[k] for k in coded]
     if kernel is not None:
         d, q = base.draws, np.ascontiguousarray(state.q)
         plus = np.stack(np.broadcast_arrays(*state.q_under([(k,) for k in coded])), axis=-2)

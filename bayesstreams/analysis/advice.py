@@ -162,23 +162,54 @@ def settle_cases(cases: list) -> None:
 
     Each row sorted alone (values on the grid of :data:`RESOLUTION`, ties in draw order) and read at
     :data:`LEVELS` under its case's weights: the numbers :func:`weighted_summary` gives one array.
+    A row whose draws and weights are bit for bit those of a row already pending (the same gain
+    summarised as a lever and as a step) is read once and its quantiles copied.
     """
-    pending, weights = [], []
+    pending, weights, copies = [], [], []
     for case in cases:
-        entries = list(case.cache.pop("pending", {}).values())
-        pending += entries
-        weights += [case.weights] * len(entries)
+        seen: dict = {}
+        for out, samples in case.cache.pop("pending", {}).values():
+            row = np.broadcast_to(samples, case.weights.shape)
+            key = hash(row.tobytes())
+            first = seen.get(key)
+            if first is not None and np.array_equal(pending[first][1], row):
+                copies.append((out, first))
+                continue
+            seen.setdefault(key, len(pending))
+            pending.append((out, row))
+            weights.append(case.weights)
     for start in range(0, len(pending), SETTLE_ROWS):  # a chunk of rows at a time: the memory stays bounded
         chunk = slice(start, start + SETTLE_ROWS)
-        values = on_grid(np.stack([np.broadcast_to(samples, w.shape)
-                                   for (_, samples), w in zip(pending[chunk], weights[chunk])]))
-        order = sort_order(values)
-        ordered = np.take_along_axis(values, order, axis=1)
-        row_weights = np.take_along_axis(np.stack(weights[chunk]), order, axis=1)
-        cumulative = np.cumsum(row_weights, axis=1) - 0.5 * row_weights
-        quantiles = interpolate_rows(LEVELS, cumulative, ordered)
+        quantiles = _row_quantiles(np.stack([row for _, row in pending[chunk]]), weights[chunk])
         for (out, _), row in zip(pending[chunk], quantiles.tolist()):
             out.update(zip(QUANTILES, row))
+    for out, first in copies:
+        out.update((name, pending[first][0][name]) for name in QUANTILES)
+
+
+def _row_quantiles(samples: np.ndarray, weights: list) -> np.ndarray:
+    """:data:`LEVELS` quantiles of each row of ``samples`` (row, draw) under its weights (row's array of ``weights``).
+
+    The rows' values on the grid come back from the sorted keys of :func:`sort_order` themselves
+    (each key holds its value's grid step), so only the weights are gathered in sorted order.
+    """
+    with np.errstate(invalid="ignore"):
+        steps = np.round(samples / RESOLUTION)
+    n = samples.shape[-1]
+    bits = max(1, int(n - 1).bit_length())
+    if n == 0 or not np.isfinite(steps).all() or steps.max() - steps.min() >= 2.0 ** (62 - bits):
+        values = steps * RESOLUTION  # on_grid: np.round(v / RESOLUTION) * RESOLUTION
+        order = np.argsort(values, axis=-1, kind="stable")
+        ordered = np.take_along_axis(values, order, axis=1)
+    else:
+        low = steps.min()
+        key = ((steps - low).astype(np.int64) << bits) | np.arange(n)
+        key.sort(axis=-1)
+        order = key & ((1 << bits) - 1)
+        ordered = ((key >> bits).astype(float) + low) * RESOLUTION
+    row_weights = np.take_along_axis(np.stack(weights), order, axis=1)
+    cumulative = np.cumsum(row_weights, axis=1) - 0.5 * row_weights
+    return interpolate_rows(LEVELS, cumulative, ordered)
 
 
 SETTLE_ROWS = 256  # summaries sorted together (memory: about 8 kB per row per 1,000 draws, times a few arrays)

@@ -7,7 +7,10 @@ Profiles at the edges: every cell not discussed, none not discussed, a stream wh
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 
 from bayesstreams.analysis.advice import _Case, settle_cases, weighted_summary
 from bayesstreams.data.dataset import load_dataset
@@ -57,3 +60,53 @@ def test_deduplicated_quantiles_equal_each_row_alone():
     settle_cases([case])
     for s, got in zip(samples, summaries):
         assert got == weighted_summary(np.broadcast_to(s, weights.shape), weights)
+
+
+def _scores(run, profiles, **options):
+    from bayesstreams.analysis.scoring import score_dataset, score_to_dict
+
+    return score_to_dict(score_dataset(run, profiles, **options))
+
+
+def test_profiles_split_over_processes_and_passes_give_the_same_scores(tmp_path, monkeypatch):
+    """Forked shares and passes of a few profiles (the edges: a share of one profile, a last pass shorter than
+    the others) give the very scores of one pass over all, in the same order, prior-driven flags included."""
+    from bayesstreams.analysis import scoring
+
+    from .fakes import fake_run
+    from .test_score_batch import profile_file
+
+    dataset = load_dataset(STUDY)
+    run = fake_run(dataset, prior_like_draws(dataset, n=300, seed=8), prior_like_draws(dataset, n=300, seed=9))
+    profiles = profile_file(tmp_path, dataset, 11, seed=5)
+    whole = _scores(run, profiles)
+    monkeypatch.setattr(scoring, "SPLIT_FROM", 2)
+    assert _scores(run, profiles, workers=2) == whole
+    assert _scores(run, profiles, workers=11) == whole  # one profile per process
+    monkeypatch.setattr(scoring, "PASS", 4)
+    assert _scores(run, profiles) == whole
+    assert _scores(run, profiles, workers=3) == whole
+    assert [case["case_id"] for case in whole["cases"]] == list(profiles.case_ids)
+
+
+def test_an_error_in_a_forked_share_is_raised_in_the_caller(tmp_path, monkeypatch):
+    from bayesstreams.analysis import scoring
+
+    from .fakes import fake_run
+    from .test_score_batch import profile_file
+
+    dataset = load_dataset(STUDY)
+    run = fake_run(dataset, prior_like_draws(dataset, n=100, seed=8), prior_like_draws(dataset, n=100, seed=9))
+    profiles = profile_file(tmp_path, dataset, 6, seed=5)
+    monkeypatch.setattr(scoring, "SPLIT_FROM", 2)
+    parent = os.getpid()
+    real = scoring.most_similar
+
+    def fails_in_a_child(*args, **kwargs):
+        if os.getpid() != parent:
+            raise ValueError("a share failed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scoring, "most_similar", fails_in_a_child)
+    with pytest.raises(ValueError, match="a share failed"):
+        scoring.score_dataset(run, profiles, workers=2)

@@ -188,7 +188,7 @@ def score(
 
         table_format(table, force)  # before the work, and again at the rename
     study = _study(run, check_run)
-    result = study.q.score(profile, top_levers=levers, threshold=threshold)
+    result = study.q.score(profile, top_levers=levers, threshold=threshold, workers=_cores())
     if table is not None:
         from bayesstreams.reporting.score_table import score_frame, write_score_table
 
@@ -512,6 +512,16 @@ def _qca_run(source: Path):
     from bayesstreams.inference.store import load_run
 
     return load_run(source)
+
+
+def _cores() -> int:
+    """The cores this process may run on (at most 2: two shares of the profiles already halve the batch's peak)."""
+    import os
+
+    try:
+        return max(1, min(2, len(os.sched_getaffinity(0))))
+    except AttributeError:
+        return max(1, min(2, os.cpu_count() or 1))
 
 
 def _keep_freed_memory() -> None:

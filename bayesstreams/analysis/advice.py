@@ -936,6 +936,6 @@ def advice_to_dict(advice: CaseAdvice, labels: dict | None = None, lang: str = "
 
     Every factor entry gets its codebook ``label`` and ``action`` in ``lang`` (:func:`label_advice`).
     """
-    from dataclasses import asdict
-
-    return label_advice(json_safe(asdict(advice)), labels or {}, lang, actions)
+    # json_safe builds every dict and list afresh, so it copies as asdict would (the advice holds no dataclass)
+    fields = {item.name: getattr(advice, item.name) for item in dataclasses.fields(advice)}
+    return label_advice(json_safe(fields), labels or {}, lang, actions)

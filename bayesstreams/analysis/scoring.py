@@ -36,7 +36,7 @@ import dataclasses
 import os
 import pickle
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -455,7 +455,7 @@ def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
     """
     cases = []
     for case in result.cases:
-        entry = asdict(case)
+        entry = json_safe({item.name: getattr(case, item.name) for item in dataclasses.fields(case)})  # a copy
         if entry["advice"] is not None:  # the advice carries its labels and actions in the language asked for
             entry["advice"] = label_advice(entry["advice"], result.labels, lang, result.actions)
         entry["n_not_discussed"] = case.n_not_discussed

@@ -28,7 +28,7 @@ import numpy as np
 
 from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence, counterfactual, phase1_necessity,
                                                  stream_posterior)
-from bayesstreams.analysis.advice_fast import coefficients, evaluate, evaluate_factual, moved_phase
+from bayesstreams.analysis.advice_fast import coefficients, evaluate, evaluate_factual, evaluate_target, moved_phase
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.analysis.queries import baseline, quantile_names, run_baseline, summary_frame
 from bayesstreams.data.codebook import PHASES, STREAMS
@@ -359,6 +359,22 @@ class _Case:
         q = self.q if q is None else q
         return counterfactual(q, q_new, d["lambda"], d["kappa"], d["rho"], self.evidence, target, w1_open)
 
+    def chance(self, q_new, target: int, w1_open: bool = False) -> np.ndarray:
+        """``probability(q_new, target, w1_open)[0]``: the target's chance under the sets behind ``q_new``.
+
+        On the fast path, for sets that move one phase, only that chance is evaluated (:func:`evaluate_target`:
+        the same operations as :func:`evaluate`'s first value, without the factual chance no caller of this reads).
+        """
+        moved = moved_phase(q_new) if self.fast and isinstance(q_new, tuple) else None
+        if moved is None:
+            return self.probability(q_new, target, w1_open)[0]
+        key = ("coefficients", target, w1_open, moved)
+        if key not in self.cache:
+            d = self.draws
+            self.cache[key] = coefficients(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence, target,
+                                           w1_open, moved)
+        return evaluate_target(self.cache[key], q_new[moved])
+
     def summary(self, samples: np.ndarray) -> dict:
         """:func:`weighted_summary` of per-draw values under the case's weights.
 
@@ -390,7 +406,7 @@ class _Case:
         store = self.cache.setdefault(("singles", target, w1_open), {})
         missing = [k for k in members if k not in store]
         if missing:
-            values = self.probability(self.q_under([(k,) for k in missing]), target, w1_open)[0]
+            values = self.chance(self.q_under([(k,) for k in missing]), target, w1_open)
             store.update(zip(missing, np.broadcast_to(values, (len(missing),) + self.weights.shape)))
         return np.stack([store[k] for k in members]) if members else np.empty((0,) + self.weights.shape)
 
@@ -484,7 +500,7 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, cod
     def evaluate(sets):
         if all(len(members) == 1 for members in sets):  # size 1: the levers' draws
             return case.single_probabilities([members[0] for members in sets], target, w1_open)
-        return case.probability(case.q_under(sets), target, w1_open)[0]
+        return case.chance(case.q_under(sets), target, w1_open)
 
     sets, samples, reached = search_plans(evaluate, candidates, np.asarray(single), case.weights, threshold)
     plans = [{"factors": [dataset.factor_ids[k] for k in members], "size": len(members),
@@ -581,7 +597,7 @@ def _necessity_draws(case: _Case, dataset, codes: np.ndarray, no_data: set) -> l
                    and dataset.factor_ids[k] not in no_data]
         if not members:
             continue
-        kept = case.probability(case.q_under([(k,) for k in members], -1.0), window)[0]
+        kept = case.chance(case.q_under([(k,) for k in members], -1.0), window)
         out += [({**_factor(dataset, k), "code": float(codes[k]), "window": WINDOWS[window]}, 1.0 - kept[j])
                 for j, k in enumerate(members)]
     return out

@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/score_batch.py --repeat 1  # quicker, one run each
 
 Whole processes (interpreter start included), median of ``--repeat`` runs (3), with peak memory
-(maximum resident set size from ``/usr/bin/time -v``) of each:
+(the maximum resident set size from ``/usr/bin/time -v``, or the resident memory summed over the
+command's processes if larger: ``score`` splits many profiles over two forked processes) of each:
 
 * ``bayesstreams score RUN profiles.csv`` with 1 profile and with 342 profiles (the text output);
 * the same 342 profiles written as one table (``--table scores.csv``);
@@ -57,17 +58,51 @@ def ensure_run() -> Path:
     return run
 
 
+def _tree(root: int) -> list[int]:
+    """``root`` and every process below it (from /proc)."""
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    todo += [int(child) for child in handle.read().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            return next((int(line.split()[1]) for line in handle if line.startswith("VmRSS:")), 0)
+    except OSError:
+        return 0
+
+
 def timed(argv: list[str]) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + system) and peak resident memory (MB) of one whole process."""
+    """Wall seconds, CPU seconds (user + system, forked children included) and peak memory (MB) of one command.
+
+    The peak is the larger of the process's own maximum resident set (``/usr/bin/time``) and the resident
+    memory summed over the command's processes, sampled every 10 ms (``score`` forks a second process for
+    many profiles; a page the two share is counted twice, so the sum is an upper bound).
+    """
     start = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-v", *argv], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.Popen(["/usr/bin/time", "-v", *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+    summed = 0
+    while proc.poll() is None:
+        summed = max(summed, sum(_rss_kb(pid) for pid in _tree(proc.pid)[1:]))  # not /usr/bin/time itself
+        time.sleep(0.01)
+    stderr = proc.stderr.read()
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
-        raise RuntimeError(f"{argv} failed:\n{proc.stderr[-2000:]}")
-    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    cpu = sum(float(re.search(rf"{kind} time \(seconds\): ([\d.]+)", proc.stderr).group(1))
+        raise RuntimeError(f"{argv} failed:\n{stderr[-2000:]}")
+    peak = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
+    cpu = sum(float(re.search(rf"{kind} time \(seconds\): ([\d.]+)", stderr).group(1))
               for kind in ("User", "System"))
-    return seconds, cpu, int(peak.group(1)) / 1024.0
+    return seconds, cpu, max(int(peak.group(1)), summed) / 1024.0
 
 
 def median_of(argv: list[str], repeat: int) -> tuple[float, float, float, list[float]]:
@@ -124,20 +159,26 @@ def main() -> None:
              "profiles (`analysis/advice_fast.py`), evaluates levers, steps and plans from those coefficients, and "
              "sorts each profile's summaries together; tests/test_score_batch.py holds it to the reference path "
              "to 1e-12 in every field.")
-    body += ("\n\nSince the previous measurement (branch scorevec): a set's chance is two terms per draw linear in the "
-             "moved phase's `k_new` and `k_both` (not the joint's four cells and three dot products); the changed stream "
-             "probabilities of a call are one gather from a table of columns, the single-factor columns in one logistic; "
-             "the shared preparation is laid out profiles first and applies each 0/1 table of known windows as sums of "
-             "the cells it selects (grouped by table: at most nine) instead of an einsum; the draws of each single-factor "
-             "set are computed once per target and reused by the plan search's size 1 and the blocking streams' steps; "
-             "and the quantiles of a whole block of profiles are read in one pass (a row-wise `np.interp`, 256 rows at a "
-             "time). Every field stays equal to the reference path to 1e-12 (tests/test_score_batch.py, with new cases "
-             "at the plan search's edges). What remains per profile: the plan search over pairs and triples (about "
-             "9,600 sets x 4,000 draws for 342 profiles, arithmetic that batching does not shrink), the levers' and "
-             "steps' bookkeeping in Python, and outside the advice three baselines, the codes-only levers "
-             "(`do_factor` per factor), the not-discussed ranges and the prior-dependence measure. Reaching 3 s needs a "
-             "compiled kernel for the set evaluation (numba, which `score` does not load today: the one-profile path "
-             "must stay light) or fewer draws for the advice; not done.")
+    body += ("\n\nSince the previous measurement (branch scorefast; main's code just before it, measured with this script "
+             "on 2026-12-06 at 18:38 UTC at load 0.6-0.9: one profile 0.70 s; 342 profiles 13.24 s wall, 13.41 s CPU, "
+             "788 MB; with `--table` 12.55 s, 874 MB; the reference path 20.91 s): the CLI splits 64 or more profiles "
+             "over the machine's cores (two) in forked processes, each scoring its share 96 profiles per pass and "
+             "advising 32 at a time, so the memory stays bounded at any number of profiles (the peak column sums both "
+             "processes); glibc's malloc keeps freed memory for reuse (system time 2.5-3 s -> about 0.9 s); the "
+             "quantile pass reads a summary whose draws equal another's bit for bit once (26% of the rows) and takes "
+             "the sorted values back from the sort keys; the not-discussed ranges compute the logistic only for the "
+             "streams a completion moves; a set's chance of the target is evaluated without the factual chance "
+             "no caller of it reads; the advice is copied to plain data once, not twice. No profile's number "
+             "depends on another profile, so the output (text, `--details`, `--json`, `--table`) is byte-identical "
+             "to main's on these 342 profiles, and tests/test_score_fast.py holds the split, the passes and the new "
+             "shortcuts to the paths they replace. What remains is about 10.5 CPU seconds (one process, 342 "
+             "profiles): the weighted quantiles of about 11,000 summaries x 4,000 draws (a sort per row, about 2.5 s: "
+             "the cumulative weights must be summed in sorted order to equal the reference), the advice's levers, "
+             "steps and plan search (about 2.6 s, Python bookkeeping per set and the pairs' and triples' arithmetic), "
+             "the shared preparation (1.5 s), the codes-only levers (1.4 s, a logistic over every draw per factor and "
+             "profile), the not-discussed ranges (0.75 s) and the baselines; halved over two free cores that is about "
+             "5-6 s of wall time. The 3 s target needs the set evaluation and the quantile reading compiled (numba, "
+             "loaded once per batch): not done.")
     command = " ".join(["python benchmarks/score_batch.py", *sys.argv[1:]])
     write_section("score-batch", body, command)
 

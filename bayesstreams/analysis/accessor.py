@@ -245,7 +245,7 @@ class Queries:
         """
         return compare_cases(self.run, a, b, min_gain=min_gain, check_run=self._study.wide)
 
-    def score(self, profile, top_levers: int = 3, threshold: float = 0.5):
+    def score(self, profile, top_levers: int = 3, threshold: float = 0.5, workers: int = 1):
         """Score coded profiles of cases not in the data (a profile file); the same as ``bayesstreams score``.
 
         Examples
@@ -255,7 +255,7 @@ class Queries:
         ['new']
         """
         return score_profiles(self.run, profile, top_levers=top_levers, threshold=threshold,
-                              check_run=self._study.wide)
+                              check_run=self._study.wide, workers=workers)
 
     # ------------------------------------------------------------ what the data can tell
 

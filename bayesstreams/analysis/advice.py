@@ -28,7 +28,7 @@ import numpy as np
 
 from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence, counterfactual, phase1_necessity,
                                                  stream_posterior)
-from bayesstreams.analysis.advice_fast import coefficients, evaluate, evaluate_factual, moved_phase
+from bayesstreams.analysis.advice_fast import coefficients, evaluate, evaluate_factual, evaluate_target, moved_phase
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.analysis.queries import baseline, quantile_names, run_baseline, summary_frame
 from bayesstreams.data.codebook import PHASES, STREAMS
@@ -162,23 +162,54 @@ def settle_cases(cases: list) -> None:
 
     Each row sorted alone (values on the grid of :data:`RESOLUTION`, ties in draw order) and read at
     :data:`LEVELS` under its case's weights: the numbers :func:`weighted_summary` gives one array.
+    A row whose draws and weights are bit for bit those of a row already pending (the same gain
+    summarised as a lever and as a step) is read once and its quantiles copied.
     """
-    pending, weights = [], []
+    pending, weights, copies = [], [], []
     for case in cases:
-        entries = list(case.cache.pop("pending", {}).values())
-        pending += entries
-        weights += [case.weights] * len(entries)
+        seen: dict = {}
+        for out, samples in case.cache.pop("pending", {}).values():
+            row = np.broadcast_to(samples, case.weights.shape)
+            key = hash(row.tobytes())
+            first = seen.get(key)
+            if first is not None and np.array_equal(pending[first][1], row):
+                copies.append((out, first))
+                continue
+            seen.setdefault(key, len(pending))
+            pending.append((out, row))
+            weights.append(case.weights)
     for start in range(0, len(pending), SETTLE_ROWS):  # a chunk of rows at a time: the memory stays bounded
         chunk = slice(start, start + SETTLE_ROWS)
-        values = on_grid(np.stack([np.broadcast_to(samples, w.shape)
-                                   for (_, samples), w in zip(pending[chunk], weights[chunk])]))
-        order = sort_order(values)
-        ordered = np.take_along_axis(values, order, axis=1)
-        row_weights = np.take_along_axis(np.stack(weights[chunk]), order, axis=1)
-        cumulative = np.cumsum(row_weights, axis=1) - 0.5 * row_weights
-        quantiles = interpolate_rows(LEVELS, cumulative, ordered)
+        quantiles = _row_quantiles(np.stack([row for _, row in pending[chunk]]), weights[chunk])
         for (out, _), row in zip(pending[chunk], quantiles.tolist()):
             out.update(zip(QUANTILES, row))
+    for out, first in copies:
+        out.update((name, pending[first][0][name]) for name in QUANTILES)
+
+
+def _row_quantiles(samples: np.ndarray, weights: list) -> np.ndarray:
+    """:data:`LEVELS` quantiles of each row of ``samples`` (row, draw) under its weights (row's array of ``weights``).
+
+    The rows' values on the grid come back from the sorted keys of :func:`sort_order` themselves
+    (each key holds its value's grid step), so only the weights are gathered in sorted order.
+    """
+    with np.errstate(invalid="ignore"):
+        steps = np.round(samples / RESOLUTION)
+    n = samples.shape[-1]
+    bits = max(1, int(n - 1).bit_length())
+    if n == 0 or not np.isfinite(steps).all() or steps.max() - steps.min() >= 2.0 ** (62 - bits):
+        values = steps * RESOLUTION  # on_grid: np.round(v / RESOLUTION) * RESOLUTION
+        order = np.argsort(values, axis=-1, kind="stable")
+        ordered = np.take_along_axis(values, order, axis=1)
+    else:
+        low = steps.min()
+        key = ((steps - low).astype(np.int64) << bits) | np.arange(n)
+        key.sort(axis=-1)
+        order = key & ((1 << bits) - 1)
+        ordered = ((key >> bits).astype(float) + low) * RESOLUTION
+    row_weights = np.take_along_axis(np.stack(weights), order, axis=1)
+    cumulative = np.cumsum(row_weights, axis=1) - 0.5 * row_weights
+    return interpolate_rows(LEVELS, cumulative, ordered)
 
 
 SETTLE_ROWS = 256  # summaries sorted together (memory: about 8 kB per row per 1,000 draws, times a few arrays)
@@ -328,6 +359,22 @@ class _Case:
         q = self.q if q is None else q
         return counterfactual(q, q_new, d["lambda"], d["kappa"], d["rho"], self.evidence, target, w1_open)
 
+    def chance(self, q_new, target: int, w1_open: bool = False) -> np.ndarray:
+        """``probability(q_new, target, w1_open)[0]``: the target's chance under the sets behind ``q_new``.
+
+        On the fast path, for sets that move one phase, only that chance is evaluated (:func:`evaluate_target`:
+        the same operations as :func:`evaluate`'s first value, without the factual chance no caller of this reads).
+        """
+        moved = moved_phase(q_new) if self.fast and isinstance(q_new, tuple) else None
+        if moved is None:
+            return self.probability(q_new, target, w1_open)[0]
+        key = ("coefficients", target, w1_open, moved)
+        if key not in self.cache:
+            d = self.draws
+            self.cache[key] = coefficients(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence, target,
+                                           w1_open, moved)
+        return evaluate_target(self.cache[key], q_new[moved])
+
     def summary(self, samples: np.ndarray) -> dict:
         """:func:`weighted_summary` of per-draw values under the case's weights.
 
@@ -359,7 +406,7 @@ class _Case:
         store = self.cache.setdefault(("singles", target, w1_open), {})
         missing = [k for k in members if k not in store]
         if missing:
-            values = self.probability(self.q_under([(k,) for k in missing]), target, w1_open)[0]
+            values = self.chance(self.q_under([(k,) for k in missing]), target, w1_open)
             store.update(zip(missing, np.broadcast_to(values, (len(missing),) + self.weights.shape)))
         return np.stack([store[k] for k in members]) if members else np.empty((0,) + self.weights.shape)
 
@@ -453,7 +500,7 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, cod
     def evaluate(sets):
         if all(len(members) == 1 for members in sets):  # size 1: the levers' draws
             return case.single_probabilities([members[0] for members in sets], target, w1_open)
-        return case.probability(case.q_under(sets), target, w1_open)[0]
+        return case.chance(case.q_under(sets), target, w1_open)
 
     sets, samples, reached = search_plans(evaluate, candidates, np.asarray(single), case.weights, threshold)
     plans = [{"factors": [dataset.factor_ids[k] for k in members], "size": len(members),
@@ -551,7 +598,7 @@ def _necessity_draws(case: _Case, dataset, codes: np.ndarray, no_data: set) -> l
         members = [k for k in range(len(case.x)) if phase[k] <= window and codes[k] == 1 and ids[k] not in no_data]
         if not members:
             continue
-        kept = case.probability(case.q_under([(k,) for k in members], -1.0), window)[0]
+        kept = case.chance(case.q_under([(k,) for k in members], -1.0), window)
         out += [({**_factor(dataset, k), "code": float(codes[k]), "window": WINDOWS[window]}, 1.0 - kept[j])
                 for j, k in enumerate(members)]
     return out
@@ -909,6 +956,6 @@ def advice_to_dict(advice: CaseAdvice, labels: dict | None = None, lang: str = "
 
     Every factor entry gets its codebook ``label`` and ``action`` in ``lang`` (:func:`label_advice`).
     """
-    from dataclasses import asdict
-
-    return label_advice(json_safe(asdict(advice)), labels or {}, lang, actions)
+    # json_safe builds every dict and list afresh, so it copies as asdict would (the advice holds no dataclass)
+    fields = {item.name: getattr(advice, item.name) for item in dataclasses.fields(advice)}
+    return label_advice(json_safe(fields), labels or {}, lang, actions)

@@ -124,6 +124,15 @@ def evaluate(coef: dict, q_moved: np.ndarray):
         return cf / mass, fact / mass, mass
 
 
+def evaluate_target(coef: dict, q_moved: np.ndarray) -> np.ndarray:
+    """:func:`evaluate`'s first value alone, by the same operations: the factual chance is not computed."""
+    _, _, k_new, k_both = products(coef["q"], coef["s"], q_moved)
+    terms = _linear(coef)
+    cf, mass = (terms[n, 0] + terms[n, 1] * k_new + terms[n, 2] * k_both for n in (0, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return cf / mass
+
+
 def evaluate_factual(coef: dict, q_moved: np.ndarray) -> np.ndarray:
     """``P(target = 1 | evidence)`` had the moved phase's codes been those behind ``q_moved`` (set, draw, stream).
 

@@ -80,7 +80,7 @@ def reliance_rows(draws: dict, dataset, base=None) -> list[Reliance]:
     bounds = kind_of_draws(draws).not_discussed_bounds(draws, x, np.asarray(dataset.factor_phase),
                                                        np.asarray(dataset.factor_stream),
                                                        np.asarray(dataset.group, dtype=int), records=dataset,
-                                                       qt=expected_q, eta=base.eta)
+                                                       qt=expected_q, eta=base.eta, q=base.q)
     missing = np.isnan(x)
     phase = np.asarray(dataset.factor_phase)
     per_phase = np.stack([missing[:, phase == p].sum(axis=1) for p in (0, 1)], axis=1)

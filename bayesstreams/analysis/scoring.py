@@ -32,7 +32,11 @@ Advice
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import dataclasses
+import os
+import pickle
+import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -220,7 +224,7 @@ def _case_score(profiles, i: int, chances: dict, reference_p2: np.ndarray, **par
         percentile_p_w2=percentile_among(mean_p2, reference_p2), **parts)
 
 
-BLOCK = 64  # profiles whose advice is prepared together (memory: about 2 MB per profile per 1,000 draws)
+BLOCK = 32  # profiles advised together (memory: about 1.5 MB per profile per 1,000 draws until their quantiles are read)
 
 
 def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshold: float, min_gain: float,
@@ -250,7 +254,8 @@ def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshol
 
 def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
                   min_gain: float = DEFAULT_MIN_GAIN, threshold: float = 0.5, in_data: bool = False,
-                  check_run=None, measure_prior: bool = True, reference_path: bool = False) -> ScoreResult:
+                  check_run=None, measure_prior: bool = True, reference_path: bool = False,
+                  workers: int = 1) -> ScoreResult:
     """Score the cases of a profile Dataset (see :func:`bayesstreams.data.profile.read_profile`) against ``run``.
 
     ``threshold`` is the chance of the next window that the plans of each case's advice must reach;
@@ -263,7 +268,19 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
 
     ``reference_path=True`` scores on the reference path, one profile at a time as the report computes
     one case; the default batch path gives the same numbers (to rounding, tests/test_score_batch.py).
+
+    More than :data:`PASS` profiles are scored :data:`PASS` at a time, so that the per-draw arrays of a pass
+    (about 2 MB per profile) bound the memory at any number of profiles.  ``workers > 1`` splits the profiles (from :data:`SPLIT_FROM` profiles on, where ``os.fork`` exists) over
+    that many processes forked from this one, each scoring its share on the batch path: every profile's
+    score is computed alone (no number depends on the other profiles), so the result is the same, in the
+    same order (tests/test_score_fast.py).
     """
+    options = dict(top_levers=top_levers, n_similar=n_similar, min_gain=min_gain, threshold=threshold,
+                   in_data=in_data, check_run=check_run, measure_prior=measure_prior, reference_path=reference_path)
+    if workers > 1 and profiles.n_cases >= SPLIT_FROM and hasattr(os, "fork"):
+        return _score_split(run, profiles, workers, **options)
+    if profiles.n_cases > PASS:
+        return _score_in_passes(run, profiles, **options)
     posterior, reference = run.posterior, run.dataset
     base = baseline(posterior, profiles)
     now = windows(base)
@@ -298,6 +315,79 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     return result
 
 
+SPLIT_FROM = 64  # profiles below which score_dataset(workers > 1) stays in one process (a fork costs more)
+PASS = 96  # profiles scored together (memory: about 2 MB per profile at 4,000 draws)
+
+
+def _score_in_passes(run, profiles, **options) -> ScoreResult:
+    """:func:`score_dataset` of :data:`PASS` profiles at a time, the cases put together in order."""
+    result = None
+    for start in range(0, profiles.n_cases, PASS):
+        part = score_dataset(run, _rows_of(profiles, range(start, min(start + PASS, profiles.n_cases))), **options)
+        if result is None:
+            result = part
+        else:
+            result.cases += part.cases
+    result.profile = str(profiles.source)
+    return result
+
+
+def _rows_of(profiles, rows: range):
+    """The profiles ``rows`` as a profile Dataset of their own (their codes, windows, streams and groups)."""
+    ids = {profiles.case_ids[i] for i in rows}
+    index = np.asarray(rows, dtype=int)
+    return dataclasses.replace(profiles, cases=[profiles.cases[i] for i in rows],
+                               codes=[c for c in profiles.codes if c["case_id"] in ids], x=profiles.x[index],
+                               w=profiles.w[index], s=profiles.s[index], group=profiles.group[index])
+
+
+def _score_split(run, profiles, workers: int, **options) -> ScoreResult:
+    """:func:`score_dataset` with the profiles split in ``workers`` consecutive shares, all but the first in forked
+    processes that send their result back through a pipe (pickled: plain dicts, lists and floats)."""
+    shares = [rows for rows in np.array_split(np.arange(profiles.n_cases), workers) if len(rows)]
+    children = []
+    for rows in shares[1:]:
+        read, write = os.pipe()
+        with warnings.catch_warnings():
+            # the only other threads are BLAS's pool, which re-forms itself in the child (pthread_atfork); the child
+            # runs NumPy and pickle and leaves through os._exit, touching no lock another thread may hold
+            warnings.filterwarnings("ignore", message=".*use of fork", category=DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the child: score its share, send it, and leave without running the parent's exit handlers
+            os.close(read)
+            code = 0
+            try:
+                try:
+                    answer = ("ok", score_dataset(run, _rows_of(profiles, range(rows[0], rows[-1] + 1)), **options))
+                except BaseException as error:  # sent to the parent, which raises it
+                    answer = ("error", error)
+                with os.fdopen(write, "wb") as pipe:
+                    pickle.dump(answer, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(write)
+        children.append((pid, read))
+    try:
+        result = score_dataset(run, _rows_of(profiles, range(shares[0][0], shares[0][-1] + 1)), **options)
+    finally:
+        answers = []
+        for pid, read in children:
+            with os.fdopen(read, "rb") as pipe:
+                try:
+                    answers.append(pickle.load(pipe))
+                except EOFError:
+                    answers.append(("error", RuntimeError("a scoring process ended without its result")))
+            os.waitpid(pid, 0)
+    for status, answer in answers:
+        if status != "ok":
+            raise answer
+        result.cases += answer.cases
+    result.profile = str(profiles.source)
+    return result
+
+
 def _not_discussed_ranges(posterior: dict, profiles, base: Baseline) -> list[dict]:
     """Per profile case: each chance's range over its not-discussed cells (:func:`~bayesstreams.analysis.mode_comparison.reliance_rows`)."""
     out = [{} for _ in range(profiles.n_cases)]
@@ -309,7 +399,8 @@ def _not_discussed_ranges(posterior: dict, profiles, base: Baseline) -> list[dic
 
 
 def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
-                   min_gain: float = DEFAULT_MIN_GAIN, threshold: float = 0.5, check_run=None) -> ScoreResult:
+                   min_gain: float = DEFAULT_MIN_GAIN, threshold: float = 0.5, check_run=None,
+                   workers: int = 1) -> ScoreResult:
     """Read a profile file and score each of its cases against a saved run.
 
     Parameters
@@ -328,6 +419,8 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
     check_run
         The wide-prior refit of the run's data (:mod:`bayesstreams.inference.check_run`) for
         the prior-driven flags; None: power-scaling alone.
+    workers
+        Processes to split many profiles over (:func:`score_dataset`); the result is the same.
 
     Raises
     ------
@@ -342,7 +435,8 @@ def score_profiles(run, profile_path, top_levers: int = 3, n_similar: int = 3,
     (['new'], True)
     """
     profiles = read_profile(profile_path, run.dataset.codebook, tuple(run.dataset.groups))
-    return score_dataset(run, profiles, top_levers, n_similar, min_gain, threshold, check_run=check_run)
+    return score_dataset(run, profiles, top_levers, n_similar, min_gain, threshold, check_run=check_run,
+                         workers=workers)
 
 
 # ---------------------------------------------------------------------------- output
@@ -361,7 +455,7 @@ def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
     """
     cases = []
     for case in result.cases:
-        entry = asdict(case)
+        entry = json_safe({item.name: getattr(case, item.name) for item in dataclasses.fields(case)})  # a copy
         if entry["advice"] is not None:  # the advice carries its labels and actions in the language asked for
             entry["advice"] = label_advice(entry["advice"], result.labels, lang, result.actions)
         entry["n_not_discussed"] = case.n_not_discussed

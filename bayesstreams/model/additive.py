@@ -87,7 +87,8 @@ class AdditiveKind:
         x = np.nan_to_num(np.asarray(x, dtype=float))
         return Baseline(self.name, draws, x, phase, stream, additive_eta(draws, x, phase, group))
 
-    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None, eta=None) -> dict:
+    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None, eta=None,
+                             q=None) -> dict:
         """Per draw, the lowest and highest P(W1) and P(W2) over every completion of the not-discussed cells.
 
         ``P(W1)`` rises with ``beta_k x_k`` of the phase-1 cells; ``P(W2) = P(W2 | W1=0) + P(W1) *
@@ -95,7 +96,8 @@ class AdditiveKind:
         with the phase-1 cells' in the direction of ``sign(delta)``.  So the extremes shift each
         window's log-odds by ``-/+ sum |beta_k|`` over the not-discussed cells of its phase.
         Returns ``{"p_w1": (low, high), "p_w2": (low, high)}``, each (sample, case); ``eta`` the
-        :meth:`baseline`'s of the same draws and cases when at hand (not computed again).
+        :meth:`baseline`'s of the same draws and cases when at hand (not computed again); ``q`` is
+        not used (the kind has no streams).
         """
         x = np.asarray(x, dtype=float)
         missing = np.isnan(x).astype(float)

@@ -177,7 +177,8 @@ class StreamsKind:
             base.cache["evidence"] = (options, data, group_eta, qt)
         return base
 
-    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None, eta=None) -> dict:
+    def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None, eta=None,
+                             q=None) -> dict:
         """Per draw, the lowest and highest P(W1) and P(W2) over every completion of the not-discussed cells.
 
         ``P(W_p)`` rises with each ``q`` of its phase, ``P(W2) = pibar2 (rho + (1 - rho) P(W1))``
@@ -188,6 +189,8 @@ class StreamsKind:
         Returns ``{"p_w1": (low, high), "p_w2": (low, high)}``, each (sample, case); ``qt`` as in
         :meth:`baseline`.  ``eta`` is the :meth:`baseline`'s ``eta`` of the same draws and cases when at
         hand (it is the stream log-odds at the filled codes: not computed again); read in the default mode only.
+        ``q`` is that baseline's ``q`` (``logistic(eta)``) when at hand: a stream with no not-discussed cell
+        keeps it (its shift is exactly 0), so only the streams a completion moves are computed per side.
         """
         x = np.asarray(x, dtype=float)
         missing = np.isnan(x)
@@ -201,8 +204,17 @@ class StreamsKind:
         out = {}
         if ev.is_v1(options) and eta is None:  # the same for both sides: once
             eta = stream_eta(draws["alpha"], draws["beta"], filled, phase, stream, draws.get("gamma"), group)
+        q_now = q
+        moved = None
+        if ev.is_v1(options) and q_now is not None:  # (case, phase * stream) cells a completion can shift
+            moved = np.flatnonzero((missing.astype(float) @ onehot).reshape(-1) > 0)
         for side in (-1.0, 1.0):
-            if ev.is_v1(options):
+            if moved is not None:
+                q = q_now.copy()
+                n_draws = q.shape[0]
+                q.reshape(n_draws, -1)[:, moved] = logistic(eta.reshape(n_draws, -1)[:, moved]
+                                                           + side * room.reshape(n_draws, -1)[:, moved])
+            elif ev.is_v1(options):
                 q = logistic(eta + side * room)
             else:
                 counts = ev.respondent_counts(records, x) if records is not None else None

@@ -168,3 +168,13 @@ def test_a_script_without_a_main_guard_runs_once(tmp_path):
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["True", "True"]
     assert log.read_text(encoding="utf-8") == "ran\n"
+
+
+def test_the_worker_exits_cleanly_when_its_orders_end():
+    """The end of its stdin ends the worker with status 0 (how fast is benchmarks/analyze_warm.py's: it shares the
+    caller's stderr, so a pipe reading analyze's output stays open until the worker is gone)."""
+    painter = Painter(in_process=False)
+    painter.submit(brief_drawing("svg")).result()
+    process = painter._worker.process
+    painter._close()
+    assert process.wait(timeout=60) == 0

@@ -351,11 +351,7 @@ class _Case:
             return self.cache["factual", target, w1_open]
         moved = moved_phase(q_new) if self.fast and q is None else None
         if moved is not None:
-            key = ("coefficients", target, w1_open, moved)
-            if key not in self.cache:
-                self.cache[key] = coefficients(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence, target,
-                                               w1_open, moved)
-            return evaluate(self.cache[key], q_new[moved])
+            return evaluate(self._coefficients(target, w1_open, moved), q_new[moved])
         q = self.q if q is None else q
         return counterfactual(q, q_new, d["lambda"], d["kappa"], d["rho"], self.evidence, target, w1_open)
 
@@ -368,12 +364,16 @@ class _Case:
         moved = moved_phase(q_new) if self.fast and isinstance(q_new, tuple) else None
         if moved is None:
             return self.probability(q_new, target, w1_open)[0]
+        return evaluate_target(self._coefficients(target, w1_open, moved), q_new[moved])
+
+    def _coefficients(self, target: int, w1_open: bool, moved: int):
+        """The fast path's :func:`coefficients` of the target for sets that move phase ``moved``, computed once per case."""
         key = ("coefficients", target, w1_open, moved)
         if key not in self.cache:
             d = self.draws
             self.cache[key] = coefficients(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence, target,
                                            w1_open, moved)
-        return evaluate_target(self.cache[key], q_new[moved])
+        return self.cache[key]
 
     def summary(self, samples: np.ndarray) -> dict:
         """:func:`weighted_summary` of per-draw values under the case's weights.
@@ -414,12 +414,7 @@ class _Case:
         """``P(target = 1 | evidence)`` per (set, draw) had the case been coded as each set says (``q = q'``)."""
         moved = moved_phase(q_new) if self.fast else None
         if moved is not None:
-            key = ("coefficients", target, False, moved)
-            if key not in self.cache:
-                d = self.draws
-                self.cache[key] = coefficients(self.q, d["lambda"], d["kappa"], d["rho"], self.evidence, target,
-                                               False, moved)
-            return evaluate_factual(self.cache[key], q_new[moved])
+            return evaluate_factual(self._coefficients(target, False, moved), q_new[moved])
         plus = np.stack(np.broadcast_arrays(*q_new), axis=-2)
         return self.probability(plus, target, q=plus)[1]
 

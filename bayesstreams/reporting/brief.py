@@ -451,13 +451,14 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     if fragility is not None and profile is None:
         brief.rests_on = case_rests_on(fragility, run.dataset, brief.case_id, lang)
         brief.rests_checked = True
-    if format == "html":
-        atomic_write_text(out_file, render_brief(brief, t, picture=brief_picture(brief, t, "svg", painter)[0]),
-                          replace=force)
-    elif format == "pdf":
-        atomic_write_bytes(out_file, brief_pdf(brief, t, brief_picture(brief, t, "svg", painter)[0]), replace=force)
-    else:
+    if format == "docx":
         atomic_write_bytes(out_file, word_brief(brief, t, painter), replace=force)
+        return out_file
+    picture = brief_picture(brief, t, "svg", painter)[0]  # the HTML page's, which the PDF prints
+    if format == "html":
+        atomic_write_text(out_file, render_brief(brief, t, picture=picture), replace=force)
+    else:
+        atomic_write_bytes(out_file, brief_pdf(brief, t, picture), replace=force)
     return out_file
 
 

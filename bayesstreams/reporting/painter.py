@@ -114,8 +114,7 @@ class _Worker:
         self._changed = threading.Condition()
         self._count = 0
         self._orders: queue.SimpleQueue = queue.SimpleQueue()
-        self._writer = threading.Thread(target=self._write, name="bayesstreams-painter-orders", daemon=True)
-        self._writer.start()
+        threading.Thread(target=self._write, name="bayesstreams-painter-orders", daemon=True).start()
         threading.Thread(target=self._read, name="bayesstreams-painter-figures", daemon=True).start()
 
     def _write(self) -> None:
@@ -167,7 +166,7 @@ class _Worker:
         if abort:
             self.process.kill()
             self.process.wait()
-        else:  # its exit (the interpreter's clean-up, about 0.5 s) is waited for by a thread, which reaps it
+        else:  # it exits once it has read the end of its orders; a thread waits for that and reaps it
             threading.Thread(target=self.process.wait, name="bayesstreams-painter-exit", daemon=True).start()
 
 
@@ -191,13 +190,12 @@ class Painter:
     """
 
     def __init__(self, in_process: bool | None = None):
-        self.in_process = (not use_process()) if in_process is None else in_process
         self._worker = None
-        if not self.in_process:
+        if use_process() if in_process is None else not in_process:
             try:
                 self._worker = _Worker()  # started now, so it loads matplotlib while this process works
             except OSError:  # no process to be had here: draw in this one
-                self._worker = None
+                pass
 
     def submit(self, drawing: Drawing) -> "Pending":
         """``drawing`` ordered: from the worker, or drawn here when read if there is none."""

@@ -1,4 +1,4 @@
-"""The report's figures: the tables the plots draw (built from the :class:`~bayesstreams.reporting.report_assemble.Report` only), their texts and SVG."""
+"""The report's figures: the tables the plots draw (built from the :class:`~bayesstreams.reporting.report_assemble.Report` only), their texts, and each figure as a drawing ordered from a painter."""
 
 from __future__ import annotations
 
@@ -73,12 +73,6 @@ def drawings(report: Report, t, texts: dict | None = None) -> dict[str, Drawing]
 def order_figures(report: Report, t, painter: Painter, texts: dict | None = None) -> dict[str, Pending]:
     """Every figure of the report ordered from ``painter`` (drawn meanwhile when it has a worker process)."""
     return {name: painter.submit(drawing) for name, drawing in drawings(report, t, texts).items()}
-
-
-def figures(report: Report, t, texts: dict | None = None, painter: Painter | None = None) -> dict[str, str]:
-    """SVG text of every figure, keyed by file name under ``figures/``, each with its title and description."""
-    pending = order_figures(report, t, painter or Painter(in_process=True), texts)
-    return {name: figure.result() for name, figure in pending.items()}
 
 
 def stream_figure_name(n: int) -> str:

@@ -1,8 +1,6 @@
 """Run the bayesstreams command line from a checkout: ``python cli.py validate data/...``."""
 
-import sys
-
-from bayesstreams.cli import main
+from bayesstreams.cli.console import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

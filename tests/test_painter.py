@@ -177,4 +177,6 @@ def test_the_worker_exits_cleanly_when_its_orders_end():
     painter.submit(brief_drawing("svg")).result()
     process = painter._worker.process
     painter._close()
-    assert process.wait(timeout=60) == 0
+    # closed with every figure read: the worker is gone and reaped when close returns, so the bayesstreams
+    # command (which ends without the interpreter's clean-up, bayesstreams/cli/console.py) leaves no process behind
+    assert process.returncode == 0

@@ -1,7 +1,5 @@
-"""``python -m bayesstreams.cli``: the command line without the console script."""
+"""``python -m bayesstreams.cli``: the command line without the console script (same entry, same exit)."""
 
-import sys
+from bayesstreams.cli.console import run
 
-from bayesstreams.cli import main
-
-sys.exit(main())
+run()

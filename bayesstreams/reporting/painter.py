@@ -38,6 +38,7 @@ from bayesstreams.reporting.figures import _figure, to_png, to_svg
 
 SWITCH = "BAYESSTREAMS_FIGURE_PROCESS"  # "0": draw every figure in this process
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding this bayesstreams: the worker imports the same
+CLOSE_WAIT = 5.0  # seconds a closing painter waits for its worker to exit, so that no process outlives the command
 
 
 @dataclass(frozen=True)
@@ -161,13 +162,16 @@ class _Worker:
         return value
 
     def close(self, abort: bool) -> None:
-        """End the worker: at once (``abort``), else once it has drawn what was ordered, without waiting here."""
+        """End the worker: at once (``abort``), else once it has drawn what was ordered (waited for here up to ``CLOSE_WAIT`` s)."""
         self._orders.put(None)
         if abort:
             self.process.kill()
             self.process.wait()
-        else:  # it exits once it has read the end of its orders; a thread waits for that and reaps it
-            threading.Thread(target=self.process.wait, name="bayesstreams-painter-exit", daemon=True).start()
+        else:  # it exits once it has read the end of its orders (at once when every figure was read), then is reaped here
+            try:
+                self.process.wait(timeout=CLOSE_WAIT)
+            except subprocess.TimeoutExpired:  # still drawing figures nobody read yet: a thread reaps it later
+                threading.Thread(target=self.process.wait, name="bayesstreams-painter-exit", daemon=True).start()
 
 
 def _cores() -> int:

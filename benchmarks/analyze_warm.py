@@ -104,6 +104,9 @@ def child(run_dir: str, out: str) -> None:
     result = {"wall_s": time.perf_counter() - start, **spent, "module": bayesstreams.__file__,
               "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
     print("RESULT " + json.dumps(result))
+    from bayesstreams.cli.console import quick_exit
+
+    quick_exit(0)  # as the bayesstreams program ends: the whole-process time is the program's
 
 
 def run_analyze(run_dir: Path, out: Path, env: dict, cwd: Path = ROOT, python_path: Path | None = None) -> dict:

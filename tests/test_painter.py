@@ -180,3 +180,29 @@ def test_the_worker_exits_cleanly_when_its_orders_end():
     # closed with every figure read: the worker is gone and reaped when close returns, so the bayesstreams
     # command (which ends without the interpreter's clean-up, bayesstreams/cli/console.py) leaves no process behind
     assert process.returncode == 0
+
+
+def test_the_workbook_built_by_the_worker_holds_the_same_cells(fake_study):
+    """``write_report`` orders the workbook from the draft's painter; its cells are those built here (the bytes
+    differ only by openpyxl's time stamps)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from bayesstreams.reporting.report import draft_report
+    from bayesstreams.reporting.workbook import report_tables, tables_workbook
+
+    draft = draft_report(as_study(fake_study[0]), "nl")
+    tables = report_tables(draft.report, draft.t)
+    order = Drawing(tables_workbook, (tables,), form="file")
+    with Painter(in_process=False) as there:
+        assert there._worker is not None
+        remote = there.submit(order).result()
+
+    def cells(data: bytes) -> dict:
+        book = load_workbook(io.BytesIO(data))
+        return {name: [list(row) for row in book[name].iter_rows(values_only=True)] for name in book.sheetnames}
+
+    local = cells(tables_workbook(tables))
+    assert cells(remote) == local and len(local) >= 5
+    assert sum(len(rows) for rows in local.values()) > 20

@@ -7,7 +7,8 @@ matplotlib) and about 1.5 s on work that does not need them (what to find out ne
 the workbook), on a machine with two cores of which the second is idle after the fit.  A
 :class:`Painter` opened with ``in_process=False`` starts one worker process at once, which imports
 matplotlib and loads its fonts while this process imports the rest and fits; the figures are then
-drawn there while this process computes.
+drawn there while this process computes.  The report's workbook (openpyxl, also loaded during the
+warm-up) is built there too, while this process renders the templates.
 
 The drawing is the same code with the same inputs either way, so the files are the same bytes
 (tests/test_painter.py).  The worker is ``python -c`` importing this module (not
@@ -45,8 +46,9 @@ CLOSE_WAIT = 5.0  # seconds a closing painter waits for its worker to exit, so t
 class Drawing:
     """One figure to draw: ``plot(*args, **kwargs)``, a plot function of :mod:`bayesstreams.reporting.figures`.
 
-    ``form`` is ``"svg"`` (with ``title``, ``desc`` and ``ident`` for :func:`~bayesstreams.reporting.figures.to_svg`)
-    or ``"png"`` (at ``dpi``).
+    ``form`` is ``"svg"`` (with ``title``, ``desc`` and ``ident`` for :func:`~bayesstreams.reporting.figures.to_svg`),
+    ``"png"`` (at ``dpi``), or ``"file"``: ``plot`` returns a file's bytes itself (the report's workbook,
+    :func:`~bayesstreams.reporting.workbook.tables_workbook`).
     """
 
     plot: Callable
@@ -62,6 +64,8 @@ class Drawing:
 def draw(drawing: Drawing) -> str | bytes:
     """The figure as SVG text or PNG bytes, in whichever process calls it."""
     figure = drawing.plot(*drawing.args, **drawing.kwargs)
+    if drawing.form == "file":
+        return figure
     if drawing.form == "png":
         return to_png(figure, dpi=drawing.dpi)
     return to_svg(figure, drawing.title, drawing.desc, ident=drawing.ident)
@@ -78,6 +82,8 @@ def serve() -> None:
     figure = _figure((1.0, 0.5))  # matplotlib's figure and SVG machinery and the font, loaded before the first order
     figure.text(0.5, 0.5, "0%")
     to_svg(figure)
+    import openpyxl  # noqa: F401  (the report's workbook is built here too)
+
     while True:
         try:
             number, drawing = pickle.load(orders)

@@ -30,10 +30,10 @@ from bayesstreams.reporting.render import render, trusted
 from bayesstreams.reporting.fragility_text import fragility_view
 from bayesstreams.reporting.voi_text import next_view
 from bayesstreams.reporting.report_assemble import Report, build_report, summary
-from bayesstreams.reporting.painter import Painter, Pending
+from bayesstreams.reporting.painter import Drawing, Painter, Pending
 from bayesstreams.reporting.report_figures import figure_texts, order_figures, stream_figure_name
 from bayesstreams.reporting.view import SUMMARY
-from bayesstreams.reporting.workbook import workbook_bytes
+from bayesstreams.reporting.workbook import report_tables, tables_workbook
 
 # Terms of the report explained in its glossary (keys gloss_term_<name> and gloss_<name>), in reading order
 GLOSSARY = ("probability", "interval", "pp", "effect", "q", "window_p", "lever", "prior", "posterior",
@@ -88,6 +88,7 @@ class Draft:
     figures: dict[str, Pending]
     lang: str
     compare_run: object = None
+    painter: Painter | None = None  # the painter the figures came from: it builds the workbook too
 
 
 def draft_report(study, lang: str = "en", compare_run=None, painter: Painter | None = None) -> Draft:
@@ -99,8 +100,8 @@ def draft_report(study, lang: str = "en", compare_run=None, painter: Painter | N
     t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
     report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes, study.source_runs())
     texts = figure_texts(report, t)
-    return Draft(report, t, texts, order_figures(report, t, painter or Painter(in_process=True), texts), lang,
-                 compare_run)
+    painter = painter or Painter(in_process=True)
+    return Draft(report, t, texts, order_figures(report, t, painter, texts), lang, compare_run, painter)
 
 
 def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool = False, fragility=None,
@@ -159,12 +160,15 @@ def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool
     with atomic_folder(out_dir, force=force) as tmp:  # what needs no figure first: they may still be drawn
         atomic_write_text(tmp / "summary.json", json.dumps(summary(report), indent=1, ensure_ascii=False,
                                                            allow_nan=False) + "\n")
+        # the workbook is built by the figure worker (if any) while this process renders the templates
+        book = (draft.painter or Painter(in_process=True)).submit(
+            Drawing(tables_workbook, (report_tables(report, t),), form="file"))
         write_tables(report, tmp / "tables")
-        atomic_write_bytes(tmp / "tables" / "report.xlsx", workbook_bytes(report, t))
         svgs = {name: figure.result() for name, figure in draft.figures.items()}
         html, markdown = render_report(report, svgs, t, texts)
         atomic_write_text(tmp / "report.html", html)
         atomic_write_text(tmp / "report.md", markdown)
         for name, svg in svgs.items():
             atomic_write_text(tmp / "figures" / name, svg)
+        atomic_write_bytes(tmp / "tables" / "report.xlsx", book.result())
     return out_dir

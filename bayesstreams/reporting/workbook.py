@@ -165,15 +165,15 @@ def _cell(value):
     return spreadsheet_safe(str(value))
 
 
-def workbook_bytes(report: Report, t) -> bytes:
-    """The report's tables as one xlsx workbook (see the module docstring)."""
+def tables_workbook(tables: dict[str, tuple[list[str], list[list]]]) -> bytes:
+    """``{title: (head, rows)}`` as one xlsx workbook, a sheet per table (``analyze`` builds it in its figure worker)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     book = Workbook()
     book.remove(book.active)
     taken: set[str] = set()
-    for title, (head, rows) in report_tables(report, t).items():
+    for title, (head, rows) in tables.items():
         sheet = book.create_sheet(sheet_title(title, taken))
         sheet.append([_cell(h) for h in head])
         for cell in sheet[1]:

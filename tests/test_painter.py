@@ -107,9 +107,9 @@ def test_the_switch_and_a_single_core_keep_every_drawing_here(monkeypatch):
     monkeypatch.setenv(SWITCH, "0")
     assert not use_process() and Painter()._worker is None
     monkeypatch.setenv(SWITCH, "1")
-    monkeypatch.setattr("bayesstreams.reporting.painter._cores", lambda: 1)
+    monkeypatch.setattr("bayesstreams.reporting.painter.usable_cores", lambda: 1)
     assert not use_process() and Painter()._worker is None
-    monkeypatch.setattr("bayesstreams.reporting.painter._cores", lambda: 2)
+    monkeypatch.setattr("bayesstreams.reporting.painter.usable_cores", lambda: 2)
     assert use_process()
 
 

@@ -33,9 +33,6 @@ Advice
 from __future__ import annotations
 
 import dataclasses
-import os
-import pickle
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +42,7 @@ from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependenc
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.profile import read_profile
 from bayesstreams.data.support import no_data_factors
+from bayesstreams.forked import Forked, can_fork
 from bayesstreams.model.modes import DEFAULT_MODE
 from bayesstreams.analysis.advice import advice_to_dict, advise_many, json_safe, label_advice
 from bayesstreams.analysis.advice_fast import prepare_cases
@@ -270,14 +268,14 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     one case; the default batch path gives the same numbers (to rounding, tests/test_score_batch.py).
 
     More than :data:`PASS` profiles are scored :data:`PASS` at a time, so that the per-draw arrays of a pass
-    (about 2 MB per profile) bound the memory at any number of profiles.  ``workers > 1`` splits the profiles (from :data:`SPLIT_FROM` profiles on, where ``os.fork`` exists) over
+    (about 2 MB per profile) bound the memory at any number of profiles.  ``workers > 1`` splits the profiles (from :data:`SPLIT_FROM` profiles on, where :func:`~bayesstreams.forked.can_fork`) over
     that many processes forked from this one, each scoring its share on the batch path: every profile's
     score is computed alone (no number depends on the other profiles), so the result is the same, in the
     same order (tests/test_score_fast.py).
     """
     options = dict(top_levers=top_levers, n_similar=n_similar, min_gain=min_gain, threshold=threshold,
                    in_data=in_data, check_run=check_run, measure_prior=measure_prior, reference_path=reference_path)
-    if workers > 1 and profiles.n_cases >= SPLIT_FROM and hasattr(os, "fork"):
+    if workers > 1 and profiles.n_cases >= SPLIT_FROM and can_fork():
         return _score_split(run, profiles, workers, **options)
     if profiles.n_cases > PASS:
         return _score_in_passes(run, profiles, **options)
@@ -343,47 +341,19 @@ def _rows_of(profiles, rows: range):
 
 def _score_split(run, profiles, workers: int, **options) -> ScoreResult:
     """:func:`score_dataset` with the profiles split in ``workers`` consecutive shares, all but the first in forked
-    processes that send their result back through a pipe (pickled: plain dicts, lists and floats)."""
+    processes (:class:`~bayesstreams.forked.Forked`) that send their result back (pickled: plain dicts, lists and floats)."""
     shares = [rows for rows in np.array_split(np.arange(profiles.n_cases), workers) if len(rows)]
     children = []
-    for rows in shares[1:]:
-        read, write = os.pipe()
-        with warnings.catch_warnings():
-            # the only other threads are BLAS's pool, which re-forms itself in the child (pthread_atfork); the child
-            # runs NumPy and pickle and leaves through os._exit, touching no lock another thread may hold
-            warnings.filterwarnings("ignore", message=".*use of fork", category=DeprecationWarning)
-            pid = os.fork()
-        if pid == 0:  # the child: score its share, send it, and leave without running the parent's exit handlers
-            os.close(read)
-            code = 0
-            try:
-                try:
-                    answer = ("ok", score_dataset(run, _rows_of(profiles, range(rows[0], rows[-1] + 1)), **options))
-                except BaseException as error:  # sent to the parent, which raises it
-                    answer = ("error", error)
-                with os.fdopen(write, "wb") as pipe:
-                    pickle.dump(answer, pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(write)
-        children.append((pid, read))
     try:
+        for rows in shares[1:]:
+            children.append(Forked(score_dataset, run, _rows_of(profiles, range(rows[0], rows[-1] + 1)), fork=True,
+                                   **options))
         result = score_dataset(run, _rows_of(profiles, range(shares[0][0], shares[0][-1] + 1)), **options)
+        for child in children:
+            result.cases += child.result().cases
     finally:
-        answers = []
-        for pid, read in children:
-            with os.fdopen(read, "rb") as pipe:
-                try:
-                    answers.append(pickle.load(pipe))
-                except EOFError:
-                    answers.append(("error", RuntimeError("a scoring process ended without its result")))
-            os.waitpid(pid, 0)
-    for status, answer in answers:
-        if status != "ok":
-            raise answer
-        result.cases += answer.cases
+        for child in children:
+            child.cancel()  # a share not read (an error here, or in an earlier share) is ended, not left running
     result.profile = str(profiles.source)
     return result
 

@@ -515,13 +515,10 @@ def _qca_run(source: Path):
 
 
 def _cores() -> int:
-    """The cores this process may run on (at most 2: two shares of the profiles already halve the batch's peak)."""
-    import os
+    """The cores this process may run on, at most 2 (two shares of the profiles already halve the batch's peak)."""
+    from bayesstreams.forked import usable_cores
 
-    try:
-        return max(1, min(2, len(os.sched_getaffinity(0))))
-    except AttributeError:
-        return max(1, min(2, os.cpu_count() or 1))
+    return min(2, usable_cores())
 
 
 def _keep_freed_memory() -> None:

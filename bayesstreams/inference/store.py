@@ -114,7 +114,7 @@ def trace_with_extras(run):
     return tree
 
 
-def save_run(run, out: str | Path, force: bool = False, command: str | None = None) -> Path:
+def save_run(run, out: str | Path, force: bool = False, command: str | None = None, created: str | None = None) -> Path:
     """Write ``run`` as a run folder atomically; refuse to overwrite an existing one without ``force``.
 
     A :class:`~bayesstreams.inference.run.Run` is a record: this function writes it, and sets
@@ -130,6 +130,8 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
         Replace an existing folder.
     command
         The command recorded in ``run.json`` (default: this process's command line).
+    created
+        The time recorded in ``run.json`` (default: now; :func:`provenance` gives both before the writing).
 
     Returns
     -------
@@ -142,26 +144,43 @@ def save_run(run, out: str | Path, force: bool = False, command: str | None = No
     >>> sorted(p.name for p in folder.iterdir())[:3]
     ['dataset', 'draws.npz', 'model.toml']
     """
-    import tomli_w
-
     out = Path(out)
-    timings = dict(run.info.get("timings", {}))
     with atomic_folder(out, force=force) as tmp:
-        start = time.perf_counter()
-        write_netcdf(trace_with_extras(run), tmp / "trace.nc")
-        # stored so that a query on the saved run (score, report) needs no arviz-stats to power-scale
-        save_draws(tmp / "draws.npz", run.posterior, run.prior, run.log_likelihood, power_weights(run), run.power_khat)
-        write_long(run.dataset, tmp / "dataset")
-        (tmp / "model.toml").write_text(tomli_w.dumps(run.config.to_dict()), encoding="utf-8")
-        timings["write_s"] = time.perf_counter() - start
-        info = {"format_version": FORMAT_VERSION, **run.info,
-                "command": command or run.info.get("command") or " ".join(sys.argv),
-                "timings": {k: round(v, 3) for k, v in timings.items()},
-                "hashes": file_hashes(tmp),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-        (tmp / "run.json").write_text(json.dumps(info, indent=1, default=float), encoding="utf-8")
+        info = write_run_folder(run, tmp, command, created)
     run.info, run.path = info, out
     return out
+
+
+def write_run_folder(run, folder: Path, command: str | None = None, created: str | None = None) -> dict:
+    """The files of :func:`save_run` written into the existing, empty ``folder`` (a staged one); its ``run.json`` content."""
+    import tomli_w
+
+    folder = Path(folder)
+    timings = dict(run.info.get("timings", {}))
+    start = time.perf_counter()
+    write_netcdf(trace_with_extras(run), folder / "trace.nc")
+    # stored so that a query on the saved run (score, report) needs no arviz-stats to power-scale
+    save_draws(folder / "draws.npz", run.posterior, run.prior, run.log_likelihood, power_weights(run), run.power_khat)
+    write_long(run.dataset, folder / "dataset")
+    (folder / "model.toml").write_text(tomli_w.dumps(run.config.to_dict()), encoding="utf-8")
+    timings["write_s"] = time.perf_counter() - start
+    info = {"format_version": FORMAT_VERSION, **run.info,
+            "command": command or run.info.get("command") or " ".join(sys.argv),
+            "timings": {k: round(v, 3) for k, v in timings.items()},
+            "hashes": file_hashes(folder),
+            "created": created or now()}
+    (folder / "run.json").write_text(json.dumps(info, indent=1, default=float), encoding="utf-8")
+    return info
+
+
+def now() -> str:
+    """The time as ``run.json`` records it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def provenance(run, command: str | None = None) -> dict:
+    """``command`` and ``created`` as :func:`save_run` will record them, fixed now (for a save that runs elsewhere)."""
+    return {"command": command or run.info.get("command") or " ".join(sys.argv), "created": now()}
 
 
 def load_run(path: str | Path, verify: bool = True):

@@ -50,10 +50,12 @@ from pathlib import Path
 from bayesstreams.atomic import staged
 from bayesstreams.data.sources import has_dependent_streams, without_coded_streams
 from bayesstreams.errors import RunError
+from bayesstreams.forked import Forked
 from bayesstreams.inference.fit import fit as fit_run
 from bayesstreams.inference.fit import resolve_model
+from bayesstreams.inference.power import power_weights
 from bayesstreams.inference.run import Run
-from bayesstreams.inference.store import load_run, read_info, save_run
+from bayesstreams.inference.store import load_run, provenance, read_info, save_run, write_run_folder
 from bayesstreams.model.config import default_priors, evidence_features, load_config
 from bayesstreams.model.modes import MODES, compatible, get_mode, respondents_of
 
@@ -466,20 +468,86 @@ class Study:
         >>> sorted(written), (tmp / "staged" / "run.json").is_file()
         (['run'], True)
         """
+        with self.start_saving(stage, path, force, command, replaceable, fork=False) as saving:
+            return saving.finish()
+
+    def start_saving(self, stage, path, force: bool = False, command: str | None = None, replaceable=None,
+                     fork: bool | None = None) -> "Saving":
+        """:meth:`save_into` begun: the folders staged and each run's provenance set here, the files written by a
+        forked copy of this process (:mod:`bayesstreams.forked`; ``fork=None``: where that can be done) while
+        this one goes on; :meth:`Saving.finish` waits for them.
+
+        ``analyze`` drafts its report meanwhile: the runs' paths, command and time are already
+        the saved ones, and the records (draws, power-scaling weights) are the ones written.
+
+        Examples
+        --------
+        >>> from bayesstreams.atomic import staged
+        >>> with staged() as stage, Study.of(run).start_saving(stage, tmp / "begun") as saving:
+        ...     written = saving.finish()
+        >>> sorted(written), (tmp / "begun" / "run.json").is_file()
+        (['run'], True)
+        """
         path = Path(path)
-        written = {}
+        jobs = []
         if not _at(self.run, path):
-            written["run"] = stage.folder(path, force, replaceable)
-            save_run(self.run, written["run"], force=True, command=command)
-        self.run.path = path
+            jobs.append(("run", self.run, stage.folder(path, force, replaceable), path, command))
         for role, other in self.companions.items():
             target = companion_path(path, role)
-            if _at(other, target):
-                continue
-            written[role] = stage.folder(target, force, replaceable)
-            save_run(other, written[role], force=True, command=f"{role} companion of {path}")
-            other.path = target
-        return written
+            if not _at(other, target):
+                jobs.append((role, other, stage.folder(target, force, replaceable), target,
+                             f"{role} companion of {path}"))
+        before = [(run, run.info) for _, run, _, _, _ in jobs]
+        writes = []
+        for _, run, folder, _, job_command in jobs:
+            power_weights(run)  # kept in the record here, not only in the copy that writes it
+            given = provenance(run, job_command)
+            writes.append((run, folder, given))
+            run.info = {**run.info, **given}  # as run.json will say it; the path changes once written
+        saving = Saving(jobs, Forked(_write_runs, writes, fork=fork if writes else False), before)
+        saving.main = (self.run, path)
+        return saving
+
+class Saving:
+    """The runs of :meth:`Study.start_saving` being written; :meth:`finish` waits and returns ``{role: folder}``.
+
+    Used as a context manager: leaving the block with an error ends the writing at once (the
+    stage then removes its folders).
+    """
+
+    def __init__(self, jobs: list, writing: Forked, before: list):
+        self._jobs, self._writing, self._before = jobs, writing, before
+        self.main = None  # (the study's run, its folder): the run takes its path when the writing is done
+
+    def finish(self) -> dict:
+        try:
+            infos = self._writing.result()
+        except BaseException:
+            self._undo()
+            raise
+        for (_, run, _, final, _), info in zip(self._jobs, infos):
+            run.info, run.path = info, final
+        if self.main is not None:
+            self.main[0].path = self.main[1]
+        return {role: folder for role, _, folder, _, _ in self._jobs}
+
+    def _undo(self) -> None:
+        """The records' provenance as it was: nothing was saved."""
+        for run, info in self._before:
+            run.info = info
+
+    def __enter__(self) -> "Saving":
+        return self
+
+    def __exit__(self, kind, error, trace) -> None:
+        if kind is not None:
+            self._writing.cancel()
+            self._undo()
+
+
+def _write_runs(writes: list) -> list[dict]:
+    """Each ``(run, staged folder, provenance)`` written into its folder; their ``run.json`` contents, in order."""
+    return [write_run_folder(run, folder, given["command"], given["created"]) for run, folder, given in writes]
 
 
 def _at(run: Run, folder: Path) -> bool:

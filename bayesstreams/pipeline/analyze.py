@@ -123,11 +123,13 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
         restore_companions(study)  # what a reused companion contributed to the last report, when still its own
         found = check_robustness(study, progress=progress) if robustness else None
         with staged() as stage:  # the run, its companions and the report: renamed together at the end
-            written = study.save_into(stage, run_dir, force, command, lambda path: _rule(rules, path)(path))
+            # the runs are written by a forked copy of this process (the second core) while the report is drafted
+            with study.start_saving(stage, run_dir, force, command, lambda path: _rule(rules, path)(path)) as saving:
+                report_tmp = stage.folder(out, force, rules[out])
+                _write_outputs(study, report_tmp, lang, briefs, brief_lang, found, brief_format, painter)
+                written = saving.finish()
             for folder in written.values():
                 (folder / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
-            report_tmp = stage.folder(out, force, rules[out])
-            _write_outputs(study, report_tmp, lang, briefs, brief_lang, found, brief_format, painter)
             (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     store_companions(study)  # beside each companion, now in place: the next analyze of the same data reads it
     lines = fit_lines(data, config, study.run, seed, run_dir)

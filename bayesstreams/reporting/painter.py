@@ -35,6 +35,7 @@ from typing import Callable
 
 import pandas  # noqa: F401  (the worker unpickles the drawings' tables: loaded during its warm-up)
 
+from bayesstreams.forked import usable_cores
 from bayesstreams.reporting.figures import _figure, to_png, to_svg
 
 SWITCH = "BAYESSTREAMS_FIGURE_PROCESS"  # "0": draw every figure in this process
@@ -180,16 +181,9 @@ class _Worker:
                 threading.Thread(target=self.process.wait, name="bayesstreams-painter-exit", daemon=True).start()
 
 
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def use_process() -> bool:
     """Whether figures are drawn in a worker process: two cores or more, and not switched off by ``BAYESSTREAMS_FIGURE_PROCESS=0``."""
-    return os.environ.get(SWITCH, "1").strip() != "0" and _cores() >= 2
+    return os.environ.get(SWITCH, "1").strip() != "0" and usable_cores() >= 2
 
 
 class Painter:

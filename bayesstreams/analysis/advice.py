@@ -157,13 +157,15 @@ def interpolate_rows(levels: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.n
     return out
 
 
-def settle_cases(cases: list) -> None:
+def settle_cases(cases: list, kernels=None) -> None:
     """The quantiles of every summary the ``cases`` deferred (:meth:`_Case.summary`), in one sort over all of them.
 
     Each row sorted alone (values on the grid of :data:`RESOLUTION`, ties in draw order) and read at
     :data:`LEVELS` under its case's weights: the numbers :func:`weighted_summary` gives one array.
     A row whose draws and weights are bit for bit those of a row already pending (the same gain
-    summarised as a lever and as a step) is read once and its quantiles copied.
+    summarised as a lever and as a step) is read once and its quantiles copied.  ``kernels``: the
+    numba kernels of :mod:`bayesstreams.fast.batch` (the caller loads them: this module never imports
+    numba), which read the rows with the same bits.
     """
     pending, weights, copies = [], [], []
     for case in cases:
@@ -180,19 +182,25 @@ def settle_cases(cases: list) -> None:
             weights.append(case.weights)
     for start in range(0, len(pending), SETTLE_ROWS):  # a chunk of rows at a time: the memory stays bounded
         chunk = slice(start, start + SETTLE_ROWS)
-        quantiles = _row_quantiles(np.stack([row for _, row in pending[chunk]]), weights[chunk])
+        quantiles = _row_quantiles(np.stack([row for _, row in pending[chunk]]), weights[chunk], kernels)
         for (out, _), row in zip(pending[chunk], quantiles.tolist()):
             out.update(zip(QUANTILES, row))
     for out, first in copies:
         out.update((name, pending[first][0][name]) for name in QUANTILES)
 
 
-def _row_quantiles(samples: np.ndarray, weights: list) -> np.ndarray:
+def _row_quantiles(samples: np.ndarray, weights: list, kernels=None) -> np.ndarray:
     """:data:`LEVELS` quantiles of each row of ``samples`` (row, draw) under its weights (row's array of ``weights``).
 
     The rows' values on the grid come back from the sorted keys of :func:`sort_order` themselves
     (each key holds its value's grid step), so only the weights are gathered in sorted order.
+    With ``kernels`` (:mod:`bayesstreams.fast.batch`) the keys are packed and read back in numba,
+    sorted by NumPy in between: the same order, sums and interpolation, so the same bits.
     """
+    if kernels is not None and samples.shape[-1] >= 2:
+        found = _row_quantiles_kernels(samples, weights, kernels)
+        if found is not None:
+            return found
     with np.errstate(invalid="ignore"):
         steps = np.round(samples / RESOLUTION)
     n = samples.shape[-1]
@@ -210,6 +218,26 @@ def _row_quantiles(samples: np.ndarray, weights: list) -> np.ndarray:
     row_weights = np.take_along_axis(np.stack(weights), order, axis=1)
     cumulative = np.cumsum(row_weights, axis=1) - 0.5 * row_weights
     return interpolate_rows(LEVELS, cumulative, ordered)
+
+
+def _row_quantiles_kernels(samples: np.ndarray, weights: list, kernels) -> np.ndarray | None:
+    """:func:`_row_quantiles` by the kernels; None where a row cannot be packed (the reference's argsort then)."""
+    samples = np.ascontiguousarray(samples, dtype=float)
+    n = samples.shape[-1]
+    bits = max(1, int(n - 1).bit_length())
+    keys = np.empty(samples.shape, dtype=np.int64)
+    lows = np.empty(len(samples))
+    if not kernels.grid_keys(samples, RESOLUTION, bits, keys, lows):
+        return None
+    keys.sort(axis=-1)
+    distinct: dict = {}  # the rows of one case share its weights: each array passed once
+    row_weights = np.array([distinct.setdefault(id(w), len(distinct)) for w in weights], dtype=np.int64)
+    table = np.empty((len(distinct), n))
+    for w in weights:
+        table[distinct[id(w)]] = w
+    out = np.empty((len(samples), len(LEVELS)))
+    kernels.read_sorted(keys, lows, bits, RESOLUTION, table, row_weights, LEVELS, out)
+    return out
 
 
 SETTLE_ROWS = 256  # summaries sorted together (memory: about 8 kB per row per 1,000 draws, times a few arrays)
@@ -232,6 +260,8 @@ class _Case:
     # evaluate interventions on one phase from coefficients read off once (analysis.advice_fast); the
     # reference (False) rebuilds every joint per set; the two agree to rounding (tests/test_score_batch.py)
     fast: bool = False
+    # the numba kernels of bayesstreams.fast.batch (a batch of profiles; the caller loads them), or None: NumPy
+    kernels: object = field(default=None, repr=False, compare=False)
 
     def q_under(self, sets: list[tuple[int, ...]], value: float | np.ndarray = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Stream probabilities per phase, each (set, draw, stream) or (draw, stream) where no set moves the phase,
@@ -364,7 +394,8 @@ class _Case:
         moved = moved_phase(q_new) if self.fast and isinstance(q_new, tuple) else None
         if moved is None:
             return self.probability(q_new, target, w1_open)[0]
-        return evaluate_target(self._coefficients(target, w1_open, moved), q_new[moved])
+        kernel = None if self.kernels is None else self.kernels.evaluate_target
+        return evaluate_target(self._coefficients(target, w1_open, moved), q_new[moved], kernel)
 
     def _coefficients(self, target: int, w1_open: bool, moved: int):
         """The fast path's :func:`coefficients` of the target for sets that move phase ``moved``, computed once per case."""
@@ -391,7 +422,7 @@ class _Case:
 
     def settle(self) -> None:
         """Fill in the quantiles of every summary :meth:`summary` deferred (fast path)."""
-        settle_cases([self])
+        settle_cases([self], self.kernels)
 
     def single_probabilities(self, members: list[int], target: int, w1_open: bool = False, q_sets=None) -> np.ndarray:
         """``P(target | do(x_k = +1), evidence)`` per (member, draw): the levers, the steps and the plans of size 1.
@@ -434,7 +465,7 @@ def _logistic(v: np.ndarray) -> np.ndarray:
 
 
 def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.ndarray | None = None,
-          fast: bool = False, prepared: dict | None = None) -> _Case:
+          fast: bool = False, prepared: dict | None = None, kernels=None) -> _Case:
     n_factors = base.x.shape[1]
     onehot = np.zeros((n_factors, 6))
     onehot[np.arange(n_factors), base.factor_phase * 3 + base.factor_stream] = 1.0
@@ -452,7 +483,7 @@ def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.nda
                  None if group_eta is None else group_eta[:, row], np.asarray(base.factor_phase),
                  np.asarray(base.factor_stream), qt)
     return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum(), exact=exact, fast=fast,
-                 cache=dict(prepared or {}))
+                 cache=dict(prepared or {}), kernels=kernels if fast else None)
 
 
 def _factor(dataset, k: int) -> dict:
@@ -704,19 +735,22 @@ def advise_many(posterior, dataset, cases: list, prepared: list | None = None, *
     ``options`` are :func:`advise`'s (``fast=True`` defers the quantiles); ``prepared`` one entry per
     case (:func:`bayesstreams.analysis.advice_fast.prepare_cases`).  Each result equals ``advise`` of
     that case alone: every row of the one pass is sorted and read on its own (:func:`settle_cases`).
+    ``kernels``: the numba kernels of :mod:`bayesstreams.fast.batch` (fast path; loaded by the caller),
+    which give the same bits as the NumPy they replace.
     """
+    kernels = options.get("kernels")
     prepared = prepared if prepared is not None else [None] * len(cases)
     done = [_advise(posterior, dataset, case, options.get("base"), options.get("reference"), options.get("prior"),
                     options.get("threshold", DEFAULT_THRESHOLD), options.get("min_gain", DEFAULT_MIN_GAIN),
                     options.get("reweight", False), options.get("weights"), options.get("fast", False), entry,
-                    options.get("no_data"))
+                    options.get("no_data"), kernels)
             for case, entry in zip(cases, prepared)]
-    settle_cases([state for _, state in done])
+    settle_cases([state for _, state in done], kernels)
     return [out for out, _ in done]
 
 
 def _advise(posterior, dataset, case, base, reference, prior, threshold, min_gain, reweight, weights, fast,
-            prepared, no_data) -> tuple[CaseAdvice, _Case]:
+            prepared, no_data, kernels=None) -> tuple[CaseAdvice, _Case]:
     """:func:`advise` with the quantiles of its summaries still to be read (fast path), and the case's state."""
     run = posterior.run if isinstance(posterior, Study) else posterior  # a Study holds its run
     if isinstance(run, Run):  # advise(run_or_study, case)
@@ -728,7 +762,8 @@ def _advise(posterior, dataset, case, base, reference, prior, threshold, min_gai
         raise RunError(f"case advice needs the streams model; this run is a {base.kind} model")
     i = dataset.case_ids.index(dataset.resolve_case(case))
     evidence = case_evidence(dataset, i)
-    state = _case(base, i, evidence, reweight, weights, fast=fast, prepared=prepared if fast else None)
+    state = _case(base, i, evidence, reweight, weights, fast=fast, prepared=prepared if fast else None,
+                  kernels=kernels)
     if no_data is None:
         no_data = no_data_factors(reference if reference is not None else dataset)
     # never offered: factors without data (their gain is the prior's) and context no case can change

@@ -124,8 +124,17 @@ def evaluate(coef: dict, q_moved: np.ndarray):
         return cf / mass, fact / mass, mass
 
 
-def evaluate_target(coef: dict, q_moved: np.ndarray) -> np.ndarray:
-    """:func:`evaluate`'s first value alone, by the same operations: the factual chance is not computed."""
+def evaluate_target(coef: dict, q_moved: np.ndarray, kernel=None) -> np.ndarray:
+    """:func:`evaluate`'s first value alone, by the same operations: the factual chance is not computed.
+
+    ``kernel``: :func:`bayesstreams.fast.batch.evaluate_target` (the caller loads it), the same
+    operations per set and draw in numba, so the same bits.
+    """
+    if kernel is not None and np.ndim(q_moved) == 3:
+        out = np.empty(np.shape(q_moved)[:2])
+        kernel(np.ascontiguousarray(coef["q"], dtype=float), np.ascontiguousarray(coef["s"], dtype=float),
+               np.ascontiguousarray(np.swapaxes(q_moved, 1, 2), dtype=float), _linear(coef), out)
+        return out
     _, _, k_new, k_both = products(coef["q"], coef["s"], q_moved)
     terms = _linear(coef)
     cf, mass = (terms[n, 0] + terms[n, 1] * k_new + terms[n, 2] * k_both for n in (0, 2))
@@ -189,12 +198,18 @@ def _tables(w: np.ndarray, target: int, w1_open: bool) -> np.ndarray:
     return out
 
 
-def _joint(q, s, lam, kap) -> np.ndarray:
+def _joint(q, s, lam, kap, kernels=None) -> np.ndarray:
     """One phase's factual joint of many cases, stacked (case, key, draw): q (case, draw, stream), s (case, stream).
 
     ``_phase_joint(q, q, ...)``: without an intervention ``k_new = k_both = k_now``, so only the
-    evidence mass and ``k_now`` are needed, each stream's evidence read per case.
+    evidence mass and ``k_now`` are needed, each stream's evidence read per case.  ``kernels``
+    (:mod:`bayesstreams.fast.batch`): the same operations in numba, the same bits.
     """
+    if kernels is not None:
+        out = np.empty((q.shape[0], 4, q.shape[1]))
+        kernels.joint_cells(np.ascontiguousarray(q, dtype=float), np.ascontiguousarray(s, dtype=float),
+                            np.ascontiguousarray(lam, dtype=float), np.ascontiguousarray(kap, dtype=float), out)
+        return out
     mass = k_now = 1.0
     for stream in range(q.shape[-1]):
         code, now = s[:, stream, None], q[..., stream]
@@ -204,12 +219,18 @@ def _joint(q, s, lam, kap) -> np.ndarray:
     return np.stack(_cells(lam, kap, mass, k_now, k_now, k_now), axis=1)
 
 
-def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int) -> np.ndarray:
+def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int, kernels=None) -> np.ndarray:
     """Coefficients of the moved phase's joint (case, key, draw): the other phase's ``joint`` summed in.
 
-    One 0/1 table of 4 x 4 per case and gate times the other phase's four cells (:func:`_apply`).
+    One 0/1 table of 4 x 4 per case and gate times the other phase's four cells (:func:`_apply`);
+    ``kernels`` (:mod:`bayesstreams.fast.batch`): the same sums in numba, the same bits.
     """
     table = tables if moved == 0 else np.swapaxes(tables, -1, -2)
+    if kernels is not None:
+        out = np.empty(joint.shape)
+        kernels.per_key(np.ascontiguousarray(table, dtype=float), np.ascontiguousarray(joint, dtype=float),
+                        np.ascontiguousarray(rho, dtype=float), out)
+        return out
     return (1.0 - rho) * _apply(table[0], joint) + rho * _apply(table[1], joint)
 
 
@@ -240,42 +261,43 @@ def _apply(table: np.ndarray, joint: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sum(tables: np.ndarray, j1: np.ndarray, j2: np.ndarray, rho: np.ndarray) -> np.ndarray:
+def _sum(tables: np.ndarray, j1: np.ndarray, j2: np.ndarray, rho: np.ndarray, kernels=None) -> np.ndarray:
     """The whole bilinear sum (case, draw)."""
-    return (_per_key(tables, j2, rho, 0) * j1).sum(axis=1)
+    return (_per_key(tables, j2, rho, 0, kernels) * j1).sum(axis=1)
 
 
-def _mass_and_streams(q, d, s, w):
+def _mass_and_streams(q, d, s, w, kernels=None):
     """Every case's evidence mass (case, draw) and stream posterior (case, draw, phase, stream); q (case, draw, phase, stream)."""
     lam, kap, rho = d["lambda"], d["kappa"], d["rho"]
     tables = _tables(w, 0, False)[2]
-    joints = [_joint(q[:, :, p], s[:, p], lam[:, p], kap[:, p]) for p in range(2)]
-    mass = _sum(tables, joints[0], joints[1], rho)
+    joints = [_joint(q[:, :, p], s[:, p], lam[:, p], kap[:, p], kernels) for p in range(2)]
+    mass = _sum(tables, joints[0], joints[1], rho, kernels)
     streams = np.empty(q.shape)
     for p in range(2):
         for stream in range(3):
             s_on = s[:, p].copy()
             s_on[:, stream] = 1.0
             on = list(joints)
-            on[p] = _joint(q[:, :, p], s_on, lam[:, p], kap[:, p])
+            on[p] = _joint(q[:, :, p], s_on, lam[:, p], kap[:, p], kernels)
             with np.errstate(invalid="ignore", divide="ignore"):
-                share = _sum(tables, on[0], on[1], rho) / mass
+                share = _sum(tables, on[0], on[1], rho, kernels) / mass
             coded = ~np.isnan(s[:, p, stream])
             streams[:, :, p, stream] = np.where(coded[:, None], s[:, p, stream, None], share)
     return mass, streams, joints
 
 
-def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints) -> list[dict]:
+def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints, kernels=None) -> list[dict]:
     """:func:`coefficients` of many cases at once (interventions on the target's phase), one dict per case."""
     moved = target
     lam, kap, rho = d["lambda"], d["kappa"], d["rho"]
     tables = _tables(w, target, w1_open)
-    per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved) for n in range(3)], axis=1)
+    per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved, kernels) for n in range(3)], axis=1)
     q_m = np.ascontiguousarray(q[:, :, moved])
     return [_finish(q_m[i], s[i, moved], lam[:, moved], kap[:, moved], per_key[i]) for i in range(q.shape[0])]
 
 
-def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, rows=slice(None)) -> list[dict]:
+def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, rows=slice(None),
+                  kernels=None) -> list[dict]:
     """The per-draw pieces of every case's advice in a few passes over all cases (batch scoring).
 
     Returns one dict per case, the cache of its ``_Case`` in :mod:`bayesstreams.analysis.advice`:
@@ -284,14 +306,15 @@ def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, row
     advice evaluates (on the target's phase; on phase 2 under ``do(W1 = 1)`` when the target is W1).
     Each equals what the case computes alone, up to rounding.  ``rows`` selects the cases of
     ``base`` (and of ``s``, ``w``, ``targets``) to prepare: a caller bounds the memory by preparing
-    a block of cases at a time.
+    a block of cases at a time.  ``kernels``: :mod:`bayesstreams.fast.batch` (the caller loads it), whose
+    joints and per-key sums are the NumPy's bit for bit.
     """
     d = base.draws
     # advice._logistic, elementwise: the same bits as per case; cases first, so that each case's pieces are contiguous
     q = 0.5 + 0.5 * np.tanh(0.5 * np.ascontiguousarray(np.moveaxis(base.eta[:, rows], 1, 0)))
     s, w = np.asarray(s, dtype=float)[rows], np.asarray(w, dtype=float)[rows]
     targets = list(np.asarray(targets, dtype=object)[rows])
-    mass, streams, joints = _mass_and_streams(q, d, s, w)
+    mass, streams, joints = _mass_and_streams(q, d, s, w, kernels)
     caches = [{"q": q[i], "mass": mass[i], "streams": streams[i]} for i in range(q.shape[0])]
     jobs = [(0, False)] + ([(1, False), (1, True)] if 2 in phases else [])
     for target, w1_open in jobs:
@@ -300,7 +323,7 @@ def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, row
             continue
         index = np.asarray(rows)
         coefs = _coefficients_cases(q[index], d, s[index], w[index], target, w1_open,
-                                    [joint[index] for joint in joints])
+                                    [joint[index] for joint in joints], kernels)
         for j, i in enumerate(rows):
             coef = coefs[j]
             caches[i][("factual", target, w1_open)] = (coef["cf"], coef["fact"], coef["mass"])

@@ -45,6 +45,7 @@ from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependenc
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.profile import read_profile
 from bayesstreams.data.support import no_data_factors
+from bayesstreams.fast.registry import batch_kernels
 from bayesstreams.model.modes import DEFAULT_MODE
 from bayesstreams.analysis.advice import advice_to_dict, advise_many, json_safe, label_advice
 from bayesstreams.analysis.advice_fast import prepare_cases
@@ -224,6 +225,7 @@ def _case_score(profiles, i: int, chances: dict, reference_p2: np.ndarray, **par
         percentile_p_w2=percentile_among(mean_p2, reference_p2), **parts)
 
 
+KERNELS_FROM = 16  # profiles from which the advice loads the numba kernels (importing numba costs about 0.3 s)
 BLOCK = 32  # profiles advised together (memory: about 1.5 MB per profile per 1,000 draws until their quantiles are read)
 
 
@@ -239,15 +241,18 @@ def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshol
         return [None] * profiles.n_cases
     targets = [case_evidence(profiles, i).target for i in range(profiles.n_cases)]
     no_data = no_data_factors(run.dataset)  # the reference's: once, not once per profile
+    # the same bits as the NumPy they replace (tests/test_score_kernels.py): only the time differs
+    kernels = batch_kernels() if fast and profiles.n_cases >= KERNELS_FROM else None
     out = []
     for start in range(0, profiles.n_cases, BLOCK):  # a block at a time: the prepared pieces bound the memory
         rows = slice(start, min(start + BLOCK, profiles.n_cases))
         prepared = [None] * (rows.stop - rows.start)
         if fast and "evidence" not in base.cache:  # under an evidence mode a case's q is summed out per stream
-            prepared = prepare_cases(base, profiles.s, profiles.w, targets, list(run.dataset.phases), rows)
+            prepared = prepare_cases(base, profiles.s, profiles.w, targets, list(run.dataset.phases), rows, kernels)
         advised = advise_many(run.posterior, profiles, list(profiles.case_ids[rows]), prepared, base=base,
                               reference=run.dataset, prior=run.prior, threshold=threshold, min_gain=min_gain,
-                              reweight=not in_data, fast=fast, no_data=no_data)  # the block's quantiles in one pass
+                              reweight=not in_data, fast=fast, no_data=no_data,
+                              kernels=kernels)  # the block's quantiles in one pass
         out += [advice_to_dict(advice, labels, actions=actions) for advice in advised]
     return out
 
@@ -345,6 +350,8 @@ def _score_split(run, profiles, workers: int, **options) -> ScoreResult:
     """:func:`score_dataset` with the profiles split in ``workers`` consecutive shares, all but the first in forked
     processes that send their result back through a pipe (pickled: plain dicts, lists and floats)."""
     shares = [rows for rows in np.array_split(np.arange(profiles.n_cases), workers) if len(rows)]
+    if not options.get("reference_path") and len(shares[0]) >= KERNELS_FROM:
+        batch_kernels()  # numba loaded once, here, not in every forked process
     children = []
     for rows in shares[1:]:
         read, write = os.pipe()

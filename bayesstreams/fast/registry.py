@@ -84,3 +84,10 @@ def counterfactual_kernel():
     from bayesstreams.fast import counterfactual  # lazy: loads numba; the registry is read by light paths
 
     return counterfactual.counterfactual_target
+
+
+def batch_kernels():
+    """The kernels of batch scoring's advice (:mod:`bayesstreams.fast.batch`: rows' quantiles, sets' chances), loaded on first use."""
+    from bayesstreams.fast import batch  # lazy: loads numba; the registry is read by light paths
+
+    return batch

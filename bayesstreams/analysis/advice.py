@@ -22,6 +22,7 @@ a profile that is not in the data reweights the draws by its likelihood (``rewei
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -172,7 +173,9 @@ def settle_cases(cases: list, kernels=None) -> None:
         seen: dict = {}
         for out, samples in case.cache.pop("pending", {}).values():
             row = np.broadcast_to(samples, case.weights.shape)
-            key = hash(row.tobytes())
+            # a bucket, not a proof: rows that share it are compared in full below, so a coarse key (every
+            # 64th draw and the sum) only costs a missed copy where two different rows share it
+            key = hash(row[::64].tobytes()) ^ hash(float(row.sum()))
             first = seen.get(key)
             if first is not None and np.array_equal(pending[first][1], row):
                 copies.append((out, first))
@@ -231,10 +234,10 @@ def _row_quantiles_kernels(samples: np.ndarray, weights: list, kernels) -> np.nd
         return None
     keys.sort(axis=-1)
     distinct: dict = {}  # the rows of one case share its weights: each array passed once
-    row_weights = np.array([distinct.setdefault(id(w), len(distinct)) for w in weights], dtype=np.int64)
+    row_weights = np.array([distinct.setdefault(id(w), (len(distinct), w))[0] for w in weights], dtype=np.int64)
     table = np.empty((len(distinct), n))
-    for w in weights:
-        table[distinct[id(w)]] = w
+    for j, w in distinct.values():
+        table[j] = w
     out = np.empty((len(samples), len(LEVELS)))
     kernels.read_sorted(keys, lows, bits, RESOLUTION, table, row_weights, LEVELS, out)
     return out
@@ -487,8 +490,10 @@ def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.nda
 
 
 def _factor(dataset, k: int) -> dict:
-    return {"factor": dataset.factor_ids[k], "phase": int(dataset.factor_phase[k]) + 1,
-            "stream": STREAMS[dataset.factor_stream[k]]}
+    # read off the codebook's factor itself: the dataset's factor_ids, factor_phase and factor_stream are
+    # built afresh over every factor at each read, and this runs once per lever, step and necessity entry
+    factor = dataset.codebook.factors[k]
+    return {"factor": factor.id, "phase": PHASES.index(factor.phase) + 1, "stream": STREAMS[STREAMS.index(factor.stream)]}
 
 
 def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, min_gain: float,
@@ -971,7 +976,15 @@ def label_advice(data: dict, labels: dict, lang: str = "en", actions: dict | Non
 
 def json_safe(value):
     """``value`` with every non-finite float replaced by None, through dicts, lists and tuples (strict JSON)."""
-    if isinstance(value, float) and not np.isfinite(value):
+    # the plain types first, by their exact type (a score's advice is tens of thousands of values); then subclasses
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {k: json_safe(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
         return {k: json_safe(v) for k, v in value.items()}

@@ -142,3 +142,25 @@ def test_scores_with_and_without_the_kernels_are_the_same(tmp_path, monkeypatch)
     monkeypatch.setattr(batch, "read_sorted", lambda *a: calls.append(1) or real(*a))
     assert scoring.score_to_dict(scoring.score_dataset(run, profiles)) == without
     assert calls  # the kernels were used
+
+
+@pytest.mark.parametrize("cells", [6, 2])
+def test_cell_sums_by_the_kernel_equal_einsum(cells):
+    """The baselines' per-cell sums of ``beta x`` (streams: 6 cells, additive: 2), codes and not-discussed masks."""
+    from bayesstreams.fast.registry import BATCH_FROM, cell_sums
+    from bayesstreams.model.likelihood import cell_sums as reference
+
+    rng = np.random.default_rng(cells)
+    n_cases, n_factors = BATCH_FROM + 5, 23
+    onehot = np.eye(cells)[rng.integers(0, cells, n_factors)]
+    beta = rng.normal(size=(500, n_factors)) * rng.random(n_factors) * 3
+    for x in (rng.integers(-1, 2, (n_cases, n_factors)).astype(float), (rng.random((n_cases, n_factors)) < 0.3) * 1.0,
+              np.zeros((n_cases, n_factors))):
+        expected = reference(x, np.abs(beta) if x.max() == 1 and x.min() == 0 else beta, onehot)
+        found = cell_sums(x, np.abs(beta) if x.max() == 1 and x.min() == 0 else beta, onehot)
+        assert found.shape == expected.shape and np.array_equal(found, expected)
+        assert np.array_equal(np.signbit(found), np.signbit(expected))
+    codes = rng.integers(-1, 2, (3, n_factors)).astype(float)
+    out = np.empty((500, 3, cells))
+    batch.cell_sums(codes, beta, onehot, out)  # the kernel itself, below the registry's size switch
+    assert np.array_equal(out, reference(codes, beta, onehot))

@@ -32,7 +32,7 @@ import numpy as np
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.support import CODES, observed_codes, support_arrays
 from bayesstreams.errors import RunError
-from bayesstreams.fast.registry import expected_q
+from bayesstreams.fast.registry import cell_sums, expected_q
 from bayesstreams.model.kinds import get_kind, kind_of_draws
 from bayesstreams.model.windows import Baseline, Windows
 
@@ -175,7 +175,8 @@ def baseline(draws: dict, dataset) -> Baseline:
     """
     return kind_of_draws(draws).baseline(draws, np.asarray(dataset.x, dtype=float),
                                          np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream),
-                                         np.asarray(dataset.group, dtype=int), records=dataset, qt=expected_q)
+                                         np.asarray(dataset.group, dtype=int), records=dataset, qt=expected_q,
+                                         sums=cell_sums)
 
 
 def run_baseline(run) -> Baseline:

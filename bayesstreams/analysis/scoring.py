@@ -351,7 +351,7 @@ def _score_split(run, profiles, workers: int, **options) -> ScoreResult:
     processes that send their result back through a pipe (pickled: plain dicts, lists and floats)."""
     shares = [rows for rows in np.array_split(np.arange(profiles.n_cases), workers) if len(rows)]
     if not options.get("reference_path") and len(shares[0]) >= KERNELS_FROM:
-        batch_kernels()  # numba loaded once, here, not in every forked process
+        batch_kernels().warm()  # numba and the kernels loaded (from its cache) once, here, not in every forked process
     children = []
     for rows in shares[1:]:
         read, write = os.pipe()

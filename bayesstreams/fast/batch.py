@@ -201,7 +201,26 @@ def joint_cells(q, s, lam, kap, out):
             out[c, 3, d] = (1.0 - lam_d) * kap_d * mass + coupled * (mass - k_now - k_now + k_now)
 
 
-KERNELS = (grid_keys, read_sorted, evaluate_target, per_key, joint_cells)
+@njit(**_JIT)
+def cell_sums(x, beta, onehot, out):
+    """``model.likelihood.cell_sums``: ``out[d, c, m] = sum_k x[c, k] beta[d, k] onehot[k, m]``.
+
+    Every factor's term, zeros included, added in factor order from 0 to each cell, each term the
+    product ``(x beta) onehot``: the order and the products of NumPy's ``einsum`` of three operands
+    (one sequential accumulation per output; the tests hold the two equal bit for bit).
+    """
+    draws, factors = beta.shape
+    cases, cells = x.shape[0], onehot.shape[1]
+    for d in range(draws):
+        for c in range(cases):
+            for m in range(cells):
+                total = 0.0
+                for k in range(factors):
+                    total += x[c, k] * beta[d, k] * onehot[k, m]
+                out[d, c, m] = total
+
+
+KERNELS = (grid_keys, read_sorted, evaluate_target, per_key, joint_cells, cell_sums)
 
 
 def warm() -> None:
@@ -218,3 +237,4 @@ def warm() -> None:
     joint = np.empty((2, 4, n))
     joint_cells(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1), joint)
     per_key(np.ones((2, 2, 4, 4)), joint, np.full(n, 0.5), np.empty((2, 4, n)))
+    cell_sums(np.ones((2, 3)), np.ones((n, 3)), np.eye(6)[:3], np.empty((n, 2, 6)))

@@ -110,3 +110,27 @@ def test_an_error_in_a_forked_share_is_raised_in_the_caller(tmp_path, monkeypatc
     monkeypatch.setattr(scoring, "most_similar", fails_in_a_child)
     with pytest.raises(ValueError, match="a share failed"):
         scoring.score_dataset(run, profiles, workers=2)
+
+
+@pytest.mark.parametrize("model", ["streams", "additive", "marginal"])
+def test_do_factor_of_some_cases_equals_their_columns_of_all(model):
+    """``do_factor(..., cases=rows)`` (the codes-only levers of cases not at +1): bit for bit the columns of all cases."""
+    from bayesstreams.analysis.queries import baseline, do_factor
+    from bayesstreams.model.config import load_config
+    from bayesstreams.model.priors import draw_prior
+
+    from .conftest import ROOT
+
+    dataset = load_dataset(STUDY)
+    if model == "streams":
+        draws = prior_like_draws(dataset, n=200, seed=3)
+    else:
+        config = load_config(ROOT / "models" / ("additive.toml" if model == "additive" else "streams-marginal.toml"))
+        draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), 200,
+                           np.random.default_rng(3))
+    base = baseline(draws, dataset)
+    rows = np.array([0, 3, 4, 7])
+    for k in (0, 5, len(dataset.factor_ids) - 1):
+        whole, some = do_factor(base, k, 1.0), do_factor(base, k, 1.0, cases=rows)
+        for name in ("p1", "p2_open", "p2_closed", "p2"):
+            assert np.array_equal(getattr(some, name), getattr(whole, name)[:, rows]), (model, k, name)

@@ -210,13 +210,14 @@ def windows(base: Baseline) -> Windows:
     return base.cache["windows"]
 
 
-def do_factor(base: Baseline, k: int, value) -> Windows:
+def do_factor(base: Baseline, k: int, value, cases=None) -> Windows:
     """Window probabilities under ``do(x[:, k] = value)`` (a scalar, or one value per case).
 
     A factor only moves its own phase's stream (streams model) or window log-odds
     (additive model); the other phase changes only through the dependency of W2 on W1.
+    ``cases``: the windows of these cases only (an index array), the same numbers as their columns of all.
     """
-    return get_kind(base.kind).do_factor(base, k, value)
+    return get_kind(base.kind).do_factor(base, k, value, cases=cases)
 
 
 def gain_draws(draws: dict, dataset, factor: str, value, base: Baseline | None = None) -> tuple[np.ndarray, np.ndarray]:

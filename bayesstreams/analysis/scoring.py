@@ -176,19 +176,20 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
     for k, factor in enumerate(profiles.factor_ids):
         if factor in no_data:
             continue
-        up = do_factor(base, k, 1.0)  # queries.lever_gains, with P(W2) now read once
-        gain_w1, gain_w2 = up.p1 - now.p1, up.p2 - now_p2
         phase = PHASES[base.factor_phase[k]]
         if window == "W1" and phase != 1:
             continue  # a phase-2 factor does not move the phase-1 window
-        gain = gain_w1 if window == "W1" else gain_w2
         rows = np.flatnonzero(base.x[:, k] != 1)
         if not len(rows):
             continue
-        by_w2 = _summaries(gain_w2[:, rows]) if window != "W1" else [None] * len(rows)
-        by_w1 = _summaries(gain_w1[:, rows]) if window == "W1" else [None] * len(rows)
-        means_w1 = np.ascontiguousarray(gain_w1[:, rows].T).mean(axis=1)
-        above = (gain[:, rows] > min_gain).mean(axis=0)
+        # queries.lever_gains of the cases not at +1 alone (each case's numbers are its own), P(W2) now read once
+        up = do_factor(base, k, 1.0, cases=rows)
+        gain_w1, gain_w2 = up.p1 - now.p1[:, rows], up.p2 - now_p2[:, rows]
+        gain = gain_w1 if window == "W1" else gain_w2
+        by_w2 = _summaries(gain_w2) if window != "W1" else [None] * len(rows)
+        by_w1 = _summaries(gain_w1) if window == "W1" else [None] * len(rows)
+        means_w1 = np.ascontiguousarray(gain_w1.T).mean(axis=1)
+        above = (gain > min_gain).mean(axis=0)
         for j, i in enumerate(rows):
             entry = {"factor": factor, "phase": phase, "stream": STREAMS[base.factor_stream[k]],
                      "code": float(profiles.x[i, k]), "gain_w2": by_w2[j],

@@ -122,11 +122,15 @@ class AdditiveKind:
     def windows(self, base: Baseline) -> Windows:
         return self._windows(base.draws, base.eta)
 
-    def do_factor(self, base: Baseline, k: int, value) -> Windows:
-        """Windows under ``do(x[:, k] = value)``: factor ``k`` shifts its own phase's window log-odds."""
-        value = np.broadcast_to(np.asarray(value, dtype=float), base.x[:, k].shape)
-        eta = base.eta.copy()
-        eta[..., int(base.factor_phase[k])] += base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
+    def do_factor(self, base: Baseline, k: int, value, cases=None) -> Windows:
+        """Windows under ``do(x[:, k] = value)``: factor ``k`` shifts its own phase's window log-odds.
+
+        ``cases`` (an index array): these cases only, each element computed as for all cases.
+        """
+        cols = slice(None) if cases is None else np.asarray(cases, dtype=int)
+        value = np.broadcast_to(np.asarray(value, dtype=float), base.x[cols, k].shape)
+        eta = base.eta[:, cols].copy()
+        eta[..., int(base.factor_phase[k])] += base.draws["beta"][:, k, None] * (value - base.x[cols, k])[None, :]
         return self._windows(base.draws, eta)
 
 

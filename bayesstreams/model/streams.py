@@ -241,20 +241,28 @@ class StreamsKind:
         """Window probabilities at the coded factor values."""
         return self._windows(base.draws, base.pibar[..., 0], base.pibar[..., 1])
 
-    def do_factor(self, base: Baseline, k: int, value) -> Windows:
-        """Windows under ``do(x[:, k] = value)``: only factor ``k``'s stream moves, W2 also through W1."""
-        value = np.broadcast_to(np.asarray(value, dtype=float), base.x[:, k].shape)
+    def do_factor(self, base: Baseline, k: int, value, cases=None) -> Windows:
+        """Windows under ``do(x[:, k] = value)``: only factor ``k``'s stream moves, W2 also through W1.
+
+        ``cases`` (an index array): the windows of these cases only, each element computed as for all
+        cases (no case's window reads another's); ``value`` then one for all or one per case given.
+        """
+        if cases is not None and "evidence" in base.cache:  # the evidence kernel reads every case: all, then these
+            whole = self.do_factor(base, k, value)
+            return Windows(whole.p1[:, cases], whole.p2_open[:, cases], whole.p2_closed[:, cases])
+        cols = slice(None) if cases is None else np.asarray(cases, dtype=int)
+        value = np.broadcast_to(np.asarray(value, dtype=float), base.x[cols, k].shape)
         p, s = int(base.factor_phase[k]), int(base.factor_stream[k])
         if "evidence" in base.cache:  # the other uncertain cells of the stream stay summed out
             options, data, group_eta, qt = base.cache["evidence"]
             q_new = ev.stream_q(options, data, base.draws, base.x, p, s, base.factor_phase, base.factor_stream,
                                 group_eta, do=(k, value), qt=qt)
         else:
-            shift = base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
-            q_new = logistic(base.eta[:, :, p, s] + shift)
+            shift = base.draws["beta"][:, k, None] * (value - base.x[cols, k])[None, :]
+            q_new = logistic(base.eta[:, cols, p, s] + shift)
         lam, kap = base.draws["lambda"][:, p, None], base.draws["kappa"][:, p, None]
-        pibar = [base.pibar[..., 0], base.pibar[..., 1]]
-        pibar[p] = lam + (1.0 - lam) * (1.0 - kap) * base.q_others(p, s) * q_new
+        pibar = [base.pibar[:, cols, 0], base.pibar[:, cols, 1]]
+        pibar[p] = lam + (1.0 - lam) * (1.0 - kap) * base.q_others(p, s)[:, cols] * q_new
         return self._windows(base.draws, pibar[0], pibar[1])
 
     def do_factors(self, base: Baseline, value: float, ks=None) -> Windows:

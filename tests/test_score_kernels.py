@@ -99,9 +99,18 @@ def test_sets_chances_by_the_kernel_equal_numpy(codes):
     moved[1, 1] = q[:, 0, 1]  # a set that leaves one stream alone
     q_moved = moved.transpose(0, 2, 1)
     reference = advice_fast.evaluate_target(coef, q_moved)
-    found = advice_fast.evaluate_target(coef, q_moved, batch.evaluate_target)
+    found = advice_fast.evaluate_target(coef, q_moved, batch)
     assert np.array_equal(found, reference, equal_nan=True)
     assert not np.array_equal(found[:, ::-1], reference)
+    # the linear terms both ways, and the factual chance at other codes (each from coefficients not yet cached)
+    def fresh():
+        return {key: value for key, value in coef.items() if key not in ("linear", "factual_linear")}
+
+    kernel_terms = advice_fast._linear(fresh(), batch)
+    assert np.array_equal(kernel_terms, advice_fast._linear(fresh()), equal_nan=True)
+    reference = advice_fast.evaluate_factual(fresh(), q_moved)
+    found = advice_fast.evaluate_factual(fresh(), q_moved, batch)
+    assert np.array_equal(found, reference, equal_nan=True) and not np.array_equal(found, found[::-1])
 
 
 def test_prepared_cases_with_the_kernels_equal_numpy(tmp_path):

@@ -397,8 +397,7 @@ class _Case:
         moved = moved_phase(q_new) if self.fast and isinstance(q_new, tuple) else None
         if moved is None:
             return self.probability(q_new, target, w1_open)[0]
-        kernel = None if self.kernels is None else self.kernels.evaluate_target
-        return evaluate_target(self._coefficients(target, w1_open, moved), q_new[moved], kernel)
+        return evaluate_target(self._coefficients(target, w1_open, moved), q_new[moved], self.kernels)
 
     def _coefficients(self, target: int, w1_open: bool, moved: int):
         """The fast path's :func:`coefficients` of the target for sets that move phase ``moved``, computed once per case."""
@@ -448,7 +447,7 @@ class _Case:
         """``P(target = 1 | evidence)`` per (set, draw) had the case been coded as each set says (``q = q'``)."""
         moved = moved_phase(q_new) if self.fast else None
         if moved is not None:
-            return evaluate_factual(self._coefficients(target, False, moved), q_new[moved])
+            return evaluate_factual(self._coefficients(target, False, moved), q_new[moved], self.kernels)
         plus = np.stack(np.broadcast_arrays(*q_new), axis=-2)
         return self.probability(plus, target, q=plus)[1]
 

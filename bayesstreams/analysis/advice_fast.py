@@ -91,7 +91,7 @@ def _finish(q_m, s, lam_m, kap_m, per_key) -> dict:
     return {"q": q_m, "s": s, "lam": lam_m, "kap": kap_m, "per_key": per_key, "cf": cf, "fact": fact, "mass": mass}
 
 
-def _linear(coef: dict) -> np.ndarray:
+def _linear(coef: dict, kernels=None) -> np.ndarray:
     """Each quantity's dot product as ``const + a_new * k_new + a_both * k_both`` (quantity, term, draw).
 
     The evidence mass and ``k_now`` of the moved phase are those of the factual codes whatever the set
@@ -100,7 +100,13 @@ def _linear(coef: dict) -> np.ndarray:
     A set then costs two products and two sums per quantity instead of the four cells and their dot.
     Two sets with the same ``k_new`` and ``k_both`` in a draw give the same bits there (ties stay ties),
     and where two quantities' coefficients are equal (a target known open) their ratio is exactly 1.
+    ``kernels`` (:mod:`bayesstreams.fast.batch`): the same terms in numba, the same bits.
     """
+    if "linear" not in coef and kernels is not None:
+        out = np.empty((3, 3) + np.shape(coef["cf"]))
+        kernels.linear_terms(*(np.require(coef[name], dtype=float, requirements=["C"]) for name in ("q", "s", "lam", "kap")),
+                             np.require(coef["per_key"], dtype=float, requirements=["C"]), out)
+        coef["linear"] = out
     if "linear" not in coef:
         lam, kap = coef["lam"], coef["kap"]
         mass_m, k_now, _, _ = products(coef["q"], coef["s"])
@@ -124,16 +130,16 @@ def evaluate(coef: dict, q_moved: np.ndarray):
         return cf / mass, fact / mass, mass
 
 
-def evaluate_target(coef: dict, q_moved: np.ndarray, kernel=None) -> np.ndarray:
+def evaluate_target(coef: dict, q_moved: np.ndarray, kernels=None) -> np.ndarray:
     """:func:`evaluate`'s first value alone, by the same operations: the factual chance is not computed.
 
-    ``kernel``: :func:`bayesstreams.fast.batch.evaluate_target` (the caller loads it), the same
-    operations per set and draw in numba, so the same bits.
+    ``kernels``: :mod:`bayesstreams.fast.batch` (the caller loads it), the same operations per set
+    and draw in numba, so the same bits.
     """
-    if kernel is not None and np.ndim(q_moved) == 3:
+    if kernels is not None and np.ndim(q_moved) == 3:
         out = np.empty(np.shape(q_moved)[:2])
-        kernel(np.ascontiguousarray(coef["q"], dtype=float), np.ascontiguousarray(coef["s"], dtype=float),
-               np.ascontiguousarray(np.swapaxes(q_moved, 1, 2), dtype=float), _linear(coef), out)
+        kernels.evaluate_target(np.ascontiguousarray(coef["q"], dtype=float), np.ascontiguousarray(coef["s"], dtype=float),
+                                np.ascontiguousarray(np.swapaxes(q_moved, 1, 2), dtype=float), _linear(coef, kernels), out)
         return out
     _, _, k_new, k_both = products(coef["q"], coef["s"], q_moved)
     terms = _linear(coef)
@@ -142,20 +148,27 @@ def evaluate_target(coef: dict, q_moved: np.ndarray, kernel=None) -> np.ndarray:
         return cf / mass
 
 
-def evaluate_factual(coef: dict, q_moved: np.ndarray) -> np.ndarray:
+def evaluate_factual(coef: dict, q_moved: np.ndarray, kernels=None) -> np.ndarray:
     """``P(target = 1 | evidence)`` had the moved phase's codes been those behind ``q_moved`` (set, draw, stream).
 
     The reference is ``counterfactual(q', q', ...)[1]`` with ``q'`` the changed stream probabilities:
     a factual world at other codes, whose evidence mass changes with them (a find-out-first factor
-    known to be ``+1``).
+    known to be ``+1``).  ``kernels``: as in :func:`evaluate_target`.
     """
-    mass_m, k_now = _mass_and_k_now(q_moved, coef["s"])
     if "factual_linear" not in coef:  # the cells at k_new = k_both = k_now: two terms, linear in mass and k_now
         lam, kap, w = coef["lam"], coef["kap"], coef["per_key"]
         coupled = (1.0 - lam) * (1.0 - kap)
         coef["factual_linear"] = [(lam * w[n][0] + (1.0 - lam) * kap * w[n][3] + coupled * w[n][3],
                                    coupled * (w[n][0] - w[n][3])) for n in (1, 2)]
     (a1, b1), (a2, b2) = coef["factual_linear"]
+    if kernels is not None and np.ndim(q_moved) == 3:
+        out = np.empty(np.shape(q_moved)[:2])
+        kernels.evaluate_factual(np.ascontiguousarray(np.swapaxes(q_moved, 1, 2), dtype=float),
+                                 np.ascontiguousarray(coef["s"], dtype=float),
+                                 *(np.ascontiguousarray(np.broadcast_to(v, out.shape[1:]), dtype=float)
+                                   for v in (a1, b1, a2, b2)), out)
+        return out
+    mass_m, k_now = _mass_and_k_now(q_moved, coef["s"])
     with np.errstate(invalid="ignore", divide="ignore"):
         return (a1 * mass_m + b1 * k_now) / (a2 * mass_m + b2 * k_now)
 

@@ -153,25 +153,29 @@ def per_key(table, joint, rho, out):
     (``_apply``: 0 where it selects none), then ``(1 - rho) * gate0 + rho * gate1``.
     """
     cases, _, draws = joint.shape
+    keys = np.empty((2, 4), dtype=np.int64)
+    counts = np.empty(2, dtype=np.int64)
     for c in range(cases):
         for j in range(4):
+            for gate in range(2):  # the cells each gate's row selects, in key order (read once, not per draw)
+                counts[gate] = 0
+                for k in range(4):
+                    if table[gate, c, j, k] != 0:
+                        keys[gate, counts[gate]] = k
+                        counts[gate] += 1
             for d in range(draws):
-                out[c, j, d] = ((1.0 - rho[d]) * _selected(table[0, c, j], joint, c, d)
-                                + rho[d] * _selected(table[1, c, j], joint, c, d))
+                out[c, j, d] = ((1.0 - rho[d]) * _selected(keys[0], counts[0], joint, c, d)
+                                + rho[d] * _selected(keys[1], counts[1], joint, c, d))
 
 
 @njit(inline="always", **_JIT)
-def _selected(row, joint, c, d):
-    """The sum of the cells ``row`` selects, in key order from the first; 0 where it selects none."""
-    first = True
-    total = 0.0
-    for k in range(4):
-        if row[k] != 0:
-            if first:
-                total = joint[c, k, d]
-                first = False
-            else:
-                total += joint[c, k, d]
+def _selected(keys, count, joint, c, d):
+    """The sum of the cells ``keys[:count]``, in key order from the first; 0 where there is none."""
+    if count == 0:
+        return 0.0
+    total = joint[c, keys[0], d]
+    for m in range(1, count):
+        total += joint[c, keys[m], d]
     return total
 
 
@@ -220,7 +224,63 @@ def cell_sums(x, beta, onehot, out):
                 out[d, c, m] = total
 
 
-KERNELS = (grid_keys, read_sorted, evaluate_target, per_key, joint_cells, cell_sums)
+@njit(inline="always", **_JIT)
+def _mass_and_k_now(q, s, j, d):
+    """``advice_fast._mass_and_k_now`` of set ``j`` in draw ``d`` (``q`` (set, stream, draw))."""
+    mass = 1.0
+    k_now = 1.0
+    for stream in range(q.shape[1]):
+        now = q[j, stream, d]
+        code = s[stream]
+        if np.isnan(code):
+            k_now = k_now * now
+        elif code == 1:
+            mass = mass * now
+            k_now = k_now * now
+        else:
+            mass = mass * (1.0 - now)
+            k_now = 0.0 * now
+    return mass, k_now
+
+
+@njit(**_JIT)
+def linear_terms(q, s, lam, kap, per_key, out):
+    """``advice_fast._linear``: ``out`` (quantity, term, draw) from the factual ``q`` (draw, stream) of the moved
+    phase, its codes ``s``, ``lam``, ``kap`` (draw,) and the per-key sums ``per_key`` (quantity, key, draw)."""
+    for d in range(q.shape[0]):
+        mass = 1.0
+        k_now = 1.0
+        for stream in range(q.shape[1]):  # _mass_and_k_now of the factual q
+            now = q[d, stream]
+            code = s[stream]
+            if np.isnan(code):
+                k_now = k_now * now
+            elif code == 1:
+                mass = mass * now
+                k_now = k_now * now
+            else:
+                mass = mass * (1.0 - now)
+                k_now = 0.0 * now
+        lam_d, kap_d = lam[d], kap[d]
+        coupled = (1.0 - lam_d) * (1.0 - kap_d)
+        for n in range(per_key.shape[0]):
+            w0, w1, w2, w3 = per_key[n, 0, d], per_key[n, 1, d], per_key[n, 2, d], per_key[n, 3, d]
+            out[n, 0, d] = (lam_d * mass * w0 + coupled * k_now * w1 + (1.0 - lam_d) * kap_d * mass * w3
+                            + coupled * (mass - k_now) * w3)
+            out[n, 1, d] = coupled * (w2 - w3)
+            out[n, 2, d] = coupled * (w0 - w1 - w2 + w3)
+
+
+@njit(**_JIT)
+def evaluate_factual(q_moved, s, a1, b1, a2, b2, out):
+    """``advice_fast.evaluate_factual``: ``out[j, d]`` from ``q_moved`` (set, stream, draw) and the two linear terms."""
+    for j in range(q_moved.shape[0]):
+        for d in range(q_moved.shape[2]):
+            mass, k_now = _mass_and_k_now(q_moved, s, j, d)
+            out[j, d] = (a1[d] * mass + b1[d] * k_now) / (a2[d] * mass + b2[d] * k_now)
+
+
+KERNELS = (grid_keys, read_sorted, evaluate_target, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
 
 
 def warm() -> None:
@@ -238,3 +298,6 @@ def warm() -> None:
     joint_cells(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1), joint)
     per_key(np.ones((2, 2, 4, 4)), joint, np.full(n, 0.5), np.empty((2, 4, n)))
     cell_sums(np.ones((2, 3)), np.ones((n, 3)), np.eye(6)[:3], np.empty((n, 2, 6)))
+    linear_terms(q, np.array([np.nan, 1.0, 0.0]), np.full(n, 0.1), np.full(n, 0.1), np.ones((3, 4, n)),
+                 np.empty((3, 3, n)))
+    evaluate_factual(np.full((2, 3, n), 0.6), np.array([np.nan, 1.0, 0.0]), *np.ones((4, n)), np.empty((2, n)))

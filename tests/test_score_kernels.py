@@ -173,3 +173,32 @@ def test_cell_sums_by_the_kernel_equal_einsum(cells):
     out = np.empty((500, 3, cells))
     batch.cell_sums(codes, beta, onehot, out)  # the kernel itself, below the registry's size switch
     assert np.array_equal(out, reference(codes, beta, onehot))
+
+
+def test_chance_of_sets_read_in_place_equals_the_gathered_chance(tmp_path):
+    """Plans' sets (singles, pairs and triples, some moving one stream twice) by the columns kernel and by NumPy."""
+    from itertools import combinations
+
+    from bayesstreams.analysis.case_evidence import case_evidence
+    from bayesstreams.analysis.queries import baseline
+
+    dataset = load_dataset(STUDY)
+    profiles = profile_file(tmp_path, dataset, 12, seed=3)
+    base = baseline(prior_like_draws(dataset, n=200, seed=4), profiles)
+    phase, stream = np.asarray(profiles.factor_phase), np.asarray(profiles.factor_stream)
+    checked = 0
+    for i in range(profiles.n_cases):
+        evidence = case_evidence(profiles, i)
+        if evidence.target is None:
+            continue
+        target = evidence.target
+        members = [k for k in range(len(phase)) if phase[k] == target][:7]
+        sets = [(k,) for k in members] + list(combinations(members, 2)) + list(combinations(members, 3))
+        assert any(len(set(stream[list(s)])) < len(s) for s in sets)  # a stream moved by two factors of a set
+        chances = []
+        for kernels in (None, batch):
+            case = advice._case(base, i, evidence, True, fast=True, kernels=kernels)
+            chances.append(case.chance_of_sets(sets, target) if kernels else case.chance(case.q_under(sets), target))
+        assert np.array_equal(chances[0], chances[1], equal_nan=True)
+        checked += 1
+    assert checked >= 5

@@ -29,7 +29,8 @@ import numpy as np
 
 from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence, counterfactual, phase1_necessity,
                                                  stream_posterior)
-from bayesstreams.analysis.advice_fast import coefficients, evaluate, evaluate_factual, evaluate_target, moved_phase
+from bayesstreams.analysis.advice_fast import (coefficients, evaluate, evaluate_factual, evaluate_target,
+                                               evaluate_target_columns, moved_phase)
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.analysis.queries import baseline, quantile_names, run_baseline, summary_frame
 from bayesstreams.data.codebook import PHASES, STREAMS
@@ -293,6 +294,13 @@ class _Case:
         single factor takes that factor's column, computed once per case and value (all the columns a
         call needs in one array operation); only a stream moved by several factors of one set is
         computed for it.  Each phase's result is one gather from a table of columns (set, draw, stream)."""
+        tables, index, touched = self._columns(sets, values)
+        return tuple(np.stack(tables[p])[index[p]].transpose(0, 2, 1) if touched[p] else self.q[:, p]
+                     for p in range(2))
+
+    def _columns(self, sets, values) -> tuple[list, list, list]:
+        """:meth:`_q_under_fast`'s table of columns per phase (the three of ``q``, then the moved ones), each set's
+        (set, stream) index into it, and whether any set touches the phase."""
         cell = self.onehot.argmax(axis=1)  # phase * 3 + stream of each factor
         beta = self.draws["beta"]
         moved_by = []  # per set: {cell: [(factor, change)]}
@@ -323,8 +331,20 @@ class _Case:
                         position[key] = len(tables[p]) - 1
                     index[p][j, c % 3] = position[key]
                 touched[p] = True
-        return tuple(np.stack(tables[p])[index[p]].transpose(0, 2, 1) if touched[p] else self.q[:, p]
-                     for p in range(2))
+        return tables, index, touched
+
+    def chance_of_sets(self, sets: list, target: int, w1_open: bool = False) -> np.ndarray:
+        """``chance(q_under(sets), target, w1_open)`` per (set, draw); with the kernels of a batch, each set's
+        stream columns read where they lie (:func:`~bayesstreams.analysis.advice_fast.evaluate_target_columns`),
+        not gathered into a (set, stream, draw) copy first: the same values, so the same bits."""
+        if self.kernels is None or not self.fast or self.exact is not None:
+            return self.chance(self.q_under(sets), target, w1_open)
+        tables, index, touched = self._columns(sets, np.broadcast_to(1.0, self.x.shape))
+        if sum(touched) != 1:  # no set moves a phase, or sets move both: the general path
+            return self.chance(self.q_under(sets), target, w1_open)
+        moved = touched.index(True)
+        return evaluate_target_columns(self._coefficients(target, w1_open, moved), np.stack(tables[moved]),
+                                       index[moved], self.kernels)
 
     def _single_columns(self, keys: list, cell: np.ndarray) -> None:
         """Cache the stream probability of each ``("single", factor, change)`` in one array operation."""
@@ -439,7 +459,7 @@ class _Case:
         store = self.cache.setdefault(("singles", target, w1_open), {})
         missing = [k for k in members if k not in store]
         if missing:
-            values = self.chance(self.q_under([(k,) for k in missing]), target, w1_open)
+            values = self.chance_of_sets([(k,) for k in missing], target, w1_open)
             store.update(zip(missing, np.broadcast_to(values, (len(missing),) + self.weights.shape)))
         return np.stack([store[k] for k in members]) if members else np.empty((0,) + self.weights.shape)
 
@@ -530,7 +550,7 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, cod
     def evaluate(sets):
         if all(len(members) == 1 for members in sets):  # size 1: the levers' draws
             return case.single_probabilities([members[0] for members in sets], target, w1_open)
-        return case.chance(case.q_under(sets), target, w1_open)
+        return case.chance_of_sets(sets, target, w1_open)
 
     sets, samples, reached = search_plans(evaluate, candidates, np.asarray(single), case.weights, threshold)
     plans = [{"factors": [dataset.factor_ids[k] for k in members], "size": len(members),

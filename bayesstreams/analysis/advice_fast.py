@@ -148,6 +148,18 @@ def evaluate_target(coef: dict, q_moved: np.ndarray, kernels=None) -> np.ndarray
         return cf / mass
 
 
+def evaluate_target_columns(coef: dict, columns: np.ndarray, index: np.ndarray, kernels) -> np.ndarray:
+    """:func:`evaluate_target` of the sets whose moved phase's stream ``t`` of set ``j`` is ``columns[index[j, t]]``
+    (column, draw), by :func:`bayesstreams.fast.batch.evaluate_target_columns`: the values the gathered
+    ``q_moved`` holds, read in place, so the same bits."""
+    out = np.empty((len(index), columns.shape[1]))
+    kernels.evaluate_target_columns(np.ascontiguousarray(coef["q"], dtype=float),
+                                    np.ascontiguousarray(coef["s"], dtype=float),
+                                    np.ascontiguousarray(columns, dtype=float),
+                                    np.ascontiguousarray(index, dtype=np.int64), _linear(coef, kernels), out)
+    return out
+
+
 def evaluate_factual(coef: dict, q_moved: np.ndarray, kernels=None) -> np.ndarray:
     """``P(target = 1 | evidence)`` had the moved phase's codes been those behind ``q_moved`` (set, draw, stream).
 

@@ -103,30 +103,44 @@ def _read(level, j, xp, fp):
 
 
 @njit(inline="always", **_JIT)
+def _step(k_new, k_both, now, moved, code):
+    """``products``' update of ``k_new`` and ``k_both`` by one stream (``np.minimum``/``np.maximum``: NaN wins)."""
+    if np.isnan(now) or np.isnan(moved):
+        low = np.nan
+        high = np.nan
+    else:
+        low = now if now <= moved else moved
+        high = moved if now <= moved else now
+    if np.isnan(code):
+        return k_new * moved, k_both * low
+    if code == 1:
+        return k_new * low, k_both * low
+    return k_new * (high - now), 0.0
+
+
+@njit(inline="always", **_JIT)
 def _new_and_both(q, s, new, j, d):
     """``products``' ``k_new`` and ``k_both`` of set ``j`` in draw ``d``, stream by stream in its order."""
     k_new = 1.0
     k_both = 1.0
     for stream in range(q.shape[1]):
-        now = q[d, stream]
-        moved = new[j, stream, d]
-        if np.isnan(now) or np.isnan(moved):
-            low = np.nan
-            high = np.nan
-        else:
-            low = now if now <= moved else moved
-            high = moved if now <= moved else now
-        code = s[stream]
-        if np.isnan(code):
-            k_new = k_new * moved
-            k_both = k_both * low
-        elif code == 1:
-            k_new = k_new * low
-            k_both = k_both * low
-        else:
-            k_new = k_new * (high - now)
-            k_both = 0.0
+        k_new, k_both = _step(k_new, k_both, q[d, stream], new[j, stream, d], s[stream])
     return k_new, k_both
+
+
+@njit(**_JIT)
+def evaluate_target_columns(q, s, columns, index, terms, out):
+    """:func:`evaluate_target` with set ``j``'s stream ``t`` read from ``columns[index[j, t]]`` (column, draw):
+    the sets' stream probabilities where they lie, not gathered into a (set, stream, draw) copy."""
+    for j in range(index.shape[0]):
+        for d in range(columns.shape[1]):
+            k_new = 1.0
+            k_both = 1.0
+            for stream in range(q.shape[1]):
+                k_new, k_both = _step(k_new, k_both, q[d, stream], columns[index[j, stream], d], s[stream])
+            cf = terms[0, 0, d] + terms[0, 1, d] * k_new + terms[0, 2, d] * k_both
+            mass = terms[2, 0, d] + terms[2, 1, d] * k_new + terms[2, 2, d] * k_both
+            out[j, d] = cf / mass
 
 
 @njit(**_JIT)
@@ -280,7 +294,7 @@ def evaluate_factual(q_moved, s, a1, b1, a2, b2, out):
             out[j, d] = (a1[d] * mass + b1[d] * k_now) / (a2[d] * mass + b2[d] * k_now)
 
 
-KERNELS = (grid_keys, read_sorted, evaluate_target, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
+KERNELS = (grid_keys, read_sorted, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
 
 
 def warm() -> None:
@@ -294,6 +308,8 @@ def warm() -> None:
                 np.array([0.05, 0.25, 0.75, 0.95]), np.empty((2, 4)))
     q = np.full((n, 3), 0.5)
     evaluate_target(q, np.array([np.nan, 1.0, 0.0]), np.full((2, 3, n), 0.6), np.ones((3, 3, n)), np.empty((2, n)))
+    evaluate_target_columns(q, np.array([np.nan, 1.0, 0.0]), np.full((4, n), 0.6), np.zeros((2, 3), dtype=np.int64),
+                            np.ones((3, 3, n)), np.empty((2, n)))
     joint = np.empty((2, 4, n))
     joint_cells(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1), joint)
     per_key(np.ones((2, 2, 4, 4)), joint, np.full(n, 0.5), np.empty((2, 4, n)))

@@ -202,3 +202,34 @@ def test_chance_of_sets_read_in_place_equals_the_gathered_chance(tmp_path):
         assert np.array_equal(chances[0], chances[1], equal_nan=True)
         checked += 1
     assert checked >= 5
+
+
+SIGNATURE_PROBE = """
+import numpy as np
+from bayesstreams.analysis import scoring
+from bayesstreams.data.dataset import load_dataset
+from bayesstreams.fast import batch
+from tests.fakes import fake_run
+from tests.helpers import prior_like_draws
+from tests.test_score_batch import profile_file
+import pathlib, sys
+batch.warm()
+warm = {k.__name__: list(k.signatures) for k in batch.KERNELS}
+dataset = load_dataset("data/trafficking_nl_2020")
+run = fake_run(dataset, prior_like_draws(dataset, n=60, seed=8), prior_like_draws(dataset, n=60, seed=9))
+scoring.score_dataset(run, profile_file(pathlib.Path(sys.argv[1]), dataset, 20, seed=5))
+print(all(list(k.signatures) == warm[k.__name__] for k in batch.KERNELS), sum(len(k.signatures) for k in batch.KERNELS))
+"""
+
+
+def test_the_set_up_compiles_the_types_scoring_passes(tmp_path):
+    """``batch.warm()`` (the set-up's step) compiles each kernel for the very argument types a batch passes, so a
+    batch loads the set-up's machine code and compiles nothing (a new type would compile on a user's first score)."""
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    out = subprocess.run([sys.executable, "-c", SIGNATURE_PROBE, str(tmp_path)], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    assert out.stdout.split() == ["True", str(len(batch.KERNELS))]

@@ -28,6 +28,12 @@ from bayesstreams.analysis.case_evidence import _phase_joint, _worlds, combine_s
 KEYS = ((1, 1), (1, 0), (0, 1), (0, 0))
 
 
+def _arg(values, dtype=float) -> np.ndarray:
+    """An argument of a kernel of :mod:`bayesstreams.fast.batch`: C-contiguous and writable, as the set-up compiled
+    them (numba types a read-only view apart, which would compile anew on a user's first score)."""
+    return np.require(values, dtype=dtype, requirements=["C", "W"])
+
+
 def moved_phase(q_new) -> int | None:
     """The one phase that ``q_new`` (a pair of per-phase arrays from ``_Case.q_under``) moves, else None."""
     if not isinstance(q_new, tuple):
@@ -104,8 +110,8 @@ def _linear(coef: dict, kernels=None) -> np.ndarray:
     """
     if "linear" not in coef and kernels is not None:
         out = np.empty((3, 3) + np.shape(coef["cf"]))
-        kernels.linear_terms(*(np.require(coef[name], dtype=float, requirements=["C"]) for name in ("q", "s", "lam", "kap")),
-                             np.require(coef["per_key"], dtype=float, requirements=["C"]), out)
+        kernels.linear_terms(*(_arg(coef[name]) for name in ("q", "s", "lam", "kap")),
+                             _arg(coef["per_key"]), out)
         coef["linear"] = out
     if "linear" not in coef:
         lam, kap = coef["lam"], coef["kap"]
@@ -138,8 +144,8 @@ def evaluate_target(coef: dict, q_moved: np.ndarray, kernels=None) -> np.ndarray
     """
     if kernels is not None and np.ndim(q_moved) == 3:
         out = np.empty(np.shape(q_moved)[:2])
-        kernels.evaluate_target(np.ascontiguousarray(coef["q"], dtype=float), np.ascontiguousarray(coef["s"], dtype=float),
-                                np.ascontiguousarray(np.swapaxes(q_moved, 1, 2), dtype=float), _linear(coef, kernels), out)
+        kernels.evaluate_target(_arg(coef["q"]), _arg(coef["s"]),
+                                _arg(np.swapaxes(q_moved, 1, 2)), _linear(coef, kernels), out)
         return out
     _, _, k_new, k_both = products(coef["q"], coef["s"], q_moved)
     terms = _linear(coef)
@@ -153,10 +159,8 @@ def evaluate_target_columns(coef: dict, columns: np.ndarray, index: np.ndarray, 
     (column, draw), by :func:`bayesstreams.fast.batch.evaluate_target_columns`: the values the gathered
     ``q_moved`` holds, read in place, so the same bits."""
     out = np.empty((len(index), columns.shape[1]))
-    kernels.evaluate_target_columns(np.ascontiguousarray(coef["q"], dtype=float),
-                                    np.ascontiguousarray(coef["s"], dtype=float),
-                                    np.ascontiguousarray(columns, dtype=float),
-                                    np.ascontiguousarray(index, dtype=np.int64), _linear(coef, kernels), out)
+    kernels.evaluate_target_columns(_arg(coef["q"]), _arg(coef["s"]), _arg(columns), _arg(index, np.int64),
+                                    _linear(coef, kernels), out)
     return out
 
 
@@ -175,9 +179,8 @@ def evaluate_factual(coef: dict, q_moved: np.ndarray, kernels=None) -> np.ndarra
     (a1, b1), (a2, b2) = coef["factual_linear"]
     if kernels is not None and np.ndim(q_moved) == 3:
         out = np.empty(np.shape(q_moved)[:2])
-        kernels.evaluate_factual(np.ascontiguousarray(np.swapaxes(q_moved, 1, 2), dtype=float),
-                                 np.ascontiguousarray(coef["s"], dtype=float),
-                                 *(np.ascontiguousarray(np.broadcast_to(v, out.shape[1:]), dtype=float)
+        kernels.evaluate_factual(_arg(np.swapaxes(q_moved, 1, 2)), _arg(coef["s"]),
+                                 *(_arg(np.broadcast_to(v, out.shape[1:]))
                                    for v in (a1, b1, a2, b2)), out)
         return out
     mass_m, k_now = _mass_and_k_now(q_moved, coef["s"])
@@ -232,8 +235,7 @@ def _joint(q, s, lam, kap, kernels=None) -> np.ndarray:
     """
     if kernels is not None:
         out = np.empty((q.shape[0], 4, q.shape[1]))
-        kernels.joint_cells(np.ascontiguousarray(q, dtype=float), np.ascontiguousarray(s, dtype=float),
-                            np.ascontiguousarray(lam, dtype=float), np.ascontiguousarray(kap, dtype=float), out)
+        kernels.joint_cells(_arg(q), _arg(s), _arg(lam), _arg(kap), out)
         return out
     mass = k_now = 1.0
     for stream in range(q.shape[-1]):
@@ -253,8 +255,7 @@ def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int,
     table = tables if moved == 0 else np.swapaxes(tables, -1, -2)
     if kernels is not None:
         out = np.empty(joint.shape)
-        kernels.per_key(np.ascontiguousarray(table, dtype=float), np.ascontiguousarray(joint, dtype=float),
-                        np.ascontiguousarray(rho, dtype=float), out)
+        kernels.per_key(_arg(table), _arg(joint), _arg(rho), out)
         return out
     return (1.0 - rho) * _apply(table[0], joint) + rho * _apply(table[1], joint)
 

@@ -305,12 +305,14 @@ class _Case:
         beta = self.draws["beta"]
         moved_by = []  # per set: {cell: [(factor, change)]}
         singles = set()
+        # each factor's change and cell as Python numbers, read once: the same floats as element by element
+        deltas, cells = (np.asarray(values, dtype=float) - self.x).tolist(), cell.tolist()
         for members in sets:
             found: dict = {}
             for k in members:
-                delta = values[k] - self.x[k]
+                delta = deltas[k]
                 if delta != 0:
-                    found.setdefault(int(cell[k]), []).append((int(k), float(delta)))
+                    found.setdefault(cells[k], []).append((int(k), delta))
             moved_by.append(found)
             singles.update(("single", c[0][0], c[0][1]) for c in found.values() if len(c) == 1)
         self._single_columns([key for key in singles if key not in self.cache], cell)

@@ -115,7 +115,8 @@ def warm() -> None:
     time); the pointwise log-likelihood and the queries' expected ``q`` under an evidence mode
     compile on their first call, here on prior draws, a tiny simulated data set and a one-case
     stream, so that no user data is needed.  Array types are the same with
-    and without groups (no groups passes zero offsets), so one call covers both.
+    and without groups (no groups passes zero offsets), so one call covers both.  Batch scoring's
+    kernels (:mod:`bayesstreams.fast.batch`) compile for the argument types ``score`` passes.
     """
     config = load_config(None)
     with tempfile.TemporaryDirectory(prefix="bayesstreams-warm-") as tmp:

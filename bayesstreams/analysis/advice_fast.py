@@ -319,6 +319,12 @@ def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints, kernels=
     tables = _tables(w, target, w1_open)
     per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved, kernels) for n in range(3)], axis=1)
     q_m = np.ascontiguousarray(q[:, :, moved])
+    if kernels is not None:  # _finish of every case in one pass, the same operations
+        cf, fact, mass = (np.empty(q_m.shape[:2]) for _ in range(3))
+        kernels.finish_cases(q_m, _arg(s[:, moved]), _arg(lam[:, moved]), _arg(kap[:, moved]), _arg(per_key),
+                             cf, fact, mass)
+        return [{"q": q_m[i], "s": s[i, moved], "lam": lam[:, moved], "kap": kap[:, moved], "per_key": per_key[i],
+                 "cf": cf[i], "fact": fact[i], "mass": mass[i]} for i in range(q.shape[0])]
     return [_finish(q_m[i], s[i, moved], lam[:, moved], kap[:, moved], per_key[i]) for i in range(q.shape[0])]
 
 

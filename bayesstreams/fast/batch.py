@@ -294,7 +294,45 @@ def evaluate_factual(q_moved, s, a1, b1, a2, b2, out):
             out[j, d] = (a1[d] * mass + b1[d] * k_now) / (a2[d] * mass + b2[d] * k_now)
 
 
-KERNELS = (grid_keys, read_sorted, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
+@njit(**_JIT)
+def finish_cases(q, s, lam, kap, per_key, cf, fact, mass):
+    """``advice_fast._finish`` of many cases: ``q`` (case, draw, stream) the moved phase's, ``s`` (case, stream),
+    ``lam``, ``kap`` (draw,), ``per_key`` (case, quantity, key, draw); ``cf``, ``fact``, ``mass`` (case, draw) out.
+
+    The factual joint's four cells (``_cells`` at ``k_new = k_both = k_now``) dotted with each quantity's
+    per-key sums in key order, and the two ratios.
+    """
+    for c in range(q.shape[0]):
+        for d in range(q.shape[1]):
+            m = 1.0
+            k = 1.0
+            for stream in range(q.shape[2]):  # products' evidence mass and k_now
+                now = q[c, d, stream]
+                code = s[c, stream]
+                if np.isnan(code):
+                    k = k * now
+                elif code == 1:
+                    m = m * now
+                    k = k * now
+                else:
+                    m = m * (1.0 - now)
+                    k = 0.0 * now
+            lam_d, kap_d = lam[d], kap[d]
+            coupled = (1.0 - lam_d) * (1.0 - kap_d)
+            c0 = lam_d * m + coupled * k
+            c1 = coupled * (k - k)
+            c2 = coupled * (k - k)
+            c3 = (1.0 - lam_d) * kap_d * m + coupled * (m - k - k + k)
+            w = per_key[c]
+            dot_cf = c0 * w[0, 0, d] + c1 * w[0, 1, d] + c2 * w[0, 2, d] + c3 * w[0, 3, d]
+            dot_fact = c0 * w[1, 0, d] + c1 * w[1, 1, d] + c2 * w[1, 2, d] + c3 * w[1, 3, d]
+            dot_mass = c0 * w[2, 0, d] + c1 * w[2, 1, d] + c2 * w[2, 2, d] + c3 * w[2, 3, d]
+            mass[c, d] = dot_mass
+            cf[c, d] = dot_cf / dot_mass
+            fact[c, d] = dot_fact / dot_mass
+
+
+KERNELS = (finish_cases, grid_keys, read_sorted, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
 
 
 def warm() -> None:
@@ -314,6 +352,8 @@ def warm() -> None:
     joint_cells(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1), joint)
     per_key(np.ones((2, 2, 4, 4)), joint, np.full(n, 0.5), np.empty((2, 4, n)))
     cell_sums(np.ones((2, 3)), np.ones((n, 3)), np.eye(6)[:3], np.empty((n, 2, 6)))
+    finish_cases(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1),
+                 np.ones((2, 3, 4, n)), *np.empty((3, 2, n)))
     linear_terms(q, np.array([np.nan, 1.0, 0.0]), np.full(n, 0.1), np.full(n, 0.1), np.ones((3, 4, n)),
                  np.empty((3, 3, n)))
     evaluate_factual(np.full((2, 3, n), 0.6), np.array([np.nan, 1.0, 0.0]), *np.ones((4, n)), np.empty((2, n)))

@@ -288,7 +288,11 @@ def _apply(table: np.ndarray, joint: np.ndarray) -> np.ndarray:
 
 
 def _sum(tables: np.ndarray, j1: np.ndarray, j2: np.ndarray, rho: np.ndarray, kernels=None) -> np.ndarray:
-    """The whole bilinear sum (case, draw)."""
+    """The whole bilinear sum (case, draw); ``kernels``: in one numba pass, the same products and sums."""
+    if kernels is not None:
+        out = np.empty((j1.shape[0], j1.shape[2]))
+        kernels.bilinear_sums(_arg(tables), _arg(j1), _arg(j2), _arg(rho), out)
+        return out
     return (_per_key(tables, j2, rho, 0, kernels) * j1).sum(axis=1)
 
 

@@ -332,7 +332,34 @@ def finish_cases(q, s, lam, kap, per_key, cf, fact, mass):
             fact[c, d] = dot_fact / dot_mass
 
 
-KERNELS = (finish_cases, grid_keys, read_sorted, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
+@njit(**_JIT)
+def bilinear_sums(table, j1, j2, rho, out):
+    """``advice_fast._sum``: ``out[c, d] = sum_j per_key[c, j, d] * j1[c, j, d]`` with :func:`per_key`'s sums of
+    ``j2`` under ``table`` (gate, case, 4, 4), the four products added in key order from the first."""
+    cases, _, draws = j1.shape
+    keys = np.empty((4, 2, 4), dtype=np.int64)
+    counts = np.empty((4, 2), dtype=np.int64)
+    for c in range(cases):
+        for j in range(4):
+            for gate in range(2):
+                counts[j, gate] = 0
+                for k in range(4):
+                    if table[gate, c, j, k] != 0:
+                        keys[j, gate, counts[j, gate]] = k
+                        counts[j, gate] += 1
+        for d in range(draws):
+            total = 0.0
+            for j in range(4):
+                cell = ((1.0 - rho[d]) * _selected(keys[j, 0], counts[j, 0], j2, c, d)
+                        + rho[d] * _selected(keys[j, 1], counts[j, 1], j2, c, d))
+                if j == 0:
+                    total = cell * j1[c, 0, d]
+                else:
+                    total += cell * j1[c, j, d]
+            out[c, d] = total
+
+
+KERNELS = (bilinear_sums, finish_cases, grid_keys, read_sorted, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
 
 
 def warm() -> None:
@@ -352,6 +379,7 @@ def warm() -> None:
     joint_cells(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1), joint)
     per_key(np.ones((2, 2, 4, 4)), joint, np.full(n, 0.5), np.empty((2, 4, n)))
     cell_sums(np.ones((2, 3)), np.ones((n, 3)), np.eye(6)[:3], np.empty((n, 2, 6)))
+    bilinear_sums(np.ones((2, 2, 4, 4)), joint, joint, np.full(n, 0.5), np.empty((2, n)))
     finish_cases(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1),
                  np.ones((2, 3, 4, n)), *np.empty((3, 2, n)))
     linear_terms(q, np.array([np.nan, 1.0, 0.0]), np.full(n, 0.1), np.full(n, 0.1), np.ones((3, 4, n)),

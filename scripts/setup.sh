@@ -72,7 +72,8 @@ echo "setup: installing the locked stack ($lock) into .venv (first time: a few m
 # command would pay for compiling its imports again.
 .venv/bin/python -m compileall -q -j 0 .venv/lib bayesstreams >/dev/null 2>&1 || true
 # Compile the streams model's log-density once, into numba's on-disk cache
-# (bayesstreams/__pycache__), so that the first fit does not pay ~10 s for it.
+# (bayesstreams/__pycache__), so that the first fit does not pay ~10 s for it; batch
+# scoring's kernels too (fast/batch.py), so that the first score of many profiles loads them.
 .venv/bin/python -m bayesstreams.fast.adapter
 echo "$stamp" > .venv/.bayesstreams-stamp
 echo "setup: done ($(.venv/bin/python --version))"

@@ -110,3 +110,46 @@ def test_an_error_in_a_forked_share_is_raised_in_the_caller(tmp_path, monkeypatc
     monkeypatch.setattr(scoring, "most_similar", fails_in_a_child)
     with pytest.raises(ValueError, match="a share failed"):
         scoring.score_dataset(run, profiles, workers=2)
+
+
+@pytest.mark.parametrize("model", ["streams", "additive", "marginal"])
+def test_do_factor_of_some_cases_equals_their_columns_of_all(model):
+    """``do_factor(..., cases=rows)`` (the codes-only levers of cases not at +1): bit for bit the columns of all cases."""
+    from bayesstreams.analysis.queries import baseline, do_factor
+    from bayesstreams.model.config import load_config
+    from bayesstreams.model.priors import draw_prior
+
+    from .conftest import ROOT
+
+    dataset = load_dataset(STUDY)
+    if model == "streams":
+        draws = prior_like_draws(dataset, n=200, seed=3)
+    else:
+        config = load_config(ROOT / "models" / ("additive.toml" if model == "additive" else "streams-marginal.toml"))
+        draws = draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), 200,
+                           np.random.default_rng(3))
+    base = baseline(draws, dataset)
+    rows = np.array([0, 3, 4, 7])
+    for k in (0, 5, len(dataset.factor_ids) - 1):
+        whole, some = do_factor(base, k, 1.0), do_factor(base, k, 1.0, cases=rows)
+        for name in ("p1", "p2_open", "p2_closed", "p2"):
+            assert np.array_equal(getattr(some, name), getattr(whole, name)[:, rows]), (model, k, name)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 20, 4000])
+def test_row_quantiles_from_one_sort_equal_np_quantile(n):
+    """The codes-only levers' summaries: one sort per row, NumPy's linear interpolation, the same bits."""
+    from bayesstreams.analysis.scoring import row_quantiles
+
+    rng = np.random.default_rng(n)
+    rows = rng.random((12, n))
+    rows[1] = np.round(rows[1], 1)  # ties
+    rows[2] = 0.0
+    rows[3] = rng.normal(size=n) * 1e-9
+    rows[4, n // 2] = np.nan  # a row with NaN gives NaN
+    rows[5] = -rows[5]
+    for levels in ([0.05, 0.25, 0.75, 0.95], [0.0, 0.5, 1.0, 1 / 3]):
+        expected = np.quantile(rows, levels, axis=1)
+        found = row_quantiles(rows, levels)
+        assert np.array_equal(found, expected, equal_nan=True)
+        assert np.array_equal(np.signbit(found), np.signbit(expected))

@@ -22,13 +22,15 @@ a profile that is not in the data reweights the draws by its likelihood (``rewei
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence, counterfactual, phase1_necessity,
                                                  stream_posterior)
-from bayesstreams.analysis.advice_fast import coefficients, evaluate, evaluate_factual, evaluate_target, moved_phase
+from bayesstreams.analysis.advice_fast import (coefficients, evaluate, evaluate_factual, evaluate_target,
+                                               evaluate_target_columns, moved_phase)
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.analysis.queries import baseline, quantile_names, run_baseline, summary_frame
 from bayesstreams.data.codebook import PHASES, STREAMS
@@ -157,20 +159,24 @@ def interpolate_rows(levels: np.ndarray, xp: np.ndarray, fp: np.ndarray) -> np.n
     return out
 
 
-def settle_cases(cases: list) -> None:
+def settle_cases(cases: list, kernels=None) -> None:
     """The quantiles of every summary the ``cases`` deferred (:meth:`_Case.summary`), in one sort over all of them.
 
     Each row sorted alone (values on the grid of :data:`RESOLUTION`, ties in draw order) and read at
     :data:`LEVELS` under its case's weights: the numbers :func:`weighted_summary` gives one array.
     A row whose draws and weights are bit for bit those of a row already pending (the same gain
-    summarised as a lever and as a step) is read once and its quantiles copied.
+    summarised as a lever and as a step) is read once and its quantiles copied.  ``kernels``: the
+    numba kernels of :mod:`bayesstreams.fast.batch` (the caller loads them: this module never imports
+    numba), which read the rows with the same bits.
     """
     pending, weights, copies = [], [], []
     for case in cases:
         seen: dict = {}
         for out, samples in case.cache.pop("pending", {}).values():
             row = np.broadcast_to(samples, case.weights.shape)
-            key = hash(row.tobytes())
+            # a bucket, not a proof: rows that share it are compared in full below, so a coarse key (every
+            # 64th draw and the sum) only costs a missed copy where two different rows share it
+            key = hash(row[::64].tobytes()) ^ hash(float(row.sum()))
             first = seen.get(key)
             if first is not None and np.array_equal(pending[first][1], row):
                 copies.append((out, first))
@@ -180,19 +186,25 @@ def settle_cases(cases: list) -> None:
             weights.append(case.weights)
     for start in range(0, len(pending), SETTLE_ROWS):  # a chunk of rows at a time: the memory stays bounded
         chunk = slice(start, start + SETTLE_ROWS)
-        quantiles = _row_quantiles(np.stack([row for _, row in pending[chunk]]), weights[chunk])
+        quantiles = _row_quantiles(np.stack([row for _, row in pending[chunk]]), weights[chunk], kernels)
         for (out, _), row in zip(pending[chunk], quantiles.tolist()):
             out.update(zip(QUANTILES, row))
     for out, first in copies:
         out.update((name, pending[first][0][name]) for name in QUANTILES)
 
 
-def _row_quantiles(samples: np.ndarray, weights: list) -> np.ndarray:
+def _row_quantiles(samples: np.ndarray, weights: list, kernels=None) -> np.ndarray:
     """:data:`LEVELS` quantiles of each row of ``samples`` (row, draw) under its weights (row's array of ``weights``).
 
     The rows' values on the grid come back from the sorted keys of :func:`sort_order` themselves
     (each key holds its value's grid step), so only the weights are gathered in sorted order.
+    With ``kernels`` (:mod:`bayesstreams.fast.batch`) the keys are packed and read back in numba,
+    sorted by NumPy in between: the same order, sums and interpolation, so the same bits.
     """
+    if kernels is not None and samples.shape[-1] >= 2:
+        found = _row_quantiles_kernels(samples, weights, kernels)
+        if found is not None:
+            return found
     with np.errstate(invalid="ignore"):
         steps = np.round(samples / RESOLUTION)
     n = samples.shape[-1]
@@ -210,6 +222,26 @@ def _row_quantiles(samples: np.ndarray, weights: list) -> np.ndarray:
     row_weights = np.take_along_axis(np.stack(weights), order, axis=1)
     cumulative = np.cumsum(row_weights, axis=1) - 0.5 * row_weights
     return interpolate_rows(LEVELS, cumulative, ordered)
+
+
+def _row_quantiles_kernels(samples: np.ndarray, weights: list, kernels) -> np.ndarray | None:
+    """:func:`_row_quantiles` by the kernels; None where a row cannot be packed (the reference's argsort then)."""
+    samples = np.ascontiguousarray(samples, dtype=float)
+    n = samples.shape[-1]
+    bits = max(1, int(n - 1).bit_length())
+    keys = np.empty(samples.shape, dtype=np.int64)
+    lows = np.empty(len(samples))
+    if not kernels.grid_keys(samples, RESOLUTION, bits, keys, lows):
+        return None
+    keys.sort(axis=-1)
+    distinct: dict = {}  # the rows of one case share its weights: each array passed once
+    row_weights = np.array([distinct.setdefault(id(w), (len(distinct), w))[0] for w in weights], dtype=np.int64)
+    table = np.empty((len(distinct), n))
+    for j, w in distinct.values():
+        table[j] = w
+    out = np.empty((len(samples), len(LEVELS)))
+    kernels.read_sorted(keys, lows, bits, RESOLUTION, table, row_weights, LEVELS, out)
+    return out
 
 
 SETTLE_ROWS = 256  # summaries sorted together (memory: about 8 kB per row per 1,000 draws, times a few arrays)
@@ -232,6 +264,8 @@ class _Case:
     # evaluate interventions on one phase from coefficients read off once (analysis.advice_fast); the
     # reference (False) rebuilds every joint per set; the two agree to rounding (tests/test_score_batch.py)
     fast: bool = False
+    # the numba kernels of bayesstreams.fast.batch (a batch of profiles; the caller loads them), or None: NumPy
+    kernels: object = field(default=None, repr=False, compare=False)
 
     def q_under(self, sets: list[tuple[int, ...]], value: float | np.ndarray = 1.0) -> tuple[np.ndarray, np.ndarray]:
         """Stream probabilities per phase, each (set, draw, stream) or (draw, stream) where no set moves the phase,
@@ -260,16 +294,25 @@ class _Case:
         single factor takes that factor's column, computed once per case and value (all the columns a
         call needs in one array operation); only a stream moved by several factors of one set is
         computed for it.  Each phase's result is one gather from a table of columns (set, draw, stream)."""
+        tables, index, touched = self._columns(sets, values)
+        return tuple(np.stack(tables[p])[index[p]].transpose(0, 2, 1) if touched[p] else self.q[:, p]
+                     for p in range(2))
+
+    def _columns(self, sets, values) -> tuple[list, list, list]:
+        """:meth:`_q_under_fast`'s table of columns per phase (the three of ``q``, then the moved ones), each set's
+        (set, stream) index into it, and whether any set touches the phase."""
         cell = self.onehot.argmax(axis=1)  # phase * 3 + stream of each factor
         beta = self.draws["beta"]
         moved_by = []  # per set: {cell: [(factor, change)]}
         singles = set()
+        # each factor's change and cell as Python numbers, read once: the same floats as element by element
+        deltas, cells = (np.asarray(values, dtype=float) - self.x).tolist(), cell.tolist()
         for members in sets:
             found: dict = {}
             for k in members:
-                delta = values[k] - self.x[k]
+                delta = deltas[k]
                 if delta != 0:
-                    found.setdefault(int(cell[k]), []).append((int(k), float(delta)))
+                    found.setdefault(cells[k], []).append((int(k), delta))
             moved_by.append(found)
             singles.update(("single", c[0][0], c[0][1]) for c in found.values() if len(c) == 1)
         self._single_columns([key for key in singles if key not in self.cache], cell)
@@ -290,8 +333,20 @@ class _Case:
                         position[key] = len(tables[p]) - 1
                     index[p][j, c % 3] = position[key]
                 touched[p] = True
-        return tuple(np.stack(tables[p])[index[p]].transpose(0, 2, 1) if touched[p] else self.q[:, p]
-                     for p in range(2))
+        return tables, index, touched
+
+    def chance_of_sets(self, sets: list, target: int, w1_open: bool = False) -> np.ndarray:
+        """``chance(q_under(sets), target, w1_open)`` per (set, draw); with the kernels of a batch, each set's
+        stream columns read where they lie (:func:`~bayesstreams.analysis.advice_fast.evaluate_target_columns`),
+        not gathered into a (set, stream, draw) copy first: the same values, so the same bits."""
+        if self.kernels is None or not self.fast or self.exact is not None:
+            return self.chance(self.q_under(sets), target, w1_open)
+        tables, index, touched = self._columns(sets, np.broadcast_to(1.0, self.x.shape))
+        if sum(touched) != 1:  # no set moves a phase, or sets move both: the general path
+            return self.chance(self.q_under(sets), target, w1_open)
+        moved = touched.index(True)
+        return evaluate_target_columns(self._coefficients(target, w1_open, moved), np.stack(tables[moved]),
+                                       index[moved], self.kernels)
 
     def _single_columns(self, keys: list, cell: np.ndarray) -> None:
         """Cache the stream probability of each ``("single", factor, change)`` in one array operation."""
@@ -364,7 +419,7 @@ class _Case:
         moved = moved_phase(q_new) if self.fast and isinstance(q_new, tuple) else None
         if moved is None:
             return self.probability(q_new, target, w1_open)[0]
-        return evaluate_target(self._coefficients(target, w1_open, moved), q_new[moved])
+        return evaluate_target(self._coefficients(target, w1_open, moved), q_new[moved], self.kernels)
 
     def _coefficients(self, target: int, w1_open: bool, moved: int):
         """The fast path's :func:`coefficients` of the target for sets that move phase ``moved``, computed once per case."""
@@ -391,7 +446,7 @@ class _Case:
 
     def settle(self) -> None:
         """Fill in the quantiles of every summary :meth:`summary` deferred (fast path)."""
-        settle_cases([self])
+        settle_cases([self], self.kernels)
 
     def single_probabilities(self, members: list[int], target: int, w1_open: bool = False, q_sets=None) -> np.ndarray:
         """``P(target | do(x_k = +1), evidence)`` per (member, draw): the levers, the steps and the plans of size 1.
@@ -406,7 +461,7 @@ class _Case:
         store = self.cache.setdefault(("singles", target, w1_open), {})
         missing = [k for k in members if k not in store]
         if missing:
-            values = self.chance(self.q_under([(k,) for k in missing]), target, w1_open)
+            values = self.chance_of_sets([(k,) for k in missing], target, w1_open)
             store.update(zip(missing, np.broadcast_to(values, (len(missing),) + self.weights.shape)))
         return np.stack([store[k] for k in members]) if members else np.empty((0,) + self.weights.shape)
 
@@ -414,7 +469,7 @@ class _Case:
         """``P(target = 1 | evidence)`` per (set, draw) had the case been coded as each set says (``q = q'``)."""
         moved = moved_phase(q_new) if self.fast else None
         if moved is not None:
-            return evaluate_factual(self._coefficients(target, False, moved), q_new[moved])
+            return evaluate_factual(self._coefficients(target, False, moved), q_new[moved], self.kernels)
         plus = np.stack(np.broadcast_arrays(*q_new), axis=-2)
         return self.probability(plus, target, q=plus)[1]
 
@@ -434,7 +489,7 @@ def _logistic(v: np.ndarray) -> np.ndarray:
 
 
 def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.ndarray | None = None,
-          fast: bool = False, prepared: dict | None = None) -> _Case:
+          fast: bool = False, prepared: dict | None = None, kernels=None) -> _Case:
     n_factors = base.x.shape[1]
     onehot = np.zeros((n_factors, 6))
     onehot[np.arange(n_factors), base.factor_phase * 3 + base.factor_stream] = 1.0
@@ -452,12 +507,14 @@ def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.nda
                  None if group_eta is None else group_eta[:, row], np.asarray(base.factor_phase),
                  np.asarray(base.factor_stream), qt)
     return _Case(base.eta[:, i], base.x[i], d, onehot, evidence, weights / weights.sum(), exact=exact, fast=fast,
-                 cache=dict(prepared or {}))
+                 cache=dict(prepared or {}), kernels=kernels if fast else None)
 
 
 def _factor(dataset, k: int) -> dict:
-    return {"factor": dataset.factor_ids[k], "phase": int(dataset.factor_phase[k]) + 1,
-            "stream": STREAMS[dataset.factor_stream[k]]}
+    # read off the codebook's factor itself: the dataset's factor_ids, factor_phase and factor_stream are
+    # built afresh over every factor at each read, and this runs once per lever, step and necessity entry
+    factor = dataset.codebook.factors[k]
+    return {"factor": factor.id, "phase": PHASES.index(factor.phase) + 1, "stream": STREAMS[STREAMS.index(factor.stream)]}
 
 
 def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, min_gain: float,
@@ -495,7 +552,7 @@ def _plans(case: _Case, dataset, target: int, gains: dict, threshold: float, cod
     def evaluate(sets):
         if all(len(members) == 1 for members in sets):  # size 1: the levers' draws
             return case.single_probabilities([members[0] for members in sets], target, w1_open)
-        return case.chance(case.q_under(sets), target, w1_open)
+        return case.chance_of_sets(sets, target, w1_open)
 
     sets, samples, reached = search_plans(evaluate, candidates, np.asarray(single), case.weights, threshold)
     plans = [{"factors": [dataset.factor_ids[k] for k in members], "size": len(members),
@@ -704,19 +761,22 @@ def advise_many(posterior, dataset, cases: list, prepared: list | None = None, *
     ``options`` are :func:`advise`'s (``fast=True`` defers the quantiles); ``prepared`` one entry per
     case (:func:`bayesstreams.analysis.advice_fast.prepare_cases`).  Each result equals ``advise`` of
     that case alone: every row of the one pass is sorted and read on its own (:func:`settle_cases`).
+    ``kernels``: the numba kernels of :mod:`bayesstreams.fast.batch` (fast path; loaded by the caller),
+    which give the same bits as the NumPy they replace.
     """
+    kernels = options.get("kernels")
     prepared = prepared if prepared is not None else [None] * len(cases)
     done = [_advise(posterior, dataset, case, options.get("base"), options.get("reference"), options.get("prior"),
                     options.get("threshold", DEFAULT_THRESHOLD), options.get("min_gain", DEFAULT_MIN_GAIN),
                     options.get("reweight", False), options.get("weights"), options.get("fast", False), entry,
-                    options.get("no_data"))
+                    options.get("no_data"), kernels)
             for case, entry in zip(cases, prepared)]
-    settle_cases([state for _, state in done])
+    settle_cases([state for _, state in done], kernels)
     return [out for out, _ in done]
 
 
 def _advise(posterior, dataset, case, base, reference, prior, threshold, min_gain, reweight, weights, fast,
-            prepared, no_data) -> tuple[CaseAdvice, _Case]:
+            prepared, no_data, kernels=None) -> tuple[CaseAdvice, _Case]:
     """:func:`advise` with the quantiles of its summaries still to be read (fast path), and the case's state."""
     run = posterior.run if isinstance(posterior, Study) else posterior  # a Study holds its run
     if isinstance(run, Run):  # advise(run_or_study, case)
@@ -728,7 +788,8 @@ def _advise(posterior, dataset, case, base, reference, prior, threshold, min_gai
         raise RunError(f"case advice needs the streams model; this run is a {base.kind} model")
     i = dataset.case_ids.index(dataset.resolve_case(case))
     evidence = case_evidence(dataset, i)
-    state = _case(base, i, evidence, reweight, weights, fast=fast, prepared=prepared if fast else None)
+    state = _case(base, i, evidence, reweight, weights, fast=fast, prepared=prepared if fast else None,
+                  kernels=kernels)
     if no_data is None:
         no_data = no_data_factors(reference if reference is not None else dataset)
     # never offered: factors without data (their gain is the prior's) and context no case can change
@@ -936,7 +997,15 @@ def label_advice(data: dict, labels: dict, lang: str = "en", actions: dict | Non
 
 def json_safe(value):
     """``value`` with every non-finite float replaced by None, through dicts, lists and tuples (strict JSON)."""
-    if isinstance(value, float) and not np.isfinite(value):
+    # the plain types first, by their exact type (a score's advice is tens of thousands of values); then subclasses
+    kind = type(value)
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {k: json_safe(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
         return {k: json_safe(v) for k, v in value.items()}

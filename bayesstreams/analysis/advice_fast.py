@@ -28,6 +28,12 @@ from bayesstreams.analysis.case_evidence import _phase_joint, _worlds, combine_s
 KEYS = ((1, 1), (1, 0), (0, 1), (0, 0))
 
 
+def _arg(values, dtype=float) -> np.ndarray:
+    """An argument of a kernel of :mod:`bayesstreams.fast.batch`: C-contiguous and writable, as the set-up compiled
+    them (numba types a read-only view apart, which would compile anew on a user's first score)."""
+    return np.require(values, dtype=dtype, requirements=["C", "W"])
+
+
 def moved_phase(q_new) -> int | None:
     """The one phase that ``q_new`` (a pair of per-phase arrays from ``_Case.q_under``) moves, else None."""
     if not isinstance(q_new, tuple):
@@ -91,7 +97,7 @@ def _finish(q_m, s, lam_m, kap_m, per_key) -> dict:
     return {"q": q_m, "s": s, "lam": lam_m, "kap": kap_m, "per_key": per_key, "cf": cf, "fact": fact, "mass": mass}
 
 
-def _linear(coef: dict) -> np.ndarray:
+def _linear(coef: dict, kernels=None) -> np.ndarray:
     """Each quantity's dot product as ``const + a_new * k_new + a_both * k_both`` (quantity, term, draw).
 
     The evidence mass and ``k_now`` of the moved phase are those of the factual codes whatever the set
@@ -100,7 +106,13 @@ def _linear(coef: dict) -> np.ndarray:
     A set then costs two products and two sums per quantity instead of the four cells and their dot.
     Two sets with the same ``k_new`` and ``k_both`` in a draw give the same bits there (ties stay ties),
     and where two quantities' coefficients are equal (a target known open) their ratio is exactly 1.
+    ``kernels`` (:mod:`bayesstreams.fast.batch`): the same terms in numba, the same bits.
     """
+    if "linear" not in coef and kernels is not None:
+        out = np.empty((3, 3) + np.shape(coef["cf"]))
+        kernels.linear_terms(*(_arg(coef[name]) for name in ("q", "s", "lam", "kap")),
+                             _arg(coef["per_key"]), out)
+        coef["linear"] = out
     if "linear" not in coef:
         lam, kap = coef["lam"], coef["kap"]
         mass_m, k_now, _, _ = products(coef["q"], coef["s"])
@@ -124,8 +136,17 @@ def evaluate(coef: dict, q_moved: np.ndarray):
         return cf / mass, fact / mass, mass
 
 
-def evaluate_target(coef: dict, q_moved: np.ndarray) -> np.ndarray:
-    """:func:`evaluate`'s first value alone, by the same operations: the factual chance is not computed."""
+def evaluate_target(coef: dict, q_moved: np.ndarray, kernels=None) -> np.ndarray:
+    """:func:`evaluate`'s first value alone, by the same operations: the factual chance is not computed.
+
+    ``kernels``: :mod:`bayesstreams.fast.batch` (the caller loads it), the same operations per set
+    and draw in numba, so the same bits.
+    """
+    if kernels is not None and np.ndim(q_moved) == 3:
+        out = np.empty(np.shape(q_moved)[:2])
+        kernels.evaluate_target(_arg(coef["q"]), _arg(coef["s"]),
+                                _arg(np.swapaxes(q_moved, 1, 2)), _linear(coef, kernels), out)
+        return out
     _, _, k_new, k_both = products(coef["q"], coef["s"], q_moved)
     terms = _linear(coef)
     cf, mass = (terms[n, 0] + terms[n, 1] * k_new + terms[n, 2] * k_both for n in (0, 2))
@@ -133,20 +154,36 @@ def evaluate_target(coef: dict, q_moved: np.ndarray) -> np.ndarray:
         return cf / mass
 
 
-def evaluate_factual(coef: dict, q_moved: np.ndarray) -> np.ndarray:
+def evaluate_target_columns(coef: dict, columns: np.ndarray, index: np.ndarray, kernels) -> np.ndarray:
+    """:func:`evaluate_target` of the sets whose moved phase's stream ``t`` of set ``j`` is ``columns[index[j, t]]``
+    (column, draw), by :func:`bayesstreams.fast.batch.evaluate_target_columns`: the values the gathered
+    ``q_moved`` holds, read in place, so the same bits."""
+    out = np.empty((len(index), columns.shape[1]))
+    kernels.evaluate_target_columns(_arg(coef["q"]), _arg(coef["s"]), _arg(columns), _arg(index, np.int64),
+                                    _linear(coef, kernels), out)
+    return out
+
+
+def evaluate_factual(coef: dict, q_moved: np.ndarray, kernels=None) -> np.ndarray:
     """``P(target = 1 | evidence)`` had the moved phase's codes been those behind ``q_moved`` (set, draw, stream).
 
     The reference is ``counterfactual(q', q', ...)[1]`` with ``q'`` the changed stream probabilities:
     a factual world at other codes, whose evidence mass changes with them (a find-out-first factor
-    known to be ``+1``).
+    known to be ``+1``).  ``kernels``: as in :func:`evaluate_target`.
     """
-    mass_m, k_now = _mass_and_k_now(q_moved, coef["s"])
     if "factual_linear" not in coef:  # the cells at k_new = k_both = k_now: two terms, linear in mass and k_now
         lam, kap, w = coef["lam"], coef["kap"], coef["per_key"]
         coupled = (1.0 - lam) * (1.0 - kap)
         coef["factual_linear"] = [(lam * w[n][0] + (1.0 - lam) * kap * w[n][3] + coupled * w[n][3],
                                    coupled * (w[n][0] - w[n][3])) for n in (1, 2)]
     (a1, b1), (a2, b2) = coef["factual_linear"]
+    if kernels is not None and np.ndim(q_moved) == 3:
+        out = np.empty(np.shape(q_moved)[:2])
+        kernels.evaluate_factual(_arg(np.swapaxes(q_moved, 1, 2)), _arg(coef["s"]),
+                                 *(_arg(np.broadcast_to(v, out.shape[1:]))
+                                   for v in (a1, b1, a2, b2)), out)
+        return out
+    mass_m, k_now = _mass_and_k_now(q_moved, coef["s"])
     with np.errstate(invalid="ignore", divide="ignore"):
         return (a1 * mass_m + b1 * k_now) / (a2 * mass_m + b2 * k_now)
 
@@ -189,12 +226,17 @@ def _tables(w: np.ndarray, target: int, w1_open: bool) -> np.ndarray:
     return out
 
 
-def _joint(q, s, lam, kap) -> np.ndarray:
+def _joint(q, s, lam, kap, kernels=None) -> np.ndarray:
     """One phase's factual joint of many cases, stacked (case, key, draw): q (case, draw, stream), s (case, stream).
 
     ``_phase_joint(q, q, ...)``: without an intervention ``k_new = k_both = k_now``, so only the
-    evidence mass and ``k_now`` are needed, each stream's evidence read per case.
+    evidence mass and ``k_now`` are needed, each stream's evidence read per case.  ``kernels``
+    (:mod:`bayesstreams.fast.batch`): the same operations in numba, the same bits.
     """
+    if kernels is not None:
+        out = np.empty((q.shape[0], 4, q.shape[1]))
+        kernels.joint_cells(_arg(q), _arg(s), _arg(lam), _arg(kap), out)
+        return out
     mass = k_now = 1.0
     for stream in range(q.shape[-1]):
         code, now = s[:, stream, None], q[..., stream]
@@ -204,12 +246,17 @@ def _joint(q, s, lam, kap) -> np.ndarray:
     return np.stack(_cells(lam, kap, mass, k_now, k_now, k_now), axis=1)
 
 
-def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int) -> np.ndarray:
+def _per_key(tables: np.ndarray, joint: np.ndarray, rho: np.ndarray, moved: int, kernels=None) -> np.ndarray:
     """Coefficients of the moved phase's joint (case, key, draw): the other phase's ``joint`` summed in.
 
-    One 0/1 table of 4 x 4 per case and gate times the other phase's four cells (:func:`_apply`).
+    One 0/1 table of 4 x 4 per case and gate times the other phase's four cells (:func:`_apply`);
+    ``kernels`` (:mod:`bayesstreams.fast.batch`): the same sums in numba, the same bits.
     """
     table = tables if moved == 0 else np.swapaxes(tables, -1, -2)
+    if kernels is not None:
+        out = np.empty(joint.shape)
+        kernels.per_key(_arg(table), _arg(joint), _arg(rho), out)
+        return out
     return (1.0 - rho) * _apply(table[0], joint) + rho * _apply(table[1], joint)
 
 
@@ -240,42 +287,53 @@ def _apply(table: np.ndarray, joint: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sum(tables: np.ndarray, j1: np.ndarray, j2: np.ndarray, rho: np.ndarray) -> np.ndarray:
-    """The whole bilinear sum (case, draw)."""
-    return (_per_key(tables, j2, rho, 0) * j1).sum(axis=1)
+def _sum(tables: np.ndarray, j1: np.ndarray, j2: np.ndarray, rho: np.ndarray, kernels=None) -> np.ndarray:
+    """The whole bilinear sum (case, draw); ``kernels``: in one numba pass, the same products and sums."""
+    if kernels is not None:
+        out = np.empty((j1.shape[0], j1.shape[2]))
+        kernels.bilinear_sums(_arg(tables), _arg(j1), _arg(j2), _arg(rho), out)
+        return out
+    return (_per_key(tables, j2, rho, 0, kernels) * j1).sum(axis=1)
 
 
-def _mass_and_streams(q, d, s, w):
+def _mass_and_streams(q, d, s, w, kernels=None):
     """Every case's evidence mass (case, draw) and stream posterior (case, draw, phase, stream); q (case, draw, phase, stream)."""
     lam, kap, rho = d["lambda"], d["kappa"], d["rho"]
     tables = _tables(w, 0, False)[2]
-    joints = [_joint(q[:, :, p], s[:, p], lam[:, p], kap[:, p]) for p in range(2)]
-    mass = _sum(tables, joints[0], joints[1], rho)
+    joints = [_joint(q[:, :, p], s[:, p], lam[:, p], kap[:, p], kernels) for p in range(2)]
+    mass = _sum(tables, joints[0], joints[1], rho, kernels)
     streams = np.empty(q.shape)
     for p in range(2):
         for stream in range(3):
             s_on = s[:, p].copy()
             s_on[:, stream] = 1.0
             on = list(joints)
-            on[p] = _joint(q[:, :, p], s_on, lam[:, p], kap[:, p])
+            on[p] = _joint(q[:, :, p], s_on, lam[:, p], kap[:, p], kernels)
             with np.errstate(invalid="ignore", divide="ignore"):
-                share = _sum(tables, on[0], on[1], rho) / mass
+                share = _sum(tables, on[0], on[1], rho, kernels) / mass
             coded = ~np.isnan(s[:, p, stream])
             streams[:, :, p, stream] = np.where(coded[:, None], s[:, p, stream, None], share)
     return mass, streams, joints
 
 
-def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints) -> list[dict]:
+def _coefficients_cases(q, d, s, w, target: int, w1_open: bool, joints, kernels=None) -> list[dict]:
     """:func:`coefficients` of many cases at once (interventions on the target's phase), one dict per case."""
     moved = target
     lam, kap, rho = d["lambda"], d["kappa"], d["rho"]
     tables = _tables(w, target, w1_open)
-    per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved) for n in range(3)], axis=1)
+    per_key = np.stack([_per_key(tables[n], joints[1 - moved], rho, moved, kernels) for n in range(3)], axis=1)
     q_m = np.ascontiguousarray(q[:, :, moved])
+    if kernels is not None:  # _finish of every case in one pass, the same operations
+        cf, fact, mass = (np.empty(q_m.shape[:2]) for _ in range(3))
+        kernels.finish_cases(q_m, _arg(s[:, moved]), _arg(lam[:, moved]), _arg(kap[:, moved]), _arg(per_key),
+                             cf, fact, mass)
+        return [{"q": q_m[i], "s": s[i, moved], "lam": lam[:, moved], "kap": kap[:, moved], "per_key": per_key[i],
+                 "cf": cf[i], "fact": fact[i], "mass": mass[i]} for i in range(q.shape[0])]
     return [_finish(q_m[i], s[i, moved], lam[:, moved], kap[:, moved], per_key[i]) for i in range(q.shape[0])]
 
 
-def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, rows=slice(None)) -> list[dict]:
+def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, rows=slice(None),
+                  kernels=None) -> list[dict]:
     """The per-draw pieces of every case's advice in a few passes over all cases (batch scoring).
 
     Returns one dict per case, the cache of its ``_Case`` in :mod:`bayesstreams.analysis.advice`:
@@ -284,14 +342,15 @@ def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, row
     advice evaluates (on the target's phase; on phase 2 under ``do(W1 = 1)`` when the target is W1).
     Each equals what the case computes alone, up to rounding.  ``rows`` selects the cases of
     ``base`` (and of ``s``, ``w``, ``targets``) to prepare: a caller bounds the memory by preparing
-    a block of cases at a time.
+    a block of cases at a time.  ``kernels``: :mod:`bayesstreams.fast.batch` (the caller loads it), whose
+    joints and per-key sums are the NumPy's bit for bit.
     """
     d = base.draws
     # advice._logistic, elementwise: the same bits as per case; cases first, so that each case's pieces are contiguous
     q = 0.5 + 0.5 * np.tanh(0.5 * np.ascontiguousarray(np.moveaxis(base.eta[:, rows], 1, 0)))
     s, w = np.asarray(s, dtype=float)[rows], np.asarray(w, dtype=float)[rows]
     targets = list(np.asarray(targets, dtype=object)[rows])
-    mass, streams, joints = _mass_and_streams(q, d, s, w)
+    mass, streams, joints = _mass_and_streams(q, d, s, w, kernels)
     caches = [{"q": q[i], "mass": mass[i], "streams": streams[i]} for i in range(q.shape[0])]
     jobs = [(0, False)] + ([(1, False), (1, True)] if 2 in phases else [])
     for target, w1_open in jobs:
@@ -300,7 +359,7 @@ def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, row
             continue
         index = np.asarray(rows)
         coefs = _coefficients_cases(q[index], d, s[index], w[index], target, w1_open,
-                                    [joint[index] for joint in joints])
+                                    [joint[index] for joint in joints], kernels)
         for j, i in enumerate(rows):
             coef = coefs[j]
             caches[i][("factual", target, w1_open)] = (coef["cf"], coef["fact"], coef["mass"])

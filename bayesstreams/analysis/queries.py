@@ -32,7 +32,7 @@ import numpy as np
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.support import CODES, observed_codes, support_arrays
 from bayesstreams.errors import RunError
-from bayesstreams.fast.registry import expected_q
+from bayesstreams.fast.registry import cell_sums, expected_q
 from bayesstreams.model.kinds import get_kind, kind_of_draws
 from bayesstreams.model.windows import Baseline, Windows
 
@@ -175,7 +175,8 @@ def baseline(draws: dict, dataset) -> Baseline:
     """
     return kind_of_draws(draws).baseline(draws, np.asarray(dataset.x, dtype=float),
                                          np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream),
-                                         np.asarray(dataset.group, dtype=int), records=dataset, qt=expected_q)
+                                         np.asarray(dataset.group, dtype=int), records=dataset, qt=expected_q,
+                                         sums=cell_sums)
 
 
 def run_baseline(run) -> Baseline:
@@ -209,13 +210,14 @@ def windows(base: Baseline) -> Windows:
     return base.cache["windows"]
 
 
-def do_factor(base: Baseline, k: int, value) -> Windows:
+def do_factor(base: Baseline, k: int, value, cases=None) -> Windows:
     """Window probabilities under ``do(x[:, k] = value)`` (a scalar, or one value per case).
 
     A factor only moves its own phase's stream (streams model) or window log-odds
     (additive model); the other phase changes only through the dependency of W2 on W1.
+    ``cases``: the windows of these cases only (an index array), the same numbers as their columns of all.
     """
-    return get_kind(base.kind).do_factor(base, k, value)
+    return get_kind(base.kind).do_factor(base, k, value, cases=cases)
 
 
 def gain_draws(draws: dict, dataset, factor: str, value, base: Baseline | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from bayesstreams.data.dataset import load_dataset
 from bayesstreams.model.simulate import simulate_to_folder
-from bayesstreams.fast import kernels, modes
+from bayesstreams.fast import batch, kernels, modes
 from bayesstreams.fast.pointwise import pointwise_loglik
 from bayesstreams.fast.problem import EvidenceProblem
 from bayesstreams.fast.problem import initial_point as start_point
@@ -115,7 +115,8 @@ def warm() -> None:
     time); the pointwise log-likelihood and the queries' expected ``q`` under an evidence mode
     compile on their first call, here on prior draws, a tiny simulated data set and a one-case
     stream, so that no user data is needed.  Array types are the same with
-    and without groups (no groups passes zero offsets), so one call covers both.
+    and without groups (no groups passes zero offsets), so one call covers both.  Batch scoring's
+    kernels (:mod:`bayesstreams.fast.batch`) compile for the argument types ``score`` passes.
     """
     config = load_config(None)
     with tempfile.TemporaryDirectory(prefix="bayesstreams-warm-") as tmp:
@@ -132,6 +133,8 @@ def warm() -> None:
     # compiled on its first call, which was the first analyze's (about 10 s of a fresh clone's 30)
     modes.expected_q(np.full((1, 1, 2, 3), 1.0 / 3.0), np.zeros((1, 1)), np.zeros((1, 2)), np.zeros((1, 2)),
                      np.arange(2))
+    # batch scoring's kernels (``score`` of many profiles): compiled here, loaded by score
+    batch.warm()
 
 
 if __name__ == "__main__":

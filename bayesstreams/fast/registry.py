@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesstreams.model.evidence import expected_q as reference_expected_q
+from bayesstreams.model.likelihood import cell_sums as reference_cell_sums
 from bayesstreams.model.modes import is_v1, options_of_draws
 
 
@@ -84,3 +85,25 @@ def counterfactual_kernel():
     from bayesstreams.fast import counterfactual  # lazy: loads numba; the registry is read by light paths
 
     return counterfactual.counterfactual_target
+
+
+def batch_kernels():
+    """The kernels of batch scoring's advice (:mod:`bayesstreams.fast.batch`: rows' quantiles, sets' chances), loaded on first use."""
+    from bayesstreams.fast import batch  # lazy: loads numba; the registry is read by light paths
+
+    return batch
+
+
+BATCH_FROM = 16  # cases from which cell_sums loads numba (importing it costs about 0.3 s; analyze's 8 cases never do)
+
+
+def cell_sums(x, beta, onehot) -> np.ndarray:
+    """The per-cell sums of ``beta x`` (draw, case, cell) the kinds' baselines read (the ``sums`` argument):
+    :func:`bayesstreams.fast.batch.cell_sums` from :data:`BATCH_FROM` cases on, bit for bit NumPy's
+    ``einsum`` (:func:`bayesstreams.model.likelihood.cell_sums`), which serves fewer cases."""
+    x, beta, onehot = (np.require(a, dtype=float, requirements=["C", "W"]) for a in (x, beta, onehot))
+    if x.shape[0] < BATCH_FROM or not beta.size:
+        return reference_cell_sums(x, beta, onehot)
+    out = np.empty((beta.shape[0], x.shape[0], onehot.shape[1]))
+    batch_kernels().cell_sums(x, beta, onehot, out)
+    return out

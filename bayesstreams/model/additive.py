@@ -11,8 +11,8 @@ import numpy as np
 
 from bayesstreams.model.hierarchy import (GROUP_SCALE, POOLED_PARAMETERS, data_containers, group_data, group_offsets,
                                           model_coords, pooled_effects)
-from bayesstreams.model.likelihood import (ObservedTerms, additive_case_loglik, additive_eta, logistic, numpy_math,
-                                           observed_terms, pytensor_math)
+from bayesstreams.model.likelihood import (ObservedTerms, additive_case_loglik, additive_eta, cell_sums, logistic,
+                                           numpy_math, observed_terms, pytensor_math)
 from bayesstreams.model.priors import Parameter, Prior, group_draws, pooled_draws
 from bayesstreams.model.windows import Baseline, Windows
 
@@ -82,13 +82,15 @@ class AdditiveKind:
             out[start:start + chunk] = additive_case_loglik(eta_w, part["delta"][:, None], terms, numpy_math())
         return out
 
-    def baseline(self, draws: dict, x, phase, stream, group, records=None, qt=None) -> Baseline:
-        """Window log-odds at the codes; a not-discussed code (NaN) counts as 0 (the additive model has no evidence modes)."""
+    def baseline(self, draws: dict, x, phase, stream, group, records=None, qt=None, sums=None) -> Baseline:
+        """Window log-odds at the codes; a not-discussed code (NaN) counts as 0 (the additive model has no evidence modes).
+
+        ``sums``: the per-cell sums of ``beta x`` (:func:`~bayesstreams.model.likelihood.cell_sums`, the default)."""
         x = np.nan_to_num(np.asarray(x, dtype=float))
-        return Baseline(self.name, draws, x, phase, stream, additive_eta(draws, x, phase, group))
+        return Baseline(self.name, draws, x, phase, stream, additive_eta(draws, x, phase, group, sums))
 
     def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None, eta=None,
-                             q=None) -> dict:
+                             q=None, sums=None) -> dict:
         """Per draw, the lowest and highest P(W1) and P(W2) over every completion of the not-discussed cells.
 
         ``P(W1)`` rises with ``beta_k x_k`` of the phase-1 cells; ``P(W2) = P(W2 | W1=0) + P(W1) *
@@ -101,8 +103,8 @@ class AdditiveKind:
         """
         x = np.asarray(x, dtype=float)
         missing = np.isnan(x).astype(float)
-        eta = additive_eta(draws, np.nan_to_num(x), phase, group) if eta is None else eta
-        room = np.einsum("ck,dk,kp->dcp", missing, np.abs(draws["beta"]), np.eye(2)[np.asarray(phase)])
+        eta = additive_eta(draws, np.nan_to_num(x), phase, group, sums) if eta is None else eta
+        room = (sums or cell_sums)(missing, np.abs(draws["beta"]), np.eye(2)[np.asarray(phase)])
         towards = np.sign(draws["delta"])[:, None]  # which way P(W1) moves P(W2)
         out = {}
         for side in (-1.0, 1.0):
@@ -120,11 +122,15 @@ class AdditiveKind:
     def windows(self, base: Baseline) -> Windows:
         return self._windows(base.draws, base.eta)
 
-    def do_factor(self, base: Baseline, k: int, value) -> Windows:
-        """Windows under ``do(x[:, k] = value)``: factor ``k`` shifts its own phase's window log-odds."""
-        value = np.broadcast_to(np.asarray(value, dtype=float), base.x[:, k].shape)
-        eta = base.eta.copy()
-        eta[..., int(base.factor_phase[k])] += base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
+    def do_factor(self, base: Baseline, k: int, value, cases=None) -> Windows:
+        """Windows under ``do(x[:, k] = value)``: factor ``k`` shifts its own phase's window log-odds.
+
+        ``cases`` (an index array): these cases only, each element computed as for all cases.
+        """
+        cols = slice(None) if cases is None else np.asarray(cases, dtype=int)
+        value = np.broadcast_to(np.asarray(value, dtype=float), base.x[cols, k].shape)
+        eta = base.eta[:, cols].copy()
+        eta[..., int(base.factor_phase[k])] += base.draws["beta"][:, k, None] * (value - base.x[cols, k])[None, :]
         return self._windows(base.draws, eta)
 
 

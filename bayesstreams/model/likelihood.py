@@ -125,13 +125,25 @@ def windows_loglik(log_a, bracket, rho, terms: ObservedTerms, math):
     return log_a.sum(axis=-1) + w1_obs * known_w1 + (1.0 - w1_obs) * unknown_w1
 
 
-def stream_eta(alpha, beta, x, factor_phase, factor_stream, gamma=None, group=None):
-    """Linear predictor (draw, case, phase, stream) in NumPy from draws of alpha (draw, phase, stream) and beta (draw, factor)."""
+def cell_sums(x, beta, onehot):
+    """``sum_k x[c, k] beta[d, k] onehot[k, m]`` (draw, case, cell): each factor's ``beta x`` added into its cell.
+
+    The NumPy reference of the kinds' ``sums`` argument (a caller with many cases passes
+    :func:`bayesstreams.fast.registry.cell_sums`, the same sums in numba).
+    """
+    return np.einsum("ck,dk,km->dcm", x, beta, onehot)
+
+
+def stream_eta(alpha, beta, x, factor_phase, factor_stream, gamma=None, group=None, sums=None):
+    """Linear predictor (draw, case, phase, stream) in NumPy from draws of alpha (draw, phase, stream) and beta (draw, factor).
+
+    ``sums``: a function with :func:`cell_sums`' arguments and result (default: it).
+    """
     n_phase, n_stream = alpha.shape[-2], alpha.shape[-1]
     onehot = np.zeros((x.shape[1], n_phase * n_stream))
     onehot[np.arange(x.shape[1]), factor_phase * n_stream + factor_stream] = 1.0
     # (draw, case, phase*stream): each factor adds beta * x to its own stream only
-    contrib = np.einsum("ck,dk,km->dcm", x, beta, onehot)
+    contrib = (sums or cell_sums)(x, beta, onehot)
     eta = alpha[:, None, :, :] + contrib.reshape(contrib.shape[0], x.shape[0], n_phase, n_stream)
     if gamma is not None and group is not None:
         has = group >= 0
@@ -180,10 +192,10 @@ def additive_case_loglik(eta_w, delta, terms: ObservedTerms, math):
     return w1_obs * known_w1 + (1.0 - w1_obs) * unknown_w1
 
 
-def additive_eta(draws: dict, x: np.ndarray, factor_phase: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Window log-odds (sample, case, phase) of the additive model, before the delta * W1 term."""
+def additive_eta(draws: dict, x: np.ndarray, factor_phase: np.ndarray, group: np.ndarray, sums=None) -> np.ndarray:
+    """Window log-odds (sample, case, phase) of the additive model, before the delta * W1 term (``sums``: :func:`stream_eta`'s)."""
     phase_of = np.eye(2)[factor_phase]
-    eta = draws["a"][:, None, :] + np.einsum("ck,dk,kp->dcp", x, draws["beta"], phase_of)
+    eta = draws["a"][:, None, :] + (sums or cell_sums)(x, draws["beta"], phase_of)
     gamma = draws.get("gamma")
     if gamma is not None:
         has = group >= 0

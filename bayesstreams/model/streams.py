@@ -14,8 +14,8 @@ import numpy as np
 from bayesstreams.model import evidence as ev
 from bayesstreams.model.hierarchy import (CELL, GROUP_SCALE, POOLED_PARAMETERS, data_containers, group_data,
                                           group_offsets, model_coords, pooled_effects, stream_design)
-from bayesstreams.model.likelihood import (ObservedTerms, case_loglik, logistic, numpy_case_loglik, numpy_math,
-                                           observed_terms, pytensor_math, stream_eta, window_probability)
+from bayesstreams.model.likelihood import (ObservedTerms, case_loglik, cell_sums, logistic, numpy_case_loglik,
+                                           numpy_math, observed_terms, pytensor_math, stream_eta, window_probability)
 from bayesstreams.model.priors import Parameter, Prior, group_draws, pooled_draws
 from bayesstreams.model.windows import Baseline, Windows
 
@@ -152,17 +152,19 @@ class StreamsKind:
             out[start:start + chunk] = numpy_case_loglik(eta, part["lambda"], part["kappa"], part["rho"], terms)
         return out
 
-    def baseline(self, draws: dict, x, phase, stream, group, records=None, qt=None) -> Baseline:
+    def baseline(self, draws: dict, x, phase, stream, group, records=None, qt=None, sums=None) -> Baseline:
         """Stream log-odds ``eta``, ``q = logistic(eta)`` and ``pibar`` of every draw and case.
 
         ``x`` may hold NaN (not discussed).  Under an evidence mode (MODEL.md §7, read from the
         draws) ``q`` is ``qt``, the expected ``q`` over the latent codes given each cell's evidence
         weights, and ``eta = logit(qt)``; ``records`` (the dataset) gives the respondents' codes.
+        ``sums``: the per-cell sums of ``beta x`` (:func:`~bayesstreams.model.likelihood.cell_sums`, the default).
         """
         x = np.asarray(x, dtype=float)
         options = ev.options_of_draws(draws)
         if ev.is_v1(options):
-            eta = stream_eta(draws["alpha"], draws["beta"], np.nan_to_num(x), phase, stream, draws.get("gamma"), group)
+            eta = stream_eta(draws["alpha"], draws["beta"], np.nan_to_num(x), phase, stream, draws.get("gamma"), group,
+                             sums)
             q = logistic(eta)
         else:
             counts = ev.respondent_counts(records, x) if records is not None else None
@@ -178,7 +180,7 @@ class StreamsKind:
         return base
 
     def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None, eta=None,
-                             q=None) -> dict:
+                             q=None, sums=None) -> dict:
         """Per draw, the lowest and highest P(W1) and P(W2) over every completion of the not-discussed cells.
 
         ``P(W_p)`` rises with each ``q`` of its phase, ``P(W2) = pibar2 (rho + (1 - rho) P(W1))``
@@ -191,6 +193,7 @@ class StreamsKind:
         hand (it is the stream log-odds at the filled codes: not computed again); read in the default mode only.
         ``q`` is that baseline's ``q`` (``logistic(eta)``) when at hand: a stream with no not-discussed cell
         keeps it (its shift is exactly 0), so only the streams a completion moves are computed per side.
+        ``sums`` as in :meth:`baseline`.
         """
         x = np.asarray(x, dtype=float)
         missing = np.isnan(x)
@@ -198,12 +201,12 @@ class StreamsKind:
         onehot = np.zeros((x.shape[1], 6))
         onehot[np.arange(x.shape[1]), np.asarray(phase) * 3 + np.asarray(stream)] = 1.0
         # (sample, case, phase, stream): the largest shift of each stream's log-odds the completions allow
-        room = np.einsum("ck,dk,km->dcm", missing.astype(float), np.abs(draws["beta"]), onehot)
+        room = (sums or cell_sums)(missing.astype(float), np.abs(draws["beta"]), onehot)
         room = room.reshape(room.shape[0], x.shape[0], 2, 3)
         options = ev.options_of_draws(draws)
         out = {}
         if ev.is_v1(options) and eta is None:  # the same for both sides: once
-            eta = stream_eta(draws["alpha"], draws["beta"], filled, phase, stream, draws.get("gamma"), group)
+            eta = stream_eta(draws["alpha"], draws["beta"], filled, phase, stream, draws.get("gamma"), group, sums)
         q_now = q
         moved = None
         if ev.is_v1(options) and q_now is not None:  # (case, phase * stream) cells a completion can shift
@@ -238,20 +241,28 @@ class StreamsKind:
         """Window probabilities at the coded factor values."""
         return self._windows(base.draws, base.pibar[..., 0], base.pibar[..., 1])
 
-    def do_factor(self, base: Baseline, k: int, value) -> Windows:
-        """Windows under ``do(x[:, k] = value)``: only factor ``k``'s stream moves, W2 also through W1."""
-        value = np.broadcast_to(np.asarray(value, dtype=float), base.x[:, k].shape)
+    def do_factor(self, base: Baseline, k: int, value, cases=None) -> Windows:
+        """Windows under ``do(x[:, k] = value)``: only factor ``k``'s stream moves, W2 also through W1.
+
+        ``cases`` (an index array): the windows of these cases only, each element computed as for all
+        cases (no case's window reads another's); ``value`` then one for all or one per case given.
+        """
+        if cases is not None and "evidence" in base.cache:  # the evidence kernel reads every case: all, then these
+            whole = self.do_factor(base, k, value)
+            return Windows(whole.p1[:, cases], whole.p2_open[:, cases], whole.p2_closed[:, cases])
+        cols = slice(None) if cases is None else np.asarray(cases, dtype=int)
+        value = np.broadcast_to(np.asarray(value, dtype=float), base.x[cols, k].shape)
         p, s = int(base.factor_phase[k]), int(base.factor_stream[k])
         if "evidence" in base.cache:  # the other uncertain cells of the stream stay summed out
             options, data, group_eta, qt = base.cache["evidence"]
             q_new = ev.stream_q(options, data, base.draws, base.x, p, s, base.factor_phase, base.factor_stream,
                                 group_eta, do=(k, value), qt=qt)
         else:
-            shift = base.draws["beta"][:, k, None] * (value - base.x[:, k])[None, :]
-            q_new = logistic(base.eta[:, :, p, s] + shift)
+            shift = base.draws["beta"][:, k, None] * (value - base.x[cols, k])[None, :]
+            q_new = logistic(base.eta[:, cols, p, s] + shift)
         lam, kap = base.draws["lambda"][:, p, None], base.draws["kappa"][:, p, None]
-        pibar = [base.pibar[..., 0], base.pibar[..., 1]]
-        pibar[p] = lam + (1.0 - lam) * (1.0 - kap) * base.q_others(p, s) * q_new
+        pibar = [base.pibar[:, cols, 0], base.pibar[:, cols, 1]]
+        pibar[p] = lam + (1.0 - lam) * (1.0 - kap) * base.q_others(p, s)[:, cols] * q_new
         return self._windows(base.draws, pibar[0], pibar[1])
 
     def do_factors(self, base: Baseline, value: float, ks=None) -> Windows:

@@ -1,0 +1,387 @@
+"""Batch scoring's hot loops in numba: the rows' weighted quantiles and the sets' chances of a case's target.
+
+The references are NumPy in :mod:`bayesstreams.analysis.advice` (``_row_quantiles``, which sorts each
+summary's draws on the grid of ``RESOLUTION`` and reads its weighted quantiles) and
+:mod:`bayesstreams.analysis.advice_fast` (``evaluate_target`` and ``evaluate_factual``: a set's chance
+from the coefficients a case reads off once).  Both references materialise several (row, draw) or
+(set, draw) temporaries per step; these kernels walk each row once with the same operations in the same
+order (a sequential cumulative sum, the same products stream by stream, no fused multiply-add), so the
+results are the references' bit for bit (tests/test_score_kernels.py holds them equal, not close).
+The sort itself stays NumPy's (``ndarray.sort`` of the packed integer keys, faster than a compiled
+quicksort): :func:`grid_keys` packs the keys, :func:`read_sorted` reads the sorted keys back.
+
+Loaded only for a batch of profiles (``score`` of many, :mod:`bayesstreams.fast.registry`): importing
+numba costs about 0.3 s, which one profile does not win back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
+
+
+@njit(**_JIT)
+def grid_keys(samples, resolution, bits, keys, lows):
+    """Each row's values on the grid of ``resolution`` packed with their draw index into one integer.
+
+    ``keys[r, j] = (step - low_r) << bits | j`` with ``step = round(samples[r, j] / resolution)`` (half
+    to even, as ``np.round``) and ``low_r`` the row's lowest step (kept in ``lows``): sorting a row's keys
+    gives its values in the stable order (ties by draw).  Returns False, leaving the rest unwritten, when
+    a row holds a value that is not finite or spans ``2 ** (62 - bits)`` steps or more (the caller then
+    sorts by NumPy's stable ``argsort``, as the reference does).
+    """
+    rows, n = samples.shape
+    steps = np.empty(n)
+    limit = 2.0 ** (62 - bits)
+    for r in range(rows):
+        low = np.inf
+        high = -np.inf
+        for j in range(n):
+            step = np.rint(samples[r, j] / resolution)
+            if not np.isfinite(step):
+                return False
+            steps[j] = step
+            low = min(low, step)
+            high = max(high, step)
+        if high - low >= limit:
+            return False
+        lows[r] = low
+        for j in range(n):
+            keys[r, j] = (np.int64(steps[j] - low) << bits) | j
+    return True
+
+
+@njit(**_JIT)
+def read_sorted(keys, lows, bits, resolution, weights, row_weights, levels, out):
+    """The ``levels`` quantiles of each row from its sorted keys (:func:`grid_keys`) under its weights.
+
+    ``weights`` (set of weights, draw), ``row_weights`` (row,) which set each row reads.  Per row: the
+    values ``(step) * resolution`` and the weights in sorted order, the midpoint cumulative weights
+    ``cumsum(w) - w / 2`` summed in that order, and ``interpolate_rows``' reading of each level (the
+    count of points at or below it, the straight line from there, its fall-backs for NaN slopes).
+    """
+    rows, n = keys.shape
+    mask = (np.int64(1) << bits) - 1
+    cumulative = np.empty(n)
+    ordered = np.empty(n)
+    for r in range(rows):
+        w_row = weights[row_weights[r]]
+        total = 0.0
+        low = lows[r]
+        for j in range(n):
+            key = keys[r, j]
+            w = w_row[key & mask]
+            total += w
+            cumulative[j] = total - 0.5 * w
+            ordered[j] = (np.float64(key >> bits) + low) * resolution
+        for c in range(levels.shape[0]):
+            level = levels[c]
+            count = 0
+            for j in range(n):
+                count += cumulative[j] <= level
+            out[r, c] = _read(level, count - 1, cumulative, ordered)
+
+
+@njit(inline="always", **_JIT)
+def _read(level, j, xp, fp):
+    """``interpolate_rows`` at one level of one row, ``j`` the last point at or below it (-1: none)."""
+    n = xp.shape[0]
+    if j < 0:
+        return fp[0]
+    if j >= n - 1:
+        return fp[n - 1]
+    x0, x1, y0, y1 = xp[j], xp[j + 1], fp[j], fp[j + 1]
+    slope = (y1 - y0) / (x1 - x0)
+    value = slope * (level - x0) + y0
+    if np.isnan(value):
+        value = slope * (level - x1) + y1
+    if np.isnan(value) and y0 == y1:
+        value = y0
+    return value
+
+
+@njit(inline="always", **_JIT)
+def _step(k_new, k_both, now, moved, code):
+    """``products``' update of ``k_new`` and ``k_both`` by one stream (``np.minimum``/``np.maximum``: NaN wins)."""
+    if np.isnan(now) or np.isnan(moved):
+        low = np.nan
+        high = np.nan
+    else:
+        low = now if now <= moved else moved
+        high = moved if now <= moved else now
+    if np.isnan(code):
+        return k_new * moved, k_both * low
+    if code == 1:
+        return k_new * low, k_both * low
+    return k_new * (high - now), 0.0
+
+
+@njit(inline="always", **_JIT)
+def _new_and_both(q, s, new, j, d):
+    """``products``' ``k_new`` and ``k_both`` of set ``j`` in draw ``d``, stream by stream in its order."""
+    k_new = 1.0
+    k_both = 1.0
+    for stream in range(q.shape[1]):
+        k_new, k_both = _step(k_new, k_both, q[d, stream], new[j, stream, d], s[stream])
+    return k_new, k_both
+
+
+@njit(**_JIT)
+def evaluate_target_columns(q, s, columns, index, terms, out):
+    """:func:`evaluate_target` with set ``j``'s stream ``t`` read from ``columns[index[j, t]]`` (column, draw):
+    the sets' stream probabilities where they lie, not gathered into a (set, stream, draw) copy."""
+    for j in range(index.shape[0]):
+        for d in range(columns.shape[1]):
+            k_new = 1.0
+            k_both = 1.0
+            for stream in range(q.shape[1]):
+                k_new, k_both = _step(k_new, k_both, q[d, stream], columns[index[j, stream], d], s[stream])
+            cf = terms[0, 0, d] + terms[0, 1, d] * k_new + terms[0, 2, d] * k_both
+            mass = terms[2, 0, d] + terms[2, 1, d] * k_new + terms[2, 2, d] * k_both
+            out[j, d] = cf / mass
+
+
+@njit(**_JIT)
+def evaluate_target(q, s, new, terms, out):
+    """``advice_fast.evaluate_target``: ``out[j, d]`` the chance of the target under set ``j`` in draw ``d``.
+
+    ``q`` (draw, stream) the moved phase's factual stream probabilities, ``s`` (stream,) its codes,
+    ``new`` (set, stream, draw) under each set (the layout ``_q_under_fast`` builds), ``terms`` (quantity, term, draw) ``advice_fast._linear``.
+    """
+    for j in range(new.shape[0]):
+        for d in range(new.shape[2]):
+            k_new, k_both = _new_and_both(q, s, new, j, d)
+            cf = terms[0, 0, d] + terms[0, 1, d] * k_new + terms[0, 2, d] * k_both
+            mass = terms[2, 0, d] + terms[2, 1, d] * k_new + terms[2, 2, d] * k_both
+            out[j, d] = cf / mass
+
+
+@njit(**_JIT)
+def per_key(table, joint, rho, out):
+    """``advice_fast._per_key``: ``out[c, j, d]`` the other phase's cells summed in under each gate.
+
+    ``table`` (gate, case, 4, 4) 0/1, ``joint`` (case, 4, draw) the other phase's cells, ``rho`` (draw,).
+    Each output cell is the sum of the cells its table row selects, in key order from the first
+    (``_apply``: 0 where it selects none), then ``(1 - rho) * gate0 + rho * gate1``.
+    """
+    cases, _, draws = joint.shape
+    keys = np.empty((2, 4), dtype=np.int64)
+    counts = np.empty(2, dtype=np.int64)
+    for c in range(cases):
+        for j in range(4):
+            for gate in range(2):  # the cells each gate's row selects, in key order (read once, not per draw)
+                counts[gate] = 0
+                for k in range(4):
+                    if table[gate, c, j, k] != 0:
+                        keys[gate, counts[gate]] = k
+                        counts[gate] += 1
+            for d in range(draws):
+                out[c, j, d] = ((1.0 - rho[d]) * _selected(keys[0], counts[0], joint, c, d)
+                                + rho[d] * _selected(keys[1], counts[1], joint, c, d))
+
+
+@njit(inline="always", **_JIT)
+def _selected(keys, count, joint, c, d):
+    """The sum of the cells ``keys[:count]``, in key order from the first; 0 where there is none."""
+    if count == 0:
+        return 0.0
+    total = joint[c, keys[0], d]
+    for m in range(1, count):
+        total += joint[c, keys[m], d]
+    return total
+
+
+@njit(**_JIT)
+def joint_cells(q, s, lam, kap, out):
+    """``advice_fast._joint``: one phase's factual joint of many cases, ``out`` (case, key, draw).
+
+    ``q`` (case, draw, stream), ``s`` (case, stream) the codes (NaN: not coded), ``lam``, ``kap`` (draw,).
+    """
+    cases, draws, streams = q.shape
+    for c in range(cases):
+        for d in range(draws):
+            mass = 1.0
+            k_now = 1.0
+            for stream in range(streams):
+                code = s[c, stream]
+                now = q[c, d, stream]
+                coded = not np.isnan(code)
+                on = code == 1
+                mass = mass * ((now if on else 1.0 - now) if coded else 1.0)
+                k_now = k_now * (now if (not coded or on) else 0.0)
+            lam_d, kap_d = lam[d], kap[d]
+            coupled = (1.0 - lam_d) * (1.0 - kap_d)
+            out[c, 0, d] = lam_d * mass + coupled * k_now
+            out[c, 1, d] = coupled * (k_now - k_now)
+            out[c, 2, d] = coupled * (k_now - k_now)
+            out[c, 3, d] = (1.0 - lam_d) * kap_d * mass + coupled * (mass - k_now - k_now + k_now)
+
+
+@njit(**_JIT)
+def cell_sums(x, beta, onehot, out):
+    """``model.likelihood.cell_sums``: ``out[d, c, m] = sum_k x[c, k] beta[d, k] onehot[k, m]``.
+
+    Every factor's term, zeros included, added in factor order from 0 to each cell, each term the
+    product ``(x beta) onehot``: the order and the products of NumPy's ``einsum`` of three operands
+    (one sequential accumulation per output; the tests hold the two equal bit for bit).
+    """
+    draws, factors = beta.shape
+    cases, cells = x.shape[0], onehot.shape[1]
+    for d in range(draws):
+        for c in range(cases):
+            for m in range(cells):
+                total = 0.0
+                for k in range(factors):
+                    total += x[c, k] * beta[d, k] * onehot[k, m]
+                out[d, c, m] = total
+
+
+@njit(inline="always", **_JIT)
+def _mass_and_k_now(q, s, j, d):
+    """``advice_fast._mass_and_k_now`` of set ``j`` in draw ``d`` (``q`` (set, stream, draw))."""
+    mass = 1.0
+    k_now = 1.0
+    for stream in range(q.shape[1]):
+        now = q[j, stream, d]
+        code = s[stream]
+        if np.isnan(code):
+            k_now = k_now * now
+        elif code == 1:
+            mass = mass * now
+            k_now = k_now * now
+        else:
+            mass = mass * (1.0 - now)
+            k_now = 0.0 * now
+    return mass, k_now
+
+
+@njit(**_JIT)
+def linear_terms(q, s, lam, kap, per_key, out):
+    """``advice_fast._linear``: ``out`` (quantity, term, draw) from the factual ``q`` (draw, stream) of the moved
+    phase, its codes ``s``, ``lam``, ``kap`` (draw,) and the per-key sums ``per_key`` (quantity, key, draw)."""
+    for d in range(q.shape[0]):
+        mass = 1.0
+        k_now = 1.0
+        for stream in range(q.shape[1]):  # _mass_and_k_now of the factual q
+            now = q[d, stream]
+            code = s[stream]
+            if np.isnan(code):
+                k_now = k_now * now
+            elif code == 1:
+                mass = mass * now
+                k_now = k_now * now
+            else:
+                mass = mass * (1.0 - now)
+                k_now = 0.0 * now
+        lam_d, kap_d = lam[d], kap[d]
+        coupled = (1.0 - lam_d) * (1.0 - kap_d)
+        for n in range(per_key.shape[0]):
+            w0, w1, w2, w3 = per_key[n, 0, d], per_key[n, 1, d], per_key[n, 2, d], per_key[n, 3, d]
+            out[n, 0, d] = (lam_d * mass * w0 + coupled * k_now * w1 + (1.0 - lam_d) * kap_d * mass * w3
+                            + coupled * (mass - k_now) * w3)
+            out[n, 1, d] = coupled * (w2 - w3)
+            out[n, 2, d] = coupled * (w0 - w1 - w2 + w3)
+
+
+@njit(**_JIT)
+def evaluate_factual(q_moved, s, a1, b1, a2, b2, out):
+    """``advice_fast.evaluate_factual``: ``out[j, d]`` from ``q_moved`` (set, stream, draw) and the two linear terms."""
+    for j in range(q_moved.shape[0]):
+        for d in range(q_moved.shape[2]):
+            mass, k_now = _mass_and_k_now(q_moved, s, j, d)
+            out[j, d] = (a1[d] * mass + b1[d] * k_now) / (a2[d] * mass + b2[d] * k_now)
+
+
+@njit(**_JIT)
+def finish_cases(q, s, lam, kap, per_key, cf, fact, mass):
+    """``advice_fast._finish`` of many cases: ``q`` (case, draw, stream) the moved phase's, ``s`` (case, stream),
+    ``lam``, ``kap`` (draw,), ``per_key`` (case, quantity, key, draw); ``cf``, ``fact``, ``mass`` (case, draw) out.
+
+    The factual joint's four cells (``_cells`` at ``k_new = k_both = k_now``) dotted with each quantity's
+    per-key sums in key order, and the two ratios.
+    """
+    for c in range(q.shape[0]):
+        for d in range(q.shape[1]):
+            m = 1.0
+            k = 1.0
+            for stream in range(q.shape[2]):  # products' evidence mass and k_now
+                now = q[c, d, stream]
+                code = s[c, stream]
+                if np.isnan(code):
+                    k = k * now
+                elif code == 1:
+                    m = m * now
+                    k = k * now
+                else:
+                    m = m * (1.0 - now)
+                    k = 0.0 * now
+            lam_d, kap_d = lam[d], kap[d]
+            coupled = (1.0 - lam_d) * (1.0 - kap_d)
+            c0 = lam_d * m + coupled * k
+            c1 = coupled * (k - k)
+            c2 = coupled * (k - k)
+            c3 = (1.0 - lam_d) * kap_d * m + coupled * (m - k - k + k)
+            w = per_key[c]
+            dot_cf = c0 * w[0, 0, d] + c1 * w[0, 1, d] + c2 * w[0, 2, d] + c3 * w[0, 3, d]
+            dot_fact = c0 * w[1, 0, d] + c1 * w[1, 1, d] + c2 * w[1, 2, d] + c3 * w[1, 3, d]
+            dot_mass = c0 * w[2, 0, d] + c1 * w[2, 1, d] + c2 * w[2, 2, d] + c3 * w[2, 3, d]
+            mass[c, d] = dot_mass
+            cf[c, d] = dot_cf / dot_mass
+            fact[c, d] = dot_fact / dot_mass
+
+
+@njit(**_JIT)
+def bilinear_sums(table, j1, j2, rho, out):
+    """``advice_fast._sum``: ``out[c, d] = sum_j per_key[c, j, d] * j1[c, j, d]`` with :func:`per_key`'s sums of
+    ``j2`` under ``table`` (gate, case, 4, 4), the four products added in key order from the first."""
+    cases, _, draws = j1.shape
+    keys = np.empty((4, 2, 4), dtype=np.int64)
+    counts = np.empty((4, 2), dtype=np.int64)
+    for c in range(cases):
+        for j in range(4):
+            for gate in range(2):
+                counts[j, gate] = 0
+                for k in range(4):
+                    if table[gate, c, j, k] != 0:
+                        keys[j, gate, counts[j, gate]] = k
+                        counts[j, gate] += 1
+        for d in range(draws):
+            total = 0.0
+            for j in range(4):
+                cell = ((1.0 - rho[d]) * _selected(keys[j, 0], counts[j, 0], j2, c, d)
+                        + rho[d] * _selected(keys[j, 1], counts[j, 1], j2, c, d))
+                if j == 0:
+                    total = cell * j1[c, 0, d]
+                else:
+                    total += cell * j1[c, j, d]
+            out[c, d] = total
+
+
+KERNELS = (bilinear_sums, finish_cases, grid_keys, read_sorted, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
+
+
+def warm() -> None:
+    """Compile every kernel into numba's on-disk cache with the argument types batch scoring passes
+    (``python -m bayesstreams.fast.adapter``, run by ``scripts/setup.sh``), so that ``score`` loads them."""
+    n, bits = 4, 2
+    samples, keys, lows = np.linspace(0.0, 1.0, 2 * n).reshape(2, n), np.empty((2, n), dtype=np.int64), np.empty(2)
+    grid_keys(samples, 2.0 ** -40, bits, keys, lows)
+    keys.sort(axis=-1)
+    read_sorted(keys, lows, bits, 2.0 ** -40, np.full((1, n), 1.0 / n), np.zeros(2, dtype=np.int64),
+                np.array([0.05, 0.25, 0.75, 0.95]), np.empty((2, 4)))
+    q = np.full((n, 3), 0.5)
+    evaluate_target(q, np.array([np.nan, 1.0, 0.0]), np.full((2, 3, n), 0.6), np.ones((3, 3, n)), np.empty((2, n)))
+    evaluate_target_columns(q, np.array([np.nan, 1.0, 0.0]), np.full((4, n), 0.6), np.zeros((2, 3), dtype=np.int64),
+                            np.ones((3, 3, n)), np.empty((2, n)))
+    joint = np.empty((2, 4, n))
+    joint_cells(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1), joint)
+    per_key(np.ones((2, 2, 4, 4)), joint, np.full(n, 0.5), np.empty((2, 4, n)))
+    cell_sums(np.ones((2, 3)), np.ones((n, 3)), np.eye(6)[:3], np.empty((n, 2, 6)))
+    bilinear_sums(np.ones((2, 2, 4, 4)), joint, joint, np.full(n, 0.5), np.empty((2, n)))
+    finish_cases(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1),
+                 np.ones((2, 3, 4, n)), *np.empty((3, 2, n)))
+    linear_terms(q, np.array([np.nan, 1.0, 0.0]), np.full(n, 0.1), np.full(n, 0.1), np.ones((3, 4, n)),
+                 np.empty((3, 3, n)))
+    evaluate_factual(np.full((2, 3, n), 0.6), np.array([np.nan, 1.0, 0.0]), *np.ones((4, n)), np.empty((2, n)))

@@ -48,7 +48,8 @@ STUDY = "data/trafficking_nl_2020"
 
 PHASES = (("imports_s", "imports (the CLI and analyze's modules; nutpie on first use)"),
           ("fit_s", "the main fit (sampling, diagnostics, prior draws, log-likelihood)"),
-          ("save_s", "writing the run (trace.nc, draws.npz, power-scaling weights)"),
+          ("save_s", "writing the run (trace.nc, draws.npz, power-scaling weights: a forked copy writes it while the "
+                     "report is drafted; counted here is this process's share, staging and waiting for the copy)"),
           ("voi_s", "what to find out next (`voi.next_evidence`, report and brief)"),
           ("report_s", "the report without what to find out next (queries, companions' sections, templates, tables; "
                        "ordering the figures)"),
@@ -89,7 +90,8 @@ def child(run_dir: str, out: str) -> None:
     brief.next_evidence = timed(brief.next_evidence, "voi_s")
     fit.import_nutpie = timed(fit.import_nutpie, "imports_s")  # its first use imports nutpie: counted as imports
     study.fit_run = timed(study.fit_run, "fit_s")
-    study.Study.save_into = timed(study.Study.save_into, "save_s")
+    study.Study.start_saving = timed(study.Study.start_saving, "save_s")
+    study.Saving.finish = timed(study.Saving.finish, "save_s")
     analyze.draft_report = timed(analyze.draft_report, "report_s")
     analyze.write_report = timed(analyze.write_report, "report_s")
     painter.Pending.result = timed(painter.Pending.result, "figures_wait_s")

@@ -32,7 +32,7 @@ import numpy as np
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.support import CODES, observed_codes, support_arrays
 from bayesstreams.errors import RunError
-from bayesstreams.fast.registry import cell_sums, expected_q
+from bayesstreams.fast.registry import cell_sums, do_factors_windows, expected_q
 from bayesstreams.model.kinds import get_kind, kind_of_draws
 from bayesstreams.model.windows import Baseline, Windows
 
@@ -250,12 +250,22 @@ def ace_draws(draws: dict, dataset, base: Baseline | None = None) -> np.ndarray:
     block = max(1, ACE_BLOCK // max(1, n_draws * n_cases))  # factors per pass: memory stays bounded at any N
     for first in range(0, n_factors, block):
         ks = np.arange(first, min(n_factors, first + block))
-        at = {v: kind.do_factors(base, v, ks) for v in (1.0, 0.0, -1.0)}
+        at = {v: _do_factors(kind, base, v, ks) for v in (1.0, 0.0, -1.0)}  # (P(W1), P(W2)) per code
         for c, (_, a, b) in enumerate(CONTRASTS):
-            out[:, ks, 0, c] = (at[a].p1 - at[b].p1).mean(axis=-1)
-            out[:, ks, 1, c] = (at[a].p2 - at[b].p2).mean(axis=-1)
+            out[:, ks, 0, c] = (at[a][0] - at[b][0]).mean(axis=-1)
+            out[:, ks, 1, c] = (at[a][1] - at[b][1]).mean(axis=-1)
     base.cache["ace"] = out
     return out
+
+
+def _do_factors(kind, base: Baseline, value: float, ks) -> tuple[np.ndarray, np.ndarray]:
+    """``(P(W1), P(W2))`` (sample, factor, case) under ``do(x[:, k] = value)``: the numba kernels where they serve
+    (:func:`bayesstreams.fast.registry.do_factors_windows`, bit for bit the same), else ``kind.do_factors``."""
+    found = do_factors_windows(base, value, ks)
+    if found is None:
+        moved = kind.do_factors(base, value, ks)
+        found = moved.p1, moved.p2
+    return found
 
 
 def ace_draws_reference(base: Baseline) -> np.ndarray:

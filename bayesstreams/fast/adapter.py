@@ -17,7 +17,7 @@ import numpy as np
 
 from bayesstreams.data.dataset import load_dataset
 from bayesstreams.model.simulate import simulate_to_folder
-from bayesstreams.fast import batch, kernels, modes
+from bayesstreams.fast import ace, batch, kernels, modes
 from bayesstreams.fast.pointwise import pointwise_loglik
 from bayesstreams.fast.problem import EvidenceProblem
 from bayesstreams.fast.problem import initial_point as start_point
@@ -116,7 +116,8 @@ def warm() -> None:
     compile on their first call, here on prior draws, a tiny simulated data set and a one-case
     stream, so that no user data is needed.  Array types are the same with
     and without groups (no groups passes zero offsets), so one call covers both.  Batch scoring's
-    kernels (:mod:`bayesstreams.fast.batch`) compile for the argument types ``score`` passes.
+    kernels (:mod:`bayesstreams.fast.batch`) compile for the argument types ``score`` passes, the
+    average causal effects' (:mod:`bayesstreams.fast.ace`) for those of the queries.
     """
     config = load_config(None)
     with tempfile.TemporaryDirectory(prefix="bayesstreams-warm-") as tmp:
@@ -135,6 +136,7 @@ def warm() -> None:
                      np.arange(2))
     # batch scoring's kernels (``score`` of many profiles): compiled here, loaded by score
     batch.warm()
+    ace.warm()  # the average causal effects' interventions (analyze's report and the prior dependence)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import numpy as np
 
 from bayesstreams.model.evidence import expected_q as reference_expected_q
 from bayesstreams.model.likelihood import cell_sums as reference_cell_sums
+from bayesstreams.model.likelihood import logistic_into
 from bayesstreams.model.modes import is_v1, options_of_draws
 
 
@@ -107,3 +108,40 @@ def cell_sums(x, beta, onehot) -> np.ndarray:
     out = np.empty((beta.shape[0], x.shape[0], onehot.shape[1]))
     batch_kernels().cell_sums(x, beta, onehot, out)
     return out
+
+
+ACE_KERNEL_FROM = 200_000  # (draw, factor, case) elements from which do_factors_windows loads numba (one profile stays NumPy)
+
+
+def do_factors_windows(base, value: float, ks) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(P(W1), P(W2))`` (sample, factor, case) under ``do(x[:, k] = value)`` for the factors ``ks``, by the numba
+    kernels of :mod:`bayesstreams.fast.ace`: bit for bit ``kind.do_factors(base, value, ks)``'s ``p1`` and ``p2``.
+
+    None where the reference serves: a baseline under an evidence mode or without streams, fewer than
+    :data:`ACE_KERNEL_FROM` elements (importing numba would cost more than it wins), or no numba.
+    """
+    ks = np.asarray(ks, dtype=np.int64)
+    if base.q is None or "evidence" in base.cache or base.eta.ndim != 4:
+        return None
+    n_draws, n_cases = base.eta.shape[:2]
+    if n_draws * len(ks) * n_cases < ACE_KERNEL_FROM:
+        return None
+    try:
+        from bayesstreams.fast import ace  # lazy: loads numba; the registry is read by light paths
+    except ImportError:
+        return None
+    phase = np.asarray(base.factor_phase, dtype=np.int64)[ks]
+    stream = np.asarray(base.factor_stream, dtype=np.int64)[ks]
+    if "others" not in base.cache:  # (draw, case, phase, stream): the product of each stream's others, as q_others gives it
+        base.cache["others"] = np.ascontiguousarray(
+            np.stack([np.stack([base.q_others(p, s) for s in range(3)], axis=-1) for p in range(2)], axis=-2))
+    draws = base.draws
+    z = np.empty((n_draws, len(ks), n_cases))
+    ace.shifted_log_odds(np.ascontiguousarray(base.eta), np.ascontiguousarray(draws["beta"], dtype=float),
+                         np.ascontiguousarray(base.x, dtype=float), ks, phase, stream, float(value), z)
+    logistic_into(z)
+    p1, p2 = np.empty_like(z), np.empty_like(z)
+    ace.windows_under(z, base.cache["others"], np.ascontiguousarray(draws["lambda"], dtype=float),
+                      np.ascontiguousarray(draws["kappa"], dtype=float), np.ascontiguousarray(base.pibar),
+                      np.ascontiguousarray(draws["rho"], dtype=float), phase, stream, p1, p2)
+    return p1, p2

@@ -165,6 +165,14 @@ def logistic(v):
     return np.exp(-np.logaddexp(0.0, -v))
 
 
+def logistic_into(v: np.ndarray) -> np.ndarray:
+    """:func:`logistic` of a float array written over it (the same ufuncs in the same order: the same bits)."""
+    np.negative(v, out=v)
+    np.logaddexp(0.0, v, out=v)
+    np.negative(v, out=v)
+    return np.exp(v, out=v)
+
+
 def numpy_case_loglik(eta, lam, kap, rho, terms: ObservedTerms) -> np.ndarray:
     """:func:`case_loglik` over draws in NumPy: eta (draw, case, phase, stream), lam/kap (draw, phase), rho (draw,)."""
     return case_loglik(eta, lam[:, None, :], kap[:, None, :], rho[:, None], terms, numpy_math())

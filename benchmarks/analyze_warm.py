@@ -11,7 +11,9 @@ Every job is a whole process (interpreter start and imports included):
   caches; the median of ``--repeat`` runs.  The share of "what to find out next" (``voi.next_evidence``,
   the report's section and the brief's ordering) is timed inside the same processes and shown apart.
 * **baseline**: a plain ``pm.sample()`` of the same ``build_model`` graph (4 chains x 1000 draws after
-  1000 tuning steps, what a user types), warm PyTensor cache, measured in the same run.
+  1000 tuning steps, what a user types), warm PyTensor cache, measured in the same run: once cold (not
+  counted), then ``--baseline-repeat`` times (3), each right after a warm analyze, so that both medians
+  see the same machine (one run of it moved by 15% between two runs of this script).
 * **first analyze on a fresh clone**: ``git clone`` of this checkout's HEAD into a temporary folder,
   the numba cache filled as ``scripts/setup.sh`` does (``python -m bayesstreams.fast.adapter``), then
   the clone's first ``analyze`` with empty caches (numba, report templates, PyTensor) and no runs:
@@ -155,6 +157,8 @@ def fresh_clone(tmp: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="warm analyze runs (the median is reported)")
+    parser.add_argument("--baseline-repeat", type=int, default=3,
+                        help="warm plain pm.sample() runs, each after a warm analyze (the median is reported)")
     parser.add_argument("--no-clone", action="store_true", help="leave out the first analyze of a fresh clone")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -169,18 +173,20 @@ def main() -> None:
         print("running: analyze, first (fits the companions, fills the caches)", flush=True)
         first = run_analyze(run_dir, out, env)
         print(f"   {first['outer_wall_s']:.1f} s", flush=True)
-        warm, loads = [], []
-        for n in range(args.repeat):
+        print("running: baseline, plain pm.sample(), cold PyTensor cache (fills it; not counted)", flush=True)
+        run_child(["plain", str(ROOT / STUDY)], env=env)
+        warm, loads, plains, plain_loads = [], [], [], []
+        for n in range(args.repeat):  # the baseline's warm runs interleaved with analyze's: the same machine state
             loads.append(load())
             warm.append(run_analyze(run_dir, out, env))
             phases = ", ".join(f"{key[:-2]} {warm[-1][key]:.1f}" for key, _ in PHASES)
             print(f"running: analyze, warm ({n + 1}/{args.repeat}): {warm[-1]['outer_wall_s']:.1f} s "
                   f"({phases}; load {loads[-1]})", flush=True)
-        print("running: baseline, plain pm.sample() (cold, then warm PyTensor cache)", flush=True)
-        run_child(["plain", str(ROOT / STUDY)], env=env)
-        plain_load = load()
-        plain = run_child(["plain", str(ROOT / STUDY)], env=env)
-        print(f"   {plain['outer_wall_s']:.1f} s", flush=True)
+            if n < args.baseline_repeat:
+                plain_loads.append(load())
+                plains.append(run_child(["plain", str(ROOT / STUDY)], env=env))
+                print(f"running: baseline, plain pm.sample(), warm ({n + 1}/{args.baseline_repeat}): "
+                      f"{plains[-1]['outer_wall_s']:.1f} s (load {plain_loads[-1]})", flush=True)
         clone = None
         if not args.no_clone:
             print("running: first analyze on a fresh clone", flush=True)
@@ -188,7 +194,8 @@ def main() -> None:
             clone = fresh_clone(tmp)
             print(f"   {clone['outer_wall_s']:.1f} s", flush=True)
     analyze_s = statistics.median(r["outer_wall_s"] for r in warm)
-    speedup = plain["outer_wall_s"] / analyze_s
+    plain_s = statistics.median(r["outer_wall_s"] for r in plains)
+    speedup = plain_s / analyze_s
     rows = [[f"`bayesstreams analyze`, warm (median of {args.repeat}; "
              f"{', '.join(f'{r['outer_wall_s']:.1f}' for r in warm)})", f"{analyze_s:.1f}",
              f"{statistics.median(r['peak_mb'] for r in warm):.0f}", "; ".join(loads),
@@ -197,8 +204,9 @@ def main() -> None:
               for key, label in PHASES],
             ["... the rest (interpreter start, validation, reusing the companions, staging)",
              f"{statistics.median(r['outer_wall_s'] - sum(r[k] for k, _ in PHASES) for r in warm):.1f}", "", "", ""],
-            ["baseline: plain `pm.sample()` of the same `build_model` graph, warm PyTensor cache",
-             f"{plain['outer_wall_s']:.1f}", f"{plain['peak_mb']:.0f}", plain_load,
+            [f"baseline: plain `pm.sample()` of the same `build_model` graph, warm PyTensor cache (median of "
+             f"{len(plains)}, each run after an analyze above; {', '.join(f'{r['outer_wall_s']:.1f}' for r in plains)})",
+             f"{plain_s:.1f}", f"{statistics.median(r['peak_mb'] for r in plains):.0f}", "; ".join(plain_loads),
              f"analyze >= {SPEEDUP_TARGET:.0f}x faster: {speedup:.1f}x, {verdict(speedup >= SPEEDUP_TARGET)}"]]
     if clone is not None:
         rows.append([f"first `analyze` on a fresh clone ({clone['commit']}; after the set-up's numba step, "

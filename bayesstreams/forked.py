@@ -15,6 +15,7 @@ Forking a process with threads is safe only when no other thread holds a lock th
 callers fork while the only other threads are BLAS's pool (which re-forms itself in the copy) and
 the figure worker's two pipe threads (which hold no lock while they wait), and the copy computes with
 NumPy and writes files.  Python's warning about forking with threads is silenced at that one call.
+A process that has loaded JAX (``--sampler numpyro``) does not fork: its thread pools may hold locks.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 import warnings
 from typing import Callable
 
@@ -39,8 +41,10 @@ def usable_cores() -> int:
 
 
 def can_fork() -> bool:
-    """Whether :class:`Forked` forks: ``os.fork`` exists, two cores or more, and ``BAYESSTREAMS_FORK`` is not ``0``."""
-    return hasattr(os, "fork") and usable_cores() >= 2 and os.environ.get(SWITCH, "1").strip() != "0"
+    """Whether :class:`Forked` forks: ``os.fork`` exists, two cores or more, ``BAYESSTREAMS_FORK`` is not ``0``, and
+    JAX is not loaded (``--sampler numpyro``: its thread pools make a fork unsafe, and it warns of a deadlock)."""
+    return (hasattr(os, "fork") and usable_cores() >= 2 and os.environ.get(SWITCH, "1").strip() != "0"
+            and "jax" not in sys.modules)
 
 
 class Forked:

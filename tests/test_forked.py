@@ -174,3 +174,9 @@ def test_a_fork_refused_by_the_system_computes_here(monkeypatch):
     job = Forked(sum, [1, 2], fork=True)
     assert not job.forked and job.result() == 3
     assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, set())  # Ctrl-C is not left held back
+
+
+def test_a_process_with_jax_loaded_computes_here(monkeypatch):
+    """``--sampler numpyro`` loads JAX, whose thread pools make a fork unsafe (JAX warns of a deadlock)."""
+    monkeypatch.setitem(sys.modules, "jax", object())
+    assert not can_fork() and not Forked(sum, [1, 2]).forked

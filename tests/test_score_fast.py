@@ -81,6 +81,7 @@ def test_profiles_split_over_processes_and_passes_give_the_same_scores(tmp_path,
     profiles = profile_file(tmp_path, dataset, 11, seed=5)
     whole = _scores(run, profiles)
     monkeypatch.setattr(scoring, "SPLIT_FROM", 2)
+    monkeypatch.setattr(scoring, "can_fork", lambda: True)  # also in a test process that loaded JAX (it never forks)
     assert _scores(run, profiles, workers=2) == whole
     assert _scores(run, profiles, workers=11) == whole  # one profile per process
     monkeypatch.setattr(scoring, "PASS", 4)
@@ -99,6 +100,7 @@ def test_an_error_in_a_forked_share_is_raised_in_the_caller(tmp_path, monkeypatc
     run = fake_run(dataset, prior_like_draws(dataset, n=100, seed=8), prior_like_draws(dataset, n=100, seed=9))
     profiles = profile_file(tmp_path, dataset, 6, seed=5)
     monkeypatch.setattr(scoring, "SPLIT_FROM", 2)
+    monkeypatch.setattr(scoring, "can_fork", lambda: True)  # also in a test process that loaded JAX (it never forks)
     parent = os.getpid()
     real = scoring.most_similar
 

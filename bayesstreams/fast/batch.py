@@ -239,21 +239,22 @@ def cell_sums(x, beta, onehot, out):
 
 
 @njit(inline="always", **_JIT)
+def _mass_step(mass, k_now, now, code):
+    """``advice_fast._mass_and_k_now``'s update of the evidence mass and ``k_now`` by one stream at ``now``."""
+    if np.isnan(code):
+        return mass, k_now * now
+    if code == 1:
+        return mass * now, k_now * now
+    return mass * (1.0 - now), 0.0 * now
+
+
+@njit(inline="always", **_JIT)
 def _mass_and_k_now(q, s, j, d):
     """``advice_fast._mass_and_k_now`` of set ``j`` in draw ``d`` (``q`` (set, stream, draw))."""
     mass = 1.0
     k_now = 1.0
     for stream in range(q.shape[1]):
-        now = q[j, stream, d]
-        code = s[stream]
-        if np.isnan(code):
-            k_now = k_now * now
-        elif code == 1:
-            mass = mass * now
-            k_now = k_now * now
-        else:
-            mass = mass * (1.0 - now)
-            k_now = 0.0 * now
+        mass, k_now = _mass_step(mass, k_now, q[j, stream, d], s[stream])
     return mass, k_now
 
 
@@ -265,16 +266,7 @@ def linear_terms(q, s, lam, kap, per_key, out):
         mass = 1.0
         k_now = 1.0
         for stream in range(q.shape[1]):  # _mass_and_k_now of the factual q
-            now = q[d, stream]
-            code = s[stream]
-            if np.isnan(code):
-                k_now = k_now * now
-            elif code == 1:
-                mass = mass * now
-                k_now = k_now * now
-            else:
-                mass = mass * (1.0 - now)
-                k_now = 0.0 * now
+            mass, k_now = _mass_step(mass, k_now, q[d, stream], s[stream])
         lam_d, kap_d = lam[d], kap[d]
         coupled = (1.0 - lam_d) * (1.0 - kap_d)
         for n in range(per_key.shape[0]):
@@ -307,16 +299,7 @@ def finish_cases(q, s, lam, kap, per_key, cf, fact, mass):
             m = 1.0
             k = 1.0
             for stream in range(q.shape[2]):  # products' evidence mass and k_now
-                now = q[c, d, stream]
-                code = s[c, stream]
-                if np.isnan(code):
-                    k = k * now
-                elif code == 1:
-                    m = m * now
-                    k = k * now
-                else:
-                    m = m * (1.0 - now)
-                    k = 0.0 * now
+                m, k = _mass_step(m, k, q[c, d, stream], s[c, stream])
             lam_d, kap_d = lam[d], kap[d]
             coupled = (1.0 - lam_d) * (1.0 - kap_d)
             c0 = lam_d * m + coupled * k

@@ -156,6 +156,7 @@ def write_run_folder(run, folder: Path, command: str | None = None, created: str
     import tomli_w
 
     folder = Path(folder)
+    fixed = provenance(run, command)
     timings = dict(run.info.get("timings", {}))
     start = time.perf_counter()
     write_netcdf(trace_with_extras(run), folder / "trace.nc")
@@ -165,10 +166,10 @@ def write_run_folder(run, folder: Path, command: str | None = None, created: str
     (folder / "model.toml").write_text(tomli_w.dumps(run.config.to_dict()), encoding="utf-8")
     timings["write_s"] = time.perf_counter() - start
     info = {"format_version": FORMAT_VERSION, **run.info,
-            "command": command or run.info.get("command") or " ".join(sys.argv),
+            "command": fixed["command"],
             "timings": {k: round(v, 3) for k, v in timings.items()},
             "hashes": file_hashes(folder),
-            "created": created or now()}
+            "created": created or fixed["created"]}
     (folder / "run.json").write_text(json.dumps(info, indent=1, default=float), encoding="utf-8")
     return info
 

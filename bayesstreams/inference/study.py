@@ -504,9 +504,8 @@ class Study:
             given = provenance(run, job_command)
             writes.append((run, folder, given))
             run.info = {**run.info, **given}  # as run.json will say it; the path changes once written
-        saving = Saving(jobs, Forked(_write_runs, writes, fork=fork if writes else False), before)
-        saving.main = (self.run, path)
-        return saving
+        return Saving(jobs, Forked(_write_runs, writes, fork=fork if writes else False), before, (self.run, path))
+
 
 class Saving:
     """The runs of :meth:`Study.start_saving` being written; :meth:`finish` waits and returns ``{role: folder}``.
@@ -515,9 +514,9 @@ class Saving:
     stage then removes its folders).
     """
 
-    def __init__(self, jobs: list, writing: Forked, before: list):
+    def __init__(self, jobs: list, writing: Forked, before: list, main: tuple):
         self._jobs, self._writing, self._before = jobs, writing, before
-        self.main = None  # (the study's run, its folder): the run takes its path when the writing is done
+        self._main = main  # (the study's run, its folder): the run takes its path when the writing is done
 
     def finish(self) -> dict:
         try:
@@ -527,8 +526,7 @@ class Saving:
             raise
         for (_, run, _, final, _), info in zip(self._jobs, infos):
             run.info, run.path = info, final
-        if self.main is not None:
-            self.main[0].path = self.main[1]
+        self._main[0].path = self._main[1]
         return {role: folder for role, _, folder, _, _ in self._jobs}
 
     def _undo(self) -> None:

@@ -206,3 +206,39 @@ def test_the_workbook_built_by_the_worker_holds_the_same_cells(fake_study):
     local = cells(tables_workbook(tables))
     assert cells(remote) == local and len(local) >= 5
     assert sum(len(rows) for rows in local.values()) > 20
+
+
+def test_the_draft_orders_its_figures_before_the_slow_sections_and_they_are_the_finished_reports(fake_study,
+                                                                                                 monkeypatch):
+    """The figures are ordered as soon as their inputs are known (drawn by the worker while the source check, the
+    case advice, the claims and the set-theoretic section are assembled), and are the figures of the finished report."""
+    from bayesstreams.reporting import report_assemble
+    from bayesstreams.reporting.report import draft_report
+    from bayesstreams.reporting.report_figures import drawings, figure_texts
+
+    calls = []
+
+    def record(name, function):
+        def wrapper(*args, **kwargs):
+            calls.append(name)
+            return function(*args, **kwargs)
+        monkeypatch.setattr(report_assemble, name, wrapper)
+
+    for name in ("what_the_data_taught", "claim_verdicts", "case_advice_rows", "_posterior_qca", "mode_comparison"):
+        record(name, getattr(report_assemble, name))
+
+    class Recording(Painter):
+        def submit(self, drawing):
+            calls.append("figure")
+            return super().submit(drawing)
+
+    draft = draft_report(as_study(fake_study[0]), "nl", painter=Recording(in_process=True))
+    figures = [i for i, name in enumerate(calls) if name == "figure"]
+    assert figures and figures == list(range(len(figures)))  # every figure ordered before the first slow section
+    assert {"what_the_data_taught", "claim_verdicts", "case_advice_rows", "_posterior_qca"} <= set(calls)
+    assert draft.texts == figure_texts(draft.report, draft.t)
+    finished = drawings(draft.report, draft.t, draft.texts)
+    assert sorted(finished) == sorted(draft.figures)
+    with Painter(in_process=True) as here:
+        assert {name: here.submit(d).result() for name, d in finished.items()} == \
+            {name: pending.result() for name, pending in draft.figures.items()}

@@ -98,10 +98,16 @@ def draft_report(study, lang: str = "en", compare_run=None, painter: Painter | N
     then writes with ``write_report(..., draft=draft)``; the files are the same as without a draft.
     """
     t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
-    report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes, study.source_runs())
-    texts = figure_texts(report, t)
     painter = painter or Painter(in_process=True)
-    return Draft(report, t, texts, order_figures(report, t, painter, texts), lang, compare_run, painter)
+    ordered = {}
+
+    def order(parts) -> None:  # the figures' inputs are known: drawn while the rest of the report is assembled
+        ordered["texts"] = figure_texts(parts, t)
+        ordered["figures"] = order_figures(parts, t, painter, ordered["texts"])
+
+    report = build_report(study.run, lang, compare_run, study.wide, study.agnostic, study.modes, study.source_runs(),
+                          on_figures=order)
+    return Draft(report, t, ordered["texts"], ordered["figures"], lang, compare_run, painter)
 
 
 def write_report(study, out_dir, lang: str = "en", compare_run=None, force: bool = False, fragility=None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
 from bayesstreams.analysis.claims import claim_verdicts, dependency_verdict, source_levers
 from bayesstreams.analysis.contraction import what_the_data_taught
@@ -95,8 +96,25 @@ class Report:
         return any(case.streams for case in self.cases)
 
 
+@dataclass
+class FigureParts:
+    """What the report's figures and their texts read (:mod:`bayesstreams.reporting.report_figures`), the same
+    objects the finished :class:`Report` holds: known before the rest of the report is assembled."""
+
+    factors: list[FactorEffect]
+    highlights_w1: list[Highlight]
+    highlights_w2: list[Highlight]
+    dependency: Dependency
+    cases: list[CaseResult]
+    rho_density: list
+
+    @property
+    def has_streams(self) -> bool:
+        return any(case.streams for case in self.cases)
+
+
 def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnostic_run=None, mode_runs=None,
-                 sources: dict | None = None) -> Report:
+                 sources: dict | None = None, on_figures: Callable[[FigureParts], None] | None = None) -> Report:
     """Assemble the report of a loaded run.
 
     ``compare_run`` adds a PSIS-LOO comparison; ``check_run`` (the wide-prior refit, see
@@ -104,17 +122,16 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     ``agnostic_run`` is shown beside them; ``mode_runs`` (the same data under the other
     not-discussed modes, ``study.modes``) fill "what if not discussed means ..."; ``sources``
     (``study.source_runs()``: the refits without the coded stream states and with stream_error)
-    make the claims' source check and its side-by-side columns.
+    make the claims' source check and its side-by-side columns.  ``on_figures`` is called with the
+    figures' inputs (:class:`FigureParts`) as soon as they are known, before the slower sections
+    (the source check, the case advice, the set-theoretic section), so that their figures can be
+    drawn meanwhile (:func:`bayesstreams.reporting.report.draft_report`).
     """
     dataset = run.dataset
     tables = query_tables(run)
-    learned = what_the_data_taught(run)
-    if tuple(dataset.phases) != (1, 2):  # a one-phase study: nothing about the other window
-        learned = learned[[_of_phases(r.name, r.index, dataset.phases) for r in learned.itertuples()]]
     measured = prior_dependence(run, check_run, agnostic_run)
     flags = PriorFlags(measured)
     t = study_translator(lang, dataset)
-    verdicts = claim_verdicts(run, dataset.claims, measured, sources=sources)  # no-data factors: data.support's
     support = data_support_view(dataset, lang)
     effects = factor_effects(tables["factor_importance"], dataset, lang, flags, support)
     ranks = run_effect_ranks(run)  # the mode comparison reads the same table
@@ -126,12 +143,19 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
     by_id = {e.factor: e for e in effects}
     highlights = {w: step_flags(ranked_highlights(ranks, w, by_id, N_HIGHLIGHTS), w, flags) if w in windows else []
                   for w in ("W1", "W2")}
-    claims = [evidence.claim_view(v, lang, t) for v in verdicts if _claim_in(v, windows)]
     reliance = not_discussed_reliance(run)
     cases = case_results(tables, dataset, lang, flags, no_data=frozenset(support.no_data))
     for case in cases:
         case.not_discussed = [n for n in case_not_discussed(reliance, case.case_id) if n.window in windows]
         case.streams = [s for s in case.streams if s.phase in phases]
+    depends, rho_density = dependency(tables["phase_dependency"], flags), evidence.dependency_density(run)
+    if on_figures is not None:
+        on_figures(FigureParts(effects, highlights["W1"], highlights["W2"], depends, cases, rho_density))
+    learned = what_the_data_taught(run)
+    if tuple(dataset.phases) != (1, 2):  # a one-phase study: nothing about the other window
+        learned = learned[[_of_phases(r.name, r.index, dataset.phases) for r in learned.itertuples()]]
+    verdicts = claim_verdicts(run, dataset.claims, measured, sources=sources)  # no-data factors: data.support's
+    claims = [evidence.claim_view(v, lang, t) for v in verdicts if _claim_in(v, windows)]
     others = list((mode_runs or {}).values())
     modes = modes_view(mode_comparison(run, others, measured) if others else None, run_mode(run),
                        code_table(dataset, lang), {w: [h.factor for h in hs] for w, hs in highlights.items()},
@@ -141,7 +165,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
         source=dataset.codebook.describe("source", lang), model_name=run.config.name, model_kind=run.config.kind,
         n_cases=dataset.n_cases, n_factors=len(dataset.factor_ids), codes=code_table(dataset, lang),
         factors=effects, highlights_w1=highlights["W1"], highlights_w2=highlights["W2"],
-        dependency=dependency(tables["phase_dependency"], flags), cases=cases,
+        dependency=depends, cases=cases,
         taught=taught(learned, index_words(dataset, lang), flags), diagnostics=diagnostics_summary(run.info),
         reproducibility=reproducibility(run.info),
         comparison=comparison(run, compare_run), lever_threshold=DEFAULT_MIN_GAIN, data_support=support,
@@ -154,7 +178,7 @@ def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnost
         dependency_verdict=evidence.claim_view(dependency_verdict(run, measured), lang, t),
         claims=claims, stream_sources=basis_counts(dataset) if sources else {},
         source_levers=_source_levers(run, sources, lang) if sources else [],
-        rho_density=evidence.dependency_density(run), advice=case_advice_rows(run, lang, flags), modes=modes,
+        rho_density=rho_density, advice=case_advice_rows(run, lang, flags), modes=modes,
         phases=phases, qca=qca_view(_posterior_qca(run), lang), **_identification(run, phases, t, lang))
 
 

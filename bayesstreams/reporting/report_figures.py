@@ -1,4 +1,10 @@
-"""The report's figures: the tables the plots draw (built from the :class:`~bayesstreams.reporting.report_assemble.Report` only), their texts, and each figure as a drawing ordered from a painter."""
+"""The report's figures: the tables the plots draw (built from the :class:`~bayesstreams.reporting.report_assemble.Report` only), their texts, and each figure as a drawing ordered from a painter.
+
+Each function reads the report's factors, highlights, dependency, cases and rho density only, so it
+takes the finished :class:`Report` or the :class:`~bayesstreams.reporting.report_assemble.FigureParts`
+that :func:`~bayesstreams.reporting.report_assemble.build_report` hands over before the rest is
+assembled (the same objects: the same figures).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,11 @@ import pandas as pd
 from bayesstreams.reporting.figure_text import forest_text, rho_text, stream_text
 from bayesstreams.reporting.figures import forest_plot, prior_posterior_plot, stream_diagram
 from bayesstreams.reporting.painter import Drawing, Painter, Pending
-from bayesstreams.reporting.report_assemble import Report
+from bayesstreams.reporting.report_assemble import FigureParts, Report
 from bayesstreams.reporting.view import StreamState, WindowChance
 
 
-def forest_table(report: Report, t=None):
+def forest_table(report: Report | FigureParts, t=None):
     """The factor effects as the long table :func:`bayesstreams.reporting.figures.forest_plot` draws.
 
     With a translator ``t``, the label of a factor without data says so ("no data: prior only").
@@ -40,7 +46,7 @@ def stream_tables(streams: list[StreamState], windows: list[WindowChance]):
     return stream_frame, window_frame
 
 
-def figure_texts(report: Report, t) -> dict:
+def figure_texts(report: Report | FigureParts, t) -> dict:
     """Title, description and caption of every figure (:class:`~bayesstreams.reporting.figure_text.FigureText`)."""
     out = {"factor_effects.svg": forest_text(report, t)}
     if report.rho_density:
@@ -51,7 +57,7 @@ def figure_texts(report: Report, t) -> dict:
     return out
 
 
-def drawings(report: Report, t, texts: dict | None = None) -> dict[str, Drawing]:
+def drawings(report: Report | FigureParts, t, texts: dict | None = None) -> dict[str, Drawing]:
     """Every figure of the report as a :class:`~bayesstreams.reporting.painter.Drawing`, keyed by file name under ``figures/``."""
     texts = texts or figure_texts(report, t)
 
@@ -70,7 +76,7 @@ def drawings(report: Report, t, texts: dict | None = None) -> dict[str, Drawing]
     return out
 
 
-def order_figures(report: Report, t, painter: Painter, texts: dict | None = None) -> dict[str, Pending]:
+def order_figures(report: Report | FigureParts, t, painter: Painter, texts: dict | None = None) -> dict[str, Pending]:
     """Every figure of the report ordered from ``painter`` (drawn meanwhile when it has a worker process)."""
     return {name: painter.submit(drawing) for name, drawing in drawings(report, t, texts).items()}
 

@@ -180,3 +180,59 @@ def test_a_process_with_jax_loaded_computes_here(monkeypatch):
     """``--sampler numpyro`` loads JAX, whose thread pools make a fork unsafe (JAX warns of a deadlock)."""
     monkeypatch.setitem(sys.modules, "jax", object())
     assert not can_fork() and not Forked(sum, [1, 2]).forked
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_one_blas_thread_in_the_block_and_in_a_copy_forked_there_and_as_before_afterwards():
+    from threadpoolctl import threadpool_limits
+
+    from bayesstreams.forked import one_blas_thread
+
+    assert _blas_threads(), "NumPy's BLAS is not found"
+    with threadpool_limits(limits=2, user_api="blas"):  # two threads before, whatever this machine's default
+        before = _blas_threads()
+        with one_blas_thread():
+            assert _blas_threads() == [1] * len(before)
+            assert Forked(_blas_threads, fork=True).result() == [1] * len(before)
+        assert _blas_threads() == before and set(before) == {2}
+
+
+def _content(path):
+    """A file's bytes; a workbook's cells (its zip records the time of writing)."""
+    if path.suffix != ".xlsx":
+        return path.read_bytes()
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    return {sheet.title: [tuple(c.value for c in row) for row in sheet.iter_rows()] for sheet in book.worksheets}
+
+
+def test_the_outputs_with_what_to_find_out_next_forked_are_those_computed_here(fake_study, tmp_path, monkeypatch):
+    """``analyze`` computes what to find out next in a forked copy while it drafts the report: the same files."""
+    from bayesstreams.pipeline import analyze
+
+    from .helpers import as_study
+
+    study = as_study(fake_study[0])
+    made = []
+
+    class Recorded(Forked):
+        def __init__(self, function, *args, fork=None, **kwargs):
+            super().__init__(function, *args, fork=fork if fork is not None else FORCED, **kwargs)
+            made.append(self.forked)
+
+    monkeypatch.setattr(analyze, "Forked", Recorded)
+    outputs = {}
+    for FORCED in (False, True):
+        folder = tmp_path / str(FORCED)
+        folder.mkdir()
+        analyze._write_outputs(study, folder, "en", ["g5"], "nl")
+        outputs[FORCED] = {p.relative_to(folder): _content(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    assert made == [False, True]
+    assert sorted(outputs[True]) == sorted(outputs[False]) and len(outputs[True]) > 5
+    assert outputs[True] == outputs[False]

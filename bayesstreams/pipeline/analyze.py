@@ -16,6 +16,7 @@ from bayesstreams.atomic import probe_writable, safe_name, staged
 from bayesstreams.data.cases import resolve_case
 from bayesstreams.data.dataset import load_dataset
 from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
+from bayesstreams.forked import Forked, one_blas_thread
 from bayesstreams.inference.fit import fit_lines, resolve_model
 from bayesstreams.inference.study import MODE_PREFIX, Study, companion_path, expected_roles
 from bayesstreams.pipeline.robustness import next_evidence
@@ -116,7 +117,8 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
     roles = [r for r in expected_roles(config, data) if mode_comparison or not r.startswith(MODE_PREFIX)]
     # before the fit, not after it; each folder may later be replaced only if it is still the one seen now
     rules = {folder: _replace_rule(folder, force) for folder in (out, run_dir, *(companion_path(run_dir, r) for r in roles))}
-    with Painter() as painter:  # its worker (a second core) loads matplotlib during the fit, then draws the figures
+    # one BLAS thread: the second core is the figure worker's and the forked copies'
+    with one_blas_thread(), Painter() as painter:  # its worker loads matplotlib during the fit, then draws the figures
         study = Study.fit(data, config, seed=seed, companions=False, progress=progress)
         study.reuse(run_dir)  # companions of an earlier run of the same data and model files
         study.fill([r for r in roles if r in study.missing], progress=progress)
@@ -200,8 +202,12 @@ def _next(study: Study):
 
 def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str, fragility=None,
                    brief_format: str = "html", painter: Painter | None = None) -> None:
-    draft = draft_report(study, lang, painter=painter)  # its figures are drawn while what to find out next is computed
-    found = _next(study)  # once: the report's section and each brief's "find out first" read it
+    # what to find out next is computed by a forked copy of this process while the report is drafted here and its
+    # figures are drawn by the painter's worker (the second core's share); read once: the report's section and
+    # each brief's "find out first"
+    with Forked(_next, study) as upcoming:
+        draft = draft_report(study, lang, painter=painter)
+        found = upcoming.result()
     write_report(study, folder, lang=lang, force=True, fragility=fragility, next_found=found, draft=draft)
     for case in briefs:
         write_brief(study, folder / brief_name(case, brief_lang, brief_format), case=case, lang=brief_lang, force=True,

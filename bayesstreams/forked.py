@@ -12,9 +12,10 @@ Ctrl-C: this process handles it and ends the copy (:meth:`Forked.cancel`, also w
 block of a :class:`Forked` ends with an error).  An error in the copy is raised again here.
 
 Forking a process with threads is safe only when no other thread holds a lock the copy takes: the
-callers fork while the only other threads are BLAS's pool (which re-forms itself in the copy) and
-the figure worker's two pipe threads (which hold no lock while they wait), and the copy computes with
-NumPy and writes files.  Python's warning about forking with threads is silenced at that one call.
+callers fork after the fit, while the only other threads are BLAS's pool (which re-forms itself in the
+copy), the figure worker's two pipe threads (which hold no lock while they wait), the allocator's
+background thread (jemalloc re-forms itself in the copy) and the sampler's idle thread (never used in
+the copy), and the copy computes with NumPy and writes files.  Python's warning about forking with threads is silenced at that one call.
 A process that has loaded JAX (``--sampler numpyro``) does not fork: its thread pools may hold locks.
 """
 

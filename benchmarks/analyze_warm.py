@@ -9,7 +9,8 @@ Every job is a whole process (interpreter start and imports included):
   not-discussed comparison, the source check, advice, what to find out next, the brief of g5) with its
   companion runs already beside the run (an earlier analyze of this benchmark fitted them) and warm
   caches; the median of ``--repeat`` runs.  The share of "what to find out next" (``voi.next_evidence``,
-  the report's section and the brief's ordering) is timed inside the same processes and shown apart.
+  the report's section and the brief's ordering: computed by a forked copy while the report is drafted)
+  is the wait for it in the same processes, shown apart.
 * **baseline**: a plain ``pm.sample()`` of the same ``build_model`` graph (4 chains x 1000 draws after
   1000 tuning steps, what a user types), warm PyTensor cache, measured in the same run: once cold (not
   counted), then ``--baseline-repeat`` times (3), each right after a warm analyze, so that both medians
@@ -52,7 +53,8 @@ PHASES = (("imports_s", "imports (the CLI and analyze's modules; nutpie on first
           ("fit_s", "the main fit (sampling, diagnostics, prior draws, log-likelihood)"),
           ("save_s", "writing the run (trace.nc, draws.npz, power-scaling weights: a forked copy writes it while the "
                      "report is drafted; counted here is this process's share, staging and waiting for the copy)"),
-          ("voi_s", "what to find out next (`voi.next_evidence`, report and brief)"),
+          ("voi_s", "what to find out next (`voi.next_evidence`, report and brief): computed by a forked copy while "
+                    "the report is drafted; counted here is the wait for it after the draft"),
           ("report_s", "the report without what to find out next (queries, companions' sections, templates, tables; "
                        "ordering the figures)"),
           ("briefs_s", "the brief without what to find out next"),
@@ -87,7 +89,10 @@ def child(run_dir: str, out: str) -> None:
                     nested[key] += elapsed - inside
         return wrapper
 
-    analyze.next_evidence = timed(analyze.next_evidence, "voi_s")  # the report's, shared with the briefs
+    class TimedForked(analyze.Forked):  # what to find out next: the wait for the forked copy that computes it
+        result = timed(analyze.Forked.result, "voi_s")
+
+    analyze.Forked = TimedForked  # computed in result() when no copy is forked: counted once either way
     robustness.next_evidence = timed(robustness.next_evidence, "voi_s")
     brief.next_evidence = timed(brief.next_evidence, "voi_s")
     fit.import_nutpie = timed(fit.import_nutpie, "imports_s")  # its first use imports nutpie: counted as imports

@@ -234,5 +234,8 @@ def test_the_outputs_with_what_to_find_out_next_forked_are_those_computed_here(f
         analyze._write_outputs(study, folder, "en", ["g5"], "nl")
         outputs[FORCED] = {p.relative_to(folder): _content(p) for p in sorted(folder.rglob("*")) if p.is_file()}
     assert made == [False, True]
+    from pathlib import Path
+
+    assert {Path("report.html"), Path("summary.json"), Path(analyze.brief_name("g5", "nl"))} <= set(outputs[True])
     assert sorted(outputs[True]) == sorted(outputs[False]) and len(outputs[True]) > 5
     assert outputs[True] == outputs[False]

@@ -120,19 +120,23 @@ def run_analysis(dataset_path=None, out=None, run_dir=None, model=None, seed=202
     # one BLAS thread: the second core is the figure worker's and the forked copies'
     with one_blas_thread(), Painter() as painter:  # its worker loads matplotlib during the fit, then draws the figures
         study = Study.fit(data, config, seed=seed, companions=False, progress=progress)
-        study.reuse(run_dir)  # companions of an earlier run of the same data and model files
-        study.fill([r for r in roles if r in study.missing], progress=progress)
-        restore_companions(study)  # what a reused companion contributed to the last report, when still its own
-        found = check_robustness(study, progress=progress) if robustness else None
-        with staged() as stage:  # the run, its companions and the report: renamed together at the end
-            # the runs are written by a forked copy of this process (the second core) while the report is drafted
-            with study.start_saving(stage, run_dir, force, command, lambda path: _rule(rules, path)(path)) as saving:
-                report_tmp = stage.folder(out, force, rules[out])
-                _write_outputs(study, report_tmp, lang, briefs, brief_lang, found, brief_format, painter)
-                written = saving.finish()
-            for folder in written.values():
-                (folder / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
-            (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+        # what to find out next reads the run alone: a forked copy of this process (the second core) computes it
+        # from here on, while the companions are read (or fitted) and the report is drafted
+        with Forked(_next, study) as upcoming:
+            study.reuse(run_dir)  # companions of an earlier run of the same data and model files
+            study.fill([r for r in roles if r in study.missing], progress=progress)
+            restore_companions(study)  # what a reused companion contributed to the last report, when still its own
+            found = check_robustness(study, progress=progress) if robustness else None
+            with staged() as stage:  # the run, its companions and the report: renamed together at the end
+                # the runs are written by another forked copy while the report is drafted
+                with study.start_saving(stage, run_dir, force, command,
+                                        lambda path: _rule(rules, path)(path)) as saving:
+                    report_tmp = stage.folder(out, force, rules[out])
+                    _write_outputs(study, report_tmp, lang, briefs, brief_lang, found, brief_format, painter, upcoming)
+                    written = saving.finish()
+                for folder in written.values():
+                    (folder / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
+                (report_tmp / MARKER).write_text("written by bayesstreams analyze\n", encoding="utf-8")
     store_companions(study)  # beside each companion, now in place: the next analyze of the same data reads it
     lines = fit_lines(data, config, study.run, seed, run_dir)
     lines += [f"{_role_words(role)} in {companion_path(run_dir, role)}" for role in study.companions]
@@ -201,14 +205,16 @@ def _next(study: Study):
 
 
 def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], brief_lang: str, fragility=None,
-                   brief_format: str = "html", painter: Painter | None = None) -> None:
-    # what to find out next is computed by a forked copy of this process while the report is drafted here and its
-    # figures are drawn by the painter's worker (the second core's share); read once: the report's section and
-    # each brief's "find out first"
-    with Forked(_next, study) as upcoming:
+                   brief_format: str = "html", painter: Painter | None = None, upcoming: Forked | None = None) -> None:
+    """The report and the briefs in ``folder``; ``upcoming``: what to find out next (:func:`_next`) being computed
+    by a forked copy (:class:`~bayesstreams.forked.Forked`), else started here."""
+    # the report is drafted here while its figures are drawn by the painter's worker and what to find out next is
+    # computed by the forked copy (the second core's share); read once: the report's section and each brief's
+    # "find out first"
+    with upcoming or Forked(_next, study) as upcoming:
         draft = draft_report(study, lang, painter=painter)
         found = upcoming.result()
     write_report(study, folder, lang=lang, force=True, fragility=fragility, next_found=found, draft=draft)
-    for case in briefs:
+    for case in briefs:  # after the report, which writes its folder whole
         write_brief(study, folder / brief_name(case, brief_lang, brief_format), case=case, lang=brief_lang, force=True,
                     fragility=fragility, next_found=found, painter=painter)

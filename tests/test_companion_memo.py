@@ -105,7 +105,7 @@ def test_the_report_with_the_stored_memo_is_byte_identical_to_one_computed_afres
     restored = restore_companions(again)
     assert all(restored[role] >= 1 for role in again.companions), restored
     headline = _counting(monkeypatch, prior_dependence, "headline_draws")
-    advice = _counting(monkeypatch, cases_view, "case_advice")
+    advice = _counting(monkeypatch, cases_view, "cases_advice")
     baselines = _counting(monkeypatch, queries, "baseline")
     write_report(again, tmp_path / "memo")
     assert _outputs(tmp_path / "memo") == _outputs(tmp_path / "fresh")
@@ -114,7 +114,7 @@ def test_the_report_with_the_stored_memo_is_byte_identical_to_one_computed_afres
     assert baselines and not any(any(d is c for c in companions) for d in baselines)
     # the companions' headline draws and advice were read, not computed: only the main run's were
     assert len(headline) == 2 and all(d is again.run.posterior or d is again.run.prior for d in headline)
-    assert len(advice) == len(again.run.dataset.case_ids) and all(run is again.run for run in advice)
+    assert advice == [again.run]  # every case's advice of the main run in one batch, none of a companion
     json.loads((tmp_path / "memo" / "summary.json").read_text())["source_levers"]  # the source check is there
 
 

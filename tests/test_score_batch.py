@@ -287,3 +287,15 @@ def test_rowwise_interpolation_is_np_interp_row_by_row():
     got = interpolate_rows(LEVELS, xp, fp)
     want = np.array([np.interp(LEVELS, x, f) for x, f in zip(xp, fp)])
     assert np.array_equal(got, want)
+
+
+def test_every_case_of_a_run_advised_at_once_is_each_advised_alone(shipped_run):
+    """The report's advice rows (:func:`cases_advice`, the batch path) are :func:`case_advice` of each case, to rounding."""
+    from bayesstreams.analysis.advice import advice_to_dict, case_advice, cases_advice
+
+    labels = {f.id: {"en": f.label("en")} for f in shipped_run.dataset.codebook.factors}
+    together = cases_advice(shipped_run)
+    assert list(together) == list(shipped_run.dataset.case_ids)
+    assert any(advice.levers for advice in together.values()) and any(advice.plans for advice in together.values())
+    for case, advice in together.items():
+        assert_same(advice_to_dict(case_advice(shipped_run, case), labels), advice_to_dict(advice, labels), case)

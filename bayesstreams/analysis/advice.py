@@ -30,7 +30,7 @@ import numpy as np
 from bayesstreams.analysis.case_evidence import (W1, W2, Evidence, case_evidence, counterfactual, phase1_necessity,
                                                  stream_posterior)
 from bayesstreams.analysis.advice_fast import (coefficients, evaluate, evaluate_factual, evaluate_target,
-                                               evaluate_target_columns, moved_phase)
+                                               evaluate_target_columns, moved_phase, prepare_cases)
 from bayesstreams.analysis.plans import DEFAULT_THRESHOLD, search_plans
 from bayesstreams.analysis.queries import baseline, quantile_names, run_baseline, summary_frame
 from bayesstreams.data.codebook import PHASES, STREAMS
@@ -886,6 +886,27 @@ def _phase1(case: _Case, prior: dict | None) -> dict:
 
 
 # ---------------------------------------------------------------------------- the API
+
+
+def cases_advice(run, threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN) -> dict[str, CaseAdvice]:
+    """:func:`case_advice` of every case of a run at once, keyed by case id: the batch path ``score`` takes.
+
+    The cases' per-draw pieces are computed in a few passes over all cases
+    (:func:`~bayesstreams.analysis.advice_fast.prepare_cases`) and their summaries' quantiles in one
+    (:func:`advise_many`); each case's advice equals :func:`case_advice` of it alone up to rounding
+    (tests/test_score_batch.py holds ``score`` of a run's own cases to it, 1e-12 in every field).
+    """
+    run = run.run if isinstance(run, Study) else run
+    base, dataset = run_baseline(run), run.dataset
+    if not base.has_streams:
+        raise RunError(f"case advice needs the streams model; this run is a {base.kind} model")
+    prepared = None
+    if "evidence" not in base.cache:  # under an evidence mode a case's q is summed out per stream
+        targets = [case_evidence(dataset, i).target for i in range(dataset.n_cases)]
+        prepared = prepare_cases(base, dataset.s, dataset.w, targets, list(dataset.phases))
+    advised = advise_many(run.posterior, dataset, list(dataset.case_ids), prepared, base=base, reference=dataset,
+                          prior=run.prior, threshold=threshold, min_gain=min_gain, fast=True)
+    return dict(zip(dataset.case_ids, advised))
 
 
 def case_advice(run, case: str, threshold: float = DEFAULT_THRESHOLD, min_gain: float = DEFAULT_MIN_GAIN) -> CaseAdvice:

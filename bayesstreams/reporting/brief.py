@@ -39,12 +39,11 @@ from bayesstreams.data.profile import read_profile
 from bayesstreams.errors import InputError, UsageError, Violation
 from bayesstreams.model.kinds import kind_of_draws
 from bayesstreams.reporting.advice_text import useful_levers
-from bayesstreams.reporting.brief_docx import PICTURE_DPI, docx_brief
 from bayesstreams.reporting.brief_steps import sections
 from bayesstreams.reporting.brief_text import advice
 from bayesstreams.reporting.browser import find_chromium, pdf_page_count, print_pdf
 from bayesstreams.reporting.figure_text import stream_text
-from bayesstreams.reporting.figures import stream_strip
+from bayesstreams.reporting.figures import PNG_DPI, stream_strip
 from bayesstreams.reporting.painter import Drawing, Painter
 from bayesstreams.reporting.fragility_text import case_rests_on
 from bayesstreams.reporting.i18n import study_translator
@@ -330,7 +329,7 @@ def brief_picture(brief: Brief, t, form: str = "svg", painter: Painter | None = 
     """The brief's stream picture (:func:`~bayesstreams.reporting.figures.stream_strip`) and its texts, or ``(None, None)`` without streams.
 
     ``form`` ``"svg"``: SVG text with its title and description, which the HTML page (and the PDF
-    printed from it) inlines; ``"png"``: PNG bytes at :data:`PICTURE_DPI` for the Word brief.
+    printed from it) inlines; ``"png"``: PNG bytes at :data:`~bayesstreams.reporting.figures.PNG_DPI` for the Word brief.
     Drawn by ``painter`` (in its worker process, if it has one), else here.
     """
     if not brief.streams:
@@ -338,7 +337,7 @@ def brief_picture(brief: Brief, t, form: str = "svg", painter: Painter | None = 
     windows = [WindowChance(w.phase, w.p, w.observed, w.prior_driven) for w in brief.windows]
     text = stream_text(brief.name, brief.streams, windows, t)
     drawing = Drawing(stream_strip, (stream_tables(brief.streams, windows)[0], t), form=form, title=text.title,
-                      desc=text.desc, ident="brief-streams", dpi=PICTURE_DPI)
+                      desc=text.desc, ident="brief-streams", dpi=PNG_DPI)
     return (painter or Painter(in_process=True)).submit(drawing).result(), text
 
 
@@ -465,6 +464,8 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
 def word_brief(brief: Brief, t, painter: Painter | None = None) -> bytes:
     """The brief as a Word document (:mod:`bayesstreams.reporting.brief_docx`), with the HTML page's figure as PNG."""
     figure, text = brief_picture(brief, t, "png", painter)
+    from bayesstreams.reporting.brief_docx import docx_brief  # lazy: python-docx (0.05 s) for a Word brief only
+
     return docx_brief(brief, t, advice(brief, t), figure, "" if text is None else f"{text.title}. {text.desc}")
 
 

@@ -27,13 +27,14 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from bayesstreams.reporting import numbers
+from bayesstreams.reporting.figures import PNG_DPI
 from bayesstreams.reporting.brief_steps import Section
 
 LANGS = {"nl": "nl-NL", "en": "en-GB"}
 MUTED = RGBColor(0x56, 0x65, 0x73)  # the page's .note grey: 5.9:1 on white
 ALERT = RGBColor(0xB0, 0x3A, 0x2E)  # the page's banner red, as text: 6.0:1 on white
 CONTENT_WIDTH = Mm(184)  # A4 less the margins below
-PICTURE_DPI = 220
+PICTURE_DPI = PNG_DPI
 
 
 def _set_language(document, lang: str) -> None:

@@ -79,7 +79,10 @@ def to_svg(fig, title: str = "", desc: str = "", ident: str = "figure") -> str:
     return _label_svg(text, title, desc, ident) if title or desc else text
 
 
-def to_png(fig, dpi: int = 220) -> bytes:
+PNG_DPI = 220  # a PNG figure's dots per inch (the Word brief's picture)
+
+
+def to_png(fig, dpi: int = PNG_DPI) -> bytes:
     """The figure as PNG bytes (``dpi`` dots per inch at its drawn size); no metadata, so the same figure gives the same bytes."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})

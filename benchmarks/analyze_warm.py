@@ -102,7 +102,7 @@ def child(run_dir: str, out: str) -> None:
     analyze.draft_report = timed(analyze.draft_report, "report_s")
     analyze.write_report = timed(analyze.write_report, "report_s")
     painter.Pending.result = timed(painter.Pending.result, "figures_wait_s")
-    analyze.write_brief = timed(analyze.write_brief, "briefs_s")
+    analyze.brief_document = timed(analyze.brief_document, "briefs_s")
     try:
         cli_main(["analyze", STUDY, "--run", run_dir, "--out", out, "--brief", "g5", "--force"])
     except SystemExit as stop:

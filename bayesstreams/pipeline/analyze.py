@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bayesstreams.analysis.companion_memo import restore_companions, store_companions
-from bayesstreams.atomic import probe_writable, safe_name, staged
+from bayesstreams.atomic import atomic_write_bytes, probe_writable, safe_name, staged
 from bayesstreams.data.cases import resolve_case
 from bayesstreams.data.dataset import load_dataset
 from bayesstreams.errors import BayesStreamsError, InputError, UsageError, Violation
@@ -22,7 +22,7 @@ from bayesstreams.inference.study import MODE_PREFIX, Study, companion_path, exp
 from bayesstreams.pipeline.robustness import next_evidence
 from bayesstreams.pipeline.robustness import robustness as check_robustness
 from bayesstreams.reporting.brief import FORMATS as BRIEF_FORMATS
-from bayesstreams.reporting.brief import write_brief
+from bayesstreams.reporting.brief import brief_document
 from bayesstreams.reporting.browser import find_chromium
 from bayesstreams.reporting.companions_text import missing_lines
 from bayesstreams.reporting.painter import Painter
@@ -214,7 +214,11 @@ def _write_outputs(study: Study, folder: Path, lang: str, briefs: list[str], bri
     with upcoming or Forked(_next, study) as upcoming:
         draft = draft_report(study, lang, painter=painter)
         found = upcoming.result()
+    # the briefs are composed while the worker draws the report's last figures, and written after the report, which
+    # writes its folder whole
+    documents = {brief_name(case, brief_lang, brief_format): brief_document(
+        study, case, lang=brief_lang, format=brief_format, fragility=fragility, next_found=found, painter=painter)
+        for case in briefs}
     write_report(study, folder, lang=lang, force=True, fragility=fragility, next_found=found, draft=draft)
-    for case in briefs:  # after the report, which writes its folder whole
-        write_brief(study, folder / brief_name(case, brief_lang, brief_format), case=case, lang=brief_lang, force=True,
-                    fragility=fragility, next_found=found, painter=painter)
+    for name, content in documents.items():
+        atomic_write_bytes(folder / name, content)

@@ -32,7 +32,7 @@ from bayesstreams.analysis.prior_dependence import prior_dependence
 from bayesstreams.analysis.queries import stream_activation
 from bayesstreams.analysis.scoring import score_dataset
 from bayesstreams.analysis.voi import next_evidence, reveal_order
-from bayesstreams.atomic import atomic_write_bytes, atomic_write_text, refuse_existing
+from bayesstreams.atomic import atomic_write_bytes, refuse_existing
 from bayesstreams.data.cases import resolve_case
 from bayesstreams.data.codebook import PHASES
 from bayesstreams.data.profile import read_profile
@@ -438,27 +438,36 @@ def write_brief(study, out=None, case: str | None = None, profile=None, lang: st
     'g5.html'
     """
     out_file, format = brief_target(out if out is not None else out_file, format)
-    case_id = case if case is not None else case_id
     refuse_existing(out_file, force)  # before the work, and again at the rename
+    content = brief_document(study, case if case is not None else case_id, profile, lang, format, threshold,
+                             fragility, next_found, painter)
+    atomic_write_bytes(out_file, content, replace=force)
+    return out_file
+
+
+def brief_document(study, case: str | None = None, profile=None, lang: str = "nl", format: str = "html",
+                   threshold: float = 0.5, fragility=None, next_found=None, painter: Painter | None = None) -> bytes:
+    """The brief's file as :func:`write_brief` writes it (``format`` html, pdf or docx: the HTML page as UTF-8), not
+    written: ``analyze`` composes its brief while the report's last figures are drawn, then writes it into the report's
+    folder.  The arguments are :func:`write_brief`'s."""
+    if format not in FORMATS:
+        raise UsageError("--format", f"{format!r} is no brief format (html, pdf or docx)")
     t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
     if format == "pdf":
         find_chromium()  # a missing browser fails before the work, not after it
     run = study.run
-    if case_id is not None and profile is None:
-        case_id = run.dataset.resolve_case(case_id)
-    brief = brief_data(run, case_id, profile, lang, study.wide, threshold, next_found)
+    if case is not None and profile is None:
+        case = run.dataset.resolve_case(case)
+    brief = brief_data(run, case, profile, lang, study.wide, threshold, next_found)
     if fragility is not None and profile is None:
         brief.rests_on = case_rests_on(fragility, run.dataset, brief.case_id, lang)
         brief.rests_checked = True
     if format == "docx":
-        atomic_write_bytes(out_file, word_brief(brief, t, painter), replace=force)
-        return out_file
+        return word_brief(brief, t, painter)
     picture = brief_picture(brief, t, "svg", painter)[0]  # the HTML page's, which the PDF prints
     if format == "html":
-        atomic_write_text(out_file, render_brief(brief, t, picture=picture), replace=force)
-    else:
-        atomic_write_bytes(out_file, brief_pdf(brief, t, picture), replace=force)
-    return out_file
+        return render_brief(brief, t, picture=picture).encode("utf-8")
+    return brief_pdf(brief, t, picture)
 
 
 def word_brief(brief: Brief, t, painter: Painter | None = None) -> bytes:

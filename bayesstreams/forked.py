@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from typing import Callable
 
 SWITCH = "BAYESSTREAMS_FORK"  # "0": compute everything in this process
+BACKGROUND_NICENESS = 10  # how much lower a background copy's priority is (os.nice)
 
 _UNSET = object()
 
@@ -71,8 +72,9 @@ class Forked:
     ``fork=False`` (or :func:`can_fork` false) computes it here instead, when :meth:`result` is first called.
     """
 
-    def __init__(self, function: Callable, *args, fork: bool | None = None, **kwargs):
+    def __init__(self, function: Callable, *args, fork: bool | None = None, background: bool = False, **kwargs):
         self._call = (function, args, kwargs)
+        self._background = background
         self._value = _UNSET
         self._pid, self._read = None, None
         if can_fork() if fork is None else fork and hasattr(os, "fork"):
@@ -105,6 +107,8 @@ class Forked:
                 if mask is not None:
                     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
                 os.close(read)
+                if self._background:  # work nobody waits for until the end: the other processes' cores first
+                    os.nice(BACKGROUND_NICENESS)
                 function, args, kwargs = self._call
                 try:
                     answer = (True, function(*args, **kwargs))

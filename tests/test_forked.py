@@ -239,3 +239,11 @@ def test_the_outputs_with_what_to_find_out_next_forked_are_those_computed_here(f
     assert {Path("report.html"), Path("summary.json"), Path(analyze.brief_name("g5", "nl"))} <= set(outputs[True])
     assert sorted(outputs[True]) == sorted(outputs[False]) and len(outputs[True]) > 5
     assert outputs[True] == outputs[False]
+
+
+def test_a_background_copy_runs_at_a_lower_priority_and_this_process_keeps_its_own():
+    from bayesstreams.forked import BACKGROUND_NICENESS
+
+    here = os.nice(0)
+    assert Forked(os.nice, 0, fork=True, background=True).result() == min(here + BACKGROUND_NICENESS, 19)
+    assert Forked(os.nice, 0, fork=True).result() == here and os.nice(0) == here

@@ -58,6 +58,7 @@ from bayesstreams.analysis.queries import (
     bottleneck_draws,
     do_factor,
     quantile_names,
+    run_baseline,
     summarise,
     windows,
 )
@@ -319,7 +320,7 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     posterior, reference = run.posterior, run.dataset
     base = baseline(posterior, profiles)
     now = windows(base)
-    reference_p2 = windows(baseline(posterior, reference)).p2.mean(axis=0)
+    reference_p2 = windows(run_baseline(run)).p2.mean(axis=0)  # the run's own: once per run, not once per pass
     per_case_bottlenecks = _bottlenecks(base)
     no_data = no_data_factors(reference)
     # context factors (codebook actionable = false) are modelled, never offered as a lever
@@ -382,6 +383,7 @@ def _score_split(run, profiles, workers: int, **options) -> ScoreResult:
     shares = [rows for rows in np.array_split(np.arange(profiles.n_cases), workers) if len(rows)]
     if not options.get("reference_path") and len(shares[0]) >= KERNELS_FROM:
         batch_kernels().warm()  # numba and the kernels loaded (from its cache) once, here, not in every forked process
+    windows(run_baseline(run))  # the reference cases' windows: computed once here, read by every share
     children = []
     try:
         for rows in shares[1:]:

@@ -79,21 +79,42 @@ class DaskArrayType:
 
 
 def import_xarray():
-    """xarray, its probe for dask arrays deferred until ``dask.array`` is imported (:class:`DaskArrayType`).
+    """xarray, its probes for dask arrays deferred until dask is imported.
 
-    Leaves xarray's record alone where xarray has already made one (dask imported or known
-    absent) or no longer keeps it where it did (a newer xarray: then it probes as it always did).
+    xarray's record of ``dask.array`` is a :class:`DaskArrayType` (left alone where xarray has
+    already made one, dask imported or known absent, or no longer keeps it: a newer xarray then
+    probes as it always did), and its test of whether an array is a dask collection
+    (``xarray.namedarray.utils.is_dask_collection``, which imports ``dask.base`` to answer: 0.2 s
+    the first time any Dataset is made) answers False without importing dask while nothing has
+    imported it (:func:`without_dask_import`).
     """
     import xarray
 
     try:
-        from xarray.namedarray import pycompat
+        from xarray.namedarray import pycompat, utils
     except ImportError:  # pragma: no cover - a layout this xarray no longer has
         return xarray
     cache = getattr(pycompat, "_cached_duck_array_modules", None)
     if isinstance(cache, dict) and "dask" not in cache:
         cache["dask"] = DaskArrayType()
+    probe = getattr(utils, "is_dask_collection", None)
+    if callable(probe) and not getattr(probe, "deferred", False):
+        utils.is_dask_collection = without_dask_import(probe)
     return xarray
+
+
+def without_dask_import(probe):
+    """``probe(x)`` (whether ``x`` is a dask collection), False at once while ``dask`` is not imported.
+
+    No object is a dask collection before dask is imported (making one imports it), so the answer
+    is the probe's own; from the first import of dask on, the probe answers as it always did.
+    """
+    def is_dask_collection(x):
+        return False if "dask" not in sys.modules else probe(x)
+
+    is_dask_collection.deferred = True
+    is_dask_collection.__wrapped__ = probe
+    return is_dask_collection
 
 
 def import_nutpie():

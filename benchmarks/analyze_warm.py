@@ -243,7 +243,19 @@ def main() -> None:
              "loads matplotlib while analyze imports and fits, and draws the report's figures and the brief's picture "
              "while analyze computes what to find out next and writes the tables. The line 'waiting for the figures' is "
              "the time analyze still waits for them; its main process no longer imports matplotlib. The worker's own "
-             "peak memory (about 170 MB) is not in the 'peak MB' column, which is the main process's.")
+             "peak memory (about 170 MB) is not in the 'peak MB' column, which is the main process's.\n\n"
+             "What changed for issue 28 (2026-12-07, the second core after the fit): what to find out next is computed "
+             "by a forked copy from the end of the fit (`bayesstreams.forked.Forked`), while the companions are read "
+             "and the report drafted; the report's figures are ordered as soon as their inputs are known "
+             "(`build_report(..., on_figures=)`), before the source check, the claims, the case advice and the "
+             "set-theoretic section, so the worker draws them meanwhile; the run is written by a forked copy at "
+             "lower priority (nice +10); BLAS computes on one thread (its second thread spun against the copies and "
+             "the worker: 10% of the CPU); the report's case advice is every case's in one batch, the path `score` "
+             "and the brief take (0.22 s instead of 0.5 s); the brief is composed while the report's last figures "
+             "are drawn; making the fit's trace no longer imports dask (0.2 s); python-docx is imported for a Word "
+             "brief only. The files are the same (tests/test_forked.py, tests/test_painter.py). The line 'what to "
+             "find out next' is now the wait for the forked copy after the draft, and 'peak MB' the main process's "
+             "(the copy's memory is its own).")
     write_section("analyze-warm", body, "python benchmarks/analyze_warm.py")
     print(body)
 

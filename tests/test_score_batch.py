@@ -289,13 +289,27 @@ def test_rowwise_interpolation_is_np_interp_row_by_row():
     assert np.array_equal(got, want)
 
 
-def test_every_case_of_a_run_advised_at_once_is_each_advised_alone(shipped_run):
-    """The report's advice rows (:func:`cases_advice`, the batch path) are :func:`case_advice` of each case, to rounding."""
+@pytest.mark.parametrize("model", [None, "models/streams-marginal.toml", "models/streams-salience.toml"])
+def test_every_case_of_a_run_advised_at_once_is_each_advised_alone(shipped_run, model):
+    """The report's advice rows (:func:`cases_advice`, the batch path) are :func:`case_advice` of each case, to rounding,
+    also under the evidence modes (whose cases are advised without the batch's shared preparation)."""
     from bayesstreams.analysis.advice import advice_to_dict, case_advice, cases_advice
+    from bayesstreams.model.config import load_config
+    from bayesstreams.model.priors import draw_prior
 
-    labels = {f.id: {"en": f.label("en")} for f in shipped_run.dataset.codebook.factors}
-    together = cases_advice(shipped_run)
-    assert list(together) == list(shipped_run.dataset.case_ids)
+    run = shipped_run
+    if model is not None:  # prior draws of the mode's model stand in for its posterior (they carry its parameters)
+        dataset, rng = shipped_run.dataset, np.random.default_rng(5)
+        config = load_config(ROOT / model)
+        draws = [draw_prior(config, dataset.factor_phase, dataset.factor_stream, len(dataset.groups), 300, rng)
+                 for _ in range(2)]
+        run = fake_run(dataset, *draws)
+    from bayesstreams.analysis.queries import run_baseline
+
+    assert ("evidence" in run_baseline(run).cache) == (model is not None)  # the mode's path is the one tested
+    labels = {f.id: {"en": f.label("en")} for f in run.dataset.codebook.factors}
+    together = cases_advice(run)
+    assert list(together) == list(run.dataset.case_ids)
     assert any(advice.levers for advice in together.values()) and any(advice.plans for advice in together.values())
     for case, advice in together.items():
-        assert_same(advice_to_dict(case_advice(shipped_run, case), labels), advice_to_dict(advice, labels), case)
+        assert_same(advice_to_dict(case_advice(run, case), labels), advice_to_dict(advice, labels), case)

@@ -15,8 +15,8 @@ Forking a process with threads is safe only when no other thread holds a lock th
 callers fork after the fit, while the only other threads are BLAS's pool (which re-forms itself in the
 copy), the figure worker's two pipe threads (which hold no lock while they wait), the allocator's
 background thread (jemalloc re-forms itself in the copy) and the sampler's idle thread (never used in
-the copy), and the copy computes with NumPy and writes files.  Python's warning about forking with threads is silenced at that one call.
-A process that has loaded JAX (``--sampler numpyro``) does not fork: its thread pools may hold locks.
+the copy), and the copy computes with NumPy and writes files.  Python's warning about forking with
+threads is silenced at that one call.  A process that has loaded JAX (``--sampler numpyro``) does not fork: its thread pools may hold locks.
 """
 
 from __future__ import annotations

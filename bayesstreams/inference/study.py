@@ -504,7 +504,8 @@ class Study:
             given = provenance(run, job_command)
             writes.append((run, folder, given))
             run.info = {**run.info, **given}  # as run.json will say it; the path changes once written
-        return Saving(jobs, Forked(_write_runs, writes, fork=fork if writes else False, background=True), before, (self.run, path))
+        writing = Forked(_write_runs, writes, fork=fork if writes else False, background=True)
+        return Saving(jobs, writing, before, (self.run, path))
 
 
 class Saving:

@@ -370,13 +370,18 @@ def brief_target(out, format: str | None = None) -> tuple[Path, str]:
         if known is None:
             raise InputError(Violation(str(out), None, "--out", "the brief is written as .html, .pdf or .docx"))
         return out, known
-    if format not in FORMATS:
-        raise UsageError("--format", f"{format!r} is no brief format (html, pdf or docx)")
+    _known_format(format)
     if known is None:
         return out.with_name(out.name + FORMATS[format]), format
     if known != format:
         raise UsageError("--format", f"--out ends in {out.suffix} but the format is {format}; give one of them")
     return out, format
+
+
+def _known_format(format: str) -> None:
+    """Refuse a format that is no brief's (:data:`FORMATS`)."""
+    if format not in FORMATS:
+        raise UsageError("--format", f"{format!r} is no brief format (html, pdf or docx)")
 
 
 def write_brief(study, out=None, case: str | None = None, profile=None, lang: str = "nl", case_id: str | None = None,
@@ -450,8 +455,7 @@ def brief_document(study, case: str | None = None, profile=None, lang: str = "nl
     """The brief's file as :func:`write_brief` writes it (``format`` html, pdf or docx: the HTML page as UTF-8), not
     written: ``analyze`` composes its brief while the report's last figures are drawn, then writes it into the report's
     folder.  The arguments are :func:`write_brief`'s."""
-    if format not in FORMATS:
-        raise UsageError("--format", f"{format!r} is no brief format (html, pdf or docx)")
+    _known_format(format)
     t = study_translator(lang, study.run.dataset)  # the study's own words for its cases and evidence
     if format == "pdf":
         find_chromium()  # a missing browser fails before the work, not after it

@@ -27,14 +27,12 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from bayesstreams.reporting import numbers
-from bayesstreams.reporting.figures import PNG_DPI
 from bayesstreams.reporting.brief_steps import Section
 
 LANGS = {"nl": "nl-NL", "en": "en-GB"}
 MUTED = RGBColor(0x56, 0x65, 0x73)  # the page's .note grey: 5.9:1 on white
 ALERT = RGBColor(0xB0, 0x3A, 0x2E)  # the page's banner red, as text: 6.0:1 on white
 CONTENT_WIDTH = Mm(184)  # A4 less the margins below
-PICTURE_DPI = PNG_DPI
 
 
 def _set_language(document, lang: str) -> None:
@@ -193,7 +191,7 @@ def docx_brief(brief, t, advice, figure: bytes | None = None, figure_desc: str =
     advice
         :func:`bayesstreams.reporting.brief_text.advice` of ``brief`` (meaning, caveats, analysts).
     figure
-        The stream diagram as PNG at :data:`PICTURE_DPI` (:func:`bayesstreams.reporting.figures.to_png`),
+        The stream diagram as PNG at :data:`~bayesstreams.reporting.figures.PNG_DPI` (:func:`bayesstreams.reporting.figures.to_png`),
         or None (a model without streams).
     figure_desc
         The figure's description (its SVG ``<desc>``), kept as the picture's alternative text.

@@ -93,7 +93,7 @@ class Report:
     @property
     def has_streams(self) -> bool:
         """Stream activation exists only in the streams model."""
-        return any(case.streams for case in self.cases)
+        return _has_streams(self.cases)
 
 
 @dataclass
@@ -110,7 +110,13 @@ class FigureParts:
 
     @property
     def has_streams(self) -> bool:
-        return any(case.streams for case in self.cases)
+        """Stream activation exists only in the streams model."""
+        return _has_streams(self.cases)
+
+
+def _has_streams(cases) -> bool:
+    """Stream activation exists only in the streams model: whether any case has stream states."""
+    return any(case.streams for case in cases)
 
 
 def build_report(run, lang: str = "en", compare_run=None, check_run=None, agnostic_run=None, mode_runs=None,

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bayesstreams.model.likelihood import stream_product
+
 
 @dataclass(frozen=True)
 class Windows:
@@ -61,5 +63,5 @@ class Baseline:
     def q_others(self, p: int, s: int) -> np.ndarray:
         """prod of ``q`` over the streams of phase ``p`` other than ``s`` (sample, case), computed once."""
         if (p, s) not in self._others:
-            self._others[p, s] = np.prod(np.delete(self.q[:, :, p, :], s, axis=-1), axis=-1)
+            self._others[p, s] = stream_product(np.delete(self.q[:, :, p, :], s, axis=-1))
         return self._others[p, s]

@@ -39,6 +39,7 @@ from bayesstreams.errors import RunError
 from bayesstreams.inference.run import Run
 from bayesstreams.inference.study import Study
 from bayesstreams.model.evidence import EvidenceData, options_of_draws, stream_q
+from bayesstreams.model.likelihood import logistic
 from bayesstreams.model.modes import DEFAULT_MODE
 
 WINDOWS = ("W1", "W2")
@@ -484,8 +485,8 @@ class _Case:
 
 
 def _logistic(v: np.ndarray) -> np.ndarray:
-    """The logistic function through tanh: one transcendental call, stable for any ``v``."""
-    return 0.5 + 0.5 * np.tanh(0.5 * v)
+    """The queries' logistic function (:func:`bayesstreams.model.likelihood.logistic`): a case's ``q`` is the baseline's."""
+    return logistic(v)
 
 
 def _case(base, i: int, evidence: Evidence, reweight: bool, draw_weights: np.ndarray | None = None,

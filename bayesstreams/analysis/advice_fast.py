@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from bayesstreams.analysis.case_evidence import _phase_joint, _worlds, combine_sums
+from bayesstreams.model.likelihood import logistic
 
 KEYS = ((1, 1), (1, 0), (0, 1), (0, 0))
 
@@ -347,7 +348,7 @@ def prepare_cases(base, s: np.ndarray, w: np.ndarray, targets: list, phases, row
     """
     d = base.draws
     # advice._logistic, elementwise: the same bits as per case; cases first, so that each case's pieces are contiguous
-    q = 0.5 + 0.5 * np.tanh(0.5 * np.ascontiguousarray(np.moveaxis(base.eta[:, rows], 1, 0)))
+    q = logistic(np.ascontiguousarray(np.moveaxis(base.eta[:, rows], 1, 0)))
     s, w = np.asarray(s, dtype=float)[rows], np.asarray(w, dtype=float)[rows]
     targets = list(np.asarray(targets, dtype=object)[rows])
     mass, streams, joints = _mass_and_streams(q, d, s, w, kernels)

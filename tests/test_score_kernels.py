@@ -175,6 +175,37 @@ def test_cell_sums_by_the_kernel_equal_einsum(cells):
     assert np.array_equal(out, reference(codes, beta, onehot))
 
 
+def test_cell_sums_take_the_one_cell_kernel_only_where_it_gives_the_same_bits(monkeypatch):
+    """One-hot rows and finite inputs: the kernel that adds each factor into its own cell alone (a sixth of the
+    work); a row feeding two cells, a weight other than 1, or a non-finite input: the general kernel, as einsum."""
+    from bayesstreams.fast import registry
+    from bayesstreams.model.likelihood import cell_sums as reference
+
+    rng = np.random.default_rng(11)
+    n_cases, n_factors = registry.BATCH_FROM + 3, 17
+    x = rng.integers(-1, 2, (n_cases, n_factors)).astype(float)
+    x[:, 3] = 0.0  # zero codes: -0.0 products where beta < 0
+    beta = rng.normal(size=(300, n_factors))
+    taken = []
+    for name in ("cell_sums", "cell_sums_onehot"):
+        real = getattr(batch, name)
+        monkeypatch.setattr(batch, name, lambda *a, real=real, name=name: taken.append(name) or real(*a))
+    onehot = np.eye(6)[rng.integers(0, 6, n_factors)]
+    two = onehot.copy()
+    two[0, (onehot[0].argmax() + 1) % 6] = 1.0  # one factor in two cells
+    half = onehot * 0.5
+    infinite = x.copy()
+    infinite[2, 5] = np.inf
+    for codes, cells, kernel in ((x, onehot, "cell_sums_onehot"), (x, two, "cell_sums"), (x, half, "cell_sums"),
+                                 (infinite, onehot, "cell_sums")):
+        taken.clear()
+        with np.errstate(invalid="ignore"):
+            found, expected = registry.cell_sums(codes, beta, cells), reference(codes, beta, cells)
+        assert taken == [kernel]
+        assert np.array_equal(found, expected, equal_nan=True) and np.array_equal(np.signbit(found), np.signbit(expected))
+    assert np.isnan(registry.cell_sums(infinite, beta, onehot)).any()  # inf * 0 in another cell: einsum's NaN kept
+
+
 def test_chance_of_sets_read_in_place_equals_the_gathered_chance(tmp_path):
     """Plans' sets (singles, pairs and triples, some moving one stream twice) by the columns kernel and by NumPy."""
     from itertools import combinations

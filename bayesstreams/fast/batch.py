@@ -238,6 +238,25 @@ def cell_sums(x, beta, onehot, out):
                 out[d, c, m] = total
 
 
+@njit(**_JIT)
+def cell_sums_onehot(x, beta, cell, out):
+    """:func:`cell_sums` where each factor feeds one cell (``cell[k]``, the column of its 1 in ``onehot``).
+
+    The same bits for finite ``x`` and ``beta``: a term of another cell, ``x beta 0``, is a signed zero,
+    and adding one to a sum leaves it as it is (``+0 + -0 = +0``), so each cell's sum is its own
+    factors' products, in factor order, from ``0.0``; ``x beta 1 = x beta``.  A sixth of the work for
+    six cells.
+    """
+    draws, factors = beta.shape
+    cases, cells = x.shape[0], out.shape[2]
+    for d in range(draws):
+        for c in range(cases):
+            for m in range(cells):
+                out[d, c, m] = 0.0
+            for k in range(factors):
+                out[d, c, cell[k]] += x[c, k] * beta[d, k]
+
+
 @njit(inline="always", **_JIT)
 def _mass_step(mass, k_now, now, code):
     """``advice_fast._mass_and_k_now``'s update of the evidence mass and ``k_now`` by one stream at ``now``."""
@@ -362,6 +381,7 @@ def warm() -> None:
     joint_cells(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1), joint)
     per_key(np.ones((2, 2, 4, 4)), joint, np.full(n, 0.5), np.empty((2, 4, n)))
     cell_sums(np.ones((2, 3)), np.ones((n, 3)), np.eye(6)[:3], np.empty((n, 2, 6)))
+    cell_sums_onehot(np.ones((2, 3)), np.ones((n, 3)), np.arange(3, dtype=np.int64), np.empty((n, 2, 6)))
     bilinear_sums(np.ones((2, 2, 4, 4)), joint, joint, np.full(n, 0.5), np.empty((2, n)))
     finish_cases(np.full((2, n, 3), 0.5), np.full((2, 3), np.nan), np.full(n, 0.1), np.full(n, 0.1),
                  np.ones((2, 3, 4, n)), *np.empty((3, 2, n)))

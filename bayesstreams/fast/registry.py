@@ -106,8 +106,19 @@ def cell_sums(x, beta, onehot) -> np.ndarray:
     if x.shape[0] < BATCH_FROM or not beta.size:
         return reference_cell_sums(x, beta, onehot)
     out = np.empty((beta.shape[0], x.shape[0], onehot.shape[1]))
-    batch_kernels().cell_sums(x, beta, onehot, out)
+    cell = _one_cell_each(onehot)
+    if cell is not None and np.isfinite(x).all() and np.isfinite(beta).all():  # each factor in one cell: its sums alone
+        batch_kernels().cell_sums_onehot(x, beta, cell, out)
+    else:
+        batch_kernels().cell_sums(x, beta, onehot, out)
     return out
+
+
+def _one_cell_each(onehot: np.ndarray) -> np.ndarray | None:
+    """The cell of each factor (row) of ``onehot`` when every row is one 1.0 among 0.0s, else None."""
+    if not ((onehot == 0.0) | (onehot == 1.0)).all() or not (onehot.sum(axis=1) == 1.0).all():
+        return None
+    return np.ascontiguousarray(onehot.argmax(axis=1), dtype=np.int64)
 
 
 ACE_KERNEL_FROM = 200_000  # (draw, factor, case) elements from which do_factors_windows loads numba (one profile stays NumPy)

@@ -136,22 +136,3 @@ def test_do_factor_of_some_cases_equals_their_columns_of_all(model):
         whole, some = do_factor(base, k, 1.0), do_factor(base, k, 1.0, cases=rows)
         for name in ("p1", "p2_open", "p2_closed", "p2"):
             assert np.array_equal(getattr(some, name), getattr(whole, name)[:, rows]), (model, k, name)
-
-
-@pytest.mark.parametrize("n", [1, 2, 3, 20, 4000])
-def test_row_quantiles_from_one_sort_equal_np_quantile(n):
-    """The codes-only levers' summaries: one sort per row, NumPy's linear interpolation, the same bits."""
-    from bayesstreams.analysis.scoring import row_quantiles
-
-    rng = np.random.default_rng(n)
-    rows = rng.random((12, n))
-    rows[1] = np.round(rows[1], 1)  # ties
-    rows[2] = 0.0
-    rows[3] = rng.normal(size=n) * 1e-9
-    rows[4, n // 2] = np.nan  # a row with NaN gives NaN
-    rows[5] = -rows[5]
-    for levels in ([0.05, 0.25, 0.75, 0.95], [0.0, 0.5, 1.0, 1 / 3]):
-        expected = np.quantile(rows, levels, axis=1)
-        found = row_quantiles(rows, levels)
-        assert np.array_equal(found, expected, equal_nan=True)
-        assert np.array_equal(np.signbit(found), np.signbit(expected))

@@ -48,6 +48,7 @@ import numpy as np
 
 from bayesstreams.analysis.claim_size import necessity_draws, raw_against_model, size_test
 from bayesstreams.analysis.prior_dependence import headline_draws, run_headline_draws
+from bayesstreams.analysis.quantiles import column_quantiles
 from bayesstreams.analysis.queries import STEPS, run_baseline
 from bayesstreams.analysis.ranks import headline_contrasts
 from bayesstreams.data.claims import Claim
@@ -115,7 +116,7 @@ def _prior_summaries(run, dataset) -> dict:
     out = {}
     found = run_headline_draws(run, group="prior") if dataset is run.dataset else headline_draws(prior, dataset)
     for name, (labels, values) in found.items():
-        q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
+        q05, q95 = column_quantiles(values, [0.05, 0.95])
         for j, label in enumerate(labels):
             out[name, label] = (float(values[:, j].mean()), float(q05[j]), float(q95[j]))
     return out
@@ -241,7 +242,7 @@ def quantity_summaries(run, wanted) -> dict:
     for name, (labels, values) in run_headline_draws(run).items():
         if name not in names:
             continue
-        q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
+        q05, q95 = column_quantiles(values, [0.05, 0.95])
         for j, label in enumerate(labels):
             if (name, label) in wanted:
                 out[name, label] = {"mean": float(values[:, j].mean()), "q05": float(q05[j]), "q95": float(q95[j])}

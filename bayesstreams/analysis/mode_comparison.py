@@ -34,6 +34,7 @@ import numpy as np
 
 from bayesstreams.analysis.claims import claim_verdicts
 from bayesstreams.analysis.prior_dependence import prior_dependence
+from bayesstreams.analysis.quantiles import column_quantiles
 from bayesstreams.analysis.queries import baseline, run_baseline, windows
 from bayesstreams.analysis.ranks import effect_ranks
 from bayesstreams.errors import RunError
@@ -90,7 +91,7 @@ def reliance_rows(draws: dict, dataset, base=None) -> list[Reliance]:
     summary = {}
     for window, name, values in (("W1", "p_w1", now.p1), ("W2", "p_w2", now.p2)):  # Windows.p2: read once
         low, high = (np.ascontiguousarray(b.T).mean(axis=1) for b in bounds[name])
-        q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
+        q05, q95 = column_quantiles(values, [0.05, 0.95])
         summary[window] = (low, high, q05, q95, np.ascontiguousarray(values.T).mean(axis=1))
     for i, case in enumerate(dataset.case_ids):
         for window in ("W1", "W2"):

@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bayesstreams.analysis.contraction import _query_draws, scalar_labels
+from bayesstreams.analysis.quantiles import column_quantiles
 from bayesstreams.analysis.ranks import COMMON, headline_contrasts
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.support import support_arrays
@@ -184,7 +185,7 @@ def step_ace_draws(draws: dict, dataset, base=None) -> dict[str, tuple[list[str]
 
 
 def _summary(values: np.ndarray) -> dict[str, np.ndarray]:
-    q05, q95 = np.quantile(values, [0.05, 0.95], axis=0)
+    q05, q95 = column_quantiles(values, [0.05, 0.95])
     return {"mean": values.mean(axis=0), "q05": q05, "q95": q95}
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bayesstreams.analysis.quantiles import column_quantiles
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.support import CODES, observed_codes, support_arrays
 from bayesstreams.errors import RunError
@@ -126,7 +127,7 @@ def summarise(samples: np.ndarray, quantiles=None) -> dict[str, np.ndarray]:
     samples = np.asarray(samples, dtype=float)
     names = quantile_names(quantiles)
     out = {"mean": samples.mean(axis=0)}
-    bounds = np.quantile(samples, list(names.values()), axis=0)
+    bounds = column_quantiles(samples, list(names.values()))
     out.update(zip(names, bounds))
     return out
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from bayesstreams.analysis.mode_comparison import reliance_rows
 from bayesstreams.analysis.prior_dependence import CASE_CHANCES, prior_dependence
+from bayesstreams.analysis.quantiles import row_quantiles
 from bayesstreams.data.codebook import PHASES, STREAMS
 from bayesstreams.data.profile import read_profile
 from bayesstreams.data.support import no_data_factors
@@ -160,37 +161,6 @@ def _summaries(samples: np.ndarray) -> list[dict]:
     names = quantile_names()
     columns = {"mean": rows.mean(axis=1), **dict(zip(names, row_quantiles(rows, list(names.values()))))}
     return [{column: float(values[j]) for column, values in columns.items()} for j in range(len(rows))]
-
-
-def row_quantiles(rows: np.ndarray, levels) -> np.ndarray:
-    """``np.quantile(rows, levels, axis=1)`` (level, row), its default ``linear`` method step for step, from one sort.
-
-    NumPy partitions each row around every order statistic it reads (several selections per row);
-    one sort of all rows finds the same order statistics (the values at those ranks are the same),
-    about five times faster here.  The rest is NumPy's own arithmetic: the virtual index
-    ``(n - 1) * level``, its floor and the next rank (both the last at or beyond the end), the
-    weight ``gamma`` and ``_lerp``'s two formulas either side of ``gamma = 0.5``; a row holding NaN
-    gives NaN (tests/test_score_fast.py holds the two equal bit for bit).
-    """
-    rows = np.asarray(rows, dtype=float)
-    n = rows.shape[1]
-    ordered = np.sort(rows, axis=1)
-    virtual = (n - 1) * np.asarray(levels, dtype=float)
-    previous = np.floor(virtual)
-    following = previous + 1
-    beyond = virtual >= n - 1
-    previous[beyond] = following[beyond] = -1
-    previous[virtual < 0] = following[virtual < 0] = 0
-    previous, following = previous.astype(np.intp), following.astype(np.intp)
-    gamma = virtual - previous
-    below, above = ordered[:, previous].T, ordered[:, following].T
-    difference = above - below
-    out = below + difference * gamma[:, None]
-    np.subtract(above, difference * (1 - gamma[:, None]), out=out, where=gamma[:, None] >= 0.5)
-    with_nan = np.isnan(ordered[:, -1])
-    if with_nan.any():
-        out[:, with_nan] = ordered[with_nan, -1]
-    return out
 
 
 def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,

@@ -171,8 +171,9 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
     offered: their gain would be the prior's.  ``window="W1"`` (a one-phase study) ranks the
     phase-1 factors by their gain in P(W1) instead, kept under ``gain_w1``.
     """
-    found: list[list[dict]] = [[] for _ in range(profiles.n_cases)]
+    found: list[list[tuple]] = [[] for _ in range(profiles.n_cases)]  # per case: (mean gain, entry, draws)
     now_p2 = now.p2  # a property computed anew at each reading: once here, not once per factor
+    key = "gain_w1" if window == "W1" else "gain_w2"
     for k, factor in enumerate(profiles.factor_ids):
         if factor in no_data:
             continue
@@ -186,23 +187,33 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
         up = do_factor(base, k, 1.0, cases=rows)
         gain_w1, gain_w2 = up.p1 - now.p1[:, rows], up.p2 - now_p2[:, rows]
         gain = gain_w1 if window == "W1" else gain_w2
-        by_w2 = _summaries(gain_w2) if window != "W1" else [None] * len(rows)
-        by_w1 = _summaries(gain_w1) if window == "W1" else [None] * len(rows)
-        means_w1 = np.ascontiguousarray(gain_w1.T).mean(axis=1)
+        # each case's draws as a contiguous row, its mean summed as _summaries sums it
+        draws = np.ascontiguousarray(gain.T)
+        means = draws.mean(axis=1)
+        means_w1 = np.ascontiguousarray(gain_w1.T).mean(axis=1) if window != "W1" else means
         above = (gain > min_gain).mean(axis=0)
         for j, i in enumerate(rows):
             entry = {"factor": factor, "phase": phase, "stream": STREAMS[base.factor_stream[k]],
-                     "code": float(profiles.x[i, k]), "gain_w2": by_w2[j],
+                     "code": float(profiles.x[i, k]), key: None,
                      "p_gain_gt_threshold": float(above[j]), "threshold": float(min_gain),
                      "gain_w1_mean": float(means_w1[j]) if phase == 1 else 0.0}
             if window == "W1":
-                entry.update(window="W1", gain_w1=by_w1[j])
-                del entry["gain_w2"]  # a one-phase study says nothing of the phase-2 window
-            found[i].append(entry)
-    key = "gain_w1" if window == "W1" else "gain_w2"
+                entry["window"] = "W1"
+                del entry[key]
+                entry[key] = None  # after "window", as the one-phase entry has always listed it
+            found[i].append((float(means[j]), entry, draws[j]))
+    chosen = []
     for entries in found:
-        entries.sort(key=lambda lever: -lever[key]["mean"])  # stable: ties keep the codebook order
-    return [entries[:n] for entries in found]
+        entries.sort(key=lambda lever: -lever[0])  # stable: ties keep the codebook order
+        chosen.append(entries[:n])
+    # the quantiles of the levers shown alone (one sort per lever), not of every factor of every case
+    shown = [lever for levers in chosen for lever in levers]
+    if shown:
+        names = quantile_names()
+        bounds = row_quantiles(np.stack([lever[2] for lever in shown]), list(names.values()))
+        for j, (mean, entry, _) in enumerate(shown):
+            entry[key] = {"mean": mean, **{name: float(bounds[m, j]) for m, name in enumerate(names)}}
+    return [[entry for _, entry, _ in levers] for levers in chosen]
 
 
 def _bottlenecks(base: Baseline) -> list[list[dict]] | None:

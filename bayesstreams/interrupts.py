@@ -75,13 +75,28 @@ def received() -> int | None:
     return _STATE["received"]
 
 
+def carried_on() -> None:
+    """Raise again the :class:`Interrupted` of a signal that was raised but did not stop the work.
+
+    A library may catch what a signal handler raised on its way up and go on: nutpie's sampler,
+    told of a signal during its wait, stops its chains and returns the draws it has, which are all of
+    them when the signal came at its end, and drops the exception.  Called where a result is about to
+    be kept (a sampler's trace accepted, a result renamed into place): a signal received before that
+    point stops the command there, with nothing written.
+    """
+    if _STATE["raised"] and _STATE["received"] is not None and not _STATE["deferring"]:
+        raise Interrupted(_STATE["received"])
+
+
 @contextmanager
 def deferred():
     """Hold SIGINT/SIGTERM back inside the block; a signal that arrived is raised when it ends.
 
     Used around the final renames of a result: the renames either all happen or the
-    block fails before them, and an interrupt is honoured right after.
+    block fails before them, and an interrupt is honoured right after.  A signal whose
+    exception was dropped on its way (:func:`carried_on`) is raised before the block.
     """
+    carried_on()
     _STATE["deferring"] += 1
     try:
         yield

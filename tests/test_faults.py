@@ -240,6 +240,56 @@ def test_a_second_signal_does_not_cut_the_clean_up_short(tmp_path, handlers):
     assert handlers.received() == signal.SIGINT and list(tmp_path.iterdir()) == []
 
 
+def test_a_signal_a_library_dropped_still_stops_the_command_before_anything_is_kept(tmp_path, handlers):
+    """nutpie answers a signal during its wait by returning the draws it has, all of them when the signal came at
+    its end, and drops the exception: the complete trace and the renames after it still stop, nothing written."""
+    import bayesstreams.atomic as atomic
+    from bayesstreams.inference.complete import require_complete
+
+    require_complete({"beta": np.zeros((4, 2))}, 4, "the sampler")  # no signal: a complete trace is accepted
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler raises Interrupted here ...
+    except handlers.Interrupted:
+        pass  # ... and a library drops it
+    with pytest.raises(handlers.Interrupted) as info:
+        require_complete({"beta": np.zeros((4, 2))}, 4, "the sampler")
+    assert info.value.exit_code == 143
+    with pytest.raises(handlers.Interrupted):
+        with atomic.atomic_folder(tmp_path / "out") as tmp:
+            (tmp / "run.json").write_text("{}")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("error", [AttributeError("module 'numba' has no attribute 'core'"), InputError("x.csv: unreadable")])
+def test_an_error_after_a_dropped_signal_is_reported_as_the_interruption(monkeypatch, capsys, error):
+    """A signal landing in an import leaves a half-imported module that fails later: the CLI says "interrupted" and
+    exits 128 + the signal, not "internal error" (or an input error) and 1; the next command starts afresh."""
+    import bayesstreams.data.dataset as dataset_module
+    from bayesstreams import interrupts
+
+    from .conftest import run_cli
+
+    def load(*args, **kwargs):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+        except interrupts.Interrupted:
+            pass  # dropped on its way up
+        raise error
+
+    saved = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    try:
+        monkeypatch.setattr(dataset_module, "load_dataset", load)
+        code, _, err = run_cli(["validate", str(STUDY)], capsys)
+        assert code == 143 and one_error_line(err).startswith("interrupted; ")  # (what this process wrote before)
+        monkeypatch.undo()
+        code, _, err = run_cli(["validate", "no-such-folder"], capsys)  # no signal any more: the error is the news
+        assert code == 2 and err.startswith("error:")
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+        interrupts.reset()
+
+
 def test_interrupt_while_starting_leaves_nothing(tmp_path):
     # SIGTERM early, while the command imports its libraries: still one line and 143
     process = start("fit", STUDY, "--out", tmp_path / "run")

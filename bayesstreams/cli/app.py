@@ -600,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
         _DEBUG["on"] = True
     from bayesstreams import interrupts
 
+    interrupts.reset()  # a command starts with no signal received (main may be called again in one process)
     interrupts.install()
     try:
         result = app(args=args, prog_name="bayesstreams", standalone_mode=False)
@@ -610,6 +611,8 @@ def main(argv: list[str] | None = None) -> int:
     except BayesStreamsError as exc:
         if _DEBUG["on"]:
             raise
+        if interrupts.last() is not None:  # an error on the way out of an interruption: the interruption is the news
+            _exit_interrupted(interrupts.last())
         for line in exc.lines():
             echo_err(f"error: {line}")
         sys.exit(exc.exit_code)
@@ -626,6 +629,8 @@ def main(argv: list[str] | None = None) -> int:
             _print_usage_error(args, exc)
         if _DEBUG["on"]:
             raise
+        if interrupts.last() is not None:  # e.g. a half-imported module read while a signal unwound its import
+            _exit_interrupted(interrupts.last())
         echo_err(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)")
         sys.exit(1)
     if result == 130:  # typer returns an interrupt as the bare code 130

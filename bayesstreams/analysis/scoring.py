@@ -194,13 +194,13 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
         above = (gain > min_gain).mean(axis=0)
         for j, i in enumerate(rows):
             entry = {"factor": factor, "phase": phase, "stream": STREAMS[base.factor_stream[k]],
-                     "code": float(profiles.x[i, k]), key: None,
-                     "p_gain_gt_threshold": float(above[j]), "threshold": float(min_gain),
-                     "gain_w1_mean": float(means_w1[j]) if phase == 1 else 0.0}
-            if window == "W1":
-                entry["window"] = "W1"
-                del entry[key]
-                entry[key] = None  # after "window", as the one-phase entry has always listed it
+                     "code": float(profiles.x[i, k])}
+            if window != "W1":
+                entry["gain_w2"] = None  # its summary once the levers shown are known
+            entry.update(p_gain_gt_threshold=float(above[j]), threshold=float(min_gain),
+                         gain_w1_mean=float(means_w1[j]) if phase == 1 else 0.0)
+            if window == "W1":  # a one-phase study says nothing of the phase-2 window
+                entry.update(window="W1", gain_w1=None)
             found[i].append((float(means[j]), entry, draws[j]))
     chosen = []
     for entries in found:

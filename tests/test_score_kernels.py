@@ -45,6 +45,27 @@ def test_row_quantiles_by_the_kernels_equal_numpy(n):
     assert not np.array_equal(shuffled, reference)
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 257, 4000])
+def test_sort_keys_sorts_as_numpy(n):
+    """The radix sort of packed keys gives NumPy's sorted rows: packed keys (index in the low bits), keys in
+    any order (the low bits not in order: every bit sorted), equal digits in a pass, the widest keys, and
+    the refusal of negative keys (the caller then sorts with NumPy)."""
+    rng = np.random.default_rng(n)
+    bits = max(1, int(n - 1).bit_length())
+    steps = [rng.integers(0, 2 ** 40, n), rng.integers(0, 3, n), np.zeros(n, dtype=np.int64),
+             rng.integers(0, 2 ** (62 - bits), n), np.full(n, 2 ** 30 + 5), rng.integers(0, 2 ** 11, n) << 22]
+    packed = np.stack([(np.asarray(s, dtype=np.int64) << bits) | np.arange(n) for s in steps])
+    shuffled = rng.permuted(packed, axis=1)  # the low bits no longer ascend: sorted on every bit
+    wide = rng.integers(0, 2 ** 62, (3, n))  # distinct or not, any key below 2 ** 63
+    for keys in (packed, shuffled, wide, np.zeros((2, n), dtype=np.int64)):
+        found = keys.copy()
+        assert batch.sort_keys(found, bits)
+        assert np.array_equal(found, np.sort(keys, axis=-1))
+    negative = packed.copy()
+    negative[1, -1] = -5
+    assert not batch.sort_keys(negative.copy(), bits)
+
+
 def test_rows_the_kernel_cannot_pack_fall_back_to_numpy():
     rng = np.random.default_rng(1)
     n = 200

@@ -199,8 +199,9 @@ def _row_quantiles(samples: np.ndarray, weights: list, kernels=None) -> np.ndarr
 
     The rows' values on the grid come back from the sorted keys of :func:`sort_order` themselves
     (each key holds its value's grid step), so only the weights are gathered in sorted order.
-    With ``kernels`` (:mod:`bayesstreams.fast.batch`) the keys are packed and read back in numba,
-    sorted by NumPy in between: the same order, sums and interpolation, so the same bits.
+    With ``kernels`` (:mod:`bayesstreams.fast.batch`) the keys are packed, sorted (a radix sort: the
+    keys are distinct, so its order is NumPy's) and read back in numba: the same order, sums and
+    interpolation, so the same bits.
     """
     if kernels is not None and samples.shape[-1] >= 2:
         found = _row_quantiles_kernels(samples, weights, kernels)
@@ -234,7 +235,8 @@ def _row_quantiles_kernels(samples: np.ndarray, weights: list, kernels) -> np.nd
     lows = np.empty(len(samples))
     if not kernels.grid_keys(samples, RESOLUTION, bits, keys, lows):
         return None
-    keys.sort(axis=-1)
+    if not kernels.sort_keys(keys, bits):  # the keys are distinct: any correct sort gives NumPy's order
+        keys.sort(axis=-1)
     distinct: dict = {}  # the rows of one case share its weights: each array passed once
     row_weights = np.array([distinct.setdefault(id(w), (len(distinct), w))[0] for w in weights], dtype=np.int64)
     table = np.empty((len(distinct), n))

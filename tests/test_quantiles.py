@@ -2,7 +2,8 @@
 
 The report's summaries, the claims, the prior-dependence checks and the codes-only levers read their
 intervals from these; NumPy is the reference: every value, NaN and signed zero equal, at every shape the
-callers pass, and NumPy's own errors for what it refuses.
+callers pass, and NumPy's own errors for what it refuses.  Each test runs twice: rows sorted by NumPy, and
+by the batch kernels' radix sort (what a batch being scored, which has loaded them, uses).
 """
 
 from __future__ import annotations
@@ -10,11 +11,31 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bayesstreams.analysis import quantiles
 from bayesstreams.analysis.quantiles import column_quantiles, row_quantiles
 
 
+@pytest.fixture(params=["numpy sort", "kernel sort"], autouse=True)
+def sort(request, monkeypatch):
+    """Rows sorted by NumPy (numba not loaded) or by the loaded kernels' radix sort; the kernel's calls counted."""
+    calls = []
+    if request.param == "numpy sort":
+        monkeypatch.setattr(quantiles, "loaded_batch_kernels", lambda: None)
+    else:
+        from bayesstreams.fast import batch
+
+        class Counted:
+            @staticmethod
+            def sort_rows(rows):
+                calls.append(rows.shape)
+                return batch.sort_rows(rows)
+
+        monkeypatch.setattr(quantiles, "loaded_batch_kernels", lambda: Counted)
+    return request.param, calls
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 20, 4000])
-def test_row_quantiles_from_one_sort_equal_np_quantile(n):
+def test_row_quantiles_from_one_sort_equal_np_quantile(n, sort):
     """The codes-only levers' summaries: one sort per row, NumPy's linear interpolation, the same bits."""
     rng = np.random.default_rng(n)
     rows = rng.random((12, n))
@@ -29,6 +50,10 @@ def test_row_quantiles_from_one_sort_equal_np_quantile(n):
         found = row_quantiles(rows, levels)
         assert np.array_equal(found, expected, equal_nan=True)
         assert np.array_equal(np.signbit(found), np.signbit(expected))
+    kind, calls = sort
+    assert bool(calls) == (kind == "kernel sort" and n >= quantiles.KERNEL_SORT_FROM)
+    clean = rows[[0, 1, 2, 3, 5]]  # no NaN: the kernel's own sort throughout
+    assert np.array_equal(row_quantiles(clean, [0.05, 0.95]), np.quantile(clean, [0.05, 0.95], axis=1))
 
 
 @pytest.mark.parametrize("shape", [(4000,), (4000, 1), (4000, 30), (1000, 4, 3), (1, 5), (2, 7), (3, 2, 2)])

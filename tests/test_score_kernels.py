@@ -66,6 +66,23 @@ def test_sort_keys_sorts_as_numpy(n):
     assert not batch.sort_keys(negative.copy(), bits)
 
 
+@pytest.mark.parametrize("n", [1, 2, 5, 4000])
+def test_sort_rows_sorts_floats_as_numpy(n):
+    """The radix sort of float rows gives np.sort's values: signs, ties, infinities, subnormals, the extremes;
+    a row with NaN is refused (the caller sorts with NumPy)."""
+    rng = np.random.default_rng(n + 7)
+    tiny = np.finfo(float).tiny
+    rows = np.stack([rng.random(n), rng.normal(size=n) * 1e6, np.round(rng.normal(size=n), 1), np.zeros(n),
+                     rng.choice([np.inf, -np.inf, 1.0, -1.0, tiny / 4, -tiny / 4, np.finfo(float).max], n),
+                     -rng.random(n) * 1e-300, np.full(n, 0.3)])
+    found = rows.copy()
+    assert batch.sort_rows(found)
+    assert np.array_equal(found, np.sort(rows, axis=1))
+    with_nan = rows.copy()
+    with_nan[2, n // 2] = np.nan
+    assert not batch.sort_rows(with_nan)
+
+
 def test_rows_the_kernel_cannot_pack_fall_back_to_numpy():
     rng = np.random.default_rng(1)
     n = 200

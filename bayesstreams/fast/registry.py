@@ -14,6 +14,8 @@ run never need.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from bayesstreams.model.evidence import expected_q as reference_expected_q
@@ -93,6 +95,15 @@ def batch_kernels():
     from bayesstreams.fast import batch  # lazy: loads numba; the registry is read by light paths
 
     return batch
+
+
+def loaded_batch_kernels():
+    """:func:`batch_kernels` if this process has loaded them already (a batch is being scored), else None.
+
+    For code that may run faster with them but is not worth loading numba for (the quantiles of a few
+    summaries): it never loads numba itself.
+    """
+    return sys.modules.get("bayesstreams.fast.batch")
 
 
 BATCH_FROM = 16  # cases from which cell_sums loads numba (importing it costs about 0.3 s; analyze's 8 cases never do)

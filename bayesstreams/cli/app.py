@@ -190,9 +190,9 @@ def score(
     study = _study(run, check_run)
     result = study.q.score(profile, top_levers=levers, threshold=threshold, workers=_cores())
     if table is not None:
-        from bayesstreams.reporting.score_table import score_frame, write_score_table
+        from bayesstreams.reporting.score_table import score_rows, write_score_table
 
-        written = write_score_table(score_frame(result, lang), table, force=force)
+        written = write_score_table(score_rows(result, lang), table, force=force)  # a CSV without pandas
         typer.echo(f"wrote {len(result.cases)} cases to {written}")
     elif as_json:
         typer.echo(json.dumps(score_to_dict(result, lang), indent=1, ensure_ascii=False))

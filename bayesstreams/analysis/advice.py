@@ -295,8 +295,8 @@ class _Case:
     def _q_under_fast(self, sets, values) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`q_under` stream by stream: a stream no member of a set moves keeps ``q``; one moved by a
         single factor takes that factor's column, computed once per case and value (all the columns a
-        call needs in one array operation); only a stream moved by several factors of one set is
-        computed for it.  Each phase's result is one gather from a table of columns (set, draw, stream)."""
+        call needs in one array operation); a stream moved by several factors of one set takes their
+        column, computed once per case and changes.  Each phase's result is one gather from a table of columns (set, draw, stream)."""
         tables, index, touched = self._columns(sets, values)
         return tuple(np.stack(tables[p])[index[p]].transpose(0, 2, 1) if touched[p] else self.q[:, p]
                      for p in range(2))
@@ -325,16 +325,18 @@ class _Case:
         for j, found in enumerate(moved_by):
             for c, changes in found.items():
                 p = c // 3
-                key = ("single", changes[0][0], changes[0][1]) if len(changes) == 1 else None
-                if key is None:  # several factors of the set move this stream: its own column
-                    shift = sum(delta * beta[:, k] for k, delta in changes)
-                    tables[p].append(_logistic(self.eta[:, p, c % 3] + shift))
-                    index[p][j, c % 3] = len(tables[p]) - 1
-                else:
-                    if key not in position:
-                        tables[p].append(self.cache[key])
-                        position[key] = len(tables[p]) - 1
-                    index[p][j, c % 3] = position[key]
+                if len(changes) == 1:
+                    key = ("single", changes[0][0], changes[0][1])
+                else:  # several factors of the set move this stream: a column of their own, kept for the
+                    # other sets that hold the same changes (a pair within triples): the same sum, so the same bits
+                    key = ("several", c, tuple(changes))
+                    if key not in self.cache:
+                        shift = sum(delta * beta[:, k] for k, delta in changes)
+                        self.cache[key] = _logistic(self.eta[:, p, c % 3] + shift)
+                if key not in position:
+                    tables[p].append(self.cache[key])
+                    position[key] = len(tables[p]) - 1
+                index[p][j, c % 3] = position[key]
                 touched[p] = True
         return tables, index, touched
 

@@ -174,6 +174,31 @@ def test_prepared_cases_with_the_kernels_equal_numpy(tmp_path):
                 assert np.array_equal(x, y, equal_nan=True), key
 
 
+def test_codes_only_lever_gains_by_the_kernels_equal_do_factor(tmp_path):
+    """scoring's levers: the gains in P(W1) and P(W2) of do(x_k = +1) for the cases not at +1, bit for bit
+    queries.do_factor's (every factor of both phases, cases at -1, 0 and not discussed)."""
+    from bayesstreams.analysis import scoring
+    from bayesstreams.analysis.queries import baseline, do_factor, windows
+
+    dataset = load_dataset(STUDY)
+    profiles = profile_file(tmp_path, dataset, 30, seed=12)
+    base = baseline(prior_like_draws(dataset, n=257, seed=4), profiles)
+    now = windows(base)
+    now_p2 = now.p2
+    gains = scoring._kernel_gains(base, now, now_p2, batch)
+    assert gains is not None
+    phases = set()
+    for k in range(len(profiles.factor_ids)):
+        rows = np.flatnonzero(base.x[:, k] != 1)
+        up = do_factor(base, k, 1.0, cases=rows)
+        found_w1, found_w2 = gains(k, rows)
+        assert np.array_equal(found_w1, (up.p1 - now.p1[:, rows]).T)
+        assert np.array_equal(found_w2, (up.p2 - now_p2[:, rows]).T)
+        phases.add(int(base.factor_phase[k]))
+    assert phases == {0, 1}
+    assert scoring._kernel_gains(base, now, now_p2, None) is None  # no kernels: do_factor serves
+
+
 def test_scores_with_and_without_the_kernels_are_the_same(tmp_path, monkeypatch):
     """The whole score of a batch (text and JSON print every digit): the kernels change the time only."""
     from bayesstreams.analysis import scoring

@@ -45,6 +45,7 @@ from bayesstreams.data.profile import read_profile
 from bayesstreams.data.support import no_data_factors
 from bayesstreams.fast.registry import batch_kernels
 from bayesstreams.forked import Forked, can_fork
+from bayesstreams.model.likelihood import logistic_into
 from bayesstreams.model.modes import DEFAULT_MODE
 from bayesstreams.analysis.advice import advice_to_dict, advise_many, json_safe, label_advice
 from bayesstreams.analysis.advice_fast import prepare_cases
@@ -164,16 +165,19 @@ def _summaries(samples: np.ndarray) -> list[dict]:
 
 
 def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
-            no_data=frozenset(), window: str = "W2") -> list[list[dict]]:
+            no_data=frozenset(), window: str = "W2", kernels=None) -> list[list[dict]]:
     """Per case, the ``n`` factors not at +1 with the largest posterior-mean gain in P(W2).
 
     Factors in ``no_data`` (no data support in the reference cases, MODEL.md §8-§9) are never
     offered: their gain would be the prior's.  ``window="W1"`` (a one-phase study) ranks the
-    phase-1 factors by their gain in P(W1) instead, kept under ``gain_w1``.
+    phase-1 factors by their gain in P(W1) instead, kept under ``gain_w1``.  ``kernels``: the numba
+    kernels of a batch (:mod:`bayesstreams.fast.batch`, loaded by the caller), which give
+    :func:`~bayesstreams.analysis.queries.do_factor`'s gains bit for bit (the streams model, no evidence mode).
     """
     found: list[list[tuple]] = [[] for _ in range(profiles.n_cases)]  # per case: (mean gain, entry, draws)
     now_p2 = now.p2  # a property computed anew at each reading: once here, not once per factor
     key = "gain_w1" if window == "W1" else "gain_w2"
+    gains_of = _kernel_gains(base, now, now_p2, kernels)
     for k, factor in enumerate(profiles.factor_ids):
         if factor in no_data:
             continue
@@ -183,15 +187,19 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
         rows = np.flatnonzero(base.x[:, k] != 1)
         if not len(rows):
             continue
-        # queries.lever_gains of the cases not at +1 alone (each case's numbers are its own), P(W2) now read once
-        up = do_factor(base, k, 1.0, cases=rows)
-        gain_w1, gain_w2 = up.p1 - now.p1[:, rows], up.p2 - now_p2[:, rows]
-        gain = gain_w1 if window == "W1" else gain_w2
-        # each case's draws as a contiguous row, its mean summed as _summaries sums it
-        draws = np.ascontiguousarray(gain.T)
+        if gains_of is not None:  # each case's draws a contiguous row already
+            rows_w1, rows_w2 = gains_of(k, rows)
+            draws = rows_w1 if window == "W1" else rows_w2
+        else:
+            # queries.lever_gains of the cases not at +1 alone (each case's numbers are its own), P(W2) now read once
+            up = do_factor(base, k, 1.0, cases=rows)
+            gain_w1, gain_w2 = up.p1 - now.p1[:, rows], up.p2 - now_p2[:, rows]
+            # each case's draws as a contiguous row, its mean summed as _summaries sums it
+            rows_w1 = np.ascontiguousarray(gain_w1.T)
+            draws = rows_w1 if window == "W1" else np.ascontiguousarray(gain_w2.T)
         means = draws.mean(axis=1)
-        means_w1 = np.ascontiguousarray(gain_w1.T).mean(axis=1) if window != "W1" else means
-        above = (gain > min_gain).mean(axis=0)
+        means_w1 = rows_w1.mean(axis=1) if window != "W1" else means
+        above = (draws > min_gain).mean(axis=1)  # a mean of 0s and 1s: exact, whichever way it is summed
         for j, i in enumerate(rows):
             entry = {"factor": factor, "phase": phase, "stream": STREAMS[base.factor_stream[k]],
                      "code": float(profiles.x[i, k])}
@@ -214,6 +222,32 @@ def _levers(profiles, base: Baseline, now: Windows, n: int, min_gain: float,
         for j, (mean, entry, _) in enumerate(shown):
             entry[key] = {"mean": mean, **{name: float(bounds[m, j]) for m, name in enumerate(names)}}
     return [[entry for _, entry, _ in levers] for levers in chosen]
+
+
+def _kernel_gains(base: Baseline, now: Windows, now_p2: np.ndarray, kernels):
+    """``gains(k, rows) -> (gain in P(W1), gain in P(W2))``, each (row, draw), of ``do(x_k = +1)`` for the cases
+    ``rows`` by the batch kernels; None where :func:`~bayesstreams.analysis.queries.do_factor` serves (no
+    kernels, no streams, an evidence mode).  NumPy's logistic between the two kernels: the same bits."""
+    if kernels is None or base.q is None or "evidence" in base.cache or base.eta.ndim != 4:
+        return None
+    d = base.draws
+    eta, beta, x = (np.ascontiguousarray(a, dtype=float) for a in (base.eta, d["beta"], base.x))
+    pibar, rho = np.ascontiguousarray(base.pibar), np.ascontiguousarray(d["rho"], dtype=float)
+    lam, kap = np.ascontiguousarray(d["lambda"], dtype=float), np.ascontiguousarray(d["kappa"], dtype=float)
+    p1_now, p2_now = np.ascontiguousarray(now.p1), np.ascontiguousarray(now_p2)
+
+    def gains(k: int, rows: np.ndarray):
+        p, s = int(base.factor_phase[k]), int(base.factor_stream[k])
+        rows = np.ascontiguousarray(rows, dtype=np.int64)
+        q_new = np.empty((len(rows), eta.shape[0]))
+        kernels.lever_log_odds(eta, beta, x, k, p, s, 1.0, rows, q_new)
+        logistic_into(q_new)
+        gain_w1, gain_w2 = np.empty_like(q_new), np.empty_like(q_new)
+        kernels.lever_gains(q_new, np.ascontiguousarray(base.q_others(p, s)), np.ascontiguousarray(lam[:, p]),
+                            np.ascontiguousarray(kap[:, p]), pibar, rho, p1_now, p2_now, p, rows, gain_w1, gain_w2)
+        return gain_w1, gain_w2
+
+    return gains
 
 
 def _bottlenecks(base: Baseline) -> list[list[dict]] | None:
@@ -306,8 +340,9 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     no_data = no_data_factors(reference)
     # context factors (codebook actionable = false) are modelled, never offered as a lever
     phases = list(reference.phases)
+    kernels = batch_kernels() if not reference_path and profiles.n_cases >= KERNELS_FROM else None
     per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data | reference.codebook.context,
-                              window="W2" if 2 in phases else "W1")
+                              window="W2" if 2 in phases else "W1", kernels=kernels)
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
     actions = profiles.codebook.actions()
     advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data, fast=not reference_path)

@@ -10,7 +10,9 @@ results are the references' bit for bit (tests/test_score_kernels.py holds them 
 :func:`grid_keys` packs each value with its draw index into one integer key, :func:`sort_keys` sorts
 each row's keys (a radix sort: 3x faster than NumPy's ``ndarray.sort`` of the same keys, and the keys
 are distinct, so every correct sort gives the same order) and :func:`read_sorted` reads them back.
-:func:`sort_rows` sorts float rows for :mod:`bayesstreams.analysis.quantiles` once these kernels are loaded.
+:func:`sort_rows` sorts float rows for :mod:`bayesstreams.analysis.quantiles` once these kernels are loaded;
+:func:`lever_log_odds` and :func:`lever_gains` compute the codes-only levers' gains (``scoring._levers``, whose
+reference is ``queries.do_factor``), NumPy's logistic in between.
 
 Loaded only for a batch of profiles (``score`` of many, :mod:`bayesstreams.fast.registry`): importing
 numba costs about 0.3 s, which one profile does not win back.
@@ -54,6 +56,46 @@ def grid_keys(samples, resolution, bits, keys, lows):
             keys[r, j] = (np.int64(steps[j] - low) << bits) | j
     return True
 
+
+@njit(**_JIT)
+def lever_log_odds(eta, beta, x, k, p, s, value, rows, out):
+    """``out[j, d] = eta[d, c, p, s] + beta[d, k] * (value - x[c, k])`` for ``c = rows[j]``: the stream's
+    log-odds of each case under ``do(x_k = value)``, laid out case by case (:func:`lever_gains` reads them
+    after NumPy's logistic); the reference's ``eta + shift`` (``queries.do_factor``) element for element."""
+    n_draws, n_rows = eta.shape[0], rows.shape[0]
+    deltas = np.empty(n_rows)
+    for j in range(n_rows):
+        deltas[j] = value - x[rows[j], k]
+    for d in range(n_draws):  # draw by draw: the inputs are read where they lie, only the output is strided
+        b = beta[d, k]
+        for j in range(n_rows):
+            out[j, d] = eta[d, rows[j], p, s] + b * deltas[j]
+
+
+@njit(**_JIT)
+def lever_gains(q_new, others, lam, kap, pibar, rho, p1_now, p2_now, p, rows, gain_w1, gain_w2):
+    """The codes-only levers' gains in P(W1) and P(W2), (row, draw), of one factor of phase ``p`` whose
+    stream is at ``q_new`` (row, draw): ``do_factor``'s windows less those at the codes, each element by
+    the reference's operations in its order.
+
+    ``others`` (draw, case): the product of the factor's stream's others (``Baseline.q_others``); ``lam``,
+    ``kap`` (draw,) of phase ``p``; ``pibar`` (draw, case, phase) at the codes; ``rho`` (draw,);
+    ``p1_now``, ``p2_now`` (draw, case): the windows at the codes.  The moved phase's ``pibar`` is
+    ``lam + (1 - lam) (1 - kap) others q_new``; ``P(W2) = pibar2 P(W1) + pibar2 rho (1 - P(W1))``.
+    """
+    n_rows, n_draws = q_new.shape
+    for d in range(n_draws):  # draw by draw: the inputs are read where they lie, only the outputs are strided
+        la, r = lam[d], rho[d]
+        scale = (1.0 - la) * (1.0 - kap[d])
+        for j in range(n_rows):
+            c = rows[j]
+            moved = la + scale * others[d, c] * q_new[j, d]
+            if p == 0:
+                one, two = moved, pibar[d, c, 1]
+            else:
+                one, two = pibar[d, c, 0], moved
+            gain_w1[j, d] = one - p1_now[d, c]
+            gain_w2[j, d] = (two * one + two * r * (1.0 - one)) - p2_now[d, c]
 
 RADIX_BITS = 11  # bits of the key sorted per pass of sort_keys (a 2,048-entry count fits the L1 cache)
 
@@ -464,7 +506,7 @@ def bilinear_sums(table, j1, j2, rho, out):
             out[c, d] = total
 
 
-KERNELS = (bilinear_sums, finish_cases, grid_keys, sort_keys, sort_rows, read_sorted, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
+KERNELS = (bilinear_sums, finish_cases, grid_keys, sort_keys, sort_rows, read_sorted, lever_log_odds, lever_gains, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
 
 
 def warm() -> None:
@@ -475,6 +517,10 @@ def warm() -> None:
     grid_keys(samples, 2.0 ** -40, bits, keys, lows)
     sort_keys(keys, bits)
     sort_rows(samples.copy())
+    rows, levers = np.array([1, 0], dtype=np.int64), np.empty((2, n))
+    lever_log_odds(np.zeros((n, 2, 2, 3)), np.ones((n, 3)), np.ones((2, 3)), 1, 0, 2, 1.0, rows, levers)
+    lever_gains(levers, np.full((n, 2), 0.5), np.full(n, 0.1), np.full(n, 0.1), np.full((n, 2, 2), 0.3),
+                np.full(n, 0.2), np.full((n, 2), 0.3), np.full((n, 2), 0.1), 0, rows, np.empty((2, n)), np.empty((2, n)))
     read_sorted(keys, lows, bits, 2.0 ** -40, np.full((1, n), 1.0 / n), np.zeros(2, dtype=np.int64),
                 np.array([0.05, 0.25, 0.75, 0.95]), np.empty((2, 4)))
     q = np.full((n, 3), 0.5)

@@ -12,7 +12,8 @@ each row's keys (a radix sort: 3x faster than NumPy's ``ndarray.sort`` of the sa
 are distinct, so every correct sort gives the same order) and :func:`read_sorted` reads them back.
 :func:`sort_rows` sorts float rows for :mod:`bayesstreams.analysis.quantiles` once these kernels are loaded;
 :func:`lever_log_odds` and :func:`lever_gains` compute the codes-only levers' gains (``scoring._levers``, whose
-reference is ``queries.do_factor``), NumPy's logistic in between.
+reference is ``queries.do_factor``), NumPy's logistic in between; :func:`bound_windows` the windows of the
+not-discussed ranges (the reference: the streams kind's ``not_discussed_bounds``).
 
 Loaded only for a batch of profiles (``score`` of many, :mod:`bayesstreams.fast.registry`): importing
 numba costs about 0.3 s, which one profile does not win back.
@@ -96,6 +97,34 @@ def lever_gains(q_new, others, lam, kap, pibar, rho, p1_now, p2_now, p, rows, ga
                 one, two = pibar[d, c, 0], moved
             gain_w1[j, d] = one - p1_now[d, c]
             gain_w2[j, d] = (two * one + two * r * (1.0 - one)) - p2_now[d, c]
+
+@njit(**_JIT)
+def bound_windows(q, moved, values, lam, kap, rho, p1, p2):
+    """``P(W1)`` and ``P(W2)`` (case, draw) with the cells ``moved`` of ``q`` at ``values``: the streams model's
+    ``not_discussed_bounds`` of one side from its shifted stream probabilities, element by element its operations.
+
+    ``q`` (draw, case * 6) the stream probabilities at the codes, ``moved`` (cell,) flat indices into a draw's
+    row, ``values`` (draw, cell) their probabilities under the completion (NumPy's logistic); ``lam``, ``kap``
+    (draw, phase), ``rho`` (draw,).  Per case ``pibar_p = lam_p + (1 - lam_p) (1 - kap_p) (q_p0 q_p1) q_p2``
+    (``window_probability``) and ``P(W2) = pibar2 P(W1) + pibar2 rho (1 - P(W1))``.
+    """
+    n_draws, width = q.shape
+    row = np.empty(width)
+    for d in range(n_draws):
+        for m in range(width):
+            row[m] = q[d, m]
+        for m in range(moved.shape[0]):
+            row[moved[m]] = values[d, m]
+        l0, l1, r = lam[d, 0], lam[d, 1], rho[d]
+        a0 = (1.0 - l0) * (1.0 - kap[d, 0])
+        a1 = (1.0 - l1) * (1.0 - kap[d, 1])
+        for c in range(width // 6):
+            b = 6 * c
+            one = l0 + a0 * (row[b] * row[b + 1] * row[b + 2])
+            two = l1 + a1 * (row[b + 3] * row[b + 4] * row[b + 5])
+            p1[c, d] = one
+            p2[c, d] = two * one + two * r * (1.0 - one)
+
 
 RADIX_BITS = 11  # bits of the key sorted per pass of sort_keys (a 2,048-entry count fits the L1 cache)
 
@@ -506,7 +535,7 @@ def bilinear_sums(table, j1, j2, rho, out):
             out[c, d] = total
 
 
-KERNELS = (bilinear_sums, finish_cases, grid_keys, sort_keys, sort_rows, read_sorted, lever_log_odds, lever_gains, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
+KERNELS = (bilinear_sums, finish_cases, grid_keys, sort_keys, sort_rows, read_sorted, lever_log_odds, lever_gains, bound_windows, evaluate_target, evaluate_target_columns, per_key, joint_cells, cell_sums, linear_terms, evaluate_factual)
 
 
 def warm() -> None:
@@ -521,6 +550,8 @@ def warm() -> None:
     lever_log_odds(np.zeros((n, 2, 2, 3)), np.ones((n, 3)), np.ones((2, 3)), 1, 0, 2, 1.0, rows, levers)
     lever_gains(levers, np.full((n, 2), 0.5), np.full(n, 0.1), np.full(n, 0.1), np.full((n, 2, 2), 0.3),
                 np.full(n, 0.2), np.full((n, 2), 0.3), np.full((n, 2), 0.1), 0, rows, np.empty((2, n)), np.empty((2, n)))
+    bound_windows(np.full((n, 12), 0.5), rows, np.full((n, 2), 0.7), np.full((n, 2), 0.1), np.full((n, 2), 0.1),
+                  np.full(n, 0.2), np.empty((2, n)), np.empty((2, n)))
     read_sorted(keys, lows, bits, 2.0 ** -40, np.full((1, n), 1.0 / n), np.zeros(2, dtype=np.int64),
                 np.array([0.05, 0.25, 0.75, 0.95]), np.empty((2, 4)))
     q = np.full((n, 3), 0.5)

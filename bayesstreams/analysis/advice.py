@@ -174,7 +174,8 @@ def settle_cases(cases: list, kernels=None) -> None:
     for case in cases:
         seen: dict = {}
         for out, samples in case.cache.pop("pending", {}).values():
-            row = np.broadcast_to(samples, case.weights.shape)
+            shape = getattr(samples, "shape", None)
+            row = samples if shape == case.weights.shape else np.broadcast_to(samples, case.weights.shape)
             # a bucket, not a proof: rows that share it are compared in full below, so a coarse key (every
             # 64th draw and the sum) only costs a missed copy where two different rows share it
             key = hash(row[::64].tobytes()) ^ hash(float(row.sum()))

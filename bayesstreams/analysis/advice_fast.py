@@ -32,6 +32,9 @@ KEYS = ((1, 1), (1, 0), (0, 1), (0, 0))
 def _arg(values, dtype=float) -> np.ndarray:
     """An argument of a kernel of :mod:`bayesstreams.fast.batch`: C-contiguous and writable, as the set-up compiled
     them (numba types a read-only view apart, which would compile anew on a user's first score)."""
+    flags = getattr(values, "flags", None)  # most are already: returned as they are, without np.require's checks
+    if flags is not None and flags.c_contiguous and flags.writeable and values.dtype == dtype:
+        return values
     return np.require(values, dtype=dtype, requirements=["C", "W"])
 
 

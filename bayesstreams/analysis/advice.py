@@ -523,12 +523,29 @@ def _factor(dataset, k: int) -> dict:
     return {"factor": factor.id, "phase": PHASES.index(factor.phase) + 1, "stream": STREAMS[STREAMS.index(factor.stream)]}
 
 
+def _members(case: _Case, dataset, target: int, no_data: set) -> list[int]:
+    """The factors a lever toward ``target`` may move: of its phase, below ``+1``, with data support."""
+    phase, ids = dataset.factor_phase, dataset.factor_ids  # properties built afresh on each read: read once
+    return [k for k in range(len(case.x)) if phase[k] == target and case.x[k] != 1 and ids[k] not in no_data]
+
+
+def _gains(case: _Case, dataset, target: int, no_data: set, w1_open: bool = False) -> dict:
+    """:func:`_levers`' per-draw gains alone, the same numbers: what the plans after ``do(W1 = 1)`` read (their
+    levers are not shown, so neither their summaries nor the factual chances at +1 are computed)."""
+    members = _members(case, dataset, target, no_data)
+    if not members:
+        return {}
+    now = case.probability(case.q, target, w1_open)[0]
+    q_sets = None if case.fast else case.q_under([(k,) for k in members])  # the fast path reads its own columns
+    up = case.single_probabilities(members, target, w1_open, q_sets) - now
+    return {k: up[j] for j, k in enumerate(members)}
+
+
 def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, min_gain: float,
             w1_open: bool = False):
     """Levers and find-out-first factors of the target's phase, and the per-draw gains of the levers."""
     now = case.probability(case.q, target, w1_open)[0]
-    phase, ids = dataset.factor_phase, dataset.factor_ids  # properties built afresh on each read: read once
-    members = [k for k in range(len(case.x)) if phase[k] == target and case.x[k] != 1 and ids[k] not in no_data]
+    members = _members(case, dataset, target, no_data)
     levers, unknown, gains = [], [], {}
     if not members:
         return levers, unknown, gains, now
@@ -820,7 +837,7 @@ def _advise(posterior, dataset, case, base, reference, prior, threshold, min_gai
         out.p_target = state.summary(now)
         out.plans, out.plans_reach = _plans(state, dataset, target, gains, threshold, codes)
     if target == W1 and PHASES[W2] in phases:
-        gains = _levers(state, dataset, W2, codes, not_offered, min_gain, w1_open=True)[2]
+        gains = _gains(state, dataset, W2, not_offered, w1_open=True)
         out.then_w2_plans, out.then_w2_reach = _plans(state, dataset, W2, gains, threshold, codes, w1_open=True)
     if target is None and PHASES[W2] in phases:
         out.phase1_necessary = _phase1(state, prior)

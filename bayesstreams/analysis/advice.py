@@ -529,36 +529,45 @@ def _members(case: _Case, dataset, target: int, no_data: set) -> list[int]:
     return [k for k in range(len(case.x)) if phase[k] == target and case.x[k] != 1 and ids[k] not in no_data]
 
 
+def _single_gains(case: _Case, dataset, target: int, no_data: set, w1_open: bool = False):
+    """``(now, members, up)``: the target's chance now, the factors a lever may move (:func:`_members`) and
+    each one's per-draw gain ``P(target | do(x_k = +1), evidence) - now`` (member, draw), None without members."""
+    now = case.probability(case.q, target, w1_open)[0]
+    members = _members(case, dataset, target, no_data)
+    if not members:
+        return now, members, None
+    return now, members, case.single_probabilities(members, target, w1_open) - now
+
+
 def _gains(case: _Case, dataset, target: int, no_data: set, w1_open: bool = False) -> dict:
     """:func:`_levers`' per-draw gains alone, the same numbers: what the plans after ``do(W1 = 1)`` read (their
     levers are not shown, so neither their summaries nor the factual chances at +1 are computed)."""
-    members = _members(case, dataset, target, no_data)
-    if not members:
-        return {}
-    now = case.probability(case.q, target, w1_open)[0]
-    q_sets = None if case.fast else case.q_under([(k,) for k in members])  # the fast path reads its own columns
-    up = case.single_probabilities(members, target, w1_open, q_sets) - now
+    _, members, up = _single_gains(case, dataset, target, no_data, w1_open)
     return {k: up[j] for j, k in enumerate(members)}
 
 
 def _levers(case: _Case, dataset, target: int, codes: np.ndarray, no_data: set, min_gain: float,
             w1_open: bool = False):
-    """Levers and find-out-first factors of the target's phase, and the per-draw gains of the levers."""
-    now = case.probability(case.q, target, w1_open)[0]
-    members = _members(case, dataset, target, no_data)
+    """Levers and find-out-first factors of the target's phase, and the per-draw gains of the levers.
+
+    A factor the case did not discuss also gets the change of the chance had it been coded ``+1``
+    (``factual_under``), computed for those factors alone.
+    """
+    now, members, up = _single_gains(case, dataset, target, no_data, w1_open)
     levers, unknown, gains = [], [], {}
     if not members:
         return levers, unknown, gains, now
-    q_sets = case.q_under([(k,) for k in members])
-    up = case.single_probabilities(members, target, w1_open, q_sets) - now
-    known_plus = case.factual_under(q_sets, target) - now
+    not_discussed = [k for k in members if np.isnan(codes[k])]
+    if_plus = {}
+    if not_discussed:
+        if_plus = dict(zip(not_discussed, case.factual_under(case.q_under([(k,) for k in not_discussed]), target) - now))
     for j, k in enumerate(members):
         entry = {**_factor(dataset, k), "code": float(codes[k]), "gain": case.summary(up[j]),
                  "now": case.summary(now), "with_step": case.summary(now + up[j]),
                  "p_gain_gt_threshold": float(((up[j] > min_gain) * case.weights).sum()), "threshold": min_gain}
         gains[k] = up[j]  # a plan may hold a not-discussed factor: it says to find out first
-        if np.isnan(codes[k]):
-            entry["gain_if_plus1"] = case.summary(known_plus[j])
+        if k in if_plus:
+            entry["gain_if_plus1"] = case.summary(if_plus[k])
             unknown.append(entry)
         else:
             levers.append(entry)

@@ -129,6 +129,31 @@ def bound_windows(q, moved, values, lam, kap, rho, p1, p2):
 RADIX_BITS = 11  # bits of the key sorted per pass of sort_keys (a 2,048-entry count fits the L1 cache)
 
 
+@njit(inline="always", **_JIT)
+def _radix_pass(source, target, counts, shift, mask):
+    """One stable counting pass of a radix sort: ``source``'s keys into ``target`` by the digit ``(key >> shift) & mask``.
+
+    Returns False, ``target`` left as it was, where every key shares the digit (the pass would keep the order).
+    ``shift`` and ``mask`` of the keys' own integer type (an unsigned key with a signed shift would be promoted to float).
+    """
+    n = source.shape[0]
+    counts[:] = 0
+    for j in range(n):
+        counts[np.int64((source[j] >> shift) & mask)] += 1
+    if counts[np.int64((source[0] >> shift) & mask)] == n:
+        return False
+    total = 0
+    for digit in range(counts.shape[0]):
+        count = counts[digit]
+        counts[digit] = total
+        total += count
+    for j in range(n):
+        digit = np.int64((source[j] >> shift) & mask)
+        target[counts[digit]] = source[j]
+        counts[digit] += 1
+    return True
+
+
 @njit(**_JIT)
 def sort_keys(keys, bits):
     """Sort each row of ``keys`` (row, n) in place, ascending, as ``keys.sort(axis=-1)`` does.
@@ -141,6 +166,7 @@ def sort_keys(keys, bits):
     """
     rows, n = keys.shape
     size = 1 << RADIX_BITS
+    mask = np.int64(size - 1)
     buffer = np.empty(n, dtype=np.int64)
     counts = np.empty(size, dtype=np.int64)
     low_mask = (np.int64(1) << bits) - 1
@@ -156,22 +182,8 @@ def sort_keys(keys, bits):
                 shift = 0
         source, target = row, buffer
         while shift < 63 and (every >> shift) != 0:
-            counts[:] = 0
-            for j in range(n):
-                counts[(source[j] >> shift) & (size - 1)] += 1
-            if counts[(source[0] >> shift) & (size - 1)] == n:  # one digit for all: this pass leaves the order
-                shift += RADIX_BITS
-                continue
-            total = 0
-            for digit in range(size):
-                count = counts[digit]
-                counts[digit] = total
-                total += count
-            for j in range(n):
-                digit = (source[j] >> shift) & (size - 1)
-                target[counts[digit]] = source[j]
-                counts[digit] += 1
-            source, target = target, source
+            if _radix_pass(source, target, counts, shift, mask):
+                source, target = target, source
             shift += RADIX_BITS
         if source is not row:
             row[:] = source
@@ -206,19 +218,7 @@ def sort_rows(rows):
         source, target = keys, buffer
         shift = np.uint64(0)
         while shift < np.uint64(64):
-            counts[:] = 0
-            for j in range(n):
-                counts[np.int64((source[j] >> shift) & digit_mask)] += 1
-            if counts[np.int64((source[0] >> shift) & digit_mask)] != n:  # else one digit for all: the order stays
-                total = 0
-                for digit in range(size):
-                    count = counts[digit]
-                    counts[digit] = total
-                    total += count
-                for j in range(n):
-                    digit = np.int64((source[j] >> shift) & digit_mask)
-                    target[counts[digit]] = source[j]
-                    counts[digit] += 1
+            if _radix_pass(source, target, counts, shift, digit_mask):
                 source, target = target, source
             shift += np.uint64(RADIX_BITS)
         for j in range(n):

@@ -200,8 +200,8 @@ def test_codes_only_lever_gains_by_the_kernels_equal_do_factor(tmp_path):
 
 
 def test_not_discussed_bounds_by_the_kernels_equal_the_kinds(tmp_path, monkeypatch):
-    """The not-discussed ranges of a batch: both sides' windows bit for bit the streams kind's (profiles with and
-    without not-discussed cells, in both phases); not loaded, or under an evidence mode, the kind serves."""
+    """The not-discussed ranges of a batch: both sides' windows by the kernels' hook bit for bit the kind's NumPy
+    (profiles with and without not-discussed cells, in both phases); no hook where the kernels are not loaded."""
     from bayesstreams.analysis.queries import baseline
     from bayesstreams.fast import registry
     from bayesstreams.model.kinds import kind_of_draws
@@ -212,11 +212,18 @@ def test_not_discussed_bounds_by_the_kernels_equal_the_kinds(tmp_path, monkeypat
     assert np.isnan(profiles.x).any() and (~np.isnan(profiles.x).any(axis=1)).any()
     draws = prior_like_draws(dataset, n=257, seed=5)
     base = baseline(draws, profiles)
-    expected = kind_of_draws(draws).not_discussed_bounds(
-        draws, profiles.x, np.asarray(profiles.factor_phase), np.asarray(profiles.factor_stream),
-        np.asarray(profiles.group, dtype=int), records=profiles, eta=base.eta, q=base.q, sums=registry.cell_sums)
+
+    def bounds(windows):
+        return kind_of_draws(draws).not_discussed_bounds(
+            draws, profiles.x, np.asarray(profiles.factor_phase), np.asarray(profiles.factor_stream),
+            np.asarray(profiles.group, dtype=int), records=profiles, eta=base.eta, q=base.q, sums=registry.cell_sums,
+            windows=windows)
+
+    expected = bounds(None)
     monkeypatch.setattr(registry, "loaded_batch_kernels", lambda: batch)
-    found = registry.not_discussed_bounds(base, profiles.x)
+    hook = registry.bound_windows()
+    assert hook is not None
+    found = bounds(hook)
     assert list(found) == list(expected) == ["p_w1", "p_w2"]
     for name in found:
         for side in range(2):
@@ -224,7 +231,7 @@ def test_not_discussed_bounds_by_the_kernels_equal_the_kinds(tmp_path, monkeypat
             assert found[name][side].T.flags.c_contiguous  # each case's draws one contiguous row
     assert not np.array_equal(found["p_w2"][0], found["p_w2"][1])  # the two sides differ
     monkeypatch.setattr(registry, "loaded_batch_kernels", lambda: None)
-    assert registry.not_discussed_bounds(base, profiles.x) is None
+    assert registry.bound_windows() is None
 
 
 def test_scores_with_and_without_the_kernels_are_the_same(tmp_path, monkeypatch):

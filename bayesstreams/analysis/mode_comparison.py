@@ -38,8 +38,7 @@ from bayesstreams.analysis.quantiles import column_quantiles
 from bayesstreams.analysis.queries import baseline, run_baseline, windows
 from bayesstreams.analysis.ranks import effect_ranks
 from bayesstreams.errors import RunError
-from bayesstreams.fast.registry import cell_sums, expected_q
-from bayesstreams.fast.registry import not_discussed_bounds as loaded_bounds
+from bayesstreams.fast.registry import bound_windows, cell_sums, expected_q
 from bayesstreams.model.kinds import kind_of_draws
 from bayesstreams.model.modes import MODES, options_of_draws
 
@@ -79,10 +78,11 @@ def reliance_rows(draws: dict, dataset, base=None) -> list[Reliance]:
     x = np.asarray(dataset.x, dtype=float)
     base = base if base is not None else baseline(draws, dataset)
     now = windows(base)
-    # by the batch kernels where a batch being scored loaded them (the same bits), else by the kind
-    bounds = loaded_bounds(base, x) or kind_of_draws(draws).not_discussed_bounds(
+    # the windows by the batch kernels where a batch being scored loaded them (the same bits), else in NumPy
+    bounds = kind_of_draws(draws).not_discussed_bounds(
         draws, x, np.asarray(dataset.factor_phase), np.asarray(dataset.factor_stream),
-        np.asarray(dataset.group, dtype=int), records=dataset, qt=expected_q, eta=base.eta, q=base.q, sums=cell_sums)
+        np.asarray(dataset.group, dtype=int), records=dataset, qt=expected_q, eta=base.eta, q=base.q, sums=cell_sums,
+        windows=bound_windows())
     missing = np.isnan(x)
     phase = np.asarray(dataset.factor_phase)
     per_phase = np.stack([missing[:, phase == p].sum(axis=1) for p in (0, 1)], axis=1)

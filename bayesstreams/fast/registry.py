@@ -20,7 +20,7 @@ import numpy as np
 
 from bayesstreams.model.evidence import expected_q as reference_expected_q
 from bayesstreams.model.likelihood import cell_sums as reference_cell_sums
-from bayesstreams.model.likelihood import logistic, logistic_into
+from bayesstreams.model.likelihood import logistic_into
 from bayesstreams.model.modes import is_v1, options_of_draws
 
 
@@ -106,36 +106,28 @@ def loaded_batch_kernels():
     return sys.modules.get("bayesstreams.fast.batch")
 
 
-def not_discussed_bounds(base, x) -> dict | None:
-    """The streams kind's ``not_discussed_bounds`` of the baseline's draws and cases by the batch kernels, where a batch
-    being scored has loaded them (:func:`loaded_batch_kernels`): ``{"p_w1": (low, high), "p_w2": (low, high)}``,
-    each (sample, case), the same bits (its logistic NumPy's, then :func:`bayesstreams.fast.batch.bound_windows`).
+def bound_windows():
+    """The ``windows`` hook of the streams kind's ``not_discussed_bounds`` by the batch kernels, where a batch being
+    scored has loaded them (:func:`loaded_batch_kernels`), else None (the kind computes the windows in NumPy).
 
-    Each array is the transposed view of a (case, draw) array, so that a case's draws are a contiguous row.
-    None where the kind serves: no kernels loaded, no streams or an evidence mode (``base.cache["evidence"]``).
+    :func:`bayesstreams.fast.batch.bound_windows` writes each side's ``P(W1)`` and ``P(W2)`` (case, draw) in one
+    pass, without the copy of ``q`` and the window temporaries: the kind's operations, so the same bits.  Each
+    array is handed back as the transposed view, (sample, case), so that a case's draws are a contiguous row.
     """
     kernels = loaded_batch_kernels()
-    if kernels is None or base.q is None or "evidence" in base.cache or base.eta.ndim != 4:
+    if kernels is None:
         return None
-    x = np.asarray(x, dtype=float)
-    draws = base.draws
-    n_draws, n_cases = base.eta.shape[:2]
-    missing = np.isnan(x).astype(float)
-    onehot = np.zeros((x.shape[1], 6))
-    onehot[np.arange(x.shape[1]), np.asarray(base.factor_phase) * 3 + np.asarray(base.factor_stream)] = 1.0
-    room = cell_sums(missing, np.abs(draws["beta"]), onehot).reshape(n_draws, -1)
-    moved = np.flatnonzero((missing @ onehot).reshape(-1) > 0)
-    eta, q = base.eta.reshape(n_draws, -1), np.ascontiguousarray(base.q).reshape(n_draws, -1)
-    lam, kap = (np.ascontiguousarray(draws[name], dtype=float) for name in ("lambda", "kappa"))
-    rho = np.ascontiguousarray(draws["rho"], dtype=float)
-    out = {}
-    for side in (-1.0, 1.0):
-        # the kind's shifted cells, the same bits; C order, the layout the set-up compiled (a gather may give F)
-        values = np.ascontiguousarray(logistic(eta[:, moved] + side * room[:, moved]))
-        p1, p2 = np.empty((n_cases, n_draws)), np.empty((n_cases, n_draws))
-        kernels.bound_windows(q, moved, values, lam, kap, rho, p1, p2)
-        out[side] = (p1.T, p2.T)
-    return {"p_w1": (out[-1.0][0], out[1.0][0]), "p_w2": (out[-1.0][1], out[1.0][1])}
+
+    def windows(q, moved, values, draws):
+        n_draws = q.shape[0]
+        p1, p2 = np.empty((2, q.shape[1], n_draws))
+        # C order, the layout the set-up compiled (a gather may come out in F order)
+        kernels.bound_windows(np.ascontiguousarray(q).reshape(n_draws, -1), np.asarray(moved, dtype=np.int64),
+                              np.ascontiguousarray(values), *(np.ascontiguousarray(draws[name], dtype=float)
+                                                               for name in ("lambda", "kappa", "rho")), p1, p2)
+        return p1.T, p2.T
+
+    return windows
 
 
 BATCH_FROM = 16  # cases from which cell_sums loads numba (importing it costs about 0.3 s; analyze's 8 cases never do)

@@ -90,7 +90,7 @@ class AdditiveKind:
         return Baseline(self.name, draws, x, phase, stream, additive_eta(draws, x, phase, group, sums))
 
     def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None, eta=None,
-                             q=None, sums=None) -> dict:
+                             q=None, sums=None, windows=None) -> dict:
         """Per draw, the lowest and highest P(W1) and P(W2) over every completion of the not-discussed cells.
 
         ``P(W1)`` rises with ``beta_k x_k`` of the phase-1 cells; ``P(W2) = P(W2 | W1=0) + P(W1) *

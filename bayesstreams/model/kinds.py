@@ -11,7 +11,7 @@ kernels exist; :mod:`bayesstreams.fast.registry` picks them, the reference never
 ``matches(draws)``; ``data(dataset, held_out)`` and ``build(dataset, config, loglik_weight)``
 (the PyMC model with ``pm.Data``); ``draw_prior(...)``; ``reference_loglik(dataset, draws)``
 (NumPy); ``baseline(draws, x, phase, stream, group, records, qt)``, ``windows(base)``,
-``do_factor(base, k, value)``; ``not_discussed_bounds(draws, x, phase, stream, group, records, qt, eta, q)``
+``do_factor(base, k, value)``; ``not_discussed_bounds(draws, x, phase, stream, group, records, qt, eta, q, sums, windows)``
 (per draw the lowest and highest window chances over every completion of the not-discussed cells,
 :mod:`bayesstreams.analysis.mode_comparison`).  ``qt`` is the kernel that sums a stream's uncertain
 codes out (:func:`bayesstreams.model.evidence.stream_q`): NumPy unless the caller hands in the numba one.

@@ -180,7 +180,7 @@ class StreamsKind:
         return base
 
     def not_discussed_bounds(self, draws: dict, x, phase, stream, group, records=None, qt=None, eta=None,
-                             q=None, sums=None) -> dict:
+                             q=None, sums=None, windows=None) -> dict:
         """Per draw, the lowest and highest P(W1) and P(W2) over every completion of the not-discussed cells.
 
         ``P(W_p)`` rises with each ``q`` of its phase, ``P(W2) = pibar2 (rho + (1 - rho) P(W1))``
@@ -193,7 +193,10 @@ class StreamsKind:
         hand (it is the stream log-odds at the filled codes: not computed again); read in the default mode only.
         ``q`` is that baseline's ``q`` (``logistic(eta)``) when at hand: a stream with no not-discussed cell
         keeps it (its shift is exactly 0), so only the streams a completion moves are computed per side.
-        ``sums`` as in :meth:`baseline`.
+        ``sums`` as in :meth:`baseline`.  ``windows(q, moved, values, draws) -> (P(W1), P(W2))``, each
+        (sample, case), computes one side's windows from ``q`` with its flat cells ``moved`` (a draw's
+        ``case * 6`` row) at ``values`` (sample, cell), by these operations in their order (a caller hands in
+        :func:`bayesstreams.fast.registry.bound_windows`' kernel); where ``q`` is at hand only, and NumPy here by default.
         """
         x = np.asarray(x, dtype=float)
         missing = np.isnan(x)
@@ -213,10 +216,13 @@ class StreamsKind:
             moved = np.flatnonzero((missing.astype(float) @ onehot).reshape(-1) > 0)
         for side in (-1.0, 1.0):
             if moved is not None:
+                n_draws = q_now.shape[0]
+                values = logistic(eta.reshape(n_draws, -1)[:, moved] + side * room.reshape(n_draws, -1)[:, moved])
+                if windows is not None:
+                    out[side] = windows(q_now, moved, values, draws)
+                    continue
                 q = q_now.copy()
-                n_draws = q.shape[0]
-                q.reshape(n_draws, -1)[:, moved] = logistic(eta.reshape(n_draws, -1)[:, moved]
-                                                           + side * room.reshape(n_draws, -1)[:, moved])
+                q.reshape(n_draws, -1)[:, moved] = values
             elif ev.is_v1(options):
                 q = logistic(eta + side * room)
             else:

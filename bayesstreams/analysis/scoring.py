@@ -117,6 +117,10 @@ class ScoreResult:
     phases: list = field(default_factory=lambda: list(PHASES))  # the study's phases: nothing said of another
     study_words: dict = field(default_factory=dict)  # lang -> the study's own words (codebook.study_words)
 
+    def label(self, factor: str, lang: str) -> str:
+        """The factor's codebook label in ``lang`` (its id where the codebook gives none)."""
+        return self.labels.get(factor, {}).get(lang, factor)
+
 
 def code_distance(codes: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Mean absolute code difference of one profile to each reference case, and the shared-factor count.
@@ -233,7 +237,9 @@ def _kernel_gains(base: Baseline, now: Windows, now_p2: np.ndarray, kernels):
     d = base.draws
     eta, beta, x = (np.ascontiguousarray(a, dtype=float) for a in (base.eta, d["beta"], base.x))
     pibar, rho = np.ascontiguousarray(base.pibar), np.ascontiguousarray(d["rho"], dtype=float)
-    lam, kap = np.ascontiguousarray(d["lambda"], dtype=float), np.ascontiguousarray(d["kappa"], dtype=float)
+    # each phase's lambda and kappa as contiguous columns, once, not once per factor
+    lam, kap = ([np.ascontiguousarray(np.asarray(d[name], dtype=float)[:, p]) for p in range(2)]
+                for name in ("lambda", "kappa"))
     p1_now, p2_now = np.ascontiguousarray(now.p1), np.ascontiguousarray(now_p2)
 
     def gains(k: int, rows: np.ndarray):
@@ -243,8 +249,8 @@ def _kernel_gains(base: Baseline, now: Windows, now_p2: np.ndarray, kernels):
         kernels.lever_log_odds(eta, beta, x, k, p, s, 1.0, rows, q_new)
         logistic_into(q_new)
         gain_w1, gain_w2 = np.empty_like(q_new), np.empty_like(q_new)
-        kernels.lever_gains(q_new, np.ascontiguousarray(base.q_others(p, s)), np.ascontiguousarray(lam[:, p]),
-                            np.ascontiguousarray(kap[:, p]), pibar, rho, p1_now, p2_now, p, rows, gain_w1, gain_w2)
+        kernels.lever_gains(q_new, np.ascontiguousarray(base.q_others(p, s)), lam[p], kap[p], pibar, rho, p1_now,
+                            p2_now, p, rows, gain_w1, gain_w2)
         return gain_w1, gain_w2
 
     return gains
@@ -272,23 +278,29 @@ def _case_score(profiles, i: int, chances: dict, reference_p2: np.ndarray, **par
 
 
 KERNELS_FROM = 16  # profiles from which the advice loads the numba kernels (importing numba costs about 0.3 s)
+
+
+def _batch_kernels(profiles, reference_path: bool):
+    """The numba kernels of :mod:`bayesstreams.fast.batch` for a batch of :data:`KERNELS_FROM` profiles or more on the
+    batch path, else None: the same bits as the NumPy they replace (tests/test_score_kernels.py), only the time differs."""
+    return batch_kernels() if not reference_path and profiles.n_cases >= KERNELS_FROM else None
 BLOCK = 32  # profiles advised together (memory: about 1.5 MB per profile per 1,000 draws until their quantiles are read)
 
 
 def _advice(run, profiles, base: Baseline, labels: dict, actions: dict, threshold: float, min_gain: float,
-            in_data: bool, fast: bool = True) -> list[dict | None]:
+            in_data: bool, fast: bool = True, kernels=None) -> list[dict | None]:
     """Per profile case, the advice given its known windows and streams.
 
     The draws are reweighted by the case's likelihood unless the case is one of the run's own
     (``in_data``: the posterior already holds its evidence).  ``fast=False`` is the reference path
     (:func:`~bayesstreams.analysis.advice.advise` as the report calls it) that the tests hold the fast one to.
+    ``kernels``: the batch kernels (:func:`_batch_kernels`), on the fast path only.
     """
     if not base.has_streams:
         return [None] * profiles.n_cases
     targets = [case_evidence(profiles, i).target for i in range(profiles.n_cases)]
     no_data = no_data_factors(run.dataset)  # the reference's: once, not once per profile
-    # the same bits as the NumPy they replace (tests/test_score_kernels.py): only the time differs
-    kernels = batch_kernels() if fast and profiles.n_cases >= KERNELS_FROM else None
+    kernels = kernels if fast else None
     out = []
     for start in range(0, profiles.n_cases, BLOCK):  # a block at a time: the prepared pieces bound the memory
         rows = slice(start, min(start + BLOCK, profiles.n_cases))
@@ -340,12 +352,13 @@ def score_dataset(run, profiles, top_levers: int = 3, n_similar: int = 3,
     no_data = no_data_factors(reference)
     # context factors (codebook actionable = false) are modelled, never offered as a lever
     phases = list(reference.phases)
-    kernels = batch_kernels() if not reference_path and profiles.n_cases >= KERNELS_FROM else None
+    kernels = _batch_kernels(profiles, reference_path)
     per_case_levers = _levers(profiles, base, now, top_levers, min_gain, no_data | reference.codebook.context,
                               window="W2" if 2 in phases else "W1", kernels=kernels)
     labels = {f.id: {"en": f.label("en"), "nl": f.label("nl")} for f in profiles.codebook.factors}
     actions = profiles.codebook.actions()
-    advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data, fast=not reference_path)
+    advice = _advice(run, profiles, base, labels, actions, threshold, min_gain, in_data, fast=not reference_path,
+                     kernels=kernels)
     result = ScoreResult(profile=str(profiles.source), n_reference=reference.n_cases, kind=base.kind, labels=labels,
                          actions=actions, no_data=[f for f in reference.factor_ids if f in no_data],
                          not_discussed=_not_discussed_mode(run), phases=phases,
@@ -487,7 +500,7 @@ def score_to_dict(result: ScoreResult, lang: str = "en") -> dict:
             entry["advice"] = label_advice(entry["advice"], result.labels, lang, result.actions)
         entry["n_not_discussed"] = case.n_not_discussed
         for lever in entry["levers"]:
-            lever["label"] = result.labels.get(lever["factor"], {}).get(lang, lever["factor"])
+            lever["label"] = result.label(lever["factor"], lang)
             lever["action"] = result.actions.get(lever["factor"], {}).get(lang) or None
         cases.append(entry)
     return json_safe({"profile": result.profile, "n_reference_cases": result.n_reference, "model": result.kind,

@@ -105,8 +105,7 @@ def _case_data(case, result: ScoreResult, lang: str) -> dict:
     (NaN as None, the first lever's label in ``lang``), without converting the rest of the case."""
 
     def first_lever(levers: list) -> list:
-        return [{**levers[0], "label": result.labels.get(levers[0]["factor"], {}).get(lang, levers[0]["factor"])}] \
-            if levers else []
+        return [{**levers[0], "label": result.label(levers[0]["factor"], lang)}] if levers else []
 
     advice = None
     if case.advice is not None:
